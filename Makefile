@@ -1,0 +1,47 @@
+# Etalage: `make run` starts the platform with a demo shop, `make test` runs the suite.
+# Both set up everything they need (a .venv, the packages, the embedded PostgreSQL).
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test install lint format migrate db-stop bench clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit("etalage: Python 3.11 or newer is needed (found %d.%d); set PYTHON=python3.11" % sys.version_info[:2]) if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --editable '.[dev]'
+	@touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(BIN)/python manage.py migrate_schemas --noinput --verbosity 0
+
+run: migrate
+	$(BIN)/python manage.py seed_demo --port $(PORT)
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: install
+	$(BIN)/python bench/shop_creation.py
+
+db-stop: install
+	$(BIN)/python manage.py embedded_postgres stop
+
+clean:
+	rm -rf $(VENV) build *.egg-info

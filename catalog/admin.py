@@ -1,0 +1,425 @@
+"""The merchant's catalog admin. Saves go through catalog services and write one outbox
+row per product change, however many inlines the save touched."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
+
+from catalog.collections import collection_products, validate_rules
+from catalog.currencies import minor_units, validate_amount
+from catalog.models import (
+    CatalogChange,
+    Collection,
+    CollectionProduct,
+    Product,
+    ProductImage,
+    Variant,
+)
+from catalog.services import (
+    aspects_for_product_fields,
+    aspects_for_variant_fields,
+    outbox_batch,
+    outbox_record,
+    products_delete,
+    products_set_status,
+    sanitize_description,
+    shop_currency,
+    validate_gtin,
+    variant_update,
+)
+
+Aspect = CatalogChange.Aspect
+
+
+def format_price(amount: Decimal | None, currency: str | None = None) -> str:
+    if amount is None:
+        return ""
+    currency = currency or shop_currency()
+    return f"{amount:.{minor_units(currency)}f} {currency}"
+
+
+class ProductForm(forms.ModelForm):
+    class Meta:
+        model = Product
+        fields = ("title", "slug", "status", "description", "brand", "product_type", "tags",
+                  "condition", "option1_name", "option2_name", "option3_name", "gtin", "mpn",
+                  "google_product_category", "seo_title", "seo_description")  # fmt: skip
+
+    def clean_description(self) -> str:
+        return sanitize_description(self.cleaned_data.get("description", ""))
+
+    def clean_gtin(self) -> str:
+        gtin = self.cleaned_data.get("gtin", "").strip()
+        validate_gtin(gtin)
+        return gtin
+
+    def clean_tags(self) -> list[str]:
+        tags = self.cleaned_data.get("tags") or []
+        return list(dict.fromkeys(tag.strip() for tag in tags if tag.strip()))
+
+    @property
+    def saved_changes(self) -> list[str]:
+        """Fields whose cleaned value differs from what was stored.
+
+        ``changed_data`` compares the raw input, so a description that sanitizes back to
+        the stored HTML would count as a change and wake every channel for nothing.
+        """
+        return [
+            name
+            for name in self.changed_data
+            if name not in self.cleaned_data or self.cleaned_data[name] != self.initial.get(name)
+        ]
+
+
+class VariantForm(forms.ModelForm):
+    class Meta:
+        model = Variant
+        fields = ("sku", "option1", "option2", "option3", "price", "compare_at_price", "stock",
+                  "weight_grams", "position")  # fmt: skip
+
+    def _amount(self, name: str) -> Decimal | None:
+        amount = self.cleaned_data.get(name)
+        if amount is not None:
+            validate_amount(amount, shop_currency(), field=name.replace("_", " "))
+        return amount
+
+    def clean_price(self) -> Decimal | None:
+        return self._amount("price")
+
+    def clean_compare_at_price(self) -> Decimal | None:
+        return self._amount("compare_at_price")
+
+    def clean_stock(self) -> int:
+        stock = self.cleaned_data.get("stock")
+        if stock is not None and stock < 0:
+            raise ValidationError("Stock cannot be negative.", code="negative_stock")
+        return stock
+
+
+class VariantInline(admin.TabularInline):
+    model = Variant
+    form = VariantForm
+    extra = 0
+    min_num = 1  # a product without options still has one variant
+    validate_min = True
+
+
+class ProductImageForm(forms.ModelForm):
+    upload = forms.FileField(
+        required=False,
+        help_text="JPEG, PNG, WebP or GIF. Location and camera data are removed.",
+    )
+
+    class Meta:
+        model = ProductImage
+        fields = ("alt_text", "position")
+
+
+class ProductImageInline(admin.TabularInline):
+    model = ProductImage
+    form = ProductImageForm
+    extra = 1
+    fields = ("preview", "upload", "alt_text", "position", "status", "error")
+    readonly_fields = ("preview", "status", "error")
+
+    @admin.display(description="Image")
+    def preview(self, image: ProductImage) -> str:
+        if not image.pk:
+            return ""
+        from catalog.images import image_admin_thumbnail
+
+        return image_admin_thumbnail(image)
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    form = ProductForm
+    inlines = [VariantInline, ProductImageInline]
+    list_display = ("title", "status", "price_range", "stock_total", "channels", "updated")
+    list_filter = ("status", "condition", "product_type", "brand")
+    search_fields = ("title", "slug", "brand", "product_type", "variants__sku")
+    prepopulated_fields = {"slug": ("title",)}
+    readonly_fields = ("channel_readiness", "created", "updated")
+    actions = ["publish", "unpublish", "archive"]
+    list_per_page = 50
+    fieldsets = (
+        (None, {"fields": ("title", "slug", "status", "description")}),
+        ("Organisation", {"fields": ("brand", "product_type", "tags", "condition")}),
+        ("Options", {"fields": ("option1_name", "option2_name", "option3_name"),
+                     "description": "Name the options variants differ by, e.g. Size, Colour."}),
+        ("Identifiers", {"fields": ("gtin", "mpn", "google_product_category")}),
+        ("Search engines", {"fields": ("seo_title", "seo_description"), "classes": ("collapse",)}),
+        ("Sales channels", {"fields": ("channel_readiness",)}),
+        ("Dates", {"fields": ("created", "updated")}),
+    )  # fmt: skip
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        # the list shows prices, stock and readiness from prefetched rows: constant queries
+        return super().get_queryset(request).prefetch_related("variants", "images")
+
+    @admin.display(description="Price")
+    def price_range(self, product: Product) -> str:
+        prices = [variant.price for variant in product.variants.all()]
+        if not prices:
+            return "—"
+        low, high = min(prices), max(prices)
+        return format_price(low) if low == high else f"{format_price(low)} to {format_price(high)}"
+
+    @admin.display(description="Stock")
+    def stock_total(self, product: Product) -> int:
+        return sum(variant.stock for variant in product.variants.all())
+
+    @admin.display(description="Channels")
+    def channels(self, product: Product) -> str:
+        from catalog.readiness import product_readiness
+
+        readiness = product_readiness(product)
+        return format_html_join(
+            " ",
+            '<span title="{}" style="color:{}">{} {}</span>',
+            (
+                ("; ".join(reasons) or "Ready", "#a4161a" if reasons else "#0a5c4a",
+                 "✗" if reasons else "✓", channel.title())
+                for channel, reasons in readiness.items()
+            ),
+        )  # fmt: skip
+
+    @admin.display(description="Channel readiness")
+    def channel_readiness(self, product: Product) -> str:
+        if not product.pk:
+            return "Save the product to see where it can be listed."
+        from catalog.readiness import product_readiness
+
+        rows = []
+        for channel, reasons in product_readiness(product).items():
+            status = "Ready" if not reasons else "Not listed: " + "; ".join(reasons)
+            rows.append((channel.title(), status))
+        return format_html(
+            "<ul>{}</ul>", format_html_join("", "<li><strong>{}</strong>: {}</li>", rows)
+        )
+
+    def save_related(self, request, form, formsets, change) -> None:
+        """Save variants and images, then write one outbox row naming what changed."""
+        with outbox_batch():
+            super().save_related(request, form, formsets, change)
+            product = form.instance
+            if not change:
+                aspects = set(Aspect.values)
+            else:
+                aspects = aspects_for_product_fields(form.saved_changes)
+                for formset in formsets:
+                    aspects |= self._formset_aspects(formset)
+            outbox_record(product_ids=[product.pk], aspects=aspects)
+
+    @staticmethod
+    def _formset_aspects(formset) -> set[str]:
+        aspects: set[str] = set()
+        if formset.model is ProductImage:
+            if formset.new_objects or formset.changed_objects or formset.deleted_objects:
+                aspects.add(Aspect.IMAGES)
+            return aspects
+        if formset.model is Variant:
+            if formset.new_objects or formset.deleted_objects:
+                aspects |= {Aspect.DETAILS, Aspect.PRICE, Aspect.STOCK, Aspect.AVAILABILITY}
+            for _variant, changed in formset.changed_objects:
+                aspects |= aspects_for_variant_fields(changed)
+        return aspects
+
+    def save_formset(self, request, form, formset, change) -> None:
+        if formset.model is not ProductImage:
+            return super().save_formset(request, form, formset, change)
+        from catalog.images import product_image_add, product_image_remove
+
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for image_form in formset.forms:
+            if not image_form.has_changed() and not formset._should_delete_form(image_form):
+                continue
+            image = image_form.instance
+            if formset._should_delete_form(image_form):
+                if image.pk:
+                    product_image_remove(image=image)
+                    formset.deleted_objects.append(image)
+                continue
+            upload = image_form.cleaned_data.get("upload")
+            if upload:
+                new = product_image_add(
+                    product=form.instance, file=upload,
+                    alt_text=image_form.cleaned_data.get("alt_text", ""),
+                    position=image_form.cleaned_data.get("position"),
+                )  # fmt: skip
+                formset.new_objects.append(new)
+                if image.pk:  # an upload on an existing row replaces its picture
+                    product_image_remove(image=image)
+            elif image.pk:
+                image.save(update_fields=["alt_text", "position"])
+                formset.changed_objects.append((image, image_form.changed_data))
+        return None
+
+    def delete_model(self, request: HttpRequest, obj: Product) -> None:
+        products_delete(product_ids=[obj.pk])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        products_delete(product_ids=list(queryset.values_list("id", flat=True)))
+
+    @admin.action(description="Publish selected products")
+    def publish(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._set_status(request, queryset, Product.Status.ACTIVE, "published")
+
+    @admin.action(description="Unpublish selected products (back to draft)")
+    def unpublish(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._set_status(request, queryset, Product.Status.DRAFT, "moved to draft")
+
+    @admin.action(description="Archive selected products")
+    def archive(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._set_status(request, queryset, Product.Status.ARCHIVED, "archived")
+
+    def _set_status(self, request, queryset, status: str, verb: str) -> None:
+        count = products_set_status(product_ids=list(queryset.values_list("id", flat=True)),
+                                    status=status)  # fmt: skip
+        self.message_user(request, f"{count} product(s) {verb}.", messages.SUCCESS)
+
+
+class StockForm(forms.ModelForm):
+    class Meta:
+        model = Variant
+        fields = ("stock",)
+
+    def clean_stock(self) -> int:
+        stock = self.cleaned_data.get("stock")
+        if stock is None or stock < 0:
+            raise ValidationError("Stock cannot be negative.", code="negative_stock")
+        return stock
+
+
+@admin.register(Variant)
+class StockAdmin(admin.ModelAdmin):
+    """Quick stock edits: every variant in one list, stock editable in place."""
+
+    list_display = ("sku", "product", "option_values", "price_display", "stock")
+    list_editable = ("stock",)
+    list_select_related = ("product",)
+    search_fields = ("sku", "product__title")
+    list_filter = ("product__status",)
+    list_per_page = 100
+    fields = ("product", "sku", "option1", "option2", "option3", "price", "compare_at_price",
+              "stock", "weight_grams", "position")  # fmt: skip
+    form = VariantForm
+
+    def get_changelist_form(self, request, **kwargs):
+        return StockForm
+
+    @admin.display(description="Options")
+    def option_values(self, variant: Variant) -> str:
+        return " / ".join(variant.options)
+
+    @admin.display(description="Price", ordering="price")
+    def price_display(self, variant: Variant) -> str:
+        return format_price(variant.price)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # variants are added on their product's page
+
+    def save_model(self, request, obj: Variant, form, change) -> None:
+        """Through the service, so the change reaches the outbox (once per product)."""
+        if not change:
+            return super().save_model(request, obj, form, change)
+        stored = Variant.objects.get(pk=obj.pk)
+        variant_update(
+            variant=stored, **{name: form.cleaned_data[name] for name in form.changed_data}
+        )
+        return None
+
+
+class CollectionProductInline(admin.TabularInline):
+    model = CollectionProduct
+    extra = 1
+    autocomplete_fields = ("product",)
+    fields = ("product", "position")
+
+
+class CollectionForm(forms.ModelForm):
+    class Meta:
+        model = Collection
+        fields = ("title", "slug", "description", "kind", "is_published", "rule_tags",
+                  "rule_product_type", "rule_min_price", "rule_max_price")  # fmt: skip
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        try:
+            validate_rules(
+                kind=cleaned.get("kind", ""),
+                rule_tags=cleaned.get("rule_tags") or [],
+                rule_product_type=cleaned.get("rule_product_type", ""),
+                rule_min_price=cleaned.get("rule_min_price"),
+                rule_max_price=cleaned.get("rule_max_price"),
+            )
+        except ValidationError as exc:
+            for field, errors in exc.error_dict.items():
+                self.add_error(field, errors)
+        return cleaned
+
+
+@admin.register(Collection)
+class CollectionAdmin(admin.ModelAdmin):
+    form = CollectionForm
+    inlines = [CollectionProductInline]
+    list_display = ("title", "kind", "is_published", "product_count")
+    list_filter = ("kind", "is_published")
+    search_fields = ("title", "slug")
+    prepopulated_fields = {"slug": ("title",)}
+    readonly_fields = ("matching_products",)
+    fieldsets = (
+        (None, {"fields": ("title", "slug", "description", "kind", "is_published")}),
+        ("Rules (automatic collections)", {
+            "fields": ("rule_tags", "rule_product_type", "rule_min_price", "rule_max_price"),
+            "description": "A product belongs when it is active and matches every rule set.",
+        }),
+        ("Products shown", {"fields": ("matching_products",)}),
+    )  # fmt: skip
+
+    @admin.display(description="Products")
+    def product_count(self, collection: Collection) -> int:
+        return collection_products(collection).count()
+
+    @admin.display(description="Active products it shows now")
+    def matching_products(self, collection: Collection) -> str:
+        if not collection.pk:
+            return "Save the collection to see its products."
+        products = list(collection_products(collection)[:50])
+        if not products:
+            return "None yet."
+        return format_html(
+            "<ol>{}</ol>", format_html_join("", "<li>{}</li>", ((p.title,) for p in products))
+        )
+
+    def get_inlines(self, request, obj):
+        return [] if obj is not None and obj.kind == Collection.Kind.AUTOMATIC else self.inlines
+
+
+@admin.register(CatalogChange)
+class CatalogChangeAdmin(admin.ModelAdmin):
+    """The outbox, read only: what the sales channels will be told."""
+
+    list_display = ("created", "product_id", "kind", "aspect_list")
+    list_filter = ("kind",)
+    search_fields = ("product_id",)
+
+    @admin.display(description="Changed")
+    def aspect_list(self, change: CatalogChange) -> str:
+        return ", ".join(change.aspects)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

@@ -1,0 +1,182 @@
+"""Channel readiness: can a product be listed on Meta, Pinterest, TikTok and Google, and
+if not, why.
+
+The rules are data: one table per channel in ``CHANNEL_RULES``, each rule a check and a
+message a merchant can act on. The admin shows them; the channel sync (issue: channels)
+reuses the same tables to decide what to send, so a product is never shown "ready" here
+and then refused there. Limits come from each platform's product specification (see
+shared/PLATFORMS.md).
+
+``product_readiness`` reads only the product and its prefetched ``variants`` and
+``images``: with ``prefetch_related("variants", "images")`` a list of products costs no
+query per product.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils.html import strip_tags
+
+from catalog.models import Product, ProductImage
+
+CHANNELS = ("meta", "pinterest", "tiktok", "google")
+CHANNEL_NAMES = {"meta": "Meta", "pinterest": "Pinterest", "tiktok": "TikTok", "google": "Google"}
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the rules look at, computed once per product from prefetched rows."""
+
+    status: str
+    title: str
+    description_html: str
+    description_text: str
+    brand: str
+    gtin: str
+    mpn: str
+    prices: tuple[Decimal, ...]
+    stocks: tuple[int, ...]
+    ready_images: int
+    pending_images: int
+
+    @classmethod
+    def of(cls, product: Product) -> Facts:
+        variants = list(product.variants.all())
+        images = list(product.images.all())
+        return cls(
+            status=product.status,
+            title=product.title.strip(),
+            description_html=product.description or "",
+            description_text=" ".join(strip_tags(product.description or "").split()),
+            brand=product.brand.strip(),
+            gtin=product.gtin,
+            mpn=product.mpn.strip(),
+            prices=tuple(v.price for v in variants),
+            stocks=tuple(v.stock for v in variants),
+            ready_images=sum(i.status == ProductImage.Status.READY for i in images),
+            pending_images=sum(i.status == ProductImage.Status.PENDING for i in images),
+        )
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    passes: Callable[[Facts], bool]
+    message: str
+
+
+def _active(f: Facts) -> bool:
+    return f.status == Product.Status.ACTIVE
+
+
+def _has_variant(f: Facts) -> bool:
+    return bool(f.prices)
+
+
+def _priced(f: Facts) -> bool:
+    return bool(f.prices) and all(price > 0 for price in f.prices)
+
+
+def _has_image(f: Facts) -> bool:
+    return f.ready_images > 0
+
+
+def _has_description(f: Facts) -> bool:
+    return bool(f.description_text)
+
+
+def _title_at_most(limit: int) -> Rule:
+    return Rule(
+        f"title_over_{limit}",
+        lambda f: 0 < len(f.title) <= limit,
+        f"Title is empty or over {limit} characters.",
+    )
+
+
+def _text_at_most(limit: int) -> Rule:
+    return Rule(
+        f"description_over_{limit}",
+        lambda f: len(f.description_text) <= limit,
+        f"Description is over {limit:,} characters.",
+    )
+
+
+COMMON = (
+    Rule("not_active", _active, "Not published: set the status to Active."),
+    Rule("no_variant", _has_variant, "Has no variant: add one with a SKU and a price."),
+    Rule("price_zero", _priced, "A variant has a price of 0."),
+    Rule("no_image", _has_image, "Has no image (or its images are still processing)."),
+)
+
+CHANNEL_RULES: dict[str, tuple[Rule, ...]] = {
+    # Meta catalog: brand required (the older template accepts GTIN or MPN instead);
+    # title ≤ 200, plain-text description ≤ 9,999.
+    "meta": (
+        *COMMON,
+        _title_at_most(200),
+        Rule("no_description", _has_description, "Description is empty."),
+        _text_at_most(9_999),
+        Rule(
+            "no_brand_or_gtin",
+            lambda f: bool(f.brand or f.gtin or f.mpn),
+            "Missing brand and GTIN: add a brand (or a GTIN or MPN).",
+        ),
+    ),
+    # Pinterest catalog: title ≤ 500, description required and ≤ 10,000.
+    "pinterest": (
+        *COMMON,
+        _title_at_most(500),
+        Rule("no_description", _has_description, "Description is empty."),
+        _text_at_most(10_000),
+    ),
+    # TikTok Shop: title 1-255, HTML description ≤ 10,000, ≤ 100 SKUs, stock ≤ 999,999.
+    "tiktok": (
+        *COMMON,
+        _title_at_most(255),
+        Rule("no_description", _has_description, "Description is empty."),
+        Rule(
+            "description_over_10000",
+            lambda f: len(f.description_html) <= 10_000,
+            "Description (with its formatting) is over 10,000 characters.",
+        ),
+        Rule("too_many_skus", lambda f: len(f.prices) <= 100, "Has more than 100 variants."),
+        Rule(
+            "stock_over_limit",
+            lambda f: all(stock <= 999_999 for stock in f.stocks),
+            "A variant's stock is over 999,999.",
+        ),
+    ),
+    # Google Merchant Center: title ≤ 150, description ≤ 5,000, brand required, and a
+    # GTIN or an MPN (custom goods without either are sent with identifier_exists=no,
+    # which the merchant must opt into; the sync issue decides).
+    "google": (
+        *COMMON,
+        _title_at_most(150),
+        Rule("no_description", _has_description, "Description is empty."),
+        _text_at_most(5_000),
+        Rule("no_brand", lambda f: bool(f.brand), "Missing brand."),
+        Rule(
+            "no_gtin_or_mpn",
+            lambda f: bool(f.gtin or f.mpn),
+            "Missing GTIN and MPN: add the barcode (GTIN) or the maker's part number.",
+        ),
+    ),
+}
+
+
+def channel_problems(product: Product, channel: str, facts: Facts | None = None) -> list[Rule]:
+    """The rules of ``channel`` that the product breaks (empty: it can be listed)."""
+    facts = facts or Facts.of(product)
+    return [rule for rule in CHANNEL_RULES[channel] if not rule.passes(facts)]
+
+
+def product_readiness(product: Product) -> dict[str, list[str]]:
+    """{channel: [reasons it cannot be listed]} for every channel; [] means ready."""
+    facts = Facts.of(product)
+    return {
+        channel: [rule.message for rule in channel_problems(product, channel, facts)]
+        for channel in CHANNELS
+    }

@@ -1,0 +1,446 @@
+"""Writes to the catalog. Every change a sales channel cares about records one outbox row
+(``CatalogChange``) per product in the same transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+import nh3
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils.text import slugify
+
+from catalog.currencies import validate_amount
+from catalog.models import CatalogChange, Product, ProductImage, Variant
+
+Aspect = CatalogChange.Aspect
+
+# Limited rich text for descriptions: what the social platforms and a shop page can show.
+DESCRIPTION_TAGS = {
+    "p", "br", "strong", "b", "em", "i", "u", "ul", "ol", "li", "h2", "h3", "h4",
+    "blockquote", "a", "span",
+}  # fmt: skip
+DESCRIPTION_ATTRIBUTES = {"a": {"href", "title"}}
+
+# Which outbox aspect a change to a product field is.
+PRODUCT_FIELD_ASPECTS = {
+    "title": Aspect.TITLE,
+    "description": Aspect.DESCRIPTION,
+    "status": Aspect.STATUS,
+    "brand": Aspect.DETAILS,
+    "product_type": Aspect.DETAILS,
+    "tags": Aspect.DETAILS,
+    "condition": Aspect.DETAILS,
+    "gtin": Aspect.DETAILS,
+    "mpn": Aspect.DETAILS,
+    "google_product_category": Aspect.DETAILS,
+    "option1_name": Aspect.DETAILS,
+    "option2_name": Aspect.DETAILS,
+    "option3_name": Aspect.DETAILS,
+}
+VARIANT_FIELD_ASPECTS = {
+    "price": Aspect.PRICE,
+    "compare_at_price": Aspect.PRICE,
+    "stock": Aspect.STOCK,
+    "sku": Aspect.DETAILS,
+    "option1": Aspect.DETAILS,
+    "option2": Aspect.DETAILS,
+    "option3": Aspect.DETAILS,
+    "weight_grams": Aspect.DETAILS,
+}
+
+
+def shop_currency() -> str:
+    """The currency of the shop whose schema is active."""
+    return getattr(connection.tenant, "currency", None) or "EUR"
+
+
+def sanitize_description(html: str) -> str:
+    return nh3.clean(html or "", tags=DESCRIPTION_TAGS, attributes=DESCRIPTION_ATTRIBUTES).strip()
+
+
+def validate_gtin(value: str) -> None:
+    """GTIN-8/12/13/14 digits with a valid check digit (empty is allowed)."""
+    if not value:
+        return
+    if not value.isdigit() or len(value) not in (8, 12, 13, 14):
+        raise ValidationError("A GTIN has 8, 12, 13 or 14 digits.", code="invalid_gtin")
+    digits = [int(d) for d in value]
+    total = sum(d * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits[:-1])))
+    if (10 - total % 10) % 10 != digits[-1]:
+        raise ValidationError(
+            "The GTIN's check digit is wrong; check for a typo.", code="gtin_check"
+        )
+
+
+def parse_amount(value: object, *, field: str = "price", currency: str | None = None) -> Decimal:
+    """A Decimal from user input, or a ValidationError saying what is wrong with it."""
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise ValidationError(
+            f"The {field} “{value}” is not a number; write it like 19.99.", code="not_a_number"
+        ) from None
+    validate_amount(amount, currency or shop_currency(), field=field)
+    return amount
+
+
+_batch: ContextVar[dict[int, tuple[str, set[str]]] | None] = ContextVar(
+    "catalog_outbox_batch", default=None
+)
+
+
+@contextmanager
+def outbox_batch() -> Iterator[None]:
+    """Merge the outbox rows written inside into one row per product, written on exit.
+
+    For a change made of several writes (an admin save of a product with its variants
+    and images): the channels see one change with every aspect that moved. Use it
+    inside the transaction of the change; nested batches join the outermost one.
+    """
+    if _batch.get() is not None:
+        yield
+        return
+    pending: dict[int, tuple[str, set[str]]] = {}
+    token = _batch.set(pending)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    for kind in (CatalogChange.Kind.UPSERT, CatalogChange.Kind.DELETE):
+        groups: dict[tuple[str, ...], list[int]] = {}
+        for product_id, (row_kind, aspects) in pending.items():
+            if row_kind == kind:
+                groups.setdefault(tuple(sorted(aspects)), []).append(product_id)
+        for aspects, product_ids in groups.items():
+            outbox_record(product_ids=product_ids, aspects=aspects, kind=kind)
+
+
+def outbox_record(
+    *, product_ids: Iterable[int], aspects: Iterable[str], kind: str = CatalogChange.Kind.UPSERT
+) -> list[CatalogChange]:
+    """One outbox row per product (never per field), in the caller's transaction.
+
+    Inside ``outbox_batch()`` the rows are merged and written when the batch ends.
+    """
+    aspects = sorted(set(aspects))
+    if not aspects and kind == CatalogChange.Kind.UPSERT:
+        return []
+    pending = _batch.get()
+    if pending is not None:
+        for product_id in product_ids:
+            previous_kind, previous = pending.get(product_id, (kind, set()))
+            if CatalogChange.Kind.DELETE in (kind, previous_kind):
+                pending[product_id] = (CatalogChange.Kind.DELETE, set())
+            else:
+                pending[product_id] = (kind, previous | set(aspects))
+        return []
+    return CatalogChange.objects.bulk_create(
+        CatalogChange(product_id=product_id, kind=kind, aspects=aspects)
+        for product_id in dict.fromkeys(product_ids)
+    )
+
+
+def unique_slug(title: str, *, exclude_id: int | None = None) -> str:
+    base = slugify(title)[:240] or "product"
+    taken = set(
+        Product.objects.filter(slug__startswith=base)
+        .exclude(id=exclude_id)
+        .values_list("slug", flat=True)
+    )
+    slug, number = base, 2
+    while slug in taken:
+        slug, number = f"{base}-{number}", number + 1
+    return slug
+
+
+@dataclass
+class VariantInput:
+    sku: str
+    price: Decimal | str
+    compare_at_price: Decimal | str | None = None
+    stock: int = 0
+    options: Sequence[str] = field(default_factory=tuple)
+    weight_grams: int | None = None
+
+
+def _clean_variant(data: VariantInput, currency: str) -> dict:
+    errors: dict[str, list[ValidationError]] = {}
+    cleaned: dict = {"sku": (data.sku or "").strip()}
+    if not cleaned["sku"]:
+        errors["sku"] = [ValidationError("Every variant needs a SKU.", code="required")]
+    for name in ("price", "compare_at_price"):
+        value = getattr(data, name)
+        if value in (None, "") and name == "compare_at_price":
+            cleaned[name] = None
+            continue
+        try:
+            cleaned[name] = parse_amount(value, field=name.replace("_", " "), currency=currency)
+        except ValidationError as exc:
+            errors[name] = exc.error_list
+    try:
+        cleaned["stock"] = int(data.stock)
+        if cleaned["stock"] < 0:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors["stock"] = [
+            ValidationError("Stock must be a whole number, 0 or more.", code="invalid_stock")
+        ]
+    options = list(data.options or ())[:3]
+    if len(data.options or ()) > 3:
+        errors["options"] = [
+            ValidationError("A variant has at most three options.", code="options")
+        ]
+    options += [""] * (3 - len(options))
+    cleaned.update(
+        option1=options[0].strip(), option2=options[1].strip(), option3=options[2].strip()
+    )
+    cleaned["weight_grams"] = data.weight_grams
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+PRODUCT_FIELDS = {
+    "title", "slug", "description", "brand", "product_type", "tags", "status", "condition",
+    "gtin", "mpn", "google_product_category", "seo_title", "seo_description",
+    "option1_name", "option2_name", "option3_name",
+}  # fmt: skip
+
+
+def _clean_product_fields(fields: dict) -> dict:
+    unknown = set(fields) - PRODUCT_FIELDS
+    if unknown:
+        raise TypeError(f"unknown product fields: {', '.join(sorted(unknown))}")
+    cleaned = dict(fields)
+    errors: dict[str, list[ValidationError]] = {}
+    if "title" in cleaned:
+        cleaned["title"] = (cleaned["title"] or "").strip()
+        if not cleaned["title"]:
+            errors["title"] = [ValidationError("Give the product a title.", code="required")]
+    if "description" in cleaned:
+        cleaned["description"] = sanitize_description(cleaned["description"])
+    if "tags" in cleaned:
+        tags = cleaned["tags"]
+        if isinstance(tags, str):
+            tags = tags.split(",")
+        cleaned["tags"] = list(dict.fromkeys(t.strip() for t in tags if t and t.strip()))
+    if "status" in cleaned and cleaned["status"] not in Product.Status.values:
+        errors["status"] = [ValidationError("Status is draft, active or archived.", code="status")]
+    if "condition" in cleaned and cleaned["condition"] not in Product.Condition.values:
+        errors["condition"] = [
+            ValidationError("Condition is new, refurbished or used.", code="condition")
+        ]
+    if cleaned.get("gtin"):
+        cleaned["gtin"] = str(cleaned["gtin"]).strip()
+        try:
+            validate_gtin(cleaned["gtin"])
+        except ValidationError as exc:
+            errors["gtin"] = exc.error_list
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+@transaction.atomic
+def product_create(*, variants: Sequence[VariantInput] = (), **fields) -> Product:
+    """Create a product with its variants (one default variant if none is given).
+
+    Raises ValidationError keyed by field (variant errors as ``variants[<n>].<field>``).
+    """
+    currency = shop_currency()
+    cleaned = _clean_product_fields(fields)
+    if "title" not in cleaned:
+        raise ValidationError(
+            {"title": ValidationError("Give the product a title.", code="required")}
+        )
+    variant_rows, errors = [], {}
+    for index, variant in enumerate(variants):
+        try:
+            variant_rows.append(_clean_variant(variant, currency))
+        except ValidationError as exc:
+            for name, messages in exc.error_dict.items():
+                errors[f"variants[{index}].{name}"] = messages
+    skus = [row["sku"] for row in variant_rows]
+    duplicates = {sku for sku in skus if skus.count(sku) > 1}
+    existing = set(Variant.objects.filter(sku__in=skus).values_list("sku", flat=True))
+    for sku in sorted(duplicates | existing):
+        errors.setdefault("sku", []).append(
+            ValidationError(
+                f"The SKU {sku} is already used; SKUs are unique in a shop.", code="duplicate_sku"
+            )
+        )
+    if errors:
+        raise ValidationError(errors)
+
+    cleaned.setdefault("slug", unique_slug(cleaned["title"]))
+    product = Product(**cleaned)
+    try:
+        with transaction.atomic():
+            product.save()
+            Variant.objects.bulk_create(
+                Variant(product=product, position=position, **row)
+                for position, row in enumerate(variant_rows)
+            )
+    except IntegrityError as exc:
+        raise _integrity_error(exc) from None
+    outbox_record(product_ids=[product.id], aspects=_all_aspects())
+    return product
+
+
+def _all_aspects() -> list[str]:
+    return [aspect for aspect in Aspect.values if aspect != Aspect.IMAGES]
+
+
+def _integrity_error(exc: IntegrityError) -> ValidationError:
+    text = str(exc)
+    if "slug" in text:
+        return ValidationError(
+            {"slug": ValidationError("Another product uses that handle.", code="duplicate_slug")}
+        )
+    if "sku" in text:
+        return ValidationError(
+            {"sku": ValidationError("That SKU is already used.", code="duplicate_sku")}
+        )
+    if "unique_options" in text:
+        return ValidationError(
+            {
+                "options": ValidationError(
+                    "Two variants have the same options.", code="duplicate_options"
+                )
+            }
+        )
+    return ValidationError(f"The change conflicts with existing data ({text.splitlines()[0]}).")
+
+
+@transaction.atomic
+def product_update(*, product: Product, **fields) -> Product:
+    """Change product fields; records an outbox row naming the aspects that changed."""
+    cleaned = _clean_product_fields(fields)
+    changed = [name for name, value in cleaned.items() if getattr(product, name) != value]
+    if not changed:
+        return product
+    for name in changed:
+        setattr(product, name, cleaned[name])
+    try:
+        with transaction.atomic():
+            product.save(update_fields=[*changed, "updated"])
+    except IntegrityError as exc:
+        raise _integrity_error(exc) from None
+    outbox_record(product_ids=[product.id], aspects=aspects_for_product_fields(changed))
+    return product
+
+
+def aspects_for_product_fields(names: Iterable[str]) -> set[str]:
+    aspects = {PRODUCT_FIELD_ASPECTS[name] for name in names if name in PRODUCT_FIELD_ASPECTS}
+    if Aspect.STATUS in aspects:
+        aspects.add(Aspect.AVAILABILITY)
+    return aspects
+
+
+def aspects_for_variant_fields(names: Iterable[str]) -> set[str]:
+    aspects = {VARIANT_FIELD_ASPECTS[name] for name in names if name in VARIANT_FIELD_ASPECTS}
+    if Aspect.STOCK in aspects:
+        aspects.add(Aspect.AVAILABILITY)
+    return aspects
+
+
+@transaction.atomic
+def products_set_status(*, product_ids: Sequence[int], status: str) -> int:
+    """Bulk publish / archive / unpublish: one UPDATE, one outbox row per changed product."""
+    if status not in Product.Status.values:
+        raise ValidationError("Status is draft, active or archived.", code="status")
+    ids = list(
+        Product.objects.filter(id__in=product_ids)
+        .exclude(status=status)
+        .select_for_update()
+        .values_list("id", flat=True)
+    )
+    Product.objects.filter(id__in=ids).update(status=status)
+    outbox_record(product_ids=ids, aspects=[Aspect.STATUS, Aspect.AVAILABILITY])
+    return len(ids)
+
+
+@transaction.atomic
+def products_delete(*, product_ids: Sequence[int]) -> int:
+    """Delete products (variants and image rows go with them); one outbox row each."""
+    from catalog.images import product_image_remove  # files are removed with their rows
+
+    ids = list(Product.objects.filter(id__in=product_ids).values_list("id", flat=True))
+    for image in ProductImage.objects.filter(product_id__in=ids):
+        product_image_remove(image=image)
+    Product.objects.filter(id__in=ids).delete()
+    outbox_record(product_ids=ids, aspects=[], kind=CatalogChange.Kind.DELETE)
+    return len(ids)
+
+
+def product_delete(*, product: Product) -> None:
+    products_delete(product_ids=[product.id])
+
+
+@transaction.atomic
+def stock_set(*, variant: Variant, stock: int) -> Variant:
+    """Set stock on hand to an absolute number."""
+    if not isinstance(stock, int) or stock < 0:
+        raise ValidationError("Stock must be a whole number, 0 or more.", code="invalid_stock")
+    updated = Variant.objects.filter(id=variant.id).exclude(stock=stock).update(stock=stock)
+    if updated:
+        variant.stock = stock
+        outbox_record(product_ids=[variant.product_id], aspects=[Aspect.STOCK, Aspect.AVAILABILITY])
+    return variant
+
+
+@transaction.atomic
+def stock_adjust(*, variant: Variant, delta: int) -> Variant:
+    """Add (or, negative, remove) stock in one conditional UPDATE: never below zero."""
+    if not isinstance(delta, int) or delta == 0:
+        raise ValidationError("Adjust stock by a whole number other than 0.", code="invalid_delta")
+    updated = Variant.objects.filter(id=variant.id, stock__gte=max(0, -delta)).update(
+        stock=F("stock") + delta
+    )
+    if not updated:
+        raise ValidationError(
+            "Not enough stock to remove that many; stock cannot go below 0.",
+            code="insufficient_stock",
+        )
+    variant.refresh_from_db(fields=["stock"])
+    outbox_record(product_ids=[variant.product_id], aspects=[Aspect.STOCK, Aspect.AVAILABILITY])
+    return variant
+
+
+@transaction.atomic
+def variant_update(*, variant: Variant, **fields) -> Variant:
+    """Change a variant's price, options, SKU or stock; one outbox row for its product."""
+    currency = shop_currency()
+    changes = {}
+    for name, value in fields.items():
+        if name in ("price", "compare_at_price"):
+            value = (
+                None
+                if value in (None, "") and name == "compare_at_price"
+                else parse_amount(value, field=name.replace("_", " "), currency=currency)
+            )
+        elif name == "stock" and (not isinstance(value, int) or value < 0):
+            raise ValidationError(
+                {"stock": ValidationError("Stock must be 0 or more.", code="invalid_stock")}
+            )
+        elif name not in VARIANT_FIELD_ASPECTS:
+            raise TypeError(f"unknown variant field: {name}")
+        if getattr(variant, name) != value:
+            changes[name] = value
+    if not changes:
+        return variant
+    for name, value in changes.items():
+        setattr(variant, name, value)
+    try:
+        with transaction.atomic():
+            variant.save(update_fields=list(changes))
+    except IntegrityError as exc:
+        raise _integrity_error(exc) from None
+    outbox_record(product_ids=[variant.product_id], aspects=aspects_for_variant_fields(changes))
+    return variant

@@ -1,0 +1,30 @@
+"""Catalog work that runs on the Celery worker, always in the schema of the shop that
+queued it (tenant-schemas-celery carries the schema in the task's headers)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(name="catalog.image_process", acks_late=True)
+def image_process(image_id: int) -> str:
+    """Clean a large upload and write its renditions."""
+    from catalog.images import image_process as process
+
+    image = process(image_id)
+    return image.status if image else "gone"
+
+
+@shared_task(
+    name="catalog.image_fetch",
+    acks_late=True,
+    autoretry_for=(ConnectionError,),
+    retry_backoff=True,
+    max_retries=3,
+)
+def image_fetch(image_id: int) -> str:
+    """Download an image named by URL (CSV import, API), clean it, write renditions."""
+    from catalog.images import image_fetch as fetch
+
+    image = fetch(image_id)
+    return image.status if image else "gone"

@@ -1,0 +1,20 @@
+"""Media storage on the filesystem, one folder per shop: MEDIA_ROOT/<shop schema>/."""
+
+from __future__ import annotations
+
+from django_tenants.files.storage import TenantFileSystemStorage as BaseTenantStorage
+
+
+class TenantFileSystemStorage(BaseTenantStorage):
+    """django-tenants' storage, also forgetting its cached root when MEDIA_ROOT changes.
+
+    The upstream class clears ``relative_media_root`` only when
+    MULTITENANT_RELATIVE_MEDIA_ROOT changes, so after ``settings.MEDIA_ROOT`` is changed
+    (tests, a reconfigured process) files would still go to the old folder.
+    """
+
+    def _clear_cached_properties(self, setting: str, **kwargs) -> None:
+        super()._clear_cached_properties(setting, **kwargs)
+        if setting in ("MEDIA_ROOT", "MEDIA_URL"):
+            self.__dict__.pop("relative_media_root", None)
+            self.__dict__.pop("relative_media_url", None)

@@ -1,0 +1,19 @@
+"""URLs of every shop host (``<slug>.<PLATFORM_DOMAIN>`` and custom domains).
+
+They are served in the shop's schema."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import path, re_path
+
+from shops.accounts import views as account_views
+from shops.storefront import views as storefront_views
+
+urlpatterns = [
+    path("", storefront_views.shop_page, name="shop-page"),
+    path("welcome/", account_views.welcome, name="welcome"),
+    path("admin/", admin.site.urls),
+]
+
+if settings.DEBUG:
+    urlpatterns += [re_path(r"^media/(?P<path>.+)$", storefront_views.media)]

@@ -1,0 +1,114 @@
+"""Writes for shops: creating one (schema, domain, owner) in a single transaction."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django_tenants.utils import tenant_context
+
+from catalog.currencies import validate_currency
+from shops import schema_template
+from shops.accounts.models import User
+from shops.models import Domain, Shop
+from shops.validators import normalise_slug, schema_name_for_slug, validate_shop_slug
+
+NAME_MAX_LENGTH = Shop._meta.get_field("name").max_length
+
+
+@dataclass(frozen=True)
+class ShopCreated:
+    shop: Shop
+    domain: Domain
+    owner: User
+    generated_password: str | None  # set when the caller gave no password
+
+
+def _taken() -> ValidationError:
+    return ValidationError(
+        {"slug": ValidationError("That shop address is taken; choose another.", code="taken")}
+    )
+
+
+def shop_create(
+    *,
+    slug: str,
+    name: str,
+    owner_email: str,
+    owner_password: str | None = None,
+    currency: str = "EUR",
+) -> ShopCreated:
+    """Create a shop: its row, its schema (from the template), its domain and its owner.
+
+    Everything happens in one transaction, so a failure at any step leaves no shop row,
+    schema, domain or account behind. Raises ValidationError (keyed by field) for input
+    a person can correct.
+    """
+    slug = normalise_slug(slug)
+    name = name.strip()
+    owner_email = owner_email.strip().lower()
+    errors: dict[str, list[ValidationError]] = {}
+    try:
+        validate_shop_slug(slug)
+    except ValidationError as exc:
+        errors["slug"] = exc.error_list
+    if not name:
+        errors["name"] = [ValidationError("Give your shop a name.", code="required")]
+    elif len(name) > NAME_MAX_LENGTH:
+        errors["name"] = [
+            ValidationError(f"Use at most {NAME_MAX_LENGTH} characters.", code="too_long")
+        ]
+    try:
+        validate_email(owner_email)
+    except ValidationError:
+        errors["owner_email"] = [ValidationError("Enter a valid email address.", code="invalid")]
+    currency = currency.strip().upper()
+    try:
+        validate_currency(currency)
+    except ValidationError as exc:
+        errors["currency"] = exc.error_list
+    if errors:
+        raise ValidationError(errors)
+
+    generated = None
+    if not owner_password:
+        generated = owner_password = secrets.token_urlsafe(12)
+    password_hash = make_password(owner_password)  # slow on purpose: keep it out of the transaction
+    host = f"{slug}.{settings.PLATFORM_DOMAIN}"
+    schema_template.template_ddl()  # (re)build a stale template before the transaction
+
+    try:
+        with transaction.atomic():
+            if (
+                Shop.objects.filter(slug=slug).exists()
+                or Domain.objects.filter(domain=host).exists()
+            ):
+                raise _taken()
+            shop = Shop(
+                schema_name=schema_name_for_slug(slug),
+                slug=slug,
+                name=name,
+                owner_email=owner_email,
+                currency=currency,
+            )
+            shop.save()
+            schema_template.schema_create_from_template(shop.schema_name)
+            domain = Domain.objects.create(domain=host, tenant=shop, is_primary=True)
+            with tenant_context(shop):
+                owner = User.objects.create_superuser(email=owner_email, password=password_hash)
+    except IntegrityError:
+        raise _taken() from None
+    return ShopCreated(shop=shop, domain=domain, owner=owner, generated_password=generated)
+
+
+def domain_add(*, shop: Shop, domain: str, is_primary: bool = False) -> Domain:
+    """Attach a custom domain (``shop.example.com``) to a shop."""
+    host = domain.strip().lower().rstrip(".")
+    if Domain.objects.filter(domain=host).exists():
+        raise ValidationError({"domain": ValidationError("That domain is in use.", code="taken")})
+    return Domain.objects.create(domain=host, tenant=shop, is_primary=is_primary)

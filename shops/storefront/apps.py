@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class StorefrontConfig(AppConfig):
+    """The shop page: branding, sections, shoppable posts and the embed."""
+
+    name = "shops.storefront"
+    label = "storefront"
+    verbose_name = "Storefront"

@@ -1,0 +1,30 @@
+"""Platform-wide tasks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+from django_tenants.utils import schema_context
+
+from shops.models import Shop
+
+
+@shared_task(name="shops.for_each_shop")
+def for_each_shop(task_name: str, args: list[Any] | None = None, kwargs: dict | None = None) -> int:
+    """Queue ``task_name`` once per active shop, each copy in that shop's schema.
+
+    This is how a beat schedule reaches every shop: schedule ``shops.for_each_shop``
+    with the task's name as its argument (see CELERY_BEAT_SCHEDULE in the README).
+    Returns how many shops the task was queued for.
+    """
+    from config.celery import app
+
+    task = app.tasks[task_name]
+    schemas = list(
+        Shop.objects.filter(status=Shop.Status.ACTIVE).values_list("schema_name", flat=True)
+    )
+    for schema in schemas:
+        with schema_context(schema):
+            task.apply_async(args=args or [], kwargs=kwargs or {})
+    return len(schemas)

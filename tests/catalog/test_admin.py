@@ -1,0 +1,210 @@
+"""The merchant's catalog admin, through real HTTP form posts on the shop host."""
+
+import io
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django_tenants.utils import tenant_context
+from PIL import Image
+
+from catalog.models import CatalogChange, Product, ProductImage, Variant
+from catalog.services import VariantInput, product_create
+from tests.conftest import SHOP_PASSWORD
+
+
+def owner_client(slug: str = "alpha") -> Client:
+    client = Client(HTTP_HOST=f"{slug}.localhost")
+    client.post("/admin/login/", {"username": f"owner@{slug}.test", "password": SHOP_PASSWORD})
+    return client
+
+
+def management(prefix: str, total: int, initial: int = 0) -> dict:
+    return {
+        f"{prefix}-TOTAL_FORMS": str(total),
+        f"{prefix}-INITIAL_FORMS": str(initial),
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+
+
+def product_post(**overrides) -> dict:
+    data = {
+        "title": "Canvas Tote",
+        "slug": "canvas-tote",
+        "status": "active",
+        "description": "<p>Roomy</p><img src=x onerror=alert(1)>",
+        "brand": "Etalage",
+        "product_type": "Bag",
+        "tags": "canvas,bags",
+        "condition": "new",
+        "option1_name": "Colour",
+        **management("variants", 2),
+        "variants-0-sku": "TOTE-NAT",
+        "variants-0-option1": "Natural",
+        "variants-0-price": "24.00",
+        "variants-0-stock": "5",
+        "variants-0-position": "0",
+        "variants-1-sku": "TOTE-BLK",
+        "variants-1-option1": "Black",
+        "variants-1-price": "26.00",
+        "variants-1-stock": "0",
+        "variants-1-position": "1",
+        **management("images", 0),
+    }
+    data.update(overrides)
+    return data
+
+
+def test_add_product_with_variants_writes_one_outbox_row(shop_a):
+    response = owner_client().post("/admin/catalog/product/add/", product_post())
+
+    assert response.status_code == 302, response.context["errors"] if response.context else ""
+    with tenant_context(shop_a):
+        product = Product.objects.get(slug="canvas-tote")
+        assert product.description == "<p>Roomy</p>"
+        assert product.tags == ["canvas", "bags"]
+        assert list(product.variants.values_list("sku", "price", "stock")) == [
+            ("TOTE-NAT", Decimal("24.00"), 5),
+            ("TOTE-BLK", Decimal("26.00"), 0),
+        ]
+        assert CatalogChange.objects.filter(product_id=product.id).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("variants-0-price", "-3", "The price cannot be negative."),
+        ("variants-0-price", "3.999", "Ensure that there are no more than 2 decimal places."),
+        ("variants-0-price", "abc", "Enter a number."),
+        ("variants-0-stock", "-1", "Stock cannot be negative."),
+        ("gtin", "123", "A GTIN has 8, 12, 13 or 14 digits."),
+    ],
+)
+def test_bad_input_in_the_admin_is_explained_and_nothing_saved(shop_a, field, value, message):
+    response = owner_client().post("/admin/catalog/product/add/", product_post(**{field: value}))
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    with tenant_context(shop_a):
+        assert not Product.objects.exists()
+        assert not CatalogChange.objects.exists()
+
+
+def test_duplicate_sku_in_the_admin(shop_a):
+    with tenant_context(shop_a):
+        product_create(title="Old", variants=[VariantInput(sku="TOTE-NAT", price="1")])
+    response = owner_client().post("/admin/catalog/product/add/", product_post())
+    assert response.status_code == 200
+    assert "Variant with this SKU already exists." in response.content.decode()
+
+
+def test_editing_title_and_a_price_writes_one_row_naming_both(shop_a):
+    client = owner_client()
+    client.post("/admin/catalog/product/add/", product_post())
+    with tenant_context(shop_a):
+        product = Product.objects.get()
+        variants = list(product.variants.order_by("position"))
+        CatalogChange.objects.all().delete()
+    data = product_post(title="Canvas Tote Bag", **{"variants-0-price": "22.00"})
+    data.update(management("variants", 2, initial=2))
+    data.update({"variants-0-id": variants[0].id, "variants-1-id": variants[1].id,
+                 "variants-0-product": product.id, "variants-1-product": product.id})  # fmt: skip
+
+    response = client.post(f"/admin/catalog/product/{product.id}/change/", data)
+
+    assert response.status_code == 302
+    with tenant_context(shop_a):
+        assert list(CatalogChange.objects.values_list("aspects", flat=True)) == [["price", "title"]]
+
+
+def test_bulk_archive_action(shop_a):
+    with tenant_context(shop_a):
+        ids = [
+            product_create(
+                title=f"P{n}", status="active", variants=[VariantInput(sku=f"P{n}", price="1")]
+            ).id
+            for n in range(3)
+        ]
+        CatalogChange.objects.all().delete()
+    response = owner_client().post(
+        "/admin/catalog/product/", {"action": "archive", "_selected_action": ids[:2]}
+    )
+    assert response.status_code == 302
+    with tenant_context(shop_a):
+        assert dict(Product.objects.values_list("id", "status")) == {
+            ids[0]: "archived",
+            ids[1]: "archived",
+            ids[2]: "active",
+        }
+        assert CatalogChange.objects.count() == 2
+
+
+def test_stock_list_edits_go_through_the_outbox(shop_a):
+    with tenant_context(shop_a):
+        product = product_create(title="Mug", variants=[VariantInput(sku="MUG", price="9")])
+        variant = product.variants.get()
+        CatalogChange.objects.all().delete()
+    response = owner_client().post(
+        "/admin/catalog/variant/",
+        {**management("form", 1, initial=1), "form-0-id": variant.id, "form-0-stock": "12",
+         "_save": "Save"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    with tenant_context(shop_a):
+        assert Variant.objects.get().stock == 12
+        assert list(CatalogChange.objects.values_list("aspects", flat=True)) == [
+            ["availability", "stock"]
+        ]
+
+
+def test_product_list_query_count_does_not_grow_with_variants(
+    shop_a, django_assert_max_num_queries
+):
+    client = owner_client()
+    with tenant_context(shop_a):
+        for n in range(3):
+            product_create(title=f"Small {n}", variants=[VariantInput(sku=f"S{n}", price="1")])
+    with django_assert_max_num_queries(12) as small:
+        assert client.get("/admin/catalog/product/").status_code == 200
+    with tenant_context(shop_a):
+        for n in range(10):
+            product_create(
+                title=f"Big {n}", option1_name="Size",
+                variants=[VariantInput(sku=f"B{n}-{v}", price=str(v + 1), options=[str(v)]) for v in range(8)],
+            )  # fmt: skip
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert client.get("/admin/catalog/product/").status_code == 200
+
+
+def test_image_uploaded_in_the_admin_goes_through_the_pipeline(shop_a, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    picture = Image.new("RGB", (800, 600), "teal")
+    exif = Image.Exif()
+    exif[0x010F] = "SpyCam"  # Make
+    buffer = io.BytesIO()
+    picture.save(buffer, "JPEG", exif=exif)
+    buffer.name = "holiday.jpg"
+    buffer.seek(0)
+    data = product_post()
+    data.update(management("images", 1))
+    data.update({"images-0-upload": buffer, "images-0-alt_text": "Tote on a chair",
+                 "images-0-position": "0"})  # fmt: skip
+
+    response = owner_client().post("/admin/catalog/product/add/", data)
+
+    assert response.status_code == 302
+    with tenant_context(shop_a):
+        image = ProductImage.objects.get()
+        assert image.alt_text == "Tote on a chair"
+        with Image.open(image.image.path) as stored:
+            assert dict(stored.getexif()) == {}
+        assert CatalogChange.objects.count() == 1
+
+
+def test_a_shops_products_are_not_reachable_from_another_shops_admin(shop_a):
+    with tenant_context(shop_a):
+        product = product_create(title="Secret", variants=[VariantInput(sku="SEC", price="1")])
+    response = owner_client("beta").get(f"/admin/catalog/product/{product.id}/change/")
+    assert response.status_code == 302  # "doesn't exist" redirect to the admin index
+    assert "Secret" not in owner_client("beta").get("/admin/catalog/product/").content.decode()

@@ -1,0 +1,185 @@
+"""Shared fixtures: one test database per session, two shops created in it, helpers.
+
+The shops ``alpha`` and ``beta`` (and the schema template) are created once per session
+and committed; each test then runs in a transaction that is rolled back (``db``).
+
+Do not use ``transactional_db`` / ``live_server`` plainly: their flush truncates the
+public schema, shops included. Tests that need committed data (a real worker, a
+browser) use ``committed_shop`` and ``shop_server`` instead, which clean up after
+themselves; a transactional test must pass ``available_apps`` without ``shops``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from django.contrib.staticfiles.handlers import StaticFilesHandler
+from django.db import connection
+from django.test.testcases import LiveServerThread
+
+from config.celery import app as celery_app
+from shops import schema_template
+from shops.models import Shop
+from shops.services import ShopCreated, shop_create
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SHOP_PASSWORD = "plum-orchard-lantern-42"
+SESSION_SHOPS = {"alpha": "Alpha Goods", "beta": "Beta Supplies"}
+
+
+def database_url_for_tests() -> str:
+    """DATABASE_URL of the test database, for processes the tests start (DATABASE_URL set)."""
+    database = connection.settings_dict
+    return (
+        f"postgresql://{database['USER']}:{database.get('PASSWORD') or ''}"
+        f"@{database['HOST']}:{database['PORT'] or 5432}/{database['NAME']}"
+    )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _tasks_run_in_process() -> Iterator[None]:
+    """Tests run tasks at once unless a test asks for the real worker (see test_celery)."""
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker) -> None:
+    with django_db_blocker.unblock():
+        schema_template.template_ddl()
+        for slug, name in SESSION_SHOPS.items():
+            shop_create(
+                slug=slug, name=name, owner_email=f"owner@{slug}.test", owner_password=SHOP_PASSWORD
+            )
+
+
+@pytest.fixture(autouse=True)
+def _back_to_public_schema() -> Iterator[None]:
+    yield
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def shop_a(db) -> Shop:
+    return Shop.objects.get(slug="alpha")
+
+
+@pytest.fixture
+def shop_b(db) -> Shop:
+    return Shop.objects.get(slug="beta")
+
+
+@pytest.fixture
+def committed_shop(django_db_setup, django_db_blocker) -> Iterator[Callable[..., ShopCreated]]:
+    """Create shops outside any test transaction (seen by workers and servers); dropped after."""
+    created: list[Shop] = []
+
+    def make(slug: str, name: str | None = None, password: str = SHOP_PASSWORD) -> ShopCreated:
+        with django_db_blocker.unblock():
+            result = shop_create(
+                slug=slug,
+                name=name or slug.title(),
+                owner_email=f"owner@{slug}.test",
+                owner_password=password,
+            )
+        created.append(result.shop)
+        return result
+
+    yield make
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        for shop in created:
+            shop.delete(force_drop=True)
+
+
+@pytest.fixture(scope="session")
+def shop_server(django_db_setup, django_db_blocker) -> Iterator[str]:
+    """A real HTTP server on loopback, serving the test database; yields its port.
+
+    Shops answer at ``http://<slug>.localhost:<port>/`` (Chromium sends *.localhost to
+    loopback), the platform at ``http://localhost:<port>/``.
+    """
+    with django_db_blocker.unblock():
+        server = LiveServerThread("localhost", StaticFilesHandler, port=0)
+        server.daemon = True
+        server.start()
+        server.is_ready.wait()
+        if server.error:
+            raise server.error
+        try:
+            yield str(server.port)
+        finally:
+            server.terminate()
+            _close_leftover_connections()
+
+
+def _close_leftover_connections(timeout: float = 5) -> None:
+    """Let the test database be dropped at the end of the session.
+
+    Request threads close their connection when the browser drops its keep-alive
+    socket, so wait for that. Playwright's sync API keeps an event loop in the main
+    thread, and Django keys connections by async context there, so database calls made
+    while it ran may hold a second connection of this thread that nothing can close
+    from here: end those backends.
+    """
+    deadline = time.monotonic() + timeout
+    others = "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(f"SELECT count(*) {others} AND state <> 'idle'")
+            if cursor.fetchone()[0] == 0:
+                break
+            time.sleep(0.1)
+        cursor.execute(f"SELECT pg_terminate_backend(pid) {others}")
+
+
+def chromium_path() -> str | None:
+    for candidate in (
+        os.environ.get("CHROMIUM_PATH"),
+        shutil.which("chromium"),
+        "/usr/bin/chromium",
+    ):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Debian's Chromium driven by Playwright; skipped with a reason where there is none.
+
+    Playwright's sync API keeps an event loop in this thread, which trips Django's
+    async-safety check on plain database calls; the check is lifted while it runs.
+    """
+    path = chromium_path()
+    if path is None:
+        message = "Chromium is not installed (apt-get install chromium) - browser tests skipped"
+        if os.environ.get("ETALAGE_REQUIRE_BROWSER"):
+            pytest.fail(message.replace(" - browser tests skipped", ""))
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=path,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield instance
+        instance.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
