@@ -62,6 +62,14 @@ def inline_bytes() -> int:
     return getattr(settings, "CATALOG_IMAGE_INLINE_BYTES", 2 * 1024 * 1024)
 
 
+def human_bytes(n: int) -> str:
+    return f"{n / 1024 / 1024:.3g} MB" if n >= 1024 * 1024 else f"{n / 1024:.3g} KB"
+
+
+def human_pixels(n: int) -> str:
+    return f"{n / 1_000_000:.3g} megapixels" if n >= 1_000_000 else f"{n:,} pixels"
+
+
 @dataclass(frozen=True)
 class CheckedImage:
     format: str  # Pillow's name: JPEG, PNG, WEBP, GIF
@@ -84,8 +92,7 @@ def _read_limited(file, limit: int) -> bytes:
     data = file.read(limit + 1)
     if len(data) > limit:
         raise ValidationError(
-            f"The image is larger than {limit // (1024 * 1024)} MB; "
-            "export it smaller and try again.",
+            f"The image is larger than {human_bytes(limit)}; export it smaller and try again.",
             code="image_too_large",
         )
     if not data:
@@ -112,8 +119,8 @@ def _open(data: bytes) -> Image.Image:
 def _too_many_pixels(width: int | None = None, height: int | None = None) -> ValidationError:
     size = f" ({width} by {height})" if width else ""
     return ValidationError(
-        f"The image has too many pixels{size}; the limit is {max_pixels() // 1_000_000} "
-        "megapixels. Resize it and upload it again.",
+        f"The image has too many pixels{size}; the limit is {human_pixels(max_pixels())}. "
+        "Resize it and upload it again.",
         code="image_too_many_pixels",
     )
 
@@ -381,7 +388,7 @@ def image_download(url: str) -> bytes:
             length = response.headers.get("Content-Length")
             if length and length.isdigit() and int(length) > limit:
                 raise ValidationError(
-                    f"The image at {url} is larger than {limit // (1024 * 1024)} MB.",
+                    f"The image at {url} is larger than {human_bytes(limit)}.",
                     code="image_too_large",
                 )
             data = response.read(limit + 1)
@@ -397,7 +404,7 @@ def image_download(url: str) -> bytes:
         ) from None
     if len(data) > limit:
         raise ValidationError(
-            f"The image at {url} is larger than {limit // (1024 * 1024)} MB.",
+            f"The image at {url} is larger than {human_bytes(limit)}.",
             code="image_too_large",
         )
     return data

@@ -169,6 +169,23 @@ class VariantInput:
     weight_grams: int | None = None
 
 
+def check_lengths(model: type, cleaned: dict, errors: dict[str, list[ValidationError]]) -> None:
+    """Add an error for each text longer than its column (instead of a database error)."""
+    for name, value in cleaned.items():
+        if name in errors or not isinstance(value, str):
+            continue
+        limit = getattr(model._meta.get_field(name), "max_length", None)
+        if limit and len(value) > limit:
+            label = model._meta.get_field(name).verbose_name
+            errors[name] = [
+                ValidationError(
+                    f"{label[:1].upper()}{label[1:]} is {len(value):,} characters long; "
+                    f"the limit is {limit:,}.",
+                    code="too_long",
+                )
+            ]
+
+
 def _clean_variant(data: VariantInput, currency: str) -> dict:
     errors: dict[str, list[ValidationError]] = {}
     cleaned: dict = {"sku": (data.sku or "").strip()}
@@ -201,6 +218,7 @@ def _clean_variant(data: VariantInput, currency: str) -> dict:
         option1=options[0].strip(), option2=options[1].strip(), option3=options[2].strip()
     )
     cleaned["weight_grams"] = data.weight_grams
+    check_lengths(Variant, cleaned, errors)
     if errors:
         raise ValidationError(errors)
     return cleaned
@@ -242,6 +260,14 @@ def _clean_product_fields(fields: dict) -> dict:
             validate_gtin(cleaned["gtin"])
         except ValidationError as exc:
             errors["gtin"] = exc.error_list
+    check_lengths(Product, cleaned, errors)
+    too_long_tags = [tag for tag in cleaned.get("tags", ()) if len(tag) > 64]
+    if too_long_tags:
+        errors["tags"] = [
+            ValidationError(
+                f"The tag “{too_long_tags[0][:20]}…” is over 64 characters.", code="too_long"
+            )
+        ]
     if errors:
         raise ValidationError(errors)
     return cleaned

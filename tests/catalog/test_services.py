@@ -79,6 +79,7 @@ def test_product_create_sanitizes_and_records_one_outbox_row(in_shop_a):
         (VariantInput(sku="X", price="5", stock=-1), "variants[0].stock", "Stock must be a whole number, 0 or more."),
         (VariantInput(sku="", price="5"), "variants[0].sku", "Every variant needs a SKU."),
         (VariantInput(sku="X", price="5", options=["a", "b", "c", "d"]), "variants[0].options", "A variant has at most three options."),
+        (VariantInput(sku="X" * 65, price="5"), "variants[0].sku", "SKU is 65 characters long; the limit is 64."),
     ],
 )  # fmt: skip
 def test_bad_variant_input_is_explained_and_nothing_is_saved(in_shop_a, variant, field, message):
@@ -118,6 +119,16 @@ def test_same_sku_may_exist_in_another_shop(shop_a, shop_b):
     with tenant_context(shop_a):
         assert Product.objects.count() == 1
         assert CatalogChange.objects.count() == 1
+
+
+def test_text_longer_than_its_column_is_refused_by_name(in_shop_a):
+    with pytest.raises(ValidationError) as refused:
+        tee(title="T" * 300, tags=["ok", "x" * 70])
+    assert refused.value.message_dict == {
+        "title": ["Title is 300 characters long; the limit is 255."],
+        "tags": ["The tag “xxxxxxxxxxxxxxxxxxxx…” is over 64 characters."],
+    }
+    assert not Product.objects.exists()
 
 
 def test_bad_gtin_and_zero_decimal_currency(in_shop_a):
