@@ -13,13 +13,18 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.db import connection
+from django.test import override_settings
 from django.test.testcases import LiveServerThread
 
 from config.celery import app as celery_app
@@ -183,3 +188,37 @@ def browser() -> Iterator[object]:
         yield instance
         instance.close()
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture
+def worker(django_db_setup, django_db_blocker, tmp_path) -> Iterator[subprocess.Popen]:
+    """A real Celery worker on the configured broker, on a queue of its own.
+
+    It shares the test database and MEDIA_ROOT (a temporary folder, also set for the
+    test) with the test process.
+    """
+    if not settings.CELERY_BROKER_URL or settings.DATABASES["default"].get("EMBEDDED_PGDATA"):
+        pytest.skip("needs CELERY_BROKER_URL and DATABASE_URL (as CI sets them)")
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url_for_tests(),
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "MEDIA_ROOT": str(tmp_path),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo",
+         "--queues", queue, "--include", "tests.shops.celery_tasks", "--loglevel", "warning",
+         "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=PROJECT_ROOT, env=env,
+    )  # fmt: skip
+    previous = (celery_app.conf.task_always_eager, celery_app.conf.task_default_queue)
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.task_default_queue = queue
+    try:
+        with override_settings(MEDIA_ROOT=tmp_path):
+            yield process
+    finally:
+        celery_app.conf.task_always_eager, celery_app.conf.task_default_queue = previous
+        process.terminate()
+        process.wait(timeout=20)

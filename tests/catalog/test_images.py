@@ -347,3 +347,26 @@ def test_private_addresses_and_other_schemes_are_refused(product, settings):
         image_download("http://169.254.169.254/latest/meta-data/")
     with pytest.raises(ValidationError, match=r"cannot be fetched from 127\.0\.0\.1"):
         image_download("http://127.0.0.1:9/x.png")
+
+
+@pytest.mark.worker
+def test_a_real_worker_finishes_a_large_upload_in_the_right_shop(
+    worker, committed_shop, django_db_blocker, settings
+):
+    settings.CATALOG_IMAGE_INLINE_BYTES = 1_000
+    shop = committed_shop("img-worker").shop
+    upload = encoded(Image.effect_noise((1500, 1000), 40).convert("RGB"), "JPEG")
+    with django_db_blocker.unblock(), tenant_context(shop):
+        product = product_create(title="Big", variants=[VariantInput(sku="BIG", price="1")])
+        image = product_image_add(product=product, file=upload)  # commits, then queues
+        assert image.status == ProductImage.Status.PENDING
+
+        deadline = time.monotonic() + 30
+        while image.status == ProductImage.Status.PENDING and time.monotonic() < deadline:
+            time.sleep(0.2)
+            image.refresh_from_db()
+
+        assert image.status == ProductImage.Status.READY, image.error
+        assert sorted(image.renditions, key=int) == ["320", "640", "1080"]
+        assert Path(image.image.path).is_relative_to(Path(settings.MEDIA_ROOT, shop.schema_name))
+        assert Path(image.image.path).exists()

@@ -1,20 +1,13 @@
 """Tasks run in the schema of the shop that queued them, in process and on a real worker."""
 
-import os
-import subprocess
-import sys
 import time
-import uuid
 
 import pytest
-from django.conf import settings
 from django_tenants.utils import schema_context, tenant_context
 
-from config.celery import app as celery_app
 from shops.accounts.models import User
 from shops.models import Shop
 from shops.tasks import for_each_shop
-from tests.conftest import PROJECT_ROOT, database_url_for_tests
 from tests.shops.celery_tasks import record_schema
 
 
@@ -40,34 +33,6 @@ def test_for_each_shop_fans_out_to_every_active_shop(shop_a, shop_b):
         assert User.objects.filter(email="fan@example.com").exists()
     with tenant_context(shop_b):
         assert not User.objects.filter(email="fan@example.com").exists()
-
-
-@pytest.fixture
-def worker(django_db_setup, django_db_blocker):
-    """A real Celery worker on the configured broker, on a queue of its own."""
-    if not settings.CELERY_BROKER_URL or settings.DATABASES["default"].get("EMBEDDED_PGDATA"):
-        pytest.skip("needs CELERY_BROKER_URL and DATABASE_URL (as CI sets them)")
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url_for_tests(),
-        "CELERY_TASK_DEFAULT_QUEUE": queue,
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo",
-         "--queues", queue, "--include", "tests.shops.celery_tasks", "--loglevel", "warning",
-         "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=PROJECT_ROOT, env=env,
-    )  # fmt: skip
-    previous = (celery_app.conf.task_always_eager, celery_app.conf.task_default_queue)
-    celery_app.conf.task_always_eager = False
-    celery_app.conf.task_default_queue = queue
-    try:
-        yield process
-    finally:
-        celery_app.conf.task_always_eager, celery_app.conf.task_default_queue = previous
-        process.terminate()
-        process.wait(timeout=20)
 
 
 def wait_for_user(schema: str, email: str, django_db_blocker, timeout: float = 30) -> bool:
