@@ -51,15 +51,15 @@ ACCEPTED_HELP = "JPEG, PNG, WebP or GIF"
 
 
 def max_bytes() -> int:
-    return getattr(settings, "CATALOG_IMAGE_MAX_BYTES", 20 * 1024 * 1024)
+    return settings.CATALOG_IMAGE_MAX_BYTES
 
 
 def max_pixels() -> int:
-    return getattr(settings, "CATALOG_IMAGE_MAX_PIXELS", 40_000_000)
+    return settings.CATALOG_IMAGE_MAX_PIXELS
 
 
 def inline_bytes() -> int:
-    return getattr(settings, "CATALOG_IMAGE_INLINE_BYTES", 2 * 1024 * 1024)
+    return settings.CATALOG_IMAGE_INLINE_BYTES
 
 
 def human_bytes(n: int) -> str:
@@ -351,7 +351,7 @@ def _fail(image: ProductImage, error: Exception) -> ProductImage:
 
 
 def fetch_timeout() -> float:
-    return getattr(settings, "CATALOG_IMAGE_FETCH_TIMEOUT", 10.0)
+    return settings.CATALOG_IMAGE_FETCH_TIMEOUT
 
 
 def url_validate(url: str) -> None:
@@ -366,7 +366,7 @@ def url_validate(url: str) -> None:
 def _host_allowed(host: str) -> bool:
     """Refuse loopback, private and link-local addresses (no fetching the cloud's metadata
     service or the shop's own network), unless CATALOG_IMAGE_FETCH_PRIVATE is on."""
-    if getattr(settings, "CATALOG_IMAGE_FETCH_PRIVATE", False):
+    if settings.CATALOG_IMAGE_FETCH_PRIVATE:
         return True
     try:
         addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}

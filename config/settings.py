@@ -226,6 +226,15 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# --- Catalog: image and import limits ---------------------------------------------------
+CATALOG_IMAGE_MAX_BYTES = env_int("CATALOG_IMAGE_MAX_BYTES", 20 * 1024 * 1024)
+CATALOG_IMAGE_MAX_PIXELS = env_int("CATALOG_IMAGE_MAX_PIXELS", 40_000_000)
+CATALOG_IMAGE_INLINE_BYTES = env_int("CATALOG_IMAGE_INLINE_BYTES", 2 * 1024 * 1024)
+CATALOG_IMAGE_FETCH_TIMEOUT = env_int("CATALOG_IMAGE_FETCH_TIMEOUT", 10)
+# Fetch image URLs on loopback and private networks (development, tests); off in production
+CATALOG_IMAGE_FETCH_PRIVATE = env_bool("CATALOG_IMAGE_FETCH_PRIVATE", default=DEBUG)
+CATALOG_IMPORT_MAX_ROWS = env_int("CATALOG_IMPORT_MAX_ROWS", 100_000)
+
 # --- Passwords, i18n ----------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
