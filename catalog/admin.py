@@ -121,6 +121,17 @@ class ProductImageForm(forms.ModelForm):
         model = ProductImage
         fields = ("alt_text", "position")
 
+    def clean_upload(self):
+        """Refuse what is not an acceptable image here, next to the file field."""
+        from catalog.images import image_check, inline_bytes, max_bytes, read_limited
+
+        upload = self.cleaned_data.get("upload")
+        if upload:
+            data = read_limited(upload, max_bytes())
+            image_check(data, decode=len(data) <= inline_bytes())
+            upload.seek(0)
+        return upload
+
 
 class ProductImageInline(admin.TabularInline):
     model = ProductImage

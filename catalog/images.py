@@ -86,7 +86,7 @@ class CleanImage:
     renditions: dict[int, bytes]  # width -> WebP bytes
 
 
-def _read_limited(file, limit: int) -> bytes:
+def read_limited(file, limit: int) -> bytes:
     if hasattr(file, "seek"):
         file.seek(0)
     data = file.read(limit + 1)
@@ -125,8 +125,12 @@ def _too_many_pixels(width: int | None = None, height: int | None = None) -> Val
     )
 
 
-def image_check(data: bytes) -> CheckedImage:
-    """Check bytes are a readable, acceptable image; a ValidationError says why not."""
+def image_check(data: bytes, *, decode: bool = False) -> CheckedImage:
+    """Check bytes are a readable, acceptable image; a ValidationError says why not.
+
+    With ``decode`` every pixel is decoded too (for files small enough to do it in a
+    request); otherwise only the header and the file's structure are read.
+    """
     image = _open(data)
     if image.format not in ACCEPTED_FORMATS:
         raise ValidationError(
@@ -138,6 +142,10 @@ def image_check(data: bytes) -> CheckedImage:
         raise _too_many_pixels(width, height)
     try:
         image.verify()  # structure and checksums, without decoding every pixel
+        if decode:  # every pixel: finds a truncated JPEG, which verify() cannot
+            _open(data).load()
+    except ValidationError:
+        raise
     except Exception:  # Pillow raises many kinds for a damaged file
         raise _corrupt() from None
     return CheckedImage(format=image.format, width=width, height=height)
@@ -261,7 +269,7 @@ def product_image_add(
     Small files are cleaned here; large ones are stored as sent, marked pending, and
     cleaned by ``catalog.tasks.image_process`` once the transaction commits.
     """
-    data = _read_limited(file, max_bytes())
+    data = read_limited(file, max_bytes())
     checked = image_check(data)
     image = ProductImage(
         product=product,

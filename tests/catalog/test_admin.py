@@ -208,3 +208,36 @@ def test_a_shops_products_are_not_reachable_from_another_shops_admin(shop_a):
     response = owner_client("beta").get(f"/admin/catalog/product/{product.id}/change/")
     assert response.status_code == 302  # "doesn't exist" redirect to the admin index
     assert "Secret" not in owner_client("beta").get("/admin/catalog/product/").content.decode()
+
+
+def truncated_jpeg() -> bytes:
+    buffer = io.BytesIO()
+    Image.effect_noise((300, 200), 64).convert("RGB").save(buffer, "JPEG")
+    return buffer.getvalue()[: buffer.tell() // 2]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"GIF89a but not really", "This file is not an image we can read"),
+        (truncated_jpeg(), "The image file is damaged or incomplete"),
+    ],
+)
+def test_a_bad_image_upload_is_a_form_error_and_nothing_is_saved(
+    shop_a, settings, tmp_path, content, message
+):
+    settings.MEDIA_ROOT = tmp_path
+    data = product_post()
+    data.update(management("images", 1))
+    data.update({"images-0-upload": io.BytesIO(content), "images-0-alt_text": "x",
+                 "images-0-position": "0"})  # fmt: skip
+    data["images-0-upload"].name = "fake.jpg"
+
+    response = owner_client().post("/admin/catalog/product/add/", data)
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    with tenant_context(shop_a):
+        assert not Product.objects.exists()
+        assert not CatalogChange.objects.exists()
+    assert not any(p.is_file() for p in tmp_path.rglob("*"))
