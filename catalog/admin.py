@@ -153,7 +153,9 @@ class ProductImageInline(admin.TabularInline):
 class ProductAdmin(admin.ModelAdmin):
     form = ProductForm
     inlines = [VariantInline, ProductImageInline]
-    list_display = ("title", "status", "price_range", "stock_total", "channels", "updated")
+    list_display = ("thumbnail", "title", "status", "price_range", "stock_total", "channels",
+                    "updated")  # fmt: skip
+    list_display_links = ("thumbnail", "title")
     list_filter = ("status", "condition", "product_type", "brand")
     search_fields = ("title", "slug", "brand", "product_type", "variants__sku")
     prepopulated_fields = {"slug": ("title",)}
@@ -174,6 +176,13 @@ class ProductAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         # the list shows prices, stock and readiness from prefetched rows: constant queries
         return super().get_queryset(request).prefetch_related("variants", "images")
+
+    @admin.display(description="Image")
+    def thumbnail(self, product: Product) -> str:
+        from catalog.images import image_admin_thumbnail
+
+        images = product.images.all()  # prefetched, in position order
+        return image_admin_thumbnail(images[0]) if images else "—"
 
     @admin.display(description="Price")
     def price_range(self, product: Product) -> str:
