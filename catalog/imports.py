@@ -78,7 +78,16 @@ FIELD_COLUMNS = {
     "option3": col.OPTION_VALUES[2],
     "weight_grams": col.GRAMS,
 }
-VARIANT_ROW_COLUMNS = (col.SKU, col.PRICE, *col.OPTION_VALUES)
+# A row with any of these describes a variant (else it may be an image row).
+VARIANT_ROW_COLUMNS = (
+    col.SKU,
+    col.PRICE,
+    col.COMPARE_AT_PRICE,
+    col.STOCK,
+    col.GRAMS,
+    col.WEIGHT,
+    *col.OPTION_VALUES,
+)
 WEIGHT_UNITS = {
     "g": Decimal(1),
     "kg": Decimal(1000),
@@ -189,8 +198,8 @@ def _plan_product(rows: list[CsvRow], state: _FileState) -> ProductPlan:
     if not _check_handle(plan, first, state):
         return plan
     _read_product_fields(plan, first, state)
-    for index, row in enumerate(rows):
-        if index == 0 or any(row.get(name) for name in VARIANT_ROW_COLUMNS):
+    for row in rows:
+        if any(row.get(name) for name in VARIANT_ROW_COLUMNS):
             _read_variant(plan, row, state)
         if row.get(col.IMAGE_SRC):
             _read_image(plan, row)
@@ -233,6 +242,8 @@ def _read_product_fields(plan: ProductPlan, row: CsvRow, state: _FileState) -> N
         fields["description"] = row.values.get(col.BODY, "")  # keep its inner spacing
     if "condition" in fields:
         fields["condition"] = fields["condition"].lower() or Product.Condition.NEW
+    if col.BARCODE in state.columns:  # one GTIN per product: the first row's barcode
+        fields["gtin"] = row.get(col.BARCODE)
     status = _read_status(plan, row, state)
     if status:
         fields["status"] = status
@@ -257,7 +268,6 @@ def _read_status(plan: ProductPlan, row: CsvRow, state: _FileState) -> str | Non
 
 
 def _read_variant(plan: ProductPlan, row: CsvRow, state: _FileState) -> None:
-    present = state.columns
     data = VariantInput(
         sku=row.get(col.SKU),
         price=row.get(col.PRICE),
@@ -274,9 +284,7 @@ def _read_variant(plan: ProductPlan, row: CsvRow, state: _FileState) -> None:
             plan.error(row.number, FIELD_COLUMNS.get(name, name), message)
         return
     _check_variant_ranges(plan, row, values)
-    if col.BARCODE in present and not plan.variants:
-        plan.fields["gtin"] = row.get(col.BARCODE)
-    plan.variants.append(VariantPlan(row=row.number, values=_present(values, present)))
+    plan.variants.append(VariantPlan(row=row.number, values=_present(values, state.columns)))
 
 
 def _variant_message(name: str, row: CsvRow, message: str) -> str:
