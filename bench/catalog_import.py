@@ -13,15 +13,9 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import os
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-
-import django
+from scratch import scratch_database
 
 SIZES = ("S", "M", "L", "XL")
 
@@ -51,20 +45,14 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=20_000)
     options = parser.parse_args()
 
-    django.setup()
-    from django.conf import settings
-    from django.db import connection
-    from django_tenants.utils import tenant_context
+    with scratch_database("etalage_bench_import"):
+        from django_tenants.utils import tenant_context
 
-    from catalog.imports import products_import
-    from catalog.models import Product, Variant
-    from shops import schema_template
-    from shops.services import shop_create
+        from catalog.imports import products_import
+        from catalog.models import Product, Variant
+        from shops import schema_template
+        from shops.services import shop_create
 
-    creation = connection.creation
-    settings.DATABASES["default"]["TEST"]["NAME"] = "etalage_bench_import"
-    creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    try:
         schema_template.template_ddl()
         shop = shop_create(slug="bench", name="Bench", owner_email="o@example.com",
                            owner_password="correct-horse-battery").shop  # fmt: skip
@@ -83,9 +71,6 @@ def main() -> None:
                 )
             products, variants = Product.objects.count(), Variant.objects.count()
             print(f"stored: {products:,} products, {variants:,} variants")
-    finally:
-        connection.set_schema_to_public()
-        creation.destroy_test_db("etalage_bench_import", verbosity=0)
 
 
 if __name__ == "__main__":
