@@ -227,6 +227,35 @@ def test_a_sku_of_another_stored_product_is_refused(shop_a):
         ]  # fmt: skip
 
 
+def test_a_conflict_found_while_writing_skips_only_that_product(shop_a):
+    # given a stored bowl whose unlisted variant BOWL-X already has the options "S"
+    with tenant_context(shop_a):
+        product_create(title="Bowl", slug="bowl", option1_name="Size", variants=[
+            VariantInput(sku="BOWL-X", price="3", options=["S"]),
+            VariantInput(sku="BOWL-Y", price="3", options=["M"]),
+        ])  # fmt: skip
+        CatalogChange.objects.all().delete()
+    rows = [
+        *simple_rows("mug", "MUG"),
+        {col.HANDLE: "bowl", col.TITLE: "Bowl", col.OPTION_NAMES[0]: "Size",
+         col.OPTION_VALUES[0]: "S", col.SKU: "BOWL-Y", col.PRICE: "4"},
+        {col.HANDLE: "bowl", col.OPTION_VALUES[0]: "M", col.SKU: "BOWL-Z", col.PRICE: "4"},
+    ]  # fmt: skip
+    with tenant_context(shop_a):
+        # when the import moves BOWL-Y onto "S" too
+        job = run_job(rows)
+
+        # then the bowl is as it was, the mug imported, the conflict reported
+        bowl = Product.objects.get(slug="bowl")
+        assert list(bowl.variants.values_list("sku", "option1", "price")) == [
+            ("BOWL-X", "S", Decimal("3.00")),
+            ("BOWL-Y", "M", Decimal("3.00")),
+        ]
+        mug = Product.objects.get(slug="mug")
+        assert list(CatalogChange.objects.values_list("product_id", flat=True)) == [mug.id]
+        assert report_rows(job)[1:] == [["3", "bowl", "", "Two variants have the same options."]]
+
+
 def test_missing_columns_refuse_the_file_naming_them(shop_a):
     data = csv_bytes(simple_rows("mug", "MUG"), columns=[col.HANDLE, col.SKU, col.STOCK])
     with tenant_context(shop_a), pytest.raises(Exception) as refused:
