@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test install lint format migrate db-stop bench clean
+.PHONY: run test install lint format migrate db-stop bench bench-import clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("etalage: Python 3.11 or newer is needed (found %d.%d); set PYTHON=python3.11" % sys.version_info[:2]) if sys.version_info < (3, 11) else None'
@@ -39,6 +39,9 @@ format: install
 
 bench: install
 	$(BIN)/python bench/shop_creation.py
+
+bench-import: install
+	$(BIN)/python bench/catalog_import.py $(BENCH_ARGS)
 
 db-stop: install
 	$(BIN)/python manage.py embedded_postgres stop

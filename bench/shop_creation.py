@@ -11,16 +11,10 @@ configured server (DATABASE_URL, else the embedded one).
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-
-import django
+from scratch import scratch_database
 
 
 def main() -> None:
@@ -29,20 +23,14 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=20)
     options = parser.parse_args()
 
-    django.setup()
-    from django.conf import settings
-    from django.contrib.auth.hashers import make_password
-    from django.core.management import call_command
-    from django.db import connection
+    with scratch_database("etalage_bench"):
+        from django.contrib.auth.hashers import make_password
+        from django.core.management import call_command
 
-    from shops import schema_template
-    from shops.models import Shop
-    from shops.services import shop_create
+        from shops import schema_template
+        from shops.models import Shop
+        from shops.services import shop_create
 
-    creation = connection.creation
-    settings.DATABASES["default"]["TEST"]["NAME"] = "etalage_bench"
-    creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    try:
         started = time.perf_counter()
         schema_template.template_ddl()
         print(f"template build (migrations replayed once): {time.perf_counter() - started:.2f} s")
@@ -84,9 +72,6 @@ def main() -> None:
                 f"migrate_schemas ({executor}) over {total} shops, nothing to apply: "
                 f"{time.perf_counter() - started:.2f} s"
             )
-    finally:
-        connection.set_schema_to_public()
-        creation.destroy_test_db("etalage_bench", verbosity=0)
 
 
 if __name__ == "__main__":

@@ -7,17 +7,24 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from catalog.collections import collection_products, validate_rules
 from catalog.currencies import minor_units, validate_amount
+from catalog.exports import products_export_csv
+from catalog.import_jobs import import_job_create
 from catalog.models import (
     CatalogChange,
     Collection,
     CollectionProduct,
+    ImportJob,
     Product,
     ProductImage,
     Variant,
@@ -34,6 +41,7 @@ from catalog.services import (
     validate_gtin,
     variant_update,
 )
+from catalog.shopify_csv import CsvRefused, max_bytes
 
 Aspect = CatalogChange.Aspect
 
@@ -149,8 +157,30 @@ class ProductImageInline(admin.TabularInline):
         return image_admin_thumbnail(image)
 
 
+class ProductExportMixin:
+    """An "Export CSV" link on the product list, streaming the Shopify product CSV."""
+
+    change_list_template = "admin/catalog/product/change_list.html"
+
+    def get_urls(self) -> list:
+        export = path("export/", self.admin_site.admin_view(self.export_view),
+                      name="catalog_product_export")  # fmt: skip
+        return [export, *super().get_urls()]
+
+    def export_view(self, request: HttpRequest) -> StreamingHttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        response = StreamingHttpResponse(
+            products_export_csv(base_url=request.build_absolute_uri("/").rstrip("/")),
+            content_type="text/csv; charset=utf-8",
+        )
+        slug = getattr(request.tenant, "slug", "shop")
+        response["Content-Disposition"] = f'attachment; filename="{slug}-products.csv"'
+        return response
+
+
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(ProductExportMixin, admin.ModelAdmin):
     form = ProductForm
     inlines = [VariantInline, ProductImageInline]
     list_display = ("thumbnail", "title", "status", "price_range", "stock_total", "channels",
@@ -443,3 +473,81 @@ class CatalogChangeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label="Product CSV",
+        help_text="Shopify's product CSV format, saved as UTF-8. Products with a handle that "
+        "exists are updated; the others are created.",
+    )
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    """Product CSV imports: an upload form, then a page following the task's progress."""
+
+    list_display = ("__str__", "status", "progress_bar", "created_products", "updated_products",
+                    "error_rows", "created")  # fmt: skip
+    list_filter = ("status",)
+    fields = ("original_name", "status", "progress_bar", "created_products", "updated_products",
+              "error_rows", "message", "error_report_link", "created", "finished")  # fmt: skip
+    readonly_fields = fields
+    change_form_template = "admin/catalog/importjob/change_form.html"
+
+    def get_urls(self) -> list:
+        report = path("<int:job_id>/error-report/", self.admin_site.admin_view(self.report_view),
+                      name="catalog_importjob_report")  # fmt: skip
+        return [report, *super().get_urls()]
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # a job is only followed, never edited
+
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context=None
+    ) -> HttpResponse:
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = ImportUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                with transaction.atomic():
+                    job = import_job_create(file=upload, name=upload.name)
+            except CsvRefused as refused:
+                form.add_error("file", refused.message)
+            else:
+                self.message_user(request, f"Importing {job.total_rows:,} rows.", messages.SUCCESS)
+                return redirect(reverse("admin:catalog_importjob_change", args=[job.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Import products",
+            "opts": self.model._meta,
+            "form": form,
+            "max_megabytes": max_bytes() // (1024 * 1024),
+        }
+        return TemplateResponse(request, "admin/catalog/importjob/upload.html", context)
+
+    def report_view(self, request: HttpRequest, job_id: int) -> FileResponse:
+        # looked up in this shop's schema: another shop's job is simply not found
+        job = get_object_or_404(ImportJob, pk=job_id)
+        if not self.has_view_permission(request, job) or not job.error_report:
+            raise Http404("This import has no error report.")
+        name = (job.original_name or "import").rsplit(".", 1)[0]
+        return FileResponse(job.error_report.open("rb"), as_attachment=True,
+                            filename=f"{name}-errors.csv", content_type="text/csv")  # fmt: skip
+
+    @admin.display(description="Progress")
+    def progress_bar(self, job: ImportJob) -> str:
+        return format_html(
+            '<progress value="{}" max="{}">{}%</progress> {} / {} rows',
+            job.processed_rows, job.total_rows or 1, job.progress_percent,
+            f"{job.processed_rows:,}", f"{job.total_rows:,}",
+        )  # fmt: skip
+
+    @admin.display(description="Error report")
+    def error_report_link(self, job: ImportJob) -> str:
+        if not job.error_report:
+            return "No errors." if job.status == ImportJob.Status.SUCCEEDED else "—"
+        url = reverse("admin:catalog_importjob_report", args=[job.pk])
+        return format_html('<a href="{}">Download the error report (CSV)</a>', url)

@@ -28,3 +28,11 @@ def image_fetch(image_id: int) -> str:
 
     image = fetch(image_id)
     return image.status if image else "gone"
+
+
+@shared_task(name="catalog.import_products", acks_late=True, soft_time_limit=14 * 60)
+def import_products(import_job_id: int) -> str:
+    """Import a product CSV (an ImportJob), in the schema of the shop that queued it."""
+    from catalog.import_jobs import import_job_run
+
+    return import_job_run(job_id=import_job_id).status

@@ -234,6 +234,7 @@ CATALOG_IMAGE_FETCH_TIMEOUT = env_int("CATALOG_IMAGE_FETCH_TIMEOUT", 10)
 # Fetch image URLs on loopback and private networks (development, tests); off in production
 CATALOG_IMAGE_FETCH_PRIVATE = env_bool("CATALOG_IMAGE_FETCH_PRIVATE", default=DEBUG)
 CATALOG_IMPORT_MAX_ROWS = env_int("CATALOG_IMPORT_MAX_ROWS", 100_000)
+CATALOG_IMPORT_MAX_BYTES = env_int("CATALOG_IMPORT_MAX_BYTES", 100 * 1024 * 1024)
 
 # --- Passwords, i18n ----------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
