@@ -32,11 +32,11 @@ from catalog.images import product_image_add_from_url, url_validate
 from catalog.models import CatalogChange, Product, ProductImage, Variant
 from catalog.services import (
     VariantInput,
-    _clean_product_fields,
-    _clean_variant,
-    _integrity_error,
     aspects_for_product_fields,
     aspects_for_variant_fields,
+    clean_product_fields,
+    clean_variant,
+    integrity_error,
     outbox_record,
     shop_currency,
 )
@@ -276,7 +276,7 @@ def _read_variant(plan: ProductPlan, row: CsvRow, state: _FileState) -> None:
         options=[row.get(name) for name in col.OPTION_VALUES],
     )
     try:
-        values = _clean_variant(data, state.currency)
+        values = clean_variant(data, state.currency)
         values["weight_grams"] = _read_weight(row)
     except ValidationError as exc:
         for name, errors in exc.error_dict.items():
@@ -419,7 +419,7 @@ def _check_variants(plan: ProductPlan, state: _FileState) -> None:
 def _clean_fields(plan: ProductPlan) -> None:
     """The product fields through the same validation as catalog.services, then lengths."""
     try:
-        plan.fields = _clean_product_fields(plan.fields)
+        plan.fields = clean_product_fields(plan.fields)
     except ValidationError as exc:
         row = plan.rows[0].number
         for name, errors in exc.error_dict.items():
@@ -496,7 +496,7 @@ def _save_alone(plan: ProductPlan) -> _ChunkCounts:
         with transaction.atomic():
             return _save([plan])
     except DatabaseError as exc:
-        message = _integrity_error(exc).messages[0]
+        message = integrity_error(exc).messages[0]
         return _ChunkCounts(
             errors=[
                 RowError(row=plan.rows[0].number, handle=plan.handle, column="", message=message)

@@ -186,7 +186,8 @@ def check_lengths(model: type, cleaned: dict, errors: dict[str, list[ValidationE
             ]
 
 
-def _clean_variant(data: VariantInput, currency: str) -> dict:
+def clean_variant(data: VariantInput, currency: str) -> dict:
+    """Validated column values of a variant, or a ValidationError keyed by field."""
     errors: dict[str, list[ValidationError]] = {}
     cleaned: dict = {"sku": (data.sku or "").strip()}
     if not cleaned["sku"]:
@@ -231,7 +232,8 @@ PRODUCT_FIELDS = {
 }  # fmt: skip
 
 
-def _clean_product_fields(fields: dict) -> dict:
+def clean_product_fields(fields: dict) -> dict:
+    """Validated, normalised product fields, or a ValidationError keyed by field."""
     unknown = set(fields) - PRODUCT_FIELDS
     if unknown:
         raise TypeError(f"unknown product fields: {', '.join(sorted(unknown))}")
@@ -275,12 +277,15 @@ def _clean_product_fields(fields: dict) -> dict:
 
 @transaction.atomic
 def product_create(*, variants: Sequence[VariantInput] = (), **fields) -> Product:
-    """Create a product with its variants (one default variant if none is given).
+    """Create a product with its variants.
+
+    A product may be saved without variants while it is drafted (the admin asks for at
+    least one; channel readiness says "Has no variant" until it has one).
 
     Raises ValidationError keyed by field (variant errors as ``variants[<n>].<field>``).
     """
     currency = shop_currency()
-    cleaned = _clean_product_fields(fields)
+    cleaned = clean_product_fields(fields)
     if "title" not in cleaned:
         raise ValidationError(
             {"title": ValidationError("Give the product a title.", code="required")}
@@ -288,7 +293,7 @@ def product_create(*, variants: Sequence[VariantInput] = (), **fields) -> Produc
     variant_rows, errors = [], {}
     for index, variant in enumerate(variants):
         try:
-            variant_rows.append(_clean_variant(variant, currency))
+            variant_rows.append(clean_variant(variant, currency))
         except ValidationError as exc:
             for name, messages in exc.error_dict.items():
                 errors[f"variants[{index}].{name}"] = messages
@@ -314,7 +319,7 @@ def product_create(*, variants: Sequence[VariantInput] = (), **fields) -> Produc
                 for position, row in enumerate(variant_rows)
             )
     except IntegrityError as exc:
-        raise _integrity_error(exc) from None
+        raise integrity_error(exc) from None
     outbox_record(product_ids=[product.id], aspects=_all_aspects())
     return product
 
@@ -323,7 +328,8 @@ def _all_aspects() -> list[str]:
     return [aspect for aspect in Aspect.values if aspect != Aspect.IMAGES]
 
 
-def _integrity_error(exc: IntegrityError) -> ValidationError:
+def integrity_error(exc: IntegrityError) -> ValidationError:
+    """A unique-constraint failure met while writing, said as a person would."""
     text = str(exc)
     if "slug" in text:
         return ValidationError(
@@ -347,7 +353,7 @@ def _integrity_error(exc: IntegrityError) -> ValidationError:
 @transaction.atomic
 def product_update(*, product: Product, **fields) -> Product:
     """Change product fields; records an outbox row naming the aspects that changed."""
-    cleaned = _clean_product_fields(fields)
+    cleaned = clean_product_fields(fields)
     changed = [name for name, value in cleaned.items() if getattr(product, name) != value]
     if not changed:
         return product
@@ -357,7 +363,7 @@ def product_update(*, product: Product, **fields) -> Product:
         with transaction.atomic():
             product.save(update_fields=[*changed, "updated"])
     except IntegrityError as exc:
-        raise _integrity_error(exc) from None
+        raise integrity_error(exc) from None
     outbox_record(product_ids=[product.id], aspects=aspects_for_product_fields(changed))
     return product
 
@@ -467,6 +473,6 @@ def variant_update(*, variant: Variant, **fields) -> Variant:
         with transaction.atomic():
             variant.save(update_fields=list(changes))
     except IntegrityError as exc:
-        raise _integrity_error(exc) from None
+        raise integrity_error(exc) from None
     outbox_record(product_ids=[variant.product_id], aspects=aspects_for_variant_fields(changes))
     return variant
