@@ -19,7 +19,7 @@ from django.utils.html import format_html, format_html_join
 from catalog.collections import collection_products, validate_rules
 from catalog.currencies import minor_units, validate_amount
 from catalog.exports import products_export_csv
-from catalog.import_jobs import import_job_create
+from catalog.import_jobs import import_job_create, import_jobs_delete
 from catalog.models import (
     CatalogChange,
     Collection,
@@ -502,6 +502,12 @@ class ImportJobAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False  # a job is only followed, never edited
+
+    def delete_model(self, request: HttpRequest, obj: ImportJob) -> None:
+        import_jobs_delete(job_ids=[obj.pk])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        import_jobs_delete(job_ids=list(queryset.values_list("id", flat=True)))
 
     def add_view(
         self, request: HttpRequest, form_url: str = "", extra_context=None

@@ -227,7 +227,7 @@ def _store(image: ProductImage, clean: CleanImage) -> None:
     image.width, image.height = clean.width, clean.height
     image.status, image.error = ProductImage.Status.READY, ""
     image.save()
-    _delete_files_on_commit(old_names - _file_names(image))
+    delete_files_on_commit(old_names - _file_names(image))
 
 
 def _file_names(image: ProductImage) -> set[str]:
@@ -237,7 +237,7 @@ def _file_names(image: ProductImage) -> set[str]:
     return names
 
 
-def _delete_files_on_commit(names: set[str]) -> None:
+def delete_files_on_commit(names: set[str]) -> None:
     def delete() -> None:
         for name in names:
             try:
@@ -327,7 +327,7 @@ def product_image_remove(*, image: ProductImage) -> None:
     names = _file_names(image)
     product_id = image.product_id
     image.delete()
-    _delete_files_on_commit(names)
+    delete_files_on_commit(names)
     _record_images_changed(product_id)
 
 

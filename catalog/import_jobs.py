@@ -27,6 +27,18 @@ log = logging.getLogger(__name__)
 REPORT_COLUMNS = ("Row", "Handle", "Column", "Message")
 
 
+@transaction.atomic
+def import_jobs_delete(*, job_ids: list[int]) -> int:
+    """Delete import jobs, and their uploaded CSV and error report once the delete commits."""
+    from catalog.images import delete_files_on_commit
+
+    jobs = list(ImportJob.objects.filter(id__in=job_ids))
+    names = {f.name for job in jobs for f in (job.file, job.error_report) if f}
+    ImportJob.objects.filter(id__in=[job.id for job in jobs]).delete()
+    delete_files_on_commit(names)
+    return len(jobs)
+
+
 def import_file_check(*, file: File, name: str) -> int:
     """Refuse what cannot be imported (not a .csv, too large, not UTF-8, columns missing,
     too many rows) with a CsvRefused saying what to do; the number of data rows otherwise."""

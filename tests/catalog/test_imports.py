@@ -398,6 +398,27 @@ def test_admin_upload_refuses_a_bad_file_with_its_reason(shop_a):
         assert not ImportJob.objects.exists()
 
 
+def test_deleting_a_job_in_the_admin_deletes_its_files(
+    shop_a, media, django_capture_on_commit_callbacks
+):
+    bad = [*tee_rows(), *simple_rows("broken", "BRK", price="-1")]
+    with tenant_context(shop_a):
+        job = run_job(bad)
+        assert job.error_report
+    files = [p for p in media.rglob("*") if p.is_file()]
+    assert len(files) == 2  # the upload and its error report
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = owner_client().post(
+            f"/admin/catalog/importjob/{job.pk}/delete/", {"post": "yes"}
+        )
+
+    assert response.status_code == 302
+    assert not any(p.exists() for p in files)
+    with tenant_context(shop_a):
+        assert not ImportJob.objects.exists()
+
+
 def test_a_running_job_page_refreshes_itself(shop_a):
     with tenant_context(shop_a):
         job = ImportJob.objects.create(file="imports/x.csv", status="running", total_rows=10,
