@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -30,6 +31,7 @@ SCHEMA_CONDITION = {
     Product.Condition.REFURBISHED: "https://schema.org/RefurbishedCondition",
     Product.Condition.USED: "https://schema.org/UsedCondition",
 }
+_BLOCK_END = re.compile(r"</(?:p|li|ul|ol|h[1-6]|blockquote)\s*>|<br\s*/?>", re.IGNORECASE)
 # Characters that could end the <script> element or open a comment in it, as JSON escapes.
 _SCRIPT_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
 
@@ -48,8 +50,10 @@ class ProductMeta:
 
 
 def plain_text(html_text: str) -> str:
-    """Description HTML as one line of text (tags dropped, entities decoded)."""
-    return " ".join(html.unescape(strip_tags(html_text or "")).split())
+    """Description HTML as one line of text: tags dropped (a block's end or a line break
+    becomes a space, so paragraphs don't run together), entities decoded."""
+    spaced = _BLOCK_END.sub(" ", html_text or "")
+    return " ".join(html.unescape(strip_tags(spaced)).split())
 
 
 def json_for_script(data: object) -> str:

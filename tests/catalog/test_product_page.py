@@ -329,6 +329,18 @@ def test_json_ld_is_a_schema_org_product_with_one_offer(shop_a, media):
     }
 
 
+def test_paragraphs_and_list_items_do_not_run_together_in_plain_text(shop_a):
+    with tenant_context(shop_a):
+        make_product(
+            slug="tote", description="<p>Roomy.</p><ul><li>Canvas</li><li>Cotton<br>strap</li></ul>"
+        )
+
+    response = shopper().get("/products/tote/")
+
+    assert meta(response, "description") == "Roomy. Canvas Cotton strap"
+    assert json_ld(response)["description"] == "Roomy. Canvas Cotton strap"
+
+
 def test_json_ld_has_an_aggregate_offer_for_several_variants(shop_a):
     with tenant_context(shop_a):
         product = make_product(slug="tote", variants=3, mpn="ES-1")
