@@ -61,3 +61,20 @@ def validate_amount(amount: Decimal, currency: str, *, field: str = "price") -> 
             f"{currency} amounts have at most {minor_units(currency)} decimal places.",
             code="too_many_decimals",
         )
+
+
+# Symbols written before the amount; other currencies are shown with their ISO code.
+CURRENCY_SYMBOLS = {"EUR": "€", "GBP": "£", "USD": "$", "JPY": "¥", "INR": "₹", "KRW": "₩"}
+
+
+def amount_string(amount: Decimal, currency: str) -> str:
+    """The amount with exactly the currency's decimals, as feeds and schema.org want it
+    ("19.00", "1500"): no symbol, no thousands separator."""
+    return f"{amount:.{minor_units(currency)}f}"
+
+
+def money_format(amount: Decimal, currency: str) -> str:
+    """The amount for people: "€1,234.50", "$19.00", "1,500 CHF"."""
+    number = f"{amount:,.{minor_units(currency)}f}"
+    symbol = CURRENCY_SYMBOLS.get(currency)
+    return f"{symbol}{number}" if symbol else f"{number}\N{NO-BREAK SPACE}{currency}"

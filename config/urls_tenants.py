@@ -6,11 +6,13 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import path, re_path
 
+from catalog import views as catalog_views
 from shops.accounts import views as account_views
 from shops.storefront import views as storefront_views
 
 urlpatterns = [
     path("", storefront_views.shop_page, name="shop-page"),
+    path("products/<slug:slug>/", catalog_views.product_page, name="product-page"),
     path("welcome/", account_views.welcome, name="welcome"),
     path("admin/", admin.site.urls),
 ]

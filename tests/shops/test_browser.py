@@ -3,6 +3,7 @@
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.test import override_settings
 
 from shops.management.commands.seed_demo import DEMO_OWNER, demo_password
 from shops.models import Shop
@@ -11,10 +12,13 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def demo_shop(django_db_setup, django_db_blocker):
+def demo_shop(django_db_setup, django_db_blocker, tmp_path_factory):
+    media = override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media"))
+    media.enable()  # the demo products' pictures
     with django_db_blocker.unblock():
         call_command("seed_demo", verbosity=0, stdout=open("/dev/null", "w"))  # noqa: SIM115
     yield
+    media.disable()
     with django_db_blocker.unblock():
         connection.set_schema_to_public()
         Shop.objects.get(slug="demo").delete(force_drop=True)
@@ -32,6 +36,7 @@ def test_demo_shop_page_and_admin_login(page, shop_server, demo_shop):
     page.goto(f"http://demo.localhost:{shop_server}/")
     assert page.locator("h1").inner_text() == "Etalage Demo Shop"
     assert page.title() == "Etalage Demo Shop"
+    assert page.locator(".product-card").count() == 24  # the first page of demo products
 
     page.goto(f"http://demo.localhost:{shop_server}/admin/login/")
     assert page.get_by_label("Email address").is_visible()

@@ -35,7 +35,8 @@ def test_create_shop_with_bad_slug_says_why(db):
         run("create_shop", "1st", "--name", "First", "--owner", "f@example.com")
 
 
-def test_seed_demo_is_idempotent_and_prints_the_login(db):
+def test_seed_demo_is_idempotent_and_prints_the_login(db, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path  # the demo products' pictures
     first = run("seed_demo")
     second = run("seed_demo")
 
@@ -46,5 +47,7 @@ def test_seed_demo_is_idempotent_and_prints_the_login(db):
         assert "Platform:   http://localhost:8000/" in output
         assert "Demo shop:  http://demo.localhost:8000/" in output
         assert f"login {DEMO_OWNER} / {password}" in output
+    assert "Demo products added: 30" in first
+    assert "Demo products added: 0" in second
     with tenant_context(shop):
         assert User.objects.get(email=DEMO_OWNER).check_password(password)

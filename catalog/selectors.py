@@ -1,0 +1,135 @@
+"""Reads of the catalog for shoppers: product lists and the product page.
+
+Every read here costs a fixed number of queries, whatever the number of products,
+variants and images: the variants and the *ready* images come with ``Prefetch`` objects,
+and the helpers below only look at what was prefetched (``product.variants.all()`` and
+``product.ready_images``), never at the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Prefetch, QuerySet
+
+from catalog.collections import collection_products
+from catalog.models import Collection, Product, ProductImage, Variant
+
+PRODUCTS_PER_PAGE = 24
+
+
+def _with_variants_and_images(products: QuerySet[Product]) -> QuerySet[Product]:
+    """Prefetch the variants (in their order) and the ready images as ``ready_images``."""
+    return products.prefetch_related(
+        Prefetch("variants", queryset=Variant.objects.order_by("position", "id")),
+        Prefetch(
+            "images",
+            queryset=ProductImage.objects.filter(status=ProductImage.Status.READY).order_by(
+                "position", "id"
+            ),
+            to_attr="ready_images",
+        ),
+    )
+
+
+def products_for_listing(*, collection: Collection | None = None) -> QuerySet[Product]:
+    """Active products (of a collection, in its order, or all of them by title), with
+    their variants and ready images prefetched. Slice or paginate it."""
+    if collection is not None:
+        products = collection_products(collection)
+    else:
+        products = Product.objects.filter(status=Product.Status.ACTIVE).order_by("title", "id")
+    return _with_variants_and_images(products)
+
+
+def products_page(
+    *,
+    page_number: int | str | None,
+    per_page: int = PRODUCTS_PER_PAGE,
+    collection: Collection | None = None,
+) -> Page:
+    """One page of ``products_for_listing``; a bad or out-of-range number gives the first
+    or last page. Four queries: count, products, variants, images."""
+    paginator = Paginator(products_for_listing(collection=collection), per_page)
+    return paginator.get_page(page_number)
+
+
+def product_for_page(*, slug: str) -> Product:
+    """The active product with this slug, variants and ready images prefetched (three
+    queries). Raises ``Product.DoesNotExist`` for a draft, archived or unknown slug."""
+    products = Product.objects.filter(status=Product.Status.ACTIVE, slug=slug)
+    return _with_variants_and_images(products).get()
+
+
+def product_images(product: Product) -> list[ProductImage]:
+    """The images a shopper may see, in order: ready ones only."""
+    prefetched = getattr(product, "ready_images", None)
+    if prefetched is not None:
+        return prefetched
+    return [image for image in product.images.all() if image.status == ProductImage.Status.READY]
+
+
+def product_is_available(product: Product) -> bool:
+    """Whether any variant has stock on hand."""
+    return any(variant.stock > 0 for variant in product.variants.all())
+
+
+def product_price_range(product: Product) -> tuple[Decimal, Decimal] | None:
+    """(lowest, highest) variant price, or None for a product without variants."""
+    prices = [variant.price for variant in product.variants.all()]
+    return (min(prices), max(prices)) if prices else None
+
+
+def variant_selected(*, product: Product, variant_id: str | int | None) -> Variant | None:
+    """The variant a shopper picked (``?variant=<id>``), or the default one.
+
+    An id that is not one of this product's variants (or not a number) is ignored: the
+    page shows the default variant, the first one in stock, else the first one.
+    """
+    variants = list(product.variants.all())
+    if variant_id not in (None, ""):
+        for variant in variants:
+            if str(variant.id) == str(variant_id).strip():
+                return variant
+    in_stock = [variant for variant in variants if variant.stock > 0]
+    return (in_stock or variants or [None])[0]
+
+
+def variant_is_discounted(variant: Variant) -> bool:
+    """Whether the variant has a compare-at price above its price (shown struck through)."""
+    return variant.compare_at_price is not None and variant.compare_at_price > variant.price
+
+
+@dataclass(frozen=True)
+class ProductCard:
+    """What a product list shows for one product."""
+
+    product: Product
+    image: ProductImage | None
+    price_low: Decimal | None
+    price_high: Decimal | None
+    is_available: bool
+
+    @property
+    def has_price_range(self) -> bool:
+        return self.price_low != self.price_high
+
+
+def product_cards(products: list[Product] | QuerySet[Product]) -> list[ProductCard]:
+    """Cards for products read with ``products_for_listing`` (no further queries)."""
+    cards = []
+    for product in products:
+        images = product_images(product)
+        low, high = product_price_range(product) or (None, None)
+        cards.append(
+            ProductCard(
+                product=product,
+                image=images[0] if images else None,
+                price_low=low,
+                price_high=high,
+                is_available=product_is_available(product),
+            )
+        )
+    return cards

@@ -1,0 +1,47 @@
+"""Shopper pages of the catalog. Reads go through catalog.selectors and catalog.seo."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+
+from catalog.models import Product
+from catalog.selectors import (
+    product_for_page,
+    product_images,
+    product_is_available,
+    product_price_range,
+    variant_is_discounted,
+    variant_selected,
+)
+from catalog.seo import product_meta
+
+
+def product_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """An active product; ``?variant=<id>`` picks the variant shown (ignored if unknown)."""
+    try:
+        product = product_for_page(slug=slug)
+    except Product.DoesNotExist:
+        raise Http404("No such product in this shop") from None
+    variant = variant_selected(product=product, variant_id=request.GET.get("variant"))
+    currency = request.shop.currency
+    page_url = request.build_absolute_uri(reverse("product-page", kwargs={"slug": product.slug}))
+    context = {
+        "product": product,
+        "variants": list(product.variants.all()),
+        "variant": variant,
+        "images": product_images(product),
+        "currency": currency,
+        "price_range": product_price_range(product),
+        "is_discounted": variant is not None and variant_is_discounted(variant),
+        "product_is_available": product_is_available(product),
+        "meta": product_meta(
+            product=product,
+            variant=variant,
+            currency=currency,
+            page_url=page_url,
+            absolute_url=request.build_absolute_uri,
+        ),
+    }
+    return render(request, "catalog/product_page.html", context)
