@@ -18,9 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.utils.html import strip_tags
-
 from catalog.models import Product, ProductImage
+from catalog.services import plain_text
 
 CHANNELS = ("meta", "pinterest", "tiktok", "google")
 CHANNEL_NAMES = {"meta": "Meta", "pinterest": "Pinterest", "tiktok": "TikTok", "google": "Google"}
@@ -50,7 +49,7 @@ class Facts:
             status=product.status,
             title=product.title.strip(),
             description_html=product.description or "",
-            description_text=" ".join(strip_tags(product.description or "").split()),
+            description_text=plain_text(product.description),
             brand=product.brand.strip(),
             gtin=product.gtin,
             mpn=product.mpn.strip(),

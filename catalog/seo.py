@@ -8,20 +8,18 @@ merchant's can close the ``<script>`` element it sits in.
 
 from __future__ import annotations
 
-import html
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.utils.html import strip_tags
 from django.utils.text import Truncator
 
 from catalog.currencies import amount_string
 from catalog.images import image_url
 from catalog.models import Product, Variant
 from catalog.selectors import product_images, product_is_available
+from catalog.services import plain_text
 
 META_DESCRIPTION_LENGTH = 160
 SHARE_IMAGE_WIDTH = 1080  # Open Graph and Twitter want a large picture (≥ 600 wide)
@@ -31,7 +29,6 @@ SCHEMA_CONDITION = {
     Product.Condition.REFURBISHED: "https://schema.org/RefurbishedCondition",
     Product.Condition.USED: "https://schema.org/UsedCondition",
 }
-_BLOCK_END = re.compile(r"</(?:p|li|ul|ol|h[1-6]|blockquote)\s*>|<br\s*/?>", re.IGNORECASE)
 # Characters that could end the <script> element or open a comment in it, as JSON escapes.
 _SCRIPT_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
 
@@ -47,13 +44,6 @@ class ProductMeta:
     currency: str
     is_available: bool
     json_ld: str  # serialised, safe inside <script type="application/ld+json">
-
-
-def plain_text(html_text: str) -> str:
-    """Description HTML as one line of text: tags dropped (a block's end or a line break
-    becomes a space, so paragraphs don't run together), entities decoded."""
-    spaced = _BLOCK_END.sub(" ", html_text or "")
-    return " ".join(html.unescape(strip_tags(spaced)).split())
 
 
 def json_for_script(data: object) -> str:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -13,6 +15,7 @@ import nh3
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
+from django.utils.html import strip_tags
 from django.utils.text import slugify
 
 from catalog.currencies import validate_amount
@@ -62,6 +65,16 @@ def shop_currency() -> str:
 
 def sanitize_description(html: str) -> str:
     return nh3.clean(html or "", tags=DESCRIPTION_TAGS, attributes=DESCRIPTION_ATTRIBUTES).strip()
+
+
+_BLOCK_END = re.compile(r"</(?:p|li|ul|ol|h[1-6]|blockquote)\s*>|<br\s*/?>", re.IGNORECASE)
+
+
+def plain_text(html_text: str) -> str:
+    """Description HTML as one line of text: tags dropped (a block's end or a line break
+    becomes a space, so paragraphs don't run together), entities decoded."""
+    spaced = _BLOCK_END.sub(" ", html_text or "")
+    return " ".join(html.unescape(strip_tags(spaced)).split())
 
 
 def validate_gtin(value: str) -> None:
