@@ -19,6 +19,12 @@ from django.utils.html import format_html, format_html_join
 from catalog.collections import collection_products, validate_rules
 from catalog.currencies import minor_units, validate_amount
 from catalog.exports import products_export_csv
+from catalog.images import (
+    image_admin_thumbnail,
+    product_image_add,
+    product_image_remove,
+    upload_check,
+)
 from catalog.import_jobs import import_job_create, import_jobs_delete
 from catalog.models import (
     CatalogChange,
@@ -29,6 +35,7 @@ from catalog.models import (
     ProductImage,
     Variant,
 )
+from catalog.readiness import CHANNEL_NAMES, product_readiness
 from catalog.services import (
     aspects_for_product_fields,
     aspects_for_variant_fields,
@@ -131,13 +138,9 @@ class ProductImageForm(forms.ModelForm):
 
     def clean_upload(self):
         """Refuse what is not an acceptable image here, next to the file field."""
-        from catalog.images import image_check, inline_bytes, max_bytes, read_limited
-
         upload = self.cleaned_data.get("upload")
         if upload:
-            data = read_limited(upload, max_bytes())
-            image_check(data, decode=len(data) <= inline_bytes())
-            upload.seek(0)
+            upload_check(upload)
         return upload
 
 
@@ -152,8 +155,6 @@ class ProductImageInline(admin.TabularInline):
     def preview(self, image: ProductImage) -> str:
         if not image.pk:
             return ""
-        from catalog.images import image_admin_thumbnail
-
         return image_admin_thumbnail(image)
 
 
@@ -209,8 +210,6 @@ class ProductAdmin(ProductExportMixin, admin.ModelAdmin):
 
     @admin.display(description="Image")
     def thumbnail(self, product: Product) -> str:
-        from catalog.images import image_admin_thumbnail
-
         images = product.images.all()  # prefetched, in position order
         return image_admin_thumbnail(images[0]) if images else "—"
 
@@ -228,15 +227,13 @@ class ProductAdmin(ProductExportMixin, admin.ModelAdmin):
 
     @admin.display(description="Channels")
     def channels(self, product: Product) -> str:
-        from catalog.readiness import product_readiness
-
         readiness = product_readiness(product)
         return format_html_join(
             " ",
             '<span title="{}" style="color:{}">{} {}</span>',
             (
                 ("; ".join(reasons) or "Ready", "#a4161a" if reasons else "#0a5c4a",
-                 "✗" if reasons else "✓", channel.title())
+                 "✗" if reasons else "✓", CHANNEL_NAMES[channel])
                 for channel, reasons in readiness.items()
             ),
         )  # fmt: skip
@@ -245,12 +242,10 @@ class ProductAdmin(ProductExportMixin, admin.ModelAdmin):
     def channel_readiness(self, product: Product) -> str:
         if not product.pk:
             return "Save the product to see where it can be listed."
-        from catalog.readiness import product_readiness
-
         rows = []
         for channel, reasons in product_readiness(product).items():
             status = "Ready" if not reasons else "Not listed: " + "; ".join(reasons)
-            rows.append((channel.title(), status))
+            rows.append((CHANNEL_NAMES[channel], status))
         return format_html(
             "<ul>{}</ul>", format_html_join("", "<li><strong>{}</strong>: {}</li>", rows)
         )
@@ -285,8 +280,6 @@ class ProductAdmin(ProductExportMixin, admin.ModelAdmin):
     def save_formset(self, request, form, formset, change) -> None:
         if formset.model is not ProductImage:
             return super().save_formset(request, form, formset, change)
-        from catalog.images import product_image_add, product_image_remove
-
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for image_form in formset.forms:
             if not image_form.has_changed() and not formset._should_delete_form(image_form):

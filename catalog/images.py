@@ -42,24 +42,13 @@ from django.utils.html import format_html
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from catalog.models import CatalogChange, Product, ProductImage
+from catalog.services import outbox_record
 
 log = logging.getLogger(__name__)
 
 ACCEPTED_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}
 RENDITION_WIDTHS = (320, 640, 1080)
 ACCEPTED_HELP = "JPEG, PNG, WebP or GIF"
-
-
-def max_bytes() -> int:
-    return settings.CATALOG_IMAGE_MAX_BYTES
-
-
-def max_pixels() -> int:
-    return settings.CATALOG_IMAGE_MAX_PIXELS
-
-
-def inline_bytes() -> int:
-    return settings.CATALOG_IMAGE_INLINE_BYTES
 
 
 def human_bytes(n: int) -> str:
@@ -118,8 +107,9 @@ def _open(data: bytes) -> Image.Image:
 
 def _too_many_pixels(width: int | None = None, height: int | None = None) -> ValidationError:
     size = f" ({width} by {height})" if width else ""
+    limit = human_pixels(settings.CATALOG_IMAGE_MAX_PIXELS)
     return ValidationError(
-        f"The image has too many pixels{size}; the limit is {human_pixels(max_pixels())}. "
+        f"The image has too many pixels{size}; the limit is {limit}. "
         "Resize it and upload it again.",
         code="image_too_many_pixels",
     )
@@ -138,7 +128,7 @@ def image_check(data: bytes, *, decode: bool = False) -> CheckedImage:
             code="image_format",
         )
     width, height = image.size
-    if width * height > max_pixels():
+    if width * height > settings.CATALOG_IMAGE_MAX_PIXELS:
         raise _too_many_pixels(width, height)
     try:
         image.verify()  # structure and checksums, without decoding every pixel
@@ -255,9 +245,16 @@ def _next_position(product: Product) -> int:
 
 
 def _record_images_changed(product_id: int) -> None:
-    from catalog.services import outbox_record
-
     outbox_record(product_ids=[product_id], aspects=[CatalogChange.Aspect.IMAGES])
+
+
+def upload_check(file) -> CheckedImage:
+    """Check an upload where the form is validated (decoding it whole when it is small
+    enough to be cleaned in the request), so a bad file is a field error."""
+    data = read_limited(file, settings.CATALOG_IMAGE_MAX_BYTES)
+    checked = image_check(data, decode=len(data) <= settings.CATALOG_IMAGE_INLINE_BYTES)
+    file.seek(0)
+    return checked
 
 
 @transaction.atomic
@@ -269,14 +266,14 @@ def product_image_add(
     Small files are cleaned here; large ones are stored as sent, marked pending, and
     cleaned by ``catalog.tasks.image_process`` once the transaction commits.
     """
-    data = read_limited(file, max_bytes())
+    data = read_limited(file, settings.CATALOG_IMAGE_MAX_BYTES)
     checked = image_check(data)
     image = ProductImage(
         product=product,
         alt_text=(alt_text or "").strip()[:255],
         position=_next_position(product) if position is None else position,
     )
-    if len(data) <= inline_bytes():
+    if len(data) <= settings.CATALOG_IMAGE_INLINE_BYTES:
         image.product_id = product.pk
         _store(image, image_clean(data, checked))
     else:
@@ -390,7 +387,7 @@ def image_download(url: str) -> bytes:
     if not _host_allowed(host):
         raise ValidationError(f"Images cannot be fetched from {host}.", code="image_url_host")
     request = urllib.request.Request(url, headers={"User-Agent": "Etalage image fetcher"})  # noqa: S310 (http(s) checked above)
-    limit = max_bytes()
+    limit = settings.CATALOG_IMAGE_MAX_BYTES
     try:
         with urllib.request.urlopen(request, timeout=fetch_timeout()) as response:  # noqa: S310
             length = response.headers.get("Content-Length")

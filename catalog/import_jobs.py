@@ -18,6 +18,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from catalog.images import delete_files_on_commit
 from catalog.imports import ImportResult, RowError, products_import
 from catalog.models import ImportJob
 from catalog.shopify_csv import CsvRefused, csv_inspect, max_bytes
@@ -30,8 +31,6 @@ REPORT_COLUMNS = ("Row", "Handle", "Column", "Message")
 @transaction.atomic
 def import_jobs_delete(*, job_ids: list[int]) -> int:
     """Delete import jobs, and their uploaded CSV and error report once the delete commits."""
-    from catalog.images import delete_files_on_commit
-
     jobs = list(ImportJob.objects.filter(id__in=job_ids))
     names = {f.name for job in jobs for f in (job.file, job.error_report) if f}
     ImportJob.objects.filter(id__in=[job.id for job in jobs]).delete()
