@@ -41,9 +41,13 @@ def shop_create(
     name: str,
     owner_email: str,
     owner_password: str | None = None,
+    owner_password_hash: str | None = None,
     currency: str = "EUR",
 ) -> ShopCreated:
     """Create a shop: its row, its schema (from the template), its domain and its owner.
+
+    The owner's password is hashed before the transaction (PBKDF2 is slow on purpose);
+    a caller that hashed it already passes ``owner_password_hash`` instead.
 
     Everything happens in one transaction, so a failure at any step leaves no shop row,
     schema, domain or account behind. Raises ValidationError (keyed by field) for input
@@ -76,9 +80,11 @@ def shop_create(
         raise ValidationError(errors)
 
     generated = None
-    if not owner_password:
-        generated = owner_password = secrets.token_urlsafe(12)
-    password_hash = make_password(owner_password)  # slow on purpose: keep it out of the transaction
+    password_hash = owner_password_hash
+    if password_hash is None:
+        if not owner_password:
+            generated = owner_password = secrets.token_urlsafe(12)
+        password_hash = make_password(owner_password)  # slow on purpose: outside the transaction
     host = f"{slug}.{settings.PLATFORM_DOMAIN}"
     schema_template.template_ddl()  # (re)build a stale template before the transaction
 
@@ -100,7 +106,9 @@ def shop_create(
             schema_template.schema_create_from_template(shop.schema_name)
             domain = Domain.objects.create(domain=host, tenant=shop, is_primary=True)
             with tenant_context(shop):
-                owner = User.objects.create_superuser(email=owner_email, password=password_hash)
+                owner = User.objects.create_superuser(
+                    email=owner_email, password=None, password_hash=password_hash
+                )
     except IntegrityError:
         raise _taken() from None
     return ShopCreated(shop=shop, domain=domain, owner=owner, generated_password=generated)

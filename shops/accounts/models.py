@@ -11,12 +11,16 @@ from django.utils import timezone
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
-    def _create(self, email: str, password: str | None, **fields) -> User:
+    def _create(
+        self, email: str, password: str | None, *, password_hash: str | None = None, **fields
+    ) -> User:
+        """``password_hash``: a hash the caller made ahead (``make_password``), so slow
+        hashing can stay outside the caller's transaction."""
         if not email:
             raise ValueError("A staff account needs an email address.")
         user = self.model(email=self.normalize_email(email).lower(), **fields)
-        if password is not None and password.startswith(("pbkdf2_", "argon2", "bcrypt", "!")):
-            user.password = password  # already hashed by the caller
+        if password_hash is not None:
+            user.password = password_hash
         else:
             user.set_password(password)
         user.save(using=self._db)
