@@ -56,13 +56,23 @@ def _tasks_run_in_process() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker) -> None:
+def django_db_setup(request, django_test_environment, django_db_blocker) -> Iterator[None]:
+    """The test database, always (pytest-django's own fixture creates it only when a
+    selected test asks for ``db``, but ``committed_shop`` / ``shop_server`` tests need it
+    too), with the schema template and the session's shops."""
+    from django.test.utils import setup_databases, teardown_databases
+
+    verbosity = request.config.option.verbose
     with django_db_blocker.unblock():
+        config = setup_databases(verbosity=verbosity, interactive=False, aliases={"default"})
         schema_template.template_ddl()
         for slug, name in SESSION_SHOPS.items():
             shop_create(
                 slug=slug, name=name, owner_email=f"owner@{slug}.test", owner_password=SHOP_PASSWORD
             )
+    yield
+    with django_db_blocker.unblock():
+        teardown_databases(config, verbosity=verbosity)
 
 
 @pytest.fixture(autouse=True)
