@@ -4,10 +4,12 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django_tenants.utils import tenant_context
 from PIL import Image
 
+from catalog.images import product_image_add
 from catalog.models import CatalogChange, Product, ProductImage, Variant
 from catalog.services import VariantInput, product_create
 from tests.conftest import SHOP_PASSWORD
@@ -158,9 +160,10 @@ def test_stock_list_edits_go_through_the_outbox(shop_a):
         ]
 
 
-def test_product_list_query_count_does_not_grow_with_variants(
-    shop_a, django_assert_max_num_queries
+def test_product_list_query_count_does_not_grow_with_variants_and_images(
+    shop_a, django_assert_max_num_queries, settings, tmp_path
 ):
+    settings.MEDIA_ROOT = tmp_path
     client = owner_client()
     with tenant_context(shop_a):
         for n in range(3):
@@ -169,10 +172,12 @@ def test_product_list_query_count_does_not_grow_with_variants(
         assert client.get("/admin/catalog/product/").status_code == 200
     with tenant_context(shop_a):
         for n in range(10):
-            product_create(
+            big = product_create(
                 title=f"Big {n}", option1_name="Size",
                 variants=[VariantInput(sku=f"B{n}-{v}", price=str(v + 1), options=[str(v)]) for v in range(8)],
             )  # fmt: skip
+            for _ in range(3):
+                product_image_add(product=big, file=png_upload())
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert client.get("/admin/catalog/product/").status_code == 200
 
@@ -208,6 +213,12 @@ def test_a_shops_products_are_not_reachable_from_another_shops_admin(shop_a):
     response = owner_client("beta").get(f"/admin/catalog/product/{product.id}/change/")
     assert response.status_code == 302  # "doesn't exist" redirect to the admin index
     assert "Secret" not in owner_client("beta").get("/admin/catalog/product/").content.decode()
+
+
+def png_upload() -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), "plum").save(buffer, "PNG")
+    return SimpleUploadedFile("p.png", buffer.getvalue())
 
 
 def truncated_jpeg() -> bytes:

@@ -49,7 +49,9 @@ def test_merchant_adds_a_product_with_a_picture_and_imports_a_csv(
     picture = tmp_path / "tote.png"
     Image.new("RGB", (900, 700), "teal").save(picture)
     page.goto(f"{base}/admin/catalog/product/add/")
-    page.get_by_label("Title:", exact=True).fill("Canvas Tote")  # the slug is filled in from the title
+    page.get_by_label("Title:", exact=True).fill(
+        "Canvas Tote"
+    )  # the slug is filled in from the title
     page.get_by_label("Status:", exact=True).select_option("active")
     page.get_by_label("Brand:", exact=True).fill("Atelier")
     page.locator('input[name="variants-0-sku"]').fill("TOTE-1")
