@@ -207,20 +207,21 @@ def rendition_widths(original_width: int) -> list[int]:
 
 def _store(image: ProductImage, clean: CleanImage) -> None:
     """Write the clean original and renditions, then point the row at them."""
-    old_names = _file_names(image)
-    stem = f"products/{image.product_id}-{uuid.uuid4().hex[:12]}"
+    old_names = image_file_names(image)
+    stem = f"{image.product_id}-{uuid.uuid4().hex[:12]}"
+    # the field's upload_to puts the original in products/; renditions go next to it
     image.image.save(f"{stem}.{clean.extension}", ContentFile(clean.data), save=False)
     image.renditions = {
-        str(width): default_storage.save(f"{stem}-{width}.webp", ContentFile(data))
+        str(width): default_storage.save(f"products/{stem}-{width}.webp", ContentFile(data))
         for width, data in clean.renditions.items()
     }
     image.width, image.height = clean.width, clean.height
     image.status, image.error = ProductImage.Status.READY, ""
     image.save()
-    delete_files_on_commit(old_names - _file_names(image))
+    delete_files_on_commit(old_names - image_file_names(image))
 
 
-def _file_names(image: ProductImage) -> set[str]:
+def image_file_names(image: ProductImage) -> set[str]:
     names = set(image.renditions.values()) if image.renditions else set()
     if image.image:
         names.add(image.image.name)
@@ -280,7 +281,7 @@ def product_image_add(
         extension = ACCEPTED_FORMATS[checked.format]
         image.status = ProductImage.Status.PENDING
         image.image.save(
-            f"products/incoming/{product.pk}-{uuid.uuid4().hex[:12]}.{extension}",
+            f"incoming-{product.pk}-{uuid.uuid4().hex[:12]}.{extension}",
             ContentFile(data),
             save=False,
         )
@@ -321,7 +322,7 @@ def _queue(image_id: int, task_name: str) -> None:
 @transaction.atomic
 def product_image_remove(*, image: ProductImage) -> None:
     """Delete the row now and its files once the transaction commits."""
-    names = _file_names(image)
+    names = image_file_names(image)
     product_id = image.product_id
     image.delete()
     delete_files_on_commit(names)

@@ -413,13 +413,14 @@ def products_set_status(*, product_ids: Sequence[int], status: str) -> int:
 
 @transaction.atomic
 def products_delete(*, product_ids: Sequence[int]) -> int:
-    """Delete products (variants and image rows go with them); one outbox row each."""
-    from catalog.images import product_image_remove  # files are removed with their rows
+    """Delete products (variants and image rows go with them; image files once the delete
+    commits); one outbox row each, saying "deleted"."""
+    from catalog.images import delete_files_on_commit, image_file_names  # images need services
 
     ids = list(Product.objects.filter(id__in=product_ids).values_list("id", flat=True))
-    for image in ProductImage.objects.filter(product_id__in=ids):
-        product_image_remove(image=image)
+    files = [image_file_names(image) for image in ProductImage.objects.filter(product_id__in=ids)]
     Product.objects.filter(id__in=ids).delete()
+    delete_files_on_commit(set().union(*files))
     outbox_record(product_ids=ids, aspects=[], kind=CatalogChange.Kind.DELETE)
     return len(ids)
 

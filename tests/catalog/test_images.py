@@ -85,7 +85,8 @@ def test_jpeg_is_turned_upright_stripped_and_rendered(product, media):
     with Image.open(Path(media, "shop_alpha", image.renditions["320"])) as small:
         assert small.format == "WEBP" and small.size == (320, 427)
         assert dict(small.getexif()) == {}
-    assert image.image.name.startswith("products/")
+    assert image.image.name.startswith("products/") and image.image.name.count("/") == 1
+    assert all(name.startswith("products/") for name in image.renditions.values())
     assert Path(image.image.path).is_relative_to(media / "shop_alpha")
 
 

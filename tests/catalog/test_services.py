@@ -1,13 +1,17 @@
 """Catalog writes: validation with clear messages, nothing half-saved, one outbox row per change."""
 
+import io
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django_tenants.utils import tenant_context
+from PIL import Image
 
-from catalog.models import CatalogChange, Product, Variant
+from catalog.images import product_image_add
+from catalog.models import CatalogChange, Product, ProductImage, Variant
 from catalog.services import (
     VariantInput,
     outbox_batch,
@@ -195,16 +199,26 @@ def test_bulk_status_writes_one_row_per_changed_product(in_shop_a):
     assert set(Product.objects.values_list("status", flat=True)) == {"active"}
 
 
-def test_delete_records_a_delete_row(in_shop_a):
+def test_delete_records_one_delete_row_and_removes_image_files(
+    in_shop_a, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = tmp_path
     product = tee()
     product_id = product.id
+    for colour in ("red", "blue"):
+        buffer = io.BytesIO()
+        Image.new("RGB", (500, 500), colour).save(buffer, "PNG")
+        product_image_add(product=product, file=SimpleUploadedFile("p.png", buffer.getvalue()))
+    assert len([p for p in tmp_path.rglob("*") if p.is_file()]) == 6  # 2 x (original, 320, 500)
     CatalogChange.objects.all().delete()
 
-    product_delete(product=product)
+    with django_capture_on_commit_callbacks(execute=True):
+        product_delete(product=product)
 
     assert changes() == [("delete", [])]
     assert CatalogChange.objects.get().product_id == product_id
-    assert not Variant.objects.exists()
+    assert not Variant.objects.exists() and not ProductImage.objects.exists()
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
 
 
 def test_outbox_batch_merges_rows_per_product(in_shop_a):
