@@ -52,7 +52,9 @@ def products_page(
 ) -> Page:
     """One page of ``products_for_listing``; a bad or out-of-range number gives the first
     or last page. Four queries: count, products, variants, images."""
-    paginator = Paginator(products_for_listing(collection=collection), per_page)
+    # cards show no description: leave the longest column in the database
+    products = products_for_listing(collection=collection).defer("description")
+    paginator = Paginator(products, per_page)
     return paginator.get_page(page_number)
 
 
