@@ -176,12 +176,28 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 15 * 60)
 CELERY_TASK_TENANT_CACHE_SECONDS = 30
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
 
-# --- Stripe (used by the orders app) -----------------------------------------------------
+# --- Stripe and orders (used by the orders app) -----------------------------------------
+# The platform's keys: Stripe Connect direct charges on each shop's connected account.
+# A shop may instead store its own keys (encrypted with PAYMENT_CREDENTIALS_KEY).
 STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
 STRIPE_PUBLISHABLE_KEY = env_str("STRIPE_PUBLISHABLE_KEY")
 STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
 STRIPE_API_BASE = env_str("STRIPE_API_BASE", "https://api.stripe.com")
 STRIPE_JS_URL = env_str("STRIPE_JS_URL", "https://js.stripe.com/v3/")
+STRIPE_TIMEOUT_SECONDS = env_int("STRIPE_TIMEOUT_SECONDS", 10)
+# Platform fee on Connect charges, in hundredths of a percent (250 = 2.5 %)
+STRIPE_PLATFORM_FEE_BASIS_POINTS = env_int("STRIPE_PLATFORM_FEE_BASIS_POINTS", 0)
+# Fernet key (urlsafe base64, 32 bytes) for shops' own Stripe keys; derived from
+# SECRET_KEY when unset, so changing SECRET_KEY then makes stored keys unreadable.
+PAYMENT_CREDENTIALS_KEY = env_str("PAYMENT_CREDENTIALS_KEY")
+ORDERS_RESERVATION_MINUTES = env_int("ORDERS_RESERVATION_MINUTES", 15)
+ORDERS_MAX_QUANTITY = env_int("ORDERS_MAX_QUANTITY", 20)
+ORDERS_MAX_LINES = env_int("ORDERS_MAX_LINES", 20)
+CELERY_BEAT_SCHEDULE["orders-expire-reservations"] = {
+    "task": "shops.for_each_shop",
+    "schedule": env_int("ORDERS_EXPIRY_INTERVAL_SECONDS", 60),
+    "args": ["orders.reservations_expire"],
+}
 
 # --- Email ---------------------------------------------------------------------------------
 EMAIL_HOST = env_str("EMAIL_HOST")
@@ -257,5 +273,7 @@ LOGGING = {
         # Django's own console handler would print each of its lines a second time.
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "pgserver": {"level": "CRITICAL"},
+        # stripe-python logs every request at INFO
+        "stripe": {"level": "WARNING"},
     },
 }

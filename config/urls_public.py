@@ -2,9 +2,12 @@
 
 from django.urls import path
 
+from orders import views as order_views
 from shops import views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("signup/", views.signup, name="signup"),
+    # Stripe sends every shop's events to one address; the event names the shop.
+    path("webhooks/stripe/", order_views.stripe_webhook, name="stripe-webhook"),
 ]

@@ -7,6 +7,8 @@ from django.contrib import admin
 from django.urls import path, re_path
 
 from catalog import views as catalog_views
+from orders import apis as order_apis
+from orders import views as order_views
 from shops.accounts import views as account_views
 from shops.storefront import views as storefront_views
 
@@ -14,6 +16,11 @@ urlpatterns = [
     path("", storefront_views.shop_page, name="shop-page"),
     path("products/<slug:slug>/", catalog_views.product_page, name="product-page"),
     path("welcome/", account_views.welcome, name="welcome"),
+    path("checkout/", order_views.checkout, name="checkout"),
+    path("api/v1/buy-now/", order_apis.buy_now, name="buy-now"),
+    path("api/v1/orders/<str:public_id>/", order_apis.order_status, name="order-status"),
+    path("api/v1/orders/<str:public_id>/pay/", order_apis.order_pay_with_card, name="order-pay"),
+    path("webhooks/stripe/", order_views.stripe_webhook, name="stripe-webhook"),
     path("admin/", admin.site.urls),
 ]
 

@@ -1,0 +1,200 @@
+"""Shopper JSON endpoints: buy-now, the order's status, and the card-element payment.
+
+They need no cookie, session or CSRF token (shoppers are anonymous and the embedded
+shop page runs in third-party iframes where cookies are blocked): buy-now is safe to
+call cross-site because it only creates an unpaid order, and the other two are
+authorised by the PaymentIntent's client secret that buy-now returned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from orders import selectors, services, stripe_client
+from orders.models import Order
+from orders.payment_accounts import shop_payments
+
+MAX_BODY_BYTES = 16 * 1024
+ADDRESS_FIELDS = ("name", "line1", "line2", "city", "postal_code", "state", "country", "phone")
+
+
+def _error(status: int, code: str, message: str) -> JsonResponse:
+    return JsonResponse({"error": {"code": code, "message": message}}, status=status)
+
+
+def _text(value: Any, limit: int) -> str:
+    return value.strip()[:limit] if isinstance(value, str) else ""
+
+
+def _request_from_json(data: Any) -> dict[str, Any]:
+    """The buy-now request in a normal form, or a BuyNowError. Anything else in the body
+    (prices, totals) is ignored: the server computes them."""
+    if not isinstance(data, dict):
+        raise services.BuyNowError("Send a JSON object.", code="invalid_json")
+    items = data.get("items")
+    if not isinstance(items, list) or not items:
+        raise services.BuyNowError("Choose at least one product.", code="no_items")
+    if len(items) > settings.ORDERS_MAX_LINES:
+        raise services.BuyNowError(
+            f"An order holds at most {settings.ORDERS_MAX_LINES} products.", code="too_many_items"
+        )
+    lines = []
+    for item in items:
+        if not isinstance(item, dict):
+            raise services.BuyNowError("Each item names a variant and a quantity.")
+        variant, quantity = item.get("variant_id"), item.get("quantity", 1)
+        if not isinstance(variant, int) or isinstance(variant, bool) or variant <= 0:
+            raise services.BuyNowError(
+                "That product is not sold in this shop.", code="unknown_variant"
+            )
+        if not isinstance(quantity, int) or isinstance(quantity, bool):
+            raise services.BuyNowError("A quantity is a whole number.", code="invalid_quantity")
+        lines.append(services.LineRequest(variant_id=variant, quantity=quantity))
+    address = data.get("shipping_address") or {}
+    if not isinstance(address, dict):
+        raise services.BuyNowError("The shipping address is an object.", code="invalid_address")
+    utm = data.get("utm") if isinstance(data.get("utm"), dict) else {}
+    return {
+        "lines": lines,
+        "email": _text(data.get("email"), 254),
+        "shipping_address": {
+            name: _text(address.get(name), 200) for name in ADDRESS_FIELDS if address.get(name)
+        },
+        "attribution": services.Attribution(
+            utm_source=_text(utm.get("source"), 100),
+            utm_medium=_text(utm.get("medium"), 100),
+            utm_campaign=_text(utm.get("campaign"), 100),
+            coupon_code=_text(data.get("coupon"), 64),
+        ),
+    }
+
+
+def buy_now_answer(order: Order, publishable_key: str) -> dict[str, Any]:
+    """What the page needs to take the payment with Stripe.js."""
+    return {
+        "order": {
+            "id": str(order.public_id),
+            "number": order.number,
+            "status": order.status,
+            "currency": order.currency,
+            "total": str(order.total),
+            "amount": order.amount_minor,
+            "reserved_until": order.reserved_until.isoformat() if order.reserved_until else None,
+        },
+        "payment": {
+            "client_secret": order.client_secret,
+            "publishable_key": publishable_key,
+            "stripe_account": order.stripe_account_id or None,
+            "stripe_js_url": settings.STRIPE_JS_URL,
+        },
+    }
+
+
+@csrf_exempt
+@require_POST
+def buy_now(request: HttpRequest) -> JsonResponse:
+    """``POST /api/v1/buy-now/``: reserve, create the order and its PaymentIntent.
+
+    With an ``Idempotency-Key`` header, the same key and body give the same answer again
+    (even an error answer); the same key with another body gives 409.
+    """
+    if len(request.body) > MAX_BODY_BYTES:
+        return _error(413, "too_large", "The request is too large.")
+    key = request.headers.get("Idempotency-Key", "").strip()
+    try:
+        data = json.loads(request.body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        data = None
+    claimed = False
+    try:
+        if key:
+            canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
+            stored = services.idempotency_claim(
+                key=key, request_hash=hashlib.sha256(canonical.encode()).hexdigest()
+            )
+            if stored is not None:
+                response = JsonResponse(stored.response, status=stored.status)
+                response["Idempotent-Replayed"] = "true"
+                return response
+            claimed = True
+        order, payments = services.order_buy_now(**_request_from_json(data))
+    except services.BuyNowError as exc:
+        response = _error(exc.status, exc.code, exc.message)
+        if claimed:
+            keep = exc.status < 500
+            services.idempotency_finish(
+                key=key,
+                status=exc.status,
+                response=json.loads(response.content) if keep else None,
+            )
+        return response
+    except BaseException:
+        if claimed:
+            services.idempotency_finish(key=key, status=500, response=None)
+        raise
+    assert payments.credentials is not None  # noqa: S101 (order_buy_now checked it)
+    answer = buy_now_answer(order, payments.credentials.publishable_key)
+    if claimed:
+        services.idempotency_finish(key=key, status=201, response=answer)
+    return JsonResponse(answer, status=201)
+
+
+def _shopper_order(request: HttpRequest, public_id: str, secret: str) -> Order | None:
+    return selectors.order_for_shopper(public_id=public_id, client_secret=secret)
+
+
+@require_GET
+def order_status(request: HttpRequest, public_id: str) -> JsonResponse:
+    """``GET /api/v1/orders/<id>/?secret=<client secret>``: where the order stands."""
+    order = _shopper_order(request, public_id, request.GET.get("secret", ""))
+    if order is None:
+        return _error(404, "not_found", "No such order.")
+    return JsonResponse(
+        {"id": str(order.public_id), "number": order.number, "status": order.status}
+    )
+
+
+@csrf_exempt
+@require_POST
+def order_pay_with_card(request: HttpRequest, public_id: str) -> JsonResponse:
+    """``POST /api/v1/orders/<id>/pay/`` with ``{"secret", "token"}``: confirm the
+    payment on the server with a card token made by Stripe.js's card element.
+
+    For Stripe.js builds without the Payment Element (localstripe's stand-in); with
+    Stripe's own Stripe.js the page confirms in the browser and never calls this.
+    """
+    try:
+        data = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        data = {}
+    data = data if isinstance(data, dict) else {}
+    order = _shopper_order(request, public_id, _text(data.get("secret"), 255))
+    if order is None:
+        return _error(404, "not_found", "No such order.")
+    token = _text(data.get("token"), 255)
+    if not token.startswith("tok_"):
+        return _error(400, "invalid_token", "The card could not be read.")
+    if order.status != Order.Status.PENDING_PAYMENT:
+        return _error(409, "not_payable", "This order can no longer be paid.")
+    payments = shop_payments()
+    if payments.credentials is None:
+        return _error(503, services.PaymentsNotSetUp.code, payments.problem)
+    try:
+        card = stripe_client.token_card_id(credentials=payments.credentials, token_id=token)
+        intent = stripe_client.payment_intent_confirm_with_card(
+            credentials=payments.credentials,
+            payment_intent_id=order.payment_intent_id,
+            payment_method_id=card,
+        )
+    except stripe_client.PaymentFinalError as exc:
+        return _error(402, exc.code or "card_declined", str(exc) or "The card was declined.")
+    except stripe_client.PaymentRetryableError:
+        return _error(502, "payment_unavailable", "The payment could not be sent; try again.")
+    return JsonResponse({"status": intent.status})

@@ -1,0 +1,176 @@
+"""Orders of one shop (every table lives in the shop's schema), its Stripe connection,
+the Stripe events it has handled and the buy-now idempotency keys it has seen.
+
+Writes go through orders.services; the order status machine lives in orders.status.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import Q
+
+from catalog.currencies import minor_units
+
+
+class PaymentAccount(models.Model):
+    """How the shop takes payment: one row per shop (or none: the shop cannot sell).
+
+    ``connect``: the platform's Stripe keys, direct charges on the shop's connected
+    account (``stripe_account_id``) with the platform fee. ``own_keys``: the shop's own
+    Stripe keys; the secret key and webhook signing secret are stored encrypted
+    (orders.credentials).
+    """
+
+    class Mode(models.TextChoices):
+        CONNECT = "connect", "Stripe Connect (platform account)"
+        OWN_KEYS = "own_keys", "The shop's own Stripe keys"
+
+    mode = models.CharField(max_length=10, choices=Mode.choices)
+    stripe_account_id = models.CharField("connected account id", max_length=255, blank=True)
+    publishable_key = models.CharField(max_length=255, blank=True)
+    secret_key_encrypted = models.TextField(blank=True)
+    webhook_secret_encrypted = models.TextField(blank=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="orders_payment_account_single_row"),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_mode_display()
+
+
+class Order(models.Model):
+    class Status(models.TextChoices):
+        PENDING_PAYMENT = "pending_payment", "Pending payment"
+        PAID = "paid", "Paid"
+        FULFILLED = "fulfilled", "Fulfilled"
+        CANCELLED = "cancelled", "Cancelled"
+        REFUNDED = "refunded", "Refunded"
+        PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
+
+    class Stock(models.TextChoices):
+        """Where the order's stock stands: taken from the variants and held for the
+        payment, kept for good once paid, or given back."""
+
+        HELD = "held", "Reserved"
+        COMMITTED = "committed", "Sold"
+        RELEASED = "released", "Returned to stock"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.PENDING_PAYMENT, db_index=True
+    )
+    stock_status = models.CharField(max_length=10, choices=Stock.choices, default=Stock.HELD)
+    reserved_until = models.DateTimeField(null=True, blank=True)
+    email = models.EmailField()
+    shipping_address = models.JSONField(default=dict, blank=True)
+    currency = models.CharField(max_length=3)
+    subtotal = models.DecimalField(max_digits=12, decimal_places=2)
+    total = models.DecimalField(max_digits=12, decimal_places=2)
+    amount_minor = models.BigIntegerField(help_text="Total in the currency's minor units.")
+    application_fee_minor = models.BigIntegerField(default=0)
+    refunded_minor = models.BigIntegerField(default=0)
+    payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
+    client_secret = models.CharField(max_length=255, blank=True)
+    stripe_account_id = models.CharField(max_length=255, blank=True)
+    coupon_code = models.CharField(max_length=64, blank=True)
+    utm_source = models.CharField(max_length=100, blank=True, db_index=True)
+    utm_medium = models.CharField(max_length=100, blank=True)
+    utm_campaign = models.CharField(max_length=100, blank=True)
+    tracking_number = models.CharField(max_length=100, blank=True)
+    note = models.CharField(max_length=255, blank=True, help_text="Why the order ended so.")
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    fulfilled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [
+            models.Index(
+                fields=["reserved_until"],
+                condition=Q(stock_status="held"),
+                name="orders_order_held_until",
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(total__gte=0), name="orders_order_total_gte_0"),
+            models.CheckConstraint(
+                condition=Q(refunded_minor__gte=0)
+                & Q(refunded_minor__lte=models.F("amount_minor")),
+                name="orders_order_refund_within_total",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Order {self.number}"
+
+    @property
+    def refunded_amount(self) -> Decimal:
+        return Decimal(self.refunded_minor).scaleb(-minor_units(self.currency))
+
+    @property
+    def number(self) -> str:
+        """What the shopper and the merchant call the order: short, from the public id."""
+        return self.public_id.hex[:8].upper()
+
+
+class OrderLine(models.Model):
+    """One variant bought; title, SKU and price are copies taken at purchase time."""
+
+    order = models.ForeignKey(Order, related_name="lines", on_delete=models.CASCADE)
+    variant = models.ForeignKey(
+        "catalog.Variant", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    product_id = models.BigIntegerField()
+    title = models.CharField(max_length=255)
+    variant_title = models.CharField(max_length=255, blank=True)
+    sku = models.CharField("SKU", max_length=64)
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    quantity = models.PositiveIntegerField()
+    line_total = models.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        ordering = ["order_id", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="orders_line_quantity_gt_0")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.sku}"
+
+
+class StripeEvent(models.Model):
+    """A Stripe event handled in this shop: recorded so a redelivery has no effect."""
+
+    event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100)
+    payment_intent_id = models.CharField(max_length=255, blank=True)
+    received = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received"]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"
+
+
+class IdempotencyKey(models.Model):
+    """A buy-now request's Idempotency-Key, the hash of its body and the answer given.
+
+    ``status`` stays null while the first request is still being answered.
+    """
+
+    key = models.CharField(max_length=255, unique=True)
+    request_hash = models.CharField(max_length=64)
+    status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response = models.JSONField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return self.key

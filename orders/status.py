@@ -1,0 +1,55 @@
+"""The order status machine, in one place: which status may follow which.
+
+Every status change goes through ``order_transition``: one conditional UPDATE that only
+applies while the order is still in a status the move is allowed from, so two workers
+(a webhook and the expiry task, say) can never both move the same order.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orders.models import Order
+
+Status = Order.Status
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    Status.PENDING_PAYMENT: frozenset({Status.PAID, Status.CANCELLED}),
+    Status.PAID: frozenset({Status.FULFILLED, Status.REFUNDED, Status.PARTIALLY_REFUNDED}),
+    Status.PARTIALLY_REFUNDED: frozenset(
+        {Status.FULFILLED, Status.REFUNDED, Status.PARTIALLY_REFUNDED}
+    ),
+    Status.FULFILLED: frozenset({Status.REFUNDED, Status.PARTIALLY_REFUNDED}),
+    # A payment that succeeds after its reservation expired (orders.services).
+    Status.CANCELLED: frozenset({Status.PAID, Status.REFUNDED}),
+    Status.REFUNDED: frozenset(),
+}
+
+
+class TransitionError(Exception):
+    """The order is not in a status that allows this change."""
+
+
+def allowed_sources(target: str) -> list[str]:
+    return [source for source, targets in TRANSITIONS.items() if target in targets]
+
+
+def can_transition(order: Order, target: str) -> bool:
+    return target in TRANSITIONS.get(order.status, frozenset())
+
+
+def order_transition(*, order: Order, to: str, **fields: Any) -> Order:
+    """Move ``order`` to status ``to`` and set ``fields``, or raise TransitionError if the
+    order (as it is in the database now) may not move there. Updates ``order`` in place."""
+    sources = allowed_sources(to)
+    updated = Order.objects.filter(id=order.id, status__in=sources).update(status=to, **fields)
+    if not updated:
+        current = Order.objects.filter(id=order.id).values_list("status", flat=True).first()
+        raise TransitionError(
+            f"Order {order.number} is {Status(current).label.lower() if current else 'gone'}; "
+            f"it cannot become {Status(to).label.lower()}."
+        )
+    order.status = to
+    for name, value in fields.items():
+        setattr(order, name, value)
+    return order

@@ -1,0 +1,261 @@
+"""The only module that speaks Stripe.
+
+Every call takes the credentials explicitly (the shop's own key, or the platform's key
+with the shop's connected account), has a timeout, and turns Stripe's errors into
+``PaymentRetryableError`` (network, 429, 5xx: try again later) or ``PaymentFinalError``
+(a 4xx: the same request will fail again). Inputs and outputs are plain dataclasses.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import stripe
+from django.conf import settings
+
+
+class PaymentError(Exception):
+    """Stripe could not do what was asked."""
+
+    def __init__(self, message: str, *, code: str = "", http_status: int | None = None):
+        super().__init__(message)
+        self.code = code
+        self.http_status = http_status
+
+
+class PaymentRetryableError(PaymentError):
+    """A network error, a rate limit or a Stripe outage: the same call may work later."""
+
+
+class PaymentFinalError(PaymentError):
+    """Stripe refused the request (4xx): repeating it will not help."""
+
+
+class WebhookSignatureError(Exception):
+    """A webhook payload that is unsigned, signed with another secret, or too old."""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Who calls Stripe: ``secret_key`` and, for a Connect direct charge, the connected
+    ``account_id``. ``publishable_key`` is what Stripe.js gets on the shop's pages."""
+
+    secret_key: str
+    publishable_key: str
+    account_id: str = ""
+    api_base: str = ""
+
+
+@dataclass(frozen=True)
+class PaymentIntent:
+    id: str
+    status: str
+    amount: int
+    currency: str
+    client_secret: str
+    metadata: dict[str, str] = field(default_factory=dict)
+    account_id: str = ""
+
+
+@dataclass(frozen=True)
+class Refund:
+    id: str
+    amount: int
+    status: str
+
+
+@dataclass(frozen=True)
+class Event:
+    """A verified webhook event. ``account_id`` is set for a connected account's event."""
+
+    id: str
+    type: str
+    object: dict[str, Any]
+    account_id: str = ""
+    created: int = 0
+
+
+_http_client: stripe.HTTPClient | None = None
+
+
+def _client(credentials: Credentials) -> stripe.StripeClient:
+    global _http_client
+    if _http_client is None:
+        # One client (one connection pool per thread) for the process: a new TLS
+        # handshake per call would cost more than the call.
+        _http_client = stripe.RequestsClient(timeout=settings.STRIPE_TIMEOUT_SECONDS)
+    return stripe.StripeClient(
+        credentials.secret_key,
+        stripe_account=credentials.account_id or None,
+        base_addresses={"api": credentials.api_base or settings.STRIPE_API_BASE},
+        max_network_retries=0,
+        http_client=_http_client,
+    )
+
+
+@contextmanager
+def _translated_errors() -> Iterator[None]:
+    try:
+        yield
+    except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
+        raise PaymentRetryableError(
+            exc.user_message or "Stripe could not be reached.",
+            code=exc.code or "",
+            http_status=exc.http_status,
+        ) from exc
+    except stripe.StripeError as exc:
+        status = exc.http_status or 0
+        error_class = PaymentRetryableError if status >= 500 or status == 0 else PaymentFinalError
+        raise error_class(
+            exc.user_message or str(exc) or "Stripe refused the request.",
+            code=exc.code or "",
+            http_status=exc.http_status,
+        ) from exc
+
+
+def _options(credentials: Credentials, idempotency_key: str | None = None) -> dict:
+    options: dict[str, Any] = {}
+    if idempotency_key:
+        options["idempotency_key"] = idempotency_key
+    if credentials.account_id:
+        options["stripe_account"] = credentials.account_id
+    return options
+
+
+def _payment_intent(obj: Any, account_id: str = "") -> PaymentIntent:
+    obj = obj.to_dict() if hasattr(obj, "to_dict") else obj
+    return PaymentIntent(
+        id=obj["id"],
+        status=obj["status"],
+        amount=int(obj["amount"]),
+        currency=str(obj["currency"]).upper(),
+        client_secret=obj.get("client_secret") or "",
+        metadata={str(k): str(v) for k, v in (obj.get("metadata") or {}).items()},
+        account_id=account_id,
+    )
+
+
+def payment_intent_create(
+    *,
+    credentials: Credentials,
+    amount: int,
+    currency: str,
+    metadata: Mapping[str, str],
+    idempotency_key: str,
+    application_fee_amount: int = 0,
+) -> PaymentIntent:
+    """A card PaymentIntent for ``amount`` minor units; on a connected account when the
+    credentials name one (then with ``application_fee_amount`` if above 0)."""
+    params: dict[str, Any] = {
+        "amount": amount,
+        "currency": currency.lower(),
+        "metadata": dict(metadata),
+        "payment_method_types": ["card"],
+    }
+    if credentials.account_id and application_fee_amount > 0:
+        params["application_fee_amount"] = application_fee_amount
+    with _translated_errors():
+        obj = _client(credentials).v1.payment_intents.create(
+            params=params, options=_options(credentials, idempotency_key)
+        )
+    return _payment_intent(obj, credentials.account_id)
+
+
+def payment_intent_retrieve(*, credentials: Credentials, payment_intent_id: str) -> PaymentIntent:
+    with _translated_errors():
+        obj = _client(credentials).v1.payment_intents.retrieve(
+            payment_intent_id, options=_options(credentials)
+        )
+    return _payment_intent(obj, credentials.account_id)
+
+
+def payment_intent_cancel(*, credentials: Credentials, payment_intent_id: str) -> PaymentIntent:
+    with _translated_errors():
+        obj = _client(credentials).v1.payment_intents.cancel(
+            payment_intent_id, options=_options(credentials)
+        )
+    return _payment_intent(obj, credentials.account_id)
+
+
+def payment_intent_confirm_with_card(
+    *, credentials: Credentials, payment_intent_id: str, payment_method_id: str
+) -> PaymentIntent:
+    """Attach a payment method (a card made by Stripe.js) and confirm on the server.
+
+    Only the card-element fallback uses this (see static/orders/buy_now.js); with
+    Stripe's Payment Element the browser confirms by itself.
+    """
+    client = _client(credentials)
+    with _translated_errors():
+        client.v1.payment_intents.update(
+            payment_intent_id,
+            params={"payment_method": payment_method_id},
+            options=_options(credentials),
+        )
+        obj = client.v1.payment_intents.confirm(payment_intent_id, options=_options(credentials))
+    return _payment_intent(obj, credentials.account_id)
+
+
+def token_card_id(*, credentials: Credentials, token_id: str) -> str:
+    """The card id behind a Stripe.js card token (``tok_…`` → ``card_…``)."""
+    with _translated_errors():
+        obj = _client(credentials).v1.tokens.retrieve(token_id, options=_options(credentials))
+    return obj["card"]["id"]
+
+
+def refund_create(
+    *, credentials: Credentials, payment_intent_id: str, amount: int, idempotency_key: str
+) -> Refund:
+    with _translated_errors():
+        obj = _client(credentials).v1.refunds.create(
+            params={"payment_intent": payment_intent_id, "amount": amount},
+            options=_options(credentials, idempotency_key),
+        )
+    return Refund(id=obj["id"], amount=int(obj["amount"]), status=str(obj["status"]))
+
+
+def event_verify(*, payload: bytes, signature: str, secrets: Iterable[str]) -> tuple[Event, str]:
+    """The event in ``payload`` if ``signature`` (the Stripe-Signature header) is valid
+    for one of ``secrets`` and at most 300 s old; returns it with the secret that
+    matched. Raises WebhookSignatureError otherwise."""
+    if not signature:
+        raise WebhookSignatureError("The Stripe-Signature header is missing.")
+    for secret in secrets:
+        if not secret:
+            continue
+        try:
+            stripe.WebhookSignature.verify_header(
+                payload.decode("utf-8"), signature, secret, stripe.Webhook.DEFAULT_TOLERANCE
+            )
+        except stripe.SignatureVerificationError:
+            continue
+        except UnicodeDecodeError:
+            break
+        try:
+            data = json.loads(payload)
+            event = Event(
+                id=str(data["id"]),
+                type=str(data["type"]),
+                object=dict(data["data"]["object"]),
+                account_id=str(data.get("account") or ""),
+                created=int(data.get("created") or 0),
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise WebhookSignatureError(f"The event is not a Stripe event ({exc}).") from None
+        return event, secret
+    raise WebhookSignatureError("No valid signature for this endpoint, or the event is too old.")
+
+
+def event_metadata(payload: bytes) -> dict[str, str]:
+    """The metadata of the object in an event, read before its signature is checked:
+    only to choose which secrets may have signed it. Empty if there is none."""
+    try:
+        data = json.loads(payload)
+        metadata = data["data"]["object"].get("metadata") or {}
+        return {str(k): str(v) for k, v in metadata.items()}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return {}

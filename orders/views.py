@@ -1,0 +1,106 @@
+"""The Stripe webhook and the checkout page that social platforms link to."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+from django_tenants.utils import schema_context, tenant_context
+
+from orders import selectors, services, stripe_client
+from orders.payment_accounts import ShopPayments, shop_payments
+from shops.models import Shop
+
+logger = logging.getLogger(__name__)
+
+
+def _shop_for_event(payload: bytes) -> Shop | None:
+    """The active shop the event's object names in its metadata (buy-now sets it).
+
+    Read before the signature is checked, only to pick the secrets to check it with:
+    the event is trusted once a secret of that shop (or the platform's) verifies it.
+    """
+    schema = stripe_client.event_metadata(payload).get("shop", "")
+    if not schema or schema == "public":
+        return None
+    with schema_context("public"):
+        return Shop.objects.filter(schema_name=schema, status=Shop.Status.ACTIVE).first()
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request: HttpRequest) -> HttpResponse:
+    """``POST /webhooks/stripe/`` on any host: verify, record, dispatch.
+
+    The shop comes from the event (metadata set by buy-now, and for Connect events the
+    connected account, which must be the shop's), never from the host. 400 for a bad
+    signature; 500 if handling failed (Stripe retries); 200 otherwise, duplicates and
+    events of no interest included.
+    """
+    payload = request.body
+    signature = request.headers.get("Stripe-Signature", "")
+    shop = _shop_for_event(payload)
+    if shop is None:
+        try:
+            stripe_client.event_verify(
+                payload=payload, signature=signature, secrets=[settings.STRIPE_WEBHOOK_SECRET]
+            )
+        except stripe_client.WebhookSignatureError as exc:
+            return JsonResponse({"error": str(exc)}, status=400)
+        return JsonResponse({"result": "ignored: not an Etalage order"})
+
+    with tenant_context(shop):
+        payments = shop_payments()
+        try:
+            event, secret = stripe_client.event_verify(
+                payload=payload,
+                signature=signature,
+                secrets=[payments.webhook_secret, settings.STRIPE_WEBHOOK_SECRET],
+            )
+        except stripe_client.WebhookSignatureError as exc:
+            return JsonResponse({"error": str(exc)}, status=400)
+        if not _event_belongs_to_shop(event, secret, payments):
+            return JsonResponse({"result": "ignored: not this shop's account"})
+        try:
+            result = services.stripe_event_handle(event=event, payments=payments)
+        except stripe_client.PaymentError:
+            logger.exception("Stripe webhook %s for %s failed", event.id, shop.slug)
+            return JsonResponse({"error": "try again later"}, status=500)
+    return JsonResponse({"result": result})
+
+
+def _event_belongs_to_shop(event: stripe_client.Event, secret: str, payments: ShopPayments) -> bool:
+    """A platform-signed event must come from the shop's connected account; an event
+    signed with the shop's own secret comes from the shop's own Stripe account."""
+    own_secret = payments.webhook_secret
+    if own_secret and secret == own_secret and secret != settings.STRIPE_WEBHOOK_SECRET:
+        return not event.account_id
+    account_id = payments.credentials.account_id if payments.credentials else ""
+    return bool(account_id) and event.account_id == account_id
+
+
+@require_GET
+def checkout(request: HttpRequest) -> HttpResponse:
+    """``/checkout/?products=<variant id>:<qty>,…&coupon=…&utm_source=…``: the items
+    with the shop's prices, and the buy-now form straight away."""
+    items = selectors.checkout_items(selectors.checkout_parse(request.GET.get("products", "")))
+    utm = {
+        name: request.GET.get(f"utm_{name}", "")[:100]
+        for name in ("source", "medium", "campaign")
+        if request.GET.get(f"utm_{name}")
+    }
+    context = {
+        "items": items,
+        "currency": request.shop.currency,
+        "coupon": request.GET.get("coupon", "")[:64],
+        "items_json": json.dumps(
+            [{"variant_id": item.variant.id, "quantity": item.quantity} for item in items]
+        ),
+        "utm_json": json.dumps(utm),
+    }
+    return render(request, "orders/checkout.html", context, status=200 if items else 404)

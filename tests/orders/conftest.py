@@ -1,0 +1,116 @@
+"""Fixtures of the orders tests: localstripe, shops that can sell, products to buy."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django_tenants.utils import tenant_context
+
+from catalog.models import Product, Variant
+from catalog.services import VariantInput, product_create
+from orders.payment_accounts import payment_account_set_keys
+from tests.orders.localstripe import localstripe_server
+
+SECRET_KEY = {"alpha": "sk_test_alpha", "beta": "sk_test_beta"}
+WEBHOOK_SECRET = {"alpha": "whsec_alpha", "beta": "whsec_beta"}
+
+
+@pytest.fixture(scope="session")
+def localstripe() -> Iterator[str]:
+    """localstripe's base URL; one server for the session (its data is never wiped:
+    every test makes PaymentIntents of its own)."""
+    with localstripe_server() as base:
+        yield base
+
+
+@pytest.fixture
+def stripe_settings(settings, localstripe):
+    settings.STRIPE_API_BASE = localstripe
+    settings.STRIPE_JS_URL = f"{localstripe}/js.stripe.com/v3/"
+    settings.STRIPE_WEBHOOK_SECRET = "whsec_platform"
+    return settings
+
+
+def shop_sells(slug: str) -> None:
+    """Give the active shop its own (localstripe) Stripe keys."""
+    payment_account_set_keys(
+        secret_key=SECRET_KEY[slug],
+        publishable_key=f"pk_test_{slug}",
+        webhook_secret=WEBHOOK_SECRET[slug],
+    )
+
+
+def make_variant(
+    *, title: str = "Canvas Tote", sku: str = "TOTE", price: str = "24.00", stock: int = 10,
+    status: str = Product.Status.ACTIVE,
+) -> Variant:  # fmt: skip
+    product = product_create(
+        title=title,
+        status=status,
+        variants=[VariantInput(sku=sku, price=Decimal(price), stock=stock)],
+    )
+    return product.variants.get()
+
+
+@pytest.fixture
+def selling_a(shop_a, stripe_settings):
+    """Shop alpha with Stripe keys and a variant (10 in stock at 24.00)."""
+    with tenant_context(shop_a):
+        shop_sells("alpha")
+        variant = make_variant()
+    return variant
+
+
+def shopper(slug: str = "alpha") -> Client:
+    return Client(HTTP_HOST=f"{slug}.localhost", enforce_csrf_checks=True)
+
+
+def buy(client: Client, body: dict, key: str | None = None):
+    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
+    return client.post(
+        "/api/v1/buy-now/", data=json.dumps(body), content_type="application/json", **headers
+    )
+
+
+def signed(payload: dict, secret: str, *, timestamp: int | None = None) -> dict:
+    """Client kwargs for a webhook POST signed like Stripe does."""
+    body = json.dumps(payload)
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    signature = hmac.new(secret.encode(), f"{timestamp}.{body}".encode(), hashlib.sha256)
+    return {
+        "data": body,
+        "content_type": "application/json",
+        "HTTP_STRIPE_SIGNATURE": f"t={timestamp},v1={signature.hexdigest()}",
+    }
+
+
+def intent_event(
+    *, event_id: str, type: str, intent_id: str, shop: str, order: str, amount: int,
+    currency: str = "eur", status: str = "succeeded", account: str | None = None,
+) -> dict:  # fmt: skip
+    event = {
+        "id": event_id,
+        "object": "event",
+        "type": type,
+        "created": int(time.time()),
+        "data": {
+            "object": {
+                "id": intent_id,
+                "object": "payment_intent",
+                "amount": amount,
+                "currency": currency,
+                "status": status,
+                "metadata": {"shop": shop, "order": order},
+            }
+        },
+    }
+    if account:
+        event["account"] = account
+    return event

@@ -1,0 +1,272 @@
+"""POST /api/v1/buy-now/: atomic reservation, server prices, clear refusals, idempotency."""
+
+import json
+import urllib.request
+
+import pytest
+from django_tenants.utils import tenant_context
+
+from catalog.models import CatalogChange, Product, Variant
+from orders.models import IdempotencyKey, Order
+from tests.orders.conftest import buy, make_variant, shop_sells, shopper
+
+
+def localstripe_intent(base: str, intent_id: str, key: str = "sk_test_alpha") -> dict:
+    request = urllib.request.Request(
+        f"{base}/v1/payment_intents/{intent_id}", headers={"Authorization": f"Bearer {key}"}
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return json.load(response)
+
+
+def body(variant_id: int, quantity: int = 1, **extra) -> dict:
+    return {
+        "items": [{"variant_id": variant_id, "quantity": quantity}],
+        "email": "shopper@example.com",
+        **extra,
+    }
+
+
+def test_buy_now_reserves_stock_creates_order_and_payment_intent(shop_a, selling_a, localstripe):
+    # given a variant with 10 in stock at 24.00
+    # when
+    response = buy(shopper(), body(selling_a.id, 3, shipping_address={"city": "Lyon"}))
+
+    # then
+    assert response.status_code == 201
+    answer = response.json()
+    assert response.cookies == {}
+    with tenant_context(shop_a):
+        order = Order.objects.get()
+        assert Variant.objects.get(id=selling_a.id).stock == 7
+        assert order.status == Order.Status.PENDING_PAYMENT
+        assert order.stock_status == Order.Stock.HELD
+        assert (order.total, order.amount_minor, order.currency) == (72, 7200, "EUR")
+        assert order.shipping_address == {"city": "Lyon"}
+        line = order.lines.get()
+        assert (line.title, line.sku, line.unit_price, line.quantity) == (
+            "Canvas Tote", "TOTE", 24, 3,
+        )  # fmt: skip
+        assert list(CatalogChange.objects.values_list("product_id", "aspects").order_by("-id")[:1]) == [
+            (selling_a.product_id, ["availability", "stock"])
+        ]
+    assert answer["order"] == {
+        "id": str(order.public_id),
+        "number": order.number,
+        "status": "pending_payment",
+        "currency": "EUR",
+        "total": "72.00",
+        "amount": 7200,
+        "reserved_until": order.reserved_until.isoformat(),
+    }
+    assert answer["payment"]["publishable_key"] == "pk_test_alpha"
+    assert answer["payment"]["stripe_js_url"] == f"{localstripe}/js.stripe.com/v3/"
+    assert answer["payment"]["client_secret"].startswith(order.payment_intent_id + "_secret_")
+    intent = localstripe_intent(localstripe, order.payment_intent_id)
+    assert (intent["amount"], intent["currency"]) == (7200, "eur")
+    assert intent["metadata"] == {"shop": "shop_alpha", "order": str(order.public_id)}
+
+
+def test_prices_and_totals_in_the_request_are_ignored(shop_a, selling_a):
+    tampered = body(selling_a.id, 2, total="0.01", amount=1, currency="JPY")
+    tampered["items"][0]["price"] = "0.01"
+
+    response = buy(shopper(), tampered)
+
+    assert response.status_code == 201
+    assert response.json()["order"]["total"] == "48.00"
+    assert response.json()["order"]["amount"] == 4800
+
+
+def test_several_variants_are_one_order(shop_a, selling_a):
+    with tenant_context(shop_a):
+        other = make_variant(title="Mug", sku="MUG", price="9.50", stock=1)
+    payload = {
+        "items": [
+            {"variant_id": other.id, "quantity": 1},
+            {"variant_id": selling_a.id, "quantity": 1},
+            {"variant_id": selling_a.id, "quantity": 1},
+        ],
+        "email": "shopper@example.com",
+    }
+
+    response = buy(shopper(), payload)
+
+    assert response.status_code == 201
+    assert response.json()["order"]["total"] == "57.50"
+    with tenant_context(shop_a):
+        order = Order.objects.get()
+        assert sorted(order.lines.values_list("sku", "quantity")) == [("MUG", 1), ("TOTE", 2)]
+        assert Variant.objects.get(id=other.id).stock == 0
+
+
+@pytest.mark.parametrize(
+    ("quantity", "message"),
+    [
+        (0, "A quantity is at least 1."),
+        (-3, "A quantity is at least 1."),
+        (21, "You can buy at most 20 of an item at once."),
+        (10**30, "You can buy at most 20 of an item at once."),
+        ("2", "A quantity is a whole number."),
+        (1.5, "A quantity is a whole number."),
+        (True, "A quantity is a whole number."),
+    ],
+)
+def test_bad_quantities_are_refused_and_change_nothing(shop_a, selling_a, quantity, message):
+    response = buy(shopper(), body(selling_a.id, quantity))
+
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == message
+    with tenant_context(shop_a):
+        assert Variant.objects.get(id=selling_a.id).stock == 10
+        assert not Order.objects.exists()
+
+
+def test_more_than_in_stock_is_out_of_stock(shop_a, selling_a):
+    response = buy(shopper(), body(selling_a.id, 11))
+
+    assert response.status_code == 409
+    assert response.json()["error"] == {
+        "code": "out_of_stock",
+        "message": "Sorry, Canvas Tote is out of stock in that quantity.",
+    }
+    with tenant_context(shop_a):
+        assert Variant.objects.get(id=selling_a.id).stock == 10
+        assert not Order.objects.exists()
+
+
+def test_one_line_out_of_stock_reserves_nothing_at_all(shop_a, selling_a):
+    with tenant_context(shop_a):
+        sold_out = make_variant(title="Mug", sku="MUG", stock=0)
+    payload = body(selling_a.id, 2)
+    payload["items"].append({"variant_id": sold_out.id, "quantity": 1})
+
+    response = buy(shopper(), payload)
+
+    assert response.status_code == 409
+    assert response.json()["error"]["message"] == "Sorry, Mug is out of stock."
+    with tenant_context(shop_a):
+        assert Variant.objects.get(id=selling_a.id).stock == 10
+        assert not Order.objects.exists()
+
+
+def test_unknown_archived_and_other_shops_variants_are_not_for_sale(shop_a, shop_b, selling_a):
+    with tenant_context(shop_b):
+        foreign = make_variant(sku="BETA-1")
+    with tenant_context(shop_a):
+        archived = make_variant(title="Old Cap", sku="CAP", status=Product.Status.ARCHIVED)
+
+    unknown = buy(shopper(), body(987654321))
+    other_shop = buy(shopper(), body(foreign.id))
+    retired = buy(shopper(), body(archived.id))
+
+    assert (unknown.status_code, other_shop.status_code, retired.status_code) == (404, 404, 404)
+    assert unknown.json()["error"]["message"] == "That product is not sold in this shop."
+    assert retired.json()["error"]["message"] == "Old Cap is no longer for sale."
+    with tenant_context(shop_b):
+        assert Variant.objects.get(id=foreign.id).stock == 10
+        assert not Order.objects.exists()
+    with tenant_context(shop_a):
+        assert not Order.objects.exists()
+        # the foreign id may exist in alpha too; it must never be alpha's TOTE
+        assert Variant.objects.get(id=selling_a.id).stock == 10 or foreign.id == selling_a.id
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ({"items": [], "email": "a@example.com"}, "Choose at least one product."),
+        ({"email": "a@example.com"}, "Choose at least one product."),
+        ("not an object", "Send a JSON object."),
+        ({"items": [{"variant_id": 1}], "email": "nope"}, "Enter a valid email address."),
+    ],
+)
+def test_malformed_requests_get_a_message(shop_a, selling_a, payload, message):
+    response = buy(shopper(), payload)
+
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == message
+
+
+def test_without_a_stripe_connection_buy_now_answers_503(shop_b, stripe_settings):
+    with tenant_context(shop_b):
+        variant = make_variant(sku="B-1")
+
+    response = buy(shopper("beta"), body(variant.id))
+
+    assert response.status_code == 503
+    assert response.json()["error"]["message"] == (
+        "Payments are not set up for this shop yet; you cannot buy here."
+    )
+    with tenant_context(shop_b):
+        assert Variant.objects.get(id=variant.id).stock == 10
+
+
+def test_stripe_down_gives_the_stock_back_and_502(shop_a, selling_a, settings):
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # discard port: connection refused
+
+    response = buy(shopper(), body(selling_a.id, 2), key="attempt-1")
+
+    assert response.status_code == 502
+    assert "nothing was charged" in response.json()["error"]["message"]
+    with tenant_context(shop_a):
+        assert Variant.objects.get(id=selling_a.id).stock == 10
+        order = Order.objects.get()
+        assert (order.status, order.stock_status) == ("cancelled", "released")
+        assert not IdempotencyKey.objects.exists()  # the shopper may retry with the key
+
+
+def test_same_idempotency_key_and_body_replays_the_answer(shop_a, selling_a):
+    first = buy(shopper(), body(selling_a.id, 2), key="k-1")
+    again = buy(shopper(), body(selling_a.id, 2), key="k-1")
+
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json()
+    assert again["Idempotent-Replayed"] == "true"
+    with tenant_context(shop_a):
+        assert Order.objects.count() == 1
+        assert Variant.objects.get(id=selling_a.id).stock == 8
+
+
+def test_same_idempotency_key_with_another_body_is_409(shop_a, selling_a):
+    buy(shopper(), body(selling_a.id, 2), key="k-1")
+
+    response = buy(shopper(), body(selling_a.id, 3), key="k-1")
+
+    assert response.status_code == 409
+    assert response.json()["error"]["message"] == (
+        "This Idempotency-Key was already used with a different request."
+    )
+    with tenant_context(shop_a):
+        assert Order.objects.count() == 1
+        assert Variant.objects.get(id=selling_a.id).stock == 8
+
+
+def test_an_error_answer_is_replayed_too(shop_a, selling_a):
+    first = buy(shopper(), body(selling_a.id, 11), key="k-2")
+    with tenant_context(shop_a):
+        Variant.objects.filter(id=selling_a.id).update(stock=50)
+
+    again = buy(shopper(), body(selling_a.id, 11), key="k-2")
+
+    assert (first.status_code, again.status_code) == (409, 409)
+    assert again.json() == first.json()
+
+
+def test_idempotency_keys_belong_to_one_shop(shop_a, shop_b, selling_a):
+    with tenant_context(shop_b):
+        shop_sells("beta")
+        variant_b = make_variant(sku="B-1")
+
+    in_a = buy(shopper("alpha"), body(selling_a.id), key="shared-key")
+    in_b = buy(shopper("beta"), body(variant_b.id), key="shared-key")
+
+    assert (in_a.status_code, in_b.status_code) == (201, 201)
+    assert in_a.json()["order"]["id"] != in_b.json()["order"]["id"]
+    with tenant_context(shop_b):
+        assert Order.objects.count() == 1
+        assert Variant.objects.get(id=variant_b.id).stock == 9
+
+
+def test_buy_now_needs_post(shop_a, selling_a):
+    assert shopper().get("/api/v1/buy-now/").status_code == 405
