@@ -7,8 +7,8 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
+
+import requests
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -33,9 +33,9 @@ def localstripe_server(timeout: float = 20) -> Iterator[str]:
     try:
         while True:
             try:
-                with urllib.request.urlopen(f"{base}/js.stripe.com/v3/", timeout=1):
-                    break
-            except (urllib.error.URLError, ConnectionError):
+                requests.get(f"{base}/js.stripe.com/v3/", timeout=1).raise_for_status()
+                break
+            except requests.RequestException:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("localstripe did not start") from None
                 time.sleep(0.1)
@@ -47,7 +47,7 @@ def localstripe_server(timeout: float = 20) -> Iterator[str]:
 
 def localstripe_webhook(base: str, *, name: str, url: str, secret: str) -> None:
     """Have localstripe send its signed events to ``url`` (POST /_config/webhooks/<name>)."""
-    data = f"url={url}&secret={secret}".encode()
-    request = urllib.request.Request(f"{base}/_config/webhooks/{name}", data=data, method="POST")
-    with urllib.request.urlopen(request, timeout=5):
-        pass
+    response = requests.post(
+        f"{base}/_config/webhooks/{name}", data={"url": url, "secret": secret}, timeout=5
+    )
+    response.raise_for_status()

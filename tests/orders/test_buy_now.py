@@ -1,9 +1,7 @@
 """POST /api/v1/buy-now/: atomic reservation, server prices, clear refusals, idempotency."""
 
-import json
-import urllib.request
-
 import pytest
+import requests
 from django_tenants.utils import tenant_context
 
 from catalog.models import CatalogChange, Product, Variant
@@ -12,11 +10,13 @@ from tests.orders.conftest import buy, make_variant, shop_sells, shopper
 
 
 def localstripe_intent(base: str, intent_id: str, key: str = "sk_test_alpha") -> dict:
-    request = urllib.request.Request(
-        f"{base}/v1/payment_intents/{intent_id}", headers={"Authorization": f"Bearer {key}"}
+    response = requests.get(
+        f"{base}/v1/payment_intents/{intent_id}",
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=5,
     )
-    with urllib.request.urlopen(request, timeout=5) as response:
-        return json.load(response)
+    response.raise_for_status()
+    return response.json()
 
 
 def body(variant_id: int, quantity: int = 1, **extra) -> dict:
