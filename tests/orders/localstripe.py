@@ -7,10 +7,10 @@ import socket
 import subprocess
 import sys
 import time
-
-import requests
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+import requests
 
 
 def free_port() -> int:

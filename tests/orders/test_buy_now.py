@@ -47,9 +47,9 @@ def test_buy_now_reserves_stock_creates_order_and_payment_intent(shop_a, selling
         assert (line.title, line.sku, line.unit_price, line.quantity) == (
             "Canvas Tote", "TOTE", 24, 3,
         )  # fmt: skip
-        assert list(CatalogChange.objects.values_list("product_id", "aspects").order_by("-id")[:1]) == [
-            (selling_a.product_id, ["availability", "stock"])
-        ]
+        assert list(
+            CatalogChange.objects.values_list("product_id", "aspects").order_by("-id")[:1]
+        ) == [(selling_a.product_id, ["availability", "stock"])]
     assert answer["order"] == {
         "id": str(order.public_id),
         "number": order.number,
