@@ -1,0 +1,91 @@
+"""Real concurrency: threads buying at once against PostgreSQL with committed data."""
+
+import threading
+from collections import Counter
+
+import pytest
+from django.db import connection
+from django_tenants.utils import tenant_context
+
+from catalog.models import Variant
+from orders.models import Order
+from tests.orders.conftest import buy, make_variant, shop_sells, shopper
+
+
+def run_at_once(count: int, work) -> list:
+    """Run ``work(index)`` in ``count`` threads released together; their results."""
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+
+    def target(index: int) -> None:
+        try:
+            barrier.wait()
+            results[index] = work(index)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=target, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+@pytest.fixture
+def rush(committed_shop, django_db_blocker, stripe_settings):
+    shop = committed_shop("rush").shop
+    with django_db_blocker.unblock(), tenant_context(shop):
+        shop_sells("alpha")
+        first = make_variant(title="Limited Print", sku="PRINT", stock=5)
+        second = make_variant(title="Poster", sku="POSTER", stock=100)
+    with django_db_blocker.unblock():
+        yield shop, first, second
+
+
+def test_buy_now_never_sells_more_than_stock(rush):
+    shop, variant, _ = rush
+
+    def attempt(index: int) -> int:
+        payload = {"items": [{"variant_id": variant.id, "quantity": 1}],
+                   "email": f"shopper{index}@example.com"}  # fmt: skip
+        return buy(shopper("rush"), payload).status_code
+
+    statuses = run_at_once(24, attempt)
+
+    assert Counter(statuses) == {201: 5, 409: 19}
+    with tenant_context(shop):
+        assert Variant.objects.get(id=variant.id).stock == 0
+        assert Order.objects.filter(status="pending_payment").count() == 5
+
+
+def test_orders_for_the_same_variants_in_any_order_do_not_deadlock(rush):
+    shop, first, second = rush
+
+    def attempt(index: int) -> int:
+        ids = [first.id, second.id] if index % 2 else [second.id, first.id]
+        payload = {"items": [{"variant_id": ids[0], "quantity": 1},
+                             {"variant_id": ids[1], "quantity": 1}],
+                   "email": "shopper@example.com"}  # fmt: skip
+        return buy(shopper("rush"), payload).status_code
+
+    statuses = run_at_once(12, attempt)
+
+    assert Counter(statuses) == {201: 5, 409: 7}
+    with tenant_context(shop):
+        assert Variant.objects.get(id=first.id).stock == 0
+        assert Variant.objects.get(id=second.id).stock == 95
+
+
+def test_one_idempotency_key_sent_at_once_makes_one_order(rush):
+    shop, _, variant = rush
+    payload = {"items": [{"variant_id": variant.id, "quantity": 1}], "email": "s@example.com"}
+
+    responses = run_at_once(6, lambda index: buy(shopper("rush"), payload, key="double-tap"))
+
+    assert {r.status_code for r in responses} <= {201, 409}
+    created = [r.json() for r in responses if r.status_code == 201]
+    assert created and all(answer == created[0] for answer in created)
+    with tenant_context(shop):
+        assert Order.objects.count() == 1
+        assert Variant.objects.get(id=variant.id).stock == 99

@@ -1,0 +1,111 @@
+"""Unpaid reservations expire through the periodic task and give their stock back."""
+
+from datetime import timedelta
+
+import pytest
+import requests
+from django.conf import settings
+from django.utils import timezone
+from django_tenants.utils import tenant_context
+
+from catalog.models import Variant
+from orders.models import Order
+from orders.services import order_release
+from shops.tasks import for_each_shop
+from tests.orders.conftest import buy, card_token, pay, shopper
+
+
+@pytest.fixture
+def pending(shop_a, selling_a):
+    answer = buy(shopper(), {"items": [{"variant_id": selling_a.id, "quantity": 3}],
+                             "email": "shopper@example.com"}).json()  # fmt: skip
+    with tenant_context(shop_a):
+        return Order.objects.get(public_id=answer["order"]["id"]), answer
+
+
+def age(shop, order: Order, minutes: int = 16) -> None:
+    with tenant_context(shop):
+        Order.objects.filter(id=order.id).update(
+            reserved_until=timezone.now() - timedelta(minutes=minutes - 15)
+        )
+
+
+def intent_status(base: str, intent_id: str) -> str:
+    response = requests.get(f"{base}/v1/payment_intents/{intent_id}",
+                            headers={"Authorization": "Bearer sk_test_alpha"}, timeout=5)  # fmt: skip
+    return response.json()["status"]
+
+
+def test_reservation_lasts_15_minutes_by_default(pending):
+    order, _ = pending
+    assert settings.ORDERS_RESERVATION_MINUTES == 15
+    assert timedelta(minutes=14) < order.reserved_until - order.created <= timedelta(minutes=15)
+
+
+def test_beat_runs_the_expiry_over_every_shop():
+    entry = settings.CELERY_BEAT_SCHEDULE["orders-expire-reservations"]
+    assert entry["task"] == "shops.for_each_shop"
+    assert entry["args"] == ["orders.reservations_expire"]
+
+
+def test_expired_reservation_returns_the_stock_and_cancels_the_payment(
+    shop_a, selling_a, pending, localstripe
+):
+    order, _ = pending
+    age(shop_a, order)
+
+    for_each_shop("orders.reservations_expire")
+
+    with tenant_context(shop_a):
+        order = Order.objects.get(id=order.id)
+        assert (order.status, order.stock_status, order.note) == (
+            "cancelled", "released", "The reservation expired.",
+        )  # fmt: skip
+        assert Variant.objects.get(id=selling_a.id).stock == 10
+    assert intent_status(localstripe, order.payment_intent_id) == "canceled"
+
+
+def test_a_reservation_still_running_is_kept(shop_a, selling_a, pending):
+    order, _ = pending
+    age(shop_a, order, minutes=14)
+
+    for_each_shop("orders.reservations_expire")
+
+    with tenant_context(shop_a):
+        assert Order.objects.get(id=order.id).stock_status == "held"
+        assert Variant.objects.get(id=selling_a.id).stock == 7
+
+
+def test_expiry_of_an_order_paid_at_stripe_marks_it_paid(shop_a, selling_a, pending, localstripe):
+    # the payment succeeded but its webhook has not arrived
+    order, answer = pending
+    pay(shopper(), answer, card_token(localstripe))
+    age(shop_a, order)
+
+    for_each_shop("orders.reservations_expire")
+
+    with tenant_context(shop_a):
+        order = Order.objects.get(id=order.id)
+        assert (order.status, order.stock_status) == ("paid", "committed")
+        assert Variant.objects.get(id=selling_a.id).stock == 7
+
+
+def test_stock_is_given_back_once_however_often_release_runs(shop_a, selling_a, pending):
+    order, _ = pending
+    with tenant_context(shop_a):
+        first = order_release(order=order, to="cancelled", note="a")
+        second = order_release(order=Order.objects.get(id=order.id), to="cancelled", note="b")
+        assert (first, second) == (True, False)
+        assert Variant.objects.get(id=selling_a.id).stock == 10
+
+
+def test_expiry_in_one_shop_leaves_another_alone(shop_a, shop_b, pending):
+    order, _ = pending
+    age(shop_a, order)
+
+    with tenant_context(shop_b):
+        from orders.services import reservations_expire
+
+        assert reservations_expire() == 0
+    with tenant_context(shop_a):
+        assert Order.objects.get(id=order.id).stock_status == "held"
