@@ -1,0 +1,134 @@
+"""End to end in Chromium: product page → buy now → localstripe's Stripe.js stand-in →
+test card → webhook from localstripe to the live server → order paid → stock down.
+
+localstripe's Stripe.js has only the card element (no Payment Element), so the page
+takes its card-element path: a card token, confirmed by the shop's server."""
+
+import time
+
+import pytest
+import requests
+from django_tenants.utils import tenant_context
+
+from catalog.models import Variant
+from catalog.services import VariantInput, product_create
+from orders.models import Order
+from orders.payment_accounts import payment_account_set_keys
+from tests.orders.localstripe import localstripe_webhook
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def paying_shop(committed_shop, django_db_blocker, shop_server, stripe_settings, localstripe):
+    """A committed shop with its own (localstripe) keys, localstripe's webhook pointed at
+    the live server's platform host, and a product with 4 in stock."""
+    shop = committed_shop("kiosk", "Kiosk").shop
+    with django_db_blocker.unblock(), tenant_context(shop):
+        payment_account_set_keys(
+            secret_key="sk_test_kiosk", publishable_key="pk_test_kiosk",
+            webhook_secret="whsec_kiosk",
+        )  # fmt: skip
+        product = product_create(
+            title="Harbour Tee", slug="harbour-tee", status="active",
+            variants=[VariantInput(sku="TEE", price="25.00", stock=4)],
+        )  # fmt: skip
+        variant = product.variants.get()
+    localstripe_webhook(
+        localstripe, name="e2e", url=f"http://localhost:{shop_server}/webhooks/stripe/",
+        secret="whsec_kiosk",
+    )  # fmt: skip
+    with django_db_blocker.unblock():
+        yield shop, variant
+    # later tests' payments are no business of this live server
+    requests.post(f"{localstripe}/_config/webhooks/e2e", timeout=5, json={
+        "url": "http://127.0.0.1:9/", "secret": "whsec_off", "events": []})  # fmt: skip
+
+
+def fill_card(page, number: str = "4242424242424242") -> None:
+    page.get_by_placeholder("number").fill(number)
+    page.get_by_placeholder("exp_month").fill("12")
+    page.get_by_placeholder("exp_year").fill("40")
+    page.get_by_placeholder("cvc").fill("123")
+    page.get_by_placeholder("postal_code").fill("75001")
+
+
+def order_when(shop, condition, timeout: float = 15) -> Order:
+    deadline = time.monotonic() + timeout
+    while True:
+        with tenant_context(shop):
+            order = Order.objects.order_by("-id").first()
+        if order is not None and condition(order):
+            return order
+        assert time.monotonic() < deadline, f"order is {order and order.status}"
+        time.sleep(0.2)
+
+
+def test_a_shopper_buys_with_a_test_card(page, paying_shop, shop_server):
+    shop, variant = paying_shop
+
+    page.goto(f"http://kiosk.localhost:{shop_server}/products/harbour-tee/?utm_source=instagram")
+    page.get_by_role("button", name="Buy now").click()
+    page.get_by_label("Quantity").fill("2")
+    page.get_by_label("Email").fill("shopper@example.com")
+    page.get_by_role("button", name="Continue to payment").click()
+    page.get_by_placeholder("number").wait_for()
+    assert page.locator("[data-buy-now-total]").inner_text() == "€50.00"
+    fill_card(page)
+    page.get_by_role("button", name="Pay").click()
+
+    page.get_by_text("is paid; a confirmation is on its way").wait_for(timeout=20_000)
+    order = order_when(shop, lambda order: order.status == "paid")
+    assert (order.total, order.stock_status, order.utm_source) == (50, "committed", "instagram")
+    with tenant_context(shop):
+        assert Variant.objects.get(id=variant.id).stock == 2
+    assert page.context.cookies() == []
+
+
+def test_a_declined_card_says_so_and_gives_the_stock_back(page, paying_shop, shop_server):
+    shop, variant = paying_shop
+
+    page.goto(f"http://kiosk.localhost:{shop_server}/products/harbour-tee/")
+    page.get_by_role("button", name="Buy now").click()
+    page.get_by_label("Email").fill("shopper@example.com")
+    page.get_by_role("button", name="Continue to payment").click()
+    fill_card(page, "4000000000000341")  # attaches, then the charge is declined
+    page.get_by_role("button", name="Pay").click()
+
+    page.get_by_text("declined").wait_for()
+    order = order_when(shop, lambda order: order.status == "cancelled")
+    assert order.note == "The payment failed."
+    with tenant_context(shop):
+        assert Variant.objects.get(id=variant.id).stock == 4
+
+
+def test_checkout_link_from_a_social_platform(page, paying_shop, shop_server):
+    shop, variant = paying_shop
+
+    page.goto(
+        f"http://kiosk.localhost:{shop_server}/checkout/"
+        f"?products={variant.id}:3&coupon=SPRING&utm_source=facebook&utm_campaign=launch"
+    )
+    assert page.locator(f"[data-checkout-item='{variant.id}']").inner_text() == (
+        "3 \N{MULTIPLICATION SIGN} Harbour Tee — €75.00"
+    )
+    page.get_by_label("Email").fill("shopper@example.com")
+    page.get_by_role("button", name="Continue to payment").click()
+    fill_card(page)
+    page.get_by_role("button", name="Pay").click()
+
+    page.get_by_text("is paid").wait_for(timeout=20_000)
+    order = order_when(shop, lambda order: order.status == "paid")
+    assert (order.utm_source, order.utm_campaign, order.coupon_code) == (
+        "facebook", "launch", "SPRING",
+    )  # fmt: skip
+    with tenant_context(shop):
+        assert Variant.objects.get(id=variant.id).stock == 1
