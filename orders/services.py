@@ -547,6 +547,8 @@ def order_cancel(*, order: Order) -> Order:
 
 def order_refund(*, order: Order, amount: Decimal | None = None) -> Order:
     """Refund a paid order through Stripe, in full (``amount`` None) or in part."""
+    if order.status == Status.REFUNDED:
+        raise OrderActionError(f"Order {order.number} is refunded in full already.")
     if order.paid_at is None or not can_transition(order, Status.REFUNDED):
         raise OrderActionError(f"Order {order.number} is not paid; there is nothing to refund.")
     remaining = order.amount_minor - order.refunded_minor

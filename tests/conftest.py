@@ -201,6 +201,15 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
+def page(browser) -> Iterator[object]:
+    """A page in a fresh browser context (no cookies, no storage)."""
+    context = browser.new_context()
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
 def worker(django_db_setup, django_db_blocker, tmp_path) -> Iterator[subprocess.Popen]:
     """A real Celery worker on the configured broker, on a queue of its own.
 

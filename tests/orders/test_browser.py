@@ -20,14 +20,6 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def page(browser):
-    context = browser.new_context()
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-@pytest.fixture
 def paying_shop(committed_shop, django_db_blocker, shop_server, stripe_settings, localstripe):
     """A committed shop with its own (localstripe) keys, localstripe's webhook pointed at
     the live server's platform host, and a product with 4 in stock."""

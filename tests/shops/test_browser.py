@@ -24,14 +24,6 @@ def demo_shop(django_db_setup, django_db_blocker, tmp_path_factory):
         Shop.objects.get(slug="demo").delete(force_drop=True)
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context()
-    page = context.new_page()
-    yield page
-    context.close()
-
-
 def test_demo_shop_page_and_admin_login(page, shop_server, demo_shop):
     page.goto(f"http://demo.localhost:{shop_server}/")
     assert page.locator("h1").inner_text() == "Etalage Demo Shop"

@@ -1,0 +1,174 @@
+"""The merchant's orders admin on the shop host: list, filters, detail, fulfil, cancel,
+refund through Stripe, the Stripe connection, and saying when the shop cannot sell."""
+
+import pytest
+from django.core import mail
+from django_tenants.utils import tenant_context
+
+from catalog.models import Variant
+from orders.models import Order, PaymentAccount
+from orders.payment_accounts import secret_decrypt, shop_payments
+from tests.catalog.test_admin import owner_client
+from tests.orders.conftest import buy, card_token, intent_event, pay, shopper, signed
+
+
+def place(variant, quantity: int = 1, **extra) -> dict:
+    return buy(shopper(), {"items": [{"variant_id": variant.id, "quantity": quantity}],
+                           "email": "shopper@example.com", **extra}).json()  # fmt: skip
+
+
+def paid_order(shop, variant, localstripe, quantity: int = 1) -> Order:
+    """An order paid at localstripe, its success event handled."""
+    answer = place(variant, quantity)
+    pay(shopper(), answer, card_token(localstripe))
+    with tenant_context(shop):
+        order = Order.objects.get(public_id=answer["order"]["id"])
+    event = intent_event(event_id=f"evt_{order.id}", type="payment_intent.succeeded",
+                         intent_id=order.payment_intent_id, shop="shop_alpha",
+                         order=str(order.public_id), amount=order.amount_minor)  # fmt: skip
+    shopper().post("/webhooks/stripe/", **signed(event, "whsec_alpha"))
+    with tenant_context(shop):
+        return Order.objects.get(id=order.id)
+
+
+def test_order_list_filters_and_costs_the_same_queries_for_more_orders(
+    shop_a, selling_a, django_assert_max_num_queries
+):
+    client = owner_client()
+    place(selling_a, utm={"source": "instagram"})
+    with django_assert_max_num_queries(20) as few:
+        page = client.get("/admin/orders/order/")
+    assert page.status_code == 200
+    few_queries = len(few.captured_queries)  # the next requests reset Django's query log
+    for _ in range(6):
+        place(selling_a, utm={"source": "tiktok"})
+
+    with django_assert_max_num_queries(few_queries):
+        many = client.get("/admin/orders/order/")
+    filtered = client.get("/admin/orders/order/?utm_source=instagram")
+
+    assert many.content.decode().count('class="field-number"') == 7
+    assert filtered.content.decode().count('class="field-number"') == 1
+
+
+def test_fulfilling_a_paid_order_emails_the_tracking_number(
+    shop_a, selling_a, localstripe, django_capture_on_commit_callbacks
+):
+    order = paid_order(shop_a, selling_a, localstripe)
+    client = owner_client()
+    detail = client.get(f"/admin/orders/order/{order.id}/change/").content.decode()
+    assert "Mark fulfilled and email the shopper" in detail
+    assert "Canvas Tote" in detail
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/admin/orders/order/{order.id}/act/fulfil/",
+                               {"tracking_number": "LP123456789FR"})  # fmt: skip
+
+    assert response.status_code == 302
+    with tenant_context(shop_a):
+        order = Order.objects.get(id=order.id)
+    assert (order.status, order.tracking_number) == ("fulfilled", "LP123456789FR")
+    assert [m.subject for m in mail.outbox] == [f"Your order {order.number} is on its way"]
+    assert "Tracking number: LP123456789FR" in mail.outbox[0].body
+
+
+def test_an_unpaid_order_cannot_be_fulfilled(shop_a, selling_a):
+    answer = place(selling_a)
+    with tenant_context(shop_a):
+        order = Order.objects.get(public_id=answer["order"]["id"])
+
+    response = owner_client().post(
+        f"/admin/orders/order/{order.id}/act/fulfil/", {"tracking_number": "X"}, follow=True
+    )
+
+    assert "it cannot become fulfilled" in response.content.decode()
+    with tenant_context(shop_a):
+        assert Order.objects.get(id=order.id).status == "pending_payment"
+
+
+def test_cancelling_an_unpaid_order_returns_its_stock(shop_a, selling_a, localstripe):
+    answer = place(selling_a, 4)
+    with tenant_context(shop_a):
+        order = Order.objects.get(public_id=answer["order"]["id"])
+
+    owner_client().post(f"/admin/orders/order/{order.id}/act/cancel/")
+
+    with tenant_context(shop_a):
+        order = Order.objects.get(id=order.id)
+        assert (order.status, order.note) == ("cancelled", "Cancelled by the merchant.")
+        assert Variant.objects.get(id=selling_a.id).stock == 10
+
+
+def test_partial_then_full_refund_through_stripe(shop_a, selling_a, localstripe):
+    order = paid_order(shop_a, selling_a, localstripe, quantity=2)
+    client = owner_client()
+
+    client.post(f"/admin/orders/order/{order.id}/act/refund/", {"amount": "10.00"})
+    with tenant_context(shop_a):
+        partly = Order.objects.get(id=order.id)
+    client.post(f"/admin/orders/order/{order.id}/act/refund/", {"amount": ""})
+    with tenant_context(shop_a):
+        fully = Order.objects.get(id=order.id)
+    too_much = client.post(f"/admin/orders/order/{order.id}/act/refund/", {"amount": "1"},
+                           follow=True)  # fmt: skip
+
+    assert (partly.status, partly.refunded_minor) == ("partially_refunded", 1000)
+    assert (fully.status, fully.refunded_minor) == ("refunded", 4800)
+    assert "is refunded in full already" in too_much.content.decode()
+    refunds = localstripe_refunds(localstripe, order.payment_intent_id)
+    assert sorted(refunds) == [1000, 3800]
+
+
+def localstripe_refunds(base: str, intent_id: str) -> list[int]:
+    import requests
+
+    response = requests.get(f"{base}/v1/refunds", params={"payment_intent": intent_id},
+                            headers={"Authorization": "Bearer sk_test_alpha"}, timeout=5)  # fmt: skip
+    return [refund["amount"] for refund in response.json()["data"]]
+
+
+def test_the_admin_says_when_the_shop_cannot_sell(shop_b, stripe_settings):
+    page = owner_client("beta").get("/admin/orders/order/").content.decode()
+
+    assert "Your shop cannot sell: Payments are not set up for this shop yet." in page
+
+
+@pytest.mark.parametrize("mode", ["own_keys", "connect"])
+def test_the_stripe_connection_is_saved_with_secrets_encrypted(shop_b, stripe_settings, mode):
+    stripe_settings.STRIPE_SECRET_KEY = "sk_test_platform"
+    stripe_settings.STRIPE_PUBLISHABLE_KEY = "pk_test_platform"
+    data = {
+        "mode": mode,
+        "stripe_account_id": "acct_beta" if mode == "connect" else "",
+        "publishable_key": "pk_test_beta",
+        "secret_key": "sk_test_beta_secret",
+        "webhook_secret": "whsec_beta_secret",
+    }
+
+    response = owner_client("beta").post("/admin/orders/paymentaccount/add/", data)
+
+    assert response.status_code == 302
+    with tenant_context(shop_b):
+        account = PaymentAccount.objects.get()
+        payments = shop_payments()
+    assert payments.can_sell
+    if mode == "own_keys":
+        assert "sk_test_beta_secret" not in account.secret_key_encrypted
+        assert secret_decrypt(account.secret_key_encrypted) == "sk_test_beta_secret"
+        assert payments.credentials.secret_key == "sk_test_beta_secret"
+        assert payments.webhook_secret == "whsec_beta_secret"
+    else:
+        assert (payments.credentials.secret_key, payments.credentials.account_id) == (
+            "sk_test_platform", "acct_beta",
+        )  # fmt: skip
+
+
+def test_a_wrong_key_is_refused_with_a_message(shop_b, stripe_settings):
+    response = owner_client("beta").post("/admin/orders/paymentaccount/add/", {
+        "mode": "own_keys", "publishable_key": "pk_x", "secret_key": "nope",
+        "webhook_secret": "whsec_x"})  # fmt: skip
+
+    assert response.status_code == 200
+    assert "A Stripe secret key starts with sk_" in response.content.decode()
+    with tenant_context(shop_b):
+        assert not PaymentAccount.objects.exists()
