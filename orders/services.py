@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -313,7 +313,7 @@ def order_payment_succeeded(
         order.stock_status = Stock.COMMITTED
         order_transition(
             order=order, to=Status.PAID, paid_at=now, cancelled_at=None,
-            note="Paid after the reservation expired; the stock was reserved again.",
+            note="Paid after its reservation had ended; the stock was reserved again.",
         )  # fmt: skip
         _email_on_commit(order, "confirmation")
         return order
@@ -327,7 +327,7 @@ def order_payment_succeeded(
     )
     order_transition(
         order=order, to=Status.REFUNDED, paid_at=now, refunded_minor=order.amount_minor,
-        note="Paid after the reservation expired and the stock had sold out: refunded.",
+        note="Paid after its reservation had ended and the stock had sold out: refunded.",
     )  # fmt: skip
     _email_on_commit(order, "refunded")
     return order
@@ -348,7 +348,7 @@ def order_payment_failed(*, order: Order, payments: ShopPayments, reason: str) -
     return order
 
 
-def reservations_expire(*, now=None) -> int:
+def reservations_expire(*, now: datetime | None = None) -> int:
     """End the unpaid orders whose reservation time has passed and give their stock
     back. The PaymentIntent is cancelled first, so it cannot succeed later; if Stripe
     says it already succeeded, the order is marked paid instead. Returns how many
@@ -461,6 +461,9 @@ EVENT_HANDLERS = {
 # --- Buy-now idempotency -------------------------------------------------------------------
 
 
+IDEMPOTENCY_STALE_AFTER = timedelta(minutes=2)
+
+
 class IdempotencyConflict(BuyNowError):
     status = 409
     code = "idempotency_conflict"
@@ -479,6 +482,11 @@ def idempotency_claim(*, key: str, request_hash: str) -> IdempotencyKey | None:
         return None
     if record.request_hash != request_hash:
         raise IdempotencyConflict("This Idempotency-Key was already used with a different request.")
+    if record.status is None and record.created < timezone.now() - IDEMPOTENCY_STALE_AFTER:
+        # its first request died half-way (the process was killed): let this one retry
+        taken = IdempotencyKey.objects.filter(id=record.id, status=None, created=record.created)
+        if taken.update(created=timezone.now()):
+            return None
     if record.status is None:
         raise IdempotencyConflict(
             "A request with this Idempotency-Key is still being processed; retry shortly.",

@@ -124,3 +124,17 @@ def test_checkout_link_from_a_social_platform(page, paying_shop, shop_server):
     )  # fmt: skip
     with tenant_context(shop):
         assert Variant.objects.get(id=variant.id).stock == 1
+
+
+def test_a_shop_without_payments_says_so(page, committed_shop, django_db_blocker, shop_server):
+    shop = committed_shop("nopay", "No Pay").shop
+    with django_db_blocker.unblock(), tenant_context(shop):
+        product_create(title="Mug", slug="mug", status="active",
+                       variants=[VariantInput(sku="MUG", price="9.00", stock=3)])  # fmt: skip
+
+    page.goto(f"http://nopay.localhost:{shop_server}/products/mug/")
+    page.get_by_role("button", name="Buy now").click()
+    page.get_by_label("Email").fill("shopper@example.com")
+    page.get_by_role("button", name="Continue to payment").click()
+
+    page.get_by_text("Payments are not set up for this shop yet; you cannot buy here.").wait_for()

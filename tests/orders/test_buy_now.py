@@ -1,7 +1,12 @@
 """POST /api/v1/buy-now/: atomic reservation, server prices, clear refusals, idempotency."""
 
+import hashlib
+import json
+from datetime import timedelta
+
 import pytest
 import requests
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from catalog.models import CatalogChange, Product, Variant
@@ -270,3 +275,47 @@ def test_idempotency_keys_belong_to_one_shop(shop_a, shop_b, selling_a):
 
 def test_buy_now_needs_post(shop_a, selling_a):
     assert shopper().get("/api/v1/buy-now/").status_code == 405
+
+
+def test_a_key_whose_first_request_is_still_running_is_409(shop_a, selling_a):
+    payload = body(selling_a.id)
+    first = buy(shopper(), payload, key="k-3")
+    with tenant_context(shop_a):
+        IdempotencyKey.objects.filter(key="k-3").update(status=None, response=None)
+
+    response = buy(shopper(), payload, key="k-3")
+
+    assert first.status_code == 201
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "idempotency_in_progress"
+
+
+def test_a_key_left_half_way_by_a_dead_process_can_be_retried(shop_a, selling_a):
+    payload = body(selling_a.id)
+    with tenant_context(shop_a):
+        record = IdempotencyKey.objects.create(key="k-4", request_hash=request_hash(payload))
+        IdempotencyKey.objects.filter(id=record.id).update(
+            created=timezone.now() - timedelta(minutes=3)
+        )
+
+    response = buy(shopper(), payload, key="k-4")
+
+    assert response.status_code == 201
+    with tenant_context(shop_a):
+        assert IdempotencyKey.objects.get(key="k-4").status == 201
+
+
+def request_hash(payload: dict) -> str:
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def test_buy_now_query_count_is_pinned(shop_a, selling_a, django_assert_num_queries):
+    # search_path 2, routing 1, payment account 1, the transaction's savepoint and
+    # release 2 (inside the test's transaction), variants 1; per line: savepoint,
+    # conditional update, re-read, release 4; outbox 1, order 1, lines 1; after Stripe:
+    # the PaymentIntent id 1 (Stripe itself: one HTTP call)
+    with django_assert_num_queries(15):
+        response = buy(shopper(), body(selling_a.id))
+
+    assert response.status_code == 201

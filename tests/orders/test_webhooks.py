@@ -191,7 +191,7 @@ def test_a_late_success_takes_the_stock_again_when_there_is_enough(
 
     order = reload(shop_a, order)
     assert (order.status, order.stock_status) == ("paid", "committed")
-    assert order.note == "Paid after the reservation expired; the stock was reserved again."
+    assert order.note == "Paid after its reservation had ended; the stock was reserved again."
     assert order.cancelled_at is None
     assert stock(shop_a, selling_a) == 8
 
@@ -208,7 +208,9 @@ def test_a_late_success_without_stock_is_refunded(shop_a, selling_a, pending, lo
     assert response.json() == {"result": "handled"}
     order = reload(shop_a, order)
     assert (order.status, order.refunded_minor) == ("refunded", 4800)
-    assert order.note == "Paid after the reservation expired and the stock had sold out: refunded."
+    assert order.note == (
+        "Paid after its reservation had ended and the stock had sold out: refunded."
+    )
     assert stock(shop_a, selling_a) == 1
 
 
