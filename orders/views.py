@@ -20,7 +20,8 @@ logger = logging.getLogger(__name__)
 
 
 def _shop_for_event(payload: bytes) -> Shop | None:
-    """The active shop the event's object names in its metadata (buy-now sets it).
+    """The shop the event's object names in its metadata (buy-now sets it); suspended
+    shops included, since a payment they took must still be recorded.
 
     Read before the signature is checked, only to pick the secrets to check it with:
     the event is trusted once a secret of that shop (or the platform's) verifies it.
@@ -29,7 +30,7 @@ def _shop_for_event(payload: bytes) -> Shop | None:
     if not schema or schema == "public":
         return None
     with schema_context("public"):
-        return Shop.objects.filter(schema_name=schema, status=Shop.Status.ACTIVE).first()
+        return Shop.objects.filter(schema_name=schema).first()
 
 
 @csrf_exempt

@@ -172,3 +172,20 @@ def test_a_wrong_key_is_refused_with_a_message(shop_b, stripe_settings):
     assert "A Stripe secret key starts with sk_" in response.content.decode()
     with tenant_context(shop_b):
         assert not PaymentAccount.objects.exists()
+
+
+def test_another_shops_admin_does_not_see_the_order(shop_a, shop_b, selling_a):
+    answer = place(selling_a)
+    with tenant_context(shop_a):
+        order_id = Order.objects.get(public_id=answer["order"]["id"]).id
+
+    beta = owner_client("beta")
+    listing = beta.get("/admin/orders/order/").content.decode()
+    detail = beta.get(f"/admin/orders/order/{order_id}/change/")
+    cancel = beta.post(f"/admin/orders/order/{order_id}/act/cancel/")
+
+    assert 'class="field-number"' not in listing
+    assert detail.status_code == 404
+    assert cancel.status_code == 404
+    with tenant_context(shop_a):
+        assert Order.objects.get(id=order_id).status == "pending_payment"
