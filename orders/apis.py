@@ -50,7 +50,7 @@ def _request_from_json(data: Any) -> dict[str, Any]:
         if not isinstance(item, dict):
             raise services.BuyNowError("Each item names a variant and a quantity.")
         variant, quantity = item.get("variant_id"), item.get("quantity", 1)
-        if not isinstance(variant, int) or isinstance(variant, bool) or variant <= 0:
+        if not selectors.is_row_id(variant):
             raise services.BuyNowError(
                 "That product is not sold in this shop.", code="unknown_variant"
             )

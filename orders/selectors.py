@@ -13,6 +13,14 @@ from django.db.models import QuerySet
 from catalog.models import Product, Variant
 from orders.models import Order
 
+MAX_ROW_ID = 2**63 - 1
+
+
+def is_row_id(value: object) -> bool:
+    """Whether ``value`` can be a row's id (a bigint above 0): anything else would be a
+    database error, not a "no such row"."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ROW_ID
+
 
 def order_for_shopper(*, public_id: str, client_secret: str) -> Order | None:
     """The order, if ``client_secret`` is its payment's secret (what the shopper's page
@@ -50,9 +58,11 @@ def checkout_parse(products: str) -> list[tuple[int, int]]:
     for item in products.split(",")[: settings.ORDERS_MAX_LINES]:
         variant, _, quantity = item.strip().partition(":")
         try:
-            pairs.append((int(variant), int(quantity or 1)))
+            pair = (int(variant), int(quantity or 1))
         except ValueError:
             continue
+        if is_row_id(pair[0]):
+            pairs.append(pair)
     return pairs
 
 

@@ -162,11 +162,13 @@ def test_unknown_archived_and_other_shops_variants_are_not_for_sale(shop_a, shop
         archived = make_variant(title="Old Cap", sku="CAP", status=Product.Status.ARCHIVED)
 
     unknown = buy(shopper(), body(987654321))
+    huge = buy(shopper(), body(10**30))
     other_shop = buy(shopper(), body(foreign.id))
     retired = buy(shopper(), body(archived.id))
 
     assert (unknown.status_code, other_shop.status_code, retired.status_code) == (404, 404, 404)
     assert unknown.json()["error"]["message"] == "That product is not sold in this shop."
+    assert huge.json() == unknown.json()
     assert retired.json()["error"]["message"] == "Old Cap is no longer for sale."
     with tenant_context(shop_b):
         assert Variant.objects.get(id=foreign.id).stock == 10

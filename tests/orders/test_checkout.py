@@ -19,7 +19,7 @@ def test_checkout_link_lists_the_items_and_feeds_buy_now(shop_a, selling_a):
         mug = make_variant(title="Mug", sku="MUG", price="9.50")
 
     response = shopper().get(
-        f"/checkout/?products={selling_a.id}:2,{mug.id}:1,oops,999999:1"
+        f"/checkout/?products={selling_a.id}:2,{mug.id}:1,oops,999999:1,{10**30}:1"
         "&coupon=SPRING&utm_source=facebook&utm_medium=social"
     )
 
