@@ -364,28 +364,30 @@ def reservations_expire(*, now: datetime | None = None) -> int:
     payments = shop_payments()
     released = 0
     for order in expired:
-        if payments.credentials is not None and order.payment_intent_id:
-            try:
-                stripe_client.payment_intent_cancel(
-                    credentials=payments.credentials, payment_intent_id=order.payment_intent_id
-                )
-            except stripe_client.PaymentRetryableError:
-                continue  # next run
-            except stripe_client.PaymentFinalError:
-                try:
-                    intent = stripe_client.payment_intent_retrieve(
-                        credentials=payments.credentials,
-                        payment_intent_id=order.payment_intent_id,
-                    )
-                except stripe_client.PaymentError:
-                    continue
-                if intent.status in ("succeeded", "processing"):
-                    if intent.status == "succeeded":
-                        order_payment_succeeded(order=order, payment=intent, payments=payments)
-                    continue
+        try:
+            intent = _payment_stop(order, payments)
+        except stripe_client.PaymentError:
+            continue  # Stripe unreachable: the next run tries again
+        if intent is not None and intent.status in ("succeeded", "processing"):
+            if intent.status == "succeeded":
+                order_payment_succeeded(order=order, payment=intent, payments=payments)
+            continue
         if order_release(order=order, to=Status.CANCELLED, note="The reservation expired."):
             released += 1
     return released
+
+
+def _payment_stop(order: Order, payments: ShopPayments) -> stripe_client.PaymentIntent | None:
+    """Cancel the order's PaymentIntent so that it cannot succeed later, and return it
+    as Stripe has it: canceled, or (too late to cancel) succeeded or processing. None
+    when there is no PaymentIntent to stop. Raises PaymentError if Stripe cannot say."""
+    if payments.credentials is None or not order.payment_intent_id:
+        return None
+    arguments = {"credentials": payments.credentials, "payment_intent_id": order.payment_intent_id}
+    try:
+        return stripe_client.payment_intent_cancel(**arguments)
+    except stripe_client.PaymentFinalError:
+        return stripe_client.payment_intent_retrieve(**arguments)
 
 
 # --- Webhooks ----------------------------------------------------------------------------
@@ -532,22 +534,14 @@ def order_cancel(*, order: Order) -> Order:
             f"Order {order.number} is {order.get_status_display().lower()}; "
             "refund a paid order instead."
         )
-    payments = shop_payments()
-    if payments.credentials is not None and order.payment_intent_id:
-        try:
-            stripe_client.payment_intent_cancel(
-                credentials=payments.credentials, payment_intent_id=order.payment_intent_id
-            )
-        except stripe_client.PaymentError as exc:
-            intent = None
-            if isinstance(exc, stripe_client.PaymentFinalError):
-                intent = stripe_client.payment_intent_retrieve(
-                    credentials=payments.credentials, payment_intent_id=order.payment_intent_id
-                )
-            if intent is None or intent.status in ("succeeded", "processing"):
-                raise OrderActionError(
-                    f"Stripe did not cancel the payment ({exc}); it may have been paid."
-                ) from None
+    try:
+        intent = _payment_stop(order, shop_payments())
+    except stripe_client.PaymentError as exc:
+        raise OrderActionError(f"Stripe did not cancel the payment ({exc}); try again.") from None
+    if intent is not None and intent.status in ("succeeded", "processing"):
+        raise OrderActionError(
+            f"Order {order.number} has just been paid at Stripe; refund it instead."
+        )
     if not order_release(order=order, to=Status.CANCELLED, note="Cancelled by the merchant."):
         raise OrderActionError(f"Order {order.number} was paid or ended meanwhile.")
     return order

@@ -189,3 +189,21 @@ def test_another_shops_admin_does_not_see_the_order(shop_a, shop_b, selling_a):
     assert cancel.status_code == 404
     with tenant_context(shop_a):
         assert Order.objects.get(id=order_id).status == "pending_payment"
+
+
+def test_an_order_paid_at_stripe_before_its_webhook_cannot_be_cancelled(
+    shop_a, selling_a, localstripe
+):
+    answer = place(selling_a, 2)
+    pay(shopper(), answer, card_token(localstripe))
+    with tenant_context(shop_a):
+        order = Order.objects.get(public_id=answer["order"]["id"])
+
+    response = owner_client().post(f"/admin/orders/order/{order.id}/act/cancel/", follow=True)
+
+    assert f"Order {order.number} has just been paid at Stripe; refund it instead." in (
+        response.content.decode()
+    )
+    with tenant_context(shop_a):
+        assert Order.objects.get(id=order.id).stock_status == "held"
+        assert Variant.objects.get(id=selling_a.id).stock == 8
