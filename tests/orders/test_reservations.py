@@ -1,5 +1,6 @@
 """Unpaid reservations expire through the periodic task and give their stock back."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -12,7 +13,7 @@ from catalog.models import Variant
 from orders.models import Order
 from orders.services import order_release
 from shops.tasks import for_each_shop
-from tests.orders.conftest import buy, card_token, pay, shopper
+from tests.orders.conftest import buy, card_token, make_variant, pay, shopper
 
 
 @pytest.fixture
@@ -109,3 +110,45 @@ def test_expiry_in_one_shop_leaves_another_alone(shop_a, shop_b, pending):
         assert reservations_expire() == 0
     with tenant_context(shop_a):
         assert Order.objects.get(id=order.id).stock_status == "held"
+
+
+@pytest.mark.worker
+def test_a_real_worker_expires_reservations_of_every_shop(
+    worker, committed_shop, django_db_blocker
+):
+    # given an expired order in a committed shop (no PaymentIntent: the worker has no
+    # localstripe to talk to)
+    shop = committed_shop("expiry").shop
+    with django_db_blocker.unblock(), tenant_context(shop):
+        variant = make_variant(stock=5)
+        order = _order_reserve(variant, quantity=2)
+        Order.objects.filter(id=order.id).update(
+            reserved_until=timezone.now() - timedelta(minutes=1)
+        )
+
+    # when the beat's fan-out runs on the worker
+    with django_db_blocker.unblock():
+        for_each_shop.delay("orders.reservations_expire")
+
+    # then
+    deadline = time.monotonic() + 30
+    with django_db_blocker.unblock(), tenant_context(shop):
+        while Order.objects.get(id=order.id).stock_status == "held":
+            assert time.monotonic() < deadline, "the worker did not expire the reservation"
+            time.sleep(0.2)
+        assert Variant.objects.get(id=variant.id).stock == 5
+        assert Order.objects.get(id=order.id).note == "The reservation expired."
+
+
+def _order_reserve(variant, *, quantity: int) -> Order:
+    """An order holding ``quantity`` of ``variant``, as buy-now leaves it before Stripe."""
+    from catalog.services import stock_adjust
+    from orders.models import OrderLine
+
+    stock_adjust(variant=variant, delta=-quantity)
+    order = Order.objects.create(email="s@example.com", currency="EUR", subtotal=48,
+                                 total=48, amount_minor=4800)  # fmt: skip
+    OrderLine.objects.create(order=order, variant=variant, product_id=variant.product_id,
+                             title="Canvas Tote", sku=variant.sku, unit_price=24,
+                             quantity=quantity, line_total=48)  # fmt: skip
+    return order
