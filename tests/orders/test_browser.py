@@ -138,3 +138,59 @@ def test_a_shop_without_payments_says_so(page, committed_shop, django_db_blocker
     page.get_by_role("button", name="Continue to payment").click()
 
     page.get_by_text("Payments are not set up for this shop yet; you cannot buy here.").wait_for()
+
+
+# Stripe's own Stripe.js cannot be loaded here (no internet) and localstripe's has no
+# Payment Element: this stand-in records how the page drives the Payment Element API.
+PAYMENT_ELEMENT_STRIPE_JS = """
+window.stripeCalls = [];
+window.Stripe = function (key, options) {
+  window.stripeCalls.push(["Stripe", key, options || null]);
+  return {
+    elements: function (options) {
+      window.stripeCalls.push(["elements", options]);
+      return {create: function (type) {
+        window.stripeCalls.push(["create", type]);
+        return {mount: function (node) {
+          node.textContent = "payment element";
+          window.stripeCalls.push(["mount"]);
+        }};
+      }};
+    },
+    confirmPayment: async function (args) {
+      window.stripeCalls.push(["confirmPayment", args.redirect, args.confirmParams.return_url,
+                               Boolean(args.elements)]);
+      return {paymentIntent: {status: "succeeded"}};
+    },
+  };
+};
+"""
+
+
+def test_with_stripes_own_stripe_js_the_page_uses_the_payment_element(
+    page, paying_shop, shop_server, stripe_settings
+):
+    shop, _ = paying_shop
+    stripe_settings.STRIPE_JS_URL = "http://stripe-js.localhost/v3/"
+    page.route("http://stripe-js.localhost/v3/", lambda route: route.fulfill(
+        body=PAYMENT_ELEMENT_STRIPE_JS, content_type="application/javascript"))  # fmt: skip
+    product_url = f"http://kiosk.localhost:{shop_server}/products/harbour-tee/"
+
+    page.goto(product_url)
+    page.get_by_role("button", name="Buy now").click()
+    page.get_by_label("Email").fill("shopper@example.com")
+    page.get_by_role("button", name="Continue to payment").click()
+    page.get_by_text("payment element").wait_for()
+    page.get_by_role("button", name="Pay").click()
+    page.get_by_text("Confirming your payment").wait_for()
+
+    with tenant_context(shop):
+        order = Order.objects.get()
+    calls = page.evaluate("window.stripeCalls")
+    assert calls == [
+        ["Stripe", "pk_test_kiosk", None],
+        ["elements", {"clientSecret": order.client_secret}],
+        ["create", "payment"],
+        ["mount"],
+        ["confirmPayment", "if_required", product_url, True],
+    ]
