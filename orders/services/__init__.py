@@ -1,0 +1,39 @@
+"""Writes of the orders app, by topic: ``buy_now`` (reservation, order, PaymentIntent,
+idempotency), ``payments`` (webhook events, paid / failed / expired orders and their
+stock), ``merchant`` (fulfil, cancel, refund) and ``emails``. Import from here."""
+
+from orders.services.buy_now import (
+    Attribution,
+    BuyNowError,
+    IdempotencyConflict,
+    LineRequest,
+    NotForSale,
+    OutOfStock,
+    PaymentsNotSetUp,
+    PaymentUnavailable,
+    idempotency_claim,
+    idempotency_finish,
+    lines_clean,
+    order_buy_now,
+    to_minor,
+)
+from orders.services.emails import order_email_on_commit, order_email_send
+from orders.services.merchant import OrderActionError, order_cancel, order_fulfil, order_refund
+from orders.services.payments import (
+    EVENT_HANDLERS,
+    order_payment_failed,
+    order_payment_succeeded,
+    order_release,
+    payment_intent_stop,
+    reservations_expire,
+    stripe_event_handle,
+)
+
+__all__ = [
+    "EVENT_HANDLERS", "Attribution", "BuyNowError", "IdempotencyConflict", "LineRequest",
+    "NotForSale", "OrderActionError", "OutOfStock", "PaymentUnavailable", "PaymentsNotSetUp",
+    "idempotency_claim", "idempotency_finish", "lines_clean", "order_buy_now", "order_cancel",
+    "order_email_on_commit", "order_email_send", "order_fulfil", "order_payment_failed",
+    "order_payment_succeeded", "order_refund", "order_release", "payment_intent_stop",
+    "reservations_expire", "stripe_event_handle", "to_minor",
+]  # fmt: skip

@@ -1,0 +1,280 @@
+"""Buy-now: the shopper's request checked, the stock reserved, the order and its Stripe
+PaymentIntent created; and the Idempotency-Key records that make a retry safe."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import connection, transaction
+from django.utils import timezone
+
+from catalog.currencies import minor_units
+from catalog.models import Product, Variant
+from catalog.services import outbox_batch, shop_currency, stock_adjust
+from orders import stripe_client
+from orders.models import IdempotencyKey, Order, OrderLine
+from orders.payment_accounts import ShopPayments, shop_payments
+from orders.services.payments import order_release
+
+logger = logging.getLogger(__name__)
+
+Status = Order.Status
+
+
+class BuyNowError(Exception):
+    """A buy-now request that cannot be served; ``message`` is for the shopper."""
+
+    status = 400
+    code = "invalid"
+
+    def __init__(self, message: str, *, code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+
+
+class OutOfStock(BuyNowError):
+    status = 409
+    code = "out_of_stock"
+
+
+class NotForSale(BuyNowError):
+    status = 404
+    code = "not_for_sale"
+
+
+class PaymentsNotSetUp(BuyNowError):
+    status = 503
+    code = "payments_not_set_up"
+
+
+class PaymentUnavailable(BuyNowError):
+    status = 502
+    code = "payment_unavailable"
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    variant_id: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Attribution:
+    utm_source: str = ""
+    utm_medium: str = ""
+    utm_campaign: str = ""
+    coupon_code: str = ""
+
+
+def to_minor(amount: Decimal, currency: str) -> int:
+    return int(amount.scaleb(minor_units(currency)).to_integral_value())
+
+
+def lines_clean(lines: Sequence[LineRequest]) -> list[LineRequest]:
+    """The requested lines, one per variant (quantities added), in variant id order; or
+    a BuyNowError saying what is wrong."""
+    if not lines:
+        raise BuyNowError("Choose at least one product.", code="no_items")
+    if len(lines) > settings.ORDERS_MAX_LINES:
+        raise BuyNowError(
+            f"An order holds at most {settings.ORDERS_MAX_LINES} products.", code="too_many_items"
+        )
+    merged: dict[int, int] = {}
+    for line in lines:
+        if not (isinstance(line.quantity, int) and not isinstance(line.quantity, bool)):
+            raise BuyNowError("A quantity is a whole number.", code="invalid_quantity")
+        if line.quantity < 1:
+            raise BuyNowError("A quantity is at least 1.", code="invalid_quantity")
+        merged[line.variant_id] = merged.get(line.variant_id, 0) + line.quantity
+        if merged[line.variant_id] > settings.ORDERS_MAX_QUANTITY:
+            raise BuyNowError(
+                f"You can buy at most {settings.ORDERS_MAX_QUANTITY} of an item at once.",
+                code="quantity_over_limit",
+            )
+    return [LineRequest(variant_id, quantity) for variant_id, quantity in sorted(merged.items())]
+
+
+def _reserve_and_create(
+    *,
+    lines: list[LineRequest],
+    email: str,
+    shipping_address: Mapping[str, str],
+    attribution: Attribution,
+    payments: ShopPayments,
+) -> Order:
+    """Take the stock of every line and write the order (pending payment), in the
+    caller's transaction. Stock rows are updated in variant id order, so two orders
+    for the same variants never wait for each other in a cycle."""
+    variants = {
+        variant.id: variant
+        for variant in Variant.objects.select_related("product").filter(
+            id__in=[line.variant_id for line in lines]
+        )
+    }
+    for line in lines:
+        variant = variants.get(line.variant_id)
+        if variant is None:
+            raise NotForSale("That product is not sold in this shop.", code="unknown_variant")
+        if variant.product.status != Product.Status.ACTIVE:
+            raise NotForSale(f"{variant.product.title} is no longer for sale.")
+
+    currency = shop_currency()
+    with outbox_batch():
+        for line in lines:
+            variant = variants[line.variant_id]
+            try:
+                stock_adjust(variant=variant, delta=-line.quantity)
+            except ValidationError:
+                raise OutOfStock(
+                    f"Sorry, {_line_title(variant)} is out of stock"
+                    + ("." if line.quantity == 1 else " in that quantity.")
+                ) from None
+
+    subtotal = sum(
+        (variants[line.variant_id].price * line.quantity for line in lines), Decimal("0.00")
+    )
+    amount_minor = to_minor(subtotal, currency)
+    fee = 0
+    if payments.credentials and payments.credentials.account_id:
+        fee = amount_minor * settings.STRIPE_PLATFORM_FEE_BASIS_POINTS // 10_000
+    order = Order.objects.create(
+        email=email,
+        shipping_address=dict(shipping_address),
+        currency=currency,
+        subtotal=subtotal,
+        total=subtotal,
+        amount_minor=amount_minor,
+        application_fee_minor=fee,
+        stripe_account_id=payments.credentials.account_id if payments.credentials else "",
+        reserved_until=timezone.now() + timedelta(minutes=settings.ORDERS_RESERVATION_MINUTES),
+        utm_source=attribution.utm_source[:100],
+        utm_medium=attribution.utm_medium[:100],
+        utm_campaign=attribution.utm_campaign[:100],
+        coupon_code=attribution.coupon_code[:64],
+    )
+    OrderLine.objects.bulk_create(
+        OrderLine(
+            order=order,
+            variant=variants[line.variant_id],
+            product_id=variants[line.variant_id].product_id,
+            title=variants[line.variant_id].product.title,
+            variant_title=" / ".join(variants[line.variant_id].options),
+            sku=variants[line.variant_id].sku,
+            unit_price=variants[line.variant_id].price,
+            quantity=line.quantity,
+            line_total=variants[line.variant_id].price * line.quantity,
+        )
+        for line in lines
+    )
+    return order
+
+
+def _line_title(variant: Variant) -> str:
+    options = " / ".join(variant.options)
+    return f"{variant.product.title} ({options})" if options else variant.product.title
+
+
+def order_buy_now(
+    *,
+    lines: Sequence[LineRequest],
+    email: str,
+    shipping_address: Mapping[str, str] | None = None,
+    attribution: Attribution | None = None,
+) -> tuple[Order, ShopPayments]:
+    """Reserve the stock, create the order and its Stripe PaymentIntent.
+
+    Prices, currency and totals come from the catalog, never from the caller. The
+    reservation and the order are committed before Stripe is called (the variant rows
+    stay locked only for a few milliseconds); if Stripe then fails, the stock is given
+    back at once and PaymentUnavailable is raised. Raises a BuyNowError subclass for
+    anything the shopper should be told.
+    """
+    payments = shop_payments()
+    if not payments.can_sell:
+        raise PaymentsNotSetUp("Payments are not set up for this shop yet; you cannot buy here.")
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise BuyNowError("Enter a valid email address.", code="invalid_email") from None
+    cleaned = lines_clean(lines)
+    with transaction.atomic():
+        order = _reserve_and_create(
+            lines=cleaned,
+            email=email,
+            shipping_address=shipping_address or {},
+            attribution=attribution or Attribution(),
+            payments=payments,
+        )
+    assert payments.credentials is not None  # noqa: S101 (checked by can_sell)
+    try:
+        intent = stripe_client.payment_intent_create(
+            credentials=payments.credentials,
+            amount=order.amount_minor,
+            currency=order.currency,
+            metadata={"shop": connection.schema_name, "order": str(order.public_id)},
+            idempotency_key=f"order-{order.public_id}",
+            application_fee_amount=order.application_fee_minor,
+        )
+    except stripe_client.PaymentError as exc:
+        logger.warning("buy-now: Stripe refused order %s: %s", order.number, exc)
+        order_release(order=order, to=Status.CANCELLED, note="The payment could not be started.")
+        raise PaymentUnavailable(
+            "The payment could not be started; nothing was charged. Please try again."
+        ) from None
+    Order.objects.filter(id=order.id).update(
+        payment_intent_id=intent.id, client_secret=intent.client_secret
+    )
+    order.payment_intent_id, order.client_secret = intent.id, intent.client_secret
+    return order, payments
+
+
+IDEMPOTENCY_STALE_AFTER = timedelta(minutes=2)
+
+
+class IdempotencyConflict(BuyNowError):
+    status = 409
+    code = "idempotency_conflict"
+
+
+def idempotency_claim(*, key: str, request_hash: str) -> IdempotencyKey | None:
+    """Claim ``key`` for a new request (returns None), or return the finished answer
+    stored for it. Raises IdempotencyConflict if the key was used with another body or
+    its first request is still being answered."""
+    if not key or len(key) > 255:
+        raise BuyNowError("The Idempotency-Key header is 1 to 255 characters.", code="bad_key")
+    record, created = IdempotencyKey.objects.get_or_create(
+        key=key, defaults={"request_hash": request_hash}
+    )
+    if created:
+        return None
+    if record.request_hash != request_hash:
+        raise IdempotencyConflict("This Idempotency-Key was already used with a different request.")
+    if record.status is None and record.created < timezone.now() - IDEMPOTENCY_STALE_AFTER:
+        # its first request died half-way (the process was killed): let this one retry
+        taken = IdempotencyKey.objects.filter(id=record.id, status=None, created=record.created)
+        if taken.update(created=timezone.now()):
+            return None
+    if record.status is None:
+        raise IdempotencyConflict(
+            "A request with this Idempotency-Key is still being processed; retry shortly.",
+            code="idempotency_in_progress",
+        )
+    return record
+
+
+def idempotency_finish(*, key: str, status: int, response: dict | None) -> None:
+    """Store the answer given for ``key``; ``response`` None forgets the key (the
+    request failed in a way worth retrying)."""
+    if response is None:
+        IdempotencyKey.objects.filter(key=key).delete()
+    else:
+        IdempotencyKey.objects.filter(key=key).update(status=status, response=response)

@@ -1,0 +1,93 @@
+"""The merchant's actions on an order: fulfil, cancel, refund."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from catalog.currencies import minor_units
+from orders import stripe_client
+from orders.models import Order
+from orders.payment_accounts import shop_payments
+from orders.services.buy_now import to_minor
+from orders.services.emails import order_email_on_commit
+from orders.services.payments import order_release, payment_intent_stop
+from orders.status import TransitionError, can_transition, order_transition
+
+Status = Order.Status
+
+
+class OrderActionError(Exception):
+    """A merchant action that cannot be done; the message says why."""
+
+
+@transaction.atomic
+def order_fulfil(*, order: Order, tracking_number: str = "") -> Order:
+    """Mark a paid order shipped and email the shopper (with the tracking number)."""
+    try:
+        order_transition(
+            order=order, to=Status.FULFILLED,
+            tracking_number=tracking_number.strip()[:100], fulfilled_at=timezone.now(),
+        )  # fmt: skip
+    except TransitionError as exc:
+        raise OrderActionError(str(exc)) from None
+    order_email_on_commit(order, "shipped")
+    return order
+
+
+def order_cancel(*, order: Order) -> Order:
+    """Cancel an unpaid order: cancel its PaymentIntent and give the stock back."""
+    if order.status != Status.PENDING_PAYMENT:
+        raise OrderActionError(
+            f"Order {order.number} is {order.get_status_display().lower()}; "
+            "refund a paid order instead."
+        )
+    try:
+        intent = payment_intent_stop(order=order, payments=shop_payments())
+    except stripe_client.PaymentError as exc:
+        raise OrderActionError(f"Stripe did not cancel the payment ({exc}); try again.") from None
+    if intent is not None and intent.status in ("succeeded", "processing"):
+        raise OrderActionError(
+            f"Order {order.number} has just been paid at Stripe; refund it instead."
+        )
+    if not order_release(order=order, to=Status.CANCELLED, note="Cancelled by the merchant."):
+        raise OrderActionError(f"Order {order.number} was paid or ended meanwhile.")
+    return order
+
+
+def order_refund(*, order: Order, amount: Decimal | None = None) -> Order:
+    """Refund a paid order through Stripe, in full (``amount`` None) or in part."""
+    if order.status == Status.REFUNDED:
+        raise OrderActionError(f"Order {order.number} is refunded in full already.")
+    if order.paid_at is None or not can_transition(order, Status.REFUNDED):
+        raise OrderActionError(f"Order {order.number} is not paid; there is nothing to refund.")
+    remaining = order.amount_minor - order.refunded_minor
+    amount_minor = remaining if amount is None else to_minor(amount, order.currency)
+    if not 0 < amount_minor <= remaining:
+        raise OrderActionError(
+            f"Refund between 0 and {Decimal(remaining).scaleb(-minor_units(order.currency))} "
+            f"{order.currency}."
+        )
+    payments = shop_payments()
+    if payments.credentials is None:
+        raise OrderActionError(payments.problem)
+    try:
+        stripe_client.refund_create(
+            credentials=payments.credentials,
+            payment_intent_id=order.payment_intent_id,
+            amount=amount_minor,
+            idempotency_key=f"refund-{order.public_id}-{order.refunded_minor}-{amount_minor}",
+        )
+    except stripe_client.PaymentError as exc:
+        raise OrderActionError(f"Stripe did not refund: {exc}") from None
+    refunded = order.refunded_minor + amount_minor
+    with transaction.atomic():
+        order_transition(
+            order=order,
+            to=Status.REFUNDED if refunded >= order.amount_minor else Status.PARTIALLY_REFUNDED,
+            refunded_minor=refunded,
+        )
+        order_email_on_commit(order, "refunded")
+    return order
