@@ -69,6 +69,7 @@ def test_a_shopper_buys_with_a_test_card(page, paying_shop, shop_server):
 
     page.goto(f"http://kiosk.localhost:{shop_server}/products/harbour-tee/?utm_source=instagram")
     page.get_by_role("button", name="Buy now").click()
+    assert page.get_by_role("button", name="Buy now").is_hidden()
     page.get_by_label("Quantity").fill("2")
     page.get_by_label("Email").fill("shopper@example.com")
     page.get_by_role("button", name="Continue to payment").click()
