@@ -57,8 +57,14 @@ def order_cancel(*, order: Order) -> Order:
     return order
 
 
+@transaction.atomic
 def order_refund(*, order: Order, amount: Decimal | None = None) -> Order:
-    """Refund a paid order through Stripe, in full (``amount`` None) or in part."""
+    """Refund a paid order through Stripe, in full (``amount`` None) or in part.
+
+    The order row stays locked from the check to the record, so two refunds clicked at
+    once are done one after the other and never add up to more than was paid.
+    """
+    order = Order.objects.select_for_update().get(id=order.id)
     if order.status == Status.REFUNDED:
         raise OrderActionError(f"Order {order.number} is refunded in full already.")
     if order.paid_at is None or not can_transition(order, Status.REFUNDED):
@@ -83,11 +89,10 @@ def order_refund(*, order: Order, amount: Decimal | None = None) -> Order:
     except stripe_client.PaymentError as exc:
         raise OrderActionError(f"Stripe did not refund: {exc}") from None
     refunded = order.refunded_minor + amount_minor
-    with transaction.atomic():
-        order_transition(
-            order=order,
-            to=Status.REFUNDED if refunded >= order.amount_minor else Status.PARTIALLY_REFUNDED,
-            refunded_minor=refunded,
-        )
-        order_email_on_commit(order, "refunded")
+    order_transition(
+        order=order,
+        to=Status.REFUNDED if refunded >= order.amount_minor else Status.PARTIALLY_REFUNDED,
+        refunded_minor=refunded,
+    )
+    order_email_on_commit(order, "refunded")
     return order

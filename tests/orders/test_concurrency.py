@@ -2,6 +2,7 @@
 
 import threading
 from collections import Counter
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -9,7 +10,17 @@ from django_tenants.utils import tenant_context
 
 from catalog.models import Variant
 from orders.models import Order
-from tests.orders.conftest import buy, make_variant, shop_sells, shopper
+from orders.services import OrderActionError, order_refund
+from tests.orders.conftest import (
+    buy,
+    card_token,
+    intent_event,
+    make_variant,
+    pay,
+    shop_sells,
+    shopper,
+    signed,
+)
 
 
 def run_at_once(count: int, work) -> list:
@@ -89,3 +100,33 @@ def test_one_idempotency_key_sent_at_once_makes_one_order(rush):
     with tenant_context(shop):
         assert Order.objects.count() == 1
         assert Variant.objects.get(id=variant.id).stock == 99
+
+
+def test_two_refunds_at_once_never_refund_more_than_was_paid(rush, localstripe):
+    # given an order of 2 x 24.00 paid at localstripe and marked paid by its webhook
+    shop, _, variant = rush
+    answer = buy(shopper("rush"), {"items": [{"variant_id": variant.id, "quantity": 2}],
+                                   "email": "s@example.com"}).json()  # fmt: skip
+    pay(shopper("rush"), answer, card_token(localstripe))
+    with tenant_context(shop):
+        order = Order.objects.get(public_id=answer["order"]["id"])
+    event = intent_event(event_id="evt_rush", type="payment_intent.succeeded",
+                         intent_id=order.payment_intent_id, shop=shop.schema_name,
+                         order=str(order.public_id), amount=4800)  # fmt: skip
+    shopper("rush").post("/webhooks/stripe/", **signed(event, "whsec_alpha"))
+
+    # when the merchant's two clicks each refund 30.00
+    def refund(index: int) -> str:
+        with tenant_context(shop):
+            try:
+                order_refund(order=Order.objects.get(id=order.id), amount=Decimal("30.00"))
+            except OrderActionError as exc:
+                return str(exc)
+            return "refunded"
+
+    outcomes = run_at_once(2, refund)
+
+    # then
+    assert sorted(outcomes) == ["Refund between 0 and 18.00 EUR.", "refunded"]
+    with tenant_context(shop):
+        assert Order.objects.get(id=order.id).refunded_minor == 3000
