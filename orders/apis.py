@@ -152,8 +152,9 @@ def _shopper_order(request: HttpRequest, public_id: str, secret: str) -> Order |
 
 @require_GET
 def order_status(request: HttpRequest, public_id: str) -> JsonResponse:
-    """``GET /api/v1/orders/<id>/?secret=<client secret>``: where the order stands."""
-    order = _shopper_order(request, public_id, request.GET.get("secret", ""))
+    """``GET /api/v1/orders/<id>/`` with the header ``X-Client-Secret: <client secret>``
+    (a header, so the secret stays out of access logs): where the order stands."""
+    order = _shopper_order(request, public_id, request.headers.get("X-Client-Secret", ""))
     if order is None:
         return _error(404, "not_found", "No such order.")
     return JsonResponse(

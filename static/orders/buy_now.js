@@ -130,10 +130,13 @@
 
     async function waitForPaid(order, secret) {
       say("Confirming your payment…");
-      const url = ordersUrl + order.id + "/?secret=" + encodeURIComponent(secret);
+      const url = ordersUrl + order.id + "/";
       for (let attempt = 0; attempt < 60; attempt += 1) {
         try {
-          const response = await fetch(url, { credentials: "omit" });
+          const response = await fetch(url, {
+            credentials: "omit",
+            headers: { "X-Client-Secret": secret },
+          });
           const answer = await response.json();
           if (answer.status === "paid") {
             paymentBox.hidden = true;

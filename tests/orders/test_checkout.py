@@ -60,15 +60,17 @@ def test_the_order_status_needs_the_payments_client_secret(shop_a, shop_b, selli
                              "email": "s@example.com"}).json()  # fmt: skip
     url = f"/api/v1/orders/{answer['order']['id']}/"
 
-    good = shopper().get(url, {"secret": answer["payment"]["client_secret"]})
-    wrong = shopper().get(url, {"secret": "pi_x_secret_y"})
-    other_shop = shopper("beta").get(url, {"secret": answer["payment"]["client_secret"]})
+    secret = answer["payment"]["client_secret"]
+    good = shopper().get(url, HTTP_X_CLIENT_SECRET=secret)
+    in_query = shopper().get(url, {"secret": secret})
+    wrong = shopper().get(url, HTTP_X_CLIENT_SECRET="pi_x_secret_y")
+    other_shop = shopper("beta").get(url, HTTP_X_CLIENT_SECRET=secret)
 
     assert good.json() == {
         "id": answer["order"]["id"], "number": answer["order"]["number"],
         "status": "pending_payment",
     }  # fmt: skip
-    assert (wrong.status_code, other_shop.status_code) == (404, 404)
+    assert (in_query.status_code, wrong.status_code, other_shop.status_code) == (404, 404, 404)
 
 
 def test_the_product_page_has_the_buy_now_form(shop_a, selling_a):
