@@ -198,6 +198,11 @@ CELERY_BEAT_SCHEDULE["orders-expire-reservations"] = {
     "schedule": env_int("ORDERS_EXPIRY_INTERVAL_SECONDS", 60),
     "args": ["orders.reservations_expire"],
 }
+CELERY_BEAT_SCHEDULE["orders-purge-idempotency-keys"] = {
+    "task": "shops.for_each_shop",
+    "schedule": 3600,
+    "args": ["orders.idempotency_keys_purge"],
+}
 
 # --- Email ---------------------------------------------------------------------------------
 EMAIL_HOST = env_str("EMAIL_HOST")

@@ -13,6 +13,7 @@ from orders.services.buy_now import (
     PaymentUnavailable,
     idempotency_claim,
     idempotency_finish,
+    idempotency_purge,
     lines_clean,
     order_buy_now,
     to_minor,
@@ -32,7 +33,8 @@ from orders.services.payments import (
 __all__ = [
     "EVENT_HANDLERS", "Attribution", "BuyNowError", "IdempotencyConflict", "LineRequest",
     "NotForSale", "OrderActionError", "OutOfStock", "PaymentUnavailable", "PaymentsNotSetUp",
-    "idempotency_claim", "idempotency_finish", "lines_clean", "order_buy_now", "order_cancel",
+    "idempotency_claim", "idempotency_finish", "idempotency_purge", "lines_clean",
+    "order_buy_now", "order_cancel",
     "order_email_on_commit", "order_email_send", "order_fulfil", "order_payment_failed",
     "order_payment_succeeded", "order_refund", "order_release", "payment_intent_stop",
     "reservations_expire", "stripe_event_handle", "to_minor",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -238,6 +238,7 @@ def order_buy_now(
 
 
 IDEMPOTENCY_STALE_AFTER = timedelta(minutes=2)
+IDEMPOTENCY_KEEP = timedelta(hours=24)
 
 
 class IdempotencyConflict(BuyNowError):
@@ -269,6 +270,13 @@ def idempotency_claim(*, key: str, request_hash: str) -> IdempotencyKey | None:
             code="idempotency_in_progress",
         )
     return record
+
+
+def idempotency_purge(*, now: datetime | None = None) -> int:
+    """Forget keys older than IDEMPOTENCY_KEEP (Stripe keeps its own 24 hours too)."""
+    cutoff = (now or timezone.now()) - IDEMPOTENCY_KEEP
+    deleted, _ = IdempotencyKey.objects.filter(created__lt=cutoff).delete()
+    return deleted
 
 
 def idempotency_finish(*, key: str, status: int, response: dict | None) -> None:

@@ -11,6 +11,7 @@ from django_tenants.utils import tenant_context
 
 from catalog.models import CatalogChange, Product, Variant
 from orders.models import IdempotencyKey, Order
+from shops.tasks import for_each_shop
 from tests.orders.conftest import buy, make_variant, shop_sells, shopper
 
 
@@ -321,3 +322,17 @@ def test_buy_now_query_count_is_pinned(shop_a, selling_a, django_assert_num_quer
         response = buy(shopper(), body(selling_a.id))
 
     assert response.status_code == 201
+
+
+def test_idempotency_keys_are_forgotten_after_a_day(shop_a, selling_a):
+    buy(shopper(), body(selling_a.id), key="old")
+    buy(shopper(), body(selling_a.id), key="new")
+    with tenant_context(shop_a):
+        IdempotencyKey.objects.filter(key="old").update(
+            created=timezone.now() - timedelta(hours=25)
+        )
+
+    for_each_shop("orders.idempotency_keys_purge")
+
+    with tenant_context(shop_a):
+        assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]
