@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from catalog.models import Collection
 from shops.storefront.branding import ContrastWarning, contrast_warnings
 from shops.storefront.cache import shop_page_changed
 from shops.storefront.documents import (
@@ -99,7 +100,21 @@ def section_update(
         new_settings[slot] = storefront_image_store(file=file, label=f"{kind.label}, picture")
     section["settings"] = new_settings
     _draft_save(design, document)
+    _collection_check(kind, design.draft, section_id)
     return _find_section(design.draft, section_id)
+
+
+def _collection_check(kind, document: dict, section_id: str) -> None:
+    """A section naming a collection must name one of the shop's (a collection deleted
+    later only hides the section)."""
+    if not kind.collection_setting:
+        return
+    handle = _find_section(document, section_id)["settings"].get(kind.collection_setting)
+    if handle and not Collection.objects.filter(slug=handle).exists():
+        raise ValidationError(
+            f"{kind.label}: there is no collection with the handle “{handle}”.",
+            code="unknown_collection",
+        )
 
 
 @transaction.atomic

@@ -7,7 +7,10 @@ from shops.storefront.sections import SectionType
 
 class FeaturedCollectionForm(forms.Form):
     collection = forms.SlugField(
-        label="Collection", max_length=255, help_text="The collection's handle."
+        label="Collection",
+        max_length=255,
+        required=False,
+        help_text="The collection's handle; until one is chosen the section shows nothing.",
     )
     heading = text_field("Heading", max_length=120, help_text="Empty: the collection's title.")
     limit = count_field("Products shown", minimum=2, maximum=24, initial=8)
