@@ -21,7 +21,7 @@ class Design(models.Model):
     published_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = "shop design"
+        verbose_name = verbose_name_plural = "shop page designer"
 
     def __str__(self) -> str:
         return "Shop design"
