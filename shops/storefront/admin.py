@@ -121,7 +121,8 @@ class DesignAdmin(admin.ModelAdmin):
                 errors = error.messages
             else:
                 messages.success(request, done)
-                anchor = request.POST.get("section_id") or request.POST.get("action") or ""
+                action = request.POST.get("action", "")
+                anchor = request.POST.get("section_id") or f"design-{action}"
                 return HttpResponseRedirect(f"{request.path}#{anchor}")
         return self._designer(request, errors)
 
