@@ -403,3 +403,29 @@ def test_shop_page_landmarks_and_no_script_needed(shop_a):
     assert '<header class="site-header">' in html and '<footer class="site-footer">' in html
     assert '<a class="skip-link" href="#main">' in html
     assert "<script src" not in html
+
+
+# --- demo ---------------------------------------------------------------------------------------
+
+
+def test_demo_design_is_published_once_and_keeps_the_merchants_changes(shop_a, media):
+    from catalog.demo import demo_catalog_seed
+    from shops.storefront.demo import demo_design_seed
+
+    with tenant_context(shop_a):
+        demo_catalog_seed(limit=6)
+        first = demo_design_seed()
+        services.section_remove(section_id="care")
+        services.design_publish()
+        second = demo_design_seed()
+
+    html = shopper().get("/").content.decode()
+
+    assert (first, second) == (True, False)
+    assert headings(html) == [
+        "Made slowly, worn for years",
+        "Organic tees",
+        "Our story",
+        "Everything",
+    ]
+    assert html.count('class="product-card"') == 4 + 6  # 4 tees in the collection, all 6 below
