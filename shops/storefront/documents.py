@@ -96,6 +96,20 @@ def stored_image_clean(value: object, *, label: str) -> dict | None:
     }
 
 
+def document_image_names(document: dict | None) -> set[str]:
+    """The media files a (clean) document refers to: pictures and their renditions."""
+    if not document:
+        return set()
+    images = [document["branding"].get("logo"), document["branding"].get("favicon")]
+    for section in document["sections"]:
+        kind = section_type(section["type"])
+        slots = kind.image_slots if kind is not None else ()
+        images.extend(section["settings"].get(slot) for slot in slots)
+    return {
+        name for image in images if image for name in (image["name"], *image["renditions"].values())
+    }
+
+
 def branding_clean(branding: object) -> dict:
     if not isinstance(branding, dict):
         raise ValidationError("Branding must be an object of settings.", code="branding")

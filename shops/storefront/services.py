@@ -6,23 +6,26 @@ forms gets the same clear errors, and nothing reaches the published page except 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from copy import deepcopy
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from catalog.images import delete_files_on_commit
 from catalog.models import Collection
 from shops.storefront.branding import ContrastWarning, contrast_warnings
 from shops.storefront.cache import shop_page_changed
 from shops.storefront.documents import (
     default_document,
     document_clean,
+    document_image_names,
     new_section_id,
 )
 from shops.storefront.images import storefront_image_store
 from shops.storefront.models import Design
-from shops.storefront.sections import section_type
+from shops.storefront.sections import SectionType, section_type
 
 MAX_EMBED_ORIGINS = 20
 
@@ -33,11 +36,24 @@ def _design_for_update() -> Design:
     return Design.objects.select_for_update().get(key=1)
 
 
+def _referenced(design: Design) -> set[str]:
+    return document_image_names(design.draft) | document_image_names(design.published)
+
+
+def _saved(design: Design, fields: list[str], referenced_before: set[str]) -> Design:
+    """Save ``fields``; picture files neither version refers to any more are deleted
+    once the transaction commits."""
+    design.save(update_fields=fields)
+    delete_files_on_commit(referenced_before - _referenced(design))
+    return design
+
+
 def _draft_save(design: Design, document: dict) -> Design:
+    """Validate ``document`` (a copy of the draft, changed) and make it the draft."""
+    before = _referenced(design)
     design.draft = document_clean(document)
     design.draft_updated = timezone.now()
-    design.save(update_fields=["draft", "draft_updated"])
-    return design
+    return _saved(design, ["draft", "draft_updated"], before)
 
 
 def _find_section(document: dict, section_id: str) -> dict:
@@ -62,7 +78,7 @@ def section_add(*, section_type_key: str, position: int | None = None) -> dict:
             f"Unknown section type “{section_type_key}”.", code="unknown_section_type"
         )
     design = _design_for_update()
-    document = design.draft
+    document = deepcopy(design.draft)
     section = {"id": new_section_id(), "type": kind.key, "settings": dict(kind.default_settings)}
     sections = document["sections"]
     sections.insert(len(sections) if position is None else max(0, position), section)
@@ -83,7 +99,7 @@ def section_update(
     Its pictures are kept unless replaced by an upload in ``images`` (slot → file) or
     named in ``remove_images``."""
     design = _design_for_update()
-    document = design.draft
+    document = deepcopy(design.draft)
     section = _find_section(document, section_id)
     kind = section_type(section["type"])
     new_settings = dict(settings)
@@ -94,22 +110,26 @@ def section_update(
             )
         if slot in section["settings"] and slot not in remove_images:
             new_settings[slot] = section["settings"][slot]
-    for slot, file in (images or {}).items():
-        if slot not in kind.image_slots:
-            raise ValidationError(f"{kind.label} has no picture “{slot}”.", code="image_slot")
-        new_settings[slot] = storefront_image_store(file=file, label=f"{kind.label}, picture")
+    unknown_slots = sorted(set(images or {}) - set(kind.image_slots))
+    if unknown_slots:
+        raise ValidationError(
+            f"{kind.label} has no picture “{unknown_slots[0]}”.", code="image_slot"
+        )
     section["settings"] = new_settings
+    document_clean(document)  # every other mistake first: no picture is stored in vain
+    _collection_check(kind, section)
+    for slot, file in (images or {}).items():
+        new_settings[slot] = storefront_image_store(file=file, label=f"{kind.label}, picture")
     _draft_save(design, document)
-    _collection_check(kind, design.draft, section_id)
     return _find_section(design.draft, section_id)
 
 
-def _collection_check(kind, document: dict, section_id: str) -> None:
+def _collection_check(kind: SectionType, section: dict) -> None:
     """A section naming a collection must name one of the shop's (a collection deleted
     later only hides the section)."""
     if not kind.collection_setting:
         return
-    handle = _find_section(document, section_id)["settings"].get(kind.collection_setting)
+    handle = section["settings"].get(kind.collection_setting)
     if handle and not Collection.objects.filter(slug=handle).exists():
         raise ValidationError(
             f"{kind.label}: there is no collection with the handle “{handle}”.",
@@ -120,7 +140,7 @@ def _collection_check(kind, document: dict, section_id: str) -> None:
 @transaction.atomic
 def section_remove(*, section_id: str) -> None:
     design = _design_for_update()
-    document = design.draft
+    document = deepcopy(design.draft)
     section = _find_section(document, section_id)
     document["sections"].remove(section)
     _draft_save(design, document)
@@ -130,7 +150,7 @@ def section_remove(*, section_id: str) -> None:
 def sections_reorder(*, section_ids: Sequence[str]) -> None:
     """Put the sections in this order; the ids must be exactly the draft's sections."""
     design = _design_for_update()
-    document = design.draft
+    document = deepcopy(design.draft)
     by_id = {section["id"]: section for section in document["sections"]}
     if sorted(section_ids) != sorted(by_id):
         raise ValidationError(
@@ -168,21 +188,21 @@ def branding_update(
 
     Returns the colour pairs below WCAG AA contrast, as warnings: they are saved."""
     design = _design_for_update()
-    document = design.draft
+    document = deepcopy(design.draft)
     branding = {**document["branding"], **values}
-    for slot, file, remove, label in (
-        ("logo", logo, remove_logo, "Logo"),
-        ("favicon", favicon, remove_favicon, "Favicon"),
-    ):
+    uploads = (("logo", logo, remove_logo, "Logo"), ("favicon", favicon, remove_favicon, "Favicon"))
+    for slot, _, remove, label in uploads:
         if slot in values:
             raise ValidationError(
                 f"{label}: upload the picture as a file.", code="image_as_setting"
             )
         if remove:
             branding[slot] = None
+    document["branding"] = branding
+    document_clean(document)  # every other mistake first: no picture is stored in vain
+    for slot, file, _, label in uploads:
         if file is not None:
             branding[slot] = storefront_image_store(file=file, label=label)
-    document["branding"] = branding
     _draft_save(design, document)
     return contrast_warnings(design.draft["branding"])
 
@@ -191,9 +211,10 @@ def branding_update(
 def design_publish() -> Design:
     """Make the draft the live design, all at once; shoppers see it after the commit."""
     design = _design_for_update()
+    before = _referenced(design)
     design.published = document_clean(design.draft)
     design.published_at = timezone.now()
-    design.save(update_fields=["published", "published_at"])
+    _saved(design, ["published", "published_at"], before)
     shop_page_changed()
     return design
 
@@ -203,9 +224,10 @@ def design_revert() -> Design:
     """Discard the draft: it becomes the published design again (the default one if
     nothing was ever published)."""
     design = _design_for_update()
+    before = _referenced(design)
     design.draft = design.published or default_document()
     design.draft_updated = timezone.now()
-    design.save(update_fields=["draft", "draft_updated"])
+    _saved(design, ["draft", "draft_updated"], before)
     return design
 
 

@@ -236,6 +236,34 @@ def test_a_logo_goes_through_the_image_pipeline_and_shows_on_the_page(shop_a, me
     assert '<h1 id="shop-title" class="visually-hidden">Alpha Goods</h1>' in html
 
 
+def test_a_logo_sent_with_a_bad_colour_is_not_stored(shop_a, media):
+    with tenant_context(shop_a), pytest.raises(ValidationError):
+        services.branding_update(values={"text_color": "blue"}, logo=picture_upload())
+
+    assert not list(media.rglob("*.png"))
+
+
+def test_pictures_no_version_uses_are_deleted_after_commit(
+    shop_a, media, django_capture_on_commit_callbacks
+):
+    def files() -> set[str]:
+        return {path.name for path in (media / shop_a.schema_name / "storefront").iterdir()}
+
+    with tenant_context(shop_a), django_capture_on_commit_callbacks(execute=True):
+        services.branding_update(values={}, logo=picture_upload(colour="red"))
+        services.design_publish()
+    first = files()
+    with tenant_context(shop_a), django_capture_on_commit_callbacks(execute=True):
+        services.branding_update(values={}, logo=picture_upload(colour="blue"))
+    both = files()  # the published design still shows the first logo
+    with tenant_context(shop_a), django_capture_on_commit_callbacks(execute=True):
+        services.design_publish()
+
+    assert len(first) == 3  # the cleaned original and renditions 320 and 400 wide
+    assert first < both and len(both) == 6
+    assert files() == both - first
+
+
 @pytest.fixture
 def media(tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path
