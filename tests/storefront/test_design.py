@@ -5,7 +5,6 @@ import re
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.test import override_settings
 from django_tenants.utils import tenant_context
 
 from shops.storefront import services
@@ -197,8 +196,8 @@ def test_a_whole_document_with_several_problems_lists_them_all(shop_a, published
     assert _live_and_draft(shop_a) == (published, published)
 
 
-@override_settings(STOREFRONT_IMAGE_MAX_BYTES=2000)
-def test_an_oversize_logo_is_refused(shop_a, published, media):
+def test_an_oversize_logo_is_refused(shop_a, published, media, settings):
+    settings.STOREFRONT_IMAGE_MAX_BYTES = 2000
     with tenant_context(shop_a), pytest.raises(ValidationError) as error:
         services.branding_update(values={}, logo=picture_upload(size=(600, 600)))
 

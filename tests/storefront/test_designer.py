@@ -1,7 +1,7 @@
 """The designer in the merchant's admin, through real HTTP posts on the shop host."""
 
 import pytest
-from django.test import Client, override_settings
+from django.test import Client
 from django_tenants.utils import tenant_context
 
 from shops.storefront.models import Design
@@ -140,9 +140,9 @@ def test_bad_posts_bypassing_the_form_get_a_clear_error_and_change_nothing(
     assert shopper().get("/").content == live_before
 
 
-@override_settings(STOREFRONT_IMAGE_MAX_BYTES=1000)
 def test_an_oversize_logo_upload_is_refused(shop_a, tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path
+    settings.STOREFRONT_IMAGE_MAX_BYTES = 1000
     response = owner().post(
         DESIGNER,
         {"action": "branding", "background_color": "#ffffff", "text_color": "#000000",
