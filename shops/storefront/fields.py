@@ -32,7 +32,9 @@ class LinkField(forms.CharField):
             )
 
 
-def text_field(label: str, *, max_length: int = 200, required: bool = False, **kwargs):
+def text_field(
+    label: str, *, max_length: int = 200, required: bool = False, **kwargs
+) -> forms.CharField:
     return forms.CharField(label=label, max_length=max_length, required=required, **kwargs)
 
 

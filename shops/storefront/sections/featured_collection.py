@@ -1,6 +1,8 @@
 from django import forms
+from django.db.models import QuerySet
 
 from catalog.collections import collection_products
+from catalog.models import Collection, Product
 from shops.storefront.fields import count_field, text_field
 from shops.storefront.sections import SectionType
 
@@ -16,7 +18,9 @@ class FeaturedCollectionForm(forms.Form):
     limit = count_field("Products shown", minimum=2, maximum=24, initial=8)
 
 
-def products(settings: dict, collection, page: int):
+def products(
+    settings: dict, collection: Collection | None, page: int
+) -> tuple[QuerySet[Product], int, int] | None:
     if collection is None or not collection.is_published:
         return None
     return collection_products(collection), 0, settings.get("limit") or 8

@@ -1,6 +1,7 @@
 from django import forms
+from django.db.models import QuerySet
 
-from catalog.models import Product
+from catalog.models import Collection, Product
 from shops.storefront.fields import count_field, text_field
 from shops.storefront.sections import SectionType
 
@@ -10,7 +11,9 @@ class ProductGridForm(forms.Form):
     per_page = count_field("Products per page", minimum=4, maximum=48, initial=24)
 
 
-def products(settings: dict, collection, page: int):
+def products(
+    settings: dict, collection: Collection | None, page: int
+) -> tuple[QuerySet[Product], int, int]:
     """All active products by title, one page."""
     per_page = settings.get("per_page") or 24
     start = (page - 1) * per_page
