@@ -1,14 +1,16 @@
 """The shop page cache: per shop, retired on publish and on catalog changes."""
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import tenant_context
 
 from catalog.collections import collection_create, collection_set_products
 from catalog.models import Variant
-from catalog.services import product_update, stock_set
+from catalog.services import product_update, stock_set, variant_update
 from shops.storefront import services
+from tests.catalog.test_product_page import make_product
 from tests.storefront.helpers import headings, product, shopper
 
 
@@ -52,8 +54,6 @@ def test_product_stock_price_and_collection_changes_retire_the_cached_page(
     assert "Out of stock" in shopper().get("/").content.decode()
 
     with tenant_context(shop_a), django_capture_on_commit_callbacks(execute=True):
-        from catalog.services import variant_update
-
         variant_update(variant=Variant.objects.get(product=mug), price="25.00")
     assert "€25.00" in shopper().get("/").content.decode()
 
@@ -92,8 +92,6 @@ def test_each_shop_has_its_own_cache_and_design(shop_a, shop_b, django_capture_o
 
 
 def test_shop_page_queries_stay_constant_with_every_product_section(shop_a, media):
-    from tests.catalog.test_product_page import make_product
-
     def design() -> None:
         collection_create(title="Picks", slug="picks", kind="automatic", rule_tags=["pick"])
         for kind in ("hero", "featured_collection", "rich_text", "image_with_text", "poll"):
@@ -108,8 +106,6 @@ def test_shop_page_queries_stay_constant_with_every_product_section(shop_a, medi
             make_product(title=f"A{index}", slug=f"a{index}", sku_prefix=f"A{index}",
                          variants=2, images=1, tags=["pick"])  # fmt: skip
     few, few_html = queries("/")
-    from django.core.cache import cache
-
     cache.clear()
     with tenant_context(shop_a):
         for index in range(30):

@@ -5,10 +5,14 @@ import re
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tenants.utils import tenant_context
 
+from catalog.collections import collection_create
+from catalog.demo import demo_catalog_seed
 from shops.storefront import services
 from shops.storefront.branding import contrast_ratio
+from shops.storefront.demo import demo_design_seed
 from shops.storefront.documents import default_document
 from shops.storefront.models import Design
 from shops.storefront.sections import REGISTRY
@@ -208,8 +212,6 @@ def test_an_oversize_logo_is_refused(shop_a, published, media, settings):
 
 
 def test_a_file_that_is_not_a_picture_is_refused_as_logo(shop_a, published, media):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     with tenant_context(shop_a), pytest.raises(ValidationError) as error:
         services.branding_update(
             values={}, logo=SimpleUploadedFile("logo.png", b"<svg onload=alert(1)>")
@@ -366,8 +368,6 @@ def test_rich_text_is_sanitized(shop_a):
 
 
 def test_featured_collection_shows_its_products_in_order(shop_a):
-    from catalog.collections import collection_create
-
     with tenant_context(shop_a):
         mug = product("Mug", slug="mug")
         tee = product("Tee", slug="tee")
@@ -436,9 +436,6 @@ def test_shop_page_landmarks_and_no_script_needed(shop_a):
 
 
 def test_demo_design_is_published_once_and_keeps_the_merchants_changes(shop_a, media):
-    from catalog.demo import demo_catalog_seed
-    from shops.storefront.demo import demo_design_seed
-
     with tenant_context(shop_a):
         demo_catalog_seed(limit=6)
         first = demo_design_seed()
