@@ -16,6 +16,7 @@ from catalog.selectors import (
     variant_selected,
 )
 from catalog.seo import product_meta
+from shops.storefront.selectors import shop_theme
 
 
 def product_page(request: HttpRequest, slug: str) -> HttpResponse:
@@ -24,6 +25,7 @@ def product_page(request: HttpRequest, slug: str) -> HttpResponse:
         context = product_page_context(request, slug)
     except Product.DoesNotExist:
         raise Http404("No such product in this shop") from None
+    context.update(shop_theme())  # the shop's colours, font, favicon, announcement
     return render(request, "catalog/product_page.html", context)
 
 

@@ -127,3 +127,13 @@ def social_link_clean(network: str, value: object) -> str:
             code="social_link",
         )
     return text
+
+
+def theme_context(branding: dict) -> dict:
+    """What templates need to draw the branding (``storefront/_theme.html``). The font
+    stack comes from our own list, never from input, so it may go into CSS as it is."""
+    return {
+        "branding": branding,
+        "font_stack": FONTS.get(branding["font"], FONTS["system"])[1],
+        "on_accent": button_text_colour(branding["accent_color"]),
+    }

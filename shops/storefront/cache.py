@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
 from django.core.cache import cache
 from django.db import connection, transaction
 from django_tenants.utils import schema_context
 
+T = TypeVar("T")
 VERSION_KEY = "storefront:version"
 PAGE_TIMEOUT = 60 * 60  # a safety net: a bump is what normally retires a page
 
@@ -43,12 +45,9 @@ def shop_page_changed() -> None:
     transaction.on_commit(lambda: _bump(schema_name))
 
 
-def cached_page(
-    name: str, render: Callable[[], tuple[bytes, dict[str, str]]]
-) -> tuple[bytes, dict[str, str]]:
-    """The page ``name`` of this shop from the cache, else ``render()``'s, kept.
-
-    ``render`` returns the body and the response headers that belong to it."""
+def cached_page(name: str, render: Callable[[], T]) -> T:
+    """This shop's value ``name`` (a page: its body and headers; the theme) from the
+    cache, else ``render()``'s, kept until the next bump."""
     key = f"storefront:page:{shop_page_version()}:{name}"
     cached = cache.get(key)
     if cached is None:

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 from catalog.models import Collection
 from catalog.selectors import ProductCard, product_cards, product_lists
+from shops.storefront.branding import theme_context
+from shops.storefront.cache import cached_page
 from shops.storefront.documents import default_document
 from shops.storefront.models import Design
 from shops.storefront.sections import SectionType, section_type
@@ -24,6 +26,12 @@ def published_document(design: Design | None) -> dict:
 
 def draft_document(design: Design | None) -> dict:
     return design.draft if design is not None and design.draft else default_document()
+
+
+def shop_theme() -> dict:
+    """The published branding's template context, cached with the shop's pages (no
+    query when cached): for the shop's other pages, such as the product page."""
+    return cached_page("theme", lambda: theme_context(published_document(design_get())["branding"]))
 
 
 def embed_origins(design: Design | None) -> list[str]:

@@ -21,7 +21,7 @@ from django.views.static import serve
 
 from catalog.models import Product
 from catalog.views import product_page_context
-from shops.storefront.branding import FONTS, button_text_colour
+from shops.storefront.branding import theme_context
 from shops.storefront.cache import cached_page
 from shops.storefront.selectors import (
     design_get,
@@ -41,16 +41,6 @@ def page_number_from(value: str | None) -> int:
     except ValueError:
         return 1
     return min(max(number, 1), MAX_PAGE_NUMBER)
-
-
-def theme_context(branding: dict) -> dict:
-    """What the templates need to draw the branding (the font stack comes from our own
-    list, never from input, so it may go into CSS as it is)."""
-    return {
-        "branding": branding,
-        "font_stack": FONTS.get(branding["font"], FONTS["system"])[1],
-        "on_accent": button_text_colour(branding["accent_color"]),
-    }
 
 
 def shop_page_render(

@@ -393,11 +393,13 @@ def test_product_page_queries_do_not_grow_with_variants_and_images(shop_a, media
         make_product(title="Small", slug="small", sku_prefix="S", variants=1, images=1)
         make_product(title="Big", slug="big", sku_prefix="B", variants=20, images=6)
 
+    first_of_all = _queries(shopper(), "/products/big/")
     small = _queries(shopper(), "/products/small/")
     big = _queries(shopper(), "/products/big/")
 
     # search_path to public, shop by host, search_path to the shop, product, variants, images
     assert small == big == 6
+    assert first_of_all == 7  # and the shop's branding, then kept in the cache
 
 
 # --- the shop page's product list -------------------------------------------------------------

@@ -453,3 +453,19 @@ def test_demo_design_is_published_once_and_keeps_the_merchants_changes(shop_a, m
         "Everything",
     ]
     assert html.count('class="product-card"') == 4 + 6  # 4 tees in the collection, all 6 below
+
+
+def test_product_pages_wear_the_published_branding(shop_a, django_capture_on_commit_callbacks):
+    with tenant_context(shop_a):
+        product("Mug", slug="mug")
+    with tenant_context(shop_a), django_capture_on_commit_callbacks(execute=True):
+        services.branding_update(values={"accent_color": "#123456", "announcement": "Sale"})
+    draft_only = shopper().get("/products/mug/").content.decode()
+    with tenant_context(shop_a), django_capture_on_commit_callbacks(execute=True):
+        services.design_publish()
+
+    published = shopper().get("/products/mug/").content.decode()
+
+    assert "--accent: #0a5c4a;" in draft_only and "Sale" not in draft_only
+    assert "--accent: #123456;" in published
+    assert '<aside class="announcement" aria-label="Announcement">Sale</aside>' in published
