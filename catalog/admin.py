@@ -49,6 +49,7 @@ from catalog.services import (
     variant_update,
 )
 from catalog.shopify_csv import CsvRefused, max_bytes
+from shops.storefront.cache import shop_page_changed
 
 Aspect = CatalogChange.Aspect
 
@@ -444,6 +445,20 @@ class CollectionAdmin(admin.ModelAdmin):
 
     def get_inlines(self, request, obj):
         return [] if obj is not None and obj.kind == Collection.Kind.AUTOMATIC else self.inlines
+
+    # Collections are saved by the admin itself: the shop page shows them, so each save
+    # or deletion retires its cached copies.
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        shop_page_changed()
+
+    def delete_model(self, request, obj) -> None:
+        super().delete_model(request, obj)
+        shop_page_changed()
+
+    def delete_queryset(self, request, queryset) -> None:
+        super().delete_queryset(request, queryset)
+        shop_page_changed()
 
 
 @admin.register(CatalogChange)

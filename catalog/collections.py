@@ -16,6 +16,7 @@ from django.utils.text import slugify
 
 from catalog.models import Collection, CollectionProduct, Product, Variant
 from catalog.services import parse_amount
+from shops.storefront.cache import shop_page_changed
 
 
 def validate_rules(
@@ -95,6 +96,7 @@ def collection_create(
     )  # fmt: skip
     if product_ids:
         collection_set_products(collection=collection, product_ids=product_ids)
+    shop_page_changed()
     return collection
 
 
@@ -113,6 +115,7 @@ def collection_set_products(*, collection: Collection, product_ids: Sequence[int
             f"No product with id {', '.join(map(str, missing))} in this shop.",
             code="unknown_product",
         )
+    shop_page_changed()
     CollectionProduct.objects.filter(collection=collection).delete()
     CollectionProduct.objects.bulk_create(
         CollectionProduct(collection=collection, product_id=product_id, position=position)

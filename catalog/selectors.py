@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, F, Prefetch, QuerySet, Value, Window, prefetch_related_objects
+from django.db.models.expressions import OrderBy
+from django.db.models.functions import RowNumber
 
 from catalog.collections import collection_products
 from catalog.models import Collection, Product, ProductImage, Variant
@@ -20,9 +22,9 @@ from catalog.models import Collection, Product, ProductImage, Variant
 PRODUCTS_PER_PAGE = 24
 
 
-def _with_variants_and_images(products: QuerySet[Product]) -> QuerySet[Product]:
-    """Prefetch the variants (in their order) and the ready images as ``ready_images``."""
-    return products.prefetch_related(
+def _listing_prefetches() -> tuple[Prefetch, Prefetch]:
+    """The variants (in their order) and the ready images as ``ready_images``."""
+    return (
         Prefetch("variants", queryset=Variant.objects.order_by("position", "id")),
         Prefetch(
             "images",
@@ -32,6 +34,10 @@ def _with_variants_and_images(products: QuerySet[Product]) -> QuerySet[Product]:
             to_attr="ready_images",
         ),
     )
+
+
+def _with_variants_and_images(products: QuerySet[Product]) -> QuerySet[Product]:
+    return products.prefetch_related(*_listing_prefetches())
 
 
 def products_for_listing(*, collection: Collection | None = None) -> QuerySet[Product]:
@@ -56,6 +62,52 @@ def products_page(
     products = products_for_listing(collection=collection).defer("description")
     paginator = Paginator(products, per_page)
     return paginator.get_page(page_number)
+
+
+@dataclass(frozen=True)
+class ProductList:
+    """One of the lists read by ``product_lists``: its products and how many products
+    its queryset matches before slicing (None when the slice was past the end)."""
+
+    products: list[Product]
+    total: int | None
+
+
+def _order_expressions(products: QuerySet[Product]) -> list[OrderBy]:
+    return [
+        OrderBy(F(name.lstrip("-")), descending=name.startswith("-"))
+        for name in products.query.order_by
+    ]
+
+
+def product_lists(sources: list[tuple[QuerySet[Product], int, int]]) -> list[ProductList]:
+    """Several product lists in three queries whatever their number and size: all
+    products in one ``UNION ALL`` query, then their variants, then their ready images.
+
+    Each source is ``(ordered queryset, start, stop)``: the products it shows are
+    ``queryset[start:stop]``. Descriptions are left in the database (lists show none).
+    """
+    if not sources:
+        return []
+    parts = []
+    for index, (products, start, stop) in enumerate(sources):
+        parts.append(
+            products.defer("description").annotate(
+                listing=Value(index),
+                listing_total=Window(Count("id")),
+                listing_row=Window(RowNumber(), order_by=_order_expressions(products)),
+            )[start:stop]
+        )
+    combined = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    rows = list(combined)
+    prefetch_related_objects(rows, *_listing_prefetches())
+    grouped: list[list[Product]] = [[] for _ in sources]
+    for product in sorted(rows, key=lambda row: (row.listing, row.listing_row)):
+        grouped[product.listing].append(product)
+    return [
+        ProductList(products=products, total=products[0].listing_total if products else None)
+        for products in grouped
+    ]
 
 
 def product_for_page(*, slug: str) -> Product:

@@ -20,6 +20,7 @@ from django.utils.text import slugify
 
 from catalog.currencies import validate_amount
 from catalog.models import CatalogChange, Product, ProductImage, Variant
+from shops.storefront.cache import shop_page_changed
 
 Aspect = CatalogChange.Aspect
 
@@ -153,6 +154,8 @@ def outbox_record(
             else:
                 pending[product_id] = (kind, previous | set(aspects))
         return []
+    # whatever a channel must hear of, the shop page shows too: retire its cached copies
+    shop_page_changed()
     return CatalogChange.objects.bulk_create(
         CatalogChange(product_id=product_id, kind=kind, aspects=aspects)
         for product_id in dict.fromkeys(product_ids)

@@ -16,18 +16,27 @@ from catalog.selectors import (
     variant_selected,
 )
 from catalog.seo import product_meta
+from shops.storefront.selectors import shop_theme
 
 
 def product_page(request: HttpRequest, slug: str) -> HttpResponse:
     """An active product; ``?variant=<id>`` picks the variant shown (ignored if unknown)."""
     try:
-        product = product_for_page(slug=slug)
+        context = product_page_context(request, slug)
     except Product.DoesNotExist:
         raise Http404("No such product in this shop") from None
+    context.update(shop_theme())  # the shop's colours, font, favicon, announcement
+    return render(request, "catalog/product_page.html", context)
+
+
+def product_page_context(request: HttpRequest, slug: str) -> dict:
+    """The product page's template context (also used by the embedded product page,
+    which renders the same template on another base). Raises ``Product.DoesNotExist``."""
+    product = product_for_page(slug=slug)
     variant = variant_selected(product=product, variant_id=request.GET.get("variant"))
     currency = request.shop.currency
     page_url = request.build_absolute_uri(reverse("product-page", kwargs={"slug": product.slug}))
-    context = {
+    return {
         "product": product,
         "variants": list(product.variants.all()),
         "variant": variant,
@@ -44,4 +53,3 @@ def product_page(request: HttpRequest, slug: str) -> HttpResponse:
             absolute_url=request.build_absolute_uri,
         ),
     }
-    return render(request, "catalog/product_page.html", context)

@@ -257,6 +257,9 @@ CATALOG_IMAGE_FETCH_PRIVATE = env_bool("CATALOG_IMAGE_FETCH_PRIVATE", default=DE
 CATALOG_IMPORT_MAX_ROWS = env_int("CATALOG_IMPORT_MAX_ROWS", 100_000)
 CATALOG_IMPORT_MAX_BYTES = env_int("CATALOG_IMPORT_MAX_BYTES", 100 * 1024 * 1024)
 
+# --- Storefront: the designer's pictures (logo, favicon, section pictures) --------------
+STOREFRONT_IMAGE_MAX_BYTES = env_int("STOREFRONT_IMAGE_MAX_BYTES", 5 * 1024 * 1024)
+
 # --- Passwords, i18n ----------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -14,6 +14,8 @@ from shops.storefront import views as storefront_views
 
 urlpatterns = [
     path("", storefront_views.shop_page, name="shop-page"),
+    path("embed/", storefront_views.embed, name="embed"),
+    path("embed.js", storefront_views.embed_loader, name="embed-loader"),
     path("products/<slug:slug>/", catalog_views.product_page, name="product-page"),
     path("welcome/", account_views.welcome, name="welcome"),
     path("checkout/", order_views.checkout, name="checkout"),

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.contrib.staticfiles.handlers import StaticFilesHandler
+from django.core.cache import cache
 from django.db import connection
 from django.test import override_settings
 from django.test.testcases import LiveServerThread
@@ -73,6 +74,13 @@ def django_db_setup(request, django_test_environment, django_db_blocker) -> Iter
     yield
     with django_db_blocker.unblock():
         teardown_databases(config, verbosity=verbosity)
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Each test starts with an empty cache: a test's rolled-back writes never run their
+    on-commit cache bumps, so pages cached by one test must not reach the next."""
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

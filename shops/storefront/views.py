@@ -1,3 +1,12 @@
+"""Shopper pages of the storefront: the shop page, the embedded shop page and its loader.
+
+The shop page and the embed are cached per shop (``cache.py``); what they show comes from
+the *published* design only. The embed may be framed by the shop's allowed origins alone
+(``Content-Security-Policy: frame-ancestors``); every other page keeps Django's
+``X-Frame-Options: DENY``. Nothing here sets or reads a cookie, so the embed works with
+third-party cookies blocked.
+"""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,17 +15,140 @@ from django.conf import settings
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.static import serve
 
-from catalog.selectors import product_cards, products_page
+from catalog.models import Product
+from catalog.views import product_page_context
+from shops.storefront.branding import theme_context
+from shops.storefront.cache import cached_page
+from shops.storefront.selectors import (
+    design_get,
+    embed_origins,
+    published_document,
+    sections_for_page,
+)
+from shops.storefront.seo import shop_meta
+
+MAX_PAGE_NUMBER = 10_000
+EMBED_BASE = "storefront/embed_base.html"
+
+
+def page_number_from(value: str | None) -> int:
+    try:
+        number = int(value or 1)
+    except ValueError:
+        return 1
+    return min(max(number, 1), MAX_PAGE_NUMBER)
+
+
+def shop_page_render(
+    request: HttpRequest,
+    *,
+    document: dict,
+    page_number: int = 1,
+    section_id: str | None = None,
+    embed_allowed_origins: list[str] | None = None,
+    is_preview: bool = False,
+) -> str:
+    """The shop page (or, with ``embed_allowed_origins``, the embed) of ``document``."""
+    sections = sections_for_page(document=document, page_number=page_number, section_id=section_id)
+    is_embed = embed_allowed_origins is not None
+    page_prefix = f"?section={section_id}&" if is_embed and section_id else "?"
+    context = {
+        **theme_context(document["branding"]),
+        "sections": sections,
+        "meta": shop_meta(
+            shop_name=request.shop.name,
+            branding=document["branding"],
+            sections=sections,
+            absolute_url=request.build_absolute_uri,
+        ),
+        "currency": request.shop.currency,
+        "base_template": EMBED_BASE if is_embed else "base.html",
+        "embed": is_embed,
+        "embed_allowed_origins": embed_allowed_origins or [],
+        "page_prefix": page_prefix,
+        "is_preview": is_preview,
+    }
+    return render_to_string("storefront/shop_page.html", context, request=request)
+
+
+def frame_ancestors(origins: list[str]) -> str:
+    return "frame-ancestors " + (" ".join(origins) if origins else "'none'")
 
 
 def shop_page(request: HttpRequest) -> HttpResponse:
-    """The shop page: active products, 24 a page (``?page=<n>``), in a constant number of
-    queries. The storefront issue adds designed sections around the list."""
-    page = products_page(page_number=request.GET.get("page"))
-    context = {"page": page, "cards": product_cards(page), "currency": request.shop.currency}
-    return render(request, "storefront/shop_page.html", context)
+    """The shop page as designed and published: sections, ``?page=<n>`` pages the product
+    grid. Cached per shop; constant queries when not."""
+    page_number = page_number_from(request.GET.get("page"))
+
+    def render_page() -> tuple[bytes, dict[str, str]]:
+        document = published_document(design_get())
+        html = shop_page_render(request, document=document, page_number=page_number)
+        return html.encode(), {"Content-Type": "text/html; charset=utf-8"}
+
+    body, headers = cached_page(f"shop:{request.get_host()}:{page_number}", render_page)
+    return HttpResponse(body, headers=headers)
+
+
+@xframe_options_exempt
+def embed(request: HttpRequest) -> HttpResponse:
+    """The shop for an iframe: whole, one section (``?section=<id>``) or one product
+    (``?product=<slug>``). Only the shop's allowed origins may frame it."""
+    product_slug = request.GET.get("product")
+    if product_slug:
+        return _embed_product(request, product_slug)
+    section_id = request.GET.get("section") or None
+    page_number = page_number_from(request.GET.get("page"))
+
+    def render_embed() -> tuple[bytes, dict[str, str]]:
+        design = design_get()
+        document = published_document(design)
+        if section_id and section_id not in {s["id"] for s in document["sections"]}:
+            raise Http404("No such section on this shop's page")
+        origins = embed_origins(design)
+        html = shop_page_render(
+            request,
+            document=document,
+            page_number=page_number,
+            section_id=section_id,
+            embed_allowed_origins=origins,
+        )
+        headers = {
+            "Content-Type": "text/html; charset=utf-8",
+            "Content-Security-Policy": frame_ancestors(origins),
+        }
+        return html.encode(), headers
+
+    key = f"embed:{request.get_host()}:{section_id or ''}:{page_number}"
+    body, headers = cached_page(key, render_embed)
+    return HttpResponse(body, headers=headers)
+
+
+def _embed_product(request: HttpRequest, slug: str) -> HttpResponse:
+    design = design_get()
+    origins = embed_origins(design)
+    try:
+        context = product_page_context(request, slug)
+    except Product.DoesNotExist:
+        raise Http404("No such product in this shop") from None
+    document = published_document(design)
+    context.update(theme_context(document["branding"]))
+    context.update(
+        base_template=EMBED_BASE, embed=True, embed_allowed_origins=origins, home_url="/embed/"
+    )
+    response = render(request, "catalog/product_page.html", context)
+    response["Content-Security-Policy"] = frame_ancestors(origins)
+    return response
+
+
+def embed_loader(request: HttpRequest) -> HttpResponse:
+    """``/embed.js``: the one-line snippet's script. It inserts the iframe after itself."""
+    response = render(request, "storefront/embed.js", content_type="text/javascript")
+    response["Cache-Control"] = "public, max-age=300"
+    return response
 
 
 def media(request: HttpRequest, path: str) -> HttpResponse:

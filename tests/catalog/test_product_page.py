@@ -6,6 +6,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -393,11 +394,13 @@ def test_product_page_queries_do_not_grow_with_variants_and_images(shop_a, media
         make_product(title="Small", slug="small", sku_prefix="S", variants=1, images=1)
         make_product(title="Big", slug="big", sku_prefix="B", variants=20, images=6)
 
+    first_of_all = _queries(shopper(), "/products/big/")
     small = _queries(shopper(), "/products/small/")
     big = _queries(shopper(), "/products/big/")
 
     # search_path to public, shop by host, search_path to the shop, product, variants, images
     assert small == big == 6
+    assert first_of_all == 7  # and the shop's branding, then kept in the cache
 
 
 # --- the shop page's product list -------------------------------------------------------------
@@ -452,6 +455,7 @@ def test_shop_page_queries_do_not_grow_with_products(shop_a, media):
                 title=f"A{index}", slug=f"a{index}", sku_prefix=f"A{index}", variants=2, images=1
             )
     few = _queries(shopper(), "/")
+    cache.clear()  # the page is cached per shop; measure a fresh render
     with tenant_context(shop_a):
         for index in range(28):
             make_product(
@@ -463,8 +467,8 @@ def test_shop_page_queries_do_not_grow_with_products(shop_a, media):
             )
     many = _queries(shopper(), "/")
 
-    # search_path to public, shop by host, search_path to the shop, count, products,
-    # variants, images
+    # search_path to public, shop by host, search_path to the shop, design, products (with
+    # their count), variants, images
     assert few == many == 7
 
 

@@ -28,7 +28,9 @@ def test_demo_shop_page_and_admin_login(page, shop_server, demo_shop):
     page.goto(f"http://demo.localhost:{shop_server}/")
     assert page.locator("h1").inner_text() == "Etalage Demo Shop"
     assert page.title() == "Etalage Demo Shop"
-    assert page.locator(".product-card").count() == 24  # the first page of demo products
+    # the demo design: 4 tees in the featured collection, a first page of 12 products
+    assert page.locator(".section-collection .product-card").count() == 4
+    assert page.locator(".section-products .product-card").count() == 12
 
     page.goto(f"http://demo.localhost:{shop_server}/admin/login/")
     assert page.get_by_label("Email address").is_visible()

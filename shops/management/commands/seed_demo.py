@@ -14,6 +14,7 @@ from shops.accounts.models import User
 from shops.models import Shop
 from shops.selectors import platform_url, shop_url
 from shops.services import shop_create
+from shops.storefront.demo import demo_design_seed
 
 DEMO_SLUG = "demo"
 DEMO_NAME = "Etalage Demo Shop"
@@ -53,6 +54,7 @@ class Command(BaseCommand):
                 owner.set_password(password)
                 owner.save(update_fields=["password"])
             added = demo_catalog_seed()
+            demo_design_seed()
 
         base = platform_url().removesuffix("/")
         demo = shop_url(shop, port=port)

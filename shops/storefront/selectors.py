@@ -1,0 +1,135 @@
+"""Reads of the design and of what its sections show, in a constant number of queries:
+the design (one), the collections named by sections (one, when any), every section's
+products (three: ``catalog.selectors.product_lists``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from catalog.models import Collection
+from catalog.selectors import ProductCard, product_cards, product_lists
+from shops.storefront.branding import theme_context
+from shops.storefront.cache import cached_page
+from shops.storefront.documents import default_document
+from shops.storefront.models import Design
+from shops.storefront.sections import SectionType, section_type
+
+
+def design_get() -> Design | None:
+    return Design.objects.filter(key=1).first()
+
+
+def published_document(design: Design | None) -> dict:
+    """What shoppers see: the published design, else the default one. Never the draft."""
+    return design.published if design is not None and design.published else default_document()
+
+
+def draft_document(design: Design | None) -> dict:
+    return design.draft if design is not None and design.draft else default_document()
+
+
+def shop_theme() -> dict:
+    """The published branding's template context, cached with the shop's pages (no
+    query when cached): for the shop's other pages, such as the product page."""
+    return cached_page("theme", lambda: theme_context(published_document(design_get())["branding"]))
+
+
+def embed_origins(design: Design | None) -> list[str]:
+    return list(design.embed_origins) if design is not None else []
+
+
+@dataclass
+class SectionView:
+    """A section ready for its template."""
+
+    id: str
+    kind: SectionType
+    settings: dict
+    collection: Collection | None = None
+    cards: list[ProductCard] = field(default_factory=list)
+    page_number: int = 1
+    page_count: int = 1
+    feature_context: dict | None = None
+    is_empty: bool = False
+
+    @property
+    def template(self) -> str:
+        return self.kind.template
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page_number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page_number < self.page_count
+
+
+def _page_count(total: int | None, per_page: int) -> int:
+    return max(1, -(-(total or 0) // per_page))
+
+
+def sections_for_page(
+    *, document: dict, page_number: int = 1, section_id: str | None = None
+) -> list[SectionView]:
+    """The document's sections (or only ``section_id``) with what they show.
+
+    ``page_number`` pages the first product grid; past its last page, the last page is
+    shown (one extra count query, only then)."""
+    views = []
+    for section in document["sections"]:
+        if section_id is not None and section["id"] != section_id:
+            continue
+        kind = section_type(section["type"])
+        if kind is None:  # a type removed from the code since: skip it, never fail
+            continue
+        views.append(SectionView(id=section["id"], kind=kind, settings=section["settings"]))
+
+    slugs = {
+        view.settings.get(view.kind.collection_setting)
+        for view in views
+        if view.kind.collection_setting
+    }
+    collections = (
+        {collection.slug: collection for collection in Collection.objects.filter(slug__in=slugs)}
+        if slugs
+        else {}
+    )
+    paged_id = next((v.id for v in views if v.kind.key == "product_grid"), None)
+    _load_products(views, collections, page_number=page_number, paged_id=paged_id)
+    for view in views:
+        if view.kind.feature_context is not None:
+            view.feature_context = view.kind.feature_context(view.settings)
+            view.is_empty = view.feature_context is None
+    return views
+
+
+def _load_products(
+    views: list[SectionView], collections: dict, *, page_number: int, paged_id: str | None
+) -> None:
+    sources = []
+    loaded = []
+    for view in views:
+        if view.kind.products is None:
+            continue
+        if view.kind.collection_setting:
+            view.collection = collections.get(view.settings.get(view.kind.collection_setting))
+        view.page_number = page_number if view.id == paged_id else 1
+        source = view.kind.products(view.settings, view.collection, view.page_number)
+        if source is None:
+            view.is_empty = True
+            continue
+        sources.append(source)
+        loaded.append(view)
+    lists = product_lists(sources)
+    for view, product_list, (queryset, start, stop) in zip(loaded, lists, sources, strict=True):
+        if view.id == paged_id and not product_list.products and view.page_number > 1:
+            # past the last page: show the last one (an extra count, for this odd URL only)
+            per_page = stop - start
+            last = _page_count(queryset.count(), per_page)
+            view.page_number = last
+            product_list = product_lists([(queryset, (last - 1) * per_page, last * per_page)])[0]
+        view.cards = product_cards(product_list.products)
+        view.page_count = _page_count(product_list.total, stop - start)
+        if view.kind.collection_setting and not view.cards:
+            view.is_empty = True
