@@ -71,6 +71,7 @@ TENANT_APPS = [
     "django.contrib.admin",
     "shops.accounts",
     "shops.storefront",
+    "shops.storefront.posts",
     "shops.channels",
     "catalog",
     "orders",
@@ -259,6 +260,11 @@ CATALOG_IMPORT_MAX_BYTES = env_int("CATALOG_IMPORT_MAX_BYTES", 100 * 1024 * 1024
 
 # --- Storefront: the designer's pictures (logo, favicon, section pictures) --------------
 STOREFRONT_IMAGE_MAX_BYTES = env_int("STOREFRONT_IMAGE_MAX_BYTES", 5 * 1024 * 1024)
+
+# --- Shoppable posts and the Instagram Graph API client --------------------------------
+POSTS_IMAGE_MAX_BYTES = env_int("POSTS_IMAGE_MAX_BYTES", 8 * 1024 * 1024)
+INSTAGRAM_GRAPH_API_URL = env_str("INSTAGRAM_GRAPH_API_URL", "https://graph.facebook.com/v21.0")
+INSTAGRAM_TIMEOUT = env_int("INSTAGRAM_TIMEOUT", 10)
 
 # --- Passwords, i18n ----------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -11,12 +11,15 @@ from orders import apis as order_apis
 from orders import views as order_views
 from shops.accounts import views as account_views
 from shops.storefront import views as storefront_views
+from shops.storefront.posts import views as post_views
 
 urlpatterns = [
     path("", storefront_views.shop_page, name="shop-page"),
     path("embed/", storefront_views.embed, name="embed"),
     path("embed.js", storefront_views.embed_loader, name="embed-loader"),
     path("products/<slug:slug>/", catalog_views.product_page, name="product-page"),
+    path("posts/<int:post_id>/", post_views.post_page, name="post-page"),
+    path("api/v1/post-events/", post_views.post_events, name="post-events"),
     path("welcome/", account_views.welcome, name="welcome"),
     path("checkout/", order_views.checkout, name="checkout"),
     path("api/v1/buy-now/", order_apis.buy_now, name="buy-now"),

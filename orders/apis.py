@@ -61,6 +61,9 @@ def _request_from_json(data: Any) -> dict[str, Any]:
     if not isinstance(address, dict):
         raise services.BuyNowError("The shipping address is an object.", code="invalid_address")
     utm = data.get("utm") if isinstance(data.get("utm"), dict) else {}
+    # the shoppable post whose tag led here: ignored when malformed (never costs a sale)
+    post = data.get("post") if isinstance(data.get("post"), dict) else {}
+    post_id = post.get("id") if selectors.is_row_id(post.get("id")) else None
     return {
         "lines": lines,
         "email": _text(data.get("email"), 254),
@@ -72,6 +75,8 @@ def _request_from_json(data: Any) -> dict[str, Any]:
             utm_medium=_text(utm.get("medium"), 100),
             utm_campaign=_text(utm.get("campaign"), 100),
             coupon_code=_text(data.get("coupon"), 64),
+            post_id=post_id,
+            post_view_token=_text(post.get("view"), 64) if post_id else "",
         ),
     }
 

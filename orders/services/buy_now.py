@@ -22,6 +22,7 @@ from orders import stripe_client
 from orders.models import IdempotencyKey, Order, OrderLine
 from orders.payment_accounts import ShopPayments, shop_payments
 from orders.services.payments import order_release
+from shops.storefront.posts.services import post_order_attribute
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +74,10 @@ class Attribution:
     utm_medium: str = ""
     utm_campaign: str = ""
     coupon_code: str = ""
+    # a tag click on a shoppable post: the post and the page view's token (see
+    # shops.storefront.posts.services.post_order_attribute)
+    post_id: int | None = None
+    post_view_token: str = ""
 
 
 def to_minor(amount: Decimal, currency: str) -> int:
@@ -175,6 +180,10 @@ def _reserve_and_create(
         )
         for line in lines
     )
+    if attribution.post_id is not None:
+        post_order_attribute(
+            order=order, post_id=attribution.post_id, view_token=attribution.post_view_token
+        )
     return order
 
 

@@ -26,6 +26,14 @@
     return utm;
   }
 
+  // A tag click on a shoppable post (posts.js) brings ?post=<id>&view=<page view token>.
+  function postFromLocation() {
+    const params = new URLSearchParams(window.location.search);
+    const id = Number(params.get("post"));
+    const view = params.get("view") || "";
+    return id > 0 && view ? { id: id, view: view } : undefined;
+  }
+
   const scripts = {};
   function loadScript(url) {
     if (!scripts[url]) {
@@ -99,6 +107,7 @@
         shipping_address: address,
         coupon: box.dataset.coupon || "",
         utm: box.dataset.utm ? JSON.parse(box.dataset.utm) : utmFromLocation(),
+        post: postFromLocation(),
       });
       // A retry of the same request keeps its key, so it cannot reserve twice.
       if (body !== lastBody) {

@@ -1,8 +1,10 @@
-"""Shoppable posts land with issue 5: until then this section renders nothing."""
+"""The posts gallery: the shop's latest published posts, each opening with its tagged
+products (issue 6, shops.storefront.posts)."""
 
 from django import forms
 
 from shops.storefront.fields import count_field, text_field
+from shops.storefront.posts.selectors import posts_for_gallery
 from shops.storefront.sections import SectionType
 
 
@@ -12,15 +14,16 @@ class PostsGalleryForm(forms.Form):
 
 
 def feature_context(settings: dict) -> dict | None:
-    """Hook for issue 5 (shoppable posts): return ``{"posts": [...]}`` read in a constant
-    number of queries, and fill in templates/storefront/sections/posts_gallery.html."""
-    return None
+    """``{"posts": [...]}``: the latest published posts (``limit``) with their pictures
+    and shoppable tags, in three queries; None (nothing rendered) without any post."""
+    posts = posts_for_gallery(limit=int(settings.get("limit") or 9))
+    return {"posts": posts} if posts else None
 
 
 SECTION = SectionType(
     key="posts_gallery",
     label="Shoppable posts",
-    description="Pictures with tagged products (available with shoppable posts).",
+    description="Pictures with tagged products: tap a post, then a product.",
     form=PostsGalleryForm,
     feature_context=feature_context,
     default_settings={"limit": 9},

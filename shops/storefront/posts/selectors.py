@@ -1,0 +1,157 @@
+"""Reads of shoppable posts, each in a fixed number of queries.
+
+Shoppers see published posts whose publish time has come, and only the tags of active
+products; the admin sees every tag, with the ones shoppers cannot see flagged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, F, Min, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from catalog.currencies import minor_units
+from catalog.models import Product
+from shops.storefront.posts.models import (
+    Post,
+    PostDailyStats,
+    PostImage,
+    PostOrderAttribution,
+    PostTag,
+)
+
+PAID_STATUSES = ("paid", "fulfilled", "partially_refunded", "refunded")
+
+
+def _shopper_tags() -> QuerySet[PostTag]:
+    """Tags of active products, with the product and its lowest price (one query)."""
+    return (
+        PostTag.objects.filter(product__status=Product.Status.ACTIVE)
+        .select_related("product")
+        .defer("product__description")
+        .annotate(price_low=Min("product__variants__price"))
+        .order_by("image_id", "id")
+    )
+
+
+def _shopper_posts() -> QuerySet[Post]:
+    return (
+        Post.objects.filter(status=Post.Status.PUBLISHED, published_at__lte=timezone.now())
+        .select_related("consent")
+        .order_by("-published_at", "-id")
+        .prefetch_related(
+            Prefetch(
+                "images",
+                queryset=PostImage.objects.order_by("position", "id").prefetch_related(
+                    Prefetch("tags", queryset=_shopper_tags(), to_attr="shown_tags")
+                ),
+                to_attr="shown_images",
+            )
+        )
+    )
+
+
+def posts_for_gallery(*, limit: int) -> list[Post]:
+    """The latest ``limit`` posts shoppers may see, each with ``shown_images`` and each
+    picture with ``shown_tags``: three queries (posts, pictures, tags with products)."""
+    return list(_shopper_posts()[:limit])
+
+
+def post_for_page(*, post_id: int) -> Post:
+    """One post shoppers may see (three queries); raises ``Post.DoesNotExist`` for a
+    draft, a post not yet due or an unknown id."""
+    return _shopper_posts().get(pk=post_id)
+
+
+def admin_tags(image: PostImage) -> list[dict]:
+    """The editor's view of a picture's tags: every tag, flagged when shoppers cannot see
+    it (its product archived, still a draft or deleted)."""
+    tags = []
+    for tag in image.tags.select_related("product").order_by("id"):
+        product = tag.product
+        if product is None:
+            problem = "product deleted"
+        elif product.status != Product.Status.ACTIVE:
+            problem = f"product {product.get_status_display().lower()}"
+        else:
+            problem = ""
+        tags.append(
+            {
+                "product_id": tag.product_id,
+                "variant_id": tag.variant_id,
+                "title": product.title if product else tag.product_title,
+                "x": tag.x,
+                "y": tag.y,
+                "problem": problem,
+            }
+        )
+    return tags
+
+
+def hidden_tag_count() -> Q:
+    """Filter (for ``Count("images__tags", filter=…)``) of tags shoppers cannot see."""
+    return Q(images__tags__product__isnull=True) | ~Q(
+        images__tags__product__status=Product.Status.ACTIVE
+    )
+
+
+@dataclass(frozen=True)
+class PostStats:
+    """Click-through of a post: counters summed over days, and paid attributed orders."""
+
+    impressions: int
+    tag_clicks: int
+    orders: int
+    revenue_minor: int
+
+    @property
+    def click_through_rate(self) -> float | None:
+        """Tag clicks per impression, or None before the first impression."""
+        return self.tag_clicks / self.impressions if self.impressions else None
+
+    def revenue(self, currency: str) -> Decimal:
+        return Decimal(self.revenue_minor).scaleb(-minor_units(currency))
+
+
+def post_stats(*, post_ids: list[int], since: date | None = None) -> dict[int, PostStats]:
+    """Impressions, tag clicks, paid attributed orders and their revenue (what was paid
+    less refunds) per post, from ``since`` on (every day by default). Two queries."""
+    counters = PostDailyStats.objects.filter(post_id__in=post_ids)
+    attributions = PostOrderAttribution.objects.filter(
+        post_id__in=post_ids, order__status__in=PAID_STATUSES
+    )
+    if since is not None:
+        counters = counters.filter(day__gte=since)
+        attributions = attributions.filter(order__paid_at__date__gte=since)
+    views = {
+        row["post_id"]: row
+        for row in counters.values("post_id").annotate(
+            impressions_sum=Sum("impressions"), clicks_sum=Sum("tag_clicks")
+        )
+    }
+    sales = {
+        row["post_id"]: row
+        for row in attributions.values("post_id").annotate(
+            orders=Count("id"),
+            revenue=Coalesce(Sum(F("order__amount_minor") - F("order__refunded_minor")), 0),
+        )
+    }
+    return {
+        post_id: PostStats(
+            impressions=int(views.get(post_id, {}).get("impressions_sum") or 0),
+            tag_clicks=int(views.get(post_id, {}).get("clicks_sum") or 0),
+            orders=int(sales.get(post_id, {}).get("orders") or 0),
+            revenue_minor=int(sales.get(post_id, {}).get("revenue") or 0),
+        )
+        for post_id in post_ids
+    }
+
+
+def post_daily_stats(*, post: Post, days: int = 30) -> list[PostDailyStats]:
+    """The post's counter rows of the last ``days`` days, newest first."""
+    since = timezone.localdate() - timedelta(days=days - 1)
+    return list(PostDailyStats.objects.filter(post=post, day__gte=since).order_by("-day"))
