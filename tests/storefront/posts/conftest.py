@@ -12,6 +12,7 @@ from PIL import Image
 
 from shops.storefront.posts import services
 from shops.storefront.posts.models import Post
+from tests.orders.conftest import localstripe, selling_a, stripe_settings  # noqa: F401 (fixtures)
 
 
 @pytest.fixture
