@@ -75,6 +75,11 @@ def demo_design_seed() -> bool:
                         },
                     },
                     {
+                        "id": "posts",
+                        "type": "posts_gallery",
+                        "settings": {"heading": "Shop our posts", "limit": 9},
+                    },
+                    {
                         "id": "products",
                         "type": "product_grid",
                         "settings": {"heading": "Everything", "per_page": 12},

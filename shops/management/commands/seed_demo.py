@@ -15,6 +15,7 @@ from shops.models import Shop
 from shops.selectors import platform_url, shop_url
 from shops.services import shop_create
 from shops.storefront.demo import demo_design_seed
+from shops.storefront.posts.demo import demo_posts_seed
 
 DEMO_SLUG = "demo"
 DEMO_NAME = "Etalage Demo Shop"
@@ -55,11 +56,12 @@ class Command(BaseCommand):
                 owner.save(update_fields=["password"])
             added = demo_catalog_seed()
             demo_design_seed()
+            posts = demo_posts_seed()
 
         base = platform_url().removesuffix("/")
         demo = shop_url(shop, port=port)
         self.stdout.write(self.style.SUCCESS("Etalage is ready."))
-        self.stdout.write(f"  Demo products added: {added}")
+        self.stdout.write(f"  Demo products added: {added}, posts added: {posts}")
         self.stdout.write(f"  Platform:   {base}:{port}/")
         self.stdout.write(f"  Demo shop:  {demo}/")
         self.stdout.write(f"  Shop admin: {demo}/admin/  login {DEMO_OWNER} / {password}")
