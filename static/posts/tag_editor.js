@@ -56,6 +56,7 @@
         label.textContent = "Tag " + (index + 1) + " ";
         var select = document.createElement("select");
         select.setAttribute("data-tag-product", String(index));
+        select.setAttribute("aria-label", "Product of tag " + (index + 1));
         var empty = document.createElement("option");
         empty.value = "";
         empty.textContent = "Pick a product…";
