@@ -36,7 +36,7 @@ def published_post(*products, caption: str = "Summer look", **fields) -> Post:
     fields.setdefault("published_at", timezone.now() - timedelta(minutes=1))
     return services.post_create(
         images=[services.ImageInput(file=picture(), alt_text="A summer look")],
-        tags=[[tag(product, 0.1 + 0.2 * index, 0.3) for index, product in enumerate(products)]],
+        tags=[[tag(product, 0.1 + 0.15 * index, 0.3) for index, product in enumerate(products)]],
         caption=caption,
         status=Post.Status.PUBLISHED,
         **fields,

@@ -150,3 +150,16 @@ def test_the_admin_refuses_a_shopper_photo_without_consent(shop_a, media):
     assert "only with their recorded consent" in response.content.decode()
     with tenant_context(shop_a):
         assert not PostImage.objects.exists()
+
+
+def test_another_shops_owner_sees_none_of_these_posts(shop_a, shop_b, media):
+    with tenant_context(shop_a):
+        post = published_post(caption="Alpha only")
+        with tenant_context(shop_b):
+            assert not Post.objects.filter(id=post.id).exists()
+
+    listing = owner("beta").get("/admin/posts/post/").content.decode()
+    change = owner("beta").get(f"/admin/posts/post/{post.id}/change/")
+
+    assert "Alpha only" not in listing
+    assert change.status_code == 302  # Django's "doesn't exist" redirect to the list

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from io import StringIO
 
 import pytest
+from django.core.management import CommandError, call_command
 from django_tenants.utils import tenant_context
 
 from shops.channels import instagram
@@ -149,3 +151,24 @@ def test_import_stops_on_an_expired_token(shop_a, graph, media):
         posts_import_instagram(client=client(graph, account="expired"))
     with tenant_context(shop_a):
         assert not Post.objects.exists()
+
+
+def test_the_import_command_uses_the_token_from_the_environment(
+    shop_a, graph, media, settings, monkeypatch
+):
+    settings.INSTAGRAM_GRAPH_API_URL = graph
+    settings.CATALOG_IMAGE_FETCH_PRIVATE = True
+    out = StringIO()
+    monkeypatch.delenv("INSTAGRAM_ACCESS_TOKEN", raising=False)
+    with pytest.raises(CommandError, match="set INSTAGRAM_ACCESS_TOKEN"):
+        call_command("import_instagram_posts", "alpha", "--account-id", ACCOUNT, stdout=out)
+
+    monkeypatch.setenv("INSTAGRAM_ACCESS_TOKEN", TOKEN)
+    call_command(
+        "import_instagram_posts", "alpha", "--account-id", ACCOUNT, "--limit", "2", stdout=out
+    )
+
+    assert "Imported 2 draft posts, skipped 0, failed 0." in out.getvalue()
+    monkeypatch.setenv("INSTAGRAM_ACCESS_TOKEN", "stale")
+    with pytest.raises(CommandError, match="Instagram: Invalid OAuth access token"):
+        call_command("import_instagram_posts", "alpha", "--account-id", ACCOUNT, stdout=out)

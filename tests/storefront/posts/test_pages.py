@@ -153,3 +153,17 @@ def test_a_tag_with_a_variant_opens_that_variant(shop_a, media):
         )
     html = shopper().get(f"/posts/{post.id}/").content.decode()
     assert f'href="/products/tote/?post={post.id}&amp;variant={variant.id}"' in html
+
+
+def test_the_post_page_costs_the_same_queries_with_many_tags(shop_a, media):
+    with tenant_context(shop_a):
+        products = [product(f"P{i}", slug=f"p{i}") for i in range(6)]
+        few = published_post(products[0])
+        many = published_post(*products)
+    shopper().get(f"/posts/{few.id}/")  # the theme is cached from here on
+
+    few_count, _ = queries(f"/posts/{few.id}/")
+    many_count, html = queries(f"/posts/{many.id}/")
+
+    assert few_count == many_count == 6  # routing (3), post, pictures, tags
+    assert html.count('class="post-tag"') == 6

@@ -30,7 +30,7 @@ def test_a_post_is_created_with_its_pictures_and_tags(shop_a, media):
         assert sorted(image.renditions) == ["320", "600"]
         assert [(t.product_id, t.x, t.y, t.product_title) for t in image.tags.all()] == [
             (tote.id, 0.1, 0.3, "Tote"),
-            (mug.id, pytest.approx(0.3), 0.3, "Mug"),
+            (mug.id, pytest.approx(0.25), 0.3, "Mug"),
         ]
         assert (post.status, post.partner_name, post.source) == (
             "published",
@@ -298,3 +298,20 @@ def shop_a_owner():
     from shops.accounts.models import User
 
     return User.objects.get(email="owner@alpha.test")
+
+
+def test_replacing_one_pictures_tags_is_all_or_nothing(shop_a, media):
+    with tenant_context(shop_a):
+        tote, mug = product("Tote", slug="tote"), product("Mug", slug="mug")
+        image = published_post(tote).images.get()
+
+        services.post_tags_set(image=image, tags=[tag(mug, 0.9, 0.1), tag(tote, 0, 1)])
+        with pytest.raises(ValidationError):
+            services.post_tags_set(
+                image=image, tags=[tag(mug), services.TagInput(product_id=0, x=0, y=0)]
+            )
+
+        assert list(image.tags.values_list("product_id", "x", "y")) == [
+            (mug.id, 0.9, 0.1),
+            (tote.id, 0, 1),
+        ]
