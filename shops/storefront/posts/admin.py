@@ -19,6 +19,7 @@ from django.utils.html import format_html, format_html_join
 
 from catalog.currencies import minor_units
 from catalog.models import Product
+from catalog.services import shop_currency
 from shops.storefront.images import stored_image_url
 from shops.storefront.posts import selectors, services
 from shops.storefront.posts.models import (
@@ -219,7 +220,7 @@ class PostAdmin(admin.ModelAdmin):
 
     @admin.display(description="Attributed revenue", ordering="revenue_minor")
     def attributed_revenue(self, post: Post) -> str:
-        currency = self._currency
+        currency = shop_currency()
         return f"{post.revenue_minor / 10 ** minor_units(currency):.2f} {currency}"
 
     @admin.display(description="Tag problems")
@@ -243,8 +244,8 @@ class PostAdmin(admin.ModelAdmin):
             stats.tag_clicks,
             f"{100 * rate:.1f}%" if rate is not None else "-",
             stats.orders,
-            stats.revenue(self._currency),
-            self._currency,
+            stats.revenue(shop_currency()),
+            shop_currency(),
         )
         if not rows:
             return summary
@@ -260,14 +261,9 @@ class PostAdmin(admin.ModelAdmin):
             table,
         )
 
-    def changelist_view(self, request: HttpRequest, extra_context=None):
-        self._currency = request.shop.currency
-        return super().changelist_view(request, extra_context)
-
     def changeform_view(
         self, request: HttpRequest, object_id=None, form_url="", extra_context=None
     ):
-        self._currency = request.shop.currency
         extra_context = extra_context or {}
         post = self.get_object(request, object_id) if object_id else None
         if post is not None:

@@ -24,7 +24,7 @@ from shops.storefront.posts.models import (
     PostTag,
 )
 
-PAID_STATUSES = ("paid", "fulfilled", "partially_refunded", "refunded")
+PAID_STATUSES = ("paid", "fulfilled", "partially_refunded")  # a refunded order earned nothing
 
 
 def _shopper_tags() -> QuerySet[PostTag]:
