@@ -206,3 +206,32 @@ def test_another_shops_post_is_not_attributed(shop_a, shop_b, selling_a, media):
         assert not PostOrderAttribution.objects.exists()
     with tenant_context(shop_b):
         assert not PostOrderAttribution.objects.exists()
+
+
+def test_revenue_counts_what_paid_orders_kept(shop_a, selling_a, media):
+    with tenant_context(shop_a):
+        post = published_post(selling_a.product)
+    public_ids = [
+        buy(shopper(), {"items": [{"variant_id": selling_a.id, "quantity": 1}],
+                        "email": "s@example.com", "post": {"id": post.id, "view": VIEW}}).json()["order"]["id"]
+        for _ in range(5)
+    ]  # fmt: skip
+    # given orders paid, fulfilled, partly refunded (10.00 back), refunded and unpaid
+    with tenant_context(shop_a):
+        orders = Order.objects.filter(public_id__in=public_ids).order_by("id")
+        now = timezone.now()
+        for order, (status, refunded) in zip(
+            orders,
+            [("paid", 0), ("fulfilled", 0), ("partially_refunded", 1000), ("refunded", 2400),
+             ("pending_payment", 0)],
+            strict=True,
+        ):  # fmt: skip
+            paid_at = None if status == "pending_payment" else now
+            Order.objects.filter(id=order.id).update(
+                status=status, refunded_minor=refunded, paid_at=paid_at
+            )
+
+        stats = selectors.post_stats(post_ids=[post.id])[post.id]
+
+    # then three orders count: 24.00 + 24.00 + 14.00
+    assert (stats.orders, stats.revenue_minor) == (3, 6200)
