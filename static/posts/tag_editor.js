@@ -44,7 +44,19 @@
         marker.style.left = tag.x * 100 + "%";
         marker.style.top = tag.y * 100 + "%";
         marker.textContent = String(index + 1);
-        marker.setAttribute("aria-label", "Tag " + (index + 1) + " (drag to move)");
+        marker.setAttribute("aria-label", "Tag " + (index + 1) + " (drag, or arrow keys, to move)");
+        marker.addEventListener("keydown", function (event) {
+          var step = event.shiftKey ? 0.1 : 0.01;
+          var moves = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] };
+          var move = moves[event.key];
+          if (!move) return;
+          event.preventDefault();
+          tag.x = clamp(tag.x + move[0]);
+          tag.y = clamp(tag.y + move[1]);
+          marker.style.left = tag.x * 100 + "%";
+          marker.style.top = tag.y * 100 + "%";
+          save();
+        });
         marker.dataset.tagIndex = String(index);
         marker.addEventListener("pointerdown", function (event) { startDrag(event, tag, marker); });
         marker.addEventListener("click", function (event) { event.stopPropagation(); });
@@ -126,17 +138,24 @@
       marker.addEventListener("pointerup", end);
     }
 
-    frame.addEventListener("click", function (event) {
-      if (event.target.closest(".tag-marker")) return;
+    function add(point) {
       if (tags.length >= max) {
         count.textContent = "A picture has at most " + max + " tags.";
         return;
       }
-      var point = position(event);
       tags.push({ product_id: null, variant_id: null, x: point.x, y: point.y, problem: "" });
       render();
       var selects = list.querySelectorAll("select");
       selects[selects.length - 1].focus();
+    }
+
+    frame.addEventListener("click", function (event) {
+      if (event.target.closest(".tag-marker")) return;
+      add(position(event));
+    });
+    // Without a pointer: a tag in the middle, then moved with the arrow keys.
+    editor.querySelector("[data-add-tag]").addEventListener("click", function () {
+      add({ x: 0.5, y: 0.5 });
     });
     render();
   }

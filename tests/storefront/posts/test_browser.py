@@ -108,3 +108,28 @@ def test_merchant_tags_a_picture_and_the_shopper_taps_through_to_buy_now(
             return list(PostDailyStats.objects.values_list("impressions", "tag_clicks"))
 
     assert wait_for(lambda: counted() == [(1, 1)]), counted()
+
+
+def test_a_tag_can_be_placed_and_moved_with_the_keyboard(
+    page, shop_server, committed_shop, django_db_blocker
+):
+    shop = committed_shop("keyboard", "Keyboard").shop
+    with django_db_blocker.unblock(), tenant_context(shop):
+        tote = product("Canvas Tote", slug="canvas-tote")
+        post = services.post_create(images=[services.ImageInput(file=picture())])
+    base = f"http://keyboard.localhost:{shop_server}"
+    log_in(page, base, "keyboard")
+    page.goto(f"{base}/admin/posts/post/{post.id}/change/")
+
+    page.get_by_role("button", name="Add a tag in the middle").click()
+    page.get_by_label("Product of tag 1").select_option(label="Canvas Tote")
+    page.get_by_role("button", name=re.compile("^Tag 1")).focus()
+    page.keyboard.press("Shift+ArrowRight")
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowUp")
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.wait_for_load_state()
+
+    with django_db_blocker.unblock(), tenant_context(shop):
+        saved = PostTag.objects.get()
+    assert (saved.product_id, saved.x, saved.y) == (tote.id, 0.6, 0.48)
