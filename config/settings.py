@@ -265,6 +265,12 @@ STOREFRONT_IMAGE_MAX_BYTES = env_int("STOREFRONT_IMAGE_MAX_BYTES", 5 * 1024 * 10
 POSTS_IMAGE_MAX_BYTES = env_int("POSTS_IMAGE_MAX_BYTES", 8 * 1024 * 1024)
 INSTAGRAM_GRAPH_API_URL = env_str("INSTAGRAM_GRAPH_API_URL", "https://graph.facebook.com/v21.0")
 INSTAGRAM_TIMEOUT = env_int("INSTAGRAM_TIMEOUT", 10)
+POSTS_SCHEDULE_INTERVAL_SECONDS = env_int("POSTS_SCHEDULE_INTERVAL_SECONDS", 60)
+CELERY_BEAT_SCHEDULE["posts-announce-due-posts"] = {
+    "task": "shops.for_each_shop",
+    "schedule": POSTS_SCHEDULE_INTERVAL_SECONDS,
+    "args": ["posts.due_posts_announce"],
+}
 
 # --- Passwords, i18n ----------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -13,7 +13,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -465,4 +465,18 @@ def post_order_attribute(*, order: object, post_id: object, view_token: object) 
     if not Post.objects.filter(id=post_id, status=Post.Status.PUBLISHED).exists():
         return False
     PostOrderAttribution.objects.create(order=order, post_id=post_id, view_token=view_token)
+    return True
+
+
+def posts_due_announce(*, window: timedelta, now: datetime | None = None) -> bool:
+    """Retire the cached shop page if a published post's publish time came within the
+    last ``window`` (run by the beat every minute, per shop): a scheduled post shows up
+    without waiting for the cache's timeout. Returns whether the page was retired."""
+    now = now or timezone.now()
+    due = Post.objects.filter(
+        status=Post.Status.PUBLISHED, published_at__gt=now - window, published_at__lte=now
+    )
+    if not due.exists():
+        return False
+    shop_page_changed()
     return True

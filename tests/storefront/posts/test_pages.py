@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -12,9 +14,11 @@ from django_tenants.utils import tenant_context
 
 from catalog.models import Product
 from catalog.services import products_set_status
+from config.celery import app
 from shops.storefront import services as design
 from shops.storefront.posts import services
 from shops.storefront.posts.models import Post
+from shops.tasks import for_each_shop
 from tests.storefront.helpers import product, shopper
 from tests.storefront.posts.conftest import picture, published_post, tag
 
@@ -167,3 +171,31 @@ def test_the_post_page_costs_the_same_queries_with_many_tags(shop_a, media):
 
     assert few_count == many_count == 6  # routing (3), post, pictures, tags
     assert html.count('class="post-tag"') == 6
+
+
+def test_a_scheduled_post_shows_once_due_through_the_beat(
+    shop_a, media, django_capture_on_commit_callbacks
+):
+    app.loader.import_default_modules()  # the tasks modules, as a worker imports them at start
+    with tenant_context(shop_a):
+        gallery_on_the_page()
+        published_post(caption="Already out")
+        scheduled = published_post(
+            caption="Tomorrow's drop", published_at=timezone.now() + timedelta(hours=1)
+        )
+    assert "Tomorrow" not in shopper().get("/").content.decode()  # cached before it is due
+
+    # when its time comes (the clock moves: no write retires the cached page)
+    with tenant_context(shop_a):
+        Post.objects.filter(id=scheduled.id).update(
+            published_at=timezone.now() - timedelta(seconds=5)
+        )
+        assert not services.posts_due_announce(window=timedelta(seconds=1))  # out of window
+    assert "Tomorrow" not in shopper().get("/").content.decode()  # still the cached page
+    with django_capture_on_commit_callbacks(execute=True):
+        for_each_shop("posts.due_posts_announce")
+
+    # then the beat's task retired the cached page
+    assert "Tomorrow" in shopper().get("/").content.decode()
+    entry = settings.CELERY_BEAT_SCHEDULE["posts-announce-due-posts"]
+    assert (entry["task"], entry["args"]) == ("shops.for_each_shop", ["posts.due_posts_announce"])
