@@ -63,6 +63,9 @@ SHARED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.messages",
     "django.contrib.postgres",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -75,6 +78,8 @@ TENANT_APPS = [
     "catalog",
     "orders",
     "reviews",
+    "shops.api",
+    "shops.webhooks",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -235,6 +240,45 @@ CATALOG_IMAGE_FETCH_TIMEOUT = env_int("CATALOG_IMAGE_FETCH_TIMEOUT", 10)
 CATALOG_IMAGE_FETCH_PRIVATE = env_bool("CATALOG_IMAGE_FETCH_PRIVATE", default=DEBUG)
 CATALOG_IMPORT_MAX_ROWS = env_int("CATALOG_IMPORT_MAX_ROWS", 100_000)
 CATALOG_IMPORT_MAX_BYTES = env_int("CATALOG_IMPORT_MAX_BYTES", 100 * 1024 * 1024)
+
+# --- Partner API (shops/api): DRF and its OpenAPI schema ---------------------------------
+# The API's base views (shops.api.base) set authentication, scopes, throttling and
+# pagination themselves; these defaults only make any other DRF view closed unless it
+# opens itself (an anonymous view sets authentication_classes = [] and AllowAny).
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "shops.api.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": [],
+    "DEFAULT_SCHEMA_CLASS": "shops.api.schema.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "shops.api.errors.exception_handler",
+    "DATETIME_FORMAT": "iso-8601",
+    "COERCE_DECIMAL_TO_STRING": True,
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Etalage partner API",
+    "DESCRIPTION": (
+        "The REST API of one shop, served on the shop's own host. Authenticate with "
+        "`Authorization: Bearer <API key>` (keys are created in the shop's admin, each with "
+        "scopes). Lists are cursor-paginated; every POST accepts an `Idempotency-Key`; "
+        'errors are `{"error": {"code", "message", "field"}}`.'
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "POSTPROCESSING_HOOKS": ["shops.api.schema.add_conventions"],
+}
+# Requests per API key (or staff session): "<number>/<second|minute|hour|day>".
+API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "600/minute")
 
 # --- Passwords, i18n ----------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

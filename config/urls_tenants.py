@@ -4,10 +4,11 @@ They are served in the shop's schema."""
 
 from django.conf import settings
 from django.contrib import admin
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
 from catalog import views as catalog_views
 from shops.accounts import views as account_views
+from shops.api import views as api_views
 from shops.storefront import views as storefront_views
 
 urlpatterns = [
@@ -15,7 +16,11 @@ urlpatterns = [
     path("products/<slug:slug>/", catalog_views.product_page, name="product-page"),
     path("welcome/", account_views.welcome, name="welcome"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("shops.api.urls")),
 ]
 
 if settings.DEBUG:
     urlpatterns += [re_path(r"^media/(?P<path>.+)$", storefront_views.media)]
+
+# Keep last: any other path under /api/v1/ answers 404 in the API's error shape.
+urlpatterns += [re_path(r"^api/v1/(?P<path>.*)$", api_views.not_found)]
