@@ -275,7 +275,14 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
-    "POSTPROCESSING_HOOKS": ["shops.api.schema.add_conventions"],
+    "ENUM_NAME_OVERRIDES": {
+        "ProductStatusEnum": "catalog.models.Product.Status",
+        "ImageStatusEnum": "catalog.models.ProductImage.Status",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "shops.api.schema.add_conventions",
+    ],
 }
 # Requests per API key (or staff session): "<number>/<second|minute|hour|day>".
 API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "600/minute")

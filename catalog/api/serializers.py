@@ -13,6 +13,22 @@ from catalog.models import Collection, Product, ProductImage, Variant
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "format": "decimal",
+        "pattern": r"^\d{1,10}(\.\d{1,2})?$",
+        "example": "19.99",
+    }
+)
+class MoneyField(serializers.DecimalField):
+    """An amount as a decimal string ("19.99"), never a float; the currency is beside it.
+    (Numbers are accepted on input too.)"""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**MONEY, **kwargs)
+
+
 def _absolute(request, url: str) -> str:
     if not url:
         return ""
@@ -57,8 +73,8 @@ class CurrencyMixin(serializers.Serializer):
 
 
 class VariantSerializer(CurrencyMixin, serializers.ModelSerializer):
-    price = serializers.DecimalField(**MONEY, read_only=True)
-    compare_at_price = serializers.DecimalField(**MONEY, read_only=True, allow_null=True)
+    price = MoneyField(read_only=True)
+    compare_at_price = MoneyField(read_only=True, allow_null=True)
     options = serializers.ListField(child=serializers.CharField(), read_only=True)
 
     class Meta:
@@ -87,10 +103,8 @@ class ProductSerializer(serializers.ModelSerializer):
 
 class VariantInputSerializer(serializers.Serializer):
     sku = serializers.CharField(max_length=64)
-    price = serializers.DecimalField(**MONEY, min_value=0)
-    compare_at_price = serializers.DecimalField(
-        **MONEY, min_value=0, required=False, allow_null=True
-    )
+    price = MoneyField(min_value=0)
+    compare_at_price = MoneyField(min_value=0, required=False, allow_null=True)
     stock = serializers.IntegerField(min_value=0, max_value=2**31 - 1, default=0)
     options = serializers.ListField(
         child=serializers.CharField(max_length=120, allow_blank=True), max_length=3, default=list
@@ -171,10 +185,8 @@ class VariantFilterSerializer(serializers.Serializer):
 
 class VariantUpdateSerializer(serializers.Serializer):
     sku = serializers.CharField(max_length=64, required=False)
-    price = serializers.DecimalField(**MONEY, min_value=0, required=False)
-    compare_at_price = serializers.DecimalField(
-        **MONEY, min_value=0, required=False, allow_null=True
-    )
+    price = MoneyField(min_value=0, required=False)
+    compare_at_price = MoneyField(min_value=0, required=False, allow_null=True)
     options = serializers.ListField(
         child=serializers.CharField(max_length=120, allow_blank=True), max_length=3, required=False
     )
@@ -212,8 +224,8 @@ class StockInputSerializer(serializers.Serializer):
 
 
 class CollectionSerializer(CurrencyMixin, serializers.ModelSerializer):
-    rule_min_price = serializers.DecimalField(**MONEY, read_only=True, allow_null=True)
-    rule_max_price = serializers.DecimalField(**MONEY, read_only=True, allow_null=True)
+    rule_min_price = MoneyField(read_only=True, allow_null=True)
+    rule_max_price = MoneyField(read_only=True, allow_null=True)
     product_ids = serializers.SerializerMethodField(
         help_text="A manual collection's products, in order; empty for automatic ones."
     )
@@ -241,8 +253,8 @@ class CollectionInputSerializer(serializers.Serializer):
         child=serializers.CharField(max_length=64), max_length=100, required=False
     )
     rule_product_type = serializers.CharField(max_length=120, required=False, allow_blank=True)
-    rule_min_price = serializers.DecimalField(**MONEY, min_value=0, required=False, allow_null=True)
-    rule_max_price = serializers.DecimalField(**MONEY, min_value=0, required=False, allow_null=True)
+    rule_min_price = MoneyField(min_value=0, required=False, allow_null=True)
+    rule_max_price = MoneyField(min_value=0, required=False, allow_null=True)
     product_ids = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
         max_length=1000,

@@ -12,7 +12,6 @@ from django.db.models import Prefetch, Q, QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.filters import OrderingFilter
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -24,6 +23,7 @@ from catalog.api import serializers as s
 from catalog.images import product_image_add, product_image_add_from_url, product_image_remove
 from catalog.models import Collection, CollectionProduct, Product, ProductImage, Variant
 from shops.api.base import ApiViewSet
+from shops.api.filters import ApiOrderingFilter
 from shops.api.models import Scope
 
 
@@ -33,7 +33,7 @@ class CatalogViewSet(ApiViewSet):
 
     read_scope = Scope.CATALOG_READ
     write_scope = Scope.CATALOG_WRITE
-    filter_backends = [OrderingFilter]
+    filter_backends = [ApiOrderingFilter]
     ordering_fields = ["id"]
     ordering = ["id"]
     filter_serializer: type[Serializer] | None = None
@@ -42,7 +42,8 @@ class CatalogViewSet(ApiViewSet):
     def filtered(self, queryset: QuerySet) -> QuerySet:
         if self.action != "list" or self.filter_serializer is None:
             return queryset
-        filters = self.filter_serializer(data=self.request.query_params)
+        # a plain dict: an empty parameter is an error, not "absent" as in an HTML form
+        filters = self.filter_serializer(data=self.request.query_params.dict())
         filters.is_valid(raise_exception=True)
         for name, value in filters.validated_data.items():
             lookup = self.filter_lookups[name]

@@ -20,6 +20,7 @@ from django.db.models import Model, QuerySet
 from django.http.request import RawPostDataException
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
@@ -54,6 +55,7 @@ class ApiViewMixin:
     authentication_classes: ClassVar[list] = [ApiKeyAuthentication, SessionAuthentication]
     permission_classes: ClassVar[list] = [HasScope]
     throttle_classes: ClassVar[list] = [ApiKeyRateThrottle]
+    parser_classes: ClassVar[list] = [JSONParser]  # an action taking uploads sets its own
     read_scope: ClassVar[str | None] = None
     write_scope: ClassVar[str | None] = None
     action_scopes: ClassVar[dict[str, str]] = {}

@@ -4,7 +4,6 @@ every operation, and the Idempotency-Key header on every POST."""
 from __future__ import annotations
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.hooks import postprocess_schema_enums
 from drf_spectacular.openapi import AutoSchema
 
 
@@ -82,7 +81,6 @@ IDEMPOTENCY_PARAMETER = {
 
 def add_conventions(result: dict, generator, request, public: bool) -> dict:
     """Postprocessing hook: error responses and Idempotency-Key on every operation."""
-    result = postprocess_schema_enums(result, generator, request, public)
     result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
     error_ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     for path_item in result.get("paths", {}).values():
