@@ -179,7 +179,24 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 15 * 60)
 CELERY_TASK_TENANT_CACHE_SECONDS = 30
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # Partner API (shops/api, shops/webhooks), run in every shop
+    "webhooks-catalog-events": {
+        "task": "shops.for_each_shop",
+        "schedule": env_int("WEBHOOK_CATALOG_POLL_SECONDS", 30),
+        "args": ["webhooks.catalog_events"],
+    },
+    "webhooks-deliveries-due": {
+        "task": "shops.for_each_shop",
+        "schedule": 300,
+        "args": ["webhooks.deliveries_due"],
+    },
+    "api-idempotency-expire": {
+        "task": "shops.for_each_shop",
+        "schedule": 86400,
+        "args": ["api.idempotency_expire"],
+    },
+}
 
 # --- Stripe (used by the orders app) -----------------------------------------------------
 STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
@@ -286,6 +303,11 @@ SPECTACULAR_SETTINGS = {
 }
 # Requests per API key (or staff session): "<number>/<second|minute|hour|day>".
 API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "600/minute")
+# Outbound webhooks: seconds to wait for a subscriber; deliver to loopback and private
+# networks (development, tests) — off in production: no posting to the cloud's metadata
+# service or the platform's own network.
+WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 10)
+WEBHOOK_DELIVERY_PRIVATE = env_bool("WEBHOOK_DELIVERY_PRIVATE", default=DEBUG)
 
 # --- Passwords, i18n ----------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -7,9 +7,9 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.template.response import TemplateResponse
 from django.urls import reverse
 
+from shops.admin_pages import secret_shown_once
 from shops.api.models import ApiKey, Scope
 from shops.api.services import api_key_create, api_key_revoke
 
@@ -38,6 +38,7 @@ class ApiKeyCreateForm(forms.ModelForm):
         return cleaned
 
     def save(self, commit: bool = True) -> ApiKey:
+        self.save_m2m = lambda: None  # created by the service in clean()
         return self.created.api_key
 
 
@@ -63,22 +64,18 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: ApiKey, form, change: bool) -> None:
         """The form's clean() created the key through the service."""
-        self._created_secret = form.created.secret
+        obj.created_secret = form.created.secret  # for response_add, this request only
 
     def response_add(self, request: HttpRequest, obj: ApiKey, post_url_continue=None):
-        # The secret goes in this page only: never in a message (a cookie) nor the database.
-        return TemplateResponse(
+        return secret_shown_once(
             request,
-            "admin/api/apikey/created.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": f"API key “{obj.name}” created",
-                "what": "API key",
-                "secret": self._created_secret,
-                "note": f"Scopes: {', '.join(obj.scopes)}. Send it as "
-                "“Authorization: Bearer <key>” to this shop's /api/v1/.",
-                "back_url": reverse("admin:api_apikey_changelist"),
-            },
+            admin_site=self.admin_site,
+            title=f"API key “{obj.name}” created",
+            what="API key",
+            secret=obj.created_secret,
+            note=f"Scopes: {', '.join(obj.scopes)}. Send it as "
+            "“Authorization: Bearer <key>” to this shop's /api/v1/.",
+            back_url=reverse("admin:api_apikey_changelist"),
         )
 
     @admin.display(description="Scopes")

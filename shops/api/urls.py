@@ -8,11 +8,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 from rest_framework.routers import SimpleRouter
 
 from catalog.api.views import CollectionViewSet, ProductViewSet, VariantViewSet
+from shops.webhooks.apis import WebhookSubscriptionViewSet
 
 router = SimpleRouter()
 router.register("products", ProductViewSet, basename="product")
 router.register("variants", VariantViewSet, basename="variant")
 router.register("collections", CollectionViewSet, basename="collection")
+router.register("webhooks", WebhookSubscriptionViewSet, basename="webhook-subscription")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

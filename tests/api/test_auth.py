@@ -221,3 +221,28 @@ def test_scoped_queryset_of_another_model_is_refused(shop_a, rf):
 
     with pytest.raises(TypeError, match="must return a Product queryset"):
         view.get_queryset()
+
+
+def test_admin_creates_a_key_shows_it_once_and_revokes_it(shop_a):
+    from django.test import Client
+
+    client = Client(HTTP_HOST="alpha.localhost")
+    client.post("/admin/login/", {"username": "owner@alpha.test", "password": SHOP_PASSWORD})
+
+    page = client.post(
+        "/admin/api/apikey/add/", {"name": "PIM", "scopes": ["catalog:read", "catalog:write"]}
+    )
+    secret = page.context["secret"]
+    listing = client.get("/admin/api/apikey/")
+    works = ApiClient("alpha", secret).get("/api/v1/products/")
+    with tenant_context(shop_a):
+        key = ApiKey.objects.get(name="PIM")
+    revoked = client.post("/admin/api/apikey/", {"action": "revoke", "_selected_action": [key.pk]})
+    refused = ApiClient("alpha", secret).get("/api/v1/products/")
+
+    assert page.status_code == 200 and secret in page.content.decode()
+    assert secret not in listing.content.decode() and key.prefix in listing.content.decode()
+    assert key.scopes == ["catalog:read", "catalog:write"]
+    assert works.status_code == 200
+    assert revoked.status_code == 302
+    assert refused.status_code == 401

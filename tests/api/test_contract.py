@@ -37,7 +37,9 @@ def wsgi_keeps_test_connection():
 
 
 @pytest.fixture
-def contract_key(shop_a, make_key, wsgi_keeps_test_connection) -> str:
+def contract_key(shop_a, make_key, wsgi_keeps_test_connection, settings) -> str:
+    # generated webhook URLs name made-up hosts: no DNS lookups (loopback only in tests)
+    settings.WEBHOOK_DELIVERY_PRIVATE = True
     with tenant_context(shop_a):
         product = product_create(
             title="Contract", variants=[VariantInput(sku="CONTRACT-1", price="4.20")]
@@ -84,7 +86,7 @@ def test_schema_and_docs_are_served_on_the_shop_host_without_a_cdn(shop_a):
         "/api/v1/products/", "/api/v1/products/{id}/", "/api/v1/products/{id}/images/",
         "/api/v1/products/{id}/images/{image_id}/", "/api/v1/variants/",
         "/api/v1/variants/{id}/", "/api/v1/variants/{id}/stock/", "/api/v1/collections/",
-        "/api/v1/collections/{id}/",
+        "/api/v1/collections/{id}/", "/api/v1/webhooks/", "/api/v1/webhooks/{id}/",
     }  # fmt: skip
     create = document["paths"]["/api/v1/products/"]["post"]
     assert {"400", "401", "403", "409", "429"} <= set(create["responses"])
