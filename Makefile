@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test install lint format migrate db-stop bench bench-import clean
+.PHONY: run test install lint format migrate db-stop bench bench-import bench-api clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("etalage: Python 3.11 or newer is needed (found %d.%d); set PYTHON=python3.11" % sys.version_info[:2]) if sys.version_info < (3, 11) else None'
@@ -42,6 +42,9 @@ bench: install
 
 bench-import: install
 	$(BIN)/python bench/catalog_import.py $(BENCH_ARGS)
+
+bench-api: install
+	$(BIN)/python bench/api_products.py $(BENCH_ARGS)
 
 db-stop: install
 	$(BIN)/python manage.py embedded_postgres stop

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -360,3 +361,16 @@ def test_shop_a_key_cannot_read_or_change_shop_b_products(shop_a, shop_b, make_k
         assert theirs.title == "Beta only"
         assert Variant.objects.get(pk=variant_id).stock == 7
     assert stock.status_code in (200, 404)
+
+
+def test_hand_built_representations_have_exactly_the_declared_fields(shop_a):
+    from catalog.api.serializers import ImageSerializer, VariantSerializer, money
+
+    with tenant_context(shop_a):
+        product = product_create(title="F", variants=[VariantInput(sku="F", price="3.1")])
+        image = ProductImage.objects.create(product=product, status="pending")
+        variant = product.variants.get()
+
+    assert set(VariantSerializer(variant).data) == set(VariantSerializer.Meta.fields)
+    assert set(ImageSerializer(image).data) == set(ImageSerializer.Meta.fields)
+    assert (money(Decimal("3.1")), money(None)) == ("3.10", None)
