@@ -20,6 +20,7 @@ from django.db.models import Model, QuerySet
 from django.http.request import RawPostDataException
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -92,8 +93,6 @@ class ApiViewMixin:
             self._idempotency_begin(request, key)
 
     def _idempotency_begin(self, request: Request, key: str) -> None:
-        from rest_framework.exceptions import ValidationError
-
         if not key.strip() or len(key) > IDEMPOTENCY_KEY_MAX_LENGTH:
             raise ValidationError(
                 {IDEMPOTENCY_HEADER: [f"Send 1 to {IDEMPOTENCY_KEY_MAX_LENGTH} characters."]}

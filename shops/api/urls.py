@@ -4,7 +4,7 @@ resources, the OpenAPI schema and its docs."""
 from __future__ import annotations
 
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 from catalog.api.views import CollectionViewSet, ProductViewSet, VariantViewSet
@@ -18,6 +18,6 @@ router.register("webhooks", WebhookSubscriptionViewSet, basename="webhook-subscr
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include(router.urls)),
 ]

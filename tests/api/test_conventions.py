@@ -177,3 +177,23 @@ def test_money_is_a_string_with_currency_and_times_are_iso(shop_a, api_a):
     assert body["variants"][0]["price"] == "7.50"
     assert body["variants"][0]["currency"] == "EUR"
     assert body["created"].endswith("Z") or "+00:00" in body["created"]
+
+
+def test_daily_task_forgets_records_older_than_a_day(shop_a, api_a):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from shops.api.tasks import idempotency_expire
+
+    api_a.post("/api/v1/products/", {"title": "Kept"}, headers={"Idempotency-Key": "fresh"})
+    api_a.post("/api/v1/products/", {"title": "Gone"}, headers={"Idempotency-Key": "stale"})
+    with tenant_context(shop_a):
+        IdempotencyRecord.objects.filter(key="stale").update(
+            created=timezone.now() - timedelta(hours=24, seconds=1)
+        )
+        removed = idempotency_expire.delay().get()
+        left = list(IdempotencyRecord.objects.values_list("key", flat=True))
+
+    assert removed == 1
+    assert left == ["fresh"]

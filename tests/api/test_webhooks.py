@@ -296,3 +296,40 @@ def test_admin_shows_the_secret_once_and_replays_a_delivery(
     with tenant_context(shop_a):
         assert WebhookDelivery.objects.filter(event=event).count() == 2
     assert len(hook.requests) == 1  # the replay (the first was never attempted here)
+
+
+@pytest.fixture
+def worker_delivers_to_loopback(monkeypatch):
+    """The worker reads its settings from the environment: allow the loopback receiver."""
+    monkeypatch.setenv("WEBHOOK_DELIVERY_PRIVATE", "true")
+
+
+@pytest.mark.worker
+def test_real_worker_delivers_in_the_shops_schema_after_commit(
+    worker_delivers_to_loopback, worker, committed_shop, django_db_blocker, receiver
+):
+    from django.db import transaction
+
+    hook = receiver()
+    shop = committed_shop("hooked").shop
+    with django_db_blocker.unblock(), tenant_context(shop), private_allowed:
+        created = subscription_create(url=hook.url, events=["order.paid"])
+        with transaction.atomic():
+            event = webhook_event_emit(event_type="order.paid", data={"order": {"id": 1}})
+            time.sleep(0.5)
+            assert hook.requests == []  # nothing leaves before the change commits
+
+    deadline = time.monotonic() + 30
+    while not hook.requests and time.monotonic() < deadline:
+        time.sleep(0.1)
+    with django_db_blocker.unblock(), tenant_context(shop):
+        while time.monotonic() < deadline:
+            delivery = WebhookDelivery.objects.get(event=event)
+            if delivery.status != "pending":
+                break
+            time.sleep(0.1)
+
+    headers, body = hook.requests[0]
+    assert verify(headers["Etalage-Signature"], body, created.secret)
+    assert json.loads(body)["id"] == str(event.public_id)
+    assert delivery.status == "succeeded"
