@@ -117,20 +117,49 @@ ENDPOINTS = [
     ("post", "/api/v1/collections/", {"title": "C"}, "catalog:write"),
     ("patch", "/api/v1/collections/{collection}/", {"title": "D"}, "catalog:write"),
     ("delete", "/api/v1/collections/{collection}/", None, "catalog:write"),
+    ("get", "/api/v1/webhooks/", None, "webhooks:write"),
+    ("get", "/api/v1/webhooks/{subscription}/", None, "webhooks:write"),
+    ("post", "/api/v1/webhooks/", {"url": "https://x.example/", "events": ["order.paid"]},
+     "webhooks:write"),
+    ("patch", "/api/v1/webhooks/{subscription}/", {"is_active": False}, "webhooks:write"),
+    ("delete", "/api/v1/webhooks/{subscription}/", None, "webhooks:write"),
 ]  # fmt: skip
 
 
+def test_every_endpoint_of_the_schema_has_a_scope_test():
+    import re
+
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    documented = {
+        (method, re.sub(r"\{[^}]+\}", "{}", path))
+        for path, operations in schema["paths"].items()
+        for method in operations
+    }
+    tested = {
+        (method, re.sub(r"\{[^}]+\}|(?<=/)\d+(?=/)", "{}", path))
+        for method, path, _body, _scope in ENDPOINTS
+    }
+
+    assert documented == tested
+
+
 @pytest.fixture
-def objects(shop_a) -> dict:
+def objects(shop_a, settings) -> dict:
+    settings.WEBHOOK_DELIVERY_PRIVATE = True  # no DNS lookups of partner hosts in tests
     from catalog.collections import collection_create
+    from shops.webhooks.services import subscription_create
 
     with tenant_context(shop_a):
         product = product_create(title="Mug", variants=[VariantInput(sku="MUG-1", price="9")])
         collection = collection_create(title="Mugs")
+        subscription = subscription_create(url="https://partner.example/", events=["order.paid"])
         return {
             "product": product.pk,
             "variant": product.variants.get().pk,
             "collection": collection.pk,
+            "subscription": subscription.subscription.pk,
         }
 
 
