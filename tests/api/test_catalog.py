@@ -191,7 +191,13 @@ def test_collections(shop_a, api_a):
         assert list(Collection.objects.values_list("title", flat=True)) == ["Picks"]
 
 
-def test_image_upload_multipart(shop_a, api_a):
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+def test_image_upload_multipart(shop_a, api_a, media):
     with tenant_context(shop_a):
         product = product_create(title="Poster")
     upload = SimpleUploadedFile("poster.png", png_bytes(), content_type="image/png")
@@ -215,24 +221,32 @@ def test_image_upload_multipart(shop_a, api_a):
     assert error_of(broken)["field"] == "file"
 
 
-def test_image_by_url_is_fetched_by_the_task(shop_a, api_a, image_server):
+def test_image_by_url_is_fetched_by_the_task_after_commit(
+    shop_a, api_a, image_server, media, django_capture_on_commit_callbacks
+):
     with tenant_context(shop_a):
         product = product_create(title="Print")
 
-    with override_settings(CATALOG_IMAGE_FETCH_PRIVATE=True):
+    with (
+        override_settings(CATALOG_IMAGE_FETCH_PRIVATE=True),
+        django_capture_on_commit_callbacks(execute=True) as queued,
+    ):
         response = api_a.post(
             f"/api/v1/products/{product.pk}/images/", {"url": f"{image_server}/print.png"}
         )
-        removed_later = response.json()["id"]
+    fetched = api_a.get(f"/api/v1/products/{product.pk}/")
+    removed = api_a.delete(f"/api/v1/products/{product.pk}/images/{response.json()['id']}/")
 
     assert response.status_code == 201
+    assert (response.json()["status"], response.json()["url"]) == ("pending", "")
     assert response.json()["source_url"] == f"{image_server}/print.png"
-    with tenant_context(shop_a):
-        image = ProductImage.objects.get(pk=response.json()["id"])
-    # the test transaction never commits, so the queued fetch has not run: pending
-    assert image.status == "pending"
-    deleted = api_a.delete(f"/api/v1/products/{product.pk}/images/{removed_later}/")
-    assert deleted.status_code == 204
+    assert len(queued) == 1  # the fetch task, once the request's transaction committed
+    image = fetched.json()["images"][0]
+    assert (image["status"], image["width"], image["height"]) == ("ready", 40, 30)
+    assert list(image["renditions"]) == ["40"]  # never upscaled: one at its own width
+    assert image["url"].startswith("http://alpha.localhost/media/")
+    assert removed.status_code == 204
+    assert api_a.get(f"/api/v1/products/{product.pk}/").json()["images"] == []
 
 
 def test_bad_image_url_is_a_field_error(shop_a, api_a):
