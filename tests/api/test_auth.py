@@ -275,3 +275,21 @@ def test_admin_creates_a_key_shows_it_once_and_revokes_it(shop_a):
     assert works.status_code == 200
     assert revoked.status_code == 302
     assert refused.status_code == 401
+
+
+def test_browsable_api_and_options_answer_on_every_read_endpoint(shop_a, objects):
+    from django.test import Client
+
+    client = Client(HTTP_HOST="alpha.localhost")
+    client.post("/admin/login/", {"username": "owner@alpha.test", "password": SHOP_PASSWORD})
+    paths = sorted({path.format(**objects) for method, path, _b, _s in ENDPOINTS
+                    if method == "get"})  # fmt: skip
+
+    pages = {path: client.get(path, headers={"Accept": "text/html"}) for path in paths}
+    options = {path: client.options(path) for path in paths}
+
+    assert {path: page.status_code for path, page in pages.items()} == dict.fromkeys(paths, 200)
+    assert all(b"<html" in page.content for page in pages.values())
+    assert {path: answer.status_code for path, answer in options.items()} == dict.fromkeys(
+        paths, 200
+    )
