@@ -8,14 +8,20 @@ their field names and codes.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.signals import got_request_exception
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
+
+logger = logging.getLogger("django.request")
 
 # Codes for exceptions whose DRF code is too generic to act on.
 STATUS_CODES = {
@@ -88,12 +94,30 @@ def django_validation_error_to_drf(exc: DjangoValidationError) -> exceptions.Val
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
-    """DRF's handler (status, headers such as Retry-After, rollback), then our shape."""
+    """DRF's handler (status, headers such as Retry-After, rollback), then our shape.
+
+    An unexpected exception is logged and signalled as Django does for a 500 (error
+    reporting, the test client), then answered in the same shape, unless DEBUG shows
+    Django's page with the traceback.
+    """
     if isinstance(exc, DjangoValidationError):
         exc = django_validation_error_to_drf(exc)
     response = drf_exception_handler(exc, context)
     if response is None:
-        return None  # a 500: Django's handler logs it and answers
+        if settings.DEBUG:
+            return None
+        request = context["request"]
+        logger.error("Internal Server Error: %s", request.path, exc_info=exc)
+        got_request_exception.send(sender=None, request=request._request)
+        set_rollback()
+        return Response(
+            error_body(
+                code="server_error",
+                message="Something went wrong on our side; retry later (with the same "
+                "Idempotency-Key for a POST).",
+            ),
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
     if isinstance(exc, exceptions.ValidationError):
         errors = _flatten(exc.detail) or [
             {"field": None, "code": "invalid", "message": "Invalid input."}

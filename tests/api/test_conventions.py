@@ -197,3 +197,17 @@ def test_daily_task_forgets_records_older_than_a_day(shop_a, api_a):
 
     assert removed == 1
     assert left == ["fresh"]
+
+
+def test_server_error_is_an_error_object_and_frees_the_idempotency_key(shop_a, make_key):
+    client = ApiClient("alpha", make_key(shop_a))
+    client.client.raise_request_exception = False
+
+    with override_settings(ROOT_URLCONF="tests.api.urls_failing"):
+        listed = client.get("/api/v1/mismatched/")
+        created = client.post("/api/v1/mismatched/", {}, headers={"Idempotency-Key": "boom"})
+
+    assert listed.status_code == created.status_code == 500
+    assert error_of(listed)["code"] == "server_error"
+    with tenant_context(shop_a):
+        assert not IdempotencyRecord.objects.filter(key="boom").exists()
