@@ -5,12 +5,14 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from shops.api.base import ApiViewSet
 from shops.api.models import Scope
-from shops.webhooks.models import EventType, WebhookSubscription
+from shops.api.pagination import ApiCursorPagination
+from shops.webhooks.models import EventType, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from shops.webhooks.services import (
     subscription_create,
     subscription_delete,
@@ -34,6 +36,27 @@ class SubscriptionCreatedSerializer(SubscriptionSerializer):
 
     class Meta(SubscriptionSerializer.Meta):
         fields = [*SubscriptionSerializer.Meta.fields, "secret"]
+        read_only_fields = fields
+
+
+class AttemptSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WebhookAttempt
+        fields = ["number", "created", "status_code", "error", "duration_ms"]
+        read_only_fields = fields
+
+
+class DeliverySerializer(serializers.ModelSerializer):
+    event_id = serializers.UUIDField(source="event.public_id", read_only=True)
+    event_type = serializers.CharField(source="event.type", read_only=True)
+    attempts = AttemptSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id", "event_id", "event_type", "status", "attempt_count", "last_status_code",
+            "next_attempt_at", "created", "completed_at", "attempts",
+        ]  # fmt: skip
         read_only_fields = fields
 
 
@@ -86,3 +109,18 @@ class WebhookSubscriptionViewSet(
 
     def perform_destroy(self, instance: WebhookSubscription) -> None:
         subscription_delete(subscription=instance)
+
+    @extend_schema(responses=DeliverySerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def deliveries(self, request: Request, pk: str) -> Response:
+        """The subscription's deliveries, newest first, each with its attempts."""
+        subscription = self.get_object()
+        deliveries = (
+            WebhookDelivery.objects.filter(subscription=subscription)
+            .select_related("event")
+            .prefetch_related("attempts")
+        )
+        paginator = ApiCursorPagination()
+        paginator.ordering = "-id"
+        page = paginator.paginate_queryset(deliveries, request, view=self)
+        return paginator.get_paginated_response(DeliverySerializer(page, many=True).data)

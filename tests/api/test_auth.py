@@ -123,6 +123,7 @@ ENDPOINTS = [
      "webhooks:write"),
     ("patch", "/api/v1/webhooks/{subscription}/", {"is_active": False}, "webhooks:write"),
     ("delete", "/api/v1/webhooks/{subscription}/", None, "webhooks:write"),
+    ("get", "/api/v1/webhooks/{subscription}/deliveries/", None, "webhooks:write"),
 ]  # fmt: skip
 
 

@@ -134,6 +134,28 @@ def test_a_500_is_retried_with_backoff_and_logged(
     assert hook.requests[0][1] == hook.requests[1][1]  # the same event, signed anew
 
 
+def test_deliveries_and_their_attempts_through_the_api(
+    shop_a, receiver, make_key, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    hook = receiver(statuses=[500, 200])
+    with tenant_context(shop_a), private_allowed:
+        subscription = subscription_create(url=hook.url, events=["order.paid"]).subscription
+        with django_capture_on_commit_callbacks(execute=True):
+            older = webhook_event_emit(event_type="order.paid", data={"n": 1})
+            newer = webhook_event_emit(event_type="order.paid", data={"n": 2})
+    client = ApiClient("alpha", make_key(shop_a, ["webhooks:write"]))
+    client.get("/api/v1/webhooks/")  # the key's last use is recorded once a minute
+
+    # shop, key, subscription, deliveries with events, attempts; two SET search_path
+    with django_assert_num_queries(7):
+        response = client.get(f"/api/v1/webhooks/{subscription.pk}/deliveries/")
+
+    deliveries = response.json()["results"]
+    assert [d["event_id"] for d in deliveries] == [str(newer.public_id), str(older.public_id)]
+    assert [[a["status_code"] for a in d["attempts"]] for d in deliveries] == [[200], [500]]
+    assert [d["status"] for d in deliveries] == ["succeeded", "pending"]
+
+
 def test_backoff_is_exponential_and_gives_up_after_three_days(shop_a, receiver):
     hook = receiver(statuses=[503])
     assert [retry_delay(n) for n in (1, 2, 3, 10, 20)] == [
