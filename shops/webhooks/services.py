@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -60,7 +61,7 @@ def _clean(url: str | None, events: Sequence[str] | None) -> dict:
         problem = client.url_problem(url)
         if problem is None and not settings.WEBHOOK_DELIVERY_PRIVATE:
             try:
-                client.resolve_public(client.urllib.parse.urlsplit(url).hostname, 443)
+                client.resolve_public(urllib.parse.urlsplit(url).hostname or "", 443)
             except client.AddressRefused as refused:
                 problem = f"Webhooks are not sent to private networks: {refused}"
             except OSError:
