@@ -82,7 +82,7 @@ def test_schema_and_docs_are_served_on_the_shop_host_without_a_cdn(shop_a):
     assert served.status_code == 200
     document = served.json()
     assert document["openapi"].startswith("3.")
-    assert set(document["paths"]) == {
+    assert set(document["paths"]) >= {
         "/api/v1/products/", "/api/v1/products/{id}/", "/api/v1/products/{id}/images/",
         "/api/v1/products/{id}/images/{image_id}/", "/api/v1/variants/",
         "/api/v1/variants/{id}/", "/api/v1/variants/{id}/stock/", "/api/v1/collections/",
