@@ -17,10 +17,10 @@ from typing import Any, ClassVar
 
 from django.db import connection
 from django.db.models import Model, QuerySet
-from django.http.request import RawPostDataException
+from django.http.multipartparser import MultiPartParserError
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -155,14 +155,25 @@ class ApiViewMixin:
 
 
 def _body_hash(request: Request) -> str:
+    """What makes two POSTs "the same body": the bytes, or for a multipart upload (whose
+    boundary changes on every retry) its fields and the files' names and contents."""
     digest = hashlib.sha256()
+    django_request = request._request
+    if django_request.content_type != "multipart/form-data":
+        digest.update(django_request.body)
+        return digest.hexdigest()
     try:
-        digest.update(request._request.body)
-    except RawPostDataException:  # multipart already read (CSRF check of a session)
-        for name, values in sorted(request._request.POST.lists()):
-            digest.update(json.dumps([name, values]).encode())
-        for name, file in sorted(request._request.FILES.items()):
-            digest.update(f"{name}:{file.name}:{file.size}".encode())
+        fields, uploads = django_request.POST, django_request.FILES
+    except MultiPartParserError as exc:
+        raise ParseError(f"The multipart body could not be read ({exc}).") from None
+    for name, values in sorted(fields.lists()):
+        digest.update(json.dumps(["field", name, values]).encode())
+    for name, files in sorted(uploads.lists()):
+        for file in files:
+            digest.update(json.dumps(["file", name, file.name]).encode())
+            for chunk in file.chunks():
+                digest.update(chunk)
+            file.seek(0)
     return digest.hexdigest()
 
 

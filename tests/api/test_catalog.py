@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
+from django.test.client import encode_multipart
 from django.utils.dateparse import parse_datetime
 from django_tenants.utils import tenant_context
 from PIL import Image
@@ -200,13 +201,19 @@ def media(settings, tmp_path):
 def test_image_upload_multipart(shop_a, api_a, media):
     with tenant_context(shop_a):
         product = product_create(title="Poster")
-    upload = SimpleUploadedFile("poster.png", png_bytes(), content_type="image/png")
 
-    response = api_a.client.post(
-        f"/api/v1/products/{product.pk}/images/",
-        {"file": upload, "alt_text": "A teal poster"},
-        headers=api_a.headers,
-    )
+    def send(boundary: str, alt_text: str = "A teal poster"):
+        upload = SimpleUploadedFile("poster.png", png_bytes(), content_type="image/png")
+        return api_a.client.post(
+            f"/api/v1/products/{product.pk}/images/",
+            encode_multipart(boundary, {"file": upload, "alt_text": alt_text}),
+            content_type=f"multipart/form-data; boundary={boundary}",
+            headers={**api_a.headers, "Idempotency-Key": "upload-1"},
+        )
+
+    response = send("first-boundary")
+    replayed = send("another-boundary")  # a retry: same fields and file, new boundary
+    changed = send("third-boundary", alt_text="Another picture")
     broken = api_a.client.post(
         f"/api/v1/products/{product.pk}/images/",
         {"file": SimpleUploadedFile("x.png", b"not an image")},
@@ -217,6 +224,10 @@ def test_image_upload_multipart(shop_a, api_a, media):
     body = response.json()
     assert (body["status"], body["alt_text"], body["width"]) == ("ready", "A teal poster", 40)
     assert body["url"].startswith("http://alpha.localhost/")
+    assert replayed["Idempotent-Replayed"] == "true" and replayed.json() == body
+    assert changed.status_code == 409
+    with tenant_context(shop_a):
+        assert ProductImage.objects.filter(product=product).count() == 1
     assert broken.status_code == 400
     assert error_of(broken)["field"] == "file"
 

@@ -211,3 +211,15 @@ def test_server_error_is_an_error_object_and_frees_the_idempotency_key(shop_a, m
     assert error_of(listed)["code"] == "server_error"
     with tenant_context(shop_a):
         assert not IdempotencyRecord.objects.filter(key="boom").exists()
+
+
+def test_unreadable_multipart_with_an_idempotency_key_is_400(api_a):
+    response = api_a.client.post(
+        "/api/v1/products/",
+        b"title=x",
+        content_type="multipart/form-data",  # no boundary
+        headers={**api_a.headers, "Idempotency-Key": "k-multipart"},
+    )
+
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "parse_error"
