@@ -251,7 +251,8 @@ def test_image_by_url_is_fetched_by_the_task_after_commit(
     assert response.status_code == 201
     assert (response.json()["status"], response.json()["url"]) == ("pending", "")
     assert response.json()["source_url"] == f"{image_server}/print.png"
-    assert len(queued) == 1  # the fetch task, once the request's transaction committed
+    # the fetch task and the shop page's cache bump, once the request's transaction committed
+    assert len(queued) == 2
     image = fetched.json()["images"][0]
     assert (image["status"], image["width"], image["height"]) == ("ready", 40, 30)
     assert list(image["renditions"]) == ["40"]  # never upscaled: one at its own width
