@@ -96,6 +96,27 @@
         });
         label.appendChild(select);
         item.appendChild(label);
+        var chosen = byId[tag.product_id];
+        if (chosen && chosen.variants.length) {
+          var variantSelect = document.createElement("select");
+          variantSelect.setAttribute("aria-label", "Variant of tag " + (index + 1));
+          var any = document.createElement("option");
+          any.value = "";
+          any.textContent = "Any variant";
+          variantSelect.appendChild(any);
+          chosen.variants.forEach(function (variant) {
+            var option = document.createElement("option");
+            option.value = String(variant.id);
+            option.textContent = variant.title;
+            option.selected = variant.id === tag.variant_id;
+            variantSelect.appendChild(option);
+          });
+          variantSelect.addEventListener("change", function () {
+            tag.variant_id = variantSelect.value ? Number(variantSelect.value) : null;
+            save();
+          });
+          item.appendChild(variantSelect);
+        }
         if (problem) {
           var flag = document.createElement("strong");
           flag.className = "tag-problem";

@@ -18,7 +18,6 @@ from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
 from catalog.currencies import minor_units
-from catalog.models import Product
 from catalog.services import shop_currency
 from shops.storefront.images import stored_image_url
 from shops.storefront.posts import selectors, services
@@ -278,12 +277,7 @@ class PostAdmin(admin.ModelAdmin):
                 }
                 for image in post.images.order_by("position", "id")
             ]
-            extra_context["tag_editor_products"] = [
-                {"id": pk, "title": title, "status": status}
-                for pk, title, status in Product.objects.order_by("title", "id").values_list(
-                    "id", "title", "status"
-                )
-            ]
+            extra_context["tag_editor_products"] = selectors.tag_editor_products()
             extra_context["max_tags"] = MAX_TAGS_PER_IMAGE
         return super().changeform_view(request, object_id, form_url, extra_context)
 

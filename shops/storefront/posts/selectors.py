@@ -15,7 +15,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from catalog.currencies import minor_units
-from catalog.models import Product
+from catalog.models import Product, Variant
 from shops.storefront.posts.models import (
     Post,
     PostDailyStats,
@@ -90,6 +90,26 @@ def admin_tags(image: PostImage) -> list[dict]:
             }
         )
     return tags
+
+
+def tag_editor_products() -> list[dict]:
+    """What the tag editor offers: every product (title, status) with its variants
+    (id and options) when it has more than one. Two queries."""
+    variants: dict[int, list[dict]] = {}
+    for variant in Variant.objects.order_by("product_id", "position", "id"):
+        label = " / ".join(variant.options) or variant.sku
+        variants.setdefault(variant.product_id, []).append({"id": variant.id, "title": label})
+    return [
+        {
+            "id": pk,
+            "title": title,
+            "status": status,
+            "variants": variants.get(pk, []) if len(variants.get(pk, [])) > 1 else [],
+        }
+        for pk, title, status in Product.objects.order_by("title", "id").values_list(
+            "id", "title", "status"
+        )
+    ]
 
 
 def hidden_tag_count() -> Q:

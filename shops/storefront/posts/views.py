@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.text import Truncator
@@ -59,6 +59,11 @@ def post_page(request: HttpRequest, post_id: int) -> HttpResponse:
     return render(request, "posts/post_page.html", context)
 
 
+def _error(status: int, code: str, message: str) -> JsonResponse:
+    """The error shape of the project's JSON endpoints."""
+    return JsonResponse({"error": {"code": code, "message": message}}, status=status)
+
+
 @csrf_exempt
 @require_POST
 def post_events(request: HttpRequest) -> HttpResponse:
@@ -66,16 +71,16 @@ def post_events(request: HttpRequest) -> HttpResponse:
     "events": [{"post": <id>, "kind": "impression" | "click"}, …]}``.
 
     Always answers 204 at once for a well-formed body (unknown posts are dropped), 400
-    otherwise; one ``INSERT … ON CONFLICT`` statement counts the lot."""
+    otherwise (JSON error); one ``INSERT … ON CONFLICT`` statement counts the lot."""
     if len(request.body) > MAX_EVENTS_BODY_BYTES:
-        return HttpResponse(status=413)
+        return _error(413, "too_large", "Send at most 8 KB of events at once.")
     try:
         data = json.loads(request.body or b"null")
     except (ValueError, UnicodeDecodeError):
         data = None
     events = data.get("events") if isinstance(data, dict) else None
     if not isinstance(events, list):
-        return HttpResponse(status=400)
+        return _error(400, "invalid", 'Send {"view": …, "events": [{"post": id, "kind": …}]}.')
     services.post_events_record(
         events=(
             (event.get("post"), event.get("kind")) for event in events if isinstance(event, dict)

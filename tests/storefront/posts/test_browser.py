@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import re
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from catalog.services import VariantInput, product_create
 from shops.storefront import services as design
 from shops.storefront.posts import services
 from shops.storefront.posts.models import Post, PostDailyStats, PostTag
@@ -110,19 +112,25 @@ def test_merchant_tags_a_picture_and_the_shopper_taps_through_to_buy_now(
     assert wait_for(lambda: counted() == [(1, 1)]), counted()
 
 
-def test_a_tag_can_be_placed_and_moved_with_the_keyboard(
+def test_a_tag_can_be_placed_on_a_variant_and_moved_with_the_keyboard(
     page, shop_server, committed_shop, django_db_blocker
 ):
     shop = committed_shop("keyboard", "Keyboard").shop
     with django_db_blocker.unblock(), tenant_context(shop):
-        tote = product("Canvas Tote", slug="canvas-tote")
+        tee = product_create(
+            title="Harbour Tee", status="active", option1_name="Size",
+            variants=[VariantInput(sku="TEE-S", options=["S"], price=Decimal("20.00"), stock=2),
+                      VariantInput(sku="TEE-M", options=["M"], price=Decimal("20.00"), stock=2)],
+        )  # fmt: skip
+        medium = tee.variants.get(sku="TEE-M")
         post = services.post_create(images=[services.ImageInput(file=picture())])
     base = f"http://keyboard.localhost:{shop_server}"
     log_in(page, base, "keyboard")
     page.goto(f"{base}/admin/posts/post/{post.id}/change/")
 
     page.get_by_role("button", name="Add a tag in the middle").click()
-    page.get_by_label("Product of tag 1").select_option(label="Canvas Tote")
+    page.get_by_label("Product of tag 1").select_option(label="Harbour Tee")
+    page.get_by_label("Variant of tag 1").select_option(label="M")
     page.get_by_role("button", name=re.compile("^Tag 1")).focus()
     page.keyboard.press("Shift+ArrowRight")
     page.keyboard.press("ArrowUp")
@@ -132,4 +140,4 @@ def test_a_tag_can_be_placed_and_moved_with_the_keyboard(
 
     with django_db_blocker.unblock(), tenant_context(shop):
         saved = PostTag.objects.get()
-    assert (saved.product_id, saved.x, saved.y) == (tote.id, 0.6, 0.48)
+    assert (saved.product_id, saved.variant_id, saved.x, saved.y) == (tee.id, medium.id, 0.6, 0.48)

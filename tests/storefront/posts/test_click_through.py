@@ -93,6 +93,12 @@ def test_malformed_beacons_are_refused(shop_a, body):
         "/api/v1/post-events/", data=body, content_type="text/plain"
     )
     assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"
+
+
+def test_an_oversized_beacon_is_refused(shop_a):
+    response = beacon([{"post": 1, "kind": "impression", "pad": "x" * 9000}])
+    assert (response.status_code, response.json()["error"]["code"]) == (413, "too_large")
 
 
 def test_unknown_draft_and_odd_events_are_dropped(shop_a, media):
