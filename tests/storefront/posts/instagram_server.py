@@ -141,10 +141,15 @@ class GraphHandler(BaseHTTPRequestHandler):
         return None
 
 
+class GraphServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        """Quiet: a client that timed out (the "slow" account) breaks the pipe on purpose."""
+
+
 @contextmanager
 def graph_server() -> Iterator[str]:
     """Serve on a free loopback port; yields the API base URL (``…/v21.0``)."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), GraphHandler)
+    server = GraphServer(("127.0.0.1", 0), GraphHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -1,5 +1,4 @@
-"""Writes of shoppable posts: posts, their pictures and product tags, shopper-photo
-consent, click-through counters and purchase attribution.
+"""Writes of posts, their pictures and product tags.
 
 Every service validates all of its input before it writes anything, and writes in one
 transaction: a bad tag, picture or disclosure leaves the post as it was. A change to a
@@ -10,15 +9,13 @@ it commits.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from catalog.images import CleanImage, delete_files_on_commit
@@ -29,11 +26,8 @@ from shops.storefront.posts.models import (
     MAX_IMAGES_PER_POST,
     MAX_TAGS_PER_IMAGE,
     Post,
-    PostDailyStats,
     PostImage,
-    PostOrderAttribution,
     PostTag,
-    ShopperPhotoConsent,
 )
 
 POST_FIELDS = (
@@ -45,8 +39,6 @@ POST_FIELDS = (
     "partner_name",
     "consent",
 )
-VIEW_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-MAX_EVENTS_PER_BATCH = 100
 
 
 @dataclass(frozen=True)
@@ -159,13 +151,14 @@ def _number(value: object, name: str, index: int) -> float:
     return number
 
 
-def _row_id(value: object) -> int | None:
+def row_id(value: object) -> int | None:
+    """``value`` as a row id (a positive bigint, from an int or digits), else None."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value if 0 < value < 2**63 else None
     if isinstance(value, str) and value.strip().isdigit():
-        return _row_id(int(value.strip()))
+        return row_id(int(value.strip()))
     return None
 
 
@@ -182,10 +175,10 @@ def post_tags_clean(*, tags: Sequence[TagInput]) -> list[dict]:
     rows = []
     for index, tag in enumerate(tags, start=1):
         x, y = _number(tag.x, "x", index), _number(tag.y, "y", index)
-        product_id = _row_id(tag.product_id)
+        product_id = row_id(tag.product_id)
         if product_id is None:
             raise ValidationError(f"Tag {index}: pick a product.", code="tag_product")
-        variant_id = None if tag.variant_id in (None, "") else _row_id(tag.variant_id)
+        variant_id = None if tag.variant_id in (None, "") else row_id(tag.variant_id)
         if tag.variant_id not in (None, "") and variant_id is None:
             raise ValidationError(f"Tag {index}: unknown variant.", code="tag_variant")
         rows.append({"product_id": product_id, "variant_id": variant_id, "x": x, "y": y})
@@ -362,121 +355,3 @@ def post_delete(*, post: Post) -> None:
     delete_files_on_commit(names)
     if was_shown:
         shop_page_changed()
-
-
-# --- Shopper photos -----------------------------------------------------------------------
-
-
-def consent_record(
-    *,
-    shopper_display_name: str,
-    given_at: datetime,
-    purpose: str,
-    recorded_by: object | None,
-    shopper_contact: str = "",
-    review_photo_id: int | None = None,
-) -> ShopperPhotoConsent:
-    """Record that a shopper agreed to their photo being shown (who, when, what for, and
-    which staff member recorded it). Raises a ValidationError for a missing answer."""
-    errors: dict[str, str] = {}
-    name, purpose = (shopper_display_name or "").strip(), (purpose or "").strip()
-    if not name:
-        errors["shopper_display_name"] = "Give the name the post will credit."
-    if len(name) > 120:
-        errors["shopper_display_name"] = "A display name is at most 120 characters."
-    if not purpose:
-        errors["purpose"] = "Say what the shopper agreed to (for example “shop page posts”)."
-    if given_at is None or given_at > timezone.now():
-        errors["given_at"] = "Consent is recorded after it was given: give a past time."
-    if review_photo_id is not None and _row_id(review_photo_id) is None:
-        errors["review_photo_id"] = "Unknown review photo."
-    if errors:
-        raise ValidationError(errors)
-    return ShopperPhotoConsent.objects.create(
-        shopper_display_name=name,
-        shopper_contact=(shopper_contact or "").strip()[:254],
-        given_at=given_at,
-        purpose=purpose[:255],
-        review_photo_id=review_photo_id,
-        recorded_by=recorded_by,
-    )
-
-
-def post_from_shopper_photo(
-    *, consent: ShopperPhotoConsent, photo: ImageInput, caption: str = "", **fields
-) -> Post:
-    """A draft post from a shopper's photo (copied into the post), credited to them."""
-    return post_create(
-        images=[photo],
-        caption=caption,
-        source=Post.Source.SHOPPER_PHOTO,
-        consent=consent,
-        **fields,
-    )
-
-
-# --- Click-through ------------------------------------------------------------------------
-
-IMPRESSION, TAG_CLICK = "impression", "click"
-
-
-def post_events_record(*, events: Iterable[tuple[object, str]], day: date | None = None) -> int:
-    """Count impressions and tag clicks: ``events`` are ``(post id, "impression" or
-    "click")``. Each (post, kind) counts once per call (one page view); ids of unknown or
-    unpublished posts are dropped. One statement, whatever the number of posts: an
-    ``INSERT … SELECT … ON CONFLICT DO UPDATE`` adding to the (post, day) rows. Returns
-    how many posts' rows were written."""
-    counts: dict[int, list[int]] = {}
-    for raw_id, kind in list(events)[:MAX_EVENTS_PER_BATCH]:
-        post_id = _row_id(raw_id)
-        if post_id is None or kind not in (IMPRESSION, TAG_CLICK):
-            continue
-        row = counts.setdefault(post_id, [0, 0])
-        row[0 if kind == IMPRESSION else 1] = 1
-    if not counts:
-        return 0
-    day = day or timezone.localdate()
-    stats, posts = PostDailyStats._meta.db_table, Post._meta.db_table
-    ids = list(counts)
-    sql = f"""
-        INSERT INTO {stats} (post_id, day, impressions, tag_clicks)
-        SELECT p.id, %s, e.impressions, e.tag_clicks
-        FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS e(post_id, impressions, tag_clicks)
-        JOIN {posts} p ON p.id = e.post_id AND p.status = 'published'
-        ON CONFLICT (post_id, day) DO UPDATE SET
-            impressions = {stats}.impressions + EXCLUDED.impressions,
-            tag_clicks = {stats}.tag_clicks + EXCLUDED.tag_clicks
-    """  # noqa: S608 (table names from the models, values as parameters)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql,
-            [day, ids, [counts[i][0] for i in ids], [counts[i][1] for i in ids]],
-        )
-        return cursor.rowcount
-
-
-def post_order_attribute(*, order: object, post_id: object, view_token: object) -> bool:
-    """Link an order to the post whose tag the shopper clicked (``post_id`` and the page
-    view's token came with the buy-now request). Attribution never costs a sale: a
-    malformed token or an unknown or unpublished post records nothing (returns False)."""
-    post_id = _row_id(post_id)
-    if post_id is None or not isinstance(view_token, str) or not VIEW_TOKEN.match(view_token):
-        return False
-    if not Post.objects.filter(id=post_id, status=Post.Status.PUBLISHED).exists():
-        return False
-    PostOrderAttribution.objects.create(order=order, post_id=post_id, view_token=view_token)
-    return True
-
-
-def posts_due_announce(*, window: timedelta, now: datetime | None = None) -> bool:
-    """Retire the cached shop page if a published post's publish time came within the
-    last ``window`` (run by the beat every minute, per shop): a scheduled post shows up
-    without waiting for the cache's timeout. Returns whether the page was retired."""
-    now = now or timezone.now()
-    due = Post.objects.filter(
-        status=Post.Status.PUBLISHED, published_at__gt=now - window, published_at__lte=now
-    )
-    if not due.exists():
-        return False
-    shop_page_changed()
-    return True
