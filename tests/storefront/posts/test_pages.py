@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from catalog.collections import collection_create
 from catalog.models import Product
 from catalog.services import products_set_status
 from config.celery import app
@@ -199,3 +200,30 @@ def test_a_scheduled_post_shows_once_due_through_the_beat(
     assert "Tomorrow" in shopper().get("/").content.decode()
     entry = settings.CELERY_BEAT_SCHEDULE["posts-announce-due-posts"]
     assert (entry["task"], entry["args"]) == ("shops.for_each_shop", ["posts.due_posts_announce"])
+
+
+def test_the_shop_page_with_every_product_section_and_a_gallery_costs_eleven_queries(shop_a, media):
+    with tenant_context(shop_a):
+        collection_create(title="Picks", slug="picks", kind="automatic", rule_tags=["pick"])
+        for kind in (
+            "hero",
+            "featured_collection",
+            "rich_text",
+            "image_with_text",
+            "posts_gallery",
+        ):
+            section = design.section_add(section_type_key=kind)
+            if kind == "featured_collection":
+                design.section_update(section_id=section["id"], settings={"collection": "picks"})
+        design.design_publish()
+        products = [product(f"P{i}", slug=f"p{i}", tags=["pick"]) for i in range(3)]
+        for _ in range(9):
+            published_post(*products)
+
+    page, html = queries("/")
+    cache.clear()
+    embed, _ = queries("/embed/")
+
+    # the pinned 8 (routing 3, design, collections, products, variants, images) + 3 posts
+    assert page == embed == 11
+    assert html.count('class="post-tag"') == 27
