@@ -195,10 +195,15 @@ def review_moderate(
     changed."""
     if status not in Status.values:
         raise ReviewError(f"Unknown status {status!r}.")
-    rows = list(reviews.select_for_update().exclude(status=status).only("id", "status"))
+    rows = list(
+        Review.objects.select_for_update()
+        .filter(pk__in=reviews.values("pk"))
+        .exclude(status=status)
+        .only("id", "status")
+    )
     if not rows:
         return 0
-    ids = [row.id for row in rows]
+    ids = sorted(row.id for row in rows)
     Review.objects.filter(id__in=ids).update(status=status)
     ReviewDecision.objects.bulk_create(
         ReviewDecision(review_id=review_id, status=status, decided_by=decided_by, note=note[:255])
