@@ -15,6 +15,7 @@ from reviews.models import Poll, PollOption, Review, ReviewDecision, ReviewSetti
 from reviews.selectors import photo_url
 from reviews.services import (
     ReviewError,
+    poll_launch_notify_on_commit,
     review_delete,
     review_edit,
     review_moderate,
@@ -185,6 +186,16 @@ class PollOptionInline(admin.TabularInline):
 class PollAdmin(admin.ModelAdmin):
     list_display = ("question", "opens_at", "closes_at", "total_votes")
     inlines = [PollOptionInline]
+    actions = ["notify_launched"]
+
+    @admin.action(description="Email “notify me” shoppers whose choice is on sale now")
+    def notify_launched(self, request: HttpRequest, queryset: QuerySet[Poll]) -> None:
+        for poll in queryset:
+            poll_launch_notify_on_commit(poll=poll)
+        messages.success(
+            request,
+            "Shoppers who asked will be emailed about every option whose product is active.",
+        )
 
     @admin.display(description="votes")
     def total_votes(self, poll: Poll) -> int:

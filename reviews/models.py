@@ -243,6 +243,7 @@ class PollNotification(models.Model):
     option = models.ForeignKey(PollOption, related_name="notifications", on_delete=models.CASCADE)
     email = models.EmailField()
     created = models.DateTimeField(auto_now_add=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -1,7 +1,13 @@
 """Writes of the reviews app, by topic: reviews (submission, moderation), photos, votes,
 review requests, polls."""
 
-from reviews.services.polls import PollError, poll_is_open, poll_vote
+from reviews.services.polls import (
+    PollError,
+    poll_is_open,
+    poll_launch_notify,
+    poll_launch_notify_on_commit,
+    poll_vote,
+)
 from reviews.services.requests import (
     ReviewLinkError,
     review_link_line,
@@ -28,6 +34,8 @@ __all__ = [
     "VoteCounts",
     "VoteError",
     "poll_is_open",
+    "poll_launch_notify",
+    "poll_launch_notify_on_commit",
     "poll_vote",
     "review_delete",
     "review_edit",

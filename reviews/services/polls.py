@@ -3,14 +3,19 @@ conditional insert and an ``F()`` increment; closed or unopened polls refuse vot
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 
+from catalog.models import Product
 from reviews.models import Poll, PollNotification, PollOption, PollVote
 from reviews.shoppers import Shopper
+from shops.selectors import shop_url
 
 
 class PollError(Exception):
@@ -57,3 +62,43 @@ def poll_vote(
     if notify_email:
         PollNotification.objects.get_or_create(option=option, email=notify_email.lower())
     return option
+
+
+def poll_launch_notify_on_commit(*, poll: Poll) -> None:
+    """Queue the "it launched" emails of ``poll`` once the transaction commits."""
+    from reviews.tasks import poll_launch_notify
+
+    poll_id = poll.pk
+    transaction.on_commit(lambda: poll_launch_notify.delay(poll_id))
+
+
+def poll_launch_notify(*, poll_id: int) -> int:
+    """Email everyone who asked to hear about an option whose product is now on sale,
+    once each (rows locked while sent); returns how many emails went out."""
+    shop = connection.tenant
+    with transaction.atomic():
+        notifications = list(
+            PollNotification.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("option__product", "option__poll")
+            .filter(
+                option__poll_id=poll_id,
+                notified_at__isnull=True,
+                option__product__status=Product.Status.ACTIVE,
+            )
+        )
+        for notification in notifications:
+            product = notification.option.product
+            url = shop_url(shop) + reverse("product-page", kwargs={"slug": product.slug})
+            send_mail(
+                subject=f"{notification.option.text} is here",
+                message=(
+                    f"You voted for “{notification.option.text}” in {shop.name}'s poll "
+                    f"“{notification.option.poll.question}”. It is on sale now:\n{url}\n"
+                ),
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                recipient_list=[notification.email],
+            )
+        PollNotification.objects.filter(pk__in=[n.pk for n in notifications]).update(
+            notified_at=timezone.now()
+        )
+    return len(notifications)

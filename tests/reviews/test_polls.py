@@ -142,3 +142,29 @@ def test_sections_show_the_poll_and_the_reviews_wall_in_constant_queries(shop_a,
     assert "A newer poll?" in html_many and html_many.count('name="option"') == 10
     assert 'action="/polls/' in embed_html and "?embed=1" in embed_html
     print({"shop_page_cold_queries": many})
+
+
+def test_notify_me_emails_once_when_the_option_launches(shop_a):
+    from django.core import mail
+
+    from catalog.models import Product
+    from reviews.services import poll_launch_notify
+
+    connection.set_tenant(shop_a)
+    product = make_product("Sage Tee", slug="sage-tee")
+    Product.objects.filter(pk=product.pk).update(status=Product.Status.DRAFT)
+    poll = make_poll()
+    sage, rust = poll.options.all()
+    PollOption.objects.filter(pk=sage.pk).update(product=product)
+    vote(shopper_client(ip="192.0.2.1"), poll, sage, notify_email="fan@example.test")
+    vote(shopper_client(ip="192.0.2.2"), poll, rust, notify_email="other@example.test")
+    mail.outbox.clear()
+
+    assert poll_launch_notify(poll_id=poll.pk) == 0  # not on sale yet
+    Product.objects.filter(pk=product.pk).update(status=Product.Status.ACTIVE)
+    sent = poll_launch_notify(poll_id=poll.pk)
+    again = poll_launch_notify(poll_id=poll.pk)
+
+    assert (sent, again) == (1, 0)
+    assert [m.to for m in mail.outbox] == [["fan@example.test"]]
+    assert "http://alpha.localhost/products/sage-tee/" in mail.outbox[0].body
