@@ -7,186 +7,442 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalog', '0001_initial'),
-        ('orders', '0001_initial'),
+        ("catalog", "0001_initial"),
+        ("orders", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Poll',
+            name="Poll",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('question', models.CharField(max_length=200)),
-                ('opens_at', models.DateTimeField()),
-                ('closes_at', models.DateTimeField(blank=True, null=True)),
-                ('created', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("question", models.CharField(max_length=200)),
+                ("opens_at", models.DateTimeField()),
+                ("closes_at", models.DateTimeField(blank=True, null=True)),
+                ("created", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['-opens_at', '-id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('closes_at__isnull', True), ('closes_at__gt', models.F('opens_at')), _connector='OR'), name='reviews_poll_closes_after_opening')],
+                "ordering": ["-opens_at", "-id"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("closes_at__isnull", True),
+                            ("closes_at__gt", models.F("opens_at")),
+                            _connector="OR",
+                        ),
+                        name="reviews_poll_closes_after_opening",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='PollOption',
+            name="PollOption",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.CharField(max_length=120)),
-                ('image', models.ImageField(blank=True, upload_to='polls/')),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('vote_count', models.PositiveIntegerField(default=0, editable=False)),
-                ('poll', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='options', to='reviews.poll')),
-                ('product', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='catalog.product')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("text", models.CharField(max_length=120)),
+                ("image", models.ImageField(blank=True, upload_to="polls/")),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                ("vote_count", models.PositiveIntegerField(default=0, editable=False)),
+                (
+                    "poll",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="options",
+                        to="reviews.poll",
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="catalog.product",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['poll_id', 'position', 'id'],
+                "ordering": ["poll_id", "position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Review',
+            name="Review",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rating', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(5)])),
-                ('title', models.CharField(blank=True, max_length=120)),
-                ('body', models.TextField(max_length=5000)),
-                ('display_name', models.CharField(max_length=60)),
-                ('email', models.EmailField(blank=True, help_text='Never shown to shoppers.', max_length=254)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('spam', 'Spam')], db_index=True, default='pending', max_length=10)),
-                ('flags', models.JSONField(blank=True, default=list)),
-                ('is_verified', models.BooleanField(default=False, editable=False, help_text='Set only when written through a review-request link.', verbose_name='verified buyer')),
-                ('reply', models.TextField(blank=True, max_length=5000, verbose_name='merchant reply')),
-                ('replied_at', models.DateTimeField(blank=True, null=True)),
-                ('author_token', models.CharField(blank=True, editable=False, max_length=64)),
-                ('ip_hash', models.CharField(blank=True, editable=False, max_length=64)),
-                ('network_hash', models.CharField(blank=True, editable=False, max_length=64)),
-                ('body_fingerprint', models.CharField(blank=True, db_index=True, editable=False, max_length=64)),
-                ('photo_count', models.PositiveSmallIntegerField(default=0, editable=False)),
-                ('helpful_up', models.PositiveIntegerField(default=0, editable=False)),
-                ('helpful_down', models.PositiveIntegerField(default=0, editable=False)),
-                ('helpful_score', models.FloatField(default=0.0, editable=False, help_text='Wilson lower bound of the up-vote share.')),
-                ('created', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('order_line', models.OneToOneField(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='review', to='orders.orderline')),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reviews', to='catalog.product')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "rating",
+                    models.PositiveSmallIntegerField(
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(5),
+                        ]
+                    ),
+                ),
+                ("title", models.CharField(blank=True, max_length=120)),
+                ("body", models.TextField(max_length=5000)),
+                ("display_name", models.CharField(max_length=60)),
+                (
+                    "email",
+                    models.EmailField(
+                        blank=True, help_text="Never shown to shoppers.", max_length=254
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("spam", "Spam"),
+                        ],
+                        db_index=True,
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("flags", models.JSONField(blank=True, default=list)),
+                (
+                    "is_verified",
+                    models.BooleanField(
+                        default=False,
+                        editable=False,
+                        help_text="Set only when written through a review-request link.",
+                        verbose_name="verified buyer",
+                    ),
+                ),
+                (
+                    "reply",
+                    models.TextField(blank=True, max_length=5000, verbose_name="merchant reply"),
+                ),
+                ("replied_at", models.DateTimeField(blank=True, null=True)),
+                ("author_token", models.CharField(blank=True, editable=False, max_length=64)),
+                ("ip_hash", models.CharField(blank=True, editable=False, max_length=64)),
+                ("network_hash", models.CharField(blank=True, editable=False, max_length=64)),
+                (
+                    "body_fingerprint",
+                    models.CharField(blank=True, db_index=True, editable=False, max_length=64),
+                ),
+                ("photo_count", models.PositiveSmallIntegerField(default=0, editable=False)),
+                ("helpful_up", models.PositiveIntegerField(default=0, editable=False)),
+                ("helpful_down", models.PositiveIntegerField(default=0, editable=False)),
+                (
+                    "helpful_score",
+                    models.FloatField(
+                        default=0.0,
+                        editable=False,
+                        help_text="Wilson lower bound of the up-vote share.",
+                    ),
+                ),
+                ("created", models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "order_line",
+                    models.OneToOneField(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="review",
+                        to="orders.orderline",
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reviews",
+                        to="catalog.product",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created', '-id'],
+                "ordering": ["-created", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ReviewDecision',
+            name="ReviewDecision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('spam', 'Spam')], max_length=10)),
-                ('is_automatic', models.BooleanField(default=False)),
-                ('note', models.CharField(blank=True, max_length=255)),
-                ('decided_at', models.DateTimeField(auto_now_add=True)),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('review', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='decisions', to='reviews.review')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("spam", "Spam"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("is_automatic", models.BooleanField(default=False)),
+                ("note", models.CharField(blank=True, max_length=255)),
+                ("decided_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "review",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="decisions",
+                        to="reviews.review",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-decided_at', '-id'],
+                "ordering": ["-decided_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ReviewPhoto',
+            name="ReviewPhoto",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('image', models.ImageField(upload_to='reviews/')),
-                ('width', models.PositiveIntegerField(default=0)),
-                ('height', models.PositiveIntegerField(default=0)),
-                ('renditions', models.JSONField(blank=True, default=dict)),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('review', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='photos', to='reviews.review')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("image", models.ImageField(upload_to="reviews/")),
+                ("width", models.PositiveIntegerField(default=0)),
+                ("height", models.PositiveIntegerField(default=0)),
+                ("renditions", models.JSONField(blank=True, default=dict)),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "review",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="photos",
+                        to="reviews.review",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['review_id', 'position', 'id'],
+                "ordering": ["review_id", "position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ReviewRequest',
+            name="ReviewRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('due_at', models.DateTimeField()),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('order_line', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='review_request', to='orders.orderline')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("due_at", models.DateTimeField()),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                (
+                    "order_line",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="review_request",
+                        to="orders.orderline",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ReviewSettings',
+            name="ReviewSettings",
             fields=[
-                ('key', models.PositiveSmallIntegerField(default=1, editable=False, primary_key=True, serialize=False)),
-                ('auto_approve', models.CharField(choices=[('never', 'Never: I approve every review'), ('verified_unflagged', "Verified buyers' reviews without flags"), ('unflagged', 'Every review without flags')], default='never', max_length=20)),
-                ('requests_enabled', models.BooleanField(default=True, help_text='Email a link after fulfilment.', verbose_name='Ask buyers for a review')),
-                ('disclosure_note', models.TextField(blank=True, help_text='Anything you want to add to the page on how reviews are collected.')),
+                (
+                    "key",
+                    models.PositiveSmallIntegerField(
+                        default=1, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                (
+                    "auto_approve",
+                    models.CharField(
+                        choices=[
+                            ("never", "Never: I approve every review"),
+                            ("verified_unflagged", "Verified buyers' reviews without flags"),
+                            ("unflagged", "Every review without flags"),
+                        ],
+                        default="never",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "requests_enabled",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Email a link after fulfilment.",
+                        verbose_name="Ask buyers for a review",
+                    ),
+                ),
+                (
+                    "disclosure_note",
+                    models.TextField(
+                        blank=True,
+                        help_text="Anything you want to add to the page on how reviews are collected.",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'review settings',
-                'verbose_name_plural': 'review settings',
-                'constraints': [models.CheckConstraint(condition=models.Q(('key', 1)), name='reviews_settings_one_row')],
+                "verbose_name": "review settings",
+                "verbose_name_plural": "review settings",
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("key", 1)), name="reviews_settings_one_row"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ReviewVote',
+            name="ReviewVote",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('voter', models.CharField(max_length=64)),
-                ('ip_hash', models.CharField(max_length=64)),
-                ('is_helpful', models.BooleanField()),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('updated', models.DateTimeField(auto_now=True)),
-                ('review', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='votes', to='reviews.review')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("voter", models.CharField(max_length=64)),
+                ("ip_hash", models.CharField(max_length=64)),
+                ("is_helpful", models.BooleanField()),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                ("updated", models.DateTimeField(auto_now=True)),
+                (
+                    "review",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="votes",
+                        to="reviews.review",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='PollNotification',
+            name="PollNotification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.EmailField(max_length=254)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('notified_at', models.DateTimeField(blank=True, null=True)),
-                ('option', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to='reviews.polloption')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("email", models.EmailField(max_length=254)),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                ("notified_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "option",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notifications",
+                        to="reviews.polloption",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('option', 'email'), name='reviews_poll_notify_once')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("option", "email"), name="reviews_poll_notify_once"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='PollVote',
+            name="PollVote",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('voter', models.CharField(max_length=64)),
-                ('ip_hash', models.CharField(max_length=64)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('option', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='votes', to='reviews.polloption')),
-                ('poll', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='votes', to='reviews.poll')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("voter", models.CharField(max_length=64)),
+                ("ip_hash", models.CharField(max_length=64)),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                (
+                    "option",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="votes",
+                        to="reviews.polloption",
+                    ),
+                ),
+                (
+                    "poll",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="votes",
+                        to="reviews.poll",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('poll', 'voter'), name='reviews_poll_one_vote'), models.UniqueConstraint(fields=('poll', 'ip_hash'), name='reviews_poll_one_vote_ip')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("poll", "voter"), name="reviews_poll_one_vote"),
+                    models.UniqueConstraint(
+                        fields=("poll", "ip_hash"), name="reviews_poll_one_vote_ip"
+                    ),
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='review',
-            index=models.Index(fields=['product', 'status', '-created'], name='reviews_rev_product_fba8d9_idx'),
+            model_name="review",
+            index=models.Index(
+                fields=["product", "status", "-created"], name="reviews_rev_product_fba8d9_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='review',
-            constraint=models.CheckConstraint(condition=models.Q(('rating__gte', 1), ('rating__lte', 5)), name='reviews_rating_1_to_5'),
+            model_name="review",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("rating__gte", 1), ("rating__lte", 5)),
+                name="reviews_rating_1_to_5",
+            ),
         ),
         migrations.AddIndex(
-            model_name='reviewrequest',
-            index=models.Index(condition=models.Q(('sent_at__isnull', True)), fields=['due_at'], name='reviews_request_due'),
+            model_name="reviewrequest",
+            index=models.Index(
+                condition=models.Q(("sent_at__isnull", True)),
+                fields=["due_at"],
+                name="reviews_request_due",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='reviewvote',
-            constraint=models.UniqueConstraint(fields=('review', 'voter'), name='reviews_vote_one_per_voter'),
+            model_name="reviewvote",
+            constraint=models.UniqueConstraint(
+                fields=("review", "voter"), name="reviews_vote_one_per_voter"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='reviewvote',
-            constraint=models.UniqueConstraint(fields=('review', 'ip_hash'), name='reviews_vote_one_per_ip'),
+            model_name="reviewvote",
+            constraint=models.UniqueConstraint(
+                fields=("review", "ip_hash"), name="reviews_vote_one_per_ip"
+            ),
         ),
     ]
