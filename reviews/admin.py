@@ -10,7 +10,6 @@ from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.utils.html import format_html_join
 
-from catalog.images import upload_check
 from reviews.models import Poll, PollOption, Review, ReviewDecision, ReviewSettings
 from reviews.selectors import photo_url
 from reviews.services import (
@@ -22,6 +21,7 @@ from reviews.services import (
     review_reply,
     review_settings_get,
 )
+from reviews.services.photos import picture_clean_upload
 
 Status = Review.Status
 
@@ -162,8 +162,8 @@ class PollOptionForm(forms.ModelForm):
 
     def clean_image(self):
         image = self.cleaned_data.get("image")
-        if image and hasattr(image, "content_type"):  # a new upload: the catalog's checks
-            upload_check(image)
+        if image and hasattr(image, "content_type"):  # a new upload: the catalog's pipeline
+            return picture_clean_upload(image)
         return image
 
 

@@ -63,3 +63,12 @@ def review_photos_delete_files(photos: list[ReviewPhoto]) -> None:
         if photo.image:
             names.add(photo.image.name)
     delete_files_on_commit(names)
+
+
+def picture_clean_upload(file) -> ContentFile:
+    """An uploaded picture (a poll option's) checked and re-encoded without metadata by
+    the catalog pipeline, ready to save in an ImageField; a ValidationError says why not."""
+    data = read_limited(file, settings.REVIEWS_PHOTO_MAX_BYTES)
+    clean = image_clean(data, image_check(data, decode=True))
+    stem = (getattr(file, "name", "") or "picture").rsplit(".", 1)[0][:40] or "picture"
+    return ContentFile(clean.data, name=f"{stem}-{uuid.uuid4().hex[:8]}.{clean.extension}")

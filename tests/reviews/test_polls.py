@@ -168,3 +168,43 @@ def test_notify_me_emails_once_when_the_option_launches(shop_a):
     assert (sent, again) == (1, 0)
     assert [m.to for m in mail.outbox] == [["fan@example.test"]]
     assert "http://alpha.localhost/products/sage-tee/" in mail.outbox[0].body
+
+
+def _poll_form(options: list[dict]) -> dict:
+    data = {
+        "question": "Which mug?", "opens_at_0": "2026-01-01", "opens_at_1": "10:00:00",
+        "closes_at_0": "2030-01-01", "closes_at_1": "10:00:00",
+        "options-TOTAL_FORMS": str(len(options)), "options-INITIAL_FORMS": "0",
+        "options-MIN_NUM_FORMS": "0", "options-MAX_NUM_FORMS": "10",
+    }  # fmt: skip
+    for index, option in enumerate(options):
+        data.update({f"options-{index}-{key}": value for key, value in option.items()})
+    return data
+
+
+def test_the_admin_makes_polls_of_two_to_ten_options_with_clean_pictures(shop_a):
+    from tests.reviews.helpers import photo
+    from tests.storefront.helpers import owner
+
+    connection.set_tenant(shop_a)
+    client = owner()
+
+    one = client.post("/admin/reviews/poll/add/", _poll_form([{"text": "Only", "position": "0"}]))
+    bad = client.post("/admin/reviews/poll/add/", _poll_form([
+        {"text": "A", "position": "0", "image": photo(name="a.jpg")},
+        {"text": "B", "position": "1", "image": photo(name="b.jpg", fmt="BMP")},
+    ]))  # fmt: skip
+    good = client.post("/admin/reviews/poll/add/", _poll_form([
+        {"text": "A", "position": "0", "image": photo(name="a.jpg", exif=True)},
+        {"text": "B", "position": "1"},
+    ]))  # fmt: skip
+
+    assert one.status_code == 200 and "A poll has 2 to 10 options." in one.content.decode()
+    assert bad.status_code == 200 and "BMP images are not accepted" in bad.content.decode()
+    assert good.status_code == 302
+    poll = Poll.objects.get()
+    option = poll.options.get(text="A")
+    with option.image.open("rb") as file:
+        from PIL import Image
+
+        assert not Image.open(file).getexif()
