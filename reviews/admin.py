@@ -22,6 +22,7 @@ from reviews.services import (
     review_settings_get,
 )
 from reviews.services.photos import picture_clean_upload
+from shops.storefront.cache import shop_page_changed
 
 Status = Review.Status
 
@@ -201,8 +202,15 @@ class PollAdmin(admin.ModelAdmin):
     def total_votes(self, poll: Poll) -> int:
         return poll.votes.count()
 
+    # A poll section shows the poll: any change retires the cached shop page (on commit).
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
-        from shops.storefront.cache import shop_page_changed
-
         super().save_related(request, form, formsets, change)
+        shop_page_changed()
+
+    def delete_model(self, request: HttpRequest, obj: Poll) -> None:
+        super().delete_model(request, obj)
+        shop_page_changed()
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Poll]) -> None:
+        super().delete_queryset(request, queryset)
         shop_page_changed()

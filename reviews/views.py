@@ -9,6 +9,7 @@ without JavaScript).
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -18,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from catalog.models import Product
+from catalog.views import product_page_context
 from reviews import selectors
 from reviews.forms import ReviewForm, VerifiedReviewForm
 from reviews.services import (
@@ -34,7 +36,13 @@ from reviews.services import (
     review_vote,
 )
 from reviews.shoppers import BadToken, Shopper, rate_limit_hit, shopper_from
-from shops.storefront.selectors import design_get, embed_origins, shop_theme
+from shops.storefront.branding import theme_context
+from shops.storefront.selectors import (
+    design_get,
+    embed_origins,
+    published_document,
+    shop_theme,
+)
 from shops.storefront.views import EMBED_BASE, frame_ancestors
 
 
@@ -88,8 +96,6 @@ def _frameable(request: HttpRequest, response: HttpResponse) -> HttpResponse:
 def review_create(request: HttpRequest, slug: str) -> HttpResponse:
     """A shopper's review from the product page or the embedded product page. Errors
     show the page again with the text kept (400); success goes back to the page."""
-    from catalog.views import product_page_context
-
     shopper = _shopper_or_error(request)
     if isinstance(shopper, HttpResponse):
         return shopper
@@ -122,9 +128,6 @@ def review_create(request: HttpRequest, slug: str) -> HttpResponse:
     context["review_form"] = form
     context["shopper_token"] = shopper.token
     if _is_embed(request):
-        from shops.storefront.branding import theme_context
-        from shops.storefront.selectors import published_document
-
         design = design_get()
         context.update(theme_context(published_document(design)["branding"]))
         context.update(base_template=EMBED_BASE, embed=True,
@@ -252,12 +255,10 @@ def poll_page(request: HttpRequest, poll_id: int) -> HttpResponse:
 def disclosure(request: HttpRequest) -> HttpResponse:
     """How this shop collects, checks and shows reviews (EU Omnibus directive),
     written from the shop's review settings."""
-    from django.conf import settings as django_settings
-
     context = {
         "settings": review_settings_get(),
-        "request_delay_days": round(django_settings.REVIEWS_REQUEST_DELAY_SECONDS / 86400, 1),
-        "link_days": django_settings.REVIEWS_REQUEST_LINK_DAYS,
+        "request_delay_days": round(settings.REVIEWS_REQUEST_DELAY_SECONDS / 86400, 1),
+        "link_days": settings.REVIEWS_REQUEST_LINK_DAYS,
         **shop_theme(),
     }
     return render(request, "reviews/disclosure.html", context)

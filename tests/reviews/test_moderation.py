@@ -140,3 +140,34 @@ def test_the_admin_shows_the_rating_of_an_approved_review_read_only(shop_a):
     review.refresh_from_db()
     assert (review.rating, review.is_verified, review.reply) == (4, False, "Thanks <b>Ann</b>!")
     assert review.status == "approved"
+
+
+def test_approving_and_rejecting_refresh_the_cached_shop_page(
+    shop_a, django_capture_on_commit_callbacks
+):
+    from shops.storefront import services as storefront
+    from tests.reviews.helpers import shopper_client
+
+    connection.set_tenant(shop_a)
+    product = make_product()
+    storefront.section_add(section_type_key="reviews_wall")
+    storefront.design_publish()
+    review = submit(product, body="Shown on the wall")
+
+    def page() -> str:
+        connection.set_schema_to_public()
+        html = shopper_client().get("/").content.decode()
+        connection.set_tenant(shop_a)
+        return html
+
+    pending = page()
+    with django_capture_on_commit_callbacks(execute=True):
+        review_moderate(reviews=Review.objects.filter(pk=review.pk), status="approved")
+    approved = page()
+    with django_capture_on_commit_callbacks(execute=True):
+        review_moderate(reviews=Review.objects.filter(pk=review.pk), status="rejected")
+    rejected = page()
+
+    assert "Shown on the wall" not in pending
+    assert "Shown on the wall" in approved
+    assert "Shown on the wall" not in rejected
