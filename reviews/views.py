@@ -22,6 +22,7 @@ from catalog.models import Product
 from catalog.views import product_page_context
 from reviews import selectors
 from reviews.forms import ReviewForm, VerifiedReviewForm
+from reviews.models import Review
 from reviews.services import (
     PollError,
     ReviewError,
@@ -146,6 +147,10 @@ def review_write(request: HttpRequest, token: str) -> HttpResponse:
     except ReviewLinkError as error:
         return render(request, "reviews/link_error.html", {"message": str(error), **shop_theme()},
                       status=400)  # fmt: skip
+    if Review.objects.filter(order_line=line).exists():
+        message = "You have already reviewed this purchase. Thank you!"
+        return render(request, "reviews/link_error.html", {"message": message, **shop_theme()},
+                      status=409)  # fmt: skip
     product = Product.objects.filter(pk=line.product_id).first()
     status = 200
     if request.method == "POST":

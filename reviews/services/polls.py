@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
@@ -15,7 +15,7 @@ from django.utils import timezone
 from catalog.models import Product
 from reviews.models import Poll, PollNotification, PollOption, PollVote
 from reviews.shoppers import Shopper
-from shops.selectors import shop_url
+from shops.selectors import current_shop, shop_url
 
 
 class PollError(Exception):
@@ -75,7 +75,7 @@ def poll_launch_notify_on_commit(*, poll: Poll) -> None:
 def poll_launch_notify(*, poll_id: int) -> int:
     """Email everyone who asked to hear about an option whose product is now on sale,
     once each (rows locked while sent); returns how many emails went out."""
-    shop = connection.tenant
+    shop = current_shop()
     with transaction.atomic():
         notifications = list(
             PollNotification.objects.select_for_update(skip_locked=True, of=("self",))
@@ -102,3 +102,4 @@ def poll_launch_notify(*, poll_id: int) -> int:
             notified_at=timezone.now()
         )
     return len(notifications)
+

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from orders.models import Order, OrderLine
 from reviews.models import ReviewRequest, ReviewSettings
-from shops.selectors import shop_url
+from shops.selectors import current_shop, shop_url
 
 
 class ReviewLinkError(Exception):
@@ -72,7 +72,7 @@ def review_requests_send_due(*, base_url: str = "", limit: int = 200) -> int:
     """Email every buyer whose review requests are due (one email per order, one link
     per line); returns how many lines were asked about. Rows are locked while sent
     (``skip_locked``), so two workers never send the same request."""
-    base_url = (base_url or shop_url(connection.tenant)).rstrip("/")
+    base_url = (base_url or shop_url(current_shop())).rstrip("/")
     sent = 0
     with transaction.atomic():
         requests = list(
@@ -103,7 +103,7 @@ def _send(*, order: Order, lines: list[OrderLine], base_url: str) -> None:
         }
         for line in lines
     ]
-    shop = connection.tenant
+    shop = current_shop()
     send_mail(
         subject=f"How do you like your order from {shop.name}?",
         message=render_to_string(
@@ -114,3 +114,4 @@ def _send(*, order: Order, lines: list[OrderLine], base_url: str) -> None:
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[order.email],
     )  # fmt: skip
+

@@ -140,3 +140,29 @@ def test_tampered_links_are_refused(shop_a, token):
     response = shopper_client().get(f"/reviews/write/{token}/")
 
     assert response.status_code == 400
+
+
+def test_the_beat_sends_due_requests_in_every_shop_and_the_link_works_once(shop_a, shop_b):
+    from django.conf import settings
+
+    from shops.tasks import for_each_shop
+
+    connection.set_tenant(shop_a)
+    fulfilled_order(make_product(), email="a@example.test")
+    make_due()
+    connection.set_tenant(shop_b)
+    fulfilled_order(make_product(), email="b@example.test")
+    make_due()
+    connection.set_schema_to_public()
+    mail.outbox.clear()
+
+    schedule = settings.CELERY_BEAT_SCHEDULE["reviews-send-requests"]
+    for_each_shop(*schedule["args"])
+
+    assert sorted(m.to[0] for m in mail.outbox) == ["a@example.test", "b@example.test"]
+    beta_mail = next(m for m in mail.outbox if m.to == ["b@example.test"])
+    (path,) = re.findall(r"http://beta\.localhost(/reviews/write/[^/\s]+/)", beta_mail.body)
+    assert shopper_client("beta").post(path, review_data()).status_code == 200
+    used = shopper_client("beta").get(path)
+    assert used.status_code == 409 and "already reviewed" in used.content.decode()
+    assert shopper_client("alpha").get(path).status_code == 400
