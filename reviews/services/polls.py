@@ -102,4 +102,3 @@ def poll_launch_notify(*, poll_id: int) -> int:
             notified_at=timezone.now()
         )
     return len(notifications)
-

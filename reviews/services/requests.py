@@ -114,4 +114,3 @@ def _send(*, order: Order, lines: list[OrderLine], base_url: str) -> None:
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[order.email],
     )  # fmt: skip
-
