@@ -66,6 +66,7 @@ def collection_create(
     rule_min_price: Decimal | str | None = None,
     rule_max_price: Decimal | str | None = None,
     product_ids: Sequence[int] = (),
+    is_published: bool = True,
 ) -> Collection:
     title = title.strip()
     if not title:
@@ -93,11 +94,70 @@ def collection_create(
     collection = Collection.objects.create(
         title=title, slug=slug, description=description, kind=kind, rule_tags=tags,
         rule_product_type=rule_product_type.strip(), rule_min_price=low, rule_max_price=high,
+        is_published=is_published,
     )  # fmt: skip
     if product_ids:
         collection_set_products(collection=collection, product_ids=product_ids)
     shop_page_changed()
     return collection
+
+
+COLLECTION_FIELDS = {
+    "title", "slug", "description", "is_published", "rule_tags", "rule_product_type",
+    "rule_min_price", "rule_max_price",
+}  # fmt: skip
+
+
+@transaction.atomic
+def collection_update(
+    *, collection: Collection, product_ids: Sequence[int] | None = None, **fields
+) -> Collection:
+    """Change a collection's fields (its kind stays), and a manual one's products when
+    ``product_ids`` is given. Raises ValidationError keyed by field."""
+    unknown = set(fields) - COLLECTION_FIELDS
+    if unknown:
+        raise TypeError(f"unknown collection fields: {', '.join(sorted(unknown))}")
+    if "title" in fields:
+        fields["title"] = (fields["title"] or "").strip()
+        if not fields["title"]:
+            raise ValidationError(
+                {"title": ValidationError("Give the collection a title.", code="required")}
+            )
+    for name, label in (("rule_min_price", "lowest price"), ("rule_max_price", "highest price")):
+        if name in fields:
+            value = fields[name]
+            fields[name] = None if value in (None, "") else parse_amount(value, field=label)
+    if "rule_tags" in fields:
+        fields["rule_tags"] = [tag.strip() for tag in fields["rule_tags"] if tag.strip()]
+    if "rule_product_type" in fields:
+        fields["rule_product_type"] = (fields["rule_product_type"] or "").strip()
+    if "slug" in fields:
+        fields["slug"] = fields["slug"] or slugify(fields.get("title", collection.title))
+        if Collection.objects.filter(slug=fields["slug"]).exclude(pk=collection.pk).exists():
+            raise ValidationError(
+                {
+                    "slug": ValidationError(
+                        "Another collection uses that handle.", code="duplicate_slug"
+                    )
+                }
+            )
+    for name, value in fields.items():
+        setattr(collection, name, value)
+    validate_rules(
+        kind=collection.kind, rule_tags=collection.rule_tags,
+        rule_product_type=collection.rule_product_type,
+        rule_min_price=collection.rule_min_price, rule_max_price=collection.rule_max_price,
+    )  # fmt: skip
+    if fields:
+        collection.save(update_fields=[*fields, "updated"])
+    if product_ids is not None:
+        collection_set_products(collection=collection, product_ids=product_ids)
+    return collection
+
+
+def collection_delete(*, collection: Collection) -> None:
+    """Delete a collection; its products stay."""
+    collection.delete()
 
 
 @transaction.atomic

@@ -381,6 +381,20 @@ def _host_allowed(host: str) -> bool:
     return all(ipaddress.ip_address(a.split("%")[0]).is_global for a in addresses)
 
 
+class CheckedRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow a redirect only to an address the first request could have named: without
+    it, a public URL answering 302 to the metadata service would pass the host check."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        url_validate(newurl)
+        host = urllib.parse.urlsplit(newurl).hostname or ""
+        if not _host_allowed(host):
+            raise ValidationError(
+                f"Images cannot be fetched from {host} (redirected there).", code="image_url_host"
+            )
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
 def image_download(url: str) -> bytes:
     """GET an image with a timeout and a size limit; a ValidationError says what failed."""
     url_validate(url)
@@ -390,7 +404,8 @@ def image_download(url: str) -> bytes:
     request = urllib.request.Request(url, headers={"User-Agent": "Etalage image fetcher"})  # noqa: S310 (http(s) checked above)
     limit = settings.CATALOG_IMAGE_MAX_BYTES
     try:
-        with urllib.request.urlopen(request, timeout=fetch_timeout()) as response:  # noqa: S310
+        opener = urllib.request.build_opener(CheckedRedirects)
+        with opener.open(request, timeout=fetch_timeout()) as response:
             length = response.headers.get("Content-Length")
             if length and length.isdigit() and int(length) > limit:
                 raise ValidationError(

@@ -493,3 +493,42 @@ def variant_update(*, variant: Variant, **fields) -> Variant:
         raise integrity_error(exc) from None
     outbox_record(product_ids=[variant.product_id], aspects=aspects_for_variant_fields(changes))
     return variant
+
+
+@transaction.atomic
+def variant_create(*, product: Product, variant: VariantInput) -> Variant:
+    """Add a variant to a product, after its others; one outbox row for the product."""
+    cleaned = clean_variant(variant, shop_currency())
+    if Variant.objects.filter(sku=cleaned["sku"]).exists():
+        raise ValidationError(
+            {
+                "sku": ValidationError(
+                    f"The SKU {cleaned['sku']} is already used; SKUs are unique in a shop.",
+                    code="duplicate_sku",
+                )
+            }
+        )
+    last = product.variants.order_by("-position").values_list("position", flat=True).first()
+    try:
+        with transaction.atomic():
+            created = Variant.objects.create(
+                product=product, position=0 if last is None else last + 1, **cleaned
+            )
+    except IntegrityError as exc:
+        raise integrity_error(exc) from None
+    outbox_record(
+        product_ids=[product.id],
+        aspects=[Aspect.DETAILS, Aspect.PRICE, Aspect.STOCK, Aspect.AVAILABILITY],
+    )
+    return created
+
+
+@transaction.atomic
+def variant_delete(*, variant: Variant) -> None:
+    """Remove a variant; one outbox row for its product."""
+    product_id = variant.product_id
+    variant.delete()
+    outbox_record(
+        product_ids=[product_id],
+        aspects=[Aspect.DETAILS, Aspect.PRICE, Aspect.STOCK, Aspect.AVAILABILITY],
+    )

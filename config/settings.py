@@ -63,6 +63,9 @@ SHARED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.messages",
     "django.contrib.postgres",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -75,6 +78,8 @@ TENANT_APPS = [
     "catalog",
     "orders",
     "reviews",
+    "shops.api",
+    "shops.webhooks",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -174,7 +179,24 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 15 * 60)
 CELERY_TASK_TENANT_CACHE_SECONDS = 30
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # Partner API (shops/api, shops/webhooks), run in every shop
+    "webhooks-catalog-events": {
+        "task": "shops.for_each_shop",
+        "schedule": env_int("WEBHOOK_CATALOG_POLL_SECONDS", 30),
+        "args": ["webhooks.catalog_events"],
+    },
+    "webhooks-deliveries-due": {
+        "task": "shops.for_each_shop",
+        "schedule": 300,
+        "args": ["webhooks.deliveries_due"],
+    },
+    "api-idempotency-expire": {
+        "task": "shops.for_each_shop",
+        "schedule": 86400,
+        "args": ["api.idempotency_expire"],
+    },
+}
 
 # --- Stripe and orders (used by the orders app) -----------------------------------------
 # The platform's keys: Stripe Connect direct charges on each shop's connected account.
@@ -283,6 +305,55 @@ REVIEWS_RATE_LIMITS = {
 
 # --- Storefront: the designer's pictures (logo, favicon, section pictures) --------------
 STOREFRONT_IMAGE_MAX_BYTES = env_int("STOREFRONT_IMAGE_MAX_BYTES", 5 * 1024 * 1024)
+
+# --- Partner API (shops/api): DRF and its OpenAPI schema ---------------------------------
+# The API's base views (shops.api.base) set authentication, scopes, throttling and
+# pagination themselves; these defaults only make any other DRF view closed unless it
+# opens itself (an anonymous view sets authentication_classes = [] and AllowAny).
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "shops.api.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": [],
+    "DEFAULT_SCHEMA_CLASS": "shops.api.schema.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "shops.api.errors.exception_handler",
+    "DATETIME_FORMAT": "iso-8601",
+    "COERCE_DECIMAL_TO_STRING": True,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Etalage partner API",
+    "DESCRIPTION": (
+        "The REST API of one shop, served on the shop's own host. Authenticate with "
+        "`Authorization: Bearer <API key>` (keys are created in the shop's admin, each with "
+        "scopes). Lists are cursor-paginated; every POST accepts an `Idempotency-Key`; "
+        'errors are `{"error": {"code", "message", "field"}}`.'
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "ProductStatusEnum": "catalog.models.Product.Status",
+        "ImageStatusEnum": "catalog.models.ProductImage.Status",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "shops.api.schema.add_conventions",
+    ],
+}
+# Requests per API key (or staff session): "<number>/<second|minute|hour|day>".
+API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "600/minute")
+# Outbound webhooks: seconds to wait for a subscriber; deliver to loopback and private
+# networks (development, tests) — off in production: no posting to the cloud's metadata
+# service or the platform's own network.
+WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 10)
+WEBHOOK_DELIVERY_PRIVATE = env_bool("WEBHOOK_DELIVERY_PRIVATE", default=DEBUG)
 
 # --- Passwords, i18n ----------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

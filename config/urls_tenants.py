@@ -4,13 +4,14 @@ They are served in the shop's schema."""
 
 from django.conf import settings
 from django.contrib import admin
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
 from catalog import views as catalog_views
 from orders import apis as order_apis
 from orders import views as order_views
 from reviews import views as review_views
 from shops.accounts import views as account_views
+from shops.api import views as api_views
 from shops.storefront import views as storefront_views
 
 urlpatterns = [
@@ -26,11 +27,15 @@ urlpatterns = [
     path("welcome/", account_views.welcome, name="welcome"),
     path("checkout/", order_views.checkout, name="checkout"),
     path("api/v1/buy-now/", order_apis.buy_now, name="buy-now"),
-    path("api/v1/orders/<str:public_id>/", order_apis.order_status, name="order-status"),
-    path("api/v1/orders/<str:public_id>/pay/", order_apis.order_pay_with_card, name="order-pay"),
+    path("api/v1/buy-now/<str:public_id>/", order_apis.order_status, name="order-status"),
+    path("api/v1/buy-now/<str:public_id>/pay/", order_apis.order_pay_with_card, name="order-pay"),
     path("webhooks/stripe/", order_views.stripe_webhook, name="stripe-webhook"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("shops.api.urls")),
 ]
 
 if settings.DEBUG:
     urlpatterns += [re_path(r"^media/(?P<path>.+)$", storefront_views.media)]
+
+# Keep last: any other path under /api/v1/ answers 404 in the API's error shape.
+urlpatterns += [re_path(r"^api/v1/(?P<path>.*)$", api_views.not_found)]

@@ -152,7 +152,7 @@ def _shopper_order(request: HttpRequest, public_id: str, secret: str) -> Order |
 
 @require_GET
 def order_status(request: HttpRequest, public_id: str) -> JsonResponse:
-    """``GET /api/v1/orders/<id>/`` with the header ``X-Client-Secret: <client secret>``
+    """``GET /api/v1/buy-now/<id>/`` with the header ``X-Client-Secret: <client secret>``
     (a header, so the secret stays out of access logs): where the order stands."""
     order = _shopper_order(request, public_id, request.headers.get("X-Client-Secret", ""))
     if order is None:
@@ -165,7 +165,7 @@ def order_status(request: HttpRequest, public_id: str) -> JsonResponse:
 @csrf_exempt
 @require_POST
 def order_pay_with_card(request: HttpRequest, public_id: str) -> JsonResponse:
-    """``POST /api/v1/orders/<id>/pay/`` with ``{"secret", "token"}``: confirm the
+    """``POST /api/v1/buy-now/<id>/pay/`` with ``{"secret", "token"}``: confirm the
     payment on the server with a card token made by Stripe.js's card element.
 
     For Stripe.js builds without the Payment Element (localstripe's stand-in); with

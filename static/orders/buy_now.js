@@ -56,7 +56,7 @@
     if (box.dataset.ready) return;
     box.dataset.ready = "true";
     const endpoint = box.dataset.endpoint;
-    const ordersUrl = endpoint.replace(/buy-now\/$/, "orders/");
+    const ordersUrl = endpoint; // an order is read and paid at buy-now/<order id>/
     const start = box.querySelector("button.buy-now");
     const form = box.querySelector("[data-buy-now-form]");
     const cont = box.querySelector("[data-buy-now-continue]");

@@ -276,6 +276,9 @@ class ImageServer(http.server.BaseHTTPRequestHandler):
         status, body, delay = self.routes.get(self.path, (404, b"not here", 0))
         time.sleep(delay)
         self.send_response(status)
+        if 300 <= status < 400:  # a redirect's body names where to
+            self.send_header("Location", body.decode())
+            body = b""
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -348,6 +351,31 @@ def test_private_addresses_and_other_schemes_are_refused(product, settings):
         image_download("http://169.254.169.254/latest/meta-data/")
     with pytest.raises(ValidationError, match=r"cannot be fetched from 127\.0\.0\.1"):
         image_download("http://127.0.0.1:9/x.png")
+
+
+def test_a_redirect_to_a_private_address_is_refused(settings):
+    import urllib.request
+
+    from catalog.images import CheckedRedirects
+
+    settings.CATALOG_IMAGE_FETCH_PRIVATE = False
+    request = urllib.request.Request("http://images.example/a.jpg")
+
+    with pytest.raises(ValidationError, match=r"cannot be fetched from 169\.254\.169\.254"):
+        CheckedRedirects().redirect_request(
+            request, None, 302, "Found", {}, "http://169.254.169.254/latest/meta-data/"
+        )
+
+
+def test_a_redirect_between_allowed_addresses_is_followed(
+    product, image_server, django_capture_on_commit_callbacks
+):
+    body = encoded(Image.new("RGB", (300, 300), "navy"), "PNG").read()
+    ImageServer.routes = {"/old.png": (302, b"/new.png", 0), "/new.png": (200, body, 0)}
+
+    image = fetched(product, f"{image_server}/old.png", django_capture_on_commit_callbacks)
+
+    assert image.status == ProductImage.Status.READY, image.error
 
 
 @pytest.mark.worker

@@ -132,7 +132,7 @@ def card_token(base: str, number: str = "4242424242424242", key: str = "pk_test_
 def pay(client: Client, answer: dict, token: str):
     """Pay a buy-now answer's order with a card token, as buy_now.js does with localstripe."""
     return client.post(
-        f"/api/v1/orders/{answer['order']['id']}/pay/",
+        f"/api/v1/buy-now/{answer['order']['id']}/pay/",
         data=json.dumps({"secret": answer["payment"]["client_secret"], "token": token}),
         content_type="application/json",
     )

@@ -58,7 +58,7 @@ def test_utm_source_and_coupon_are_kept_on_the_order(shop_a, selling_a):
 def test_the_order_status_needs_the_payments_client_secret(shop_a, shop_b, selling_a):
     answer = buy(shopper(), {"items": [{"variant_id": selling_a.id, "quantity": 1}],
                              "email": "s@example.com"}).json()  # fmt: skip
-    url = f"/api/v1/orders/{answer['order']['id']}/"
+    url = f"/api/v1/buy-now/{answer['order']['id']}/"
 
     secret = answer["payment"]["client_secret"]
     good = shopper().get(url, HTTP_X_CLIENT_SECRET=secret)

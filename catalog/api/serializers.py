@@ -1,0 +1,293 @@
+"""Shapes of the catalog API. Output serializers read prefetched rows only; input
+serializers check types, and the catalog services do the validating and writing."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.files.storage import default_storage
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from catalog.images import image_original_url
+from catalog.models import Collection, Product, ProductImage, Variant
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "format": "decimal",
+        "pattern": r"^\d{1,10}(\.\d{1,2})?$",
+        "example": "19.99",
+    }
+)
+class MoneyField(serializers.DecimalField):
+    """An amount as a decimal string ("19.99"), never a float; the currency is beside it.
+    (Numbers are accepted on input too.)"""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**MONEY, **kwargs)
+
+
+def money(amount: Decimal | None) -> str | None:
+    """An amount as MoneyField writes it ("19.90")."""
+    return None if amount is None else f"{amount:.{MONEY['decimal_places']}f}"
+
+
+def _absolute(request, url: str) -> str:
+    if not url:
+        return ""
+    return request.build_absolute_uri(url) if request is not None else url
+
+
+class ImageSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField(
+        help_text="The cleaned full-size file; empty until ready."
+    )
+    renditions = serializers.SerializerMethodField(help_text="WebP renditions by width.")
+
+    class Meta:
+        model = ProductImage
+        fields = [
+            "id", "status", "url", "renditions", "width", "height", "alt_text", "position",
+            "source_url", "error",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_url(self, image: ProductImage) -> str:
+        return _absolute(self.context.get("request"), image_original_url(image))
+
+    def to_representation(self, image: ProductImage) -> dict:
+        """The fields above, built directly (list pages hold many images)."""
+        return {
+            "id": image.pk, "status": image.status, "url": self.get_url(image),
+            "renditions": self.get_renditions(image), "width": image.width,
+            "height": image.height, "alt_text": image.alt_text, "position": image.position,
+            "source_url": image.source_url, "error": image.error,
+        }  # fmt: skip
+
+    @extend_schema_field({"type": "object", "additionalProperties": {"type": "string"}})
+    def get_renditions(self, image: ProductImage) -> dict[str, str]:
+        if image.status != ProductImage.Status.READY:
+            return {}
+        request = self.context.get("request")
+        return {
+            str(width): _absolute(request, default_storage.url(name))
+            for width, name in sorted((int(w), n) for w, n in (image.renditions or {}).items())
+        }
+
+
+class CurrencyMixin(serializers.Serializer):
+    currency = serializers.SerializerMethodField(help_text="ISO 4217 code of the amounts.")
+
+    def get_currency(self, _obj) -> str:
+        request = self.context.get("request")
+        shop = getattr(getattr(request, "_request", request), "shop", None)
+        return getattr(shop, "currency", None) or "EUR"
+
+
+class VariantSerializer(CurrencyMixin, serializers.ModelSerializer):
+    price = MoneyField(read_only=True)
+    compare_at_price = MoneyField(read_only=True, allow_null=True)
+    options = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    def to_representation(self, variant: Variant) -> dict:
+        """The fields below, built directly: a page of products holds hundreds of variants
+        and DRF's field-by-field path was most of its time."""
+        return {
+            "id": variant.pk, "product": variant.product_id, "sku": variant.sku,
+            "options": variant.options, "price": money(variant.price),
+            "compare_at_price": money(variant.compare_at_price),
+            "currency": self.get_currency(variant), "stock": variant.stock,
+            "weight_grams": variant.weight_grams, "position": variant.position,
+        }  # fmt: skip
+
+    class Meta:
+        model = Variant
+        fields = [
+            "id", "product", "sku", "options", "price", "compare_at_price", "currency",
+            "stock", "weight_grams", "position",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    option_names = serializers.ListField(child=serializers.CharField(), read_only=True)
+    variants = VariantSerializer(many=True, read_only=True)
+    images = ImageSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Product
+        fields = [
+            "id", "title", "slug", "description", "status", "brand", "product_type", "tags",
+            "condition", "gtin", "mpn", "google_product_category", "seo_title",
+            "seo_description", "option_names", "variants", "images", "created", "updated",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class VariantInputSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    price = MoneyField(min_value=0)
+    compare_at_price = MoneyField(min_value=0, required=False, allow_null=True)
+    stock = serializers.IntegerField(min_value=0, max_value=2**31 - 1, default=0)
+    options = serializers.ListField(
+        child=serializers.CharField(max_length=120, allow_blank=True), max_length=3, default=list
+    )
+    weight_grams = serializers.IntegerField(
+        min_value=0, max_value=2**31 - 1, required=False, allow_null=True
+    )
+
+
+class ProductInputSerializer(serializers.Serializer):
+    """Fields of a product; on update every field is optional."""
+
+    title = serializers.CharField(max_length=255)
+    slug = serializers.SlugField(max_length=255, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    status = serializers.ChoiceField(choices=Product.Status.choices, required=False)
+    brand = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    product_type = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=64), max_length=250, required=False
+    )
+    condition = serializers.ChoiceField(choices=Product.Condition.choices, required=False)
+    gtin = serializers.CharField(max_length=14, required=False, allow_blank=True)
+    mpn = serializers.CharField(max_length=70, required=False, allow_blank=True)
+    google_product_category = serializers.CharField(
+        max_length=255, required=False, allow_blank=True
+    )
+    seo_title = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    seo_description = serializers.CharField(max_length=320, required=False, allow_blank=True)
+    option_names = serializers.ListField(
+        child=serializers.CharField(max_length=64, allow_blank=True), max_length=3, required=False
+    )
+
+    def product_fields(self) -> dict:
+        """validated_data as catalog.services field names."""
+        data = dict(self.validated_data)
+        data.pop("variants", None)
+        if "option_names" in data:
+            names = [*data.pop("option_names"), "", "", ""][:3]
+            data.update(option1_name=names[0], option2_name=names[1], option3_name=names[2])
+        return data
+
+
+class ProductCreateSerializer(ProductInputSerializer):
+    variants = VariantInputSerializer(many=True, required=False, max_length=100)
+
+
+class ProductFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Product.Status.choices, required=False)
+    product_type = serializers.CharField(required=False, help_text="Exact, any case.")
+    tag = serializers.CharField(required=False, help_text="Products with this tag.")
+    sku = serializers.CharField(required=False, help_text="Products with a variant of this SKU.")
+    updated_after = serializers.DateTimeField(required=False, help_text="ISO 8601.")
+    updated_before = serializers.DateTimeField(required=False, help_text="ISO 8601.")
+
+
+class ImageInputSerializer(serializers.Serializer):
+    """Either ``url`` (JSON: downloaded by a task, ``pending`` meanwhile) or ``file``
+    (multipart upload)."""
+
+    url = serializers.URLField(max_length=2000, required=False)
+    file = serializers.FileField(required=False)
+    alt_text = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    position = serializers.IntegerField(min_value=0, max_value=32767, required=False)
+
+    def validate(self, data: dict) -> dict:
+        if bool(data.get("url")) == bool(data.get("file")):
+            raise serializers.ValidationError(
+                "Send either url (JSON) or file (multipart upload).", code="url_or_file"
+            )
+        return data
+
+
+class VariantFilterSerializer(serializers.Serializer):
+    product = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    sku = serializers.CharField(required=False)
+
+
+class VariantUpdateSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=64, required=False)
+    price = MoneyField(min_value=0, required=False)
+    compare_at_price = MoneyField(min_value=0, required=False, allow_null=True)
+    options = serializers.ListField(
+        child=serializers.CharField(max_length=120, allow_blank=True), max_length=3, required=False
+    )
+    weight_grams = serializers.IntegerField(
+        min_value=0, max_value=2**31 - 1, required=False, allow_null=True
+    )
+
+    def variant_fields(self) -> dict:
+        data = dict(self.validated_data)
+        if "options" in data:
+            options = [*data.pop("options"), "", "", ""][:3]
+            data.update(option1=options[0], option2=options[1], option3=options[2])
+        if "sku" in data:
+            data["sku"] = data["sku"].strip()
+        return data
+
+
+class VariantCreateSerializer(VariantInputSerializer):
+    product = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+
+
+class StockInputSerializer(serializers.Serializer):
+    """Exactly one of ``adjust`` (relative: +5 received, -2 damaged) or ``set`` (absolute)."""
+
+    adjust = serializers.IntegerField(required=False, min_value=-(2**31), max_value=2**31 - 1)
+    set = serializers.IntegerField(required=False, min_value=0, max_value=2**31 - 1)
+
+    def validate(self, data: dict) -> dict:
+        if ("adjust" in data) == ("set" in data):
+            raise serializers.ValidationError(
+                "Send either adjust (a relative change) or set (the new stock on hand).",
+                code="adjust_or_set",
+            )
+        return data
+
+
+class CollectionSerializer(CurrencyMixin, serializers.ModelSerializer):
+    rule_min_price = MoneyField(read_only=True, allow_null=True)
+    rule_max_price = MoneyField(read_only=True, allow_null=True)
+    product_ids = serializers.SerializerMethodField(
+        help_text="A manual collection's products, in order; empty for automatic ones."
+    )
+
+    class Meta:
+        model = Collection
+        fields = [
+            "id", "title", "slug", "description", "kind", "is_published", "rule_tags",
+            "rule_product_type", "rule_min_price", "rule_max_price", "currency",
+            "product_ids", "created", "updated",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    @extend_schema_field({"type": "array", "items": {"type": "integer"}})
+    def get_product_ids(self, collection: Collection) -> list[int]:
+        return [row.product_id for row in collection.collectionproduct_set.all()]
+
+
+class CollectionInputSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=255)
+    slug = serializers.SlugField(max_length=255, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    is_published = serializers.BooleanField(required=False)
+    rule_tags = serializers.ListField(
+        child=serializers.CharField(max_length=64), max_length=100, required=False
+    )
+    rule_product_type = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    rule_min_price = MoneyField(min_value=0, required=False, allow_null=True)
+    rule_max_price = MoneyField(min_value=0, required=False, allow_null=True)
+    product_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        max_length=1000,
+        required=False,
+    )
+
+
+class CollectionCreateSerializer(CollectionInputSerializer):
+    kind = serializers.ChoiceField(choices=Collection.Kind.choices, default="manual")

@@ -1,0 +1,47 @@
+"""``Authorization: Bearer <key>``: the key is looked up in the shop's own schema, so a
+key from another shop is simply unknown here (401)."""
+
+from __future__ import annotations
+
+from rest_framework import authentication, exceptions
+from rest_framework.request import Request
+
+from shops.api.models import ApiKey
+from shops.api.services import api_key_for_secret, api_key_mark_used
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    keyword = "Bearer"
+
+    def authenticate(self, request: Request) -> tuple[ApiKey, ApiKey] | None:
+        header = authentication.get_authorization_header(request).decode("latin-1").split()
+        if not header or header[0].lower() != self.keyword.lower():
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed(
+                "Send the key as “Authorization: Bearer <key>”.", code="invalid_authorization"
+            )
+        if getattr(request, "shop", None) is None:
+            raise exceptions.AuthenticationFailed(
+                "API keys work on their shop's address only.", code="invalid_api_key"
+            )
+        api_key = api_key_for_secret(secret=header[1])
+        if api_key is None:
+            raise exceptions.AuthenticationFailed(
+                "This API key is not valid for this shop: check the key and that you call "
+                "the address of the shop that issued it.",
+                code="invalid_api_key",
+            )
+        if api_key.is_revoked:
+            raise exceptions.AuthenticationFailed(
+                "This API key was revoked.", code="api_key_revoked"
+            )
+        if api_key.is_expired:
+            raise exceptions.AuthenticationFailed(
+                "This API key has expired.", code="api_key_expired"
+            )
+        api_key_mark_used(api_key=api_key)
+        return api_key, api_key
+
+    def authenticate_header(self, request: Request) -> str:
+        return f'{self.keyword} realm="api"'

@@ -1,0 +1,225 @@
+"""The base of every API view. Resources subclass ``ApiViewSet`` (or ``ApiView``):
+
+- authentication by API key or admin session, the scope check per action (``read_scope``
+  for safe methods, ``write_scope`` otherwise, ``action_scopes`` for exceptions), the
+  per-key throttle, our error shape and ``Idempotency-Key`` on every POST;
+- ``get_queryset`` is final: subclasses implement ``scoped_queryset()``, and the result
+  is checked to be a query of the viewset's ``model`` run in the requesting shop's
+  schema. Defining ``get_queryset`` or a class-level ``queryset`` in a subclass raises
+  ``TypeError`` when the class is created, so the check cannot be skipped quietly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, ClassVar
+
+from django.db import connection
+from django.db.models import Model, QuerySet
+from django.http.multipartparser import MultiPartParserError
+from rest_framework import status
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import ParseError, ValidationError
+from rest_framework.parsers import JSONParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import Serializer
+from rest_framework.utils.encoders import JSONEncoder
+from rest_framework.views import APIView
+from rest_framework.viewsets import GenericViewSet
+
+from shops.api.authentication import ApiKeyAuthentication
+from shops.api.errors import Conflict, exception_handler
+from shops.api.models import ApiKey
+from shops.api.pagination import ApiCursorPagination
+from shops.api.permissions import HasScope
+from shops.api.services import (
+    IdempotencyClaim,
+    idempotency_claim,
+    idempotency_complete,
+    idempotency_release,
+)
+from shops.api.throttling import ApiKeyRateThrottle
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+IDEMPOTENCY_KEY_MAX_LENGTH = 255
+
+
+class _Replay(Exception):
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+class ApiViewMixin:
+    authentication_classes: ClassVar[list] = [ApiKeyAuthentication, SessionAuthentication]
+    permission_classes: ClassVar[list] = [HasScope]
+    throttle_classes: ClassVar[list] = [ApiKeyRateThrottle]
+    parser_classes: ClassVar[list] = [JSONParser]  # an action taking uploads sets its own
+    read_scope: ClassVar[str | None] = None
+    write_scope: ClassVar[str | None] = None
+    action_scopes: ClassVar[dict[str, str]] = {}
+
+    _idempotency: IdempotencyClaim | None = None
+
+    @classmethod
+    def as_view(cls, *args: Any, **kwargs: Any):
+        if not (cls.read_scope and cls.write_scope):
+            raise TypeError(f"{cls.__name__} must declare read_scope and write_scope")
+        if issubclass(cls, ApiViewSet) and not hasattr(cls, "model"):
+            raise TypeError(f"{cls.__name__} must declare the model it serves")
+        return super().as_view(*args, **kwargs)
+
+    def required_scope(self) -> str:
+        action = getattr(self, "action", None)
+        if action in self.action_scopes:
+            return self.action_scopes[action]
+        safe = self.request.method in ("GET", "HEAD", "OPTIONS")
+        return self.read_scope if safe else self.write_scope
+
+    def get_exception_handler(self):
+        return exception_handler
+
+    # --- Idempotency-Key on POST -----------------------------------------------------
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        shop = getattr(request, "shop", None)
+        if shop is None or connection.schema_name != shop.schema_name:
+            raise RuntimeError("API views serve a shop's host, in that shop's schema")
+        key = request.headers.get(IDEMPOTENCY_HEADER)
+        if request.method == "POST" and key is not None:
+            self._idempotency_begin(request, key)
+
+    def _idempotency_begin(self, request: Request, key: str) -> None:
+        if not key.strip() or len(key) > IDEMPOTENCY_KEY_MAX_LENGTH:
+            raise ValidationError(
+                {IDEMPOTENCY_HEADER: [f"Send 1 to {IDEMPOTENCY_KEY_MAX_LENGTH} characters."]}
+            )
+        owner = (
+            f"key:{request.auth.pk}"
+            if isinstance(request.auth, ApiKey)
+            else f"user:{request.user.pk}"
+        )
+        claim = idempotency_claim(
+            owner=owner,
+            key=key,
+            method=request.method,
+            path=request.path,
+            body_hash=_body_hash(request),
+        )
+        if claim.is_new:
+            self._idempotency = claim
+            return
+        if claim.is_mismatch:
+            raise Conflict(
+                "This Idempotency-Key was used with another request; use a new key for a "
+                "new request.",
+                code="idempotency_key_reused",
+            )
+        if claim.is_in_progress:
+            raise Conflict(
+                "A request with this Idempotency-Key is still being processed; retry later.",
+                code="idempotency_key_in_use",
+            )
+        response = Response(claim.record.response_body, status=claim.record.status_code)
+        response[REPLAYED_HEADER] = "true"
+        raise _Replay(response)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, _Replay):
+            return exc.response
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any):
+        claim, self._idempotency = self._idempotency, None
+        if claim is not None:
+            if response.status_code >= status.HTTP_500_INTERNAL_SERVER_ERROR:
+                idempotency_release(record=claim.record)
+            else:
+                body = json.loads(json.dumps(getattr(response, "data", None), cls=JSONEncoder))
+                idempotency_complete(
+                    record=claim.record, status_code=response.status_code, body=body
+                )
+        return super().finalize_response(request, response, *args, **kwargs)
+
+    def dispatch(self, request, *args: Any, **kwargs: Any):
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except Exception:
+            if self._idempotency is not None:
+                idempotency_release(record=self._idempotency.record)
+                self._idempotency = None
+            raise
+
+
+def _body_hash(request: Request) -> str:
+    """What makes two POSTs "the same body": the bytes, or for a multipart upload (whose
+    boundary changes on every retry) its fields and the files' names and contents."""
+    digest = hashlib.sha256()
+    django_request = request._request
+    if django_request.content_type != "multipart/form-data":
+        digest.update(django_request.body)
+        return digest.hexdigest()
+    try:
+        fields, uploads = django_request.POST, django_request.FILES
+    except MultiPartParserError as exc:
+        raise ParseError(f"The multipart body could not be read ({exc}).") from None
+    for name, values in sorted(fields.lists()):
+        digest.update(json.dumps(["field", name, values]).encode())
+    for name, files in sorted(uploads.lists()):
+        for file in files:
+            digest.update(json.dumps(["file", name, file.name]).encode())
+            for chunk in file.chunks():
+                digest.update(chunk)
+            file.seek(0)
+    return digest.hexdigest()
+
+
+class ApiView(ApiViewMixin, APIView):
+    """An API view that is not about one model (declare read_scope and write_scope)."""
+
+
+class ApiViewSet(ApiViewMixin, GenericViewSet):
+    """A resource's viewset. Declare ``model`` and the scopes, implement ``scoped_queryset``."""
+
+    model: ClassVar[type[Model]]
+    pagination_class = ApiCursorPagination
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "get_queryset" in cls.__dict__:
+            raise TypeError(
+                f"{cls.__name__} overrides get_queryset; implement scoped_queryset() instead"
+            )
+        if cls.__dict__.get("queryset") is not None:
+            raise TypeError(f"{cls.__name__} sets queryset; implement scoped_queryset() instead")
+
+    def scoped_queryset(self) -> QuerySet:
+        raise NotImplementedError
+
+    def validated_input(self, serializer_class: type[Serializer], *, partial: bool = False):
+        """The request body checked by an input serializer (400 with every error)."""
+        serializer = serializer_class(data=self.request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        return serializer
+
+    def object_response(self, pk: int, *, status_code: int = status.HTTP_200_OK) -> Response:
+        """The object read again through ``get_queryset`` (its prefetches included)."""
+        instance = self.get_queryset().get(pk=pk)
+        return Response(self.get_serializer(instance).data, status=status_code)
+
+    def get_queryset(self) -> QuerySet:
+        if getattr(self, "swagger_fake_view", False):  # drf-spectacular reading the types
+            return self.model.objects.none()
+        shop = getattr(self.request, "shop", None)
+        if shop is None or connection.schema_name != shop.schema_name:
+            raise RuntimeError("API querysets are read in the requesting shop's schema only")
+        queryset = self.scoped_queryset()
+        if not isinstance(queryset, QuerySet) or queryset.model is not self.model:
+            raise TypeError(
+                f"{type(self).__name__}.scoped_queryset() must return a {self.model.__name__} "
+                "queryset"
+            )
+        return queryset

@@ -1,0 +1,149 @@
+"""One error shape for every API error: ``{"error": {"code", "message", "field"}}``.
+
+Validation errors carry every problem in ``errors`` as well (the first one is repeated
+at the top so a client that reads one message shows the right one). Django
+ValidationErrors raised by services (keyed by field, e.g. ``variants[0].price``) keep
+their field names and codes.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.signals import got_request_exception
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
+
+logger = logging.getLogger("django.request")
+
+# Codes for exceptions whose DRF code is too generic to act on.
+STATUS_CODES = {
+    status.HTTP_401_UNAUTHORIZED: "not_authenticated",
+    status.HTTP_403_FORBIDDEN: "permission_denied",
+    status.HTTP_404_NOT_FOUND: "not_found",
+    status.HTTP_405_METHOD_NOT_ALLOWED: "method_not_allowed",
+    status.HTTP_406_NOT_ACCEPTABLE: "not_acceptable",
+    status.HTTP_409_CONFLICT: "conflict",
+    status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: "unsupported_media_type",
+    status.HTTP_429_TOO_MANY_REQUESTS: "rate_limited",
+}
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with another one."
+    default_code = "conflict"
+
+
+def error_body(*, code: str, message: str, field: str | None = None, **extra: Any) -> dict:
+    return {"error": {"code": code, "message": message, "field": field, **extra}}
+
+
+def _flatten(detail: Any, prefix: str = "") -> list[dict]:
+    """[{field, code, message}] from DRF's nested error details."""
+    if isinstance(detail, dict):
+        items = []
+        for name, value in detail.items():
+            if isinstance(name, int):  # a list's errors by position
+                items += _flatten(value, f"{prefix}[{name}]")
+                continue
+            name = "" if name in (NON_FIELD_ERRORS, "non_field_errors") else str(name)
+            field = f"{prefix}.{name}" if prefix and name else (prefix or name)
+            items += _flatten(value, field)
+        return items
+    if isinstance(detail, list):
+        if all(isinstance(item, dict | list) for item in detail) and detail:
+            items = []
+            for index, value in enumerate(detail):
+                items += _flatten(value, f"{prefix}[{index}]")
+            return items
+        return [item for value in detail for item in _flatten(value, prefix)]
+    return [
+        {
+            "field": prefix or None,
+            "code": getattr(detail, "code", None) or "invalid",
+            "message": str(detail),
+        }
+    ]
+
+
+def django_validation_error_to_drf(exc: DjangoValidationError) -> exceptions.ValidationError:
+    if hasattr(exc, "error_dict"):
+        detail: Any = {
+            field: [
+                exceptions.ErrorDetail(message, code=error.code or "invalid")
+                for error in errors
+                for message in error.messages
+            ]
+            for field, errors in exc.error_dict.items()
+        }
+    else:
+        detail = [
+            exceptions.ErrorDetail(message, code=error.code or "invalid")
+            for error in exc.error_list
+            for message in error.messages
+        ]
+    return exceptions.ValidationError(detail)
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    """DRF's handler (status, headers such as Retry-After, rollback), then our shape.
+
+    An unexpected exception is logged and signalled as Django does for a 500 (error
+    reporting, the test client), then answered in the same shape, unless DEBUG shows
+    Django's page with the traceback.
+    """
+    if isinstance(exc, DjangoValidationError):
+        exc = django_validation_error_to_drf(exc)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        if settings.DEBUG:
+            return None
+        request = context["request"]
+        logger.error("Internal Server Error: %s", request.path, exc_info=exc)
+        got_request_exception.send(sender=None, request=request._request)
+        set_rollback()
+        return Response(
+            error_body(
+                code="server_error",
+                message="Something went wrong on our side; retry later (with the same "
+                "Idempotency-Key for a POST).",
+            ),
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+    if isinstance(exc, exceptions.ValidationError):
+        errors = _flatten(exc.detail) or [
+            {"field": None, "code": "invalid", "message": "Invalid input."}
+        ]
+        first = errors[0]
+        response.data = error_body(
+            code=first["code"], message=first["message"], field=first["field"], errors=errors
+        )
+        return response
+    code = STATUS_CODES.get(response.status_code, "error")
+    if isinstance(exc, exceptions.APIException):
+        codes = exc.get_codes()
+        if isinstance(codes, str) and codes not in (
+            "error",
+            "not_found",
+            "permission_denied",
+            "authentication_failed",
+            "throttled",
+        ):
+            code = codes
+        message = str(exc.detail) if not isinstance(exc.detail, dict | list) else str(exc)
+    else:
+        message = str(response.data.get("detail", "")) if isinstance(response.data, dict) else ""
+    if response.status_code == status.HTTP_404_NOT_FOUND and (
+        isinstance(exc, Http404) or message in ("", "Not found.")
+    ):
+        message = "No such object in this shop."
+    response.data = error_body(code=code, message=message)
+    return response

@@ -1,0 +1,102 @@
+"""OpenAPI description of the API's conventions: the bearer key, the error object on
+every operation, and the Idempotency-Key header on every POST."""
+
+from __future__ import annotations
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
+
+
+class ApiAutoSchema(AutoSchema):
+    pass
+
+
+class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = "shops.api.authentication.ApiKeyAuthentication"
+    name = "apiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API key of this shop, created in its admin: "
+            "`Authorization: Bearer etl_…`. Keys of other shops are refused (401).",
+        }
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "field"],
+            "properties": {
+                "code": {"type": "string", "description": "Stable, machine-readable."},
+                "message": {"type": "string", "description": "For people; may change."},
+                "field": {
+                    "type": "string",
+                    "nullable": True,
+                    "description": "The input field at fault, e.g. variants[0].price.",
+                },
+                "errors": {
+                    "type": "array",
+                    "description": "Every validation error (400 only).",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "code": {"type": "string"},
+                            "message": {"type": "string"},
+                            "field": {"type": "string", "nullable": True},
+                        },
+                    },
+                },
+            },
+        }
+    },
+}
+ERROR_RESPONSES = {
+    "400": "The request is invalid; `field` names the input at fault.",
+    "401": "No API key, or one that is unknown on this shop's host, revoked or expired.",
+    "403": "The key lacks the scope this operation needs.",
+    "404": "No such object in this shop.",
+    "405": "The method is not allowed here.",
+    "406": "The Accept header asks for a format the API does not serve.",
+    "415": "The request body's content type is not accepted here.",
+    "429": "Too many requests for this key; retry after `Retry-After` seconds.",
+}
+POST_ERROR_RESPONSES = {
+    "409": "The Idempotency-Key was used with another request, or that request is still running.",
+}
+IDEMPOTENCY_PARAMETER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Any unique string (a UUID). Sent again with the same body within 24 "
+    "hours, the first response is replayed (header `Idempotent-Replayed: true`); with "
+    "another body, 409.",
+    "schema": {"type": "string", "maxLength": 255},
+}
+
+
+def add_conventions(result: dict, generator, request, public: bool) -> dict:
+    """Postprocessing hook: error responses and Idempotency-Key on every operation."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    error_ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for path_item in result.get("paths", {}).values():
+        for method, operation in path_item.items():
+            responses = operation.setdefault("responses", {})
+            errors = dict(ERROR_RESPONSES)
+            if method == "post":
+                errors.update(POST_ERROR_RESPONSES)
+                operation.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
+            for code, description in errors.items():
+                responses.setdefault(code, {"description": description, "content": error_ref})
+            if "429" in responses:
+                responses["429"]["headers"] = {
+                    "Retry-After": {
+                        "schema": {"type": "integer"},
+                        "description": "Seconds to wait.",
+                    }
+                }
+    return result

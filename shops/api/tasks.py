@@ -1,0 +1,13 @@
+"""API housekeeping on the Celery worker, in the schema of the shop it runs for."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(name="api.idempotency_expire")
+def idempotency_expire() -> int:
+    """Forget Idempotency-Key records older than 24 hours (scheduled per shop)."""
+    from shops.api.services import idempotency_records_expire
+
+    return idempotency_records_expire()

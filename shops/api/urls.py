@@ -1,0 +1,23 @@
+"""The partner API under ``/api/v1/`` on a shop's host: one router for every app's
+resources, the OpenAPI schema and its docs."""
+
+from __future__ import annotations
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from catalog.api.views import CollectionViewSet, ProductViewSet, VariantViewSet
+from shops.webhooks.apis import WebhookSubscriptionViewSet
+
+router = SimpleRouter()
+router.register("products", ProductViewSet, basename="product")
+router.register("variants", VariantViewSet, basename="variant")
+router.register("collections", CollectionViewSet, basename="collection")
+router.register("webhooks", WebhookSubscriptionViewSet, basename="webhook-subscription")
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include(router.urls)),
+]

@@ -1,0 +1,126 @@
+"""Webhook subscriptions through the partner API (scope webhooks:write for every call)."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from shops.api.base import ApiViewSet
+from shops.api.models import Scope
+from shops.api.pagination import ApiCursorPagination
+from shops.webhooks.models import EventType, WebhookAttempt, WebhookDelivery, WebhookSubscription
+from shops.webhooks.services import (
+    subscription_create,
+    subscription_delete,
+    subscription_update,
+)
+
+
+class SubscriptionSerializer(serializers.ModelSerializer):
+    events = serializers.ListField(child=serializers.ChoiceField(choices=EventType.choices))
+
+    class Meta:
+        model = WebhookSubscription
+        fields = ["id", "url", "events", "description", "is_active", "created"]
+        read_only_fields = fields
+
+
+class SubscriptionCreatedSerializer(SubscriptionSerializer):
+    secret = serializers.CharField(
+        help_text="Signs every delivery (Etalage-Signature). Shown in this response only."
+    )
+
+    class Meta(SubscriptionSerializer.Meta):
+        fields = [*SubscriptionSerializer.Meta.fields, "secret"]
+        read_only_fields = fields
+
+
+class AttemptSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WebhookAttempt
+        fields = ["number", "created", "status_code", "error", "duration_ms"]
+        read_only_fields = fields
+
+
+class DeliverySerializer(serializers.ModelSerializer):
+    event_id = serializers.UUIDField(source="event.public_id", read_only=True)
+    event_type = serializers.CharField(source="event.type", read_only=True)
+    attempts = AttemptSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id", "event_id", "event_type", "status", "attempt_count", "last_status_code",
+            "next_attempt_at", "created", "completed_at", "attempts",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class SubscriptionInputSerializer(serializers.Serializer):
+    url = serializers.URLField(max_length=2000)
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=EventType.choices), min_length=1, max_length=20
+    )
+    description = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    is_active = serializers.BooleanField(required=False)
+
+
+@extend_schema(tags=["webhooks"])
+class WebhookSubscriptionViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    ApiViewSet,
+):
+    """Subscriptions of URLs to events. Deliveries are POSTs of
+    ``{"id", "type", "created", "data"}`` signed in the ``Etalage-Signature`` header."""
+
+    model = WebhookSubscription
+    read_scope = write_scope = Scope.WEBHOOKS_WRITE
+    serializer_class = SubscriptionSerializer
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def scoped_queryset(self) -> QuerySet:
+        return WebhookSubscription.objects.all()
+
+    @extend_schema(
+        request=SubscriptionInputSerializer, responses={201: SubscriptionCreatedSerializer}
+    )
+    def create(self, request: Request) -> Response:
+        data = self.validated_input(SubscriptionInputSerializer).validated_data
+        created = subscription_create(
+            url=data["url"], events=data["events"], description=data.get("description", "")
+        )
+        if data.get("is_active") is False:
+            subscription_update(subscription=created.subscription, is_active=False)
+        body = SubscriptionSerializer(created.subscription).data | {"secret": created.secret}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=SubscriptionInputSerializer, responses=SubscriptionSerializer)
+    def partial_update(self, request: Request, pk: str) -> Response:
+        subscription = self.get_object()
+        data = self.validated_input(SubscriptionInputSerializer, partial=True).validated_data
+        subscription_update(subscription=subscription, **data)
+        return self.object_response(subscription.pk)
+
+    def perform_destroy(self, instance: WebhookSubscription) -> None:
+        subscription_delete(subscription=instance)
+
+    @extend_schema(responses=DeliverySerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def deliveries(self, request: Request, pk: str) -> Response:
+        """The subscription's deliveries, newest first, each with its attempts."""
+        subscription = self.get_object()
+        deliveries = (
+            WebhookDelivery.objects.filter(subscription=subscription)
+            .select_related("event")
+            .prefetch_related("attempts")
+        )
+        paginator = ApiCursorPagination()
+        paginator.ordering = "-id"
+        page = paginator.paginate_queryset(deliveries, request, view=self)
+        return paginator.get_paginated_response(DeliverySerializer(page, many=True).data)

@@ -1,0 +1,128 @@
+"""product.updated and stock.changed, emitted from the catalog outbox (CatalogChange rows).
+
+A task reads the rows written since the last run (``OutboxPosition``), turns each into
+events and moves the position, all in one transaction: a row becomes events exactly once.
+Ids are taken before commit, so a row may appear after rows with higher ids: reading
+stops at a gap until it fills or is old enough to be a rollback (``GAP_GRACE``). The
+outbox rows must therefore stay until this reader has passed them.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from catalog.models import CatalogChange, Product, Variant
+from shops.webhooks.models import EventType, OutboxPosition, WebhookSubscription
+from shops.webhooks.services import webhook_events_emit
+
+BATCH = 500
+# A row after a gap in ids waits this long for the gap to fill: the missing id may belong
+# to a transaction that has not committed yet (or one that rolled back).
+GAP_GRACE = timedelta(minutes=2)
+STOCK_ONLY = {CatalogChange.Aspect.STOCK, CatalogChange.Aspect.AVAILABILITY}
+
+
+def _product_snapshot(product: Product) -> dict:
+    return {
+        "id": product.pk,
+        "title": product.title,
+        "slug": product.slug,
+        "status": product.status,
+        "updated": product.updated,
+        "variants": [
+            {"id": v.pk, "sku": v.sku, "price": v.price, "stock": v.stock}
+            for v in product.variants.all()
+        ],
+    }
+
+
+def _events_for(change: CatalogChange, product: Product | None, currency: str) -> list:
+    events = []
+    deleted = change.kind == CatalogChange.Kind.DELETE or product is None
+    aspects = set(change.aspects)
+    if deleted or not aspects <= STOCK_ONLY:
+        events.append(
+            (
+                EventType.PRODUCT_UPDATED,
+                {
+                    "product_id": change.product_id,
+                    "changes": sorted(aspects),
+                    "deleted": deleted,
+                    "currency": currency,
+                    "product": None if deleted else _product_snapshot(product),
+                },
+            )
+        )
+    if not deleted and CatalogChange.Aspect.STOCK in aspects:
+        events.append(
+            (
+                EventType.STOCK_CHANGED,
+                {
+                    "product_id": change.product_id,
+                    "variants": [
+                        {"id": v.pk, "sku": v.sku, "stock": v.stock} for v in product.variants.all()
+                    ],
+                },
+            )
+        )
+    return events
+
+
+def _settled(rows, last_id: int) -> list[CatalogChange]:
+    """The rows that can be read now: consecutive ids after ``last_id``, and past a gap
+    only once the row after it is older than GAP_GRACE."""
+    settled, expected = [], last_id + 1
+    cutoff = timezone.now() - GAP_GRACE
+    for row in rows:
+        is_start = not last_id and not settled  # a new reader starts at the first row
+        if row.id != expected and row.created > cutoff and not is_start:
+            break
+        settled.append(row)
+        expected = row.id + 1
+    return settled
+
+
+def catalog_events_emit(*, batch: int = BATCH) -> int:
+    """Turn outbox rows into events until none are left; returns how many rows were read.
+
+    The data is the product as it is now (a later change may have followed the row):
+    subscribers should read the product again through the API when order matters.
+    """
+    from django.db import connection
+
+    currency = getattr(connection.tenant, "currency", None) or "EUR"
+    total = 0
+    while True:
+        with transaction.atomic():
+            position, _ = OutboxPosition.objects.select_for_update().get_or_create(source="catalog")
+            if not WebhookSubscription.objects.filter(
+                is_active=True, events__overlap=[EventType.PRODUCT_UPDATED, EventType.STOCK_CHANGED]
+            ).exists():  # nobody listens: skip what was written so far
+                latest = CatalogChange.objects.order_by("-id").values_list("id", flat=True).first()
+                OutboxPosition.objects.filter(pk=position.pk).update(last_id=latest or 0)
+                return total
+            changes = _settled(
+                CatalogChange.objects.filter(id__gt=position.last_id)[:batch], position.last_id
+            )
+            if not changes:
+                return total
+            products = Product.objects.filter(
+                pk__in={change.product_id for change in changes}
+            ).prefetch_related(
+                Prefetch("variants", queryset=Variant.objects.order_by("position", "id"))
+            )
+            by_id = {product.pk: product for product in products}
+            webhook_events_emit(
+                events=[
+                    event
+                    for change in changes
+                    for event in _events_for(change, by_id.get(change.product_id), currency)
+                ]
+            )
+            position.last_id = changes[-1].id
+            position.save(update_fields=["last_id"])
+            total += len(changes)

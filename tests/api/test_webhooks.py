@@ -1,0 +1,422 @@
+"""Outbound webhooks: signed deliveries to a receiver on loopback, retries after a 500,
+the private-address guard, events from the catalog outbox, the API and the admin."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import http.server
+import json
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from django.test import Client, override_settings
+from django.utils import timezone
+from django_tenants.utils import tenant_context
+
+from catalog.services import VariantInput, product_create, product_update, stock_adjust
+from shops.webhooks.catalog_events import catalog_events_emit
+from shops.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEvent
+from shops.webhooks.services import (
+    delivery_attempt,
+    retry_delay,
+    subscription_create,
+    webhook_event_emit,
+)
+from tests.api.conftest import ApiClient, error_of
+from tests.conftest import SHOP_PASSWORD
+
+private_allowed = override_settings(WEBHOOK_DELIVERY_PRIVATE=True)
+
+
+def verify(header: str, body: bytes, secret: str, tolerance: int = 300) -> bool:
+    """What a partner writes (the README's example): check t and v1 of the header."""
+    parts = dict(item.split("=", 1) for item in header.split(","))
+    timestamp = int(parts["t"])
+    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return abs(time.time() - timestamp) <= tolerance and hmac.compare_digest(
+        expected.hexdigest(), parts["v1"]
+    )
+
+
+class Receiver:
+    """An HTTP server on loopback that answers with the next of ``statuses``."""
+
+    def __init__(self, statuses=(200,)) -> None:
+        self.statuses = list(statuses)
+        self.requests: list[tuple[dict, bytes]] = []
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.requests.append((dict(self.headers), body))
+                status = (
+                    receiver.statuses.pop(0) if len(receiver.statuses) > 1 else receiver.statuses[0]
+                )
+                self.send_response(status)
+                self.end_headers()
+                self.wfile.write(b"ok" if status < 300 else b"boom")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks?shop=alpha"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def receiver():
+    made = []
+
+    def make(statuses=(200,)) -> Receiver:
+        made.append(Receiver(statuses))
+        return made[-1]
+
+    yield make
+    for instance in made:
+        instance.server.shutdown()
+
+
+def test_delivery_is_signed_and_verified_by_the_receiver(
+    shop_a, receiver, django_capture_on_commit_callbacks
+):
+    hook = receiver()
+    with tenant_context(shop_a), private_allowed:
+        created = subscription_create(url=hook.url, events=["order.paid"])
+        with django_capture_on_commit_callbacks(execute=True):
+            event = webhook_event_emit(event_type="order.paid", data={"order": {"id": 7}})
+        delivery = WebhookDelivery.objects.get(event=event)
+        attempt = delivery.attempts.get()
+
+    assert delivery.status == "succeeded"
+    assert attempt.status_code == 200
+    headers, body = hook.requests[0]
+    assert verify(headers["Etalage-Signature"], body, created.secret)
+    assert not verify(headers["Etalage-Signature"], body, "whsec_wrong")
+    assert not verify(headers["Etalage-Signature"], body + b" ", created.secret)
+    payload = json.loads(body)
+    assert payload["id"] == str(event.public_id)
+    assert (payload["type"], payload["data"]) == ("order.paid", {"order": {"id": 7}})
+    assert payload["created"].endswith("Z")
+
+
+def test_no_subscriber_no_event(shop_a):
+    with tenant_context(shop_a):
+        assert webhook_event_emit(event_type="review.approved", data={}) is None
+        assert not WebhookEvent.objects.exists()
+
+
+def test_a_500_is_retried_with_backoff_and_logged(
+    shop_a, receiver, django_capture_on_commit_callbacks
+):
+    hook = receiver(statuses=[500, 200])
+    with tenant_context(shop_a), private_allowed:
+        subscription_create(url=hook.url, events=["stock.changed"])
+        with django_capture_on_commit_callbacks(execute=True):
+            event = webhook_event_emit(event_type="stock.changed", data={"product_id": 1})
+        delivery = WebhookDelivery.objects.get(event=event)
+        first_wait = delivery.next_attempt_at - timezone.now()
+        assert delivery.status == "pending"
+        # a minute later, the retry is due
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
+        delivery_attempt(delivery_id=delivery.pk)
+        delivery.refresh_from_db()
+        attempts = list(delivery.attempts.values_list("number", "status_code"))
+
+    assert timedelta(seconds=50) < first_wait <= timedelta(minutes=1)
+    assert attempts == [(1, 500), (2, 200)]
+    assert delivery.status == "succeeded"
+    assert len(hook.requests) == 2
+    assert hook.requests[0][1] == hook.requests[1][1]  # the same event, signed anew
+
+
+def test_deliveries_and_their_attempts_through_the_api(
+    shop_a, receiver, make_key, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    hook = receiver(statuses=[500, 200])
+    with tenant_context(shop_a), private_allowed:
+        subscription = subscription_create(url=hook.url, events=["order.paid"]).subscription
+        with django_capture_on_commit_callbacks(execute=True):
+            older = webhook_event_emit(event_type="order.paid", data={"n": 1})
+            newer = webhook_event_emit(event_type="order.paid", data={"n": 2})
+    client = ApiClient("alpha", make_key(shop_a, ["webhooks:write"]))
+    client.get("/api/v1/webhooks/")  # the key's last use is recorded once a minute
+
+    # shop, key, subscription, deliveries with events, attempts; two SET search_path
+    with django_assert_num_queries(7):
+        response = client.get(f"/api/v1/webhooks/{subscription.pk}/deliveries/")
+
+    deliveries = response.json()["results"]
+    assert [d["event_id"] for d in deliveries] == [str(newer.public_id), str(older.public_id)]
+    assert [[a["status_code"] for a in d["attempts"]] for d in deliveries] == [[200], [500]]
+    assert [d["status"] for d in deliveries] == ["succeeded", "pending"]
+
+
+def test_backoff_is_exponential_and_gives_up_after_three_days(shop_a, receiver):
+    hook = receiver(statuses=[503])
+    assert [retry_delay(n) for n in (1, 2, 3, 10, 20)] == [
+        timedelta(minutes=1), timedelta(minutes=2), timedelta(minutes=4),
+        timedelta(minutes=512), timedelta(hours=12),
+    ]  # fmt: skip
+    with tenant_context(shop_a), private_allowed:
+        subscription_create(url=hook.url, events=["order.created"])
+        event = webhook_event_emit(event_type="order.created", data={})
+        delivery = WebhookDelivery.objects.get(event=event)
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            created=timezone.now() - timedelta(days=3)
+        )
+        delivery_attempt(delivery_id=delivery.pk)
+        delivery.refresh_from_db()
+
+    assert delivery.status == "failed"
+    assert delivery.last_status_code == 503
+
+
+def test_no_delivery_to_a_private_address_when_the_guard_is_on(shop_a, receiver):
+    hook = receiver()
+    with tenant_context(shop_a):
+        with private_allowed:
+            subscription_create(url=hook.url, events=["order.created"])
+        with override_settings(WEBHOOK_DELIVERY_PRIVATE=False):
+            event = webhook_event_emit(event_type="order.created", data={})
+            delivery = delivery_attempt(delivery_id=WebhookDelivery.objects.get(event=event).pk)
+        attempt = WebhookAttempt.objects.get(delivery=delivery)
+
+    assert hook.requests == []
+    assert attempt.status_code is None
+    assert "127.0.0.1" in attempt.error and "private address" in attempt.error
+    assert delivery.status == "pending"  # retried later: the setting may be fixed meanwhile
+
+
+def test_subscribing_a_private_url_is_refused_when_the_guard_is_on(shop_a, make_key):
+    client = ApiClient("alpha", make_key(shop_a, ["webhooks:write"]))
+
+    with override_settings(WEBHOOK_DELIVERY_PRIVATE=False):
+        loopback = client.post(
+            "/api/v1/webhooks/", {"url": "http://127.0.0.1:9/x", "events": ["order.paid"]}
+        )
+        metadata = client.post(
+            "/api/v1/webhooks/",
+            {"url": "http://169.254.169.254/latest", "events": ["order.paid"]},
+        )
+        ftp = client.post(
+            "/api/v1/webhooks/", {"url": "ftp://example.com/", "events": ["order.paid"]}
+        )
+
+    assert loopback.status_code == metadata.status_code == 400
+    assert error_of(loopback)["field"] == "url"
+    assert "private" in error_of(metadata)["message"]
+    assert error_of(ftp)["field"] == "url"
+
+
+def test_catalog_outbox_becomes_product_and_stock_events(
+    shop_a, receiver, django_capture_on_commit_callbacks
+):
+    hook = receiver()
+    with tenant_context(shop_a), private_allowed:
+        before = product_create(title="Old news", variants=[VariantInput(sku="OLD", price="1")])
+        catalog_events_emit()  # nobody subscribed yet: skipped
+        subscription_create(url=hook.url, events=["product.updated", "stock.changed"])
+        product = product_create(title="Lamp", variants=[VariantInput(sku="LAMP", price="30")])
+        variant = product.variants.get()
+        stock_adjust(variant=variant, delta=4)
+        product_update(product=before, title="New news")
+        with django_capture_on_commit_callbacks(execute=True):
+            read = catalog_events_emit()
+        again = catalog_events_emit()
+
+    assert (read, again) == (3, 0)
+    received = [json.loads(body) for _headers, body in hook.requests]
+    summary = [(e["type"], e["data"]["product_id"]) for e in received]
+    assert sorted(summary) == sorted([
+        ("product.updated", product.pk), ("stock.changed", product.pk),
+        ("stock.changed", product.pk), ("product.updated", before.pk),
+    ])  # fmt: skip
+    stock_events = [e["data"] for e in received if e["type"] == "stock.changed"]
+    assert stock_events[-1]["variants"] == [{"id": variant.pk, "sku": "LAMP", "stock": 4}]
+    lamp = next(e["data"] for e in received if e["data"]["product_id"] == product.pk
+                and e["type"] == "product.updated")  # fmt: skip
+    assert lamp["product"]["variants"][0]["price"] == "30.00"
+    assert lamp["currency"] == "EUR" and lamp["deleted"] is False
+
+
+def test_subscriptions_through_the_api(shop_a, make_key):
+    client = ApiClient("alpha", make_key(shop_a, ["webhooks:write"]))
+    reader = ApiClient("alpha", make_key(shop_a, ["catalog:read"]))
+
+    with private_allowed:  # no DNS lookups of the partner's host in tests
+        created = client.post(
+            "/api/v1/webhooks/",
+            {"url": "https://partner.example/hooks", "events": ["order.paid", "stock.changed"]},
+        )
+        unknown = client.post(
+            "/api/v1/webhooks/", {"url": "https://x.example/", "events": ["nope"]}
+        )
+    listed = client.get("/api/v1/webhooks/")
+    paused = client.patch(f"/api/v1/webhooks/{created.json()['id']}/", {"is_active": False})
+    refused = reader.get("/api/v1/webhooks/")
+
+    assert created.status_code == 201
+    assert created.json()["secret"].startswith("whsec_")
+    assert "secret" not in listed.json()["results"][0]
+    assert paused.json()["is_active"] is False
+    assert refused.status_code == 403
+    assert (error_of(unknown)["field"], error_of(unknown)["code"]) == (
+        "events[0]",
+        "invalid_choice",
+    )
+    assert client.delete(f"/api/v1/webhooks/{created.json()['id']}/").status_code == 204
+
+
+def test_shop_a_key_cannot_see_shop_b_subscriptions(shop_a, shop_b, make_key):
+    with tenant_context(shop_b), private_allowed:
+        theirs = subscription_create(url="https://beta.example/", events=["order.paid"])
+    client = ApiClient("alpha", make_key(shop_a, ["webhooks:write"]))
+
+    listed = client.get("/api/v1/webhooks/")
+    with tenant_context(shop_a):
+        from shops.webhooks.models import WebhookSubscription
+
+        alpha_has_that_id = WebhookSubscription.objects.filter(pk=theirs.subscription.pk).exists()
+    removed = client.delete(f"/api/v1/webhooks/{theirs.subscription.pk}/")
+
+    assert "beta.example" not in json.dumps(listed.json())
+    if not alpha_has_that_id:
+        assert removed.status_code == 404
+    with tenant_context(shop_b):
+        assert WebhookSubscription.objects.filter(pk=theirs.subscription.pk).exists()
+
+
+def test_admin_shows_the_secret_once_and_replays_a_delivery(
+    shop_a, receiver, django_capture_on_commit_callbacks
+):
+    hook = receiver()
+    client = Client(HTTP_HOST="alpha.localhost")
+    client.post("/admin/login/", {"username": "owner@alpha.test", "password": SHOP_PASSWORD})
+
+    with private_allowed:
+        page = client.post(
+            "/admin/webhooks/webhooksubscription/add/",
+            {"url": hook.url, "events": ["order.paid"], "is_active": "on"},
+        )
+    with tenant_context(shop_a), private_allowed:
+        from shops.webhooks.models import WebhookSubscription
+
+        subscription = WebhookSubscription.objects.get(url=hook.url)
+        event = webhook_event_emit(event_type="order.paid", data={"n": 1})
+        delivery = WebhookDelivery.objects.get(event=event)
+    with private_allowed, django_capture_on_commit_callbacks(execute=True):
+        replayed = client.post(
+            "/admin/webhooks/webhookdelivery/",
+            {"action": "send_again", "_selected_action": [delivery.pk]},
+        )
+    listing = client.get("/admin/webhooks/webhooksubscription/")
+
+    assert page.status_code == 200
+    assert subscription.secret in page.content.decode()
+    assert subscription.secret not in listing.content.decode()
+    assert replayed.status_code == 302
+    with tenant_context(shop_a):
+        assert WebhookDelivery.objects.filter(event=event).count() == 2
+    assert len(hook.requests) == 1  # the replay (the first was never attempted here)
+
+
+@pytest.fixture
+def worker_delivers_to_loopback(monkeypatch):
+    """The worker reads its settings from the environment: allow the loopback receiver."""
+    monkeypatch.setenv("WEBHOOK_DELIVERY_PRIVATE", "true")
+
+
+@pytest.mark.worker
+def test_real_worker_delivers_in_the_shops_schema_after_commit(
+    worker_delivers_to_loopback, worker, committed_shop, django_db_blocker, receiver
+):
+    from django.db import transaction
+
+    hook = receiver()
+    shop = committed_shop("hooked").shop
+    with django_db_blocker.unblock(), tenant_context(shop), private_allowed:
+        created = subscription_create(url=hook.url, events=["order.paid"])
+        with transaction.atomic():
+            event = webhook_event_emit(event_type="order.paid", data={"order": {"id": 1}})
+            time.sleep(0.5)
+            assert hook.requests == []  # nothing leaves before the change commits
+
+    deadline = time.monotonic() + 30
+    while not hook.requests and time.monotonic() < deadline:
+        time.sleep(0.1)
+    with django_db_blocker.unblock(), tenant_context(shop):
+        while time.monotonic() < deadline:
+            delivery = WebhookDelivery.objects.get(event=event)
+            if delivery.status != "pending":
+                break
+            time.sleep(0.1)
+
+    headers, body = hook.requests[0]
+    assert verify(headers["Etalage-Signature"], body, created.secret)
+    assert json.loads(body)["id"] == str(event.public_id)
+    assert delivery.status == "succeeded"
+
+
+def test_catalog_events_wait_at_a_gap_until_it_is_old(
+    shop_a, receiver, django_capture_on_commit_callbacks
+):
+    """An id not committed yet (here: deleted) holds back the rows after it for a while."""
+    from catalog.models import CatalogChange
+    from shops.webhooks.catalog_events import GAP_GRACE
+
+    hook = receiver()
+    with tenant_context(shop_a), private_allowed:
+        subscription_create(url=hook.url, events=["product.updated"])
+        catalog_events_emit()
+        first = product_create(title="First")
+        gap = product_create(title="In flight")
+        after = product_create(title="After")
+        CatalogChange.objects.filter(product_id=gap.pk).delete()
+        with django_capture_on_commit_callbacks(execute=True):
+            read_now = catalog_events_emit()
+        CatalogChange.objects.filter(product_id=after.pk).update(
+            created=timezone.now() - GAP_GRACE - timedelta(seconds=1)
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            read_later = catalog_events_emit()
+
+    assert (read_now, read_later) == (1, 1)
+    sent = [json.loads(body)["data"]["product_id"] for _headers, body in hook.requests]
+    assert sent == [first.pk, after.pk]
+
+
+def test_scheduled_per_shop_tasks_exist():
+    from django.conf import settings
+
+    from config.celery import app
+
+    app.loader.import_default_modules()  # as a worker does at start
+    names = [entry["args"][0] for entry in settings.CELERY_BEAT_SCHEDULE.values()]
+
+    assert {"webhooks.catalog_events", "webhooks.deliveries_due", "api.idempotency_expire"} <= set(
+        names
+    )
+    assert all(name in app.tasks for name in names)
+
+
+def test_lost_or_long_retries_are_queued_by_the_sweep(
+    shop_a, receiver, django_capture_on_commit_callbacks
+):
+    from shops.webhooks.tasks import deliveries_due
+
+    hook = receiver()
+    with tenant_context(shop_a), private_allowed:
+        subscription_create(url=hook.url, events=["order.created"])
+        event = webhook_event_emit(event_type="order.created", data={})  # task never ran
+        with django_capture_on_commit_callbacks(execute=True):
+            queued = deliveries_due.delay().get()
+        delivery = WebhookDelivery.objects.get(event=event)
+
+    assert queued == 1
+    assert delivery.status == "succeeded"
+    assert len(hook.requests) == 1
