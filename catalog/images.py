@@ -456,13 +456,17 @@ def image_url(image: ProductImage, width: int = 640) -> str:
     """The URL of the smallest rendition at least ``width`` wide (or the largest one)."""
     if image.status != ProductImage.Status.READY:
         return ""
-    renditions = sorted((int(w), name) for w, name in (image.renditions or {}).items())
-    for rendition_width, name in renditions:
+    return rendition_url(image.renditions, width) or (image.image.url if image.image else "")
+
+
+def rendition_url(renditions: dict[str, str] | None, width: int) -> str:
+    """The URL of the smallest of ``renditions`` (width -> stored name) at least ``width``
+    wide, else the largest; "" when there are none."""
+    ordered = sorted((int(w), name) for w, name in (renditions or {}).items())
+    for rendition_width, name in ordered:
         if rendition_width >= width:
             return default_storage.url(name)
-    if renditions:
-        return default_storage.url(renditions[-1][1])
-    return image.image.url if image.image else ""
+    return default_storage.url(ordered[-1][1]) if ordered else ""
 
 
 def image_original_url(image: ProductImage) -> str:

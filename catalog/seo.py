@@ -1,5 +1,6 @@
 """What search engines and social platforms read on a product page: the head's title and
-description, Open Graph and Twitter tags, and schema.org Product / Offer JSON-LD.
+description, Open Graph and Twitter tags, and schema.org Product / Offer JSON-LD (with
+AggregateRating and the most helpful Reviews when there are approved reviews).
 
 Built in Python from a product read with ``catalog.selectors.product_for_page`` (no
 further queries). The JSON-LD is serialised here, escaped so that no text of the
@@ -20,6 +21,8 @@ from catalog.images import image_url
 from catalog.models import Product, Variant
 from catalog.selectors import product_images, product_is_available
 from catalog.services import plain_text
+from reviews.models import Review
+from reviews.selectors import Rating
 
 META_DESCRIPTION_LENGTH = 160
 SHARE_IMAGE_WIDTH = 1080  # Open Graph and Twitter want a large picture (≥ 600 wide)
@@ -65,6 +68,8 @@ def product_json_ld(
     currency: str,
     page_url: str,
     image_urls: list[str],
+    rating: Rating | None = None,
+    reviews: list[Review] | None = None,
 ) -> dict:
     """schema.org Product with one Offer per variant (an AggregateOffer around them when
     there are several), as Google's product snippets and the social platforms read it."""
@@ -115,6 +120,31 @@ def product_json_ld(
             "availability": SCHEMA_AVAILABILITY[product_is_available(product)],
             "offers": offers,
         }
+    if rating is not None and rating.count:
+        data["aggregateRating"] = {
+            "@type": "AggregateRating",
+            "ratingValue": round(rating.average, 2),
+            "reviewCount": rating.count,
+            "bestRating": 5,
+            "worstRating": 1,
+        }
+        if reviews:
+            data["review"] = [_review_json_ld(review) for review in reviews]
+    return data
+
+
+def _review_json_ld(review: Review) -> dict:
+    """A schema.org Review (plain text; the email is never included)."""
+    data = {
+        "@type": "Review",
+        "reviewRating": {"@type": "Rating", "ratingValue": review.rating, "bestRating": 5,
+                         "worstRating": 1},
+        "author": {"@type": "Person", "name": review.display_name},
+        "datePublished": review.created.date().isoformat(),
+        "reviewBody": review.body,
+    }  # fmt: skip
+    if review.title:
+        data["name"] = review.title
     return data
 
 
@@ -125,6 +155,8 @@ def product_meta(
     currency: str,
     page_url: str,
     absolute_url: Callable[[str], str],
+    rating: Rating | None = None,
+    reviews: list[Review] | None = None,
 ) -> ProductMeta:
     """Head data for the product page; ``page_url`` is the absolute canonical address and
     ``absolute_url`` turns a media URL into an absolute one (``request.build_absolute_uri``)."""
@@ -143,7 +175,12 @@ def product_meta(
         is_available=is_available,
         json_ld=json_for_script(
             product_json_ld(
-                product=product, currency=currency, page_url=page_url, image_urls=share_images
+                product=product,
+                currency=currency,
+                page_url=page_url,
+                image_urls=share_images,
+                rating=rating,
+                reviews=reviews,
             )
         ),
     )

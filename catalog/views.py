@@ -16,6 +16,8 @@ from catalog.selectors import (
     variant_selected,
 )
 from catalog.seo import product_meta
+from reviews.forms import ReviewForm
+from reviews.selectors import SORT_LABELS, product_rating, product_reviews_page
 from shops.storefront.selectors import shop_theme
 
 
@@ -36,6 +38,14 @@ def product_page_context(request: HttpRequest, slug: str) -> dict:
     variant = variant_selected(product=product, variant_id=request.GET.get("variant"))
     currency = request.shop.currency
     page_url = request.build_absolute_uri(reverse("product-page", kwargs={"slug": product.slug}))
+    rating = product_rating(product_id=product.pk)
+    reviews = product_reviews_page(
+        product_id=product.pk,
+        sort=request.GET.get("sort", "helpful"),
+        stars=_int_or_none(request.GET.get("stars")),
+        with_photos=request.GET.get("photos") == "1",
+        page_number=_int_or_none(request.GET.get("reviews_page")) or 1,
+    )
     return {
         "product": product,
         "variants": list(product.variants.all()),
@@ -45,11 +55,25 @@ def product_page_context(request: HttpRequest, slug: str) -> dict:
         "price_range": product_price_range(product),
         "is_discounted": variant is not None and variant_is_discounted(variant),
         "product_is_available": product_is_available(product),
+        "rating": rating,
+        "reviews": reviews,
+        "review_sorts": SORT_LABELS,
+        "review_form": ReviewForm(),
+        "review_thanks": request.GET.get("review") == "thanks",
         "meta": product_meta(
             product=product,
             variant=variant,
             currency=currency,
             page_url=page_url,
             absolute_url=request.build_absolute_uri,
+            rating=rating,
+            reviews=reviews.reviews[:5],
         ),
     }
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None

@@ -280,6 +280,30 @@ CATALOG_IMAGE_FETCH_PRIVATE = env_bool("CATALOG_IMAGE_FETCH_PRIVATE", default=DE
 CATALOG_IMPORT_MAX_ROWS = env_int("CATALOG_IMPORT_MAX_ROWS", 100_000)
 CATALOG_IMPORT_MAX_BYTES = env_int("CATALOG_IMPORT_MAX_BYTES", 100 * 1024 * 1024)
 
+# --- Reviews: review requests, rate limits ----------------------------------------------
+# Seconds between fulfilment and the review-request email; days its link stays valid
+REVIEWS_REQUEST_DELAY_SECONDS = env_int("REVIEWS_REQUEST_DELAY_SECONDS", 7 * 24 * 3600)
+REVIEWS_REQUEST_LINK_DAYS = env_int("REVIEWS_REQUEST_LINK_DAYS", 60)
+CELERY_BEAT_SCHEDULE["reviews-send-requests"] = {
+    "task": "shops.for_each_shop",
+    "schedule": env_int("REVIEWS_REQUEST_INTERVAL_SECONDS", 600),
+    "args": ["reviews.review_requests_send_due"],
+}
+REVIEWS_MAX_PHOTOS = 5
+REVIEWS_PHOTO_MAX_BYTES = env_int("REVIEWS_PHOTO_MAX_BYTES", 8 * 1024 * 1024)
+# Reviews from one shopper or network within this many seconds beyond 3 are flagged "burst"
+REVIEWS_BURST_SECONDS = env_int("REVIEWS_BURST_SECONDS", 3600)
+REVIEWS_RATE_LIMITS = {
+    "review": {
+        "shopper": env_str("REVIEWS_RATE_REVIEW_SHOPPER", "5/h"),
+        "network": env_str("REVIEWS_RATE_REVIEW_NETWORK", "30/h"),
+    },
+    "vote": {
+        "shopper": env_str("REVIEWS_RATE_VOTE_SHOPPER", "60/m"),
+        "network": env_str("REVIEWS_RATE_VOTE_NETWORK", "600/m"),
+    },
+}
+
 # --- Storefront: the designer's pictures (logo, favicon, section pictures) --------------
 STOREFRONT_IMAGE_MAX_BYTES = env_int("STOREFRONT_IMAGE_MAX_BYTES", 5 * 1024 * 1024)
 

@@ -9,6 +9,7 @@ from django.urls import include, path, re_path
 from catalog import views as catalog_views
 from orders import apis as order_apis
 from orders import views as order_views
+from reviews import views as review_views
 from shops.accounts import views as account_views
 from shops.api import views as api_views
 from shops.storefront import views as storefront_views
@@ -21,6 +22,11 @@ urlpatterns = [
     path("products/<slug:slug>/", catalog_views.product_page, name="product-page"),
     path("posts/<int:post_id>/", post_views.post_page, name="post-page"),
     path("api/v1/post-events/", post_views.post_events, name="post-events"),
+    path("products/<slug:slug>/reviews/", review_views.review_create, name="review-create"),
+    path("reviews/about/", review_views.disclosure, name="reviews-disclosure"),
+    path("reviews/write/<str:token>/", review_views.review_write, name="review-write"),
+    path("reviews/<int:review_id>/vote/", review_views.review_vote_view, name="review-vote"),
+    path("polls/<int:poll_id>/", review_views.poll_page, name="poll"),
     path("welcome/", account_views.welcome, name="welcome"),
     path("checkout/", order_views.checkout, name="checkout"),
     path("api/v1/buy-now/", order_apis.buy_now, name="buy-now"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.db import connection
 from django.http import HttpRequest
 
 from shops.models import Shop
@@ -30,3 +31,13 @@ def shop_url(shop: Shop, request: HttpRequest | None = None, *, port: int | None
     scheme = request.scheme if request is not None else "http"
     suffix = f":{port}" if port else _port_suffix(request)
     return f"{scheme}://{shop.slug}.{settings.PLATFORM_DOMAIN}{suffix}"
+
+
+def current_shop() -> Shop:
+    """The shop whose schema the connection is in. A task run through
+    ``schema_context`` may only have a stand-in tenant on the connection; then the shop is
+    read by its schema name."""
+    tenant = connection.tenant
+    if isinstance(tenant, Shop):
+        return tenant
+    return Shop.objects.get(schema_name=connection.schema_name)

@@ -15,6 +15,7 @@ from orders.services.buy_now import to_minor
 from orders.services.emails import order_email_on_commit
 from orders.services.payments import order_release, payment_intent_stop
 from orders.status import TransitionError, can_transition, order_transition
+from reviews.services import review_requests_schedule
 
 Status = Order.Status
 
@@ -34,6 +35,7 @@ def order_fulfil(*, order: Order, tracking_number: str = "") -> Order:
     except TransitionError as exc:
         raise OrderActionError(str(exc)) from None
     order_email_on_commit(order, "shipped")
+    review_requests_schedule(order=order)  # the buyer is asked for reviews, later
     return order
 
 

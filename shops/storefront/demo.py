@@ -85,6 +85,16 @@ def demo_design_seed() -> bool:
                         "settings": {"heading": "Everything", "per_page": 12},
                     },
                     {
+                        "id": "reviews",
+                        "type": "reviews_wall",
+                        "settings": {"heading": "What shoppers say", "limit": 6, "min_rating": 4},
+                    },
+                    {
+                        "id": "vote",
+                        "type": "poll",
+                        "settings": {"heading": "Help us choose"},
+                    },
+                    {
                         "id": "care",
                         "type": "rich_text",
                         "settings": {

@@ -375,8 +375,9 @@ def test_title_and_description_cannot_break_out_of_the_json_ld_script(shop_a):
 
     html = response.content.decode()
     assert "<script>alert" not in html
-    assert html.count("</script>") == 2  # the JSON-LD and buy-now's script file
+    assert html.count("</script>") == 3  # the JSON-LD, buy-now's and reviews' script files
     assert html.count('<script src="/static/orders/buy_now.js" defer></script>') == 1
+    assert html.count('<script src="/static/reviews/reviews.js" defer></script>') == 1
     data = json_ld(response)
     assert data["name"] == title
     assert data["description"] == "</script><script>alert(2)</script>"
@@ -398,9 +399,10 @@ def test_product_page_queries_do_not_grow_with_variants_and_images(shop_a, media
     small = _queries(shopper(), "/products/small/")
     big = _queries(shopper(), "/products/big/")
 
-    # search_path to public, shop by host, search_path to the shop, product, variants, images
-    assert small == big == 6
-    assert first_of_all == 7  # and the shop's branding, then kept in the cache
+    # search_path to public, shop by host, search_path to the shop, product, variants, images,
+    # the rating and a page of reviews (their photos: one more, when there are reviews)
+    assert small == big == 8
+    assert first_of_all == 9  # and the shop's branding, then kept in the cache
 
 
 # --- the shop page's product list -------------------------------------------------------------

@@ -7,6 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django_tenants.utils import tenant_context
 
+from reviews.models import Poll, Review, ReviewVote
 from shops.accounts.models import User
 from shops.management.commands.seed_demo import DEMO_OWNER, demo_password
 from shops.models import Shop
@@ -49,5 +50,13 @@ def test_seed_demo_is_idempotent_and_prints_the_login(db, settings, tmp_path):
         assert f"login {DEMO_OWNER} / {password}" in output
     assert "Demo products added: 30" in first
     assert "Demo products added: 0" in second
+    assert "Demo reviews added: 18" in first
+    assert "Demo reviews added: 0" in second
     with tenant_context(shop):
         assert User.objects.get(email=DEMO_OWNER).check_password(password)
+        reviews = Review.objects.all()
+        assert reviews.filter(status="approved").count() == 18
+        assert reviews.filter(is_verified=True).count() == 6
+        assert reviews.filter(photo_count__gt=0).count() == 5
+        assert ReviewVote.objects.exists()
+        assert [o.vote_count for o in Poll.objects.get().options.all()] == [12, 7, 4]

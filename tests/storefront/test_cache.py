@@ -94,7 +94,9 @@ def test_each_shop_has_its_own_cache_and_design(shop_a, shop_b, django_capture_o
 def test_shop_page_queries_stay_constant_with_every_product_section(shop_a, media):
     def design() -> None:
         collection_create(title="Picks", slug="picks", kind="automatic", rule_tags=["pick"])
-        for kind in ("hero", "featured_collection", "rich_text", "image_with_text", "poll"):
+        kinds = ("hero", "featured_collection", "rich_text", "image_with_text", "poll",
+                 "reviews_wall")  # fmt: skip
+        for kind in kinds:
             section = services.section_add(section_type_key=kind)
             if kind == "featured_collection":
                 services.section_update(section_id=section["id"], settings={"collection": "picks"})
@@ -117,9 +119,10 @@ def test_shop_page_queries_stay_constant_with_every_product_section(shop_a, medi
     product_embed_count, _ = queries("/embed/?product=b1")
 
     # routing (3), design, collections, products of every section (with counts), variants,
-    # images
-    assert few == many == embed_count == 8
-    assert product_embed_count == 7  # routing (3), design, product, variants, images
+    # images, the poll with its options, the reviews wall with products and first photos
+    assert few == many == embed_count == 10
+    # routing (3), design, product, variants, images, rating, a page of reviews
+    assert product_embed_count == 9
     assert few_html.count('class="product-card"') == 4  # 2 in the collection, 2 in the grid
     assert many_html.count('class="product-card"') == 8 + 24
 

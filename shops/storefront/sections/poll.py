@@ -1,4 +1,4 @@
-"""Polls land with issue 6: until then this section renders nothing."""
+"""Poll: shoppers vote on a question (issue 5); the form while open, results once closed."""
 
 from django import forms
 
@@ -12,9 +12,18 @@ class PollForm(forms.Form):
 
 
 def feature_context(settings: dict) -> dict | None:
-    """Hook for issue 6 (polls): return ``{"poll": ...}`` for the chosen (or latest open)
-    poll, and fill in templates/storefront/sections/poll.html."""
-    return None
+    """The chosen poll (or the latest one that has opened) with its options, in one
+    query. The cached page shows the form while the poll is open (one shopper's vote is
+    not part of a shared page: voting answers with the results) and the results once it
+    has closed."""
+    from reviews.selectors import poll_view
+    from reviews.services import poll_is_open
+
+    poll = poll_view(poll_id=settings.get("poll") or None)
+    if poll is None:
+        return None
+    is_open = poll_is_open(poll.poll)
+    return {"poll": poll, "is_open": is_open, "show_results": not is_open}
 
 
 SECTION = SectionType(

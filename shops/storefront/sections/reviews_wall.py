@@ -1,4 +1,4 @@
-"""Reviews land with issue 6: until then this section renders nothing."""
+"""Reviews wall: shoppers' approved reviews (issue 5), photos first, newest first."""
 
 from django import forms
 
@@ -13,9 +13,14 @@ class ReviewsWallForm(forms.Form):
 
 
 def feature_context(settings: dict) -> dict | None:
-    """Hook for issue 6 (reviews): return ``{"reviews": [...]}`` (published reviews only,
-    constant queries) and fill in templates/storefront/sections/reviews_wall.html."""
-    return None
+    """Approved reviews rated ``min_rating`` or more, with their products and first
+    photos (one query); None, so nothing is shown, while there are none."""
+    from reviews.selectors import reviews_for_wall
+
+    reviews = reviews_for_wall(
+        limit=int(settings.get("limit") or 6), min_rating=int(settings.get("min_rating") or 4)
+    )
+    return {"reviews": reviews} if reviews else None
 
 
 SECTION = SectionType(

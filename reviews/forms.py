@@ -1,0 +1,52 @@
+"""Shoppers' forms: plain HTML forms that work without JavaScript."""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+
+RATING_CHOICES = [(n, f"{n} star{'s' if n > 1 else ''}") for n in range(5, 0, -1)]
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files from one input; the review services check each through the catalog
+    pipeline (so the message names the bad photo)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None) -> list:
+        files = data if isinstance(data, list | tuple) else ([data] if data else [])
+        if len(files) > settings.REVIEWS_MAX_PHOTOS:
+            raise forms.ValidationError(f"Add at most {settings.REVIEWS_MAX_PHOTOS} photos.")
+        return [super(MultipleFileField, self).clean(file, initial) for file in files]
+
+
+class ReviewForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        label="Your rating", choices=RATING_CHOICES, coerce=int, widget=forms.RadioSelect
+    )
+    title = forms.CharField(label="Title", max_length=120, required=False)
+    body = forms.CharField(
+        label="Your review", max_length=5000, widget=forms.Textarea(attrs={"rows": 5})
+    )
+    display_name = forms.CharField(label="Name shown with your review", max_length=60)
+    email = forms.EmailField(
+        label="Your address for the shop (never shown)", required=False,
+        help_text="Only so the shop can reach you about your review.",
+    )  # fmt: skip
+    photos = MultipleFileField(
+        label=f"Photos (up to {settings.REVIEWS_MAX_PHOTOS}; JPEG, PNG, WebP or GIF)",
+        required=False,
+    )
+
+
+class VerifiedReviewForm(ReviewForm):
+    """The review-request link's form: the email is the order's."""
+
+    email = None

@@ -1,0 +1,104 @@
+"""Polls: one vote per shopper (token, with the address as backstop), counted with a
+conditional insert and an ``F()`` increment; closed or unopened polls refuse votes."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+
+from catalog.models import Product
+from reviews.models import Poll, PollNotification, PollOption, PollVote
+from reviews.shoppers import Shopper
+from shops.selectors import current_shop, shop_url
+
+
+class PollError(Exception):
+    """A refused poll vote; ``status`` is the HTTP answer (404, 409)."""
+
+    def __init__(self, message: str, *, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def poll_is_open(poll: Poll, now=None) -> bool:
+    now = now or timezone.now()
+    return poll.opens_at <= now and (poll.closes_at is None or now < poll.closes_at)
+
+
+@transaction.atomic
+def poll_vote(
+    *, poll_id: int, option_id: int, shopper: Shopper, notify_email: str = ""
+) -> PollOption:
+    """Count the shopper's vote for ``option_id``; with ``notify_email`` also remember to
+    tell them when that option launches. A second vote by the same shopper is a 409."""
+    option = PollOption.objects.select_related("poll").filter(pk=option_id, poll_id=poll_id).first()
+    if option is None:
+        raise PollError("There is no such option in this poll.", status=404)
+    now = timezone.now()
+    if option.poll.opens_at > now:
+        raise PollError("This poll is not open yet.", status=409)
+    if option.poll.closes_at is not None and now >= option.poll.closes_at:
+        raise PollError("This poll is closed; the results are final.", status=409)
+    notify_email = (notify_email or "").strip()
+    if notify_email:
+        try:
+            validate_email(notify_email)
+        except ValidationError:
+            raise PollError("Enter a valid email address to be told.", status=400) from None
+    try:
+        with transaction.atomic():
+            PollVote.objects.create(
+                poll_id=poll_id, option=option, voter=shopper.voter, ip_hash=shopper.ip_hash
+            )
+    except IntegrityError:
+        raise PollError("You have already voted in this poll.", status=409) from None
+    PollOption.objects.filter(pk=option.pk).update(vote_count=F("vote_count") + 1)
+    if notify_email:
+        PollNotification.objects.get_or_create(option=option, email=notify_email.lower())
+    return option
+
+
+def poll_launch_notify_on_commit(*, poll: Poll) -> None:
+    """Queue the "it launched" emails of ``poll`` once the transaction commits."""
+    from reviews.tasks import poll_launch_notify
+
+    poll_id = poll.pk
+    transaction.on_commit(lambda: poll_launch_notify.delay(poll_id))
+
+
+def poll_launch_notify(*, poll_id: int) -> int:
+    """Email everyone who asked to hear about an option whose product is now on sale,
+    once each (rows locked while sent); returns how many emails went out."""
+    shop = current_shop()
+    with transaction.atomic():
+        notifications = list(
+            PollNotification.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("option__product", "option__poll")
+            .filter(
+                option__poll_id=poll_id,
+                notified_at__isnull=True,
+                option__product__status=Product.Status.ACTIVE,
+            )
+        )
+        for notification in notifications:
+            product = notification.option.product
+            url = shop_url(shop) + reverse("product-page", kwargs={"slug": product.slug})
+            send_mail(
+                subject=f"{notification.option.text} is here",
+                message=(
+                    f"You voted for “{notification.option.text}” in {shop.name}'s poll "
+                    f"“{notification.option.poll.question}”. It is on sale now:\n{url}\n"
+                ),
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                recipient_list=[notification.email],
+            )
+        PollNotification.objects.filter(pk__in=[n.pk for n in notifications]).update(
+            notified_at=timezone.now()
+        )
+    return len(notifications)

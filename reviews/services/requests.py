@@ -1,0 +1,116 @@
+"""Review requests: fulfilling an order records one request per order line, due
+``REVIEWS_REQUEST_DELAY_SECONDS`` later; a Celery beat task (every shop, every
+``REVIEWS_REQUEST_INTERVAL_SECONDS``) emails the buyer of each order with due requests
+one signed, expiring link per line. (A due date in the database rather than a
+countdown: a broker holds a week-long countdown badly, and a row survives restarts.)
+The link is signed with ``django.core.signing`` salted with the shop's schema, so it
+is worthless in any other shop, and it is the only way a review becomes "Verified buyer"."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import send_mail
+from django.db import connection, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from orders.models import Order, OrderLine
+from reviews.models import ReviewRequest, ReviewSettings
+from shops.selectors import current_shop, shop_url
+
+
+class ReviewLinkError(Exception):
+    """A review link that is tampered with, from another shop, or expired."""
+
+
+def _salt() -> str:
+    return f"reviews.request:{connection.schema_name}"
+
+
+def review_link_token(*, order_line: OrderLine) -> str:
+    return signing.dumps({"line": order_line.pk}, salt=_salt(), compress=True)
+
+
+def review_link_line(token: str) -> OrderLine:
+    """The order line a review link was made for; ``ReviewLinkError`` says why not."""
+    max_age = settings.REVIEWS_REQUEST_LINK_DAYS * 24 * 3600
+    try:
+        value = signing.loads(token, salt=_salt(), max_age=max_age)
+    except signing.SignatureExpired:
+        raise ReviewLinkError("This review link has expired.") from None
+    except signing.BadSignature:
+        raise ReviewLinkError("This review link is not valid in this shop.") from None
+    line = (
+        OrderLine.objects.select_related("order").filter(pk=value.get("line")).first()
+        if isinstance(value, dict)
+        else None
+    )
+    if line is None:
+        raise ReviewLinkError("This purchase cannot be found any more.")
+    return line
+
+
+def review_requests_schedule(*, order: Order) -> int:
+    """Record a review request per line of the just-fulfilled ``order`` (in its
+    transaction), due after the configured delay; a line is asked about once."""
+    settings_row = ReviewSettings.objects.filter(key=1).first()
+    if settings_row is not None and not settings_row.requests_enabled:
+        return 0
+    due_at = timezone.now() + timedelta(seconds=settings.REVIEWS_REQUEST_DELAY_SECONDS)
+    created = ReviewRequest.objects.bulk_create(
+        [ReviewRequest(order_line=line, due_at=due_at) for line in order.lines.all()],
+        ignore_conflicts=True,
+    )
+    return len(created)
+
+
+def review_requests_send_due(*, base_url: str = "", limit: int = 200) -> int:
+    """Email every buyer whose review requests are due (one email per order, one link
+    per line); returns how many lines were asked about. Rows are locked while sent
+    (``skip_locked``), so two workers never send the same request."""
+    base_url = (base_url or shop_url(current_shop())).rstrip("/")
+    sent = 0
+    with transaction.atomic():
+        requests = list(
+            ReviewRequest.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("order_line__order")
+            .filter(sent_at__isnull=True, due_at__lte=timezone.now())
+            .order_by("due_at", "id")[:limit]
+        )
+        by_order: dict[int, list[ReviewRequest]] = {}
+        for request in requests:
+            by_order.setdefault(request.order_line.order_id, []).append(request)
+        for order_requests in by_order.values():
+            order = order_requests[0].order_line.order
+            if order.status != Order.Status.FULFILLED:
+                continue  # refunded since: no request
+            _send(order=order, lines=[r.order_line for r in order_requests], base_url=base_url)
+            sent += len(order_requests)
+        ReviewRequest.objects.filter(pk__in=[r.pk for r in requests]).update(sent_at=timezone.now())
+    return sent
+
+
+def _send(*, order: Order, lines: list[OrderLine], base_url: str) -> None:
+    links = [
+        {
+            "title": line.title,
+            "url": base_url
+            + reverse("review-write", kwargs={"token": review_link_token(order_line=line)}),
+        }
+        for line in lines
+    ]
+    shop = current_shop()
+    send_mail(
+        subject=f"How do you like your order from {shop.name}?",
+        message=render_to_string(
+            "reviews/email/request.txt",
+            {"order": order, "links": links, "shop": shop,
+             "days": settings.REVIEWS_REQUEST_LINK_DAYS},
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[order.email],
+    )  # fmt: skip

@@ -1,0 +1,34 @@
+"""Review work on the Celery worker, in the schema of the shop that queued it."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(
+    name="reviews.review_requests_send_due",
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def review_requests_send_due() -> int:
+    """Email buyers whose review requests are due (beat, every shop through
+    ``shops.for_each_shop``)."""
+    from reviews.services import review_requests_send_due as send
+
+    return send()
+
+
+@shared_task(
+    name="reviews.poll_launch_notify",
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def poll_launch_notify(poll_id: int) -> int:
+    """Email "notify me" subscribers of a poll's options whose product is on sale."""
+    from reviews.services import poll_launch_notify as notify
+
+    return notify(poll_id=poll_id)

@@ -1,0 +1,34 @@
+"""Template helpers for reviews and polls."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django import template
+
+from catalog.images import rendition_url
+from reviews.models import ReviewPhoto
+from reviews.selectors import ReviewPage, photo_url
+
+register = template.Library()
+
+
+@register.simple_tag
+def review_photo_url(photo: ReviewPhoto, width: int = 320) -> str:
+    return photo_url(photo, width)
+
+
+@register.simple_tag
+def rendition_src(renditions: dict | None, width: int = 320) -> str:
+    return rendition_url(renditions, width)
+
+
+@register.simple_tag
+def reviews_query(page: ReviewPage, page_number: int) -> str:
+    """The query string of another page of the same sorted, filtered reviews."""
+    query: dict[str, str | int] = {"sort": page.sort, "reviews_page": page_number}
+    if page.stars:
+        query["stars"] = page.stars
+    if page.with_photos:
+        query["photos"] = 1
+    return urlencode(query)

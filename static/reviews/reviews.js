@@ -1,0 +1,46 @@
+// Reviews and polls without cookies: the shop's signed shopper token lives in
+// localStorage and goes with every vote (X-Shopper-Token header) and review form.
+(function () {
+  "use strict";
+  var KEY = "etalage-shopper-token";
+  function getToken() {
+    try { return window.localStorage.getItem(KEY) || ""; } catch (e) { return ""; }
+  }
+  function keepToken(token) {
+    try { if (token) window.localStorage.setItem(KEY, token); } catch (e) { /* storage blocked */ }
+  }
+  document.querySelectorAll("[data-shopper-token]").forEach(function (input) {
+    input.value = getToken();
+  });
+  document.querySelectorAll("form[data-review-vote]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var button = event.submitter;
+      var body = new FormData(form);
+      if (button) body.set("helpful", button.value);
+      body.delete("shopper_token");
+      var headers = { "Accept": "application/json" };
+      var token = getToken();
+      if (token) headers["X-Shopper-Token"] = token;
+      var status = form.querySelector("[data-vote-status]");
+      fetch(form.action, { method: "POST", body: body, headers: headers, credentials: "omit" })
+        .then(function (response) {
+          return response.json().then(function (data) { return { ok: response.ok, data: data }; });
+        })
+        .then(function (result) {
+          if (!result.ok) { status.textContent = result.data.error || "Your vote was not counted."; return; }
+          keepToken(result.data.token);
+          form.querySelector('[data-count="helpful"]').textContent = result.data.helpful;
+          form.querySelector('[data-count="not_helpful"]').textContent = result.data.not_helpful;
+          status.textContent = "Thanks for your vote.";
+        })
+        .catch(function () { status.textContent = "Your vote could not be sent; try again."; });
+    });
+  });
+  document.querySelectorAll("form[data-poll]").forEach(function (form) {
+    form.addEventListener("submit", function () {
+      var input = form.querySelector("[data-shopper-token]");
+      if (input) input.value = getToken();
+    });
+  });
+})();
