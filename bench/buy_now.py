@@ -215,15 +215,20 @@ def run_mode(mode: str, stripe_base: str, stripe_pid: int, shop, options) -> boo
               f"{'OK' if ok else 'FAILED'}")  # fmt: skip
 
         for connections in (1, options.concurrency):
-            workers = children(server.pid)
-            backends = database_backends()
-            groups = {"django": workers, "postgres": backends, "stripe": [stripe_pid]}
-            before = {name: sum(map(cpu_seconds, pids)) for name, pids in groups.items()}
+
+            def processes() -> dict[str, list[int]]:
+                # backends opened during the run (a worker thread's first query) count
+                # from 0; one closed during the run would be missed (connections persist)
+                return {"django": children(server.pid), "postgres": database_backends(),
+                        "stripe": [stripe_pid]}  # fmt: skip
+
+            before = {pid: cpu_seconds(pid) for pids in processes().values() for pid in pids}
             result = wrk(server.port, plenty.id, connections, options.seconds)
-            after = {name: sum(map(cpu_seconds, pids)) for name, pids in groups.items()}
             per_request = {
-                name: (after[name] - before[name]) * 1000 / max(1, result["requests"])
-                for name in groups
+                name: sum(cpu_seconds(pid) - before.get(pid, 0.0) for pid in pids)
+                * 1000
+                / max(1, result["requests"])
+                for name, pids in processes().items()
             }
             target = ""
             if connections == options.concurrency:
