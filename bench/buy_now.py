@@ -31,6 +31,7 @@ import json
 import os
 import pstats
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -320,6 +321,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--profile", action="store_true")
     options = parser.parse_args()
+    if not options.profile and not shutil.which("wrk"):
+        raise SystemExit("The buy-now benchmark needs wrk (apt-get install wrk).")
 
     from tests.orders.localstripe import localstripe_server
 
