@@ -1,210 +1,361 @@
-"""Buy-now under load, over real HTTP, against PostgreSQL and localstripe on loopback.
+"""Buy-now under load, over real HTTP, against PostgreSQL and a Stripe on loopback.
 
-1. 200 concurrent buy-now requests for a variant with 10 in stock: exactly 10 orders,
-   190 out-of-stock answers, stock 0 (never negative).
-2. Latency at 50 concurrent shoppers (each sending requests one after another) for a
-   variant with plenty of stock: p50 / p99 (target p99 < 150 ms).
+Per Stripe mode (``localstripe``: the stateful fake Stripe the tests use, single-threaded
+and pickling its whole store on every POST; ``stub``: ``bench/stripe_stub.py``, a
+minimal PaymentIntent answer, so our own latency shows apart from localstripe's):
 
-The shop is served by Django's WSGI handler in a server with a fixed pool of threads
-(persistent database connections, as production runs with DB_CONN_MAX_AGE); localstripe
-runs as a subprocess. Runs in a scratch database it drops afterwards.
+1. the rush: 200 concurrent buy-now requests for a variant with 10 in stock: exactly 10
+   orders, 190 out-of-stock answers, stock 0 (never negative);
+2. latency one request at a time, then at 50 concurrent connections (wrk, keep-alive)
+   for a variant with plenty of stock: p50 / p95 / p99, requests/s (target p99 < 150 ms);
+3. CPU time per request at 50 concurrent, from /proc: the gunicorn workers, the
+   PostgreSQL backends of the benchmark database and the Stripe process (wrk, the load
+   generator, shares the same cores but is not counted).
 
-    .venv/bin/python bench/buy_now.py [--rush 200] [--stock 10] [--concurrency 50] [--requests 1000]
+The shop is served by gunicorn (``--workers`` processes, ``--threads`` each: sync
+workers by default) with persistent database connections, as in production. ``--profile``
+instead profiles one buy-now in this process (queries, time in the database, in the
+Stripe call and the rest). Runs in a scratch database it drops afterwards.
+
+    .venv/bin/python bench/buy_now.py [--modes localstripe,stub] [--workers 4]
+        [--threads 1] [--seconds 10] [--rush 200] [--stock 10] [--concurrency 50]
+    .venv/bin/python bench/buy_now.py --profile
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import http.client
 import json
-import logging
 import os
-import statistics
+import pstats
+import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
-os.environ.setdefault("DB_CONN_MAX_AGE", "60")
 os.environ.pop("CELERY_BROKER_URL", None)  # emails and tasks run in-process
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scratch import scratch_database
+from shop_page import database_url, free_port, wait_until_up
+from stripe_stub import stripe_stub_server
 
-SERVER_THREADS = 16
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "rush.localhost"
+PATH = "/api/v1/buy-now/"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+WRK_SCRIPT = """
+wrk.method = "POST"
+wrk.body = '{"items": [{"variant_id": %d, "quantity": 1}], "email": "s@example.com"}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Host"] = "%s"
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %%d %%d %%d %%d %%d %%d\\n", latency:percentile(50),
+    latency:percentile(95), latency:percentile(99), summary.requests, summary.duration,
+    summary.errors.status + summary.errors.connect + summary.errors.read
+    + summary.errors.write + summary.errors.timeout))
+end
+"""
 
 
-def serve_forever(database_url: str, stripe_base: str) -> None:
-    """Child process: serve the project on a free loopback port (printed on stdout) with a
-    fixed pool of threads, until stdin closes."""
-    os.environ["DATABASE_URL"] = database_url
-    import django
+# --- processes and their CPU time ---------------------------------------------------------
 
-    django.setup()
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except FileNotFoundError:
+        return []
+
+
+def child_named(word: str) -> int:
+    """The pid of this process's child whose command line holds ``word``."""
+    for pid in children(os.getpid()):
+        if word in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace"):
+            return pid
+    raise RuntimeError(f"no child process running {word}")
+
+
+def database_backends() -> list[int]:
+    """The PostgreSQL backends connected to the benchmark database."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+# --- the shop under gunicorn ---------------------------------------------------------------
+
+
+@contextmanager
+def gunicorn(stripe_base: str, workers: int, threads: int) -> Iterator[subprocess.Popen]:
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url(), "DEBUG": "false",
+           "DJANGO_SETTINGS_MODULE": "buy_now_site", "DB_CONN_MAX_AGE": "600",
+           "STRIPE_API_BASE": stripe_base,
+           "STRIPE_JS_URL": f"{stripe_base}/js.stripe.com/v3/"}  # fmt: skip
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "config.wsgi:application",
+         "--workers", str(workers), "--threads", str(threads), "--backlog", "2048",
+         "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
+         "--pythonpath", str(ROOT / "bench")],
+        cwd=ROOT, env=env,
+    )  # fmt: skip
+    try:
+        wait_until_up(port)
+        server.port = port  # type: ignore[attr-defined]
+        yield server
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def post(port: int, variant_id: int, index: int) -> tuple[int, float, str]:
+    body = json.dumps({"items": [{"variant_id": variant_id, "quantity": 1}],
+                       "email": f"s{index}@example.com"})  # fmt: skip
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    started = time.perf_counter()
+    connection.request("POST", PATH, body, {"Host": HOST, "Content-Type": "application/json"})
+    response = connection.getresponse()
+    payload = response.read()
+    elapsed = time.perf_counter() - started
+    connection.close()
+    code = json.loads(payload).get("error", {}).get("code", "") if response.status >= 400 else ""
+    return response.status, elapsed, code
+
+
+def rush(port: int, variant_id: int, count: int) -> tuple[float, Counter]:
+    barrier = threading.Barrier(count)
+
+    def one(index: int) -> tuple[int, float, str]:
+        barrier.wait()
+        return post(port, variant_id, index)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(count) as pool:
+        results = list(pool.map(one, range(count)))
+    return time.perf_counter() - started, Counter((s, c) for s, _, c in results)
+
+
+def wrk(port: int, variant_id: int, connections: int, seconds: int) -> dict:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_SCRIPT % (variant_id, HOST))
+    try:
+        output = subprocess.run(
+            ["wrk", "-t", str(min(2, connections)), "-c", str(connections), "-d",
+             f"{seconds}s", "--timeout", "30s", "-s", script.name,
+             f"http://127.0.0.1:{port}{PATH}"],
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+    finally:
+        os.unlink(script.name)
+    p50, p95, p99, requests, duration_us, errors = map(
+        int, re.search(r"RESULT (.*)", output).group(1).split()
+    )
+    return {"p50": p50 / 1000, "p95": p95 / 1000, "p99": p99 / 1000, "requests": requests,
+            "rate": requests / (duration_us / 1e6), "errors": errors}  # fmt: skip
+
+
+# --- one Stripe mode -----------------------------------------------------------------------
+
+
+def run_mode(mode: str, stripe_base: str, stripe_pid: int, shop, options) -> bool:
+    from django_tenants.utils import tenant_context
+
+    from catalog.models import Variant
+    from catalog.services import VariantInput, product_create
+    from orders.models import Order
+
+    with tenant_context(shop):
+        scarce = product_create(
+            title=f"Limited Print ({mode})", status="active",
+            variants=[VariantInput(sku=f"PRINT-{mode}", price="40.00", stock=options.stock)],
+        ).variants.get()  # fmt: skip
+        plenty = product_create(
+            title=f"Poster ({mode})", status="active",
+            variants=[VariantInput(sku=f"POSTER-{mode}", price="12.00", stock=10_000_000)],
+        ).variants.get()  # fmt: skip
+
+    print(f"\n== Stripe: {mode} ({stripe_base}); gunicorn {options.workers} workers x "
+          f"{options.threads} thread(s), persistent DB connections")  # fmt: skip
+    with gunicorn(stripe_base, options.workers, options.threads) as server:
+        wrk(server.port, plenty.id, options.workers * 2, 2)  # warm every worker up
+
+        took, answers = rush(server.port, scarce.id, options.rush)
+        with tenant_context(shop):
+            stock = Variant.objects.get(id=scarce.id).stock
+            orders = Order.objects.filter(lines__variant_id=scarce.id).count()
+        out = options.rush - options.stock
+        ok = orders == options.stock and stock == 0 and answers.get((409, "out_of_stock")) == out
+        print(f"rush: {options.rush} concurrent for {options.stock} in stock in {took:.2f} s: "
+              f"{orders} orders, stock {stock}, answers {dict(sorted(answers.items()))} "
+              f"{'OK' if ok else 'FAILED'}")  # fmt: skip
+
+        for connections in (1, options.concurrency):
+
+            def processes() -> dict[str, list[int]]:
+                # backends opened during the run (a worker thread's first query) count
+                # from 0; one closed during the run would be missed (connections persist)
+                return {"django": children(server.pid), "postgres": database_backends(),
+                        "stripe": [stripe_pid]}  # fmt: skip
+
+            before = {pid: cpu_seconds(pid) for pids in processes().values() for pid in pids}
+            result = wrk(server.port, plenty.id, connections, options.seconds)
+            per_request = {
+                name: sum(cpu_seconds(pid) - before.get(pid, 0.0) for pid in pids)
+                * 1000
+                / max(1, result["requests"])
+                for name, pids in processes().items()
+            }
+            target = ""
+            if connections == options.concurrency:
+                target = f" (target p99 < 150 ms: {'met' if result['p99'] < 150 else 'NOT met'})"
+            print(f"{connections:>3} concurrent: {result['rate']:6.0f} req/s, p50 "
+                  f"{result['p50']:6.1f} ms, p95 {result['p95']:6.1f} ms, p99 "
+                  f"{result['p99']:6.1f} ms{target}; errors {result['errors']}")  # fmt: skip
+            shares = ", ".join(f"{name} {value:.1f}" for name, value in per_request.items())
+            print(f"     CPU ms per request: {shares} (total {sum(per_request.values()):.1f})")
+    return ok
+
+
+# --- one request, profiled -----------------------------------------------------------------
+
+
+def profile(shop, stripe_base: str, repeat: int = 50) -> None:
+    """Profile buy-now in this process through Django's test client: wall time, time in
+    the database (every query timed), the queries of one request, then a cProfile run
+    for the share of the Stripe call and the functions that cost most."""
     from django.conf import settings
-    from django.core.handlers.wsgi import WSGIHandler
-    from django.core.servers.basehttp import WSGIRequestHandler, WSGIServer
+    from django.db import connection
+    from django.test import Client
+    from django_tenants.utils import tenant_context
+
+    from catalog.services import VariantInput, product_create
 
     settings.STRIPE_API_BASE = stripe_base
-    settings.STRIPE_JS_URL = f"{stripe_base}/js.stripe.com/v3/"
-    logging.getLogger("django.request").setLevel(logging.ERROR)  # 190 expected 409s
+    with tenant_context(shop):
+        variant = product_create(
+            title="Profiled", status="active",
+            variants=[VariantInput(sku="PROFILED", price="9.00", stock=1_000_000)],
+        ).variants.get()  # fmt: skip
+    client = Client(HTTP_HOST=HOST)
+    body = json.dumps({"items": [{"variant_id": variant.id, "quantity": 1}],
+                       "email": "p@example.com"})  # fmt: skip
 
-    class QuietHandler(WSGIRequestHandler):
-        def log_message(self, *args) -> None:
-            pass
+    def buy() -> None:
+        assert client.post(PATH, body, content_type="application/json").status_code == 201
 
-    class PooledWSGIServer(WSGIServer):
-        request_queue_size = 1024
+    buy()  # warm up
+    queries: list[tuple[float, str]] = []
 
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self.pool = ThreadPoolExecutor(SERVER_THREADS)
+    def timed(execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            queries.append((time.perf_counter() - started, sql))
 
-        def process_request(self, request, client_address):
-            self.pool.submit(self._handle, request, client_address)
+    with connection.execute_wrapper(timed):
+        started = time.perf_counter()
+        for _ in range(repeat):
+            buy()
+        took = (time.perf_counter() - started) / repeat * 1000
+    db_ms = sum(seconds for seconds, _sql in queries) / repeat * 1000
 
-        def _handle(self, request, client_address):
-            try:
-                self.finish_request(request, client_address)
-            except Exception:
-                self.handle_error(request, client_address)
-            finally:
-                self.shutdown_request(request)
-
-    server = PooledWSGIServer(("127.0.0.1", 0), QuietHandler, ipv6=False, allow_reuse_address=True)
-    server.set_app(WSGIHandler())
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    print(server.server_port, flush=True)
-    sys.stdin.read()
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(repeat):
+        buy()
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    total = sum(row[2] for row in stats.stats.values())  # own times add up to the whole
+    stripe_share = sum(
+        row[3] for func, row in stats.stats.items()
+        if func[2] == "payment_intent_create" and "stripe_client" in func[0]
+    ) / total  # fmt: skip
+    print(f"\n== one buy-now, profiled in process ({repeat} runs, Stripe stub, test client)")
+    print(f"{took:.1f} ms per request: database {db_ms:.1f} ms over {len(queries) // repeat} "
+          f"queries (round trips included), Stripe call about {stripe_share * took:.1f} ms "
+          f"({stripe_share:.0%} under cProfile), the rest (Django, our code, the client) "
+          f"{took - db_ms - stripe_share * took:.1f} ms")  # fmt: skip
+    print("queries of one request:")
+    for seconds, sql in queries[-(len(queries) // repeat) :]:
+        print(f"  {seconds * 1000:5.2f} ms  {sql[:100]}")
+    print("functions by cumulative time (cProfile):")
+    ours = r"/(orders|catalog|shops|config)/|middleware|stripe/_"
+    stats.sort_stats("cumulative").print_stats(ours, 30)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--modes", default="localstripe,stub")
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rush", type=int, default=200)
     parser.add_argument("--stock", type=int, default=10)
     parser.add_argument("--concurrency", type=int, default=50)
-    parser.add_argument("--requests", type=int, default=1000)
-    parser.add_argument("--serve", nargs=2, metavar=("DATABASE_URL", "STRIPE_BASE"),
-                        help=argparse.SUPPRESS)  # fmt: skip
+    parser.add_argument("--profile", action="store_true")
     options = parser.parse_args()
-    if options.serve:
-        serve_forever(*options.serve)
-        return
+    if not options.profile and not shutil.which("wrk"):
+        raise SystemExit("The buy-now benchmark needs wrk (apt-get install wrk).")
 
     from tests.orders.localstripe import localstripe_server
 
-    with localstripe_server() as stripe_base, scratch_database("etalage_bench_buy_now"):
-        import requests
-        from django.conf import settings
+    with scratch_database("etalage_bench_buy_now"):
+        from django.db import connection
         from django_tenants.utils import tenant_context
 
-        from catalog.models import Variant
-        from catalog.services import VariantInput, product_create
-        from orders.models import Order
         from orders.payment_accounts import payment_account_set_keys
         from shops import schema_template
         from shops.services import shop_create
 
-        settings.STRIPE_API_BASE = stripe_base
-        settings.STRIPE_JS_URL = f"{stripe_base}/js.stripe.com/v3/"
         schema_template.template_ddl()
         shop = shop_create(slug="rush", name="Rush", owner_email="o@example.com",
                            owner_password="correct-horse-battery").shop  # fmt: skip
         with tenant_context(shop):
             payment_account_set_keys(secret_key="sk_test_bench", publishable_key="pk_test_bench",
                                      webhook_secret="whsec_bench")  # fmt: skip
-            scarce = product_create(
-                title="Limited Print",
-                status="active",
-                variants=[VariantInput(sku="PRINT", price="40.00", stock=options.stock)],
-            ).variants.get()
-            plenty = product_create(
-                title="Poster",
-                status="active",
-                variants=[VariantInput(sku="POSTER", price="12.00", stock=1_000_000)],
-            ).variants.get()
-        from tests.conftest import database_url_for_tests
-
-        # The shop runs in a process of its own, as it would in production: the load
-        # generator's threads must not share its interpreter lock.
-        server = subprocess.Popen(
-            [sys.executable, __file__, "--serve", database_url_for_tests(), stripe_base],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        url = f"http://127.0.0.1:{server.stdout.readline().strip()}/api/v1/buy-now/"
-        headers = {"Host": "rush.localhost", "Content-Type": "application/json"}
-
-        def buy(variant_id: int, index: int) -> tuple[int, float, str]:
-            body = json.dumps({"items": [{"variant_id": variant_id, "quantity": 1}],
-                               "email": f"s{index}@example.com"})  # fmt: skip
-            started = time.perf_counter()
-            response = requests.post(url, data=body, headers=headers, timeout=60)
-            elapsed = time.perf_counter() - started
-            code = (
-                response.json().get("error", {}).get("code", "")
-                if response.status_code >= 400
-                else ""
-            )
-            return response.status_code, elapsed, code
-
-        buy(plenty.id, 0)  # warm up: imports, first connections
-
-        # 1. the rush
-        barrier = threading.Barrier(options.rush)
-
-        def rush(index: int):
-            barrier.wait()
-            return buy(scarce.id, index)
-
-        started = time.perf_counter()
-        with ThreadPoolExecutor(options.rush) as pool:
-            results = list(pool.map(rush, range(options.rush)))
-        took = time.perf_counter() - started
-        answers = Counter((status, code) for status, _, code in results)
-        with tenant_context(shop):
-            stock = Variant.objects.get(id=scarce.id).stock
-            orders = Order.objects.filter(lines__variant_id=scarce.id).count()
-        print(f"rush: {options.rush} concurrent buy-now for {options.stock} in stock, "
-              f"{took:.2f} s")  # fmt: skip
-        print(f"  answers: {dict(sorted(answers.items()))}")
-        print(f"  orders created: {orders}, stock left: {stock}")
-        expected_out = options.rush - options.stock
-        ok = (orders == options.stock and stock == 0
-              and answers.get((409, "out_of_stock"), 0) == expected_out)  # fmt: skip
-        print(f"  {'OK' if ok else 'FAILED'}: exactly {options.stock} sold, "
-              f"{expected_out} out-of-stock answers")  # fmt: skip
-
-        # 2. latency: one shopper at a time, then a steady concurrency
-        def measure(concurrency: int, total: int) -> None:
-            per_client = max(1, total // concurrency)
-
-            def shopper(index: int) -> list[tuple[int, float, str]]:
-                return [buy(plenty.id, index * per_client + n) for n in range(per_client)]
-
-            started = time.perf_counter()
-            with ThreadPoolExecutor(concurrency) as pool:
-                runs = [result for batch in pool.map(shopper, range(concurrency))
-                        for result in batch]  # fmt: skip
-            took = time.perf_counter() - started
-            latencies = sorted(elapsed * 1000 for _, elapsed, _ in runs)
-            statuses = Counter(status for status, _, _ in runs)
-            p50 = statistics.median(latencies)
-            p99 = latencies[max(0, int(len(latencies) * 0.99) - 1)]
-            print(f"latency: {len(runs)} buy-now at {concurrency} concurrent, "
-                  f"{len(runs) / took:.0f} requests/s, statuses {dict(statuses)}")  # fmt: skip
-            print(f"  p50 {p50:.0f} ms, p99 {p99:.0f} ms"
-                  + (f" (target p99 < 150 ms: {'met' if p99 < 150 else 'NOT met'})"
-                     if concurrency == options.concurrency else ""))  # fmt: skip
-
-        measure(1, 100)
-        measure(options.concurrency, options.requests)
-        server.stdin.close()
-        server.wait(timeout=30)
-        sys.stdout.flush()
-        if not ok:
-            raise SystemExit(1)
+        if options.profile:
+            with stripe_stub_server() as (base, _pid):
+                profile(shop, base)
+            return
+        ok = True
+        for mode in options.modes.split(","):
+            if mode == "localstripe":
+                with localstripe_server() as base:
+                    ok &= run_mode(mode, base, child_named("localstripe"), shop, options)
+            else:
+                with stripe_stub_server() as (base, pid):
+                    ok &= run_mode(mode, base, pid, shop, options)
+        connection.close()  # the scratch database is dropped next
+    sys.stdout.flush()
+    if not ok:
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

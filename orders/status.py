@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
+
+from orders.events import EVENT_OF_STATUS, order_event_emit
 from orders.models import Order
 
 Status = Order.Status
@@ -40,7 +43,13 @@ def can_transition(order: Order, target: str) -> bool:
 
 def order_transition(*, order: Order, to: str, **fields: Any) -> Order:
     """Move ``order`` to status ``to`` and set ``fields``, or raise TransitionError if the
-    order (as it is in the database now) may not move there. Updates ``order`` in place."""
+    order (as it is in the database now) may not move there. Updates ``order`` in place
+    and emits the partner webhook event of the new status in the same transaction."""
+    with transaction.atomic(savepoint=False):
+        return _transition(order=order, to=to, **fields)
+
+
+def _transition(*, order: Order, to: str, **fields: Any) -> Order:
     sources = allowed_sources(to)
     updated = Order.objects.filter(id=order.id, status__in=sources).update(status=to, **fields)
     if not updated:
@@ -52,4 +61,6 @@ def order_transition(*, order: Order, to: str, **fields: Any) -> Order:
     order.status = to
     for name, value in fields.items():
         setattr(order, name, value)
+    if to in EVENT_OF_STATUS:
+        order_event_emit(order=order, event_type=EVENT_OF_STATUS[to])
     return order

@@ -4,7 +4,7 @@ catalog.collections or catalog.images, which validate and write the outbox."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -15,7 +15,6 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.serializers import Serializer
 
 from catalog import collections as collection_services
 from catalog import services
@@ -23,32 +22,16 @@ from catalog.api import serializers as s
 from catalog.images import product_image_add, product_image_add_from_url, product_image_remove
 from catalog.models import Collection, CollectionProduct, Product, ProductImage, Variant
 from shops.api.base import ApiViewSet
-from shops.api.filters import ApiOrderingFilter
+from shops.api.filters import ApiOrderingFilter, QueryFiltersMixin
 from shops.api.models import Scope
 
 
-class CatalogViewSet(ApiViewSet):
-    """Lists are filtered by the query parameters of ``filter_serializer`` (documented in
-    the schema), each mapped by ``filter_lookups`` to a lookup or a function giving a Q."""
-
+class CatalogViewSet(QueryFiltersMixin, ApiViewSet):
     read_scope = Scope.CATALOG_READ
     write_scope = Scope.CATALOG_WRITE
     filter_backends = [ApiOrderingFilter]
     ordering_fields = ["id"]
     ordering = ["id"]
-    filter_serializer: type[Serializer] | None = None
-    filter_lookups: dict[str, str | Callable[[object], Q]] = {}
-
-    def filtered(self, queryset: QuerySet) -> QuerySet:
-        if self.action != "list" or self.filter_serializer is None:
-            return queryset
-        # a plain dict: an empty parameter is an error, not "absent" as in an HTML form
-        filters = self.filter_serializer(data=self.request.query_params.dict())
-        filters.is_valid(raise_exception=True)
-        for name, value in filters.validated_data.items():
-            lookup = self.filter_lookups[name]
-            queryset = queryset.filter(lookup(value) if callable(lookup) else Q(**{lookup: value}))
-        return queryset
 
 
 @extend_schema(tags=["products"])

@@ -19,10 +19,12 @@ from catalog.currencies import minor_units
 from catalog.models import Product, Variant
 from catalog.services import outbox_batch, shop_currency, stock_adjust
 from orders import stripe_client
+from orders.events import order_event_emit
 from orders.models import IdempotencyKey, Order, OrderLine
 from orders.payment_accounts import ShopPayments, shop_payments
 from orders.services.payments import order_release
 from shops.storefront.posts.services import post_order_attribute
+from shops.webhooks.models import EventType
 
 logger = logging.getLogger(__name__)
 
@@ -223,6 +225,7 @@ def order_buy_now(
             attribution=attribution or Attribution(),
             payments=payments,
         )
+        order_event_emit(order=order, event_type=EventType.ORDER_CREATED)
     assert payments.credentials is not None  # noqa: S101 (checked by can_sell)
     try:
         intent = stripe_client.payment_intent_create(

@@ -18,10 +18,17 @@ from orders.status import TransitionError, can_transition, order_transition
 from reviews.services import review_requests_schedule
 
 Status = Order.Status
+PROVIDER_ERROR = "payment_provider_error"
 
 
 class OrderActionError(Exception):
-    """A merchant action that cannot be done; the message says why."""
+    """A merchant action that cannot be done; the message says why, ``code`` what kind:
+    ``invalid_transition`` (the order's status does not allow it), ``invalid_amount``,
+    ``payments_not_set_up`` or ``payment_provider_error`` (Stripe failed; retry)."""
+
+    def __init__(self, message: str, *, code: str = "invalid_transition") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @transaction.atomic
@@ -49,7 +56,9 @@ def order_cancel(*, order: Order) -> Order:
     try:
         intent = payment_intent_stop(order=order, payments=shop_payments())
     except stripe_client.PaymentError as exc:
-        raise OrderActionError(f"Stripe did not cancel the payment ({exc}); try again.") from None
+        raise OrderActionError(
+            f"Stripe did not cancel the payment ({exc}); try again.", code=PROVIDER_ERROR
+        ) from None
     if intent is not None and intent.status in ("succeeded", "processing"):
         raise OrderActionError(
             f"Order {order.number} has just been paid at Stripe; refund it instead."
@@ -76,11 +85,12 @@ def order_refund(*, order: Order, amount: Decimal | None = None) -> Order:
     if not 0 < amount_minor <= remaining:
         raise OrderActionError(
             f"Refund between 0 and {Decimal(remaining).scaleb(-minor_units(order.currency))} "
-            f"{order.currency}."
+            f"{order.currency}.",
+            code="invalid_amount",
         )
     payments = shop_payments()
     if payments.credentials is None:
-        raise OrderActionError(payments.problem)
+        raise OrderActionError(payments.problem, code="payments_not_set_up")
     try:
         stripe_client.refund_create(
             credentials=payments.credentials,
@@ -89,7 +99,7 @@ def order_refund(*, order: Order, amount: Decimal | None = None) -> Order:
             idempotency_key=f"refund-{order.public_id}-{order.refunded_minor}-{amount_minor}",
         )
     except stripe_client.PaymentError as exc:
-        raise OrderActionError(f"Stripe did not refund: {exc}") from None
+        raise OrderActionError(f"Stripe did not refund: {exc}", code=PROVIDER_ERROR) from None
     refunded = order.refunded_minor + amount_minor
     order_transition(
         order=order,

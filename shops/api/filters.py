@@ -1,9 +1,34 @@
-"""Ordering on the fields a viewset lists in ``ordering_fields``, documented as an enum."""
+"""Filtering of list endpoints by documented query parameters, and ordering on the
+fields a viewset lists in ``ordering_fields``, documented as an enum."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from django.db.models import Q, QuerySet
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
+from rest_framework.serializers import Serializer
+
+
+class QueryFiltersMixin:
+    """Lists are filtered by the query parameters of ``filter_serializer`` (documented in
+    the schema), each mapped by ``filter_lookups`` to a lookup or a function giving a Q.
+    Call ``filtered(queryset)`` in ``scoped_queryset``."""
+
+    filter_serializer: type[Serializer] | None = None
+    filter_lookups: dict[str, str | Callable[[object], Q]] = {}
+
+    def filtered(self, queryset: QuerySet) -> QuerySet:
+        if self.action != "list" or self.filter_serializer is None:
+            return queryset
+        # a plain dict: an empty parameter is an error, not "absent" as in an HTML form
+        filters = self.filter_serializer(data=self.request.query_params.dict())
+        filters.is_valid(raise_exception=True)
+        for name, value in filters.validated_data.items():
+            lookup = self.filter_lookups[name]
+            queryset = queryset.filter(lookup(value) if callable(lookup) else Q(**{lookup: value}))
+        return queryset
 
 
 class ApiOrderingFilter(OrderingFilter):

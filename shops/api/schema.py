@@ -92,6 +92,9 @@ def add_conventions(result: dict, generator, request, public: bool) -> dict:
                 operation.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
             for code, description in errors.items():
                 responses.setdefault(code, {"description": description, "content": error_ref})
+            for code, response in responses.items():  # an operation's own error statuses
+                if code >= "400" and "content" not in response:
+                    response["content"] = error_ref
             if "429" in responses:
                 responses["429"]["headers"] = {
                     "Retry-After": {

@@ -8,12 +8,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 from catalog.api.views import CollectionViewSet, ProductViewSet, VariantViewSet
+from orders.api.views import OrderViewSet
 from shops.webhooks.apis import WebhookSubscriptionViewSet
 
 router = SimpleRouter()
 router.register("products", ProductViewSet, basename="product")
 router.register("variants", VariantViewSet, basename="variant")
 router.register("collections", CollectionViewSet, basename="collection")
+router.register("orders", OrderViewSet, basename="order")
 router.register("webhooks", WebhookSubscriptionViewSet, basename="webhook-subscription")
 
 urlpatterns = [

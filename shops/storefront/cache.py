@@ -31,11 +31,15 @@ def shop_page_version() -> int:
 
 
 def _bump(schema_name: str) -> None:
-    with schema_context(schema_name):
-        try:
-            cache.incr(VERSION_KEY)
-        except ValueError:  # not in the cache (evicted): any new number will do
-            cache.set(VERSION_KEY, time.time_ns(), timeout=None)
+    if connection.schema_name != schema_name:  # the commit came after a switch of shop
+        with schema_context(schema_name):
+            _bump(schema_name)
+        return
+    # (no schema_context when already there: leaving it re-issues SET search_path)
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:  # not in the cache (evicted): any new number will do
+        cache.set(VERSION_KEY, time.time_ns(), timeout=None)
 
 
 def shop_page_changed() -> None:

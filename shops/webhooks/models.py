@@ -14,6 +14,8 @@ class EventType(models.TextChoices):
     ORDER_CREATED = "order.created"
     ORDER_PAID = "order.paid"
     ORDER_FULFILLED = "order.fulfilled"
+    ORDER_CANCELLED = "order.cancelled"
+    ORDER_REFUNDED = "order.refunded"
     PRODUCT_UPDATED = "product.updated"
     STOCK_CHANGED = "stock.changed"
     REVIEW_APPROVED = "review.approved"

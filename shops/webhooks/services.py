@@ -136,7 +136,7 @@ def webhook_event_emit(*, event_type: str, data: dict) -> WebhookEvent | None:
     return events[0] if events else None
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # in the caller's transaction: no savepoint queries
 def webhook_events_emit(*, events: Sequence[tuple[str, dict]]) -> list[WebhookEvent]:
     """``webhook_event_emit`` for many events at once: a fixed number of queries."""
     unknown = {event_type for event_type, _data in events} - set(EventType.values)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import http.server
+import threading
 from collections.abc import Callable, Sequence
 
 import pytest
@@ -11,6 +13,7 @@ from django_tenants.utils import tenant_context
 from shops.api.models import Scope
 from shops.api.services import api_key_create
 from shops.models import Shop
+from tests.orders.conftest import localstripe, selling_a, stripe_settings  # noqa: F401
 
 ALL_SCOPES = list(Scope.values)
 
@@ -64,3 +67,43 @@ def error_of(response) -> dict:
     assert set(body) == {"error"}
     assert {"code", "message", "field"} <= set(body["error"])
     return body["error"]
+
+
+class Receiver:
+    """An HTTP server on loopback that answers with the next of ``statuses``."""
+
+    def __init__(self, statuses=(200,)) -> None:
+        self.statuses = list(statuses)
+        self.requests: list[tuple[dict, bytes]] = []
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.requests.append((dict(self.headers), body))
+                status = (
+                    receiver.statuses.pop(0) if len(receiver.statuses) > 1 else receiver.statuses[0]
+                )
+                self.send_response(status)
+                self.end_headers()
+                self.wfile.write(b"ok" if status < 300 else b"boom")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks?shop=alpha"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def receiver():
+    made = []
+
+    def make(statuses=(200,)) -> Receiver:
+        made.append(Receiver(statuses))
+        return made[-1]
+
+    yield make
+    for instance in made:
+        instance.server.shutdown()

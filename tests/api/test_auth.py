@@ -12,6 +12,7 @@ from django_tenants.utils import tenant_context
 
 from catalog.models import Product
 from catalog.services import VariantInput, product_create
+from orders.models import Order
 from shops.api.base import ApiViewSet
 from shops.api.models import ApiKey
 from shops.api.services import api_key_create, api_key_revoke, secret_hash
@@ -124,6 +125,11 @@ ENDPOINTS = [
     ("patch", "/api/v1/webhooks/{subscription}/", {"is_active": False}, "webhooks:write"),
     ("delete", "/api/v1/webhooks/{subscription}/", None, "webhooks:write"),
     ("get", "/api/v1/webhooks/{subscription}/deliveries/", None, "webhooks:write"),
+    ("get", "/api/v1/orders/", None, "orders:read"),
+    ("get", "/api/v1/orders/{order}/", None, "orders:read"),
+    ("post", "/api/v1/orders/{order}/fulfil/", {"tracking_number": "T"}, "orders:write"),
+    ("post", "/api/v1/orders/{order}/cancel/", None, "orders:write"),
+    ("post", "/api/v1/orders/{order}/refund/", {"amount": "1.00"}, "orders:write"),
 ]  # fmt: skip
 
 
@@ -157,7 +163,10 @@ def objects(shop_a, settings) -> dict:
         product = product_create(title="Mug", variants=[VariantInput(sku="MUG-1", price="9")])
         collection = collection_create(title="Mugs")
         subscription = subscription_create(url="https://partner.example/", events=["order.paid"])
+        order = Order.objects.create(email="s@example.com", currency="EUR", subtotal=9,
+                                     total=9, amount_minor=900)  # fmt: skip
         return {
+            "order": order.pk,
             "product": product.pk,
             "variant": product.variants.get().pk,
             "collection": collection.pk,

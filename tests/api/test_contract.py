@@ -20,6 +20,7 @@ from schemathesis.specs.openapi.checks import (
 
 from catalog.collections import collection_create
 from catalog.services import VariantInput, product_create
+from orders.models import Order, OrderLine
 
 schema = schemathesis.openapi.from_dict(SchemaGenerator().get_schema(request=None, public=True))
 app = get_wsgi_application()
@@ -46,6 +47,15 @@ def contract_key(shop_a, make_key, wsgi_keeps_test_connection, settings) -> str:
             title="Contract", variants=[VariantInput(sku="CONTRACT-1", price="4.20")]
         )
         collection_create(title="Contract picks", product_ids=[product.pk])
+        # an order with a line, so the orders' list and detail answers are checked too
+        variant = product.variants.get()
+        order = Order.objects.create(email="contract@example.com", currency="EUR",
+                                     subtotal=variant.price, total=variant.price,
+                                     amount_minor=420, shipping_address={"city": "Lyon"})  # fmt: skip
+        OrderLine.objects.create(
+            order=order, variant=variant, product_id=product.pk, title=product.title,
+            sku=variant.sku, unit_price=variant.price, quantity=1, line_total=variant.price,
+        )  # fmt: skip
     return make_key(shop_a)
 
 

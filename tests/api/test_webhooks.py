@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import http.server
 import json
-import threading
 import time
 from datetime import timedelta
 
@@ -39,46 +37,6 @@ def verify(header: str, body: bytes, secret: str, tolerance: int = 300) -> bool:
     return abs(time.time() - timestamp) <= tolerance and hmac.compare_digest(
         expected.hexdigest(), parts["v1"]
     )
-
-
-class Receiver:
-    """An HTTP server on loopback that answers with the next of ``statuses``."""
-
-    def __init__(self, statuses=(200,)) -> None:
-        self.statuses = list(statuses)
-        self.requests: list[tuple[dict, bytes]] = []
-        receiver = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.requests.append((dict(self.headers), body))
-                status = (
-                    receiver.statuses.pop(0) if len(receiver.statuses) > 1 else receiver.statuses[0]
-                )
-                self.send_response(status)
-                self.end_headers()
-                self.wfile.write(b"ok" if status < 300 else b"boom")
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks?shop=alpha"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
-@pytest.fixture
-def receiver():
-    made = []
-
-    def make(statuses=(200,)) -> Receiver:
-        made.append(Receiver(statuses))
-        return made[-1]
-
-    yield make
-    for instance in made:
-        instance.server.shutdown()
 
 
 def test_delivery_is_signed_and_verified_by_the_receiver(
