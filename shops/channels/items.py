@@ -11,16 +11,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
+from typing import Any
 from urllib.parse import urljoin
 
+from django.core.files.storage import default_storage
 from django.urls import reverse
 
 from catalog.currencies import amount_string
-from catalog.images import image_original_url
 from catalog.models import Product, ProductImage, Variant
 from catalog.readiness import Facts, channel_problems
 
 MAX_ADDITIONAL_IMAGES = 10
+ProductLike = Product | Any  # a Product, or a shops.channels.selectors.ProductRow
+ProductImageLike = ProductImage | Any
 
 
 def retailer_id(product_id: int, variant_id: int) -> str:
@@ -69,15 +73,24 @@ def _absolute(base_url: str, url: str) -> str:
     return urljoin(base_url + "/", url) if url else ""
 
 
-def product_items(product: Product, context: ShopContext, facts: Facts) -> Iterator[FeedItem]:
-    """One FeedItem per variant of ``product`` (variants and images prefetched)."""
-    images = [
-        _absolute(context.base_url, image_original_url(image))
-        for image in product.images.all()
-        if image.status == ProductImage.Status.READY
-    ]
+def _image_url(image: ProductImageLike) -> str:
+    """The cleaned full-size file (what the platforms want), like image_original_url."""
+    if image.status != ProductImage.Status.READY or not image.image:
+        return ""
+    return default_storage.url(getattr(image.image, "name", image.image))
+
+
+@cache
+def _page_prefix() -> str:
+    return reverse("product-page", kwargs={"slug": "slug"})[: -len("slug/")]
+
+
+def product_items(product: ProductLike, context: ShopContext, facts: Facts) -> Iterator[FeedItem]:
+    """One FeedItem per variant of ``product`` (a ProductRow, or a Product with its
+    variants and images prefetched)."""
+    images = [_absolute(context.base_url, _image_url(image)) for image in product.images.all()]
     images = [url for url in images if url]
-    page = _absolute(context.base_url, reverse("product-page", kwargs={"slug": product.slug}))
+    page = f"{context.base_url}{_page_prefix()}{product.slug}/"
     variants: list[Variant] = list(product.variants.all())
     for variant in variants:
         on_sale = variant.compare_at_price is not None and variant.compare_at_price > variant.price
@@ -107,7 +120,7 @@ def product_items(product: Product, context: ShopContext, facts: Facts) -> Itera
 
 
 def ready_items(
-    product: Product, channel: str, context: ShopContext
+    product: ProductLike, channel: str, context: ShopContext
 ) -> tuple[list[FeedItem], list[str]]:
     """(items, []) when the product passes the channel's readiness rules, else
     ([], reasons)."""

@@ -2,8 +2,12 @@
 counts and lists the merchant view shows.
 
 ``products_in_chunks`` walks the products by id, ``CHUNK`` at a time, each chunk with
-its variants and images prefetched: three queries per chunk and memory bounded by one
-chunk, whatever the catalog's size (feeds stream from it).
+its variants and images: three queries per chunk and memory bounded by one chunk,
+whatever the catalog's size (feeds stream from it). The products come as ``ProductRow``
+(plain tuples read with ``values_list``, not model instances: a 100,000-variant feed
+spends its time writing, not building models); they answer what
+``catalog.readiness.Facts.of`` and ``shops.channels.items`` read (``variants.all()``,
+``images.all()``, the fields).
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from catalog.collections import collection_products
 from catalog.models import Product, ProductImage, Variant
@@ -34,35 +38,86 @@ def connection_products(*, connection: Connection) -> QuerySet[Product]:
     return products
 
 
-def _prefetched(products: QuerySet[Product]) -> QuerySet[Product]:
-    return products.prefetch_related(
-        Prefetch("variants", queryset=Variant.objects.order_by("position", "id")),
-        Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")),
+class _Related(list):
+    def all(self) -> _Related:
+        return self
+
+
+PRODUCT_FIELDS = ("id", "title", "slug", "description", "brand", "gtin", "mpn", "status",
+                  "condition", "google_product_category", "updated")  # fmt: skip
+VARIANT_FIELDS = ("id", "product_id", "price", "compare_at_price", "stock", "option1",
+                  "option2", "option3")  # fmt: skip
+IMAGE_FIELDS = ("product_id", "image", "status")
+
+
+class VariantRow:
+    __slots__ = (*VARIANT_FIELDS, "pk", "options")
+
+    def __init__(self, values: tuple) -> None:
+        for name, value in zip(VARIANT_FIELDS, values, strict=True):
+            setattr(self, name, value)
+        self.pk = self.id
+        self.options = [o for o in (self.option1, self.option2, self.option3) if o]
+
+
+class ImageRow:
+    __slots__ = IMAGE_FIELDS
+
+    def __init__(self, values: tuple) -> None:
+        self.product_id, self.image, self.status = values
+
+
+class ProductRow:
+    """A product with its variants and images, read for the channels."""
+
+    __slots__ = (*PRODUCT_FIELDS, "pk", "variants", "images")
+
+    def __init__(self, values: tuple) -> None:
+        for name, value in zip(PRODUCT_FIELDS, values, strict=True):
+            setattr(self, name, value)
+        self.pk = self.id
+        self.variants: _Related = _Related()
+        self.images: _Related = _Related()
+
+
+def _rows(products: QuerySet[Product]) -> list[ProductRow]:
+    rows = [ProductRow(values) for values in products.values_list(*PRODUCT_FIELDS)]
+    by_id = {row.id: row for row in rows}
+    if not by_id:
+        return rows
+    variants = Variant.objects.filter(product_id__in=by_id).order_by("product_id", "position", "id")
+    for values in variants.values_list(*VARIANT_FIELDS):
+        by_id[values[1]].variants.append(VariantRow(values))
+    images = ProductImage.objects.filter(product_id__in=by_id).order_by(
+        "product_id", "position", "id"
     )
+    for values in images.values_list(*IMAGE_FIELDS):
+        by_id[values[0]].images.append(ImageRow(values))
+    return rows
 
 
 def products_in_chunks(
     products: QuerySet[Product], *, chunk: int = CHUNK
-) -> Iterator[list[Product]]:
-    """``products`` ordered by id, ``chunk`` at a time, variants and images prefetched."""
+) -> Iterator[list[ProductRow]]:
+    """``products`` ordered by id, ``chunk`` at a time, with variants and images."""
     last_id = 0
     products = products.order_by("id")
     while True:
-        batch = list(_prefetched(products.filter(id__gt=last_id))[:chunk])
+        batch = _rows(products.filter(id__gt=last_id)[:chunk])
         if not batch:
             return
         yield batch
         last_id = batch[-1].id
 
 
-def products_by_id(ids: Iterable[int]) -> dict[int, Product]:
-    """Products (any status) with variants and images prefetched, by id."""
-    return {p.pk: p for p in _prefetched(Product.objects.filter(pk__in=set(ids)))}
+def products_by_id(ids: Iterable[int]) -> dict[int, ProductRow]:
+    """Products (any status) with their variants and images, by id."""
+    return {row.pk: row for row in _rows(Product.objects.filter(pk__in=set(ids)))}
 
 
 @dataclass(frozen=True)
 class LeftOut:
-    product: Product
+    product: ProductRow
     reasons: list[str]
 
 
