@@ -1,7 +1,7 @@
 """Channel sync and feeds at scale, against PostgreSQL, a fake Meta Graph API on
 loopback and (with CELERY_BROKER_URL) a real Celery worker.
 
-1. The full Meta CSV feed of 100,000 generated variants (25,000 products × 4), through
+1. The full Meta CSV feed of 100,000 generated variants (25,000 products of 4 variants), through
    the feed view, in a child process: time (target < 5 s) and peak RSS (< 150 MB).
 2. One stock change (``stock_adjust``, as an order makes it) reaching the fake Meta
    server through the worker (target < 5 s).
@@ -110,7 +110,8 @@ def main() -> None:
         # 1. the full feed, in a child process (its peak RSS is the feed's)
         database_url = database_url_for_tests()
         out = subprocess.run(
-            [sys.executable, __file__, "--feed-child", database_url, "bench", connection.feed_token],
+            [sys.executable, __file__, "--feed-child", database_url, "bench",
+             connection.feed_token],
             capture_output=True, text=True, check=True, cwd=ROOT,
         ).stdout  # fmt: skip
         feed = json.loads(out.strip().splitlines()[-1])
@@ -139,7 +140,8 @@ def main() -> None:
             return
         queue = "bench-channels"
         env = {**os.environ, "DATABASE_URL": database_url, "CELERY_TASK_DEFAULT_QUEUE": queue,
-               "CHANNELS_META_API_BASE": fake.url, "CHANNELS_BATCH_POLL_SECONDS": "0.05"}  # fmt: skip
+               "CHANNELS_META_API_BASE": fake.url,
+               "CHANNELS_BATCH_POLL_SECONDS": "0.05"}  # fmt: skip
         worker = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo",
              "--queues", queue, "--loglevel", "warning", "--without-gossip",

@@ -229,6 +229,7 @@ CELERY_BEAT_SCHEDULE["orders-purge-idempotency-keys"] = {
 # --- Sales channels (shops.channels): platform API addresses, timeouts, retries ----------
 CHANNELS_META_API_BASE = env_str("CHANNELS_META_API_BASE", "https://graph.facebook.com")
 CHANNELS_META_API_VERSION = env_str("CHANNELS_META_API_VERSION", "v24.0")
+CHANNELS_PINTEREST_API_BASE = env_str("CHANNELS_PINTEREST_API_BASE", "https://api.pinterest.com")
 CHANNELS_TIMEOUT_SECONDS = env_int("CHANNELS_TIMEOUT_SECONDS", 20)
 CHANNELS_BATCH_POLL_SECONDS = float(env_str("CHANNELS_BATCH_POLL_SECONDS", "2"))
 CHANNELS_MAX_RETRIES = env_int("CHANNELS_MAX_RETRIES", 12)

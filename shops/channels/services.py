@@ -17,9 +17,11 @@ from catalog.models import CatalogChange, Collection
 from orders.payment_accounts import secret_decrypt, secret_encrypt
 from shops.channels.clients import ChannelError, CredentialsError
 from shops.channels.clients.meta import MetaClient
+from shops.channels.clients.pinterest import PinterestClient
 from shops.channels.models import Channel, ChannelItem, Connection
 
-PUSH_CHANNELS = {Channel.META}  # channels with a push client; the others are feed-only
+# channels with a push client; the others are fed by their product feed
+PUSH_CHANNELS = {Channel.META, Channel.PINTEREST}
 
 
 def feed_token_new() -> str:
@@ -102,12 +104,21 @@ def connection_access_token(connection: Connection) -> str:
     return secret_decrypt(connection.credentials_encrypted)
 
 
-def connection_client(connection: Connection) -> MetaClient:
+def connection_client(connection: Connection) -> MetaClient | PinterestClient:
     """The push client of the connection's platform (base URLs from settings)."""
     if connection.channel not in PUSH_CHANNELS:
         raise ChannelError(
             f"{connection.get_channel_display()} is fed by the product feed; "
             "pushing through its API is not available yet."
+        )
+    if connection.channel == Channel.PINTEREST:
+        return PinterestClient(
+            base_url=settings.CHANNELS_PINTEREST_API_BASE,
+            access_token=connection_access_token(connection),
+            country=connection.country,
+            language=connection.language,
+            timeout=settings.CHANNELS_TIMEOUT_SECONDS,
+            poll_interval=settings.CHANNELS_BATCH_POLL_SECONDS,
         )
     return MetaClient(
         base_url=settings.CHANNELS_META_API_BASE,
@@ -137,7 +148,7 @@ def connection_test(*, connection: Connection) -> ConnectionTest:
         )
     except ChannelError as error:
         return ConnectionTest(False, f"Could not check the connection: {error.message}")
-    return ConnectionTest(True, f"Connected to catalog “{info.name or info.id}”.")
+    return ConnectionTest(True, f"Connected to “{info.name or info.id}”.")
 
 
 def connection_pause(*, connection: Connection) -> Connection:

@@ -258,7 +258,7 @@ def test_connection_test_says_clearly_when_the_token_is_wrong(in_shop_a, fake_me
 
     assert (right_result.is_ok, right_result.message) == (
         True,
-        "Connected to catalog “Fake catalog”.",
+        "Connected to “Fake catalog”.",
     )
     assert (wrong_result.is_ok, wrong_result.message) == (
         False,
