@@ -60,6 +60,9 @@ class ConnectionForm(forms.ModelForm):
             raise forms.ValidationError(error.messages) from None
         return cleaned
 
+    def validate_unique(self) -> None:
+        """The services checked (and already saved) in clean()."""
+
     def save(self, commit: bool = True) -> Connection:
         self.save_m2m = lambda: None
         self.saved.is_enabled = self.cleaned_data.get("is_enabled", True)

@@ -70,7 +70,9 @@ class ShopContext:
 
 
 def _absolute(base_url: str, url: str) -> str:
-    return urljoin(base_url + "/", url) if url else ""
+    if not url or url.startswith(("http://", "https://")):
+        return url
+    return base_url + url if url.startswith("/") else urljoin(base_url + "/", url)
 
 
 def _image_url(image: ProductImageLike) -> str:
