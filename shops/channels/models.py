@@ -38,7 +38,8 @@ class Connection(models.Model):
     credentials_encrypted = models.TextField(blank=True)
     external_id = models.CharField(
         "catalog / merchant / shop id", max_length=120, blank=True,
-        help_text="Meta catalog id, Pinterest ad account, Google merchant account, TikTok shop id.",
+        help_text="Meta catalog id, Pinterest ad account, Google "
+        "<merchant account id>/<data source id>, TikTok shop id.",
     )  # fmt: skip
     country = models.CharField(max_length=2, default="US")
     language = models.CharField(max_length=5, default="en")

@@ -16,12 +16,13 @@ from django.db import transaction
 from catalog.models import CatalogChange, Collection
 from orders.payment_accounts import secret_decrypt, secret_encrypt
 from shops.channels.clients import ChannelError, CredentialsError
+from shops.channels.clients.google import GoogleClient
 from shops.channels.clients.meta import MetaClient
 from shops.channels.clients.pinterest import PinterestClient
 from shops.channels.models import Channel, ChannelItem, Connection
 
 # channels with a push client; the others are fed by their product feed
-PUSH_CHANNELS = {Channel.META, Channel.PINTEREST}
+PUSH_CHANNELS = {Channel.META, Channel.PINTEREST, Channel.GOOGLE}
 
 
 def feed_token_new() -> str:
@@ -104,12 +105,23 @@ def connection_access_token(connection: Connection) -> str:
     return secret_decrypt(connection.credentials_encrypted)
 
 
-def connection_client(connection: Connection) -> MetaClient | PinterestClient:
+def connection_client(connection: Connection) -> MetaClient | PinterestClient | GoogleClient:
     """The push client of the connection's platform (base URLs from settings)."""
     if connection.channel not in PUSH_CHANNELS:
         raise ChannelError(
             f"{connection.get_channel_display()} is fed by the product feed; "
             "pushing through its API is not available yet."
+        )
+    if connection.channel == Channel.GOOGLE:
+        account_id, _, data_source_id = connection.external_id.partition("/")
+        return GoogleClient(
+            base_url=settings.CHANNELS_GOOGLE_API_BASE,
+            access_token=connection_access_token(connection),
+            account_id=account_id,
+            data_source_id=data_source_id,
+            language=connection.language,
+            feed_label=connection.country,
+            timeout=settings.CHANNELS_TIMEOUT_SECONDS,
         )
     if connection.channel == Channel.PINTEREST:
         return PinterestClient(

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django_tenants.utils import tenant_context
 from PIL import Image
 
 from catalog.images import product_image_add
@@ -23,6 +24,13 @@ def fake_meta(settings) -> Iterator[FakeMeta]:
     settings.CHANNELS_BATCH_POLL_SECONDS = 0.01
     yield fake
     fake.stop()
+
+
+@pytest.fixture
+def in_shop_a(shop_a, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    with tenant_context(shop_a):
+        yield shop_a
 
 
 def png() -> SimpleUploadedFile:

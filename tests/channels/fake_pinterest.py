@@ -19,36 +19,22 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-from http.server import ThreadingHTTPServer
 from urllib.parse import urlparse
 
-from tests.channels.fake_http import JsonHandler
+from tests.channels.fake_http import FakeServer, JsonHandler
 
 REQUIRED = ("title", "description", "link", "image_link", "price", "availability")
 PRICE = re.compile(r"^\d+(\.\d{1,2})? [A-Z]{3}$")
 
 
-class FakePinterest:
+class FakePinterest(FakeServer):
     def __init__(self, *, token: str = "pin-token") -> None:  # noqa: S107
         self.token = token
         self.items: dict[str, dict] = {}
         self.batches: list[dict] = []
         self.results: dict[str, list[dict]] = {}
-        self.script: list[tuple] = []
         self.broken_images: set[str] = set()
-        self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._serve()
 
     def _apply(self, payload: dict) -> list[dict]:
         records = []

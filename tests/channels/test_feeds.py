@@ -21,13 +21,6 @@ FEEDS = [("meta", "csv"), ("meta", "xml"), ("pinterest", "csv"), ("pinterest", "
          ("tiktok", "xml")]  # fmt: skip
 
 
-@pytest.fixture
-def in_shop_a(shop_a, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    with tenant_context(shop_a):
-        yield shop_a
-
-
 def client_for(slug: str) -> Client:
     return Client(HTTP_HOST=f"{slug}.localhost")
 

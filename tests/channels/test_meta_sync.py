@@ -20,13 +20,6 @@ from shops.webhooks.services import subscription_create
 from tests.channels.conftest import complete_product
 
 
-@pytest.fixture
-def in_shop_a(shop_a, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    with tenant_context(shop_a):
-        yield shop_a
-
-
 def meta_connection(fake, **fields) -> Connection:
     return connection_create(
         channel="meta", access_token=fake.token, external_id=fake.catalog_id, **fields

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from django_tenants.utils import tenant_context
 
 from catalog.models import Product
 from catalog.services import product_update, stock_adjust
@@ -25,13 +24,6 @@ def fake_pinterest(settings) -> Iterator[FakePinterest]:
     settings.CHANNELS_BATCH_POLL_SECONDS = 0.01
     yield fake
     fake.stop()
-
-
-@pytest.fixture
-def in_shop_a(shop_a, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    with tenant_context(shop_a):
-        yield shop_a
 
 
 def pinterest_connection(fake) -> Connection:
