@@ -5,7 +5,8 @@ loopback and (with CELERY_BROKER_URL) a real Celery worker.
    the feed view, in a child process: time (target < 5 s) and peak RSS (< 150 MB).
 2. One stock change (``stock_adjust``, as an order makes it) reaching the fake Meta
    server through the worker (target < 5 s).
-3. Sync of 100,000 changed items, in batches of 5,000 (Meta's limit), throughput.
+3. Sync of 100,000 changed items to Meta (batches of 5,000) and to Pinterest (batches of
+   1,000), throughput. The fake servers run in this process (they share its CPU).
 
     .venv/bin/python bench/channels.py [--products 25000] [--variants 4]
 """
@@ -91,13 +92,16 @@ def main() -> None:
         from shops.channels.sync import connection_sync
         from shops.services import shop_create
         from tests.channels.fake_meta import FakeMeta
+        from tests.channels.fake_pinterest import FakePinterest
         from tests.conftest import database_url_for_tests
 
         total = args.products * args.variants
         shop = shop_create(slug="bench", name="Bench", owner_email="o@example.com",
                            owner_password="plum-orchard-lantern-42").shop  # fmt: skip
         fake = FakeMeta().start()
+        fake_pinterest = FakePinterest()
         settings.CHANNELS_META_API_BASE = fake.url
+        settings.CHANNELS_PINTEREST_API_BASE = fake_pinterest.url
         settings.CHANNELS_BATCH_POLL_SECONDS = 0.01
         with tenant_context(shop):
             started = time.perf_counter()
@@ -106,6 +110,7 @@ def main() -> None:
             connection = connection_create(
                 channel="meta", access_token=fake.token, external_id=fake.catalog_id
             )
+            pinterest = connection_create(channel="pinterest", access_token=fake_pinterest.token)
 
         # 1. the full feed, in a child process (its peak RSS is the feed's)
         database_url = database_url_for_tests()
@@ -128,10 +133,19 @@ def main() -> None:
             started = time.perf_counter()
             result = connection_sync(connection_id=connection.pk)
             elapsed = time.perf_counter() - started
-            live = ChannelItem.objects.filter(state="live").count()
-        print(f"3. sync of {result.items:,} changed items in {len(fake.batches)} batches of "
-              f"≤ 5,000: {elapsed:.1f} s, {result.items / elapsed:,.0f} items/s "
-              f"({live:,} live; the fake server runs in the same process)")  # fmt: skip
+            live = ChannelItem.objects.filter(state="live", connection=connection).count()
+            print(f"3. Meta: {result.items:,} changed items in {len(fake.batches)} batches of "
+                  f"≤ 5,000: {elapsed:.1f} s, {result.items / elapsed:,.0f} items/s "
+                  f"({live:,} live)")  # fmt: skip
+            started = time.perf_counter()
+            result = connection_sync(connection_id=pinterest.pk)
+            elapsed = time.perf_counter() - started
+            live = ChannelItem.objects.filter(state="live", connection=pinterest).count()
+            print(f"   Pinterest: {result.items:,} changed items in "
+                  f"{len(fake_pinterest.batches)} batches of ≤ 1,000: {elapsed:.1f} s, "
+                  f"{result.items / elapsed:,.0f} items/s ({live:,} live)")  # fmt: skip
+            Connection.objects.filter(pk=pinterest.pk).delete()
+        fake_pinterest.stop()
 
         # 2. one stock change through a real worker
         if not settings.CELERY_BROKER_URL:

@@ -8,15 +8,16 @@ most 41 characters, under Google's 50); ``item_group_id`` is the product id.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
 from typing import Any
 from urllib.parse import urljoin
 
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage, storages
 from django.urls import reverse
+from django.utils.encoding import filepath_to_uri
 
 from catalog.currencies import amount_string
 from catalog.models import Product, ProductImage, Variant
@@ -67,6 +68,17 @@ class FeedItem:
 class ShopContext:
     base_url: str  # "https://alpha.example.com", no trailing slash
     currency: str
+    file_url: Callable[[str], str] = field(default_factory=lambda: file_url_function())
+
+
+def file_url_function() -> Callable[[str], str]:
+    """``default_storage.url`` for the current shop; for a filesystem storage (whose
+    ``url()`` is its base URL plus the quoted name) the base is read once, not per file."""
+    storage = storages["default"]
+    if isinstance(storage, FileSystemStorage):
+        base = storage.base_url
+        return lambda name: base + filepath_to_uri(name).lstrip("/")
+    return storage.url
 
 
 def _absolute(base_url: str, url: str) -> str:
@@ -75,11 +87,11 @@ def _absolute(base_url: str, url: str) -> str:
     return base_url + url if url.startswith("/") else urljoin(base_url + "/", url)
 
 
-def _image_url(image: ProductImageLike) -> str:
+def _image_url(image: ProductImageLike, file_url: Callable[[str], str]) -> str:
     """The cleaned full-size file (what the platforms want), like image_original_url."""
     if image.status != ProductImage.Status.READY or not image.image:
         return ""
-    return default_storage.url(getattr(image.image, "name", image.image))
+    return file_url(getattr(image.image, "name", image.image))
 
 
 @cache
@@ -90,7 +102,10 @@ def _page_prefix() -> str:
 def product_items(product: ProductLike, context: ShopContext, facts: Facts) -> Iterator[FeedItem]:
     """One FeedItem per variant of ``product`` (a ProductRow, or a Product with its
     variants and images prefetched)."""
-    images = [_absolute(context.base_url, _image_url(image)) for image in product.images.all()]
+    images = [
+        _absolute(context.base_url, _image_url(image, context.file_url))
+        for image in product.images.all()
+    ]
     images = [url for url in images if url]
     page = f"{context.base_url}{_page_prefix()}{product.slug}/"
     variants: list[Variant] = list(product.variants.all())

@@ -8,7 +8,8 @@ from django.db import connection as db_connection
 from django.test import Client
 from django_tenants.utils import tenant_context
 
-from catalog.models import Product
+from catalog.images import image_original_url
+from catalog.models import Product, ProductImage
 from catalog.services import product_update
 from shops.channels.models import Connection
 from shops.channels.selectors import products_left_out
@@ -58,6 +59,9 @@ def test_feed_follows_the_channels_published_rules(in_shop_a, channel, file_form
     ]
     assert tee[0]["description"] == "Soft linen, washed & dried."
     assert tee[0]["link"].startswith("http://alpha.localhost/products/linen-tee/?variant=")
+    with tenant_context(in_shop_a):
+        image = ProductImage.objects.get(product__title="Linen Tee")
+        assert tee[0]["image_link"] == "http://alpha.localhost" + image_original_url(image)
 
 
 def test_feed_leaves_out_products_that_are_not_ready_and_the_admin_says_why(in_shop_a):
