@@ -20,6 +20,7 @@ from django.utils.text import slugify
 
 from catalog.currencies import validate_amount
 from catalog.models import CatalogChange, Product, ProductImage, Variant
+from catalog.outbox import outbox_written
 from shops.storefront.cache import shop_page_changed
 
 Aspect = CatalogChange.Aspect
@@ -156,6 +157,7 @@ def outbox_record(
         return []
     # whatever a channel must hear of, the shop page shows too: retire its cached copies
     shop_page_changed()
+    outbox_written()
     return CatalogChange.objects.bulk_create(
         CatalogChange(product_id=product_id, kind=kind, aspects=aspects)
         for product_id in dict.fromkeys(product_ids)

@@ -227,6 +227,21 @@ CELERY_BEAT_SCHEDULE["orders-purge-idempotency-keys"] = {
     "args": ["orders.idempotency_keys_purge"],
 }
 
+# --- Sales channels (shops.channels): platform API addresses, timeouts, retries ----------
+CHANNELS_META_API_BASE = env_str("CHANNELS_META_API_BASE", "https://graph.facebook.com")
+CHANNELS_META_API_VERSION = env_str("CHANNELS_META_API_VERSION", "v24.0")
+CHANNELS_PINTEREST_API_BASE = env_str("CHANNELS_PINTEREST_API_BASE", "https://api.pinterest.com")
+CHANNELS_GOOGLE_API_BASE = env_str("CHANNELS_GOOGLE_API_BASE", "https://merchantapi.googleapis.com")
+CHANNELS_TIMEOUT_SECONDS = env_int("CHANNELS_TIMEOUT_SECONDS", 20)
+CHANNELS_BATCH_POLL_SECONDS = float(env_str("CHANNELS_BATCH_POLL_SECONDS", "2"))
+CHANNELS_MAX_RETRIES = env_int("CHANNELS_MAX_RETRIES", 12)
+CHANNELS_RETRY_MAX_SECONDS = env_int("CHANNELS_RETRY_MAX_SECONDS", 900)
+CELERY_BEAT_SCHEDULE["channels-reconcile"] = {
+    "task": "shops.for_each_shop",
+    "schedule": env_int("CHANNELS_RECONCILE_SECONDS", 6 * 3600),
+    "args": ["channels.reconcile"],
+}
+
 # --- Email ---------------------------------------------------------------------------------
 EMAIL_HOST = env_str("EMAIL_HOST")
 EMAIL_BACKEND = (

@@ -12,6 +12,7 @@ from orders import views as order_views
 from reviews import views as review_views
 from shops.accounts import views as account_views
 from shops.api import views as api_views
+from shops.channels import views as channel_views
 from shops.storefront import views as storefront_views
 from shops.storefront.posts import views as post_views
 
@@ -33,6 +34,11 @@ urlpatterns = [
     path("api/v1/buy-now/<str:public_id>/", order_apis.order_status, name="order-status"),
     path("api/v1/buy-now/<str:public_id>/pay/", order_apis.order_pay_with_card, name="order-pay"),
     path("webhooks/stripe/", order_views.stripe_webhook, name="stripe-webhook"),
+    re_path(
+        r"^feeds/(?P<channel>[a-z]+)\.(?P<file_format>csv|tsv|xml)$",
+        channel_views.feed,
+        name="channel-feed",
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/", include("shops.api.urls")),
 ]

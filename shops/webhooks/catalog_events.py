@@ -9,20 +9,15 @@ outbox rows must therefore stay until this reader has passed them.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.db import transaction
 from django.db.models import Prefetch
-from django.utils import timezone
 
 from catalog.models import CatalogChange, Product, Variant
+from catalog.outbox import GAP_GRACE, outbox_settled  # noqa: F401 (GAP_GRACE: tests)
 from shops.webhooks.models import EventType, OutboxPosition, WebhookSubscription
 from shops.webhooks.services import webhook_events_emit
 
 BATCH = 500
-# A row after a gap in ids waits this long for the gap to fill: the missing id may belong
-# to a transaction that has not committed yet (or one that rolled back).
-GAP_GRACE = timedelta(minutes=2)
 STOCK_ONLY = {CatalogChange.Aspect.STOCK, CatalogChange.Aspect.AVAILABILITY}
 
 
@@ -72,20 +67,6 @@ def _events_for(change: CatalogChange, product: Product | None, currency: str) -
     return events
 
 
-def _settled(rows, last_id: int) -> list[CatalogChange]:
-    """The rows that can be read now: consecutive ids after ``last_id``, and past a gap
-    only once the row after it is older than GAP_GRACE."""
-    settled, expected = [], last_id + 1
-    cutoff = timezone.now() - GAP_GRACE
-    for row in rows:
-        is_start = not last_id and not settled  # a new reader starts at the first row
-        if row.id != expected and row.created > cutoff and not is_start:
-            break
-        settled.append(row)
-        expected = row.id + 1
-    return settled
-
-
 def catalog_events_emit(*, batch: int = BATCH) -> int:
     """Turn outbox rows into events until none are left; returns how many rows were read.
 
@@ -105,7 +86,7 @@ def catalog_events_emit(*, batch: int = BATCH) -> int:
                 latest = CatalogChange.objects.order_by("-id").values_list("id", flat=True).first()
                 OutboxPosition.objects.filter(pk=position.pk).update(last_id=latest or 0)
                 return total
-            changes = _settled(
+            changes = outbox_settled(
                 CatalogChange.objects.filter(id__gt=position.last_id)[:batch], position.last_id
             )
             if not changes:

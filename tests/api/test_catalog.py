@@ -251,8 +251,9 @@ def test_image_by_url_is_fetched_by_the_task_after_commit(
     assert response.status_code == 201
     assert (response.json()["status"], response.json()["url"]) == ("pending", "")
     assert response.json()["source_url"] == f"{image_server}/print.png"
-    # the fetch task and the shop page's cache bump, once the request's transaction committed
-    assert len(queued) == 2
+    # the fetch task, the shop page's cache bump and the sales channels' sync queueing
+    # (catalog.outbox listener), once the request's transaction committed
+    assert len(queued) == 3
     image = fetched.json()["images"][0]
     assert (image["status"], image["width"], image["height"]) == ("ready", 40, 30)
     assert list(image["renditions"]) == ["40"]  # never upscaled: one at its own width

@@ -1,0 +1,186 @@
+"""Sales channels in the merchant's admin: connect, test, pause, resume, "sync now",
+disconnect (delete), and per channel the merchant view: last sync, live / pending /
+rejected counts, rejected items with the platform's reason and a link to fix the
+product, products left out of the feed with the reason, and the feed URLs."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+
+from shops.channels.feeds import FORMATS
+from shops.channels.models import Connection
+from shops.channels.selectors import item_counts, products_left_out, rejected_items
+from shops.channels.services import (
+    PUSH_CHANNELS,
+    connection_create,
+    connection_pause,
+    connection_resume,
+    connection_test,
+    connection_update,
+    sync_queue,
+)
+
+
+class ConnectionForm(forms.ModelForm):
+    access_token = forms.CharField(
+        required=False, widget=forms.PasswordInput(render_value=False),
+        help_text="Stored encrypted; leave empty to keep the stored one.",
+    )  # fmt: skip
+
+    class Meta:
+        model = Connection
+        fields = ("channel", "external_id", "country", "language", "selection", "collection",
+                  "tag", "is_enabled")  # fmt: skip
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        values = {
+            "access_token": cleaned.get("access_token", ""),
+            "external_id": cleaned.get("external_id", ""),
+            "country": cleaned.get("country", "US"),
+            "language": cleaned.get("language", "en"),
+            "selection": cleaned.get("selection"),
+            "collection": cleaned.get("collection"),
+            "tag": cleaned.get("tag", ""),
+        }
+        try:
+            if self.instance.pk is None:
+                self.saved = connection_create(channel=cleaned["channel"], **values)
+            else:
+                self.saved = connection_update(connection=self.instance, **values)
+        except ValidationError as error:
+            raise forms.ValidationError(error.messages) from None
+        return cleaned
+
+    def validate_unique(self) -> None:
+        """The services checked (and already saved) in clean()."""
+
+    def save(self, commit: bool = True) -> Connection:
+        self.save_m2m = lambda: None
+        self.saved.is_enabled = self.cleaned_data.get("is_enabled", True)
+        Connection.objects.filter(pk=self.saved.pk).update(is_enabled=self.saved.is_enabled)
+        return self.saved
+
+
+@admin.register(Connection)
+class ConnectionAdmin(admin.ModelAdmin):
+    form = ConnectionForm
+    list_display = ("channel", "status", "is_enabled", "last_sync_at", "counts", "last_error")
+    readonly_fields = ("status", "last_sync_at", "last_reconcile_at", "last_error", "counts",
+                       "feed_urls", "rejected", "left_out")  # fmt: skip
+    actions = ["test_connection", "sync_now", "pause", "resume"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj else ()
+
+    def get_fieldsets(self, request, obj=None):
+        settings_fields = ("channel", "access_token", "external_id", "country", "language",
+                           "selection", "collection", "tag", "is_enabled")  # fmt: skip
+        if obj is None:
+            return [(None, {"fields": settings_fields})]
+        return [
+            (
+                "Sync",
+                {
+                    "fields": (
+                        "status",
+                        "last_sync_at",
+                        "last_reconcile_at",
+                        "last_error",
+                        "counts",
+                        "rejected",
+                        "left_out",
+                        "feed_urls",
+                    )
+                },
+            ),
+            ("Settings", {"fields": settings_fields}),
+        ]
+
+    def save_model(self, request, obj, form, change) -> None:
+        """Saved through the services in the form's clean()."""
+
+    @admin.display(description="Live / pending / rejected")
+    def counts(self, connection: Connection) -> str:
+        counts = item_counts(connection=connection)
+        return f"{counts.live} / {counts.pending} / {counts.rejected}"
+
+    @admin.display(description="Feed URLs")
+    def feed_urls(self, connection: Connection) -> str:
+        return format_html_join(
+            "",
+            "<div><code>/feeds/{}.{}?token={}</code></div>",
+            (
+                (connection.channel, fmt, connection.feed_token)
+                for fmt in FORMATS[connection.channel]
+            ),
+        )
+
+    @admin.display(description="Rejected items")
+    def rejected(self, connection: Connection) -> str:
+        items = list(rejected_items(connection=connection))
+        if not items:
+            return "None"
+        return format_html_join(
+            "",
+            '<div>{}: {} — <a href="{}">fix the product</a></div>',
+            (
+                (item.retailer_id, item.message or "refused",
+                 reverse("admin:catalog_product_change", args=[item.product_id]))
+                for item in items
+            ),
+        )  # fmt: skip
+
+    @admin.display(description="Left out (not ready for this channel)")
+    def left_out(self, connection: Connection) -> str:
+        left = products_left_out(connection=connection)
+        if not left:
+            return "None"
+        return format_html_join(
+            "",
+            '<div><a href="{}">{}</a>: {}</div>',
+            (
+                (reverse("admin:catalog_product_change", args=[entry.product.pk]),
+                 entry.product.title, " ".join(entry.reasons))
+                for entry in left
+            ),
+        )  # fmt: skip
+
+    @admin.action(description="Test the connection")
+    def test_connection(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:
+        for connection in queryset:
+            result = connection_test(connection=connection)
+            level = messages.SUCCESS if result.is_ok else messages.ERROR
+            self.message_user(request, f"{connection}: {result.message}", level)
+
+    @admin.action(description="Sync now")
+    def sync_now(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:
+        for connection in queryset:
+            if connection.channel not in PUSH_CHANNELS:
+                self.message_user(request, f"{connection} reads the feed; nothing to push.")
+                continue
+            sync_queue(connection_id=connection.pk, full=True)
+            self.message_user(
+                request,
+                format_html("{}: sync queued; the counts above show its progress.", connection),
+            )
+
+    @admin.action(description="Pause")
+    def pause(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:
+        for connection in queryset:
+            connection_pause(connection=connection)
+        self.message_user(request, "Paused; changes wait in the outbox until you resume.")
+
+    @admin.action(description="Resume")
+    def resume(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:
+        for connection in queryset:
+            connection_resume(connection=connection)
+        self.message_user(request, "Resumed.")

@@ -1,0 +1,98 @@
+"""A shop's sales channels: one connection per platform, and what each item became there.
+
+``Connection.outbox_last_id`` is this connection's reading position in the catalog
+outbox (``catalog.CatalogChange``); it moves only after the platform confirmed the
+batch (see ``shops.channels.sync``).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from catalog.models import Collection
+from catalog.readiness import CHANNEL_NAMES
+
+
+class Channel(models.TextChoices):
+    META = "meta", CHANNEL_NAMES["meta"]
+    PINTEREST = "pinterest", CHANNEL_NAMES["pinterest"]
+    TIKTOK = "tiktok", CHANNEL_NAMES["tiktok"]
+    GOOGLE = "google", CHANNEL_NAMES["google"]
+
+
+class Connection(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused"
+        FAILING = "failing", "Failing (see the last error)"
+
+    class Selection(models.TextChoices):
+        ALL = "all", "All active products"
+        COLLECTION = "collection", "One collection"
+        TAG = "tag", "Products with a tag"
+
+    channel = models.CharField(max_length=20, choices=Channel.choices, unique=True)
+    is_enabled = models.BooleanField(default=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    # Fernet token of the access token / API key (orders.payment_accounts.secret_encrypt)
+    credentials_encrypted = models.TextField(blank=True)
+    external_id = models.CharField(
+        "catalog / merchant / shop id", max_length=120, blank=True,
+        help_text="Meta catalog id, Pinterest ad account, Google "
+        "<merchant account id>/<data source id>, TikTok shop id.",
+    )  # fmt: skip
+    country = models.CharField(max_length=2, default="US")
+    language = models.CharField(max_length=5, default="en")
+    selection = models.CharField(max_length=12, choices=Selection.choices, default=Selection.ALL)
+    collection = models.ForeignKey(Collection, null=True, blank=True, on_delete=models.SET_NULL)
+    tag = models.CharField(max_length=64, blank=True)
+    feed_token = models.CharField(max_length=64, unique=True)
+    outbox_last_id = models.BigIntegerField(default=0)
+    last_sync_at = models.DateTimeField(null=True, blank=True)
+    last_reconcile_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    sync_total = models.PositiveIntegerField(default=0)  # items in the running "sync now"
+    sync_done = models.PositiveIntegerField(default=0)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["channel"]
+
+    def __str__(self) -> str:
+        return self.get_channel_display()
+
+    @property
+    def is_syncing(self) -> bool:
+        return self.is_enabled and self.status != self.Status.PAUSED
+
+
+class ChannelItem(models.Model):
+    """One variant as the platform knows it (``retailer_id``), and its last verdict."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        LIVE = "live", "Live"
+        WARNING = "warning", "Live with warnings"
+        REJECTED = "rejected", "Rejected"
+        REMOVED = "removed", "Removed"
+
+    connection = models.ForeignKey(Connection, related_name="items", on_delete=models.CASCADE)
+    retailer_id = models.CharField(max_length=50)
+    product_id = models.BigIntegerField(db_index=True)
+    variant_id = models.BigIntegerField(null=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    message = models.TextField(blank=True)
+    # what was last sent: price, stock, availability (for the reconcile's drift check)
+    sent = models.JSONField(default=dict, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["connection_id", "retailer_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "retailer_id"], name="channels_item_once")
+        ]
+        indexes = [models.Index(fields=["connection", "state"], name="channels_item_state")]
+
+    def __str__(self) -> str:
+        return f"{self.retailer_id} on {self.connection}: {self.state}"

@@ -1,0 +1,203 @@
+"""Writes for the sales channels: connect, test, pause, resume, disconnect, and the
+client a connection syncs through.
+
+Credentials (the platform's access token) are stored encrypted with the same Fernet key
+as the shops' payment secrets (``orders.payment_accounts``)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from catalog.models import CatalogChange, Collection
+from orders.payment_accounts import secret_decrypt, secret_encrypt
+from shops.channels.clients import ChannelError, CredentialsError
+from shops.channels.clients.google import GoogleClient
+from shops.channels.clients.meta import MetaClient
+from shops.channels.clients.pinterest import PinterestClient
+from shops.channels.models import Channel, ChannelItem, Connection
+
+# channels with a push client; the others are fed by their product feed
+PUSH_CHANNELS = {Channel.META, Channel.PINTEREST, Channel.GOOGLE}
+
+
+def feed_token_new() -> str:
+    return secrets.token_urlsafe(32)
+
+
+@transaction.atomic
+def connection_create(
+    *,
+    channel: str,
+    access_token: str = "",
+    external_id: str = "",
+    country: str = "US",
+    language: str = "en",
+    selection: str = Connection.Selection.ALL,
+    collection: Collection | None = None,
+    tag: str = "",
+) -> Connection:
+    """Connect a channel. Its outbox position starts at the latest row: the first sync
+    is a full reconcile, later ones read the changes from there on."""
+    if channel not in Channel.values:
+        raise ValidationError(f"Unknown channel “{channel}”.", code="unknown_channel")
+    if Connection.objects.filter(channel=channel).exists():
+        raise ValidationError("This channel is already connected.", code="already_connected")
+    connection = Connection(
+        channel=channel,
+        credentials_encrypted=secret_encrypt(access_token),
+        external_id=external_id.strip(),
+        country=country.upper(),
+        language=language.lower(),
+        feed_token=feed_token_new(),
+        outbox_last_id=CatalogChange.objects.order_by("-id").values_list("id", flat=True).first()
+        or 0,
+    )
+    _selection_set(connection, selection=selection, collection=collection, tag=tag)
+    connection.full_clean()
+    connection.save()
+    return connection
+
+
+def _selection_set(connection: Connection, *, selection: str, collection, tag: str) -> None:
+    if selection == Connection.Selection.COLLECTION and collection is None:
+        raise ValidationError("Choose the collection to list.", code="no_collection")
+    if selection == Connection.Selection.TAG and not tag.strip():
+        raise ValidationError("Enter the tag of the products to list.", code="no_tag")
+    connection.selection = selection
+    connection.collection = collection if selection == Connection.Selection.COLLECTION else None
+    connection.tag = tag.strip() if selection == Connection.Selection.TAG else ""
+
+
+@transaction.atomic
+def connection_update(
+    *,
+    connection: Connection,
+    access_token: str | None = None,
+    external_id: str | None = None,
+    country: str | None = None,
+    language: str | None = None,
+    selection: str | None = None,
+    collection: Collection | None = None,
+    tag: str = "",
+) -> Connection:
+    """Change a connection; an empty ``access_token`` keeps the stored one."""
+    if access_token:
+        connection.credentials_encrypted = secret_encrypt(access_token)
+    if external_id is not None:
+        connection.external_id = external_id.strip()
+    if country is not None:
+        connection.country = country.upper()
+    if language is not None:
+        connection.language = language.lower()
+    if selection is not None:
+        _selection_set(connection, selection=selection, collection=collection, tag=tag)
+    connection.full_clean()
+    connection.save()
+    return connection
+
+
+def connection_access_token(connection: Connection) -> str:
+    return secret_decrypt(connection.credentials_encrypted)
+
+
+def connection_client(connection: Connection) -> MetaClient | PinterestClient | GoogleClient:
+    """The push client of the connection's platform (base URLs from settings)."""
+    if connection.channel not in PUSH_CHANNELS:
+        raise ChannelError(
+            f"{connection.get_channel_display()} is fed by the product feed; "
+            "pushing through its API is not available yet."
+        )
+    if connection.channel == Channel.GOOGLE:
+        account_id, _, data_source_id = connection.external_id.partition("/")
+        return GoogleClient(
+            base_url=settings.CHANNELS_GOOGLE_API_BASE,
+            access_token=connection_access_token(connection),
+            account_id=account_id,
+            data_source_id=data_source_id,
+            language=connection.language,
+            feed_label=connection.country,
+            timeout=settings.CHANNELS_TIMEOUT_SECONDS,
+        )
+    if connection.channel == Channel.PINTEREST:
+        return PinterestClient(
+            base_url=settings.CHANNELS_PINTEREST_API_BASE,
+            access_token=connection_access_token(connection),
+            country=connection.country,
+            language=connection.language,
+            timeout=settings.CHANNELS_TIMEOUT_SECONDS,
+            poll_interval=settings.CHANNELS_BATCH_POLL_SECONDS,
+        )
+    return MetaClient(
+        base_url=settings.CHANNELS_META_API_BASE,
+        api_version=settings.CHANNELS_META_API_VERSION,
+        access_token=connection_access_token(connection),
+        catalog_id=connection.external_id,
+        timeout=settings.CHANNELS_TIMEOUT_SECONDS,
+        poll_interval=settings.CHANNELS_BATCH_POLL_SECONDS,
+    )
+
+
+@dataclass(frozen=True)
+class ConnectionTest:
+    is_ok: bool
+    message: str
+
+
+def connection_test(*, connection: Connection) -> ConnectionTest:
+    """Ask the platform whether the credentials and the catalog id work."""
+    if not connection.credentials_encrypted or not connection_access_token(connection):
+        return ConnectionTest(False, "No access token is stored: enter it and save.")
+    try:
+        info = connection_client(connection).catalog_check()
+    except CredentialsError as error:
+        return ConnectionTest(
+            False, f"{connection.get_channel_display()} refused the access token: {error.message}"
+        )
+    except ChannelError as error:
+        return ConnectionTest(False, f"Could not check the connection: {error.message}")
+    return ConnectionTest(True, f"Connected to “{info.name or info.id}”.")
+
+
+def connection_pause(*, connection: Connection) -> Connection:
+    """Stop syncing; the outbox position stays, so nothing is lost when resumed."""
+    Connection.objects.filter(pk=connection.pk).update(status=Connection.Status.PAUSED)
+    connection.refresh_from_db()
+    return connection
+
+
+def connection_resume(*, connection: Connection) -> Connection:
+    Connection.objects.filter(pk=connection.pk).update(
+        status=Connection.Status.ACTIVE, last_error=""
+    )
+    connection.refresh_from_db()
+    transaction.on_commit(lambda: sync_queue(connection_id=connection.pk))
+    return connection
+
+
+@transaction.atomic
+def connection_disconnect(*, connection: Connection) -> None:
+    """Forget the connection, its credentials and its items (the feed URL stops working)."""
+    ChannelItem.objects.filter(connection=connection).delete()
+    connection.delete()
+
+
+def sync_queue(*, connection_id: int, full: bool = False) -> None:
+    """Queue a sync of one connection now (``full``: a reconcile of the whole catalog)."""
+    from shops.channels.tasks import connection_sync
+
+    connection_sync.delay(connection_id, full)
+
+
+def syncs_queue_on_commit() -> None:
+    """Outbox listener: queue a sync of every active push connection of the shop."""
+    ids = Connection.objects.filter(
+        is_enabled=True, status__in=[Connection.Status.ACTIVE, Connection.Status.FAILING],
+        channel__in=PUSH_CHANNELS,
+    ).values_list("pk", flat=True)  # fmt: skip
+    for connection_id in ids:
+        sync_queue(connection_id=connection_id)

@@ -1,0 +1,334 @@
+"""The sync engine: drains the catalog outbox into one connection's platform.
+
+Per connection, ``connection_sync`` reads the settled outbox rows after the
+connection's position (``catalog.outbox.outbox_settled``), turns them into item
+requests (one per variant), sends them in batches of the platform's size, stores each
+item's verdict and moves the position, all inside one transaction that holds the
+connection's row lock. Contracts:
+
+- **Nothing is lost.** The position moves only in the transaction that stores the
+  platform's answer; a retryable failure (network, timeout, 429, 5xx, garbage) or a
+  crashed worker rolls it back, and the same rows are read and sent again. Items are
+  sent as upserts keyed by retailer id, so a repeat is harmless.
+- **Only what changed.** Rows that touch only stock/availability send those fields;
+  price-only rows send price and sale price; anything else, or an item the platform
+  does not hold yet, sends the whole item.
+- **Removals.** A deleted or archived product, one that left the selection or fails the
+  readiness rules, and a removed variant, are deleted on the platform.
+- **Per-item verdicts.** Accepted, warning or rejected (with the platform's message); a
+  rejection is final until the product changes again (a new outbox row), and emits
+  the ``channel.item_rejected`` webhook event.
+- ``connection_reconcile`` compares every selected item with what was last sent and
+  repairs drift (missing items, other price or stock, items to remove).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from django.db import connection as db_connection
+from django.db import transaction
+from django.utils import timezone
+
+from catalog.models import CatalogChange, Product
+from catalog.outbox import outbox_settled
+from shops.channels.clients import ItemRequest, ItemResult
+from shops.channels.feeds import ROWS
+from shops.channels.items import FeedItem, ShopContext, ready_items
+from shops.channels.models import ChannelItem, Connection
+from shops.channels.selectors import connection_products, products_by_id, products_in_chunks
+from shops.channels.services import connection_client
+from shops.webhooks.models import EventType
+from shops.webhooks.services import webhook_events_emit
+
+Aspect = CatalogChange.Aspect
+STOCK_FIELDS = {Aspect.STOCK, Aspect.AVAILABILITY}
+PRICE_FIELDS = {Aspect.PRICE}
+# feed columns per aspect group (Meta names; the client maps them)
+STOCK_COLUMNS = ("availability", "inventory")
+PRICE_COLUMNS = ("price", "sale_price")
+
+
+def shop_context() -> ShopContext:
+    from shops.selectors import shop_url
+
+    shop = db_connection.tenant
+    return ShopContext(base_url=shop_url(shop), currency=getattr(shop, "currency", "EUR"))
+
+
+def _platform_fields(channel: str, item: FeedItem) -> dict:
+    """The item as the platform's API takes it (Meta's items_batch field names)."""
+    row = ROWS[channel](item)
+    fields = {name: value for name, value in row.items() if value != ""}
+    if "quantity_to_sell_on_facebook" in fields:
+        fields["inventory"] = item.stock
+        del fields["quantity_to_sell_on_facebook"]
+    if "additional_image_link" in fields:
+        fields["additional_image_link"] = list(item.additional_image_links)
+    return fields
+
+
+@dataclass(frozen=True)
+class Planned:
+    request: ItemRequest
+    product_id: int
+    variant_id: int | None
+    sent: dict
+
+
+def _snapshot(item: FeedItem) -> dict:
+    return {"price": str(item.price), "sale_price": str(item.sale_price or ""), "stock": item.stock}
+
+
+def _plan_product(
+    connection: Connection,
+    product_id: int,
+    product: Product | None,
+    aspects: set[str] | None,
+    known: dict[str, ChannelItem],
+    selected: set[int],
+    context: ShopContext,
+) -> list[Planned]:
+    """The requests that bring one product up to date (``aspects`` None: everything)."""
+    items: list[FeedItem] = []
+    if product is not None and product.status == Product.Status.ACTIVE and product_id in selected:
+        items = ready_items(product, connection.channel, context)[0]
+    planned: list[Planned] = []
+    current = {item.id for item in items}
+    for retailer, sent in known.items():
+        if retailer not in current and sent.state != ChannelItem.State.REMOVED:
+            planned.append(
+                Planned(ItemRequest(retailer, "delete"), product_id, sent.variant_id, {})
+            )
+    for item in items:
+        fields = _platform_fields(connection.channel, item)
+        previous = known.get(item.id)
+        is_live = previous is not None and previous.state in (
+            ChannelItem.State.LIVE, ChannelItem.State.WARNING,
+        )  # fmt: skip
+        if aspects is not None and is_live and aspects <= STOCK_FIELDS | PRICE_FIELDS:
+            columns = (STOCK_COLUMNS if aspects & STOCK_FIELDS else ()) + (
+                PRICE_COLUMNS if aspects & PRICE_FIELDS else ()
+            )
+            fields = {name: fields[name] for name in columns if name in fields}
+            if "price" in fields and "sale_price" not in fields:
+                fields["sale_price"] = ""  # a sale that ended is cleared
+        planned.append(
+            Planned(
+                ItemRequest(item.id, "upsert", fields), product_id, item.variant_id, _snapshot(item)
+            )
+        )
+    return planned
+
+
+def _known_items(
+    connection: Connection, product_ids: Iterable[int]
+) -> dict[int, dict[str, ChannelItem]]:
+    known: dict[int, dict[str, ChannelItem]] = {}
+    for item in ChannelItem.objects.filter(connection=connection, product_id__in=set(product_ids)):
+        known.setdefault(item.product_id, {})[item.retailer_id] = item
+    return known
+
+
+def _selected(connection: Connection, product_ids: Iterable[int]) -> set[int]:
+    return set(
+        connection_products(connection=connection)
+        .filter(pk__in=set(product_ids))
+        .values_list("pk", flat=True)
+    )
+
+
+def _store(connection: Connection, planned: list[Planned], results: list[ItemResult]) -> int:
+    """Store each item's verdict; returns how many were rejected."""
+    now = timezone.now()
+    by_id = {result.retailer_id: result for result in results}
+    states = ChannelItem.State
+    rows, rejected_events = [], []
+    for plan in planned:
+        result = by_id[plan.request.retailer_id]
+        if result.outcome == "rejected":
+            state = states.REJECTED
+            rejected_events.append(
+                (
+                    EventType.CHANNEL_ITEM_REJECTED,
+                    {
+                        "channel": connection.channel,
+                        "product_id": plan.product_id,
+                        "variant_id": plan.variant_id,
+                        "item_id": plan.request.retailer_id,
+                        "message": result.message,
+                    },
+                )
+            )
+        elif plan.request.method == "delete":
+            state = states.REMOVED
+        else:
+            state = states.WARNING if result.outcome == "warning" else states.LIVE
+        rows.append(
+            ChannelItem(
+                connection=connection,
+                retailer_id=plan.request.retailer_id,
+                product_id=plan.product_id,
+                variant_id=plan.variant_id,
+                state=state,
+                message=result.message,
+                sent=plan.sent,
+                sent_at=now,
+            )
+        )
+    ChannelItem.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["connection", "retailer_id"],
+        update_fields=["product_id", "variant_id", "state", "message", "sent", "sent_at"],
+    )
+    if rejected_events:
+        webhook_events_emit(events=rejected_events)
+    return len(rejected_events)
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    rows: int  # outbox rows passed
+    items: int  # item requests sent
+    rejected: int
+
+
+def _send(connection: Connection, client, planned: list[Planned]) -> int:
+    results = client.items_send([plan.request for plan in planned]) if planned else []
+    return _store(connection, planned, results)
+
+
+def connection_sync(*, connection_id: int, context: ShopContext | None = None) -> SyncResult:
+    """Send the connection's outbox changes until none are left (see the module doc).
+
+    Raises RetryableError / FinalError from the client; the batch that failed is then
+    rolled back and its rows are read again by the next run.
+    """
+    context = context or shop_context()
+    rows_total = items_total = rejected_total = 0
+    while True:
+        with transaction.atomic():
+            connection = Connection.objects.select_for_update().get(pk=connection_id)
+            if not connection.is_syncing:
+                break
+            client = connection_client(connection)
+            rows = outbox_settled(
+                CatalogChange.objects.filter(id__gt=connection.outbox_last_id)[: client.batch_size],
+                connection.outbox_last_id,
+            )
+            if not rows:
+                break
+            planned, last_id = _plan_rows(connection, rows, client.batch_size, context)
+            rejected_total += _send(connection, client, planned)
+            Connection.objects.filter(pk=connection.pk).update(
+                outbox_last_id=last_id, last_sync_at=timezone.now(), last_error="",
+                status=Connection.Status.ACTIVE,
+            )  # fmt: skip
+            rows_total += sum(1 for row in rows if row.id <= last_id)
+            items_total += len(planned)
+    return SyncResult(rows_total, items_total, rejected_total)
+
+
+def _plan_rows(
+    connection: Connection, rows: list[CatalogChange], batch_size: int, context: ShopContext
+) -> tuple[list[Planned], int]:
+    """Requests for the rows, at most ``batch_size`` (whole products only), and the id of
+    the last row they cover."""
+    merged: dict[int, set[str] | None] = {}
+    last_row_of: dict[int, int] = {}
+    for row in rows:
+        whole = row.kind == CatalogChange.Kind.DELETE or not row.aspects
+        previous = merged.get(row.product_id, set())
+        merged[row.product_id] = None if whole or previous is None else previous | set(row.aspects)
+        last_row_of[row.product_id] = row.id
+    products = products_by_id(merged)
+    known = _known_items(connection, merged)
+    selected = _selected(connection, merged)
+    planned: list[Planned] = []
+    covered_until = rows[0].id - 1
+    for product_id in sorted(merged, key=last_row_of.__getitem__):
+        requests = _plan_product(
+            connection, product_id, products.get(product_id), merged[product_id],
+            known.get(product_id, {}), selected, context,
+        )  # fmt: skip
+        if planned and len(planned) + len(requests) > batch_size:
+            break
+        planned.extend(requests)
+        covered_until = last_row_of[product_id]
+    # rows are covered up to the last whole product planned; a product whose rows
+    # straddle that point is re-read (and re-sent) next time, harmlessly
+    covered = [row.id for row in rows if row.id <= covered_until]
+    return planned, covered[-1] if covered else connection.outbox_last_id
+
+
+def connection_reconcile(*, connection_id: int, context: ShopContext | None = None) -> SyncResult:
+    """Compare every selected product with what was last sent and repair drift.
+
+    Items never sent, or sent with another price, sale price or stock, are sent whole;
+    items the platform holds for products no longer listed are removed; a rejected item
+    is sent again only if its product changed since.
+    """
+    context = context or shop_context()
+    connection = Connection.objects.get(pk=connection_id)
+    if not connection.is_syncing:
+        return SyncResult(0, 0, 0)
+    client = connection_client(connection)
+    items_total = rejected_total = 0
+    for planned in _drift_batches(connection, client.batch_size, context):
+        with transaction.atomic():
+            rejected_total += _send(connection, client, planned)
+        items_total += len(planned)
+    Connection.objects.filter(pk=connection.pk).update(
+        last_reconcile_at=timezone.now(), last_sync_at=timezone.now()
+    )
+    return SyncResult(0, items_total, rejected_total)
+
+
+def _drift_batches(
+    connection: Connection, batch_size: int, context: ShopContext
+) -> Iterator[list[Planned]]:
+    states = ChannelItem.State
+    batch: list[Planned] = []
+    seen_products: set[int] = set()
+    for chunk in products_in_chunks(connection_products(connection=connection)):
+        ids = [product.pk for product in chunk]
+        seen_products.update(ids)
+        known = _known_items(connection, ids)
+        for product in chunk:
+            product_known = known.get(product.pk, {})
+            for plan in _plan_product(
+                connection, product.pk, product, None, product_known, set(ids), context
+            ):
+                previous = product_known.get(plan.request.retailer_id)
+                if plan.request.method == "upsert" and previous is not None:
+                    if previous.state == states.REJECTED and (
+                        previous.sent_at and product.updated <= previous.sent_at
+                    ):
+                        continue
+                    if (
+                        previous.state != states.REJECTED
+                        and previous.sent == plan.sent
+                        and (previous.state != states.REMOVED)
+                    ):
+                        continue
+                batch.append(plan)
+                if len(batch) >= batch_size:
+                    yield batch
+                    batch = []
+    # items held for products that are no longer listed at all
+    stale = ChannelItem.objects.filter(connection=connection).exclude(
+        state=states.REMOVED
+    ).exclude(product_id__in=seen_products).order_by("id")  # fmt: skip
+    for item in stale.iterator(chunk_size=batch_size):
+        if item.product_id in seen_products:
+            continue
+        batch.append(
+            Planned(ItemRequest(item.retailer_id, "delete"), item.product_id, item.variant_id, {})
+        )
+        if len(batch) >= batch_size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -1,0 +1,61 @@
+"""Channel test helpers: the fake Meta server and complete products."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django_tenants.utils import tenant_context
+from PIL import Image
+
+from catalog.images import product_image_add
+from catalog.models import Product
+from catalog.services import VariantInput, product_create
+from tests.channels.fake_meta import FakeMeta
+
+
+@pytest.fixture
+def fake_meta(settings) -> Iterator[FakeMeta]:
+    fake = FakeMeta().start()
+    settings.CHANNELS_META_API_BASE = fake.url
+    settings.CHANNELS_TIMEOUT_SECONDS = 2
+    settings.CHANNELS_BATCH_POLL_SECONDS = 0.01
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def in_shop_a(shop_a, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    with tenant_context(shop_a):
+        yield shop_a
+
+
+def png() -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", (300, 300), "plum").save(buffer, "PNG")
+    return SimpleUploadedFile("p.png", buffer.getvalue())
+
+
+def complete_product(title: str = "Linen Tee", *, sku: str = "TEE", **overrides) -> Product:
+    """An active product ready for every channel, with two sized variants and an image."""
+    fields = {
+        "title": title,
+        "description": "<p>Soft <b>linen</b>, washed &amp; dried.</p>",
+        "brand": "Etalage",
+        "gtin": "4006381333931",
+        "mpn": "LT-1",
+        "status": "active",
+        "option1_name": "Size",
+        "variants": [
+            VariantInput(sku=f"{sku}-S", price="19.90", stock=3, options=("S",)),
+            VariantInput(
+                sku=f"{sku}-M", price="21.00", compare_at_price="25.00", stock=0, options=("M",)
+            ),
+        ],
+    }
+    product = product_create(**{**fields, **overrides})
+    product_image_add(product=product, file=png())
+    return product

@@ -1,0 +1,161 @@
+"""Product feeds: each channel's format checked by the published rules, one row per
+variant, readiness, tokens (and their isolation between shops), ETag, streaming."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection as db_connection
+from django.test import Client
+from django_tenants.utils import tenant_context
+
+from catalog.images import image_original_url
+from catalog.models import Product, ProductImage
+from catalog.services import product_update
+from shops.channels.models import Connection
+from shops.channels.selectors import products_left_out
+from shops.channels.services import connection_create
+from tests.channels.conftest import complete_product
+from tests.channels.validators import feed_problems
+
+FEEDS = [("meta", "csv"), ("meta", "xml"), ("pinterest", "csv"), ("pinterest", "tsv"),
+         ("pinterest", "xml"), ("google", "xml"), ("google", "csv"), ("tiktok", "csv"),
+         ("tiktok", "xml")]  # fmt: skip
+
+
+def client_for(slug: str) -> Client:
+    return Client(HTTP_HOST=f"{slug}.localhost")
+
+
+def fetch(slug: str, channel: str, file_format: str, token: str, **headers):
+    response = client_for(slug).get(f"/feeds/{channel}.{file_format}", {"token": token}, **headers)
+    body = b"".join(response.streaming_content).decode() if response.streaming else ""
+    return response, body
+
+
+@pytest.mark.parametrize(("channel", "file_format"), FEEDS)
+def test_feed_follows_the_channels_published_rules(in_shop_a, channel, file_format):
+    complete_product("Linen Tee", sku="TEE")
+    complete_product("Wool Scarf", sku="SCARF", description='Warm\twool,\nknitted "by hand"')
+    feed = connection_create(channel=channel)
+    db_connection.set_schema_to_public()
+
+    response, body = fetch("alpha", channel, file_format, feed.feed_token)
+
+    assert response.status_code == 200
+    assert response.streaming
+    rows, problems = feed_problems(channel, file_format, body)
+    assert problems == []
+    assert len(rows) == 4  # one row per variant
+    id_field = "sku_id" if channel == "tiktok" else "id"
+    tee = sorted(
+        (r for r in rows if r["title"] == "Linen Tee"), key=lambda r: int(r[id_field].split("-")[1])
+    )
+    assert len({r["item_group_id"] for r in tee}) == 1
+    in_stock = "in_stock" if channel == "google" else "in stock"
+    out_of_stock = "out_of_stock" if channel == "google" else "out of stock"
+    assert [(r["price"], r.get("sale_price", ""), r["availability"]) for r in tee] == [
+        ("19.90 EUR", "", in_stock),
+        ("25.00 EUR", "21.00 EUR", out_of_stock),
+    ]
+    assert tee[0]["description"] == "Soft linen, washed & dried."
+    assert tee[0]["link"].startswith("http://alpha.localhost/products/linen-tee/?variant=")
+    with tenant_context(in_shop_a):
+        image = ProductImage.objects.get(product__title="Linen Tee")
+        assert tee[0]["image_link"] == "http://alpha.localhost" + image_original_url(image)
+
+
+def test_feed_leaves_out_products_that_are_not_ready_and_the_admin_says_why(in_shop_a):
+    complete_product("Linen Tee", sku="TEE")
+    complete_product("No Brand", sku="NOBRAND", brand="", gtin="", mpn="")
+    google = connection_create(channel="google")
+    db_connection.set_schema_to_public()
+
+    _, body = fetch("alpha", "google", "xml", google.feed_token)
+
+    rows, problems = feed_problems("google", "xml", body)
+    assert problems == []
+    assert {row["title"] for row in rows} == {"Linen Tee"}
+    with tenant_context(in_shop_a):
+        left = products_left_out(connection=Connection.objects.get(channel="google"))
+    assert [(entry.product.title, entry.reasons) for entry in left] == [
+        (
+            "No Brand",
+            ["Missing brand.", "Missing GTIN and MPN: add the barcode (GTIN) or the maker's "
+             "part number."],
+        )
+    ]  # fmt: skip
+
+
+def test_feed_lists_only_the_connections_selection(in_shop_a):
+    complete_product("Linen Tee", sku="TEE", tags=["summer"])
+    complete_product("Wool Scarf", sku="SCARF", tags=["winter"])
+    complete_product("Draft Hat", sku="HAT", status="draft")
+    meta = connection_create(channel="meta", selection="tag", tag="winter")
+    db_connection.set_schema_to_public()
+
+    _, body = fetch("alpha", "meta", "csv", meta.feed_token)
+
+    rows, _ = feed_problems("meta", "csv", body)
+    assert {row["title"] for row in rows} == {"Wool Scarf"}
+
+
+@pytest.mark.parametrize("token", ["", "wrong", None])
+def test_feed_with_a_wrong_or_missing_token_is_not_found(in_shop_a, token):
+    complete_product()
+    meta = connection_create(channel="meta")
+    db_connection.set_schema_to_public()
+    path = "/feeds/meta.csv" if token is None else f"/feeds/meta.csv?token={token}"
+
+    assert client_for("alpha").get(path).status_code == 404
+    assert client_for("alpha").get(f"/feeds/meta.tsv?token={meta.feed_token}").status_code == 404
+    assert client_for("alpha").get(f"/feeds/ebay.csv?token={meta.feed_token}").status_code == 404
+
+
+def test_a_feed_token_never_serves_another_shops_products(shop_a, shop_b, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    with tenant_context(shop_a):
+        complete_product("Alpha Tee", sku="ATEE")
+        token_a = connection_create(channel="meta").feed_token
+    with tenant_context(shop_b):
+        complete_product("Beta Mug", sku="BMUG")
+        token_b = connection_create(channel="meta").feed_token
+
+    on_b_with_a, _ = fetch("beta", "meta", "csv", token_a)
+    on_a, body_a = fetch("alpha", "meta", "csv", token_a)
+    on_b, body_b = fetch("beta", "meta", "csv", token_b)
+
+    assert on_b_with_a.status_code == 404
+    assert on_a.status_code == on_b.status_code == 200
+    assert {row["title"] for row in feed_problems("meta", "csv", body_a)[0]} == {"Alpha Tee"}
+    assert {row["title"] for row in feed_problems("meta", "csv", body_b)[0]} == {"Beta Mug"}
+
+
+def test_feed_answers_304_until_the_catalog_changes(in_shop_a):
+    product = complete_product()
+    meta = connection_create(channel="meta")
+    db_connection.set_schema_to_public()
+    first, _ = fetch("alpha", "meta", "xml", meta.feed_token)
+
+    unchanged, _ = fetch("alpha", "meta", "xml", meta.feed_token, HTTP_IF_NONE_MATCH=first["ETag"])
+    with tenant_context(in_shop_a):
+        product_update(product=Product.objects.get(pk=product.pk), title="Linen Tee II")
+    db_connection.set_schema_to_public()
+    changed, body = fetch("alpha", "meta", "xml", meta.feed_token, HTTP_IF_NONE_MATCH=first["ETag"])
+
+    assert first["Last-Modified"]
+    assert unchanged.status_code == 304
+    assert changed.status_code == 200
+    assert changed["ETag"] != first["ETag"]
+    assert "Linen Tee II" in body
+
+
+def test_feed_queries_do_not_grow_with_the_catalog(in_shop_a, django_assert_max_num_queries):
+    for number in range(30):
+        complete_product(f"Tee {number}", sku=f"TEE{number}")
+    meta = connection_create(channel="meta")
+    db_connection.set_schema_to_public()
+
+    with django_assert_max_num_queries(15):
+        _, body = fetch("alpha", "meta", "csv", meta.feed_token)
+
+    assert len(feed_problems("meta", "csv", body)[0]) == 60

@@ -1,0 +1,91 @@
+"""The Google Merchant API client and the sync engine against the fake product inputs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from catalog.models import Product
+from catalog.services import product_update, variant_update
+from shops.channels.clients import RetryableError
+from shops.channels.models import ChannelItem, Connection
+from shops.channels.services import connection_create, connection_test
+from shops.channels.sync import connection_sync
+from tests.channels.conftest import complete_product
+from tests.channels.fake_google import FakeGoogle
+
+
+@pytest.fixture
+def fake_google(settings) -> Iterator[FakeGoogle]:
+    fake = FakeGoogle()
+    settings.CHANNELS_GOOGLE_API_BASE = fake.url
+    settings.CHANNELS_TIMEOUT_SECONDS = 2
+    yield fake
+    fake.stop()
+
+
+def google_connection(fake) -> Connection:
+    return connection_create(channel="google", access_token=fake.token,
+                             external_id=f"{fake.account}/77", country="FR", language="fr")  # fmt: skip
+
+
+def test_products_go_in_as_inputs_with_micros_and_a_price_change_is_a_masked_patch(
+    in_shop_a, fake_google
+):
+    connection = google_connection(fake_google)
+    product = complete_product()
+    medium = product.variants.get(sku="TEE-M")
+    name = f"accounts/4242/productInputs/fr~FR~{product.pk}-{medium.pk}"
+    connection_sync(connection_id=connection.pk)
+    inserted = dict(fake_google.products[name])
+
+    variant_update(variant=medium, price="18.00", compare_at_price=None)
+    connection_sync(connection_id=connection.pk)
+
+    assert inserted["price"] == {"amountMicros": "25000000", "currencyCode": "EUR"}
+    assert inserted["salePrice"] == {"amountMicros": "21000000", "currencyCode": "EUR"}
+    assert inserted["availability"] == "OUT_OF_STOCK"
+    assert inserted["gtins"] == ["4006381333931"]
+    method, path, body = fake_google.calls[-1]
+    assert (method, path) == ("PATCH", f"/products/v1/{name}")
+    assert body == {"productAttributes": {"price": {"amountMicros": "18000000",
+                                                    "currencyCode": "EUR"}}}  # fmt: skip
+    assert fake_google.products[name]["price"]["amountMicros"] == "18000000"
+    assert "salePrice" not in fake_google.products[name]
+    assert fake_google.products[name]["title"] == "Linen Tee"
+
+
+def test_archiving_deletes_the_inputs(in_shop_a, fake_google):
+    connection = google_connection(fake_google)
+    product = complete_product()
+    connection_sync(connection_id=connection.pk)
+
+    product_update(product=Product.objects.get(pk=product.pk), status="archived")
+    connection_sync(connection_id=connection.pk)
+
+    assert fake_google.products == {}
+    assert set(ChannelItem.objects.values_list("state", flat=True)) == {"removed"}
+
+
+def test_a_quota_error_keeps_the_batch_for_a_retry(in_shop_a, fake_google):
+    connection = google_connection(fake_google)
+    complete_product()
+    fake_google.script = [("429", 12)]
+
+    with pytest.raises(RetryableError) as failure:
+        connection_sync(connection_id=connection.pk)
+    connection_sync(connection_id=connection.pk)
+
+    assert (failure.value.message, failure.value.retry_after) == ("Quota exceeded.", 12)
+    assert len(fake_google.products) == 2
+
+
+def test_a_wrong_google_token_is_reported_on_test(in_shop_a, fake_google):
+    connection = connection_create(channel="google", access_token="old", external_id="4242/77")
+
+    result = connection_test(connection=connection)
+
+    assert result.message == (
+        "Google refused the access token: Request had invalid authentication credentials."
+    )

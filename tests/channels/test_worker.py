@@ -1,0 +1,119 @@
+"""The sync through a real Celery worker: a change reaches the fake Meta server after
+429s and a 5xx, and a worker that dies between sending and acknowledging loses
+nothing (the batch is sent again; the platform's upsert makes the repeat harmless)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from django_tenants.utils import tenant_context
+
+from catalog.models import Variant
+from catalog.services import stock_adjust
+from config.celery import app as celery_app
+from shops.channels.models import ChannelItem, Connection
+from shops.channels.services import connection_create, sync_queue
+from tests.channels.conftest import complete_product
+from tests.conftest import PROJECT_ROOT, database_url_for_tests
+
+pytestmark = pytest.mark.worker
+
+
+@pytest.fixture
+def meta_env(fake_meta, monkeypatch):
+    """The worker (started after this fixture) talks to the fake server too."""
+    monkeypatch.setenv("CHANNELS_META_API_BASE", fake_meta.url)
+    monkeypatch.setenv("CHANNELS_BATCH_POLL_SECONDS", "0.05")
+    monkeypatch.setenv("CHANNELS_TIMEOUT_SECONDS", "2")
+    return fake_meta
+
+
+def wait_until(check, django_db_blocker, timeout: float = 30) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with django_db_blocker.unblock():
+            if check():
+                return True
+        time.sleep(0.1)
+    return False
+
+
+def live_count(shop) -> int:
+    with tenant_context(shop):
+        return ChannelItem.objects.filter(state="live").count()
+
+
+def test_a_stock_change_reaches_meta_through_the_worker_after_429s_and_a_5xx(
+    meta_env, worker, committed_shop, django_db_blocker, tmp_path
+):
+    fake = meta_env
+    shop = committed_shop("sync-worker").shop
+    fake.script = [("429", 1), ("500",)]
+    with django_db_blocker.unblock(), tenant_context(shop):
+        connection_create(channel="meta", access_token=fake.token, external_id=fake.catalog_id)
+        product = complete_product()  # committed: the outbox listener queues the sync
+        small = product.variants.get(sku="TEE-S")
+        retailer = f"{product.pk}-{small.pk}"
+
+    assert wait_until(lambda: live_count(shop) == 2, django_db_blocker)
+    assert fake.script == []
+    with django_db_blocker.unblock(), tenant_context(shop):
+        stock_adjust(variant=Variant.objects.get(pk=small.pk), delta=5)
+
+    assert wait_until(lambda: fake.items[retailer]["inventory"] == 8, django_db_blocker)
+    assert fake.batches[-1][0] == {
+        "method": "UPDATE",
+        "data": {"id": retailer, "availability": "in stock", "inventory": 8},
+    }
+
+
+def worker_start() -> subprocess.Popen:
+    env = {**os.environ, "DATABASE_URL": database_url_for_tests(),
+           "CELERY_TASK_DEFAULT_QUEUE": celery_app.conf.task_default_queue}  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo",
+         "--queues", celery_app.conf.task_default_queue, "--loglevel", "warning",
+         "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=PROJECT_ROOT, env=env,
+    )  # fmt: skip
+
+
+def test_a_worker_dying_between_send_and_acknowledge_loses_nothing(
+    meta_env, worker, committed_shop, django_db_blocker
+):
+    fake = meta_env
+    shop = committed_shop("sync-crash").shop
+    fake.script = [("hang_status",)]  # the batch is applied, its status never finishes
+    with django_db_blocker.unblock(), tenant_context(shop):
+        connection = connection_create(
+            channel="meta", access_token=fake.token, external_id=fake.catalog_id
+        )
+        complete_product()
+    assert fake.batch_received.wait(30)
+
+    worker.send_signal(signal.SIGKILL)  # between the send and the acknowledgement
+    worker.wait(10)
+    with django_db_blocker.unblock(), tenant_context(shop):
+        position_after_crash = Connection.objects.get(pk=connection.pk).outbox_last_id
+        items_after_crash = ChannelItem.objects.count()
+    second = worker_start()
+    try:
+        with django_db_blocker.unblock(), tenant_context(shop):
+            sync_queue(connection_id=connection.pk)  # the next change or the reconcile
+        assert wait_until(lambda: live_count(shop) == 2, django_db_blocker)
+    finally:
+        second.terminate()
+        second.wait(20)
+
+    assert position_after_crash == connection.outbox_last_id
+    assert items_after_crash == 0
+    assert len(fake.batches) == 2
+    assert fake.batches[0] == fake.batches[1]  # the same change, sent again
+    assert len(fake.items) == 2  # and held once on the platform
+    with django_db_blocker.unblock(), tenant_context(shop):
+        assert Connection.objects.get(pk=connection.pk).outbox_last_id > position_after_crash
