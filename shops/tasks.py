@@ -20,6 +20,10 @@ def for_each_shop(task_name: str, args: list[Any] | None = None, kwargs: dict | 
     """
     from config.celery import app
 
+    if task_name not in app.tasks:
+        # Celery imports the apps' tasks modules lazily (a worker at start-up; a beat or
+        # web process that never imported them would not know the task by name).
+        app.loader.import_default_modules()
     task = app.tasks[task_name]
     schemas = list(
         Shop.objects.filter(status=Shop.Status.ACTIVE).values_list("schema_name", flat=True)

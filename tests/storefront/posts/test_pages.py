@@ -15,7 +15,6 @@ from django_tenants.utils import tenant_context
 from catalog.collections import collection_create
 from catalog.models import Product
 from catalog.services import products_set_status
-from config.celery import app
 from shops.storefront import services as design
 from shops.storefront.posts import services
 from shops.storefront.posts.models import Post
@@ -177,7 +176,6 @@ def test_the_post_page_costs_the_same_queries_with_many_tags(shop_a, media):
 def test_a_scheduled_post_shows_once_due_through_the_beat(
     shop_a, media, django_capture_on_commit_callbacks
 ):
-    app.loader.import_default_modules()  # the tasks modules, as a worker imports them at start
     with tenant_context(shop_a):
         gallery_on_the_page()
         published_post(caption="Already out")
