@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import connection, transaction
+from django.db import transaction
 from django.template.loader import render_to_string
 
 from orders.models import Order
+from shops.selectors import current_shop
 
 EMAIL_SUBJECTS = {
     "confirmation": "Your order {number} is confirmed",
@@ -29,7 +30,7 @@ def order_email_send(*, order_id: int, kind: str) -> bool:
     order = Order.objects.prefetch_related("lines").filter(id=order_id).first()
     if order is None or kind not in EMAIL_SUBJECTS:
         return False
-    shop = connection.tenant
+    shop = current_shop()  # also under a task's stand-in tenant
     context = {"order": order, "lines": list(order.lines.all()), "shop": shop}
     send_mail(
         subject=EMAIL_SUBJECTS[kind].format(number=order.number),
