@@ -22,9 +22,9 @@ install: $(VENV)/.installed
 migrate: install
 	$(BIN)/python manage.py migrate_schemas --noinput --verbosity 0
 
+# seed_demo, then runserver; without STRIPE_SECRET_KEY, with a localstripe of its own
 run: migrate
-	$(BIN)/python manage.py seed_demo --port $(PORT)
-	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py rundemo --port $(PORT)
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -51,6 +51,15 @@ from catalog.services import (
 from catalog.shopify_csv import CsvRefused, max_bytes
 from shops.storefront.cache import shop_page_changed
 
+
+def _readiness(product: Product) -> dict[str, list[str]]:
+    """The channels' readiness, links checked at the address the channels send."""
+    from shops.channels.items import product_links
+    from shops.channels.sync import shop_context
+
+    return product_readiness(product, links=product_links(product, shop_context()))
+
+
 Aspect = CatalogChange.Aspect
 
 
@@ -228,7 +237,7 @@ class ProductAdmin(ProductExportMixin, admin.ModelAdmin):
 
     @admin.display(description="Channels")
     def channels(self, product: Product) -> str:
-        readiness = product_readiness(product)
+        readiness = _readiness(product)
         return format_html_join(
             " ",
             '<span title="{}" style="color:{}">{} {}</span>',
@@ -244,7 +253,7 @@ class ProductAdmin(ProductExportMixin, admin.ModelAdmin):
         if not product.pk:
             return "Save the product to see where it can be listed."
         rows = []
-        for channel, reasons in product_readiness(product).items():
+        for channel, reasons in _readiness(product).items():
             status = "Ready" if not reasons else "Not listed: " + "; ".join(reasons)
             rows.append((CHANNEL_NAMES[channel], status))
         return format_html(

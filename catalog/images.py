@@ -30,14 +30,16 @@ import urllib.parse
 import urllib.request
 import uuid
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage, default_storage, storages
 from django.db import transaction
 from django.db.models import Max
+from django.utils.encoding import filepath_to_uri
 from django.utils.html import format_html
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -49,6 +51,17 @@ log = logging.getLogger(__name__)
 ACCEPTED_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}
 RENDITION_WIDTHS = (320, 640, 1080)
 ACCEPTED_HELP = "JPEG, PNG, WebP or GIF"
+
+
+def file_url_function() -> Callable[[str], str]:
+    """``default_storage.url`` for the current shop; for a filesystem storage (whose
+    ``url()`` is its base URL plus the quoted name) the base is read once, not per file
+    (a feed or an API page makes thousands of image URLs)."""
+    storage = storages["default"]
+    if isinstance(storage, FileSystemStorage):
+        base = storage.base_url
+        return lambda name: base + filepath_to_uri(name).lstrip("/")
+    return storage.url
 
 
 def human_bytes(n: int) -> str:

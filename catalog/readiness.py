@@ -40,9 +40,12 @@ class Facts:
     stocks: tuple[int, ...]
     ready_images: int
     pending_images: int
+    # the product page's address per variant as a channel links it (empty: not known
+    # here; the channel sync passes them, see shops.channels.items.product_links)
+    links: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, product: Product) -> Facts:
+    def of(cls, product: Product, *, links: tuple[str, ...] = ()) -> Facts:
         variants = list(product.variants.all())
         images = list(product.images.all())
         return cls(
@@ -57,6 +60,7 @@ class Facts:
             stocks=tuple(v.stock for v in variants),
             ready_images=sum(i.status == ProductImage.Status.READY for i in images),
             pending_images=sum(i.status == ProductImage.Status.PENDING for i in images),
+            links=links,
         )
 
 
@@ -103,6 +107,15 @@ def _text_at_most(limit: int) -> Rule:
     )
 
 
+def _links_at_most(limit: int) -> Rule:
+    """A link is never cut short (a cut URL is a broken link): the item is left out."""
+    return Rule(
+        f"link_over_{limit}",
+        lambda f: all(len(link) <= limit for link in f.links),
+        f"Link is longer than {limit:,} characters: shorten the product's URL name (slug).",
+    )
+
+
 COMMON = (
     Rule("not_active", _active, "Not published: set the status to Active."),
     Rule("no_variant", _has_variant, "Has no variant: add one with a SKU and a price."),
@@ -124,12 +137,13 @@ CHANNEL_RULES: dict[str, tuple[Rule, ...]] = {
             "Missing brand and GTIN: add a brand (or a GTIN or MPN).",
         ),
     ),
-    # Pinterest catalog: title ≤ 500, description required and ≤ 10,000.
+    # Pinterest catalog: title ≤ 500, description required and ≤ 10,000, link ≤ 511.
     "pinterest": (
         *COMMON,
         _title_at_most(500),
         Rule("no_description", _has_description, "Description is empty."),
         _text_at_most(10_000),
+        _links_at_most(511),
     ),
     # TikTok Shop: title 1-255, HTML description ≤ 10,000, ≤ 100 SKUs, stock ≤ 999,999.
     "tiktok": (
@@ -148,7 +162,7 @@ CHANNEL_RULES: dict[str, tuple[Rule, ...]] = {
             "A variant's stock is over 999,999.",
         ),
     ),
-    # Google Merchant Center: title ≤ 150, description ≤ 5,000, brand required, and a
+    # Google Merchant Center: title ≤ 150, description ≤ 5,000, link ≤ 2,000, brand required, and a
     # GTIN or an MPN (custom goods without either are sent with identifier_exists=no,
     # which the merchant must opt into; the sync issue decides).
     "google": (
@@ -156,6 +170,7 @@ CHANNEL_RULES: dict[str, tuple[Rule, ...]] = {
         _title_at_most(150),
         Rule("no_description", _has_description, "Description is empty."),
         _text_at_most(5_000),
+        _links_at_most(2_000),
         Rule("no_brand", lambda f: bool(f.brand), "Missing brand."),
         Rule(
             "no_gtin_or_mpn",
@@ -172,9 +187,10 @@ def channel_problems(product: Product, channel: str, facts: Facts | None = None)
     return [rule for rule in CHANNEL_RULES[channel] if not rule.passes(facts)]
 
 
-def product_readiness(product: Product) -> dict[str, list[str]]:
-    """{channel: [reasons it cannot be listed]} for every channel; [] means ready."""
-    facts = Facts.of(product)
+def product_readiness(product: Product, *, links: tuple[str, ...] = ()) -> dict[str, list[str]]:
+    """{channel: [reasons it cannot be listed]} for every channel; [] means ready
+    (``links``: the variants' page addresses, for the link length rules)."""
+    facts = Facts.of(product, links=links)
     return {
         channel: [rule.message for rule in channel_problems(product, channel, facts)]
         for channel in CHANNELS

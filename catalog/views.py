@@ -16,6 +16,7 @@ from catalog.selectors import (
     variant_selected,
 )
 from catalog.seo import product_meta
+from orders.payment_accounts import shop_can_sell
 from reviews.forms import ReviewForm
 from reviews.selectors import SORT_LABELS, product_rating, product_reviews_page
 from shops.storefront.selectors import shop_theme
@@ -55,6 +56,7 @@ def product_page_context(request: HttpRequest, slug: str) -> dict:
         "price_range": product_price_range(product),
         "is_discounted": variant is not None and variant_is_discounted(variant),
         "product_is_available": product_is_available(product),
+        "can_sell": shop_can_sell(),  # else no Buy now: "not taking orders yet"
         "rating": rating,
         "reviews": reviews,
         "review_sorts": SORT_LABELS,

@@ -51,6 +51,9 @@ PLATFORM_DOMAIN = env_str("PLATFORM_DOMAIN", "localhost").lower()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["*"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 USE_X_FORWARDED_HOST = env_bool("USE_X_FORWARDED_HOST", default=False)
+# How many proxies of ours add X-Forwarded-For in front of the app: the client address of
+# the rate limits is read that far from the header's right end. 0: the header is ignored.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 if env_bool("SECURE_PROXY_SSL_HEADER", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=not DEBUG)
@@ -216,6 +219,8 @@ PAYMENT_CREDENTIALS_KEY = env_str("PAYMENT_CREDENTIALS_KEY")
 ORDERS_RESERVATION_MINUTES = env_int("ORDERS_RESERVATION_MINUTES", 15)
 ORDERS_MAX_QUANTITY = env_int("ORDERS_MAX_QUANTITY", 20)
 ORDERS_MAX_LINES = env_int("ORDERS_MAX_LINES", 20)
+# Buy-now calls one client address may make per shop (shops/ratelimits.py); "off" for none
+ORDERS_RATE_BUY_NOW = env_str("ORDERS_RATE_BUY_NOW", "120/m")
 CELERY_BEAT_SCHEDULE["orders-expire-reservations"] = {
     "task": "shops.for_each_shop",
     "schedule": env_int("ORDERS_EXPIRY_INTERVAL_SECONDS", 60),
@@ -232,10 +237,16 @@ CHANNELS_META_API_BASE = env_str("CHANNELS_META_API_BASE", "https://graph.facebo
 CHANNELS_META_API_VERSION = env_str("CHANNELS_META_API_VERSION", "v24.0")
 CHANNELS_PINTEREST_API_BASE = env_str("CHANNELS_PINTEREST_API_BASE", "https://api.pinterest.com")
 CHANNELS_GOOGLE_API_BASE = env_str("CHANNELS_GOOGLE_API_BASE", "https://merchantapi.googleapis.com")
+CHANNELS_TIKTOK_API_BASE = env_str(
+    "CHANNELS_TIKTOK_API_BASE", "https://open-api.tiktokglobalshop.com"
+)
 CHANNELS_TIMEOUT_SECONDS = env_int("CHANNELS_TIMEOUT_SECONDS", 20)
 CHANNELS_BATCH_POLL_SECONDS = float(env_str("CHANNELS_BATCH_POLL_SECONDS", "2"))
 CHANNELS_MAX_RETRIES = env_int("CHANNELS_MAX_RETRIES", 12)
 CHANNELS_RETRY_MAX_SECONDS = env_int("CHANNELS_RETRY_MAX_SECONDS", 900)
+# most items in one platform call; the platforms' own limits (Meta 5,000, Pinterest 1,000)
+# apply below it
+CHANNELS_BATCH_ITEMS_MAX = env_int("CHANNELS_BATCH_ITEMS_MAX", 5_000)
 CELERY_BEAT_SCHEDULE["channels-reconcile"] = {
     "task": "shops.for_each_shop",
     "schedule": env_int("CHANNELS_RECONCILE_SECONDS", 6 * 3600),
@@ -324,6 +335,8 @@ STOREFRONT_IMAGE_MAX_BYTES = env_int("STOREFRONT_IMAGE_MAX_BYTES", 5 * 1024 * 10
 
 # --- Shoppable posts and the Instagram Graph API client --------------------------------
 POSTS_IMAGE_MAX_BYTES = env_int("POSTS_IMAGE_MAX_BYTES", 8 * 1024 * 1024)
+# Click-through beacons one client address may send per shop (a page view sends a few)
+POSTS_RATE_EVENTS = env_str("POSTS_RATE_EVENTS", "300/m")
 INSTAGRAM_GRAPH_API_URL = env_str("INSTAGRAM_GRAPH_API_URL", "https://graph.facebook.com/v21.0")
 INSTAGRAM_TIMEOUT = env_int("INSTAGRAM_TIMEOUT", 10)
 POSTS_SCHEDULE_INTERVAL_SECONDS = env_int("POSTS_SCHEDULE_INTERVAL_SECONDS", 60)
@@ -368,6 +381,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ProductStatusEnum": "catalog.models.Product.Status",
         "ImageStatusEnum": "catalog.models.ProductImage.Status",
+        "ReviewStatusEnum": "reviews.models.Review.Status",
+        "PostStatusEnum": "shops.storefront.posts.models.Post.Status",
+        "PostSourceEnum": "shops.storefront.posts.models.Post.Source",
+        "ConnectionStatusEnum": "shops.channels.models.Connection.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -381,6 +398,8 @@ API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "600/minute")
 # service or the platform's own network.
 WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 10)
 WEBHOOK_DELIVERY_PRIVATE = env_bool("WEBHOOK_DELIVERY_PRIVATE", default=DEBUG)
+# After a signing secret is rotated, the old one keeps signing (a second v1) this long.
+WEBHOOK_SECRET_GRACE_HOURS = env_int("WEBHOOK_SECRET_GRACE_HOURS", 24)
 
 # --- Passwords, i18n ----------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -17,6 +17,7 @@ from orders import services
 from orders.models import Order, OrderLine, PaymentAccount
 from orders.payment_accounts import (
     payment_account_connect,
+    payment_account_remove,
     payment_account_set_keys,
     shop_payments,
 )
@@ -35,11 +36,40 @@ class OrderLineInline(admin.TabularInline):
     model = OrderLine
     extra = 0
     can_delete = False
-    fields = ("title", "variant_title", "sku", "unit_price", "quantity", "line_total")
+    fields = ("title", "variant_title", "sku", "unit_price", "quantity", "line_total",
+              "restocked_quantity")  # fmt: skip
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:
         return False
+
+
+def _restocked(order: Order) -> int:
+    return sum(order.lines.values_list("restocked_quantity", flat=True))
+
+
+def _restock_from_post(
+    request: HttpRequest, order: Order, amount: Decimal | None
+) -> dict[int, int]:
+    """The refund form's stock choice: quantities typed per line, else (full refund with
+    "return every item to stock" ticked) everything still out, else nothing."""
+    per_line: dict[int, int] = {}
+    lines = list(order.lines.all())
+    for line in lines:
+        raw = request.POST.get(f"restock_{line.id}", "").strip()
+        if not raw:
+            continue
+        try:
+            per_line[line.id] = int(raw)
+        except ValueError:
+            raise services.OrderActionError(
+                f"“{raw}” is not a number of items to return to stock."
+            ) from None
+    if any(per_line.values()):
+        return per_line
+    if amount is None and request.POST.get("restock_all"):
+        return {line.id: line.restockable_quantity for line in lines}
+    return {}
 
 
 @admin.register(Order)
@@ -93,6 +123,11 @@ class OrderAdmin(admin.ModelAdmin):
             "can_cancel": order.status == Status.PENDING_PAYMENT,
             "can_refund": order.paid_at is not None and can_transition(order, Status.REFUNDED),
             "refundable": order.total - order.refunded_amount,
+            # "return items to stock": on by default until the order ships
+            "restock_lines": [line for line in order.lines.all() if line.restockable_quantity]
+            if order.stock_status == Order.Stock.COMMITTED
+            else [],
+            "restock_by_default": order.fulfilled_at is None,
             "fulfil_url": reverse("admin:orders_order_act", args=[order.id, "fulfil"]),
             "cancel_url": reverse("admin:orders_order_act", args=[order.id, "cancel"]),
             "refund_url": reverse("admin:orders_order_act", args=[order.id, "refund"]),
@@ -122,8 +157,16 @@ class OrderAdmin(admin.ModelAdmin):
                     amount = Decimal(raw) if raw else None
                 except InvalidOperation:
                     raise services.OrderActionError(f"“{raw}” is not an amount.") from None
-                services.order_refund(order=order, amount=amount)
-                messages.success(request, f"Order {order.number}: refund sent through Stripe.")
+                before = _restocked(order)
+                services.order_refund(
+                    order=order, amount=amount, restock=_restock_from_post(request, order, amount)
+                )
+                returned = _restocked(order) - before
+                messages.success(
+                    request,
+                    f"Order {order.number}: refund sent through Stripe"
+                    + (f"; {returned} item(s) back in stock." if returned else "."),
+                )
         except services.OrderActionError as exc:
             messages.error(request, str(exc))
         return back
@@ -191,6 +234,12 @@ class PaymentAccountAdmin(admin.ModelAdmin):
         if request.method == "GET":
             _warn_if_cannot_sell(request)
         return super().changelist_view(request, extra_context)
+
+    def delete_model(self, request, obj) -> None:
+        payment_account_remove()
+
+    def delete_queryset(self, request, queryset) -> None:
+        payment_account_remove()
 
     def save_model(self, request, obj, form, change) -> None:
         # Saved by the form through orders.payment_accounts (validated, encrypted).

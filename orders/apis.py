@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from orders import selectors, services, stripe_client
 from orders.models import Order
 from orders.payment_accounts import shop_payments
+from shops.ratelimits import rate_limited
 
 MAX_BODY_BYTES = 16 * 1024
 ADDRESS_FIELDS = ("name", "line1", "line2", "city", "postal_code", "state", "country", "phone")
@@ -104,8 +105,12 @@ def buy_now_answer(order: Order, publishable_key: str) -> dict[str, Any]:
 
 @csrf_exempt
 @require_POST
+@rate_limited("buy_now", setting="ORDERS_RATE_BUY_NOW")
 def buy_now(request: HttpRequest) -> JsonResponse:
     """``POST /api/v1/buy-now/``: reserve, create the order and its PaymentIntent.
+
+    Each client address may call it ``ORDERS_RATE_BUY_NOW`` times per shop; over that,
+    429 with Retry-After (stock held by one address stays bounded).
 
     With an ``Idempotency-Key`` header, the same key and body give the same answer again
     (even an error answer); the same key with another body gives 409.

@@ -134,15 +134,27 @@ class OrderLine(models.Model):
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
     quantity = models.PositiveIntegerField()
     line_total = models.DecimalField(max_digits=12, decimal_places=2)
+    restocked_quantity = models.PositiveIntegerField(
+        "returned to stock", default=0, help_text="How many a refund put back in stock."
+    )
 
     class Meta:
         ordering = ["order_id", "id"]
         constraints = [
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="orders_line_quantity_gt_0")
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="orders_line_quantity_gt_0"),
+            models.CheckConstraint(
+                condition=Q(restocked_quantity__lte=models.F("quantity")),
+                name="orders_line_restocked_within_quantity",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.sku}"
+
+    @property
+    def restockable_quantity(self) -> int:
+        """How many a refund may still put back in stock."""
+        return self.quantity - self.restocked_quantity
 
 
 class StripeEvent(models.Model):

@@ -18,6 +18,7 @@ from django.db import transaction
 
 from orders.models import PaymentAccount
 from orders.stripe_client import Credentials
+from shops.storefront.cache import cached_page, shop_page_changed
 
 
 def _fernet() -> Fernet:
@@ -89,6 +90,13 @@ def shop_payments() -> ShopPayments:
     )
 
 
+def shop_can_sell() -> bool:
+    """Whether the active shop can take payments, for its shopper pages (Buy now or
+    "not taking orders"): cached with the shop's pages, so no query once cached; the
+    services below retire it when the connection changes."""
+    return cached_page("can_sell", lambda: shop_payments().can_sell)
+
+
 @transaction.atomic
 def payment_account_connect(*, stripe_account_id: str) -> PaymentAccount:
     """Sell through the platform's Stripe account on this connected account (``acct_…``)."""
@@ -105,6 +113,7 @@ def payment_account_connect(*, stripe_account_id: str) -> PaymentAccount:
             "webhook_secret_encrypted": "",
         },
     )
+    shop_page_changed()  # the pages' Buy now follows the connection
     return account
 
 
@@ -134,4 +143,12 @@ def payment_account_set_keys(
             "webhook_secret_encrypted": secret_encrypt(webhook_secret),
         },
     )
+    shop_page_changed()
     return account
+
+
+@transaction.atomic
+def payment_account_remove() -> None:
+    """Disconnect Stripe: the shop stops selling (its pages say so)."""
+    PaymentAccount.objects.filter(id=1).delete()
+    shop_page_changed()

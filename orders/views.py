@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_tenants.utils import schema_context, tenant_context
 
 from orders import selectors, services, stripe_client
-from orders.payment_accounts import ShopPayments, shop_payments
+from orders.payment_accounts import ShopPayments, shop_can_sell, shop_payments
 from shops.models import Shop
 
 logger = logging.getLogger(__name__)
@@ -103,5 +103,6 @@ def checkout(request: HttpRequest) -> HttpResponse:
             [{"variant_id": item.variant.id, "quantity": item.quantity} for item in items]
         ),
         "utm_json": json.dumps(utm),
+        "can_sell": shop_can_sell(),
     }
     return render(request, "orders/checkout.html", context, status=200 if items else 404)

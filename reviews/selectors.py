@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import (
     Avg,
@@ -220,6 +221,18 @@ class PollView:
             (option, round(100 * option.vote_count / total) if total else 0)
             for option in self.options
         ]
+
+
+def vote_shares(vote_counts: list[int]) -> list[str]:
+    """Each count's share of the total in percent, one decimal, as strings ("33.3");
+    all "0.0" when nobody voted. Rounded half up, so shares may add to 99.9 or 100.1."""
+    total = sum(vote_counts)
+    if not total:
+        return ["0.0" for _count in vote_counts]
+    return [
+        str((Decimal(100 * count) / total).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+        for count in vote_counts
+    ]
 
 
 def poll_view(*, poll_id: int | None) -> PollView | None:

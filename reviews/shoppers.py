@@ -8,8 +8,7 @@
   one is refused (400).
 - **IP hash backstop**: a keyed hash of the address (and of its network, /24 or /48),
   never the address itself: one vote per review per address, and the rate limits.
-- **Rate limits**: fixed windows counted in the per-shop cache
-  (``django_tenants.cache.make_key`` prefixes the schema).
+- **Rate limits**: fixed windows counted in the per-shop cache (``shops.ratelimits``).
 """
 
 from __future__ import annotations
@@ -18,14 +17,14 @@ import hashlib
 import hmac
 import ipaddress
 import secrets
-import time
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest
+
+from shops import ratelimits
 
 TOKEN_HEADER = "HTTP_X_SHOPPER_TOKEN"  # noqa: S105 (a header name)
 TOKEN_FIELD = "shopper_token"  # noqa: S105 (a field name)
@@ -60,7 +59,7 @@ def _keyed_hash(value: str) -> str:
 
 
 def client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR") or "0.0.0.0"  # noqa: S104 (a value, not a bind)
+    return ratelimits.client_ip(request)  # REMOTE_ADDR, or behind trusted proxies
 
 
 def network_of(ip: str) -> str:
@@ -106,27 +105,14 @@ def shopper_from(request: HttpRequest) -> Shopper:
     )
 
 
-def rate_parse(rate: str) -> tuple[int, int]:
-    """``"5/h"`` → (5, 3600); units s, m, h, d."""
-    count, _, unit = rate.partition("/")
-    seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit.strip()[:1] or "m"]
-    return int(count), seconds
-
-
 def rate_limit_hit(*, action: str, shopper: Shopper) -> int | None:
     """Count one ``action`` (``review`` or ``vote``) for the shopper and for its network;
     return the seconds to wait when either is over its limit, else None."""
     limits = settings.REVIEWS_RATE_LIMITS[action]
-    now = int(time.time())
     for scope, who in (("shopper", shopper.voter), ("network", shopper.network_hash)):
-        count_allowed, window = rate_parse(limits[scope])
-        key = f"reviews:rate:{action}:{scope}:{who}:{now // window}"
-        cache.add(key, 0, timeout=window + 1)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=window + 1)
-            count = 1
-        if count > count_allowed:
-            return window - now % window
+        retry_after = ratelimits.rate_limit_hit(
+            scope=f"reviews:{action}:{scope}", who=who, rate=limits[scope]
+        )
+        if retry_after is not None:
+            return retry_after
     return None

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.core.files.storage import default_storage
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from catalog.images import image_original_url
+from catalog.images import file_url_function
 from catalog.models import Collection, Product, ProductImage, Variant
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
@@ -36,10 +35,24 @@ def money(amount: Decimal | None) -> str | None:
     return None if amount is None else f"{amount:.{MONEY['decimal_places']}f}"
 
 
-def _absolute(request, url: str) -> str:
-    if not url:
-        return ""
-    return request.build_absolute_uri(url) if request is not None else url
+def _absolute(context: dict, url: str) -> str:
+    """``url`` on the request's host. The scheme and host are read once per response
+    (kept in the serializers' shared context), not parsed and joined per image."""
+    request = context.get("request")
+    if not url or request is None:
+        return url or ""
+    if not url.startswith("/") or url.startswith("//"):
+        return request.build_absolute_uri(url)
+    if "absolute_base" not in context:
+        context["absolute_base"] = request.build_absolute_uri("/")[:-1]
+    return context["absolute_base"] + url
+
+
+def _file_url(context: dict, name: str) -> str:
+    """The storage's URL of ``name``, through a function made once per response."""
+    if "file_url" not in context:
+        context["file_url"] = file_url_function()
+    return context["file_url"](name)
 
 
 class ImageSerializer(serializers.ModelSerializer):
@@ -57,7 +70,9 @@ class ImageSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_url(self, image: ProductImage) -> str:
-        return _absolute(self.context.get("request"), image_original_url(image))
+        if image.status != ProductImage.Status.READY or not image.image:
+            return ""
+        return _absolute(self.context, _file_url(self.context, image.image.name))
 
     def to_representation(self, image: ProductImage) -> dict:
         """The fields above, built directly (list pages hold many images)."""
@@ -72,9 +87,8 @@ class ImageSerializer(serializers.ModelSerializer):
     def get_renditions(self, image: ProductImage) -> dict[str, str]:
         if image.status != ProductImage.Status.READY:
             return {}
-        request = self.context.get("request")
         return {
-            str(width): _absolute(request, default_storage.url(name))
+            str(width): _absolute(self.context, _file_url(self.context, name))
             for width, name in sorted((int(w), n) for w, n in (image.renditions or {}).items())
         }
 
@@ -115,8 +129,25 @@ class VariantSerializer(CurrencyMixin, serializers.ModelSerializer):
 
 class ProductSerializer(serializers.ModelSerializer):
     option_names = serializers.ListField(child=serializers.CharField(), read_only=True)
-    variants = VariantSerializer(many=True, read_only=True)
-    images = ImageSerializer(many=True, read_only=True)
+    # the viewset prefetches these as plain lists
+    variants = VariantSerializer(many=True, read_only=True, source="variant_list")
+    images = ImageSerializer(many=True, read_only=True, source="image_list")
+
+    def to_representation(self, product: Product) -> dict:
+        """The fields below, built directly, like a variant's: a page holds 100 products
+        and DRF's field-by-field path was half of its time."""
+        fields = self.fields
+        computed = {
+            "option_names": product.option_names,
+            "variants": fields["variants"].to_representation(product.variant_list),
+            "images": fields["images"].to_representation(product.image_list),
+            "created": fields["created"].to_representation(product.created),
+            "updated": fields["updated"].to_representation(product.updated),
+        }
+        return {
+            name: computed[name] if name in computed else getattr(product, name)
+            for name in self.Meta.fields
+        }
 
     class Meta:
         model = Product

@@ -63,8 +63,18 @@ class ProductViewSet(
     def scoped_queryset(self) -> QuerySet:
         return self.filtered(
             Product.objects.prefetch_related(
-                Prefetch("variants", queryset=Variant.objects.order_by("position", "id")),
-                Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")),
+                # plain lists (to_attr): a related manager per product and relation would
+                # clone a query each time, a third of a page's time
+                Prefetch(
+                    "variants",
+                    queryset=Variant.objects.order_by("position", "id"),
+                    to_attr="variant_list",
+                ),
+                Prefetch(
+                    "images",
+                    queryset=ProductImage.objects.order_by("position", "id"),
+                    to_attr="image_list",
+                ),
             )
         )
 

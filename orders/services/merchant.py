@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from catalog.currencies import minor_units
+from catalog.services import outbox_batch, stock_adjust
 from orders import stripe_client
-from orders.models import Order
+from orders.models import Order, OrderLine
 from orders.payment_accounts import shop_payments
 from orders.services.buy_now import to_minor
 from orders.services.emails import order_email_on_commit
@@ -69,11 +72,20 @@ def order_cancel(*, order: Order) -> Order:
 
 
 @transaction.atomic
-def order_refund(*, order: Order, amount: Decimal | None = None) -> Order:
-    """Refund a paid order through Stripe, in full (``amount`` None) or in part.
+def order_refund(
+    *, order: Order, amount: Decimal | None = None, restock: Mapping[int, int] | None = None
+) -> Order:
+    """Refund a paid order through Stripe, in full (``amount`` None) or in part, and
+    put items back in stock.
+
+    ``restock`` maps order line ids to how many of each go back in stock (through
+    ``catalog.services``, so the channels' outbox learns it). None means the default: a
+    full refund of an order not fulfilled yet returns everything still out; any other
+    refund returns nothing unless asked. A line is never returned more than it holds.
 
     The order row stays locked from the check to the record, so two refunds clicked at
-    once are done one after the other and never add up to more than was paid.
+    once are done one after the other and never add up to more than was paid (nor
+    return more stock than was sold).
     """
     order = Order.objects.select_for_update().get(id=order.id)
     if order.status == Status.REFUNDED:
@@ -88,6 +100,8 @@ def order_refund(*, order: Order, amount: Decimal | None = None) -> Order:
             f"{order.currency}.",
             code="invalid_amount",
         )
+    lines = list(order.lines.select_related("variant").order_by("variant_id", "id"))
+    returns = _restock_plan(order, lines, restock, is_full=amount_minor == remaining)
     payments = shop_payments()
     if payments.credentials is None:
         raise OrderActionError(payments.problem, code="payments_not_set_up")
@@ -100,11 +114,64 @@ def order_refund(*, order: Order, amount: Decimal | None = None) -> Order:
         )
     except stripe_client.PaymentError as exc:
         raise OrderActionError(f"Stripe did not refund: {exc}", code=PROVIDER_ERROR) from None
-    refunded = order.refunded_minor + amount_minor
+    fields = {"refunded_minor": order.refunded_minor + amount_minor}
+    if _restock(lines, returns):
+        fields["stock_status"] = Order.Stock.RELEASED  # every item is back in stock
     order_transition(
         order=order,
-        to=Status.REFUNDED if refunded >= order.amount_minor else Status.PARTIALLY_REFUNDED,
-        refunded_minor=refunded,
-    )
+        to=Status.REFUNDED if fields["refunded_minor"] >= order.amount_minor
+        else Status.PARTIALLY_REFUNDED,
+        **fields,
+    )  # fmt: skip
     order_email_on_commit(order, "refunded")
     return order
+
+
+def _restock_plan(
+    order: Order, lines: list[OrderLine], restock: Mapping[int, int] | None, *, is_full: bool
+) -> dict[int, int]:
+    """{line id: quantity to put back}, checked against what each line may still return."""
+    if order.stock_status != Order.Stock.COMMITTED:
+        if restock and any(restock.values()):
+            raise OrderActionError(
+                f"Order {order.number}'s items are not out of stock for it; nothing to return.",
+                code="invalid_restock",
+            )
+        return {}
+    if restock is None:
+        is_returned_by_default = is_full and order.fulfilled_at is None
+        restock = {line.id: line.restockable_quantity for line in lines}
+        if not is_returned_by_default:
+            return {}
+    by_id = {line.id: line for line in lines}
+    plan = {}
+    for line_id, quantity in restock.items():
+        line = by_id.get(line_id)
+        if line is None:
+            raise OrderActionError(
+                f"Order {order.number} has no line {line_id}.", code="invalid_restock"
+            )
+        if not isinstance(quantity, int) or not 0 <= quantity <= line.restockable_quantity:
+            raise OrderActionError(
+                f"Return between 0 and {line.restockable_quantity} of {line.sku} to stock.",
+                code="invalid_restock",
+            )
+        if quantity and line.variant is not None:  # a deleted variant has no stock to add to
+            plan[line_id] = quantity
+    return plan
+
+
+def _restock(lines: list[OrderLine], returns: dict[int, int]) -> bool:
+    """Put the planned quantities back (lines in variant order, as buy-now takes them);
+    True when every line is then back in stock in full."""
+    with outbox_batch():
+        for line in lines:
+            quantity = returns.get(line.id, 0)
+            if not quantity:
+                continue
+            stock_adjust(variant=line.variant, delta=quantity)
+            OrderLine.objects.filter(id=line.id).update(
+                restocked_quantity=F("restocked_quantity") + quantity
+            )
+            line.restocked_quantity += quantity
+    return bool(returns) and all(line.restockable_quantity == 0 for line in lines)

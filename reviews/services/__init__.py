@@ -3,6 +3,9 @@ review requests, polls."""
 
 from reviews.services.polls import (
     PollError,
+    PollOptionInput,
+    poll_close,
+    poll_create,
     poll_is_open,
     poll_launch_notify,
     poll_launch_notify_on_commit,
@@ -29,10 +32,13 @@ from reviews.services.votes import VoteCounts, VoteError, review_vote
 
 __all__ = [
     "PollError",
+    "PollOptionInput",
     "ReviewError",
     "ReviewLinkError",
     "VoteCounts",
     "VoteError",
+    "poll_close",
+    "poll_create",
     "poll_is_open",
     "poll_launch_notify",
     "poll_launch_notify_on_commit",

@@ -3,6 +3,10 @@ conditional insert and an ``F()`` increment; closed or unopened polls refuse vot
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -16,6 +20,7 @@ from catalog.models import Product
 from reviews.models import Poll, PollNotification, PollOption, PollVote
 from reviews.shoppers import Shopper
 from shops.selectors import current_shop, shop_url
+from shops.storefront.cache import shop_page_changed
 
 
 class PollError(Exception):
@@ -62,6 +67,86 @@ def poll_vote(
     if notify_email:
         PollNotification.objects.get_or_create(option=option, email=notify_email.lower())
     return option
+
+
+@dataclass(frozen=True)
+class PollOptionInput:
+    text: str
+    product_id: int | None = None
+
+
+MIN_OPTIONS, MAX_OPTIONS = 2, 10  # as the admin's option formset allows
+
+
+@transaction.atomic
+def poll_create(
+    *,
+    question: str,
+    options: Sequence[PollOptionInput],
+    opens_at: datetime | None = None,
+    closes_at: datetime | None = None,
+) -> Poll:
+    """A poll with its options in order (2 to 10, each optionally naming a product of
+    this shop). A ValidationError keyed by field says what is wrong; nothing is written
+    then. Opens now unless ``opens_at`` says otherwise."""
+    errors: dict[str, list[ValidationError]] = {}
+    question = (question or "").strip()
+    if not question:
+        errors["question"] = [ValidationError("Ask a question.", code="required")]
+    opens_at = opens_at or timezone.now()
+    if closes_at is not None and closes_at <= opens_at:
+        errors["closes_at"] = [
+            ValidationError("A poll closes after it opens.", code="closes_before_opening")
+        ]
+    if not MIN_OPTIONS <= len(options) <= MAX_OPTIONS:
+        errors["options"] = [
+            ValidationError(
+                f"A poll has {MIN_OPTIONS} to {MAX_OPTIONS} options ({len(options)} given).",
+                code="option_count",
+            )
+        ]
+    wanted = {option.product_id for option in options if option.product_id is not None}
+    known = set(Product.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+    for index, option in enumerate(options):
+        if not (option.text or "").strip():
+            errors[f"options[{index}].text"] = [
+                ValidationError("Give the option a text.", code="required")
+            ]
+        if option.product_id is not None and option.product_id not in known:
+            errors[f"options[{index}].product_id"] = [
+                ValidationError(
+                    f"Product {option.product_id} is not in this shop.", code="does_not_exist"
+                )
+            ]
+    if errors:
+        raise ValidationError(errors)
+    poll = Poll.objects.create(question=question, opens_at=opens_at, closes_at=closes_at)
+    PollOption.objects.bulk_create(
+        PollOption(poll=poll, text=option.text.strip(), product_id=option.product_id,
+                   position=position)
+        for position, option in enumerate(options)
+    )  # fmt: skip
+    shop_page_changed()
+    return poll
+
+
+@transaction.atomic
+def poll_close(*, poll: Poll) -> Poll:
+    """Close an open poll now: its results are final and votes are refused from then on.
+    A poll that is closed already, or has not opened yet, is a ``PollError`` (409)."""
+    locked = Poll.objects.select_for_update().get(pk=poll.pk)
+    now = timezone.now()
+    if locked.closes_at is not None and locked.closes_at <= now:
+        raise PollError("This poll is closed already; its results are final.", status=409)
+    if locked.opens_at > now:
+        raise PollError(
+            "This poll has not opened yet; change its dates or delete it instead.", status=409
+        )
+    locked.closes_at = now
+    locked.save(update_fields=["closes_at"])
+    shop_page_changed()
+    poll.closes_at = locked.closes_at
+    return locked
 
 
 def poll_launch_notify_on_commit(*, poll: Poll) -> None:

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from catalog.models import Product
 from orders.models import OrderLine
+from reviews.events import reviews_approved_emit
 from reviews.models import Review, ReviewDecision, ReviewSettings
 from reviews.services.photos import (
     photos_clean,
@@ -137,6 +138,7 @@ def _review_create(
         ReviewDecision.objects.create(
             review=review, status=status, is_automatic=True, note="Auto-approved by your rule"
         )
+        reviews_approved_emit(review_ids=[review.pk])
         shop_page_changed()
     return review
 
@@ -209,6 +211,9 @@ def review_moderate(
         ReviewDecision(review_id=review_id, status=status, decided_by=decided_by, note=note[:255])
         for review_id in ids
     )
+    if status == Status.APPROVED:
+        # only the reviews that moved: approving an approved review sends nothing again
+        reviews_approved_emit(review_ids=ids)
     if status == Status.APPROVED or any(row.status == Status.APPROVED for row in rows):
         shop_page_changed()
     return len(ids)

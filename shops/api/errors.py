@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.signals import got_request_exception
 from django.http import Http404
@@ -34,6 +34,12 @@ STATUS_CODES = {
     status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: "unsupported_media_type",
     status.HTTP_429_TOO_MANY_REQUESTS: "rate_limited",
 }
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "request_too_large"
 
 
 class Conflict(exceptions.APIException):
@@ -102,6 +108,11 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     """
     if isinstance(exc, DjangoValidationError):
         exc = django_validation_error_to_drf(exc)
+    if isinstance(exc, RequestDataTooBig):  # read whole to check an Idempotency-Key
+        exc = RequestTooLarge(
+            f"A request body is at most {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes "
+            "(DATA_UPLOAD_MAX_MEMORY_SIZE); send smaller pictures or fewer at a time."
+        )
     response = drf_exception_handler(exc, context)
     if response is None:
         if settings.DEBUG:

@@ -14,6 +14,10 @@ class Scope(models.TextChoices):
     ORDERS_WRITE = "orders:write", "Fulfil, cancel and refund orders"
     REVIEWS_READ = "reviews:read", "Read reviews"
     REVIEWS_WRITE = "reviews:write", "Moderate and reply to reviews"
+    POSTS_READ = "posts:read", "Read shoppable posts"
+    POSTS_WRITE = "posts:write", "Create, change and delete shoppable posts"
+    POLLS_READ = "polls:read", "Read polls and their results"
+    POLLS_WRITE = "polls:write", "Create and close polls"
     CHANNELS_READ = "channels:read", "Read channel connections and sync status"
     WEBHOOKS_WRITE = "webhooks:write", "Manage webhook subscriptions"
 

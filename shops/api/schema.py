@@ -66,6 +66,7 @@ ERROR_RESPONSES = {
     "429": "Too many requests for this key; retry after `Retry-After` seconds.",
 }
 POST_ERROR_RESPONSES = {
+    "413": "The request body is larger than the server accepts (DATA_UPLOAD_MAX_MEMORY_SIZE).",
     "409": "The Idempotency-Key was used with another request, or that request is still running.",
 }
 IDEMPOTENCY_PARAMETER = {

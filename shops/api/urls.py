@@ -9,6 +9,9 @@ from rest_framework.routers import SimpleRouter
 
 from catalog.api.views import CollectionViewSet, ProductViewSet, VariantViewSet
 from orders.api.views import OrderViewSet
+from reviews.api.views import PollViewSet, ReviewViewSet
+from shops.channels.api.views import ChannelItemViewSet, ConnectionViewSet
+from shops.storefront.posts.api.views import PostViewSet
 from shops.webhooks.apis import WebhookSubscriptionViewSet
 
 router = SimpleRouter()
@@ -16,6 +19,11 @@ router.register("products", ProductViewSet, basename="product")
 router.register("variants", VariantViewSet, basename="variant")
 router.register("collections", CollectionViewSet, basename="collection")
 router.register("orders", OrderViewSet, basename="order")
+router.register("reviews", ReviewViewSet, basename="review")
+router.register("posts", PostViewSet, basename="post")
+router.register("polls", PollViewSet, basename="poll")
+router.register("channels", ConnectionViewSet, basename="channel")
+router.register(r"channels/(?P<channel>[a-z]+)/items", ChannelItemViewSet, basename="channel-item")
 router.register("webhooks", WebhookSubscriptionViewSet, basename="webhook-subscription")
 
 urlpatterns = [

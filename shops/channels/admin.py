@@ -7,24 +7,31 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
-from django.urls import reverse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from shops.channels.feeds import FORMATS
-from shops.channels.models import Connection
-from shops.channels.selectors import item_counts, products_left_out, rejected_items
+from shops.channels.models import Channel, Connection
+from shops.channels.selectors import item_counts, products_left_out, rejected_items, sync_status
 from shops.channels.services import (
-    PUSH_CHANNELS,
+    TIKTOK_FIELDS,
+    TIKTOK_SECRETS,
     connection_create,
     connection_pause,
+    connection_pushes,
     connection_resume,
+    connection_sync_now,
     connection_test,
     connection_update,
     sync_queue,
+    tiktok_credentials,
 )
+
+TIKTOK_FORM_FIELDS = tuple(f"tiktok_{name}" for name in TIKTOK_FIELDS if name != "access_token")
 
 
 class ConnectionForm(forms.ModelForm):
@@ -33,10 +40,34 @@ class ConnectionForm(forms.ModelForm):
         help_text="Stored encrypted; leave empty to keep the stored one.",
     )  # fmt: skip
 
+    # TikTok Shop only (its access token is the field above)
+    tiktok_app_key = forms.CharField(label="App key", required=False)
+    tiktok_app_secret = forms.CharField(
+        label="App secret", required=False, widget=forms.PasswordInput(render_value=False),
+        help_text="Stored encrypted; leave empty to keep the stored one.",
+    )  # fmt: skip
+    tiktok_shop_cipher = forms.CharField(
+        label="Shop cipher", required=False,
+        help_text="The shop's cipher (Get Authorized Shops); “Test the connection” checks it.",
+    )  # fmt: skip
+    tiktok_warehouse_id = forms.CharField(label="Warehouse id", required=False)
+    tiktok_category_id = forms.CharField(
+        label="Category id", required=False,
+        help_text="The leaf category the products are listed in.",
+    )  # fmt: skip
+
     class Meta:
         model = Connection
         fields = ("channel", "external_id", "country", "language", "selection", "collection",
                   "tag", "is_enabled")  # fmt: skip
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.channel == Channel.TIKTOK:
+            stored = tiktok_credentials(self.instance)
+            for name in TIKTOK_FIELDS:
+                if name not in TIKTOK_SECRETS and f"tiktok_{name}" in self.fields:
+                    self.fields[f"tiktok_{name}"].initial = stored.get(name, "")
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -51,6 +82,11 @@ class ConnectionForm(forms.ModelForm):
             "collection": cleaned.get("collection"),
             "tag": cleaned.get("tag", ""),
         }
+        channel = self.instance.channel if self.instance.pk else cleaned.get("channel")
+        if channel == Channel.TIKTOK:
+            values["tiktok"] = {
+                name.removeprefix("tiktok_"): cleaned.get(name, "") for name in TIKTOK_FORM_FIELDS
+            }
         try:
             if self.instance.pk is None:
                 self.saved = connection_create(channel=cleaned["channel"], **values)
@@ -77,6 +113,7 @@ class ConnectionAdmin(admin.ModelAdmin):
     readonly_fields = ("status", "last_sync_at", "last_reconcile_at", "last_error", "counts",
                        "feed_urls", "rejected", "left_out")  # fmt: skip
     actions = ["test_connection", "sync_now", "pause", "resume"]
+    change_form_template = "admin/channels/connection/change_form.html"
 
     def get_readonly_fields(self, request, obj=None):
         return self.readonly_fields if obj else ()
@@ -84,8 +121,12 @@ class ConnectionAdmin(admin.ModelAdmin):
     def get_fieldsets(self, request, obj=None):
         settings_fields = ("channel", "access_token", "external_id", "country", "language",
                            "selection", "collection", "tag", "is_enabled")  # fmt: skip
+        tiktok = (
+            "TikTok Shop API (TikTok only; empty: the feed only)",
+            {"fields": TIKTOK_FORM_FIELDS},
+        )
         if obj is None:
-            return [(None, {"fields": settings_fields})]
+            return [(None, {"fields": settings_fields}), tiktok]
         return [
             (
                 "Sync",
@@ -103,6 +144,7 @@ class ConnectionAdmin(admin.ModelAdmin):
                 },
             ),
             ("Settings", {"fields": settings_fields}),
+            *([tiktok] if obj.channel == Channel.TIKTOK else []),
         ]
 
     def save_model(self, request, obj, form, change) -> None:
@@ -164,7 +206,7 @@ class ConnectionAdmin(admin.ModelAdmin):
     @admin.action(description="Sync now")
     def sync_now(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:
         for connection in queryset:
-            if connection.channel not in PUSH_CHANNELS:
+            if not connection_pushes(connection):
                 self.message_user(request, f"{connection} reads the feed; nothing to push.")
                 continue
             sync_queue(connection_id=connection.pk, full=True)
@@ -184,3 +226,53 @@ class ConnectionAdmin(admin.ModelAdmin):
         for connection in queryset:
             connection_resume(connection=connection)
         self.message_user(request, "Resumed.")
+
+    # --- "Sync now" on the channel's page, and the status its progress bar polls ---
+
+    def get_urls(self) -> list:
+        def view(function, suffix: str):
+            return path(f"<int:connection_id>/{suffix}/", self.admin_site.admin_view(function),
+                        name=f"channels_connection_{suffix.replace('-', '_')}")  # fmt: skip
+
+        return [
+            view(self.sync_now_view, "sync-now"),
+            view(self.sync_status_view, "sync-status"),
+            *super().get_urls(),
+        ]
+
+    def _connection(self, request: HttpRequest, connection_id: int) -> Connection:
+        # looked up in this shop's schema: another shop's connection is simply not found
+        connection = get_object_or_404(Connection, pk=connection_id)
+        if not self.has_view_permission(request, connection):
+            raise PermissionDenied
+        return connection
+
+    def sync_now_view(self, request: HttpRequest, connection_id: int) -> HttpResponse:
+        connection = self._connection(request, connection_id)
+        if not self.has_change_permission(request, connection):
+            raise PermissionDenied
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        try:
+            total = connection_sync_now(connection=connection)
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+        else:
+            self.message_user(request, f"Sync started: {total:,} items to check.")
+        return redirect(reverse("admin:channels_connection_change", args=[connection.pk]))
+
+    def sync_status_view(self, request: HttpRequest, connection_id: int) -> JsonResponse:
+        status = sync_status(connection=self._connection(request, connection_id))
+        return JsonResponse(status, headers={"Cache-Control": "no-store"})
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        connection = (
+            Connection.objects.filter(pk=object_id).first() if str(object_id).isdigit() else None
+        )
+        if connection is not None:
+            extra_context = {
+                **(extra_context or {}),
+                "sync": sync_status(connection=connection),
+                "pushes": connection_pushes(connection),
+            }
+        return super().change_view(request, object_id, form_url, extra_context)

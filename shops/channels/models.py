@@ -34,12 +34,14 @@ class Connection(models.Model):
     channel = models.CharField(max_length=20, choices=Channel.choices, unique=True)
     is_enabled = models.BooleanField(default=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
-    # Fernet token of the access token / API key (orders.payment_accounts.secret_encrypt)
+    # Fernet token of the access token / API key (orders.payment_accounts.secret_encrypt);
+    # for TikTok, of a JSON object of its credentials (shops.channels.services)
     credentials_encrypted = models.TextField(blank=True)
     external_id = models.CharField(
         "catalog / merchant / shop id", max_length=120, blank=True,
         help_text="Meta catalog id, Pinterest ad account, Google "
-        "<merchant account id>/<data source id>, TikTok shop id.",
+        "<merchant account id>/<data source id>; unused for TikTok (its settings are "
+        "stored with its credentials).",
     )  # fmt: skip
     country = models.CharField(max_length=2, default="US")
     language = models.CharField(max_length=5, default="en")
@@ -86,6 +88,8 @@ class ChannelItem(models.Model):
     # what was last sent: price, stock, availability (for the reconcile's drift check)
     sent = models.JSONField(default=dict, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # what the platform assigned: TikTok's product and SKU ids and uploaded image URIs
+    external = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["connection_id", "retailer_id"]

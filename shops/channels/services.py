@@ -2,12 +2,16 @@
 client a connection syncs through.
 
 Credentials (the platform's access token) are stored encrypted with the same Fernet key
-as the shops' payment secrets (``orders.payment_accounts``)."""
+as the shops' payment secrets (``orders.payment_accounts``). TikTok needs more than a
+token: its app key and secret, the access token, the shop cipher, and the warehouse and
+(leaf) category its products go to are stored together, as one encrypted JSON object."""
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -19,10 +23,20 @@ from shops.channels.clients import ChannelError, CredentialsError
 from shops.channels.clients.google import GoogleClient
 from shops.channels.clients.meta import MetaClient
 from shops.channels.clients.pinterest import PinterestClient
+from shops.channels.clients.tiktok import TikTokClient
+from shops.channels.media import image_bytes
 from shops.channels.models import Channel, ChannelItem, Connection
 
 # channels with a push client; the others are fed by their product feed
-PUSH_CHANNELS = {Channel.META, Channel.PINTEREST, Channel.GOOGLE}
+PUSH_CHANNELS = {Channel.META, Channel.PINTEREST, Channel.GOOGLE, Channel.TIKTOK}
+# channels holding one product with SKUs (sent whole per product, see sync._plan_product)
+PRODUCT_LEVEL_CHANNELS = {Channel.TIKTOK}
+# TikTok's credentials and settings, with their labels; the secret ones are never shown
+TIKTOK_FIELDS = {
+    "app_key": "app key", "app_secret": "app secret", "access_token": "access token",
+    "shop_cipher": "shop cipher", "warehouse_id": "warehouse id", "category_id": "category id",
+}  # fmt: skip
+TIKTOK_SECRETS = {"app_secret", "access_token"}
 
 
 def feed_token_new() -> str:
@@ -40,16 +54,19 @@ def connection_create(
     selection: str = Connection.Selection.ALL,
     collection: Collection | None = None,
     tag: str = "",
+    tiktok: dict[str, str] | None = None,
 ) -> Connection:
     """Connect a channel. Its outbox position starts at the latest row: the first sync
-    is a full reconcile, later ones read the changes from there on."""
+    is a full reconcile, later ones read the changes from there on.
+
+    ``tiktok``: TikTok's fields other than the access token (``TIKTOK_FIELDS``)."""
     if channel not in Channel.values:
         raise ValidationError(f"Unknown channel “{channel}”.", code="unknown_channel")
     if Connection.objects.filter(channel=channel).exists():
         raise ValidationError("This channel is already connected.", code="already_connected")
     connection = Connection(
         channel=channel,
-        credentials_encrypted=secret_encrypt(access_token),
+        credentials_encrypted=_credentials(channel, {}, access_token, tiktok),
         external_id=external_id.strip(),
         country=country.upper(),
         language=language.lower(),
@@ -84,9 +101,15 @@ def connection_update(
     selection: str | None = None,
     collection: Collection | None = None,
     tag: str = "",
+    tiktok: dict[str, str] | None = None,
 ) -> Connection:
-    """Change a connection; an empty ``access_token`` keeps the stored one."""
-    if access_token:
+    """Change a connection; an empty ``access_token`` (or TikTok field) keeps the stored
+    one."""
+    if connection.channel == Channel.TIKTOK:
+        connection.credentials_encrypted = _credentials(
+            connection.channel, tiktok_credentials(connection), access_token or "", tiktok
+        )
+    elif access_token:
         connection.credentials_encrypted = secret_encrypt(access_token)
     if external_id is not None:
         connection.external_id = external_id.strip()
@@ -101,16 +124,73 @@ def connection_update(
     return connection
 
 
+def _credentials(
+    channel: str, stored: dict[str, str], access_token: str, tiktok: dict[str, str] | None
+) -> str:
+    """The encrypted credentials: the access token, or TikTok's fields as JSON (empty new
+    values keep the stored ones; none (feed only) or all of them)."""
+    if channel != Channel.TIKTOK:
+        return secret_encrypt(access_token)
+    new = {**(tiktok or {}), "access_token": access_token}
+    values = {
+        name: str(new.get(name) or "").strip() or stored.get(name, "") for name in TIKTOK_FIELDS
+    }
+    if not any(values.values()):
+        return ""  # fed by its feed only, until the merchant enters the API credentials
+    missing = [label for name, label in TIKTOK_FIELDS.items() if not values[name]]
+    if missing:
+        raise ValidationError(
+            f"Enter the TikTok Shop {', '.join(missing)} (TikTok Shop Partner Center → "
+            "your app, and Seller Center → warehouses and categories).",
+            code="tiktok_missing",
+        )
+    return secret_encrypt(json.dumps(values))
+
+
+def tiktok_credentials(connection: Connection) -> dict[str, str]:
+    """TikTok's stored fields ({} when none or not readable as TikTok's)."""
+    if not connection.credentials_encrypted:
+        return {}
+    try:
+        values = json.loads(secret_decrypt(connection.credentials_encrypted))
+    except ValueError:
+        return {}
+    return {name: str(values.get(name, "")) for name in TIKTOK_FIELDS} if isinstance(
+        values, dict
+    ) else {}  # fmt: skip
+
+
 def connection_access_token(connection: Connection) -> str:
+    if connection.channel == Channel.TIKTOK:
+        return tiktok_credentials(connection).get("access_token", "")
     return secret_decrypt(connection.credentials_encrypted)
 
 
-def connection_client(connection: Connection) -> MetaClient | PinterestClient | GoogleClient:
+def connection_pushes(connection: Connection) -> bool:
+    """Whether the connection is synced through the platform's API (a TikTok connection
+    without its API credentials is fed by its feed only)."""
+    if connection.channel == Channel.TIKTOK:
+        values = tiktok_credentials(connection)
+        return bool(values) and all(values.values())
+    return connection.channel in PUSH_CHANNELS
+
+
+def connection_client(
+    connection: Connection,
+) -> MetaClient | PinterestClient | GoogleClient | TikTokClient:
     """The push client of the connection's platform (base URLs from settings)."""
     if connection.channel not in PUSH_CHANNELS:
         raise ChannelError(
             f"{connection.get_channel_display()} is fed by the product feed; "
             "pushing through its API is not available yet."
+        )
+    if connection.channel == Channel.TIKTOK:
+        values = tiktok_credentials(connection)
+        return TikTokClient(
+            base_url=settings.CHANNELS_TIKTOK_API_BASE,
+            **{name: values.get(name, "") for name in TIKTOK_FIELDS},
+            timeout=settings.CHANNELS_TIMEOUT_SECONDS,
+            image_fetch=partial(image_bytes, timeout=settings.CHANNELS_TIMEOUT_SECONDS),
         )
     if connection.channel == Channel.GOOGLE:
         account_id, _, data_source_id = connection.external_id.partition("/")
@@ -150,13 +230,19 @@ class ConnectionTest:
 
 def connection_test(*, connection: Connection) -> ConnectionTest:
     """Ask the platform whether the credentials and the catalog id work."""
+    if connection.channel == Channel.TIKTOK and not connection_pushes(connection):
+        return ConnectionTest(
+            False, f"No TikTok Shop API credentials are stored: enter the "
+            f"{', '.join(TIKTOK_FIELDS.values())} and save (the feed works meanwhile).",
+        )  # fmt: skip
     if not connection.credentials_encrypted or not connection_access_token(connection):
         return ConnectionTest(False, "No access token is stored: enter it and save.")
     try:
         info = connection_client(connection).catalog_check()
     except CredentialsError as error:
+        what = "credentials" if connection.channel == Channel.TIKTOK else "access token"
         return ConnectionTest(
-            False, f"{connection.get_channel_display()} refused the access token: {error.message}"
+            False, f"{connection.get_channel_display()} refused the {what}: {error.message}"
         )
     except ChannelError as error:
         return ConnectionTest(False, f"Could not check the connection: {error.message}")
@@ -201,3 +287,32 @@ def syncs_queue_on_commit() -> None:
     ).values_list("pk", flat=True)  # fmt: skip
     for connection_id in ids:
         sync_queue(connection_id=connection_id)
+
+
+def connection_sync_now(*, connection: Connection) -> int:
+    """The merchant's "sync now": a full reconcile, queued. Its progress starts at 0 of
+    the selected variants at once (the page shows it queued); the reconcile then sets
+    and advances it. Returns the number of variants to check."""
+    from catalog.models import Variant
+    from shops.channels.selectors import connection_products
+
+    if not connection_pushes(connection):
+        raise ValidationError(
+            f"{connection.get_channel_display()} reads the product feed: nothing to push.",
+            code="feed_only",
+        )
+    if not connection.is_syncing:
+        raise ValidationError("This channel is paused: resume it to sync.", code="paused")
+    total = Variant.objects.filter(
+        product__in=connection_products(connection=connection).values("pk")
+    ).count()
+    with transaction.atomic():
+        # a sync holding the row (a batch waiting for the platform) keeps its figures
+        locked = Connection.objects.select_for_update(skip_locked=True).filter(pk=connection.pk)
+        if locked.exists():
+            # the merchant's retry: a failing connection is tried again (and marked
+            # failing again with the error if it still fails)
+            locked.update(sync_total=total, sync_done=0, status=Connection.Status.ACTIVE,
+                          last_error="")  # fmt: skip
+        transaction.on_commit(lambda: sync_queue(connection_id=connection.pk, full=True))
+    return total

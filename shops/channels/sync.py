@@ -18,6 +18,11 @@ connection's row lock. Contracts:
 - **Per-item verdicts.** Accepted, warning or rejected (with the platform's message); a
   rejection is final until the product changes again (a new outbox row), and emits
   the ``channel.item_rejected`` webhook event.
+- **Product-level platforms** (TikTok: one product with SKUs). A product's requests
+  always travel in the same batch; unless every SKU is live and only stock or price
+  changed, every SKU of the product is sent whole. What the platform assigned (its
+  product and SKU ids, uploaded images) is kept on ``ChannelItem.external`` and sent
+  with the item's next request.
 - ``connection_reconcile`` compares every selected item with what was last sent and
   repairs drift (missing items, other price or stock, items to remove).
 """
@@ -27,18 +32,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import connection as db_connection
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from catalog.models import CatalogChange, Product
+from catalog.models import CatalogChange, Product, Variant
 from catalog.outbox import outbox_settled
 from shops.channels.clients import ItemRequest, ItemResult
 from shops.channels.feeds import ROWS
 from shops.channels.items import FeedItem, ShopContext, ready_items
-from shops.channels.models import ChannelItem, Connection
+from shops.channels.models import Channel, ChannelItem, Connection
 from shops.channels.selectors import connection_products, products_by_id, products_in_chunks
-from shops.channels.services import connection_client
+from shops.channels.services import PRODUCT_LEVEL_CHANNELS, connection_client
 from shops.webhooks.models import EventType
 from shops.webhooks.services import webhook_events_emit
 
@@ -66,6 +73,13 @@ def _platform_fields(channel: str, item: FeedItem) -> dict:
         del fields["quantity_to_sell_on_facebook"]
     if "additional_image_link" in fields:
         fields["additional_image_link"] = list(item.additional_image_links)
+    if channel == Channel.TIKTOK:  # a product with SKUs: stock, HTML, options, weight
+        fields.update(
+            inventory=item.stock, description_html=item.description_html,
+            options=list(item.options), option_names=list(item.option_names),
+        )  # fmt: skip
+        if item.weight_grams:
+            fields["weight_grams"] = item.weight_grams
     return fields
 
 
@@ -99,27 +113,37 @@ def _plan_product(
     for retailer, sent in known.items():
         if retailer not in current and sent.state != ChannelItem.State.REMOVED:
             planned.append(
-                Planned(ItemRequest(retailer, "delete"), product_id, sent.variant_id, {})
-            )
+                Planned(
+                    ItemRequest(retailer, "delete", external=sent.external),
+                    product_id, sent.variant_id, {},
+                )
+            )  # fmt: skip
+    partial = aspects is not None and aspects <= STOCK_FIELDS | PRICE_FIELDS
+    if connection.channel in PRODUCT_LEVEL_CHANNELS and partial:
+        # one platform product: partial only if every SKU is live and none is removed
+        partial = not planned and all(_is_live(known.get(item.id)) for item in items)
     for item in items:
         fields = _platform_fields(connection.channel, item)
         previous = known.get(item.id)
-        is_live = previous is not None and previous.state in (
-            ChannelItem.State.LIVE, ChannelItem.State.WARNING,
-        )  # fmt: skip
-        if aspects is not None and is_live and aspects <= STOCK_FIELDS | PRICE_FIELDS:
+        if partial and _is_live(previous):
             columns = (STOCK_COLUMNS if aspects & STOCK_FIELDS else ()) + (
                 PRICE_COLUMNS if aspects & PRICE_FIELDS else ()
             )
             fields = {name: fields[name] for name in columns if name in fields}
             if "price" in fields and "sale_price" not in fields:
                 fields["sale_price"] = ""  # a sale that ended is cleared
+        external = previous.external if previous is not None else {}
         planned.append(
             Planned(
-                ItemRequest(item.id, "upsert", fields), product_id, item.variant_id, _snapshot(item)
+                ItemRequest(item.id, "upsert", fields, external),
+                product_id, item.variant_id, _snapshot(item),
             )
-        )
+        )  # fmt: skip
     return planned
+
+
+def _is_live(item: ChannelItem | None) -> bool:
+    return item is not None and item.state in (ChannelItem.State.LIVE, ChannelItem.State.WARNING)
 
 
 def _known_items(
@@ -175,17 +199,25 @@ def _store(connection: Connection, planned: list[Planned], results: list[ItemRes
                 message=result.message,
                 sent=plan.sent,
                 sent_at=now,
+                external=plan.request.external if result.external is None else result.external,
             )
         )
     ChannelItem.objects.bulk_create(
         rows,
         update_conflicts=True,
         unique_fields=["connection", "retailer_id"],
-        update_fields=["product_id", "variant_id", "state", "message", "sent", "sent_at"],
-    )
+        update_fields=["product_id", "variant_id", "state", "message", "sent", "sent_at",
+                       "external"],
+    )  # fmt: skip
     if rejected_events:
         webhook_events_emit(events=rejected_events)
     return len(rejected_events)
+
+
+def batch_size(client) -> int:
+    """Items per platform call: the platform's limit, or ``CHANNELS_BATCH_ITEMS_MAX``
+    when lower."""
+    return min(client.batch_size, settings.CHANNELS_BATCH_ITEMS_MAX)
 
 
 @dataclass(frozen=True)
@@ -215,12 +247,14 @@ def connection_sync(*, connection_id: int, context: ShopContext | None = None) -
                 break
             client = connection_client(connection)
             rows = outbox_settled(
-                CatalogChange.objects.filter(id__gt=connection.outbox_last_id)[: client.batch_size],
+                CatalogChange.objects.filter(id__gt=connection.outbox_last_id)[
+                    : batch_size(client)
+                ],
                 connection.outbox_last_id,
             )
             if not rows:
                 break
-            planned, last_id = _plan_rows(connection, rows, client.batch_size, context)
+            planned, last_id = _plan_rows(connection, rows, batch_size(client), context)
             rejected_total += _send(connection, client, planned)
             Connection.objects.filter(pk=connection.pk).update(
                 outbox_last_id=last_id, last_sync_at=timezone.now(), last_error="",
@@ -275,15 +309,49 @@ def connection_reconcile(*, connection_id: int, context: ShopContext | None = No
     if not connection.is_syncing:
         return SyncResult(0, 0, 0)
     client = connection_client(connection)
+    progress = _Progress(connection)
     items_total = rejected_total = 0
-    for planned in _drift_batches(connection, client.batch_size, context):
+    for planned in _drift_batches(connection, batch_size(client), context):
         with transaction.atomic():
+            if connection.channel in PRODUCT_LEVEL_CHANNELS:
+                # its creates are not upserts: never beside a sync of the same connection
+                # (the later one finds the product by seller SKU and edits it)
+                Connection.objects.select_for_update().filter(pk=connection.pk).first()
             rejected_total += _send(connection, client, planned)
+            progress.reached(planned)  # committed with the batch's verdicts
         items_total += len(planned)
     Connection.objects.filter(pk=connection.pk).update(
-        last_reconcile_at=timezone.now(), last_sync_at=timezone.now()
-    )
+        last_reconcile_at=timezone.now(), last_sync_at=timezone.now(),
+        sync_done=F("sync_total"),
+    )  # fmt: skip
     return SyncResult(0, items_total, rejected_total)
+
+
+class _Progress:
+    """``Connection.sync_total`` / ``sync_done`` of a reconcile ("sync now"), for the
+    merchant's progress bar: the selected variants, and how many of them are checked.
+
+    The reconcile walks the products by id, so after a batch every variant of a product
+    up to the batch's last one is checked: one count per batch, written in the batch's
+    transaction (another request sees it once the platform's answer is stored)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.variants = Variant.objects.filter(
+            product__in=connection_products(connection=connection).values("pk")
+        )
+        self.total = self.variants.count()
+        self.done = 0
+        Connection.objects.filter(pk=connection.pk).update(sync_total=self.total, sync_done=0)
+
+    def reached(self, planned: list[Planned]) -> None:
+        upserted = [plan.product_id for plan in planned if plan.request.method == "upsert"]
+        if not upserted:
+            return  # removals of products no longer listed: nothing selected is checked
+        done = min(self.total - 1, self.variants.filter(product_id__lte=max(upserted)).count())
+        if done > self.done:  # never backwards; "done" is written when the walk ends
+            self.done = done
+            Connection.objects.filter(pk=self.connection.pk).update(sync_done=done)
 
 
 def _drift_batches(
@@ -298,9 +366,11 @@ def _drift_batches(
         known = _known_items(connection, ids)
         for product in chunk:
             product_known = known.get(product.pk, {})
-            for plan in _plan_product(
+            plans = _plan_product(
                 connection, product.pk, product, None, product_known, set(ids), context
-            ):
+            )
+            chosen = []
+            for plan in plans:
                 previous = product_known.get(plan.request.retailer_id)
                 if plan.request.method == "upsert" and previous is not None:
                     if previous.state == states.REJECTED and (
@@ -313,10 +383,15 @@ def _drift_batches(
                         and (previous.state != states.REMOVED)
                     ):
                         continue
-                batch.append(plan)
-                if len(batch) >= batch_size:
-                    yield batch
-                    batch = []
+                chosen.append(plan)
+            if connection.channel in PRODUCT_LEVEL_CHANNELS and chosen:
+                # the platform's product is sent whole: every SKU (a removed variant
+                # alone would otherwise read as the whole product leaving)
+                chosen = plans
+            if batch and len(batch) + len(chosen) > batch_size:
+                yield batch
+                batch = []
+            batch.extend(chosen)  # a product's requests stay in one batch
     # items held for products that are no longer listed at all
     stale = ChannelItem.objects.filter(connection=connection).exclude(
         state=states.REMOVED
@@ -325,8 +400,11 @@ def _drift_batches(
         if item.product_id in seen_products:
             continue
         batch.append(
-            Planned(ItemRequest(item.retailer_id, "delete"), item.product_id, item.variant_id, {})
-        )
+            Planned(
+                ItemRequest(item.retailer_id, "delete", external=item.external),
+                item.product_id, item.variant_id, {},
+            )
+        )  # fmt: skip
         if len(batch) >= batch_size:
             yield batch
             batch = []

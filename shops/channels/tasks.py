@@ -15,10 +15,13 @@ def connection_sync(self, connection_id: int, full: bool = False) -> str:
     """
     from shops.channels.clients import FinalError, RetryableError
     from shops.channels.models import Connection
+    from shops.channels.services import connection_pushes
     from shops.channels.sync import connection_reconcile
     from shops.channels.sync import connection_sync as sync
 
     try:
+        if not connection_pushes(Connection.objects.get(pk=connection_id)):
+            return "feed only"
         if full:
             connection_reconcile(connection_id=connection_id)
         result = sync(connection_id=connection_id)

@@ -6,17 +6,48 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.db.models.expressions import RawSQL
+
+from catalog.json_rows import json_loads, model_from_json
 from catalog.models import Collection
 from catalog.selectors import ProductCard, product_cards, product_lists
 from shops.storefront.branding import theme_context
 from shops.storefront.cache import cached_page
 from shops.storefront.documents import default_document
 from shops.storefront.models import Design
-from shops.storefront.sections import SectionType, section_type
+from shops.storefront.sections import REGISTRY, SectionType, section_type
 
 
 def design_get() -> Design | None:
     return Design.objects.filter(key=1).first()
+
+
+def _page_collections_sql() -> tuple[str, list]:
+    """The collections named by the published sections' collection settings, as JSON."""
+    names = sorted({kind.collection_setting for kind in REGISTRY.values()} - {None})
+    sql = (
+        f"(SELECT json_agg(row_to_json(c))::text FROM {Collection._meta.db_table} c "  # noqa: S608 (a model's table)
+        "WHERE c.slug IN (SELECT section->'settings'->>name FROM jsonb_array_elements("
+        f"{Design._meta.db_table}.published->'sections') section, unnest(%s::text[]) name))"
+    )
+    return sql, [names]
+
+
+def design_for_page() -> Design | None:
+    """The design, with the collections its *published* sections name as
+    ``page_collections`` (slug → Collection, for ``sections_for_page``), in one query."""
+    design = (
+        Design.objects.filter(key=1)
+        .annotate(page_collections_json=RawSQL(*_page_collections_sql()))  # noqa: S611
+        .first()
+    )
+    if design is not None:
+        rows = json_loads(design.page_collections_json) or []
+        design.page_collections = {
+            collection.slug: collection
+            for collection in (model_from_json(Collection, row) for row in rows)
+        }
+    return design
 
 
 def published_document(design: Design | None) -> dict:
@@ -70,12 +101,17 @@ def _page_count(total: int | None, per_page: int) -> int:
 
 
 def sections_for_page(
-    *, document: dict, page_number: int = 1, section_id: str | None = None
+    *,
+    document: dict,
+    page_number: int = 1,
+    section_id: str | None = None,
+    collections: dict[str, Collection] | None = None,
 ) -> list[SectionView]:
     """The document's sections (or only ``section_id``) with what they show.
 
     ``page_number`` pages the first product grid; past its last page, the last page is
-    shown (one extra count query, only then)."""
+    shown (one extra count query, only then). ``collections`` (slug → Collection) are
+    the ones the sections name, when already read (``design_for_page``)."""
     views = []
     for section in document["sections"]:
         if section_id is not None and section["id"] != section_id:
@@ -90,11 +126,10 @@ def sections_for_page(
         for view in views
         if view.kind.collection_setting
     }
-    collections = (
-        {collection.slug: collection for collection in Collection.objects.filter(slug__in=slugs)}
-        if slugs
-        else {}
-    )
+    if collections is None:
+        collections = (
+            {c.slug: c for c in Collection.objects.filter(slug__in=slugs)} if slugs else {}
+        )
     paged_id = next((v.id for v in views if v.kind.key == "product_grid"), None)
     _load_products(views, collections, page_number=page_number, paged_id=paged_id)
     for view in views:

@@ -24,6 +24,7 @@ from catalog.views import product_page_context
 from shops.storefront.branding import theme_context
 from shops.storefront.cache import cached_page
 from shops.storefront.selectors import (
+    design_for_page,
     design_get,
     embed_origins,
     published_document,
@@ -51,9 +52,13 @@ def shop_page_render(
     section_id: str | None = None,
     embed_allowed_origins: list[str] | None = None,
     is_preview: bool = False,
+    collections: dict | None = None,
 ) -> str:
-    """The shop page (or, with ``embed_allowed_origins``, the embed) of ``document``."""
-    sections = sections_for_page(document=document, page_number=page_number, section_id=section_id)
+    """The shop page (or, with ``embed_allowed_origins``, the embed) of ``document``;
+    ``collections``: those its sections name, when read already (``design_for_page``)."""
+    sections = sections_for_page(
+        document=document, page_number=page_number, section_id=section_id, collections=collections
+    )
     is_embed = embed_allowed_origins is not None
     page_prefix = f"?section={section_id}&" if is_embed and section_id else "?"
     context = {
@@ -75,6 +80,11 @@ def shop_page_render(
     return render_to_string("storefront/shop_page.html", context, request=request)
 
 
+def _published_collections(design) -> dict | None:
+    # read with the design, for its published document (none: the default document)
+    return design.page_collections if design is not None and design.published else None
+
+
 def frame_ancestors(origins: list[str]) -> str:
     return "frame-ancestors " + (" ".join(origins) if origins else "'none'")
 
@@ -85,8 +95,13 @@ def shop_page(request: HttpRequest) -> HttpResponse:
     page_number = page_number_from(request.GET.get("page"))
 
     def render_page() -> tuple[bytes, dict[str, str]]:
-        document = published_document(design_get())
-        html = shop_page_render(request, document=document, page_number=page_number)
+        design = design_for_page()
+        html = shop_page_render(
+            request,
+            document=published_document(design),
+            page_number=page_number,
+            collections=_published_collections(design),
+        )
         return html.encode(), {"Content-Type": "text/html; charset=utf-8"}
 
     body, headers = cached_page(f"shop:{request.get_host()}:{page_number}", render_page)
@@ -104,7 +119,7 @@ def embed(request: HttpRequest) -> HttpResponse:
     page_number = page_number_from(request.GET.get("page"))
 
     def render_embed() -> tuple[bytes, dict[str, str]]:
-        design = design_get()
+        design = design_for_page()
         document = published_document(design)
         if section_id and section_id not in {s["id"] for s in document["sections"]}:
             raise Http404("No such section on this shop's page")
@@ -115,6 +130,7 @@ def embed(request: HttpRequest) -> HttpResponse:
             page_number=page_number,
             section_id=section_id,
             embed_allowed_origins=origins,
+            collections=_published_collections(design),
         )
         headers = {
             "Content-Type": "text/html; charset=utf-8",

@@ -7,8 +7,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
-from django.urls import reverse
+from django.http import HttpRequest, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
 
 from shops.admin_pages import secret_shown_once
 from shops.webhooks.models import (
@@ -17,7 +18,12 @@ from shops.webhooks.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
-from shops.webhooks.services import delivery_replay, subscription_create, subscription_update
+from shops.webhooks.services import (
+    delivery_replay,
+    subscription_create,
+    subscription_secret_rotate,
+    subscription_update,
+)
 
 
 class SubscriptionForm(forms.ModelForm):
@@ -65,6 +71,69 @@ class SubscriptionForm(forms.ModelForm):
 class WebhookSubscriptionAdmin(admin.ModelAdmin):
     form = SubscriptionForm
     list_display = ("url", "event_list", "is_active", "created")
+    actions = ["rotate_secret"]
+
+    change_form_template = "admin/webhooks/webhooksubscription/change_form.html"
+
+    def get_urls(self) -> list:
+        rotate = path(
+            "<int:subscription_id>/rotate-secret/",
+            self.admin_site.admin_view(self.rotate_secret_view),
+            name="webhooks_webhooksubscription_rotate",
+        )
+        return [rotate, *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {})}
+        if object_id and str(object_id).isdigit():
+            extra_context["rotate_url"] = reverse(
+                "admin:webhooks_webhooksubscription_rotate", args=[int(object_id)]
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def rotate_secret_view(self, request: HttpRequest, subscription_id: int):
+        """The change page's *Rotate the signing secret* button (a POST)."""
+        subscription = get_object_or_404(WebhookSubscription, pk=subscription_id)
+        if request.method != "POST" or not self.has_change_permission(request, subscription):
+            return HttpResponseRedirect(
+                reverse("admin:webhooks_webhooksubscription_change", args=[subscription.pk])
+            )
+        return self._rotate(request, subscription)
+
+    @admin.action(description="Rotate the signing secret")
+    def rotate_secret(self, request: HttpRequest, queryset: QuerySet[WebhookSubscription]):
+        """A new secret for one subscription, shown once; the old one keeps signing for
+        the grace period (WEBHOOK_SECRET_GRACE_HOURS)."""
+        subscriptions = list(queryset[:2])
+        if len(subscriptions) != 1:
+            messages.error(request, "Rotate the secret of one subscription at a time.")
+            return None
+        return self._rotate(request, subscriptions[0])
+
+    def _rotate(self, request: HttpRequest, subscription: WebhookSubscription):
+        rotated = subscription_secret_rotate(subscription=subscription)
+        expires = rotated.subscription.previous_secret_expires_at
+        grace = (
+            f"The old secret keeps signing (a second v1 in Etalage-Signature) until "
+            f"{expires:%Y-%m-%d %H:%M} UTC; switch your receiver to the new one before then."
+            if expires
+            else "The old secret no longer signs."
+        )
+        return self._secret_page(
+            request, title=f"New signing secret for {rotated.subscription.url}",
+            secret=rotated.secret, note=grace,
+        )  # fmt: skip
+
+    def _secret_page(self, request: HttpRequest, *, title: str, secret: str, note: str):
+        return secret_shown_once(
+            request,
+            admin_site=self.admin_site,
+            title=title,
+            what="signing secret",
+            secret=secret,
+            note=note,
+            back_url=reverse("admin:webhooks_webhooksubscription_changelist"),
+        )
 
     @admin.display(description="Events")
     def event_list(self, subscription: WebhookSubscription) -> str:
@@ -76,15 +145,10 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
             obj.created_secret = form.created.secret  # for response_add, this request only
 
     def response_add(self, request: HttpRequest, obj: WebhookSubscription, post_url_continue=None):
-        return secret_shown_once(
-            request,
-            admin_site=self.admin_site,
-            title=f"Webhook to {obj.url} created",
-            what="signing secret",
-            secret=obj.created_secret,
+        return self._secret_page(
+            request, title=f"Webhook to {obj.url} created", secret=obj.created_secret,
             note="Verify the Etalage-Signature header of every delivery with it.",
-            back_url=reverse("admin:webhooks_webhooksubscription_changelist"),
-        )
+        )  # fmt: skip
 
 
 class AttemptInline(admin.TabularInline):

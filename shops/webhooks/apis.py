@@ -16,6 +16,7 @@ from shops.webhooks.models import EventType, WebhookAttempt, WebhookDelivery, We
 from shops.webhooks.services import (
     subscription_create,
     subscription_delete,
+    subscription_secret_rotate,
     subscription_update,
 )
 
@@ -36,6 +37,17 @@ class SubscriptionCreatedSerializer(SubscriptionSerializer):
 
     class Meta(SubscriptionSerializer.Meta):
         fields = [*SubscriptionSerializer.Meta.fields, "secret"]
+        read_only_fields = fields
+
+
+class SecretRotatedSerializer(SubscriptionCreatedSerializer):
+    previous_secret_expires_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="Until then deliveries carry a second v1 signed with the old secret.",
+    )
+
+    class Meta(SubscriptionCreatedSerializer.Meta):
+        fields = [*SubscriptionCreatedSerializer.Meta.fields, "previous_secret_expires_at"]
         read_only_fields = fields
 
 
@@ -109,6 +121,22 @@ class WebhookSubscriptionViewSet(
 
     def perform_destroy(self, instance: WebhookSubscription) -> None:
         subscription_delete(subscription=instance)
+
+    @extend_schema(request=None, responses={200: SecretRotatedSerializer})
+    @action(detail=True, methods=["post"], url_path="rotate-secret")
+    def rotate_secret(self, request: Request, pk: str) -> Response:
+        """A new signing secret, shown in this response only. For
+        ``WEBHOOK_SECRET_GRACE_HOURS`` (24 h by default) the old secret keeps signing:
+        ``Etalage-Signature`` then carries two ``v1`` values, the new one first."""
+        rotated = subscription_secret_rotate(subscription=self.get_object())
+        subscription = rotated.subscription
+        body = SubscriptionSerializer(subscription).data | {
+            "secret": rotated.secret,
+            "previous_secret_expires_at": serializers.DateTimeField().to_representation(
+                subscription.previous_secret_expires_at
+            ),
+        }
+        return Response(body)
 
     @extend_schema(responses=DeliverySerializer(many=True))
     @action(detail=True, methods=["get"])

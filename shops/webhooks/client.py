@@ -13,6 +13,7 @@ import ipaddress
 import socket
 import time
 import urllib.parse
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -25,10 +26,12 @@ class AddressRefused(Exception):
     """The URL's host is on a private, loopback or link-local network (guard on)."""
 
 
-def signature(*, secret: str, timestamp: int, body: bytes) -> str:
-    """``t=<timestamp>,v1=<hex HMAC-SHA256 of "<timestamp>.<body>">``, as Stripe signs."""
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
-    return f"t={timestamp},v1={mac.hexdigest()}"
+def signature(*, secrets: Sequence[str], timestamp: int, body: bytes) -> str:
+    """``t=<timestamp>,v1=<hex HMAC-SHA256 of "<timestamp>.<body>">``, as Stripe signs;
+    one ``v1`` per secret (two while a rotated secret's grace period lasts)."""
+    signed = f"{timestamp}.".encode() + body
+    values = [hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest() for secret in secrets]
+    return ",".join([f"t={timestamp}", *(f"v1={value}" for value in values)])
 
 
 def url_problem(url: str) -> str | None:
@@ -62,7 +65,7 @@ class DeliveryResult:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-def post_signed(*, url: str, body: bytes, secret: str, timeout: float) -> DeliveryResult:
+def post_signed(*, url: str, body: bytes, secrets: Sequence[str], timeout: float) -> DeliveryResult:
     """POST ``body`` to ``url`` with its signature; never raises for network trouble."""
     started = time.monotonic()
 
@@ -95,7 +98,7 @@ def post_signed(*, url: str, body: bytes, secret: str, timeout: float) -> Delive
     headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
-        SIGNATURE_HEADER: signature(secret=secret, timestamp=timestamp, body=body),
+        SIGNATURE_HEADER: signature(secrets=secrets, timestamp=timestamp, body=body),
     }
     try:
         connection.request("POST", path, body=body, headers=headers)

@@ -8,6 +8,7 @@ import uuid
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class EventType(models.TextChoices):
@@ -28,6 +29,9 @@ class WebhookSubscription(models.Model):
     description = models.CharField(max_length=255, blank=True)
     # Kept as is: every delivery is signed with it (shown to the merchant once).
     secret = models.CharField(max_length=80, editable=False)
+    # After a rotation the old secret still signs (a second v1) until it expires.
+    previous_secret = models.CharField(max_length=80, blank=True, editable=False)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     is_active = models.BooleanField(default=True)
     created = models.DateTimeField(auto_now_add=True)
 
@@ -36,6 +40,15 @@ class WebhookSubscription(models.Model):
 
     def __str__(self) -> str:
         return self.url
+
+    def signing_secrets(self, now=None) -> list[str]:
+        """The secrets that sign a delivery now: the current one, then the previous one
+        while its grace period after a rotation lasts."""
+        now = now or timezone.now()
+        expires = self.previous_secret_expires_at
+        if self.previous_secret and expires is not None and now < expires:
+            return [self.secret, self.previous_secret]
+        return [self.secret]
 
 
 class WebhookEvent(models.Model):

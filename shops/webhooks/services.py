@@ -118,6 +118,26 @@ def subscription_update(
     return subscription
 
 
+@transaction.atomic
+def subscription_secret_rotate(
+    *, subscription: WebhookSubscription, grace: timedelta | None = None
+) -> SubscriptionCreated:
+    """A new signing secret for ``subscription``, returned here only. For ``grace``
+    (``WEBHOOK_SECRET_GRACE_HOURS`` by default; zero ends the old one at once) deliveries
+    carry a second ``v1`` made with the old secret, so receivers can switch without
+    missing events. Rotating again within the grace period drops the oldest secret."""
+    if grace is None:
+        grace = timedelta(hours=settings.WEBHOOK_SECRET_GRACE_HOURS)
+    locked = WebhookSubscription.objects.select_for_update().get(pk=subscription.pk)
+    secret = SECRET_PREFIX + secrets.token_urlsafe(32)
+    locked.previous_secret = locked.secret if grace > timedelta(0) else ""
+    locked.previous_secret_expires_at = timezone.now() + grace if grace > timedelta(0) else None
+    locked.secret = secret
+    locked.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at"])
+    subscription.__dict__.update(locked.__dict__)
+    return SubscriptionCreated(subscription=locked, secret=secret)
+
+
 def subscription_delete(*, subscription: WebhookSubscription) -> None:
     """Delete a subscription with its deliveries and their attempts."""
     subscription.delete()
@@ -224,7 +244,7 @@ def delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
         result = client.post_signed(
             url=subscription.url,
             body=event_body(delivery.event),
-            secret=subscription.secret,
+            secrets=subscription.signing_secrets(),
             timeout=settings.WEBHOOK_TIMEOUT,
         )
     now = timezone.now()

@@ -130,6 +130,28 @@ ENDPOINTS = [
     ("post", "/api/v1/orders/{order}/fulfil/", {"tracking_number": "T"}, "orders:write"),
     ("post", "/api/v1/orders/{order}/cancel/", None, "orders:write"),
     ("post", "/api/v1/orders/{order}/refund/", {"amount": "1.00"}, "orders:write"),
+    ("post", "/api/v1/webhooks/{subscription}/rotate-secret/", None, "webhooks:write"),
+    ("get", "/api/v1/reviews/", None, "reviews:read"),
+    ("get", "/api/v1/reviews/{review}/", None, "reviews:read"),
+    ("post", "/api/v1/reviews/{review}/approve/", {}, "reviews:write"),
+    ("post", "/api/v1/reviews/{review}/reject/", {"note": "Off topic"}, "reviews:write"),
+    ("post", "/api/v1/reviews/{review}/hide/", {}, "reviews:write"),
+    ("post", "/api/v1/reviews/{review}/spam/", {}, "reviews:write"),
+    ("post", "/api/v1/reviews/{review}/reply/", {"body": "Thank you!"}, "reviews:write"),
+    ("delete", "/api/v1/reviews/{review}/reply/", None, "reviews:write"),
+    ("get", "/api/v1/posts/", None, "posts:read"),
+    ("get", "/api/v1/posts/{post}/", None, "posts:read"),
+    ("post", "/api/v1/posts/", {"caption": "No picture", "images": []}, "posts:write"),
+    ("patch", "/api/v1/posts/{post}/", {"caption": "Renamed"}, "posts:write"),
+    ("delete", "/api/v1/posts/{post}/", None, "posts:write"),
+    ("get", "/api/v1/polls/", None, "polls:read"),
+    ("get", "/api/v1/polls/{poll}/", None, "polls:read"),
+    ("post", "/api/v1/polls/", {"question": "?", "options": []}, "polls:write"),
+    ("post", "/api/v1/polls/{poll}/close/", None, "polls:write"),
+    ("get", "/api/v1/channels/", None, "channels:read"),
+    ("get", "/api/v1/channels/{channel}/", None, "channels:read"),
+    ("get", "/api/v1/channels/{channel}/items/", None, "channels:read"),
+    ("get", "/api/v1/channels/{channel}/items/{item}/", None, "channels:read"),
 ]  # fmt: skip
 
 
@@ -154,10 +176,12 @@ def test_every_endpoint_of_the_schema_has_a_scope_test():
 
 
 @pytest.fixture
-def objects(shop_a, settings) -> dict:
+def objects(shop_a, settings, tmp_path) -> dict:
     settings.WEBHOOK_DELIVERY_PRIVATE = True  # no DNS lookups of partner hosts in tests
+    settings.MEDIA_ROOT = tmp_path
     from catalog.collections import collection_create
     from shops.webhooks.services import subscription_create
+    from tests.api.conftest import a_connection, a_poll, a_post, a_review
 
     with tenant_context(shop_a):
         product = product_create(title="Mug", variants=[VariantInput(sku="MUG-1", price="9")])
@@ -165,7 +189,13 @@ def objects(shop_a, settings) -> dict:
         subscription = subscription_create(url="https://partner.example/", events=["order.paid"])
         order = Order.objects.create(email="s@example.com", currency="EUR", subtotal=9,
                                      total=9, amount_minor=900)  # fmt: skip
+        connection = a_connection("pinterest", items=[("1-1", product.pk, "live", "")])
         return {
+            "review": a_review(product).pk,
+            "post": a_post(product).pk,
+            "poll": a_poll().pk,
+            "channel": connection.channel,
+            "item": connection.items.get().pk,
             "order": order.pk,
             "product": product.pk,
             "variant": product.variants.get().pk,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from decimal import Decimal
 
 import pytest
@@ -401,3 +402,37 @@ def test_hand_built_representations_have_exactly_the_declared_fields(shop_a):
     assert set(VariantSerializer(variant).data) == set(VariantSerializer.Meta.fields)
     assert set(ImageSerializer(image).data) == set(ImageSerializer.Meta.fields)
     assert (money(Decimal("3.1")), money(None)) == ("3.10", None)
+
+
+def test_products_built_directly_match_drfs_field_by_field_answer(shop_a, api_a):
+    """The list's fast path (ProductSerializer.to_representation) says what DRF would."""
+    from rest_framework import serializers
+
+    from catalog.api.serializers import ProductSerializer
+
+    with tenant_context(shop_a):
+        product = product_create(
+            title="Tee", tags=["cotton"], option1_name="Size",
+            variants=[VariantInput(sku=f"TEE-{size}", price="5", options=[size])
+                      for size in "SM"],
+        )  # fmt: skip
+        ProductImage.objects.create(product=product, status="ready", image="products/t.jpg",
+                                    width=800, height=600,
+                                    renditions={"320": "products/t-320.webp"})  # fmt: skip
+    listed = api_a.get("/api/v1/products/").json()["results"][0]
+
+    with tenant_context(shop_a):
+        from django.test import RequestFactory
+
+        request = RequestFactory().get("/", HTTP_HOST="alpha.localhost")
+        request.shop = shop_a
+        row = Product.objects.get(pk=product.pk)
+        row.variant_list, row.image_list = (
+            list(row.variants.order_by("position", "id")),
+            list(row.images.all()),
+        )
+        serializer = ProductSerializer(context={"request": request})
+        generic = serializers.ModelSerializer.to_representation(serializer, row)
+
+    assert list(listed) == list(generic)
+    assert json.loads(json.dumps(listed)) == json.loads(json.dumps(generic, default=str))

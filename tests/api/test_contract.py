@@ -21,6 +21,9 @@ from schemathesis.specs.openapi.checks import (
 from catalog.collections import collection_create
 from catalog.services import VariantInput, product_create
 from orders.models import Order, OrderLine
+from reviews.services import poll_vote, review_reply
+from tests.api.conftest import a_connection, a_poll, a_post, a_review
+from tests.reviews.helpers import a_shopper
 
 schema = schemathesis.openapi.from_dict(SchemaGenerator().get_schema(request=None, public=True))
 app = get_wsgi_application()
@@ -39,9 +42,10 @@ def wsgi_keeps_test_connection():
 
 
 @pytest.fixture
-def contract_key(shop_a, make_key, wsgi_keeps_test_connection, settings) -> str:
+def contract_key(shop_a, make_key, wsgi_keeps_test_connection, settings, tmp_path) -> str:
     # generated webhook URLs name made-up hosts: no DNS lookups (loopback only in tests)
     settings.WEBHOOK_DELIVERY_PRIVATE = True
+    settings.MEDIA_ROOT = tmp_path
     with tenant_context(shop_a):
         product = product_create(
             title="Contract", variants=[VariantInput(sku="CONTRACT-1", price="4.20")]
@@ -56,6 +60,15 @@ def contract_key(shop_a, make_key, wsgi_keeps_test_connection, settings) -> str:
             order=order, variant=variant, product_id=product.pk, title=product.title,
             sku=variant.sku, unit_price=variant.price, quantity=1, line_total=variant.price,
         )  # fmt: skip
+        # a review with a reply, a tagged post, a poll with votes, a channel with items
+        review = a_review(product)
+        review_reply(review=review, reply="Thank you")
+        a_post(product, status="published")
+        poll = a_poll()
+        poll_vote(
+            poll_id=poll.pk, option_id=poll.options.first().pk, shopper=a_shopper("192.0.2.9")
+        )
+        a_connection("meta", items=[("1-1", product.pk, "rejected", "Image too small")])
     return make_key(shop_a)
 
 
@@ -101,8 +114,18 @@ def test_schema_and_docs_are_served_on_the_shop_host_without_a_cdn(shop_a):
         "/api/v1/products/{id}/images/{image_id}/", "/api/v1/variants/",
         "/api/v1/variants/{id}/", "/api/v1/variants/{id}/stock/", "/api/v1/collections/",
         "/api/v1/collections/{id}/", "/api/v1/webhooks/", "/api/v1/webhooks/{id}/",
-        "/api/v1/webhooks/{id}/deliveries/",
+        "/api/v1/webhooks/{id}/deliveries/", "/api/v1/webhooks/{id}/rotate-secret/",
+        "/api/v1/reviews/", "/api/v1/reviews/{id}/", "/api/v1/reviews/{id}/approve/",
+        "/api/v1/reviews/{id}/reject/", "/api/v1/reviews/{id}/hide/",
+        "/api/v1/reviews/{id}/spam/", "/api/v1/reviews/{id}/reply/", "/api/v1/posts/",
+        "/api/v1/posts/{id}/", "/api/v1/polls/", "/api/v1/polls/{id}/",
+        "/api/v1/polls/{id}/close/", "/api/v1/channels/", "/api/v1/channels/{channel}/",
+        "/api/v1/channels/{channel}/items/", "/api/v1/channels/{channel}/items/{id}/",
     }  # fmt: skip
+    for path in ("/api/v1/reviews/{id}/approve/", "/api/v1/polls/{id}/close/"):
+        assert {"400", "401", "403", "404", "409", "429"} <= set(
+            document["paths"][path]["post"]["responses"]
+        )
     create = document["paths"]["/api/v1/products/"]["post"]
     assert {"400", "401", "403", "409", "429"} <= set(create["responses"])
     assert any(p["name"] == "Idempotency-Key" for p in create["parameters"])

@@ -23,7 +23,8 @@ def test_docs_render_without_any_outside_request(browser, shop_server, committed
 
     tags = [tag.lower() for tag in page.locator(".opblock-tag").all_inner_texts()]
     assert [tag.split()[0] for tag in tags] == [
-        "collections", "orders", "products", "variants", "webhooks",
+        "channels", "collections", "orders", "polls", "posts", "products", "reviews",
+        "variants", "webhooks",
     ]  # fmt: skip
     assert page.get_by_role("button", name="Authorize").is_visible()
     assert hosts == {f"apidocs.localhost:{shop_server}"}

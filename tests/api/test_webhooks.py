@@ -30,12 +30,13 @@ private_allowed = override_settings(WEBHOOK_DELIVERY_PRIVATE=True)
 
 
 def verify(header: str, body: bytes, secret: str, tolerance: int = 300) -> bool:
-    """What a partner writes (the README's example): check t and v1 of the header."""
-    parts = dict(item.split("=", 1) for item in header.split(","))
-    timestamp = int(parts["t"])
+    """What a partner writes (the README's example): check t and any v1 of the header
+    (there are two while a rotated secret's grace period lasts)."""
+    pairs = [item.split("=", 1) for item in header.split(",")]
+    timestamp = int(next(value for key, value in pairs if key == "t"))
     expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
-    return abs(time.time() - timestamp) <= tolerance and hmac.compare_digest(
-        expected.hexdigest(), parts["v1"]
+    return abs(time.time() - timestamp) <= tolerance and any(
+        hmac.compare_digest(expected.hexdigest(), value) for key, value in pairs if key == "v1"
     )
 
 
@@ -378,3 +379,113 @@ def test_lost_or_long_retries_are_queued_by_the_sweep(
     assert queued == 1
     assert delivery.status == "succeeded"
     assert len(hook.requests) == 1
+
+
+def test_rotated_secret_signs_beside_the_old_one_until_the_grace_period_ends(
+    shop_a, receiver, make_key, django_capture_on_commit_callbacks
+):
+    hook = receiver()
+    api = ApiClient("alpha", make_key(shop_a, ["webhooks:write"]))
+    with tenant_context(shop_a), private_allowed:
+        old = subscription_create(url=hook.url, events=["order.paid"])
+
+    def deliver() -> tuple[str, bytes]:
+        with (
+            tenant_context(shop_a),
+            private_allowed,
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            webhook_event_emit(event_type="order.paid", data={"order": {"id": 1}})
+        headers, body = hook.requests[-1]
+        return headers["Etalage-Signature"], body
+
+    with override_settings(WEBHOOK_SECRET_GRACE_HOURS=24):
+        rotated = api.post(f"/api/v1/webhooks/{old.subscription.pk}/rotate-secret/")
+    new_secret = rotated.json()["secret"]
+    during_header, during_body = deliver()
+    with tenant_context(shop_a):  # the grace period is over
+        from shops.webhooks.models import WebhookSubscription
+
+        WebhookSubscription.objects.filter(pk=old.subscription.pk).update(
+            previous_secret_expires_at=timezone.now() - timedelta(seconds=1)
+        )
+    after_header, after_body = deliver()
+    listed = api.get(f"/api/v1/webhooks/{old.subscription.pk}/")
+
+    assert rotated.status_code == 200
+    assert new_secret.startswith("whsec_") and new_secret != old.secret
+    expires = rotated.json()["previous_secret_expires_at"]
+    assert expires.endswith("Z")
+    assert abs(
+        (timezone.datetime.fromisoformat(expires) - timezone.now()) - timedelta(hours=24)
+    ) < timedelta(minutes=1)
+    assert during_header.count("v1=") == 2
+    assert verify(during_header, during_body, new_secret)
+    assert verify(during_header, during_body, old.secret)
+    assert after_header.count("v1=") == 1
+    assert verify(after_header, after_body, new_secret)
+    assert not verify(after_header, after_body, old.secret)
+    assert new_secret not in listed.content.decode() and old.secret not in listed.content.decode()
+
+
+def test_rotation_with_no_grace_stops_the_old_secret_at_once_and_replays(shop_a, make_key):
+    api = ApiClient("alpha", make_key(shop_a, ["webhooks:write"]))
+    with tenant_context(shop_a), private_allowed:
+        created = subscription_create(url="https://partner.example/", events=["order.paid"])
+    path = f"/api/v1/webhooks/{created.subscription.pk}/rotate-secret/"
+
+    with override_settings(WEBHOOK_SECRET_GRACE_HOURS=0):
+        rotated = api.post(path, headers={"Idempotency-Key": "rotate-1"})
+        replayed = api.post(path, headers={"Idempotency-Key": "rotate-1"})
+
+    assert rotated.json()["previous_secret_expires_at"] is None
+    assert replayed["Idempotent-Replayed"] == "true" and replayed.json() == rotated.json()
+    with tenant_context(shop_a):
+        subscription = type(created.subscription).objects.get(pk=created.subscription.pk)
+    assert subscription.secret == rotated.json()["secret"]  # rotated once, not twice
+    assert subscription.signing_secrets() == [subscription.secret]
+
+
+def test_admin_rotates_a_secret_and_shows_it_once(shop_a):
+    client = Client(HTTP_HOST="alpha.localhost")
+    client.post("/admin/login/", {"username": "owner@alpha.test", "password": SHOP_PASSWORD})
+    with tenant_context(shop_a), private_allowed:
+        created = subscription_create(url="https://partner.example/", events=["order.paid"])
+        other = subscription_create(url="https://other.example/", events=["order.paid"])
+
+    page = client.post("/admin/webhooks/webhooksubscription/", {
+        "action": "rotate_secret", "_selected_action": [created.subscription.pk],
+    })  # fmt: skip
+    two = client.post("/admin/webhooks/webhooksubscription/", {
+        "action": "rotate_secret",
+        "_selected_action": [created.subscription.pk, other.subscription.pk],
+    }, follow=True)  # fmt: skip
+    with tenant_context(shop_a):
+        subscription = type(created.subscription).objects.get(pk=created.subscription.pk)
+        untouched = type(created.subscription).objects.get(pk=other.subscription.pk)
+
+    assert page.status_code == 200
+    assert subscription.secret != created.secret and subscription.secret in page.content.decode()
+    assert subscription.signing_secrets() == [subscription.secret, created.secret]
+    assert "one subscription at a time" in two.content.decode()
+    assert untouched.secret == other.secret
+
+
+def test_the_change_page_button_rotates_the_secret(shop_a):
+    client = Client(HTTP_HOST="alpha.localhost")
+    client.post("/admin/login/", {"username": "owner@alpha.test", "password": SHOP_PASSWORD})
+    with tenant_context(shop_a), private_allowed:
+        created = subscription_create(url="https://partner.example/", events=["order.paid"])
+    change_url = f"/admin/webhooks/webhooksubscription/{created.subscription.pk}/change/"
+    rotate_url = f"/admin/webhooks/webhooksubscription/{created.subscription.pk}/rotate-secret/"
+
+    change_page = client.get(change_url).content.decode()
+    by_get = client.get(rotate_url)
+    page = client.post(rotate_url)
+    with tenant_context(shop_a):
+        subscription = type(created.subscription).objects.get(pk=created.subscription.pk)
+
+    assert f'action="{rotate_url}"' in change_page and "Rotate the signing secret" in change_page
+    assert by_get.status_code == 302  # a GET changes nothing
+    assert page.status_code == 200 and subscription.secret in page.content.decode()
+    assert subscription.signing_secrets() == [subscription.secret, created.secret]

@@ -17,6 +17,7 @@ from catalog.demo import demo_catalog_seed, gtin_with_check_digit
 from catalog.images import product_image_add
 from catalog.models import Product
 from catalog.services import VariantInput, product_create, validate_gtin
+from orders.payment_accounts import payment_account_set_keys
 
 JSON_LD = re.compile(r'<script type="application/ld\+json">(.*?)</script>', re.S)
 
@@ -79,6 +80,15 @@ def meta(response, name: str) -> str:
 
 
 @pytest.fixture
+def sells(shop_a) -> None:
+    """Shop alpha has Stripe keys: its pages offer Buy now."""
+    with tenant_context(shop_a):
+        payment_account_set_keys(
+            secret_key="sk_test_alpha", publishable_key="pk_test_alpha", webhook_secret="whsec_a"
+        )
+
+
+@pytest.fixture
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     return tmp_path
@@ -136,7 +146,7 @@ def test_compare_at_price_is_struck_through_when_higher(shop_a):
     assert '<s class="compare-at"><span class="visually-hidden">was</span> €14.00</s>' in html
 
 
-def test_variant_query_parameter_changes_the_price_and_the_buy_button(shop_a):
+def test_variant_query_parameter_changes_the_price_and_the_buy_button(shop_a, sells):
     with tenant_context(shop_a):
         product = make_product(variants=3, slug="tote")
         second = product.variants.get(sku="TOTE-2")
@@ -184,7 +194,7 @@ def test_default_variant_is_the_first_in_stock(shop_a):
     assert "Out of stock" not in html.split("<form")[0]
 
 
-def test_out_of_stock_variant_is_labelled_and_cannot_be_bought(shop_a):
+def test_out_of_stock_variant_is_labelled_and_cannot_be_bought(shop_a, sells):
     with tenant_context(shop_a):
         product = make_product(variants=2, slug="tote")
         sold_out = product.variants.get(sku="TOTE-1")
@@ -203,7 +213,7 @@ def test_out_of_stock_variant_is_labelled_and_cannot_be_bought(shop_a):
     ) in html
 
 
-def test_whole_product_out_of_stock(shop_a):
+def test_whole_product_out_of_stock(shop_a, sells):
     with tenant_context(shop_a):
         make_product(variants=2, slug="tote", stock=0)
 
@@ -220,7 +230,7 @@ def test_whole_product_out_of_stock(shop_a):
     }
 
 
-def test_in_stock_product_has_an_enabled_buy_button(shop_a):
+def test_in_stock_product_has_an_enabled_buy_button(shop_a, sells):
     with tenant_context(shop_a):
         variant = make_product(slug="tote", stock=3).variants.get()
 
@@ -363,7 +373,7 @@ def test_json_ld_has_an_aggregate_offer_for_several_variants(shop_a):
     ]
 
 
-def test_title_and_description_cannot_break_out_of_the_json_ld_script(shop_a):
+def test_title_and_description_cannot_break_out_of_the_json_ld_script(shop_a, sells):
     title = "</script><script>alert(1)</script>"
     with tenant_context(shop_a):
         make_product(
@@ -402,7 +412,7 @@ def test_product_page_queries_do_not_grow_with_variants_and_images(shop_a, media
     # search_path to public, shop by host, search_path to the shop, product, variants, images,
     # the rating and a page of reviews (their photos: one more, when there are reviews)
     assert small == big == 8
-    assert first_of_all == 9  # and the shop's branding, then kept in the cache
+    assert first_of_all == 10  # and the shop's branding and payments, then kept in the cache
 
 
 # --- the shop page's product list -------------------------------------------------------------
@@ -470,8 +480,8 @@ def test_shop_page_queries_do_not_grow_with_products(shop_a, media):
     many = _queries(shopper(), "/")
 
     # search_path to public, shop by host, search_path to the shop, design, products (with
-    # their count), variants, images
-    assert few == many == 7
+    # their count), their variants and images (one UNION ALL)
+    assert few == many == 6
 
 
 # --- demo data ---------------------------------------------------------------------------------

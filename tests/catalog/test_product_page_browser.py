@@ -4,6 +4,7 @@ import pytest
 from django_tenants.utils import tenant_context
 
 from catalog.services import VariantInput, product_create
+from tests.orders.conftest import shop_sells
 
 pytestmark = pytest.mark.browser
 
@@ -32,6 +33,7 @@ def test_picking_a_variant_shows_its_price_and_stock(
                 VariantInput(sku="TEE-L", price="25.00", stock=2, options=["L"]),
             ],
         )
+        shop_sells("vitrine")  # Buy now is offered
 
     page.goto(f"http://vitrine.localhost:{shop_server}/products/harbour-tee/")
     assert page.get_by_role("heading", level=1).inner_text() == "Harbour Tee"

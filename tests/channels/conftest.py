@@ -1,4 +1,4 @@
-"""Channel test helpers: the fake Meta server and complete products."""
+"""Channel test helpers: the fake Meta and TikTok servers and complete products."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from PIL import Image
 from catalog.images import product_image_add
 from catalog.models import Product
 from catalog.services import VariantInput, product_create
+from tests.channels.fake_google import FakeGoogle
 from tests.channels.fake_meta import FakeMeta
+from tests.channels.fake_tiktok import FakeTikTok
 
 
 @pytest.fixture
@@ -22,6 +24,24 @@ def fake_meta(settings) -> Iterator[FakeMeta]:
     settings.CHANNELS_META_API_BASE = fake.url
     settings.CHANNELS_TIMEOUT_SECONDS = 2
     settings.CHANNELS_BATCH_POLL_SECONDS = 0.01
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def fake_google(settings) -> Iterator[FakeGoogle]:
+    fake = FakeGoogle()
+    settings.CHANNELS_GOOGLE_API_BASE = fake.url
+    settings.CHANNELS_TIMEOUT_SECONDS = 2
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def fake_tiktok(settings) -> Iterator[FakeTikTok]:
+    fake = FakeTikTok()
+    settings.CHANNELS_TIKTOK_API_BASE = fake.url
+    settings.CHANNELS_TIMEOUT_SECONDS = 2
     yield fake
     fake.stop()
 

@@ -12,7 +12,11 @@ from django.test import Client
 from django_tenants.utils import tenant_context
 
 from shops.channels.models import ChannelItem, Connection
-from shops.channels.services import connection_access_token
+from shops.channels.services import (
+    connection_access_token,
+    connection_create,
+    tiktok_credentials,
+)
 from shops.channels.sync import connection_sync
 from tests.channels.conftest import complete_product
 from tests.conftest import SHOP_PASSWORD
@@ -104,3 +108,147 @@ def test_pause_keeps_changes_waiting_and_resume_sends_them(shop_a, fake_meta, me
 
     assert (paused.items, resumed.items) == (0, 2)
     assert len(fake_meta.items) == 2
+
+
+def test_connecting_tiktok_asks_for_all_its_credentials_stores_them_encrypted_and_tests_them(
+    shop_a, fake_tiktok
+):
+    client = owner_client()
+    form = {"channel": "tiktok", "access_token": fake_tiktok.token, "external_id": "",
+            "country": "US", "language": "en", "selection": "all", "tag": "",
+            "is_enabled": "on", "tiktok_app_key": fake_tiktok.app_key}  # fmt: skip
+    incomplete = client.post("/admin/channels/connection/add/", form).content.decode()
+    response = client.post("/admin/channels/connection/add/", {
+        **form, "tiktok_app_secret": fake_tiktok.app_secret,
+        "tiktok_shop_cipher": fake_tiktok.shop_cipher,
+        "tiktok_warehouse_id": fake_tiktok.warehouse_id,
+        "tiktok_category_id": fake_tiktok.category_id,
+    })  # fmt: skip
+    with tenant_context(shop_a):
+        connection = Connection.objects.get(channel="tiktok")
+        stored = connection.credentials_encrypted
+        credentials = tiktok_credentials(connection)
+    db_connection.set_schema_to_public()
+    page = client.get(f"/admin/channels/connection/{connection.pk}/change/").content.decode()
+    tested = client.post(
+        "/admin/channels/connection/",
+        {"action": "test_connection", "_selected_action": [connection.pk]},
+        follow=True,
+    ).content.decode()
+
+    assert "Enter the TikTok Shop app secret, shop cipher, warehouse id, category id" in incomplete
+    assert response.status_code == 302
+    assert credentials["app_secret"] == fake_tiktok.app_secret
+    assert fake_tiktok.app_secret not in stored and fake_tiktok.token not in stored
+    assert fake_tiktok.app_secret not in page and fake_tiktok.token not in page
+    assert f'value="{fake_tiktok.warehouse_id}"' in page  # the settings are shown back
+    assert "TikTok: Connected to “Etalage Test Shop”." in tested
+
+
+def test_sync_now_checks_every_item_and_the_status_reports_the_result(
+    shop_a, fake_meta, media, django_capture_on_commit_callbacks
+):
+    client = owner_client()
+    connect(client, fake_meta, fake_meta.token)
+    with tenant_context(shop_a):
+        connection = Connection.objects.get(channel="meta")
+        for number in range(3):
+            complete_product(f"Tee {number}", sku=f"TEE{number}")
+    db_connection.set_schema_to_public()
+    page = client.get(f"/admin/channels/connection/{connection.pk}/change/").content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):  # the queued sync runs here
+        response = client.post(f"/admin/channels/connection/{connection.pk}/sync-now/", follow=True)
+    status = client.get(f"/admin/channels/connection/{connection.pk}/sync-status/").json()
+
+    assert 'id="sync-progress"' in page and "Sync now" in page
+    assert "Sync started: 6 items to check." in response.content.decode()
+    assert status == {
+        "state": "done", "total": 6, "done": 6, "percent": 100, "live": 6, "pending": 0,
+        "rejected": 0, "last_error": "", "last_sync_at": status["last_sync_at"],
+    }  # fmt: skip
+    assert status["last_sync_at"] and len(fake_meta.items) == 6
+    assert client.get(f"/admin/channels/connection/{connection.pk}/sync-now/").status_code == 405
+
+
+def test_sync_now_on_a_paused_channel_says_so_and_sends_nothing(shop_a, fake_meta, media):
+    client = owner_client()
+    connect(client, fake_meta, fake_meta.token)
+    with tenant_context(shop_a):
+        connection = Connection.objects.get(channel="meta")
+        complete_product()
+        Connection.objects.filter(pk=connection.pk).update(status="paused")
+    db_connection.set_schema_to_public()
+
+    response = client.post(f"/admin/channels/connection/{connection.pk}/sync-now/", follow=True)
+
+    assert "This channel is paused: resume it to sync." in response.content.decode()
+    assert fake_meta.items == {}
+
+
+def test_the_sync_status_of_shop_a_never_shows_shop_bs_connection(shop_a, shop_b, fake_meta):
+    with tenant_context(shop_b):
+        theirs = connection_create(channel="pinterest")
+        Connection.objects.filter(pk=theirs.pk).update(
+            last_error="Beta's secret failure", sync_total=9, sync_done=4
+        )
+    with tenant_context(shop_a):
+        ours = connection_create(channel="meta")
+    db_connection.set_schema_to_public()
+    client = owner_client("alpha")
+
+    mine = client.get(f"/admin/channels/connection/{ours.pk}/sync-status/")
+    only_b_has = max(ours.pk, theirs.pk) + (0 if theirs.pk > ours.pk else 1000)
+    not_mine = client.get(f"/admin/channels/connection/{only_b_has}/sync-status/")
+    anonymous = Client(HTTP_HOST="alpha.localhost").get(
+        f"/admin/channels/connection/{ours.pk}/sync-status/"
+    )
+    b_owner_on_a = owner_client("beta")
+    b_owner_on_a.defaults["HTTP_HOST"] = "alpha.localhost"
+    cross = b_owner_on_a.get(f"/admin/channels/connection/{ours.pk}/sync-status/")
+
+    assert mine.status_code == 200
+    assert "Beta" not in mine.content.decode() and mine.json()["total"] == 0
+    assert not_mine.status_code == 404
+    assert anonymous.status_code == 302 and "/admin/login/" in anonymous["Location"]
+    assert cross.status_code == 302  # B's session is not a session on A
+
+
+def test_without_javascript_the_page_reloads_while_a_sync_runs(shop_a):
+    with tenant_context(shop_a):
+        connection = connection_create(channel="meta")
+        Connection.objects.filter(pk=connection.pk).update(sync_total=6, sync_done=2)
+    db_connection.set_schema_to_public()
+    client = owner_client()
+    url = f"/admin/channels/connection/{connection.pk}/change/"
+
+    running = client.get(url).content.decode()
+    with tenant_context(shop_a):
+        Connection.objects.filter(pk=connection.pk).update(sync_done=6)
+    db_connection.set_schema_to_public()
+    finished = client.get(url).content.decode()
+
+    refresh = '<noscript><meta http-equiv="refresh" content="3"></noscript>'
+    assert refresh in running and "Syncing: 2 of 6 items checked (33%)." in running
+    assert refresh not in finished and "Up to date." in finished
+
+
+def test_the_products_readiness_in_the_catalog_checks_the_links_the_channels_send(
+    shop_a, media, settings
+):
+    with tenant_context(shop_a):
+        product = complete_product("Long Name", sku="LONG", slug="x" * 255)
+    db_connection.set_schema_to_public()
+    client = owner_client()
+    url = f"/admin/catalog/product/{product.pk}/change/"
+
+    short = client.get(url).content.decode()
+    settings.PLATFORM_DOMAIN = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 40, "example"])
+    long = client.get(url).content.decode()
+
+    assert "Link is longer than" not in short
+    assert (
+        "<strong>Pinterest</strong>: Not listed: Link is longer than 511 characters: shorten "
+        "the product&#x27;s URL name (slug).</li>"
+    ) in long
+    assert "<strong>Meta</strong>: Ready" in long

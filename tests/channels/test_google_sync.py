@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from catalog.models import Product
@@ -13,16 +11,6 @@ from shops.channels.models import ChannelItem, Connection
 from shops.channels.services import connection_create, connection_test
 from shops.channels.sync import connection_sync
 from tests.channels.conftest import complete_product
-from tests.channels.fake_google import FakeGoogle
-
-
-@pytest.fixture
-def fake_google(settings) -> Iterator[FakeGoogle]:
-    fake = FakeGoogle()
-    settings.CHANNELS_GOOGLE_API_BASE = fake.url
-    settings.CHANNELS_TIMEOUT_SECONDS = 2
-    yield fake
-    fake.stop()
 
 
 def google_connection(fake) -> Connection:

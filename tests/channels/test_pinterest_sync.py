@@ -96,3 +96,24 @@ def test_a_wrong_pinterest_token_is_reported_on_test(in_shop_a, fake_pinterest):
         False,
         "Pinterest refused the access token: Authentication failed.",
     )
+
+
+def test_an_item_whose_link_outgrows_511_characters_is_removed_not_cut(
+    in_shop_a, fake_pinterest, settings
+):
+    connection = pinterest_connection(fake_pinterest)
+    short = complete_product("Linen Tee", sku="TEE")
+    growing = complete_product("Wool Scarf", sku="SCARF")
+    connection_sync(connection_id=connection.pk)
+    assert len(fake_pinterest.items) == 4
+
+    product_update(product=Product.objects.get(pk=growing.pk), slug="x" * 255)
+    settings.PLATFORM_DOMAIN = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 40, "example"])
+    connection_sync(connection_id=connection.pk)  # the slug change is in the outbox
+
+    assert {item_id.split("-")[0] for item_id in fake_pinterest.items} == {str(short.pk)}
+    assert all(len(item["link"]) <= 511 for item in fake_pinterest.items.values())
+    states = dict(
+        ChannelItem.objects.filter(product_id=growing.pk).values_list("state", "product_id")
+    )
+    assert list(states) == ["removed"]

@@ -7,11 +7,16 @@ from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import tenant_context
 
 from catalog.collections import collection_create, collection_set_products
-from catalog.models import Variant
-from catalog.services import product_update, stock_set, variant_update
+from catalog.models import CatalogChange, Variant
+from catalog.services import product_update, stock_adjust, stock_set, variant_update
 from shops.storefront import services
+from shops.storefront.cache import shop_page_version
+from shops.storefront.sections import REGISTRY
 from tests.catalog.test_product_page import make_product
+from tests.reviews.helpers import approved_review
+from tests.reviews.test_polls import make_poll
 from tests.storefront.helpers import headings, product, shopper
+from tests.storefront.posts.conftest import published_post
 
 
 def queries(path: str, slug: str = "alpha") -> tuple[int, str]:
@@ -73,6 +78,104 @@ def test_product_stock_price_and_collection_changes_retire_the_cached_page(
     assert headings(shopper().get("/").content) == ["Picks", "Products"]
 
 
+def _version(shop) -> int:
+    with tenant_context(shop):
+        return shop_page_version()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda variant: stock_adjust(variant=variant, delta=-1),  # an order takes one
+        lambda variant: stock_set(variant=variant, stock=9),  # a count
+        lambda variant: variant_update(variant=variant, stock=9),  # an edit
+    ],
+    ids=["adjust", "set", "update"],
+)
+def test_a_stock_change_that_keeps_availability_keeps_the_cached_page(
+    shop_a, django_capture_on_commit_callbacks, change
+):
+    with tenant_context(shop_a), django_capture_on_commit_callbacks(execute=True):
+        mug = product("Mug", slug="mug", stock=10)
+    shopper().get("/")  # cached
+    version = _version(shop_a)
+
+    with tenant_context(shop_a), django_capture_on_commit_callbacks(execute=True):
+        change(Variant.objects.get(product=mug))
+    count, html = queries("/")
+
+    with tenant_context(shop_a):
+        assert Variant.objects.get(product=mug).stock == 9
+        last_change = CatalogChange.objects.filter(product_id=mug.id).latest("id")
+    assert last_change.aspects == ["availability", "stock"]  # the channels still hear of it
+    assert _version(shop_a) == version
+    assert count == 2  # served from the cache: routing only
+    assert "Out of stock" not in html
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda variant: stock_adjust(variant=variant, delta=-1),
+        lambda variant: stock_set(variant=variant, stock=0),
+        lambda variant: variant_update(variant=variant, stock=0),
+    ],
+    ids=["adjust", "set", "update"],
+)
+def test_selling_the_last_one_retires_the_cached_page(
+    shop_a, django_capture_on_commit_callbacks, change
+):
+    with tenant_context(shop_a), django_capture_on_commit_callbacks(execute=True):
+        mug = product("Mug", slug="mug", stock=1)
+    assert "Out of stock" not in shopper().get("/").content.decode()
+
+    with tenant_context(shop_a), django_capture_on_commit_callbacks(execute=True):
+        change(Variant.objects.get(product=mug))
+    count, html = queries("/")
+
+    assert count > 2  # rendered again
+    assert "Out of stock" in html
+
+
+def test_stock_coming_back_retires_the_cached_page(shop_a, django_capture_on_commit_callbacks):
+    with tenant_context(shop_a), django_capture_on_commit_callbacks(execute=True):
+        mug = product("Mug", slug="mug", stock=0)
+    assert "Out of stock" in shopper().get("/").content.decode()
+
+    with tenant_context(shop_a), django_capture_on_commit_callbacks(execute=True):
+        stock_adjust(variant=Variant.objects.get(product=mug), delta=5)
+
+    assert "Out of stock" not in shopper().get("/").content.decode()
+
+
+def test_an_edit_from_a_stale_copy_still_sees_stock_coming_back(
+    shop_a, django_capture_on_commit_callbacks
+):
+    with tenant_context(shop_a), django_capture_on_commit_callbacks(execute=True):
+        mug = product("Mug", slug="mug", stock=1)
+        stale = Variant.objects.get(product=mug)  # the merchant's form, opened at 1
+        stock_adjust(variant=Variant.objects.get(product=mug), delta=-1)  # the last one sold
+    assert "Out of stock" in shopper().get("/").content.decode()
+
+    with tenant_context(shop_a), django_capture_on_commit_callbacks(execute=True):
+        variant_update(variant=stale, stock=3)  # 1 → 3 for the form, 0 → 3 in truth
+
+    assert "Out of stock" not in shopper().get("/").content.decode()
+
+
+def test_a_price_change_with_stock_retires_the_cached_page(
+    shop_a, django_capture_on_commit_callbacks
+):
+    with tenant_context(shop_a), django_capture_on_commit_callbacks(execute=True):
+        mug = product("Mug", slug="mug", price="20.00", stock=10)
+    shopper().get("/")
+
+    with tenant_context(shop_a), django_capture_on_commit_callbacks(execute=True):
+        variant_update(variant=Variant.objects.get(product=mug), stock=9, price="22.00")
+
+    assert "€22.00" in shopper().get("/").content.decode()
+
+
 def test_each_shop_has_its_own_cache_and_design(shop_a, shop_b, django_capture_on_commit_callbacks):
     with tenant_context(shop_a), django_capture_on_commit_callbacks(execute=True):
         product("Alpha mug", slug="mug")
@@ -91,40 +194,73 @@ def test_each_shop_has_its_own_cache_and_design(shop_a, shop_b, django_capture_o
     assert alpha_again == alpha
 
 
-def test_shop_page_queries_stay_constant_with_every_product_section(shop_a, media):
+def test_shop_page_queries_stay_constant_with_every_section_type(shop_a, media):
     def design() -> None:
         collection_create(title="Picks", slug="picks", kind="automatic", rule_tags=["pick"])
-        kinds = ("hero", "featured_collection", "rich_text", "image_with_text", "poll",
-                 "reviews_wall")  # fmt: skip
-        for kind in kinds:
+        for kind in sorted(REGISTRY):  # every type there is (the product grid is there)
+            if kind == "product_grid":
+                continue
             section = services.section_add(section_type_key=kind)
             if kind == "featured_collection":
                 services.section_update(section_id=section["id"], settings={"collection": "picks"})
         services.design_publish()
 
+    def data(prefix: str, count: int) -> None:
+        products = [
+            make_product(title=f"{prefix}{index}", slug=f"{prefix.lower()}{index}",
+                         sku_prefix=f"{prefix}{index}", variants=2 + index % 2,
+                         images=index % 2, tags=["pick"])
+            for index in range(count)
+        ]  # fmt: skip
+        for index, item in enumerate(products):
+            approved_review(item, body=f"Lovely {prefix}{index}", ip=f"192.0.2.{index + 1}")
+            published_post(
+                *products[max(0, index - 4) : index + 1], caption=f"{prefix} post {index}"
+            )
+        make_poll(question=f"{prefix}: which colour next?")
+
     with tenant_context(shop_a):
         design()
-        for index in range(2):
-            make_product(title=f"A{index}", slug=f"a{index}", sku_prefix=f"A{index}",
-                         variants=2, images=1, tags=["pick"])  # fmt: skip
+        data("A", 2)
     few, few_html = queries("/")
     cache.clear()
     with tenant_context(shop_a):
-        for index in range(30):
-            make_product(title=f"B{index}", slug=f"b{index}", sku_prefix=f"B{index}",
-                         variants=3, images=index % 2, tags=["pick"])  # fmt: skip
+        data("B", 12)
     many, many_html = queries("/")
     cache.clear()
     embed_count, _ = queries("/embed/")
     product_embed_count, _ = queries("/embed/?product=b1")
 
-    # routing (3), design, collections, products of every section (with counts), variants,
-    # images, the poll with its options, the reviews wall with products and first photos
-    assert few == many == embed_count == 10
-    # routing (3), design, product, variants, images, rating, a page of reviews
-    assert product_embed_count == 9
+    # routing (3), the design with the collections it names, products of every section
+    # (with counts), their variants and images (one query), the poll with its options,
+    # the reviews wall with products and first photos, the posts with pictures and tags
+    assert few == many == embed_count == 9
+    # routing (3), design, product, variants, images, rating, a page of reviews, and
+    # (cold cache) whether the shop can sell
+    assert product_embed_count == 11  # with reviews: their photos (prefetched) too
+    for html in (few_html, many_html):  # every type rendered something
+        assert html.count('<section class="section') == len(REGISTRY)
     assert few_html.count('class="product-card"') == 4  # 2 in the collection, 2 in the grid
-    assert many_html.count('class="product-card"') == 8 + 24
+    assert many_html.count('class="product-card"') == 8 + 14
+    assert many_html.count('class="posts-grid-item"') == 9
+    assert "B: which colour next?" in many_html
+
+
+def test_each_shop_features_its_own_collection_of_the_same_handle(shop_a, shop_b):
+    for shop, title in ((shop_a, "Alpha picks"), (shop_b, "Beta picks")):
+        with tenant_context(shop):
+            mug = product(f"{title} mug", slug="mug")
+            picks = collection_create(title=title, slug="picks")
+            collection_set_products(collection=picks, product_ids=[mug.id])
+            section = services.section_add(section_type_key="featured_collection", position=0)
+            services.section_update(section_id=section["id"], settings={"collection": "picks"})
+            services.design_publish()
+
+    alpha, beta = shopper("alpha").get("/").content, shopper("beta").get("/").content
+
+    assert headings(alpha) == ["Alpha picks", "Products"]
+    assert headings(beta) == ["Beta picks", "Products"]
+    assert b"Beta picks mug" not in alpha and b"Alpha picks mug" not in beta
 
 
 def test_past_the_last_page_shows_the_last_page(shop_a):

@@ -4,6 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django_tenants.utils import tenant_context
 
+from orders.payment_accounts import payment_account_set_keys
 from shops.storefront import services
 from tests.catalog.test_product_page import make_product
 from tests.storefront.helpers import headings, product, shopper
@@ -49,6 +50,9 @@ def test_other_pages_stay_unframeable(shop_a):
 def test_embed_sets_no_cookie_and_links_stay_inside_the_frame(shop_a):
     with tenant_context(shop_a):
         make_product(title="Mug", slug="mug", variants=2)
+        payment_account_set_keys(
+            secret_key="sk_test_alpha", publishable_key="pk_test_alpha", webhook_secret="whsec_a"
+        )
     allow(shop_a, "https://blog.example")
     client = shopper()
 

@@ -13,6 +13,7 @@ from django_tenants.utils import tenant_context
 
 from shops.storefront import services
 from tests.catalog.test_product_page import make_product
+from tests.orders.conftest import shop_sells
 
 pytestmark = pytest.mark.browser
 
@@ -71,6 +72,7 @@ def test_an_allowed_site_embeds_the_shop_and_another_cannot(
             make_product(title=f"Tee {index:02d}", slug=f"tee-{index}", sku_prefix=f"T{index}",
                          variants=2)  # fmt: skip
         services.embed_origins_set(origins=[allowed.origin])
+        shop_sells("vitrine")  # Buy now is offered
 
     page.goto(f"{allowed.origin}/")
     frame = page.frame_locator(FRAME)

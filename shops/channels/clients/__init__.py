@@ -39,18 +39,26 @@ class CredentialsError(FinalError):
 
 @dataclass(frozen=True)
 class ItemRequest:
-    """One item to send: ``method`` "upsert" (``fields`` may be partial) or "delete"."""
+    """One item to send: ``method`` "upsert" (``fields`` may be partial) or "delete".
+
+    ``external`` is what the platform told us about the item last time (stored on the
+    ``ChannelItem``): the ids and uploaded images of a platform that assigns its own.
+    """
 
     retailer_id: str
     method: Literal["upsert", "delete"]
     fields: dict = field(default_factory=dict)
+    external: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class ItemResult:
+    """``external``: what to store for the item's next request (None keeps what was sent)."""
+
     retailer_id: str
     outcome: Literal["accepted", "warning", "rejected"]
     message: str = ""
+    external: dict | None = None
 
 
 def retry_after_seconds(value: str | None) -> float | None:

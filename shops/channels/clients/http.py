@@ -21,23 +21,30 @@ def request_json(
     url: str,
     *,
     body: Any = None,
+    raw_body: bytes | None = None,
+    content_type: str = "application/json",
     headers: dict[str, str] | None = None,
     timeout: float,
     error_message=lambda payload: "",
     is_credentials_error=lambda payload: False,
     is_rate_limited=lambda payload: False,
 ) -> Any:
-    """Send ``body`` as JSON and return the decoded JSON answer.
+    """Send ``body`` as JSON (or ``raw_body`` as it is, of ``content_type``) and return
+    the decoded JSON answer.
 
     401/403 → CredentialsError; 429 and 5xx → RetryableError (with Retry-After);
     other 4xx → FinalError; a timeout, a refused connection or an answer that is not
     JSON → RetryableError.
     """
-    data = json.dumps(body).encode() if body is not None else None
+    data = (
+        raw_body
+        if raw_body is not None
+        else (json.dumps(body).encode() if body is not None else None)
+    )
     request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 (http(s) only)
     request.add_header("Accept", "application/json")
     if data is not None:
-        request.add_header("Content-Type", "application/json")
+        request.add_header("Content-Type", content_type)
     for name, value in (headers or {}).items():
         request.add_header(name, value)
     try:

@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Count, F, Min, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from catalog.currencies import minor_units
+from catalog.json_rows import json_loads, model_from_json
 from catalog.models import Product, Variant
 from shops.storefront.posts.models import (
     Post,
@@ -22,6 +24,7 @@ from shops.storefront.posts.models import (
     PostImage,
     PostOrderAttribution,
     PostTag,
+    ShopperPhotoConsent,
 )
 
 PAID_STATUSES = ("paid", "fulfilled", "partially_refunded")  # a refunded order earned nothing
@@ -55,10 +58,65 @@ def _shopper_posts() -> QuerySet[Post]:
     )
 
 
+_CONSENT, _VARIANT = ShopperPhotoConsent._meta.db_table, Variant._meta.db_table
+_TAG, _PRODUCT = PostTag._meta.db_table, Product._meta.db_table
+_IMAGE, _POST = PostImage._meta.db_table, Post._meta.db_table
+_GALLERY_SQL = f"""
+SELECT row_to_json(p)::text,
+       (SELECT row_to_json(c)::text FROM {_CONSENT} c WHERE c.id = p.consent_id),
+       (SELECT json_agg(json_build_object(
+                   'image', row_to_json(i),
+                   'tags', (SELECT json_agg(json_build_object(
+                                'tag', row_to_json(t),
+                                'product', json_build_object(
+                                    'id', pr.id, 'slug', pr.slug, 'title', pr.title,
+                                    'status', pr.status),
+                                'price_low', (SELECT min(v.price) FROM {_VARIANT} v
+                                              WHERE v.product_id = pr.id)) ORDER BY t.id)
+                            FROM {_TAG} t JOIN {_PRODUCT} pr ON pr.id = t.product_id
+                            WHERE t.image_id = i.id AND pr.status = %(active)s))
+               ORDER BY i.position, i.id)::text
+        FROM {_IMAGE} i WHERE i.post_id = p.id)
+FROM {_POST} p
+WHERE p.status = %(published)s AND p.published_at <= %(now)s
+ORDER BY p.published_at DESC, p.id DESC
+LIMIT %(limit)s
+"""  # noqa: S608 (the models' own tables)
+
+
 def posts_for_gallery(*, limit: int) -> list[Post]:
     """The latest ``limit`` posts shoppers may see, each with ``shown_images`` and each
-    picture with ``shown_tags``: three queries (posts, pictures, tags with products)."""
-    return list(_shopper_posts()[:limit])
+    picture with ``shown_tags`` (tags of active products, with ``product`` and its
+    ``price_low``), as ``_shopper_posts`` reads them, but in one query: posts, pictures
+    and tags come nested as JSON."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _GALLERY_SQL,
+            {"active": Product.Status.ACTIVE, "published": Post.Status.PUBLISHED,
+             "now": timezone.now(), "limit": limit},
+        )  # fmt: skip
+        rows = cursor.fetchall()
+    posts = []
+    for post_text, consent_text, images_text in rows:
+        post = model_from_json(Post, json_loads(post_text))
+        post.consent = (
+            model_from_json(ShopperPhotoConsent, json_loads(consent_text)) if consent_text else None
+        )
+        post.shown_images = [_gallery_image(item) for item in json_loads(images_text) or []]
+        posts.append(post)
+    return posts
+
+
+def _gallery_image(item: dict) -> PostImage:
+    image = model_from_json(PostImage, item["image"])
+    image.shown_tags = []
+    for tag_item in item["tags"] or []:
+        tag = model_from_json(PostTag, tag_item["tag"])
+        tag.product = model_from_json(Product, tag_item["product"])
+        price_low = tag_item["price_low"]
+        tag.price_low = None if price_low is None else Decimal(price_low)
+        image.shown_tags.append(tag)
+    return image
 
 
 def post_for_page(*, post_id: int) -> Post:

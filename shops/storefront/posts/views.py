@@ -12,6 +12,7 @@ from django.utils.text import Truncator
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from shops.ratelimits import rate_limited
 from shops.storefront.images import stored_image_url
 from shops.storefront.posts import selectors, services
 from shops.storefront.posts.models import Post
@@ -66,12 +67,14 @@ def _error(status: int, code: str, message: str) -> JsonResponse:
 
 @csrf_exempt
 @require_POST
+@rate_limited("post_events", setting="POSTS_RATE_EVENTS")
 def post_events(request: HttpRequest) -> HttpResponse:
     """``POST /api/v1/post-events/`` (navigator.sendBeacon): ``{"view": <page view token>,
     "events": [{"post": <id>, "kind": "impression" | "click"}, …]}``.
 
     Always answers 204 at once for a well-formed body (unknown posts are dropped), 400
-    otherwise (JSON error); one ``INSERT … ON CONFLICT`` statement counts the lot."""
+    otherwise (JSON error); one ``INSERT … ON CONFLICT`` statement counts the lot.
+    Over ``POSTS_RATE_EVENTS`` per client address and shop: 429 with Retry-After."""
     if len(request.body) > MAX_EVENTS_BODY_BYTES:
         return _error(413, "too_large", "Send at most 8 KB of events at once.")
     try:

@@ -18,6 +18,7 @@ from shops.storefront import services as design
 from shops.storefront.posts import services
 from shops.storefront.posts.models import Post, PostDailyStats, PostTag
 from tests.catalog.test_admin_browser import log_in
+from tests.orders.conftest import shop_sells
 from tests.storefront.helpers import product
 from tests.storefront.posts.conftest import picture
 
@@ -55,6 +56,7 @@ def test_merchant_tags_a_picture_and_the_shopper_taps_through_to_buy_now(
     shop = committed_shop("atelier", "Atelier").shop
     with django_db_blocker.unblock(), tenant_context(shop):
         tote = product("Canvas Tote", slug="canvas-tote", price="24.00")
+        shop_sells("atelier")  # Buy now is offered
         section = design.section_add(section_type_key="posts_gallery")
         design.section_update(section_id=section["id"], settings={"heading": "Shop the look"})
         design.design_publish()

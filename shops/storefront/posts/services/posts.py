@@ -281,12 +281,14 @@ def post_update(
     *,
     post: Post,
     new_images: Sequence[ImageInput] = (),
+    new_image_tags: Sequence[Sequence[TagInput]] = (),
     tags_by_image: Mapping[int, Sequence[TagInput]] | None = None,
     remove_image_ids: Iterable[int] = (),
     **fields,
 ) -> Post:
-    """Change a post's fields, add pictures, replace the tags of some of its pictures
-    (``{image id: tags}``) and remove pictures, all or nothing."""
+    """Change a post's fields, add pictures (``new_image_tags``: their tags, in order),
+    replace the tags of some of its pictures (``{image id: tags}``) and remove pictures,
+    all or nothing."""
     locked = Post.objects.select_for_update().get(pk=post.pk)
     was_shown = _shown(locked)
     values = post_fields_clean(fields=fields, post=locked)
@@ -303,6 +305,9 @@ def post_update(
             cleaned_tags[image_id] = post_tags_clean(tags=tags)
         except ValidationError as error:
             raise ValidationError({"tags": f"Picture {position}: {error.messages[0]}"}) from None
+    if len(new_image_tags) > len(new_images):
+        raise ValidationError({"tags": "Tags were given for a picture the post does not have."})
+    cleaned_new_tags = _tags_by_position(new_image_tags)
     remaining = len(own_images) - len(remove)
     cleaned = post_images_clean(images=new_images, existing=remaining)
     if remaining + len(cleaned) == 0:
@@ -324,6 +329,9 @@ def post_update(
         delete_files_on_commit(names)
     if cleaned:
         _images_store(locked, cleaned, new_images)
+        added = list(locked.images.order_by("-position")[: len(cleaned)])[::-1]
+        for image, rows in zip(added, cleaned_new_tags, strict=False):
+            PostTag.objects.bulk_create(PostTag(image=image, **row) for row in rows)
     if was_shown or _shown(locked):
         shop_page_changed()
     post.__dict__.update(locked.__dict__)

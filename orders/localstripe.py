@@ -1,14 +1,21 @@
 """Run localstripe (a stateful fake Stripe server, GPL: started as a separate process,
-never imported) on a free loopback port. Used by the tests and bench/buy_now.py."""
+never imported) on a free loopback port. Used by the tests, bench/buy_now.py and the
+demo that ``make run`` starts (``manage.py rundemo``).
+
+Each server keeps its state in a private temporary folder (``localstripe_private.py``),
+not in the ``/tmp/localstripe.pickle`` every localstripe on the machine shares."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import requests
 
@@ -20,13 +27,27 @@ def free_port() -> int:
 
 
 @contextmanager
-def localstripe_server(timeout: float = 20) -> Iterator[str]:
-    """Start localstripe and yield its base URL (``http://127.0.0.1:<port>``)."""
+def localstripe_server(timeout: float = 20, *, state_dir: Path | None = None) -> Iterator[str]:
+    """Start localstripe and yield its base URL (``http://127.0.0.1:<port>``). Its state
+    file is ``<state_dir>/localstripe.pickle``; without ``state_dir``, in a temporary
+    folder removed when the server stops."""
+    with tempfile.TemporaryDirectory(prefix="localstripe-") as private:
+        state_file = Path(state_dir or private) / "localstripe.pickle"
+        with _server(state_file, timeout) as base:
+            yield base
+
+
+@contextmanager
+def _server(state_file: Path, timeout: float) -> Iterator[str]:
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "localstripe", "--port", str(port), "--from-scratch"],
+    launcher = Path(__file__).with_name("localstripe_private.py")
+    process = subprocess.Popen(  # noqa: S603 (this interpreter, our own launcher)
+        # -I: not this folder on sys.path, where localstripe.py would hide the package
+        [sys.executable, "-I", str(launcher), "--port", str(port), "--from-scratch"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env={**os.environ, "LOCALSTRIPE_STATE_FILE": str(state_file)},
+        cwd=state_file.parent,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout

@@ -1,0 +1,49 @@
+"""Model instances from rows a query returned as JSON (``row_to_json``), so one query can
+bring several tables' rows (a ``UNION ALL`` of different tables, rows nested in rows)
+where Django would take one query per table.
+
+Decimals keep their exact value (the JSON is parsed with ``parse_float=Decimal``); every
+other value goes through its field's ``to_python``. Columns the JSON lacks are left
+deferred, as ``.only()`` would.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import TypeVar
+
+from django.db import models
+
+M = TypeVar("M", bound=models.Model)
+
+
+def json_loads(text: str | None) -> object:
+    return None if text is None else json.loads(text, parse_float=Decimal)
+
+
+def _python(field: models.Field, value: object) -> object:
+    if value is None or isinstance(field, models.JSONField):
+        return value
+    return field.to_python(value)
+
+
+def model_from_json(model: type[M], data: dict) -> M:
+    """An instance of ``model`` as if read from the database, from ``row_to_json`` data."""
+    fields = [field for field in model._meta.concrete_fields if field.column in data]
+    return model.from_db(
+        "default",
+        [field.attname for field in fields],
+        [_python(field, data[field.column]) for field in fields],
+    )
+
+
+def prefetched_set(instance: models.Model, related_name: str, rows: list) -> None:
+    """Make ``instance.<related_name>.all()`` answer ``rows`` without a query, as
+    ``prefetch_related`` would have."""
+    queryset = getattr(instance, related_name).all()
+    queryset._result_cache = rows
+    queryset._prefetch_done = True
+    if not hasattr(instance, "_prefetched_objects_cache"):
+        instance._prefetched_objects_cache = {}
+    instance._prefetched_objects_cache[related_name] = queryset

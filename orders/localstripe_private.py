@@ -1,0 +1,45 @@
+"""Entry point of the localstripe process the tests start (``localstripe.py``): runs
+localstripe with its state file in a folder of its own.
+
+localstripe 1.15 pickles its whole state to the fixed path ``/tmp/localstripe.pickle``
+after every write (``localstripe/resources.py``, ``Store.dump_to_disk``; the path is
+literal, so neither the working folder nor TMPDIR moves it). Test sessions and benchmarks
+that run at once on one machine would overwrite each other's file, and one left by
+another user makes every write fail. This script runs *inside* the localstripe process
+(never imported by the project) and points the store at ``LOCALSTRIPE_STATE_FILE``
+before localstripe's own ``server.start()`` parses the command line.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+
+from localstripe import resources, server
+
+STATE_FILE = Path(os.environ["LOCALSTRIPE_STATE_FILE"])
+
+
+def _load(store: resources.Store) -> None:
+    try:
+        with STATE_FILE.open("rb") as file:
+            old = pickle.load(file)  # noqa: S301 (this process's own file)
+    except FileNotFoundError:
+        return
+    store.clear()
+    store.update(old)
+
+
+def _dump(store: resources.Store) -> None:
+    partial = STATE_FILE.with_suffix(".partial")
+    with partial.open("wb") as file:
+        pickle.dump(dict(store), file, protocol=pickle.HIGHEST_PROTOCOL)
+    partial.replace(STATE_FILE)  # never a half-written file
+
+
+resources.Store.try_load_from_disk = _load
+resources.Store.dump_to_disk = _dump
+
+if __name__ == "__main__":
+    server.start()

@@ -1,0 +1,151 @@
+"""Polls in the partner API: results (votes, total, shares as strings), creation through
+reviews.services with its rules, closing, constant queries per page, shops apart."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from django_tenants.utils import tenant_context
+
+from reviews.models import Poll
+from reviews.services import PollError, poll_vote
+from tests.api.conftest import (
+    ApiClient,
+    a_poll,
+    error_of,
+    post_twice_with_one_key,
+    product_only_b_has,
+)
+from tests.reviews.helpers import a_shopper, make_product
+
+
+@pytest.fixture
+def polls_api(shop_a, make_key) -> ApiClient:
+    return ApiClient("alpha", make_key(shop_a, ["polls:read", "polls:write"]))
+
+
+def vote(poll, option_index: int, ip: str) -> None:
+    option = poll.options.order_by("position")[option_index]
+    poll_vote(poll_id=poll.pk, option_id=option.pk, shopper=a_shopper(ip))
+
+
+def test_results_have_counts_total_and_shares_as_strings(shop_a, polls_api):
+    with tenant_context(shop_a):
+        poll = a_poll(options=("Sage", "Rust", "Navy"))
+        vote(poll, 0, "192.0.2.1")
+        vote(poll, 0, "198.51.100.1")
+        vote(poll, 1, "203.0.113.1")
+        empty = a_poll("Which size?", options=("S", "M"))
+
+    body = polls_api.get(f"/api/v1/polls/{poll.pk}/").json()
+    nobody = polls_api.get(f"/api/v1/polls/{empty.pk}/").json()
+
+    assert body["total_votes"] == 3 and body["is_open"] is True
+    assert [(o["text"], o["votes"], o["percentage"]) for o in body["options"]] == [
+        ("Sage", 2, "66.7"), ("Rust", 1, "33.3"), ("Navy", 0, "0.0"),
+    ]  # fmt: skip
+    assert [o["percentage"] for o in nobody["options"]] == ["0.0", "0.0"]
+
+
+def test_create_checks_options_and_products_of_this_shop(shop_a, shop_b, polls_api):
+    beta_product = product_only_b_has(shop_b)
+    with tenant_context(shop_a):
+        shirt = make_product()
+    opens = timezone.now() + timedelta(days=1)
+
+    created = polls_api.post("/api/v1/polls/", {
+        "question": "Next colour?", "opens_at": opens.isoformat(),
+        "options": [{"text": "Sage", "product_id": shirt.pk}, {"text": "Rust"}],
+    })  # fmt: skip
+    one_option = polls_api.post("/api/v1/polls/", {"question": "?", "options": [{"text": "A"}]})
+    foreign = polls_api.post("/api/v1/polls/", {
+        "question": "?", "options": [{"text": "A", "product_id": beta_product.pk}, {"text": "B"}],
+    })  # fmt: skip
+    backwards = polls_api.post("/api/v1/polls/", {
+        "question": "?", "opens_at": opens.isoformat(),
+        "closes_at": (opens - timedelta(hours=1)).isoformat(),
+        "options": [{"text": "A"}, {"text": "B"}],
+    })  # fmt: skip
+
+    assert created.status_code == 201
+    body = created.json()
+    assert body["is_open"] is False and body["total_votes"] == 0
+    assert [(o["text"], o["product_id"], o["position"]) for o in body["options"]] == [
+        ("Sage", shirt.pk, 0), ("Rust", None, 1),
+    ]  # fmt: skip
+    assert (one_option.status_code, error_of(one_option)["field"]) == (400, "options")
+    assert (foreign.status_code, error_of(foreign)["field"]) == (400, "options[0].product_id")
+    assert "not in this shop" in error_of(foreign)["message"]
+    assert (backwards.status_code, error_of(backwards)["field"]) == (400, "closes_at")
+    with tenant_context(shop_a):
+        assert Poll.objects.count() == 1
+
+
+def test_close_makes_results_final_and_refuses_votes(shop_a, polls_api):
+    with tenant_context(shop_a):
+        poll = a_poll()
+        later = a_poll("Later?", opens_at=timezone.now() + timedelta(days=2))
+
+    closed = polls_api.post(f"/api/v1/polls/{poll.pk}/close/")
+    again = polls_api.post(f"/api/v1/polls/{poll.pk}/close/")
+    not_open = polls_api.post(f"/api/v1/polls/{later.pk}/close/")
+    open_now = polls_api.get("/api/v1/polls/", {"is_open": "true"})
+    not_open_now = polls_api.get("/api/v1/polls/", {"is_open": "false"})
+
+    assert closed.status_code == 200 and closed.json()["is_open"] is False
+    assert closed.json()["closes_at"] is not None
+    assert (again.status_code, error_of(again)["code"]) == (409, "poll_not_open")
+    assert (not_open.status_code, error_of(not_open)["code"]) == (409, "poll_not_open")
+    assert open_now.json()["results"] == []
+    assert [p["id"] for p in not_open_now.json()["results"]] == [later.pk, poll.pk]
+    with tenant_context(shop_a), pytest.raises(PollError, match="closed"):
+        vote(poll, 0, "192.0.2.50")
+
+
+def test_create_replays_with_the_same_idempotency_key(shop_a, polls_api):
+    body = {"question": "Next?", "options": [{"text": "A"}, {"text": "B"}]}
+
+    first, _again = post_twice_with_one_key(polls_api, "/api/v1/polls/", body, "poll-1")
+
+    assert first.status_code == 201
+    with tenant_context(shop_a):
+        assert Poll.objects.count() == 1
+
+
+@pytest.mark.parametrize("count", [2, 12])
+def test_list_query_count_is_constant(shop_a, polls_api, count, django_assert_num_queries):
+    with tenant_context(shop_a):
+        for number in range(count):
+            a_poll(f"Poll {number}?", options=("A", "B", "C"))
+    polls_api.get("/api/v1/polls/")  # the key's last use is recorded once a minute
+
+    # two SET search_path, the shop by host, the key, the polls, their options
+    with django_assert_num_queries(6):
+        response = polls_api.get("/api/v1/polls/", {"limit": 100})
+
+    assert len(response.json()["results"]) == count
+    assert all(len(poll["options"]) == 3 for poll in response.json()["results"])
+
+
+def test_a_key_of_shop_a_never_sees_nor_closes_shop_bs_polls(shop_a, shop_b, make_key):
+    with tenant_context(shop_b):
+        for number in range(3):
+            a_poll(f"Beta {number}?")
+        theirs = a_poll("Beta secret?")
+    with tenant_context(shop_a):
+        ours = a_poll("Alpha?")
+        assert not Poll.objects.filter(pk=theirs.pk).exists()
+    api = ApiClient("alpha", make_key(shop_a, ["polls:read", "polls:write"]))
+
+    listed = api.get("/api/v1/polls/")
+    detail = api.get(f"/api/v1/polls/{theirs.pk}/")
+    close = api.post(f"/api/v1/polls/{theirs.pk}/close/")
+
+    assert [p["id"] for p in listed.json()["results"]] == [ours.pk]
+    assert "Beta" not in listed.content.decode()
+    assert detail.status_code == close.status_code == 404
+    with tenant_context(shop_b):
+        theirs.refresh_from_db()
+    assert theirs.closes_at is None

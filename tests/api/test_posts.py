@@ -1,0 +1,229 @@
+"""Shoppable posts in the partner API: create with pictures (base64) and product tags,
+the services' rules (tags to this shop's products, disclosure, consent), update, delete,
+the product filter, constant queries per page, idempotency, and shops kept apart."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+from django_tenants.utils import tenant_context
+
+from shops.storefront.posts.models import Post, PostImage, PostTag
+from shops.storefront.posts.services import consent_record
+from tests.api.conftest import (
+    ApiClient,
+    a_post,
+    error_of,
+    png_base64,
+    post_twice_with_one_key,
+    product_only_b_has,
+)
+from tests.reviews.helpers import make_product
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+@pytest.fixture
+def posts_api(shop_a, make_key) -> ApiClient:
+    return ApiClient("alpha", make_key(shop_a, ["posts:read", "posts:write"]))
+
+
+def picture(*tags: tuple[int, float, float], colour: str = "teal") -> dict:
+    return {
+        "content_base64": png_base64(colour),
+        "alt_text": "A look",
+        "tags": [{"product_id": product_id, "x": x, "y": y} for product_id, x, y in tags],
+    }
+
+
+def test_create_a_published_post_with_tagged_pictures(shop_a, media, posts_api):
+    with tenant_context(shop_a):
+        shirt = make_product()
+        scarf = make_product("Wool Scarf", slug="wool-scarf")
+
+    response = posts_api.post("/api/v1/posts/", {
+        "caption": "Autumn layers", "status": "published",
+        "images": [picture((shirt.pk, 0.2, 0.4), (scarf.pk, 0.7, 0.1)), picture(colour="red")],
+    })  # fmt: skip
+
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["caption"], body["status"], body["source"]) == (
+        "Autumn layers", "published", "merchant",
+    )  # fmt: skip
+    assert body["published_at"].endswith("Z")
+    assert [len(image["tags"]) for image in body["images"]] == [2, 0]
+    assert [(t["product_id"], t["product_title"], t["x"], t["y"])
+            for t in body["images"][0]["tags"]] == [
+        (shirt.pk, "Linen Shirt", 0.2, 0.4), (scarf.pk, "Wool Scarf", 0.7, 0.1),
+    ]  # fmt: skip
+    assert body["images"][0]["url"].startswith("http://alpha.localhost/")
+    assert body["images"][0]["url"].endswith(".webp")
+
+
+def test_the_services_rules_refuse_bad_posts_and_write_nothing(shop_a, shop_b, media, posts_api):
+    beta_product = product_only_b_has(shop_b)
+    with tenant_context(shop_a):
+        shirt = make_product()
+        consent = consent_record(shopper_display_name="Mia", given_at=timezone.now(),
+                                 purpose="Shop page", recorded_by=None)  # fmt: skip
+
+    foreign_tag = posts_api.post(
+        "/api/v1/posts/", {"images": [picture((beta_product.pk, 0.5, 0.5))]}
+    )
+    outside = posts_api.post("/api/v1/posts/", {"images": [picture((shirt.pk, 1.5, 0.5))]})
+    undisclosed = posts_api.post(
+        "/api/v1/posts/", {"is_paid_partnership": True, "images": [picture()]}
+    )
+    no_consent = posts_api.post(
+        "/api/v1/posts/", {"source": "shopper_photo", "images": [picture()]}
+    )
+    unknown_consent = posts_api.post("/api/v1/posts/", {
+        "source": "shopper_photo", "consent_id": consent.pk + 100, "images": [picture()],
+    })  # fmt: skip
+    not_a_picture = posts_api.post(
+        "/api/v1/posts/", {"images": [{"content_base64": "bm90IGFuIGltYWdl"}]}
+    )
+    consented = posts_api.post("/api/v1/posts/", {
+        "source": "shopper_photo", "consent_id": consent.pk, "images": [picture()],
+    })  # fmt: skip
+
+    assert (foreign_tag.status_code, error_of(foreign_tag)["field"]) == (400, "tags")
+    assert f"product {beta_product.pk} is not in this shop" in error_of(foreign_tag)["message"]
+    assert (outside.status_code, error_of(outside)["field"]) == (400, "images[0].tags[0].x")
+    assert (undisclosed.status_code, error_of(undisclosed)["field"]) == (400, "partner_name")
+    assert (no_consent.status_code, error_of(no_consent)["field"]) == (400, "consent")
+    assert "consent" in error_of(no_consent)["message"]
+    assert (unknown_consent.status_code, error_of(unknown_consent)["field"]) == (400, "consent_id")
+    assert (not_a_picture.status_code, error_of(not_a_picture)["field"]) == (400, "images")
+    assert consented.status_code == 201 and consented.json()["consent_id"] == consent.pk
+    with tenant_context(shop_a):
+        assert Post.objects.count() == 1
+
+
+def test_update_changes_fields_pictures_and_tags_all_or_nothing(shop_a, media, posts_api):
+    with tenant_context(shop_a):
+        shirt = make_product()
+        scarf = make_product("Wool Scarf", slug="wool-scarf")
+        post = a_post(shirt)
+        first_image = post.images.get()
+    path = f"/api/v1/posts/{post.pk}/"
+
+    changed = posts_api.patch(path, {
+        "caption": "New caption",
+        "image_tags": [{"image_id": first_image.pk, "tags": [
+            {"product_id": scarf.pk, "x": 0.1, "y": 0.9},
+        ]}],
+        "add_images": [picture((shirt.pk, 0.5, 0.5), colour="red")],
+    })  # fmt: skip
+    refused = posts_api.patch(path, {
+        "caption": "Lost?", "remove_image_ids": [first_image.pk],
+        "image_tags": [{"image_id": 999999, "tags": []}],
+    })  # fmt: skip
+    removed = posts_api.patch(path, {"remove_image_ids": [first_image.pk]})
+
+    assert changed.status_code == 200
+    images = changed.json()["images"]
+    assert changed.json()["caption"] == "New caption"
+    assert [[t["product_id"] for t in image["tags"]] for image in images] == [
+        [scarf.pk],
+        [shirt.pk],
+    ]
+    assert (refused.status_code, error_of(refused)["field"]) == (400, "tags")
+    assert removed.json()["caption"] == "New caption"  # the refused change left nothing
+    assert [image["id"] for image in removed.json()["images"]] == [images[1]["id"]]
+
+
+def test_delete_removes_the_post_its_pictures_and_tags(shop_a, media, posts_api):
+    with tenant_context(shop_a):
+        post = a_post(make_product())
+
+    deleted = posts_api.delete(f"/api/v1/posts/{post.pk}/")
+    gone = posts_api.get(f"/api/v1/posts/{post.pk}/")
+
+    assert deleted.status_code == 204 and gone.status_code == 404
+    with tenant_context(shop_a):
+        assert not PostImage.objects.exists() and not PostTag.objects.exists()
+
+
+def test_list_filters_by_tagged_product_and_status(shop_a, media, posts_api):
+    with tenant_context(shop_a):
+        shirt = make_product()
+        scarf = make_product("Wool Scarf", slug="wool-scarf")
+        with_shirt = a_post(shirt, scarf, status="published")
+        with_scarf = a_post(scarf, caption="Scarf only")
+
+    tagged_shirt = posts_api.get("/api/v1/posts/", {"product": shirt.pk})
+    tagged_scarf = posts_api.get("/api/v1/posts/", {"product": scarf.pk})
+    drafts = posts_api.get("/api/v1/posts/", {"status": "draft"})
+
+    assert [p["id"] for p in tagged_shirt.json()["results"]] == [with_shirt.pk]
+    assert [p["id"] for p in tagged_scarf.json()["results"]] == [with_scarf.pk, with_shirt.pk]
+    assert [p["id"] for p in drafts.json()["results"]] == [with_scarf.pk]
+
+
+def test_create_replays_with_the_same_idempotency_key(shop_a, media, posts_api):
+    body = {"caption": "Once", "images": [picture()]}
+
+    first, _again = post_twice_with_one_key(posts_api, "/api/v1/posts/", body, "post-1")
+
+    assert first.status_code == 201
+    with tenant_context(shop_a):
+        assert Post.objects.count() == 1
+
+
+@pytest.mark.parametrize("count", [2, 8])
+def test_list_query_count_is_constant(shop_a, media, posts_api, count, django_assert_num_queries):
+    with tenant_context(shop_a):
+        products = [make_product(f"P{n}", slug=f"p{n}") for n in range(3)]
+        for _number in range(count):
+            a_post(*products)
+    posts_api.get("/api/v1/posts/")  # the key's last use is recorded once a minute
+
+    # two SET search_path, the shop by host, the key, the posts, pictures, tags
+    with django_assert_num_queries(7):
+        response = posts_api.get("/api/v1/posts/", {"limit": 100})
+
+    assert len(response.json()["results"]) == count
+    assert all(len(post["images"][0]["tags"]) == 3 for post in response.json()["results"])
+
+
+def test_a_key_of_shop_a_never_sees_nor_changes_shop_bs_posts(shop_a, shop_b, media, make_key):
+    with tenant_context(shop_b):
+        product = make_product("Beta secret", slug="beta-secret")
+        for _number in range(3):
+            a_post(product)
+        theirs = a_post(product, caption="Beta only")
+    with tenant_context(shop_a):
+        ours = a_post(make_product(), caption="Alpha")
+        assert not Post.objects.filter(pk=theirs.pk).exists()
+    api = ApiClient("alpha", make_key(shop_a, ["posts:read", "posts:write"]))
+
+    listed = api.get("/api/v1/posts/")
+    detail = api.get(f"/api/v1/posts/{theirs.pk}/")
+    patched = api.patch(f"/api/v1/posts/{theirs.pk}/", {"caption": "Taken over"})
+    deleted = api.delete(f"/api/v1/posts/{theirs.pk}/")
+
+    assert [p["id"] for p in listed.json()["results"]] == [ours.pk]
+    assert "Beta" not in listed.content.decode()
+    assert detail.status_code == patched.status_code == deleted.status_code == 404
+    with tenant_context(shop_b):
+        theirs.refresh_from_db()
+    assert theirs.caption == "Beta only"
+
+
+def test_a_body_over_the_limit_is_413_not_a_server_error(shop_a, media, posts_api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 200  # read whole only to check the key
+    body = {"caption": "Big", "images": [picture()]}
+
+    response = posts_api.post("/api/v1/posts/", body, headers={"Idempotency-Key": "big-1"})
+
+    assert response.status_code == 413
+    assert error_of(response)["code"] == "request_too_large"
+    assert "at most 200 bytes" in error_of(response)["message"]
+    with tenant_context(shop_a):
+        assert not Post.objects.exists()
