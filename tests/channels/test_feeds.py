@@ -3,6 +3,9 @@ variant, readiness, tokens (and their isolation between shops), ETag, streaming.
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 from django.db import connection as db_connection
 from django.test import Client
@@ -11,9 +14,11 @@ from django_tenants.utils import tenant_context
 from catalog.images import image_original_url
 from catalog.models import Product, ProductImage
 from catalog.services import product_update
+from shops.channels.items import ShopContext
 from shops.channels.models import Connection
-from shops.channels.selectors import products_left_out
+from shops.channels.selectors import products_in_chunks, products_left_out, read_ahead
 from shops.channels.services import connection_create
+from shops.services import domain_add
 from tests.channels.conftest import complete_product
 from tests.channels.validators import feed_problems
 
@@ -159,3 +164,121 @@ def test_feed_queries_do_not_grow_with_the_catalog(in_shop_a, django_assert_max_
         _, body = fetch("alpha", "meta", "csv", meta.feed_token)
 
     assert len(feed_problems("meta", "csv", body)[0]) == 60
+
+
+# a 253-character host name (four labels, the longest a DNS name may be)
+LONG_HOST = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 56, "test"])
+
+
+def test_a_link_longer_than_pinterests_511_characters_leaves_the_product_out_never_cut(
+    in_shop_a,
+):
+    complete_product("Linen Tee", sku="TEE")
+    long_one = complete_product("Long Name", sku="LONG", slug="x" * 255)
+    pinterest = connection_create(channel="pinterest")
+    meta = connection_create(channel="meta")
+    db_connection.set_schema_to_public()
+    domain_add(shop=in_shop_a, domain=LONG_HOST)
+
+    _, pinterest_body = fetch_at(LONG_HOST, "pinterest", "csv", pinterest.feed_token)
+    _, meta_body = fetch_at(LONG_HOST, "meta", "csv", meta.feed_token)
+
+    pinterest_rows, problems = feed_problems("pinterest", "csv", pinterest_body)
+    assert problems == []
+    assert {row["title"] for row in pinterest_rows} == {"Linen Tee"}
+    meta_rows, _ = feed_problems("meta", "csv", meta_body)  # Meta has no such limit
+    long_links = [row["link"] for row in meta_rows if row["title"] == "Long Name"]
+    assert len(long_links) == 2 and all(len(link) > 511 for link in long_links)
+    with tenant_context(in_shop_a):
+        left = products_left_out(
+            connection=Connection.objects.get(channel="pinterest"),
+            context=ShopContext(base_url=f"http://{LONG_HOST}", currency="EUR"),
+        )
+        at_the_short_address = products_left_out(
+            connection=Connection.objects.get(channel="pinterest")
+        )
+    assert [(entry.product.pk, entry.reasons) for entry in left] == [
+        (long_one.pk, ["Link is longer than 511 characters: shorten the product's URL name "
+                       "(slug)."])
+    ]  # fmt: skip
+    assert at_the_short_address == []
+
+
+def fetch_at(host: str, channel: str, file_format: str, token: str):
+    response = Client(HTTP_HOST=host).get(f"/feeds/{channel}.{file_format}", {"token": token})
+    assert response.status_code == 200
+    return response, b"".join(response.streaming_content).decode()
+
+
+def _backend_pid() -> int:
+    """The PostgreSQL backend of this thread's connection."""
+    with db_connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def _still_connected(pids: set[int], *, wait: float = 10.0) -> set[int]:
+    """Those of ``pids`` still in pg_stat_activity after up to ``wait`` seconds: a closed
+    connection's backend leaves a moment after the client hangs up, never at once."""
+    deadline = time.monotonic() + wait
+    while True:
+        with db_connection.cursor() as cursor:
+            cursor.execute("SELECT pid FROM pg_stat_activity WHERE pid = ANY(%s)", [list(pids)])
+            left = {row[0] for row in cursor.fetchall()}
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.05)
+
+
+def test_outside_a_transaction_the_next_chunk_is_read_ahead_in_the_shops_own_schema(
+    committed_shop, django_db_blocker, settings, tmp_path
+):
+    """With committed data (as in production) the chunks come from a second connection
+    on a thread: the same products in the same order, only this shop's, its errors
+    raised to the reader, and its connection closed when the reader stops early."""
+    settings.MEDIA_ROOT = tmp_path
+    ours, theirs = committed_shop("ahead-a").shop, committed_shop("ahead-b").shop
+    with django_db_blocker.unblock():
+        with tenant_context(theirs):
+            complete_product("Their Tee", sku="THEIRS")
+            Connection.objects.all().delete()
+        with tenant_context(ours):
+            for number in range(5):
+                complete_product(f"Tee {number}", sku=f"TEE{number}")
+            token = connection_create(channel="meta").feed_token
+            products = Product.objects.all()
+            one_by_one = [[row.title for row in chunk]
+                          for chunk in products_in_chunks(products, chunk=2)]  # fmt: skip
+            readers, backends = set(), set()
+
+            def chunks(size=2):
+                for chunk in products_in_chunks(products, chunk=size):
+                    readers.add(threading.get_ident())
+                    backends.add(_backend_pid())
+                    yield chunk
+
+            ahead = [[row.title for row in chunk] for chunk in read_ahead(chunks)]
+            stopped = read_ahead(lambda: chunks(size=1))
+            next(stopped)
+            stopped.close()  # a client that hung up after the first chunk
+            left_connected = _still_connected(backends)
+            own_backend = _backend_pid()
+
+            def failing():
+                yield from products_in_chunks(products, chunk=2)
+                raise RuntimeError("the database went away")
+
+            with pytest.raises(RuntimeError, match="went away"):
+                list(read_ahead(failing))
+        db_connection.set_schema_to_public()
+        response, body = fetch("ahead-a", "meta", "csv", token)
+
+    assert not db_connection.in_atomic_block
+    assert ahead == one_by_one and len(ahead) == 3
+    assert readers and threading.get_ident() not in readers  # read on another thread
+    assert len(backends) == 2 and own_backend not in backends  # one per reader thread
+    assert left_connected == set()  # each reader thread's connection is closed
+    assert response.status_code == 200
+    rows, problems = feed_problems("meta", "csv", body)
+    assert not problems and len(rows) == 10
+    assert "Their Tee" not in body
