@@ -17,15 +17,16 @@ from typing import Any, ClassVar
 
 from django.db import connection
 from django.db.models import Model, QuerySet
+from django.http import HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
-from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
@@ -48,7 +49,7 @@ IDEMPOTENCY_KEY_MAX_LENGTH = 255
 
 
 class _Replay(Exception):
-    def __init__(self, response: Response) -> None:
+    def __init__(self, response: HttpResponse) -> None:
         self.response = response
 
 
@@ -91,6 +92,10 @@ class ApiViewMixin:
         key = request.headers.get(IDEMPOTENCY_HEADER)
         if request.method == "POST" and key is not None:
             self._idempotency_begin(request, key)
+        if request.method in ("POST", "PUT", "PATCH"):
+            # Parse now, so that a malformed (400), too large (413) or unsupported (415)
+            # body is refused the same way by an action that reads no body (cancel, close).
+            request.data  # noqa: B018
 
     def _idempotency_begin(self, request: Request, key: str) -> None:
         if not key.strip() or len(key) > IDEMPOTENCY_KEY_MAX_LENGTH:
@@ -123,11 +128,15 @@ class ApiViewMixin:
                 "A request with this Idempotency-Key is still being processed; retry later.",
                 code="idempotency_key_in_use",
             )
-        response = Response(claim.record.response_body, status=claim.record.status_code)
+        response = HttpResponse(
+            claim.record.response_body,
+            status=claim.record.status_code,
+            content_type="application/json" if claim.record.response_body else None,
+        )
         response[REPLAYED_HEADER] = "true"
         raise _Replay(response)
 
-    def handle_exception(self, exc: Exception) -> Response:
+    def handle_exception(self, exc: Exception) -> HttpResponse:
         if isinstance(exc, _Replay):
             return exc.response
         return super().handle_exception(exc)
@@ -138,7 +147,8 @@ class ApiViewMixin:
             if response.status_code >= status.HTTP_500_INTERNAL_SERVER_ERROR:
                 idempotency_release(record=claim.record)
             else:
-                body = json.loads(json.dumps(getattr(response, "data", None), cls=JSONEncoder))
+                data = getattr(response, "data", None)
+                body = "" if data is None else JSONRenderer().render(data).decode()
                 idempotency_complete(
                     record=claim.record, status_code=response.status_code, body=body
                 )

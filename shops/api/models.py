@@ -63,6 +63,8 @@ class IdempotencyRecord(models.Model):
     ``owner`` is who sent it (``key:<id>`` or ``user:<id>``): keys are per shop (the
     schema) and per API key. The unique constraint makes concurrent requests with one
     key race to a single row; the loser sees ``status_code`` still null (in progress).
+    The answer is kept as the bytes sent (text, not jsonb, which would reorder its keys),
+    so a replay is identical to the first answer.
     """
 
     owner = models.CharField(max_length=40)
@@ -71,7 +73,9 @@ class IdempotencyRecord(models.Model):
     path = models.CharField(max_length=2000)
     body_hash = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.JSONField(null=True, blank=True)
+    response_body = models.TextField(
+        blank=True, default="", help_text="The JSON answer as sent, byte for byte."
+    )
     created = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:

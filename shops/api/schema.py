@@ -64,9 +64,13 @@ ERROR_RESPONSES = {
     "406": "The Accept header asks for a format the API does not serve.",
     "415": "The request body's content type is not accepted here.",
     "429": "Too many requests for this key; retry after `Retry-After` seconds.",
+    "500": "Something failed on our side (logged); retry later, with the same Idempotency-Key "
+    "for a POST.",
+}
+BODY_ERROR_RESPONSES = {  # methods that take a body
+    "413": "The request body is larger than the server accepts (DATA_UPLOAD_MAX_MEMORY_SIZE).",
 }
 POST_ERROR_RESPONSES = {
-    "413": "The request body is larger than the server accepts (DATA_UPLOAD_MAX_MEMORY_SIZE).",
     "409": "The Idempotency-Key was used with another request, or that request is still running.",
 }
 IDEMPOTENCY_PARAMETER = {
@@ -88,6 +92,8 @@ def add_conventions(result: dict, generator, request, public: bool) -> dict:
         for method, operation in path_item.items():
             responses = operation.setdefault("responses", {})
             errors = dict(ERROR_RESPONSES)
+            if method in ("post", "put", "patch"):
+                errors.update(BODY_ERROR_RESPONSES)
             if method == "post":
                 errors.update(POST_ERROR_RESPONSES)
                 operation.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)

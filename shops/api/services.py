@@ -126,7 +126,8 @@ def idempotency_claim(
     return IdempotencyClaim(record=record, is_new=False, is_mismatch=mismatch)
 
 
-def idempotency_complete(*, record: IdempotencyRecord, status_code: int, body: object) -> None:
+def idempotency_complete(*, record: IdempotencyRecord, status_code: int, body: str) -> None:
+    """Keep the answer (``body``: the JSON as sent) to replay it."""
     IdempotencyRecord.objects.filter(pk=record.pk).update(
         status_code=status_code, response_body=body
     )

@@ -10,6 +10,8 @@ import pytest
 from django.test import Client
 from django_tenants.utils import tenant_context
 
+from catalog.services import VariantInput, product_create
+from orders.models import Order
 from shops.api.models import Scope
 from shops.api.services import api_key_create
 from shops.models import Shop
@@ -196,3 +198,91 @@ def post_twice_with_one_key(api: ApiClient, path: str, body: dict, key: str):
     assert again["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first
     assert (again.status_code, again.json()) == (first.status_code, first.json())
     return first, again
+
+
+# --- Every endpoint a key opens, and one object of each resource -------------------------
+
+# Every endpoint with the scope it needs: (method, path, body, scope).
+ENDPOINTS = [
+    ("get", "/api/v1/products/", None, "catalog:read"),
+    ("get", "/api/v1/products/{product}/", None, "catalog:read"),
+    ("post", "/api/v1/products/", {"title": "New"}, "catalog:write"),
+    ("patch", "/api/v1/products/{product}/", {"title": "Renamed"}, "catalog:write"),
+    ("delete", "/api/v1/products/{product}/", None, "catalog:write"),
+    ("post", "/api/v1/products/{product}/images/", {"url": "http://127.0.0.1:9/x.jpg"},
+     "catalog:write"),
+    ("delete", "/api/v1/products/{product}/images/999999/", None, "catalog:write"),
+    ("get", "/api/v1/variants/", None, "catalog:read"),
+    ("get", "/api/v1/variants/{variant}/", None, "catalog:read"),
+    ("post", "/api/v1/variants/", {"product": 1, "sku": "N", "price": "1"}, "catalog:write"),
+    ("patch", "/api/v1/variants/{variant}/", {"price": "3.00"}, "catalog:write"),
+    ("delete", "/api/v1/variants/{variant}/", None, "catalog:write"),
+    ("post", "/api/v1/variants/{variant}/stock/", {"adjust": 1}, "catalog:write"),
+    ("get", "/api/v1/collections/", None, "catalog:read"),
+    ("get", "/api/v1/collections/{collection}/", None, "catalog:read"),
+    ("post", "/api/v1/collections/", {"title": "C"}, "catalog:write"),
+    ("patch", "/api/v1/collections/{collection}/", {"title": "D"}, "catalog:write"),
+    ("delete", "/api/v1/collections/{collection}/", None, "catalog:write"),
+    ("get", "/api/v1/webhooks/", None, "webhooks:write"),
+    ("get", "/api/v1/webhooks/{subscription}/", None, "webhooks:write"),
+    ("post", "/api/v1/webhooks/", {"url": "https://x.example/", "events": ["order.paid"]},
+     "webhooks:write"),
+    ("patch", "/api/v1/webhooks/{subscription}/", {"is_active": False}, "webhooks:write"),
+    ("delete", "/api/v1/webhooks/{subscription}/", None, "webhooks:write"),
+    ("get", "/api/v1/webhooks/{subscription}/deliveries/", None, "webhooks:write"),
+    ("get", "/api/v1/orders/", None, "orders:read"),
+    ("get", "/api/v1/orders/{order}/", None, "orders:read"),
+    ("post", "/api/v1/orders/{order}/fulfil/", {"tracking_number": "T"}, "orders:write"),
+    ("post", "/api/v1/orders/{order}/cancel/", None, "orders:write"),
+    ("post", "/api/v1/orders/{order}/refund/", {"amount": "1.00"}, "orders:write"),
+    ("post", "/api/v1/webhooks/{subscription}/rotate-secret/", None, "webhooks:write"),
+    ("get", "/api/v1/reviews/", None, "reviews:read"),
+    ("get", "/api/v1/reviews/{review}/", None, "reviews:read"),
+    ("post", "/api/v1/reviews/{review}/approve/", {}, "reviews:write"),
+    ("post", "/api/v1/reviews/{review}/reject/", {"note": "Off topic"}, "reviews:write"),
+    ("post", "/api/v1/reviews/{review}/hide/", {}, "reviews:write"),
+    ("post", "/api/v1/reviews/{review}/spam/", {}, "reviews:write"),
+    ("post", "/api/v1/reviews/{review}/reply/", {"body": "Thank you!"}, "reviews:write"),
+    ("delete", "/api/v1/reviews/{review}/reply/", None, "reviews:write"),
+    ("get", "/api/v1/posts/", None, "posts:read"),
+    ("get", "/api/v1/posts/{post}/", None, "posts:read"),
+    ("post", "/api/v1/posts/", {"caption": "No picture", "images": []}, "posts:write"),
+    ("patch", "/api/v1/posts/{post}/", {"caption": "Renamed"}, "posts:write"),
+    ("delete", "/api/v1/posts/{post}/", None, "posts:write"),
+    ("get", "/api/v1/polls/", None, "polls:read"),
+    ("get", "/api/v1/polls/{poll}/", None, "polls:read"),
+    ("post", "/api/v1/polls/", {"question": "?", "options": []}, "polls:write"),
+    ("post", "/api/v1/polls/{poll}/close/", None, "polls:write"),
+    ("get", "/api/v1/channels/", None, "channels:read"),
+    ("get", "/api/v1/channels/{channel}/", None, "channels:read"),
+    ("get", "/api/v1/channels/{channel}/items/", None, "channels:read"),
+    ("get", "/api/v1/channels/{channel}/items/{item}/", None, "channels:read"),
+]  # fmt: skip
+
+
+@pytest.fixture
+def objects(shop_a, settings, tmp_path) -> dict:
+    settings.WEBHOOK_DELIVERY_PRIVATE = True  # no DNS lookups of partner hosts in tests
+    settings.MEDIA_ROOT = tmp_path
+    from catalog.collections import collection_create
+    from shops.webhooks.services import subscription_create
+
+    with tenant_context(shop_a):
+        product = product_create(title="Mug", variants=[VariantInput(sku="MUG-1", price="9")])
+        collection = collection_create(title="Mugs")
+        subscription = subscription_create(url="https://partner.example/", events=["order.paid"])
+        order = Order.objects.create(email="s@example.com", currency="EUR", subtotal=9,
+                                     total=9, amount_minor=900)  # fmt: skip
+        connection = a_connection("pinterest", items=[("1-1", product.pk, "live", "")])
+        return {
+            "review": a_review(product).pk,
+            "post": a_post(product).pk,
+            "poll": a_poll().pk,
+            "channel": connection.channel,
+            "item": connection.items.get().pk,
+            "order": order.pk,
+            "product": product.pk,
+            "variant": product.variants.get().pk,
+            "collection": collection.pk,
+            "subscription": subscription.subscription.pk,
+        }

@@ -127,7 +127,13 @@ def test_schema_and_docs_are_served_on_the_shop_host_without_a_cdn(shop_a):
             document["paths"][path]["post"]["responses"]
         )
     create = document["paths"]["/api/v1/products/"]["post"]
-    assert {"400", "401", "403", "409", "429"} <= set(create["responses"])
+    assert {"400", "401", "403", "409", "413", "415", "429", "500"} <= set(create["responses"])
+    for path, operations in document["paths"].items():  # every error is described
+        for method, operation in operations.items():
+            errors = {"400", "401", "403", "404", "405", "415", "429", "500"}
+            errors |= {"413"} if method in ("post", "patch") else set()
+            errors |= {"409"} if method == "post" else set()
+            assert errors <= set(operation["responses"]), (method, path)
     assert any(p["name"] == "Idempotency-Key" for p in create["parameters"])
     assert document["components"]["securitySchemes"]["apiKey"]["scheme"] == "bearer"
     assert docs.status_code == 200

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from django.db import connection
 from django.test import override_settings
 from django_tenants.utils import tenant_context
@@ -11,7 +12,9 @@ from django_tenants.utils import tenant_context
 from catalog.models import Product
 from catalog.services import VariantInput, product_create
 from shops.api.models import IdempotencyRecord
-from tests.api.conftest import ApiClient, error_of
+from tests.api.conftest import ENDPOINTS, ApiClient, error_of
+
+POST_ENDPOINTS = [(path, body) for method, path, body, _scope in ENDPOINTS if method == "post"]
 
 
 def test_same_key_and_body_replays_the_first_response(shop_a, api_a):
@@ -223,3 +226,38 @@ def test_unreadable_multipart_with_an_idempotency_key_is_400(api_a):
 
     assert response.status_code == 400
     assert error_of(response)["code"] == "parse_error"
+
+
+@pytest.mark.parametrize(("path", "body"), POST_ENDPOINTS)
+def test_every_post_replays_its_first_answer_byte_for_byte_and_refuses_another_body(
+    api_a, objects, path, body
+):
+    path = path.format(**objects)
+
+    first = api_a.post(path, body, headers={"Idempotency-Key": "every-post"})
+    again = api_a.post(path, body, headers={"Idempotency-Key": "every-post"})
+    other = api_a.post(path, {"note": "another body"}, headers={"Idempotency-Key": "every-post"})
+
+    assert (again.status_code, again.content) == (first.status_code, first.content)
+    assert again["Idempotent-Replayed"] == "true"
+    assert again["Content-Type"] == first["Content-Type"] == "application/json"
+    assert other.status_code == 409
+    assert error_of(other)["code"] == "idempotency_key_reused"
+
+
+@pytest.mark.parametrize(("path", "body"), POST_ENDPOINTS)
+def test_every_post_refuses_a_bad_body_even_where_it_reads_none(
+    api_a, objects, settings, path, body
+):
+    path = path.format(**objects)
+    post = api_a.client.post
+
+    malformed = post(path, "{not json", content_type="application/json", headers=api_a.headers)
+    as_text = post(path, "note=x", content_type="text/plain", headers=api_a.headers)
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+    too_large = api_a.post(path, {"note": "x" * 200})
+
+    assert (malformed.status_code, error_of(malformed)["code"]) == (400, "parse_error")
+    assert (as_text.status_code, error_of(as_text)["code"]) == (415, "unsupported_media_type")
+    assert error_of(as_text)["message"] == 'Unsupported media type "text/plain" in request.'
+    assert (too_large.status_code, error_of(too_large)["code"]) == (413, "request_too_large")
