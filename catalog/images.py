@@ -408,14 +408,15 @@ class CheckedRedirects(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
-def image_download(url: str) -> bytes:
-    """GET an image with a timeout and a size limit; a ValidationError says what failed."""
+def image_download(url: str, *, max_bytes: int | None = None) -> bytes:
+    """GET an image with a timeout and a size limit (``max_bytes``, by default
+    CATALOG_IMAGE_MAX_BYTES); a ValidationError says what failed."""
     url_validate(url)
     host = urllib.parse.urlsplit(url).hostname or ""
     if not _host_allowed(host):
         raise ValidationError(f"Images cannot be fetched from {host}.", code="image_url_host")
     request = urllib.request.Request(url, headers={"User-Agent": "Etalage image fetcher"})  # noqa: S310 (http(s) checked above)
-    limit = settings.CATALOG_IMAGE_MAX_BYTES
+    limit = max_bytes or settings.CATALOG_IMAGE_MAX_BYTES
     try:
         opener = urllib.request.build_opener(CheckedRedirects)
         with opener.open(request, timeout=fetch_timeout()) as response:

@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from catalog.images import file_url_function
 from catalog.models import Collection, Product, ProductImage, Variant
+from shops.api.images import UploadSerializer
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
@@ -219,21 +220,11 @@ class ProductFilterSerializer(serializers.Serializer):
     updated_before = serializers.DateTimeField(required=False, help_text="ISO 8601.")
 
 
-class ImageInputSerializer(serializers.Serializer):
+class ImageInputSerializer(UploadSerializer):
     """Either ``url`` (JSON: downloaded by a task, ``pending`` meanwhile) or ``file``
-    (multipart upload)."""
+    (multipart upload: cleaned at once, or by a task when large)."""
 
-    url = serializers.URLField(max_length=2000, required=False)
-    file = serializers.FileField(required=False)
-    alt_text = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
     position = serializers.IntegerField(min_value=0, max_value=32767, required=False)
-
-    def validate(self, data: dict) -> dict:
-        if bool(data.get("url")) == bool(data.get("file")):
-            raise serializers.ValidationError(
-                "Send either url (JSON) or file (multipart upload).", code="url_or_file"
-            )
-        return data
 
 
 class VariantFilterSerializer(serializers.Serializer):

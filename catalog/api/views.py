@@ -4,15 +4,11 @@ catalog.collections or catalog.images, which validate and write the outbox."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, Q, QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -23,6 +19,7 @@ from catalog.images import product_image_add, product_image_add_from_url, produc
 from catalog.models import Collection, CollectionProduct, Product, ProductImage, Variant
 from shops.api.base import ApiViewSet
 from shops.api.filters import ApiOrderingFilter, QueryFiltersMixin
+from shops.api.images import UPLOAD_PARSERS, errors_on
 from shops.api.models import Scope
 
 
@@ -108,26 +105,23 @@ class ProductViewSet(
         detail=True,
         methods=["post"],
         url_path="images",
-        parser_classes=[JSONParser, MultiPartParser, FormParser],
+        parser_classes=UPLOAD_PARSERS,
     )
     def add_image(self, request: Request, pk: str) -> Response:
         """Add a picture: by ``url`` (downloaded by a task; ``pending`` until then) or by
         multipart ``file`` upload (cleaned at once, or by a task when large)."""
         product = self.get_object()
-        data = self.validated_input(s.ImageInputSerializer)
+        data = self.validated_input(s.ImageInputSerializer).validated_data
         fields = {
             "product": product,
-            "alt_text": data.validated_data["alt_text"],
-            "position": data.validated_data.get("position"),
+            "alt_text": data["alt_text"],
+            "position": data.get("position"),
         }
-        try:
-            if data.validated_data.get("url"):
-                image = product_image_add_from_url(url=data.validated_data["url"], **fields)
+        with errors_on("url" if data.get("url") else "file"):
+            if data.get("url"):
+                image = product_image_add_from_url(url=data["url"], **fields)
             else:
-                image = product_image_add(file=data.validated_data["file"], **fields)
-        except DjangoValidationError as exc:
-            field = "url" if data.validated_data.get("url") else "file"
-            raise DjangoValidationError({field: exc.error_list}) from None
+                image = product_image_add(file=data["file"], **fields)
         image.refresh_from_db()
         return Response(
             s.ImageSerializer(image, context=self.get_serializer_context()).data,
@@ -203,16 +197,11 @@ class VariantViewSet(
         several systems adjust at once) or ``{"set": 40}`` (absolute, after a count)."""
         variant = self.get_object()
         data = self.validated_input(s.StockInputSerializer)
-        try:
+        with errors_on("adjust" if "adjust" in data.validated_data else "set"):
             if "adjust" in data.validated_data:
                 services.stock_adjust(variant=variant, delta=data.validated_data["adjust"])
             else:
                 services.stock_set(variant=variant, stock=data.validated_data["set"])
-        except DjangoValidationError as exc:
-            if hasattr(exc, "error_dict"):
-                raise
-            field = "adjust" if "adjust" in data.validated_data else "set"
-            raise DjangoValidationError({field: exc.error_list}) from None
         return Response(s.VariantSerializer(variant, context=self.get_serializer_context()).data)
 
 
@@ -241,7 +230,7 @@ class CollectionViewSet(
     @extend_schema(request=s.CollectionCreateSerializer, responses={201: s.CollectionSerializer})
     def create(self, request: Request) -> Response:
         data = self.validated_input(s.CollectionCreateSerializer)
-        with _product_ids_errors():
+        with errors_on("product_ids"):
             collection = collection_services.collection_create(**data.validated_data)
         return self.object_response(collection.pk, status_code=status.HTTP_201_CREATED)
 
@@ -249,20 +238,9 @@ class CollectionViewSet(
     def partial_update(self, request: Request, pk: str) -> Response:
         collection = self.get_object()
         data = self.validated_input(s.CollectionInputSerializer, partial=True)
-        with _product_ids_errors():
+        with errors_on("product_ids"):
             collection_services.collection_update(collection=collection, **data.validated_data)
         return self.object_response(collection.pk)
 
     def perform_destroy(self, instance: Collection) -> None:
         collection_services.collection_delete(collection=instance)
-
-
-@contextmanager
-def _product_ids_errors() -> Iterator[None]:
-    """Name ``product_ids`` as the field of the collection services' unkeyed errors."""
-    try:
-        yield
-    except DjangoValidationError as exc:
-        if hasattr(exc, "error_dict"):
-            raise
-        raise DjangoValidationError({"product_ids": exc.error_list}) from None

@@ -15,6 +15,7 @@ from orders.models import Order
 from shops.api.models import Scope
 from shops.api.services import api_key_create
 from shops.models import Shop
+from tests.catalog.conftest import image_server  # noqa: F401
 from tests.orders.conftest import localstripe, selling_a, stripe_settings  # noqa: F401
 
 ALL_SCOPES = list(Scope.values)
@@ -249,6 +250,7 @@ ENDPOINTS = [
     ("post", "/api/v1/posts/", {"caption": "No picture", "images": []}, "posts:write"),
     ("patch", "/api/v1/posts/{post}/", {"caption": "Renamed"}, "posts:write"),
     ("delete", "/api/v1/posts/{post}/", None, "posts:write"),
+    ("post", "/api/v1/posts/{post}/images/", {"url": "http://127.0.0.1:9/x.png"}, "posts:write"),
     ("get", "/api/v1/polls/", None, "polls:read"),
     ("get", "/api/v1/polls/{poll}/", None, "polls:read"),
     ("post", "/api/v1/polls/", {"question": "?", "options": []}, "polls:write"),

@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import override_settings
 from django.test.client import encode_multipart
 from django.utils.dateparse import parse_datetime
 from django_tenants.utils import tenant_context
@@ -18,6 +17,7 @@ from catalog.collections import collection_create
 from catalog.models import CatalogChange, Collection, Product, ProductImage, Variant
 from catalog.services import VariantInput, product_create
 from tests.api.conftest import ApiClient, error_of
+from tests.catalog.conftest import ImageServer
 
 
 def png_bytes(size=(40, 30)) -> bytes:
@@ -238,11 +238,9 @@ def test_image_by_url_is_fetched_by_the_task_after_commit(
 ):
     with tenant_context(shop_a):
         product = product_create(title="Print")
+    ImageServer.routes = {"/print.png": (200, png_bytes(), 0)}
 
-    with (
-        override_settings(CATALOG_IMAGE_FETCH_PRIVATE=True),
-        django_capture_on_commit_callbacks(execute=True) as queued,
-    ):
+    with django_capture_on_commit_callbacks(execute=True) as queued:
         response = api_a.post(
             f"/api/v1/products/{product.pk}/images/", {"url": f"{image_server}/print.png"}
         )
@@ -271,31 +269,6 @@ def test_bad_image_url_is_a_field_error(shop_a, api_a):
 
     assert response.status_code == 400
     assert error_of(response)["field"] == "url"
-
-
-@pytest.fixture
-def image_server():
-    import http.server
-    import threading
-
-    data = png_bytes()
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            self.send_response(200)
-            self.send_header("Content-Type", "image/png")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
 
 
 def test_list_filters_ordering_and_cursor_pages(shop_a, api_a):

@@ -42,9 +42,18 @@ def wsgi_keeps_test_connection():
 
 
 @pytest.fixture
-def contract_key(shop_a, make_key, wsgi_keeps_test_connection, settings, tmp_path) -> str:
-    # generated webhook URLs name made-up hosts: no DNS lookups (loopback only in tests)
+def contract_key(
+    shop_a, make_key, wsgi_keeps_test_connection, settings, tmp_path, monkeypatch
+) -> str:
+    # generated webhook and picture URLs name made-up hosts: no DNS lookups, and the
+    # pictures downloaded while answering go to a closed loopback port as their proxy
+    # (loopback only in tests; each is a 400 "could not be downloaded")
     settings.WEBHOOK_DELIVERY_PRIVATE = True
+    settings.CATALOG_IMAGE_FETCH_PRIVATE = True
+    for name in ("http_proxy", "https_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
     settings.MEDIA_ROOT = tmp_path
     with tenant_context(shop_a):
         product = product_create(

@@ -4,9 +4,15 @@ the product filter, constant queries per page, idempotency, and shops kept apart
 
 from __future__ import annotations
 
+import io
+import os
+
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test.client import encode_multipart
 from django.utils import timezone
 from django_tenants.utils import tenant_context
+from PIL import Image
 
 from shops.storefront.posts.models import Post, PostImage, PostTag
 from shops.storefront.posts.services import consent_record
@@ -15,9 +21,11 @@ from tests.api.conftest import (
     a_post,
     error_of,
     png_base64,
+    png_bytes,
     post_twice_with_one_key,
     product_only_b_has,
 )
+from tests.catalog.conftest import ImageServer
 from tests.reviews.helpers import make_product
 
 
@@ -207,12 +215,16 @@ def test_a_key_of_shop_a_never_sees_nor_changes_shop_bs_posts(shop_a, shop_b, me
     detail = api.get(f"/api/v1/posts/{theirs.pk}/")
     patched = api.patch(f"/api/v1/posts/{theirs.pk}/", {"caption": "Taken over"})
     deleted = api.delete(f"/api/v1/posts/{theirs.pk}/")
+    uploaded = upload(api, f"/api/v1/posts/{theirs.pk}/images/", {"file": png_upload()})
+    by_url = api.post(f"/api/v1/posts/{theirs.pk}/images/", {"url": "http://127.0.0.1:9/x.png"})
 
     assert [p["id"] for p in listed.json()["results"]] == [ours.pk]
     assert "Beta" not in listed.content.decode()
     assert detail.status_code == patched.status_code == deleted.status_code == 404
+    assert uploaded.status_code == by_url.status_code == 404
     with tenant_context(shop_b):
         theirs.refresh_from_db()
+        assert PostImage.objects.filter(post=theirs).count() == 1
     assert theirs.caption == "Beta only"
 
 
@@ -227,3 +239,145 @@ def test_a_body_over_the_limit_is_413_not_a_server_error(shop_a, media, posts_ap
     assert "at most 200 bytes" in error_of(response)["message"]
     with tenant_context(shop_a):
         assert not Post.objects.exists()
+
+
+# --- Pictures by multipart upload and by URL (shops.api.images) ---------------------------
+
+
+def upload(api: ApiClient, path: str, fields: dict, key: str = "", boundary: str = "b0undary"):
+    """A multipart POST of ``fields`` (files as SimpleUploadedFile)."""
+    headers = {**api.headers, **({"Idempotency-Key": key} if key else {})}
+    return api.client.post(
+        path,
+        encode_multipart(boundary, fields),
+        content_type=f"multipart/form-data; boundary={boundary}",
+        headers=headers,
+    )
+
+
+def png_upload(name: str = "look.png", colour: str = "teal") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, png_bytes(colour), content_type="image/png")
+
+
+def noise_png() -> bytes:
+    """A PNG that does not compress (about 30 KB)."""
+    buffer = io.BytesIO()
+    Image.frombytes("RGB", (100, 100), os.urandom(30_000)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_a_picture_is_uploaded_by_multipart_at_the_end_of_the_post(shop_a, media, posts_api):
+    with tenant_context(shop_a):
+        post = a_post(make_product())
+    path = f"/api/v1/posts/{post.pk}/images/"
+
+    added = upload(posts_api, path, {"file": png_upload(), "alt_text": "Back"}, key="up-1")
+    replayed = upload(posts_api, path, {"file": png_upload(), "alt_text": "Back"}, key="up-1",
+                      boundary="another-boundary")  # fmt: skip
+    other = upload(posts_api, path, {"file": png_upload(colour="red")}, key="up-1")
+
+    assert added.status_code == 201, added.content
+    body = added.json()
+    assert (body["alt_text"], body["width"], body["height"], body["tags"]) == ("Back", 300, 200, [])
+    assert body["url"].startswith("http://alpha.localhost/media/") and body["url"].endswith(".webp")
+    assert replayed["Idempotent-Replayed"] == "true" and replayed.content == added.content
+    assert other.status_code == 409
+    detail = posts_api.get(f"/api/v1/posts/{post.pk}/").json()
+    assert [image["id"] for image in detail["images"]][-1] == body["id"]
+    assert len(detail["images"]) == 2
+    assert (media / "shop_alpha").is_dir()
+
+
+def test_pictures_named_by_url_are_downloaded_from_the_address(
+    shop_a, media, posts_api, image_server
+):
+    with tenant_context(shop_a):
+        shirt = make_product()
+    ImageServer.routes = {"/look.png": (200, png_bytes("navy"), 0)}
+    url = f"{image_server}/look.png"
+
+    created = posts_api.post("/api/v1/posts/", {"caption": "From the web", "images": [
+        {"url": url, "alt_text": "Navy", "tags": [{"product_id": shirt.pk, "x": 0.5, "y": 0.5}]},
+        picture(),  # base64 still works beside it
+    ]})  # fmt: skip
+    post_id = created.json()["id"]
+    added = posts_api.post(f"/api/v1/posts/{post_id}/images/", {"url": url})
+    patched = posts_api.patch(f"/api/v1/posts/{post_id}/", {"add_images": [{"url": url}]})
+
+    assert created.status_code == 201, created.content
+    images = created.json()["images"]
+    assert [(i["alt_text"], i["width"], len(i["tags"])) for i in images] == [
+        ("Navy", 300, 1), ("A look", 300, 0),
+    ]  # fmt: skip
+    assert added.status_code == 201 and added.json()["width"] == 300
+    assert patched.status_code == 200 and len(patched.json()["images"]) == 4
+
+
+@pytest.mark.parametrize(
+    ("route", "code", "message"),
+    [
+        ((404, b"gone", 0), "image_url_status", "could not be downloaded: the server answered 404"),
+        ((200, b"<html>sold out</html>", 0), "not_an_image", "not an image we can read"),
+        ((200, b"x" * 3000, 0), "image_too_large", "is larger than 2 KB"),
+    ],
+)
+def test_a_url_that_fails_is_a_400_that_says_why_and_writes_nothing(
+    shop_a, media, posts_api, image_server, settings, route, code, message
+):
+    settings.POSTS_IMAGE_MAX_BYTES = 2048
+    with tenant_context(shop_a):
+        post = a_post(make_product())
+    ImageServer.routes = {"/picture": route}
+    url = f"{image_server}/picture"
+
+    created = posts_api.post("/api/v1/posts/", {"images": [picture(), {"url": url}]})
+    added = posts_api.post(f"/api/v1/posts/{post.pk}/images/", {"url": url})
+
+    assert created.status_code == added.status_code == 400
+    assert message in error_of(created)["message"] and message in error_of(added)["message"]
+    assert error_of(created)["field"] in ("images[1].url", "images")
+    assert error_of(added)["field"] == "url"
+    assert error_of(added)["code"] == code
+    with tenant_context(shop_a):
+        assert list(Post.objects.values_list("pk", flat=True)) == [post.pk]
+        assert PostImage.objects.filter(post=post).count() == 1
+
+
+def test_a_private_address_is_refused_when_the_guard_is_on(shop_a, media, posts_api, settings):
+    settings.CATALOG_IMAGE_FETCH_PRIVATE = False
+    with tenant_context(shop_a):
+        post = a_post(make_product())
+
+    added = posts_api.post(
+        f"/api/v1/posts/{post.pk}/images/", {"url": "http://169.254.169.254/latest/x.png"}
+    )
+
+    assert added.status_code == 400
+    assert error_of(added) | {"errors": None} == {
+        "code": "image_url_host", "field": "url", "errors": None,
+        "message": "Images cannot be fetched from 169.254.169.254.",
+    }  # fmt: skip
+
+
+def test_an_upload_too_large_or_not_a_picture_is_a_400_naming_the_file(
+    shop_a, media, posts_api, settings
+):
+    settings.POSTS_IMAGE_MAX_BYTES = 1024
+    with tenant_context(shop_a):
+        post = a_post(make_product())
+    path = f"/api/v1/posts/{post.pk}/images/"
+
+    large = upload(posts_api, path, {"file": SimpleUploadedFile("large.png", noise_png())})
+    not_picture = upload(posts_api, path, {"file": SimpleUploadedFile("notes.txt", b"hello")})
+    neither = posts_api.post(path, {"alt_text": "Nothing"})
+
+    assert large.status_code == 400
+    assert (error_of(large)["field"], error_of(large)["code"]) == ("file", "image_too_large")
+    assert error_of(large)["message"] == (
+        "large.png: The image is larger than 1 KB; export it smaller and try again."
+    )
+    assert (not_picture.status_code, error_of(not_picture)["field"]) == (400, "file")
+    assert "notes.txt: This file is not an image we can read" in error_of(not_picture)["message"]
+    assert (neither.status_code, error_of(neither)["code"]) == (400, "url_or_file")
+    with tenant_context(shop_a):
+        assert PostImage.objects.filter(post=post).count() == 1

@@ -3,9 +3,7 @@ stripping, renditions, the task for large uploads, URL fetching, files per shop.
 
 from __future__ import annotations
 
-import http.server
 import io
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +26,7 @@ from catalog.images import (
 )
 from catalog.models import CatalogChange, Product, ProductImage
 from catalog.services import VariantInput, product_create
+from tests.catalog.conftest import ImageServer
 
 GPS_IFD = 0x8825
 ORIENTATION = 0x0112
@@ -267,36 +266,6 @@ def test_images_and_files_of_one_shop_are_invisible_to_another(shop_a, shop_b, m
 
 
 # --- images named by URL ---------------------------------------------------------------
-
-
-class ImageServer(http.server.BaseHTTPRequestHandler):
-    routes: dict[str, tuple[int, bytes, float]] = {}
-
-    def do_GET(self) -> None:
-        status, body, delay = self.routes.get(self.path, (404, b"not here", 0))
-        time.sleep(delay)
-        self.send_response(status)
-        if 300 <= status < 400:  # a redirect's body names where to
-            self.send_header("Location", body.decode())
-            body = b""
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def image_server(settings) -> Iterator[str]:
-    settings.CATALOG_IMAGE_FETCH_PRIVATE = True
-    settings.CATALOG_IMAGE_FETCH_TIMEOUT = 0.5
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), ImageServer)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
 
 
 def fetched(product: Product, url: str, capture) -> ProductImage:

@@ -1,16 +1,13 @@
 """Shapes of the posts API: posts with their pictures and product tags. Pictures are
-sent in JSON as base64 (``content_base64``), cleaned by the same pipeline as the admin's
-uploads; output serializers read prefetched rows only."""
+sent in JSON by ``url`` or as base64 (``content_base64``), or uploaded one at a time
+(``shops.api.images``), and cleaned by the same pipeline as the admin's uploads; output
+serializers read prefetched rows only."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-
-from django.conf import settings
-from django.core.files.base import ContentFile
 from rest_framework import serializers
 
+from shops.api.images import PictureSourceSerializer
 from shops.storefront.images import stored_image_url
 from shops.storefront.posts.models import (
     MAX_IMAGES_PER_POST,
@@ -74,27 +71,10 @@ class TagInputSerializer(serializers.Serializer):
     y = serializers.FloatField(min_value=0, max_value=1, help_text="From the top, 0 to 1.")
 
 
-class Base64ImageField(serializers.CharField):
-    """A picture as base64 text, read into a file for the image pipeline."""
+class PostImageInputSerializer(PictureSourceSerializer):
+    """A picture of a post: ``url`` (downloaded now) or ``content_base64``, its alt text
+    and its tags."""
 
-    def to_internal_value(self, data) -> ContentFile:
-        text = super().to_internal_value(data)
-        limit = settings.POSTS_IMAGE_MAX_BYTES
-        if len(text) > (limit * 4) // 3 + 4:
-            raise serializers.ValidationError(
-                f"The picture is larger than {limit // 2**20} MiB.", code="too_large"
-            )
-        try:
-            content = base64.b64decode(text, validate=True)
-        except (binascii.Error, ValueError):
-            raise serializers.ValidationError(
-                "Send the picture's bytes as base64.", code="invalid_base64"
-            ) from None
-        return ContentFile(content, name="picture")
-
-
-class PostImageInputSerializer(serializers.Serializer):
-    content_base64 = Base64ImageField(help_text="A JPEG, PNG, WebP or GIF file, base64.")
     alt_text = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
     tags = TagInputSerializer(
         many=True, required=False, max_length=MAX_TAGS_PER_IMAGE, default=list

@@ -6,15 +6,18 @@ before anything is written, as in the admin."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from shops.api.base import ApiViewSet
 from shops.api.filters import ApiOrderingFilter, QueryFiltersMixin
+from shops.api.images import UPLOAD_PARSERS, UploadSerializer, errors_on, picture_file
 from shops.api.models import Scope
 from shops.storefront.posts import services
 from shops.storefront.posts.api import serializers as s
@@ -45,8 +48,19 @@ def _tags(tags: list[dict]) -> list[services.TagInput]:
     return [services.TagInput(**tag) for tag in tags]
 
 
-def _images(images: list[dict]) -> list[services.ImageInput]:
-    return [services.ImageInput(file=i["content_base64"], alt_text=i["alt_text"]) for i in images]
+def _images(images: list[dict], field: str) -> list[services.ImageInput]:
+    """The pictures for the services, those sent by ``url`` downloaded now (a download
+    that fails is a 400 naming ``<field>[<index>].url``)."""
+    inputs = []
+    for index, image in enumerate(images):
+        with errors_on(f"{field}[{index}].url"):
+            file = picture_file(
+                url=image.get("url", ""),
+                file=image.get("content_base64"),
+                max_bytes=settings.POSTS_IMAGE_MAX_BYTES,
+            )
+        inputs.append(services.ImageInput(file=file, alt_text=image["alt_text"]))
+    return inputs
 
 
 @extend_schema(tags=["posts"])
@@ -96,7 +110,7 @@ class PostViewSet(
         """A post with its pictures (1 to 10) and each picture's tags."""
         data = self.validated_input(s.PostCreateSerializer).validated_data
         post = services.post_create(
-            images=_images(data["images"]),
+            images=_images(data["images"], "images"),
             tags=[_tags(image["tags"]) for image in data["images"]],
             **_fields(data),
         )
@@ -110,7 +124,7 @@ class PostViewSet(
         data = self.validated_input(s.PostUpdateSerializer).validated_data
         services.post_update(
             post=post,
-            new_images=_images(data.get("add_images", [])),
+            new_images=_images(data.get("add_images", []), "add_images"),
             new_image_tags=[_tags(image["tags"]) for image in data.get("add_images", [])],
             tags_by_image={
                 item["image_id"]: _tags(item["tags"]) for item in data.get("image_tags", [])
@@ -122,3 +136,28 @@ class PostViewSet(
 
     def perform_destroy(self, instance: Post) -> None:
         services.post_delete(post=instance)
+
+    @extend_schema(
+        request={"application/json": UploadSerializer, "multipart/form-data": UploadSerializer},
+        responses={201: s.PostImageSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="images", parser_classes=UPLOAD_PARSERS)
+    def add_image(self, request: Request, pk: str) -> Response:
+        """Add a picture at the end of the post: by ``url`` (downloaded now) or by
+        multipart ``file`` upload. Tag it afterwards with PATCH ``image_tags``."""
+        post = self.get_object()
+        data = self.validated_input(UploadSerializer).validated_data
+        with errors_on("url" if data.get("url") else "file", "images"):
+            file = picture_file(
+                url=data.get("url", ""),
+                file=data.get("file"),
+                max_bytes=settings.POSTS_IMAGE_MAX_BYTES,
+            )
+            services.post_update(
+                post=post, new_images=[services.ImageInput(file=file, alt_text=data["alt_text"])]
+            )
+        image = post.images.order_by("-position", "-id").prefetch_related("tags").first()
+        return Response(
+            s.PostImageSerializer(image, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )

@@ -128,8 +128,10 @@ def post_images_clean(*, images: Sequence[ImageInput], existing: int = 0) -> lis
                     file=image.file, label=label, max_bytes=settings.POSTS_IMAGE_MAX_BYTES
                 )
             )
-        except ValidationError as error:
-            raise ValidationError({"images": error.messages}, code=error.code) from None
+        except ValidationError as error:  # keyed, keeping the pipeline's code
+            raise ValidationError(
+                {"images": ValidationError(error.messages[0], code=error.code)}
+            ) from None
         if len((image.alt_text or "").strip()) > 255:
             raise ValidationError({"images": f"{label}: alt text is at most 255 characters."})
     return cleaned
