@@ -6,9 +6,11 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from catalog.images import ACCEPTED_HELP
 from reviews.models import Poll, PollOption, Review, ReviewPhoto
 from reviews.selectors import photo_url, vote_shares
 from reviews.services import poll_is_open
+from shops.api.images import Base64ImageField, PictureSourceSerializer, UploadSerializer
 
 
 class ReviewPhotoSerializer(serializers.ModelSerializer):
@@ -90,6 +92,7 @@ class ReplyInputSerializer(serializers.Serializer):
 
 class PollOptionResultSerializer(serializers.ModelSerializer):
     product_id = serializers.IntegerField(allow_null=True, read_only=True)
+    image = serializers.SerializerMethodField(help_text="The option's picture; empty if none.")
     votes = serializers.IntegerField(source="vote_count", read_only=True)
     percentage = serializers.CharField(
         read_only=True, help_text='Share of the votes, one decimal ("33.3"); "0.0" without votes.'
@@ -97,8 +100,15 @@ class PollOptionResultSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PollOption
-        fields = ["id", "text", "product_id", "position", "votes", "percentage"]
+        fields = ["id", "text", "product_id", "image", "position", "votes", "percentage"]
         read_only_fields = fields
+
+    def get_image(self, option: PollOption) -> str:
+        if not option.image:
+            return ""
+        request = self.context.get("request")
+        url = option.image.url
+        return request.build_absolute_uri(url) if request is not None else url
 
 
 class PollSerializer(serializers.ModelSerializer):
@@ -125,7 +135,14 @@ class PollSerializer(serializers.ModelSerializer):
             options, vote_shares([option.vote_count for option in options]), strict=True
         ):
             option.percentage = share
-        return PollOptionResultSerializer(options, many=True).data
+        return PollOptionResultSerializer(options, many=True, context=self.context).data
+
+
+class PollOptionPictureSerializer(PictureSourceSerializer):
+    content_base64 = Base64ImageField(
+        max_bytes_setting="REVIEWS_PHOTO_MAX_BYTES", required=False,
+        help_text=f"A {ACCEPTED_HELP} file, base64.",
+    )  # fmt: skip
 
 
 class PollOptionInputSerializer(serializers.Serializer):
@@ -133,6 +150,16 @@ class PollOptionInputSerializer(serializers.Serializer):
     product_id = serializers.IntegerField(
         min_value=1, required=False, allow_null=True, help_text="A product of this shop."
     )
+    image = PollOptionPictureSerializer(
+        required=False, allow_null=True, help_text="A picture: url (downloaded now) or base64."
+    )
+
+
+class PollOptionUploadSerializer(UploadSerializer):
+    """A picture for an option: ``url`` (JSON) or ``file`` (multipart); the option's
+    text is its alt text."""
+
+    alt_text = None
 
 
 class PollInputSerializer(serializers.Serializer):

@@ -4,11 +4,18 @@ page cache retired, ``review.approved`` sent once per approval)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -18,6 +25,7 @@ from reviews.models import Poll, PollOption, Review, ReviewPhoto
 from shops.api.base import ApiViewSet
 from shops.api.errors import Conflict
 from shops.api.filters import ApiOrderingFilter, QueryFiltersMixin
+from shops.api.images import UPLOAD_PARSERS, errors_on, picture_file
 from shops.api.models import ApiKey, Scope
 
 Status = Review.Status
@@ -160,8 +168,12 @@ class PollViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, QueryFilters
         poll = services.poll_create(
             question=data["question"],
             options=[
-                services.PollOptionInput(text=option["text"], product_id=option.get("product_id"))
-                for option in data["options"]
+                services.PollOptionInput(
+                    text=option["text"],
+                    product_id=option.get("product_id"),
+                    image=_option_picture(option.get("image"), f"options[{index}].image"),
+                )
+                for index, option in enumerate(data["options"])
             ],
             opens_at=data.get("opens_at"),
             closes_at=data.get("closes_at"),
@@ -178,6 +190,49 @@ class PollViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, QueryFilters
         except services.PollError as error:
             raise Conflict(str(error), code="poll_not_open") from None
         return self.object_response(poll.pk)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("option_id", int, OpenApiParameter.PATH)],
+        request={
+            "application/json": s.PollOptionUploadSerializer,
+            "multipart/form-data": s.PollOptionUploadSerializer,
+        },
+        responses=s.PollSerializer,
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"options/(?P<option_id>[0-9]{1,18})/image",
+        parser_classes=UPLOAD_PARSERS,
+    )
+    def option_image(self, request: Request, pk: str, option_id: str) -> Response:
+        """Set (or replace) an option's picture: by ``url`` (downloaded now) or by
+        multipart ``file`` upload. Votes are kept."""
+        poll = self.get_object()
+        option = PollOption.objects.filter(poll=poll, pk=option_id).first()
+        if option is None:
+            raise NotFound("This poll has no option with that id.")
+        data = self.validated_input(s.PollOptionUploadSerializer).validated_data
+        with errors_on("url" if data.get("url") else "file"):
+            file = picture_file(
+                url=data.get("url", ""),
+                file=data.get("file"),
+                max_bytes=settings.REVIEWS_PHOTO_MAX_BYTES,
+            )
+            services.poll_option_image_set(option=option, file=file)
+        return self.object_response(poll.pk)
+
+
+def _option_picture(picture: dict | None, field: str):
+    """An option's picture as a file (one named by url downloaded now), or None."""
+    if not picture:
+        return None
+    with errors_on(f"{field}.url"):
+        return picture_file(
+            url=picture.get("url", ""),
+            file=picture.get("content_base64"),
+            max_bytes=settings.REVIEWS_PHOTO_MAX_BYTES,
+        )
 
 
 def _open_now() -> Q:

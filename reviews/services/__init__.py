@@ -9,6 +9,7 @@ from reviews.services.polls import (
     poll_is_open,
     poll_launch_notify,
     poll_launch_notify_on_commit,
+    poll_option_image_set,
     poll_vote,
 )
 from reviews.services.requests import (
@@ -42,6 +43,7 @@ __all__ = [
     "poll_is_open",
     "poll_launch_notify",
     "poll_launch_notify_on_commit",
+    "poll_option_image_set",
     "poll_vote",
     "review_delete",
     "review_edit",

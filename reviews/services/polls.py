@@ -9,6 +9,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -16,8 +17,10 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
+from catalog.images import delete_files_on_commit
 from catalog.models import Product
 from reviews.models import Poll, PollNotification, PollOption, PollVote
+from reviews.services.photos import picture_clean_upload
 from reviews.shoppers import Shopper
 from shops.selectors import current_shop, shop_url
 from shops.storefront.cache import shop_page_changed
@@ -71,8 +74,11 @@ def poll_vote(
 
 @dataclass(frozen=True)
 class PollOptionInput:
+    """An option as a caller sends it; ``image`` is an uploaded file (or bytes) or None."""
+
     text: str
     product_id: int | None = None
+    image: object | None = None
 
 
 MIN_OPTIONS, MAX_OPTIONS = 2, 10  # as the admin's option formset allows
@@ -118,16 +124,55 @@ def poll_create(
                     f"Product {option.product_id} is not in this shop.", code="does_not_exist"
                 )
             ]
+    images = {}
+    for index, option in enumerate(options):
+        if option.image is not None:
+            try:
+                images[index] = picture_clean_upload(option.image)
+            except ValidationError as error:
+                errors[f"options[{index}].image"] = [error]
     if errors:
         raise ValidationError(errors)
     poll = Poll.objects.create(question=question, opens_at=opens_at, closes_at=closes_at)
-    PollOption.objects.bulk_create(
+    rows = [
         PollOption(poll=poll, text=option.text.strip(), product_id=option.product_id,
-                   position=position)
+                   position=position, image=images.get(position))
         for position, option in enumerate(options)
-    )  # fmt: skip
+    ]  # fmt: skip
+    try:
+        PollOption.objects.bulk_create(rows)  # saves the pictures' files first
+    except Exception:
+        _delete_files({row.image.name for row in rows if row.image and row.image._committed})
+        raise
     shop_page_changed()
     return poll
+
+
+def _delete_files(names: set[str]) -> None:
+    for name in names:
+        default_storage.delete(name)
+
+
+@transaction.atomic
+def poll_option_image_set(*, option: PollOption, file) -> PollOption:
+    """Give an option a picture (replacing its old one, whose file is deleted once this
+    commits), checked and cleaned by the catalog pipeline; a ValidationError says what is
+    wrong with it, and nothing changes then."""
+    cleaned = picture_clean_upload(file)
+    locked = PollOption.objects.select_for_update().get(pk=option.pk)
+    old_name = locked.image.name if locked.image else ""
+    locked.image.save(cleaned.name, cleaned, save=False)
+    try:
+        # the name alone: a full save would write back a stale vote_count
+        PollOption.objects.filter(pk=locked.pk).update(image=locked.image.name)
+    except Exception:
+        _delete_files({locked.image.name})
+        raise
+    if old_name:
+        delete_files_on_commit({old_name})
+    shop_page_changed()
+    option.image = locked.image
+    return locked
 
 
 @transaction.atomic

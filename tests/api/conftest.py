@@ -255,6 +255,8 @@ ENDPOINTS = [
     ("get", "/api/v1/polls/{poll}/", None, "polls:read"),
     ("post", "/api/v1/polls/", {"question": "?", "options": []}, "polls:write"),
     ("post", "/api/v1/polls/{poll}/close/", None, "polls:write"),
+    ("post", "/api/v1/polls/{poll}/options/{option}/image/", {"url": "http://127.0.0.1:9/x.png"},
+     "polls:write"),
     ("get", "/api/v1/channels/", None, "channels:read"),
     ("get", "/api/v1/channels/{channel}/", None, "channels:read"),
     ("get", "/api/v1/channels/{channel}/items/", None, "channels:read"),
@@ -276,10 +278,12 @@ def objects(shop_a, settings, tmp_path) -> dict:
         order = Order.objects.create(email="s@example.com", currency="EUR", subtotal=9,
                                      total=9, amount_minor=900)  # fmt: skip
         connection = a_connection("pinterest", items=[("1-1", product.pk, "live", "")])
+        poll = a_poll()
         return {
             "review": a_review(product).pk,
             "post": a_post(product).pk,
-            "poll": a_poll().pk,
+            "poll": poll.pk,
+            "option": poll.options.first().pk,
             "channel": connection.channel,
             "item": connection.items.get().pk,
             "order": order.pk,

@@ -6,19 +6,32 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test.client import encode_multipart
 from django.utils import timezone
 from django_tenants.utils import tenant_context
+from PIL import Image
 
 from reviews.models import Poll
-from reviews.services import PollError, poll_vote
+from reviews.services import PollError, poll_option_image_set, poll_vote
 from tests.api.conftest import (
     ApiClient,
     a_poll,
     error_of,
+    png_base64,
+    png_bytes,
     post_twice_with_one_key,
     product_only_b_has,
 )
+from tests.catalog.conftest import BAD_PICTURES, ImageServer
 from tests.reviews.helpers import a_shopper, make_product
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
 
 
 @pytest.fixture
@@ -115,10 +128,12 @@ def test_create_replays_with_the_same_idempotency_key(shop_a, polls_api):
 
 
 @pytest.mark.parametrize("count", [2, 12])
-def test_list_query_count_is_constant(shop_a, polls_api, count, django_assert_num_queries):
+def test_list_query_count_is_constant(shop_a, media, polls_api, count, django_assert_num_queries):
     with tenant_context(shop_a):
         for number in range(count):
-            a_poll(f"Poll {number}?", options=("A", "B", "C"))
+            poll = a_poll(f"Poll {number}?", options=("A", "B", "C"))
+            picture = ContentFile(png_bytes(), name="a.png")
+            poll_option_image_set(option=poll.options.get(text="A"), file=picture)
     polls_api.get("/api/v1/polls/")  # the key's last use is recorded once a minute
 
     # two SET search_path, the shop by host, the key, the polls, their options
@@ -127,6 +142,7 @@ def test_list_query_count_is_constant(shop_a, polls_api, count, django_assert_nu
 
     assert len(response.json()["results"]) == count
     assert all(len(poll["options"]) == 3 for poll in response.json()["results"])
+    assert all(poll["options"][0]["image"] for poll in response.json()["results"])
 
 
 def test_a_key_of_shop_a_never_sees_nor_closes_shop_bs_polls(shop_a, shop_b, make_key):
@@ -134,6 +150,7 @@ def test_a_key_of_shop_a_never_sees_nor_closes_shop_bs_polls(shop_a, shop_b, mak
         for number in range(3):
             a_poll(f"Beta {number}?")
         theirs = a_poll("Beta secret?")
+        their_option_id = theirs.options.first().pk
     with tenant_context(shop_a):
         ours = a_poll("Alpha?")
         assert not Poll.objects.filter(pk=theirs.pk).exists()
@@ -142,10 +159,124 @@ def test_a_key_of_shop_a_never_sees_nor_closes_shop_bs_polls(shop_a, shop_b, mak
     listed = api.get("/api/v1/polls/")
     detail = api.get(f"/api/v1/polls/{theirs.pk}/")
     close = api.post(f"/api/v1/polls/{theirs.pk}/close/")
+    their_option = f"/api/v1/polls/{theirs.pk}/options/{their_option_id}/image/"
+    picture = api.client.post(
+        their_option, {"file": SimpleUploadedFile("a.png", png_bytes())}, headers=api.headers
+    )
+    # an option of shop B's poll under shop A's own poll (ids are per schema)
+    crossed = api.post(
+        f"/api/v1/polls/{ours.pk}/options/{their_option_id}/image/", {"url": "http://x.test/a.png"}
+    )
 
     assert [p["id"] for p in listed.json()["results"]] == [ours.pk]
     assert "Beta" not in listed.content.decode()
-    assert detail.status_code == close.status_code == 404
+    assert detail.status_code == close.status_code == picture.status_code == 404
+    assert crossed.status_code == 404
     with tenant_context(shop_b):
         theirs.refresh_from_db()
+        assert not any(option.image for option in theirs.options.all())
     assert theirs.closes_at is None
+
+
+# --- Options with pictures (shops.api.images) --------------------------------------------
+
+
+def test_create_with_option_pictures_by_base64_and_by_url(shop_a, media, polls_api, image_server):
+    ImageServer.routes = {"/rust.png": (200, png_bytes("brown"), 0)}
+
+    created = polls_api.post("/api/v1/polls/", {"question": "Next colour?", "options": [
+        {"text": "Sage", "image": {"content_base64": png_base64("green")}},
+        {"text": "Rust", "image": {"url": f"{image_server}/rust.png"}},
+        {"text": "Navy"},
+    ]})  # fmt: skip
+
+    assert created.status_code == 201, created.content
+    images = [option["image"] for option in created.json()["options"]]
+    assert images[0].startswith("http://alpha.localhost/media/shop_alpha/polls/picture-")
+    assert images[1].startswith("http://alpha.localhost/media/shop_alpha/polls/rust-")
+    assert images[2] == ""
+    with tenant_context(shop_a):
+        option = Poll.objects.get().options.get(text="Rust")
+        with option.image.open("rb") as file, Image.open(file) as stored:
+            assert stored.size == (300, 200) and dict(stored.getexif()) == {}
+
+
+@pytest.mark.parametrize(("route", "code", "message"), BAD_PICTURES)
+def test_an_option_picture_that_fails_is_a_400_and_writes_nothing(
+    shop_a, media, polls_api, image_server, settings, route, code, message
+):
+    settings.REVIEWS_PHOTO_MAX_BYTES = 2048
+    ImageServer.routes = {"/picture": route}
+
+    response = polls_api.post("/api/v1/polls/", {"question": "Which?", "options": [
+        {"text": "A"}, {"text": "B", "image": {"url": f"{image_server}/picture"}},
+    ]})  # fmt: skip
+
+    assert response.status_code == 400
+    # a download that fails names the url; bytes that are no picture, the picture
+    assert error_of(response)["field"] == (
+        "options[1].image" if code == "not_an_image" else "options[1].image.url"
+    )
+    assert (error_of(response)["code"], message in error_of(response)["message"]) == (code, True)
+    with tenant_context(shop_a):
+        assert not Poll.objects.exists()
+    assert not (media / "shop_alpha" / "polls").exists()
+
+
+def test_an_options_picture_is_set_by_multipart_and_replaced(
+    shop_a, media, polls_api, django_capture_on_commit_callbacks
+):
+    with tenant_context(shop_a):
+        poll = a_poll(options=("Sage", "Rust"))
+        vote(poll, 1, "192.0.2.1")
+        option = poll.options.get(text="Rust")
+    path = f"/api/v1/polls/{poll.pk}/options/{option.pk}/image/"
+
+    def send(colour: str, key: str):
+        upload = SimpleUploadedFile("rust.png", png_bytes(colour), content_type="image/png")
+        return polls_api.client.post(
+            path,
+            encode_multipart("b0undary", {"file": upload}),
+            content_type="multipart/form-data; boundary=b0undary",
+            headers={**polls_api.headers, "Idempotency-Key": key},
+        )
+
+    first = send("brown", "option-1")
+    replayed = send("brown", "option-1")
+    with django_capture_on_commit_callbacks(execute=True):
+        replaced = send("orange", "option-2")
+
+    assert first.status_code == replaced.status_code == 200, first.content
+    assert replayed["Idempotent-Replayed"] == "true" and replayed.content == first.content
+    rust, old = replaced.json()["options"][1], first.json()["options"][1]["image"]
+    assert rust["votes"] == 1 and rust["image"] != old and "/polls/rust-" in rust["image"]
+    assert sorted(p.name for p in (media / "shop_alpha" / "polls").iterdir()) == [
+        rust["image"].rsplit("/", 1)[1]
+    ]
+
+
+def test_an_option_upload_too_large_or_not_a_picture_is_a_400(shop_a, media, polls_api, settings):
+    settings.REVIEWS_PHOTO_MAX_BYTES = 100
+    with tenant_context(shop_a):
+        poll = a_poll()
+        option = poll.options.first()
+    path = f"/api/v1/polls/{poll.pk}/options/{option.pk}/image/"
+
+    large = polls_api.client.post(
+        path, {"file": SimpleUploadedFile("big.png", png_bytes())}, headers=polls_api.headers
+    )
+    not_picture = polls_api.client.post(
+        path, {"file": SimpleUploadedFile("a.txt", b"hello")}, headers=polls_api.headers
+    )
+    private = polls_api.post(path, {"url": "http://169.254.169.254/x.png"})
+
+    assert (large.status_code, error_of(large)["field"]) == (400, "file")
+    assert error_of(large)["code"] == "image_too_large"
+    assert error_of(large)["message"] == (
+        "The image is larger than 0.0977 KB; export it smaller and try again."
+    )
+    assert (not_picture.status_code, error_of(not_picture)["code"]) == (400, "not_an_image")
+    assert (private.status_code, error_of(private)["field"]) == (400, "url")
+    with tenant_context(shop_a):
+        option.refresh_from_db()
+        assert not option.image

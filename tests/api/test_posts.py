@@ -25,7 +25,7 @@ from tests.api.conftest import (
     post_twice_with_one_key,
     product_only_b_has,
 )
-from tests.catalog.conftest import ImageServer
+from tests.catalog.conftest import BAD_PICTURES, ImageServer
 from tests.reviews.helpers import make_product
 
 
@@ -313,14 +313,7 @@ def test_pictures_named_by_url_are_downloaded_from_the_address(
     assert patched.status_code == 200 and len(patched.json()["images"]) == 4
 
 
-@pytest.mark.parametrize(
-    ("route", "code", "message"),
-    [
-        ((404, b"gone", 0), "image_url_status", "could not be downloaded: the server answered 404"),
-        ((200, b"<html>sold out</html>", 0), "not_an_image", "not an image we can read"),
-        ((200, b"x" * 3000, 0), "image_too_large", "is larger than 2 KB"),
-    ],
-)
+@pytest.mark.parametrize(("route", "code", "message"), BAD_PICTURES)
 def test_a_url_that_fails_is_a_400_that_says_why_and_writes_nothing(
     shop_a, media, posts_api, image_server, settings, route, code, message
 ):

@@ -9,6 +9,14 @@ from collections.abc import Iterator
 
 import pytest
 
+# Answers that are no picture: (route, the error's code, words of its message); the
+# last one needs a limit of 2 KB.
+BAD_PICTURES = [
+    ((404, b"gone", 0), "image_url_status", "could not be downloaded: the server answered 404"),
+    ((200, b"<html>sold out</html>", 0), "not_an_image", "not an image we can read"),
+    ((200, b"x" * 3000, 0), "image_too_large", "is larger than 2 KB"),
+]
+
 
 class ImageServer(http.server.BaseHTTPRequestHandler):
     """Answers each path of ``routes`` with (status, body, delay in seconds); a 3xx body
