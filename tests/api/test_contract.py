@@ -127,11 +127,13 @@ def test_schema_and_docs_are_served_on_the_shop_host_without_a_cdn(shop_a):
         "/api/v1/reviews/", "/api/v1/reviews/{id}/", "/api/v1/reviews/{id}/approve/",
         "/api/v1/reviews/{id}/reject/", "/api/v1/reviews/{id}/hide/",
         "/api/v1/reviews/{id}/spam/", "/api/v1/reviews/{id}/reply/", "/api/v1/posts/",
-        "/api/v1/posts/{id}/", "/api/v1/polls/", "/api/v1/polls/{id}/",
-        "/api/v1/polls/{id}/close/", "/api/v1/channels/", "/api/v1/channels/{channel}/",
+        "/api/v1/posts/{id}/", "/api/v1/posts/{id}/images/", "/api/v1/polls/",
+        "/api/v1/polls/{id}/", "/api/v1/polls/{id}/close/",
+        "/api/v1/polls/{id}/options/{option_id}/image/", "/api/v1/channels/", "/api/v1/channels/{channel}/",
         "/api/v1/channels/{channel}/items/", "/api/v1/channels/{channel}/items/{id}/",
     }  # fmt: skip
-    for path in ("/api/v1/reviews/{id}/approve/", "/api/v1/polls/{id}/close/"):
+    for path in ("/api/v1/reviews/{id}/approve/", "/api/v1/polls/{id}/close/",
+                 "/api/v1/posts/{id}/images/"):  # fmt: skip
         assert {"400", "401", "403", "404", "409", "429"} <= set(
             document["paths"][path]["post"]["responses"]
         )
@@ -144,6 +146,10 @@ def test_schema_and_docs_are_served_on_the_shop_host_without_a_cdn(shop_a):
             errors |= {"409"} if method == "post" else set()
             assert errors <= set(operation["responses"]), (method, path)
     assert any(p["name"] == "Idempotency-Key" for p in create["parameters"])
+    for path in ("/api/v1/posts/{id}/images/", "/api/v1/polls/{id}/options/{option_id}/image/"):
+        assert set(document["paths"][path]["post"]["requestBody"]["content"]) == {
+            "application/json", "multipart/form-data",
+        }  # fmt: skip
     assert document["components"]["securitySchemes"]["apiKey"]["scheme"] == "bearer"
     assert docs.status_code == 200
     html = docs.content.decode()
