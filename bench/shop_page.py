@@ -10,8 +10,11 @@ Needs wrk (``apt-get install wrk``); without it a Python load generator (8 threa
 keep-alive connections) is used, which measures less precisely. The cache is Redis when
 REDIS_URL is set (as in production), else each worker's local memory.
 
-    .venv/bin/python bench/shop_page.py [--seconds 10] [--uncached]
+    .venv/bin/python bench/shop_page.py [--seconds 10] [--uncached] [--every-section]
     (or: make bench-shop-page, BENCH_ARGS="--uncached")
+
+``--every-section`` adds a poll, a reviews wall and a posts gallery, with reviews (some
+with photos), votes and nine posts, so that every kind of section is measured.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -54,7 +58,40 @@ def database_url() -> str:
     return f"postgresql://{database['USER']}{password}@{host}{port}/{database['NAME']}"
 
 
-def seed(products: int) -> None:
+def seed_features(media_root: str) -> list[tuple[str, dict]]:
+    """Reviews with photos, votes and an open poll (``reviews.demo``) and nine published
+    posts tagging three products each, their files under ``media_root``; the sections
+    that show them."""
+    import io
+
+    from django.test import override_settings
+    from PIL import Image
+
+    from catalog.models import Product
+    from reviews.demo import demo_reviews_seed
+    from shops.storefront.posts import services as posts
+    from shops.storefront.posts.models import Post
+
+    with override_settings(MEDIA_ROOT=media_root):
+        demo_reviews_seed()
+        products = list(Product.objects.order_by("id")[:27])
+        for index in range(9):
+            picture = io.BytesIO()
+            Image.new("RGB", (600, 600), (40 * index, 90, 120)).save(picture, "JPEG")
+            posts.post_create(
+                images=[posts.ImageInput(file=picture, alt_text=f"Look {index}")],
+                tags=[[posts.TagInput(product_id=product.id, x=0.2 + 0.3 * n, y=0.5)
+                       for n, product in enumerate(products[3 * index : 3 * index + 3])]],
+                caption=f"Look {index}", status=Post.Status.PUBLISHED,
+            )  # fmt: skip
+    return [
+        ("poll", {"heading": "Have your say"}),
+        ("reviews_wall", {"heading": "What shoppers say", "limit": 6, "min_rating": 4}),
+        ("posts_gallery", {"heading": "Shop the look", "limit": 9}),
+    ]
+
+
+def seed(products: int, *, every_section: bool = False, media_root: str = "") -> None:
     from catalog_import import generate
     from django.db import connection
     from django.test import Client
@@ -74,11 +111,14 @@ def seed(products: int) -> None:
         result = products_import(file=__import__("io").BytesIO(generate(products * 4)))
         assert result.created == products, result
         collection_create(title="Shirts", slug="shirts", kind="automatic", rule_tags=["shirt"])
-        for kind, settings in (
+        sections = [
             ("hero", {"heading": "Bench", "text": "A shop of a thousand shirts."}),
             ("featured_collection", {"collection": "shirts", "limit": 8}),
             ("rich_text", {"heading": "About", "html": "<p>Made for measuring.</p>"}),
-        ):
+        ]
+        if every_section:
+            sections += seed_features(media_root)
+        for kind, settings in sections:
             section = services.section_add(section_type_key=kind)
             services.section_update(section_id=section["id"], settings=settings)
         services.design_publish()
@@ -149,13 +189,20 @@ def main() -> None:
     parser.add_argument(
         "--uncached", action="store_true", help="no cache: every shop page is rendered afresh"
     )
+    parser.add_argument(
+        "--every-section", action="store_true",
+        help="add a poll, a reviews wall and a posts gallery (with reviews, votes, posts)",
+    )  # fmt: skip
     options = parser.parse_args()
     load = load_wrk if shutil.which("wrk") else load_python
     if load is load_python:
         print("wrk not found (apt-get install wrk): using the Python load generator")
 
-    with scratch_database("etalage_bench_shop_page"):
-        seed(options.products)
+    with (
+        scratch_database("etalage_bench_shop_page"),
+        tempfile.TemporaryDirectory(prefix="bench-media-") as media_root,
+    ):
+        seed(options.products, every_section=options.every_section, media_root=media_root)
         port = free_port()
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "shop_page_site",
                "DATABASE_URL": database_url(), "DEBUG": "false", "LOG_LEVEL": "WARNING",

@@ -45,6 +45,7 @@ from catalog.services import (
     products_set_status,
     sanitize_description,
     shop_currency,
+    shop_page_shows,
     validate_gtin,
     variant_update,
 )
@@ -261,7 +262,9 @@ class ProductAdmin(ProductExportMixin, admin.ModelAdmin):
         )
 
     def save_related(self, request, form, formsets, change) -> None:
-        """Save variants and images, then write one outbox row naming what changed."""
+        """Save variants and images, then write one outbox row naming what changed; the
+        cached shop page is kept when only stock counts moved, none across zero."""
+        stock_moves = [move for formset in formsets for move in self._stock_moves(formset)]
         with outbox_batch():
             super().save_related(request, form, formsets, change)
             product = form.instance
@@ -271,7 +274,24 @@ class ProductAdmin(ProductExportMixin, admin.ModelAdmin):
                 aspects = aspects_for_product_fields(form.saved_changes)
                 for formset in formsets:
                     aspects |= self._formset_aspects(formset)
-            outbox_record(product_ids=[product.pk], aspects=aspects)
+            outbox_record(
+                product_ids=[product.pk],
+                aspects=aspects,
+                shop_page=shop_page_shows(aspects=aspects, stock_moves=stock_moves),
+            )
+
+    @staticmethod
+    def _stock_moves(formset) -> list[tuple[int, int]]:
+        """(stored, posted) stock of each existing variant whose stock the form changes
+        (the forms' initial values are the rows as read for this request)."""
+        if formset.model is not Variant:
+            return []
+        return [
+            (variant_form.initial["stock"], variant_form.cleaned_data["stock"])
+            for variant_form in formset.initial_forms
+            if "stock" in variant_form.changed_data
+            and not formset._should_delete_form(variant_form)
+        ]
 
     @staticmethod
     def _formset_aspects(formset) -> set[str]:

@@ -39,6 +39,7 @@ from catalog.services import (
     integrity_error,
     outbox_record,
     shop_currency,
+    shop_page_shows,
 )
 from catalog.shopify_csv import CsvRow, csv_inspect, csv_rows
 
@@ -550,9 +551,9 @@ def _save(plans: list[ProductPlan]) -> _ChunkCounts:
     _update_products(writable, existing, aspects)
     products += [existing.products[p.handle] for p in writable if p.handle in existing.products]
     by_handle = {product.slug: product for product in products}
-    _write_variants(writable, by_handle, existing, aspects)
+    stock_moves = _write_variants(writable, by_handle, existing, aspects)
     _add_images(writable, by_handle, existing, aspects)
-    _record_outbox(aspects)
+    _record_outbox(aspects, stock_moves)
     counts.created = len(new_plans)
     counts.updated = sum(1 for moved in aspects.values() if moved) - len(new_plans)
     counts.unchanged = len(writable) - counts.created - counts.updated
@@ -608,8 +609,11 @@ def _write_variants(
     products: dict[str, Product],
     existing: _Existing,
     aspects: dict[int, set[str]],
-) -> None:
+) -> dict[int, list[tuple[int, int]]]:
+    """Create and update the plans' variants; returns each product's stock moves (old,
+    new) of its updated variants, for the shop page's cache."""
     new, changed, names = [], [], set()
+    stock_moves: dict[int, list[tuple[int, int]]] = {}
     for plan in plans:
         product = products[plan.handle]
         matcher = _VariantMatcher(existing.variants.get(product.id, []))
@@ -626,6 +630,8 @@ def _write_variants(
                 }
                 continue
             moved = [name for name, value in values.items() if getattr(variant, name) != value]
+            if "stock" in moved:
+                stock_moves.setdefault(product.id, []).append((variant.stock, values["stock"]))
             if moved:
                 for name in moved:
                     setattr(variant, name, values[name])
@@ -635,6 +641,7 @@ def _write_variants(
     Variant.objects.bulk_create(new)
     if changed:
         Variant.objects.bulk_update(changed, fields=sorted(names))
+    return stock_moves
 
 
 class _VariantMatcher:
@@ -679,11 +686,19 @@ def _add_images(
             aspects[product.id].add(Aspect.IMAGES)
 
 
-def _record_outbox(aspects: dict[int, set[str]]) -> None:
-    """One outbox row per changed product, one INSERT per distinct set of aspects."""
+def _record_outbox(
+    aspects: dict[int, set[str]], stock_moves: dict[int, list[tuple[int, int]]]
+) -> None:
+    """One outbox row per changed product, one INSERT per distinct set of aspects; the
+    cached shop page is retired only if one of them changes what it shows (stock counts
+    that stay on the same side of zero do not)."""
     groups: dict[tuple[str, ...], list[int]] = {}
     for product_id, moved in aspects.items():
         if moved:
             groups.setdefault(tuple(sorted(moved)), []).append(product_id)
     for names, product_ids in groups.items():
-        outbox_record(product_ids=product_ids, aspects=names)
+        shop_page = any(
+            shop_page_shows(aspects=names, stock_moves=stock_moves.get(product_id, ()))
+            for product_id in product_ids
+        )
+        outbox_record(product_ids=product_ids, aspects=names, shop_page=shop_page)

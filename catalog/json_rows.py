@@ -2,6 +2,10 @@
 bring several tables' rows (a ``UNION ALL`` of different tables, rows nested in rows)
 where Django would take one query per table.
 
+``json_values`` runs several such reads, each a scalar subquery yielding one JSON value,
+as one statement: the shop page reads all its feature sections (poll, reviews wall,
+posts) in one query that way.
+
 Decimals keep their exact value (the JSON is parsed with ``parse_float=Decimal``); every
 other value goes through its field's ``to_python``. Columns the JSON lacks are left
 deferred, as ``.only()`` would.
@@ -10,16 +14,31 @@ deferred, as ``.only()`` would.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import TypeVar
 
-from django.db import models
+from django.db import connection, models
 
 M = TypeVar("M", bound=models.Model)
 
 
 def json_loads(text: str | None) -> object:
     return None if text is None else json.loads(text, parse_float=Decimal)
+
+
+def json_values(parts: Sequence[tuple[str, Sequence]]) -> list[object]:
+    """Each ``(sql, params)`` part's value, decoded, in one query: every part is a
+    ``SELECT`` of at most one row and one JSON column (placeholders ``%s``), run as the
+    scalar subqueries of one ``SELECT`` (no row: None)."""
+    if not parts:
+        return []
+    sql = "SELECT " + ", ".join(f"({part_sql})::text" for part_sql, _params in parts)
+    params = [param for _sql, part_params in parts for param in part_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return [json_loads(text) for text in row]
 
 
 def _python(field: models.Field, value: object) -> object:

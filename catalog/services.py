@@ -471,6 +471,18 @@ def availability_flipped(old_stock: int, new_stock: int) -> bool:
     return (old_stock > 0) != (new_stock > 0)
 
 
+STOCK_ASPECTS = frozenset({Aspect.STOCK, Aspect.AVAILABILITY})
+
+
+def shop_page_shows(*, aspects: Iterable[str], stock_moves: Iterable[tuple[int, int]] = ()) -> bool:
+    """Whether a change is one the cached shop pages show, for ``outbox_record``'s
+    ``shop_page``: any aspect but stock, or a stock move (old, new) that takes a variant
+    in or out of stock. A stock count that stays on the same side of zero keeps them."""
+    return bool(set(aspects) - STOCK_ASPECTS) or any(
+        availability_flipped(old, new) for old, new in stock_moves
+    )
+
+
 @transaction.atomic
 def stock_set(*, variant: Variant, stock: int) -> Variant:
     """Set stock on hand to an absolute number."""
@@ -563,12 +575,12 @@ def variant_update(*, variant: Variant, **fields) -> Variant:
             variant.save(update_fields=list(changes))
     except IntegrityError as exc:
         raise integrity_error(exc) from None
+    aspects = aspects_for_variant_fields(changes)
     outbox_record(
         product_ids=[variant.product_id],
-        aspects=aspects_for_variant_fields(changes),
-        shop_page=set(changes) != {"stock"}
-        or old_stock is None
-        or availability_flipped(old_stock, variant.stock),
+        aspects=aspects,
+        shop_page=old_stock is None
+        or shop_page_shows(aspects=aspects, stock_moves=[(old_stock, variant.stock)]),
     )
     return variant
 

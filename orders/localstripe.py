@@ -3,17 +3,26 @@ never imported) on a free loopback port. Used by the tests, bench/buy_now.py and
 demo that ``make run`` starts (``manage.py rundemo``).
 
 Each server keeps its state in a private temporary folder (``localstripe_private.py``),
-not in the ``/tmp/localstripe.pickle`` every localstripe on the machine shares."""
+not in the ``/tmp/localstripe.pickle`` every localstripe on the machine shares.
+
+The server dies with the process that started it, even one killed with SIGKILL (which
+runs no ``finally``): on Linux the kernel sends it SIGTERM when its parent dies
+(``prctl(PR_SET_PDEATHSIG)``), and everywhere the launcher watches its parent's pid and
+stops when that parent is gone (``LOCALSTRIPE_PARENT_PID``), within half a second."""
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -37,6 +46,28 @@ def localstripe_server(timeout: float = 20, *, state_dir: Path | None = None) ->
             yield base
 
 
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _parent_death_signal() -> Callable[[], None] | None:
+    """A ``preexec_fn`` asking Linux to send the child SIGTERM when its parent dies; None
+    elsewhere, or off the main thread (the signal follows the *thread* that started the
+    child: a helper thread ending would stop the server early)."""
+    if not sys.platform.startswith("linux") or threading.current_thread() is not (
+        threading.main_thread()
+    ):
+        return None
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    parent = os.getpid()
+
+    def preexec() -> None:
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # the parent died before the request took hold
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return preexec
+
+
 @contextmanager
 def _server(state_file: Path, timeout: float) -> Iterator[str]:
     port = free_port()
@@ -46,8 +77,13 @@ def _server(state_file: Path, timeout: float) -> Iterator[str]:
         [sys.executable, "-I", str(launcher), "--port", str(port), "--from-scratch"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env={**os.environ, "LOCALSTRIPE_STATE_FILE": str(state_file)},
+        env={
+            **os.environ,
+            "LOCALSTRIPE_STATE_FILE": str(state_file),
+            "LOCALSTRIPE_PARENT_PID": str(os.getpid()),
+        },
         cwd=state_file.parent,
+        preexec_fn=_parent_death_signal(),
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout

@@ -8,12 +8,21 @@ that run at once on one machine would overwrite each other's file, and one left 
 another user makes every write fail. This script runs *inside* the localstripe process
 (never imported by the project) and points the store at ``LOCALSTRIPE_STATE_FILE``
 before localstripe's own ``server.start()`` parses the command line.
+
+It also stops the server when the process that started it (``LOCALSTRIPE_PARENT_PID``)
+is gone, even killed with SIGKILL: a watchdog thread compares ``os.getppid()`` with that
+pid twice a second (an orphan is adopted by another process) and sends this process
+SIGTERM, which aiohttp's ``run_app`` handles as a clean stop (and exits outright if that
+stop has not ended 5 seconds later).
 """
 
 from __future__ import annotations
 
 import os
 import pickle
+import signal
+import threading
+import time
 from pathlib import Path
 
 from localstripe import resources, server
@@ -38,8 +47,19 @@ def _dump(store: resources.Store) -> None:
     partial.replace(STATE_FILE)  # never a half-written file
 
 
+def _watch_parent(parent: int, interval: float = 0.5) -> None:
+    while os.getppid() == parent:
+        time.sleep(interval)
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(5)
+    os._exit(1)
+
+
 resources.Store.try_load_from_disk = _load
 resources.Store.dump_to_disk = _dump
 
 if __name__ == "__main__":
+    parent_pid = os.environ.get("LOCALSTRIPE_PARENT_PID")
+    if parent_pid:
+        threading.Thread(target=_watch_parent, args=(int(parent_pid),), daemon=True).start()
     server.start()

@@ -1,6 +1,7 @@
 """Reads of the design and of what its sections show, in a constant number of queries:
-the design (one), the collections named by sections (one, when any), every section's
-products (three: ``catalog.selectors.product_lists``)."""
+the design with the collections named by sections (one), every section's products (two:
+``catalog.selectors.product_lists``), the feature sections' data (poll, reviews wall,
+posts: one in all)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import dataclass, field
 
 from django.db.models.expressions import RawSQL
 
-from catalog.json_rows import json_loads, model_from_json
+from catalog.json_rows import json_loads, json_values, model_from_json
 from catalog.models import Collection
 from catalog.selectors import ProductCard, product_cards, product_lists
 from shops.storefront.branding import theme_context
@@ -132,11 +133,23 @@ def sections_for_page(
         )
     paged_id = next((v.id for v in views if v.kind.key == "product_grid"), None)
     _load_products(views, collections, page_number=page_number, paged_id=paged_id)
+    _load_features(views)
+    return views
+
+
+def _load_features(views: list[SectionView]) -> None:
+    """Every feature section's context: those with a ``feature_query`` all in one query."""
+    queries = []
     for view in views:
-        if view.kind.feature_context is not None:
+        if view.kind.feature_query is not None:
+            queries.append((view, view.kind.feature_query(view.settings)))
+        elif view.kind.feature_context is not None:
             view.feature_context = view.kind.feature_context(view.settings)
             view.is_empty = view.feature_context is None
-    return views
+    values = json_values([(query.sql, query.params) for _view, query in queries])
+    for (view, query), value in zip(queries, values, strict=True):
+        view.feature_context = query.build(value)
+        view.is_empty = view.feature_context is None
 
 
 def _load_products(

@@ -1,9 +1,16 @@
 """The localstripe the tests start keeps its state to itself (not in the machine-wide
 /tmp/localstripe.pickle), so concurrent test runs and benchmarks cannot mix states."""
 
+import os
 import pickle
+import signal
+import subprocess
+import sys
+import textwrap
+import time
 from pathlib import Path
 
+import pytest
 import requests
 
 from orders.localstripe import localstripe_server
@@ -41,3 +48,68 @@ def test_each_localstripe_writes_its_own_state_file(tmp_path):
     assert f"customer:{customer_one}" not in state_two
     assert f"customer:{customer_two}" in state_two
     assert _stat(SHARED_FILE) == shared_before  # the shared file was not touched
+
+
+LAUNCHER = """
+import sys, time
+from pathlib import Path
+from orders.localstripe import localstripe_server
+with localstripe_server(state_dir=Path(sys.argv[1])) as base:
+    print(base, flush=True)
+    time.sleep(600)
+"""
+
+
+def _children(pid: int) -> list[int]:
+    """The process's children, whichever of its threads started them."""
+    tasks = Path(f"/proc/{pid}/task").iterdir()
+    return [int(child) for task in tasks for child in (task / "children").read_text().split()]
+
+
+def _is_running(pid: int) -> bool:
+    # a zombie (dead, not yet reaped by its new parent) counts as gone
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads children from /proc")
+@pytest.mark.parametrize("thread", ["main", "helper"])
+def test_localstripe_dies_with_a_parent_killed_with_sigkill(tmp_path, thread):
+    # given: a process that started localstripe (from its main thread: the kernel's
+    # parent-death signal; from a helper thread: the launcher's own watchdog)
+    script = LAUNCHER if thread == "main" else (
+        "import threading\n" + "def run():\n" + textwrap.indent(LAUNCHER, "    ")
+        + "\nthreading.Thread(target=run).start()\n"
+    )  # fmt: skip
+    parent = subprocess.Popen(
+        [sys.executable, "-c", script, str(tmp_path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    localstripe_pid = None
+    try:
+        base = parent.stdout.readline().strip()
+        (localstripe_pid,) = _children(parent.pid)
+        assert requests.get(f"{base}/js.stripe.com/v3/", timeout=5).ok
+
+        # when: it is killed with SIGKILL (no finally, no atexit)
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(timeout=5)
+
+        # then: localstripe is gone within a few seconds
+        deadline = time.monotonic() + 5
+        while _is_running(localstripe_pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _is_running(localstripe_pid)
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"{base}/js.stripe.com/v3/", timeout=2)
+    finally:  # a failure leaves nothing running behind
+        for pid in [*_children(parent.pid), parent.pid] if parent.poll() is None else []:
+            os.kill(pid, signal.SIGKILL)
+        parent.wait(timeout=5)
+        if localstripe_pid is not None and _is_running(localstripe_pid):
+            os.kill(localstripe_pid, signal.SIGKILL)

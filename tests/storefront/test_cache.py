@@ -13,7 +13,7 @@ from shops.storefront import services
 from shops.storefront.cache import shop_page_version
 from shops.storefront.sections import REGISTRY
 from tests.catalog.test_product_page import make_product
-from tests.reviews.helpers import approved_review
+from tests.reviews.helpers import approved_review, photo
 from tests.reviews.test_polls import make_poll
 from tests.storefront.helpers import headings, product, shopper
 from tests.storefront.posts.conftest import published_post
@@ -194,6 +194,29 @@ def test_each_shop_has_its_own_cache_and_design(shop_a, shop_b, django_capture_o
     assert alpha_again == alpha
 
 
+def test_each_shop_page_shows_its_own_poll_reviews_and_posts(shop_a, shop_b, media):
+    # given: two shops with the same feature sections, each with a poll, a review, a post
+    for shop, name in ((shop_a, "Alpha"), (shop_b, "Beta")):
+        with tenant_context(shop):
+            for kind in ("poll", "reviews_wall", "posts_gallery"):
+                services.section_add(section_type_key=kind)
+            services.design_publish()
+            mug = product(f"{name} mug", slug="mug")
+            approved_review(mug, body=f"{name} review")
+            published_post(mug, caption=f"{name} post")
+            make_poll(question=f"{name} poll?", options=(f"{name} yes", f"{name} no"))
+
+    # when
+    alpha = shopper("alpha").get("/").content.decode()
+    beta = shopper("beta").get("/").content.decode()
+
+    # then: each page reads its own shop's rows only
+    for html, own, other in ((alpha, "Alpha", "Beta"), (beta, "Beta", "Alpha")):
+        assert f"{own} review" in html and f"{own} poll?" in html and f"{own} yes" in html
+        assert f"Open the post: {own} post" in html
+        assert other not in html
+
+
 def test_shop_page_queries_stay_constant_with_every_section_type(shop_a, media):
     def design() -> None:
         collection_create(title="Picks", slug="picks", kind="automatic", rule_tags=["pick"])
@@ -213,11 +236,18 @@ def test_shop_page_queries_stay_constant_with_every_section_type(shop_a, media):
             for index in range(count)
         ]  # fmt: skip
         for index, item in enumerate(products):
-            approved_review(item, body=f"Lovely {prefix}{index}", ip=f"192.0.2.{index + 1}")
+            approved_review(item, body=f"Lovely {prefix}{index}", ip=f"192.0.2.{index + 1}",
+                            photos=[photo(), photo("plum")] if index % 3 == 0 else None)  # fmt: skip
             published_post(
                 *products[max(0, index - 4) : index + 1], caption=f"{prefix} post {index}"
             )
-        make_poll(question=f"{prefix}: which colour next?")
+        poll = make_poll(
+            question=f"{prefix}: which colour next?",
+            options=[f"{prefix} colour {n}" for n in range(min(10, 2 + count // 2))],
+        )
+        for position, option in enumerate(poll.options.order_by("position")):
+            option.product, option.vote_count = products[position % count], 3 * position
+            option.save()
 
     with tenant_context(shop_a):
         design()
@@ -232,9 +262,10 @@ def test_shop_page_queries_stay_constant_with_every_section_type(shop_a, media):
     product_embed_count, _ = queries("/embed/?product=b1")
 
     # routing (3), the design with the collections it names, products of every section
-    # (with counts), their variants and images (one query), the poll with its options,
-    # the reviews wall with products and first photos, the posts with pictures and tags
-    assert few == many == embed_count == 9
+    # (with counts), their variants and images (one query), and in one query the poll
+    # with its options (vote counts, products), the reviews wall with products and first
+    # photos, the posts with pictures and tags
+    assert few == many == embed_count == 7
     # routing (3), design, product, variants, images, rating, a page of reviews, and
     # (cold cache) whether the shop can sell
     assert product_embed_count == 11  # with reviews: their photos (prefetched) too
@@ -244,6 +275,12 @@ def test_shop_page_queries_stay_constant_with_every_section_type(shop_a, media):
     assert many_html.count('class="product-card"') == 8 + 14
     assert many_html.count('class="posts-grid-item"') == 9
     assert "B: which colour next?" in many_html
+    assert many_html.count('class="poll-option"') == 8  # the open poll's form
+    assert 'B colour 7 · <a href="/products/b7/">B7</a>' in many_html
+    wall = many_html.split('class="reviews-wall"')[1].split("</ul>")[0]
+    assert wall.count('class="review"') == 6  # the section's default limit
+    assert wall.count("<img ") == 5  # reviews with photos first: B0, B3, B6, B9, A0
+    assert '<a href="/products/b9/">B9</a>' in wall
 
 
 def test_each_shop_features_its_own_collection_of_the_same_handle(shop_a, shop_b):

@@ -10,13 +10,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db import connection
 from django.db.models import Count, F, Min, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from catalog.currencies import minor_units
-from catalog.json_rows import json_loads, model_from_json
+from catalog.json_rows import json_values, model_from_json
 from catalog.models import Product, Variant
 from shops.storefront.posts.models import (
     Post,
@@ -62,8 +61,11 @@ _CONSENT, _VARIANT = ShopperPhotoConsent._meta.db_table, Variant._meta.db_table
 _TAG, _PRODUCT = PostTag._meta.db_table, Product._meta.db_table
 _IMAGE, _POST = PostImage._meta.db_table, Post._meta.db_table
 _GALLERY_SQL = f"""
-SELECT row_to_json(p)::text,
-       (SELECT row_to_json(c)::text FROM {_CONSENT} c WHERE c.id = p.consent_id),
+SELECT json_agg(json_build_array(g.post, g.consent, g.images)
+                ORDER BY g.published_at DESC, g.id DESC)
+FROM (
+SELECT p.id, p.published_at, row_to_json(p) AS post,
+       (SELECT row_to_json(c) FROM {_CONSENT} c WHERE c.id = p.consent_id) AS consent,
        (SELECT json_agg(json_build_object(
                    'image', row_to_json(i),
                    'tags', (SELECT json_agg(json_build_object(
@@ -74,14 +76,33 @@ SELECT row_to_json(p)::text,
                                 'price_low', (SELECT min(v.price) FROM {_VARIANT} v
                                               WHERE v.product_id = pr.id)) ORDER BY t.id)
                             FROM {_TAG} t JOIN {_PRODUCT} pr ON pr.id = t.product_id
-                            WHERE t.image_id = i.id AND pr.status = %(active)s))
-               ORDER BY i.position, i.id)::text
-        FROM {_IMAGE} i WHERE i.post_id = p.id)
+                            WHERE t.image_id = i.id AND pr.status = %s))
+               ORDER BY i.position, i.id)
+        FROM {_IMAGE} i WHERE i.post_id = p.id) AS images
 FROM {_POST} p
-WHERE p.status = %(published)s AND p.published_at <= %(now)s
+WHERE p.status = %s AND p.published_at <= %s
 ORDER BY p.published_at DESC, p.id DESC
-LIMIT %(limit)s
+LIMIT %s
+) g
 """  # noqa: S608 (the models' own tables)
+
+
+def posts_for_gallery_query(*, limit: int) -> tuple[str, list]:
+    """The SQL (one JSON value) and parameters of ``posts_for_gallery``, for the shop
+    page to read with its other sections (``catalog.json_rows.json_values``)."""
+    params = [Product.Status.ACTIVE, Post.Status.PUBLISHED, timezone.now(), limit]
+    return _GALLERY_SQL, params
+
+
+def posts_for_gallery_from_json(items: list | None) -> list[Post]:
+    """The posts of ``posts_for_gallery_query``'s value."""
+    posts = []
+    for post_data, consent_data, images in items or []:
+        post = model_from_json(Post, post_data)
+        post.consent = model_from_json(ShopperPhotoConsent, consent_data) if consent_data else None
+        post.shown_images = [_gallery_image(item) for item in images or []]
+        posts.append(post)
+    return posts
 
 
 def posts_for_gallery(*, limit: int) -> list[Post]:
@@ -89,22 +110,8 @@ def posts_for_gallery(*, limit: int) -> list[Post]:
     picture with ``shown_tags`` (tags of active products, with ``product`` and its
     ``price_low``), as ``_shopper_posts`` reads them, but in one query: posts, pictures
     and tags come nested as JSON."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _GALLERY_SQL,
-            {"active": Product.Status.ACTIVE, "published": Post.Status.PUBLISHED,
-             "now": timezone.now(), "limit": limit},
-        )  # fmt: skip
-        rows = cursor.fetchall()
-    posts = []
-    for post_text, consent_text, images_text in rows:
-        post = model_from_json(Post, json_loads(post_text))
-        post.consent = (
-            model_from_json(ShopperPhotoConsent, json_loads(consent_text)) if consent_text else None
-        )
-        post.shown_images = [_gallery_image(item) for item in json_loads(images_text) or []]
-        posts.append(post)
-    return posts
+    (items,) = json_values([posts_for_gallery_query(limit=limit)])
+    return posts_for_gallery_from_json(items)
 
 
 def _gallery_image(item: dict) -> PostImage:
