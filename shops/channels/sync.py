@@ -320,10 +320,10 @@ def connection_reconcile(*, connection_id: int, context: ShopContext | None = No
             rejected_total += _send(connection, client, planned)
             progress.reached(planned)  # committed with the batch's verdicts
         items_total += len(planned)
+    now = timezone.now()
     Connection.objects.filter(pk=connection.pk).update(
-        last_reconcile_at=timezone.now(), last_sync_at=timezone.now(),
-        sync_done=F("sync_total"),
-    )  # fmt: skip
+        last_reconcile_at=now, last_sync_at=now, sync_done=F("sync_total"), sync_progress_at=now
+    )
     return SyncResult(0, items_total, rejected_total)
 
 
@@ -333,7 +333,8 @@ class _Progress:
 
     The reconcile walks the products by id, so after a batch every variant of a product
     up to the batch's last one is checked: one count per batch, written in the batch's
-    transaction (another request sees it once the platform's answer is stored)."""
+    transaction (another request sees it once the platform's answer is stored), with
+    the time it advanced (``sync_progress_at``: a sync that stops advancing stalled)."""
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
@@ -342,16 +343,20 @@ class _Progress:
         )
         self.total = self.variants.count()
         self.done = 0
-        Connection.objects.filter(pk=connection.pk).update(sync_total=self.total, sync_done=0)
+        Connection.objects.filter(pk=connection.pk).update(
+            sync_total=self.total, sync_done=0, sync_progress_at=timezone.now()
+        )
 
     def reached(self, planned: list[Planned]) -> None:
         upserted = [plan.product_id for plan in planned if plan.request.method == "upsert"]
-        if not upserted:
-            return  # removals of products no longer listed: nothing selected is checked
-        done = min(self.total - 1, self.variants.filter(product_id__lte=max(upserted)).count())
-        if done > self.done:  # never backwards; "done" is written when the walk ends
-            self.done = done
-            Connection.objects.filter(pk=self.connection.pk).update(sync_done=done)
+        if upserted:  # (removals of products no longer listed: nothing selected is checked)
+            done = self.variants.filter(product_id__lte=max(upserted)).count()
+            # never backwards; "done" is written when the walk ends
+            self.done = max(self.done, min(self.total - 1, done))
+        # every confirmed batch is progress, even one that checked no more variants
+        Connection.objects.filter(pk=self.connection.pk).update(
+            sync_done=self.done, sync_progress_at=timezone.now()
+        )
 
 
 def _drift_batches(

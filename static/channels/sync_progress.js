@@ -1,5 +1,6 @@
 // The channel page's "sync now" progress: polls the status endpoint every second while
-// a sync runs, then shows the result (counts and the last error) and stops.
+// a sync runs, then shows the result (counts and the last error) and stops. A stalled
+// sync (its worker stopped) is not "running": the button is enabled to start it again.
 (function () {
   "use strict";
   var box = document.getElementById("sync-progress");
@@ -9,7 +10,7 @@
   function field(name) { return box.querySelector('[data-field="' + name + '"]'); }
   function show(status) {
     bar.max = status.total || 1;
-    bar.value = status.state === "running" ? status.done : bar.max;
+    bar.value = status.state === "running" || status.state === "stalled" ? status.done : bar.max;
     bar.textContent = status.percent + "%";
     ["live", "pending", "rejected"].forEach(function (name) {
       field(name).textContent = status[name];
@@ -22,16 +23,7 @@
     var error = field("last_error");
     error.textContent = status.last_error;
     error.hidden = !status.last_error;
-    var summary = field("summary");
-    if (status.state === "running") {
-      summary.textContent = "Syncing: " + status.done + " of " + status.total +
-        " items checked (" + status.percent + "%).";
-    } else if (status.state === "failing") {
-      summary.textContent = "The last sync failed; it will be retried.";
-    } else {
-      summary.textContent = "Sync done: " + status.live + " live, " + status.pending +
-        " pending, " + status.rejected + " rejected.";
-    }
+    field("summary").textContent = status.summary;  // worded by the server, as on the page
     box.dataset.state = status.state;
     if (button) button.disabled = status.state === "running";
   }
