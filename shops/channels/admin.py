@@ -127,22 +127,16 @@ class ConnectionAdmin(admin.ModelAdmin):
         )
         if obj is None:
             return [(None, {"fields": settings_fields}), tiktok]
+        if connection_pushes(obj):
+            # the status, counts, last sync, last error and rejected items are in the sync
+            # box above (kept live by its script): shown once, never stale
+            sync = ("Feed", {"fields": ("left_out", "feed_urls")})
+        else:
+            sync = ("Sync", {"fields": ("status", "last_sync_at", "last_reconcile_at",
+                                        "last_error", "counts", "rejected", "left_out",
+                                        "feed_urls")})  # fmt: skip
         return [
-            (
-                "Sync",
-                {
-                    "fields": (
-                        "status",
-                        "last_sync_at",
-                        "last_reconcile_at",
-                        "last_error",
-                        "counts",
-                        "rejected",
-                        "left_out",
-                        "feed_urls",
-                    )
-                },
-            ),
+            sync,
             ("Settings", {"fields": settings_fields}),
             *([tiktok] if obj.channel == Channel.TIKTOK else []),
         ]
@@ -262,7 +256,7 @@ class ConnectionAdmin(admin.ModelAdmin):
         return redirect(reverse("admin:channels_connection_change", args=[connection.pk]))
 
     def sync_status_view(self, request: HttpRequest, connection_id: int) -> JsonResponse:
-        status = sync_status(connection=self._connection(request, connection_id))
+        status = _sync_box(self._connection(request, connection_id))
         return JsonResponse(status, headers={"Cache-Control": "no-store"})
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -272,7 +266,15 @@ class ConnectionAdmin(admin.ModelAdmin):
         if connection is not None:
             extra_context = {
                 **(extra_context or {}),
-                "sync": sync_status(connection=connection),
+                "sync": _sync_box(connection),
                 "pushes": connection_pushes(connection),
             }
         return super().change_view(request, object_id, form_url, extra_context)
+
+
+def _sync_box(connection: Connection) -> dict:
+    """``sync_status`` with, per rejected item, the link to fix its product."""
+    status = sync_status(connection=connection)
+    for item in status["rejected_items"]:
+        item["fix_url"] = reverse("admin:catalog_product_change", args=[item["product_id"]])
+    return status

@@ -18,7 +18,7 @@ import threading
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection as db_connection
@@ -33,6 +33,7 @@ from shops.channels.items import ShopContext, product_links
 from shops.channels.models import ChannelItem, Connection
 
 CHUNK = 1000
+REJECTED_SHOWN = 200  # rejected items listed on the connection page
 
 
 def connection_products(*, connection: Connection) -> QuerySet[Product]:
@@ -234,7 +235,7 @@ def item_counts(*, connection: Connection) -> ItemCounts:
     return ItemCounts(**counts)
 
 
-def rejected_items(*, connection: Connection, limit: int = 200) -> QuerySet[ChannelItem]:
+def rejected_items(*, connection: Connection, limit: int = REJECTED_SHOWN) -> QuerySet[ChannelItem]:
     return ChannelItem.objects.filter(
         connection=connection, state=ChannelItem.State.REJECTED
     ).order_by("product_id", "retailer_id")[:limit]
@@ -269,11 +270,13 @@ def sync_summary(state: str, *, done: int, total: int, percent: int, counts: Ite
 
 
 def sync_status(*, connection: Connection) -> dict:
-    """What the merchant's progress box shows: ``state`` (``sync_state``), the progress,
-    ``summary`` (``sync_summary``), the item counts and the last error."""
+    """Everything the connection page's sync box shows (its one source of truth):
+    ``state`` (``sync_state``), the progress, ``summary`` (``sync_summary``), the
+    connection's status, the item counts, the last sync and reconcile, the last error and
+    the rejected items with the platform's reason (at most ``REJECTED_SHOWN``)."""
     connection.refresh_from_db(
         fields=["status", "sync_total", "sync_done", "sync_progress_at", "last_error",
-                "last_sync_at"]
+                "last_sync_at", "last_reconcile_at"]
     )  # fmt: skip
     total, done = connection.sync_total, min(connection.sync_done, connection.sync_total)
     state = sync_state(connection)
@@ -288,6 +291,16 @@ def sync_status(*, connection: Connection) -> dict:
         "live": counts.live,
         "pending": counts.pending,
         "rejected": counts.rejected,
+        "status": connection.get_status_display(),
         "last_error": connection.last_error,
-        "last_sync_at": connection.last_sync_at.isoformat() if connection.last_sync_at else None,
+        "last_sync_at": _iso(connection.last_sync_at),
+        "last_reconcile_at": _iso(connection.last_reconcile_at),
+        "rejected_items": [
+            {"id": item.retailer_id, "message": item.message, "product_id": item.product_id}
+            for item in rejected_items(connection=connection, limit=REJECTED_SHOWN)
+        ],
     }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None

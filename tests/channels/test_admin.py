@@ -87,12 +87,19 @@ def test_the_channel_page_shows_counts_rejections_with_a_fix_link_and_left_out_p
 
     page = client.get(f"/admin/channels/connection/{connection.pk}/change/").content.decode()
 
-    assert "2 / 0 / 2" in page  # live / pending / rejected
-    assert "Image could not be downloaded (HTTP 404)." in page
-    assert f"/admin/catalog/product/{bad.pk}/change/" in page
+    box = page.split('id="channel-sync"')[1].split("</noscript>")[0]  # the sync box
+    assert '<strong data-field="live">2</strong>' in box
+    assert '<strong data-field="rejected">2</strong>' in box
+    assert '<strong data-field="status">Active</strong>' in box
+    rejected = box.split('data-field="rejected_items"')[1]
+    assert "Image could not be downloaded (HTTP 404)." in rejected
+    assert f"/admin/catalog/product/{bad.pk}/change/" in rejected
+    assert f"{good.pk}-" not in rejected
     assert "Nameless" in page and "Missing brand and GTIN" in page
     assert f"/feeds/meta.csv?token={connection.feed_token}" in page
-    assert f"{good.pk}-" not in page.split("Rejected items")[1].split("Left out")[0]
+    # shown once, in the live box: no second, reload-only copy further down
+    assert page.count("Image could not be downloaded (HTTP 404).") == 2  # 2 variants
+    assert "field-counts" not in page and "field-last_error" not in page
 
 
 def test_pause_keeps_changes_waiting_and_resume_sends_them(shop_a, fake_meta, media):
@@ -168,9 +175,11 @@ def test_sync_now_checks_every_item_and_the_status_reports_the_result(
     assert "Sync started: 6 items to check." in response.content.decode()
     assert status == {
         "state": "done", "summary": "Sync done: 6 live, 0 pending, 0 rejected.", "total": 6,
-        "done": 6, "percent": 100, "live": 6, "pending": 0, "rejected": 0, "last_error": "",
-        "last_sync_at": status["last_sync_at"],
+        "done": 6, "percent": 100, "live": 6, "pending": 0, "rejected": 0, "status": "Active",
+        "last_error": "", "last_sync_at": status["last_sync_at"],
+        "last_reconcile_at": status["last_reconcile_at"], "rejected_items": [],
     }  # fmt: skip
+    assert status["last_reconcile_at"]
     assert status["last_sync_at"] and len(fake_meta.items) == 6
     assert client.get(f"/admin/channels/connection/{connection.pk}/sync-now/").status_code == 405
 
