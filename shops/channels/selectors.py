@@ -28,8 +28,8 @@ from django.utils import timezone
 
 from catalog.collections import collection_products
 from catalog.models import Product, ProductImage, Variant
-from catalog.readiness import Facts, channel_problems
-from shops.channels.items import ShopContext, product_links
+from catalog.readiness import channel_problems
+from shops.channels.items import ShopContext, channel_facts
 from shops.channels.models import ChannelItem, Connection
 
 CHUNK = 1000
@@ -209,8 +209,9 @@ def products_left_out(
     left_out: list[LeftOut] = []
     for chunk in products_in_chunks(connection_products(connection=connection)):
         for product in chunk:
-            facts = Facts.of(product, links=product_links(product, context))
-            problems = channel_problems(product, connection.channel, facts)
+            problems = channel_problems(
+                product, connection.channel, channel_facts(product, context)
+            )
             if problems:
                 left_out.append(LeftOut(product, [rule.message for rule in problems]))
                 if len(left_out) >= limit:

@@ -317,3 +317,26 @@ def test_the_products_readiness_in_the_catalog_checks_the_links_the_channels_sen
         "the product&#x27;s URL name (slug).</li>"
     ) in long
     assert "<strong>Meta</strong>: Ready" in long
+
+
+def test_the_products_readiness_in_the_catalog_checks_the_image_links_the_channels_send(
+    shop_a, media, settings
+):
+    with tenant_context(shop_a):
+        product = complete_product()
+    db_connection.set_schema_to_public()
+    client = owner_client()
+    url = f"/admin/catalog/product/{product.pk}/change/"
+
+    short = client.get(url).content.decode()
+    settings.MEDIA_URL = f"/{'m' * 2000}/"
+    long = client.get(url).content.decode()
+
+    message = (
+        "Not listed: An image&#x27;s address is longer than 2,000 characters: give the image "
+        "file a shorter name (upload it again) or use a shorter shop domain.</li>"
+    )
+    assert "image&#x27;s address" not in short
+    for channel in ("Meta", "Pinterest", "Google"):
+        assert f"<strong>{channel}</strong>: {message}" in long
+    assert "<strong>TikTok</strong>: Ready" in long  # TikTok's images are uploaded
