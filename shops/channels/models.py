@@ -92,6 +92,10 @@ class ChannelItem(models.Model):
     message = models.TextField(blank=True)
     # what was last sent: price, stock, availability (for the reconcile's drift check)
     sent = models.JSONField(default=dict, blank=True)
+    # SHA-256 of every other field the platform last confirmed (title, description,
+    # links, images, ...; shops.channels.sync.fingerprint): the reconcile resends the
+    # item whole when the catalog's differs. Empty: not known (an item stored before it)
+    fingerprint = models.CharField(max_length=64, blank=True, default="")
     sent_at = models.DateTimeField(null=True, blank=True)
     # what the platform assigned: TikTok's product and SKU ids and uploaded image URIs
     external = models.JSONField(default=dict, blank=True)
