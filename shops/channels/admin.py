@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html_join
 
 from shops.channels.feeds import FORMATS
 from shops.channels.models import Channel, Connection
@@ -27,7 +27,6 @@ from shops.channels.services import (
     connection_sync_now,
     connection_test,
     connection_update,
-    sync_queue,
     tiktok_credentials,
 )
 
@@ -199,15 +198,21 @@ class ConnectionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Sync now")
     def sync_now(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:
+        """The button's "sync now" for each chosen channel (same refusals: paused, feed
+        only, a sync still running)."""
         for connection in queryset:
-            if not connection_pushes(connection):
-                self.message_user(request, f"{connection} reads the feed; nothing to push.")
-                continue
-            sync_queue(connection_id=connection.pk, full=True)
-            self.message_user(
-                request,
-                format_html("{}: sync queued; the counts above show its progress.", connection),
-            )
+            try:
+                total = connection_sync_now(connection=connection)
+            except ValidationError as error:
+                self.message_user(
+                    request, f"{connection}: {' '.join(error.messages)}", messages.ERROR
+                )
+            else:
+                self.message_user(
+                    request,
+                    f"{connection}: sync started, {total:,} items to check; its page shows "
+                    "the progress.",
+                )
 
     @admin.action(description="Pause")
     def pause(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:

@@ -271,6 +271,11 @@ def test_a_sync_whose_worker_died_says_where_it_stopped_and_may_be_started_again
     just_now = client.get(status_url).json()
     with django_capture_on_commit_callbacks(execute=True):
         refused = client.post(sync_now_url, follow=True).content.decode()
+        refused_action = client.post(
+            "/admin/channels/connection/",
+            {"action": "sync_now", "_selected_action": [connection.pk]},
+            follow=True,
+        ).content.decode()
     batches_after_refusal = len(fake_meta.batches)
     with tenant_context(shop_a):  # the stall delay passes without progress
         stopped_at = timezone.now() - timedelta(minutes=settings.CHANNELS_SYNC_STALL_MINUTES + 1)
@@ -283,7 +288,8 @@ def test_a_sync_whose_worker_died_says_where_it_stopped_and_may_be_started_again
     finished = client.get(status_url).json()
 
     assert (just_now["state"], just_now["done"], just_now["total"]) == ("running", 2, 6)
-    assert "A sync is already running (2 of 6 items checked): wait for it to finish." in refused
+    running = "A sync is already running (2 of 6 items checked): wait for it to finish."
+    assert running in refused and f"Meta: {running}" in refused_action
     assert batches_after_refusal == 1  # the refused click queued nothing
     message = (
         "The last sync stopped at 2/6 without finishing (the worker may have stopped); "
