@@ -54,11 +54,12 @@ from shops.storefront.cache import shop_page_changed
 
 
 def _readiness(product: Product) -> dict[str, list[str]]:
-    """The channels' readiness, links checked at the address the channels send."""
-    from shops.channels.items import product_links
+    """The channels' readiness, links and image links checked at the addresses the
+    channels are sent."""
+    from shops.channels.items import channel_facts
     from shops.channels.sync import shop_context
 
-    return product_readiness(product, links=product_links(product, shop_context()))
+    return product_readiness(product, facts=channel_facts(product, shop_context()))
 
 
 Aspect = CatalogChange.Aspect

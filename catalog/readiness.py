@@ -43,9 +43,13 @@ class Facts:
     # the product page's address per variant as a channel links it (empty: not known
     # here; the channel sync passes them, see shops.channels.items.product_links)
     links: tuple[str, ...] = ()
+    # the images' addresses a channel is sent (main, then additional), likewise
+    image_links: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, product: Product, *, links: tuple[str, ...] = ()) -> Facts:
+    def of(
+        cls, product: Product, *, links: tuple[str, ...] = (), image_links: tuple[str, ...] = ()
+    ) -> Facts:
         variants = list(product.variants.all())
         images = list(product.images.all())
         return cls(
@@ -61,6 +65,7 @@ class Facts:
             ready_images=sum(i.status == ProductImage.Status.READY for i in images),
             pending_images=sum(i.status == ProductImage.Status.PENDING for i in images),
             links=links,
+            image_links=image_links,
         )
 
 
@@ -116,6 +121,16 @@ def _links_at_most(limit: int) -> Rule:
     )
 
 
+def _image_links_at_most(limit: int) -> Rule:
+    """Like links: an image address is never cut short; the item is left out."""
+    return Rule(
+        f"image_link_over_{limit}",
+        lambda f: all(len(link) <= limit for link in f.image_links),
+        f"An image's address is longer than {limit:,} characters: give the image file a "
+        "shorter name (upload it again) or use a shorter shop domain.",
+    )
+
+
 COMMON = (
     Rule("not_active", _active, "Not published: set the status to Active."),
     Rule("no_variant", _has_variant, "Has no variant: add one with a SKU and a price."),
@@ -125,27 +140,32 @@ COMMON = (
 
 CHANNEL_RULES: dict[str, tuple[Rule, ...]] = {
     # Meta catalog: brand required (the older template accepts GTIN or MPN instead);
-    # title ≤ 200, plain-text description ≤ 9,999.
+    # title ≤ 200, plain-text description ≤ 9,999, additional_image_link ≤ 2,000 (the
+    # same limit is kept for image_link, whose own limit Meta does not state).
     "meta": (
         *COMMON,
         _title_at_most(200),
         Rule("no_description", _has_description, "Description is empty."),
         _text_at_most(9_999),
+        _image_links_at_most(2_000),
         Rule(
             "no_brand_or_gtin",
             lambda f: bool(f.brand or f.gtin or f.mpn),
             "Missing brand and GTIN: add a brand (or a GTIN or MPN).",
         ),
     ),
-    # Pinterest catalog: title ≤ 500, description required and ≤ 10,000, link ≤ 511.
+    # Pinterest catalog: title ≤ 500, description required and ≤ 10,000, link ≤ 511,
+    # image_link and additional_image_link ≤ 2,000.
     "pinterest": (
         *COMMON,
         _title_at_most(500),
         Rule("no_description", _has_description, "Description is empty."),
         _text_at_most(10_000),
         _links_at_most(511),
+        _image_links_at_most(2_000),
     ),
-    # TikTok Shop: title 1-255, HTML description ≤ 10,000, ≤ 100 SKUs, stock ≤ 999,999.
+    # TikTok Shop: title 1-255, HTML description ≤ 10,000, ≤ 100 SKUs, stock ≤ 999,999
+    # (images are uploaded to TikTok, not linked: no address limit).
     "tiktok": (
         *COMMON,
         _title_at_most(255),
@@ -162,15 +182,17 @@ CHANNEL_RULES: dict[str, tuple[Rule, ...]] = {
             "A variant's stock is over 999,999.",
         ),
     ),
-    # Google Merchant Center: title ≤ 150, description ≤ 5,000, link ≤ 2,000, brand required, and a
-    # GTIN or an MPN (custom goods without either are sent with identifier_exists=no,
-    # which the merchant must opt into; the sync issue decides).
+    # Google Merchant Center: title ≤ 150, description ≤ 5,000, link, image_link and
+    # additional_image_link ≤ 2,000, brand required, and a GTIN or an MPN (custom goods
+    # without either are sent with identifier_exists=no, which the merchant must opt
+    # into; the sync issue decides).
     "google": (
         *COMMON,
         _title_at_most(150),
         Rule("no_description", _has_description, "Description is empty."),
         _text_at_most(5_000),
         _links_at_most(2_000),
+        _image_links_at_most(2_000),
         Rule("no_brand", lambda f: bool(f.brand), "Missing brand."),
         Rule(
             "no_gtin_or_mpn",
@@ -187,10 +209,11 @@ def channel_problems(product: Product, channel: str, facts: Facts | None = None)
     return [rule for rule in CHANNEL_RULES[channel] if not rule.passes(facts)]
 
 
-def product_readiness(product: Product, *, links: tuple[str, ...] = ()) -> dict[str, list[str]]:
+def product_readiness(product: Product, *, facts: Facts | None = None) -> dict[str, list[str]]:
     """{channel: [reasons it cannot be listed]} for every channel; [] means ready
-    (``links``: the variants' page addresses, for the link length rules)."""
-    facts = Facts.of(product, links=links)
+    (``facts``: with the addresses the channels are sent, for the length rules; see
+    ``shops.channels.items.channel_facts``)."""
+    facts = facts or Facts.of(product)
     return {
         channel: [rule.message for rule in channel_problems(product, channel, facts)]
         for channel in CHANNELS

@@ -247,6 +247,11 @@ CHANNELS_RETRY_MAX_SECONDS = env_int("CHANNELS_RETRY_MAX_SECONDS", 900)
 # most items in one platform call; the platforms' own limits (Meta 5,000, Pinterest 1,000)
 # apply below it
 CHANNELS_BATCH_ITEMS_MAX = env_int("CHANNELS_BATCH_ITEMS_MAX", 5_000)
+# a "sync now" with no progress for this long stopped (its worker died): it may start again
+CHANNELS_SYNC_STALL_MINUTES = env_int("CHANNELS_SYNC_STALL_MINUTES", 15)
+# items without a fingerprint (sent before it was kept) resent whole per reconcile and
+# connection, so they get one over a few reconciles rather than in one storm
+CHANNELS_RECONCILE_BACKFILL_ITEMS = env_int("CHANNELS_RECONCILE_BACKFILL_ITEMS", 5_000)
 CELERY_BEAT_SCHEDULE["channels-reconcile"] = {
     "task": "shops.for_each_shop",
     "schedule": env_int("CHANNELS_RECONCILE_SECONDS", 6 * 3600),

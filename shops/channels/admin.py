@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html_join
 
 from shops.channels.feeds import FORMATS
 from shops.channels.models import Channel, Connection
@@ -27,7 +27,6 @@ from shops.channels.services import (
     connection_sync_now,
     connection_test,
     connection_update,
-    sync_queue,
     tiktok_credentials,
 )
 
@@ -127,22 +126,16 @@ class ConnectionAdmin(admin.ModelAdmin):
         )
         if obj is None:
             return [(None, {"fields": settings_fields}), tiktok]
+        if connection_pushes(obj):
+            # the status, counts, last sync, last error and rejected items are in the sync
+            # box above (kept live by its script): shown once, never stale
+            sync = ("Feed", {"fields": ("left_out", "feed_urls")})
+        else:
+            sync = ("Sync", {"fields": ("status", "last_sync_at", "last_reconcile_at",
+                                        "last_error", "counts", "rejected", "left_out",
+                                        "feed_urls")})  # fmt: skip
         return [
-            (
-                "Sync",
-                {
-                    "fields": (
-                        "status",
-                        "last_sync_at",
-                        "last_reconcile_at",
-                        "last_error",
-                        "counts",
-                        "rejected",
-                        "left_out",
-                        "feed_urls",
-                    )
-                },
-            ),
+            sync,
             ("Settings", {"fields": settings_fields}),
             *([tiktok] if obj.channel == Channel.TIKTOK else []),
         ]
@@ -205,15 +198,21 @@ class ConnectionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Sync now")
     def sync_now(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:
+        """The button's "sync now" for each chosen channel (same refusals: paused, feed
+        only, a sync still running)."""
         for connection in queryset:
-            if not connection_pushes(connection):
-                self.message_user(request, f"{connection} reads the feed; nothing to push.")
-                continue
-            sync_queue(connection_id=connection.pk, full=True)
-            self.message_user(
-                request,
-                format_html("{}: sync queued; the counts above show its progress.", connection),
-            )
+            try:
+                total = connection_sync_now(connection=connection)
+            except ValidationError as error:
+                self.message_user(
+                    request, f"{connection}: {' '.join(error.messages)}", messages.ERROR
+                )
+            else:
+                self.message_user(
+                    request,
+                    f"{connection}: sync started, {total:,} items to check; its page shows "
+                    "the progress.",
+                )
 
     @admin.action(description="Pause")
     def pause(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:
@@ -262,7 +261,7 @@ class ConnectionAdmin(admin.ModelAdmin):
         return redirect(reverse("admin:channels_connection_change", args=[connection.pk]))
 
     def sync_status_view(self, request: HttpRequest, connection_id: int) -> JsonResponse:
-        status = sync_status(connection=self._connection(request, connection_id))
+        status = _sync_box(self._connection(request, connection_id))
         return JsonResponse(status, headers={"Cache-Control": "no-store"})
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -272,7 +271,15 @@ class ConnectionAdmin(admin.ModelAdmin):
         if connection is not None:
             extra_context = {
                 **(extra_context or {}),
-                "sync": sync_status(connection=connection),
+                "sync": _sync_box(connection),
                 "pushes": connection_pushes(connection),
             }
         return super().change_view(request, object_id, form_url, extra_context)
+
+
+def _sync_box(connection: Connection) -> dict:
+    """``sync_status`` with, per rejected item, the link to fix its product."""
+    status = sync_status(connection=connection)
+    for item in status["rejected_items"]:
+        item["fix_url"] = reverse("admin:catalog_product_change", args=[item["product_id"]])
+    return status

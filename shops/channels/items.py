@@ -103,16 +103,32 @@ def product_links(product: ProductLike, context: ShopContext) -> tuple[str, ...]
     return tuple(f"{page}?variant={variant.pk}" for variant in variants)
 
 
-def product_items(product: ProductLike, context: ShopContext, facts: Facts) -> Iterator[FeedItem]:
-    """One FeedItem per variant of ``product`` (a ProductRow, or a Product with its
-    variants and images prefetched)."""
-    images = [
+def product_image_links(product: ProductLike, context: ShopContext) -> tuple[str, ...]:
+    """The addresses of the product's images as the channels are sent them: the main
+    image, then at most ``MAX_ADDITIONAL_IMAGES`` more."""
+    images = (
         _absolute(context.base_url, _image_url(image, context.file_url))
         for image in product.images.all()
-    ]
-    images = [url for url in images if url]
+    )
+    return tuple(url for url in images if url)[: 1 + MAX_ADDITIONAL_IMAGES]
+
+
+def channel_facts(product: ProductLike, context: ShopContext) -> Facts:
+    """The readiness facts with the addresses the channels are sent (the variants'
+    links and the image links), for the rules on their lengths."""
+    return Facts.of(
+        product,
+        links=product_links(product, context),
+        image_links=product_image_links(product, context),
+    )
+
+
+def product_items(product: ProductLike, context: ShopContext, facts: Facts) -> Iterator[FeedItem]:
+    """One FeedItem per variant of ``product`` (a ProductRow, or a Product with its
+    variants and images prefetched; ``facts`` from ``channel_facts``)."""
+    images = facts.image_links
     variants: list[Variant] = list(product.variants.all())
-    links = facts.links or product_links(product, context)
+    links = facts.links
     # what every variant shares, read once (a feed makes 100,000 items)
     shared = {
         "item_group_id": str(product.pk),
@@ -123,7 +139,7 @@ def product_items(product: ProductLike, context: ShopContext, facts: Facts) -> I
         "condition": product.condition,
         "currency": context.currency,
         "image_link": images[0] if images else "",
-        "additional_image_links": tuple(images[1 : 1 + MAX_ADDITIONAL_IMAGES]),
+        "additional_image_links": images[1:],
         "brand": product.brand,
         "gtin": product.gtin,
         "mpn": product.mpn,
@@ -156,7 +172,7 @@ def ready_items(
 ) -> tuple[list[FeedItem], list[str]]:
     """(items, []) when the product passes the channel's readiness rules, else
     ([], reasons)."""
-    facts = Facts.of(product, links=product_links(product, context))
+    facts = channel_facts(product, context)
     problems = channel_problems(product, channel, facts)
     if problems:
         return [], [rule.message for rule in problems]

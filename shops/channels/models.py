@@ -8,6 +8,7 @@ batch (see ``shops.channels.sync``).
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 
 from catalog.models import Collection
 from catalog.readiness import CHANNEL_NAMES
@@ -55,6 +56,10 @@ class Connection(models.Model):
     last_error = models.TextField(blank=True)
     sync_total = models.PositiveIntegerField(default=0)  # items in the running "sync now"
     sync_done = models.PositiveIntegerField(default=0)
+    # when the running "sync now" last advanced (set at its start and on each batch): a
+    # sync that did not finish and has not advanced for CHANNELS_SYNC_STALL_MINUTES
+    # stopped (its worker died) and may be started again
+    sync_progress_at = models.DateTimeField(default=timezone.now)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -87,6 +92,10 @@ class ChannelItem(models.Model):
     message = models.TextField(blank=True)
     # what was last sent: price, stock, availability (for the reconcile's drift check)
     sent = models.JSONField(default=dict, blank=True)
+    # SHA-256 of every other field the platform last confirmed (title, description,
+    # links, images, ...; shops.channels.sync.fingerprint): the reconcile resends the
+    # item whole when the catalog's differs. Empty: not known (an item stored before it)
+    fingerprint = models.CharField(max_length=64, blank=True, default="")
     sent_at = models.DateTimeField(null=True, blank=True)
     # what the platform assigned: TikTok's product and SKU ids and uploaded image URIs
     external = models.JSONField(default=dict, blank=True)

@@ -18,18 +18,22 @@ import threading
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import connection as db_connection
 from django.db import connections as db_connections
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from catalog.collections import collection_products
 from catalog.models import Product, ProductImage, Variant
-from catalog.readiness import Facts, channel_problems
-from shops.channels.items import ShopContext, product_links
+from catalog.readiness import channel_problems
+from shops.channels.items import ShopContext, channel_facts
 from shops.channels.models import ChannelItem, Connection
 
 CHUNK = 1000
+REJECTED_SHOWN = 200  # rejected items listed on the connection page
 
 
 def connection_products(*, connection: Connection) -> QuerySet[Product]:
@@ -205,8 +209,9 @@ def products_left_out(
     left_out: list[LeftOut] = []
     for chunk in products_in_chunks(connection_products(connection=connection)):
         for product in chunk:
-            facts = Facts.of(product, links=product_links(product, context))
-            problems = channel_problems(product, connection.channel, facts)
+            problems = channel_problems(
+                product, connection.channel, channel_facts(product, context)
+            )
             if problems:
                 left_out.append(LeftOut(product, [rule.message for rule in problems]))
                 if len(left_out) >= limit:
@@ -231,35 +236,72 @@ def item_counts(*, connection: Connection) -> ItemCounts:
     return ItemCounts(**counts)
 
 
-def rejected_items(*, connection: Connection, limit: int = 200) -> QuerySet[ChannelItem]:
+def rejected_items(*, connection: Connection, limit: int = REJECTED_SHOWN) -> QuerySet[ChannelItem]:
     return ChannelItem.objects.filter(
         connection=connection, state=ChannelItem.State.REJECTED
     ).order_by("product_id", "retailer_id")[:limit]
 
 
-def sync_status(*, connection: Connection) -> dict:
-    """What the merchant's progress bar shows: ``state`` is "running" while a "sync now"
-    (a reconcile) has variants left to check, "failing" when the last attempt failed
-    (the worker retries), else "done"; the item counts and the last error."""
-    connection.refresh_from_db(
-        fields=["status", "sync_total", "sync_done", "last_error", "last_sync_at"]
-    )
-    total, done = connection.sync_total, min(connection.sync_done, connection.sync_total)
+def sync_state(connection: Connection) -> str:
+    """The state of the connection's "sync now" (a reconcile), from its loaded fields:
+    "failing" when the last attempt failed (the worker retries with backoff; "sync now"
+    tries at once), "running" while variants are left to check, "stalled" when they are
+    but the progress has not advanced for ``CHANNELS_SYNC_STALL_MINUTES`` (its worker
+    died and the task was not delivered again), else "done"."""
     if connection.status == Connection.Status.FAILING:
-        state = "failing"  # the worker retries with backoff; "sync now" tries at once
-    elif done < total:
-        state = "running"
-    else:
-        state = "done"
+        return "failing"
+    if connection.sync_done >= connection.sync_total:
+        return "done"
+    stall = timedelta(minutes=settings.CHANNELS_SYNC_STALL_MINUTES)
+    return "stalled" if connection.sync_progress_at < timezone.now() - stall else "running"
+
+
+def sync_summary(state: str, *, done: int, total: int, percent: int, counts: ItemCounts) -> str:
+    """The one sentence the merchant reads about the sync (page and status endpoint)."""
+    if state == "running":
+        return f"Syncing: {done} of {total} items checked ({percent}%)."
+    if state == "stalled":
+        return (
+            f"The last sync stopped at {done}/{total} without finishing (the worker may "
+            "have stopped); start it again."
+        )
+    if state == "failing":
+        return "The last sync failed; it will be retried."
+    return f"Sync done: {counts.live} live, {counts.pending} pending, {counts.rejected} rejected."
+
+
+def sync_status(*, connection: Connection) -> dict:
+    """Everything the connection page's sync box shows (its one source of truth):
+    ``state`` (``sync_state``), the progress, ``summary`` (``sync_summary``), the
+    connection's status, the item counts, the last sync and reconcile, the last error and
+    the rejected items with the platform's reason (at most ``REJECTED_SHOWN``)."""
+    connection.refresh_from_db(
+        fields=["status", "sync_total", "sync_done", "sync_progress_at", "last_error",
+                "last_sync_at", "last_reconcile_at"]
+    )  # fmt: skip
+    total, done = connection.sync_total, min(connection.sync_done, connection.sync_total)
+    state = sync_state(connection)
+    percent = 100 if not total else done * 100 // total
     counts = item_counts(connection=connection)
     return {
         "state": state,
+        "summary": sync_summary(state, done=done, total=total, percent=percent, counts=counts),
         "total": total,
         "done": done,
-        "percent": 100 if not total else done * 100 // total,
+        "percent": percent,
         "live": counts.live,
         "pending": counts.pending,
         "rejected": counts.rejected,
+        "status": connection.get_status_display(),
         "last_error": connection.last_error,
-        "last_sync_at": connection.last_sync_at.isoformat() if connection.last_sync_at else None,
+        "last_sync_at": _iso(connection.last_sync_at),
+        "last_reconcile_at": _iso(connection.last_reconcile_at),
+        "rejected_items": [
+            {"id": item.retailer_id, "message": item.message, "product_id": item.product_id}
+            for item in rejected_items(connection=connection, limit=REJECTED_SHOWN)
+        ],
     }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None

@@ -16,6 +16,7 @@ from functools import partial
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from catalog.models import CatalogChange, Collection
 from orders.payment_accounts import secret_decrypt, secret_encrypt
@@ -292,9 +293,10 @@ def syncs_queue_on_commit() -> None:
 def connection_sync_now(*, connection: Connection) -> int:
     """The merchant's "sync now": a full reconcile, queued. Its progress starts at 0 of
     the selected variants at once (the page shows it queued); the reconcile then sets
-    and advances it. Returns the number of variants to check."""
+    and advances it. Refused while another one runs, unless it stalled (its worker died:
+    ``selectors.sync_state``). Returns the number of variants to check."""
     from catalog.models import Variant
-    from shops.channels.selectors import connection_products
+    from shops.channels.selectors import connection_products, sync_state
 
     if not connection_pushes(connection):
         raise ValidationError(
@@ -303,6 +305,13 @@ def connection_sync_now(*, connection: Connection) -> int:
         )
     if not connection.is_syncing:
         raise ValidationError("This channel is paused: resume it to sync.", code="paused")
+    connection.refresh_from_db(fields=["status", "sync_total", "sync_done", "sync_progress_at"])
+    if sync_state(connection) == "running":
+        raise ValidationError(
+            f"A sync is already running ({connection.sync_done} of {connection.sync_total} "
+            "items checked): wait for it to finish.",
+            code="running",
+        )
     total = Variant.objects.filter(
         product__in=connection_products(connection=connection).values("pk")
     ).count()
@@ -312,7 +321,7 @@ def connection_sync_now(*, connection: Connection) -> int:
         if locked.exists():
             # the merchant's retry: a failing connection is tried again (and marked
             # failing again with the error if it still fails)
-            locked.update(sync_total=total, sync_done=0, status=Connection.Status.ACTIVE,
-                          last_error="")  # fmt: skip
+            locked.update(sync_total=total, sync_done=0, sync_progress_at=timezone.now(),
+                          status=Connection.Status.ACTIVE, last_error="")  # fmt: skip
         transaction.on_commit(lambda: sync_queue(connection_id=connection.pk, full=True))
     return total

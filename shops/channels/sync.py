@@ -24,11 +24,14 @@ connection's row lock. Contracts:
   product and SKU ids, uploaded images) is kept on ``ChannelItem.external`` and sent
   with the item's next request.
 - ``connection_reconcile`` compares every selected item with what was last sent and
-  repairs drift (missing items, other price or stock, items to remove).
+  repairs drift (missing items, other price or stock, any other field whose
+  ``fingerprint`` differs, items to remove).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -55,6 +58,7 @@ PRICE_FIELDS = {Aspect.PRICE}
 # feed columns per aspect group (Meta names; the client maps them)
 STOCK_COLUMNS = ("availability", "inventory")
 PRICE_COLUMNS = ("price", "sale_price")
+PARTIAL_COLUMNS = frozenset(STOCK_COLUMNS + PRICE_COLUMNS)
 
 
 def shop_context() -> ShopContext:
@@ -89,10 +93,19 @@ class Planned:
     product_id: int
     variant_id: int | None
     sent: dict
+    fingerprint: str = ""  # of the item's other fields once the platform confirms it
 
 
 def _snapshot(item: FeedItem) -> dict:
     return {"price": str(item.price), "sale_price": str(item.sale_price or ""), "stock": item.stock}
+
+
+def fingerprint(fields: dict) -> str:
+    """SHA-256 of an item's platform fields other than the stock and price columns
+    (which ``_snapshot`` keeps): what a stock- or price-only request leaves as it was."""
+    rest = {name: value for name, value in fields.items() if name not in PARTIAL_COLUMNS}
+    text = json.dumps(rest, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _plan_product(
@@ -125,7 +138,9 @@ def _plan_product(
     for item in items:
         fields = _platform_fields(connection.channel, item)
         previous = known.get(item.id)
+        whole = fingerprint(fields)
         if partial and _is_live(previous):
+            whole = previous.fingerprint  # the other fields stay as the platform has them
             columns = (STOCK_COLUMNS if aspects & STOCK_FIELDS else ()) + (
                 PRICE_COLUMNS if aspects & PRICE_FIELDS else ()
             )
@@ -136,7 +151,7 @@ def _plan_product(
         planned.append(
             Planned(
                 ItemRequest(item.id, "upsert", fields, external),
-                product_id, item.variant_id, _snapshot(item),
+                product_id, item.variant_id, _snapshot(item), whole,
             )
         )  # fmt: skip
     return planned
@@ -198,6 +213,8 @@ def _store(connection: Connection, planned: list[Planned], results: list[ItemRes
                 state=state,
                 message=result.message,
                 sent=plan.sent,
+                # what the platform holds now (a refused item: not this)
+                fingerprint="" if state == states.REJECTED else plan.fingerprint,
                 sent_at=now,
                 external=plan.request.external if result.external is None else result.external,
             )
@@ -206,8 +223,8 @@ def _store(connection: Connection, planned: list[Planned], results: list[ItemRes
         rows,
         update_conflicts=True,
         unique_fields=["connection", "retailer_id"],
-        update_fields=["product_id", "variant_id", "state", "message", "sent", "sent_at",
-                       "external"],
+        update_fields=["product_id", "variant_id", "state", "message", "sent", "fingerprint",
+                       "sent_at", "external"],
     )  # fmt: skip
     if rejected_events:
         webhook_events_emit(events=rejected_events)
@@ -300,9 +317,13 @@ def _plan_rows(
 def connection_reconcile(*, connection_id: int, context: ShopContext | None = None) -> SyncResult:
     """Compare every selected product with what was last sent and repair drift.
 
-    Items never sent, or sent with another price, sale price or stock, are sent whole;
-    items the platform holds for products no longer listed are removed; a rejected item
-    is sent again only if its product changed since.
+    Items never sent, or sent with another price, sale price or stock, or whose other
+    fields' fingerprint differs from the one the platform confirmed (a title changed
+    without an outbox row, say), are sent whole; items the platform holds for products
+    no longer listed are removed; a rejected item is sent again only if its product
+    changed since. Items without a fingerprint (stored before there was one) are sent
+    whole too, at most ``CHANNELS_RECONCILE_BACKFILL_ITEMS`` per run, so that they get
+    one over a few reconciles instead of all at once.
     """
     context = context or shop_context()
     connection = Connection.objects.get(pk=connection_id)
@@ -320,10 +341,10 @@ def connection_reconcile(*, connection_id: int, context: ShopContext | None = No
             rejected_total += _send(connection, client, planned)
             progress.reached(planned)  # committed with the batch's verdicts
         items_total += len(planned)
+    now = timezone.now()
     Connection.objects.filter(pk=connection.pk).update(
-        last_reconcile_at=timezone.now(), last_sync_at=timezone.now(),
-        sync_done=F("sync_total"),
-    )  # fmt: skip
+        last_reconcile_at=now, last_sync_at=now, sync_done=F("sync_total"), sync_progress_at=now
+    )
     return SyncResult(0, items_total, rejected_total)
 
 
@@ -333,7 +354,8 @@ class _Progress:
 
     The reconcile walks the products by id, so after a batch every variant of a product
     up to the batch's last one is checked: one count per batch, written in the batch's
-    transaction (another request sees it once the platform's answer is stored)."""
+    transaction (another request sees it once the platform's answer is stored), with
+    the time it advanced (``sync_progress_at``: a sync that stops advancing stalled)."""
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
@@ -342,16 +364,20 @@ class _Progress:
         )
         self.total = self.variants.count()
         self.done = 0
-        Connection.objects.filter(pk=connection.pk).update(sync_total=self.total, sync_done=0)
+        Connection.objects.filter(pk=connection.pk).update(
+            sync_total=self.total, sync_done=0, sync_progress_at=timezone.now()
+        )
 
     def reached(self, planned: list[Planned]) -> None:
         upserted = [plan.product_id for plan in planned if plan.request.method == "upsert"]
-        if not upserted:
-            return  # removals of products no longer listed: nothing selected is checked
-        done = min(self.total - 1, self.variants.filter(product_id__lte=max(upserted)).count())
-        if done > self.done:  # never backwards; "done" is written when the walk ends
-            self.done = done
-            Connection.objects.filter(pk=self.connection.pk).update(sync_done=done)
+        if upserted:  # (removals of products no longer listed: nothing selected is checked)
+            done = self.variants.filter(product_id__lte=max(upserted)).count()
+            # never backwards; "done" is written when the walk ends
+            self.done = max(self.done, min(self.total - 1, done))
+        # every confirmed batch is progress, even one that checked no more variants
+        Connection.objects.filter(pk=self.connection.pk).update(
+            sync_done=self.done, sync_progress_at=timezone.now()
+        )
 
 
 def _drift_batches(
@@ -360,6 +386,7 @@ def _drift_batches(
     states = ChannelItem.State
     batch: list[Planned] = []
     seen_products: set[int] = set()
+    backfill = settings.CHANNELS_RECONCILE_BACKFILL_ITEMS
     for chunk in products_in_chunks(connection_products(connection=connection)):
         ids = [product.pk for product in chunk]
         seen_products.update(ids)
@@ -377,12 +404,14 @@ def _drift_batches(
                         previous.sent_at and product.updated <= previous.sent_at
                     ):
                         continue
-                    if (
-                        previous.state != states.REJECTED
-                        and previous.sent == plan.sent
-                        and (previous.state != states.REMOVED)
-                    ):
-                        continue
+                    held = previous.state not in (states.REJECTED, states.REMOVED)
+                    if held and previous.sent == plan.sent:
+                        if previous.fingerprint == plan.fingerprint:
+                            continue
+                        if not previous.fingerprint:  # not known (stored before it was kept)
+                            if backfill <= 0:
+                                continue  # taken as the same until a later reconcile
+                            backfill -= 1
                 chosen.append(plan)
             if connection.channel in PRODUCT_LEVEL_CHANNELS and chosen:
                 # the platform's product is sent whole: every SKU (a removed variant

@@ -1,5 +1,7 @@
-// The channel page's "sync now" progress: polls the status endpoint every second while
-// a sync runs, then shows the result (counts and the last error) and stops.
+// The channel page's sync box (its one place for the sync's state): polls the status
+// endpoint every second while a sync runs, updating the progress, the status, counts,
+// last sync and reconcile, the last error and the rejected items, and stops when done.
+// A stalled sync (its worker stopped) is not "running": the button is enabled again.
 (function () {
   "use strict";
   var box = document.getElementById("sync-progress");
@@ -9,29 +11,32 @@
   function field(name) { return box.querySelector('[data-field="' + name + '"]'); }
   function show(status) {
     bar.max = status.total || 1;
-    bar.value = status.state === "running" ? status.done : bar.max;
+    bar.value = status.state === "running" || status.state === "stalled" ? status.done : bar.max;
     bar.textContent = status.percent + "%";
-    ["live", "pending", "rejected"].forEach(function (name) {
+    ["status", "live", "pending", "rejected"].forEach(function (name) {
       field(name).textContent = status[name];
     });
-    var when = field("last_sync_at");
-    if (status.last_sync_at && when.getAttribute("datetime") !== status.last_sync_at) {
-      when.setAttribute("datetime", status.last_sync_at);
-      when.textContent = new Date(status.last_sync_at).toLocaleString();
-    }
+    ["last_sync_at", "last_reconcile_at"].forEach(function (name) {
+      var when = field(name);
+      if (status[name] && when.getAttribute("datetime") !== status[name]) {
+        when.setAttribute("datetime", status[name]);
+        when.textContent = new Date(status[name]).toLocaleString();
+      }
+    });
+    var list = field("rejected_items");
+    list.replaceChildren.apply(list, status.rejected_items.map(function (item) {
+      var entry = document.createElement("li");
+      var fix = document.createElement("a");
+      fix.href = item.fix_url;
+      fix.textContent = "fix the product";
+      entry.append(item.id + ": " + (item.message || "refused") + " — ", fix);
+      return entry;
+    }));
+    field("rejected_box").hidden = !status.rejected_items.length;
     var error = field("last_error");
     error.textContent = status.last_error;
     error.hidden = !status.last_error;
-    var summary = field("summary");
-    if (status.state === "running") {
-      summary.textContent = "Syncing: " + status.done + " of " + status.total +
-        " items checked (" + status.percent + "%).";
-    } else if (status.state === "failing") {
-      summary.textContent = "The last sync failed; it will be retried.";
-    } else {
-      summary.textContent = "Sync done: " + status.live + " live, " + status.pending +
-        " pending, " + status.rejected + " rejected.";
-    }
+    field("summary").textContent = status.summary;  // worded by the server, as on the page
     box.dataset.state = status.state;
     if (button) button.disabled = status.state === "running";
   }

@@ -47,6 +47,7 @@ class FakeMeta:
         self.statuses: dict[str, dict] = {}
         self.script: list[tuple] = []
         self.broken_images: set[str] = set()
+        self.refused_titles: set[str] = set()  # items refused by Meta's commerce policies
         self.polls_before_finished = 0
         self.lock = threading.Lock()
         self.batch_received = threading.Event()
@@ -92,6 +93,8 @@ class FakeMeta:
             return f"Invalid price format: {item['price']}"
         if item["availability"] not in AVAILABILITY:
             return f"Invalid availability: {item['availability']}"
+        if item.get("title") in self.refused_titles:
+            return "This item doesn't comply with our Commerce Policies."
         if item["image_link"] in self.broken_images:
             return f"Image at URL {item['image_link']} could not be downloaded (HTTP 404)."
         return ""

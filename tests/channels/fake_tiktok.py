@@ -77,10 +77,27 @@ class FakeTikTok(FakeServer):
         self.call_times: list[float] = []  # every write call's arrival, refused ones too
         self.applied = threading.Event()
         self._ids = itertools.count(1729592969712207000)
+        # TikTok's brand library (Get Brands): "Etalage" is known (the test products' brand)
+        self.brands: dict[str, dict] = {}
+        self.brand_add("Etalage")
         self._serve()
 
     def _new_id(self) -> str:
         return str(next(self._ids))
+
+    def brand_add(self, name: str, *, status: str = "AVAILABLE") -> str:
+        brand_id = self._new_id()
+        self.brands[brand_id] = {"id": brand_id, "name": name, "brand_status": status,
+                                 "authorized_status": "UNAUTHORIZED", "is_t1_brand": False}  # fmt: skip
+        return brand_id
+
+    def _brands_search(self, query: dict) -> tuple[int, str, dict | None]:
+        if not query.get("page_size", "").isdigit() or not 1 <= int(query["page_size"]) <= 100:
+            return 12052001, "page_size: 1 to 100.", None
+        wanted = query.get("brand_name", "").casefold()
+        found = [brand for brand in self.brands.values() if wanted in brand["name"].casefold()]
+        return 0, "Success", {"brands": found[: int(query["page_size"])],
+                              "total_count": len(found), "next_page_token": ""}  # fmt: skip
 
     # product rules
 
@@ -90,6 +107,8 @@ class FakeTikTok(FakeServer):
             return 12052002, "The product title must be 1-255 characters."
         if body.get("category_id") != self.category_id:
             return 12052230, f"Category {body.get('category_id')} is not a leaf category."
+        if "brand_id" in body and body["brand_id"] not in self.brands:
+            return 12052100, f"Brand {body['brand_id']} does not exist."
         images = body.get("main_images") or []
         if not images or any(image.get("uri") not in self.images for image in images):
             return 12052217, "main_images: upload 1 to 9 images with Upload Product Image."
@@ -144,6 +163,13 @@ class FakeTikTok(FakeServer):
     def _apply(self, method: str, path: str, body: dict) -> tuple[int, str, dict | None]:
         """(code, message, data) of a shop call."""
         root = f"/product/{VERSION}/products"
+        if method == "POST" and path == f"/product/{VERSION}/brands":
+            name = str(body.get("name") or "")
+            if not 2 <= len(name) <= 30:
+                return 12052101, "The brand name must be 2-30 characters.", None
+            if any(brand["name"].casefold() == name.casefold() for brand in self.brands.values()):
+                return 12052102, f"The brand {name} already exists.", None
+            return 0, "Success", {"id": self.brand_add(name)}
         if method == "POST" and path == f"{root}/search":
             wanted = set(body.get("seller_skus") or [])
             found = [
@@ -243,6 +269,10 @@ class FakeTikTok(FakeServer):
                         "id": "7000714532876273420", "name": "Etalage Test Shop", "region": "US",
                         "seller_type": "LOCAL", "cipher": fake.shop_cipher, "code": "USLCLCEXAMPLE",
                     }]})  # fmt: skip
+                    return
+                if checked[0] == f"/product/{VERSION}/brands":
+                    with fake.lock:
+                        self._envelope(200, *fake._brands_search(checked[1]))
                     return
                 self._envelope(404, 36009001, "Unknown path.")
 

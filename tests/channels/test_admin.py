@@ -5,19 +5,22 @@ a link to fix, products left out, feed URLs)."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.db import connection as db_connection
 from django.test import Client
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from shops.channels.clients import RetryableError
 from shops.channels.models import ChannelItem, Connection
 from shops.channels.services import (
     connection_access_token,
     connection_create,
     tiktok_credentials,
 )
-from shops.channels.sync import connection_sync
+from shops.channels.sync import connection_reconcile, connection_sync
 from tests.channels.conftest import complete_product
 from tests.conftest import SHOP_PASSWORD
 
@@ -84,12 +87,19 @@ def test_the_channel_page_shows_counts_rejections_with_a_fix_link_and_left_out_p
 
     page = client.get(f"/admin/channels/connection/{connection.pk}/change/").content.decode()
 
-    assert "2 / 0 / 2" in page  # live / pending / rejected
-    assert "Image could not be downloaded (HTTP 404)." in page
-    assert f"/admin/catalog/product/{bad.pk}/change/" in page
+    box = page.split('id="channel-sync"')[1].split("</noscript>")[0]  # the sync box
+    assert '<strong data-field="live">2</strong>' in box
+    assert '<strong data-field="rejected">2</strong>' in box
+    assert '<strong data-field="status">Active</strong>' in box
+    rejected = box.split('data-field="rejected_items"')[1]
+    assert "Image could not be downloaded (HTTP 404)." in rejected
+    assert f"/admin/catalog/product/{bad.pk}/change/" in rejected
+    assert f"{good.pk}-" not in rejected
     assert "Nameless" in page and "Missing brand and GTIN" in page
     assert f"/feeds/meta.csv?token={connection.feed_token}" in page
-    assert f"{good.pk}-" not in page.split("Rejected items")[1].split("Left out")[0]
+    # shown once, in the live box: no second, reload-only copy further down
+    assert page.count("Image could not be downloaded (HTTP 404).") == 2  # 2 variants
+    assert "field-counts" not in page and "field-last_error" not in page
 
 
 def test_pause_keeps_changes_waiting_and_resume_sends_them(shop_a, fake_meta, media):
@@ -164,9 +174,12 @@ def test_sync_now_checks_every_item_and_the_status_reports_the_result(
     assert 'id="sync-progress"' in page and "Sync now" in page
     assert "Sync started: 6 items to check." in response.content.decode()
     assert status == {
-        "state": "done", "total": 6, "done": 6, "percent": 100, "live": 6, "pending": 0,
-        "rejected": 0, "last_error": "", "last_sync_at": status["last_sync_at"],
+        "state": "done", "summary": "Sync done: 6 live, 0 pending, 0 rejected.", "total": 6,
+        "done": 6, "percent": 100, "live": 6, "pending": 0, "rejected": 0, "status": "Active",
+        "last_error": "", "last_sync_at": status["last_sync_at"],
+        "last_reconcile_at": status["last_reconcile_at"], "rejected_items": [],
     }  # fmt: skip
+    assert status["last_reconcile_at"]
     assert status["last_sync_at"] and len(fake_meta.items) == 6
     assert client.get(f"/admin/channels/connection/{connection.pk}/sync-now/").status_code == 405
 
@@ -230,7 +243,65 @@ def test_without_javascript_the_page_reloads_while_a_sync_runs(shop_a):
 
     refresh = '<noscript><meta http-equiv="refresh" content="3"></noscript>'
     assert refresh in running and "Syncing: 2 of 6 items checked (33%)." in running
-    assert refresh not in finished and "Up to date." in finished
+    assert refresh not in finished and "Sync done: 0 live, 0 pending, 0 rejected." in finished
+
+
+def test_a_sync_whose_worker_died_says_where_it_stopped_and_may_be_started_again(
+    shop_a, fake_meta, media, settings, django_capture_on_commit_callbacks
+):
+    settings.CHANNELS_BATCH_ITEMS_MAX = 2
+    with tenant_context(shop_a):  # 6 variants, none sent yet (no connection then)
+        for number in range(3):
+            complete_product(f"Tee {number}", sku=f"TEE{number}")
+    db_connection.set_schema_to_public()
+    client = owner_client()
+    connect(client, fake_meta, fake_meta.token)
+    with tenant_context(shop_a):
+        connection = Connection.objects.get(channel="meta")
+        # the worker checks the first batch, then dies in the second one: its progress
+        # stays at 2 of 6 and no task is delivered again to finish it
+        fake_meta.script = [None, ("500",)]
+        with pytest.raises(RetryableError):
+            connection_reconcile(connection_id=connection.pk)
+    db_connection.set_schema_to_public()
+    status_url = f"/admin/channels/connection/{connection.pk}/sync-status/"
+    page_url = f"/admin/channels/connection/{connection.pk}/change/"
+    sync_now_url = f"/admin/channels/connection/{connection.pk}/sync-now/"
+
+    just_now = client.get(status_url).json()
+    with django_capture_on_commit_callbacks(execute=True):
+        refused = client.post(sync_now_url, follow=True).content.decode()
+        refused_action = client.post(
+            "/admin/channels/connection/",
+            {"action": "sync_now", "_selected_action": [connection.pk]},
+            follow=True,
+        ).content.decode()
+    batches_after_refusal = len(fake_meta.batches)
+    with tenant_context(shop_a):  # the stall delay passes without progress
+        stopped_at = timezone.now() - timedelta(minutes=settings.CHANNELS_SYNC_STALL_MINUTES + 1)
+        Connection.objects.filter(pk=connection.pk).update(sync_progress_at=stopped_at)
+    db_connection.set_schema_to_public()
+    stalled = client.get(status_url).json()
+    page = client.get(page_url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):  # the queued sync runs here
+        started = client.post(sync_now_url, follow=True).content.decode()
+    finished = client.get(status_url).json()
+
+    assert (just_now["state"], just_now["done"], just_now["total"]) == ("running", 2, 6)
+    running = "A sync is already running (2 of 6 items checked): wait for it to finish."
+    assert running in refused and f"Meta: {running}" in refused_action
+    assert batches_after_refusal == 1  # the refused click queued nothing
+    message = (
+        "The last sync stopped at 2/6 without finishing (the worker may have stopped); "
+        "start it again."
+    )
+    assert (stalled["state"], stalled["summary"], stalled["done"]) == ("stalled", message, 2)
+    assert message in page
+    assert re.search(r'<button type="submit" class="button"\s*>Sync now</button>', page)
+    assert '<noscript><meta http-equiv="refresh"' not in page  # nothing to wait for
+    assert "Sync started: 6 items to check." in started
+    assert (finished["state"], finished["done"], finished["total"]) == ("done", 6, 6)
+    assert len(fake_meta.items) == 6 and len(fake_meta.batches) == 3  # the 4 left, by 2
 
 
 def test_the_products_readiness_in_the_catalog_checks_the_links_the_channels_send(
@@ -252,3 +323,26 @@ def test_the_products_readiness_in_the_catalog_checks_the_links_the_channels_sen
         "the product&#x27;s URL name (slug).</li>"
     ) in long
     assert "<strong>Meta</strong>: Ready" in long
+
+
+def test_the_products_readiness_in_the_catalog_checks_the_image_links_the_channels_send(
+    shop_a, media, settings
+):
+    with tenant_context(shop_a):
+        product = complete_product()
+    db_connection.set_schema_to_public()
+    client = owner_client()
+    url = f"/admin/catalog/product/{product.pk}/change/"
+
+    short = client.get(url).content.decode()
+    settings.MEDIA_URL = f"/{'m' * 2000}/"
+    long = client.get(url).content.decode()
+
+    message = (
+        "Not listed: An image&#x27;s address is longer than 2,000 characters: give the image "
+        "file a shorter name (upload it again) or use a shorter shop domain.</li>"
+    )
+    assert "image&#x27;s address" not in short
+    for channel in ("Meta", "Pinterest", "Google"):
+        assert f"<strong>{channel}</strong>: {message}" in long
+    assert "<strong>TikTok</strong>: Ready" in long  # TikTok's images are uploaded

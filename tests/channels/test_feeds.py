@@ -18,6 +18,7 @@ from shops.channels.items import ShopContext
 from shops.channels.models import Connection
 from shops.channels.selectors import products_in_chunks, products_left_out, read_ahead
 from shops.channels.services import connection_create
+from shops.channels.sync import connection_reconcile
 from shops.services import domain_add
 from tests.channels.conftest import complete_product
 from tests.channels.validators import feed_problems
@@ -202,6 +203,55 @@ def test_a_link_longer_than_pinterests_511_characters_leaves_the_product_out_nev
                        "(slug)."])
     ]  # fmt: skip
     assert at_the_short_address == []
+
+
+def test_an_image_address_over_2000_characters_leaves_the_product_out_never_cut(
+    in_shop_a, settings, fake_meta
+):
+    complete_product("Linen Tee", sku="TEE")
+    tokens = {
+        channel: connection_create(channel=channel).feed_token
+        for channel in ("google", "pinterest", "tiktok")
+    }
+    meta = connection_create(
+        channel="meta", access_token=fake_meta.token, external_id=fake_meta.catalog_id
+    )
+    message = (
+        "An image's address is longer than 2,000 characters: give the image file a shorter "
+        "name (upload it again) or use a shorter shop domain."
+    )
+
+    def listed(media_url: str) -> dict[str, list[dict]]:
+        settings.MEDIA_URL = media_url
+        db_connection.set_schema_to_public()
+        rows = {
+            channel: feed_problems(channel, fmt, fetch("alpha", channel, fmt, token)[1])[0]
+            for (channel, token), fmt in zip(tokens.items(), ("csv", "csv", "csv"), strict=True)
+        }
+        db_connection.set_tenant(in_shop_a)
+        return rows
+
+    short = listed("/m/")
+    # a media address that makes the image's address 2,000 characters long, then 2,001
+    padding = 2_001 - len(short["google"][0]["image_link"])
+    at_the_limit = listed(f"/{'m' * padding}/")
+    over = listed(f"/{'m' * (padding + 1)}/")
+    left_out = {
+        channel: [entry.reasons for entry in products_left_out(connection=connection)]
+        for channel, connection in ((c.channel, c) for c in Connection.objects.all())
+    }
+    sent = connection_reconcile(connection_id=meta.pk)
+
+    assert {len(row["image_link"]) for row in at_the_limit["google"]} == {2_000}
+    assert {channel: len(rows) for channel, rows in at_the_limit.items()} == {
+        "google": 2, "pinterest": 2, "tiktok": 2,
+    }  # fmt: skip
+    assert {channel: len(rows) for channel, rows in over.items()} == {
+        "google": 0, "pinterest": 0, "tiktok": 2,  # TikTok's images are uploaded, not linked
+    }  # fmt: skip
+    assert left_out == {"google": [[message]], "meta": [[message]], "pinterest": [[message]],
+                        "tiktok": []}  # fmt: skip
+    assert sent.items == 0 and fake_meta.items == {}  # left out of the push too
 
 
 def fetch_at(host: str, channel: str, file_format: str, token: str):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection as db_connection
+from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import tenant_context
 
 from catalog.models import CatalogChange, Product, Variant
@@ -229,6 +230,57 @@ def test_reconcile_repairs_drift_on_the_platform(in_shop_a, fake_meta):
     assert fake_meta.items[f"{product.pk}-{medium.pk}"]["inventory"] == 9
     assert f"{product.pk}-{small.pk}" in fake_meta.items
     assert "999-999" not in fake_meta.items
+
+
+def test_reconcile_resends_whole_an_item_whose_other_fields_changed_and_nothing_else(
+    in_shop_a, fake_meta
+):
+    connection = meta_connection(fake_meta)
+    products = [complete_product(f"Tee {number}", sku=f"TEE{number}") for number in range(3)]
+    connection_sync(connection_id=connection.pk)
+    renamed = products[1]
+    stock_adjust(variant=products[2].variants.get(sku="TEE2-S"), delta=-1)  # stock only
+    connection_sync(connection_id=connection.pk)
+    batches = len(fake_meta.batches)
+    with CaptureQueriesContext(db_connection) as three_products:
+        in_step = connection_reconcile(connection_id=connection.pk)
+    Product.objects.filter(pk=renamed.pk).update(title="Tee One, renamed")  # no outbox row
+
+    repaired = connection_reconcile(connection_id=connection.pk)
+    repair_batch = fake_meta.batches[batches:]
+    again = connection_reconcile(connection_id=connection.pk)
+    for number in range(3, 6):  # twice the products: the reconcile's queries stay as many
+        complete_product(f"Tee {number}", sku=f"TEE{number}")
+    connection_sync(connection_id=connection.pk)
+    with CaptureQueriesContext(db_connection) as six_products:
+        connection_reconcile(connection_id=connection.pk)
+
+    ids = {f"{renamed.pk}-{variant.pk}" for variant in renamed.variants.all()}
+    assert in_step.items == 0 and again.items == 0  # the stock-only send kept its fingerprint
+    assert repaired.items == 2 and len(repair_batch) == 1
+    assert {request["data"]["id"] for request in repair_batch[0]} == ids
+    for request in repair_batch[0]:  # a whole item, not a stock or price update
+        assert {"title", "description", "link", "image_link", "price", "inventory"} <= set(
+            request["data"]
+        )
+    assert {fake_meta.items[retailer]["title"] for retailer in ids} == {"Tee One, renamed"}
+    assert len(six_products.captured_queries) == len(three_products.captured_queries)
+
+
+def test_items_stored_before_fingerprints_get_theirs_a_few_at_a_time(
+    in_shop_a, fake_meta, settings
+):
+    settings.CHANNELS_RECONCILE_BACKFILL_ITEMS = 4
+    connection = meta_connection(fake_meta)
+    for number in range(3):
+        complete_product(f"Tee {number}", sku=f"TEE{number}")
+    connection_sync(connection_id=connection.pk)
+    ChannelItem.objects.update(fingerprint="")  # as the items were before the deploy
+
+    sent = [connection_reconcile(connection_id=connection.pk).items for _ in range(3)]
+
+    assert sent == [4, 2, 0]  # 6 variants, at most 4 per reconcile, each sent once
+    assert not ChannelItem.objects.filter(fingerprint="").exists()
 
 
 def test_connection_test_says_clearly_when_the_token_is_wrong(in_shop_a, fake_meta):

@@ -26,25 +26,34 @@ def small_slow_batches(meta_env, monkeypatch):  # noqa: F811
     return meta_env
 
 
+@pytest.fixture
+def channel_page(small_slow_batches, worker, page, shop_server, committed_shop, django_db_blocker):
+    """Opens, logged in, the Meta channel page of a new shop whose products (one per
+    title, two variants each) were made before the connection: none is sent yet."""
+
+    def open_page(slug: str, titles: list[str]):
+        fake = small_slow_batches
+        shop = committed_shop(slug, "Atelier").shop
+        with django_db_blocker.unblock(), tenant_context(shop):
+            products = [
+                complete_product(title, sku=f"SKU{number}") for number, title in enumerate(titles)
+            ]
+            connection = connection_create(
+                channel="meta", access_token=fake.token, external_id=fake.catalog_id
+            )
+        base = f"http://{slug}.localhost:{shop_server}"
+        log_in(page, base, slug)
+        page.goto(f"{base}/admin/channels/connection/{connection.pk}/change/")
+        return shop, products, connection
+
+    return open_page
+
+
 def test_sync_now_shows_its_progress_until_done_with_the_counts(
-    small_slow_batches,
-    worker,
-    page,
-    shop_server,
-    committed_shop,
-    django_db_blocker,
+    channel_page, small_slow_batches, page, django_db_blocker
 ):
     fake = small_slow_batches
-    shop = committed_shop("atelier-sync", "Atelier").shop
-    with django_db_blocker.unblock(), tenant_context(shop):
-        for number in range(3):  # 6 variants; none sent yet (no connection then)
-            complete_product(f"Tee {number}", sku=f"TEE{number}")
-        connection = connection_create(
-            channel="meta", access_token=fake.token, external_id=fake.catalog_id
-        )
-    base = f"http://atelier-sync.localhost:{shop_server}"
-    log_in(page, base, "atelier-sync")
-    page.goto(f"{base}/admin/channels/connection/{connection.pk}/change/")
+    shop, _, connection = channel_page("atelier-sync", [f"Tee {n}" for n in range(3)])
 
     page.get_by_role("button", name="Sync now").click()
 
@@ -70,3 +79,38 @@ def test_sync_now_shows_its_progress_until_done_with_the_counts(
     assert len(fake.batches) == 3 and len(fake.items) == 6
     # the batches' progress was committed as they went: 2 and 4 of 6 were seen
     assert {(2, 6), (4, 6)} <= seen, seen
+
+
+def test_the_sync_box_is_the_pages_one_live_view_of_status_checks_and_rejections(
+    channel_page, small_slow_batches, page
+):
+    small_slow_batches.refused_titles = {"Mink Stole"}
+    _, (_, refused), _ = channel_page("atelier-box", ["Linen Tee", "Mink Stole"])
+    box = page.locator("#channel-sync")
+    assert box.locator("[data-field=last_reconcile_at]").inner_text() == "never"
+    assert box.locator("[data-field=rejected_box]").is_hidden()
+    # the sync's state is shown once, in the box: no reload-only copy further down
+    assert page.locator(".field-counts, .field-rejected, .field-last_sync_at").count() == 0
+
+    page.get_by_role("button", name="Sync now").click()
+    page.wait_for_load_state()
+    # rendered while the batches wait for Meta (2 batches, 3 status polls each)
+    assert box.locator("[data-field=last_reconcile_at]").inner_text() == "never"
+    page.wait_for_function(
+        "document.querySelector('#sync-progress')?.dataset.state === 'done'"
+        " && document.querySelector('[data-field=summary]').textContent.startsWith('Sync done')"
+    )
+
+    assert box.locator("[role=status]").inner_text() == (
+        "Sync done: 2 live, 0 pending, 2 rejected."
+    )
+    assert box.locator("[data-field=status]").inner_text() == "Active"
+    assert box.locator("[data-field=last_reconcile_at]").inner_text() != "never"  # live
+    entries = box.locator("[data-field=rejected_items] li")
+    assert entries.count() == 2
+    assert entries.first.inner_text().endswith(
+        ": This item doesn't comply with our Commerce Policies. — fix the product"
+    )
+    assert entries.first.get_by_role("link", name="fix the product").get_attribute("href") == (
+        f"/admin/catalog/product/{refused.pk}/change/"
+    )

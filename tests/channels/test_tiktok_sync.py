@@ -99,6 +99,33 @@ def test_a_product_is_created_with_its_skus_and_its_ids_are_kept(in_shop_a, fake
     assert connection.outbox_last_id == latest_change_id()
 
 
+def test_products_carry_tiktoks_brand_found_by_name_or_created_once(in_shop_a, fake_tiktok):
+    connection = tiktok_connection(fake_tiktok)
+    known = next(iter(fake_tiktok.brands))  # "Etalage", in TikTok's brand library
+    fake_tiktok.brand_add("Banned Maker", status="UNAVAILABLE")
+    products = {
+        "known": complete_product("Linen Tee", sku="TEE", brand="etalage"),
+        "new": complete_product("Wool Scarf", sku="SCARF", brand="Maison Lin"),
+        "new too": complete_product("Wool Hat", sku="HAT", brand="Maison Lin"),
+        "unavailable": complete_product("Fur Hat", sku="FUR", brand="Banned Maker"),
+        "too long": complete_product("Cap", sku="CAP", brand="A Very Long Brand Name Of Caps Co"),
+    }
+
+    connection_sync(connection_id=connection.pk)
+
+    sent = {
+        name: next(p for p in fake_tiktok.products.values() if p["title"] == product.title)
+        for name, product in products.items()
+    }
+    created = [body for method, path, body in fake_tiktok.calls if path.endswith("/brands")]
+    assert created == [{"name": "Maison Lin"}]  # once for its two products
+    maison = next(b["id"] for b in fake_tiktok.brands.values() if b["name"] == "Maison Lin")
+    assert {name: body.get("brand_id") for name, body in sent.items()} == {
+        "known": known, "new": maison, "new too": maison, "unavailable": None, "too long": None,
+    }  # fmt: skip
+    assert {state for state, _ in states(connection).values()} == {"live"}  # all listed
+
+
 def test_a_stock_change_sends_only_an_inventory_update(in_shop_a, fake_tiktok):
     connection = tiktok_connection(fake_tiktok)
     product = complete_product()

@@ -29,10 +29,18 @@ is success.
   {sku_id}}]}``.
 - ``DELETE /product/202309/products`` ``{product_ids: [...] (≤ 20)}`` → ``data: {errors:
   [{code, message, detail: {product_id}}]}``.
+- ``GET /product/202309/brands`` (query ``brand_name``, ``category_id``, ``page_size`` ≤
+  100) → ``data: {brands: [{id, name, authorized_status, is_t1_brand, brand_status
+  (AVAILABLE / UNAVAILABLE for the category)}], total_count, next_page_token}``; ``POST
+  /product/202309/brands`` ``{name}`` (a custom brand, 2-30 characters) → ``data:
+  {id}``. The product's ``brand_id`` (optional) is the brand of that name, created when
+  TikTok has none; without one (no brand, unavailable, refused) the product goes
+  without.
 
 Sources: partner.tiktokshop.com/docv2 "Sign your API request", "Get Authorized Shops",
 "Upload Product Image", "Create Product" (page 6502fc8da57708028b42b18a), "Update
-Inventory", "Update Price", "Delete Products", "Search Products", read through public
+Inventory", "Update Price", "Delete Products", "Search Products", "Get Brands" (page
+6503075656e2bb0289dd5d01), "Create Custom Brands", read through public
 mirrors (the generated interfaces of github.com/lywzx/tiktok-partner-api, integration
 notes at help.useresponse.com "TikTok Create Products" / "TikTok Update Stock") as the
 docs pages themselves are not stored here. Not verified there, so followed from the
@@ -79,6 +87,7 @@ CREDENTIAL_CODES = {105000, 105001, 105002, 105005, 106001}
 RATE_LIMIT_CODES = {36009003}  # and any HTTP 429
 PRODUCT_NOT_FOUND = 12052700
 SEARCH_SIZE = 100  # seller SKUs per search (and its page size)
+BRAND_NAME_LENGTHS = range(2, 31)  # a custom brand's name: 2 to 30 characters
 
 
 def sign(secret: str, path: str, params: dict[str, str], body: str = "") -> str:
@@ -154,6 +163,7 @@ class TikTokClient:
         self.category_id = category_id
         self.timeout = timeout
         self.image_fetch = image_fetch
+        self._brands: dict[str, str] = {}  # TikTok's brand id by our brand name ("": none)
 
     # transport
 
@@ -392,11 +402,45 @@ class TikTokClient:
             "main_images": [{"uri": images[url]} for url in urls if url in images],
             "skus": skus,
         }
+        if brand_id := self._brand_id(str(first.get("brand", ""))):
+            body["brand_id"] = brand_id
         weights = [item.fields.get("weight_grams") or 0 for item in upserts]
         if max(weights):  # the heaviest SKU's, in kilograms
             body["package_weight"] = {"value": str(Decimal(max(weights)) / 1000),
                                       "unit": "KILOGRAM"}  # fmt: skip
         return body
+
+    def _brand_id(self, name: str) -> str:
+        """TikTok's id of the brand called ``name`` (case aside) in the connection's
+        category, created as a custom brand when TikTok has none; "" when there is no
+        brand, TikTok marks it unavailable for the category, or refuses it (the brand is
+        optional: the product goes without). Once per name per client."""
+        name = name.strip()
+        if not name:
+            return ""
+        if name not in self._brands:
+            try:
+                self._brands[name] = self._brand_found_or_created(name)
+            except ProductRefused:
+                self._brands[name] = ""
+        return self._brands[name]
+
+    def _brand_found_or_created(self, name: str) -> str:
+        data = self._call(
+            "GET", f"/product/{VERSION}/brands",
+            query={"brand_name": name, "category_id": self.category_id, "page_size": "100"},
+        )  # fmt: skip
+        brands = [brand for brand in data.get("brands") or [] if isinstance(brand, dict)]
+        same = [
+            brand for brand in brands if str(brand.get("name", "")).casefold() == name.casefold()
+        ]
+        if same:
+            available = same[0].get("brand_status") != "UNAVAILABLE"
+            return str(same[0].get("id") or "") if available else ""
+        if len(name) not in BRAND_NAME_LENGTHS:
+            return ""
+        created = self._call("POST", f"/product/{VERSION}/brands", {"name": name})
+        return str(created.get("id") or "")
 
     def _images(self, upserts: list[ItemRequest]) -> dict[str, str]:
         """URI per image URL: the ones uploaded before, and the new ones uploaded now."""
