@@ -12,21 +12,19 @@ stops when that parent is gone (``LOCALSTRIPE_PARENT_PID``), within half a secon
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import os
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import requests
+
+from orders.child_processes import parent_death_signal
 
 
 def free_port() -> int:
@@ -46,28 +44,6 @@ def localstripe_server(timeout: float = 20, *, state_dir: Path | None = None) ->
             yield base
 
 
-PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
-
-
-def _parent_death_signal() -> Callable[[], None] | None:
-    """A ``preexec_fn`` asking Linux to send the child SIGTERM when its parent dies; None
-    elsewhere, or off the main thread (the signal follows the *thread* that started the
-    child: a helper thread ending would stop the server early)."""
-    if not sys.platform.startswith("linux") or threading.current_thread() is not (
-        threading.main_thread()
-    ):
-        return None
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-    parent = os.getpid()
-
-    def preexec() -> None:
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-        if os.getppid() != parent:  # the parent died before the request took hold
-            os.kill(os.getpid(), signal.SIGTERM)
-
-    return preexec
-
-
 @contextmanager
 def _server(state_file: Path, timeout: float) -> Iterator[str]:
     port = free_port()
@@ -83,7 +59,7 @@ def _server(state_file: Path, timeout: float) -> Iterator[str]:
             "LOCALSTRIPE_PARENT_PID": str(os.getpid()),
         },
         cwd=state_file.parent,
-        preexec_fn=_parent_death_signal(),
+        preexec_fn=parent_death_signal(),
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout

@@ -1,8 +1,20 @@
 """The demo's payments (``make run`` → ``manage.py rundemo``): against a real localstripe,
 the wiring leaves the demo shop able to sell, touches no other shop, and never replaces
-a Stripe connection made by hand."""
+a Stripe connection made by hand; and ``rundemo`` killed outright leaves no server behind."""
 
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
 import requests
+from django.core.management.base import CommandError
+from django.db import connection
 from django_tenants.utils import tenant_context
 
 from orders.demo import (
@@ -11,9 +23,15 @@ from orders.demo import (
     demo_payments_local,
     demo_payments_owner,
 )
+from orders.localstripe import free_port
 from orders.models import Order
 from orders.payment_accounts import shop_payments
+from shops.management.commands.rundemo import _port_check
+from shops.management.commands.seed_demo import DEMO_SLUG
+from shops.models import Shop
+from tests.conftest import PROJECT_ROOT, database_url_for_tests
 from tests.orders.conftest import buy, make_variant, shop_sells, shopper
+from tests.orders.test_localstripe import _is_running
 from tests.orders.test_not_selling import CLOSED, page
 
 
@@ -67,3 +85,86 @@ def test_a_connection_made_by_hand_is_not_the_demos_to_replace(shop_b):
         shop_sells("beta")
 
     assert "has a Stripe connection of its own" in demo_payments_owner(shop_b)
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (children, theirs, ...), read from /proc."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            found += [int(child), *_descendants(int(child))]
+    return found
+
+
+def _until(condition: Callable[[], bool], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return condition()
+
+
+def _serves(port: int) -> bool:
+    try:
+        requests.get(f"http://127.0.0.1:{port}/", timeout=2)
+    except requests.ConnectionError:
+        return False
+    return True
+
+
+def _port_is_free(port: int) -> bool:
+    try:
+        _port_check(port)  # what the next ``make run`` asks first
+    except CommandError:
+        return False
+    return True
+
+
+@pytest.fixture
+def demo_shop_dropped(django_db_setup, django_db_blocker) -> Iterator[None]:
+    """``rundemo`` commits a demo shop in the test database: dropped afterwards."""
+    yield
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        for shop in Shop.objects.filter(slug=DEMO_SLUG):
+            shop.delete(force_drop=True)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads children from /proc")
+def test_rundemo_killed_with_sigkill_leaves_no_server_behind(tmp_path, demo_shop_dropped):
+    # given: rundemo serving, with its localstripe and runserver's autoreloader child
+    port = free_port()
+    env = {
+        **{key: value for key, value in os.environ.items() if not key.startswith("STRIPE_")},
+        "DATABASE_URL": database_url_for_tests(),
+        "DEBUG": "true",
+        "ETALAGE_DATA_DIR": str(tmp_path / "data"),
+        "MEDIA_ROOT": str(tmp_path / "media"),
+    }
+    log = tmp_path / "rundemo.log"
+    with log.open("w") as output:  # a file: a pipe could fill up, or outlive rundemo
+        rundemo = subprocess.Popen(
+            [sys.executable, "manage.py", "rundemo", "--port", str(port)],
+            cwd=PROJECT_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    tree: list[int] = []
+    try:
+        assert _until(lambda: _serves(port) or rundemo.poll() is not None, 120)
+        assert rundemo.poll() is None, log.read_text()
+        tree = _descendants(rundemo.pid)
+        assert len(tree) == 3, tree  # localstripe, runserver, runserver's serving child
+
+        # when: rundemo is killed with SIGKILL (no finally, no signal handler)
+        rundemo.send_signal(signal.SIGKILL)
+        rundemo.wait(timeout=5)
+
+        # then: the whole tree is gone within a few seconds and the port is free
+        assert _until(lambda: not any(map(_is_running, tree)), 10), [
+            pid for pid in tree if _is_running(pid)
+        ]
+        assert not _serves(port)
+        assert _port_is_free(port)
+    finally:  # a failure leaves nothing running behind
+        for pid in [rundemo.pid, *tree]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        rundemo.wait(timeout=5)

@@ -4,7 +4,8 @@ With no platform Stripe keys (STRIPE_SECRET_KEY, STRIPE_PUBLISHABLE_KEY) and DEB
 the demo sells through a localstripe of its own: started on a free loopback port (state
 in ``<ETALAGE_DATA_DIR>/localstripe/``), the server pointed at it (STRIPE_API_BASE,
 STRIPE_JS_URL), the demo shop given its test keys and localstripe's webhook sent to
-``/webhooks/stripe/`` (``orders.demo``). Both processes stop when this command does.
+``/webhooks/stripe/`` (``orders.demo``). Both processes stop when this command does,
+on Linux even when it is killed with SIGKILL (``orders.child_processes``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_tenants.utils import tenant_context
 
+from orders.child_processes import parent_death_signal
 from orders.demo import TEST_CARD, demo_payments_local, demo_payments_owner
 from orders.payment_accounts import payment_account_remove
 from shops.management.commands.seed_demo import DEMO_SLUG
@@ -122,12 +124,16 @@ class Command(BaseCommand):
 
     def _serve(self, port: int, env: Mapping[str, str]) -> None:
         """runserver until it stops or this command is stopped; in a session of its own,
-        so its autoreloader's child is stopped with it."""
+        so its autoreloader's child is stopped with it. On Linux the kernel sends runserver
+        SIGTERM if this command dies without stopping it (SIGKILL, OOM): its autoreloader
+        then exits (``sys.exit`` from its SIGTERM handler), killing the child that serves
+        as ``subprocess.run`` unwinds, and the port is free again."""
         manage = str(settings.BASE_DIR / "manage.py")
         server = subprocess.Popen(  # noqa: S603 (this interpreter, fixed arguments)
             [sys.executable, manage, "runserver", f"127.0.0.1:{port}"],
             env=dict(env),
             start_new_session=True,
+            preexec_fn=parent_death_signal(),
         )
         try:
             code = server.wait()
