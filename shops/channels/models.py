@@ -56,10 +56,13 @@ class Connection(models.Model):
     last_error = models.TextField(blank=True)
     sync_total = models.PositiveIntegerField(default=0)  # items in the running "sync now"
     sync_done = models.PositiveIntegerField(default=0)
-    # when the running "sync now" last advanced (set at its start and on each batch): a
-    # sync that did not finish and has not advanced for CHANNELS_SYNC_STALL_MINUTES
-    # stopped (its worker died) and may be started again
+    # when the running "sync now" last advanced (set at its start, per batch and per
+    # chunk of products read): a sync that did not finish and has not advanced for
+    # CHANNELS_SYNC_STALL_MINUTES stopped (its worker died) and may be started again
     sync_progress_at = models.DateTimeField(default=timezone.now)
+    # bumped by each reconcile that starts, and by a "sync now" that restarts a stalled
+    # one: an older reconcile still running sees it and stops
+    sync_run = models.PositiveIntegerField(default=0)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 

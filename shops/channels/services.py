@@ -16,6 +16,7 @@ from functools import partial
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from catalog.models import CatalogChange, Collection
@@ -321,7 +322,9 @@ def connection_sync_now(*, connection: Connection) -> int:
         if locked.exists():
             # the merchant's retry: a failing connection is tried again (and marked
             # failing again with the error if it still fails)
+            # a reconcile that looked stalled but still runs stops at its next step
             locked.update(sync_total=total, sync_done=0, sync_progress_at=timezone.now(),
-                          status=Connection.Status.ACTIVE, last_error="")  # fmt: skip
+                          status=Connection.Status.ACTIVE, last_error="",
+                          sync_run=F("sync_run") + 1)  # fmt: skip
         transaction.on_commit(lambda: sync_queue(connection_id=connection.pk, full=True))
     return total

@@ -47,7 +47,12 @@ from shops.channels.clients import ItemRequest, ItemResult
 from shops.channels.feeds import ROWS
 from shops.channels.items import FeedItem, ShopContext, ready_items
 from shops.channels.models import Channel, ChannelItem, Connection
-from shops.channels.selectors import connection_products, products_by_id, products_in_chunks
+from shops.channels.selectors import (
+    CHUNK,
+    connection_products,
+    products_by_id,
+    products_in_chunks,
+)
 from shops.channels.services import PRODUCT_LEVEL_CHANNELS, connection_client
 from shops.webhooks.models import EventType
 from shops.webhooks.services import webhook_events_emit
@@ -314,7 +319,9 @@ def _plan_rows(
     return planned, covered[-1] if covered else connection.outbox_last_id
 
 
-def connection_reconcile(*, connection_id: int, context: ShopContext | None = None) -> SyncResult:
+def connection_reconcile(
+    *, connection_id: int, context: ShopContext | None = None, chunk: int = CHUNK
+) -> SyncResult:
     """Compare every selected product with what was last sent and repair drift.
 
     Items never sent, or sent with another price, sale price or stock, or whose other
@@ -324,6 +331,10 @@ def connection_reconcile(*, connection_id: int, context: ShopContext | None = No
     changed since. Items without a fingerprint (stored before there was one) are sent
     whole too, at most ``CHANNELS_RECONCILE_BACKFILL_ITEMS`` per run, so that they get
     one over a few reconciles instead of all at once.
+
+    Products are read ``chunk`` at a time. One reconcile of a connection works at a
+    time: a newer one (or a "sync now" restarting one that looked stalled) takes over
+    and this one stops at its next chunk or batch, having sent nothing more.
     """
     context = context or shop_context()
     connection = Connection.objects.get(pk=connection_id)
@@ -332,20 +343,24 @@ def connection_reconcile(*, connection_id: int, context: ShopContext | None = No
     client = connection_client(connection)
     progress = _Progress(connection)
     items_total = rejected_total = 0
-    for planned in _drift_batches(connection, batch_size(client), context):
-        with transaction.atomic():
-            if connection.channel in PRODUCT_LEVEL_CHANNELS:
-                # its creates are not upserts: never beside a sync of the same connection
-                # (the later one finds the product by seller SKU and edits it)
-                Connection.objects.select_for_update().filter(pk=connection.pk).first()
-            rejected_total += _send(connection, client, planned)
-            progress.reached(planned)  # committed with the batch's verdicts
-        items_total += len(planned)
-    now = timezone.now()
-    Connection.objects.filter(pk=connection.pk).update(
-        last_reconcile_at=now, last_sync_at=now, sync_done=F("sync_total"), sync_progress_at=now
-    )
+    try:
+        for planned in _drift_batches(connection, batch_size(client), context, progress, chunk):
+            with transaction.atomic():
+                # the connection's row lock: never beside a sync's batch (TikTok's
+                # creates are not upserts; the later one finds the product by seller SKU
+                # and edits it), and only while no newer reconcile took over
+                progress.hold()
+                rejected_total += _send(connection, client, planned)
+                progress.reached(planned)  # committed with the batch's verdicts
+            items_total += len(planned)
+    except Superseded:
+        return SyncResult(0, items_total, rejected_total)  # the newer one finishes
+    progress.finish()
     return SyncResult(0, items_total, rejected_total)
+
+
+class Superseded(Exception):
+    """A newer reconcile of the connection started: this one stops."""
 
 
 class _Progress:
@@ -355,7 +370,15 @@ class _Progress:
     The reconcile walks the products by id, so after a batch every variant of a product
     up to the batch's last one is checked: one count per batch, written in the batch's
     transaction (another request sees it once the platform's answer is stored), with
-    the time it advanced (``sync_progress_at``: a sync that stops advancing stalled)."""
+    the time it advanced (``sync_progress_at``: a sync that stops advancing stalled).
+    The walk is progress too: after each chunk of products read, every variant before
+    the first one still waiting in the unsent batch is checked (one UPDATE per chunk, no
+    read), so a long walk through a catalog where nothing drifted never looks stalled.
+    Progress never goes backwards and reads "done" only once the walk ended.
+
+    Each reconcile takes the next ``sync_run``; every write is for that run only, so
+    once a newer one started, the older one's next write changes nothing and raises
+    ``Superseded``."""
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
@@ -364,30 +387,61 @@ class _Progress:
         )
         self.total = self.variants.count()
         self.done = 0
-        Connection.objects.filter(pk=connection.pk).update(
-            sync_total=self.total, sync_done=0, sync_progress_at=timezone.now()
-        )
+        with transaction.atomic():
+            rows = Connection.objects.select_for_update().filter(pk=connection.pk)
+            self.run = rows.values_list("sync_run", flat=True).get() + 1
+            rows.update(
+                sync_run=self.run, sync_total=self.total, sync_done=0,
+                sync_progress_at=timezone.now(),
+            )  # fmt: skip
+        self.mine = Connection.objects.filter(pk=connection.pk, sync_run=self.run)
+
+    def hold(self) -> None:
+        """In a batch's transaction: lock the connection's row, if still this run's."""
+        if not self.mine.select_for_update().exists():
+            raise Superseded
+
+    def walked(self, checked: int) -> None:
+        """The walk read on: ``checked`` variants (in product id order) are checked."""
+        self._write(checked)
 
     def reached(self, planned: list[Planned]) -> None:
         upserted = [plan.product_id for plan in planned if plan.request.method == "upsert"]
-        if upserted:  # (removals of products no longer listed: nothing selected is checked)
+        done = self.done  # removals of products no longer listed: none selected checked
+        if upserted:
             done = self.variants.filter(product_id__lte=max(upserted)).count()
-            # never backwards; "done" is written when the walk ends
-            self.done = max(self.done, min(self.total - 1, done))
         # every confirmed batch is progress, even one that checked no more variants
-        Connection.objects.filter(pk=self.connection.pk).update(
-            sync_done=self.done, sync_progress_at=timezone.now()
-        )
+        self._write(done)
+
+    def _write(self, done: int) -> None:
+        # never backwards; "done" is written when the walk ends
+        self.done = max(self.done, min(self.total - 1, done))
+        if not self.mine.update(sync_done=self.done, sync_progress_at=timezone.now()):
+            raise Superseded
+
+    def finish(self) -> None:
+        now = timezone.now()
+        self.mine.update(
+            last_reconcile_at=now, last_sync_at=now, sync_done=F("sync_total"),
+            sync_progress_at=now,
+        )  # fmt: skip
 
 
 def _drift_batches(
-    connection: Connection, batch_size: int, context: ShopContext
+    connection: Connection,
+    batch_size: int,
+    context: ShopContext,
+    progress: _Progress,
+    chunk_size: int,
 ) -> Iterator[list[Planned]]:
     states = ChannelItem.State
     batch: list[Planned] = []
     seen_products: set[int] = set()
     backfill = settings.CHANNELS_RECONCILE_BACKFILL_ITEMS
-    for chunk in products_in_chunks(connection_products(connection=connection)):
+    walked = 0  # variants of the products read so far
+    before_batch = 0  # ... before the first product waiting in ``batch``
+    products = connection_products(connection=connection)
+    for chunk in products_in_chunks(products, chunk=chunk_size):
         ids = [product.pk for product in chunk]
         seen_products.update(ids)
         known = _known_items(connection, ids)
@@ -420,7 +474,11 @@ def _drift_batches(
             if batch and len(batch) + len(chosen) > batch_size:
                 yield batch
                 batch = []
+            if chosen and not batch:
+                before_batch = walked
             batch.extend(chosen)  # a product's requests stay in one batch
+            walked += len(product.variants)
+        progress.walked(before_batch if batch else walked)
     # items held for products that are no longer listed at all
     stale = ChannelItem.objects.filter(connection=connection).exclude(
         state=states.REMOVED
