@@ -119,9 +119,10 @@ def _port_is_free(port: int) -> bool:
     return True
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def demo_shop_dropped(django_db_setup, django_db_blocker) -> Iterator[None]:
-    """``rundemo`` commits a demo shop in the test database: dropped afterwards."""
+    """``rundemo`` commits a demo shop in the test database (seeded once, brought up to
+    date by the next runs): dropped after the module."""
     yield
     with django_db_blocker.unblock():
         connection.set_schema_to_public()
@@ -130,7 +131,14 @@ def demo_shop_dropped(django_db_setup, django_db_blocker) -> Iterator[None]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads children from /proc")
-def test_rundemo_killed_with_sigkill_leaves_no_server_behind(tmp_path, demo_shop_dropped):
+@pytest.mark.parametrize(
+    ("stop", "exit_code"),
+    [(signal.SIGKILL, -signal.SIGKILL), (signal.SIGINT, 0), (signal.SIGTERM, 128 + signal.SIGTERM)],
+    ids=["sigkill", "ctrl-c", "sigterm"],
+)
+def test_rundemo_stopped_by_any_signal_leaves_no_server_behind(
+    tmp_path, demo_shop_dropped, stop, exit_code
+):
     # given: rundemo serving, with its localstripe and runserver's autoreloader child
     port = free_port()
     env = {
@@ -153,11 +161,14 @@ def test_rundemo_killed_with_sigkill_leaves_no_server_behind(tmp_path, demo_shop
         tree = _descendants(rundemo.pid)
         assert len(tree) == 3, tree  # localstripe, runserver, runserver's serving child
 
-        # when: rundemo is killed with SIGKILL (no finally, no signal handler)
-        rundemo.send_signal(signal.SIGKILL)
-        rundemo.wait(timeout=5)
+        # when: rundemo is stopped: Ctrl-C (SIGINT: runserver, in a session of its own,
+        # does not get the terminal's), SIGTERM, or SIGKILL (no finally, no handler)
+        rundemo.send_signal(stop)
 
-        # then: the whole tree is gone within a few seconds and the port is free
+        # then: rundemo exits as it should, the whole tree is gone within a few seconds
+        # and the port is free
+        assert rundemo.wait(timeout=20) == exit_code, log.read_text()
+
         assert _until(lambda: not any(map(_is_running, tree)), 10), [
             pid for pid in tree if _is_running(pid)
         ]
