@@ -321,8 +321,8 @@ def connection_sync_now(*, connection: Connection) -> int:
         locked = Connection.objects.select_for_update(skip_locked=True).filter(pk=connection.pk)
         if locked.exists():
             # the merchant's retry: a failing connection is tried again (and marked
-            # failing again with the error if it still fails)
-            # a reconcile that looked stalled but still runs stops at its next step
+            # failing again with the error if it still fails); a reconcile that looked
+            # stalled but still runs stops at its next chunk or batch (a new run)
             locked.update(sync_total=total, sync_done=0, sync_progress_at=timezone.now(),
                           status=Connection.Status.ACTIVE, last_error="",
                           sync_run=F("sync_run") + 1)  # fmt: skip
