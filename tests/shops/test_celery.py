@@ -35,7 +35,7 @@ def test_for_each_shop_fans_out_to_every_active_shop(shop_a, shop_b):
         assert not User.objects.filter(email="fan@example.com").exists()
 
 
-def wait_for_user(schema: str, email: str, django_db_blocker, timeout: float = 30) -> bool:
+def wait_for_user(schema: str, email: str, django_db_blocker, timeout: float = 60) -> bool:
     deadline = time.monotonic() + timeout
     with django_db_blocker.unblock():
         while time.monotonic() < deadline:
