@@ -76,6 +76,18 @@ def django_db_setup(request, django_test_environment, django_db_blocker) -> Iter
         teardown_databases(config, verbosity=verbosity)
 
 
+def clear_of_window_end(window: int, margin: float = 15) -> None:
+    """Wait for the next fixed window of ``window`` seconds (a minute, an hour, a UTC
+    day) when fewer than ``margin`` seconds are left of this one.
+
+    Rate limits count per fixed window and post stats per day: a test whose requests
+    straddle the turn of a window would see its counts start over halfway through.
+    """
+    left = window - time.time() % window
+    if left < margin:
+        time.sleep(left + 0.01)
+
+
 @pytest.fixture(autouse=True)
 def _empty_cache() -> None:
     """Each test starts with an empty cache: a test's rolled-back writes never run their

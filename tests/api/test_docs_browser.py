@@ -17,7 +17,7 @@ def test_docs_render_without_any_outside_request(browser, shop_server, committed
     page.on("request", lambda request: hosts.add(urllib.parse.urlsplit(request.url).netloc))
 
     page.goto(f"http://apidocs.localhost:{shop_server}/api/v1/docs/")
-    page.get_by_text("Etalage partner API").first.wait_for(timeout=15_000)
+    page.get_by_text("Etalage partner API").first.wait_for(timeout=60_000)
     page.locator(".opblock-tag").first.wait_for()
     page.wait_for_load_state("networkidle")
 

@@ -305,7 +305,7 @@ def test_real_worker_delivers_in_the_shops_schema_after_commit(
             time.sleep(0.5)
             assert hook.requests == []  # nothing leaves before the change commits
 
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while not hook.requests and time.monotonic() < deadline:
         time.sleep(0.1)
     with django_db_blocker.unblock(), tenant_context(shop):

@@ -41,9 +41,10 @@ class ImageServer(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def image_server(settings) -> Iterator[str]:
-    """The server's base URL, with fetching from loopback allowed and a short timeout."""
+    """The server's base URL, with fetching from loopback allowed and a short timeout
+    (long enough for a loaded machine: a slow route must take well over it)."""
     settings.CATALOG_IMAGE_FETCH_PRIVATE = True
-    settings.CATALOG_IMAGE_FETCH_TIMEOUT = 0.5
+    settings.CATALOG_IMAGE_FETCH_TIMEOUT = 2
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), ImageServer)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

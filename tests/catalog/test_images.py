@@ -178,15 +178,18 @@ def test_a_decompression_bomb_is_refused_before_decoding(product):
     buffer = io.BytesIO()
     Image.new("1", (14_000, 14_000)).save(buffer, "PNG")
     assert buffer.tell() < 200_000
-    bomb = SimpleUploadedFile("bomb.png", buffer.getvalue())
+    # cut off halfway through its pixel data: any decoding or verifying would find it
+    # damaged, so only a refusal read from the header can name the pixels (a timing
+    # bound proved nothing: decoding it whole takes well under a second, and a loaded
+    # machine can take longer than that for anything)
+    bomb = SimpleUploadedFile("bomb.png", buffer.getvalue()[: buffer.tell() // 2])
 
-    started = time.perf_counter()
     with pytest.raises(ValidationError) as refused:
         product_image_add(product=product, file=bomb)
 
     assert refused.value.code == "image_too_many_pixels"
     assert "too many pixels" in refused.value.messages[0]
-    assert time.perf_counter() - started < 1.0  # refused from the header, not decoded
+    assert not ProductImage.objects.exists()
 
 
 def test_our_own_pixel_and_byte_limits(product, settings):
@@ -295,7 +298,7 @@ def test_an_image_url_is_fetched_cleaned_and_rendered(
     [
         ((404, b"", 0), "could not be downloaded: the server answered 404"),
         ((200, b"<html>sold out</html>", 0), "not an image we can read"),
-        ((200, b"", 2), "could not be downloaded (timed out)"),
+        ((200, b"", 4), "could not be downloaded (timed out)"),  # twice the timeout
         ((200, b"x" * 3000, 0), "larger than 2 KB"),
     ],
 )
@@ -359,7 +362,7 @@ def test_a_real_worker_finishes_a_large_upload_in_the_right_shop(
         image = product_image_add(product=product, file=upload)  # commits, then queues
         assert image.status == ProductImage.Status.PENDING
 
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while image.status == ProductImage.Status.PENDING and time.monotonic() < deadline:
             time.sleep(0.2)
             image.refresh_from_db()

@@ -53,7 +53,7 @@ def fill_card(page, number: str = "4242424242424242") -> None:
     page.get_by_placeholder("postal_code").fill("75001")
 
 
-def order_when(shop, condition, timeout: float = 15) -> Order:
+def order_when(shop, condition, timeout: float = 60) -> Order:
     deadline = time.monotonic() + timeout
     while True:
         with tenant_context(shop):
@@ -78,7 +78,7 @@ def test_a_shopper_buys_with_a_test_card(page, paying_shop, shop_server):
     fill_card(page)
     page.get_by_role("button", name="Pay").click()
 
-    page.get_by_text("is paid; a confirmation is on its way").wait_for(timeout=20_000)
+    page.get_by_text("is paid; a confirmation is on its way").wait_for(timeout=60_000)
     order = order_when(shop, lambda order: order.status == "paid")
     assert (order.total, order.stock_status, order.utm_source) == (50, "committed", "instagram")
     with tenant_context(shop):
@@ -118,7 +118,7 @@ def test_checkout_link_from_a_social_platform(page, paying_shop, shop_server):
     fill_card(page)
     page.get_by_role("button", name="Pay").click()
 
-    page.get_by_text("is paid").wait_for(timeout=20_000)
+    page.get_by_text("is paid").wait_for(timeout=60_000)
     order = order_when(shop, lambda order: order.status == "paid")
     assert (order.utm_source, order.utm_campaign, order.coupon_code) == (
         "facebook", "launch", "SPRING",

@@ -9,6 +9,7 @@ from django_tenants.utils import tenant_context
 
 from orders.models import Order
 from shops.ratelimits import client_ip, rate_parse
+from tests.conftest import clear_of_window_end
 from tests.orders.conftest import buy, make_variant, shop_sells, shopper
 
 EMPTY = {"items": [], "email": "shopper@example.com"}  # refused (400) before any write
@@ -24,6 +25,7 @@ def from_address(slug: str, address: str, forwarded: str | None = None):
 
 def test_over_the_limit_buy_now_answers_429_with_retry_after(shop_a, selling_a, settings):
     settings.ORDERS_RATE_BUY_NOW = "3/m"
+    clear_of_window_end(60)  # the limit counts per minute: all requests in one
     client = from_address("alpha", "203.0.113.7")
 
     answers = [buy(client, EMPTY).status_code for _ in range(3)]
@@ -47,6 +49,7 @@ def test_over_the_limit_buy_now_answers_429_with_retry_after(shop_a, selling_a, 
 
 def test_other_addresses_still_buy_while_one_is_limited(shop_a, selling_a, settings):
     settings.ORDERS_RATE_BUY_NOW = "2/m"
+    clear_of_window_end(60)  # the limit counts per minute: all requests in one
     noisy = from_address("alpha", "203.0.113.7")
     for _ in range(2):
         buy(noisy, EMPTY)
@@ -59,6 +62,7 @@ def test_one_shops_traffic_does_not_limit_another_shop(
     shop_a, shop_b, selling_a, stripe_settings, settings
 ):
     settings.ORDERS_RATE_BUY_NOW = "2/m"
+    clear_of_window_end(60)  # the limit counts per minute: all requests in one
     with tenant_context(shop_b):
         shop_sells("beta")
         beta_variant = make_variant(sku="BETA-TOTE")
@@ -78,6 +82,7 @@ def test_one_shops_traffic_does_not_limit_another_shop(
 
 def test_a_forwarded_header_is_ignored_unless_proxies_are_trusted(shop_a, selling_a, settings):
     settings.ORDERS_RATE_BUY_NOW = "2/m"
+    clear_of_window_end(60)  # the limit counts per minute: all requests in one
     # without trusted proxies, a shopper cannot dodge the limit by inventing addresses
     for number in range(3):
         answer = buy(from_address("alpha", "203.0.113.7", forwarded=f"10.0.0.{number}"), EMPTY)
@@ -137,6 +142,7 @@ def test_a_mistyped_rate_fails_loudly(rate):
 
 def test_the_limit_check_costs_no_sql(shop_a, selling_a, settings, django_assert_num_queries):
     settings.ORDERS_RATE_BUY_NOW = "1/m"
+    clear_of_window_end(60)  # the limit counts per minute: all requests in one
     client = from_address("alpha", "203.0.113.7")
     buy(client, EMPTY)
 

@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 from django_tenants.utils import tenant_context
 from PIL import Image
+from playwright.sync_api import expect
 
 from reviews.models import Review, ReviewSettings
 from reviews.services import review_moderate, review_reply, review_submit
@@ -125,13 +126,22 @@ def test_voting_in_the_embed_needs_no_cookie(page, shop_server, committed_shop, 
     page.goto(f"http://voter.localhost:{shop_server}/embed/?product=critic-mug&sort=newest")
     form = page.locator("form[data-review-vote]").first
 
+    helpful, not_helpful = (
+        form.locator('[data-count="helpful"]'),
+        form.locator('[data-count="not_helpful"]'),
+    )
+
     form.get_by_role("button", name="Yes").click()
     page.wait_for_function("() => !!window.localStorage.getItem('etalage-shopper-token')")
-    form.get_by_role("button", name="Yes").click()
-    page.wait_for_timeout(300)
-    form.get_by_role("button", name="No").click()
-    page.wait_for_timeout(300)
+    expect(helpful).to_have_text("1")
+    # each vote waits for the one before to be counted: sent together, they could arrive
+    # in either order (a fixed 300 ms pause was not always enough on a loaded machine)
+    with page.expect_response(lambda response: "/vote" in response.url) as again:
+        form.get_by_role("button", name="Yes").click()
+    assert again.value.json()["helpful"] == 1  # the same vote again counts once
+    with page.expect_response(lambda response: "/vote" in response.url):
+        form.get_by_role("button", name="No").click()
 
-    assert form.locator('[data-count="helpful"]').inner_text() == "0"
-    assert form.locator('[data-count="not_helpful"]').inner_text() == "1"
+    expect(helpful).to_have_text("0")
+    expect(not_helpful).to_have_text("1")
     assert page.context.cookies() == []

@@ -11,6 +11,7 @@ from reviews.models import Review, ReviewVote
 from reviews.selectors import product_reviews_page, wilson_lower_bound
 from reviews.services import review_submit, review_vote
 from reviews.shoppers import shopper_token_new
+from tests.conftest import clear_of_window_end
 from tests.reviews.helpers import a_shopper, approved_review, make_product, shopper_client
 
 
@@ -130,6 +131,7 @@ def test_votes_are_rate_limited_per_shopper_and_per_network(shop_a, settings):
     connection.set_tenant(shop_a)
     settings.REVIEWS_RATE_LIMITS = {
         **settings.REVIEWS_RATE_LIMITS, "vote": {"shopper": "3/m", "network": "5/m"}}  # fmt: skip
+    clear_of_window_end(60)  # the limit counts per minute: all requests in one
     review = approved_review(make_product(), body="Great")
     client = shopper_client(ip="198.51.100.30")
 
@@ -152,6 +154,7 @@ def test_reviews_are_rate_limited_with_retry_after(shop_a, settings):
     connection.set_tenant(shop_a)
     settings.REVIEWS_RATE_LIMITS = {
         **settings.REVIEWS_RATE_LIMITS, "review": {"shopper": "2/h", "network": "10/h"}}  # fmt: skip
+    clear_of_window_end(3600)  # the limit counts per hour: all requests in one
     product = make_product()
     client = shopper_client(ip="198.51.100.90")
     data = {"rating": "5", "body": "Hello", "display_name": "R"}

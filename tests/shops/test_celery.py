@@ -35,7 +35,7 @@ def test_for_each_shop_fans_out_to_every_active_shop(shop_a, shop_b):
         assert not User.objects.filter(email="fan@example.com").exists()
 
 
-def wait_for_user(schema: str, email: str, django_db_blocker, timeout: float = 30) -> bool:
+def wait_for_user(schema: str, email: str, django_db_blocker, timeout: float = 60) -> bool:
     deadline = time.monotonic() + timeout
     with django_db_blocker.unblock():
         while time.monotonic() < deadline:
@@ -74,6 +74,7 @@ def test_real_worker_fans_out_over_every_shop(worker, committed_shop, django_db_
             assert wait_for_user(shop.schema_name, "beat@example.com", django_db_blocker)
     finally:  # the session's shops got the task too: leave them as they were
         for schema in every_schema:
-            wait_for_user(schema, "beat@example.com", django_db_blocker, timeout=10)
+            # the whole wait: a copy still queued would add the user after the delete
+            wait_for_user(schema, "beat@example.com", django_db_blocker)
             with django_db_blocker.unblock(), schema_context(schema):
                 User.objects.filter(email="beat@example.com").delete()
