@@ -19,6 +19,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.conf import settings
@@ -39,11 +40,15 @@ SESSION_SHOPS = {"alpha": "Alpha Goods", "beta": "Beta Supplies"}
 
 
 def database_url_for_tests() -> str:
-    """DATABASE_URL of the test database, for processes the tests start (DATABASE_URL set)."""
-    database = connection.settings_dict
+    """DATABASE_URL of the test database, for processes the tests start: the service's,
+    or the embedded server's, whose host is a socket folder (percent-encoded, as
+    dj-database-url reads it)."""
+    params = connection.get_connection_params()  # the embedded server's socket, if so
     return (
-        f"postgresql://{database['USER']}:{database.get('PASSWORD') or ''}"
-        f"@{database['HOST']}:{database['PORT'] or 5432}/{database['NAME']}"
+        f"postgresql://{quote(params.get('user') or '', safe='')}:"
+        f"{quote(params.get('password') or '', safe='')}"
+        f"@{quote(str(params.get('host') or ''), safe='')}:{params.get('port') or 5432}"
+        f"/{params['dbname']}"
     )
 
 
