@@ -107,6 +107,13 @@ def _back_to_public_schema() -> Iterator[None]:
 
 
 @pytest.fixture
+def media(settings, tmp_path) -> Path:
+    """Uploaded and generated files go to the test's own folder (its MEDIA_ROOT)."""
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+@pytest.fixture
 def shop_a(db) -> Shop:
     return Shop.objects.get(slug="alpha")
 

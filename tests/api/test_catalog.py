@@ -193,12 +193,6 @@ def test_collections(shop_a, api_a):
         assert list(Collection.objects.values_list("title", flat=True)) == ["Picks"]
 
 
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
-
-
 def test_image_upload_multipart(shop_a, api_a, media):
     with tenant_context(shop_a):
         product = product_create(title="Poster")

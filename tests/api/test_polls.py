@@ -29,12 +29,6 @@ from tests.reviews.helpers import a_shopper, make_product
 
 
 @pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
-
-
-@pytest.fixture
 def polls_api(shop_a, make_key) -> ApiClient:
     return ApiClient("alpha", make_key(shop_a, ["polls:read", "polls:write"]))
 

@@ -30,12 +30,6 @@ from tests.reviews.helpers import make_product
 
 
 @pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
-
-
-@pytest.fixture
 def posts_api(shop_a, make_key) -> ApiClient:
     return ApiClient("alpha", make_key(shop_a, ["posts:read", "posts:write"]))
 

@@ -48,12 +48,6 @@ def exif_with_gps(**extra: object) -> Image.Exif:
 
 
 @pytest.fixture
-def media(settings, tmp_path) -> Path:
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
-
-
-@pytest.fixture
 def product(shop_a, media) -> Iterator[Product]:
     with tenant_context(shop_a):
         yield product_create(title="Poster", variants=[VariantInput(sku="POSTER", price="12")])

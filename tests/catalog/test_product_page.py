@@ -88,12 +88,6 @@ def sells(shop_a) -> None:
         )
 
 
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
-
-
 # --- the product page -----------------------------------------------------------------------
 
 

@@ -31,11 +31,6 @@ def owner_client(slug: str = "alpha") -> Client:
     return client
 
 
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 def connect(client: Client, fake, token: str) -> None:
     response = client.post(
         "/admin/channels/connection/add/",

@@ -312,9 +312,3 @@ def test_past_the_last_page_shows_the_last_page(shop_a):
 
     assert "Page 2 of 2" in html and '<a rel="prev" href="?page=1">Previous</a>' in html
     assert "Page 1 of 2" in bad
-
-
-@pytest.fixture
-def media(tmp_path, settings):
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path

@@ -265,12 +265,6 @@ def test_pictures_no_version_uses_are_deleted_after_commit(
     assert files() == both - first
 
 
-@pytest.fixture
-def media(tmp_path, settings):
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
-
-
 # --- branding --------------------------------------------------------------------------------
 
 

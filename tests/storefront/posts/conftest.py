@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 from datetime import timedelta
 
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
@@ -13,12 +12,6 @@ from PIL import Image
 from shops.storefront.posts import services
 from shops.storefront.posts.models import Post
 from tests.orders.conftest import localstripe, selling_a, stripe_settings  # noqa: F401 (fixtures)
-
-
-@pytest.fixture
-def media(tmp_path, settings):
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
 
 
 def picture(name: str = "look.png", size: tuple[int, int] = (600, 400), colour: str = "teal"):
