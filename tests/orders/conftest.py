@@ -17,6 +17,7 @@ from django_tenants.utils import tenant_context
 from catalog.models import Product, Variant
 from catalog.services import VariantInput, product_create
 from orders.localstripe import localstripe_server
+from orders.models import Order
 from orders.payment_accounts import payment_account_set_keys
 
 SECRET_KEY = {"alpha": "sk_test_alpha", "beta": "sk_test_beta"}
@@ -136,3 +137,28 @@ def pay(client: Client, answer: dict, token: str):
         data=json.dumps({"secret": answer["payment"]["client_secret"], "token": token}),
         content_type="application/json",
     )
+
+
+def paid_order(shop, slug: str, items: list[tuple[Variant, int]], localstripe: str) -> Order:
+    """An order for ``items`` bought on ``slug``'s host and paid at localstripe, its
+    success event handled: paid, its stock committed."""
+    answer = buy(
+        shopper(slug),
+        {
+            "items": [{"variant_id": v.id, "quantity": q} for v, q in items],
+            "email": "s@example.com",
+        },
+    ).json()
+    pay(shopper(slug), answer, card_token(localstripe, key=f"pk_test_{slug}"))
+    with tenant_context(shop):
+        order = Order.objects.get(public_id=answer["order"]["id"])
+    event = intent_event(event_id=f"evt_{slug}_{order.id}", type="payment_intent.succeeded",
+                         intent_id=order.payment_intent_id, shop=f"shop_{slug}",
+                         order=str(order.public_id), amount=order.amount_minor)  # fmt: skip
+    assert (
+        shopper(slug).post("/webhooks/stripe/", **signed(event, f"whsec_{slug}")).status_code == 200
+    )
+    with tenant_context(shop):
+        order = Order.objects.get(id=order.id)
+    assert (order.status, order.stock_status) == ("paid", "committed")
+    return order

@@ -12,40 +12,11 @@ from orders.models import Order
 from orders.services import OrderActionError, order_fulfil, order_refund
 from tests.catalog.test_admin import owner_client
 from tests.orders.conftest import (
-    buy,
-    card_token,
-    intent_event,
     make_variant,
-    pay,
+    paid_order,
     shop_sells,
-    shopper,
-    signed,
 )
 from tests.orders.test_admin import localstripe_refunds
-
-
-def paid_order(shop, slug: str, items: list[tuple[Variant, int]], localstripe) -> Order:
-    """An order for ``items`` paid at localstripe, its success event handled."""
-    answer = buy(
-        shopper(slug),
-        {
-            "items": [{"variant_id": v.id, "quantity": q} for v, q in items],
-            "email": "s@example.com",
-        },
-    ).json()
-    pay(shopper(slug), answer, card_token(localstripe, key=f"pk_test_{slug}"))
-    with tenant_context(shop):
-        order = Order.objects.get(public_id=answer["order"]["id"])
-    event = intent_event(event_id=f"evt_{slug}_{order.id}", type="payment_intent.succeeded",
-                         intent_id=order.payment_intent_id, shop=f"shop_{slug}",
-                         order=str(order.public_id), amount=order.amount_minor)  # fmt: skip
-    assert (
-        shopper(slug).post("/webhooks/stripe/", **signed(event, f"whsec_{slug}")).status_code == 200
-    )
-    with tenant_context(shop):
-        order = Order.objects.get(id=order.id)
-    assert (order.status, order.stock_status) == ("paid", "committed")
-    return order
 
 
 def stock(shop, *variants: Variant) -> list[int]:
