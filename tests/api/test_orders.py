@@ -16,8 +16,8 @@ from catalog.models import Variant
 from orders.models import Order, OrderLine
 from tests.api.conftest import ApiClient, error_of
 from tests.api.test_webhooks import private_allowed
-from tests.orders.conftest import shop_sells
-from tests.orders.test_admin import paid_order, place
+from tests.orders.conftest import paid_order, shop_sells
+from tests.orders.test_admin import place
 
 ORDER_EVENTS = [
     "order.created", "order.paid", "order.fulfilled", "order.cancelled", "order.refunded",
@@ -55,7 +55,7 @@ def orders_api(shop_a, make_key) -> ApiClient:
 def test_detail_has_lines_amounts_as_strings_and_iso_times(
     shop_a, selling_a, localstripe, orders_api
 ):
-    order = paid_order(shop_a, selling_a, localstripe, quantity=2)
+    order = paid_order(shop_a, "alpha", [(selling_a, 2)], localstripe)
 
     response = orders_api.get(f"/api/v1/orders/{order.id}/")
 
@@ -132,7 +132,7 @@ def test_list_pages_cost_the_same_queries_for_3_and_30_orders(
 
 
 def test_fulfil_a_paid_order_with_a_tracking_number(shop_a, selling_a, localstripe, orders_api):
-    order = paid_order(shop_a, selling_a, localstripe)
+    order = paid_order(shop_a, "alpha", [(selling_a, 1)], localstripe)
 
     response = orders_api.post(
         f"/api/v1/orders/{order.id}/fulfil/", {"tracking_number": "LP123456789FR"}
@@ -180,7 +180,7 @@ def test_cancel_an_unpaid_order_gives_the_stock_back(shop_a, selling_a, localstr
 def test_partial_then_full_refund_through_stripe_with_idempotency(
     shop_a, selling_a, localstripe, orders_api
 ):
-    order = paid_order(shop_a, selling_a, localstripe, quantity=2)
+    order = paid_order(shop_a, "alpha", [(selling_a, 2)], localstripe)
     path = f"/api/v1/orders/{order.id}/refund/"
 
     partly = orders_api.post(path, {"amount": "10.00"}, headers={"Idempotency-Key": "r-1"})
@@ -238,7 +238,7 @@ def test_order_events_reach_a_subscriber(
     with tenant_context(shop_a), private_allowed:
         subscription_create(url=hook.url, events=ORDER_EVENTS)
     with private_allowed, django_capture_on_commit_callbacks(execute=True):
-        order = paid_order(shop_a, selling_a, localstripe)
+        order = paid_order(shop_a, "alpha", [(selling_a, 1)], localstripe)
         orders_api.post(f"/api/v1/orders/{order.id}/fulfil/", {"tracking_number": "T1"})
         orders_api.post(f"/api/v1/orders/{order.id}/refund/", {"amount": "4.00"})
         unpaid = order_of(shop_a, place(selling_a))

@@ -146,7 +146,7 @@ def paid_order(shop, slug: str, items: list[tuple[Variant, int]], localstripe: s
         shopper(slug),
         {
             "items": [{"variant_id": v.id, "quantity": q} for v, q in items],
-            "email": "s@example.com",
+            "email": "shopper@example.com",
         },
     ).json()
     pay(shopper(slug), answer, card_token(localstripe, key=f"pk_test_{slug}"))
