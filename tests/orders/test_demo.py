@@ -96,6 +96,20 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
+def _count_by_command(pid: int, expected: dict[str, int]) -> dict[str, int]:
+    """How many of ``pid``'s descendants run each command in ``expected``."""
+    counts = dict.fromkeys(expected, 0)
+    for child in _descendants(pid):
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        for name in counts:
+            if name in command:
+                counts[name] += 1
+    return counts
+
+
 def _until(condition: Callable[[], bool], seconds: float) -> bool:
     deadline = time.monotonic() + seconds
     while not condition() and time.monotonic() < deadline:
@@ -139,10 +153,17 @@ def demo_shop_dropped(django_db_setup, django_db_blocker) -> Iterator[None]:
 def test_rundemo_stopped_by_any_signal_leaves_no_server_behind(
     tmp_path, demo_shop_dropped, stop, exit_code
 ):
-    # given: rundemo serving, with its localstripe and runserver's autoreloader child
-    port = free_port()
+    # given: rundemo serving, with its embedded Redis, worker (and its pool), beat,
+    # localstripe, and runserver's autoreloader child
+    port, broker_port = free_port(), free_port()
     env = {
-        **{key: value for key, value in os.environ.items() if not key.startswith("STRIPE_")},
+        **{
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith("STRIPE_") and key not in ("REDIS_URL", "CELERY_BROKER_URL")
+        },
+        "EMBEDDED_REDIS_PORT": str(broker_port),
+        "RUN_WORKER_CONCURRENCY": "2",
         "DATABASE_URL": database_url_for_tests(),
         "DEBUG": "true",
         "ETALAGE_DATA_DIR": str(tmp_path / "data"),
@@ -158,8 +179,14 @@ def test_rundemo_stopped_by_any_signal_leaves_no_server_behind(
     try:
         assert _until(lambda: _serves(port) or rundemo.poll() is not None, 120)
         assert rundemo.poll() is None, log.read_text()
+        expected = {
+            "redis-server": 1, "localstripe": 1, "celery -A config --quiet worker": 3,
+            "celery -A config --quiet beat": 1, "runserver": 2,
+        }  # fmt: skip
+        assert _until(lambda: _count_by_command(rundemo.pid, expected) == expected, 60), (
+            _count_by_command(rundemo.pid, expected)
+        )
         tree = _descendants(rundemo.pid)
-        assert len(tree) == 3, tree  # localstripe, runserver, runserver's serving child
 
         # when: rundemo is stopped: Ctrl-C (SIGINT: runserver, in a session of its own,
         # does not get the terminal's), SIGTERM, or SIGKILL (no finally, no handler)
@@ -174,6 +201,7 @@ def test_rundemo_stopped_by_any_signal_leaves_no_server_behind(
         ]
         assert not _serves(port)
         assert _port_is_free(port)
+        assert _port_is_free(broker_port)
     finally:  # a failure leaves nothing running behind
         for pid in [rundemo.pid, *tree]:
             with contextlib.suppress(ProcessLookupError):
