@@ -241,6 +241,8 @@ STRIPE_PLATFORM_FEE_BASIS_POINTS = env_int("STRIPE_PLATFORM_FEE_BASIS_POINTS", 0
 # SECRET_KEY when unset, so changing SECRET_KEY then makes stored keys unreadable.
 PAYMENT_CREDENTIALS_KEY = env_str("PAYMENT_CREDENTIALS_KEY")
 ORDERS_RESERVATION_MINUTES = env_int("ORDERS_RESERVATION_MINUTES", 15)
+# the same in seconds, when set (the tests shorten it)
+ORDERS_RESERVATION_SECONDS = env_int("ORDERS_RESERVATION_SECONDS", ORDERS_RESERVATION_MINUTES * 60)
 ORDERS_MAX_QUANTITY = env_int("ORDERS_MAX_QUANTITY", 20)
 ORDERS_MAX_LINES = env_int("ORDERS_MAX_LINES", 20)
 # Buy-now calls one client address may make per shop (shops/ratelimits.py); "off" for none

@@ -162,7 +162,7 @@ def _reserve_and_create(
         amount_minor=amount_minor,
         application_fee_minor=fee,
         stripe_account_id=payments.credentials.account_id if payments.credentials else "",
-        reserved_until=timezone.now() + timedelta(minutes=settings.ORDERS_RESERVATION_MINUTES),
+        reserved_until=timezone.now() + timedelta(seconds=settings.ORDERS_RESERVATION_SECONDS),
         utm_source=attribution.utm_source[:100],
         utm_medium=attribution.utm_medium[:100],
         utm_campaign=attribution.utm_campaign[:100],
