@@ -90,8 +90,26 @@
       });
     }
 
+    // The picker (variant_picker.js) points the Buy now button at the chosen variant.
+    // A change after the reservation starts over: the reserved order is another item.
+    document.addEventListener("variant:change", () => {
+      if (!start || box.dataset.state === "paid") return;
+      if (!paymentBox.hidden) {
+        paymentBox.hidden = true;
+        form.hidden = false;
+        cont.disabled = false;
+        say("You changed the option: continue to payment again to reserve it.");
+      } else if (!form.hidden) {
+        say("");
+      }
+    });
+
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
+      if (start && (start.disabled || !start.dataset.variant)) {
+        say("This option is sold out or not available; choose another one.", true);
+        return;
+      }
       const data = new FormData(form);
       const items = box.dataset.items
         ? JSON.parse(box.dataset.items)
