@@ -189,6 +189,7 @@
         ? window.Stripe(payment.publishable_key, { stripeAccount: payment.stripe_account })
         : window.Stripe(payment.publishable_key);
       const mount = box.querySelector("[data-payment-element]");
+      mount.replaceChildren(); // a new reservation (the option changed) gets a fresh form
       box.querySelector("[data-buy-now-total]").textContent =
         new Intl.NumberFormat(undefined, { style: "currency", currency: order.currency }).format(Number(order.total));
       form.hidden = true;
