@@ -201,8 +201,9 @@ def test_out_of_stock_variant_is_labelled_and_cannot_be_bought(shop_a, sells):
     html = shopper().get(f"/products/tote/?variant={sold_out.id}").content.decode()
 
     assert '<option value="Size 1" selected>Size 1 · €25.00 (out of stock)</option>' in html
-    assert '<p class="stock stock-out" data-availability>Out of stock in this option (Size 1)</p>' in (
-        html
+    assert (
+        '<p class="stock stock-out" data-availability>Out of stock in this option (Size 1)</p>'
+        in (html)
     )
     assert (
         f'<button type="button" class="button buy-now" data-variant="{sold_out.id}" '
