@@ -7,6 +7,7 @@ and its webhook to the live server, as in test_browser.py."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,8 @@ from tests.orders.test_browser import fill_card, order_when
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path("/tmp/shots-variant")
+# screenshots to look at; ETALAGE_SHOTS puts them elsewhere
+SHOTS = Path(os.environ.get("ETALAGE_SHOTS", "/tmp/shots-variant"))  # noqa: S108
 WIDTHS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 
 
@@ -32,7 +34,7 @@ def picker_shop(
     committed_shop, django_db_blocker, shop_server, stripe_settings, localstripe, settings, tmp_path
 ):
     """A selling shop with a tee in S / M / XL at three prices (XL with its own
-    picture) and a cap in colour × size whose Red / L is sold out."""
+    picture) and a cap in colour and size whose Red / L is sold out."""
     settings.MEDIA_ROOT = tmp_path
     shop = committed_shop("picker", "Picker").shop
     with django_db_blocker.unblock(), tenant_context(shop):
@@ -126,7 +128,6 @@ def test_the_chosen_size_is_the_size_bought(sized_page, picker_shop, shop_server
 
 
 def test_a_sold_out_combination_is_marked_and_cannot_be_bought(page, picker_shop, shop_server):
-    shop, _ = picker_shop
     page.set_viewport_size(WIDTHS["phone"])
     page.goto(f"http://picker.localhost:{shop_server}/products/dune-cap/")
     expect(page.locator("[data-price]")).to_have_text("€30.00")
