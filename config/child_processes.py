@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
@@ -51,16 +52,17 @@ def child_start(argv: Sequence[str], *, env: Mapping[str, str] | None = None) ->
     )
 
 
-def child_stop(process: subprocess.Popen, timeout: float = 10) -> None:
-    """SIGTERM to every process of the child's session; SIGKILL after ``timeout``."""
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        process.poll()
-        return  # none left
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
+def children_stop(processes: Sequence[subprocess.Popen], timeout: float = 10) -> None:
+    """SIGTERM to every process of each child's session, all at once; SIGKILL to those
+    still running after ``timeout`` seconds."""
+    for process in processes:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+            os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for process in processes:
+        try:
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()

@@ -33,7 +33,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_tenants.utils import tenant_context
 
 from config import embedded_redis
-from config.child_processes import child_start, child_stop
+from config.child_processes import child_start, children_stop
 from config.errors import SetupError
 from orders.demo import TEST_CARD, demo_payments_local, demo_payments_owner
 from orders.payment_accounts import payment_account_remove
@@ -162,8 +162,7 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             stopped = None
         finally:
-            for process in reversed(started.values()):
-                child_stop(process)
+            children_stop(list(started.values()))
         if stopped is not None:
             name, code = stopped
             raise CommandError(f"the {name} stopped (exit code {code}); everything was stopped")
