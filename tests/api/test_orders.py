@@ -197,7 +197,7 @@ def test_partial_then_full_refund_through_stripe_with_idempotency(
     assert (reused.status_code, error_of(reused)["code"]) == (409, "idempotency_key_reused")
     assert too_much.status_code == 400
     assert error_of(too_much) | {"errors": None} == {
-        "code": "invalid_amount", "message": "Refund between 0 and 38.00 EUR.",
+        "code": "invalid_amount", "message": "Refund more than nothing and at most €38.00, what is left of the payment.",
         "field": "amount", "errors": None,
     }  # fmt: skip
     assert (fully.json()["status"], fully.json()["refunded_amount"]) == ("refunded", "48.00")
