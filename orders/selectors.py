@@ -62,7 +62,7 @@ def order_timeline(*, order: Order) -> list[TimelineEntry]:
         TimelineEntry(
             order.created,
             "Placed",
-            f"Placed by {order.email} for {money_format(order.total, order.currency)}.",
+            f"By {order.email} for {money_format(order.total, order.currency)}.",
         )
     ]
     activities = list(order.activities.all())

@@ -41,6 +41,6 @@ def order_email_send(*, order_id: int, kind: str) -> bool:
         recipient_list=[order.email],
     )
     order_activity_add(
-        order=order, kind=OrderActivity.Kind.EMAIL, message=f"Emailed {order.email}: “{subject}”."
+        order=order, kind=OrderActivity.Kind.EMAIL, message=f"To {order.email}: “{subject}”."
     )
     return True

@@ -49,15 +49,12 @@ def order_fulfil(*, order: Order, carrier: str = "", tracking_number: str = "") 
         )  # fmt: skip
     except TransitionError as exc:
         raise OrderActionError(str(exc)) from None
-    shipped = " ".join(
-        part
-        for part in (
-            f"with {carrier}" if carrier else "",
-            f"tracking number {tracking_number}" if tracking_number else "",
-        )
-        if part
+    message = (
+        "Shipped"
+        + (f" with {carrier}" if carrier else "")
+        + (f", tracking number {tracking_number}" if tracking_number else "")
+        + "."
     )
-    message = f"Shipped {shipped}." if shipped else "Shipped."
     if review_requests_schedule(order=order):  # the buyer is asked for reviews, later
         message += " Review requests are due in " + _delay(settings.REVIEWS_REQUEST_DELAY_SECONDS)
     order_activity_add(order=order, kind=OrderActivity.Kind.FULFILLED, message=message)
@@ -162,7 +159,7 @@ def order_refund(
     order_activity_add(
         order=order,
         kind=OrderActivity.Kind.REFUNDED,
-        message=f"Refunded {order_money(order, amount_minor)} through Stripe"
+        message=f"{order_money(order, amount_minor)} through Stripe"
         + (f"; back in stock: {restocked}." if restocked else "; no item back in stock."),
     )
     order_transition(

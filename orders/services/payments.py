@@ -128,7 +128,7 @@ def _paid(order: Order) -> None:
     order_activity_add(
         order=order,
         kind=OrderActivity.Kind.PAID,
-        message=f"Paid {order_money(order, order.amount_minor)} through Stripe.",
+        message=f"{order_money(order, order.amount_minor)} through Stripe.",
     )
     order_email_on_commit(order, "confirmation")
 

@@ -118,5 +118,5 @@ def _send(*, order: Order, lines: list[OrderLine], base_url: str) -> None:
     order_activity_add(
         order=order,
         kind=OrderActivity.Kind.EMAIL,
-        message=f"Emailed {order.email} a review request for {len(lines)} item(s).",
+        message=f"To {order.email}: a review request for {len(lines)} item(s).",
     )
