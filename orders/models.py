@@ -82,6 +82,7 @@ class Order(models.Model):
     utm_source = models.CharField(max_length=100, blank=True, db_index=True)
     utm_medium = models.CharField(max_length=100, blank=True)
     utm_campaign = models.CharField(max_length=100, blank=True)
+    carrier = models.CharField(max_length=100, blank=True, help_text="Who delivers it.")
     tracking_number = models.CharField(max_length=100, blank=True)
     note = models.CharField(max_length=255, blank=True, help_text="Why the order ended so.")
     created = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -155,6 +156,30 @@ class OrderLine(models.Model):
     def restockable_quantity(self) -> int:
         """How many a refund may still put back in stock."""
         return self.quantity - self.restocked_quantity
+
+
+class OrderActivity(models.Model):
+    """One entry of an order's timeline, written by the service that did it: paid,
+    email sent, fulfilled, refunded, cancelled. ``message`` is what the merchant reads."""
+
+    class Kind(models.TextChoices):
+        PAID = "paid", "Paid"
+        EMAIL = "email", "Email sent"
+        FULFILLED = "fulfilled", "Fulfilled"
+        REFUNDED = "refunded", "Refunded"
+        CANCELLED = "cancelled", "Cancelled"
+
+    order = models.ForeignKey(Order, related_name="activities", on_delete=models.CASCADE)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    message = models.CharField(max_length=255)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created", "id"]
+        verbose_name_plural = "order activities"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.message}"
 
 
 class StripeEvent(models.Model):

@@ -7,7 +7,8 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 
-from orders.models import Order
+from orders.models import Order, OrderActivity
+from orders.services.activity import order_activity_add
 from shops.selectors import current_shop
 
 EMAIL_SUBJECTS = {
@@ -32,10 +33,14 @@ def order_email_send(*, order_id: int, kind: str) -> bool:
         return False
     shop = current_shop()  # also under a task's stand-in tenant
     context = {"order": order, "lines": list(order.lines.all()), "shop": shop}
+    subject = EMAIL_SUBJECTS[kind].format(number=order.number)
     send_mail(
-        subject=EMAIL_SUBJECTS[kind].format(number=order.number),
+        subject=subject,
         message=render_to_string(f"orders/email/{kind}.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[order.email],
+    )
+    order_activity_add(
+        order=order, kind=OrderActivity.Kind.EMAIL, message=f"To {order.email}: “{subject}”."
     )
     return True
