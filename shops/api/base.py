@@ -37,6 +37,7 @@ from shops.api.idempotency import (
     IDEMPOTENCY_KEY_MAX_LENGTH,
     IdempotencyClaim,
     idempotency_claim,
+    idempotency_release,
     idempotency_replay,
     idempotent_response,
 )
@@ -87,13 +88,13 @@ class ApiViewMixin:
         shop = getattr(request, "shop", None)
         if shop is None or connection.schema_name != shop.schema_name:
             raise RuntimeError("API views serve a shop's host, in that shop's schema")
+        key = request.headers.get(IDEMPOTENCY_HEADER)
+        if request.method == "POST" and key is not None:
+            self._idempotency_begin(request, key)
         if request.method in ("POST", "PUT", "PATCH"):
             # Parse now, so that a malformed (400), too large (413) or unsupported (415)
             # body is refused the same way by an action that reads no body (cancel, close).
             request.data  # noqa: B018
-        key = request.headers.get(IDEMPOTENCY_HEADER)
-        if request.method == "POST" and key is not None:
-            self._idempotency_begin(request, key)  # last: nothing here may fail after it
 
     def _idempotency_begin(self, request: Request, key: str) -> None:
         if not key.strip() or len(key) > IDEMPOTENCY_KEY_MAX_LENGTH:
@@ -159,6 +160,9 @@ class ApiViewMixin:
                 return self.response
             response = handler(request, *args, **kwargs)
         except Exception as exc:
+            if self._idempotency is not None:  # claimed, then refused before the handler ran
+                idempotency_release(record=self._idempotency.record)
+                self._idempotency = None
             response = self.handle_exception(exc)
         self.response = self.finalize_response(request, response, *args, **kwargs)
         return self.response
