@@ -34,8 +34,11 @@ SHOPPER = "shopper"  # the owner of buy-now's Idempotency-Keys (shoppers are ano
 ADDRESS_FIELDS = ("name", "line1", "line2", "city", "postal_code", "state", "country", "phone")
 
 
-def _error(status: int, code: str, message: str) -> JsonResponse:
-    return JsonResponse({"error": {"code": code, "message": message}}, status=status)
+def _error(status: int, code: str, message: str, field: str | None = None) -> JsonResponse:
+    error = {"code": code, "message": message}
+    if field:
+        error["field"] = field
+    return JsonResponse({"error": error}, status=status)
 
 
 def _text(value: Any, limit: int) -> str:
@@ -55,16 +58,24 @@ def _request_from_json(data: Any) -> dict[str, Any]:
             f"An order holds at most {settings.ORDERS_MAX_LINES} products.", code="too_many_items"
         )
     lines = []
-    for item in items:
+    for position, item in enumerate(items):
         if not isinstance(item, dict):
-            raise services.BuyNowError("Each item names a variant and a quantity.")
+            raise services.BuyNowError(
+                "Each item names a variant and a quantity.", field=f"items[{position}]"
+            )
         variant, quantity = item.get("variant_id"), item.get("quantity", 1)
         if not selectors.is_row_id(variant):
             raise services.BuyNowError(
-                "That product is not sold in this shop.", code="unknown_variant"
+                "That product option is not sold in this shop; reload the page and choose again.",
+                code="unknown_variant",
+                field=f"items[{position}].variant_id",
             )
         if not isinstance(quantity, int) or isinstance(quantity, bool):
-            raise services.BuyNowError("A quantity is a whole number.", code="invalid_quantity")
+            raise services.BuyNowError(
+                "A quantity is a whole number.",
+                code="invalid_quantity",
+                field=f"items[{position}].quantity",
+            )
         lines.append(services.LineRequest(variant_id=variant, quantity=quantity))
     address = data.get("shipping_address") or {}
     if not isinstance(address, dict):
@@ -175,7 +186,7 @@ def _refused(exc: Exception) -> JsonResponse:
     """The shopper's answer to a BuyNowError; anything else is raised again (a 500)."""
     if not isinstance(exc, services.BuyNowError):
         raise exc
-    return _error(exc.status, exc.code, exc.message)
+    return _error(exc.status, exc.code, exc.message, exc.field)
 
 
 def _shopper_order(request: HttpRequest, public_id: str, secret: str) -> Order | None:

@@ -33,14 +33,16 @@ Status = Order.Status
 
 
 class BuyNowError(Exception):
-    """A buy-now request that cannot be served; ``message`` is for the shopper."""
+    """A buy-now request that cannot be served; ``message`` is for the shopper and
+    ``field`` names the part of the request at fault (``items[0].variant_id``), if one."""
 
     status = 400
     code = "invalid"
 
-    def __init__(self, message: str, *, code: str | None = None):
+    def __init__(self, message: str, *, code: str | None = None, field: str | None = None):
         super().__init__(message)
         self.message = message
+        self.field = field
         if code:
             self.code = code
 
@@ -118,10 +120,15 @@ def _reserve_and_create(
     shipping_address: Mapping[str, str],
     attribution: Attribution,
     payments: ShopPayments,
+    positions: Mapping[int, int],
 ) -> Order:
     """Take the stock of every line and write the order (pending payment), in the
     caller's transaction. Stock rows are updated in variant id order, so two orders
-    for the same variants never wait for each other in a cycle."""
+    for the same variants never wait for each other in a cycle. ``positions`` gives
+    each variant's place in the request, to name the item at fault.
+
+    Each line is exactly the variant requested: an id that is not one of this shop's
+    variants is refused (400), never replaced by another variant of the product."""
     variants = {
         variant.id: variant
         for variant in Variant.objects.select_related("product").filter(
@@ -130,10 +137,15 @@ def _reserve_and_create(
     }
     for line in lines:
         variant = variants.get(line.variant_id)
+        field = f"items[{positions[line.variant_id]}].variant_id"
         if variant is None:
-            raise NotForSale("That product is not sold in this shop.", code="unknown_variant")
+            raise BuyNowError(
+                "That product option is not sold in this shop; reload the page and choose again.",
+                code="unknown_variant",
+                field=field,
+            )
         if variant.product.status != Product.Status.ACTIVE:
-            raise NotForSale(f"{variant.product.title} is no longer for sale.")
+            raise NotForSale(f"{variant.product.title} is no longer for sale.", field=field)
 
     currency = shop_currency()
     with outbox_batch():
@@ -144,7 +156,10 @@ def _reserve_and_create(
             except ValidationError:
                 raise OutOfStock(
                     f"Sorry, {_line_title(variant)} is out of stock"
-                    + ("." if line.quantity == 1 else " in that quantity.")
+                    + ("." if line.quantity == 1 else " in that quantity."),
+                    field=f"items[{positions[line.variant_id]}].quantity"
+                    if variant.stock > 0
+                    else f"items[{positions[line.variant_id]}].variant_id",
                 ) from None
 
     subtotal = sum(
@@ -163,7 +178,7 @@ def _reserve_and_create(
         amount_minor=amount_minor,
         application_fee_minor=fee,
         stripe_account_id=payments.credentials.account_id if payments.credentials else "",
-        reserved_until=timezone.now() + timedelta(minutes=settings.ORDERS_RESERVATION_MINUTES),
+        reserved_until=timezone.now() + timedelta(seconds=settings.ORDERS_RESERVATION_SECONDS),
         utm_source=attribution.utm_source[:100],
         utm_medium=attribution.utm_medium[:100],
         utm_campaign=attribution.utm_campaign[:100],
@@ -188,6 +203,13 @@ def _reserve_and_create(
             order=order, post_id=attribution.post_id, view_token=attribution.post_view_token
         )
     return order
+
+
+def _first_positions(lines: Sequence[LineRequest]) -> dict[int, int]:
+    positions: dict[int, int] = {}
+    for position, line in enumerate(lines):
+        positions.setdefault(line.variant_id, position)
+    return positions
 
 
 def _line_title(variant: Variant) -> str:
@@ -225,6 +247,7 @@ def order_buy_now(
             shipping_address=shipping_address or {},
             attribution=attribution or Attribution(),
             payments=payments,
+            positions=_first_positions(lines),
         )
         order_event_emit(order=order, event_type=EventType.ORDER_CREATED)
     assert payments.credentials is not None  # noqa: S101 (checked by can_sell)

@@ -136,6 +136,7 @@ def test_more_than_in_stock_is_out_of_stock(shop_a, selling_a):
     assert response.json()["error"] == {
         "code": "out_of_stock",
         "message": "Sorry, Canvas Tote is out of stock in that quantity.",
+        "field": "items[0].quantity",
     }
     with tenant_context(shop_a):
         assert Variant.objects.get(id=selling_a.id).stock == 10
@@ -157,7 +158,7 @@ def test_one_line_out_of_stock_reserves_nothing_at_all(shop_a, selling_a):
         assert not Order.objects.exists()
 
 
-def test_unknown_archived_and_other_shops_variants_are_not_for_sale(shop_a, shop_b, selling_a):
+def test_unknown_archived_and_other_shops_variants_are_refused(shop_a, shop_b, selling_a):
     with tenant_context(shop_b):
         foreign = make_variant(sku="BETA-1")
     with tenant_context(shop_a):
@@ -168,9 +169,13 @@ def test_unknown_archived_and_other_shops_variants_are_not_for_sale(shop_a, shop
     other_shop = buy(shopper(), body(foreign.id))
     retired = buy(shopper(), body(archived.id))
 
-    assert (unknown.status_code, other_shop.status_code, retired.status_code) == (404, 404, 404)
-    assert unknown.json()["error"]["message"] == "That product is not sold in this shop."
-    assert huge.json() == unknown.json()
+    assert (unknown.status_code, other_shop.status_code, retired.status_code) == (400, 400, 404)
+    assert unknown.json()["error"] == {
+        "code": "unknown_variant",
+        "message": "That product option is not sold in this shop; reload the page and choose again.",
+        "field": "items[0].variant_id",
+    }
+    assert huge.json() == unknown.json() == other_shop.json()
     assert retired.json()["error"]["message"] == "Old Cap is no longer for sale."
     with tenant_context(shop_b):
         assert Variant.objects.get(id=foreign.id).stock == 10
