@@ -252,11 +252,6 @@ CELERY_BEAT_SCHEDULE["orders-expire-reservations"] = {
     "schedule": env_int("ORDERS_EXPIRY_INTERVAL_SECONDS", 60),
     "args": ["orders.reservations_expire"],
 }
-CELERY_BEAT_SCHEDULE["orders-purge-idempotency-keys"] = {
-    "task": "shops.for_each_shop",
-    "schedule": 3600,
-    "args": ["orders.idempotency_keys_purge"],
-}
 
 # --- Sales channels (shops.channels): platform API addresses, timeouts, retries ----------
 CHANNELS_META_API_BASE = env_str("CHANNELS_META_API_BASE", "https://graph.facebook.com")

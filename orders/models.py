@@ -1,5 +1,5 @@
-"""Orders of one shop (every table lives in the shop's schema), its Stripe connection,
-the Stripe events it has handled and the buy-now idempotency keys it has seen.
+"""Orders of one shop (every table lives in the shop's schema), its Stripe connection and
+the Stripe events it has handled.
 
 Writes go through orders.services; the order status machine lives in orders.status.
 """
@@ -195,19 +195,3 @@ class StripeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"
-
-
-class IdempotencyKey(models.Model):
-    """A buy-now request's Idempotency-Key, the hash of its body and the answer given.
-
-    ``status`` stays null while the first request is still being answered.
-    """
-
-    key = models.CharField(max_length=255, unique=True)
-    request_hash = models.CharField(max_length=64)
-    status = models.PositiveSmallIntegerField(null=True, blank=True)
-    response = models.JSONField(null=True, blank=True)
-    created = models.DateTimeField(auto_now_add=True, db_index=True)
-
-    def __str__(self) -> str:
-        return self.key

@@ -14,14 +14,6 @@ def reservations_expire() -> int:
     return expire()
 
 
-@shared_task(name="orders.idempotency_keys_purge", acks_late=True)
-def idempotency_keys_purge() -> int:
-    """Forget buy-now Idempotency-Keys older than a day (beat, every shop)."""
-    from orders.services import idempotency_purge
-
-    return idempotency_purge()
-
-
 @shared_task(
     name="orders.order_email",
     acks_late=True,

@@ -1,19 +1,15 @@
-"""Writes of the orders app, by topic: ``buy_now`` (reservation, order, PaymentIntent,
-idempotency), ``payments`` (webhook events, paid / failed / expired orders and their
+"""Writes of the orders app, by topic: ``buy_now`` (reservation, order,
+PaymentIntent), ``payments`` (webhook events, paid / failed / expired orders and their
 stock), ``merchant`` (fulfil, cancel, refund) and ``emails``. Import from here."""
 
 from orders.services.buy_now import (
     Attribution,
     BuyNowError,
-    IdempotencyConflict,
     LineRequest,
     NotForSale,
     OutOfStock,
     PaymentsNotSetUp,
     PaymentUnavailable,
-    idempotency_claim,
-    idempotency_finish,
-    idempotency_purge,
     lines_clean,
     order_buy_now,
     to_minor,
@@ -31,9 +27,9 @@ from orders.services.payments import (
 )
 
 __all__ = [
-    "EVENT_HANDLERS", "Attribution", "BuyNowError", "IdempotencyConflict", "LineRequest",
+    "EVENT_HANDLERS", "Attribution", "BuyNowError", "LineRequest",
     "NotForSale", "OrderActionError", "OutOfStock", "PaymentUnavailable", "PaymentsNotSetUp",
-    "idempotency_claim", "idempotency_finish", "idempotency_purge", "lines_clean",
+    "lines_clean",
     "order_buy_now", "order_cancel",
     "order_email_on_commit", "order_email_send", "order_fulfil", "order_payment_failed",
     "order_payment_succeeded", "order_refund", "order_release", "payment_intent_stop",

@@ -1,12 +1,13 @@
 """Buy-now: the shopper's request checked, the stock reserved, the order and its Stripe
-PaymentIntent created; and the Idempotency-Key records that make a retry safe."""
+PaymentIntent created. (An Idempotency-Key on buy-now is handled by the API layer's
+``shops.api.idempotency``, the partner API's own.)"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -20,7 +21,7 @@ from catalog.models import Product, Variant
 from catalog.services import outbox_batch, shop_currency, stock_adjust
 from orders import stripe_client
 from orders.events import order_event_emit
-from orders.models import IdempotencyKey, Order, OrderLine
+from orders.models import Order, OrderLine
 from orders.payment_accounts import ShopPayments, shop_payments
 from orders.services.payments import order_release
 from shops.storefront.posts.services import post_order_attribute
@@ -270,54 +271,3 @@ def order_buy_now(
     )
     order.payment_intent_id, order.client_secret = intent.id, intent.client_secret
     return order, payments
-
-
-IDEMPOTENCY_STALE_AFTER = timedelta(minutes=2)
-IDEMPOTENCY_KEEP = timedelta(hours=24)
-
-
-class IdempotencyConflict(BuyNowError):
-    status = 409
-    code = "idempotency_conflict"
-
-
-def idempotency_claim(*, key: str, request_hash: str) -> IdempotencyKey | None:
-    """Claim ``key`` for a new request (returns None), or return the finished answer
-    stored for it. Raises IdempotencyConflict if the key was used with another body or
-    its first request is still being answered."""
-    if not key or len(key) > 255:
-        raise BuyNowError("The Idempotency-Key header is 1 to 255 characters.", code="bad_key")
-    record, created = IdempotencyKey.objects.get_or_create(
-        key=key, defaults={"request_hash": request_hash}
-    )
-    if created:
-        return None
-    if record.request_hash != request_hash:
-        raise IdempotencyConflict("This Idempotency-Key was already used with a different request.")
-    if record.status is None and record.created < timezone.now() - IDEMPOTENCY_STALE_AFTER:
-        # its first request died half-way (the process was killed): let this one retry
-        taken = IdempotencyKey.objects.filter(id=record.id, status=None, created=record.created)
-        if taken.update(created=timezone.now()):
-            return None
-    if record.status is None:
-        raise IdempotencyConflict(
-            "A request with this Idempotency-Key is still being processed; retry shortly.",
-            code="idempotency_in_progress",
-        )
-    return record
-
-
-def idempotency_purge(*, now: datetime | None = None) -> int:
-    """Forget keys older than IDEMPOTENCY_KEEP (Stripe keeps its own 24 hours too)."""
-    cutoff = (now or timezone.now()) - IDEMPOTENCY_KEEP
-    deleted, _ = IdempotencyKey.objects.filter(created__lt=cutoff).delete()
-    return deleted
-
-
-def idempotency_finish(*, key: str, status: int, response: dict | None) -> None:
-    """Store the answer given for ``key``; ``response`` None forgets the key (the
-    request failed in a way worth retrying)."""
-    if response is None:
-        IdempotencyKey.objects.filter(key=key).delete()
-    else:
-        IdempotencyKey.objects.filter(key=key).update(status=status, response=response)

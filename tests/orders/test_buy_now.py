@@ -10,7 +10,8 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from catalog.models import CatalogChange, Product, Variant
-from orders.models import IdempotencyKey, Order
+from orders.models import Order
+from shops.api.models import IdempotencyRecord
 from shops.tasks import for_each_shop
 from tests.orders.conftest import buy, make_variant, shop_sells, shopper
 
@@ -218,7 +219,7 @@ def test_without_a_stripe_connection_buy_now_answers_503(shop_b, stripe_settings
 def test_stripe_down_gives_the_stock_back_and_502(shop_a, selling_a, settings):
     settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # discard port: connection refused
 
-    response = buy(shopper(), body(selling_a.id, 2), key="attempt-1")
+    response = buy(shopper(), body(selling_a.id, 2))
 
     assert response.status_code == 502
     assert "nothing was charged" in response.json()["error"]["message"]
@@ -226,7 +227,32 @@ def test_stripe_down_gives_the_stock_back_and_502(shop_a, selling_a, settings):
         assert Variant.objects.get(id=selling_a.id).stock == 10
         order = Order.objects.get()
         assert (order.status, order.stock_status) == ("cancelled", "released")
-        assert not IdempotencyKey.objects.exists()  # the shopper may retry with the key
+
+
+def test_stripe_down_with_a_key_rolls_everything_back_and_frees_the_key(
+    shop_a, selling_a, settings
+):
+    # given Stripe unreachable: the request with a key runs in one transaction
+    stripe_base = settings.STRIPE_API_BASE
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # discard port: connection refused
+
+    failed = buy(shopper(), body(selling_a.id, 2), key="attempt-1")
+
+    assert failed.status_code == 502
+    assert "nothing was charged" in failed.json()["error"]["message"]
+    with tenant_context(shop_a):
+        assert Variant.objects.get(id=selling_a.id).stock == 10
+        assert not Order.objects.exists()
+        assert not IdempotencyRecord.objects.exists()  # the shopper may retry with the key
+
+    # when Stripe is back, the retry with the same key buys
+    settings.STRIPE_API_BASE = stripe_base
+    retried = buy(shopper(), body(selling_a.id, 2), key="attempt-1")
+
+    assert retried.status_code == 201
+    with tenant_context(shop_a):
+        assert Variant.objects.get(id=selling_a.id).stock == 8
+        assert Order.objects.count() == 1
 
 
 def test_same_idempotency_key_and_body_replays_the_answer(shop_a, selling_a):
@@ -289,7 +315,7 @@ def test_a_key_whose_first_request_is_still_running_is_409(shop_a, selling_a):
     payload = body(selling_a.id)
     first = buy(shopper(), payload, key="k-3")
     with tenant_context(shop_a):
-        IdempotencyKey.objects.filter(key="k-3").update(status=None, response=None)
+        IdempotencyRecord.objects.filter(key="k-3").update(status_code=None, response_body="")
 
     response = buy(shopper(), payload, key="k-3")
 
@@ -301,16 +327,17 @@ def test_a_key_whose_first_request_is_still_running_is_409(shop_a, selling_a):
 def test_a_key_left_half_way_by_a_dead_process_can_be_retried(shop_a, selling_a):
     payload = body(selling_a.id)
     with tenant_context(shop_a):
-        record = IdempotencyKey.objects.create(key="k-4", request_hash=request_hash(payload))
-        IdempotencyKey.objects.filter(id=record.id).update(
-            created=timezone.now() - timedelta(minutes=3)
-        )
+        IdempotencyRecord.objects.create(
+            owner="shopper", key="k-4", method="POST", path="/api/v1/buy-now/",
+            body_hash=request_hash(payload), claimed_at=timezone.now() - timedelta(minutes=3),
+        )  # fmt: skip
 
     response = buy(shopper(), payload, key="k-4")
 
     assert response.status_code == 201
     with tenant_context(shop_a):
-        assert IdempotencyKey.objects.get(key="k-4").status == 201
+        assert IdempotencyRecord.objects.get(key="k-4").status_code == 201
+        assert Order.objects.count() == 1
 
 
 def request_hash(payload: dict) -> str:
@@ -334,11 +361,11 @@ def test_idempotency_keys_are_forgotten_after_a_day(shop_a, selling_a):
     buy(shopper(), body(selling_a.id), key="old")
     buy(shopper(), body(selling_a.id), key="new")
     with tenant_context(shop_a):
-        IdempotencyKey.objects.filter(key="old").update(
+        IdempotencyRecord.objects.filter(key="old").update(
             created=timezone.now() - timedelta(hours=25)
         )
 
-    for_each_shop("orders.idempotency_keys_purge")
+    for_each_shop("api.idempotency_expire")
 
     with tenant_context(shop_a):
-        assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]
+        assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
