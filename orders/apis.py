@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -19,13 +20,17 @@ from django.views.decorators.http import require_GET, require_POST
 
 from orders import selectors, services, stripe_client
 from orders.models import Order
-from orders.payment_accounts import shop_payments
+from orders.payment_accounts import ShopPayments, shop_payments
 from shops.api.idempotency import (
     IDEMPOTENCY_HEADER,
     IDEMPOTENCY_KEY_MAX_LENGTH,
+    IdempotencyRecord,
+    idempotency_answer,
     idempotency_claim,
+    idempotency_interrupted,
+    idempotency_release,
     idempotency_replay,
-    idempotent_response,
+    idempotency_resource_set,
 )
 from shops.ratelimits import rate_limited
 
@@ -172,14 +177,52 @@ def buy_now(request: HttpRequest) -> HttpResponseBase:
         )
     if not claim.is_new:
         return idempotency_replay(record=claim.record)
-    return idempotent_response(claim=claim, run=lambda: _bought(data), error_response=_refused)
+    return _bought_once(claim.record, data)
 
 
-def _bought(data: Any) -> JsonResponse:
+def _bought_once(record: IdempotencyRecord, data: Any) -> HttpResponseBase:
+    """Buy-now under a new claim of its Idempotency-Key.
+
+    The order's id is recorded with the key in the reservation's own transaction, which
+    commits before Stripe is called: the stock rows stay locked for milliseconds, not
+    for the call (a flash sale's buyers never queue behind each other's Stripe calls).
+    A request that fails after the reservation leaves the key pointing at its order,
+    and the retry resumes that order (its PaymentIntent's idempotency key is the
+    order's, so Stripe gives the same intent back) instead of reserving again.
+    """
+    try:
+        if record.resource:
+            order = services.order_payment_start(order=Order.objects.get(public_id=record.resource))
+            response = _answer(order)
+        else:
+            response = _bought(
+                data,
+                on_reserved=lambda order: idempotency_resource_set(
+                    record=record, resource=str(order.public_id)
+                ),
+            )
+    except services.BuyNowError as exc:
+        response = _refused(exc)
+    except Exception:
+        idempotency_interrupted(record=record)
+        raise
+    if response.status_code >= 500:  # nothing held (the order was released): retry anew
+        idempotency_release(record=record)
+    else:
+        idempotency_answer(record=record, response=response)
+    return response
+
+
+def _bought(data: Any, on_reserved: Callable[[Order], None] | None = None) -> JsonResponse:
     """Buy what ``data`` asks for: 201 with the order, or a BuyNowError."""
-    order, payments = services.order_buy_now(**_request_from_json(data))
-    assert payments.credentials is not None  # noqa: S101 (order_buy_now checked it)
-    return JsonResponse(buy_now_answer(order, payments.credentials.publishable_key), status=201)
+    order, payments = services.order_buy_now(**_request_from_json(data), on_reserved=on_reserved)
+    return _answer(order, payments)
+
+
+def _answer(order: Order, payments: ShopPayments | None = None) -> JsonResponse:
+    credentials = (payments or shop_payments()).credentials
+    assert credentials is not None  # noqa: S101 (the order's payment was started with them)
+    return JsonResponse(buy_now_answer(order, credentials.publishable_key), status=201)
 
 
 def _refused(exc: Exception) -> JsonResponse:

@@ -5,6 +5,7 @@ stock), ``merchant`` (fulfil, cancel, refund) and ``emails``. Import from here."
 from orders.services.buy_now import (
     Attribution,
     BuyNowError,
+    CheckoutExpired,
     LineRequest,
     NotForSale,
     OutOfStock,
@@ -12,6 +13,7 @@ from orders.services.buy_now import (
     PaymentUnavailable,
     lines_clean,
     order_buy_now,
+    order_payment_start,
     to_minor,
 )
 from orders.services.emails import order_email_on_commit, order_email_send
@@ -27,11 +29,29 @@ from orders.services.payments import (
 )
 
 __all__ = [
-    "EVENT_HANDLERS", "Attribution", "BuyNowError", "LineRequest",
-    "NotForSale", "OrderActionError", "OutOfStock", "PaymentUnavailable", "PaymentsNotSetUp",
+    "EVENT_HANDLERS",
+    "Attribution",
+    "BuyNowError",
+    "CheckoutExpired",
+    "LineRequest",
+    "NotForSale",
+    "OrderActionError",
+    "OutOfStock",
+    "PaymentUnavailable",
+    "PaymentsNotSetUp",
     "lines_clean",
-    "order_buy_now", "order_cancel",
-    "order_email_on_commit", "order_email_send", "order_fulfil", "order_payment_failed",
-    "order_payment_succeeded", "order_refund", "order_release", "payment_intent_stop",
-    "reservations_expire", "stripe_event_handle", "to_minor",
+    "order_buy_now",
+    "order_cancel",
+    "order_email_on_commit",
+    "order_email_send",
+    "order_fulfil",
+    "order_payment_failed",
+    "order_payment_start",
+    "order_payment_succeeded",
+    "order_refund",
+    "order_release",
+    "payment_intent_stop",
+    "reservations_expire",
+    "stripe_event_handle",
+    "to_minor",
 ]  # fmt: skip

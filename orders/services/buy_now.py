@@ -5,7 +5,7 @@ PaymentIntent created. (An Idempotency-Key on buy-now is handled by the API laye
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -65,6 +65,11 @@ class PaymentsNotSetUp(BuyNowError):
 class PaymentUnavailable(BuyNowError):
     status = 502
     code = "payment_unavailable"
+
+
+class CheckoutExpired(BuyNowError):
+    status = 409
+    code = "checkout_expired"
 
 
 @dataclass(frozen=True)
@@ -223,14 +228,16 @@ def order_buy_now(
     email: str,
     shipping_address: Mapping[str, str] | None = None,
     attribution: Attribution | None = None,
+    on_reserved: Callable[[Order], None] | None = None,
 ) -> tuple[Order, ShopPayments]:
     """Reserve the stock, create the order and its Stripe PaymentIntent.
 
     Prices, currency and totals come from the catalog, never from the caller. The
     reservation and the order are committed before Stripe is called (the variant rows
-    stay locked only for a few milliseconds); if Stripe then fails, the stock is given
-    back at once and PaymentUnavailable is raised. Raises a BuyNowError subclass for
-    anything the shopper should be told.
+    stay locked only for a few milliseconds); ``on_reserved(order)`` runs inside that
+    transaction (the caller's record of what it made, committed with it). If Stripe then
+    fails, the stock is given back at once and PaymentUnavailable is raised. Raises a
+    BuyNowError subclass for anything the shopper should be told.
     """
     payments = shop_payments()
     if not payments.can_sell:
@@ -250,7 +257,22 @@ def order_buy_now(
             positions=_first_positions(lines),
         )
         order_event_emit(order=order, event_type=EventType.ORDER_CREATED)
-    assert payments.credentials is not None  # noqa: S101 (checked by can_sell)
+        if on_reserved is not None:
+            on_reserved(order)
+    return order_payment_start(order=order, payments=payments), payments
+
+
+def order_payment_start(*, order: Order, payments: ShopPayments | None = None) -> Order:
+    """Give a held order its PaymentIntent (once: Stripe's idempotency key is the
+    order's, so a second call, after a crash, gets the same intent back). If Stripe
+    refuses or cannot be reached, the order is released and PaymentUnavailable raised."""
+    if order.client_secret:
+        return order
+    payments = payments or shop_payments()
+    if order.stock_status != Order.Stock.HELD or payments.credentials is None:
+        raise CheckoutExpired(
+            "This checkout has ended and nothing was charged; please start again."
+        )
     try:
         intent = stripe_client.payment_intent_create(
             credentials=payments.credentials,
@@ -270,4 +292,4 @@ def order_buy_now(
         payment_intent_id=intent.id, client_secret=intent.client_secret
     )
     order.payment_intent_id, order.client_secret = intent.id, intent.client_secret
-    return order, payments
+    return order

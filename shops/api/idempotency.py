@@ -16,6 +16,12 @@ and the shopper's buy-now (``orders.apis``) share this one mechanism.
 A claim left in progress by a process that died half-way is taken over after
 ``IDEMPOTENCY_STALE_AFTER``; the answer is stored only while the claim is still the
 caller's, so a slow first request that lost its claim rolls its effect back.
+
+A request that must talk to another system between its effect and its answer (buy-now:
+the order is committed, then Stripe is asked for the PaymentIntent) does not hold its
+transaction open during that call: it records what it made with the key in the effect's
+own transaction (``idempotency_resource_set``), answers after, and a retry of a request
+that failed in between resumes what was made (``idempotency_interrupted``).
 """
 
 from __future__ import annotations
@@ -101,6 +107,30 @@ def _answer_store(*, record: IdempotencyRecord, response: HttpResponseBase) -> b
             status_code=response.status_code, response_body=response.content.decode()
         )
     )
+
+
+def idempotency_answer(*, record: IdempotencyRecord, response: HttpResponseBase) -> bool:
+    """Keep ``response`` as the answer of our claim (for a caller that answers outside
+    ``idempotent_response``); False if the claim is no longer ours."""
+    return _answer_store(record=record, response=response)
+
+
+def idempotency_resource_set(*, record: IdempotencyRecord, resource: str) -> None:
+    """Record, in the caller's transaction, what the request made before it could answer
+    (buy-now: its order), so that a retry after a crash resumes it instead of making it
+    again. Raises ClaimLost (rolling that transaction back) if the claim was taken over."""
+    if not _still_ours(record).update(resource=resource):
+        raise ClaimLost("This Idempotency-Key was taken over by a later request.")
+    record.resource = resource
+
+
+def idempotency_interrupted(*, record: IdempotencyRecord) -> None:
+    """The request holding our claim failed unexpectedly. If it made nothing, the key is
+    released; if it made something (``resource`` committed), the claim is left for the
+    retry to take over at once and resume."""
+    made = _still_ours(record).exclude(resource="")
+    if not made.update(claimed_at=record.created - IDEMPOTENCY_STALE_AFTER):
+        idempotency_release(record=record)
 
 
 def idempotency_release(*, record: IdempotencyRecord) -> None:

@@ -33,7 +33,7 @@ def copy_keys(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("orders", "0002_orderline_restocked_quantity"),
+        ("orders", "0003_order_carrier_and_activity"),
         ("api", "0004_idempotency_claimed_at"),
     ]
 
