@@ -229,9 +229,7 @@ def test_stripe_down_gives_the_stock_back_and_502(shop_a, selling_a, settings):
         assert (order.status, order.stock_status) == ("cancelled", "released")
 
 
-def test_stripe_down_with_a_key_gives_the_stock_back_and_frees_the_key(
-    shop_a, selling_a, settings
-):
+def test_stripe_down_with_a_key_gives_the_stock_back_and_frees_the_key(shop_a, selling_a, settings):
     # given Stripe unreachable (the reservation commits before Stripe is called)
     stripe_base = settings.STRIPE_API_BASE
     settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # discard port: connection refused
