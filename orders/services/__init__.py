@@ -18,7 +18,7 @@ from orders.services.buy_now import (
     order_buy_now,
     to_minor,
 )
-from orders.services.emails import order_email_on_commit, order_email_send
+from orders.services.emails import order_email_on_commit, order_email_send, order_emails_sweep
 from orders.services.merchant import OrderActionError, order_cancel, order_fulfil, order_refund
 from orders.services.payments import (
     EVENT_HANDLERS,
@@ -34,8 +34,8 @@ __all__ = [
     "EVENT_HANDLERS", "Attribution", "BuyNowError", "IdempotencyConflict", "LineRequest",
     "NotForSale", "OrderActionError", "OutOfStock", "PaymentUnavailable", "PaymentsNotSetUp",
     "idempotency_claim", "idempotency_finish", "idempotency_purge", "lines_clean",
-    "order_buy_now", "order_cancel",
-    "order_email_on_commit", "order_email_send", "order_fulfil", "order_payment_failed",
+    "order_buy_now", "order_cancel", "order_email_on_commit", "order_email_send",
+    "order_emails_sweep", "order_fulfil", "order_payment_failed",
     "order_payment_succeeded", "order_refund", "order_release", "payment_intent_stop",
     "reservations_expire", "stripe_event_handle", "to_minor",
 ]  # fmt: skip
