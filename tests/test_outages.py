@@ -85,9 +85,10 @@ class Broker:
 
 
 @pytest.fixture
-def stopped_broker(tmp_path) -> Iterator[Broker]:
+def stopped_broker(tmp_path, monkeypatch) -> Iterator[Broker]:
     """The test process sends its tasks (not eagerly) to a broker that is not running."""
     broker = Broker(tmp_path / "redis")
+    monkeypatch.setenv("CELERY_BROKER_URL", broker.url)  # Celery reads it before its conf
     conf = celery_app.conf
     previous = (conf.broker_url, conf.task_always_eager, conf.task_default_queue)
     conf.broker_url, conf.task_always_eager = broker.url, False
@@ -250,7 +251,7 @@ def test_with_the_mail_server_down_a_paid_order_answers_and_its_email_goes_out_o
 
     # when: Stripe says it is paid (the confirmation email is sent, eagerly, and fails)
     event = intent_event(event_id=f"evt_{slug}", type="payment_intent.succeeded",
-                         intent_id=order.payment_intent_id, shop=f"shop_{slug}",
+                         intent_id=order.payment_intent_id, shop=shop.schema_name,
                          order=str(order.public_id), amount=order.amount_minor)  # fmt: skip
     response = shopper.post("/webhooks/stripe/", **signed(event, f"whsec_{slug}"))
 
