@@ -197,14 +197,26 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 15 * 60)
 CELERY_TASK_TENANT_CACHE_SECONDS = 30
 # A request that queues work never waits on a broker that is down: one quick try, then
 # the work waits in the database for the beat's sweeps.
+# A broker that accepts the connection but never answers (hung, half-open) costs at most
+# BROKER_TIMEOUT_SECONDS too (socket_timeout: synchronous commands such as a publish; the
+# worker's BRPOP runs in its event loop and is not cut short by it). Measured: a publish
+# to a stopped broker raises in ~2 ms, to a silent one in ~1 s.
+BROKER_TIMEOUT_SECONDS = float(env_str("BROKER_TIMEOUT_SECONDS", "1"))
 CELERY_TASK_PUBLISH_RETRY = False
-CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT_SECONDS
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_TIMEOUT_SECONDS
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+    "socket_connect_timeout": BROKER_TIMEOUT_SECONDS,
+    "socket_timeout": BROKER_TIMEOUT_SECONDS,
     "max_retries": 0,
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+# Work whose queueing failed is in the database (outbox rows past a connection's position,
+# pending images, queued imports, webhook deliveries, unsent order emails); these sweeps
+# queue it again, every QUEUE_SWEEP_SECONDS, once it is QUEUE_SWEEP_AFTER_SECONDS old
+# (younger work still has its own task coming).
+QUEUE_SWEEP_SECONDS = env_int("QUEUE_SWEEP_SECONDS", 60)
+QUEUE_SWEEP_AFTER_SECONDS = env_int("QUEUE_SWEEP_AFTER_SECONDS", 60)
 # Processes of the worker that `make run` starts
 RUN_WORKER_CONCURRENCY = env_int("RUN_WORKER_CONCURRENCY", 2)
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
@@ -214,10 +226,25 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": env_int("WEBHOOK_CATALOG_POLL_SECONDS", 30),
         "args": ["webhooks.catalog_events"],
     },
-    "webhooks-deliveries-due": {
+    "webhooks-deliveries-due": {  # retries, and deliveries whose queueing failed
         "task": "shops.for_each_shop",
-        "schedule": 300,
+        "schedule": QUEUE_SWEEP_SECONDS,
         "args": ["webhooks.deliveries_due"],
+    },
+    "catalog-sweep": {  # pending images, queued imports
+        "task": "shops.for_each_shop",
+        "schedule": QUEUE_SWEEP_SECONDS,
+        "args": ["catalog.sweep"],
+    },
+    "channels-sweep": {  # connections behind the catalog outbox
+        "task": "shops.for_each_shop",
+        "schedule": QUEUE_SWEEP_SECONDS,
+        "args": ["channels.sweep"],
+    },
+    "orders-emails-sweep": {  # order emails not sent
+        "task": "shops.for_each_shop",
+        "schedule": QUEUE_SWEEP_SECONDS,
+        "args": ["orders.emails_sweep"],
     },
     "api-idempotency-expire": {
         "task": "shops.for_each_shop",
@@ -244,6 +271,8 @@ ORDERS_RESERVATION_MINUTES = env_int("ORDERS_RESERVATION_MINUTES", 15)
 # the same in seconds, when set (the tests shorten it)
 ORDERS_RESERVATION_SECONDS = env_int("ORDERS_RESERVATION_SECONDS", ORDERS_RESERVATION_MINUTES * 60)
 ORDERS_MAX_QUANTITY = env_int("ORDERS_MAX_QUANTITY", 20)
+# An order email is tried this many times by its task's retries and the sweep together
+ORDERS_EMAIL_MAX_ATTEMPTS = env_int("ORDERS_EMAIL_MAX_ATTEMPTS", 30)
 ORDERS_MAX_LINES = env_int("ORDERS_MAX_LINES", 20)
 # Buy-now calls one client address may make per shop (shops/ratelimits.py); "off" for none
 ORDERS_RATE_BUY_NOW = env_str("ORDERS_RATE_BUY_NOW", "120/m")

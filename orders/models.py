@@ -195,3 +195,32 @@ class StripeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"
+
+
+class OrderEmail(models.Model):
+    """An email to the shopper about their order, written in the transaction that calls
+    for it and marked sent by the task that sends it: a broker or mail server that is
+    down delays it (``orders.emails_sweep`` queues it again), never loses it, and the
+    row lock taken while sending keeps two runs from sending it twice."""
+
+    class Kind(models.TextChoices):
+        CONFIRMATION = "confirmation", "Order confirmed"
+        SHIPPED = "shipped", "Order shipped"
+        REFUNDED = "refunded", "Order refunded"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="emails")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    created = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempt_count = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["created"], condition=Q(sent_at__isnull=True), name="orderemail_unsent"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} email of order {self.order_id}"

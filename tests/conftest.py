@@ -240,6 +240,24 @@ def page(browser) -> Iterator[object]:
     context.close()
 
 
+def worker_start(*, queue: str, media_root: Path) -> subprocess.Popen:
+    """A real Celery worker process on ``queue`` of the broker the test process sends to
+    (``celery_app.conf.broker_url``), sharing the test database and ``media_root``."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url_for_tests(),
+        "CELERY_BROKER_URL": celery_app.conf.broker_url,
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "MEDIA_ROOT": str(media_root),
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo",
+         "--queues", queue, "--include", "tests.shops.celery_tasks", "--loglevel", "warning",
+         "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=PROJECT_ROOT, env=env,
+    )  # fmt: skip
+
+
 @pytest.fixture
 def worker(django_db_setup, django_db_blocker, tmp_path) -> Iterator[subprocess.Popen]:
     """A real Celery worker on the configured broker, on a queue of its own.
@@ -248,18 +266,7 @@ def worker(django_db_setup, django_db_blocker, tmp_path) -> Iterator[subprocess.
     test) with the test process.
     """
     queue = f"test-{uuid.uuid4().hex[:8]}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url_for_tests(),
-        "CELERY_TASK_DEFAULT_QUEUE": queue,
-        "MEDIA_ROOT": str(tmp_path),
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo",
-         "--queues", queue, "--include", "tests.shops.celery_tasks", "--loglevel", "warning",
-         "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=PROJECT_ROOT, env=env,
-    )  # fmt: skip
+    process = worker_start(queue=queue, media_root=tmp_path)
     previous = (celery_app.conf.task_always_eager, celery_app.conf.task_default_queue)
     celery_app.conf.task_always_eager = False
     celery_app.conf.task_default_queue = queue

@@ -16,7 +16,7 @@ from orders.services.buy_now import (
     order_payment_start,
     to_minor,
 )
-from orders.services.emails import order_email_on_commit, order_email_send
+from orders.services.emails import order_email_on_commit, order_email_send, order_emails_sweep
 from orders.services.merchant import OrderActionError, order_cancel, order_fulfil, order_refund
 from orders.services.payments import (
     EVENT_HANDLERS,
@@ -44,6 +44,7 @@ __all__ = [
     "order_cancel",
     "order_email_on_commit",
     "order_email_send",
+    "order_emails_sweep",
     "order_fulfil",
     "order_payment_failed",
     "order_payment_start",

@@ -12,8 +12,10 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connection
 from django_tenants.utils import schema_context
+
+from shops.queueing import run_on_commit
 
 T = TypeVar("T")
 VERSION_KEY = "storefront:version"
@@ -46,7 +48,7 @@ def shop_page_changed() -> None:
     """Retire this shop's cached pages when the current transaction commits (at once
     outside one). Call it from every write that changes what the shop page shows."""
     schema_name = connection.schema_name
-    transaction.on_commit(lambda: _bump(schema_name))
+    run_on_commit(lambda: _bump(schema_name))
 
 
 def cached_page(name: str, render: Callable[[], T]) -> T:
