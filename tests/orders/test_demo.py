@@ -5,6 +5,7 @@ a Stripe connection made by hand; and ``rundemo`` killed outright leaves no serv
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -256,3 +257,30 @@ def test_under_make_run_an_unpaid_checkout_gives_its_stock_back_by_itself(
     finally:
         rundemo.send_signal(signal.SIGTERM)
         rundemo.wait(timeout=30)
+
+
+def test_a_broker_port_in_use_is_one_clear_line(tmp_path):
+    # given: something already listens on the embedded broker's port
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        broker_port = taken.getsockname()[1]
+        env = {
+            **{k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CELERY_BROKER_URL")},
+            "EMBEDDED_REDIS_PORT": str(broker_port),
+            "DATABASE_URL": database_url_for_tests(),
+            "ETALAGE_DATA_DIR": str(tmp_path / "data"),
+        }
+
+        # when: make run starts
+        result = subprocess.run(
+            [sys.executable, "manage.py", "rundemo", "--port", str(free_port())],
+            cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+
+    # then: it stops at once with one line saying what to change, and no traceback
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"CommandError: port {broker_port} of the embedded broker is in use; pick another: "
+        f"EMBEDDED_REDIS_PORT={broker_port + 1}, or set CELERY_BROKER_URL and REDIS_URL"
+    ]
