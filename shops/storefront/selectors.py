@@ -12,6 +12,7 @@ from django.db.models.expressions import RawSQL
 from catalog.json_rows import json_loads, json_values, model_from_json
 from catalog.models import Collection
 from catalog.selectors import ProductCard, product_cards, product_lists
+from reviews.selectors import Rating, product_ratings
 from shops.storefront.branding import theme_context
 from shops.storefront.cache import cached_page
 from shops.storefront.documents import default_document
@@ -79,6 +80,7 @@ class SectionView:
     settings: dict
     collection: Collection | None = None
     cards: list[ProductCard] = field(default_factory=list)
+    ratings: dict[int, Rating] = field(default_factory=dict)
     page_number: int = 1
     page_count: int = 1
     feature_context: dict | None = None
@@ -133,8 +135,19 @@ def sections_for_page(
         )
     paged_id = next((v.id for v in views if v.kind.key == "product_grid"), None)
     _load_products(views, collections, page_number=page_number, paged_id=paged_id)
+    _load_ratings(views)
     _load_features(views)
     return views
+
+
+def _load_ratings(views: list[SectionView]) -> None:
+    """The average rating of every product on a card, in one query for the page."""
+    product_ids = sorted({card.product.pk for view in views for card in view.cards})
+    if not product_ids:
+        return
+    ratings = product_ratings(product_ids=product_ids)
+    for view in views:
+        view.ratings = {card.product.pk: ratings[card.product.pk] for card in view.cards}
 
 
 def _load_features(views: list[SectionView]) -> None:

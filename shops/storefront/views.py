@@ -9,14 +9,17 @@ third-party cookies blocked.
 
 from __future__ import annotations
 
+import mimetypes
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.http import require_GET
 from django.views.static import serve
 
 from catalog.models import Product
@@ -31,6 +34,7 @@ from shops.storefront.selectors import (
     sections_for_page,
 )
 from shops.storefront.seo import shop_meta
+from shops.views import icon_response
 
 MAX_PAGE_NUMBER = 10_000
 EMBED_BASE = "storefront/embed_base.html"
@@ -165,6 +169,23 @@ def embed_loader(request: HttpRequest) -> HttpResponse:
     response = render(request, "storefront/embed.js", content_type="text/javascript")
     response["Cache-Control"] = "public, max-age=300"
     return response
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """``/favicon.ico``: the icon the shop's designer set (its smallest rendition), else
+    Etalage's own; never a 404."""
+    icon = published_document(design_get())["branding"].get("favicon")
+    if not icon:
+        return icon_response()
+    renditions = icon.get("renditions") or {}
+    name = renditions[min(renditions, key=int)] if renditions else icon["name"]
+    try:
+        with default_storage.open(name) as file:
+            data = file.read()
+    except OSError:  # the file is gone: the default rather than a broken icon
+        return icon_response()
+    return icon_response(data=data, content_type=mimetypes.guess_type(name)[0] or "image/webp")
 
 
 def media(request: HttpRequest, path: str) -> HttpResponse:
