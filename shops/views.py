@@ -20,7 +20,6 @@ from shops.forms import SignupForm
 from shops.selectors import shop_url
 from shops.services import shop_create
 
-
 DEFAULT_FAVICON = "favicon.ico"
 FAVICON_MAX_AGE = 3600
 

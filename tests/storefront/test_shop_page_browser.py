@@ -22,7 +22,8 @@ from tests.storefront.posts.conftest import published_post
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path(os.environ.get("ETALAGE_SHOTS", "/tmp/shots-shoppage"))
+# screenshots to look at; ETALAGE_SHOTS puts them elsewhere
+SHOTS = Path(os.environ.get("ETALAGE_SHOTS", "/tmp/shots-shoppage"))  # noqa: S108
 WIDTHS = (390, 1280)
 LONG_TITLE = "Hand-thrown stoneware serving bowl in speckled oat glaze"
 
@@ -64,9 +65,7 @@ def _open(browser, media: Path, width: int):
 
 def _overflow(page) -> int:
     """How many pixels the page is wider than the window (0 when it fits)."""
-    return page.evaluate(
-        "Math.max(0, document.documentElement.scrollWidth - window.innerWidth)"
-    )
+    return page.evaluate("Math.max(0, document.documentElement.scrollWidth - window.innerWidth)")
 
 
 def _shot(page, name: str) -> None:
