@@ -29,6 +29,7 @@ urlpatterns = [
     path("reviews/write/<str:token>/", review_views.review_write, name="review-write"),
     path("reviews/<int:review_id>/vote/", review_views.review_vote_view, name="review-vote"),
     path("polls/<int:poll_id>/", review_views.poll_page, name="poll"),
+    path("shopper-token/", review_views.shopper_token_view, name="shopper-token"),
     path("welcome/", account_views.welcome, name="welcome"),
     path("checkout/", order_views.checkout, name="checkout"),
     path("api/v1/buy-now/", order_apis.buy_now, name="buy-now"),

@@ -310,10 +310,10 @@ def poll_view(*, poll_id: int | None) -> PollView | None:
     return poll_view_from_json(data)
 
 
-def poll_voted_option(*, poll_id: int, voter: str, ip_hash: str) -> int | None:
+def poll_voted_option(*, poll_id: int, voter: str) -> int | None:
     """The option this shopper voted for, if they did."""
     return (
-        PollVote.objects.filter(Q(voter=voter) | Q(ip_hash=ip_hash), poll_id=poll_id)
+        PollVote.objects.filter(voter=voter, poll_id=poll_id)
         .values_list("option_id", flat=True)
         .first()
     )
