@@ -13,7 +13,7 @@ import pytest
 from django.db import connection
 from django_tenants.utils import tenant_context
 
-from reviews.models import PollOption
+from reviews.models import PollOption, PollVote
 from shops.storefront import services as design
 from tests.reviews.helpers import approved_review
 from tests.reviews.test_polls import make_poll
@@ -50,7 +50,7 @@ def seeded(committed_shop, django_db_blocker, settings, tmp_path) -> dict:
         tags = post.images.first().tags.order_by("id")
         tags.filter(pk=tags[1].pk).update(x=0.92, y=0.7)
         connection.set_schema_to_public()
-    return {"media": tmp_path, "post_id": post.id}
+    return {"media": tmp_path, "post_id": post.id, "shop": shop}
 
 
 def _open(browser, media: Path, width: int):
@@ -156,3 +156,27 @@ def test_a_post_page_fits_with_its_tag_labels(browser, shop_server, seeded, widt
         assert LONG_TITLE in long_tag.inner_text() or long_tag.get_attribute("title") == LONG_TITLE
     finally:
         context.close()
+
+
+def test_two_shoppers_in_one_household_both_vote_in_the_poll(
+    browser, shop_server, seeded, django_db_blocker
+):
+    """Two browsers on one address (both are 127.0.0.1 here), each voting on the shop
+    page: each gets a token of its own before voting, and both votes count."""
+    base = f"http://bellhouse.localhost:{shop_server}"
+    for choice in ("Tenmoku brown", "Shino white"):
+        context, page = _open(browser, seeded["media"], 390)
+        try:
+            page.goto(base + "/")
+            page.get_by_text(choice).click()
+            with page.expect_navigation():
+                page.get_by_role("button", name="Vote").click()
+            assert "You have already voted" not in page.content()
+            assert page.get_by_text("Thanks for voting!").is_visible()
+            assert page.evaluate("localStorage.getItem('etalage-shopper-token')")
+        finally:
+            context.close()
+    with django_db_blocker.unblock(), tenant_context(seeded["shop"]):
+        counts = dict(PollOption.objects.values_list("text", "vote_count"))
+        assert len(set(PollVote.objects.values_list("voter", flat=True))) == 2
+    assert counts == {"Celadon green": 0, "Tenmoku brown": 1, "Shino white": 1}
