@@ -21,6 +21,7 @@ urlpatterns = [
     path("embed/", storefront_views.embed, name="embed"),
     path("embed.js", storefront_views.embed_loader, name="embed-loader"),
     path("favicon.ico", storefront_views.favicon, name="favicon"),
+    path("search/", storefront_views.search, name="shop-search"),
     path("products/<slug:slug>/", catalog_views.product_page, name="product-page"),
     path("posts/<int:post_id>/", post_views.post_page, name="post-page"),
     path("api/v1/post-events/", post_views.post_events, name="post-events"),

@@ -18,12 +18,15 @@ from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils.http import urlencode
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 from django.views.static import serve
 
 from catalog.models import Product
+from catalog.selectors import product_cards, products_search_page
 from catalog.views import product_page_context
+from reviews.selectors import product_ratings
 from shops.storefront.branding import theme_context
 from shops.storefront.cache import cached_page
 from shops.storefront.selectors import (
@@ -32,6 +35,7 @@ from shops.storefront.selectors import (
     embed_origins,
     published_document,
     sections_for_page,
+    shop_theme,
 )
 from shops.storefront.seo import shop_meta
 from shops.views import icon_response
@@ -169,6 +173,28 @@ def embed_loader(request: HttpRequest) -> HttpResponse:
     response = render(request, "storefront/embed.js", content_type="text/javascript")
     response["Cache-Control"] = "public, max-age=300"
     return response
+
+
+SEARCH_MAX_LENGTH = 100
+
+
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    """``/search/?q=<words>&page=<n>``: the shop's active products matching the words,
+    best first, a page of cards at a time; an empty search or no match says so."""
+    text = " ".join((request.GET.get("q") or "").split())[:SEARCH_MAX_LENGTH]
+    page = products_search_page(text=text, page_number=page_number_from(request.GET.get("page")))
+    cards = product_cards(page.object_list)
+    ratings = product_ratings(product_ids=[card.product.pk for card in cards]) if cards else {}
+    context = {
+        **shop_theme(),
+        "search_text": text,
+        "page": page,
+        "section": {"cards": cards, "ratings": ratings},
+        "query_prefix": urlencode({"q": text}) + "&",
+        "currency": request.shop.currency,
+    }
+    return render(request, "storefront/search.html", context)
 
 
 @require_GET

@@ -180,3 +180,23 @@ def test_two_shoppers_in_one_household_both_vote_in_the_poll(
         counts = dict(PollOption.objects.values_list("text", "vote_count"))
         assert len(set(PollVote.objects.values_list("voter", flat=True))) == 2
     assert counts == {"Celadon green": 0, "Tenmoku brown": 1, "Shino white": 1}
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_shopper_searches_from_the_shop_page(browser, shop_server, seeded, width):
+    context, page = _open(browser, seeded["media"], width)
+    try:
+        page.goto(f"http://bellhouse.localhost:{shop_server}/")
+        page.get_by_role("searchbox", name="Search products").fill("speck")
+        with page.expect_navigation():
+            page.get_by_role("button", name="Search").click()
+        _shot(page, f"search-{width}")
+
+        assert _overflow(page) == 0
+        assert page.get_by_role("heading", name="Results for “speck”").is_visible()
+        cards = page.locator(".product-card-title")
+        # the mug by its title, the bowl by "speckled" in its title too
+        assert sorted(cards.all_inner_texts()) == [LONG_TITLE, "Speckled Mug"]
+        assert page.get_by_role("searchbox", name="Search products").input_value() == "speck"
+    finally:
+        context.close()
