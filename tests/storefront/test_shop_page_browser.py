@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 from django_tenants.utils import tenant_context
+from playwright.sync_api import expect
 
 from reviews.models import PollOption, PollVote
 from shops.storefront import services as design
@@ -200,3 +201,21 @@ def test_a_shopper_searches_from_the_shop_page(browser, shop_server, seeded, wid
         assert page.get_by_role("searchbox", name="Search products").input_value() == "speck"
     finally:
         context.close()
+
+
+def test_two_shoppers_in_one_household_both_count_as_helpful_in_the_embed(
+    browser, shop_server, seeded
+):
+    base = f"http://bellhouse.localhost:{shop_server}"
+    for expected in ("1", "2"):
+        context, page = _open(browser, seeded["media"], 390)
+        try:
+            page.goto(f"{base}/embed/?product=speckled-mug&sort=newest")
+            form = page.locator("form[data-review-vote]").first
+            with page.expect_response(lambda response: "/vote/" in response.url) as answer:
+                form.get_by_role("button", name="Yes").click()
+            assert answer.value.status == 200
+            expect(form.locator('[data-count="helpful"]')).to_have_text(expected)
+            assert page.context.cookies() == []
+        finally:
+            context.close()
