@@ -8,13 +8,15 @@ and the helpers below only look at what was prefetched (``product.variants.all()
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Count, F, Prefetch, QuerySet, Value, Window
+from django.db.models import Count, F, Func, Prefetch, QuerySet, TextField, Value, Window
 from django.db.models.expressions import OrderBy
 from django.db.models.functions import RowNumber
 
@@ -66,6 +68,54 @@ def products_page(
     products = products_for_listing(collection=collection).defer("description")
     paginator = Paginator(products, per_page)
     return paginator.get_page(page_number)
+
+
+SEARCH_MAX_TERMS = 8
+_SEARCH_TERM = re.compile(r"[^\W_]+")
+
+
+def search_terms(text: str) -> list[str]:
+    """The words of a shopper's search (letters and digits, any script), at most eight."""
+    return _SEARCH_TERM.findall((text or "").lower())[:SEARCH_MAX_TERMS]
+
+
+def products_search(*, text: str) -> QuerySet[Product]:
+    """Active products matching every word of ``text`` (PostgreSQL full-text, no
+    stemming so any language works; a word also matches as a prefix, "mug" finds
+    "mugs"), the best matches first: title, then brand, type and tags, then description.
+    No words: no products."""
+    terms = search_terms(text)
+    if not terms:
+        return Product.objects.none()
+    # the terms are letters and digits only, so the raw tsquery cannot be malformed
+    query = SearchQuery(
+        " & ".join(f"{term}:*" for term in terms), config="simple", search_type="raw"
+    )
+    vector = (
+        SearchVector("title", config="simple", weight="A")
+        + SearchVector("brand", "product_type", config="simple", weight="B")
+        + SearchVector(
+            Func(F("tags"), Value(" "), function="array_to_string", output_field=TextField()),
+            config="simple",
+            weight="B",
+        )
+        + SearchVector("description", config="simple", weight="C")
+    )
+    return (
+        Product.objects.filter(status=Product.Status.ACTIVE)
+        .annotate(search=vector)
+        .filter(search=query)
+        .annotate(rank=SearchRank(vector, query))
+        .order_by("-rank", "title", "id")
+    )
+
+
+def products_search_page(*, text: str, page_number: int | str | None,
+                         per_page: int = PRODUCTS_PER_PAGE) -> Page:  # fmt: skip
+    """One page of ``products_search`` with variants and images (a bad or out-of-range
+    number gives the first or last page)."""
+    products = _with_variants_and_images(products_search(text=text).defer("description"))
+    return Paginator(products, per_page).get_page(page_number)
 
 
 @dataclass(frozen=True)

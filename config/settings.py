@@ -383,6 +383,12 @@ REVIEWS_RATE_LIMITS = {
         "shopper": env_str("REVIEWS_RATE_VOTE_SHOPPER", "60/m"),
         "network": env_str("REVIEWS_RATE_VOTE_NETWORK", "600/m"),
     },
+    # new shopper tokens (one per browser, kept in its storage): "shopper" counts per
+    # address, "network" per /24 or /48 (a carrier's NAT holds many shoppers)
+    "token": {
+        "shopper": env_str("REVIEWS_RATE_TOKEN_ADDRESS", "30/h"),
+        "network": env_str("REVIEWS_RATE_TOKEN_NETWORK", "600/h"),
+    },
 }
 
 # --- Storefront: the designer's pictures (logo, favicon, section pictures) --------------

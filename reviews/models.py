@@ -143,8 +143,11 @@ class ReviewDecision(models.Model):
 
 
 class ReviewVote(models.Model):
-    """One shopper's helpful / not helpful vote. One per shopper token, and one per
-    network address (the backstop), per review: a new vote replaces the old one."""
+    """One shopper's helpful / not helpful vote, one per shopper per review (a new vote
+    replaces the old one). A shopper is their signed token; one without a token (no
+    JavaScript) is their address. ``ip_hash`` is kept to spot abuse, not to refuse
+    votes: shoppers behind one address (a household, an office, a carrier's NAT) each
+    vote."""
 
     review = models.ForeignKey(Review, related_name="votes", on_delete=models.CASCADE)
     voter = models.CharField(max_length=64)
@@ -156,8 +159,8 @@ class ReviewVote(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["review", "voter"], name="reviews_vote_one_per_voter"),
-            models.UniqueConstraint(fields=["review", "ip_hash"], name="reviews_vote_one_per_ip"),
         ]
+        indexes = [models.Index(fields=["review", "ip_hash"], name="reviews_vote_by_address")]
 
     def __str__(self) -> str:
         return f"{'up' if self.is_helpful else 'down'} on review {self.review_id}"
@@ -221,6 +224,9 @@ class PollOption(models.Model):
 
 
 class PollVote(models.Model):
+    """One vote per shopper per poll (the shopper as for ``ReviewVote``); ``ip_hash`` is
+    kept to spot abuse, not to refuse a second shopper at the same address."""
+
     poll = models.ForeignKey(Poll, related_name="votes", on_delete=models.CASCADE)
     option = models.ForeignKey(PollOption, related_name="votes", on_delete=models.CASCADE)
     voter = models.CharField(max_length=64)
@@ -230,8 +236,8 @@ class PollVote(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["poll", "voter"], name="reviews_poll_one_vote"),
-            models.UniqueConstraint(fields=["poll", "ip_hash"], name="reviews_poll_one_vote_ip"),
         ]
+        indexes = [models.Index(fields=["poll", "ip_hash"], name="reviews_poll_vote_by_address")]
 
     def __str__(self) -> str:
         return f"Vote for {self.option_id}"

@@ -4,10 +4,12 @@
   shop's schema, so shop A's token is refused by shop B). The page keeps it in
   ``localStorage`` and sends it in the ``X-Shopper-Token`` header or a
   ``shopper_token`` form field; no cookie is involved, so it works in an embed with
-  third-party cookies blocked. A missing token is answered with a new one; a tampered
-  one is refused (400).
-- **IP hash backstop**: a keyed hash of the address (and of its network, /24 or /48),
-  never the address itself: one vote per review per address, and the rate limits.
+  third-party cookies blocked. The page asks ``POST /shopper-token/`` for one before a
+  shopper's first vote; a tampered token is refused (400). Votes are one per token, so
+  shoppers behind one address (a household, an office, a carrier's NAT) each vote.
+- **IP hash**: a keyed hash of the address (and of its network, /24 or /48), never the
+  address itself: the identity of a shopper without a token (no JavaScript), the rate
+  limits, and the record kept with each vote to spot abuse.
 - **Rate limits**: fixed windows counted in the per-shop cache (``shops.ratelimits``).
 """
 
@@ -28,6 +30,7 @@ from shops import ratelimits
 
 TOKEN_HEADER = "HTTP_X_SHOPPER_TOKEN"  # noqa: S105 (a header name)
 TOKEN_FIELD = "shopper_token"  # noqa: S105 (a field name)
+ADDRESS_PREFIX = "ip:"  # the voter id of a shopper known by their address alone
 
 
 class BadToken(Exception):
@@ -82,31 +85,43 @@ class Shopper:
     network_hash: str
     is_new: bool
 
+    @property
+    def is_address(self) -> bool:
+        """Whether this shopper is known by their address alone (no token of their own)."""
+        return self.voter.startswith(ADDRESS_PREFIX)
+
+
+def _address_hashes(request: HttpRequest) -> tuple[str, str]:
+    """The keyed hashes of the client's address and of its network."""
+    ip = client_ip(request)
+    return _keyed_hash(f"ip:{ip}"), _keyed_hash(f"net:{network_of(ip)}")
+
+
+def shopper_at_address(request: HttpRequest) -> Shopper:
+    """The shopper as its address, whatever token it sent: for a request without a token
+    (no JavaScript, storage blocked). The token handed back names the address too, so a
+    page that keeps it goes on voting as the same shopper."""
+    ip_hash, network_hash = _address_hashes(request)
+    voter = f"{ADDRESS_PREFIX}{ip_hash}"
+    return Shopper(token=signing.dumps(voter, salt=_salt()), voter=voter, ip_hash=ip_hash,
+                   network_hash=network_hash, is_new=True)  # fmt: skip
+
 
 def shopper_from(request: HttpRequest) -> Shopper:
     """The shopper making ``request``; ``BadToken`` when it sent a tampered token."""
     token = request.META.get(TOKEN_HEADER) or request.POST.get(TOKEN_FIELD) or ""
     token = token.strip()
-    is_new = not token
-    if is_new:
-        token = shopper_token_new()
+    if not token:
+        return shopper_at_address(request)
     voter = shopper_token_id(token)
-    ip = client_ip(request)
-    ip_hash = _keyed_hash(f"ip:{ip}")
-    if is_new:
-        # a shopper without a token (no JavaScript, storage cleared) is its address
-        voter = f"ip:{ip_hash}"
-    return Shopper(
-        token=token,
-        voter=voter,
-        ip_hash=ip_hash,
-        network_hash=_keyed_hash(f"net:{network_of(ip)}"),
-        is_new=is_new,
-    )
+    ip_hash, network_hash = _address_hashes(request)
+    return Shopper(token=token, voter=voter, ip_hash=ip_hash, network_hash=network_hash,
+                   is_new=False)  # fmt: skip
 
 
 def rate_limit_hit(*, action: str, shopper: Shopper) -> int | None:
-    """Count one ``action`` (``review`` or ``vote``) for the shopper and for its network;
+    """Count one ``action`` (``review``, ``vote`` or ``token``: a new shopper token) for
+    the shopper (for ``token``, its address) and for its network;
     return the seconds to wait when either is over its limit, else None."""
     limits = settings.REVIEWS_RATE_LIMITS[action]
     for scope, who in (("shopper", shopper.voter), ("network", shopper.network_hash)):

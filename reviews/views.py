@@ -36,7 +36,14 @@ from reviews.services import (
     review_submit_verified,
     review_vote,
 )
-from reviews.shoppers import BadToken, Shopper, rate_limit_hit, shopper_from
+from reviews.shoppers import (
+    BadToken,
+    Shopper,
+    rate_limit_hit,
+    shopper_at_address,
+    shopper_from,
+    shopper_token_new,
+)
 from shops.storefront.branding import theme_context
 from shops.storefront.selectors import (
     design_get,
@@ -207,6 +214,18 @@ def review_vote_view(request: HttpRequest, review_id: int) -> HttpResponse:
     return _see_other(back if back.startswith("/") and not back.startswith("//") else "/")
 
 
+@csrf_exempt
+@require_POST
+def shopper_token_view(request: HttpRequest) -> JsonResponse | HttpResponse:
+    """``POST /shopper-token/``: a new signed shopper token (JSON ``{"token": …}``) for a
+    browser that has none yet, asked for by the page before its first vote so that each
+    shopper votes as themselves, not as their address. Counted per address and network."""
+    retry_after = rate_limit_hit(action="token", shopper=shopper_at_address(request))
+    if retry_after is not None:
+        return _too_many(request, retry_after)
+    return JsonResponse({"token": shopper_token_new()}, headers={"Cache-Control": "no-store"})
+
+
 @xframe_options_exempt
 @csrf_exempt
 def poll_page(request: HttpRequest, poll_id: int) -> HttpResponse:
@@ -235,9 +254,7 @@ def poll_page(request: HttpRequest, poll_id: int) -> HttpResponse:
             if _wants_json(request):
                 return _error(request, message, status)
         poll = selectors.poll_view(poll_id=poll_id)  # fresh counts
-    voted = selectors.poll_voted_option(
-        poll_id=poll.id, voter=shopper.voter, ip_hash=shopper.ip_hash
-    )
+    voted = selectors.poll_voted_option(poll_id=poll.id, voter=shopper.voter)
     if _wants_json(request):
         return JsonResponse({"voted": voted, "token": shopper.token, "results": [
             {"option": option.pk, "votes": option.vote_count, "percent": percent}

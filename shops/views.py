@@ -1,19 +1,51 @@
-"""Platform pages (public schema): home and signup."""
+"""Platform pages (public schema): home, signup and the icon."""
 
 from __future__ import annotations
 
+from functools import cache
+from pathlib import Path
+
 from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.http import urlencode
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 from django_tenants.utils import tenant_context
 
 from shops.accounts.services import welcome_token_make
 from shops.forms import SignupForm
 from shops.selectors import shop_url
 from shops.services import shop_create
+
+DEFAULT_FAVICON = "favicon.ico"
+FAVICON_MAX_AGE = 3600
+
+
+@cache
+def _default_favicon() -> bytes:
+    path = finders.find(DEFAULT_FAVICON)
+    if path is not None:
+        return Path(path).read_bytes()
+    with staticfiles_storage.open(DEFAULT_FAVICON) as file:  # collected, no source tree
+        return file.read()
+
+
+def icon_response(*, data: bytes | None = None, content_type: str = "") -> HttpResponse:
+    """``/favicon.ico``: ``data`` of ``content_type`` (a shop's own icon), else
+    Etalage's; browsers may keep it an hour."""
+    if data is None:
+        data, content_type = _default_favicon(), "image/x-icon"
+    response = HttpResponse(data, content_type=content_type)
+    response["Cache-Control"] = f"public, max-age={FAVICON_MAX_AGE}"
+    return response
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    return icon_response()
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -1,5 +1,7 @@
-"""Polls: one vote per shopper (token, with the address as backstop), counted with a
-conditional insert and an ``F()`` increment; closed or unopened polls refuse votes."""
+"""Polls: one vote per shopper (their token; their address only when they have no
+token), counted with a conditional insert and an ``F()`` increment; closed or unopened
+polls refuse votes. Shoppers sharing an address each vote: abuse is held by the rate
+limits."""
 
 from __future__ import annotations
 

@@ -32,3 +32,12 @@ def reviews_query(page: ReviewPage, page_number: int) -> str:
     if page.with_photos:
         query["photos"] = 1
     return urlencode(query)
+
+
+@register.inclusion_tag("reviews/_stars.html")
+def stars(value: float | int | None) -> dict[str, str]:
+    """Five stars filled to ``value`` (out of 5; an average of 4.5 fills nine tenths of
+    them), read out as "4.5 out of 5 stars"."""
+    number = min(max(float(value or 0), 0.0), 5.0)
+    label = f"{number:g}" if number.is_integer() else f"{number:.1f}"
+    return {"label": label, "fill": f"{number * 20:.1f}%"}

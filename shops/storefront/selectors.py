@@ -12,6 +12,7 @@ from django.db.models.expressions import RawSQL
 from catalog.json_rows import json_loads, json_values, model_from_json
 from catalog.models import Collection
 from catalog.selectors import ProductCard, product_cards, product_lists
+from reviews.selectors import Rating, product_ratings_from_json, product_ratings_query
 from shops.storefront.branding import theme_context
 from shops.storefront.cache import cached_page
 from shops.storefront.documents import default_document
@@ -79,6 +80,7 @@ class SectionView:
     settings: dict
     collection: Collection | None = None
     cards: list[ProductCard] = field(default_factory=list)
+    ratings: dict[int, Rating] = field(default_factory=dict)
     page_number: int = 1
     page_count: int = 1
     feature_context: dict | None = None
@@ -138,7 +140,8 @@ def sections_for_page(
 
 
 def _load_features(views: list[SectionView]) -> None:
-    """Every feature section's context: those with a ``feature_query`` all in one query."""
+    """Every feature section's context, and the ratings of the products on cards: those
+    with a ``feature_query`` and the ratings all in one query."""
     queries = []
     for view in views:
         if view.kind.feature_query is not None:
@@ -146,10 +149,18 @@ def _load_features(views: list[SectionView]) -> None:
         elif view.kind.feature_context is not None:
             view.feature_context = view.kind.feature_context(view.settings)
             view.is_empty = view.feature_context is None
-    values = json_values([(query.sql, query.params) for _view, query in queries])
-    for (view, query), value in zip(queries, values, strict=True):
+    parts = [(query.sql, query.params) for _view, query in queries]
+    product_ids = sorted({card.product.pk for view in views for card in view.cards})
+    if product_ids:
+        parts.append(product_ratings_query(product_ids=product_ids))
+    values = json_values(parts)
+    for (view, query), value in zip(queries, values, strict=False):
         view.feature_context = query.build(value)
         view.is_empty = view.feature_context is None
+    if product_ids:
+        ratings = product_ratings_from_json(values[-1], product_ids=product_ids)
+        for view in views:
+            view.ratings = {card.product.pk: ratings[card.product.pk] for card in view.cards}
 
 
 def _load_products(

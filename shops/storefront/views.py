@@ -9,18 +9,24 @@ third-party cookies blocked.
 
 from __future__ import annotations
 
+import mimetypes
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils.http import urlencode
 from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.http import require_GET
 from django.views.static import serve
 
 from catalog.models import Product
+from catalog.selectors import product_cards, products_search_page
 from catalog.views import product_page_context
+from reviews.selectors import product_ratings
 from shops.storefront.branding import theme_context
 from shops.storefront.cache import cached_page
 from shops.storefront.selectors import (
@@ -29,8 +35,10 @@ from shops.storefront.selectors import (
     embed_origins,
     published_document,
     sections_for_page,
+    shop_theme,
 )
 from shops.storefront.seo import shop_meta
+from shops.views import icon_response
 
 MAX_PAGE_NUMBER = 10_000
 EMBED_BASE = "storefront/embed_base.html"
@@ -165,6 +173,45 @@ def embed_loader(request: HttpRequest) -> HttpResponse:
     response = render(request, "storefront/embed.js", content_type="text/javascript")
     response["Cache-Control"] = "public, max-age=300"
     return response
+
+
+SEARCH_MAX_LENGTH = 100
+
+
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    """``/search/?q=<words>&page=<n>``: the shop's active products matching the words,
+    best first, a page of cards at a time; an empty search or no match says so."""
+    text = " ".join((request.GET.get("q") or "").split())[:SEARCH_MAX_LENGTH]
+    page = products_search_page(text=text, page_number=page_number_from(request.GET.get("page")))
+    cards = product_cards(page.object_list)
+    ratings = product_ratings(product_ids=[card.product.pk for card in cards]) if cards else {}
+    context = {
+        **shop_theme(),
+        "search_text": text,
+        "page": page,
+        "section": {"cards": cards, "ratings": ratings},
+        "query_prefix": urlencode({"q": text}) + "&",
+        "currency": request.shop.currency,
+    }
+    return render(request, "storefront/search.html", context)
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """``/favicon.ico``: the icon the shop's designer set (its smallest rendition), else
+    Etalage's own; never a 404."""
+    icon = published_document(design_get())["branding"].get("favicon")
+    if not icon:
+        return icon_response()
+    renditions = icon.get("renditions") or {}
+    name = renditions[min(renditions, key=int)] if renditions else icon["name"]
+    try:
+        with default_storage.open(name) as file:
+            data = file.read()
+    except OSError:  # the file is gone: the default rather than a broken icon
+        return icon_response()
+    return icon_response(data=data, content_type=mimetypes.guess_type(name)[0] or "image/webp")
 
 
 def media(request: HttpRequest, path: str) -> HttpResponse:

@@ -9,6 +9,21 @@
   function keepToken(token) {
     try { if (token) window.localStorage.setItem(KEY, token); } catch (e) { /* storage blocked */ }
   }
+  function canKeep() {
+    try { window.localStorage.setItem(KEY + "-probe", "1"); window.localStorage.removeItem(KEY + "-probe"); return true; }
+    catch (e) { return false; }
+  }
+  // Each shopper votes as themselves, not as their network address (a household, an
+  // office, a carrier's NAT share one): before a first vote, ask the shop for a token.
+  // Where storage is blocked the token could not be kept, so the address stands in.
+  function ensureToken() {
+    var token = getToken();
+    if (token || !canKeep()) return Promise.resolve(token);
+    return fetch("/shopper-token/", { method: "POST", headers: { "Accept": "application/json" }, credentials: "omit" })
+      .then(function (response) { return response.ok ? response.json() : {}; })
+      .then(function (data) { keepToken(data.token); return getToken(); })
+      .catch(function () { return ""; });
+  }
   document.querySelectorAll("[data-shopper-token]").forEach(function (input) {
     input.value = getToken();
   });
@@ -19,11 +34,13 @@
       var body = new FormData(form);
       if (button) body.set("helpful", button.value);
       body.delete("shopper_token");
-      var headers = { "Accept": "application/json" };
-      var token = getToken();
-      if (token) headers["X-Shopper-Token"] = token;
       var status = form.querySelector("[data-vote-status]");
-      fetch(form.action, { method: "POST", body: body, headers: headers, credentials: "omit" })
+      ensureToken()
+        .then(function (token) {
+          var headers = { "Accept": "application/json" };
+          if (token) headers["X-Shopper-Token"] = token;
+          return fetch(form.action, { method: "POST", body: body, headers: headers, credentials: "omit" });
+        })
         .then(function (response) {
           return response.json().then(function (data) { return { ok: response.ok, data: data }; });
         })
@@ -38,9 +55,14 @@
     });
   });
   document.querySelectorAll("form[data-poll]").forEach(function (form) {
-    form.addEventListener("submit", function () {
+    form.addEventListener("submit", function (event) {
       var input = form.querySelector("[data-shopper-token]");
-      if (input) input.value = getToken();
+      if (!input) return;
+      input.value = getToken();
+      if (input.value || form.dataset.tokenAsked) return;
+      event.preventDefault();  // the choice is valid already: get a token, then send it
+      form.dataset.tokenAsked = "1";
+      ensureToken().then(function (token) { input.value = token; form.submit(); });
     });
   });
 })();

@@ -18,3 +18,9 @@ def stored_src(image: dict | None, width: int = 640) -> str:
 @register.filter
 def stored_srcset(image: dict | None) -> str:
     return stored_image_srcset(image)
+
+
+@register.filter
+def rating_of(ratings: dict, product_id: int) -> object | None:
+    """``{{ section.ratings|rating_of:card.product.pk }}``: that product's rating, if any."""
+    return ratings.get(product_id)

@@ -8,6 +8,9 @@ register = template.Library()
 
 
 @register.filter
-def percent(value: float) -> str:
-    """A tag's normalised coordinate as a CSS percentage: ``0.25`` → ``25.00%``."""
-    return f"{float(value) * 100:.2f}%"
+def tag_position(tag: object) -> str:
+    """Where a tag sits, as CSS: from the left edge in the picture's left half, from the
+    right edge in its right half (its label then opens leftwards and stays inside)."""
+    x, y = float(tag.x), float(tag.y)
+    side = f"left: {x * 100:.2f}%" if x <= 0.5 else f"right: {(1 - x) * 100:.2f}%"
+    return f"{side}; top: {y * 100:.2f}%"
