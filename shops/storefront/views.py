@@ -21,6 +21,7 @@ from django.views.static import serve
 
 from catalog.models import Product
 from catalog.views import product_page_context
+from config.storage import PRIVATE_MEDIA_FOLDERS
 from shops.storefront.branding import theme_context
 from shops.storefront.cache import cached_page
 from shops.storefront.selectors import (
@@ -168,8 +169,18 @@ def embed_loader(request: HttpRequest) -> HttpResponse:
 
 
 def media(request: HttpRequest, path: str) -> HttpResponse:
-    """Development only: serve this shop's media folder, and no other shop's."""
-    prefix = f"{connection.schema_name}/"
-    if not path.startswith(prefix):
+    """Development only: serve this shop's media folder, and no other shop's.
+
+    The path is taken apart before anything is looked up: a ``..``, a backslash or an
+    empty segment is refused (``shop_b/../shop_a/…`` named another shop's file), the
+    rest is served from the shop's own folder only, and the private folders (import
+    files and their error reports) never."""
+    segments = path.split("/")
+    if "\\" in path or any(segment in ("", ".", "..") for segment in segments):
+        raise Http404("Not a media path")
+    if segments[0] != connection.schema_name:
         raise Http404("Not this shop's file")
-    return serve(request, path, document_root=Path(settings.MEDIA_ROOT))
+    inside = "/".join(segments[1:])
+    if not inside or inside.startswith(PRIVATE_MEDIA_FOLDERS):
+        raise Http404("Not a public file")
+    return serve(request, inside, document_root=Path(settings.MEDIA_ROOT) / connection.schema_name)
