@@ -22,6 +22,7 @@ from catalog.images import delete_files_on_commit
 from catalog.imports import ImportResult, RowError, products_import
 from catalog.models import ImportJob
 from catalog.shopify_csv import CsvRefused, csv_inspect, max_bytes
+from shops.spreadsheets import row_neutralised
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +129,9 @@ def _report(errors: list[RowError]) -> ContentFile:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(REPORT_COLUMNS)
-    writer.writerows((error.row, error.handle, error.column, error.message) for error in errors)
+    writer.writerows(
+        row_neutralised((error.row, error.handle, error.column, error.message)) for error in errors
+    )
     return ContentFile(buffer.getvalue().encode("utf-8-sig"))  # BOM: Excel reads it as UTF-8
 
 
