@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from orders import selectors, services, stripe_client
 from orders.models import Order
 from orders.payment_accounts import shop_payments
+from shops.json_input import JsonUnreadable, json_input
 from shops.ratelimits import rate_limited
 
 MAX_BODY_BYTES = 16 * 1024
@@ -130,8 +131,8 @@ def buy_now(request: HttpRequest) -> JsonResponse:
         return _error(413, "too_large", "The request is too large.")
     key = request.headers.get("Idempotency-Key", "").strip()
     try:
-        data = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError):
+        data = json_input(request.body or b"null")
+    except JsonUnreadable:
         data = None
     claimed = False
     try:
@@ -193,8 +194,8 @@ def order_pay_with_card(request: HttpRequest, public_id: str) -> JsonResponse:
     Stripe's own Stripe.js the page confirms in the browser and never calls this.
     """
     try:
-        data = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
+        data = json_input(request.body or b"{}")
+    except JsonUnreadable:
         data = {}
     data = data if isinstance(data, dict) else {}
     order = _shopper_order(request, public_id, _text(data.get("secret"), 255))

@@ -22,7 +22,6 @@ from django.http.multipartparser import MultiPartParserError
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import ParseError, ValidationError
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -34,6 +33,7 @@ from shops.api.authentication import ApiKeyAuthentication
 from shops.api.errors import Conflict, exception_handler
 from shops.api.models import ApiKey
 from shops.api.pagination import ApiCursorPagination
+from shops.api.parsers import LimitedJSONParser
 from shops.api.permissions import HasScope
 from shops.api.services import (
     IdempotencyClaim,
@@ -57,7 +57,7 @@ class ApiViewMixin:
     authentication_classes: ClassVar[list] = [ApiKeyAuthentication, SessionAuthentication]
     permission_classes: ClassVar[list] = [HasScope]
     throttle_classes: ClassVar[list] = [ApiKeyRateThrottle]
-    parser_classes: ClassVar[list] = [JSONParser]  # an action taking uploads sets its own
+    parser_classes: ClassVar[list] = [LimitedJSONParser]  # an action taking uploads sets its own
     read_scope: ClassVar[str | None] = None
     write_scope: ClassVar[str | None] = None
     action_scopes: ClassVar[dict[str, str]] = {}
