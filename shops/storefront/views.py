@@ -9,6 +9,7 @@ third-party cookies blocked.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from django.conf import settings
@@ -34,6 +35,7 @@ from shops.storefront.selectors import (
 from shops.storefront.seo import shop_meta
 
 MAX_PAGE_NUMBER = 10_000
+SLUG = re.compile(r"[-\w]{1,255}")
 EMBED_BASE = "storefront/embed_base.html"
 
 
@@ -115,6 +117,8 @@ def embed(request: HttpRequest) -> HttpResponse:
     (``?product=<slug>``). Only the shop's allowed origins may frame it."""
     product_slug = request.GET.get("product")
     if product_slug:
+        if not SLUG.fullmatch(product_slug):  # a NUL reached PostgreSQL: a 500
+            raise Http404("No such product in this shop")
         return _embed_product(request, product_slug)
     section_id = request.GET.get("section") or None
     page_number = page_number_from(request.GET.get("page"))
