@@ -50,7 +50,7 @@ def test_a_nul_in_the_embedded_product_is_a_404(shop_a, product):
     assert response.status_code == 404
 
 
-@pytest.mark.parametrize("query", [{"section": "\x00"}, {"page": "\x00"}, {"section": "x" * 5000}])
+@pytest.mark.parametrize("query", [{"section": "\x00"}, {"page": "\x00"}, {"section": "x" * 200}])
 def test_hostile_embed_and_shop_page_parameters_are_not_a_500(shop_a, query):
     client = Client(HTTP_HOST="alpha.localhost")
 
