@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from catalog import shopify_csv as col
 from catalog.images import image_original_url
 from catalog.models import Product, ProductImage, Variant
+from shops.spreadsheets import row_neutralised
 
 CHUNK_PRODUCTS = 500
 
@@ -97,7 +98,8 @@ class _Echo:
 
 
 def products_export_csv(*, base_url: str = "") -> Iterator[str]:
-    """The export as CSV text, line by line (for a StreamingHttpResponse)."""
+    """The export as CSV text, line by line (for a StreamingHttpResponse); cells that a
+    spreadsheet would run as a formula are quoted (the import takes the quote off)."""
     writer = csv.writer(_Echo())
     for row in products_export_rows(base_url=base_url):
-        yield writer.writerow(row)
+        yield writer.writerow(row_neutralised(row))

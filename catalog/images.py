@@ -46,6 +46,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from catalog import tasks
 from catalog.models import CatalogChange, Product, ProductImage
 from catalog.services import outbox_record
+from shops.http import deadline_open
 from shops.queueing import run_on_commit, task_queue, task_queue_on_commit
 
 log = logging.getLogger(__name__)
@@ -420,7 +421,8 @@ class CheckedRedirects(urllib.request.HTTPRedirectHandler):
 
 
 def image_download(url: str, *, max_bytes: int | None = None) -> bytes:
-    """GET an image with a timeout and a size limit (``max_bytes``, by default
+    """GET an image within one total deadline (CATALOG_IMAGE_FETCH_TIMEOUT: a server
+    dripping bytes cannot hold it longer) and a size limit (``max_bytes``, by default
     CATALOG_IMAGE_MAX_BYTES); a ValidationError says what failed."""
     url_validate(url)
     host = urllib.parse.urlsplit(url).hostname or ""
@@ -429,8 +431,8 @@ def image_download(url: str, *, max_bytes: int | None = None) -> bytes:
     request = urllib.request.Request(url, headers={"User-Agent": "Etalage image fetcher"})  # noqa: S310 (http(s) checked above)
     limit = max_bytes or settings.CATALOG_IMAGE_MAX_BYTES
     try:
-        opener = urllib.request.build_opener(CheckedRedirects)
-        with opener.open(request, timeout=fetch_timeout()) as response:
+        redirects = CheckedRedirects()
+        with deadline_open(request, timeout=fetch_timeout(), handlers=(redirects,)) as response:
             length = response.headers.get("Content-Length")
             if length and length.isdigit() and int(length) > limit:
                 raise ValidationError(

@@ -26,6 +26,7 @@ from catalog.models import ImportJob
 from catalog.shopify_csv import CsvRefused, csv_inspect, max_bytes
 from catalog.tasks import import_products
 from shops.queueing import task_queue, task_queue_on_commit
+from shops.spreadsheets import row_neutralised
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +142,9 @@ def _report(errors: list[RowError]) -> ContentFile:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(REPORT_COLUMNS)
-    writer.writerows((error.row, error.handle, error.column, error.message) for error in errors)
+    writer.writerows(
+        row_neutralised((error.row, error.handle, error.column, error.message)) for error in errors
+    )
     return ContentFile(buffer.getvalue().encode("utf-8-sig"))  # BOM: Excel reads it as UTF-8
 
 

@@ -506,8 +506,9 @@ def stock_set(*, variant: Variant, stock: int) -> Variant:
 
 _STOCK_ADJUST_SQL = (
     f"UPDATE {Variant._meta.db_table} SET stock = stock + %s "  # noqa: S608 (a model's table)
-    "WHERE id = %s AND stock >= %s RETURNING stock"
+    "WHERE id = %s AND stock >= %s AND stock <= %s RETURNING stock"
 )
+MAX_STOCK = 2**31 - 1  # the stock column is a PostgreSQL integer
 
 
 def stock_adjust(*, variant: Variant, delta: int) -> Variant:
@@ -515,14 +516,19 @@ def stock_adjust(*, variant: Variant, delta: int) -> Variant:
 
     Two statements in all (the UPDATE, which returns the new stock, and the outbox
     row), and no savepoint: a refused change writes nothing, so there is nothing to
-    roll back. Raises ValidationError (``insufficient_stock``) when there is not enough.
+    roll back. Raises ValidationError: ``insufficient_stock`` when there is not enough,
+    ``stock_too_large`` when the stock would pass MAX_STOCK (the column's limit: the
+    overflow was a database error, a 500).
     """
     if not isinstance(delta, int) or isinstance(delta, bool) or delta == 0:
         raise ValidationError("Adjust stock by a whole number other than 0.", code="invalid_delta")
     # a transaction only when the caller has none: the UPDATE and its outbox row together
     with transaction.atomic(savepoint=False):
         with connection.cursor() as cursor:
-            cursor.execute(_STOCK_ADJUST_SQL, [delta, variant.id, max(0, -delta)])
+            cursor.execute(
+                _STOCK_ADJUST_SQL,
+                [delta, variant.id, max(0, -delta), MAX_STOCK - max(0, delta)],
+            )
             row = cursor.fetchone()
         if row is not None:
             variant.stock = row[0]
@@ -531,6 +537,11 @@ def stock_adjust(*, variant: Variant, delta: int) -> Variant:
                 aspects=[Aspect.STOCK, Aspect.AVAILABILITY],
                 shop_page=availability_flipped(row[0] - delta, row[0]),
             )
+    if row is None and delta > 0:
+        raise ValidationError(
+            f"Stock cannot go above {MAX_STOCK:,}; adding {delta:,} would pass it.",
+            code="stock_too_large",
+        )
     if row is None:
         raise ValidationError(
             "Not enough stock to remove that many; stock cannot go below 0.",

@@ -19,6 +19,8 @@ from typing import IO
 
 from django.conf import settings
 
+from shops.spreadsheets import cell_restored
+
 # Column names exactly as Shopify writes them, in the order of its export.
 HANDLE = "Handle"
 TITLE = "Title"
@@ -184,7 +186,9 @@ class CsvRow:
     values: dict[str, str]
 
     def get(self, column: str) -> str:
-        return self.values.get(column, "").strip()
+        """The cell, trimmed, without the quote an export puts before a formula-like
+        value (shops.spreadsheets)."""
+        return cell_restored(self.values.get(column, "")).strip()
 
 
 def csv_rows(file: IO[bytes]) -> Iterator[CsvRow]:

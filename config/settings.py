@@ -418,6 +418,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_THROTTLE_CLASSES": [],
+    "DEFAULT_PARSER_CLASSES": [
+        "shops.api.parsers.LimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "shops.api.schema.ApiAutoSchema",
     "EXCEPTION_HANDLER": "shops.api.errors.exception_handler",
     "DATETIME_FORMAT": "iso-8601",

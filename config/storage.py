@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from django_tenants.files.storage import TenantFileSystemStorage as BaseTenantStorage
 
+# Folders of a shop's media that are never served by URL: the product CSVs a merchant
+# imported and their error reports (the admin hands them out after a permission check).
+# A web server serving MEDIA_ROOT in production must refuse them too (see the README).
+PRIVATE_MEDIA_FOLDERS = ("imports/",)
+
 
 class TenantFileSystemStorage(BaseTenantStorage):
     """django-tenants' storage, also forgetting its cached root when MEDIA_ROOT changes.

@@ -32,6 +32,7 @@ from shops.api.idempotency import (
     idempotency_replay,
     idempotency_resource_set,
 )
+from shops.json_input import JsonUnreadable, json_input
 from shops.ratelimits import rate_limited
 
 MAX_BODY_BYTES = 16 * 1024
@@ -145,8 +146,8 @@ def buy_now(request: HttpRequest) -> HttpResponseBase:
         return _error(413, "too_large", "The request is too large.")
     key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
     try:
-        data = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError):
+        data = json_input(request.body or b"null")
+    except JsonUnreadable:
         data = None
     if not key:
         try:
@@ -258,8 +259,8 @@ def order_pay_with_card(request: HttpRequest, public_id: str) -> JsonResponse:
     Stripe's own Stripe.js the page confirms in the browser and never calls this.
     """
     try:
-        data = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
+        data = json_input(request.body or b"{}")
+    except JsonUnreadable:
         data = {}
     data = data if isinstance(data, dict) else {}
     order = _shopper_order(request, public_id, _text(data.get("secret"), 255))

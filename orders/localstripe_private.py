@@ -7,7 +7,11 @@ literal, so neither the working folder nor TMPDIR moves it). Test sessions and b
 that run at once on one machine would overwrite each other's file, and one left by
 another user makes every write fail. This script runs *inside* the localstripe process
 (never imported by the project) and points the store at ``LOCALSTRIPE_STATE_FILE``
-before localstripe's own ``server.start()`` parses the command line.
+before it starts.
+
+localstripe's own ``server.start()`` listens on ``::`` (every interface, IPv4 included):
+anyone on the network could read and create the development payments. This script
+starts the same app on 127.0.0.1 only.
 
 It also stops the server when the process that started it (``LOCALSTRIPE_PARENT_PID``)
 is gone, even killed with SIGKILL: a watchdog thread compares ``os.getppid()`` with that
@@ -18,6 +22,8 @@ stop has not ended 5 seconds later).
 
 from __future__ import annotations
 
+import argparse
+import logging
 import os
 import pickle
 import signal
@@ -25,9 +31,11 @@ import threading
 import time
 from pathlib import Path
 
+from aiohttp import web
 from localstripe import resources, server
 
 STATE_FILE = Path(os.environ["LOCALSTRIPE_STATE_FILE"])
+LOOPBACK = "127.0.0.1"
 
 
 def _load(store: resources.Store) -> None:
@@ -55,6 +63,20 @@ def _watch_parent(parent: int, interval: float = 0.5) -> None:
     os._exit(1)
 
 
+def _start() -> None:
+    """What ``localstripe.server.start()`` does, listening on loopback only."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, default=8420)
+    parser.add_argument("--from-scratch", action="store_true")
+    args = parser.parse_args()
+    if not args.from_scratch:
+        server.store.try_load_from_disk()
+    logger = logging.getLogger("aiohttp.access")
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(logging.StreamHandler())
+    web.run_app(server.app, host=LOOPBACK, port=args.port, access_log=logger)
+
+
 resources.Store.try_load_from_disk = _load
 resources.Store.dump_to_disk = _dump
 
@@ -62,4 +84,4 @@ if __name__ == "__main__":
     parent_pid = os.environ.get("LOCALSTRIPE_PARENT_PID")
     if parent_pid:
         threading.Thread(target=_watch_parent, args=(int(parent_pid),), daemon=True).start()
-    server.start()
+    _start()

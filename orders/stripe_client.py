@@ -9,6 +9,8 @@ with the shop's connected account), has a timeout, and turns Stripe's errors int
 from __future__ import annotations
 
 import json
+import logging
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,6 +18,8 @@ from typing import Any
 
 import stripe
 from django.conf import settings
+
+logger = logging.getLogger(__name__)
 
 
 class PaymentError(Exception):
@@ -220,10 +224,15 @@ def refund_create(
 
 def event_verify(*, payload: bytes, signature: str, secrets: Iterable[str]) -> tuple[Event, str]:
     """The event in ``payload`` if ``signature`` (the Stripe-Signature header) is valid
-    for one of ``secrets`` and at most 300 s old; returns it with the secret that
-    matched. Raises WebhookSignatureError otherwise."""
+    for one of ``secrets`` and stamped within 300 s of now, either way (stripe-python
+    checks only the past: an event stamped in the future would stay replayable until
+    then); returns it with the secret that matched. Raises WebhookSignatureError
+    otherwise."""
     if not signature:
         raise WebhookSignatureError("The Stripe-Signature header is missing.")
+    stamped = _signature_timestamp(signature)
+    if stamped is not None and stamped > time.time() + stripe.Webhook.DEFAULT_TOLERANCE:
+        raise WebhookSignatureError("The event is stamped in the future; check the clock.")
     for secret in secrets:
         if not secret:
             continue
@@ -246,8 +255,40 @@ def event_verify(*, payload: bytes, signature: str, secrets: Iterable[str]) -> t
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise WebhookSignatureError(f"The event is not a Stripe event ({exc}).") from None
+        problem = _object_problem(event.object)
+        if problem:  # signed, so ours or Stripe's: worth a look, never a 500
+            logger.warning("Stripe event %s refused: %s", event.id, problem)
+            raise WebhookSignatureError(f"The event is malformed: {problem}")
         return event, secret
     raise WebhookSignatureError("No valid signature for this endpoint, or the event is too old.")
+
+
+MAX_AMOUNT = 10**12  # minor units; far above any order, within a bigint
+
+
+def _object_problem(obj: dict) -> str:
+    """What is wrong with the fields of an event's object the handlers read, or ""."""
+    amount = obj.get("amount", 0)
+    if isinstance(amount, bool) or not isinstance(amount, int) or not 0 <= amount < MAX_AMOUNT:
+        return "its amount must be a whole number of minor units."
+    if not isinstance(obj.get("id", ""), str):
+        return "its object id must be text."
+    metadata = obj.get("metadata") or {}
+    if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
+        return "its metadata must map names to text."
+    return ""
+
+
+def _signature_timestamp(signature: str) -> int | None:
+    """The ``t=`` of a Stripe-Signature header (the first, as stripe-python reads it)."""
+    for item in signature.split(","):
+        name, _, value = item.partition("=")
+        if name.strip() == "t":
+            try:
+                return int(value)
+            except ValueError:
+                return None  # the signature check refuses it
+    return None
 
 
 def event_metadata(payload: bytes) -> dict[str, str]:

@@ -44,6 +44,7 @@ from reviews.shoppers import (
     shopper_from,
     shopper_token_new,
 )
+from shops.redirects import local_redirect_target
 from shops.storefront.branding import theme_context
 from shops.storefront.selectors import (
     design_get,
@@ -210,8 +211,7 @@ def review_vote_view(request: HttpRequest, review_id: int) -> HttpResponse:
         return JsonResponse(
             {"helpful": counts.helpful, "not_helpful": counts.not_helpful, "token": shopper.token}
         )
-    back = request.POST.get("next") or "/"
-    return _see_other(back if back.startswith("/") and not back.startswith("//") else "/")
+    return _see_other(local_redirect_target(candidate=request.POST.get("next"), request=request))
 
 
 @csrf_exempt

@@ -23,7 +23,6 @@ from django.template.response import SimpleTemplateResponse
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import ParseError, ValidationError
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
@@ -43,6 +42,7 @@ from shops.api.idempotency import (
 )
 from shops.api.models import ApiKey
 from shops.api.pagination import ApiCursorPagination
+from shops.api.parsers import LimitedJSONParser
 from shops.api.permissions import HasScope
 from shops.api.throttling import ApiKeyRateThrottle
 
@@ -56,7 +56,7 @@ class ApiViewMixin:
     authentication_classes: ClassVar[list] = [ApiKeyAuthentication, SessionAuthentication]
     permission_classes: ClassVar[list] = [HasScope]
     throttle_classes: ClassVar[list] = [ApiKeyRateThrottle]
-    parser_classes: ClassVar[list] = [JSONParser]  # an action taking uploads sets its own
+    parser_classes: ClassVar[list] = [LimitedJSONParser]  # an action taking uploads sets its own
     read_scope: ClassVar[str | None] = None
     write_scope: ClassVar[str | None] = None
     action_scopes: ClassVar[dict[str, str]] = {}

@@ -27,11 +27,12 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files.base import ContentFile
 from django.utils.text import get_valid_filename
 from rest_framework import serializers
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 
 from catalog.images import ACCEPTED_HELP, image_download
+from shops.api.parsers import LimitedJSONParser
 
-UPLOAD_PARSERS = [JSONParser, MultiPartParser, FormParser]
+UPLOAD_PARSERS = [LimitedJSONParser, MultiPartParser, FormParser]
 
 
 class UploadSerializer(serializers.Serializer):

@@ -24,6 +24,8 @@ from typing import Any
 
 from django.conf import settings
 
+from shops.http import deadline_open
+
 MEDIA_FIELDS = (
     "id,caption,media_type,media_url,permalink,timestamp,children{id,media_type,media_url}"
 )
@@ -186,7 +188,7 @@ class InstagramClient:
             raise InstagramFinalError("The Instagram API address must be http(s).")
         request = urllib.request.Request(url, headers={"Accept": "application/json"})  # noqa: S310 (checked above)
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+            with deadline_open(request, timeout=self.timeout) as response:
                 body = response.read(MAX_ANSWER_BYTES + 1)
         except urllib.error.HTTPError as error:
             raise _error_from(error.code, error.read(MAX_ANSWER_BYTES)) from None

@@ -19,6 +19,7 @@ from django.core.files.storage import FileSystemStorage, storages
 
 from shops.channels.clients import RetryableError
 from shops.channels.clients.tiktok import ProductRefused
+from shops.http import deadline_open
 
 MAX_BYTES = 5 * 1024 * 1024  # TikTok's limit for an uploaded image
 
@@ -51,7 +52,7 @@ def image_bytes(url: str, *, timeout: float) -> bytes:
                 raise _unavailable(url, 404) from None
     try:
         request = urllib.request.Request(url, headers={"Accept": "image/*"})  # noqa: S310
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        with deadline_open(request, timeout=timeout) as response:
             return _checked(url, response.read(MAX_BYTES + 1))
     except urllib.error.HTTPError as error:
         if error.code < 500:

@@ -6,6 +6,8 @@ on the page (status 400) with the live page untouched."""
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -26,6 +28,8 @@ from shops.storefront.models import Design
 from shops.storefront.sections import section_type, section_types
 from shops.storefront.selectors import design_get, draft_document, embed_origins
 from shops.storefront.views import page_number_from, shop_page_render
+
+ANCHOR = re.compile(r"[A-Za-z][\w-]{0,80}")
 
 
 def _section_action(request: HttpRequest) -> str:
@@ -123,6 +127,8 @@ class DesignAdmin(admin.ModelAdmin):
                 messages.success(request, done)
                 action = request.POST.get("action", "")
                 anchor = request.POST.get("section_id") or f"design-{action}"
+                # only an id-like anchor: anything else (a newline) must not reach a header
+                anchor = anchor if ANCHOR.fullmatch(anchor) else "design"
                 return HttpResponseRedirect(f"{request.path}#{anchor}")
         return self._designer(request, errors)
 

@@ -10,6 +10,7 @@ third-party cookies blocked.
 from __future__ import annotations
 
 import mimetypes
+import re
 from pathlib import Path
 
 from django.conf import settings
@@ -26,6 +27,7 @@ from django.views.static import serve
 from catalog.models import Product
 from catalog.selectors import product_cards, products_search_page
 from catalog.views import product_page_context
+from config.storage import PRIVATE_MEDIA_FOLDERS
 from reviews.selectors import product_ratings
 from shops.storefront.branding import theme_context
 from shops.storefront.cache import cached_page
@@ -41,6 +43,7 @@ from shops.storefront.seo import shop_meta
 from shops.views import icon_response
 
 MAX_PAGE_NUMBER = 10_000
+SLUG = re.compile(r"[-\w]{1,255}")
 EMBED_BASE = "storefront/embed_base.html"
 
 
@@ -122,6 +125,8 @@ def embed(request: HttpRequest) -> HttpResponse:
     (``?product=<slug>``). Only the shop's allowed origins may frame it."""
     product_slug = request.GET.get("product")
     if product_slug:
+        if not SLUG.fullmatch(product_slug):  # a NUL reached PostgreSQL: a 500
+            raise Http404("No such product in this shop")
         return _embed_product(request, product_slug)
     section_id = request.GET.get("section") or None
     page_number = page_number_from(request.GET.get("page"))
@@ -215,8 +220,18 @@ def favicon(request: HttpRequest) -> HttpResponse:
 
 
 def media(request: HttpRequest, path: str) -> HttpResponse:
-    """Development only: serve this shop's media folder, and no other shop's."""
-    prefix = f"{connection.schema_name}/"
-    if not path.startswith(prefix):
+    """Development only: serve this shop's media folder, and no other shop's.
+
+    The path is taken apart before anything is looked up: a ``..``, a backslash or an
+    empty segment is refused (``shop_b/../shop_a/…`` named another shop's file), the
+    rest is served from the shop's own folder only, and the private folders (import
+    files and their error reports) never."""
+    segments = path.split("/")
+    if "\\" in path or any(segment in ("", ".", "..") for segment in segments):
+        raise Http404("Not a media path")
+    if segments[0] != connection.schema_name:
         raise Http404("Not this shop's file")
-    return serve(request, path, document_root=Path(settings.MEDIA_ROOT))
+    inside = "/".join(segments[1:])
+    if not inside or inside.startswith(PRIVATE_MEDIA_FOLDERS):
+        raise Http404("Not a public file")
+    return serve(request, inside, document_root=Path(settings.MEDIA_ROOT) / connection.schema_name)

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from shops.http import Deadline
+
 SIGNATURE_HEADER = "Etalage-Signature"
 USER_AGENT = "Etalage-Webhooks/1.0"
 
@@ -87,10 +89,6 @@ def post_signed(*, url: str, body: bytes, secrets: Sequence[str], timeout: float
     connection_class = (
         http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     )
-    connection = connection_class(parts.hostname, port, timeout=timeout)
-    connection._create_connection = lambda _address, *args, **kwargs: socket.create_connection(
-        (address, port), *args, **kwargs
-    )
     timestamp = int(time.time())
     path = parts.path or "/"
     if parts.query:
@@ -100,12 +98,21 @@ def post_signed(*, url: str, body: bytes, secrets: Sequence[str], timeout: float
         "User-Agent": USER_AGENT,
         SIGNATURE_HEADER: signature(secrets=secrets, timestamp=timestamp, body=body),
     }
-    try:
-        connection.request("POST", path, body=body, headers=headers)
-        response = connection.getresponse()
-        excerpt = response.read(500).decode("utf-8", "replace")
-        return result(response.status, excerpt)
-    except (OSError, http.client.HTTPException) as exc:
-        return result(error=f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
-    finally:
-        connection.close()
+    with Deadline(timeout) as deadline:  # one total deadline: a dripping answer cannot hold us
+        connection = connection_class(parts.hostname, port, timeout=timeout)
+        connection._create_connection = lambda _address, *args, **kwargs: deadline.watch(
+            socket.create_connection((address, port), *args, **kwargs)
+        )
+        try:
+            connection.request("POST", path, body=body, headers=headers)
+            response = connection.getresponse()
+            excerpt = response.read(500).decode("utf-8", "replace")
+            if deadline.is_expired:
+                return result(error=str(deadline.timeout_error()))
+            return result(response.status, excerpt)
+        except (OSError, http.client.HTTPException) as exc:
+            if deadline.is_expired:
+                return result(error=str(deadline.timeout_error()))
+            return result(error=f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+        finally:
+            connection.close()

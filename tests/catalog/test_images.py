@@ -292,7 +292,7 @@ def test_an_image_url_is_fetched_cleaned_and_rendered(
     [
         ((404, b"", 0), "could not be downloaded: the server answered 404"),
         ((200, b"<html>sold out</html>", 0), "not an image we can read"),
-        ((200, b"", 4), "could not be downloaded (timed out)"),  # twice the timeout
+        ((200, b"", 4), "could not be downloaded (timed out"),  # twice the timeout
         ((200, b"x" * 3000, 0), "larger than 2 KB"),
     ],
 )

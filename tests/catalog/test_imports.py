@@ -491,3 +491,37 @@ def csv_bytes_from(rows) -> bytes:
     buffer = io.StringIO()
     csv.writer(buffer).writerows(rows)
     return buffer.getvalue().encode()
+
+
+FORMULAS = {
+    "title": '=HYPERLINK("https://evil.test","Click")',
+    "brand": "+cmd|' /C calc'!A0",
+    "product_type": "-2+3",
+    "seo_title": "@SUM(1+1)",
+    "seo_description": "-Sale- today",
+}
+
+
+def test_the_export_neutralises_formulas_and_imports_back_unchanged(shop_a, shop_b):
+    # given a product whose fields a spreadsheet would run as formulas
+    with tenant_context(shop_a):
+        product_create(**FORMULAS, variants=[VariantInput(sku="=SKU", price="9.50", stock=4)])
+        expected = catalog_snapshot()
+
+    # when the owner exports it
+    response = owner_client().get("/admin/catalog/product/export/")
+    exported = b"".join(response.streaming_content)
+
+    # then no cell starts with a formula character, and a numeric cell is left alone
+    rows = list(csv.DictReader(io.StringIO(exported.decode())))
+    cells = [value for row in rows for value in row.values() if value]
+    assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@", "\t", "\r"))]
+    assert rows[0][col.TITLE] == "'" + FORMULAS["title"]
+    assert (rows[0][col.SKU], rows[0][col.PRICE]) == ("'=SKU", "9.50")
+    # and the file imports into another shop as it was
+    with tenant_context(shop_b):
+        result = products_import(file=io.BytesIO(exported))
+        assert (result.created, result.errors) == (1, [])
+        imported = catalog_snapshot()
+    assert imported[0][1:] == expected[0][1:]
+    assert imported[0][1] == FORMULAS["title"]

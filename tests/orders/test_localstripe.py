@@ -4,6 +4,7 @@
 import os
 import pickle
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -118,3 +119,31 @@ def test_localstripe_dies_with_a_parent_killed_with_sigkill(tmp_path, thread):
         parent.wait(timeout=5)
         if localstripe_pid is not None and _is_running(localstripe_pid):
             os.kill(localstripe_pid, signal.SIGKILL)
+
+
+def _listening_addresses(port: int) -> set[str]:
+    """The local addresses listening on ``port`` (IPv4 and IPv6), from /proc/net."""
+    found = set()
+    for table in ("tcp", "tcp6"):
+        path = Path(f"/proc/net/{table}")
+        if not path.exists():
+            continue
+        for line in path.read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.split(":")
+            if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                packed = bytes.fromhex(address)
+                # /proc/net writes each 32-bit word in host (little-endian) order
+                words = [packed[i : i + 4][::-1] for i in range(0, len(packed), 4)]
+                family = socket.AF_INET if table == "tcp" else socket.AF_INET6
+                found.add(socket.inet_ntop(family, b"".join(words)))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads sockets from /proc")
+def test_localstripe_listens_on_loopback_only(tmp_path):
+    with localstripe_server(state_dir=tmp_path) as base:
+        port = int(base.rsplit(":", 1)[1])
+        assert _customer_create(base, "loop@example.com")
+
+        assert _listening_addresses(port) == {"127.0.0.1"}

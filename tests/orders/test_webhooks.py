@@ -82,6 +82,7 @@ def test_succeeded_event_marks_the_order_paid_and_emails_the_shopper(
         ("whsec_wrong", True, 0),  # forged: another secret
         ("whsec_platform", True, 0),  # the platform's secret cannot speak for an own-keys shop
         ("whsec_alpha", True, 600),  # stale: older than 5 minutes
+        ("whsec_alpha", True, -400),  # stamped 400 s in the future
         ("whsec_alpha", False, 0),  # unsigned
     ],
 )
@@ -219,6 +220,17 @@ def test_an_amount_that_is_not_the_orders_does_not_pay_it(shop_a, pending):
 
     post_event(succeeded(order, amount=1), "whsec_alpha")
 
+    assert reload(shop_a, order).status == "pending_payment"
+
+
+@pytest.mark.parametrize("amount", ["abc", None, [1], {"value": 1}, 10**40, 4800.5])
+def test_a_signed_event_with_a_malformed_amount_is_refused_not_a_500(shop_a, pending, amount):
+    order, _ = pending
+
+    response = post_event(succeeded(order, amount=amount), "whsec_alpha")
+
+    assert response.status_code == 400
+    assert "amount" in response.json()["error"]
     assert reload(shop_a, order).status == "pending_payment"
 
 

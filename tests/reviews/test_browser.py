@@ -1,22 +1,31 @@
-"""In a real browser: an XSS corpus in every review and poll text field renders as text
-(no dialog ever opens), a shopper writes a review whose bad photo is refused with the
+"""In a real browser: an XSS corpus in every user-generated text field (reviews: title,
+body, reviewer name, reply; poll question and options; the disclosure note; a post's
+caption and picture description; product titles and descriptions sent through the
+partner API) renders as text: no dialog ever opens and no element is injected, a shopper writes a review whose bad photo is refused with the
 text kept, and votes from the embed without any cookie."""
 
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 from django.db import connection
+from django.test import Client
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 from PIL import Image
 from playwright.sync_api import expect
 
 from reviews.models import Review, ReviewSettings
 from reviews.services import review_moderate, review_reply, review_submit
+from shops.api.services import api_key_create
 from shops.storefront import services as storefront
+from shops.storefront.posts import services as posts
+from shops.storefront.posts.models import Post
 from tests.reviews.helpers import a_shopper, make_product
 from tests.reviews.test_polls import make_poll
+from tests.storefront.posts.conftest import picture
 
 pytestmark = pytest.mark.browser
 
@@ -30,6 +39,44 @@ XSS = [
     "<iframe srcdoc=\"<script>alert('x7')</script>\"></iframe>",
     "</script><script>alert('x8')</script>",
 ]
+
+
+# Elements a payload would have made: an event handler attribute, a script running
+# alert, a javascript: address or an iframe document. The page's own markup has none.
+INJECTED = """() => [...document.querySelectorAll("*")].filter((el) =>
+    [...el.attributes].some((a) => /^on/i.test(a.name)
+        || (/^(href|src|action|formaction)$/i.test(a.name) && /^\\s*javascript:/i.test(a.value))
+        || a.name === "srcdoc")
+    || (el.tagName === "SCRIPT" && /alert\\(/.test(el.textContent)
+        && !/json/i.test(el.type))  // JSON-LD holds the text as data, never run
+).map((el) => el.outerHTML.slice(0, 120))"""
+
+
+def _seed_from_the_api_and_posts(shop) -> tuple[list[str], int]:
+    """Products whose title and description are the payloads, created through the
+    partner API, and a published post whose caption and picture description are."""
+    with tenant_context(shop):
+        secret = api_key_create(name="Hostile partner", scopes=["catalog:write"]).secret
+        post = posts.post_create(
+            images=[posts.ImageInput(file=picture(), alt_text=XSS[1])],
+            caption="\n".join(XSS), status=Post.Status.PUBLISHED, published_at=timezone.now(),
+        )  # fmt: skip
+        storefront.section_add(section_type_key="posts_gallery")
+        storefront.design_publish()
+    connection.set_schema_to_public()
+    client = Client(
+        HTTP_HOST=f"{shop.slug}.localhost", headers={"Authorization": f"Bearer {secret}"}
+    )
+    slugs = []
+    for index, payload in enumerate(XSS):
+        body = {"title": payload, "description": payload, "status": "active",
+                "variants": [{"sku": f"XSS-{index}", "price": "5.00", "stock": 3}]}  # fmt: skip
+        response = client.post(
+            "/api/v1/products/", json.dumps(body), content_type="application/json"
+        )
+        assert response.status_code == 201, response.content
+        slugs.append(response.json()["slug"])
+    return slugs, post.pk
 
 
 def _seed(shop) -> tuple[str, int, int]:
@@ -58,15 +105,20 @@ def test_the_xss_corpus_renders_as_text_everywhere(
     shop = committed_shop("critic").shop
     with django_db_blocker.unblock():
         slug, poll_id, _ = _seed(shop)
+        api_slugs, post_id = _seed_from_the_api_and_posts(shop)
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     base = f"http://critic.localhost:{shop_server}"
 
-    for path in ("/", "/embed/", f"/products/{slug}/", f"/embed/?product={slug}",
-                 f"/polls/{poll_id}/", "/reviews/about/", f"/products/{slug}/?sort=lowest"):  # fmt: skip
+    paths = ["/", "/embed/", f"/products/{slug}/", f"/embed/?product={slug}",
+             f"/polls/{poll_id}/", "/reviews/about/", f"/products/{slug}/?sort=lowest",
+             f"/posts/{post_id}/", *(f"/products/{s}/" for s in api_slugs),
+             *(f"/embed/?product={s}" for s in api_slugs[:2])]  # fmt: skip
+    for path in paths:
         response = page.goto(base + path)
         assert response.status == 200, path
-        page.wait_for_timeout(150)
+        page.wait_for_load_state("load")
+        assert page.evaluate(INJECTED) == [], path
 
     page.goto(f"{base}/products/{slug}/")
     text = page.locator("#reviews").inner_text()
@@ -74,6 +126,11 @@ def test_the_xss_corpus_renders_as_text_everywhere(
     for payload in XSS:
         assert payload.strip() in text  # shown as the very characters typed
     assert "x@example.test" not in page.content()
+    page.goto(f"{base}/products/{api_slugs[0]}/")
+    assert page.get_by_role("heading", level=1).inner_text() == XSS[0]
+    page.goto(f"{base}/posts/{post_id}/")
+    assert XSS[2] in page.locator("body").inner_text()
+    assert dialogs == []
 
 
 def _bad_photo(tmp_path):

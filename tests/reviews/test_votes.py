@@ -115,6 +115,32 @@ def test_a_vote_without_javascript_redirects_back(shop_a):
     assert evil["Location"] == "/"
 
 
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.test/",
+        "/\\evil.test/",
+        "/\\/evil.test/",
+        "/\t/evil.test/",
+        "/\n/evil.test/",
+        "/%09/evil.test/\x00",
+        "https://evil.test/",
+        "http:/evil.test/",
+        "/\x7f/evil.test/",
+        "javascript:alert(1)",
+    ],
+)
+def test_a_vote_never_redirects_to_another_host(shop_a, target):
+    connection.set_tenant(shop_a)
+    review = approved_review(make_product(), body="Great")
+
+    response = shopper_client().post(
+        f"/reviews/{review.pk}/vote/", {"helpful": "1", "next": target}
+    )
+
+    assert (response.status_code, response["Location"]) == (303, "/")
+
+
 def test_votes_are_rate_limited_per_shopper_and_per_network(shop_a, settings):
     connection.set_tenant(shop_a)
     settings.REVIEWS_RATE_LIMITS = {

@@ -14,6 +14,7 @@ from shops.channels.clients import (
     RetryableError,
     retry_after_seconds,
 )
+from shops.http import deadline_open
 
 
 def request_json(
@@ -48,7 +49,7 @@ def request_json(
     for name, value in (headers or {}).items():
         request.add_header(name, value)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        with deadline_open(request, timeout=timeout) as response:
             raw = response.read()
     except urllib.error.HTTPError as error:
         raw = error.read()

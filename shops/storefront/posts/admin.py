@@ -19,6 +19,7 @@ from django.utils.html import format_html, format_html_join
 
 from catalog.currencies import minor_units
 from catalog.services import shop_currency
+from shops.json_input import JsonUnreadable, json_input
 from shops.storefront.images import stored_image_url
 from shops.storefront.posts import selectors, services
 from shops.storefront.posts.models import (
@@ -47,8 +48,8 @@ class MultipleImageField(forms.FileField):
 def tags_from_json(raw: str) -> list[services.TagInput]:
     """The editor's hidden field: ``[{"product_id", "x", "y", "variant_id"?}, ...]``."""
     try:
-        items = json.loads(raw or "[]")
-    except ValueError:
+        items = json_input(raw or "[]")
+    except JsonUnreadable:
         raise ValidationError("The tags could not be read; reload the page.") from None
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
         raise ValidationError("The tags could not be read; reload the page.")

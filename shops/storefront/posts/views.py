@@ -3,8 +3,6 @@ beacon. Neither sets nor reads a cookie."""
 
 from __future__ import annotations
 
-import json
-
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -12,6 +10,7 @@ from django.utils.text import Truncator
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from shops.json_input import JsonUnreadable, json_input
 from shops.ratelimits import rate_limited
 from shops.storefront.images import stored_image_url
 from shops.storefront.posts import selectors, services
@@ -78,8 +77,8 @@ def post_events(request: HttpRequest) -> HttpResponse:
     if len(request.body) > MAX_EVENTS_BODY_BYTES:
         return _error(413, "too_large", "Send at most 8 KB of events at once.")
     try:
-        data = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError):
+        data = json_input(request.body or b"null")
+    except JsonUnreadable:
         data = None
     events = data.get("events") if isinstance(data, dict) else None
     if not isinstance(events, list):
