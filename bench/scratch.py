@@ -15,7 +15,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 @contextmanager
 def scratch_database(name: str) -> Iterator[None]:
-    """Set Django up and run the block in a fresh database called ``name``."""
+    """Set Django up and run the block in a fresh database called ``name``, beside the
+    configured one (``etalage_<who>_bench_…`` when DATABASE_URL names ``etalage_<who>``, so
+    benchmarks of several people on one server do not drop each other's)."""
     import django
 
     django.setup()
@@ -23,6 +25,8 @@ def scratch_database(name: str) -> Iterator[None]:
     from django.db import connection
 
     creation = connection.creation
+    configured = settings.DATABASES["default"]["NAME"]
+    name = f"{configured}_{name.removeprefix('etalage_')}" if configured != "etalage" else name
     settings.DATABASES["default"]["TEST"]["NAME"] = name
     creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:

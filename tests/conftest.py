@@ -19,7 +19,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
@@ -30,6 +29,7 @@ from django.test import override_settings
 from django.test.testcases import LiveServerThread
 
 from config.celery import app as celery_app
+from config.database_url import database_url_of
 from shops import schema_template
 from shops.models import Shop
 from shops.services import ShopCreated, shop_create
@@ -37,19 +37,6 @@ from shops.services import ShopCreated, shop_create
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHOP_PASSWORD = "plum-orchard-lantern-42"
 SESSION_SHOPS = {"alpha": "Alpha Goods", "beta": "Beta Supplies"}
-
-
-def database_url_for_tests() -> str:
-    """DATABASE_URL of the test database, for processes the tests start: the service's,
-    or the embedded server's, whose host is a socket folder (percent-encoded, as
-    dj-database-url reads it)."""
-    params = connection.get_connection_params()  # the embedded server's socket, if so
-    return (
-        f"postgresql://{quote(params.get('user') or '', safe='')}:"
-        f"{quote(params.get('password') or '', safe='')}"
-        f"@{quote(str(params.get('host') or ''), safe='')}:{params.get('port') or 5432}"
-        f"/{params['dbname']}"
-    )
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -253,7 +240,7 @@ def worker(django_db_setup, django_db_blocker, tmp_path) -> Iterator[subprocess.
     queue = f"test-{uuid.uuid4().hex[:8]}"
     env = {
         **os.environ,
-        "DATABASE_URL": database_url_for_tests(),
+        "DATABASE_URL": database_url_of(),
         "CELERY_TASK_DEFAULT_QUEUE": queue,
         "MEDIA_ROOT": str(tmp_path),
     }

@@ -17,6 +17,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django_tenants.utils import tenant_context
 
+from config.database_url import database_url_of
 from orders.demo import (
     DEMO_SECRET_KEY,
     DEMO_WEBHOOK_SECRET,
@@ -29,7 +30,7 @@ from orders.payment_accounts import shop_payments
 from shops.management.commands.rundemo import _port_check
 from shops.management.commands.seed_demo import DEMO_SLUG
 from shops.models import Shop
-from tests.conftest import PROJECT_ROOT, database_url_for_tests
+from tests.conftest import PROJECT_ROOT
 from tests.orders.conftest import buy, make_variant, shop_sells, shopper
 from tests.orders.test_localstripe import _is_running
 from tests.orders.test_not_selling import CLOSED, page
@@ -143,7 +144,7 @@ def test_rundemo_stopped_by_any_signal_leaves_no_server_behind(
     port = free_port()
     env = {
         **{key: value for key, value in os.environ.items() if not key.startswith("STRIPE_")},
-        "DATABASE_URL": database_url_for_tests(),
+        "DATABASE_URL": database_url_of(),
         "DEBUG": "true",
         "ETALAGE_DATA_DIR": str(tmp_path / "data"),
         "MEDIA_ROOT": str(tmp_path / "media"),
