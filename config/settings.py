@@ -111,6 +111,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+# Tests only: the number of queries of each request in an X-Db-Queries header
+if env_bool("DB_QUERY_COUNT_HEADER", default=False):
+    MIDDLEWARE.insert(0, "config.query_count.QueryCountMiddleware")
 # The public schema has no session table; messages travel in a signed cookie.
 MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
 
@@ -133,10 +136,15 @@ TEMPLATES = [
 WSGI_APPLICATION = "config.wsgi.application"
 
 # --- Database --------------------------------------------------------------------------
+# Connections persist (DB_CONN_MAX_AGE seconds; 0 closes each at the end of its request) and
+# are checked before a request reuses one, so a restarted server costs no failed request.
 DATABASE_URL = env_str("DATABASE_URL")
+DB_CONN_MAX_AGE = env_int("DB_CONN_MAX_AGE", 60)
 if DATABASE_URL:
     try:
-        _database = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))
+        _database = dj_database_url.parse(
+            DATABASE_URL, conn_max_age=DB_CONN_MAX_AGE, conn_health_checks=True
+        )
     except ValueError as exc:
         raise ImproperlyConfigured(f"DATABASE_URL is not a database URL ({exc})") from None
     if _database.get("ENGINE") not in (
@@ -152,6 +160,8 @@ else:
         "ENGINE": "config.db",
         "NAME": "etalage",
         "EMBEDDED_PGDATA": str(DATA_DIR / "postgres"),
+        "CONN_MAX_AGE": DB_CONN_MAX_AGE,
+        "CONN_HEALTH_CHECKS": True,
     }
 _database.setdefault("TEST", {})["NAME"] = env_str("TEST_DATABASE_NAME") or None
 DATABASES = {"default": _database}
