@@ -6,6 +6,7 @@ Every variable read here is listed in the README's configuration table.
 from __future__ import annotations
 
 import secrets
+import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -101,9 +102,14 @@ TENANT_MULTIPROCESSING_MAX_PROCESSES = env_int("MIGRATE_PROCESSES", 2)
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "admin:login"
 
+# Static files and compression come before the shop routing: neither needs a shop, and
+# WhiteNoise answers /static/ without one. GZip compresses HTML, JSON and the streamed
+# feeds for clients that accept it (Django adds random padding against BREACH).
 MIDDLEWARE = [
-    "shops.middleware.ShopMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.gzip.GZipMiddleware",
+    "shops.middleware.ShopMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -308,8 +314,13 @@ else:
     raise ImproperlyConfigured(f"MEDIA_STORAGE must be filesystem or s3, not {MEDIA_STORAGE!r}")
 STORAGES = {
     "default": _media_backend,
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staticfiles": {"BACKEND": "config.storage.StaticFilesStorage"},
 }
+# WhiteNoise serves /static/ in every process, gunicorn included: from STATIC_ROOT after
+# collectstatic (hashed names, cached for ever), else from the apps' folders.
+WHITENOISE_USE_FINDERS = True
+# (and STATIC_ROOT's absence before a collectstatic is no news)
+warnings.filterwarnings("ignore", message="No directory at: ", category=UserWarning)
 
 # --- Catalog: image and import limits ---------------------------------------------------
 CATALOG_IMAGE_MAX_BYTES = env_int("CATALOG_IMAGE_MAX_BYTES", 20 * 1024 * 1024)
