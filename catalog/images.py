@@ -43,8 +43,10 @@ from django.utils.encoding import filepath_to_uri
 from django.utils.html import format_html
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from catalog import tasks
 from catalog.models import CatalogChange, Product, ProductImage
 from catalog.services import outbox_record
+from shops.queueing import run_on_commit, task_queue, task_queue_on_commit
 
 log = logging.getLogger(__name__)
 
@@ -250,7 +252,7 @@ def delete_files_on_commit(names: set[str]) -> None:
                 log.warning("could not delete media file %s", name, exc_info=True)
 
     if names:
-        transaction.on_commit(delete)
+        run_on_commit(delete)
 
 
 def _next_position(product: Product) -> int:
@@ -326,10 +328,19 @@ def queue_image_fetch(image_id: int) -> None:
 
 
 def _queue(image_id: int, task_name: str) -> None:
-    from catalog import tasks
-
     task = {"catalog.image_process": tasks.image_process, "catalog.image_fetch": tasks.image_fetch}
-    transaction.on_commit(lambda: task[task_name].delay(image_id))
+    task_queue_on_commit(task[task_name], image_id)
+
+
+def images_pending_queue() -> int:
+    """Queue the work of every pending image again (the beat's ``catalog.sweep``: its
+    queueing may have failed); a second run of a task that already ran does nothing."""
+    pending = ProductImage.objects.filter(status=ProductImage.Status.PENDING)
+    queued = 0
+    for image_id, source_url in pending.values_list("pk", "source_url")[:500]:
+        task = tasks.image_fetch if source_url else tasks.image_process
+        queued += task_queue(task, image_id)
+    return queued
 
 
 @transaction.atomic

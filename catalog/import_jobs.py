@@ -11,8 +11,10 @@ import io
 import logging
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import PurePath
 
+from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -22,6 +24,8 @@ from catalog.images import delete_files_on_commit
 from catalog.imports import ImportResult, RowError, products_import
 from catalog.models import ImportJob
 from catalog.shopify_csv import CsvRefused, csv_inspect, max_bytes
+from catalog.tasks import import_products
+from shops.queueing import task_queue, task_queue_on_commit
 
 log = logging.getLogger(__name__)
 
@@ -63,21 +67,30 @@ def import_job_create(*, file: File, name: str, queue: bool = True) -> ImportJob
     job.file.save(f"{uuid.uuid4().hex}.csv", file, save=False)
     job.save()
     if queue:
-        from catalog.tasks import import_products
-
-        transaction.on_commit(lambda: import_products.delay(job.pk))
+        task_queue_on_commit(import_products, job.pk)
     return job
+
+
+def import_jobs_queued_queue() -> int:
+    """Queue again the imports still queued a while after their upload (the beat's
+    ``catalog.sweep``: their queueing may have failed)."""
+    cutoff = timezone.now() - timedelta(seconds=settings.QUEUE_SWEEP_AFTER_SECONDS)
+    ids = ImportJob.objects.filter(status=ImportJob.Status.QUEUED, created__lte=cutoff)
+    return sum(task_queue(import_products, job_id) for job_id in ids.values_list("pk", flat=True))
 
 
 def import_job_run(
     *, job_id: int, progress: Callable[[ImportJob], None] | None = None
 ) -> ImportJob:
-    """Run a queued import; the job ends succeeded or failed, never left running."""
+    """Run a queued import; the job ends succeeded or failed, never left running. Only
+    the run that moves the job from queued to running imports it: a second task (the
+    sweep's) finds it taken and returns it as it is."""
+    claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
+        status=ImportJob.Status.RUNNING, processed_rows=0, message=""
+    )
     job = ImportJob.objects.get(pk=job_id)
-    if job.status in (ImportJob.Status.SUCCEEDED, ImportJob.Status.FAILED):
+    if not claimed:
         return job
-    job.status, job.processed_rows, job.message = ImportJob.Status.RUNNING, 0, ""
-    job.save(update_fields=["status", "processed_rows", "message"])
 
     def report(result: ImportResult) -> None:
         _job_progress(job, result)

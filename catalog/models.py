@@ -69,6 +69,11 @@ class Variant(models.Model):
     stock = models.IntegerField("stock on hand", default=0)
     weight_grams = models.PositiveIntegerField(null=True, blank=True)
     position = models.PositiveIntegerField(default=0)
+    # the picture the product page shows when this variant is chosen (one of its
+    # product's images; catalog.services checks that)
+    image = models.ForeignKey(
+        "ProductImage", related_name="variants", null=True, blank=True, on_delete=models.SET_NULL
+    )
 
     class Meta:
         ordering = ["product_id", "position", "id"]

@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 
-from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import CatalogChange
+from shops.queueing import run_on_commit
 
 # A row after a gap in ids waits this long for the gap to fill: the missing id may belong
 # to a transaction that has not committed yet (or one that rolled back).
@@ -51,4 +51,4 @@ def outbox_listener_add(listener: Callable[[], None]) -> None:
 def outbox_written() -> None:
     """Tell the listeners, once the current transaction commits, that rows were written."""
     for listener in _listeners:
-        transaction.on_commit(listener)
+        run_on_commit(listener)

@@ -8,6 +8,7 @@ and the helpers below only look at what was prefetched (``product.variants.all()
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -18,6 +19,7 @@ from django.db.models.expressions import OrderBy
 from django.db.models.functions import RowNumber
 
 from catalog.collections import collection_products
+from catalog.currencies import money_format
 from catalog.json_rows import json_loads, model_from_json, prefetched_set
 from catalog.models import Collection, Product, ProductImage, Variant
 
@@ -187,6 +189,124 @@ def variant_selected(*, product: Product, variant_id: str | int | None) -> Varia
                 return variant
     in_stock = [variant for variant in variants if variant.stock > 0]
     return (in_stock or variants or [None])[0]
+
+
+def variant_availability(variant: Variant) -> str:
+    """What the product page says about a variant's stock."""
+    if variant.stock <= 0:
+        options = " / ".join(variant.options)
+        return "Out of stock in this option" + (f" ({options})" if options else "")
+    return "In stock" + (f": only {variant.stock} left" if variant.stock <= 5 else "")
+
+
+@dataclass(frozen=True)
+class PickerChoice:
+    """One value of one option menu ("XL · €26.00 (out of stock)")."""
+
+    value: str
+    label: str
+    is_selected: bool
+
+
+@dataclass(frozen=True)
+class PickerMenu:
+    """One option's menu: its label ("Size"), the form field (``option1``) and values."""
+
+    name: str
+    field: str
+    choices: list[PickerChoice]
+
+
+@dataclass(frozen=True)
+class VariantPicker:
+    """What the product page's picker shows and the page's script needs.
+
+    ``variant`` is the chosen variant, or None when no variant has the chosen option
+    combination. ``menus`` has one menu per option; it is empty when the variants do not
+    all name a value for every option, and the page then lists the variants by id.
+    ``variants`` describes every variant for the script (JSON-ready)."""
+
+    variant: Variant | None
+    menus: list[PickerMenu]
+    variants: list[dict]
+
+
+def _option_values(variant: Variant, count: int) -> list[str]:
+    return [variant.option1, variant.option2, variant.option3][:count]
+
+
+def _choice_label(value: str, variant: Variant | None, currency: str) -> str:
+    if variant is None:
+        return f"{value} (not available)"
+    sold_out = " (out of stock)" if variant.stock <= 0 else ""
+    return f"{value} · {money_format(variant.price, currency)}{sold_out}"
+
+
+def variant_picker(
+    *,
+    product: Product,
+    variant_id: str | int | None,
+    options: Sequence[str],
+    currency: str,
+) -> VariantPicker:
+    """The variant chosen on a product page and the menus to change it.
+
+    ``options`` are the submitted values of the option menus (``?option1=XL&…``, the
+    form without JavaScript); when any is given they choose the variant (None if no
+    variant has that combination). Otherwise ``variant_id`` (``?variant=<id>``) does, as
+    ``variant_selected`` says. A variant's picture counts only when it is ready.
+    """
+    variants = list(product.variants.all())
+    pictures = {image.id: image for image in product_images(product)}
+    count = len(product.option_names)
+    by_options = (
+        len(variants) > 1
+        and count > 0
+        and all(all(_option_values(variant, count)) for variant in variants)
+    )
+    wanted = [str(value).strip() for value in options][:count]
+    if by_options and any(wanted):
+        wanted += [""] * (count - len(wanted))
+        variant = next((v for v in variants if _option_values(v, count) == wanted), None)
+    else:
+        variant = variant_selected(product=product, variant_id=variant_id)
+        wanted = _option_values(variant, count) if variant is not None else []
+    menus = []
+    if by_options:
+        combinations = {tuple(_option_values(v, count)): v for v in variants}
+        for axis, name in enumerate(product.option_names):
+            values = list(dict.fromkeys(_option_values(v, count)[axis] for v in variants))
+            choices = []
+            for value in values:
+                combination = list(wanted)
+                combination[axis] = value
+                match = combinations.get(tuple(combination))
+                choices.append(
+                    PickerChoice(
+                        value=value,
+                        label=_choice_label(value, match, currency),
+                        is_selected=value == wanted[axis],
+                    )
+                )
+            menus.append(PickerMenu(name=name, field=f"option{axis + 1}", choices=choices))
+    return VariantPicker(
+        variant=variant,
+        menus=menus,
+        variants=[
+            {
+                "id": v.id,
+                "options": _option_values(v, count),
+                "price": money_format(v.price, currency),
+                "compare_at_price": (
+                    money_format(v.compare_at_price, currency) if variant_is_discounted(v) else None
+                ),
+                "stock": v.stock,
+                "availability": variant_availability(v),
+                "image": v.image_id if v.image_id in pictures else None,
+            }
+            for v in variants
+        ],
+    )
 
 
 def variant_is_discounted(variant: Variant) -> bool:

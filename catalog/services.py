@@ -57,6 +57,7 @@ VARIANT_FIELD_ASPECTS = {
     "option2": Aspect.DETAILS,
     "option3": Aspect.DETAILS,
     "weight_grams": Aspect.DETAILS,
+    "image": Aspect.IMAGES,
 }
 
 
@@ -540,7 +541,8 @@ def stock_adjust(*, variant: Variant, delta: int) -> Variant:
 
 @transaction.atomic
 def variant_update(*, variant: Variant, **fields) -> Variant:
-    """Change a variant's price, options, SKU or stock; one outbox row for its product."""
+    """Change a variant's price, options, SKU, stock or picture (one of its product's
+    images, or None); one outbox row for its product."""
     currency = shop_currency()
     changes = {}
     for name, value in fields.items():
@@ -553,6 +555,14 @@ def variant_update(*, variant: Variant, **fields) -> Variant:
         elif name == "stock" and (not isinstance(value, int) or value < 0):
             raise ValidationError(
                 {"stock": ValidationError("Stock must be 0 or more.", code="invalid_stock")}
+            )
+        elif name == "image" and value is not None and value.product_id != variant.product_id:
+            raise ValidationError(
+                {
+                    "image": ValidationError(
+                        "Choose one of this product's own pictures.", code="foreign_image"
+                    )
+                }
             )
         elif name not in VARIANT_FIELD_ASPECTS:
             raise TypeError(f"unknown variant field: {name}")

@@ -30,6 +30,16 @@ def image_fetch(image_id: int) -> str:
     return image.status if image else "gone"
 
 
+@shared_task(name="catalog.sweep", acks_late=True)
+def sweep() -> int:
+    """Queue again the image and import work whose queueing may have failed (beat, every
+    shop through ``shops.for_each_shop``)."""
+    from catalog.images import images_pending_queue
+    from catalog.import_jobs import import_jobs_queued_queue
+
+    return images_pending_queue() + import_jobs_queued_queue()
+
+
 @shared_task(name="catalog.import_products", acks_late=True, soft_time_limit=14 * 60)
 def import_products(import_job_id: int) -> str:
     """Import a product CSV (an ImportJob), in the schema of the shop that queued it."""

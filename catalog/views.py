@@ -12,8 +12,9 @@ from catalog.selectors import (
     product_images,
     product_is_available,
     product_price_range,
+    variant_availability,
     variant_is_discounted,
-    variant_selected,
+    variant_picker,
 )
 from catalog.seo import product_meta
 from orders.payment_accounts import shop_can_sell
@@ -23,7 +24,8 @@ from shops.storefront.selectors import shop_theme
 
 
 def product_page(request: HttpRequest, slug: str) -> HttpResponse:
-    """An active product; ``?variant=<id>`` picks the variant shown (ignored if unknown)."""
+    """An active product; ``?variant=<id>`` (ignored if unknown) or the option menus'
+    ``?option1=…&option2=…`` pick the variant shown."""
     try:
         context = product_page_context(request, slug)
     except Product.DoesNotExist:
@@ -36,8 +38,17 @@ def product_page_context(request: HttpRequest, slug: str) -> dict:
     """The product page's template context (also used by the embedded product page,
     which renders the same template on another base). Raises ``Product.DoesNotExist``."""
     product = product_for_page(slug=slug)
-    variant = variant_selected(product=product, variant_id=request.GET.get("variant"))
     currency = request.shop.currency
+    picker = variant_picker(
+        product=product,
+        variant_id=request.GET.get("variant"),
+        options=[request.GET.get(f"option{number}", "") for number in (1, 2, 3)],
+        currency=currency,
+    )
+    variant = picker.variant
+    images = product_images(product)
+    if variant is not None and variant.image_id:  # the chosen variant's picture first
+        images = sorted(images, key=lambda image: image.id != variant.image_id)
     page_url = request.build_absolute_uri(reverse("product-page", kwargs={"slug": product.slug}))
     rating = product_rating(product_id=product.pk)
     reviews = product_reviews_page(
@@ -51,7 +62,9 @@ def product_page_context(request: HttpRequest, slug: str) -> dict:
         "product": product,
         "variants": list(product.variants.all()),
         "variant": variant,
-        "images": product_images(product),
+        "picker": picker,
+        "availability": variant_availability(variant) if variant is not None else "",
+        "images": images,
         "currency": currency,
         "price_range": product_price_range(product),
         "is_discounted": variant is not None and variant_is_discounted(variant),

@@ -173,25 +173,37 @@ _database.setdefault("TEST", {})["NAME"] = env_str("TEST_DATABASE_NAME") or None
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Cache: local memory by default, Redis with REDIS_URL; keys are per shop -----------
-REDIS_URL = env_str("REDIS_URL")
+# --- Redis: the broker, the cache and the rate limits -----------------------------------
+# CELERY_BROKER_URL and REDIS_URL point at Redis servers; each one unset uses the embedded
+# Redis (config/embedded_redis.py) on loopback EMBEDDED_REDIS_PORT, which `make run` starts
+# (the test session starts one of its own). Every process shares it: the worker, the beat
+# and every web process see one cache and count one rate limit.
+EMBEDDED_REDIS_PORT = env_int("EMBEDDED_REDIS_PORT", 6479)
+_EMBEDDED_REDIS = f"redis://127.0.0.1:{EMBEDDED_REDIS_PORT}"
+REDIS_URL = env_str("REDIS_URL") or f"{_EMBEDDED_REDIS}/1"
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or f"{_EMBEDDED_REDIS}/0"
+EMBEDDED_REDIS = not (env_str("REDIS_URL") and env_str("CELERY_BROKER_URL"))
+
+# The cache answers a miss (and the rate limits let the request through) when Redis is
+# down, after at most REDIS_TIMEOUT_SECONDS: no request fails because the cache is away.
+REDIS_TIMEOUT_SECONDS = float(env_str("REDIS_TIMEOUT_SECONDS", "0.5"))
 CACHES = {
     "default": {
-        "BACKEND": (
-            "django.core.cache.backends.redis.RedisCache"
-            if REDIS_URL
-            else "django.core.cache.backends.locmem.LocMemCache"
-        ),
-        "LOCATION": REDIS_URL or "etalage",
+        "BACKEND": "config.cache.ResilientRedisCache",
+        "LOCATION": REDIS_URL,
         "KEY_FUNCTION": "django_tenants.cache.make_key",
         "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "etalage"),
+        "OPTIONS": {
+            "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+            "socket_timeout": REDIS_TIMEOUT_SECONDS,
+        },
     }
 }
 
-# --- Celery: a real broker with CELERY_BROKER_URL, else tasks run in-process -------------
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
+# --- Celery: always a real broker; no task runs inside a request ------------------------
+# (the test suite runs tasks eagerly, by its own choice, except where it starts a worker)
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND") or None
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
@@ -199,6 +211,30 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 15 * 60)
 CELERY_TASK_TENANT_CACHE_SECONDS = 30
+# A request that queues work never waits on a broker that is down: one quick try, then
+# the work waits in the database for the beat's sweeps.
+# A broker that accepts the connection but never answers (hung, half-open) costs at most
+# BROKER_TIMEOUT_SECONDS too (socket_timeout: synchronous commands such as a publish; the
+# worker's BRPOP runs in its event loop and is not cut short by it). Measured: a publish
+# to a stopped broker raises in ~2 ms, to a silent one in ~1 s.
+BROKER_TIMEOUT_SECONDS = float(env_str("BROKER_TIMEOUT_SECONDS", "1"))
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_TIMEOUT_SECONDS
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": BROKER_TIMEOUT_SECONDS,
+    "socket_timeout": BROKER_TIMEOUT_SECONDS,
+    "max_retries": 0,
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+# Work whose queueing failed is in the database (outbox rows past a connection's position,
+# pending images, queued imports, webhook deliveries, unsent order emails); these sweeps
+# queue it again, every QUEUE_SWEEP_SECONDS, once it is QUEUE_SWEEP_AFTER_SECONDS old
+# (younger work still has its own task coming).
+QUEUE_SWEEP_SECONDS = env_int("QUEUE_SWEEP_SECONDS", 60)
+QUEUE_SWEEP_AFTER_SECONDS = env_int("QUEUE_SWEEP_AFTER_SECONDS", 60)
+# Processes of the worker that `make run` starts
+RUN_WORKER_CONCURRENCY = env_int("RUN_WORKER_CONCURRENCY", 2)
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Partner API (shops/api, shops/webhooks), run in every shop
     "webhooks-catalog-events": {
@@ -206,10 +242,25 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": env_int("WEBHOOK_CATALOG_POLL_SECONDS", 30),
         "args": ["webhooks.catalog_events"],
     },
-    "webhooks-deliveries-due": {
+    "webhooks-deliveries-due": {  # retries, and deliveries whose queueing failed
         "task": "shops.for_each_shop",
-        "schedule": 300,
+        "schedule": QUEUE_SWEEP_SECONDS,
         "args": ["webhooks.deliveries_due"],
+    },
+    "catalog-sweep": {  # pending images, queued imports
+        "task": "shops.for_each_shop",
+        "schedule": QUEUE_SWEEP_SECONDS,
+        "args": ["catalog.sweep"],
+    },
+    "channels-sweep": {  # connections behind the catalog outbox
+        "task": "shops.for_each_shop",
+        "schedule": QUEUE_SWEEP_SECONDS,
+        "args": ["channels.sweep"],
+    },
+    "orders-emails-sweep": {  # order emails not sent
+        "task": "shops.for_each_shop",
+        "schedule": QUEUE_SWEEP_SECONDS,
+        "args": ["orders.emails_sweep"],
     },
     "api-idempotency-expire": {
         "task": "shops.for_each_shop",
@@ -233,7 +284,11 @@ STRIPE_PLATFORM_FEE_BASIS_POINTS = env_int("STRIPE_PLATFORM_FEE_BASIS_POINTS", 0
 # SECRET_KEY when unset, so changing SECRET_KEY then makes stored keys unreadable.
 PAYMENT_CREDENTIALS_KEY = env_str("PAYMENT_CREDENTIALS_KEY")
 ORDERS_RESERVATION_MINUTES = env_int("ORDERS_RESERVATION_MINUTES", 15)
+# the same in seconds, when set (the tests shorten it)
+ORDERS_RESERVATION_SECONDS = env_int("ORDERS_RESERVATION_SECONDS", ORDERS_RESERVATION_MINUTES * 60)
 ORDERS_MAX_QUANTITY = env_int("ORDERS_MAX_QUANTITY", 20)
+# An order email is tried this many times by its task's retries and the sweep together
+ORDERS_EMAIL_MAX_ATTEMPTS = env_int("ORDERS_EMAIL_MAX_ATTEMPTS", 30)
 ORDERS_MAX_LINES = env_int("ORDERS_MAX_LINES", 20)
 # Buy-now calls one client address may make per shop (shops/ratelimits.py); "off" for none
 ORDERS_RATE_BUY_NOW = env_str("ORDERS_RATE_BUY_NOW", "120/m")
@@ -241,11 +296,6 @@ CELERY_BEAT_SCHEDULE["orders-expire-reservations"] = {
     "task": "shops.for_each_shop",
     "schedule": env_int("ORDERS_EXPIRY_INTERVAL_SECONDS", 60),
     "args": ["orders.reservations_expire"],
-}
-CELERY_BEAT_SCHEDULE["orders-purge-idempotency-keys"] = {
-    "task": "shops.for_each_shop",
-    "schedule": 3600,
-    "args": ["orders.idempotency_keys_purge"],
 }
 
 # --- Sales channels (shops.channels): platform API addresses, timeouts, retries ----------

@@ -10,24 +10,40 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from orders import selectors, services, stripe_client
 from orders.models import Order
-from orders.payment_accounts import shop_payments
+from orders.payment_accounts import ShopPayments, shop_payments
+from shops.api.idempotency import (
+    IDEMPOTENCY_HEADER,
+    IDEMPOTENCY_KEY_MAX_LENGTH,
+    IdempotencyRecord,
+    idempotency_answer,
+    idempotency_claim,
+    idempotency_interrupted,
+    idempotency_release,
+    idempotency_replay,
+    idempotency_resource_set,
+)
 from shops.ratelimits import rate_limited
 
 MAX_BODY_BYTES = 16 * 1024
+SHOPPER = "shopper"  # the owner of buy-now's Idempotency-Keys (shoppers are anonymous)
 ADDRESS_FIELDS = ("name", "line1", "line2", "city", "postal_code", "state", "country", "phone")
 
 
-def _error(status: int, code: str, message: str) -> JsonResponse:
-    return JsonResponse({"error": {"code": code, "message": message}}, status=status)
+def _error(status: int, code: str, message: str, field: str | None = None) -> JsonResponse:
+    error = {"code": code, "message": message}
+    if field:
+        error["field"] = field
+    return JsonResponse({"error": error}, status=status)
 
 
 def _text(value: Any, limit: int) -> str:
@@ -47,16 +63,24 @@ def _request_from_json(data: Any) -> dict[str, Any]:
             f"An order holds at most {settings.ORDERS_MAX_LINES} products.", code="too_many_items"
         )
     lines = []
-    for item in items:
+    for position, item in enumerate(items):
         if not isinstance(item, dict):
-            raise services.BuyNowError("Each item names a variant and a quantity.")
+            raise services.BuyNowError(
+                "Each item names a variant and a quantity.", field=f"items[{position}]"
+            )
         variant, quantity = item.get("variant_id"), item.get("quantity", 1)
         if not selectors.is_row_id(variant):
             raise services.BuyNowError(
-                "That product is not sold in this shop.", code="unknown_variant"
+                "That product option is not sold in this shop; reload the page and choose again.",
+                code="unknown_variant",
+                field=f"items[{position}].variant_id",
             )
         if not isinstance(quantity, int) or isinstance(quantity, bool):
-            raise services.BuyNowError("A quantity is a whole number.", code="invalid_quantity")
+            raise services.BuyNowError(
+                "A quantity is a whole number.",
+                code="invalid_quantity",
+                field=f"items[{position}].quantity",
+            )
         lines.append(services.LineRequest(variant_id=variant, quantity=quantity))
     address = data.get("shipping_address") or {}
     if not isinstance(address, dict):
@@ -106,54 +130,106 @@ def buy_now_answer(order: Order, publishable_key: str) -> dict[str, Any]:
 @csrf_exempt
 @require_POST
 @rate_limited("buy_now", setting="ORDERS_RATE_BUY_NOW")
-def buy_now(request: HttpRequest) -> JsonResponse:
+def buy_now(request: HttpRequest) -> HttpResponseBase:
     """``POST /api/v1/buy-now/``: reserve, create the order and its PaymentIntent.
 
     Each client address may call it ``ORDERS_RATE_BUY_NOW`` times per shop; over that,
     429 with Retry-After (stock held by one address stays bounded).
 
-    With an ``Idempotency-Key`` header, the same key and body give the same answer again
-    (even an error answer); the same key with another body gives 409.
+    With an ``Idempotency-Key`` header (the API's one mechanism, shops.api.idempotency)
+    the same key and body give the same answer again, even a refusal, and never a
+    second order; the same key with another body gives 409. The whole request then runs
+    in one transaction with its stored answer, the call to Stripe included.
     """
     if len(request.body) > MAX_BODY_BYTES:
         return _error(413, "too_large", "The request is too large.")
-    key = request.headers.get("Idempotency-Key", "").strip()
+    key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
     try:
         data = json.loads(request.body or b"null")
     except (ValueError, UnicodeDecodeError):
         data = None
-    claimed = False
+    if not key:
+        try:
+            return _bought(data)
+        except services.BuyNowError as exc:
+            return _refused(exc)
+    if len(key) > IDEMPOTENCY_KEY_MAX_LENGTH:
+        return _error(400, "bad_key", "The Idempotency-Key header is 1 to 255 characters.")
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    claim = idempotency_claim(
+        owner=SHOPPER,
+        key=key,
+        method=request.method,
+        path=request.path,
+        body_hash=hashlib.sha256(canonical.encode()).hexdigest(),
+    )
+    if claim.is_mismatch:
+        return _error(
+            409,
+            "idempotency_conflict",
+            "This Idempotency-Key was already used with a different request.",
+        )
+    if not claim.is_new and claim.is_in_progress:
+        return _error(
+            409,
+            "idempotency_in_progress",
+            "A request with this Idempotency-Key is still being processed; retry shortly.",
+        )
+    if not claim.is_new:
+        return idempotency_replay(record=claim.record)
+    return _bought_once(claim.record, data)
+
+
+def _bought_once(record: IdempotencyRecord, data: Any) -> HttpResponseBase:
+    """Buy-now under a new claim of its Idempotency-Key.
+
+    The order's id is recorded with the key in the reservation's own transaction, which
+    commits before Stripe is called: the stock rows stay locked for milliseconds, not
+    for the call (a flash sale's buyers never queue behind each other's Stripe calls).
+    A request that fails after the reservation leaves the key pointing at its order,
+    and the retry resumes that order (its PaymentIntent's idempotency key is the
+    order's, so Stripe gives the same intent back) instead of reserving again.
+    """
     try:
-        if key:
-            canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
-            stored = services.idempotency_claim(
-                key=key, request_hash=hashlib.sha256(canonical.encode()).hexdigest()
+        if record.resource:
+            order = services.order_payment_start(order=Order.objects.get(public_id=record.resource))
+            response = _answer(order)
+        else:
+            response = _bought(
+                data,
+                on_reserved=lambda order: idempotency_resource_set(
+                    record=record, resource=str(order.public_id)
+                ),
             )
-            if stored is not None:
-                response = JsonResponse(stored.response, status=stored.status)
-                response["Idempotent-Replayed"] = "true"
-                return response
-            claimed = True
-        order, payments = services.order_buy_now(**_request_from_json(data))
     except services.BuyNowError as exc:
-        response = _error(exc.status, exc.code, exc.message)
-        if claimed:
-            keep = exc.status < 500
-            services.idempotency_finish(
-                key=key,
-                status=exc.status,
-                response=json.loads(response.content) if keep else None,
-            )
-        return response
-    except BaseException:
-        if claimed:
-            services.idempotency_finish(key=key, status=500, response=None)
+        response = _refused(exc)
+    except Exception:
+        idempotency_interrupted(record=record)
         raise
-    assert payments.credentials is not None  # noqa: S101 (order_buy_now checked it)
-    answer = buy_now_answer(order, payments.credentials.publishable_key)
-    if claimed:
-        services.idempotency_finish(key=key, status=201, response=answer)
-    return JsonResponse(answer, status=201)
+    if response.status_code >= 500:  # nothing held (the order was released): retry anew
+        idempotency_release(record=record)
+    else:
+        idempotency_answer(record=record, response=response)
+    return response
+
+
+def _bought(data: Any, on_reserved: Callable[[Order], None] | None = None) -> JsonResponse:
+    """Buy what ``data`` asks for: 201 with the order, or a BuyNowError."""
+    order, payments = services.order_buy_now(**_request_from_json(data), on_reserved=on_reserved)
+    return _answer(order, payments)
+
+
+def _answer(order: Order, payments: ShopPayments | None = None) -> JsonResponse:
+    credentials = (payments or shop_payments()).credentials
+    assert credentials is not None  # noqa: S101 (the order's payment was started with them)
+    return JsonResponse(buy_now_answer(order, credentials.publishable_key), status=201)
+
+
+def _refused(exc: Exception) -> JsonResponse:
+    """The shopper's answer to a BuyNowError; anything else is raised again (a 500)."""
+    if not isinstance(exc, services.BuyNowError):
+        raise exc
+    return _error(exc.status, exc.code, exc.message, exc.field)
 
 
 def _shopper_order(request: HttpRequest, public_id: str, secret: str) -> Order | None:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import requests
 
-from orders.child_processes import parent_death_signal
+from config.child_processes import parent_death_signal
 
 
 def free_port() -> int:

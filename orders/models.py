@@ -1,5 +1,5 @@
-"""Orders of one shop (every table lives in the shop's schema), its Stripe connection,
-the Stripe events it has handled and the buy-now idempotency keys it has seen.
+"""Orders of one shop (every table lives in the shop's schema), its Stripe connection and
+the Stripe events it has handled.
 
 Writes go through orders.services; the order status machine lives in orders.status.
 """
@@ -82,6 +82,7 @@ class Order(models.Model):
     utm_source = models.CharField(max_length=100, blank=True, db_index=True)
     utm_medium = models.CharField(max_length=100, blank=True)
     utm_campaign = models.CharField(max_length=100, blank=True)
+    carrier = models.CharField(max_length=100, blank=True, help_text="Who delivers it.")
     tracking_number = models.CharField(max_length=100, blank=True)
     note = models.CharField(max_length=255, blank=True, help_text="Why the order ended so.")
     created = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -157,6 +158,30 @@ class OrderLine(models.Model):
         return self.quantity - self.restocked_quantity
 
 
+class OrderActivity(models.Model):
+    """One entry of an order's timeline, written by the service that did it: paid,
+    email sent, fulfilled, refunded, cancelled. ``message`` is what the merchant reads."""
+
+    class Kind(models.TextChoices):
+        PAID = "paid", "Paid"
+        EMAIL = "email", "Email sent"
+        FULFILLED = "fulfilled", "Fulfilled"
+        REFUNDED = "refunded", "Refunded"
+        CANCELLED = "cancelled", "Cancelled"
+
+    order = models.ForeignKey(Order, related_name="activities", on_delete=models.CASCADE)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    message = models.CharField(max_length=255)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created", "id"]
+        verbose_name_plural = "order activities"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.message}"
+
+
 class StripeEvent(models.Model):
     """A Stripe event handled in this shop: recorded so a redelivery has no effect."""
 
@@ -172,17 +197,30 @@ class StripeEvent(models.Model):
         return f"{self.type} {self.event_id}"
 
 
-class IdempotencyKey(models.Model):
-    """A buy-now request's Idempotency-Key, the hash of its body and the answer given.
+class OrderEmail(models.Model):
+    """An email to the shopper about their order, written in the transaction that calls
+    for it and marked sent by the task that sends it: a broker or mail server that is
+    down delays it (``orders.emails_sweep`` queues it again), never loses it, and the
+    row lock taken while sending keeps two runs from sending it twice."""
 
-    ``status`` stays null while the first request is still being answered.
-    """
+    class Kind(models.TextChoices):
+        CONFIRMATION = "confirmation", "Order confirmed"
+        SHIPPED = "shipped", "Order shipped"
+        REFUNDED = "refunded", "Order refunded"
 
-    key = models.CharField(max_length=255, unique=True)
-    request_hash = models.CharField(max_length=64)
-    status = models.PositiveSmallIntegerField(null=True, blank=True)
-    response = models.JSONField(null=True, blank=True)
-    created = models.DateTimeField(auto_now_add=True, db_index=True)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="emails")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    created = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempt_count = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["created"], condition=Q(sent_at__isnull=True), name="orderemail_unsent"
+            )
+        ]
 
     def __str__(self) -> str:
-        return self.key
+        return f"{self.kind} email of order {self.order_id}"

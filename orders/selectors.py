@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import hmac
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import QuerySet
 
+from catalog.currencies import money_format
 from catalog.models import Product, Variant
-from orders.models import Order
+from orders.models import Order, OrderActivity, OrderLine
 
 MAX_ROW_ID = 2**63 - 1
 
@@ -39,6 +42,58 @@ def order_for_shopper(*, public_id: str, client_secret: str) -> Order | None:
 
 def orders_for_admin() -> QuerySet[Order]:
     return Order.objects.all()
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    kind: str
+    message: str
+
+
+Kind = OrderActivity.Kind
+
+
+def order_timeline(*, order: Order) -> list[TimelineEntry]:
+    """What happened to ``order``, oldest first: its placing, then what the services
+    recorded (payment, emails, fulfilment, refunds, cancellation). An order from before
+    that record was kept gets its paid, fulfilled and cancelled times instead."""
+    entries = [
+        TimelineEntry(
+            order.created,
+            "Placed",
+            f"By {order.email} for {money_format(order.total, order.currency)}.",
+        )
+    ]
+    activities = list(order.activities.all())
+    entries += [TimelineEntry(a.created, a.get_kind_display(), a.message) for a in activities]
+    recorded = {activity.kind for activity in activities}
+    for kind, at in (
+        (Kind.PAID, order.paid_at),
+        (Kind.FULFILLED, order.fulfilled_at),
+        (Kind.CANCELLED, order.cancelled_at),
+    ):
+        if at is not None and kind not in recorded:
+            entries.append(
+                TimelineEntry(at, Kind(kind).label, order.note if kind == Kind.CANCELLED else "")
+            )
+    return sorted(entries, key=lambda entry: entry.at)
+
+
+def order_lines_amount(*, order: Order, quantities: Mapping[int, int]) -> Decimal:
+    """What ``quantities`` ({line id: how many}) of ``order``'s lines cost the shopper,
+    e.g. to refund them. Raises ValueError, saying why, for a line or quantity the order
+    does not have."""
+    lines: dict[int, OrderLine] = {line.id: line for line in order.lines.all()}
+    amount = Decimal(0)
+    for line_id, quantity in quantities.items():
+        line = lines.get(line_id)
+        if line is None:
+            raise ValueError(f"Order {order.number} has no line {line_id}.")
+        if not 0 <= quantity <= line.quantity:
+            raise ValueError(f"Refund between 0 and {line.quantity} of {line.sku}.")
+        amount += line.unit_price * quantity
+    return amount
 
 
 @dataclass(frozen=True)

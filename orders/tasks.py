@@ -14,23 +14,24 @@ def reservations_expire() -> int:
     return expire()
 
 
-@shared_task(name="orders.idempotency_keys_purge", acks_late=True)
-def idempotency_keys_purge() -> int:
-    """Forget buy-now Idempotency-Keys older than a day (beat, every shop)."""
-    from orders.services import idempotency_purge
-
-    return idempotency_purge()
-
-
 @shared_task(
     name="orders.order_email",
     acks_late=True,
-    autoretry_for=(OSError,),
+    autoretry_for=(OSError,),  # smtplib's errors, connection refused, DNS failure
     retry_backoff=True,
+    retry_backoff_max=600,
     max_retries=5,
 )
-def order_email(order_id: int, kind: str) -> bool:
-    """Send the shopper an order email (confirmation, shipped, refunded)."""
+def order_email(email_id: int) -> bool:
+    """Send one recorded order email (confirmation, shipped, refunded), at most once."""
     from orders.services import order_email_send
 
-    return order_email_send(order_id=order_id, kind=kind)
+    return order_email_send(email_id=email_id)
+
+
+@shared_task(name="orders.emails_sweep", acks_late=True)
+def emails_sweep() -> int:
+    """Queue order emails that were never sent (beat, every shop)."""
+    from orders.services import order_emails_sweep
+
+    return order_emails_sweep()

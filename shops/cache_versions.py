@@ -1,4 +1,4 @@
-"""Version numbers kept in the shared cache: a value cached under a version is retired,
+"""Cache keys: version numbers kept in the shared cache, and short parts of keys.
 in every process at once, by bumping the number (never by finding and deleting keys).
 
 Keys go through the cache's key function, so a version is per shop schema when read in
@@ -8,6 +8,7 @@ host → shop lookups').
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 from django.core.cache import cache
@@ -30,3 +31,11 @@ def cache_version_bump(key: str) -> None:
         cache.incr(key)
     except ValueError:  # not in the cache (evicted): any new number will do
         cache.set(key, time.time_ns(), timeout=None)
+
+
+def cache_key_part(text: str) -> str:
+    """``text`` (a host name, a page's name) as part of a key: as it is when short, hashed
+    when long, so keys stay within the 250 characters any cache backend takes."""
+    if len(text) <= 100:
+        return text
+    return "#" + hashlib.blake2b(text.encode(), digest_size=16).hexdigest()

@@ -11,7 +11,7 @@ from django.db import connection
 from django.http import HttpRequest
 from django_tenants.utils import get_public_schema_name, schema_context
 
-from shops.cache_versions import cache_version
+from shops.cache_versions import cache_key_part, cache_version
 from shops.models import Domain, Shop
 
 # The host → shop lookups are kept in the shared cache under one platform-wide version
@@ -75,7 +75,7 @@ def shop_for_host(*, host: str) -> Shop | None:
     """
     with in_public_schema():
         # the version first: a lookup read after it is as new as the number it is kept under
-        key = f"shops:host:{cache_version(HOST_LOOKUP_VERSION_KEY)}:{host}"
+        key = f"shops:host:{cache_version(HOST_LOOKUP_VERSION_KEY)}:{cache_key_part(host)}"
         shop = cache.get(key)
         if shop is None:
             domain = Domain.objects.select_related("tenant").filter(domain=host).first()

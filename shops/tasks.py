@@ -8,6 +8,7 @@ from celery import shared_task
 from django_tenants.utils import schema_context
 
 from shops.models import Shop
+from shops.queueing import task_queue
 
 
 @shared_task(name="shops.for_each_shop")
@@ -30,5 +31,5 @@ def for_each_shop(task_name: str, args: list[Any] | None = None, kwargs: dict | 
     )
     for schema in schemas:
         with schema_context(schema):
-            task.apply_async(args=args or [], kwargs=kwargs or {})
+            task_queue(task, *(args or []), **(kwargs or {}))
     return len(schemas)

@@ -22,7 +22,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.core.cache import cache
 from django.db import connection
@@ -31,6 +30,7 @@ from django.test.testcases import LiveServerThread
 
 from config.celery import app as celery_app
 from config.database_url import database_url_of
+from config.embedded_redis import free_port
 from shops import schema_template
 from shops.models import Shop
 from shops.services import ShopCreated, shop_create
@@ -176,12 +176,6 @@ def _close_leftover_connections(timeout: float = 5) -> None:
         cursor.execute(f"SELECT pg_terminate_backend(pid) {others}")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def gunicorn(django_db_setup, django_db_blocker) -> Iterator[Callable[..., str]]:
     """Start gunicorn (the production server) on the test database: ``gunicorn(workers=1,
@@ -284,6 +278,24 @@ def page(browser) -> Iterator[object]:
     context.close()
 
 
+def worker_start(*, queue: str, media_root: Path) -> subprocess.Popen:
+    """A real Celery worker process on ``queue`` of the broker the test process sends to
+    (``celery_app.conf.broker_url``), sharing the test database and ``media_root``."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url_of(),
+        "CELERY_BROKER_URL": celery_app.conf.broker_url,
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "MEDIA_ROOT": str(media_root),
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo",
+         "--queues", queue, "--include", "tests.shops.celery_tasks", "--loglevel", "warning",
+         "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=PROJECT_ROOT, env=env,
+    )  # fmt: skip
+
+
 @pytest.fixture
 def worker(django_db_setup, django_db_blocker, tmp_path) -> Iterator[subprocess.Popen]:
     """A real Celery worker on the configured broker, on a queue of its own.
@@ -291,21 +303,8 @@ def worker(django_db_setup, django_db_blocker, tmp_path) -> Iterator[subprocess.
     It shares the test database and MEDIA_ROOT (a temporary folder, also set for the
     test) with the test process.
     """
-    if not settings.CELERY_BROKER_URL or settings.DATABASES["default"].get("EMBEDDED_PGDATA"):
-        pytest.skip("needs CELERY_BROKER_URL and DATABASE_URL (as CI sets them)")
     queue = f"test-{uuid.uuid4().hex[:8]}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url_of(),
-        "CELERY_TASK_DEFAULT_QUEUE": queue,
-        "MEDIA_ROOT": str(tmp_path),
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo",
-         "--queues", queue, "--include", "tests.shops.celery_tasks", "--loglevel", "warning",
-         "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=PROJECT_ROOT, env=env,
-    )  # fmt: skip
+    process = worker_start(queue=queue, media_root=tmp_path)
     previous = (celery_app.conf.task_always_eager, celery_app.conf.task_default_queue)
     celery_app.conf.task_always_eager = False
     celery_app.conf.task_default_queue = queue

@@ -39,8 +39,8 @@ class OrderSerializer(serializers.ModelSerializer):
         model = Order
         fields = [
             "id", "number", "status", "stock_status", "email", "shipping_address",
-            "currency", "subtotal", "total", "refunded_amount", "lines", "tracking_number",
-            "note", "coupon_code", "utm_source", "utm_medium", "utm_campaign",
+            "currency", "subtotal", "total", "refunded_amount", "lines", "carrier",
+            "tracking_number", "note", "coupon_code", "utm_source", "utm_medium", "utm_campaign",
             "payment_intent_id", "created", "paid_at", "fulfilled_at", "cancelled_at",
         ]  # fmt: skip
         read_only_fields = fields
@@ -55,6 +55,7 @@ class OrderFilterSerializer(serializers.Serializer):
 
 
 class FulfilInputSerializer(serializers.Serializer):
+    carrier = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     tracking_number = serializers.CharField(
         max_length=100, required=False, allow_blank=True, default=""
     )

@@ -31,10 +31,16 @@ class BadGateway(exceptions.APIException):
 
 ACTION_RESPONSES = {
     409: OpenApiResponse(
-        description="The order's status does not allow this (code `invalid_transition`), "
-        "the shop has no payments set up, or the Idempotency-Key is in use."
+        description="Nothing was changed, and retrying will not help: the order's status "
+        "does not allow this (code `invalid_transition`: e.g. refunding an order that was "
+        "never paid, fulfilling a cancelled one), Stripe refused (code `payment_refused`: "
+        "e.g. the payment was never taken at Stripe), the shop has no payments set up "
+        "(`payments_not_set_up`), or the Idempotency-Key is in use. Body: "
+        '`{"error": {"code": ..., "message": ...}}`, the message says what to do.'
     ),
-    502: OpenApiResponse(description="Stripe failed (code `payment_provider_error`); retry."),
+    502: OpenApiResponse(
+        description="Stripe could not be reached (code `payment_provider_error`); retry."
+    ),
 }
 
 
@@ -90,12 +96,12 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, QueryFilter
     )
     @action(detail=True, methods=["post"])
     def fulfil(self, request: Request, pk: str) -> Response:
-        """Mark a paid order shipped, with an optional tracking number; the shopper is
-        emailed and ``order.fulfilled`` is sent."""
+        """Mark a paid order shipped (the whole order), with an optional carrier and
+        tracking number; the shopper is emailed and ``order.fulfilled`` is sent."""
         data = self.validated_input(s.FulfilInputSerializer).validated_data
         return self._act(
             lambda order: services.order_fulfil(
-                order=order, tracking_number=data["tracking_number"]
+                order=order, carrier=data["carrier"], tracking_number=data["tracking_number"]
             )
         )
 
@@ -112,7 +118,9 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, QueryFilter
     @action(detail=True, methods=["post"])
     def refund(self, request: Request, pk: str) -> Response:
         """Refund a paid order through Stripe: what is left in full, or ``amount``
-        (``order.refunded``; the status becomes ``partially_refunded`` or ``refunded``)."""
+        (``order.refunded``; the status becomes ``partially_refunded`` or ``refunded``).
+        An order that was never paid answers 409 ``invalid_transition``; one Stripe
+        will not refund (its payment failed there) 409 ``payment_refused``."""
         amount = self.validated_input(s.RefundInputSerializer).validated_data.get("amount")
         return self._act(
             lambda order: services.order_refund(order=order, amount=amount), field="amount"

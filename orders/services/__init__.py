@@ -1,24 +1,22 @@
-"""Writes of the orders app, by topic: ``buy_now`` (reservation, order, PaymentIntent,
-idempotency), ``payments`` (webhook events, paid / failed / expired orders and their
+"""Writes of the orders app, by topic: ``buy_now`` (reservation, order,
+PaymentIntent), ``payments`` (webhook events, paid / failed / expired orders and their
 stock), ``merchant`` (fulfil, cancel, refund) and ``emails``. Import from here."""
 
 from orders.services.buy_now import (
     Attribution,
     BuyNowError,
-    IdempotencyConflict,
+    CheckoutExpired,
     LineRequest,
     NotForSale,
     OutOfStock,
     PaymentsNotSetUp,
     PaymentUnavailable,
-    idempotency_claim,
-    idempotency_finish,
-    idempotency_purge,
     lines_clean,
     order_buy_now,
+    order_payment_start,
     to_minor,
 )
-from orders.services.emails import order_email_on_commit, order_email_send
+from orders.services.emails import order_email_on_commit, order_email_send, order_emails_sweep
 from orders.services.merchant import OrderActionError, order_cancel, order_fulfil, order_refund
 from orders.services.payments import (
     EVENT_HANDLERS,
@@ -31,11 +29,30 @@ from orders.services.payments import (
 )
 
 __all__ = [
-    "EVENT_HANDLERS", "Attribution", "BuyNowError", "IdempotencyConflict", "LineRequest",
-    "NotForSale", "OrderActionError", "OutOfStock", "PaymentUnavailable", "PaymentsNotSetUp",
-    "idempotency_claim", "idempotency_finish", "idempotency_purge", "lines_clean",
-    "order_buy_now", "order_cancel",
-    "order_email_on_commit", "order_email_send", "order_fulfil", "order_payment_failed",
-    "order_payment_succeeded", "order_refund", "order_release", "payment_intent_stop",
-    "reservations_expire", "stripe_event_handle", "to_minor",
+    "EVENT_HANDLERS",
+    "Attribution",
+    "BuyNowError",
+    "CheckoutExpired",
+    "LineRequest",
+    "NotForSale",
+    "OrderActionError",
+    "OutOfStock",
+    "PaymentUnavailable",
+    "PaymentsNotSetUp",
+    "lines_clean",
+    "order_buy_now",
+    "order_cancel",
+    "order_email_on_commit",
+    "order_email_send",
+    "order_emails_sweep",
+    "order_fulfil",
+    "order_payment_failed",
+    "order_payment_start",
+    "order_payment_succeeded",
+    "order_refund",
+    "order_release",
+    "payment_intent_stop",
+    "reservations_expire",
+    "stripe_event_handle",
+    "to_minor",
 ]  # fmt: skip

@@ -1,12 +1,13 @@
 """Buy-now: the shopper's request checked, the stock reserved, the order and its Stripe
-PaymentIntent created; and the Idempotency-Key records that make a retry safe."""
+PaymentIntent created. (An Idempotency-Key on buy-now is handled by the API layer's
+``shops.api.idempotency``, the partner API's own.)"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -20,7 +21,7 @@ from catalog.models import Product, Variant
 from catalog.services import outbox_batch, shop_currency, stock_adjust
 from orders import stripe_client
 from orders.events import order_event_emit
-from orders.models import IdempotencyKey, Order, OrderLine
+from orders.models import Order, OrderLine
 from orders.payment_accounts import ShopPayments, shop_payments
 from orders.services.payments import order_release
 from shops.storefront.posts.services import post_order_attribute
@@ -32,14 +33,16 @@ Status = Order.Status
 
 
 class BuyNowError(Exception):
-    """A buy-now request that cannot be served; ``message`` is for the shopper."""
+    """A buy-now request that cannot be served; ``message`` is for the shopper and
+    ``field`` names the part of the request at fault (``items[0].variant_id``), if one."""
 
     status = 400
     code = "invalid"
 
-    def __init__(self, message: str, *, code: str | None = None):
+    def __init__(self, message: str, *, code: str | None = None, field: str | None = None):
         super().__init__(message)
         self.message = message
+        self.field = field
         if code:
             self.code = code
 
@@ -62,6 +65,11 @@ class PaymentsNotSetUp(BuyNowError):
 class PaymentUnavailable(BuyNowError):
     status = 502
     code = "payment_unavailable"
+
+
+class CheckoutExpired(BuyNowError):
+    status = 409
+    code = "checkout_expired"
 
 
 @dataclass(frozen=True)
@@ -117,10 +125,15 @@ def _reserve_and_create(
     shipping_address: Mapping[str, str],
     attribution: Attribution,
     payments: ShopPayments,
+    positions: Mapping[int, int],
 ) -> Order:
     """Take the stock of every line and write the order (pending payment), in the
     caller's transaction. Stock rows are updated in variant id order, so two orders
-    for the same variants never wait for each other in a cycle."""
+    for the same variants never wait for each other in a cycle. ``positions`` gives
+    each variant's place in the request, to name the item at fault.
+
+    Each line is exactly the variant requested: an id that is not one of this shop's
+    variants is refused (400), never replaced by another variant of the product."""
     variants = {
         variant.id: variant
         for variant in Variant.objects.select_related("product").filter(
@@ -129,10 +142,15 @@ def _reserve_and_create(
     }
     for line in lines:
         variant = variants.get(line.variant_id)
+        field = f"items[{positions[line.variant_id]}].variant_id"
         if variant is None:
-            raise NotForSale("That product is not sold in this shop.", code="unknown_variant")
+            raise BuyNowError(
+                "That product option is not sold in this shop; reload the page and choose again.",
+                code="unknown_variant",
+                field=field,
+            )
         if variant.product.status != Product.Status.ACTIVE:
-            raise NotForSale(f"{variant.product.title} is no longer for sale.")
+            raise NotForSale(f"{variant.product.title} is no longer for sale.", field=field)
 
     currency = shop_currency()
     with outbox_batch():
@@ -143,7 +161,10 @@ def _reserve_and_create(
             except ValidationError:
                 raise OutOfStock(
                     f"Sorry, {_line_title(variant)} is out of stock"
-                    + ("." if line.quantity == 1 else " in that quantity.")
+                    + ("." if line.quantity == 1 else " in that quantity."),
+                    field=f"items[{positions[line.variant_id]}].quantity"
+                    if variant.stock > 0
+                    else f"items[{positions[line.variant_id]}].variant_id",
                 ) from None
 
     subtotal = sum(
@@ -162,7 +183,7 @@ def _reserve_and_create(
         amount_minor=amount_minor,
         application_fee_minor=fee,
         stripe_account_id=payments.credentials.account_id if payments.credentials else "",
-        reserved_until=timezone.now() + timedelta(minutes=settings.ORDERS_RESERVATION_MINUTES),
+        reserved_until=timezone.now() + timedelta(seconds=settings.ORDERS_RESERVATION_SECONDS),
         utm_source=attribution.utm_source[:100],
         utm_medium=attribution.utm_medium[:100],
         utm_campaign=attribution.utm_campaign[:100],
@@ -189,6 +210,13 @@ def _reserve_and_create(
     return order
 
 
+def _first_positions(lines: Sequence[LineRequest]) -> dict[int, int]:
+    positions: dict[int, int] = {}
+    for position, line in enumerate(lines):
+        positions.setdefault(line.variant_id, position)
+    return positions
+
+
 def _line_title(variant: Variant) -> str:
     options = " / ".join(variant.options)
     return f"{variant.product.title} ({options})" if options else variant.product.title
@@ -200,14 +228,16 @@ def order_buy_now(
     email: str,
     shipping_address: Mapping[str, str] | None = None,
     attribution: Attribution | None = None,
+    on_reserved: Callable[[Order], None] | None = None,
 ) -> tuple[Order, ShopPayments]:
     """Reserve the stock, create the order and its Stripe PaymentIntent.
 
     Prices, currency and totals come from the catalog, never from the caller. The
     reservation and the order are committed before Stripe is called (the variant rows
-    stay locked only for a few milliseconds); if Stripe then fails, the stock is given
-    back at once and PaymentUnavailable is raised. Raises a BuyNowError subclass for
-    anything the shopper should be told.
+    stay locked only for a few milliseconds); ``on_reserved(order)`` runs inside that
+    transaction (the caller's record of what it made, committed with it). If Stripe then
+    fails, the stock is given back at once and PaymentUnavailable is raised. Raises a
+    BuyNowError subclass for anything the shopper should be told.
     """
     payments = shop_payments()
     if not payments.can_sell:
@@ -224,9 +254,25 @@ def order_buy_now(
             shipping_address=shipping_address or {},
             attribution=attribution or Attribution(),
             payments=payments,
+            positions=_first_positions(lines),
         )
         order_event_emit(order=order, event_type=EventType.ORDER_CREATED)
-    assert payments.credentials is not None  # noqa: S101 (checked by can_sell)
+        if on_reserved is not None:
+            on_reserved(order)
+    return order_payment_start(order=order, payments=payments), payments
+
+
+def order_payment_start(*, order: Order, payments: ShopPayments | None = None) -> Order:
+    """Give a held order its PaymentIntent (once: Stripe's idempotency key is the
+    order's, so a second call, after a crash, gets the same intent back). If Stripe
+    refuses or cannot be reached, the order is released and PaymentUnavailable raised."""
+    if order.client_secret:
+        return order
+    payments = payments or shop_payments()
+    if order.stock_status != Order.Stock.HELD or payments.credentials is None:
+        raise CheckoutExpired(
+            "This checkout has ended and nothing was charged; please start again."
+        )
     try:
         intent = stripe_client.payment_intent_create(
             credentials=payments.credentials,
@@ -246,55 +292,4 @@ def order_buy_now(
         payment_intent_id=intent.id, client_secret=intent.client_secret
     )
     order.payment_intent_id, order.client_secret = intent.id, intent.client_secret
-    return order, payments
-
-
-IDEMPOTENCY_STALE_AFTER = timedelta(minutes=2)
-IDEMPOTENCY_KEEP = timedelta(hours=24)
-
-
-class IdempotencyConflict(BuyNowError):
-    status = 409
-    code = "idempotency_conflict"
-
-
-def idempotency_claim(*, key: str, request_hash: str) -> IdempotencyKey | None:
-    """Claim ``key`` for a new request (returns None), or return the finished answer
-    stored for it. Raises IdempotencyConflict if the key was used with another body or
-    its first request is still being answered."""
-    if not key or len(key) > 255:
-        raise BuyNowError("The Idempotency-Key header is 1 to 255 characters.", code="bad_key")
-    record, created = IdempotencyKey.objects.get_or_create(
-        key=key, defaults={"request_hash": request_hash}
-    )
-    if created:
-        return None
-    if record.request_hash != request_hash:
-        raise IdempotencyConflict("This Idempotency-Key was already used with a different request.")
-    if record.status is None and record.created < timezone.now() - IDEMPOTENCY_STALE_AFTER:
-        # its first request died half-way (the process was killed): let this one retry
-        taken = IdempotencyKey.objects.filter(id=record.id, status=None, created=record.created)
-        if taken.update(created=timezone.now()):
-            return None
-    if record.status is None:
-        raise IdempotencyConflict(
-            "A request with this Idempotency-Key is still being processed; retry shortly.",
-            code="idempotency_in_progress",
-        )
-    return record
-
-
-def idempotency_purge(*, now: datetime | None = None) -> int:
-    """Forget keys older than IDEMPOTENCY_KEEP (Stripe keeps its own 24 hours too)."""
-    cutoff = (now or timezone.now()) - IDEMPOTENCY_KEEP
-    deleted, _ = IdempotencyKey.objects.filter(created__lt=cutoff).delete()
-    return deleted
-
-
-def idempotency_finish(*, key: str, status: int, response: dict | None) -> None:
-    """Store the answer given for ``key``; ``response`` None forgets the key (the
-    request failed in a way worth retrying)."""
-    if response is None:
-        IdempotencyKey.objects.filter(key=key).delete()
-    else:
-        IdempotencyKey.objects.filter(key=key).update(status=status, response=response)
+    return order

@@ -1,13 +1,21 @@
-"""Emails to the shopper about their order, sent by a Celery task after the commit."""
+"""Emails to the shopper about their order: an ``OrderEmail`` row written with the change,
+sent by a Celery task after the commit, swept again by the beat until it went out."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import F
 from django.template.loader import render_to_string
+from django.utils import timezone
 
-from orders.models import Order
+from orders.models import Order, OrderActivity, OrderEmail
+from orders.services.activity import order_activity_add
+from orders.tasks import order_email
+from shops.queueing import task_queue, task_queue_on_commit
 from shops.selectors import current_shop
 
 EMAIL_SUBJECTS = {
@@ -17,25 +25,63 @@ EMAIL_SUBJECTS = {
 }
 
 
-def order_email_on_commit(order: Order, kind: str) -> None:
-    """Queue the email ``kind`` about ``order`` once the transaction commits."""
-    from orders.tasks import order_email
+def order_email_on_commit(order: Order, kind: str) -> OrderEmail:
+    """Record the email ``kind`` about ``order`` in the current transaction and queue its
+    sending once the transaction commits."""
+    email = OrderEmail.objects.create(order=order, kind=kind)
+    task_queue_on_commit(order_email, email.pk)
+    return email
 
-    order_id = order.id
-    transaction.on_commit(lambda: order_email.delay(order_id, kind))
 
-
-def order_email_send(*, order_id: int, kind: str) -> bool:
-    """Email the shopper about their order (confirmation, shipped, refunded)."""
-    order = Order.objects.prefetch_related("lines").filter(id=order_id).first()
-    if order is None or kind not in EMAIL_SUBJECTS:
-        return False
-    shop = current_shop()  # also under a task's stand-in tenant
-    context = {"order": order, "lines": list(order.lines.all()), "shop": shop}
-    send_mail(
-        subject=EMAIL_SUBJECTS[kind].format(number=order.number),
-        message=render_to_string(f"orders/email/{kind}.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[order.email],
-    )
+def order_email_send(*, email_id: int) -> bool:
+    """Send one recorded order email unless it went out already or another run is sending
+    it (its row is locked while sent); True when this call sent it. A mail server error
+    propagates (the task retries it) and leaves the row unsent, its attempt counted."""
+    try:
+        with transaction.atomic():
+            email = (
+                OrderEmail.objects.select_for_update(skip_locked=True)
+                .filter(pk=email_id, sent_at__isnull=True)
+                .first()
+            )
+            if email is None:
+                return False
+            order = Order.objects.prefetch_related("lines").get(pk=email.order_id)
+            shop = current_shop()  # also under a task's stand-in tenant
+            context = {"order": order, "lines": list(order.lines.all()), "shop": shop}
+            subject = EMAIL_SUBJECTS[email.kind].format(number=order.number)
+            send_mail(
+                subject=subject,
+                message=render_to_string(f"orders/email/{email.kind}.txt", context),
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                recipient_list=[order.email],
+            )
+            email.sent_at = timezone.now()
+            email.attempt_count = F("attempt_count") + 1
+            email.save(update_fields=["sent_at", "attempt_count"])
+            order_activity_add(
+                order=order,
+                kind=OrderActivity.Kind.EMAIL,
+                message=f"To {order.email}: “{subject}”.",
+            )
+    except OSError as error:  # smtplib's errors are OSErrors
+        OrderEmail.objects.filter(pk=email_id).update(
+            attempt_count=F("attempt_count") + 1, last_error=f"{type(error).__name__}: {error}"
+        )
+        raise
     return True
+
+
+def order_emails_sweep() -> int:
+    """Queue the order emails still unsent a while after they were recorded (their
+    queueing failed, or their task gave up), up to ORDERS_EMAIL_MAX_ATTEMPTS tries each;
+    returns how many were queued."""
+    cutoff = timezone.now() - timedelta(seconds=settings.QUEUE_SWEEP_AFTER_SECONDS)
+    ids = list(
+        OrderEmail.objects.filter(
+            sent_at__isnull=True,
+            created__lte=cutoff,
+            attempt_count__lt=settings.ORDERS_EMAIL_MAX_ATTEMPTS,
+        ).values_list("pk", flat=True)[:500]
+    )
+    return sum(task_queue(order_email, email_id) for email_id in ids)

@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from catalog.currencies import minor_units
 from catalog.services import outbox_batch, stock_adjust
 from orders import stripe_client
-from orders.models import Order, OrderLine
+from orders.models import Order, OrderActivity, OrderLine
 from orders.payment_accounts import shop_payments
+from orders.services.activity import order_activity_add, order_money
 from orders.services.buy_now import to_minor
 from orders.services.emails import order_email_on_commit
 from orders.services.payments import order_release, payment_intent_stop
@@ -22,12 +23,14 @@ from reviews.services import review_requests_schedule
 
 Status = Order.Status
 PROVIDER_ERROR = "payment_provider_error"
+PAYMENT_REFUSED = "payment_refused"
 
 
 class OrderActionError(Exception):
     """A merchant action that cannot be done; the message says why, ``code`` what kind:
     ``invalid_transition`` (the order's status does not allow it), ``invalid_amount``,
-    ``payments_not_set_up`` or ``payment_provider_error`` (Stripe failed; retry)."""
+    ``invalid_restock``, ``payments_not_set_up``, ``payment_refused`` (Stripe refused:
+    retrying will not help) or ``payment_provider_error`` (Stripe failed; retry)."""
 
     def __init__(self, message: str, *, code: str = "invalid_transition") -> None:
         super().__init__(message)
@@ -35,18 +38,36 @@ class OrderActionError(Exception):
 
 
 @transaction.atomic
-def order_fulfil(*, order: Order, tracking_number: str = "") -> Order:
-    """Mark a paid order shipped and email the shopper (with the tracking number)."""
+def order_fulfil(*, order: Order, carrier: str = "", tracking_number: str = "") -> Order:
+    """Mark a paid order shipped (all its lines) and email the shopper, with the carrier
+    and tracking number when given; the buyer's review requests become due later."""
+    carrier, tracking_number = carrier.strip()[:100], tracking_number.strip()[:100]
     try:
         order_transition(
-            order=order, to=Status.FULFILLED,
-            tracking_number=tracking_number.strip()[:100], fulfilled_at=timezone.now(),
+            order=order, to=Status.FULFILLED, carrier=carrier,
+            tracking_number=tracking_number, fulfilled_at=timezone.now(),
         )  # fmt: skip
     except TransitionError as exc:
         raise OrderActionError(str(exc)) from None
+    message = (
+        "Shipped"
+        + (f" with {carrier}" if carrier else "")
+        + (f", tracking number {tracking_number}" if tracking_number else "")
+        + "."
+    )
+    if review_requests_schedule(order=order):  # the buyer is asked for reviews, later
+        message += " Review requests are due in " + _delay(settings.REVIEWS_REQUEST_DELAY_SECONDS)
+    order_activity_add(order=order, kind=OrderActivity.Kind.FULFILLED, message=message)
     order_email_on_commit(order, "shipped")
-    review_requests_schedule(order=order)  # the buyer is asked for reviews, later
     return order
+
+
+def _delay(seconds: int) -> str:
+    if seconds >= 86400:
+        return f"{round(seconds / 86400, 1):g} day(s)."
+    if seconds >= 3600:
+        return f"{round(seconds / 3600, 1):g} hour(s)."
+    return f"{seconds} second(s)."
 
 
 def order_cancel(*, order: Order) -> Order:
@@ -58,9 +79,13 @@ def order_cancel(*, order: Order) -> Order:
         )
     try:
         intent = payment_intent_stop(order=order, payments=shop_payments())
-    except stripe_client.PaymentError as exc:
+    except stripe_client.PaymentRetryableError as exc:
         raise OrderActionError(
             f"Stripe did not cancel the payment ({exc}); try again.", code=PROVIDER_ERROR
+        ) from None
+    except stripe_client.PaymentError as exc:
+        raise OrderActionError(
+            f"Stripe refused to cancel the payment: {exc}", code=PAYMENT_REFUSED
         ) from None
     if intent is not None and intent.status in ("succeeded", "processing"):
         raise OrderActionError(
@@ -96,8 +121,8 @@ def order_refund(
     amount_minor = remaining if amount is None else to_minor(amount, order.currency)
     if not 0 < amount_minor <= remaining:
         raise OrderActionError(
-            f"Refund between 0 and {Decimal(remaining).scaleb(-minor_units(order.currency))} "
-            f"{order.currency}.",
+            f"Refund more than nothing and at most {order_money(order, remaining)}, "
+            "what is left of the payment.",
             code="invalid_amount",
         )
     lines = list(order.lines.select_related("variant").order_by("variant_id", "id"))
@@ -112,11 +137,31 @@ def order_refund(
             amount=amount_minor,
             idempotency_key=f"refund-{order.public_id}-{order.refunded_minor}-{amount_minor}",
         )
+    except stripe_client.PaymentRetryableError as exc:
+        raise OrderActionError(
+            f"Stripe could not be reached ({exc}); nothing was refunded, try again.",
+            code=PROVIDER_ERROR,
+        ) from None
     except stripe_client.PaymentError as exc:
-        raise OrderActionError(f"Stripe did not refund: {exc}", code=PROVIDER_ERROR) from None
+        raise OrderActionError(
+            f"Stripe refused the refund: {exc} Nothing was refunded; the payment as Stripe "
+            "has it is in your Stripe dashboard.",
+            code=PAYMENT_REFUSED,
+        ) from None
     fields = {"refunded_minor": order.refunded_minor + amount_minor}
     if _restock(lines, returns):
         fields["stock_status"] = Order.Stock.RELEASED  # every item is back in stock
+    restocked = ", ".join(
+        f"{returns[line.id]} \N{MULTIPLICATION SIGN} {line.sku}"
+        for line in lines
+        if returns.get(line.id)
+    )
+    order_activity_add(
+        order=order,
+        kind=OrderActivity.Kind.REFUNDED,
+        message=f"{order_money(order, amount_minor)} through Stripe"
+        + (f"; back in stock: {restocked}." if restocked else "; no item back in stock."),
+    )
     order_transition(
         order=order,
         to=Status.REFUNDED if fields["refunded_minor"] >= order.amount_minor

@@ -19,8 +19,9 @@ from django.utils import timezone
 
 from catalog.services import outbox_batch, stock_adjust
 from orders import stripe_client
-from orders.models import Order, StripeEvent
+from orders.models import Order, OrderActivity, StripeEvent
 from orders.payment_accounts import ShopPayments, shop_payments
+from orders.services.activity import order_activity_add, order_money
 from orders.services.emails import order_email_on_commit
 from orders.status import order_transition
 
@@ -65,6 +66,9 @@ def order_release(*, order: Order, to: str, note: str) -> bool:
     order.stock_status = Stock.RELEASED
     _stock_return(order)
     order_transition(order=order, to=to, note=note[:255], cancelled_at=timezone.now())
+    order_activity_add(
+        order=order, kind=OrderActivity.Kind.CANCELLED, message=f"{note} The stock is back."
+    )
     return True
 
 
@@ -88,7 +92,7 @@ def order_payment_succeeded(
         Order.objects.filter(id=order.id).update(stock_status=Stock.COMMITTED)
         order.stock_status = Stock.COMMITTED
         order_transition(order=order, to=Status.PAID, paid_at=now)
-        order_email_on_commit(order, "confirmation")
+        _paid(order)
         return order
     if order.status != Status.CANCELLED or order.paid_at is not None:
         return order  # already paid, fulfilled or refunded: nothing new
@@ -99,7 +103,7 @@ def order_payment_succeeded(
             order=order, to=Status.PAID, paid_at=now, cancelled_at=None,
             note="Paid after its reservation had ended; the stock was reserved again.",
         )  # fmt: skip
-        order_email_on_commit(order, "confirmation")
+        _paid(order)
         return order
     if payments.credentials is None:
         raise stripe_client.PaymentRetryableError("No Stripe credentials to refund with.")
@@ -113,8 +117,20 @@ def order_payment_succeeded(
         order=order, to=Status.REFUNDED, paid_at=now, refunded_minor=order.amount_minor,
         note="Paid after its reservation had ended and the stock had sold out: refunded.",
     )  # fmt: skip
+    order_activity_add(order=order, kind=OrderActivity.Kind.REFUNDED, message=(
+        f"Paid {order_money(order, order.amount_minor)} after the reservation had ended and "
+        "the stock had sold out: refunded in full through Stripe."))  # fmt: skip
     order_email_on_commit(order, "refunded")
     return order
+
+
+def _paid(order: Order) -> None:
+    order_activity_add(
+        order=order,
+        kind=OrderActivity.Kind.PAID,
+        message=f"{order_money(order, order.amount_minor)} through Stripe.",
+    )
+    order_email_on_commit(order, "confirmation")
 
 
 def order_payment_failed(*, order: Order, payments: ShopPayments, reason: str) -> Order:

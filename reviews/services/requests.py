@@ -18,7 +18,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from orders.models import Order, OrderLine
+from orders.models import Order, OrderActivity, OrderLine
+from orders.services.activity import order_activity_add
 from reviews.models import ReviewRequest, ReviewSettings
 from shops.selectors import current_shop, shop_url
 
@@ -114,3 +115,8 @@ def _send(*, order: Order, lines: list[OrderLine], base_url: str) -> None:
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[order.email],
     )  # fmt: skip
+    order_activity_add(
+        order=order,
+        kind=OrderActivity.Kind.EMAIL,
+        message=f"To {order.email}: a review request for {len(lines)} item(s).",
+    )

@@ -17,13 +17,13 @@ from typing import Any, ClassVar
 
 from django.db import connection
 from django.db.models import Model, QuerySet
-from django.http import HttpResponse
+from django.http import HttpResponseBase
 from django.http.multipartparser import MultiPartParserError
+from django.template.response import SimpleTemplateResponse
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.parsers import JSONParser
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
@@ -32,24 +32,23 @@ from rest_framework.viewsets import GenericViewSet
 
 from shops.api.authentication import ApiKeyAuthentication
 from shops.api.errors import Conflict, exception_handler
+from shops.api.idempotency import (
+    IDEMPOTENCY_HEADER,
+    IDEMPOTENCY_KEY_MAX_LENGTH,
+    IdempotencyClaim,
+    idempotency_claim,
+    idempotency_release,
+    idempotency_replay,
+    idempotent_response,
+)
 from shops.api.models import ApiKey
 from shops.api.pagination import ApiCursorPagination
 from shops.api.permissions import HasScope
-from shops.api.services import (
-    IdempotencyClaim,
-    idempotency_claim,
-    idempotency_complete,
-    idempotency_release,
-)
 from shops.api.throttling import ApiKeyRateThrottle
-
-IDEMPOTENCY_HEADER = "Idempotency-Key"
-REPLAYED_HEADER = "Idempotent-Replayed"
-IDEMPOTENCY_KEY_MAX_LENGTH = 255
 
 
 class _Replay(Exception):
-    def __init__(self, response: HttpResponse) -> None:
+    def __init__(self, response: HttpResponseBase) -> None:
         self.response = response
 
 
@@ -128,40 +127,51 @@ class ApiViewMixin:
                 "A request with this Idempotency-Key is still being processed; retry later.",
                 code="idempotency_key_in_use",
             )
-        response = HttpResponse(
-            claim.record.response_body,
-            status=claim.record.status_code,
-            content_type="application/json" if claim.record.response_body else None,
-        )
-        response[REPLAYED_HEADER] = "true"
-        raise _Replay(response)
+        raise _Replay(idempotency_replay(record=claim.record))
 
-    def handle_exception(self, exc: Exception) -> HttpResponse:
+    def handle_exception(self, exc: Exception) -> HttpResponseBase:
         if isinstance(exc, _Replay):
             return exc.response
         return super().handle_exception(exc)
 
-    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any):
-        claim, self._idempotency = self._idempotency, None
-        if claim is not None:
-            if response.status_code >= status.HTTP_500_INTERNAL_SERVER_ERROR:
-                idempotency_release(record=claim.record)
-            else:
-                data = getattr(response, "data", None)
-                body = "" if data is None else JSONRenderer().render(data).decode()
-                idempotency_complete(
-                    record=claim.record, status_code=response.status_code, body=body
-                )
-        return super().finalize_response(request, response, *args, **kwargs)
-
-    def dispatch(self, request, *args: Any, **kwargs: Any):
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        """DRF's ``APIView.dispatch``, except that a POST holding a new Idempotency-Key
+        runs its handler through ``idempotent_response``: in one transaction with the
+        storing of its answer (the rendered bytes), so a replay is that answer."""
+        self.args, self.kwargs = args, kwargs
+        request = self.initialize_request(request, *args, **kwargs)
+        self.request = request
+        self.headers = self.default_response_headers
         try:
-            return super().dispatch(request, *args, **kwargs)
-        except Exception:
-            if self._idempotency is not None:
+            self.initial(request, *args, **kwargs)
+            method = request.method.lower()
+            handler = (
+                getattr(self, method, self.http_method_not_allowed)
+                if method in self.http_method_names
+                else self.http_method_not_allowed
+            )
+            claim, self._idempotency = self._idempotency, None
+            if claim is not None:
+                self.response = idempotent_response(
+                    claim=claim,
+                    run=lambda: self._rendered(handler(request, *args, **kwargs)),
+                    error_response=lambda exc: self._rendered(self.handle_exception(exc)),
+                )
+                return self.response
+            response = handler(request, *args, **kwargs)
+        except Exception as exc:
+            if self._idempotency is not None:  # claimed, then refused before the handler ran
                 idempotency_release(record=self._idempotency.record)
                 self._idempotency = None
-            raise
+            response = self.handle_exception(exc)
+        self.response = self.finalize_response(request, response, *args, **kwargs)
+        return self.response
+
+    def _rendered(self, response: HttpResponseBase) -> HttpResponseBase:
+        response = self.finalize_response(self.request, response, *self.args, **self.kwargs)
+        if isinstance(response, SimpleTemplateResponse):
+            response.render()
+        return response
 
 
 def _body_hash(request: Request) -> str:

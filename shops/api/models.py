@@ -58,11 +58,14 @@ class ApiKey(models.Model):
 
 
 class IdempotencyRecord(models.Model):
-    """The stored answer to a POST sent with an ``Idempotency-Key``, kept 24 hours.
+    """The stored answer to a POST sent with an ``Idempotency-Key``, kept 24 hours
+    (see ``shops.api.idempotency``).
 
-    ``owner`` is who sent it (``key:<id>`` or ``user:<id>``): keys are per shop (the
-    schema) and per API key. The unique constraint makes concurrent requests with one
-    key race to a single row; the loser sees ``status_code`` still null (in progress).
+    ``owner`` is who sent it (``key:<id>`` or ``user:<id>`` in the partner API,
+    ``shopper`` for buy-now): keys are per shop (the schema) and per owner. The unique
+    constraint makes concurrent requests with one key race to a single row; the loser
+    sees ``status_code`` still null (in progress). ``claimed_at`` says which request
+    holds the claim (it changes when a stale claim is taken over).
     The answer is kept as the bytes sent (text, not jsonb, which would reorder its keys),
     so a replay is identical to the first answer.
     """
@@ -77,6 +80,11 @@ class IdempotencyRecord(models.Model):
         blank=True, default="", help_text="The JSON answer as sent, byte for byte."
     )
     created = models.DateTimeField(default=timezone.now, db_index=True)
+    claimed_at = models.DateTimeField(default=timezone.now)
+    resource = models.CharField(
+        max_length=100, blank=True, default="",
+        help_text="What the request made before it answered (buy-now: the order's id).",
+    )  # fmt: skip
 
     class Meta:
         constraints = [

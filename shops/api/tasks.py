@@ -7,7 +7,8 @@ from celery import shared_task
 
 @shared_task(name="api.idempotency_expire")
 def idempotency_expire() -> int:
-    """Forget Idempotency-Key records older than 24 hours (scheduled per shop)."""
-    from shops.api.services import idempotency_records_expire
+    """Forget Idempotency-Key records (partner API and buy-now) older than 24 hours
+    (scheduled per shop)."""
+    from shops.api.idempotency import idempotency_records_expire
 
     return idempotency_records_expire()

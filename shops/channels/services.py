@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from catalog.models import CatalogChange, Collection
@@ -28,6 +29,8 @@ from shops.channels.clients.pinterest import PinterestClient
 from shops.channels.clients.tiktok import TikTokClient
 from shops.channels.media import image_bytes
 from shops.channels.models import Channel, ChannelItem, Connection
+from shops.channels.tasks import connection_sync
+from shops.queueing import task_queue, task_queue_on_commit
 
 # channels with a push client; the others are fed by their product feed
 PUSH_CHANNELS = {Channel.META, Channel.PINTEREST, Channel.GOOGLE, Channel.TIKTOK}
@@ -263,7 +266,7 @@ def connection_resume(*, connection: Connection) -> Connection:
         status=Connection.Status.ACTIVE, last_error=""
     )
     connection.refresh_from_db()
-    transaction.on_commit(lambda: sync_queue(connection_id=connection.pk))
+    task_queue_on_commit(connection_sync, connection.pk, False)
     return connection
 
 
@@ -275,10 +278,9 @@ def connection_disconnect(*, connection: Connection) -> None:
 
 
 def sync_queue(*, connection_id: int, full: bool = False) -> None:
-    """Queue a sync of one connection now (``full``: a reconcile of the whole catalog)."""
-    from shops.channels.tasks import connection_sync
-
-    connection_sync.delay(connection_id, full)
+    """Queue a sync of one connection now (``full``: a reconcile of the whole catalog);
+    a broker that is down leaves it to the sweep (``catalog.tasks.sweep``)."""
+    task_queue(connection_sync, connection_id, full)
 
 
 def syncs_queue_on_commit() -> None:
@@ -289,6 +291,21 @@ def syncs_queue_on_commit() -> None:
     ).values_list("pk", flat=True)  # fmt: skip
     for connection_id in ids:
         sync_queue(connection_id=connection_id)
+
+
+def syncs_pending_queue() -> int:
+    """Queue a sync of every active push connection with outbox rows past its position
+    written over QUEUE_SWEEP_AFTER_SECONDS ago (the beat's ``channels.sweep``: the sync
+    queued at the commit may never have reached the broker). A failing connection is in
+    its own retries (and the reconcile's); a sync queued twice drains the outbox once
+    (it holds the connection's row)."""
+    cutoff = timezone.now() - timedelta(seconds=settings.QUEUE_SWEEP_AFTER_SECONDS)
+    behind = CatalogChange.objects.filter(id__gt=OuterRef("outbox_last_id"), created__lte=cutoff)
+    ids = Connection.objects.filter(
+        Exists(behind), is_enabled=True, status=Connection.Status.ACTIVE,
+        channel__in=PUSH_CHANNELS,
+    ).values_list("pk", flat=True)  # fmt: skip
+    return sum(task_queue(connection_sync, connection_id, False) for connection_id in ids)
 
 
 def connection_sync_now(*, connection: Connection) -> int:
@@ -326,5 +343,5 @@ def connection_sync_now(*, connection: Connection) -> int:
             locked.update(sync_total=total, sync_done=0, sync_progress_at=timezone.now(),
                           status=Connection.Status.ACTIVE, last_error="",
                           sync_run=F("sync_run") + 1)  # fmt: skip
-        transaction.on_commit(lambda: sync_queue(connection_id=connection.pk, full=True))
+        task_queue_on_commit(connection_sync, connection.pk, True)
     return total

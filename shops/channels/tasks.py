@@ -48,6 +48,14 @@ def _failing(connection_id: int, message: str) -> None:
     )
 
 
+@shared_task(name="channels.sweep", acks_late=True)
+def sweep() -> int:
+    """Queue the syncs whose queueing may have failed (beat, every shop)."""
+    from shops.channels.services import syncs_pending_queue
+
+    return syncs_pending_queue()
+
+
 @shared_task(name="channels.reconcile", acks_late=True)
 def reconcile() -> int:
     """Queue a full reconcile of every active push connection (scheduled per shop)."""

@@ -12,10 +12,11 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connection
 from django_tenants.utils import schema_context
 
-from shops.cache_versions import cache_version, cache_version_bump
+from shops.cache_versions import cache_key_part, cache_version, cache_version_bump
+from shops.queueing import run_on_commit
 
 T = TypeVar("T")
 VERSION_KEY = "storefront:version"
@@ -39,7 +40,7 @@ def shop_page_changed() -> None:
     """Retire this shop's cached pages when the current transaction commits (at once
     outside one). Call it from every write that changes what the shop page shows."""
     schema_name = connection.schema_name
-    transaction.on_commit(lambda: _bump(schema_name))
+    run_on_commit(lambda: _bump(schema_name))
 
 
 def _shop_fields() -> str:
@@ -54,7 +55,7 @@ def _shop_fields() -> str:
 def cached_page(name: str, render: Callable[[], T]) -> T:
     """This shop's value ``name`` (a page: its body and headers; the theme) from the
     cache, else ``render()``'s, kept until the next bump."""
-    key = f"storefront:page:{shop_page_version()}:{_shop_fields()}:{name}"
+    key = f"storefront:page:{shop_page_version()}:{_shop_fields()}:{cache_key_part(name)}"
     cached = cache.get(key)
     if cached is None:
         cached = render()

@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from shops.queueing import task_queue_on_commit
 from shops.webhooks import client
 from shops.webhooks.models import (
     EventType,
@@ -33,6 +34,7 @@ from shops.webhooks.models import (
     WebhookEvent,
     WebhookSubscription,
 )
+from shops.webhooks.tasks import delivery_attempt as delivery_attempt_task
 
 RETRY_FOR = timedelta(days=3)
 FIRST_RETRY = timedelta(minutes=1)
@@ -187,13 +189,8 @@ def webhook_events_emit(*, events: Sequence[tuple[str, dict]]) -> list[WebhookEv
 
 
 def _queue(delivery_ids: Sequence[int], countdown: float = 0) -> None:
-    from shops.webhooks.tasks import delivery_attempt as task
-
-    def send() -> None:
-        for delivery_id in delivery_ids:
-            task.apply_async((delivery_id,), countdown=countdown or None)
-
-    transaction.on_commit(send)
+    for delivery_id in delivery_ids:
+        task_queue_on_commit(delivery_attempt_task, delivery_id, countdown=countdown)
 
 
 # --- Deliveries ----------------------------------------------------------------------------

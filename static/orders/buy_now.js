@@ -90,8 +90,26 @@
       });
     }
 
+    // The picker (variant_picker.js) points the Buy now button at the chosen variant.
+    // A change after the reservation starts over: the reserved order is another item.
+    document.addEventListener("variant:change", () => {
+      if (!start || box.dataset.state === "paid") return;
+      if (!paymentBox.hidden) {
+        paymentBox.hidden = true;
+        form.hidden = false;
+        cont.disabled = false;
+        say("You changed the option: continue to payment again to reserve it.");
+      } else if (!form.hidden) {
+        say("");
+      }
+    });
+
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
+      if (start && (start.disabled || !start.dataset.variant)) {
+        say("This option is sold out or not available; choose another one.", true);
+        return;
+      }
       const data = new FormData(form);
       const items = box.dataset.items
         ? JSON.parse(box.dataset.items)
@@ -171,6 +189,7 @@
         ? window.Stripe(payment.publishable_key, { stripeAccount: payment.stripe_account })
         : window.Stripe(payment.publishable_key);
       const mount = box.querySelector("[data-payment-element]");
+      mount.replaceChildren(); // a new reservation (the option changed) gets a fresh form
       box.querySelector("[data-buy-now-total]").textContent =
         new Intl.NumberFormat(undefined, { style: "currency", currency: order.currency }).format(Number(order.total));
       form.hidden = true;

@@ -197,7 +197,7 @@ def test_partial_then_full_refund_through_stripe_with_idempotency(
     assert (reused.status_code, error_of(reused)["code"]) == (409, "idempotency_key_reused")
     assert too_much.status_code == 400
     assert error_of(too_much) | {"errors": None} == {
-        "code": "invalid_amount", "message": "Refund between 0 and 38.00 EUR.",
+        "code": "invalid_amount", "message": "Refund more than nothing and at most €38.00, what is left of the payment.",
         "field": "amount", "errors": None,
     }  # fmt: skip
     assert (fully.json()["status"], fully.json()["refunded_amount"]) == ("refunded", "48.00")
@@ -281,3 +281,38 @@ def test_no_order_event_when_the_change_rolls_back(shop_a, selling_a, receiver):
             raise RuntimeError("the caller's transaction fails")
 
         assert WebhookEvent.objects.filter(type="order.fulfilled").count() == 0
+
+
+def test_refunding_an_order_stripe_never_took_the_payment_of_is_409_with_a_message(
+    shop_a, selling_a, localstripe, orders_api
+):
+    # given: an order marked paid whose PaymentIntent never succeeded at Stripe
+    order = order_of(shop_a, place(selling_a))
+    with tenant_context(shop_a):
+        Order.objects.filter(id=order.id).update(
+            status="paid", paid_at=timezone.now(), stock_status="committed"
+        )
+
+    # when
+    response = orders_api.post(f"/api/v1/orders/{order.id}/refund/", {})
+
+    # then: refused for good (not "retry"), and nothing recorded as refunded
+    assert response.status_code == 409
+    error = error_of(response)
+    assert error["code"] == "payment_refused"
+    assert error["message"].startswith("Stripe refused the refund: ")
+    assert "Nothing was refunded" in error["message"]
+    with tenant_context(shop_a):
+        assert Order.objects.get(id=order.id).refunded_minor == 0
+
+
+def test_the_refund_endpoint_documents_its_409(shop_a):
+    document = ApiClient("alpha", None).client.get("/api/v1/schema/", {"format": "json"}).json()
+
+    refund = document["paths"]["/api/v1/orders/{id}/refund/"]["post"]
+
+    conflict = refund["responses"]["409"]["description"]
+    assert "refunding an order that was never paid" in conflict
+    assert "`payment_refused`" in conflict
+    assert '{"error": {"code": ..., "message": ...}}' in conflict
+    assert "never paid answers 409" in refund["description"]

@@ -139,7 +139,10 @@ def pay(client: Client, answer: dict, token: str):
     )
 
 
-def paid_order(shop, slug: str, items: list[tuple[Variant, int]], localstripe: str) -> Order:
+def paid_order(
+    shop, slug: str, items: list[tuple[Variant, int]], localstripe: str,
+    shipping_address: dict | None = None,
+) -> Order:  # fmt: skip
     """An order for ``items`` bought on ``slug``'s host and paid at localstripe, its
     success event handled: paid, its stock committed."""
     answer = buy(
@@ -147,6 +150,7 @@ def paid_order(shop, slug: str, items: list[tuple[Variant, int]], localstripe: s
         {
             "items": [{"variant_id": v.id, "quantity": q} for v, q in items],
             "email": "shopper@example.com",
+            **({"shipping_address": shipping_address} if shipping_address else {}),
         },
     ).json()
     pay(shopper(slug), answer, card_token(localstripe, key=f"pk_test_{slug}"))

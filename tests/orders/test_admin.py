@@ -43,11 +43,11 @@ def test_fulfilling_a_paid_order_emails_the_tracking_number(
     order = paid_order(shop_a, "alpha", [(selling_a, 1)], localstripe)
     client = owner_client()
     detail = client.get(f"/admin/orders/order/{order.id}/change/").content.decode()
-    assert "Mark fulfilled and email the shopper" in detail
+    assert "Fulfil and email the shopper" in detail
     assert "Canvas Tote" in detail
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(f"/admin/orders/order/{order.id}/act/fulfil/",
+        response = client.post(f"/admin/orders/order/{order.id}/fulfil/",
                                {"tracking_number": "LP123456789FR"})  # fmt: skip
 
     assert response.status_code == 302
@@ -64,7 +64,7 @@ def test_an_unpaid_order_cannot_be_fulfilled(shop_a, selling_a):
         order = Order.objects.get(public_id=answer["order"]["id"])
 
     response = owner_client().post(
-        f"/admin/orders/order/{order.id}/act/fulfil/", {"tracking_number": "X"}, follow=True
+        f"/admin/orders/order/{order.id}/fulfil/", {"tracking_number": "X"}, follow=True
     )
 
     assert "it cannot become fulfilled" in response.content.decode()
@@ -77,7 +77,7 @@ def test_cancelling_an_unpaid_order_returns_its_stock(shop_a, selling_a, localst
     with tenant_context(shop_a):
         order = Order.objects.get(public_id=answer["order"]["id"])
 
-    owner_client().post(f"/admin/orders/order/{order.id}/act/cancel/")
+    owner_client().post(f"/admin/orders/order/{order.id}/cancel/", {"confirmed": "yes"})
 
     with tenant_context(shop_a):
         order = Order.objects.get(id=order.id)
@@ -89,13 +89,13 @@ def test_partial_then_full_refund_through_stripe(shop_a, selling_a, localstripe)
     order = paid_order(shop_a, "alpha", [(selling_a, 2)], localstripe)
     client = owner_client()
 
-    client.post(f"/admin/orders/order/{order.id}/act/refund/", {"amount": "10.00"})
+    client.post(f"/admin/orders/order/{order.id}/refund/", {"confirmed": "yes", "amount": "10.00"})
     with tenant_context(shop_a):
         partly = Order.objects.get(id=order.id)
-    client.post(f"/admin/orders/order/{order.id}/act/refund/", {"amount": ""})
+    client.post(f"/admin/orders/order/{order.id}/refund/", {"confirmed": "yes", "amount": ""})
     with tenant_context(shop_a):
         fully = Order.objects.get(id=order.id)
-    too_much = client.post(f"/admin/orders/order/{order.id}/act/refund/", {"amount": "1"},
+    too_much = client.post(f"/admin/orders/order/{order.id}/refund/", {"confirmed": "yes", "amount": "1"},
                            follow=True)  # fmt: skip
 
     assert (partly.status, partly.refunded_minor) == ("partially_refunded", 1000)
@@ -168,7 +168,7 @@ def test_another_shops_admin_does_not_see_the_order(shop_a, shop_b, selling_a):
     beta = owner_client("beta")
     listing = beta.get("/admin/orders/order/").content.decode()
     detail = beta.get(f"/admin/orders/order/{order_id}/change/")
-    cancel = beta.post(f"/admin/orders/order/{order_id}/act/cancel/")
+    cancel = beta.post(f"/admin/orders/order/{order_id}/cancel/", {"confirmed": "yes"})
 
     assert 'class="field-number"' not in listing
     assert detail.status_code == 404
@@ -185,7 +185,9 @@ def test_an_order_paid_at_stripe_before_its_webhook_cannot_be_cancelled(
     with tenant_context(shop_a):
         order = Order.objects.get(public_id=answer["order"]["id"])
 
-    response = owner_client().post(f"/admin/orders/order/{order.id}/act/cancel/", follow=True)
+    response = owner_client().post(
+        f"/admin/orders/order/{order.id}/cancel/", {"confirmed": "yes"}, follow=True
+    )
 
     assert f"Order {order.number} has just been paid at Stripe; refund it instead." in (
         response.content.decode()

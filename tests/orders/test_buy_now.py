@@ -10,7 +10,8 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from catalog.models import CatalogChange, Product, Variant
-from orders.models import IdempotencyKey, Order
+from orders.models import Order
+from shops.api.models import IdempotencyRecord
 from shops.tasks import for_each_shop
 from tests.orders.conftest import buy, make_variant, shop_sells, shopper
 
@@ -135,6 +136,7 @@ def test_more_than_in_stock_is_out_of_stock(shop_a, selling_a):
     assert response.json()["error"] == {
         "code": "out_of_stock",
         "message": "Sorry, Canvas Tote is out of stock in that quantity.",
+        "field": "items[0].quantity",
     }
     with tenant_context(shop_a):
         assert Variant.objects.get(id=selling_a.id).stock == 10
@@ -156,7 +158,7 @@ def test_one_line_out_of_stock_reserves_nothing_at_all(shop_a, selling_a):
         assert not Order.objects.exists()
 
 
-def test_unknown_archived_and_other_shops_variants_are_not_for_sale(shop_a, shop_b, selling_a):
+def test_unknown_archived_and_other_shops_variants_are_refused(shop_a, shop_b, selling_a):
     with tenant_context(shop_b):
         foreign = make_variant(sku="BETA-1")
     with tenant_context(shop_a):
@@ -167,9 +169,13 @@ def test_unknown_archived_and_other_shops_variants_are_not_for_sale(shop_a, shop
     other_shop = buy(shopper(), body(foreign.id))
     retired = buy(shopper(), body(archived.id))
 
-    assert (unknown.status_code, other_shop.status_code, retired.status_code) == (404, 404, 404)
-    assert unknown.json()["error"]["message"] == "That product is not sold in this shop."
-    assert huge.json() == unknown.json()
+    assert (unknown.status_code, other_shop.status_code, retired.status_code) == (400, 400, 404)
+    assert unknown.json()["error"] == {
+        "code": "unknown_variant",
+        "message": "That product option is not sold in this shop; reload the page and choose again.",
+        "field": "items[0].variant_id",
+    }
+    assert huge.json() == unknown.json() == other_shop.json()
     assert retired.json()["error"]["message"] == "Old Cap is no longer for sale."
     with tenant_context(shop_b):
         assert Variant.objects.get(id=foreign.id).stock == 10
@@ -213,7 +219,7 @@ def test_without_a_stripe_connection_buy_now_answers_503(shop_b, stripe_settings
 def test_stripe_down_gives_the_stock_back_and_502(shop_a, selling_a, settings):
     settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # discard port: connection refused
 
-    response = buy(shopper(), body(selling_a.id, 2), key="attempt-1")
+    response = buy(shopper(), body(selling_a.id, 2))
 
     assert response.status_code == 502
     assert "nothing was charged" in response.json()["error"]["message"]
@@ -221,7 +227,30 @@ def test_stripe_down_gives_the_stock_back_and_502(shop_a, selling_a, settings):
         assert Variant.objects.get(id=selling_a.id).stock == 10
         order = Order.objects.get()
         assert (order.status, order.stock_status) == ("cancelled", "released")
-        assert not IdempotencyKey.objects.exists()  # the shopper may retry with the key
+
+
+def test_stripe_down_with_a_key_gives_the_stock_back_and_frees_the_key(shop_a, selling_a, settings):
+    # given Stripe unreachable (the reservation commits before Stripe is called)
+    stripe_base = settings.STRIPE_API_BASE
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # discard port: connection refused
+
+    failed = buy(shopper(), body(selling_a.id, 2), key="attempt-1")
+
+    assert failed.status_code == 502
+    assert "nothing was charged" in failed.json()["error"]["message"]
+    with tenant_context(shop_a):
+        assert Variant.objects.get(id=selling_a.id).stock == 10
+        assert Order.objects.get().status == Order.Status.CANCELLED
+        assert not IdempotencyRecord.objects.exists()  # the shopper may retry with the key
+
+    # when Stripe is back, the retry with the same key buys
+    settings.STRIPE_API_BASE = stripe_base
+    retried = buy(shopper(), body(selling_a.id, 2), key="attempt-1")
+
+    assert retried.status_code == 201
+    with tenant_context(shop_a):
+        assert Variant.objects.get(id=selling_a.id).stock == 8
+        assert Order.objects.filter(status=Order.Status.PENDING_PAYMENT).count() == 1
 
 
 def test_same_idempotency_key_and_body_replays_the_answer(shop_a, selling_a):
@@ -284,7 +313,7 @@ def test_a_key_whose_first_request_is_still_running_is_409(shop_a, selling_a):
     payload = body(selling_a.id)
     first = buy(shopper(), payload, key="k-3")
     with tenant_context(shop_a):
-        IdempotencyKey.objects.filter(key="k-3").update(status=None, response=None)
+        IdempotencyRecord.objects.filter(key="k-3").update(status_code=None, response_body="")
 
     response = buy(shopper(), payload, key="k-3")
 
@@ -296,16 +325,17 @@ def test_a_key_whose_first_request_is_still_running_is_409(shop_a, selling_a):
 def test_a_key_left_half_way_by_a_dead_process_can_be_retried(shop_a, selling_a):
     payload = body(selling_a.id)
     with tenant_context(shop_a):
-        record = IdempotencyKey.objects.create(key="k-4", request_hash=request_hash(payload))
-        IdempotencyKey.objects.filter(id=record.id).update(
-            created=timezone.now() - timedelta(minutes=3)
-        )
+        IdempotencyRecord.objects.create(
+            owner="shopper", key="k-4", method="POST", path="/api/v1/buy-now/",
+            body_hash=request_hash(payload), claimed_at=timezone.now() - timedelta(minutes=3),
+        )  # fmt: skip
 
     response = buy(shopper(), payload, key="k-4")
 
     assert response.status_code == 201
     with tenant_context(shop_a):
-        assert IdempotencyKey.objects.get(key="k-4").status == 201
+        assert IdempotencyRecord.objects.get(key="k-4").status_code == 201
+        assert Order.objects.count() == 1
 
 
 def request_hash(payload: dict) -> str:
@@ -329,11 +359,11 @@ def test_idempotency_keys_are_forgotten_after_a_day(shop_a, selling_a):
     buy(shopper(), body(selling_a.id), key="old")
     buy(shopper(), body(selling_a.id), key="new")
     with tenant_context(shop_a):
-        IdempotencyKey.objects.filter(key="old").update(
+        IdempotencyRecord.objects.filter(key="old").update(
             created=timezone.now() - timedelta(hours=25)
         )
 
-    for_each_shop("orders.idempotency_keys_purge")
+    for_each_shop("api.idempotency_expire")
 
     with tenant_context(shop_a):
-        assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]
+        assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]

@@ -127,6 +127,9 @@ def test_two_refunds_at_once_never_refund_more_than_was_paid(rush, localstripe):
     outcomes = run_at_once(2, refund)
 
     # then
-    assert sorted(outcomes) == ["Refund between 0 and 18.00 EUR.", "refunded"]
+    assert sorted(outcomes) == [
+        "Refund more than nothing and at most €18.00, what is left of the payment.",
+        "refunded",
+    ]
     with tenant_context(shop):
         assert Order.objects.get(id=order.id).refunded_minor == 3000

@@ -5,6 +5,7 @@ a Stripe connection made by hand; and ``rundemo`` killed outright leaves no serv
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -17,6 +18,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django_tenants.utils import tenant_context
 
+from catalog.models import Variant
 from config.database_url import database_url_of
 from orders.demo import (
     DEMO_SECRET_KEY,
@@ -97,6 +99,20 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
+def _count_by_command(pid: int, expected: dict[str, int]) -> dict[str, int]:
+    """How many of ``pid``'s descendants run each command in ``expected``."""
+    counts = dict.fromkeys(expected, 0)
+    for child in _descendants(pid):
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        for name in counts:
+            if name in command:
+                counts[name] += 1
+    return counts
+
+
 def _until(condition: Callable[[], bool], seconds: float) -> bool:
     deadline = time.monotonic() + seconds
     while not condition() and time.monotonic() < deadline:
@@ -120,6 +136,36 @@ def _port_is_free(port: int) -> bool:
     return True
 
 
+def _rundemo_start(tmp_path: Path, **env: str) -> tuple[subprocess.Popen, int, int, Path]:
+    """``manage.py rundemo`` as ``make run`` starts it (the embedded Redis on a port of
+    its own, whatever the test session uses), on the test database; returns the
+    process, the web and broker ports and its log, once it serves or has stopped."""
+    port, broker_port = free_port(), free_port()
+    environment = {
+        **{
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith("STRIPE_") and key not in ("REDIS_URL", "CELERY_BROKER_URL")
+        },
+        "EMBEDDED_REDIS_PORT": str(broker_port),
+        "RUN_WORKER_CONCURRENCY": "2",
+        "DATABASE_URL": database_url_of(),
+        "DEBUG": "true",
+        "ETALAGE_DATA_DIR": str(tmp_path / "data"),
+        "MEDIA_ROOT": str(tmp_path / "media"),
+        **env,
+    }
+    log = tmp_path / "rundemo.log"
+    with log.open("w") as output:  # a file: a pipe could fill up, or outlive rundemo
+        rundemo = subprocess.Popen(
+            [sys.executable, "manage.py", "rundemo", "--port", str(port)],
+            cwd=PROJECT_ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    assert _until(lambda: _serves(port) or rundemo.poll() is not None, 120)
+    assert rundemo.poll() is None, log.read_text()
+    return rundemo, port, broker_port, log
+
+
 @pytest.fixture(scope="module")
 def demo_shop_dropped(django_db_setup, django_db_blocker) -> Iterator[None]:
     """``rundemo`` commits a demo shop in the test database (seeded once, brought up to
@@ -140,27 +186,19 @@ def demo_shop_dropped(django_db_setup, django_db_blocker) -> Iterator[None]:
 def test_rundemo_stopped_by_any_signal_leaves_no_server_behind(
     tmp_path, demo_shop_dropped, stop, exit_code
 ):
-    # given: rundemo serving, with its localstripe and runserver's autoreloader child
-    port = free_port()
-    env = {
-        **{key: value for key, value in os.environ.items() if not key.startswith("STRIPE_")},
-        "DATABASE_URL": database_url_of(),
-        "DEBUG": "true",
-        "ETALAGE_DATA_DIR": str(tmp_path / "data"),
-        "MEDIA_ROOT": str(tmp_path / "media"),
-    }
-    log = tmp_path / "rundemo.log"
-    with log.open("w") as output:  # a file: a pipe could fill up, or outlive rundemo
-        rundemo = subprocess.Popen(
-            [sys.executable, "manage.py", "rundemo", "--port", str(port)],
-            cwd=PROJECT_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+    # given: rundemo serving, with its embedded Redis, worker (and its pool), beat,
+    # localstripe, and runserver's autoreloader child
+    rundemo, port, broker_port, log = _rundemo_start(tmp_path)
     tree: list[int] = []
     try:
-        assert _until(lambda: _serves(port) or rundemo.poll() is not None, 120)
-        assert rundemo.poll() is None, log.read_text()
+        expected = {
+            "redis-server": 1, "localstripe": 1, "celery -A config --quiet worker": 3,
+            "celery -A config --quiet beat": 1, "runserver": 2,
+        }  # fmt: skip
+        assert _until(lambda: _count_by_command(rundemo.pid, expected) == expected, 60), (
+            _count_by_command(rundemo.pid, expected)
+        )
         tree = _descendants(rundemo.pid)
-        assert len(tree) == 3, tree  # localstripe, runserver, runserver's serving child
 
         # when: rundemo is stopped: Ctrl-C (SIGINT: runserver, in a session of its own,
         # does not get the terminal's), SIGTERM, or SIGKILL (no finally, no handler)
@@ -175,8 +213,75 @@ def test_rundemo_stopped_by_any_signal_leaves_no_server_behind(
         ]
         assert not _serves(port)
         assert _port_is_free(port)
+        assert _port_is_free(broker_port)
     finally:  # a failure leaves nothing running behind
         for pid in [rundemo.pid, *tree]:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         rundemo.wait(timeout=5)
+
+
+def test_under_make_run_an_unpaid_checkout_gives_its_stock_back_by_itself(
+    tmp_path, demo_shop_dropped, django_db_blocker
+):
+    # given: the default run (its own broker, worker and beat), reservations of 2 s
+    rundemo, port, _, log = _rundemo_start(
+        tmp_path, ORDERS_RESERVATION_SECONDS="2", ORDERS_EXPIRY_INTERVAL_SECONDS="1"
+    )
+    try:
+        with django_db_blocker.unblock():
+            shop = Shop.objects.get(slug=DEMO_SLUG)
+            with tenant_context(shop):
+                variant = Variant.objects.filter(stock__gte=2, product__status="active").first()
+                stock = variant.stock
+
+        # when: a shopper starts a checkout and never pays
+        answer = requests.post(
+            f"http://127.0.0.1:{port}/api/v1/buy-now/",
+            json={"items": [{"variant_id": variant.pk, "quantity": 1}], "email": "a@b.example"},
+            headers={"Host": f"{DEMO_SLUG}.localhost:{port}"},
+            timeout=30,
+        )
+        assert answer.status_code == 201, answer.text
+
+        # then: the unit is held, and comes back once the hold expires, with nobody
+        # but the beat and the worker doing anything
+        def stock_now() -> int:
+            with django_db_blocker.unblock(), tenant_context(shop):
+                return Variant.objects.get(pk=variant.pk).stock
+
+        assert stock_now() == stock - 1
+        assert _until(lambda: stock_now() == stock, 90), log.read_text()[-3000:]
+        with django_db_blocker.unblock(), tenant_context(shop):
+            order = Order.objects.get(public_id=answer.json()["order"]["id"])
+            assert order.status == Order.Status.CANCELLED
+    finally:
+        rundemo.send_signal(signal.SIGTERM)
+        rundemo.wait(timeout=30)
+
+
+def test_a_broker_port_in_use_is_one_clear_line(tmp_path):
+    # given: something already listens on the embedded broker's port
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        broker_port = taken.getsockname()[1]
+        env = {
+            **{k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CELERY_BROKER_URL")},
+            "EMBEDDED_REDIS_PORT": str(broker_port),
+            "DATABASE_URL": database_url_of(),
+            "ETALAGE_DATA_DIR": str(tmp_path / "data"),
+        }
+
+        # when: make run starts
+        result = subprocess.run(
+            [sys.executable, "manage.py", "rundemo", "--port", str(free_port())],
+            cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+
+    # then: it stops at once with one line saying what to change, and no traceback
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"CommandError: port {broker_port} of the embedded broker is in use; pick another: "
+        f"EMBEDDED_REDIS_PORT={broker_port + 1}, or set CELERY_BROKER_URL and REDIS_URL"
+    ]

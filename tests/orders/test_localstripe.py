@@ -80,9 +80,12 @@ def _is_running(pid: int) -> bool:
 def test_localstripe_dies_with_a_parent_killed_with_sigkill(tmp_path, thread):
     # given: a process that started localstripe (from its main thread: the kernel's
     # parent-death signal; from a helper thread: the launcher's own watchdog)
+    # (the helper's script imports the launcher first: an import inside a thread that
+    # outlives the main thread runs during interpreter shutdown, where the Celery app
+    # that config/ loads can no longer register its atexit hooks)
     script = LAUNCHER if thread == "main" else (
-        "import threading\n" + "def run():\n" + textwrap.indent(LAUNCHER, "    ")
-        + "\nthreading.Thread(target=run).start()\n"
+        "import threading\nimport orders.localstripe\n" + "def run():\n"
+        + textwrap.indent(LAUNCHER, "    ") + "\nthreading.Thread(target=run).start()\n"
     )  # fmt: skip
     parent = subprocess.Popen(
         [sys.executable, "-c", script, str(tmp_path)],

@@ -144,7 +144,7 @@ def test_the_admin_full_refund_with_the_box_ticked_returns_the_stock(
     order = paid_order(shop_a, "alpha", [(selling_a, 2)], localstripe)
 
     answer = owner_client().post(
-        f"/admin/orders/order/{order.id}/act/refund/", {"amount": "", "restock_all": "1"},
+        f"/admin/orders/order/{order.id}/refund/", {"confirmed": "yes", "amount": "", "restock_all": "1"},
         follow=True,
     )  # fmt: skip
 
@@ -157,7 +157,9 @@ def test_the_admin_full_refund_with_the_box_unticked_keeps_the_stock(
 ):
     order = paid_order(shop_a, "alpha", [(selling_a, 2)], localstripe)
 
-    owner_client().post(f"/admin/orders/order/{order.id}/act/refund/", {"amount": ""})
+    owner_client().post(
+        f"/admin/orders/order/{order.id}/refund/", {"confirmed": "yes", "amount": ""}
+    )
 
     with tenant_context(shop_a):
         order.refresh_from_db()
@@ -171,10 +173,10 @@ def test_the_admin_partial_refund_returns_the_quantities_typed(shop_a, selling_a
         tote_line = order.lines.get(sku="TOTE")
     client = owner_client()
 
-    client.post(f"/admin/orders/order/{order.id}/act/refund/",
-                {"amount": "24.00", "restock_all": "1", f"restock_{tote_line.id}": "1"})  # fmt: skip
-    bad = client.post(f"/admin/orders/order/{order.id}/act/refund/",
-                      {"amount": "1", f"restock_{tote_line.id}": "two"}, follow=True)  # fmt: skip
+    client.post(f"/admin/orders/order/{order.id}/refund/",
+                {"confirmed": "yes", "amount": "24.00", "restock_all": "1", f"restock_{tote_line.id}": "1"})  # fmt: skip
+    bad = client.post(f"/admin/orders/order/{order.id}/refund/",
+                      {"confirmed": "yes", "amount": "1", f"restock_{tote_line.id}": "two"}, follow=True)  # fmt: skip
 
     assert stock(shop_a, selling_a, mug) == [9, 4]  # one tote back; the box alone adds nothing
     assert "“two” is not a number of items to return to stock." in bad.content.decode()

@@ -9,11 +9,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 import pytest
+from django.db import connection, transaction
 from django_tenants.utils import tenant_context
 
+from catalog.models import Variant
 from orders import stripe_client
 from orders.payment_accounts import payment_account_connect
-from tests.orders.conftest import buy, make_variant, shopper
+from tests.orders.conftest import buy, make_variant, shop_sells, shopper
 
 INTENT = {
     "id": "pi_123", "object": "payment_intent", "amount": 2400, "currency": "eur",
@@ -161,3 +163,35 @@ def test_buy_now_on_a_connect_shop_charges_the_platform_fee(shop_a, fake_stripe,
     assert request["headers"]["Stripe-Account"] == "acct_alpha"
     assert request["form"]["application_fee_amount"] == "60"  # 2.5 % of 24.00
     assert request["headers"]["Idempotency-Key"] == f"order-{response.json()['order']['id']}"
+
+
+def test_a_keyed_buy_now_holds_no_stock_lock_while_stripe_answers(
+    committed_shop, django_db_blocker, fake_stripe
+):
+    # given a shop whose Stripe takes 1.5 s to create a PaymentIntent
+    shop = committed_shop("nolock").shop
+    fake_stripe.delay = 1.5
+    with django_db_blocker.unblock(), tenant_context(shop):
+        shop_sells("nolock")
+        variant = make_variant(sku="LOCK", stock=5)
+    answers = []
+
+    def tap() -> None:
+        with django_db_blocker.unblock():
+            payload = {"items": [{"variant_id": variant.id, "quantity": 1}], "email": "s@b.example"}
+            answers.append(buy(shopper("nolock"), payload, key="tap-1"))
+            connection.close()
+
+    # when a buyer's keyed buy-now waits on Stripe
+    buyer = threading.Thread(target=tap)
+    buyer.start()
+    deadline = time.monotonic() + 30
+    while not fake_stripe.requests and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert fake_stripe.requests, "buy-now never called Stripe"
+
+    # then the variant's row is free for the next buyer meanwhile (NOWAIT: no queueing)
+    with django_db_blocker.unblock(), tenant_context(shop), transaction.atomic():
+        assert Variant.objects.select_for_update(nowait=True).get(pk=variant.pk).stock == 4
+    buyer.join(timeout=30)
+    assert [answer.status_code for answer in answers] == [201]

@@ -141,3 +141,16 @@ def test_gunicorn_serves_a_cached_shop_page_with_no_query(gunicorn):
     assert [(response.status, response.headers[HEADER]) for response in again] == [(200, "0")] * 3
     assert all(b"Alpha Goods" in response.body for response in again)
     assert all(response.headers.get("Set-Cookie") is None for response in again)
+
+
+def test_a_long_custom_domain_is_looked_up_and_cached_too(
+    shop_b, django_capture_on_commit_callbacks, django_assert_num_queries, recwarn
+):
+    host = ".".join(["a" * 60, "b" * 60, "c" * 60, "shop.test"])
+    with django_capture_on_commit_callbacks(execute=True):
+        domain_add(shop=shop_b, domain=host)
+    assert b"Beta Supplies" in get(host).content
+
+    with django_assert_num_queries(0):
+        assert b"Beta Supplies" in get(host).content
+    assert [str(w.message) for w in recwarn if "Cache key" in str(w.message)] == []

@@ -1,11 +1,18 @@
-"""``make run``: seed the demo shop, then serve the platform with ``runserver``.
+"""``make run``: the whole platform, production-shaped, with a demo shop.
 
-With no platform Stripe keys (STRIPE_SECRET_KEY, STRIPE_PUBLISHABLE_KEY) and DEBUG on,
-the demo sells through a localstripe of its own: started on a free loopback port (state
-in ``<ETALAGE_DATA_DIR>/localstripe/``), the server pointed at it (STRIPE_API_BASE,
-STRIPE_JS_URL), the demo shop given its test keys and localstripe's webhook sent to
-``/webhooks/stripe/`` (``orders.demo``). Both processes stop when this command does,
-on Linux even when it is killed with SIGKILL (``orders.child_processes``).
+It starts, as children that stop with it (Ctrl-C, SIGTERM, and on Linux even SIGKILL,
+through ``config.child_processes``):
+
+- the embedded Redis (``config/embedded_redis.py``) unless CELERY_BROKER_URL and
+  REDIS_URL name servers: the broker, the cache and the rate limits of every process;
+- a Celery worker and beat: every task runs there, never inside a request;
+- with no platform Stripe keys and DEBUG on, a localstripe of its own (on a free
+  loopback port, state in ``<ETALAGE_DATA_DIR>/localstripe/``) that the demo shop sells
+  through (``orders.demo``);
+- the web server (``runserver``).
+
+It seeds the demo shop once the broker answers, prints what it started, and stops
+everything when any of them stops.
 """
 
 from __future__ import annotations
@@ -17,14 +24,17 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Mapping
+import time
+from collections.abc import Iterator, Mapping
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_tenants.utils import tenant_context
 
-from orders.child_processes import parent_death_signal
+from config import embedded_redis
+from config.child_processes import child_start, children_stop
+from config.errors import SetupError
 from orders.demo import TEST_CARD, demo_payments_local, demo_payments_owner
 from orders.payment_accounts import payment_account_remove
 from shops.management.commands.seed_demo import DEMO_SLUG
@@ -54,40 +64,48 @@ def _stop_on_signals() -> None:
     signal.signal(signal.SIGHUP, stop)
 
 
-def _stop_group(server: subprocess.Popen) -> None:
-    """Stop every process of the server's session (its autoreloader's child too)."""
-    try:
-        os.killpg(server.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return  # none left
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(server.pid, signal.SIGKILL)
-        server.wait()
-
-
 class Command(BaseCommand):
     help = (
-        "Seed the demo shop and serve the platform (make run); without Stripe keys, in "
-        "DEBUG, the demo shop sells through a localstripe started alongside."
+        "Start the platform with a demo shop (make run): the embedded broker unless "
+        "CELERY_BROKER_URL and REDIS_URL are set, a Celery worker and beat, the web server, "
+        "and without Stripe keys, in DEBUG, a localstripe the demo shop sells through."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--port", type=int, default=8000, help="port of the server")
+        parser.add_argument("--port", type=int, default=8000, help="port of the web server")
 
     def handle(self, *args, port: int, **options) -> None:
         _port_check(port)
         _stop_on_signals()
-        call_command("seed_demo", port=port, stdout=self.stdout)
-        shop = Shop.objects.get(slug=DEMO_SLUG)
-        reason = self._no_localstripe_because(shop)
-        if reason:
-            self.stdout.write(f"  Payments:   no localstripe: {reason}")
-            self._serve(port, os.environ)
-            return
+        env = dict(os.environ)
+        with contextlib.ExitStack() as running:
+            if settings.EMBEDDED_REDIS:
+                running.enter_context(self._embedded_redis())
+            call_command("seed_demo", port=port, stdout=self.stdout)
+            shop = Shop.objects.get(slug=DEMO_SLUG)
+            reason = self._no_localstripe_because(shop)
+            if reason:
+                self.stdout.write(f"  Payments:   no localstripe: {reason}")
+            else:
+                env.update(running.enter_context(self._localstripe(shop, port)))
+            self._serve(port, env)
 
+    @contextlib.contextmanager
+    def _embedded_redis(self) -> Iterator[None]:
+        port = settings.EMBEDDED_REDIS_PORT
+        try:
+            with embedded_redis.redis_server(port=port, workdir=settings.DATA_DIR / "redis"):
+                self.stdout.write(
+                    f"  Broker:     embedded Redis at 127.0.0.1:{port} (Celery, cache and "
+                    "rate limits of every process)"
+                )
+                yield
+        except SetupError as exc:
+            raise CommandError(str(exc)) from None
+
+    @contextlib.contextmanager
+    def _localstripe(self, shop: Shop, port: int) -> Iterator[dict[str, str]]:
+        """localstripe for the demo shop; yields the environment pointing at it."""
         from orders.localstripe import localstripe_server  # requests: a dev package
 
         state_dir = settings.DATA_DIR / "localstripe"
@@ -98,12 +116,7 @@ class Command(BaseCommand):
             )
             self.stdout.write(f"  Payments:   localstripe (fake Stripe) at {base}")
             self.stdout.write(f"              test card {TEST_CARD}, any future date, any CVC")
-            env = {
-                **os.environ,
-                "STRIPE_API_BASE": base,
-                "STRIPE_JS_URL": f"{base}/js.stripe.com/v3/",
-            }
-            self._serve(port, env)
+            yield {"STRIPE_API_BASE": base, "STRIPE_JS_URL": f"{base}/js.stripe.com/v3/"}
 
     def _no_localstripe_because(self, shop: Shop) -> str:
         """Why the demo does not start localstripe ("" when it does). Not using it, the
@@ -123,23 +136,42 @@ class Command(BaseCommand):
         return reason
 
     def _serve(self, port: int, env: Mapping[str, str]) -> None:
-        """runserver until it stops or this command is stopped; in a session of its own,
-        so its autoreloader's child is stopped with it. On Linux the kernel sends runserver
-        SIGTERM if this command dies without stopping it (SIGKILL, OOM): its autoreloader
-        then exits (``sys.exit`` from its SIGTERM handler), killing the child that serves
-        as ``subprocess.run`` unwinds, and the port is free again."""
+        """The worker, the beat and runserver until one of them stops or this command is
+        stopped. Each runs in a session of its own, so stopping it stops its children
+        (the worker's pool, runserver's autoreloaded child); on Linux the kernel sends
+        each SIGTERM if this command dies without stopping them (SIGKILL, OOM)."""
         manage = str(settings.BASE_DIR / "manage.py")
-        server = subprocess.Popen(  # noqa: S603 (this interpreter, fixed arguments)
-            [sys.executable, manage, "runserver", f"127.0.0.1:{port}"],
-            env=dict(env),
-            start_new_session=True,
-            preexec_fn=parent_death_signal(),
-        )
+        celery = [sys.executable, "-m", "celery", "-A", "config", "--quiet"]
+        commands = {
+            "worker": [*celery, "worker", "--loglevel", "warning",
+                       "--concurrency", str(settings.RUN_WORKER_CONCURRENCY)],
+            "beat": [*celery, "beat", "--loglevel", "warning",
+                     "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME],
+            "web server": [sys.executable, manage, "runserver", f"127.0.0.1:{port}"],
+        }  # fmt: skip
+        started: dict[str, subprocess.Popen] = {}
         try:
-            code = server.wait()
+            for name, argv in commands.items():
+                started[name] = child_start(argv, env=env)
+            self.stdout.write(
+                f"  Worker:     Celery worker (pid {started['worker'].pid}, "
+                f"{settings.RUN_WORKER_CONCURRENCY} processes) and beat "
+                f"(pid {started['beat'].pid}); no task runs inside a request"
+            )
+            stopped = self._wait_for_first_exit(started)
         except KeyboardInterrupt:
-            code = 0
+            stopped = None
         finally:
-            _stop_group(server)
-        if code:
-            raise CommandError(f"runserver stopped with exit code {code}")
+            children_stop(list(started.values()))
+        if stopped is not None:
+            name, code = stopped
+            raise CommandError(f"the {name} stopped (exit code {code}); everything was stopped")
+
+    @staticmethod
+    def _wait_for_first_exit(started: Mapping[str, subprocess.Popen]) -> tuple[str, int]:
+        while True:
+            for name, process in started.items():
+                code = process.poll()
+                if code is not None:
+                    return name, code
+            time.sleep(0.2)
