@@ -1,5 +1,7 @@
 """Cache keys: version numbers kept in the shared cache, and short parts of keys.
-in every process at once, by bumping the number (never by finding and deleting keys).
+
+A value cached under a version is retired, in every process at once, by bumping the
+number (never by finding and deleting keys).
 
 Keys go through the cache's key function, so a version is per shop schema when read in
 a shop's schema (the shop page's) and platform-wide when read in the public schema (the
