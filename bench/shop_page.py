@@ -7,8 +7,10 @@ the shop page and for a view returning "ok" (``bench/shop_page_site.py``), then 
 both and their ratio. Target: the shop page at half the bare view's rate or more.
 
 Needs wrk (``apt-get install wrk``); without it a Python load generator (8 threads with
-keep-alive connections) is used, which measures less precisely. The cache is Redis when
-REDIS_URL is set (as in production), else each worker's local memory.
+keep-alive connections) is used, which measures less precisely. The cache is the Redis of
+REDIS_URL (as in production), else an embedded Redis of the benchmark's own (as make run).
+Database connections are the defaults' (DB_CONN_MAX_AGE); with no DATABASE_URL, the
+embedded PostgreSQL.
 
     .venv/bin/python bench/shop_page.py [--seconds 10] [--uncached] [--every-section]
     (or: make bench-shop-page, BENCH_ARGS="--uncached")
