@@ -39,7 +39,9 @@ os.environ.setdefault("API_THROTTLE_RATE", "100000000/minute")  # measure, don't
 
 from buy_now import children, cpu_seconds
 from scratch import scratch_database
-from shop_page import database_url, free_port, wait_until_up
+from shop_page import free_port, wait_until_up
+
+from config.database_url import database_url_of
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "bench.localhost"
@@ -205,9 +207,8 @@ def main() -> None:
         secret = fill(shop)
         one_page_in_process(secret, profile=options.profile)
         port = free_port()
-        env = {**os.environ, "DATABASE_URL": database_url(), "DEBUG": "false",
-               "LOG_LEVEL": "WARNING",
-               "DB_CONN_MAX_AGE": os.environ.get("DB_CONN_MAX_AGE", "60")}  # fmt: skip
+        env = {**os.environ, "DATABASE_URL": database_url_of(), "DEBUG": "false",
+               "LOG_LEVEL": "WARNING"}  # fmt: skip
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--workers",
              str(options.workers), "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],

@@ -47,8 +47,10 @@ os.environ.pop("CELERY_BROKER_URL", None)  # emails and tasks run in-process
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scratch import scratch_database
-from shop_page import database_url, free_port, wait_until_up
+from shop_page import free_port, wait_until_up
 from stripe_stub import stripe_stub_server
+
+from config.database_url import database_url_of
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "rush.localhost"
@@ -114,8 +116,8 @@ def database_backends() -> list[int]:
 @contextmanager
 def gunicorn(stripe_base: str, workers: int, threads: int) -> Iterator[subprocess.Popen]:
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url(), "DEBUG": "false",
-           "DJANGO_SETTINGS_MODULE": "buy_now_site", "DB_CONN_MAX_AGE": "600",
+    env = {**os.environ, "DATABASE_URL": database_url_of(), "DEBUG": "false",
+           "DJANGO_SETTINGS_MODULE": "buy_now_site",
            "STRIPE_API_BASE": stripe_base,
            "STRIPE_JS_URL": f"{stripe_base}/js.stripe.com/v3/",
            # every request comes from 127.0.0.1: the per-address limit would answer 429

@@ -36,6 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scratch import scratch_database
 
+from config.database_url import database_url_of
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -161,7 +163,6 @@ def main() -> None:
         from tests.channels.fake_google import FakeGoogle
         from tests.channels.fake_meta import FakeMeta
         from tests.channels.fake_pinterest import FakePinterest
-        from tests.conftest import database_url_for_tests
 
         total = args.products * args.variants
         shop = shop_create(slug="bench", name="Bench", owner_email="o@example.com",
@@ -197,7 +198,7 @@ def main() -> None:
 
         # 1. every full feed, each in a child process (its peak RSS is the feed's); the
         # Google feed lists every product here (the tag selects only the push's items)
-        database_url = database_url_for_tests()
+        database_url = database_url_of()
         with tenant_context(shop):
             Connection.objects.filter(pk=google.pk).update(selection="all", tag="")
         print(f"1. full feeds of {total:,} variants (targets for 100,000: < 5 s, < 150 MB peak "

@@ -7,8 +7,10 @@ the shop page and for a view returning "ok" (``bench/shop_page_site.py``), then 
 both and their ratio. Target: the shop page at half the bare view's rate or more.
 
 Needs wrk (``apt-get install wrk``); without it a Python load generator (8 threads with
-keep-alive connections) is used, which measures less precisely. The cache is Redis when
-REDIS_URL is set (as in production), else each worker's local memory.
+keep-alive connections) is used, which measures less precisely. The cache is the Redis of
+REDIS_URL (as in production), else an embedded Redis of the benchmark's own (as make run).
+Database connections are the defaults' (DB_CONN_MAX_AGE); with no DATABASE_URL, the
+embedded PostgreSQL.
 
     .venv/bin/python bench/shop_page.py [--seconds 10] [--uncached] [--every-section]
     (or: make bench-shop-page, BENCH_ARGS="--uncached")
@@ -31,9 +33,10 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from urllib.parse import quote
 
 from scratch import scratch_database
+
+from config.database_url import database_url_of
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "bench.localhost"
@@ -45,17 +48,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def database_url() -> str:
-    from django.db import connection
-
-    database = connection.settings_dict
-    host = database.get("HOST") or ""
-    host = quote(host, safe="") if host.startswith("/") else host
-    password = f":{quote(database['PASSWORD'], safe='')}" if database.get("PASSWORD") else ""
-    port = f":{database['PORT']}" if database.get("PORT") else ""
-    return f"postgresql://{database['USER']}{password}@{host}{port}/{database['NAME']}"
 
 
 def seed_features(media_root: str) -> list[tuple[str, dict]]:
@@ -205,8 +197,7 @@ def main() -> None:
         seed(options.products, every_section=options.every_section, media_root=media_root)
         port = free_port()
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "shop_page_site",
-               "DATABASE_URL": database_url(), "DEBUG": "false", "LOG_LEVEL": "WARNING",
-               "DB_CONN_MAX_AGE": os.environ.get("DB_CONN_MAX_AGE", "60"),
+               "DATABASE_URL": database_url_of(), "DEBUG": "false", "LOG_LEVEL": "WARNING",
                "BENCH_UNCACHED": "1" if options.uncached else ""}  # fmt: skip
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--workers",

@@ -6,6 +6,7 @@ Every variable read here is listed in the README's configuration table.
 from __future__ import annotations
 
 import secrets
+import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -101,9 +102,14 @@ TENANT_MULTIPROCESSING_MAX_PROCESSES = env_int("MIGRATE_PROCESSES", 2)
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "admin:login"
 
+# Static files and compression come before the shop routing: neither needs a shop, and
+# WhiteNoise answers /static/ without one. GZip compresses HTML, JSON and the streamed
+# feeds for clients that accept it (Django adds random padding against BREACH).
 MIDDLEWARE = [
-    "shops.middleware.ShopMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.gzip.GZipMiddleware",
+    "shops.middleware.ShopMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -111,6 +117,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+# Tests only: the number of queries of each request in an X-Db-Queries header
+if env_bool("DB_QUERY_COUNT_HEADER", default=False):
+    MIDDLEWARE.insert(0, "config.query_count.QueryCountMiddleware")
 # The public schema has no session table; messages travel in a signed cookie.
 MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
 
@@ -133,10 +142,15 @@ TEMPLATES = [
 WSGI_APPLICATION = "config.wsgi.application"
 
 # --- Database --------------------------------------------------------------------------
+# Connections persist (DB_CONN_MAX_AGE seconds; 0 closes each at the end of its request) and
+# are checked before a request reuses one, so a restarted server costs no failed request.
 DATABASE_URL = env_str("DATABASE_URL")
+DB_CONN_MAX_AGE = env_int("DB_CONN_MAX_AGE", 60)
 if DATABASE_URL:
     try:
-        _database = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))
+        _database = dj_database_url.parse(
+            DATABASE_URL, conn_max_age=DB_CONN_MAX_AGE, conn_health_checks=True
+        )
     except ValueError as exc:
         raise ImproperlyConfigured(f"DATABASE_URL is not a database URL ({exc})") from None
     if _database.get("ENGINE") not in (
@@ -152,6 +166,8 @@ else:
         "ENGINE": "config.db",
         "NAME": "etalage",
         "EMBEDDED_PGDATA": str(DATA_DIR / "postgres"),
+        "CONN_MAX_AGE": DB_CONN_MAX_AGE,
+        "CONN_HEALTH_CHECKS": True,
     }
 _database.setdefault("TEST", {})["NAME"] = env_str("TEST_DATABASE_NAME") or None
 DATABASES = {"default": _database}
@@ -348,8 +364,13 @@ else:
     raise ImproperlyConfigured(f"MEDIA_STORAGE must be filesystem or s3, not {MEDIA_STORAGE!r}")
 STORAGES = {
     "default": _media_backend,
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staticfiles": {"BACKEND": "config.storage.StaticFilesStorage"},
 }
+# WhiteNoise serves /static/ in every process, gunicorn included: from STATIC_ROOT after
+# collectstatic (hashed names, cached for ever), else from the apps' folders.
+WHITENOISE_USE_FINDERS = True
+# (and STATIC_ROOT's absence before a collectstatic is no news)
+warnings.filterwarnings("ignore", message="No directory at: ", category=UserWarning)
 
 # --- Catalog: image and import limits ---------------------------------------------------
 CATALOG_IMAGE_MAX_BYTES = env_int("CATALOG_IMAGE_MAX_BYTES", 20 * 1024 * 1024)

@@ -10,15 +10,15 @@ from django.template.response import TemplateResponse
 from django.urls import set_urlconf
 from django_tenants.middleware.main import TenantMainMiddleware
 
-from shops.models import Domain
-from shops.selectors import platform_hosts
+from shops.selectors import platform_hosts, shop_for_host
 
 
 class ShopMiddleware(TenantMainMiddleware):
     """Replaces django-tenants' middleware.
 
     The platform host is recognised without a query and served from the public schema.
-    Any other host is looked up among the shops' domains (one query); a known shop's
+    Any other host is looked up among the shops' domains (no query once the lookup is in
+    the shared cache, see ``shop_for_host``); a known shop's
     requests run in its schema with the tenant URLs, an unknown host gets a 404 page
     that says so, and a suspended shop a 503 page.
     """
@@ -38,10 +38,9 @@ class ShopMiddleware(TenantMainMiddleware):
             set_urlconf(request.urlconf)
             return None
 
-        domain = Domain.objects.select_related("tenant").filter(domain=hostname).first()
-        if domain is None:
+        shop = shop_for_host(host=hostname)
+        if shop is None:
             return self._page(request, "shops/unknown_host.html", 404, host=hostname)
-        shop = domain.tenant
         shop.domain_url = hostname
         request.tenant = request.shop = shop
         if not shop.is_active:

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest
+from django_tenants.utils import get_public_schema_name, schema_context
 
-from shops.models import Shop
+from shops.cache_versions import cache_key_part, cache_version
+from shops.models import Domain, Shop
+
+# The host → shop lookups are kept in the shared cache under one platform-wide version
+# that every write to a shop or a domain bumps once it commits (shops.services): a
+# lookup cached from a read made before that commit is under the old number, never
+# served again. The timeout is a safety net for a write that went round the services.
+HOST_LOOKUP_VERSION_KEY = "shops:hosts:version"
+HOST_LOOKUP_TIMEOUT = 60
 
 
 def _port_suffix(request: HttpRequest | None) -> str:
@@ -41,3 +54,33 @@ def current_shop() -> Shop:
     if isinstance(tenant, Shop):
         return tenant
     return Shop.objects.get(schema_name=connection.schema_name)
+
+
+@contextmanager
+def in_public_schema() -> Iterator[None]:
+    """The block in the public schema, where shops and domains (and the cache keys about
+    them) live; no switch, and so no SET search_path after it, when already there."""
+    if connection.schema_name == get_public_schema_name():
+        yield
+        return
+    with schema_context(get_public_schema_name()):
+        yield
+
+
+def shop_for_host(*, host: str) -> Shop | None:
+    """The shop that ``host`` (a lower-case host name, no port) reaches, or None.
+
+    Read from the shared cache when looked up before (no query), else from the domains
+    table and kept. Unknown hosts are not kept: anyone can send any host name.
+    """
+    with in_public_schema():
+        # the version first: a lookup read after it is as new as the number it is kept under
+        key = f"shops:host:{cache_version(HOST_LOOKUP_VERSION_KEY)}:{cache_key_part(host)}"
+        shop = cache.get(key)
+        if shop is None:
+            domain = Domain.objects.select_related("tenant").filter(domain=host).first()
+            if domain is None:
+                return None
+            shop = domain.tenant
+            cache.set(key, shop, timeout=HOST_LOOKUP_TIMEOUT)
+    return shop

@@ -1,4 +1,9 @@
-"""Writes for shops: creating one (schema, domain, owner) in a single transaction."""
+"""Writes for shops: creating one (schema, domain, owner) in a single transaction, changing
+or deleting one, its domains.
+
+Every write to a shop or a domain retires the cached host → shop lookups once it
+commits (``_host_lookups_retire``): a request right after it sees the change.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +21,9 @@ from django_tenants.utils import tenant_context
 from catalog.currencies import validate_currency
 from shops import schema_template
 from shops.accounts.models import User
+from shops.cache_versions import cache_version_bump
 from shops.models import Domain, Shop
+from shops.selectors import HOST_LOOKUP_VERSION_KEY, in_public_schema
 from shops.validators import normalise_slug, schema_name_for_slug, validate_shop_slug
 
 NAME_MAX_LENGTH = Shop._meta.get_field("name").max_length
@@ -28,6 +35,34 @@ class ShopCreated:
     domain: Domain
     owner: User
     generated_password: str | None  # set when the caller gave no password
+
+
+def _host_lookups_retire() -> None:
+    """Once the current transaction commits (at once outside one), retire every cached
+    host → shop lookup. Shops and domains change rarely; one number for all keeps a
+    lookup read before the commit from ever being served after it."""
+
+    def bump() -> None:
+        with in_public_schema():
+            cache_version_bump(HOST_LOOKUP_VERSION_KEY)
+
+    transaction.on_commit(bump)
+
+
+def _check_name(name: str, errors: dict[str, list[ValidationError]]) -> None:
+    if not name:
+        errors["name"] = [ValidationError("Give your shop a name.", code="required")]
+    elif len(name) > NAME_MAX_LENGTH:
+        errors["name"] = [
+            ValidationError(f"Use at most {NAME_MAX_LENGTH} characters.", code="too_long")
+        ]
+
+
+def _check_currency(currency: str, errors: dict[str, list[ValidationError]]) -> None:
+    try:
+        validate_currency(currency)
+    except ValidationError as exc:
+        errors["currency"] = exc.error_list
 
 
 def _taken() -> ValidationError:
@@ -62,21 +97,13 @@ def shop_create(
         validate_shop_slug(slug)
     except ValidationError as exc:
         errors["slug"] = exc.error_list
-    if not name:
-        errors["name"] = [ValidationError("Give your shop a name.", code="required")]
-    elif len(name) > NAME_MAX_LENGTH:
-        errors["name"] = [
-            ValidationError(f"Use at most {NAME_MAX_LENGTH} characters.", code="too_long")
-        ]
+    _check_name(name, errors)
     try:
         validate_email(owner_email)
     except ValidationError:
         errors["owner_email"] = [ValidationError("Enter a valid email address.", code="invalid")]
     currency = currency.strip().upper()
-    try:
-        validate_currency(currency)
-    except ValidationError as exc:
-        errors["currency"] = exc.error_list
+    _check_currency(currency, errors)
     if errors:
         raise ValidationError(errors)
 
@@ -109,6 +136,7 @@ def shop_create(
                 shop.save()
                 schema_template.schema_create_from_template(shop.schema_name)
                 domain = Domain.objects.create(domain=host, tenant=shop, is_primary=True)
+                _host_lookups_retire()
                 with tenant_context(shop):
                     owner = User.objects.create_superuser(
                         email=owner_email,
@@ -125,4 +153,51 @@ def domain_add(*, shop: Shop, domain: str, is_primary: bool = False) -> Domain:
     host = domain.strip().lower().rstrip(".")
     if Domain.objects.filter(domain=host).exists():
         raise ValidationError({"domain": ValidationError("That domain is in use.", code="taken")})
-    return Domain.objects.create(domain=host, tenant=shop, is_primary=is_primary)
+    with transaction.atomic():
+        created = Domain.objects.create(domain=host, tenant=shop, is_primary=is_primary)
+        _host_lookups_retire()
+    return created
+
+
+def domain_remove(*, domain: Domain) -> None:
+    """Detach a domain from its shop: the host stops reaching it at once."""
+    with transaction.atomic():
+        domain.delete()
+        _host_lookups_retire()
+
+
+def shop_update(*, shop: Shop, name: str | None = None, currency: str | None = None) -> Shop:
+    """Rename a shop or change the currency it sells in; raises ValidationError (keyed by
+    field) for input a person can correct."""
+    fields: dict[str, str] = {}
+    errors: dict[str, list[ValidationError]] = {}
+    if name is not None:
+        fields["name"] = name.strip()
+        _check_name(fields["name"], errors)
+    if currency is not None:
+        fields["currency"] = currency.strip().upper()
+        _check_currency(fields["currency"], errors)
+    if errors:
+        raise ValidationError(errors)
+    return _shop_save(shop=shop, **fields)
+
+
+def shop_status_set(*, shop: Shop, status: Shop.Status) -> Shop:
+    """Suspend a shop (its hosts answer 503 at once) or make it active again."""
+    return _shop_save(shop=shop, status=Shop.Status(status))
+
+
+def _shop_save(*, shop: Shop, **fields: str) -> Shop:
+    for field, value in fields.items():
+        setattr(shop, field, value)
+    with transaction.atomic():
+        shop.save(update_fields=list(fields))
+        _host_lookups_retire()
+    return shop
+
+
+def shop_delete(*, shop: Shop) -> None:
+    """Delete a shop, its schema (every row of its data) and its domains."""
+    with transaction.atomic():
+        shop.delete(force_drop=True)
+        _host_lookups_retire()

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.contrib.staticfiles.handlers import StaticFilesHandler
@@ -29,26 +29,16 @@ from django.test import override_settings
 from django.test.testcases import LiveServerThread
 
 from config.celery import app as celery_app
+from config.database_url import database_url_of
+from config.embedded_redis import free_port
 from shops import schema_template
 from shops.models import Shop
 from shops.services import ShopCreated, shop_create
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHOP_PASSWORD = "plum-orchard-lantern-42"
+GUNICORN_APPLICATION_NAME = "etalage-tests-gunicorn"
 SESSION_SHOPS = {"alpha": "Alpha Goods", "beta": "Beta Supplies"}
-
-
-def database_url_for_tests() -> str:
-    """DATABASE_URL of the test database, for processes the tests start: the service's,
-    or the embedded server's, whose host is a socket folder (percent-encoded, as
-    dj-database-url reads it)."""
-    params = connection.get_connection_params()  # the embedded server's socket, if so
-    return (
-        f"postgresql://{quote(params.get('user') or '', safe='')}:"
-        f"{quote(params.get('password') or '', safe='')}"
-        f"@{quote(str(params.get('host') or ''), safe='')}:{params.get('port') or 5432}"
-        f"/{params['dbname']}"
-    )
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -186,6 +176,54 @@ def _close_leftover_connections(timeout: float = 5) -> None:
         cursor.execute(f"SELECT pg_terminate_backend(pid) {others}")
 
 
+@pytest.fixture
+def gunicorn(django_db_setup, django_db_blocker) -> Iterator[Callable[..., str]]:
+    """Start gunicorn (the production server) on the test database: ``gunicorn(workers=1,
+    **environment)`` returns its base URL once it answers. Stopped after the test."""
+    processes: list[subprocess.Popen] = []
+
+    def start(workers: int = 1, **environment: str) -> str:
+        port = free_port()
+        database_url = f"{database_url_of()}?application_name={GUNICORN_APPLICATION_NAME}"
+        env = {**os.environ, "DATABASE_URL": database_url, "DEBUG": "false",
+               "LOG_LEVEL": "WARNING", **environment}  # fmt: skip
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--workers",
+             str(workers), "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
+            cwd=PROJECT_ROOT, env=env,
+        )  # fmt: skip
+        processes.append(process)
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"gunicorn stopped (exit status {process.returncode})")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    return f"http://127.0.0.1:{port}"
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail("gunicorn did not answer within 60 s")
+                time.sleep(0.1)
+
+    yield start
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.wait(timeout=30)
+    # its persistent connections' backends leave a moment after it: wait, so that the test
+    # database can be dropped at the end of the session
+    deadline = time.monotonic() + 10
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
+                [GUNICORN_APPLICATION_NAME],
+            )
+            if cursor.fetchone()[0] == 0:
+                break
+            time.sleep(0.05)
+
+
 def chromium_path() -> str | None:
     for candidate in (
         os.environ.get("CHROMIUM_PATH"),
@@ -245,7 +283,7 @@ def worker_start(*, queue: str, media_root: Path) -> subprocess.Popen:
     (``celery_app.conf.broker_url``), sharing the test database and ``media_root``."""
     env = {
         **os.environ,
-        "DATABASE_URL": database_url_for_tests(),
+        "DATABASE_URL": database_url_of(),
         "CELERY_BROKER_URL": celery_app.conf.broker_url,
         "CELERY_TASK_DEFAULT_QUEUE": queue,
         "MEDIA_ROOT": str(media_root),

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from config import embedded_postgres
-from tests.conftest import PROJECT_ROOT, database_url_for_tests
+from config.database_url import database_url_of
+from tests.conftest import PROJECT_ROOT
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
@@ -78,7 +79,7 @@ def test_unwritable_data_folder_without_secret_key_is_one_line(tmp_path):
 def test_port_in_use_is_one_line(db):
     environment = dict(os.environ)
     if "DATABASE_URL" in environment:  # runserver looks at the migrations before binding
-        environment["DATABASE_URL"] = database_url_for_tests()
+        environment["DATABASE_URL"] = database_url_of()
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()

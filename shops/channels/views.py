@@ -15,7 +15,7 @@ import hmac
 from django.db import connection as db_connection
 from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
-from django.utils.http import http_date, quote_etag
+from django.utils.http import http_date, parse_etags, quote_etag
 from django.views.decorators.http import require_GET
 
 from catalog.models import CatalogChange, Product
@@ -47,7 +47,9 @@ def feed(request: HttpRequest, channel: str, file_format: str) -> HttpResponse:
     )
     etag = quote_etag(hashlib.sha256(version.encode()).hexdigest()[:32])
     headers = {"ETag": etag, "Last-Modified": http_date(last_modified.timestamp())}
-    if request.headers.get("If-None-Match") == etag:
+    # If-None-Match compares weakly (RFC 9110): a gzipped answer carried the ETag as W/"…"
+    known = parse_etags(request.headers.get("If-None-Match", ""))
+    if etag in {tag.removeprefix("W/") for tag in known}:
         return HttpResponse(status=304, headers=headers)
     base_url = request.build_absolute_uri("/").rstrip("/")
     stream = feed_stream(

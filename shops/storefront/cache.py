@@ -7,7 +7,7 @@ version is a number in the cache itself, so every web process sees a bump at onc
 
 from __future__ import annotations
 
-import time
+import hashlib
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -15,6 +15,7 @@ from django.core.cache import cache
 from django.db import connection
 from django_tenants.utils import schema_context
 
+from shops.cache_versions import cache_key_part, cache_version, cache_version_bump
 from shops.queueing import run_on_commit
 
 T = TypeVar("T")
@@ -23,13 +24,7 @@ PAGE_TIMEOUT = 60 * 60  # a safety net: a bump is what normally retires a page
 
 
 def shop_page_version() -> int:
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        # A fresh number after an eviction, so pages cached under an older one are not reused
-        version = time.time_ns()
-        cache.add(VERSION_KEY, version, timeout=None)
-        version = cache.get(VERSION_KEY, version)
-    return version
+    return cache_version(VERSION_KEY)
 
 
 def _bump(schema_name: str) -> None:
@@ -38,10 +33,7 @@ def _bump(schema_name: str) -> None:
             _bump(schema_name)
         return
     # (no schema_context when already there: leaving it re-issues SET search_path)
-    try:
-        cache.incr(VERSION_KEY)
-    except ValueError:  # not in the cache (evicted): any new number will do
-        cache.set(VERSION_KEY, time.time_ns(), timeout=None)
+    cache_version_bump(VERSION_KEY)
 
 
 def shop_page_changed() -> None:
@@ -51,10 +43,19 @@ def shop_page_changed() -> None:
     run_on_commit(lambda: _bump(schema_name))
 
 
+def _shop_fields() -> str:
+    """The shop's own fields that pages show, as part of their keys: the shop row lives in
+    the public schema, and a change to it (``shops.services.shop_update``) reaches this
+    schema's pages through the request's shop, read afresh once the host lookup is retired."""
+    shop = connection.tenant
+    fields = f"{getattr(shop, 'name', '')}\x00{getattr(shop, 'currency', '')}"
+    return hashlib.blake2b(fields.encode(), digest_size=8).hexdigest()
+
+
 def cached_page(name: str, render: Callable[[], T]) -> T:
     """This shop's value ``name`` (a page: its body and headers; the theme) from the
     cache, else ``render()``'s, kept until the next bump."""
-    key = f"storefront:page:{shop_page_version()}:{name}"
+    key = f"storefront:page:{shop_page_version()}:{_shop_fields()}:{cache_key_part(name)}"
     cached = cache.get(key)
     if cached is None:
         cached = render()

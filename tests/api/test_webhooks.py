@@ -105,8 +105,8 @@ def test_deliveries_and_their_attempts_through_the_api(
     client = ApiClient("alpha", make_key(shop_a, ["webhooks:write"]))
     client.get("/api/v1/webhooks/")  # the key's last use is recorded once a minute
 
-    # shop, key, subscription, deliveries with events, attempts; two SET search_path
-    with django_assert_num_queries(7):
+    # key, subscription, deliveries with events, attempts; SET search_path (shop cached)
+    with django_assert_num_queries(5):
         response = client.get(f"/api/v1/webhooks/{subscription.pk}/deliveries/")
 
     deliveries = response.json()["results"]

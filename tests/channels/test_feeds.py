@@ -3,6 +3,7 @@ variant, readiness, tokens (and their isolation between shops), ETag, streaming.
 
 from __future__ import annotations
 
+import gzip
 import threading
 import time
 
@@ -28,8 +29,8 @@ FEEDS = [("meta", "csv"), ("meta", "xml"), ("pinterest", "csv"), ("pinterest", "
          ("tiktok", "xml")]  # fmt: skip
 
 
-def client_for(slug: str) -> Client:
-    return Client(HTTP_HOST=f"{slug}.localhost")
+def client_for(slug: str, **defaults: str) -> Client:
+    return Client(HTTP_HOST=f"{slug}.localhost", **defaults)
 
 
 def fetch(slug: str, channel: str, file_format: str, token: str, **headers):
@@ -332,3 +333,28 @@ def test_outside_a_transaction_the_next_chunk_is_read_ahead_in_the_shops_own_sch
     rows, problems = feed_problems("meta", "csv", body)
     assert not problems and len(rows) == 10
     assert "Their Tee" not in body
+
+
+def test_a_feed_streams_gzipped_when_asked_and_still_answers_304(in_shop_a):
+    # given
+    for number in range(5):
+        complete_product(f"Tee {number}", sku=f"TEE{number}")
+    meta = connection_create(channel="meta")
+    db_connection.set_schema_to_public()
+
+    path, query = "/feeds/meta.xml", {"token": meta.feed_token}
+    zipping = client_for("alpha", HTTP_ACCEPT_ENCODING="gzip")
+
+    # when
+    zipped = zipping.get(path, query)
+    body = gzip.decompress(b"".join(zipped.streaming_content)).decode()
+    plain, plain_body = fetch("alpha", "meta", "xml", meta.feed_token)
+    # the client sends back the ETag it got, weakened by the compression
+    again = zipping.get(path, query, HTTP_IF_NONE_MATCH=zipped["ETag"])
+
+    # then
+    assert zipped["Content-Encoding"] == "gzip" and "Accept-Encoding" in zipped["Vary"]
+    assert zipped["ETag"] == f"W/{plain['ETag']}"
+    assert body == plain_body and "Tee 4" in body
+    assert "Content-Encoding" not in plain
+    assert again.status_code == 304

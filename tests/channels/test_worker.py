@@ -19,10 +19,11 @@ from django_tenants.utils import tenant_context
 from catalog.models import Variant
 from catalog.services import stock_adjust
 from config.celery import app as celery_app
+from config.database_url import database_url_of
 from shops.channels.models import ChannelItem, Connection
 from shops.channels.services import connection_create, sync_queue
 from tests.channels.conftest import complete_product
-from tests.conftest import PROJECT_ROOT, database_url_for_tests
+from tests.conftest import PROJECT_ROOT
 
 pytestmark = pytest.mark.worker
 
@@ -76,7 +77,7 @@ def test_a_stock_change_reaches_meta_through_the_worker_after_429s_and_a_5xx(
 
 
 def worker_start() -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": database_url_for_tests(),
+    env = {**os.environ, "DATABASE_URL": database_url_of(),
            "CELERY_TASK_DEFAULT_QUEUE": celery_app.conf.task_default_queue}  # fmt: skip
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo",

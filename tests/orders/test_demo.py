@@ -19,6 +19,7 @@ from django.db import connection
 from django_tenants.utils import tenant_context
 
 from catalog.models import Variant
+from config.database_url import database_url_of
 from orders.demo import (
     DEMO_SECRET_KEY,
     DEMO_WEBHOOK_SECRET,
@@ -31,7 +32,7 @@ from orders.payment_accounts import shop_payments
 from shops.management.commands.rundemo import _port_check
 from shops.management.commands.seed_demo import DEMO_SLUG
 from shops.models import Shop
-from tests.conftest import PROJECT_ROOT, database_url_for_tests
+from tests.conftest import PROJECT_ROOT
 from tests.orders.conftest import buy, make_variant, shop_sells, shopper
 from tests.orders.test_localstripe import _is_running
 from tests.orders.test_not_selling import CLOSED, page
@@ -148,7 +149,7 @@ def _rundemo_start(tmp_path: Path, **env: str) -> tuple[subprocess.Popen, int, i
         },
         "EMBEDDED_REDIS_PORT": str(broker_port),
         "RUN_WORKER_CONCURRENCY": "2",
-        "DATABASE_URL": database_url_for_tests(),
+        "DATABASE_URL": database_url_of(),
         "DEBUG": "true",
         "ETALAGE_DATA_DIR": str(tmp_path / "data"),
         "MEDIA_ROOT": str(tmp_path / "media"),
@@ -268,7 +269,7 @@ def test_a_broker_port_in_use_is_one_clear_line(tmp_path):
         env = {
             **{k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CELERY_BROKER_URL")},
             "EMBEDDED_REDIS_PORT": str(broker_port),
-            "DATABASE_URL": database_url_for_tests(),
+            "DATABASE_URL": database_url_of(),
             "ETALAGE_DATA_DIR": str(tmp_path / "data"),
         }
 

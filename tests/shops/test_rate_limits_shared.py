@@ -18,9 +18,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django_tenants.utils import tenant_context
 
+from config.database_url import database_url_of
 from config.embedded_redis import free_port
 from shops.api.services import api_key_create
-from tests.conftest import PROJECT_ROOT, clear_of_window_end, database_url_for_tests
+from tests.conftest import PROJECT_ROOT, clear_of_window_end
 
 WORKERS = 4
 
@@ -53,7 +54,7 @@ def gunicorn(committed_shop, tmp_path):
     port = free_port()
     env = {
         **os.environ,
-        "DATABASE_URL": database_url_for_tests(),
+        "DATABASE_URL": database_url_of(),
         "ORDERS_RATE_BUY_NOW": "20/m",
         "API_THROTTLE_RATE": "20/minute",
         "MEDIA_ROOT": str(tmp_path),
