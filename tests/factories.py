@@ -115,11 +115,16 @@ class VariantFactory(DjangoModelFactory):
 
 
 class OrderFactory(DjangoModelFactory):
-    """A paid order (stock committed) with ``lines``, ``(variant, quantity)`` pairs (by
-    default one of a new product); its totals are the lines' sum unless given."""
+    """A paid order (stock committed), or with ``pending=True`` one awaiting payment (its
+    stock held), with ``lines``, ``(variant, quantity)`` pairs (by default one of a new
+    product); its totals are the lines' sum unless given. Stock is left as it is."""
 
     class Meta:
         model = Order
+
+    class Params:
+        # as buy-now leaves an order before Stripe answers: its stock reserved
+        pending = factory.Trait(status=Order.Status.PENDING_PAYMENT, stock_status=Order.Stock.HELD)
 
     email = "shopper@example.com"
     currency = "EUR"

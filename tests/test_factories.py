@@ -20,6 +20,7 @@ def test_factories_write_through_the_services_in_the_active_shop_only(shop_a, sh
         order = OrderFactory(lines=[(variant, 2)], email="f@example.com")
         verified = ReviewFactory(order_line=order.lines.get(), body="Bought it")
         pending = ReviewFactory(product=variant.product, status=Review.Status.PENDING)
+        reserved = OrderFactory(pending=True)
         post = PostFactory(products=[variant.product], published=True)
 
         # then: the rows the services write, totals from the lines
@@ -32,6 +33,8 @@ def test_factories_write_through_the_services_in_the_active_shop_only(shop_a, sh
             "approved", True, "f@example.com"
         )  # fmt: skip
         assert pending.status == "pending" and not pending.is_verified
+        assert (reserved.status, reserved.stock_status) == ("pending_payment", "held")
+        assert reserved.lines.get().variant.product.status == "active"
         assert post.status == "published" and post.published_at is not None
         tagged = [tag.product_id for tag in post.images.get().tags.all()]
         assert tagged == [variant.product_id]
