@@ -10,6 +10,7 @@ import warnings
 from pathlib import Path
 
 import dj_database_url
+from django.conf import global_settings
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_int, env_list, env_str
@@ -489,6 +490,14 @@ WEBHOOK_DELIVERY_PRIVATE = env_bool("WEBHOOK_DELIVERY_PRIVATE", default=DEBUG)
 WEBHOOK_SECRET_GRACE_HOURS = env_int("WEBHOOK_SECRET_GRACE_HOURS", 24)
 
 # --- Passwords, i18n ----------------------------------------------------------------------
+# The first hasher hashes new passwords; the others still verify older hashes. The test
+# session puts a fast one first (tests/services.py), for itself and the servers it starts.
+PASSWORD_HASHERS = env_list("PASSWORD_HASHERS", global_settings.PASSWORD_HASHERS)
+if not PASSWORD_HASHERS:
+    raise ImproperlyConfigured(
+        "PASSWORD_HASHERS is set but empty; unset it for Django's hashers, or list "
+        "dotted paths such as django.contrib.auth.hashers.PBKDF2PasswordHasher"
+    )
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -34,9 +34,9 @@ from config.embedded_redis import free_port
 from shops import schema_template
 from shops.models import Shop
 from shops.services import ShopCreated, shop_create
+from tests.factories import SHOP_PASSWORD, ShopFactory
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SHOP_PASSWORD = "plum-orchard-lantern-42"
 GUNICORN_APPLICATION_NAME = "etalage-tests-gunicorn"
 SESSION_SHOPS = {"alpha": "Alpha Goods", "beta": "Beta Supplies"}
 
@@ -119,12 +119,7 @@ def committed_shop(django_db_setup, django_db_blocker) -> Iterator[Callable[...,
 
     def make(slug: str, name: str | None = None, password: str = SHOP_PASSWORD) -> ShopCreated:
         with django_db_blocker.unblock():
-            result = shop_create(
-                slug=slug,
-                name=name or slug.title(),
-                owner_email=f"owner@{slug}.test",
-                owner_password=password,
-            )
+            result = ShopFactory(slug=slug, name=name or slug.title(), owner_password=password)
         created.append(result.shop)
         return result
 

@@ -114,3 +114,8 @@ def test_embedded_server_starts_once_and_is_reused(tmp_path):
             assert conn.execute("SELECT current_database()").fetchone() == ("etalage_check",)
     finally:
         assert embedded_postgres.stop(pgdata)
+
+
+def test_empty_password_hashers_is_one_line():
+    result = manage("check", PASSWORD_HASHERS=" , ")
+    assert_one_clear_line(result, "PASSWORD_HASHERS is set but empty")

@@ -13,9 +13,10 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from catalog.models import Variant
-from orders.models import Order, OrderLine
+from orders.models import Order
 from tests.api.conftest import ApiClient, error_of
 from tests.api.test_webhooks import private_allowed
+from tests.factories import OrderFactory
 from tests.orders.conftest import paid_order, shop_sells
 from tests.orders.test_admin import place
 
@@ -32,19 +33,7 @@ def order_of(shop, answer: dict) -> Order:
 def orders_written(count: int, *, variant: Variant, **fields) -> list[Order]:
     """``count`` pending orders of one line each, written as buy-now writes them (no
     Stripe: for reading tests only)."""
-    orders = []
-    for _ in range(count):
-        order = Order.objects.create(
-            email=fields.get("email", "bulk@example.com"), currency="EUR",
-            subtotal=variant.price, total=variant.price, amount_minor=int(variant.price * 100),
-            utm_source=fields.get("utm_source", ""),
-        )  # fmt: skip
-        OrderLine.objects.create(
-            order=order, variant=variant, product_id=variant.product_id, title="Canvas Tote",
-            sku=variant.sku, unit_price=variant.price, quantity=1, line_total=variant.price,
-        )  # fmt: skip
-        orders.append(order)
-    return orders
+    return [OrderFactory(pending=True, lines=[(variant, 1)], **fields) for _ in range(count)]
 
 
 @pytest.fixture

@@ -195,18 +195,23 @@ def test_sync_now_on_a_paused_channel_says_so_and_sends_nothing(shop_a, fake_met
 
 
 def test_the_sync_status_of_shop_a_never_shows_shop_bs_connection(shop_a, shop_b, fake_meta):
+    # given: a connection in each shop, B's at an id that A has none at (ids are per schema)
+    with tenant_context(shop_a):
+        ours = connection_create(channel="meta")
+        only_b_has = ours.pk + 1  # above A's newest
     with tenant_context(shop_b):
         theirs = connection_create(channel="pinterest")
         Connection.objects.filter(pk=theirs.pk).update(
-            last_error="Beta's secret failure", sync_total=9, sync_done=4
+            id=only_b_has, last_error="Beta's secret failure", sync_total=9, sync_done=4
         )
+        assert Connection.objects.filter(pk=only_b_has, last_error__startswith="Beta").exists()
     with tenant_context(shop_a):
-        ours = connection_create(channel="meta")
+        assert not Connection.objects.filter(pk=only_b_has).exists()
     db_connection.set_schema_to_public()
     client = owner_client("alpha")
 
+    # when
     mine = client.get(f"/admin/channels/connection/{ours.pk}/sync-status/")
-    only_b_has = max(ours.pk, theirs.pk) + (0 if theirs.pk > ours.pk else 1000)
     not_mine = client.get(f"/admin/channels/connection/{only_b_has}/sync-status/")
     anonymous = Client(HTTP_HOST="alpha.localhost").get(
         f"/admin/channels/connection/{ours.pk}/sync-status/"
@@ -215,9 +220,10 @@ def test_the_sync_status_of_shop_a_never_shows_shop_bs_connection(shop_a, shop_b
     b_owner_on_a.defaults["HTTP_HOST"] = "alpha.localhost"
     cross = b_owner_on_a.get(f"/admin/channels/connection/{ours.pk}/sync-status/")
 
+    # then
     assert mine.status_code == 200
     assert "Beta" not in mine.content.decode() and mine.json()["total"] == 0
-    assert not_mine.status_code == 404
+    assert not_mine.status_code == 404 and "Beta" not in not_mine.content.decode()
     assert anonymous.status_code == 302 and "/admin/login/" in anonymous["Location"]
     assert cross.status_code == 302  # B's session is not a session on A
 

@@ -15,10 +15,10 @@ from django.test import Client
 from django_tenants.utils import tenant_context
 
 from catalog.models import Product, Variant
-from catalog.services import VariantInput, product_create
 from orders.localstripe import localstripe_server
 from orders.models import Order
 from orders.payment_accounts import payment_account_set_keys
+from tests.factories import ProductFactory
 
 SECRET_KEY = {"alpha": "sk_test_alpha", "beta": "sk_test_beta"}
 WEBHOOK_SECRET = {"alpha": "whsec_alpha", "beta": "whsec_beta"}
@@ -53,12 +53,10 @@ def make_variant(
     *, title: str = "Canvas Tote", sku: str = "TOTE", price: str = "24.00", stock: int = 10,
     status: str = Product.Status.ACTIVE,
 ) -> Variant:  # fmt: skip
-    product = product_create(
-        title=title,
-        status=status,
-        variants=[VariantInput(sku=sku, price=Decimal(price), stock=stock)],
-    )
-    return product.variants.get()
+    """A product of one variant (``tests.factories.ProductFactory``), its variant."""
+    return ProductFactory(
+        title=title, status=status, sku=sku, price=Decimal(price), stock=stock
+    ).variants.get()
 
 
 @pytest.fixture

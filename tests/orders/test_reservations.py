@@ -10,9 +10,11 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from catalog.models import Variant
+from catalog.services import stock_adjust
 from orders.models import Order
 from orders.services import order_release
 from shops.tasks import for_each_shop
+from tests.factories import OrderFactory
 from tests.orders.conftest import buy, card_token, make_variant, pay, shopper
 
 
@@ -142,13 +144,5 @@ def test_a_real_worker_expires_reservations_of_every_shop(
 
 def _order_reserve(variant, *, quantity: int) -> Order:
     """An order holding ``quantity`` of ``variant``, as buy-now leaves it before Stripe."""
-    from catalog.services import stock_adjust
-    from orders.models import OrderLine
-
     stock_adjust(variant=variant, delta=-quantity)
-    order = Order.objects.create(email="s@example.com", currency="EUR", subtotal=48,
-                                 total=48, amount_minor=4800)  # fmt: skip
-    OrderLine.objects.create(order=order, variant=variant, product_id=variant.product_id,
-                             title="Canvas Tote", sku=variant.sku, unit_price=24,
-                             quantity=quantity, line_total=48)  # fmt: skip
-    return order
+    return OrderFactory(pending=True, email="s@example.com", lines=[(variant, quantity)])

@@ -7,16 +7,14 @@ from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.http import HttpRequest
-from django.test import Client, RequestFactory
+from django.test import Client
 from PIL import Image
 
 from catalog.models import Product
-from catalog.services import VariantInput, product_create
-from orders.models import Order, OrderLine
+from orders.models import Order
 from reviews.models import Review
-from reviews.services import review_moderate, review_submit
-from reviews.shoppers import Shopper, shopper_from
+from tests.factories import OrderFactory, ProductFactory, ReviewFactory
+from tests.factories import a_shopper as a_shopper
 
 
 def shopper_client(slug: str = "alpha", ip: str = "203.0.113.7") -> Client:
@@ -24,17 +22,9 @@ def shopper_client(slug: str = "alpha", ip: str = "203.0.113.7") -> Client:
 
 
 def make_product(title: str = "Linen Shirt", *, slug: str = "linen-shirt") -> Product:
-    return product_create(
-        title=title, slug=slug, status=Product.Status.ACTIVE,
-        variants=[VariantInput(sku=f"SKU-{slug}", price=Decimal("30.00"), stock=5)],
-    )  # fmt: skip
-
-
-def a_shopper(ip: str = "198.51.100.10", token: str = "") -> Shopper:
-    request: HttpRequest = RequestFactory().post(
-        "/", REMOTE_ADDR=ip, **({"HTTP_X_SHOPPER_TOKEN": token} if token else {})
+    return ProductFactory(
+        title=title, slug=slug, sku=f"SKU-{slug}", price=Decimal("30.00"), stock=5
     )
-    return shopper_from(request)
 
 
 def photo(colour: str = "teal", size: tuple[int, int] = (400, 300), fmt: str = "JPEG",
@@ -53,26 +43,14 @@ def photo(colour: str = "teal", size: tuple[int, int] = (400, 300), fmt: str = "
 
 def approved_review(product: Product, *, rating: int = 5, body: str = "Lovely", ip: str = "",
                     name: str = "Ann", **fields) -> Review:  # fmt: skip
-    review = review_submit(
-        product=product, rating=rating, title=fields.pop("title", ""), body=body,
-        display_name=name, shopper=a_shopper(ip or f"192.0.2.{rating}"), **fields,
-    )  # fmt: skip
-    review_moderate(reviews=Review.objects.filter(pk=review.pk), status=Review.Status.APPROVED)
-    review.refresh_from_db()
-    return review
+    if ip:
+        fields["ip"] = ip
+    return ReviewFactory(product=product, rating=rating, body=body, display_name=name, **fields)
 
 
 def paid_order(product: Product, *, email: str = "buyer@example.test") -> Order:
-    order = Order.objects.create(
-        status=Order.Status.PAID, stock_status=Order.Stock.COMMITTED, email=email,
-        currency="EUR", subtotal=Decimal("30.00"), total=Decimal("30.00"), amount_minor=3000,
-    )  # fmt: skip
-    variant = product.variants.first()
-    OrderLine.objects.create(
-        order=order, variant=variant, product_id=product.pk, title=product.title, sku=variant.sku,
-        unit_price=Decimal("30.00"), quantity=1, line_total=Decimal("30.00"),
-    )  # fmt: skip
-    return order
+    """A paid order of one of ``product`` (its first variant)."""
+    return OrderFactory(email=email, lines=[(product.variants.first(), 1)])
 
 
 def schema() -> str:

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-import io
-from datetime import timedelta
-
-from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
-from PIL import Image
-
 from shops.storefront.posts import services
 from shops.storefront.posts.models import Post
+from tests.factories import PostFactory
+from tests.factories import picture as picture
 from tests.orders.conftest import localstripe, selling_a, stripe_settings  # noqa: F401 (fixtures)
-
-
-def picture(name: str = "look.png", size: tuple[int, int] = (600, 400), colour: str = "teal"):
-    buffer = io.BytesIO()
-    Image.new("RGB", size, colour).save(buffer, "PNG")
-    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
 
 
 def tag(product, x: float = 0.5, y: float = 0.5, variant_id=None) -> services.TagInput:
@@ -26,14 +15,7 @@ def tag(product, x: float = 0.5, y: float = 0.5, variant_id=None) -> services.Ta
 
 def published_post(*products, caption: str = "Summer look", **fields) -> Post:
     """A published post (publish time a minute ago) with one picture tagging ``products``."""
-    fields.setdefault("published_at", timezone.now() - timedelta(minutes=1))
-    return services.post_create(
-        images=[services.ImageInput(file=picture(), alt_text="A summer look")],
-        tags=[[tag(product, 0.1 + 0.15 * index, 0.3) for index, product in enumerate(products)]],
-        caption=caption,
-        status=Post.Status.PUBLISHED,
-        **fields,
-    )
+    return PostFactory(products=products, caption=caption, published=True, **fields)
 
 
 def stored_files(root) -> list[str]:
