@@ -61,8 +61,10 @@ def png() -> SimpleUploadedFile:
     return SimpleUploadedFile("p.png", buffer.getvalue())
 
 
-def meta_connection(fake) -> Connection:
-    return connection_create(channel="meta", access_token=fake.token, external_id=fake.catalog_id)
+def meta_connection(fake, **fields) -> Connection:
+    return connection_create(
+        channel="meta", access_token=fake.token, external_id=fake.catalog_id, **fields
+    )
 
 
 def pinterest_connection(fake) -> Connection:
