@@ -37,6 +37,7 @@ class FakeServer:
         self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.is_serving = True
 
     def _handler(self) -> type[JsonHandler]:
         raise NotImplementedError
@@ -51,9 +52,12 @@ class FakeServer:
 
     def stop(self) -> None:
         """Close the port: calls are refused, as by a platform that is down."""
-        self.server.shutdown()
-        self.server.server_close()
+        if self.is_serving:
+            self.server.shutdown()
+            self.server.server_close()
+        self.is_serving = False
 
     def restart(self) -> None:
         """Serve again on the same port, holding what it held before it stopped."""
-        self._listen(port=self.port)
+        if not self.is_serving:
+            self._listen(port=self.port)

@@ -43,6 +43,7 @@ class FakeMeta(FakeServer):
         self.catalog_id = catalog_id
         self.items: dict[str, dict] = {}
         self.batches: list[list[dict]] = []  # every accepted items_batch's requests
+        self.batch_times: list[float] = []  # ... and its arrival (time.perf_counter())
         self.statuses: dict[str, dict] = {}
         self.broken_images: set[str] = set()
         self.refused_titles: set[str] = set()  # items refused by Meta's commerce policies
@@ -164,6 +165,7 @@ class FakeMeta(FakeServer):
                 with fake.lock:
                     outcome = fake._apply(requests)
                     fake.batches.append(requests)
+                    fake.batch_times.append(time.perf_counter())
                     handle = f"h{len(fake.batches)}"
                     polls = (
                         10**9 if step and step[0] == "hang_status" else fake.polls_before_finished
