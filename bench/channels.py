@@ -167,7 +167,7 @@ def main() -> None:
         total = args.products * args.variants
         shop = shop_create(slug="bench", name="Bench", owner_email="o@example.com",
                            owner_password="plum-orchard-lantern-42").shop  # fmt: skip
-        fake = FakeMeta().start()
+        fake = FakeMeta()
         fake_pinterest = FakePinterest()
         fake_google = FakeGoogle()
         settings.CHANNELS_META_API_BASE = fake.url

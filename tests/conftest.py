@@ -11,6 +11,7 @@ themselves; a transactional test must pass ``available_apps`` without ``shops``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -25,7 +26,7 @@ import pytest
 from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.core.cache import cache
 from django.db import connection
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.test.testcases import LiveServerThread
 
 from config.celery import app as celery_app
@@ -273,15 +274,19 @@ def page(browser) -> Iterator[object]:
     context.close()
 
 
-def worker_start(*, queue: str, media_root: Path) -> subprocess.Popen:
+def worker_start(
+    *, queue: str, media_root: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen:
     """A real Celery worker process on ``queue`` of the broker the test process sends to
-    (``celery_app.conf.broker_url``), sharing the test database and ``media_root``."""
+    (``celery_app.conf.broker_url``), sharing the test database and ``media_root``;
+    ``env``: settings of its own (environment variables)."""
     env = {
         **os.environ,
         "DATABASE_URL": database_url_of(),
         "CELERY_BROKER_URL": celery_app.conf.broker_url,
         "CELERY_TASK_DEFAULT_QUEUE": queue,
         "MEDIA_ROOT": str(media_root),
+        **(env or {}),
     }
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo",
@@ -289,6 +294,23 @@ def worker_start(*, queue: str, media_root: Path) -> subprocess.Popen:
          "--without-gossip", "--without-mingle", "--without-heartbeat"],
         cwd=PROJECT_ROOT, env=env,
     )  # fmt: skip
+
+
+def worker_stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    process.wait(timeout=20)
+
+
+@contextlib.contextmanager
+def tasks_sent_to(queue: str) -> Iterator[None]:
+    """The test process queues its tasks on ``queue`` (a worker's) instead of running them."""
+    previous = (celery_app.conf.task_always_eager, celery_app.conf.task_default_queue)
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.task_default_queue = queue
+    try:
+        yield
+    finally:
+        celery_app.conf.task_always_eager, celery_app.conf.task_default_queue = previous
 
 
 @pytest.fixture
@@ -300,13 +322,33 @@ def worker(django_db_setup, django_db_blocker, tmp_path) -> Iterator[subprocess.
     """
     queue = f"test-{uuid.uuid4().hex[:8]}"
     process = worker_start(queue=queue, media_root=tmp_path)
-    previous = (celery_app.conf.task_always_eager, celery_app.conf.task_default_queue)
-    celery_app.conf.task_always_eager = False
-    celery_app.conf.task_default_queue = queue
     try:
-        with override_settings(MEDIA_ROOT=tmp_path):
+        with tasks_sent_to(queue), override_settings(MEDIA_ROOT=tmp_path):
             yield process
     finally:
-        celery_app.conf.task_always_eager, celery_app.conf.task_default_queue = previous
-        process.terminate()
-        process.wait(timeout=20)
+        worker_stop(process)
+
+
+def owner_client(slug: str = "alpha") -> Client:
+    """A test client logged in to the shop's admin as its owner."""
+    client = Client(HTTP_HOST=f"{slug}.localhost")
+    client.post("/admin/login/", {"username": f"owner@{slug}.test", "password": SHOP_PASSWORD})
+    return client
+
+
+@pytest.fixture
+def unblocked(django_db_blocker) -> Iterator[None]:
+    """Requests of the test client reach the (committed) test database."""
+    with django_db_blocker.unblock():
+        yield
+
+
+def wait_until(check: Callable[[], bool], django_db_blocker, timeout: float = 90) -> bool:
+    """Whether ``check()`` (given the database) turned true within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with django_db_blocker.unblock():
+            if check():
+                return True
+        time.sleep(0.1)
+    return False

@@ -9,32 +9,27 @@ comes back, the sweeps and retries deliver the work exactly once.
 from __future__ import annotations
 
 import collections
-import json
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.core.files.base import ContentFile
 from django.test import Client
 from django_tenants.utils import tenant_context
 
 from catalog.import_jobs import import_jobs_queued_queue
-from catalog.models import CatalogChange, ImportJob, Product, Variant
+from catalog.models import ImportJob
 from config import embedded_redis
 from config.celery import app as celery_app
 from orders.models import Order, OrderEmail
 from orders.services import order_emails_sweep
-from reviews.models import Review
 from shops.api.services import api_key_create
 from shops.channels.models import Connection
-from shops.channels.services import connection_create, syncs_pending_queue
+from shops.channels.services import syncs_pending_queue
 from shops.channels.sync import connection_sync
-from tests.catalog.test_admin import product_post
-from tests.catalog.test_imports import csv_bytes, tee_rows
-from tests.channels.conftest import complete_product, fake_meta  # noqa: F401
-from tests.conftest import SHOP_PASSWORD, worker_start
+from tests.channels.conftest import complete_product, fake_meta, meta_connection  # noqa: F401
+from tests.conftest import wait_until, worker_start, worker_stop
 from tests.orders.conftest import (  # noqa: F401
     buy,
     card_token,
@@ -45,25 +40,15 @@ from tests.orders.conftest import (  # noqa: F401
     signed,
     stripe_settings,
 )
+from tests.outages import (
+    ANSWERS,
+    assert_every_write_committed,
+    every_write,
+    import_done,
+    outbox_sent,
+)
 
 pytestmark = pytest.mark.worker
-REVIEW = {"rating": "4", "title": "Nice", "body": "Soft.", "display_name": "Maya",
-          "email": "maya@example.test"}  # fmt: skip
-# a product of its own, without a picture to download (no network beyond loopback)
-CSV_ROWS = [
-    {key: value for key, value in row.items() if not str(value).startswith("https://")}
-    for row in tee_rows(handle="csv-tee", sku="CSV")
-]
-
-
-def wait_until(check: Callable[[], bool], django_db_blocker, timeout: float = 90) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with django_db_blocker.unblock():
-            if check():
-                return True
-        time.sleep(0.1)
-    return False
 
 
 def _pools_reset() -> None:
@@ -101,19 +86,6 @@ def stopped_broker(tmp_path, monkeypatch) -> Iterator[Broker]:
         _pools_reset()
 
 
-@pytest.fixture
-def unblocked(django_db_blocker) -> Iterator[None]:
-    """Requests of the test client reach the (committed) test database."""
-    with django_db_blocker.unblock():
-        yield
-
-
-def owner_client(slug: str) -> Client:
-    client = Client(HTTP_HOST=f"{slug}.localhost")
-    client.post("/admin/login/", {"username": f"owner@{slug}.test", "password": SHOP_PASSWORD})
-    return client
-
-
 def test_with_the_broker_stopped_every_write_answers_and_the_platform_gets_it_once_later(
     stopped_broker, fake_meta, stripe_settings, committed_shop, django_db_blocker, unblocked,  # noqa: F811
     settings, tmp_path, monkeypatch,
@@ -129,9 +101,7 @@ def test_with_the_broker_stopped_every_write_answers_and_the_platform_gets_it_on
         tee = complete_product()
         small = tee.variants.get(sku="TEE-S")
         secret = api_key_create(name="Partner", scopes=["catalog:write", "catalog:read"]).secret
-        connection = connection_create(
-            channel="meta", access_token=fake_meta.token, external_id=fake_meta.catalog_id
-        )
+        connection = meta_connection(fake_meta)
         Connection.objects.filter(pk=connection.pk).update(outbox_last_id=0)
         connection_sync(connection_id=connection.pk)
     retailer = f"{tee.pk}-{small.pk}"
@@ -139,47 +109,17 @@ def test_with_the_broker_stopped_every_write_answers_and_the_platform_gets_it_on
     batches_before = len(fake_meta.batches)
 
     # when: the broker is stopped, the merchant, a partner and shoppers write
-    owner, partner = owner_client(slug), Client(HTTP_HOST=f"{slug}.localhost")
-    api = {"content_type": "application/json", "headers": {"Authorization": f"Bearer {secret}"}}
     started = time.monotonic()
-    answers = {
-        "admin product add": owner.post("/admin/catalog/product/add/", product_post()),
-        "api product create": partner.post(
-            "/api/v1/products/",
-            json.dumps({"title": "Linen Shirt", "variants": [{"sku": "LS-S", "price": "49"}]}),
-            **api,
-        ),
-        "api product update": partner.patch(
-            f"/api/v1/products/{tee.pk}/", json.dumps({"title": "Linen Tee II"}), **api
-        ),
-        "csv import": owner.post(
-            "/admin/catalog/importjob/add/",
-            {"file": ContentFile(csv_bytes(CSV_ROWS), name="p.csv")},
-        ),
-        "buy now": buy(
-            Client(HTTP_HOST=f"{slug}.localhost", enforce_csrf_checks=True),
-            {"items": [{"variant_id": small.pk, "quantity": 1}], "email": "s@example.test"},
-        ),
-        "review": Client(HTTP_HOST=f"{slug}.localhost").post(
-            f"/products/{tee.slug}/reviews/", REVIEW
-        ),
-        "sync now": owner.post(f"/admin/channels/connection/{connection.pk}/sync-now/"),
-    }
+    answers = every_write(slug=slug, product=tee, variant=small, api_secret=secret,
+                          connection_id=connection.pk)  # fmt: skip
     elapsed = time.monotonic() - started
 
     # then: every answer is the committed result, none waited on the broker
-    assert {name: r.status_code for name, r in answers.items()} == {
-        "admin product add": 302, "api product create": 201, "api product update": 200,
-        "csv import": 302, "buy now": 201, "review": 303, "sync now": 302,
-    }  # fmt: skip
+    assert answers == ANSWERS
     assert elapsed < 30  # (a publish to a stopped broker gives up in milliseconds)
     with django_db_blocker.unblock(), tenant_context(shop):
-        assert Product.objects.filter(slug__in=["canvas-tote", "linen-shirt"]).count() == 2
-        assert Product.objects.get(pk=tee.pk).title == "Linen Tee II"
+        assert_every_write_committed(product=tee, variant=small, stock=2)
         assert ImportJob.objects.get().status == "queued"
-        assert Order.objects.count() == 1
-        assert Variant.objects.get(pk=small.pk).stock == 2
-        assert Review.objects.count() == 1
     assert len(fake_meta.batches) == batches_before  # nothing reached the platform
 
     # when: the broker and a worker come back, and the beat's sweeps run
@@ -191,36 +131,24 @@ def test_with_the_broker_stopped_every_write_answers_and_the_platform_gets_it_on
                 assert import_jobs_queued_queue() == 1
             assert wait_until(
                 lambda: (
-                    fake_meta.items.get(retailer, {}).get("inventory") == 2 and _import_done(shop)
+                    fake_meta.items.get(retailer, {}).get("inventory") == 2 and import_done(shop)
                 ),
                 django_db_blocker,
             )
             # then: the change reached Meta once, the import ran once
             with django_db_blocker.unblock(), tenant_context(shop):
-                assert wait_until(lambda: _synced(shop, connection.pk), django_db_blocker)
+                assert wait_until(lambda: outbox_sent(shop, connection.pk), django_db_blocker)
                 job = ImportJob.objects.get()
                 assert (job.status, job.created_products) == ("succeeded", 1)
                 assert syncs_pending_queue() == 0
                 assert import_jobs_queued_queue() == 0
         finally:
-            worker.terminate()
-            worker.wait(20)
+            worker_stop(worker)
     sent = collections.Counter(
         entry["data"]["id"] for batch in fake_meta.batches[batches_before:] for entry in batch
     )
     assert sent[retailer] == 1
     assert fake_meta.items[retailer]["title"] == "Linen Tee II"
-
-
-def _import_done(shop) -> bool:
-    with tenant_context(shop):
-        return ImportJob.objects.filter(status="succeeded").exists()
-
-
-def _synced(shop, connection_id: int) -> bool:
-    with tenant_context(shop):
-        last = CatalogChange.objects.order_by("-id").values_list("id", flat=True).first()
-        return Connection.objects.get(pk=connection_id).outbox_last_id == last
 
 
 def test_with_the_mail_server_down_a_paid_order_answers_and_its_email_goes_out_once_later(

@@ -10,11 +10,26 @@ from shops.api.models import ApiKey
 from shops.api.services import api_key_for_secret, api_key_mark_used
 
 
+def _authorization_words(request: Request) -> list[str]:
+    """The words of the Authorization header. DRF encodes it as latin-1 (HTTP's header
+    charset), which fails on other characters (a key pasted with typographic quotes or
+    dashes): that is the client's mistake, a 401, not a 500."""
+    try:
+        return authentication.get_authorization_header(request).decode("latin-1").split()
+    except UnicodeError:
+        raise exceptions.AuthenticationFailed(
+            "The Authorization header holds characters HTTP headers cannot carry: send "
+            "“Authorization: Bearer <key>” with the key exactly as issued (letters, digits, "
+            "“_” and “-”).",
+            code="invalid_authorization",
+        ) from None
+
+
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
     def authenticate(self, request: Request) -> tuple[ApiKey, ApiKey] | None:
-        header = authentication.get_authorization_header(request).decode("latin-1").split()
+        header = _authorization_words(request)
         if not header or header[0].lower() != self.keyword.lower():
             return None
         if len(header) != 2:

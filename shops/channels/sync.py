@@ -12,7 +12,8 @@ connection's row lock. Contracts:
   sent as upserts keyed by retailer id, so a repeat is harmless.
 - **Only what changed.** Rows that touch only stock/availability send those fields;
   price-only rows send price and sale price; anything else, or an item the platform
-  does not hold yet, sends the whole item.
+  does not hold yet, sends the whole item. An item the platform confirmed as it is now
+  (a reconcile sent it before the rows were read) is not sent again.
 - **Removals.** A deleted or archived product, one that left the selection or fails the
   readiness rules, and a removed variant, are deleted on the platform.
 - **Per-item verdicts.** Accepted, warning or rejected (with the platform's message); a
@@ -162,6 +163,26 @@ def _plan_product(
     return planned
 
 
+def _not_held_yet(
+    connection: Connection, known: dict[str, ChannelItem], planned: list[Planned]
+) -> list[Planned]:
+    """The requests that change what the platform holds. An upsert of an item the
+    platform confirmed with the same values (a reconcile, "sync now", sent the change
+    before the outbox rows were read) is left out, so a change is sent once; on a
+    product-level platform a product's requests go together or not at all."""
+
+    def held(plan: Planned) -> bool:
+        previous = known.get(plan.request.retailer_id)
+        return (
+            plan.request.method == "upsert" and _is_live(previous) and bool(previous.fingerprint)
+            and previous.sent == plan.sent and previous.fingerprint == plan.fingerprint
+        )  # fmt: skip
+
+    if connection.channel in PRODUCT_LEVEL_CHANNELS:
+        return [] if all(held(plan) for plan in planned) else planned
+    return [plan for plan in planned if not held(plan)]
+
+
 def _is_live(item: ChannelItem | None) -> bool:
     return item is not None and item.state in (ChannelItem.State.LIVE, ChannelItem.State.WARNING)
 
@@ -305,10 +326,11 @@ def _plan_rows(
     planned: list[Planned] = []
     covered_until = rows[0].id - 1
     for product_id in sorted(merged, key=last_row_of.__getitem__):
-        requests = _plan_product(
+        product_known = known.get(product_id, {})
+        requests = _not_held_yet(connection, product_known, _plan_product(
             connection, product_id, products.get(product_id), merged[product_id],
-            known.get(product_id, {}), selected, context,
-        )  # fmt: skip
+            product_known, selected, context,
+        ))  # fmt: skip
         if planned and len(planned) + len(requests) > batch_size:
             break
         planned.extend(requests)

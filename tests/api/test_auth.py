@@ -63,6 +63,24 @@ def test_missing_or_bad_key_is_401(shop_a, header):
     )  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    ("header", "code"),
+    [
+        ("Bearer etl_\u201ckey\u201d", "invalid_authorization"),  # typographic quotes
+        ("Bearer etl_\u2014\U0001f511", "invalid_authorization"),  # a dash, an emoji
+        ("Bearer etl_caf\u00e9", "invalid_api_key"),  # latin-1: an unknown key
+    ],
+)
+def test_a_key_with_characters_headers_cannot_carry_is_401_not_500(shop_a, make_key, header, code):
+    client = ApiClient("alpha", None)
+
+    response = client.post("/api/v1/products/", {"title": "Tee"}, headers={"Authorization": header})
+
+    assert response.status_code == 401
+    assert error_of(response)["code"] == code
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+
+
 def test_revoked_key_is_401(shop_a, make_key):
     secret = make_key(shop_a)
     with tenant_context(shop_a):

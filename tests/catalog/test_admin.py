@@ -5,20 +5,13 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django_tenants.utils import tenant_context
 from PIL import Image
 
 from catalog.images import product_image_add
 from catalog.models import CatalogChange, Product, ProductImage, Variant
 from catalog.services import VariantInput, product_create
-from tests.conftest import SHOP_PASSWORD
-
-
-def owner_client(slug: str = "alpha") -> Client:
-    client = Client(HTTP_HOST=f"{slug}.localhost")
-    client.post("/admin/login/", {"username": f"owner@{slug}.test", "password": SHOP_PASSWORD})
-    return client
+from tests.conftest import owner_client
 
 
 def management(prefix: str, total: int, initial: int = 0) -> dict:

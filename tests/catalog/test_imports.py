@@ -10,7 +10,6 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 from django.http import StreamingHttpResponse
-from django.test import Client
 from django_tenants.utils import tenant_context
 
 from catalog import shopify_csv as col
@@ -21,7 +20,7 @@ from catalog.imports import products_import
 from catalog.models import CatalogChange, ImportJob, Product, ProductImage, Variant
 from catalog.services import VariantInput, product_create
 from catalog.tasks import import_products
-from tests.conftest import SHOP_PASSWORD
+from tests.conftest import owner_client
 
 COLUMNS = [
     col.HANDLE, col.TITLE, col.BODY, col.VENDOR, col.TYPE, col.TAGS, col.PUBLISHED,
@@ -80,12 +79,6 @@ def run_job(rows: list[dict] | bytes, name: str = "products.csv") -> ImportJob:
 def report_rows(job: ImportJob) -> list[list[str]]:
     with job.error_report.open("rb") as report:
         return list(csv.reader(io.StringIO(report.read().decode("utf-8-sig"))))
-
-
-def owner_client(slug: str = "alpha") -> Client:
-    client = Client(HTTP_HOST=f"{slug}.localhost")
-    client.post("/admin/login/", {"username": f"owner@{slug}.test", "password": SHOP_PASSWORD})
-    return client
 
 
 def catalog_snapshot() -> list[tuple]:

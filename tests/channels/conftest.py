@@ -13,6 +13,8 @@ from PIL import Image
 from catalog.images import product_image_add
 from catalog.models import Product
 from catalog.services import VariantInput, product_create
+from shops.channels.models import Connection
+from shops.channels.services import connection_create
 from tests.channels.fake_google import FakeGoogle
 from tests.channels.fake_meta import FakeMeta
 from tests.channels.fake_tiktok import FakeTikTok
@@ -20,7 +22,7 @@ from tests.channels.fake_tiktok import FakeTikTok
 
 @pytest.fixture
 def fake_meta(settings) -> Iterator[FakeMeta]:
-    fake = FakeMeta().start()
+    fake = FakeMeta()
     settings.CHANNELS_META_API_BASE = fake.url
     settings.CHANNELS_TIMEOUT_SECONDS = 2
     settings.CHANNELS_BATCH_POLL_SECONDS = 0.01
@@ -57,6 +59,30 @@ def png() -> SimpleUploadedFile:
     buffer = io.BytesIO()
     Image.new("RGB", (300, 300), "plum").save(buffer, "PNG")
     return SimpleUploadedFile("p.png", buffer.getvalue())
+
+
+def meta_connection(fake, **fields) -> Connection:
+    return connection_create(
+        channel="meta", access_token=fake.token, external_id=fake.catalog_id, **fields
+    )
+
+
+def pinterest_connection(fake) -> Connection:
+    return connection_create(channel="pinterest", access_token=fake.token, country="de",
+                             language="de")  # fmt: skip
+
+
+def google_connection(fake) -> Connection:
+    return connection_create(channel="google", access_token=fake.token,
+                             external_id=f"{fake.account}/77", country="FR", language="fr")  # fmt: skip
+
+
+def tiktok_connection(fake, **overrides) -> Connection:
+    values = {"app_key": fake.app_key, "app_secret": fake.app_secret,
+              "shop_cipher": fake.shop_cipher, "warehouse_id": fake.warehouse_id,
+              "category_id": fake.category_id, **overrides}  # fmt: skip
+    token = values.pop("access_token", fake.token)
+    return connection_create(channel="tiktok", access_token=token, tiktok=values)
 
 
 def complete_product(title: str = "Linen Tee", *, sku: str = "TEE", **overrides) -> Product:

@@ -24,22 +24,40 @@ class JsonHandler(BaseHTTPRequestHandler):
 
 
 class FakeServer:
-    """A fake platform on a free loopback port; subclasses give ``_handler()``."""
+    """A fake platform on a free loopback port; subclasses give ``_handler()``.
+
+    ``stop()`` then ``restart()``: the platform is down a while, then back on its port."""
 
     def _serve(self) -> None:
         self.lock = threading.Lock()
         self.script: list[tuple] = []  # failures for the next calls, in order
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._listen(port=0)
+
+    def _listen(self, *, port: int) -> None:
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.is_serving = True
 
     def _handler(self) -> type[JsonHandler]:
         raise NotImplementedError
 
     @property
+    def port(self) -> int:
+        return self.server.server_address[1]
+
+    @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        return f"http://127.0.0.1:{self.port}"
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        """Close the port: calls are refused, as by a platform that is down."""
+        if self.is_serving:
+            self.server.shutdown()
+            self.server.server_close()
+        self.is_serving = False
+
+    def restart(self) -> None:
+        """Serve again on the same port, holding what it held before it stopped."""
+        if not self.is_serving:
+            self._listen(port=self.port)

@@ -23,17 +23,16 @@ import json
 import re
 import threading
 import time
-from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
-from tests.channels.fake_http import JsonHandler
+from tests.channels.fake_http import FakeServer, JsonHandler
 
 REQUIRED = ("title", "description", "availability", "condition", "price", "link", "image_link")
 PRICE = re.compile(r"^\d+(\.\d{1,2})? [A-Z]{3}$")
 AVAILABILITY = {"in stock", "out of stock", "preorder", "available for order", "discontinued"}
 
 
-class FakeMeta:
+class FakeMeta(FakeServer):
     def __init__(
         self,
         *,
@@ -44,28 +43,13 @@ class FakeMeta:
         self.catalog_id = catalog_id
         self.items: dict[str, dict] = {}
         self.batches: list[list[dict]] = []  # every accepted items_batch's requests
+        self.batch_times: list[float] = []  # ... and its arrival (time.perf_counter())
         self.statuses: dict[str, dict] = {}
-        self.script: list[tuple] = []
         self.broken_images: set[str] = set()
         self.refused_titles: set[str] = set()  # items refused by Meta's commerce policies
         self.polls_before_finished = 0
-        self.lock = threading.Lock()
         self.batch_received = threading.Event()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def start(self) -> FakeMeta:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._serve()
 
     def _apply(self, requests: list[dict]) -> dict:
         errors, warnings = [], []
@@ -181,6 +165,7 @@ class FakeMeta:
                 with fake.lock:
                     outcome = fake._apply(requests)
                     fake.batches.append(requests)
+                    fake.batch_times.append(time.perf_counter())
                     handle = f"h{len(fake.batches)}"
                     polls = (
                         10**9 if step and step[0] == "hang_status" else fake.polls_before_finished

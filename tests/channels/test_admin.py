@@ -22,13 +22,7 @@ from shops.channels.services import (
 )
 from shops.channels.sync import connection_reconcile, connection_sync
 from tests.channels.conftest import complete_product
-from tests.conftest import SHOP_PASSWORD
-
-
-def owner_client(slug: str = "alpha") -> Client:
-    client = Client(HTTP_HOST=f"{slug}.localhost")
-    client.post("/admin/login/", {"username": f"owner@{slug}.test", "password": SHOP_PASSWORD})
-    return client
+from tests.conftest import owner_client
 
 
 def connect(client: Client, fake, token: str) -> None:

@@ -7,15 +7,10 @@ import pytest
 from catalog.models import Product
 from catalog.services import product_update, variant_update
 from shops.channels.clients import RetryableError
-from shops.channels.models import ChannelItem, Connection
+from shops.channels.models import ChannelItem
 from shops.channels.services import connection_create, connection_test
 from shops.channels.sync import connection_sync
-from tests.channels.conftest import complete_product
-
-
-def google_connection(fake) -> Connection:
-    return connection_create(channel="google", access_token=fake.token,
-                             external_id=f"{fake.account}/77", country="FR", language="fr")  # fmt: skip
+from tests.channels.conftest import complete_product, google_connection
 
 
 def test_products_go_in_as_inputs_with_micros_and_a_price_change_is_a_masked_patch(

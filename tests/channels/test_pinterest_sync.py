@@ -9,10 +9,10 @@ import pytest
 from catalog.models import Product
 from catalog.services import product_update, stock_adjust
 from shops.channels.clients import RetryableError
-from shops.channels.models import ChannelItem, Connection
+from shops.channels.models import ChannelItem
 from shops.channels.services import connection_create, connection_test
 from shops.channels.sync import connection_sync
-from tests.channels.conftest import complete_product
+from tests.channels.conftest import complete_product, pinterest_connection
 from tests.channels.fake_pinterest import FakePinterest
 
 
@@ -24,11 +24,6 @@ def fake_pinterest(settings) -> Iterator[FakePinterest]:
     settings.CHANNELS_BATCH_POLL_SECONDS = 0.01
     yield fake
     fake.stop()
-
-
-def pinterest_connection(fake) -> Connection:
-    return connection_create(channel="pinterest", access_token=fake.token, country="de",
-                             language="de")  # fmt: skip
 
 
 def test_items_are_upserted_then_stock_changes_sent_as_updates_with_a_mask(

@@ -32,17 +32,9 @@ from shops.channels.sync import connection_reconcile, connection_sync
 from shops.channels.tasks import connection_sync as connection_sync_task
 from shops.webhooks.models import WebhookEvent
 from shops.webhooks.services import subscription_create
-from tests.channels.conftest import complete_product
+from tests.channels.conftest import complete_product, tiktok_connection
 
 ROOT = "/product/202309/products"
-
-
-def tiktok_connection(fake, **overrides) -> Connection:
-    values = {"app_key": fake.app_key, "app_secret": fake.app_secret,
-              "shop_cipher": fake.shop_cipher, "warehouse_id": fake.warehouse_id,
-              "category_id": fake.category_id, **overrides}  # fmt: skip
-    token = values.pop("access_token", fake.token)
-    return connection_create(channel="tiktok", access_token=token, tiktok=values)
 
 
 def states(connection: Connection) -> dict[str, tuple[str, str]]:

@@ -11,7 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 from django_tenants.utils import tenant_context
@@ -23,7 +22,7 @@ from config.database_url import database_url_of
 from shops.channels.models import ChannelItem, Connection
 from shops.channels.services import connection_create, sync_queue
 from tests.channels.conftest import complete_product
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, wait_until
 
 pytestmark = pytest.mark.worker
 
@@ -35,16 +34,6 @@ def meta_env(fake_meta, monkeypatch):
     monkeypatch.setenv("CHANNELS_BATCH_POLL_SECONDS", "0.05")
     monkeypatch.setenv("CHANNELS_TIMEOUT_SECONDS", "2")
     return fake_meta
-
-
-def wait_until(check, django_db_blocker, timeout: float = 60) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with django_db_blocker.unblock():
-            if check():
-                return True
-        time.sleep(0.1)
-    return False
 
 
 def live_count(shop) -> int:

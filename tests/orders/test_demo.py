@@ -136,7 +136,7 @@ def _port_is_free(port: int) -> bool:
     return True
 
 
-def _rundemo_start(tmp_path: Path, **env: str) -> tuple[subprocess.Popen, int, int, Path]:
+def rundemo_start(tmp_path: Path, **env: str) -> tuple[subprocess.Popen, int, int, Path]:
     """``manage.py rundemo`` as ``make run`` starts it (the embedded Redis on a port of
     its own, whatever the test session uses), on the test database; returns the
     process, the web and broker ports and its log, once it serves or has stopped."""
@@ -188,7 +188,7 @@ def test_rundemo_stopped_by_any_signal_leaves_no_server_behind(
 ):
     # given: rundemo serving, with its embedded Redis, worker (and its pool), beat,
     # localstripe, and runserver's autoreloader child
-    rundemo, port, broker_port, log = _rundemo_start(tmp_path)
+    rundemo, port, broker_port, log = rundemo_start(tmp_path)
     tree: list[int] = []
     try:
         expected = {
@@ -225,7 +225,7 @@ def test_under_make_run_an_unpaid_checkout_gives_its_stock_back_by_itself(
     tmp_path, demo_shop_dropped, django_db_blocker
 ):
     # given: the default run (its own broker, worker and beat), reservations of 2 s
-    rundemo, port, _, log = _rundemo_start(
+    rundemo, port, _, log = rundemo_start(
         tmp_path, ORDERS_RESERVATION_SECONDS="2", ORDERS_EXPIRY_INTERVAL_SECONDS="1"
     )
     try:

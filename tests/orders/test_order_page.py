@@ -19,8 +19,7 @@ from catalog.services import VariantInput, product_create
 from orders.models import Order, OrderActivity
 from reviews.models import ReviewRequest
 from shops.accounts.models import User
-from tests.catalog.test_admin import owner_client
-from tests.conftest import SHOP_PASSWORD
+from tests.conftest import SHOP_PASSWORD, owner_client
 from tests.orders.conftest import paid_order
 from tests.orders.test_admin import place
 

@@ -10,7 +10,7 @@ from django_tenants.utils import tenant_context
 from catalog.models import CatalogChange, Variant
 from orders.models import Order
 from orders.services import OrderActionError, order_fulfil, order_refund
-from tests.catalog.test_admin import owner_client
+from tests.conftest import owner_client
 from tests.orders.conftest import (
     make_variant,
     paid_order,
