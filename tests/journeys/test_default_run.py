@@ -1,0 +1,108 @@
+"""The default run as a person meets it, in Chromium at phone and desktop widths.
+
+``make run`` (``manage.py rundemo``: the embedded Redis, a Celery worker and beat,
+localstripe and runserver, nothing configured) → the demo shop → a product → Buy now
+with the test card → localstripe's webhook marks the order paid → the worker, not the
+request, sends the confirmation email.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django_tenants.utils import tenant_context
+
+from orders.models import Order, OrderEmail
+from shops.management.commands.seed_demo import DEMO_SLUG
+from shops.models import Shop
+from tests.conftest import close_leftover_connections
+from tests.orders.test_browser import fill_card
+from tests.orders.test_demo import demo_shop_dropped, rundemo_start  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.browser
+
+# screenshots to look at; ETALAGE_SHOTS puts them elsewhere
+SHOTS = Path(os.environ.get("ETALAGE_SHOTS", "/tmp/shots-default-run"))  # noqa: S108
+
+
+@pytest.fixture(scope="module")
+def default_run(
+    tmp_path_factory,
+    demo_shop_dropped,
+    django_db_blocker,  # noqa: F811
+) -> Iterator[tuple[int, Path]]:
+    """rundemo as ``make run`` starts it; yields its web port and its log."""
+    rundemo, port, _, log = rundemo_start(tmp_path_factory.mktemp("default-run"))
+    try:
+        yield port, log
+    finally:
+        rundemo.send_signal(signal.SIGTERM)
+        rundemo.wait(timeout=60)
+        with django_db_blocker.unblock():  # the second connection Playwright's loop holds
+            close_leftover_connections()
+
+
+def _when(read, condition, seconds: float = 90):
+    deadline = time.monotonic() + seconds
+    while True:
+        value = read()
+        if condition(value) or time.monotonic() > deadline:
+            return value
+        time.sleep(0.2)
+
+
+@pytest.mark.parametrize("width", [390, 1280], ids=["phone", "desktop"])
+def test_a_shopper_buys_from_the_demo_on_the_default_run(
+    default_run, browser, django_db_blocker, width
+):
+    # (default_run before browser: the browser closes first, so the run's teardown
+    # reaches the database outside Playwright's event loop)
+    port, log = default_run
+    shots = SHOTS / str(width)
+    shots.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    email = f"shopper-{width}@example.com"
+
+    # given: the demo shop's page, as make run printed it
+    page.goto(f"http://{DEMO_SLUG}.localhost:{port}/")
+    page.screenshot(path=shots / "1-shop.png", full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+    # when: the shopper opens a product, buys it and pays with the test card
+    page.goto(f"http://{DEMO_SLUG}.localhost:{port}/products/harbour-tee/")
+    page.get_by_role("button", name="Buy now").click()
+    page.get_by_label("Email").fill(email)
+    page.get_by_role("button", name="Continue to payment").click()
+    page.get_by_placeholder("number").wait_for(timeout=60_000)
+    page.screenshot(path=shots / "2-payment.png", full_page=True)
+    fill_card(page)
+    page.get_by_role("button", name="Pay").click()
+    page.get_by_text("is paid; a confirmation is on its way").wait_for(timeout=90_000)
+    page.screenshot(path=shots / "3-paid.png", full_page=True)
+    context.close()
+
+    # then: the order is paid (localstripe's webhook reached the web server) and the
+    # worker sent its confirmation
+    with django_db_blocker.unblock():
+        shop = Shop.objects.get(slug=DEMO_SLUG)
+
+        def order() -> Order | None:
+            with tenant_context(shop):
+                return Order.objects.filter(email=email).first()
+
+        paid = _when(order, lambda found: found is not None and found.status == "paid")
+        assert paid is not None and paid.status == "paid", log.read_text()[-3000:]
+
+        def confirmation() -> OrderEmail | None:
+            with tenant_context(shop):
+                return OrderEmail.objects.filter(order=paid, kind="confirmation").first()
+
+        sent = _when(confirmation, lambda found: found is not None and found.sent_at is not None)
+        assert sent is not None and sent.sent_at is not None, log.read_text()[-3000:]
+    assert f"To: {email}" in log.read_text()  # the console email backend, in the worker
