@@ -33,8 +33,8 @@ SHOTS = Path(os.environ.get("ETALAGE_SHOTS", "/tmp/shots-default-run"))  # noqa:
 @pytest.fixture(scope="module")
 def default_run(
     tmp_path_factory,
-    demo_shop_dropped,
-    django_db_blocker,  # noqa: F811
+    demo_shop_dropped,  # noqa: F811 (the fixture imported above)
+    django_db_blocker,
 ) -> Iterator[tuple[int, Path]]:
     """rundemo as ``make run`` starts it; yields its web port and its log."""
     rundemo, port, _, log = rundemo_start(tmp_path_factory.mktemp("default-run"))
