@@ -161,13 +161,19 @@ def _in_window(count: int, last_at: datetime | None, now: datetime) -> int:
 
 
 def payment_health_report(*, now: datetime | None = None) -> PaymentHealthReport:
-    """The active shop's payment health (two queries)."""
+    """The active shop's payment health (two queries). Bad signatures are a problem
+    until a verified webhook arrives after the last one; payments settled without
+    their event, until a verified webhook arrives (``is_broken``)."""
     now = now or timezone.now()
     health = PaymentHealth.objects.filter(id=1).first() or PaymentHealth()
     is_connect = PaymentAccount.objects.filter(id=1, mode=PaymentAccount.Mode.CONNECT).exists()
     bad = _in_window(health.bad_signature_count, health.bad_signature_last_at, now)
     problems = []
-    if bad:
+    verified_since = health.last_webhook_at is not None and (
+        health.bad_signature_last_at is None
+        or health.last_webhook_at > health.bad_signature_last_at
+    )
+    if bad and not verified_since:
         problems.append(
             f"{bad} webhook request(s) from Stripe for your orders in the last 24 h had a "
             "signature that did not verify. "
@@ -184,7 +190,7 @@ def payment_health_report(*, now: datetime | None = None) -> PaymentHealthReport
         problems.append(
             f"{health.unsettled_count} payment(s) succeeded at Stripe without their event "
             f"reaching the shop (the last: order {health.unsettled_last_order}). The shop's "
-            "check marked them paid, but only shortly before their reservation ended. "
+            "check marked them paid, but minutes late: webhooks are not arriving. "
             "Check that your Stripe webhook endpoint /webhooks/stripe/ exists and that its "
             "secret is the one saved here; this clears when a verified event arrives."
         )

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import requests
 from django.core import mail
+from django.db.models import F
 from django.test import Client
 from django_tenants.utils import tenant_context
 
@@ -143,6 +144,9 @@ def test_a_wrong_webhook_secret_shows_on_the_admin_and_the_health_task_settles_t
         assert OrderEmail.objects.filter(order=order).count() == 1
         assert health(shop_a).last_webhook_type == "payment_intent.succeeded"
         assert not health(shop_a).is_broken
+    page = owner_client("alpha").get("/admin/orders/paymentaccount/").content.decode()
+    assert 'data-payment-health="healthy"' in page
+    assert "Payments:" not in owner_client("alpha").get("/admin/orders/order/").content.decode()
 
 
 def test_a_refused_request_naming_no_order_of_the_shop_is_only_a_hint(
@@ -185,3 +189,30 @@ def test_a_cancelled_payment_is_released_by_the_health_task(
         assert (order.status, order.stock_status) == ("cancelled", "released")
         assert Variant.objects.get(id=selling_a.id).stock == 10
         assert not payment_health_report().is_broken
+
+
+def test_bad_signatures_are_counted_over_24_hours_in_one_row(shop_a, selling_a, localstripe):
+    order = paid_at_stripe(shop_a, selling_a, localstripe)
+    for number in range(3):
+        assert (
+            webhook(succeeded_event(order, f"evt_bad_{number}"), ENDPOINT_SECRET).status_code == 400
+        )
+    with tenant_context(shop_a):
+        assert PaymentHealth.objects.count() == 1
+        assert payment_health_report().bad_signatures_24h == 3
+        PaymentHealth.objects.update(
+            bad_signature_since=F("bad_signature_since") - timedelta(hours=25),
+            bad_signature_last_at=F("bad_signature_last_at") - timedelta(hours=25),
+        )
+        assert payment_health_report().bad_signatures_24h == 0
+    assert webhook(succeeded_event(order, "evt_bad_late"), ENDPOINT_SECRET).status_code == 400
+    with tenant_context(shop_a):
+        assert payment_health_report().bad_signatures_24h == 1
+
+
+def test_the_beat_runs_the_health_task_in_every_shop(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["orders-payments-settle-held"]
+    assert (entry["task"], entry["args"]) == (
+        "shops.for_each_shop",
+        ["orders.payments_settle_held"],
+    )
