@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from orders import stripe_client
 from orders.models import Order, PaymentHealth
-from orders.payment_accounts import shop_payments
+from orders.payment_accounts import ShopPayments, shop_payments
 from orders.services.payments import order_payment_succeeded, order_release
 from orders.tasks import payment_health_email
 from shops.queueing import task_queue, task_queue_on_commit
@@ -149,7 +149,9 @@ def payments_settle_held(*, now: datetime | None = None) -> int:
 
 
 @transaction.atomic
-def _settle_paid(*, order: Order, intent: stripe_client.PaymentIntent, payments) -> bool:
+def _settle_paid(
+    *, order: Order, intent: stripe_client.PaymentIntent, payments: ShopPayments
+) -> bool:
     still_held = Order.objects.select_for_update().filter(
         id=order.id, stock_status=Order.Stock.HELD, status=Order.Status.PENDING_PAYMENT
     )
