@@ -298,6 +298,15 @@ CELERY_BEAT_SCHEDULE["orders-expire-reservations"] = {
     "schedule": env_int("ORDERS_EXPIRY_INTERVAL_SECONDS", 60),
     "args": ["orders.reservations_expire"],
 }
+# Held orders whose reservation ends within this many seconds, or older than the other,
+# are settled from Stripe's answer when their webhook never came (orders.payment_health)
+PAYMENTS_SETTLE_BEFORE_EXPIRY_SECONDS = env_int("PAYMENTS_SETTLE_BEFORE_EXPIRY_SECONDS", 120)
+PAYMENTS_SETTLE_AFTER_SECONDS = env_int("PAYMENTS_SETTLE_AFTER_SECONDS", 300)
+CELERY_BEAT_SCHEDULE["orders-payments-settle-held"] = {
+    "task": "shops.for_each_shop",
+    "schedule": env_int("PAYMENTS_SETTLE_INTERVAL_SECONDS", 60),
+    "args": ["orders.payments_settle_held"],
+}
 
 # --- Sales channels (shops.channels): platform API addresses, timeouts, retries ----------
 CHANNELS_META_API_BASE = env_str("CHANNELS_META_API_BASE", "https://graph.facebook.com")

@@ -23,7 +23,7 @@ from orders.payment_accounts import (
     payment_account_set_keys,
     shop_payments,
 )
-from orders.selectors import order_lines_amount, order_timeline
+from orders.selectors import order_lines_amount, order_timeline, payment_health_report
 from orders.status import can_transition
 
 Status = Order.Status
@@ -33,6 +33,12 @@ def _warn_if_cannot_sell(request: HttpRequest) -> None:
     payments = shop_payments()
     if not payments.can_sell:
         messages.warning(request, f"Your shop cannot sell: {payments.problem}")
+
+
+def _warn_if_payments_unhealthy(request: HttpRequest) -> None:
+    """The order pages' banner when webhooks fail (see the Payment accounts page)."""
+    for problem in payment_health_report().problems:
+        messages.warning(request, f"Payments: {problem}")
 
 
 def _restocked(order: Order) -> int:
@@ -127,6 +133,7 @@ class OrderAdmin(admin.ModelAdmin):
     def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
         if request.method == "GET":
             _warn_if_cannot_sell(request)
+            _warn_if_payments_unhealthy(request)
         return super().changelist_view(request, extra_context)
 
     def get_urls(self):
@@ -143,6 +150,8 @@ class OrderAdmin(admin.ModelAdmin):
             Order.objects.prefetch_related("lines", "activities"), pk=object_id
         )
         can_act = self.has_change_permission(request, order)
+        if request.method == "GET":
+            _warn_if_payments_unhealthy(request)
         address = order.shipping_address or {}
         lines = list(order.lines.all())
         extra_context = {
@@ -367,7 +376,12 @@ class PaymentAccountAdmin(admin.ModelAdmin):
     def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
         if request.method == "GET":
             _warn_if_cannot_sell(request)
+        extra_context = {**(extra_context or {}), "health": payment_health_report()}
         return super().changelist_view(request, extra_context)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "health": payment_health_report()}
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
     def delete_model(self, request, obj) -> None:
         payment_account_remove()

@@ -224,3 +224,42 @@ class OrderEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} email of order {self.order_id}"
+
+
+class PaymentHealth(models.Model):
+    """Whether the shop's Stripe webhooks arrive: one row per shop, updated in place by
+    each webhook and each run of the settling task (never a row per request).
+
+    ``bad_signature_*``: requests naming one of this shop's orders (its PaymentIntent)
+    whose signature did not verify, so most likely Stripe's with another secret.
+    ``unmatched_signature_*``: requests naming this shop but none of its orders: a hint
+    only (anyone can post a payload), shown apart and never acted on.
+    ``unsettled_*``: PaymentIntents that succeeded at Stripe whose event never arrived,
+    found and settled by ``orders.payments_settle_held``.
+    ``is_broken`` is the state the owner is told about; ``owner_told_broken`` is what
+    the last email said, so an email goes out only when the two differ.
+    """
+
+    last_webhook_at = models.DateTimeField(null=True, blank=True)
+    last_webhook_type = models.CharField(max_length=100, blank=True)
+    bad_signature_count = models.PositiveIntegerField(default=0)
+    bad_signature_since = models.DateTimeField(null=True, blank=True)
+    bad_signature_last_at = models.DateTimeField(null=True, blank=True)
+    unmatched_signature_count = models.PositiveIntegerField(default=0)
+    unmatched_signature_since = models.DateTimeField(null=True, blank=True)
+    unmatched_signature_last_at = models.DateTimeField(null=True, blank=True)
+    unsettled_count = models.PositiveIntegerField(default=0)
+    unsettled_last_at = models.DateTimeField(null=True, blank=True)
+    unsettled_last_order = models.CharField(max_length=32, blank=True)
+    is_broken = models.BooleanField(default=False)
+    broken_since = models.DateTimeField(null=True, blank=True)
+    owner_told_broken = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name_plural = "payment health"
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="orders_payment_health_single_row"),
+        ]
+
+    def __str__(self) -> str:
+        return "Payments broken" if self.is_broken else "Payments healthy"

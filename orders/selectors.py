@@ -6,15 +6,16 @@ import hmac
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from catalog.currencies import money_format
 from catalog.models import Product, Variant
-from orders.models import Order, OrderActivity, OrderLine
+from orders.models import Order, OrderActivity, OrderLine, PaymentAccount, PaymentHealth
 
 MAX_ROW_ID = 2**63 - 1
 
@@ -133,3 +134,76 @@ def checkout_items(pairs: list[tuple[int, int]]) -> list[CheckoutItem]:
         for variant_id, quantity in pairs
         if variant_id in by_id and quantity > 0
     ]
+
+
+@dataclass(frozen=True)
+class PaymentHealthReport:
+    """What the admin shows about the shop's payments: figures, and ``problems`` (each a
+    sentence saying what is wrong and what to do; empty when healthy)."""
+
+    last_webhook_at: datetime | None
+    last_webhook_type: str
+    bad_signatures_24h: int
+    unmatched_signatures_24h: int
+    unsettled_count: int
+    unsettled_last_at: datetime | None
+    unsettled_last_order: str
+    is_broken: bool
+    problems: tuple[str, ...]
+
+    @property
+    def is_healthy(self) -> bool:
+        return not self.problems
+
+
+def _in_window(count: int, last_at: datetime | None, now: datetime) -> int:
+    return count if last_at is not None and last_at >= now - timedelta(hours=24) else 0
+
+
+def payment_health_report(*, now: datetime | None = None) -> PaymentHealthReport:
+    """The active shop's payment health (two queries). Bad signatures are a problem
+    until a verified webhook arrives after the last one; payments settled without
+    their event, until a verified webhook arrives (``is_broken``)."""
+    now = now or timezone.now()
+    health = PaymentHealth.objects.filter(id=1).first() or PaymentHealth()
+    is_connect = PaymentAccount.objects.filter(id=1, mode=PaymentAccount.Mode.CONNECT).exists()
+    bad = _in_window(health.bad_signature_count, health.bad_signature_last_at, now)
+    problems = []
+    verified_since = health.last_webhook_at is not None and (
+        health.bad_signature_last_at is None
+        or health.last_webhook_at > health.bad_signature_last_at
+    )
+    if bad and not verified_since:
+        problems.append(
+            f"{bad} webhook request(s) from Stripe for your orders in the last 24 h had a "
+            "signature that did not verify. "
+            + (
+                "The platform's webhook secret does not match Stripe's; contact the "
+                "platform's support."
+                if is_connect
+                else "The webhook secret in Payments does not match the endpoint's: copy "
+                "the signing secret (whsec_…) of the endpoint /webhooks/stripe/ again from "
+                "Stripe (Developers → Webhooks) and save it here."
+            )
+        )
+    if health.is_broken:
+        problems.append(
+            f"{health.unsettled_count} payment(s) succeeded at Stripe without their event "
+            f"reaching the shop (the last: order {health.unsettled_last_order}). The shop's "
+            "check marked them paid, but minutes late: webhooks are not arriving. "
+            "Check that your Stripe webhook endpoint /webhooks/stripe/ exists and that its "
+            "secret is the one saved here; this clears when a verified event arrives."
+        )
+    return PaymentHealthReport(
+        last_webhook_at=health.last_webhook_at,
+        last_webhook_type=health.last_webhook_type,
+        bad_signatures_24h=bad,
+        unmatched_signatures_24h=_in_window(
+            health.unmatched_signature_count, health.unmatched_signature_last_at, now
+        ),
+        unsettled_count=health.unsettled_count,
+        unsettled_last_at=health.unsettled_last_at,
+        unsettled_last_order=health.unsettled_last_order,
+        is_broken=health.is_broken,
+        problems=tuple(problems),
+    )

@@ -300,3 +300,13 @@ def event_metadata(payload: bytes) -> dict[str, str]:
         return {str(k): str(v) for k, v in metadata.items()}
     except (ValueError, KeyError, TypeError, AttributeError):
         return {}
+
+
+def event_object_id(payload: bytes) -> str:
+    """The id of the object in an event, read before (or without) its signature being
+    checked: only to tell whom a refused request was probably meant for. Empty if none."""
+    try:
+        object_id = json.loads(payload)["data"]["object"].get("id", "")
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return ""
+    return object_id[:255] if isinstance(object_id, str) else ""

@@ -35,3 +35,27 @@ def emails_sweep() -> int:
     from orders.services import order_emails_sweep
 
     return order_emails_sweep()
+
+
+@shared_task(name="orders.payments_settle_held", acks_late=True)
+def payments_settle_held() -> int:
+    """Settle held orders whose payment succeeded or was cancelled at Stripe without
+    their event reaching the shop (beat, every shop)."""
+    from orders.services import payments_settle_held as settle
+
+    return settle()
+
+
+@shared_task(
+    name="orders.payment_health_email",
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=5,
+)
+def payment_health_email() -> bool:
+    """Tell the shop's owner that payments broke or work again (once per change)."""
+    from orders.services import payment_health_email_send
+
+    return payment_health_email_send()

@@ -19,14 +19,15 @@ from shops.models import Shop
 logger = logging.getLogger(__name__)
 
 
-def _shop_for_event(payload: bytes) -> Shop | None:
+def _shop_for_event(metadata: dict[str, str]) -> Shop | None:
     """The shop the event's object names in its metadata (buy-now sets it); suspended
     shops included, since a payment they took must still be recorded.
 
-    Read before the signature is checked, only to pick the secrets to check it with:
-    the event is trusted once a secret of that shop (or the platform's) verifies it.
+    Read before the signature is checked, only to pick the secrets to check it with
+    (and the shop whose health counts a bad signature): the event is trusted once a
+    secret of that shop (or the platform's) verifies it.
     """
-    schema = stripe_client.event_metadata(payload).get("shop", "")
+    schema = metadata.get("shop", "")
     if not schema or schema == "public":
         return None
     with schema_context("public"):
@@ -45,13 +46,15 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
     """
     payload = request.body
     signature = request.headers.get("Stripe-Signature", "")
-    shop = _shop_for_event(payload)
+    metadata = stripe_client.event_metadata(payload)
+    shop = _shop_for_event(metadata)
     if shop is None:
         try:
             stripe_client.event_verify(
                 payload=payload, signature=signature, secrets=[settings.STRIPE_WEBHOOK_SECRET]
             )
         except stripe_client.WebhookSignatureError as exc:
+            logger.warning("Stripe webhook for no shop refused: %s", exc)
             return JsonResponse({"error": str(exc)}, status=400)
         return JsonResponse({"result": "ignored: not an Etalage order"})
 
@@ -64,9 +67,14 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
                 secrets=[payments.webhook_secret, settings.STRIPE_WEBHOOK_SECRET],
             )
         except stripe_client.WebhookSignatureError as exc:
+            services.payment_health_bad_signature(
+                order_public_id=metadata.get("order", ""),
+                payment_intent_id=stripe_client.event_object_id(payload),
+            )
             return JsonResponse({"error": str(exc)}, status=400)
         if not _event_belongs_to_shop(event, secret, payments):
             return JsonResponse({"result": "ignored: not this shop's account"})
+        services.payment_health_webhook_received(event_type=event.type)
         try:
             result = services.stripe_event_handle(event=event, payments=payments)
         except stripe_client.PaymentError:
