@@ -149,10 +149,10 @@ def shop_server(django_db_setup, django_db_blocker) -> Iterator[str]:
             yield str(server.port)
         finally:
             server.terminate()
-            close_leftover_connections()
+            _close_leftover_connections()
 
 
-def close_leftover_connections(timeout: float = 5) -> None:
+def _close_leftover_connections(timeout: float = 5) -> None:
     """Let the test database be dropped at the end of the session.
 
     Request threads close their connection when the browser drops its keep-alive
