@@ -133,6 +133,7 @@ class VariantForm(forms.ModelForm):
 class VariantInline(admin.TabularInline):
     model = Variant
     form = VariantForm
+    readonly_fields = ("held", "available")
     extra = 0
     min_num = 1  # a product without options still has one variant
     validate_min = True
@@ -283,12 +284,16 @@ class ProductAdmin(ProductExportMixin, admin.ModelAdmin):
 
     @staticmethod
     def _stock_moves(formset) -> list[tuple[int, int]]:
-        """(stored, posted) stock of each existing variant whose stock the form changes
-        (the forms' initial values are the rows as read for this request)."""
+        """(stored, posted) available stock of each existing variant whose stock on hand
+        the form changes (the forms' initial values are the rows as read for this request;
+        the held units stay held)."""
         if formset.model is not Variant:
             return []
         return [
-            (variant_form.initial["stock"], variant_form.cleaned_data["stock"])
+            (
+                variant_form.initial["stock"] - variant_form.instance.held,
+                variant_form.cleaned_data["stock"] - variant_form.instance.held,
+            )
             for variant_form in formset.initial_forms
             if "stock" in variant_form.changed_data
             and not formset._should_delete_form(variant_form)
@@ -376,14 +381,16 @@ class StockForm(forms.ModelForm):
 class StockAdmin(admin.ModelAdmin):
     """Quick stock edits: every variant in one list, stock editable in place."""
 
-    list_display = ("sku", "product", "option_values", "price_display", "stock")
+    list_display = ("sku", "product", "option_values", "price_display", "stock", "held",
+                    "available")  # fmt: skip
     list_editable = ("stock",)
     list_select_related = ("product",)
     search_fields = ("sku", "product__title")
     list_filter = ("product__status",)
     list_per_page = 100
     fields = ("product", "sku", "option1", "option2", "option3", "price", "compare_at_price",
-              "stock", "weight_grams", "position")  # fmt: skip
+              "stock", "held", "available", "weight_grams", "position")  # fmt: skip
+    readonly_fields = ("held", "available")
     form = VariantForm
 
     def get_changelist_form(self, request, **kwargs):
@@ -392,6 +399,11 @@ class StockAdmin(admin.ModelAdmin):
     @admin.display(description="Options")
     def option_values(self, variant: Variant) -> str:
         return " / ".join(variant.options)
+
+    @admin.display(description="Available")
+    def available(self, variant: Variant) -> int:
+        """On hand less held: what shoppers and channels can buy."""
+        return variant.available
 
     @admin.display(description="Price", ordering="price")
     def price_display(self, variant: Variant) -> str:

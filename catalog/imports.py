@@ -610,8 +610,9 @@ def _write_variants(
     existing: _Existing,
     aspects: dict[int, set[str]],
 ) -> dict[int, list[tuple[int, int]]]:
-    """Create and update the plans' variants; returns each product's stock moves (old,
-    new) of its updated variants, for the shop page's cache."""
+    """Create and update the plans' variants; returns each product's moves of available
+    stock (old, new) of its updated variants, for the shop page's cache. A file's stock
+    is stock on hand: the units held by unpaid orders stay held."""
     new, changed, names = [], [], set()
     stock_moves: dict[int, list[tuple[int, int]]] = {}
     for plan in plans:
@@ -631,7 +632,9 @@ def _write_variants(
                 continue
             moved = [name for name, value in values.items() if getattr(variant, name) != value]
             if "stock" in moved:
-                stock_moves.setdefault(product.id, []).append((variant.stock, values["stock"]))
+                stock_moves.setdefault(product.id, []).append(
+                    (variant.stock - variant.held, values["stock"] - variant.held)
+                )
             if moved:
                 for name in moved:
                     setattr(variant, name, values[name])

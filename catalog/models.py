@@ -66,7 +66,13 @@ class Variant(models.Model):
     option3 = models.CharField(max_length=120, blank=True)
     price = models.DecimalField(max_digits=12, decimal_places=2)
     compare_at_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    # stock is what the shop physically holds (what a merchant counts and sets); held is
+    # the part of it reserved by unpaid orders; ``available`` (on hand - held) is what
+    # can be sold: shop pages, buy-now, feeds and channel pushes read that.
     stock = models.IntegerField("stock on hand", default=0)
+    held = models.IntegerField(
+        "held", default=0, help_text="Units reserved by unpaid orders (part of stock on hand)."
+    )
     weight_grams = models.PositiveIntegerField(null=True, blank=True)
     position = models.PositiveIntegerField(default=0)
     # the picture the product page shows when this variant is chosen (one of its
@@ -88,15 +94,33 @@ class Variant(models.Model):
                 name="catalog_variant_compare_at_gte_0",
             ),
             models.CheckConstraint(condition=Q(stock__gte=0), name="catalog_variant_stock_gte_0"),
+            models.CheckConstraint(condition=Q(held__gte=0), name="catalog_variant_held_gte_0"),
         ]
 
     def __str__(self) -> str:
         options = " / ".join(o for o in (self.option1, self.option2, self.option3) if o)
         return f"{self.sku} ({options})" if options else self.sku
 
+    def save(self, *args, **kwargs) -> None:
+        """Saving a form's row never writes ``held``: only catalog.services' conditional
+        UPDATEs move it, so a page read before a buyer's hold cannot undo the hold."""
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                field.attname
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name != "held"
+            ]
+        super().save(*args, **kwargs)
+
     @property
     def options(self) -> list[str]:
         return [o for o in (self.option1, self.option2, self.option3) if o]
+
+    @property
+    def available(self) -> int:
+        """Units that can be sold: on hand less those held by unpaid orders (0 when a
+        count set below the holds leaves fewer on hand than held)."""
+        return max(self.stock - self.held, 0)
 
 
 def product_image_path(instance: ProductImage, filename: str) -> str:

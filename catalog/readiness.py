@@ -61,7 +61,7 @@ class Facts:
             gtin=product.gtin,
             mpn=product.mpn.strip(),
             prices=tuple(v.price for v in variants),
-            stocks=tuple(v.stock for v in variants),
+            stocks=tuple(v.available for v in variants),
             ready_images=sum(i.status == ProductImage.Status.READY for i in images),
             pending_images=sum(i.status == ProductImage.Status.PENDING for i in images),
             links=links,

@@ -216,8 +216,8 @@ def product_images(product: Product) -> list[ProductImage]:
 
 
 def product_is_available(product: Product) -> bool:
-    """Whether any variant has stock on hand."""
-    return any(variant.stock > 0 for variant in product.variants.all())
+    """Whether any variant has stock available (on hand, not held by unpaid orders)."""
+    return any(variant.available > 0 for variant in product.variants.all())
 
 
 def product_price_range(product: Product) -> tuple[Decimal, Decimal] | None:
@@ -237,16 +237,17 @@ def variant_selected(*, product: Product, variant_id: str | int | None) -> Varia
         for variant in variants:
             if str(variant.id) == str(variant_id).strip():
                 return variant
-    in_stock = [variant for variant in variants if variant.stock > 0]
+    in_stock = [variant for variant in variants if variant.available > 0]
     return (in_stock or variants or [None])[0]
 
 
 def variant_availability(variant: Variant) -> str:
-    """What the product page says about a variant's stock."""
-    if variant.stock <= 0:
+    """What the product page says about a variant's available stock."""
+    available = variant.available
+    if available <= 0:
         options = " / ".join(variant.options)
         return "Out of stock in this option" + (f" ({options})" if options else "")
-    return "In stock" + (f": only {variant.stock} left" if variant.stock <= 5 else "")
+    return "In stock" + (f": only {available} left" if available <= 5 else "")
 
 
 @dataclass(frozen=True)
@@ -288,7 +289,7 @@ def _option_values(variant: Variant, count: int) -> list[str]:
 def _choice_label(value: str, variant: Variant | None, currency: str) -> str:
     if variant is None:
         return f"{value} (not available)"
-    sold_out = " (out of stock)" if variant.stock <= 0 else ""
+    sold_out = " (out of stock)" if variant.available <= 0 else ""
     return f"{value} · {money_format(variant.price, currency)}{sold_out}"
 
 
@@ -350,7 +351,7 @@ def variant_picker(
                 "compare_at_price": (
                     money_format(v.compare_at_price, currency) if variant_is_discounted(v) else None
                 ),
-                "stock": v.stock,
+                "stock": v.available,
                 "availability": variant_availability(v),
                 "image": v.image_id if v.image_id in pictures else None,
             }

@@ -102,7 +102,7 @@ def product_json_ld(
             "sku": variant.sku,
             "price": amount_string(variant.price, currency),
             "priceCurrency": currency,
-            "availability": SCHEMA_AVAILABILITY[variant.stock > 0],
+            "availability": SCHEMA_AVAILABILITY[variant.available > 0],
             "itemCondition": condition,
         }
         for variant in variants
@@ -163,7 +163,7 @@ def product_meta(
     images = product_images(product)
     share_images = [absolute_url(image_url(image, SHARE_IMAGE_WIDTH)) for image in images]
     description = product.seo_description or plain_text(product.description)
-    is_available = variant.stock > 0 if variant is not None else False
+    is_available = variant.available > 0 if variant is not None else False
     return ProductMeta(
         title=product.seo_title or product.title,
         description=Truncator(description).chars(META_DESCRIPTION_LENGTH),

@@ -466,7 +466,8 @@ def product_delete(*, product: Product) -> None:
 
 
 def availability_flipped(old_stock: int, new_stock: int) -> bool:
-    """Whether a stock change moves a variant in or out of stock: the only stock news
+    """Whether a change of available stock (on hand - held; pass those) moves a variant
+    in or out of stock: the only stock news
     the cached shop pages show (cards say "Out of stock"; the counts, such as "only 3
     left", are on the product page, which is rendered per request)."""
     return (old_stock > 0) != (new_stock > 0)
@@ -486,33 +487,39 @@ def shop_page_shows(*, aspects: Iterable[str], stock_moves: Iterable[tuple[int, 
 
 @transaction.atomic
 def stock_set(*, variant: Variant, stock: int) -> Variant:
-    """Set stock on hand to an absolute number."""
+    """Set stock on hand (the units physically there, held ones included) to an absolute
+    number; the units held by unpaid orders stay held, so available = stock - held."""
     if not isinstance(stock, int) or stock < 0:
         raise ValidationError("Stock must be a whole number, 0 or more.", code="invalid_stock")
-    old_stock = (
-        Variant.objects.select_for_update().filter(id=variant.id).values_list("stock", flat=True)
+    row = (
+        Variant.objects.select_for_update().filter(id=variant.id).values_list("stock", "held")
     ).first()
-    if old_stock is None or old_stock == stock:
+    if row is None:
+        return variant
+    old_stock, held = row
+    variant.held = held
+    if old_stock == stock:
         return variant
     Variant.objects.filter(id=variant.id).update(stock=stock)
     variant.stock = stock
     outbox_record(
         product_ids=[variant.product_id],
         aspects=[Aspect.STOCK, Aspect.AVAILABILITY],
-        shop_page=availability_flipped(old_stock, stock),
+        shop_page=availability_flipped(old_stock - held, stock - held),
     )
     return variant
 
 
 _STOCK_ADJUST_SQL = (
     f"UPDATE {Variant._meta.db_table} SET stock = stock + %s "  # noqa: S608 (a model's table)
-    "WHERE id = %s AND stock >= %s AND stock <= %s RETURNING stock"
+    "WHERE id = %s AND stock >= %s AND stock <= %s RETURNING stock, held"
 )
 MAX_STOCK = 2**31 - 1  # the stock column is a PostgreSQL integer
 
 
 def stock_adjust(*, variant: Variant, delta: int) -> Variant:
-    """Add (or, negative, remove) stock in one conditional UPDATE: never below zero.
+    """Add (or, negative, remove) stock on hand in one conditional UPDATE: never below
+    zero. Held units stay held (a merchant's adjustment counts the shelf).
 
     Two statements in all (the UPDATE, which returns the new stock, and the outbox
     row), and no savepoint: a refused change writes nothing, so there is nothing to
@@ -531,11 +538,11 @@ def stock_adjust(*, variant: Variant, delta: int) -> Variant:
             )
             row = cursor.fetchone()
         if row is not None:
-            variant.stock = row[0]
+            variant.stock, variant.held = row
             outbox_record(
                 product_ids=[variant.product_id],
                 aspects=[Aspect.STOCK, Aspect.AVAILABILITY],
-                shop_page=availability_flipped(row[0] - delta, row[0]),
+                shop_page=availability_flipped(row[0] - delta - row[1], row[0] - row[1]),
             )
     if row is None and delta > 0:
         raise ValidationError(
@@ -547,6 +554,77 @@ def stock_adjust(*, variant: Variant, delta: int) -> Variant:
             "Not enough stock to remove that many; stock cannot go below 0.",
             code="insufficient_stock",
         )
+    return variant
+
+
+# Reservations. Each is one conditional UPDATE (race-safe: two buyers for the last
+# unit cannot both pass ``stock - held >= n``) returning the row, then the outbox row.
+# Per move: the SET (its %s are the quantity), the WHERE condition on the quantity (or
+# None) and how the move changes what is available (as a multiple of the quantity).
+_STOCK_MOVES = {
+    # buy-now: hold n of the available units for an unpaid order
+    "hold": ("held = held + %s", "stock - held >= %s", -1),
+    # an unpaid order ended (expired, cancelled): its units are available again
+    "release": ("held = GREATEST(held - %s, 0)", None, 1),
+    # the order is paid: its held units leave the shop (on hand and held both drop)
+    "commit": ("stock = GREATEST(stock - %s, 0), held = GREATEST(held - %s, 0)", None, 0),
+    # a payment that came after its hold ended: sell n available units at once
+    "sell": ("stock = stock - %s", "stock - held >= %s", -1),
+}
+
+
+def _stock_move(*, variant: Variant, quantity: int, move: str) -> bool:
+    """Apply one reservation move to a variant; False (nothing written) when its
+    condition fails (not enough available)."""
+    if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
+        raise ValidationError("Move a whole number of units, 1 or more.", code="invalid_delta")
+    assignment, condition, available_sign = _STOCK_MOVES[move]
+    params = [quantity] * assignment.count("%s") + [variant.id]
+    sql = f"UPDATE {Variant._meta.db_table} SET {assignment} WHERE id = %s"  # noqa: S608
+    if condition is not None:
+        sql += f" AND {condition}"
+        params.append(quantity)
+    with transaction.atomic(savepoint=False):
+        with connection.cursor() as cursor:
+            cursor.execute(sql + " RETURNING stock, held", params)
+            row = cursor.fetchone()
+        if row is None:
+            return False
+        variant.stock, variant.held = row
+        available = row[0] - row[1]
+        outbox_record(
+            product_ids=[variant.product_id],
+            aspects=[Aspect.STOCK, Aspect.AVAILABILITY],
+            shop_page=availability_flipped(available - available_sign * quantity, available),
+        )
+    return True
+
+
+def stock_hold(*, variant: Variant, quantity: int) -> Variant:
+    """Hold ``quantity`` available units for an unpaid order (available drops, on hand
+    stays). Raises ValidationError ``insufficient_stock`` when fewer are available."""
+    if not _stock_move(variant=variant, quantity=quantity, move="hold"):
+        raise ValidationError("Not enough stock available.", code="insufficient_stock")
+    return variant
+
+
+def stock_release(*, variant: Variant, quantity: int) -> Variant:
+    """Give back an ended unpaid order's held units: held drops, on hand stays."""
+    _stock_move(variant=variant, quantity=quantity, move="release")
+    return variant
+
+
+def stock_commit(*, variant: Variant, quantity: int) -> Variant:
+    """A paid order's held units are sold: on hand and held both drop by ``quantity``."""
+    _stock_move(variant=variant, quantity=quantity, move="commit")
+    return variant
+
+
+def stock_sell(*, variant: Variant, quantity: int) -> Variant:
+    """Sell ``quantity`` available units with no hold (a payment that came after its
+    hold ended): on hand drops. Raises ``insufficient_stock`` when fewer are available."""
+    if not _stock_move(variant=variant, quantity=quantity, move="sell"):
+        raise ValidationError("Not enough stock available.", code="insufficient_stock")
     return variant
 
 
@@ -581,12 +659,12 @@ def variant_update(*, variant: Variant, **fields) -> Variant:
             changes[name] = value
     if not changes:
         return variant
-    old_stock = variant.stock
+    stored = (variant.stock, variant.held)
     if "stock" in changes:  # the stock as stored, not as this (maybe stale) instance says
-        old_stock = (
+        stored = (
             Variant.objects.select_for_update()
             .filter(id=variant.id)
-            .values_list("stock", flat=True)
+            .values_list("stock", "held")
             .first()
         )
     for name, value in changes.items():
@@ -600,8 +678,10 @@ def variant_update(*, variant: Variant, **fields) -> Variant:
     outbox_record(
         product_ids=[variant.product_id],
         aspects=aspects,
-        shop_page=old_stock is None
-        or shop_page_shows(aspects=aspects, stock_moves=[(old_stock, variant.stock)]),
+        shop_page=stored is None
+        or shop_page_shows(
+            aspects=aspects, stock_moves=[(stored[0] - stored[1], variant.stock - stored[1])]
+        ),
     )
     return variant
 

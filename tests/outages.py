@@ -73,12 +73,12 @@ def every_write(
 
 def assert_every_write_committed(*, product: Product, variant: Variant, stock: int) -> None:
     """In the shop's schema: what ``every_write`` wrote is there (``stock``: the variant's
-    stock once one is held)."""
+    available stock once one is held)."""
     assert Product.objects.filter(slug__in=["canvas-tote", "linen-shirt"]).count() == 2
     assert Product.objects.get(pk=product.pk).title == "Linen Tee II"
     assert ImportJob.objects.count() == 1
     assert Order.objects.count() == 1
-    assert Variant.objects.get(pk=variant.pk).stock == stock
+    assert Variant.objects.get(pk=variant.pk).available == stock
     assert Review.objects.count() == 1
 
 

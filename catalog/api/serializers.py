@@ -107,6 +107,18 @@ class VariantSerializer(CurrencyMixin, serializers.ModelSerializer):
     price = MoneyField(read_only=True)
     compare_at_price = MoneyField(read_only=True, allow_null=True)
     options = serializers.ListField(child=serializers.CharField(), read_only=True)
+    stock = serializers.IntegerField(
+        read_only=True,
+        help_text="Stock on hand: the units the shop physically has, held ones included "
+        "(what a count sets through the stock action's set).",
+    )
+    held = serializers.IntegerField(
+        read_only=True, help_text="Units of the stock on hand reserved by unpaid orders."
+    )
+    available = serializers.IntegerField(
+        read_only=True,
+        help_text="Units that can be sold: stock on hand less held (never below 0).",
+    )
 
     def to_representation(self, variant: Variant) -> dict:
         """The fields below, built directly: a page of products holds hundreds of variants
@@ -116,6 +128,7 @@ class VariantSerializer(CurrencyMixin, serializers.ModelSerializer):
             "options": variant.options, "price": money(variant.price),
             "compare_at_price": money(variant.compare_at_price),
             "currency": self.get_currency(variant), "stock": variant.stock,
+            "held": variant.held, "available": variant.available,
             "weight_grams": variant.weight_grams, "position": variant.position,
         }  # fmt: skip
 
@@ -123,7 +136,7 @@ class VariantSerializer(CurrencyMixin, serializers.ModelSerializer):
         model = Variant
         fields = [
             "id", "product", "sku", "options", "price", "compare_at_price", "currency",
-            "stock", "weight_grams", "position",
+            "stock", "held", "available", "weight_grams", "position",
         ]  # fmt: skip
         read_only_fields = fields
 

@@ -152,7 +152,8 @@ class VariantViewSet(
     mixins.DestroyModelMixin,
     CatalogViewSet,
 ):
-    """Variants (price, options, SKU) and their stock on hand."""
+    """Variants (price, options, SKU) and their stock: ``stock`` on hand (held units
+    included), ``held`` by unpaid orders and ``available`` (on hand less held)."""
 
     model = Variant
     serializer_class = s.VariantSerializer
@@ -194,7 +195,9 @@ class VariantViewSet(
     @action(detail=True, methods=["post"])
     def stock(self, request: Request, pk: str) -> Response:
         """Change stock on hand: ``{"adjust": -2}`` (relative, never below 0, safe when
-        several systems adjust at once) or ``{"set": 40}`` (absolute, after a count)."""
+        several systems adjust at once) or ``{"set": 40}`` (absolute, after a count of
+        the shelf, units held by unpaid orders included: they stay held, and
+        ``available`` is on hand less held)."""
         variant = self.get_object()
         data = self.validated_input(s.StockInputSerializer)
         with errors_on("adjust" if "adjust" in data.validated_data else "set"):

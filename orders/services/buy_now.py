@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from catalog.currencies import minor_units
 from catalog.models import Product, Variant
-from catalog.services import outbox_batch, shop_currency, stock_adjust
+from catalog.services import outbox_batch, shop_currency, stock_hold
 from orders import stripe_client
 from orders.events import order_event_emit
 from orders.models import Order, OrderLine
@@ -157,13 +157,13 @@ def _reserve_and_create(
         for line in lines:
             variant = variants[line.variant_id]
             try:
-                stock_adjust(variant=variant, delta=-line.quantity)
+                stock_hold(variant=variant, quantity=line.quantity)
             except ValidationError:
                 raise OutOfStock(
                     f"Sorry, {_line_title(variant)} is out of stock"
                     + ("." if line.quantity == 1 else " in that quantity."),
                     field=f"items[{positions[line.variant_id]}].quantity"
-                    if variant.stock > 0
+                    if variant.available > 0
                     else f"items[{positions[line.variant_id]}].variant_id",
                 ) from None
 

@@ -1,11 +1,12 @@
 """Payments: an order paid, failed or expired, from Stripe's webhooks and the periodic
 expiry, and the stock that goes with it.
 
-Stock: buy-now takes the stock from the variants at once (through catalog.services, so
-the channels' outbox learns it) and holds it for the order (``stock_status`` "held")
-until the payment succeeds ("committed") or the order ends unpaid ("released", stock
-given back). Each of these moves is a conditional UPDATE on the order row, so the stock
-is given back or kept exactly once however many workers race for it.
+Stock: buy-now holds the units at once (the variant's ``held`` rises, so what is
+available drops; through catalog.services, so the channels' outbox learns it) for the
+order (``stock_status`` "held") until the payment succeeds ("committed": on hand and
+held both drop) or the order ends unpaid ("released": held drops, available again).
+Each of these moves is a conditional UPDATE on the order row, so the stock is given
+back or kept exactly once however many workers race for it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from catalog.services import outbox_batch, stock_adjust
+from catalog.services import outbox_batch, stock_commit, stock_release, stock_sell
 from orders import stripe_client
 from orders.models import Order, OrderActivity, StripeEvent
 from orders.payment_accounts import ShopPayments, shop_payments
@@ -35,7 +36,14 @@ def _stock_return(order: Order) -> None:
     with outbox_batch():
         for line in order.lines.select_related("variant").order_by("variant_id"):
             if line.variant is not None:
-                stock_adjust(variant=line.variant, delta=line.quantity)
+                stock_release(variant=line.variant, quantity=line.quantity)
+
+
+def _stock_commit(order: Order) -> None:
+    with outbox_batch():
+        for line in order.lines.select_related("variant").order_by("variant_id"):
+            if line.variant is not None:
+                stock_commit(variant=line.variant, quantity=line.quantity)
 
 
 def _stock_take_again(order: Order) -> bool:
@@ -46,7 +54,7 @@ def _stock_take_again(order: Order) -> bool:
             for line in order.lines.select_related("variant").order_by("variant_id"):
                 if line.variant is None:
                     raise ValidationError("variant deleted")
-                stock_adjust(variant=line.variant, delta=-line.quantity)
+                stock_sell(variant=line.variant, quantity=line.quantity)
     except ValidationError:
         return False
     return True
@@ -91,6 +99,7 @@ def order_payment_succeeded(
     if order.stock_status == Stock.HELD:
         Order.objects.filter(id=order.id).update(stock_status=Stock.COMMITTED)
         order.stock_status = Stock.COMMITTED
+        _stock_commit(order)
         order_transition(order=order, to=Status.PAID, paid_at=now)
         _paid(order)
         return order

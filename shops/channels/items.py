@@ -156,8 +156,8 @@ def product_items(product: ProductLike, context: ShopContext, facts: Facts) -> I
         yield FeedItem(
             id=retailer_id(product.pk, variant.pk),
             variant_id=variant.pk,
-            is_in_stock=variant.stock > 0,
-            stock=variant.stock,
+            is_in_stock=variant.available > 0,
+            stock=variant.available,  # what can be sold: on hand less unpaid orders' holds
             price=compare_at if on_sale else price,
             sale_price=price if on_sale else None,
             link=link,

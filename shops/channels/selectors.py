@@ -57,8 +57,8 @@ class _Related(list):
 PRODUCT_FIELDS = ("id", "title", "slug", "description", "brand", "gtin", "mpn", "status",
                   "condition", "google_product_category", "updated", "option1_name",
                   "option2_name", "option3_name")  # fmt: skip
-VARIANT_FIELDS = ("id", "product_id", "price", "compare_at_price", "stock", "option1",
-                  "option2", "option3", "weight_grams")  # fmt: skip
+VARIANT_FIELDS = ("id", "product_id", "price", "compare_at_price", "stock", "held",
+                  "option1", "option2", "option3", "weight_grams")  # fmt: skip
 IMAGE_FIELDS = ("product_id", "image", "status")
 
 
@@ -74,6 +74,11 @@ class VariantRow(namedtuple("VariantFields", VARIANT_FIELDS)):
     @property
     def options(self) -> tuple[str, ...]:
         return tuple(filter(None, (self.option1, self.option2, self.option3)))
+
+    @property
+    def available(self) -> int:
+        """As ``catalog.models.Variant.available``: on hand less held, never below 0."""
+        return max(self.stock - self.held, 0)
 
 
 class ImageRow:

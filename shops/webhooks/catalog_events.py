@@ -21,6 +21,11 @@ BATCH = 500
 STOCK_ONLY = {CatalogChange.Aspect.STOCK, CatalogChange.Aspect.AVAILABILITY}
 
 
+def _stock_fields(variant: Variant) -> dict:
+    """stock is on hand (held units included), as the partner API's variants say."""
+    return {"stock": variant.stock, "held": variant.held, "available": variant.available}
+
+
 def _product_snapshot(product: Product) -> dict:
     return {
         "id": product.pk,
@@ -29,7 +34,7 @@ def _product_snapshot(product: Product) -> dict:
         "status": product.status,
         "updated": product.updated,
         "variants": [
-            {"id": v.pk, "sku": v.sku, "price": v.price, "stock": v.stock}
+            {"id": v.pk, "sku": v.sku, "price": v.price, **_stock_fields(v)}
             for v in product.variants.all()
         ],
     }
@@ -59,7 +64,8 @@ def _events_for(change: CatalogChange, product: Product | None, currency: str) -
                 {
                     "product_id": change.product_id,
                     "variants": [
-                        {"id": v.pk, "sku": v.sku, "stock": v.stock} for v in product.variants.all()
+                        {"id": v.pk, "sku": v.sku, **_stock_fields(v)}
+                        for v in product.variants.all()
                     ],
                 },
             )

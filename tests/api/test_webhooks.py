@@ -196,7 +196,9 @@ def test_catalog_outbox_becomes_product_and_stock_events(
         ("stock.changed", product.pk), ("product.updated", before.pk),
     ])  # fmt: skip
     stock_events = [e["data"] for e in received if e["type"] == "stock.changed"]
-    assert stock_events[-1]["variants"] == [{"id": variant.pk, "sku": "LAMP", "stock": 4}]
+    assert stock_events[-1]["variants"] == [
+        {"id": variant.pk, "sku": "LAMP", "stock": 4, "held": 0, "available": 4}
+    ]
     lamp = next(e["data"] for e in received if e["data"]["product_id"] == product.pk
                 and e["type"] == "product.updated")  # fmt: skip
     assert lamp["product"]["variants"][0]["price"] == "30.00"

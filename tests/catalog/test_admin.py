@@ -10,7 +10,7 @@ from PIL import Image
 
 from catalog.images import product_image_add
 from catalog.models import CatalogChange, Product, ProductImage, Variant
-from catalog.services import VariantInput, product_create
+from catalog.services import VariantInput, product_create, stock_hold
 from tests.conftest import owner_client
 
 
@@ -245,3 +245,49 @@ def test_a_bad_image_upload_is_a_form_error_and_nothing_is_saved(
         assert not Product.objects.exists()
         assert not CatalogChange.objects.exists()
     assert not any(p.is_file() for p in tmp_path.rglob("*"))
+
+
+def test_the_admin_shows_on_hand_held_and_available_and_a_save_keeps_the_holds(shop_a):
+    # given 5 natural totes on hand, 2 of them held by an unpaid order
+    client = owner_client()
+    client.post("/admin/catalog/product/add/", product_post())
+    with tenant_context(shop_a):
+        product = Product.objects.get()
+        variants = list(product.variants.order_by("position"))
+    page = client.get(f"/admin/catalog/product/{product.id}/change/").content.decode()
+    with tenant_context(shop_a):
+        stock_hold(variant=variants[0], quantity=2)
+    listing = client.get("/admin/catalog/variant/").content.decode()
+
+    # when the merchant saves the product form, counting 6 on hand
+    data = product_post(**{"variants-0-stock": "6"})
+    data.update(management("variants", 2, initial=2))
+    data.update({"variants-0-id": variants[0].id, "variants-1-id": variants[1].id,
+                 "variants-0-product": product.id, "variants-1-product": product.id})  # fmt: skip
+    response = client.post(f"/admin/catalog/product/{product.id}/change/", data)
+
+    # then the pages name all three, and the hold is still there
+    assert response.status_code == 302
+    assert "Held" in page and "Available" in page
+    assert "column-held" in listing and "column-available" in listing
+    with tenant_context(shop_a):
+        stored = Variant.objects.get(id=variants[0].id)
+        assert (stored.stock, stored.held, stored.available) == (6, 2, 4)
+
+
+def test_a_variant_read_before_a_hold_and_saved_after_keeps_the_hold(shop_a):
+    with tenant_context(shop_a):
+        # given a variant read (as a form reads it), then 2 units held by a buyer
+        product = product_create(
+            title="Mug", variants=[VariantInput(sku="MUG", price="9", stock=5)]
+        )
+        stale = product.variants.get()
+        stock_hold(variant=Variant.objects.get(id=stale.id), quantity=2)
+
+        # when the stale row is saved with a new count
+        stale.stock = 6
+        stale.save()
+
+        # then the hold is kept: only the stock services move held
+        stored = Variant.objects.get(id=stale.id)
+        assert (stored.stock, stored.held, stored.available) == (6, 2, 4)

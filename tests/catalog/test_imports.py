@@ -18,7 +18,7 @@ from catalog.images import product_image_add_from_url
 from catalog.import_jobs import import_job_create, import_job_run
 from catalog.imports import products_import
 from catalog.models import CatalogChange, ImportJob, Product, ProductImage, Variant
-from catalog.services import VariantInput, product_create
+from catalog.services import VariantInput, product_create, stock_hold
 from catalog.tasks import import_products
 from tests.conftest import owner_client
 
@@ -518,3 +518,23 @@ def test_the_export_neutralises_formulas_and_imports_back_unchanged(shop_a, shop
         imported = catalog_snapshot()
     assert imported[0][1:] == expected[0][1:]
     assert imported[0][1] == FORMULAS["title"]
+
+
+def test_an_imported_count_sets_on_hand_and_leaves_held_units_held(shop_a):
+    # given 1 mug on hand, held by an unpaid order
+    rows = simple_rows("mug", "MUG")
+    with tenant_context(shop_a):
+        products_import(file=io.BytesIO(csv_bytes(rows)))
+        stock_hold(variant=Variant.objects.get(sku="MUG"), quantity=1)
+        CatalogChange.objects.all().delete()
+
+        # when a file counts 4 on the shelf (the held one included)
+        rows[0][col.STOCK] = "4"
+        products_import(file=io.BytesIO(csv_bytes(rows)))
+
+        # then 4 on hand, 1 still held, 3 available
+        mug = Variant.objects.get(sku="MUG")
+        assert (mug.stock, mug.held, mug.available) == (4, 1, 3)
+        assert list(CatalogChange.objects.values_list("aspects", flat=True)) == [
+            ["availability", "stock"]
+        ]

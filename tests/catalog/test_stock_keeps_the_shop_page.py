@@ -11,6 +11,7 @@ from django_tenants.utils import tenant_context
 
 from catalog import shopify_csv as col
 from catalog.models import CatalogChange, ImportJob, Product, Variant
+from catalog.services import stock_hold
 from shops.storefront.cache import shop_page_version
 from tests.catalog.test_admin import management, product_post
 from tests.catalog.test_imports import csv_bytes, simple_rows
@@ -102,6 +103,31 @@ def test_a_product_form_save_retires_the_page_only_for_what_it_shows(
     assert (count > 2) is is_retired
     assert ("Out of stock" in html) is (overrides == {"variants-0-stock": "0"})
     assert ("Big tote" in html) is ("title" in overrides)
+
+
+def test_a_hold_on_the_last_available_units_retires_the_page(
+    shop_a, tote, django_capture_on_commit_callbacks
+):
+    # given the tote in stock through one variant (5 on hand), its shop page cached
+    _, _, (variant, sold_out) = tote
+    with tenant_context(shop_a), django_capture_on_commit_callbacks(execute=True):
+        Variant.objects.filter(id=sold_out.id).delete()
+    shop_page()
+    before = version(shop_a)
+
+    # when unpaid orders hold 4, then the last one
+    with tenant_context(shop_a), django_capture_on_commit_callbacks(execute=True):
+        stock_hold(variant=Variant.objects.get(id=variant.id), quantity=4)
+    kept = version(shop_a)
+    with tenant_context(shop_a), django_capture_on_commit_callbacks(execute=True):
+        stock_hold(variant=Variant.objects.get(id=variant.id), quantity=1)
+
+    # then the page is kept while one is available and says "Out of stock" once none
+    # is, though all 5 are still on hand
+    assert kept == before
+    assert version(shop_a) != before
+    _, html = shop_page()
+    assert "Out of stock" in html
 
 
 # --- The stock list and the variant form ------------------------------------------------

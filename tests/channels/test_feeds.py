@@ -13,8 +13,8 @@ from django.test import Client
 from django_tenants.utils import tenant_context
 
 from catalog.images import image_original_url
-from catalog.models import Product, ProductImage
-from catalog.services import product_update
+from catalog.models import Product, ProductImage, Variant
+from catalog.services import product_update, stock_hold
 from shops.channels.items import ShopContext
 from shops.channels.models import Connection
 from shops.channels.selectors import products_in_chunks, products_left_out, read_ahead
@@ -358,3 +358,28 @@ def test_a_feed_streams_gzipped_when_asked_and_still_answers_304(in_shop_a):
     assert body == plain_body and "Tee 4" in body
     assert "Content-Encoding" not in plain
     assert again.status_code == 304
+
+
+def test_feed_shows_the_stock_available_not_the_units_held_by_unpaid_orders(in_shop_a):
+    # given 3 small tees on hand, 2 of them held by an unpaid order
+    complete_product("Linen Tee", sku="TEE")
+    small = Variant.objects.get(sku="TEE-S")
+    stock_hold(variant=small, quantity=2)
+    feed = connection_create(channel="meta")
+    db_connection.set_schema_to_public()
+
+    # when the feed is read, and again once the last one is held too
+    _, body = fetch("alpha", "meta", "csv", feed.feed_token)
+    with tenant_context(in_shop_a):
+        stock_hold(variant=Variant.objects.get(sku="TEE-S"), quantity=1)
+    db_connection.set_schema_to_public()
+    _, body_after = fetch("alpha", "meta", "csv", feed.feed_token)
+
+    # then the feed offers what is available: 1, then none
+    def small_row(text: str) -> tuple[str, str]:
+        rows, _ = feed_problems("meta", "csv", text)
+        row = next(r for r in rows if r["id"].endswith(f"-{small.pk}"))
+        return row["availability"], row["quantity_to_sell_on_facebook"]
+
+    assert small_row(body) == ("in stock", "1")
+    assert small_row(body_after) == ("out of stock", "0")

@@ -82,7 +82,7 @@ def test_cancelling_an_unpaid_order_returns_its_stock(shop_a, selling_a, localst
     with tenant_context(shop_a):
         order = Order.objects.get(id=order.id)
         assert (order.status, order.note) == ("cancelled", "Cancelled by the merchant.")
-        assert Variant.objects.get(id=selling_a.id).stock == 10
+        assert Variant.objects.get(id=selling_a.id).available == 10
 
 
 def test_partial_then_full_refund_through_stripe(shop_a, selling_a, localstripe):
@@ -194,4 +194,4 @@ def test_an_order_paid_at_stripe_before_its_webhook_cannot_be_cancelled(
     )
     with tenant_context(shop_a):
         assert Order.objects.get(id=order.id).stock_status == "held"
-        assert Variant.objects.get(id=selling_a.id).stock == 8
+        assert Variant.objects.get(id=selling_a.id).available == 8

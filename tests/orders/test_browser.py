@@ -82,7 +82,7 @@ def test_a_shopper_buys_with_a_test_card(page, paying_shop, shop_server):
     order = order_when(shop, lambda order: order.status == "paid")
     assert (order.total, order.stock_status, order.utm_source) == (50, "committed", "instagram")
     with tenant_context(shop):
-        assert Variant.objects.get(id=variant.id).stock == 2
+        assert Variant.objects.get(id=variant.id).available == 2
     assert page.context.cookies() == []
 
 
@@ -100,7 +100,7 @@ def test_a_declined_card_says_so_and_gives_the_stock_back(page, paying_shop, sho
     order = order_when(shop, lambda order: order.status == "cancelled")
     assert order.note == "The payment failed."
     with tenant_context(shop):
-        assert Variant.objects.get(id=variant.id).stock == 4
+        assert Variant.objects.get(id=variant.id).available == 4
 
 
 def test_checkout_link_from_a_social_platform(page, paying_shop, shop_server):
@@ -124,7 +124,7 @@ def test_checkout_link_from_a_social_platform(page, paying_shop, shop_server):
         "facebook", "launch", "SPRING",
     )  # fmt: skip
     with tenant_context(shop):
-        assert Variant.objects.get(id=variant.id).stock == 1
+        assert Variant.objects.get(id=variant.id).available == 1
 
 
 def test_a_shop_without_payments_says_so(page, committed_shop, django_db_blocker, shop_server):

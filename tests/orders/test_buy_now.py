@@ -45,7 +45,7 @@ def test_buy_now_reserves_stock_creates_order_and_payment_intent(shop_a, selling
     assert response.cookies == {}
     with tenant_context(shop_a):
         order = Order.objects.get()
-        assert Variant.objects.get(id=selling_a.id).stock == 7
+        assert Variant.objects.get(id=selling_a.id).available == 7
         assert order.status == Order.Status.PENDING_PAYMENT
         assert order.stock_status == Order.Stock.HELD
         assert (order.total, order.amount_minor, order.currency) == (72, 7200, "EUR")
@@ -104,7 +104,7 @@ def test_several_variants_are_one_order(shop_a, selling_a):
     with tenant_context(shop_a):
         order = Order.objects.get()
         assert sorted(order.lines.values_list("sku", "quantity")) == [("MUG", 1), ("TOTE", 2)]
-        assert Variant.objects.get(id=other.id).stock == 0
+        assert Variant.objects.get(id=other.id).available == 0
 
 
 @pytest.mark.parametrize(
@@ -125,7 +125,7 @@ def test_bad_quantities_are_refused_and_change_nothing(shop_a, selling_a, quanti
     assert response.status_code == 400
     assert response.json()["error"]["message"] == message
     with tenant_context(shop_a):
-        assert Variant.objects.get(id=selling_a.id).stock == 10
+        assert Variant.objects.get(id=selling_a.id).available == 10
         assert not Order.objects.exists()
 
 
@@ -139,7 +139,7 @@ def test_more_than_in_stock_is_out_of_stock(shop_a, selling_a):
         "field": "items[0].quantity",
     }
     with tenant_context(shop_a):
-        assert Variant.objects.get(id=selling_a.id).stock == 10
+        assert Variant.objects.get(id=selling_a.id).available == 10
         assert not Order.objects.exists()
 
 
@@ -154,7 +154,7 @@ def test_one_line_out_of_stock_reserves_nothing_at_all(shop_a, selling_a):
     assert response.status_code == 409
     assert response.json()["error"]["message"] == "Sorry, Mug is out of stock."
     with tenant_context(shop_a):
-        assert Variant.objects.get(id=selling_a.id).stock == 10
+        assert Variant.objects.get(id=selling_a.id).available == 10
         assert not Order.objects.exists()
 
 
@@ -178,12 +178,12 @@ def test_unknown_archived_and_other_shops_variants_are_refused(shop_a, shop_b, s
     assert huge.json() == unknown.json() == other_shop.json()
     assert retired.json()["error"]["message"] == "Old Cap is no longer for sale."
     with tenant_context(shop_b):
-        assert Variant.objects.get(id=foreign.id).stock == 10
+        assert Variant.objects.get(id=foreign.id).available == 10
         assert not Order.objects.exists()
     with tenant_context(shop_a):
         assert not Order.objects.exists()
         # the foreign id may exist in alpha too; it must never be alpha's TOTE
-        assert Variant.objects.get(id=selling_a.id).stock == 10 or foreign.id == selling_a.id
+        assert Variant.objects.get(id=selling_a.id).available == 10 or foreign.id == selling_a.id
 
 
 @pytest.mark.parametrize(
@@ -213,7 +213,7 @@ def test_without_a_stripe_connection_buy_now_answers_503(shop_b, stripe_settings
         "Payments are not set up for this shop yet; you cannot buy here."
     )
     with tenant_context(shop_b):
-        assert Variant.objects.get(id=variant.id).stock == 10
+        assert Variant.objects.get(id=variant.id).available == 10
 
 
 def test_stripe_down_gives_the_stock_back_and_502(shop_a, selling_a, settings):
@@ -224,7 +224,7 @@ def test_stripe_down_gives_the_stock_back_and_502(shop_a, selling_a, settings):
     assert response.status_code == 502
     assert "nothing was charged" in response.json()["error"]["message"]
     with tenant_context(shop_a):
-        assert Variant.objects.get(id=selling_a.id).stock == 10
+        assert Variant.objects.get(id=selling_a.id).available == 10
         order = Order.objects.get()
         assert (order.status, order.stock_status) == ("cancelled", "released")
 
@@ -239,7 +239,7 @@ def test_stripe_down_with_a_key_gives_the_stock_back_and_frees_the_key(shop_a, s
     assert failed.status_code == 502
     assert "nothing was charged" in failed.json()["error"]["message"]
     with tenant_context(shop_a):
-        assert Variant.objects.get(id=selling_a.id).stock == 10
+        assert Variant.objects.get(id=selling_a.id).available == 10
         assert Order.objects.get().status == Order.Status.CANCELLED
         assert not IdempotencyRecord.objects.exists()  # the shopper may retry with the key
 
@@ -249,7 +249,7 @@ def test_stripe_down_with_a_key_gives_the_stock_back_and_frees_the_key(shop_a, s
 
     assert retried.status_code == 201
     with tenant_context(shop_a):
-        assert Variant.objects.get(id=selling_a.id).stock == 8
+        assert Variant.objects.get(id=selling_a.id).available == 8
         assert Order.objects.filter(status=Order.Status.PENDING_PAYMENT).count() == 1
 
 
@@ -262,7 +262,7 @@ def test_same_idempotency_key_and_body_replays_the_answer(shop_a, selling_a):
     assert again["Idempotent-Replayed"] == "true"
     with tenant_context(shop_a):
         assert Order.objects.count() == 1
-        assert Variant.objects.get(id=selling_a.id).stock == 8
+        assert Variant.objects.get(id=selling_a.id).available == 8
 
 
 def test_same_idempotency_key_with_another_body_is_409(shop_a, selling_a):
@@ -276,7 +276,7 @@ def test_same_idempotency_key_with_another_body_is_409(shop_a, selling_a):
     )
     with tenant_context(shop_a):
         assert Order.objects.count() == 1
-        assert Variant.objects.get(id=selling_a.id).stock == 8
+        assert Variant.objects.get(id=selling_a.id).available == 8
 
 
 def test_an_error_answer_is_replayed_too(shop_a, selling_a):
@@ -302,7 +302,7 @@ def test_idempotency_keys_belong_to_one_shop(shop_a, shop_b, selling_a):
     assert in_a.json()["order"]["id"] != in_b.json()["order"]["id"]
     with tenant_context(shop_b):
         assert Order.objects.count() == 1
-        assert Variant.objects.get(id=variant_b.id).stock == 9
+        assert Variant.objects.get(id=variant_b.id).available == 9
 
 
 def test_buy_now_needs_post(shop_a, selling_a):

@@ -146,7 +146,7 @@ def test_cancel_asks_first_then_returns_the_stock(shop_a, selling_a, localstripe
     assert f"Order {order.number} is cancelled; its stock is back." in done.content.decode()
     with tenant_context(shop_a):
         assert Order.objects.get(id=order.id).status == "cancelled"
-        assert Variant.objects.get(id=selling_a.id).stock == 10
+        assert Variant.objects.get(id=selling_a.id).available == 10
         assert OrderActivity.objects.get(order_id=order.id).message == (
             "Cancelled by the merchant. The stock is back."
         )
@@ -174,7 +174,7 @@ def test_refund_by_line_asks_first_then_refunds_what_those_items_cost(
     assert "€22.00 through Stripe; back in stock: 1 \N{MULTIPLICATION SIGN} SHIRT-M." in html
     with tenant_context(shop_a):
         order = Order.objects.get(id=order.id)
-        assert Variant.objects.get(id=shirt.id).stock == 4
+        assert Variant.objects.get(id=shirt.id).available == 4
     assert (order.status, order.refunded_minor) == ("partially_refunded", 2200)
     assert [m.subject for m in mail.outbox] == [f"Your order {order.number} was refunded"]
     assert "Refunded: €22.00 of €68.00." in mail.outbox[0].body

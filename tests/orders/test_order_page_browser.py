@@ -131,4 +131,4 @@ def test_merchant_fulfils_refunds_and_cancels_in_the_browser(
     with django_db_blocker.unblock(), tenant_context(shop):
         assert Order.objects.get(id=to_cancel.id).status == "cancelled"
         # 10 - 1 fulfilled - 2 refunded order + 1 back; the cancelled 3 are back
-        assert Variant.objects.get(id=shirt.id).stock == 8
+        assert Variant.objects.get(id=shirt.id).available == 8

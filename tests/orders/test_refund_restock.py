@@ -21,7 +21,7 @@ from tests.orders.test_admin import localstripe_refunds
 
 def stock(shop, *variants: Variant) -> list[int]:
     with tenant_context(shop):
-        return [Variant.objects.get(id=variant.id).stock for variant in variants]
+        return [Variant.objects.get(id=variant.id).available for variant in variants]
 
 
 @pytest.fixture

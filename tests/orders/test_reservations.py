@@ -10,7 +10,7 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from catalog.models import Variant
-from catalog.services import stock_adjust
+from catalog.services import stock_hold
 from orders.models import Order
 from orders.services import order_release
 from shops.tasks import for_each_shop
@@ -64,7 +64,7 @@ def test_expired_reservation_returns_the_stock_and_cancels_the_payment(
         assert (order.status, order.stock_status, order.note) == (
             "cancelled", "released", "The reservation expired.",
         )  # fmt: skip
-        assert Variant.objects.get(id=selling_a.id).stock == 10
+        assert Variant.objects.get(id=selling_a.id).available == 10
     assert intent_status(localstripe, order.payment_intent_id) == "canceled"
 
 
@@ -76,7 +76,7 @@ def test_a_reservation_still_running_is_kept(shop_a, selling_a, pending):
 
     with tenant_context(shop_a):
         assert Order.objects.get(id=order.id).stock_status == "held"
-        assert Variant.objects.get(id=selling_a.id).stock == 7
+        assert Variant.objects.get(id=selling_a.id).available == 7
 
 
 def test_expiry_of_an_order_paid_at_stripe_marks_it_paid(shop_a, selling_a, pending, localstripe):
@@ -90,7 +90,7 @@ def test_expiry_of_an_order_paid_at_stripe_marks_it_paid(shop_a, selling_a, pend
     with tenant_context(shop_a):
         order = Order.objects.get(id=order.id)
         assert (order.status, order.stock_status) == ("paid", "committed")
-        assert Variant.objects.get(id=selling_a.id).stock == 7
+        assert Variant.objects.get(id=selling_a.id).available == 7
 
 
 def test_stock_is_given_back_once_however_often_release_runs(shop_a, selling_a, pending):
@@ -99,7 +99,7 @@ def test_stock_is_given_back_once_however_often_release_runs(shop_a, selling_a, 
         first = order_release(order=order, to="cancelled", note="a")
         second = order_release(order=Order.objects.get(id=order.id), to="cancelled", note="b")
         assert (first, second) == (True, False)
-        assert Variant.objects.get(id=selling_a.id).stock == 10
+        assert Variant.objects.get(id=selling_a.id).available == 10
 
 
 def test_expiry_in_one_shop_leaves_another_alone(shop_a, shop_b, pending):
@@ -138,11 +138,11 @@ def test_a_real_worker_expires_reservations_of_every_shop(
         while Order.objects.get(id=order.id).stock_status == "held":
             assert time.monotonic() < deadline, "the worker did not expire the reservation"
             time.sleep(0.2)
-        assert Variant.objects.get(id=variant.id).stock == 5
+        assert Variant.objects.get(id=variant.id).available == 5
         assert Order.objects.get(id=order.id).note == "The reservation expired."
 
 
 def _order_reserve(variant, *, quantity: int) -> Order:
     """An order holding ``quantity`` of ``variant``, as buy-now leaves it before Stripe."""
-    stock_adjust(variant=variant, delta=-quantity)
+    stock_hold(variant=variant, quantity=quantity)
     return OrderFactory(pending=True, email="s@example.com", lines=[(variant, quantity)])

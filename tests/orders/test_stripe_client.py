@@ -192,6 +192,6 @@ def test_a_keyed_buy_now_holds_no_stock_lock_while_stripe_answers(
 
     # then the variant's row is free for the next buyer meanwhile (NOWAIT: no queueing)
     with django_db_blocker.unblock(), tenant_context(shop), transaction.atomic():
-        assert Variant.objects.select_for_update(nowait=True).get(pk=variant.pk).stock == 4
+        assert Variant.objects.select_for_update(nowait=True).get(pk=variant.pk).available == 4
     buyer.join(timeout=30)
     assert [answer.status_code for answer in answers] == [201]

@@ -54,7 +54,7 @@ def reload(shop, order: Order) -> Order:
 
 def stock(shop, variant) -> int:
     with tenant_context(shop):
-        return Variant.objects.get(id=variant.id).stock
+        return Variant.objects.get(id=variant.id).available
 
 
 def test_succeeded_event_marks_the_order_paid_and_emails_the_shopper(
