@@ -102,6 +102,13 @@ TENANT_MULTIPROCESSING_MAX_PROCESSES = env_int("MIGRATE_PROCESSES", 2)
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "admin:login"
+# Password reset and "find my shop" requests (shops/ratelimits.py; "off" for none): per
+# email address (a request over it gets the same answer and sends nothing, so nobody
+# can flood an inbox) and per client address (over it, a 429 page).
+ACCOUNTS_RATE_EMAIL = env_str("ACCOUNTS_RATE_EMAIL", "3/h")
+ACCOUNTS_RATE_ADDRESS = env_str("ACCOUNTS_RATE_ADDRESS", "30/h")
+# A password reset link works this long (Django's own setting, in seconds)
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600)
 
 # Static files and compression come before the shop routing: neither needs a shop, and
 # WhiteNoise answers /static/ without one. GZip compresses HTML, JSON and the streamed

@@ -8,6 +8,7 @@ from shops import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("signup/", views.signup, name="signup"),
+    path("login/", views.find_shop, name="find-shop"),
     path("favicon.ico", views.favicon, name="favicon"),
     # Stripe sends every shop's events to one address; the event names the shop.
     path("webhooks/stripe/", order_views.stripe_webhook, name="stripe-webhook"),

@@ -4,6 +4,7 @@ They are served in the shop's schema."""
 
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
 from catalog import views as catalog_views
@@ -41,6 +42,27 @@ urlpatterns = [
         r"^feeds/(?P<channel>[a-z]+)\.(?P<file_format>csv|tsv|xml)$",
         channel_views.feed,
         name="channel-feed",
+    ),
+    # Django's password reset flow; the admin's login page links to "admin_password_reset"
+    path(
+        "admin/password_reset/",
+        account_views.ShopPasswordResetView.as_view(),
+        name="admin_password_reset",
+    ),
+    path(
+        "admin/password_reset/done/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "admin/reset/<uidb64>/<token>/",
+        account_views.ShopPasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "admin/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
     ),
     path("admin/", admin.site.urls),
     path("api/v1/", include("shops.api.urls")),

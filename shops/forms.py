@@ -41,3 +41,10 @@ class SignupForm(forms.Form):
             except ValidationError as exc:
                 self.add_error("password", exc)
         return cleaned
+
+
+class FindShopForm(forms.Form):
+    email = forms.EmailField(
+        label="Your email",
+        help_text="We email you the sign-in address of every shop where it is an account.",
+    )

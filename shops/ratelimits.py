@@ -13,6 +13,7 @@ window per client address and shop, counted in the cache.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import time
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -115,3 +117,24 @@ def rate_limited(scope: str, *, setting: str) -> Callable:
         return limited
 
     return decorate
+
+
+def email_rate_allowed(*, scope: str, email: str) -> bool:
+    """Count one request of ``scope`` about ``email`` (any case) in the active shop; False
+    once over ``ACCOUNTS_RATE_EMAIL``. The address is hashed: no inbox in a cache key."""
+    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+    return rate_limit_hit(scope=scope, who=digest, rate=settings.ACCOUNTS_RATE_EMAIL) is None
+
+
+def address_rate_hit(request: HttpRequest, *, scope: str) -> int | None:
+    """Count one request of ``scope`` from the client's address in the active shop; the
+    seconds to wait once over ``ACCOUNTS_RATE_ADDRESS``, else None."""
+    return rate_limit_hit(scope=scope, who=client_ip(request), rate=settings.ACCOUNTS_RATE_ADDRESS)
+
+
+def too_many_requests_page(request: HttpRequest, retry_after: int) -> HttpResponse:
+    """429 as a page a person reads, with Retry-After."""
+    minutes = max(1, round(retry_after / 60))
+    response = render(request, "shops/too_many_requests.html", {"minutes": minutes}, status=429)
+    response["Retry-After"] = str(retry_after)
+    return response

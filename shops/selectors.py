@@ -9,8 +9,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest
-from django_tenants.utils import get_public_schema_name, schema_context
+from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
 
+from shops.accounts.models import User
 from shops.cache_versions import cache_key_part, cache_version
 from shops.models import Domain, Shop
 
@@ -84,3 +85,21 @@ def shop_for_host(*, host: str) -> Shop | None:
             shop = domain.tenant
             cache.set(key, shop, timeout=HOST_LOOKUP_TIMEOUT)
     return shop
+
+
+def shops_with_staff_email(*, email: str) -> list[Shop]:
+    """The active shops where ``email`` (any case) is an active staff account.
+
+    Staff live in each shop's schema, so this asks every active shop in turn: one
+    indexed lookup (accounts_user.email is unique) per shop, run in that shop's schema.
+    """
+    found = []
+    with in_public_schema():
+        shops = list(Shop.objects.filter(status=Shop.Status.ACTIVE).order_by("name", "slug"))
+    for shop in shops:
+        with tenant_context(shop):
+            if User.objects.filter(
+                email=email.strip().lower(), is_active=True, is_staff=True
+            ).exists():
+                found.append(shop)
+    return found

@@ -14,8 +14,11 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.template.loader import render_to_string
 from django_tenants.utils import tenant_context
 
 from catalog.currencies import validate_currency
@@ -23,7 +26,13 @@ from shops import schema_template
 from shops.accounts.models import User
 from shops.cache_versions import cache_version_bump
 from shops.models import Domain, Shop
-from shops.selectors import HOST_LOOKUP_VERSION_KEY, in_public_schema
+from shops.selectors import (
+    HOST_LOOKUP_VERSION_KEY,
+    in_public_schema,
+    platform_url,
+    shop_url,
+    shops_with_staff_email,
+)
 from shops.validators import normalise_slug, schema_name_for_slug, validate_shop_slug
 
 NAME_MAX_LENGTH = Shop._meta.get_field("name").max_length
@@ -201,3 +210,23 @@ def shop_delete(*, shop: Shop) -> None:
     with transaction.atomic():
         shop.delete(force_drop=True)
         _host_lookups_retire()
+
+
+def shop_links_email_send(*, email: str, request: HttpRequest | None = None) -> int:
+    """ "Find my shop": email ``email`` the admin address of every shop where it is staff;
+    nothing when it is staff nowhere (the caller answers the same either way). Returns
+    how many shops the email named. Sent in the caller's request with Django's mail."""
+    shops = shops_with_staff_email(email=email)
+    if not shops:
+        return 0
+    context = {
+        "shops": [(shop.name, f"{shop_url(shop, request)}/admin/") for shop in shops],
+        "platform_url": platform_url(request),
+    }
+    send_mail(
+        subject="Your Etalage shops",
+        message=render_to_string("shops/email/shop_links.txt", context),
+        from_email=None,
+        recipient_list=[email],
+    )
+    return len(shops)

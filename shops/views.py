@@ -1,4 +1,4 @@
-"""Platform pages (public schema): home, signup and the icon."""
+"""Platform pages (public schema): home, signup, "find my shop" and the icon."""
 
 from __future__ import annotations
 
@@ -16,9 +16,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_tenants.utils import tenant_context
 
 from shops.accounts.services import welcome_token_make
-from shops.forms import SignupForm
+from shops.forms import FindShopForm, SignupForm
+from shops.ratelimits import address_rate_hit, email_rate_allowed, too_many_requests_page
 from shops.selectors import shop_url
-from shops.services import shop_create
+from shops.services import shop_create, shop_links_email_send
 
 DEFAULT_FAVICON = "favicon.ico"
 FAVICON_MAX_AGE = 3600
@@ -49,7 +50,27 @@ def favicon(request: HttpRequest) -> HttpResponse:
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "shops/home.html")
+    return render(request, "shops/home.html", {"form": FindShopForm()})
+
+
+@require_http_methods(["GET", "POST"])
+def find_shop(request: HttpRequest) -> HttpResponse:
+    """ "Log in" / "Find my shop": email the merchant a link to each shop's admin. The
+    answer is the same whether the address is staff anywhere (no account enumeration);
+    each address gets at most ACCOUNTS_RATE_EMAIL emails, each client may ask
+    ACCOUNTS_RATE_ADDRESS times."""
+    if request.method == "GET":
+        return render(request, "shops/find_shop.html", {"form": FindShopForm()})
+    retry_after = address_rate_hit(request, scope="find-shop")
+    if retry_after is not None:
+        return too_many_requests_page(request, retry_after)
+    form = FindShopForm(request.POST)
+    if not form.is_valid():
+        return render(request, "shops/find_shop.html", {"form": form}, status=400)
+    email = form.cleaned_data["email"]
+    if email_rate_allowed(scope="find-shop", email=email):
+        shop_links_email_send(email=email, request=request)
+    return render(request, "shops/find_shop.html", {"sent_to": email})
 
 
 @require_http_methods(["GET", "POST"])

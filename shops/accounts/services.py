@@ -1,7 +1,9 @@
-"""One-time sign-in links, so a merchant lands in their admin right after signup."""
+"""One-time links for staff: the sign-in link after signup, and password reset tokens."""
 
 from __future__ import annotations
 
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core import signing
 from django.db import connection
 
@@ -36,3 +38,16 @@ def welcome_token_user(*, token: str) -> User | None:
         return None
     last_login = user.last_login.isoformat() if user.last_login else ""
     return user if last_login == data.get("last_login") else None
+
+
+class ShopPasswordResetTokenGenerator(PasswordResetTokenGenerator):
+    """Django's reset tokens, bound to the shop's schema: staff ids start at 1 in every
+    shop, so without the schema a token could name another shop's account."""
+
+    key_salt = "etalage.accounts.password-reset"
+
+    def _make_hash_value(self, user: AbstractBaseUser, timestamp: int) -> str:
+        return f"{connection.schema_name}:{super()._make_hash_value(user, timestamp)}"
+
+
+password_reset_tokens = ShopPasswordResetTokenGenerator()

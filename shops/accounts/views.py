@@ -1,11 +1,16 @@
 from django.contrib import messages
 from django.contrib.auth import login
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.views import PasswordResetConfirmView, PasswordResetView
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
+from django.urls import reverse_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from shops.accounts.services import welcome_token_user
+from shops.accounts.services import password_reset_tokens, welcome_token_user
+from shops.ratelimits import address_rate_hit, email_rate_allowed, too_many_requests_page
+from shops.selectors import current_shop
 
 
 @never_cache
@@ -19,3 +24,31 @@ def welcome(request: HttpRequest) -> HttpResponse:
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     messages.success(request, "Welcome to your shop! This is your admin.")
     return redirect("admin:index")
+
+
+class ShopPasswordResetView(PasswordResetView):
+    """``/admin/password_reset/``: emails a reset link on this shop's host (the request's
+    host, which the tenant middleware has matched to this shop). Every valid request gets
+    the same "check your inbox" answer, known address or not; each address receives at
+    most ``ACCOUNTS_RATE_EMAIL`` emails, and each client may ask ``ACCOUNTS_RATE_ADDRESS``
+    times. The email is sent in the request by Django's form (a failure is logged)."""
+
+    token_generator = password_reset_tokens
+    success_url = reverse_lazy("password_reset_done")
+
+    def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        retry_after = address_rate_hit(request, scope="password-reset")
+        if retry_after is not None:
+            return too_many_requests_page(request, retry_after)
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+        if not email_rate_allowed(scope="password-reset", email=form.cleaned_data["email"]):
+            return HttpResponseRedirect(self.get_success_url())
+        self.extra_email_context = {"site_name": current_shop().name}
+        return super().form_valid(form)
+
+
+class ShopPasswordResetConfirmView(PasswordResetConfirmView):
+    token_generator = password_reset_tokens
+    success_url = reverse_lazy("password_reset_complete")
