@@ -2,10 +2,13 @@
 the address is staff, the same answer for anyone, rate-limited."""
 
 from django.core import mail
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import tenant_context
 
 from shops.accounts.models import User
+from shops.models import Shop
 from shops.selectors import shops_with_staff_email
 from tests.conftest import clear_of_window_end
 
@@ -91,3 +94,13 @@ def test_requests_from_one_client_address_are_limited(db, settings):
     statuses = [_find(f"x{n}@example.test").status_code for n in range(3)]
 
     assert statuses == [200, 200, 429]
+
+
+def test_the_lookup_costs_at_most_two_queries_per_shop(shop_a, shop_b):
+    shops = Shop.objects.filter(status=Shop.Status.ACTIVE).count()
+
+    with CaptureQueriesContext(connection) as queries:
+        found = shops_with_staff_email(email="owner@beta.test")
+
+    assert found == [shop_b]
+    assert len(queries) <= 1 + 2 * shops
