@@ -73,9 +73,11 @@ class Broker:
 def stopped_broker(tmp_path, monkeypatch) -> Iterator[Broker]:
     """The test process sends its tasks (not eagerly) to a broker that is not running."""
     broker = Broker(tmp_path / "redis")
-    monkeypatch.setenv("CELERY_BROKER_URL", broker.url)  # Celery reads it before its conf
     conf = celery_app.conf
+    # read before the variable is set: Celery's broker_url prefers the environment, so
+    # reading it after would "restore" the test's broker for the rest of the session
     previous = (conf.broker_url, conf.task_always_eager, conf.task_default_queue)
+    monkeypatch.setenv("CELERY_BROKER_URL", broker.url)  # Celery reads it before its conf
     conf.broker_url, conf.task_always_eager = broker.url, False
     conf.task_default_queue = f"test-{uuid.uuid4().hex[:8]}"
     _pools_reset()
