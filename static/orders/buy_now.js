@@ -208,7 +208,9 @@
             redirect: "if_required",
           });
           if (result.error) {
-            say(result.error.message || "The payment did not go through.", true);
+            // the PaymentIntent stays payable after a decline: the same form takes another card
+            const tryAnother = result.error.type === "card_error" ? " Try another card." : "";
+            say((result.error.message || "The payment did not go through.") + tryAnother, true);
             payButton.disabled = false;
             return;
           }
@@ -232,8 +234,18 @@
           ordersUrl + order.id + "/pay/",
           JSON.stringify({ secret: payment.client_secret, token: token.token.id })
         );
+        if (!result.ok && result.status === 409) {
+          // the reservation has ended: back to the form, which reserves anew (a new key)
+          lastBody = null;
+          paymentBox.hidden = true;
+          form.hidden = false;
+          cont.disabled = false;
+          say(errorText(result.answer, "Continue to payment again to reserve the items."), true);
+          return;
+        }
         if (!result.ok) {
-          say(errorText(result.answer, "The payment did not go through."), true);
+          // a declined card keeps the order held: the shopper tries another in this form
+          say(errorText(result.answer, "The payment did not go through; try another card."), true);
           payButton.disabled = false;
           return;
         }
