@@ -115,7 +115,7 @@
         ? JSON.parse(box.dataset.items)
         : [{ variant_id: Number(start.dataset.variant), quantity: Number(data.get("quantity") || 1) }];
       const address = {};
-      ["name", "line1", "postal_code", "city", "country"].forEach((name) => {
+      ["name", "line1", "line2", "postal_code", "city", "country"].forEach((name) => {
         const value = String(data.get(name) || "").trim();
         if (value) address[name] = value;
       });
@@ -142,9 +142,19 @@
         cont.disabled = false;
         return;
       }
+      form.querySelectorAll("[aria-invalid]").forEach((input) => input.removeAttribute("aria-invalid"));
       if (!result.ok) {
         say(errorText(result.answer, "Something went wrong; please try again."), true);
         cont.disabled = false;
+        // the field at fault (shipping_address.city → the City input) gets the focus
+        const field = (result.answer.error && result.answer.error.field) || "";
+        const input = field.startsWith("shipping_address.")
+          ? form.querySelector("[name='" + field.slice("shipping_address.".length) + "']")
+          : null;
+        if (input) {
+          input.setAttribute("aria-invalid", "true");
+          input.focus();
+        }
         return;
       }
       try {
