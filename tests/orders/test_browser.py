@@ -51,6 +51,14 @@ def paying_shop(committed_shop, django_db_blocker, shop_server, stripe_settings,
         "url": "http://127.0.0.1:9/", "secret": "whsec_off", "events": []})  # fmt: skip
 
 
+def fill_address(page, **overrides: str) -> None:
+    """Fill the buy-now form's shipping address (a physical product needs one)."""
+    fields = {"Full name": "Ada Lovelace", "Address": "1 Rue de Rivoli", "Postal code": "75001",
+              "City": "Paris", "Country": "FR", **overrides}  # fmt: skip
+    for label, value in fields.items():
+        page.get_by_label(label, exact=True).fill(value)
+
+
 def fill_card(page, number: str = "4242424242424242") -> None:
     page.get_by_placeholder("number").fill(number)
     page.get_by_placeholder("exp_month").fill("12")
@@ -78,6 +86,15 @@ def test_a_shopper_buys_with_a_test_card(page, paying_shop, shop_server):
     assert page.get_by_role("button", name="Buy now").is_hidden()
     page.get_by_label("Quantity").fill("2")
     page.get_by_label("Email").fill("shopper@example.com")
+    # a parcel needs somewhere to go: without a city the form says so and nothing is held
+    fill_address(page, City="")
+    page.get_by_role("button", name="Continue to payment").click()
+    page.get_by_text("Enter the town or city to ship to.").wait_for()
+    assert page.evaluate("document.activeElement.name") == "city"
+    page.screenshot(path=SHOTS / "address-missing-city.png", full_page=True)
+    with tenant_context(shop):
+        assert not Order.objects.exists()
+    page.get_by_label("City", exact=True).fill("Paris")
     page.get_by_role("button", name="Continue to payment").click()
     page.get_by_placeholder("number").wait_for()
     assert page.locator("[data-buy-now-total]").inner_text() == "€50.00"
@@ -87,6 +104,8 @@ def test_a_shopper_buys_with_a_test_card(page, paying_shop, shop_server):
     page.get_by_text("is paid; a confirmation is on its way").wait_for(timeout=60_000)
     order = order_when(shop, lambda order: order.status == "paid")
     assert (order.total, order.stock_status, order.utm_source) == (50, "committed", "instagram")
+    assert order.shipping_address == {"name": "Ada Lovelace", "line1": "1 Rue de Rivoli",
+                                      "postal_code": "75001", "city": "Paris", "country": "FR"}  # fmt: skip
     with tenant_context(shop):
         assert Variant.objects.get(id=variant.id).available == 2
     assert page.context.cookies() == []
@@ -100,6 +119,7 @@ def test_a_declined_card_can_be_retried_in_the_same_form(page, paying_shop, shop
     page.goto(f"http://kiosk.localhost:{shop_server}/products/harbour-tee/")
     page.get_by_role("button", name="Buy now").click()
     page.get_by_label("Email").fill("shopper@example.com")
+    fill_address(page)
     page.get_by_role("button", name="Continue to payment").click()
     fill_card(page, "4000000000000341")  # attaches, then the charge is declined
     page.get_by_role("button", name="Pay").click()
@@ -138,6 +158,7 @@ def test_checkout_link_from_a_social_platform(page, paying_shop, shop_server):
         "3 \N{MULTIPLICATION SIGN} Harbour Tee — €75.00"
     )
     page.get_by_label("Email").fill("shopper@example.com")
+    fill_address(page)
     page.get_by_role("button", name="Continue to payment").click()
     fill_card(page)
     page.get_by_role("button", name="Pay").click()
@@ -210,6 +231,7 @@ def test_with_stripes_own_stripe_js_the_page_uses_the_payment_element(
     page.goto(product_url)
     page.get_by_role("button", name="Buy now").click()
     page.get_by_label("Email").fill("shopper@example.com")
+    fill_address(page)
     page.get_by_role("button", name="Continue to payment").click()
     page.get_by_text("payment element").wait_for()
     page.get_by_role("button", name="Pay").click()
