@@ -120,6 +120,8 @@ def test_a_declined_card_can_be_retried_in_the_same_form(page, paying_shop, shop
     page.get_by_role("button", name="Buy now").click()
     page.get_by_label("Email").fill("shopper@example.com")
     fill_address(page)
+    page.screenshot(path=SHOTS / f"address-{width}.png", full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
     page.get_by_role("button", name="Continue to payment").click()
     fill_card(page, "4000000000000341")  # attaches, then the charge is declined
     page.get_by_role("button", name="Pay").click()
