@@ -38,6 +38,14 @@ from shops.ratelimits import rate_limited
 MAX_BODY_BYTES = 16 * 1024
 SHOPPER = "shopper"  # the owner of buy-now's Idempotency-Keys (shoppers are anonymous)
 ADDRESS_FIELDS = ("name", "line1", "line2", "city", "postal_code", "state", "country", "phone")
+# what a shopper is told when Stripe refuses the card (by Stripe's decline code)
+DECLINED = "Your card was declined; try another card."
+CARD_PROBLEMS = {
+    "expired_card": "Your card has expired; try another card.",
+    "incorrect_cvc": "The card's security code is incorrect; check it or try another card.",
+    "incorrect_number": "The card number is incorrect; check it or try another card.",
+    "processing_error": "The card could not be charged just now; try again or try another card.",
+}
 
 
 def _error(status: int, code: str, message: str, field: str | None = None) -> JsonResponse:
@@ -287,21 +295,13 @@ def order_pay_with_card(request: HttpRequest, public_id: str) -> JsonResponse:
         )
     except stripe_client.PaymentFinalError as exc:
         # the order stays held and its PaymentIntent payable: the same form takes another card
-        return _error(402, exc.code or "card_declined", _card_refused_message(exc))
+        code = exc.code or ("card_declined" if exc.http_status == 402 else "payment_refused")
+        return _error(402, code, _card_refused_message(exc))
     except stripe_client.PaymentRetryableError:
         return _error(502, "payment_unavailable", "The payment could not be sent; try again.")
     if intent.status == "requires_payment_method":  # declined after the confirm was accepted
         return _error(402, "card_declined", DECLINED)
     return JsonResponse({"status": intent.status})
-
-
-DECLINED = "Your card was declined; try another card."
-CARD_PROBLEMS = {
-    "expired_card": "Your card has expired; try another card.",
-    "incorrect_cvc": "The card's security code is incorrect; check it or try another card.",
-    "incorrect_number": "The card number is incorrect; check it or try another card.",
-    "processing_error": "The card could not be charged just now; try again or try another card.",
-}
 
 
 def _card_refused_message(exc: stripe_client.PaymentFinalError) -> str:
