@@ -57,9 +57,15 @@ HOST = "rush.localhost"
 PATH = "/api/v1/buy-now/"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
+# a physical product is shipped: buy-now needs an address it can deliver to
+ADDRESS = {"name": "Sam Rush", "line1": "1 Rue de Rivoli", "postal_code": "75001",
+           "city": "Paris", "country": "FR"}  # fmt: skip
+
 WRK_SCRIPT = """
 wrk.method = "POST"
-wrk.body = '{"items": [{"variant_id": %d, "quantity": 1}], "email": "s@example.com"}'
+wrk.body = '{"items": [{"variant_id": %d, "quantity": 1}], "email": "s@example.com", '
+  .. '"shipping_address": {"name": "Sam Rush", "line1": "1 Rue de Rivoli", '
+  .. '"postal_code": "75001", "city": "Paris", "country": "FR"}}'
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Host"] = "%s"
 done = function(summary, latency, requests)
@@ -140,7 +146,7 @@ def gunicorn(stripe_base: str, workers: int, threads: int) -> Iterator[subproces
 
 def post(port: int, variant_id: int, index: int) -> tuple[int, float, str]:
     body = json.dumps({"items": [{"variant_id": variant_id, "quantity": 1}],
-                       "email": f"s{index}@example.com"})  # fmt: skip
+                       "email": f"s{index}@example.com", "shipping_address": ADDRESS})  # fmt: skip
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     started = time.perf_counter()
     connection.request("POST", PATH, body, {"Host": HOST, "Content-Type": "application/json"})
@@ -269,7 +275,7 @@ def profile(shop, stripe_base: str, repeat: int = 50) -> None:
         ).variants.get()  # fmt: skip
     client = Client(HTTP_HOST=HOST)
     body = json.dumps({"items": [{"variant_id": variant.id, "quantity": 1}],
-                       "email": "p@example.com"})  # fmt: skip
+                       "email": "p@example.com", "shipping_address": ADDRESS})  # fmt: skip
 
     def buy() -> None:
         assert client.post(PATH, body, content_type="application/json").status_code == 201

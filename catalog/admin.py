@@ -76,7 +76,8 @@ class ProductForm(forms.ModelForm):
     class Meta:
         model = Product
         fields = ("title", "slug", "status", "description", "brand", "product_type", "tags",
-                  "condition", "option1_name", "option2_name", "option3_name", "gtin", "mpn",
+                  "condition", "requires_shipping", "option1_name", "option2_name",
+                  "option3_name", "gtin", "mpn",
                   "google_product_category", "seo_title", "seo_description")  # fmt: skip
 
     def clean_description(self) -> str:
@@ -208,7 +209,8 @@ class ProductAdmin(ProductExportMixin, admin.ModelAdmin):
     list_per_page = 50
     fieldsets = (
         (None, {"fields": ("title", "slug", "status", "description")}),
-        ("Organisation", {"fields": ("brand", "product_type", "tags", "condition")}),
+        ("Organisation", {"fields": ("brand", "product_type", "tags", "condition",
+                                      "requires_shipping")}),
         ("Options", {"fields": ("option1_name", "option2_name", "option3_name"),
                      "description": "Name the options variants differ by, e.g. Size, Colour."}),
         ("Identifiers", {"fields": ("gtin", "mpn", "google_product_category")}),

@@ -31,6 +31,11 @@ class Product(models.Model):
     tags = ArrayField(models.CharField(max_length=64), default=list, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     condition = models.CharField(max_length=12, choices=Condition.choices, default=Condition.NEW)
+    requires_shipping = models.BooleanField(
+        default=True,
+        help_text="A physical product: buying it asks for a shipping address. "
+        "Untick for digital goods (downloads, gift cards, services).",
+    )
     gtin = models.CharField("GTIN", max_length=14, blank=True)
     mpn = models.CharField("MPN", max_length=70, blank=True)
     google_product_category = models.CharField(max_length=255, blank=True)

@@ -41,6 +41,7 @@ PRODUCT_FIELD_ASPECTS = {
     "product_type": Aspect.DETAILS,
     "tags": Aspect.DETAILS,
     "condition": Aspect.DETAILS,
+    "requires_shipping": Aspect.DETAILS,
     "gtin": Aspect.DETAILS,
     "mpn": Aspect.DETAILS,
     "google_product_category": Aspect.DETAILS,
@@ -277,7 +278,7 @@ def clean_variant(data: VariantInput, currency: str) -> dict:
 PRODUCT_FIELDS = {
     "title", "slug", "description", "brand", "product_type", "tags", "status", "condition",
     "gtin", "mpn", "google_product_category", "seo_title", "seo_description",
-    "option1_name", "option2_name", "option3_name",
+    "option1_name", "option2_name", "option3_name", "requires_shipping",
 }  # fmt: skip
 
 

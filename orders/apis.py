@@ -38,6 +38,14 @@ from shops.ratelimits import rate_limited
 MAX_BODY_BYTES = 16 * 1024
 SHOPPER = "shopper"  # the owner of buy-now's Idempotency-Keys (shoppers are anonymous)
 ADDRESS_FIELDS = ("name", "line1", "line2", "city", "postal_code", "state", "country", "phone")
+# what a shopper is told when Stripe refuses the card (by Stripe's decline code)
+DECLINED = "Your card was declined; try another card."
+CARD_PROBLEMS = {
+    "expired_card": "Your card has expired; try another card.",
+    "incorrect_cvc": "The card's security code is incorrect; check it or try another card.",
+    "incorrect_number": "The card number is incorrect; check it or try another card.",
+    "processing_error": "The card could not be charged just now; try again or try another card.",
+}
 
 
 def _error(status: int, code: str, message: str, field: str | None = None) -> JsonResponse:
@@ -270,7 +278,11 @@ def order_pay_with_card(request: HttpRequest, public_id: str) -> JsonResponse:
     if not token.startswith("tok_"):
         return _error(400, "invalid_token", "The card could not be read.")
     if order.status != Order.Status.PENDING_PAYMENT:
-        return _error(409, "not_payable", "This order can no longer be paid.")
+        return _error(
+            409,
+            "not_payable",
+            "This reservation has ended; continue to payment again to reserve the items.",
+        )
     payments = shop_payments()
     if payments.credentials is None:
         return _error(503, services.PaymentsNotSetUp.code, payments.problem)
@@ -282,7 +294,21 @@ def order_pay_with_card(request: HttpRequest, public_id: str) -> JsonResponse:
             payment_method_id=card,
         )
     except stripe_client.PaymentFinalError as exc:
-        return _error(402, exc.code or "card_declined", str(exc) or "The card was declined.")
+        # the order stays held and its PaymentIntent payable: the same form takes another card
+        code = exc.code or ("card_declined" if exc.http_status == 402 else "payment_refused")
+        return _error(402, code, _card_refused_message(exc))
     except stripe_client.PaymentRetryableError:
         return _error(502, "payment_unavailable", "The payment could not be sent; try again.")
+    if intent.status == "requires_payment_method":  # declined after the confirm was accepted
+        return _error(402, "card_declined", DECLINED)
     return JsonResponse({"status": intent.status})
+
+
+def _card_refused_message(exc: stripe_client.PaymentFinalError) -> str:
+    """What the shopper can do about a card Stripe refused (never Stripe's bare "Bad
+    request": a refusal of the request itself is not the card's fault)."""
+    if exc.code in CARD_PROBLEMS:
+        return CARD_PROBLEMS[exc.code]
+    if exc.http_status == 402:  # a card error: declined, insufficient funds, fraud…
+        return DECLINED
+    return "The payment could not be completed; try another card or reload the page."

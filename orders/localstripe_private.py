@@ -18,6 +18,12 @@ is gone, even killed with SIGKILL: a watchdog thread compares ``os.getppid()`` w
 pid twice a second (an orphan is adopted by another process) and sends this process
 SIGTERM, which aiohttp's ``run_app`` handles as a clean stop (and exits outright if that
 stop has not ended 5 seconds later).
+
+And it lets a PaymentIntent be paid with another card after a decline, as Stripe does:
+Stripe puts a declined PaymentIntent back to ``requires_payment_method``, and a new
+payment method makes it ``requires_confirmation`` again. localstripe 1.15 derives the
+status from the last charge, so the failed charge would keep the PaymentIntent at
+``requires_payment_method`` and every later confirm would answer "Bad request".
 """
 
 from __future__ import annotations
@@ -77,6 +83,17 @@ def _start() -> None:
     web.run_app(server.app, host=LOOPBACK, port=args.port, access_log=logger)
 
 
+_payment_intent_update = resources.PaymentIntent._update
+
+
+def _payment_intent_update_after_decline(self: resources.PaymentIntent, **data: object) -> None:
+    declined = self.status == "requires_payment_method" and self.latest_charge is not None
+    _payment_intent_update(self, **data)
+    if declined and data.get("payment_method"):
+        self.latest_charge = None  # Stripe: requires_confirmation with the new card
+
+
+resources.PaymentIntent._update = _payment_intent_update_after_decline
 resources.Store.try_load_from_disk = _load
 resources.Store.dump_to_disk = _dump
 

@@ -111,6 +111,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
             [{"variant_id": item.variant.id, "quantity": item.quantity} for item in items]
         ),
         "utm_json": json.dumps(utm),
+        "requires_shipping": any(item.variant.product.requires_shipping for item in items),
         "can_sell": shop_can_sell(),
     }
     return render(request, "orders/checkout.html", context, status=200 if items else 404)

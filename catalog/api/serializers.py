@@ -167,8 +167,9 @@ class ProductSerializer(serializers.ModelSerializer):
         model = Product
         fields = [
             "id", "title", "slug", "description", "status", "brand", "product_type", "tags",
-            "condition", "gtin", "mpn", "google_product_category", "seo_title",
-            "seo_description", "option_names", "variants", "images", "created", "updated",
+            "condition", "requires_shipping", "gtin", "mpn", "google_product_category",
+            "seo_title", "seo_description", "option_names", "variants", "images", "created",
+            "updated",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -199,6 +200,9 @@ class ProductInputSerializer(serializers.Serializer):
         child=serializers.CharField(max_length=64), max_length=250, required=False
     )
     condition = serializers.ChoiceField(choices=Product.Condition.choices, required=False)
+    requires_shipping = serializers.BooleanField(
+        required=False, help_text="A physical product (default): buy-now asks for an address."
+    )
     gtin = serializers.CharField(max_length=14, required=False, allow_blank=True)
     mpn = serializers.CharField(max_length=70, required=False, allow_blank=True)
     google_product_category = serializers.CharField(

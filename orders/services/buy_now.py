@@ -20,6 +20,7 @@ from catalog.currencies import minor_units
 from catalog.models import Product, Variant
 from catalog.services import outbox_batch, shop_currency, stock_hold
 from orders import stripe_client
+from orders.countries import COUNTRIES_WITHOUT_POSTAL_CODES, COUNTRY_CODES
 from orders.events import order_event_emit
 from orders.models import Order, OrderLine
 from orders.payment_accounts import ShopPayments, shop_payments
@@ -90,6 +91,37 @@ class Attribution:
     post_view_token: str = ""
 
 
+# What a parcel needs, in the order the form asks for it, and what to say when it is missing.
+SHIPPING_ADDRESS_REQUIRED = {
+    "name": "Enter the name of the person the parcel is for.",
+    "line1": "Enter the street address to ship to.",
+    "postal_code": "Enter the postal code to ship to.",
+    "city": "Enter the town or city to ship to.",
+    "country": "Choose the country to ship to.",
+}
+
+
+def shipping_address_clean(*, address: Mapping[str, str]) -> dict[str, str]:
+    """The address a physical product is shipped to, its country as an upper-case ISO
+    3166-1 alpha-2 code; or a BuyNowError naming the first field at fault
+    (``shipping_address.city``). No postal code is asked for where there is none."""
+    cleaned = {name: str(value).strip() for name, value in address.items() if value}
+    country = cleaned.get("country", "").upper()
+    for name, message in SHIPPING_ADDRESS_REQUIRED.items():
+        if name == "postal_code" and country in COUNTRIES_WITHOUT_POSTAL_CODES:
+            continue
+        if not cleaned.get(name):
+            raise BuyNowError(message, code="address_incomplete", field=f"shipping_address.{name}")
+    if country not in COUNTRY_CODES:
+        raise BuyNowError(
+            f"We do not know the country “{cleaned['country'][:20]}”; give its two-letter "
+            "code, such as FR, DE or US.",
+            code="unknown_country",
+            field="shipping_address.country",
+        )
+    return {**cleaned, "country": country}
+
+
 def to_minor(amount: Decimal, currency: str) -> int:
     return int(amount.scaleb(minor_units(currency)).to_integral_value())
 
@@ -151,6 +183,9 @@ def _reserve_and_create(
             )
         if variant.product.status != Product.Status.ACTIVE:
             raise NotForSale(f"{variant.product.title} is no longer for sale.", field=field)
+    # a physical product is shipped: its address is checked before anything is held
+    if any(variant.product.requires_shipping for variant in variants.values()):
+        shipping_address = shipping_address_clean(address=shipping_address)
 
     currency = shop_currency()
     with outbox_batch():

@@ -142,16 +142,28 @@ def _paid(order: Order) -> None:
     order_email_on_commit(order, "confirmation")
 
 
+# A PaymentIntent in these states can still be paid: after a declined card Stripe puts
+# it back to requires_payment_method, and the shopper may try another card in the form.
+PAYABLE_INTENT_STATUSES = frozenset(
+    {"processing", "requires_payment_method", "requires_confirmation", "requires_action"}
+)
+
+
 def order_payment_failed(*, order: Order, payments: ShopPayments, reason: str) -> Order:
     """A failed or cancelled payment: re-read the PaymentIntent (events may arrive out of
-    order) and give the stock back unless the payment has in fact succeeded."""
+    order). A payment that in fact succeeded marks the order paid. A declined card
+    leaves the PaymentIntent payable again: the order stays held for the shopper, who
+    may try another card in the same form, until its reservation expires
+    (``reservations_expire`` then cancels the PaymentIntent and gives the stock back).
+    Only a PaymentIntent that can no longer be paid (cancelled) releases the stock now.
+    """
     if payments.credentials is not None and order.payment_intent_id:
         intent = stripe_client.payment_intent_retrieve(
             credentials=payments.credentials, payment_intent_id=order.payment_intent_id
         )
         if intent.status == "succeeded":
             return order_payment_succeeded(order=order, payment=intent, payments=payments)
-        if intent.status == "processing":
+        if intent.status in PAYABLE_INTENT_STATUSES:
             return order
     order_release(order=order, to=Status.CANCELLED, note=reason)
     return order

@@ -115,7 +115,7 @@
         ? JSON.parse(box.dataset.items)
         : [{ variant_id: Number(start.dataset.variant), quantity: Number(data.get("quantity") || 1) }];
       const address = {};
-      ["name", "line1", "postal_code", "city", "country"].forEach((name) => {
+      ["name", "line1", "line2", "postal_code", "city", "country"].forEach((name) => {
         const value = String(data.get(name) || "").trim();
         if (value) address[name] = value;
       });
@@ -142,9 +142,19 @@
         cont.disabled = false;
         return;
       }
+      form.querySelectorAll("[aria-invalid]").forEach((input) => input.removeAttribute("aria-invalid"));
       if (!result.ok) {
         say(errorText(result.answer, "Something went wrong; please try again."), true);
         cont.disabled = false;
+        // the field at fault (shipping_address.city → the City input) gets the focus
+        const field = (result.answer.error && result.answer.error.field) || "";
+        const input = field.startsWith("shipping_address.")
+          ? form.querySelector("[name='" + field.slice("shipping_address.".length) + "']")
+          : null;
+        if (input) {
+          input.setAttribute("aria-invalid", "true");
+          input.focus();
+        }
         return;
       }
       try {
@@ -208,7 +218,9 @@
             redirect: "if_required",
           });
           if (result.error) {
-            say(result.error.message || "The payment did not go through.", true);
+            // the PaymentIntent stays payable after a decline: the same form takes another card
+            const tryAnother = result.error.type === "card_error" ? " Try another card." : "";
+            say((result.error.message || "The payment did not go through.") + tryAnother, true);
             payButton.disabled = false;
             return;
           }
@@ -232,8 +244,18 @@
           ordersUrl + order.id + "/pay/",
           JSON.stringify({ secret: payment.client_secret, token: token.token.id })
         );
+        if (!result.ok && result.status === 409) {
+          // the reservation has ended: back to the form, which reserves anew (a new key)
+          lastBody = null;
+          paymentBox.hidden = true;
+          form.hidden = false;
+          cont.disabled = false;
+          say(errorText(result.answer, "Continue to payment again to reserve the items."), true);
+          return;
+        }
         if (!result.ok) {
-          say(errorText(result.answer, "The payment did not go through."), true);
+          // a declined card keeps the order held: the shopper tries another in this form
+          say(errorText(result.answer, "The payment did not go through; try another card."), true);
           payButton.disabled = false;
           return;
         }

@@ -116,6 +116,18 @@ def test_update_and_delete_product(shop_a, api_a):
     assert kinds[1:] == [("upsert", ["details", "title"]), ("delete", [])]
 
 
+def test_a_digital_product_is_marked_as_not_requiring_shipping(shop_a, api_a):
+    created = api_a.post("/api/v1/products/", {
+        "title": "Pattern PDF", "variants": [{"sku": "PDF", "price": "8"}],
+    })  # fmt: skip
+    updated = api_a.patch(f"/api/v1/products/{created.json()['id']}/", {"requires_shipping": False})
+
+    assert created.json()["requires_shipping"] is True  # physical unless said otherwise
+    assert (updated.status_code, updated.json()["requires_shipping"]) == (200, False)
+    with tenant_context(shop_a):
+        assert Product.objects.get(slug="pattern-pdf").requires_shipping is False
+
+
 def test_stock_adjust_and_set(shop_a, api_a):
     with tenant_context(shop_a):
         product = product_create(title="Mug", variants=[VariantInput(sku="MUG", price="9")])

@@ -22,7 +22,7 @@ from django_tenants.utils import tenant_context
 from orders.models import Order, OrderEmail
 from shops.management.commands.seed_demo import DEMO_SLUG
 from shops.models import Shop
-from tests.orders.test_browser import fill_card
+from tests.orders.test_browser import fill_address, fill_card
 from tests.orders.test_demo import demo_shop_dropped, rundemo_start  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.browser
@@ -76,6 +76,7 @@ def test_a_shopper_buys_from_the_demo_on_the_default_run(
     page.goto(f"http://{DEMO_SLUG}.localhost:{port}/products/harbour-tee/")
     page.get_by_role("button", name="Buy now").click()
     page.get_by_label("Email").fill(email)
+    fill_address(page)
     page.get_by_role("button", name="Continue to payment").click()
     page.get_by_placeholder("number").wait_for(timeout=60_000)
     page.screenshot(path=shots / "2-payment.png", full_page=True)

@@ -4,7 +4,9 @@ test card → webhook from localstripe to the live server → order paid → sto
 localstripe's Stripe.js has only the card element (no Payment Element), so the page
 takes its card-element path: a card token, confirmed by the shop's server."""
 
+import os
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -17,6 +19,10 @@ from orders.models import Order
 from orders.payment_accounts import payment_account_set_keys
 
 pytestmark = pytest.mark.browser
+
+# screenshots to look at; ETALAGE_SHOTS puts them elsewhere
+SHOTS = Path(os.environ.get("ETALAGE_SHOTS", "/tmp/shots-decline"))  # noqa: S108
+SHOTS.mkdir(parents=True, exist_ok=True)
 
 
 @pytest.fixture
@@ -43,6 +49,14 @@ def paying_shop(committed_shop, django_db_blocker, shop_server, stripe_settings,
     # later tests' payments are no business of this live server
     requests.post(f"{localstripe}/_config/webhooks/e2e", timeout=5, json={
         "url": "http://127.0.0.1:9/", "secret": "whsec_off", "events": []})  # fmt: skip
+
+
+def fill_address(page, **overrides: str) -> None:
+    """Fill the buy-now form's shipping address (a physical product needs one)."""
+    fields = {"Full name": "Ada Lovelace", "Address": "1 Rue de Rivoli", "Postal code": "75001",
+              "City": "Paris", "Country": "FR", **overrides}  # fmt: skip
+    for label, value in fields.items():
+        page.get_by_label(label, exact=True).fill(value)
 
 
 def fill_card(page, number: str = "4242424242424242") -> None:
@@ -72,6 +86,15 @@ def test_a_shopper_buys_with_a_test_card(page, paying_shop, shop_server):
     assert page.get_by_role("button", name="Buy now").is_hidden()
     page.get_by_label("Quantity").fill("2")
     page.get_by_label("Email").fill("shopper@example.com")
+    # a parcel needs somewhere to go: without a city the form says so and nothing is held
+    fill_address(page, City="")
+    page.get_by_role("button", name="Continue to payment").click()
+    page.get_by_text("Enter the town or city to ship to.").wait_for()
+    assert page.evaluate("document.activeElement.name") == "city"
+    page.screenshot(path=SHOTS / "address-missing-city.png", full_page=True)
+    with tenant_context(shop):
+        assert not Order.objects.exists()
+    page.get_by_label("City", exact=True).fill("Paris")
     page.get_by_role("button", name="Continue to payment").click()
     page.get_by_placeholder("number").wait_for()
     assert page.locator("[data-buy-now-total]").inner_text() == "€50.00"
@@ -81,26 +104,49 @@ def test_a_shopper_buys_with_a_test_card(page, paying_shop, shop_server):
     page.get_by_text("is paid; a confirmation is on its way").wait_for(timeout=60_000)
     order = order_when(shop, lambda order: order.status == "paid")
     assert (order.total, order.stock_status, order.utm_source) == (50, "committed", "instagram")
+    assert order.shipping_address == {"name": "Ada Lovelace", "line1": "1 Rue de Rivoli",
+                                      "postal_code": "75001", "city": "Paris", "country": "FR"}  # fmt: skip
     with tenant_context(shop):
         assert Variant.objects.get(id=variant.id).available == 2
     assert page.context.cookies() == []
 
 
-def test_a_declined_card_says_so_and_gives_the_stock_back(page, paying_shop, shop_server):
+@pytest.mark.parametrize("width", [390, 1280])
+def test_a_declined_card_can_be_retried_in_the_same_form(page, paying_shop, shop_server, width):
     shop, variant = paying_shop
+    page.set_viewport_size({"width": width, "height": 900})
 
     page.goto(f"http://kiosk.localhost:{shop_server}/products/harbour-tee/")
     page.get_by_role("button", name="Buy now").click()
     page.get_by_label("Email").fill("shopper@example.com")
+    fill_address(page)
+    page.screenshot(path=SHOTS / f"address-{width}.png", full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
     page.get_by_role("button", name="Continue to payment").click()
     fill_card(page, "4000000000000341")  # attaches, then the charge is declined
     page.get_by_role("button", name="Pay").click()
 
-    page.get_by_text("declined").wait_for()
-    order = order_when(shop, lambda order: order.status == "cancelled")
-    assert order.note == "The payment failed."
+    # the decline is said plainly, and the order stays held for the shopper still trying
+    page.get_by_text("Your card was declined; try another card.").wait_for()
+    page.screenshot(path=SHOTS / f"declined-{width}.png", full_page=True)
+    assert page.get_by_text("Bad request").count() == 0
     with tenant_context(shop):
-        assert Variant.objects.get(id=variant.id).available == 4
+        order = Order.objects.get()
+        assert (order.status, order.stock_status) == ("pending_payment", "held")
+        assert Variant.objects.get(id=variant.id).available == 3
+
+    # another card in the same form, without a reload
+    fill_card(page)
+    page.get_by_role("button", name="Pay").click()
+
+    page.get_by_text("is paid; a confirmation is on its way").wait_for(timeout=60_000)
+    page.screenshot(path=SHOTS / f"declined-then-paid-{width}.png", full_page=True)
+    paid = order_when(shop, lambda order: order.status == "paid")
+    with tenant_context(shop):
+        assert Order.objects.count() == 1
+        assert (paid.id, paid.stock_status) == (order.id, "committed")
+        sold = Variant.objects.get(id=variant.id)
+        assert (sold.stock, sold.held, sold.available) == (3, 0, 3)  # taken once
 
 
 def test_checkout_link_from_a_social_platform(page, paying_shop, shop_server):
@@ -114,6 +160,7 @@ def test_checkout_link_from_a_social_platform(page, paying_shop, shop_server):
         "3 \N{MULTIPLICATION SIGN} Harbour Tee — €75.00"
     )
     page.get_by_label("Email").fill("shopper@example.com")
+    fill_address(page)
     page.get_by_role("button", name="Continue to payment").click()
     fill_card(page)
     page.get_by_role("button", name="Pay").click()
@@ -186,6 +233,7 @@ def test_with_stripes_own_stripe_js_the_page_uses_the_payment_element(
     page.goto(product_url)
     page.get_by_role("button", name="Buy now").click()
     page.get_by_label("Email").fill("shopper@example.com")
+    fill_address(page)
     page.get_by_role("button", name="Continue to payment").click()
     page.get_by_text("payment element").wait_for()
     page.get_by_role("button", name="Pay").click()

@@ -13,7 +13,7 @@ from catalog.models import CatalogChange, Product, Variant
 from orders.models import Order
 from shops.api.models import IdempotencyRecord
 from shops.tasks import for_each_shop
-from tests.orders.conftest import buy, make_variant, shop_sells, shopper
+from tests.orders.conftest import ADDRESS, buy, make_variant, shop_sells, shopper
 
 
 def localstripe_intent(base: str, intent_id: str, key: str = "sk_test_alpha") -> dict:
@@ -30,6 +30,7 @@ def body(variant_id: int, quantity: int = 1, **extra) -> dict:
     return {
         "items": [{"variant_id": variant_id, "quantity": quantity}],
         "email": "shopper@example.com",
+        "shipping_address": ADDRESS,
         **extra,
     }
 
@@ -37,7 +38,7 @@ def body(variant_id: int, quantity: int = 1, **extra) -> dict:
 def test_buy_now_reserves_stock_creates_order_and_payment_intent(shop_a, selling_a, localstripe):
     # given a variant with 10 in stock at 24.00
     # when
-    response = buy(shopper(), body(selling_a.id, 3, shipping_address={"city": "Lyon"}))
+    response = buy(shopper(), body(selling_a.id, 3, shipping_address={**ADDRESS, "city": "Lyon"}))
 
     # then
     assert response.status_code == 201
@@ -49,7 +50,7 @@ def test_buy_now_reserves_stock_creates_order_and_payment_intent(shop_a, selling
         assert order.status == Order.Status.PENDING_PAYMENT
         assert order.stock_status == Order.Stock.HELD
         assert (order.total, order.amount_minor, order.currency) == (72, 7200, "EUR")
-        assert order.shipping_address == {"city": "Lyon"}
+        assert order.shipping_address == {**ADDRESS, "city": "Lyon"}
         line = order.lines.get()
         assert (line.title, line.sku, line.unit_price, line.quantity) == (
             "Canvas Tote", "TOTE", 24, 3,

@@ -9,7 +9,7 @@ from catalog.models import Product, Variant
 from catalog.services import VariantInput, product_create
 from orders.models import Order
 from orders.services import BuyNowError, LineRequest, OutOfStock, order_buy_now
-from tests.orders.conftest import buy, shop_sells, shopper
+from tests.orders.conftest import ADDRESS, buy, shop_sells, shopper
 
 
 def sized_tee(*, xl_stock: int = 3) -> Product:
@@ -62,7 +62,9 @@ def test_the_service_never_substitutes_a_variant(shop_a, tee):
         medium = tee.variants.get(sku="TEE-M")
 
         order, _ = order_buy_now(
-            lines=[LineRequest(variant_id=medium.id, quantity=2)], email="shopper@example.com"
+            lines=[LineRequest(variant_id=medium.id, quantity=2)],
+            email="shopper@example.com",
+            shipping_address=ADDRESS,
         )
 
         assert list(order.lines.values_list("variant_id", "unit_price", "quantity")) == [
@@ -87,7 +89,11 @@ def test_a_sold_out_variant_is_409_even_when_another_option_is_in_stock(shop_a, 
     with tenant_context(shop_a):
         assert not Order.objects.exists()
         with pytest.raises(OutOfStock):
-            order_buy_now(lines=[LineRequest(variant_id=xl.id, quantity=1)], email="a@example.com")
+            order_buy_now(
+                lines=[LineRequest(variant_id=xl.id, quantity=1)],
+                email="a@example.com",
+                shipping_address=ADDRESS,
+            )
 
 
 def test_another_shops_variant_is_400_naming_the_item_and_nothing_is_held(

@@ -3,8 +3,10 @@
 import json
 import re
 
+import pytest
 from django_tenants.utils import tenant_context
 
+from catalog.services import product_update
 from orders.models import Order
 from tests.orders.conftest import buy, make_variant, shopper
 
@@ -82,3 +84,30 @@ def test_the_product_page_has_the_buy_now_form(shop_a, selling_a):
     assert 'data-endpoint="/api/v1/buy-now/"' in html
     assert f'data-variant="{selling_a.id}">Buy now</button>' in html
     assert '<script src="/static/orders/buy_now.js" defer></script>' in html
+
+
+@pytest.mark.parametrize("path", ["/products/{slug}/", "/embed/?product={slug}"])
+def test_the_buy_now_form_asks_an_address_only_for_physical_goods(shop_a, selling_a, path):
+    with tenant_context(shop_a):
+        product = selling_a.product
+        physical = shopper().get(path.format(slug=product.slug)).content.decode()
+        product_update(product=product, requires_shipping=False)
+        digital = shopper().get(path.format(slug=product.slug)).content.decode()
+
+    assert "<legend>Shipping address</legend>" in physical
+    assert 'autocomplete="shipping postal-code"' in physical
+    assert 'name="city" autocomplete="shipping address-level2" required' in physical
+    assert "Shipping address" not in digital
+    assert 'name="email"' in digital
+
+
+def test_a_checkout_link_asks_an_address_when_one_item_is_physical(shop_a, selling_a):
+    with tenant_context(shop_a):
+        ebook = make_variant(title="Pattern PDF", sku="PDF", price="8.00")
+        product_update(product=ebook.product, requires_shipping=False)
+
+    only_digital = shopper().get(f"/checkout/?products={ebook.id}:1").content.decode()
+    mixed = shopper().get(f"/checkout/?products={ebook.id}:1,{selling_a.id}:1").content.decode()
+
+    assert "Shipping address" not in only_digital
+    assert "<legend>Shipping address</legend>" in mixed

@@ -33,7 +33,7 @@ from shops.management.commands.rundemo import _port_check
 from shops.management.commands.seed_demo import DEMO_SLUG
 from shops.models import Shop
 from tests.conftest import PROJECT_ROOT
-from tests.orders.conftest import buy, make_variant, shop_sells, shopper
+from tests.orders.conftest import ADDRESS, buy, make_variant, shop_sells, shopper
 from tests.orders.test_localstripe import _is_running
 from tests.orders.test_not_selling import CLOSED, page
 
@@ -238,7 +238,11 @@ def test_under_make_run_an_unpaid_checkout_gives_its_stock_back_by_itself(
         # when: a shopper starts a checkout and never pays
         answer = requests.post(
             f"http://127.0.0.1:{port}/api/v1/buy-now/",
-            json={"items": [{"variant_id": variant.pk, "quantity": 1}], "email": "a@b.example"},
+            json={
+                "items": [{"variant_id": variant.pk, "quantity": 1}],
+                "email": "a@b.example",
+                "shipping_address": ADDRESS,
+            },
             headers={"Host": f"{DEMO_SLUG}.localhost:{port}"},
             timeout=30,
         )

@@ -51,10 +51,14 @@ def test_beat_runs_the_expiry_over_every_shop():
     assert entry["args"] == ["orders.reservations_expire"]
 
 
+@pytest.mark.parametrize("card_tried", [None, "4000000000000341"], ids=["unpaid", "declined"])
 def test_expired_reservation_returns_the_stock_and_cancels_the_payment(
-    shop_a, selling_a, pending, localstripe
+    shop_a, selling_a, pending, localstripe, card_tried
 ):
-    order, _ = pending
+    # a declined card keeps the order held for the shopper: abandoned, it expires too
+    order, answer = pending
+    if card_tried:
+        pay(shopper(), answer, card_token(localstripe, card_tried))
     age(shop_a, order)
 
     for_each_shop("orders.reservations_expire")
@@ -66,6 +70,9 @@ def test_expired_reservation_returns_the_stock_and_cancels_the_payment(
         )  # fmt: skip
         assert Variant.objects.get(id=selling_a.id).available == 10
     assert intent_status(localstripe, order.payment_intent_id) == "canceled"
+    # a card tried after the end is told to reserve again
+    late = pay(shopper(), answer, card_token(localstripe))
+    assert (late.status_code, late.json()["error"]["code"]) == (409, "not_payable")
 
 
 def test_a_reservation_still_running_is_kept(shop_a, selling_a, pending):
@@ -146,3 +153,25 @@ def _order_reserve(variant, *, quantity: int) -> Order:
     """An order holding ``quantity`` of ``variant``, as buy-now leaves it before Stripe."""
     stock_hold(variant=variant, quantity=quantity)
     return OrderFactory(pending=True, email="s@example.com", lines=[(variant, quantity)])
+
+
+def test_a_declined_card_keeps_the_order_held_and_another_card_pays_it(
+    shop_a, selling_a, pending, localstripe
+):
+    # given a card that is declined
+    order, answer = pending
+    declined = pay(shopper(), answer, card_token(localstripe, "4000000000000341"))
+    assert (declined.status_code, declined.json()["error"]) == (
+        402, {"code": "card_declined", "message": "Your card was declined; try another card."},
+    )  # fmt: skip
+    with tenant_context(shop_a):
+        order = Order.objects.get(id=order.id)
+        assert (order.status, order.stock_status) == ("pending_payment", "held")
+        assert Variant.objects.get(id=selling_a.id).available == 7
+
+    # when the same order is paid with another card
+    paid = pay(shopper(), answer, card_token(localstripe))
+
+    # then Stripe takes it (the PaymentIntent was still payable)
+    assert paid.json() == {"status": "succeeded"}
+    assert intent_status(localstripe, order.payment_intent_id) == "succeeded"

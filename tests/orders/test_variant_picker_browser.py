@@ -20,7 +20,7 @@ from catalog.services import VariantInput, product_create, variant_update
 from orders.localstripe import localstripe_webhook
 from orders.payment_accounts import payment_account_set_keys
 from tests.catalog.test_product_page import picture
-from tests.orders.test_browser import fill_card, order_when
+from tests.orders.test_browser import fill_address, fill_card, order_when
 
 pytestmark = pytest.mark.browser
 
@@ -110,6 +110,7 @@ def test_the_chosen_size_is_the_size_bought(sized_page, picker_shop, shop_server
 
     page.get_by_role("button", name="Buy now").click()
     page.get_by_label("Email").fill("shopper@example.com")
+    fill_address(page)
     page.get_by_role("button", name="Continue to payment").click()
     page.get_by_placeholder("number").wait_for()
     assert page.locator("[data-buy-now-total]").inner_text() == "€26.00"
@@ -164,6 +165,7 @@ def test_an_option_changed_after_reserving_starts_the_payment_over(page, picker_
     page.goto(f"http://picker.localhost:{shop_server}/products/harbour-tee/")
     page.get_by_role("button", name="Buy now").click()
     page.get_by_label("Email").fill("shopper@example.com")
+    fill_address(page)
     page.get_by_role("button", name="Continue to payment").click()
     page.get_by_placeholder("number").wait_for()
     assert page.locator("[data-buy-now-total]").inner_text() == "€24.00"

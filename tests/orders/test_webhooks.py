@@ -4,6 +4,7 @@ the event (never the host), late payments after the reservation expired."""
 import time
 
 import pytest
+import requests
 from django.core import mail
 from django.test import Client
 from django_tenants.utils import tenant_context
@@ -129,7 +130,8 @@ def test_a_duplicate_event_has_no_second_effect(
         assert StripeEvent.objects.count() == 1
 
 
-def test_a_payment_failure_gives_the_stock_back(shop_a, selling_a, pending):
+def test_a_payment_failure_keeps_the_order_held_for_another_card(shop_a, selling_a, pending):
+    # the PaymentIntent is back to requires_payment_method: the shopper may try again
     order, _ = pending
     failed = succeeded(order, "evt_f", type="payment_intent.payment_failed",
                        status="requires_payment_method")  # fmt: skip
@@ -138,8 +140,22 @@ def test_a_payment_failure_gives_the_stock_back(shop_a, selling_a, pending):
 
     assert response.json() == {"result": "handled"}
     order = reload(shop_a, order)
+    assert (order.status, order.stock_status) == ("pending_payment", "held")
+    assert stock(shop_a, selling_a) == 8
+
+
+def test_a_cancelled_payment_gives_the_stock_back(shop_a, selling_a, pending, localstripe):
+    order, _ = pending
+    requests.post(f"{localstripe}/v1/payment_intents/{order.payment_intent_id}/cancel",
+                  headers={"Authorization": "Bearer sk_test_alpha"}, timeout=5)  # fmt: skip
+    canceled = succeeded(order, "evt_c", type="payment_intent.canceled", status="canceled")
+
+    response = post_event(canceled, "whsec_alpha")
+
+    assert response.json() == {"result": "handled"}
+    order = reload(shop_a, order)
     assert (order.status, order.stock_status, order.note) == (
-        "cancelled", "released", "The payment failed.",
+        "cancelled", "released", "The payment was cancelled.",
     )  # fmt: skip
     assert stock(shop_a, selling_a) == 10
 
