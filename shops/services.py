@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
@@ -26,6 +25,7 @@ from shops import schema_template
 from shops.accounts.models import User
 from shops.cache_versions import cache_version_bump
 from shops.models import Domain, Shop
+from shops.queueing import task_queue_on_commit
 from shops.selectors import (
     HOST_LOOKUP_VERSION_KEY,
     in_public_schema,
@@ -33,6 +33,7 @@ from shops.selectors import (
     shop_url,
     shops_with_staff_email,
 )
+from shops.tasks import email_send
 from shops.validators import normalise_slug, schema_name_for_slug, validate_shop_slug
 
 NAME_MAX_LENGTH = Shop._meta.get_field("name").max_length
@@ -215,7 +216,8 @@ def shop_delete(*, shop: Shop) -> None:
 def shop_links_email_send(*, email: str, request: HttpRequest | None = None) -> int:
     """ "Find my shop": email ``email`` the admin address of every shop where it is staff;
     nothing when it is staff nowhere (the caller answers the same either way). Returns
-    how many shops the email named. Sent in the caller's request with Django's mail."""
+    how many shops the email named. Sent by the worker (``shops.email_send``), so the
+    request never waits on the mail server."""
     shops = shops_with_staff_email(email=email)
     if not shops:
         return 0
@@ -223,10 +225,10 @@ def shop_links_email_send(*, email: str, request: HttpRequest | None = None) -> 
         "shops": [(shop.name, f"{shop_url(shop, request)}/admin/") for shop in shops],
         "platform_url": platform_url(request),
     }
-    send_mail(
-        subject="Your Etalage shops",
-        message=render_to_string("shops/email/shop_links.txt", context),
-        from_email=None,
-        recipient_list=[email],
+    task_queue_on_commit(
+        email_send,
+        "Your Etalage shops",
+        render_to_string("shops/email/shop_links.txt", context),
+        [email],
     )
     return len(shops)

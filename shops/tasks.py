@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from celery import shared_task
+from django.core.mail import send_mail
 from django_tenants.utils import schema_context
 
 from shops.models import Shop
@@ -33,3 +34,17 @@ def for_each_shop(task_name: str, args: list[Any] | None = None, kwargs: dict | 
         with schema_context(schema):
             task_queue(task, *(args or []), **(kwargs or {}))
     return len(schemas)
+
+
+@shared_task(
+    name="shops.email_send",
+    acks_late=True,
+    autoretry_for=(OSError,),  # smtplib's errors, connection refused, DNS failure
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=8,
+)
+def email_send(subject: str, message: str, recipients: list[str]) -> None:
+    """Send one account email (find my shop, a password reset) from the worker, so that
+    no request waits on, or fails because of, the mail server; retried while it is down."""
+    send_mail(subject=subject, message=message, from_email=None, recipient_list=recipients)
