@@ -91,10 +91,19 @@ def test_a_connection_made_by_hand_is_not_the_demos_to_replace(shop_b):
 
 
 def _descendants(pid: int) -> list[int]:
-    """Every process below ``pid`` (children, theirs, ...), read from /proc."""
+    """Every process below ``pid`` (children, theirs, ...), read from /proc; a thread or
+    process that ends while it is read is passed over (the callers poll again)."""
     found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        for child in (task / "children").read_text().split():
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:
+            continue
+        for child in children:
             found += [int(child), *_descendants(int(child))]
     return found
 
