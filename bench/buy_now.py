@@ -217,12 +217,18 @@ def run_mode(mode: str, stripe_base: str, stripe_pid: int, shop, options) -> boo
 
         took, answers = rush(server.port, scarce.id, options.rush)
         with tenant_context(shop):
-            stock = Variant.objects.get(id=scarce.id).stock
+            variant = Variant.objects.get(id=scarce.id)
             orders = Order.objects.filter(lines__variant_id=scarce.id).count()
         out = options.rush - options.stock
-        ok = orders == options.stock and stock == 0 and answers.get((409, "out_of_stock")) == out
+        # unpaid, the orders hold every unit: on hand unchanged, nothing available
+        ok = (
+            orders == variant.held == options.stock
+            and variant.available == 0
+            and answers.get((409, "out_of_stock")) == out
+        )
         print(f"rush: {options.rush} concurrent for {options.stock} in stock in {took:.2f} s: "
-              f"{orders} orders, stock {stock}, answers {dict(sorted(answers.items()))} "
+              f"{orders} orders, on hand {variant.stock}, held {variant.held}, available "
+              f"{variant.available}, answers {dict(sorted(answers.items()))} "
               f"{'OK' if ok else 'FAILED'}")  # fmt: skip
 
         for connections in (1, options.concurrency):
