@@ -24,7 +24,8 @@ def embedded_redis_if_unset() -> Iterator[None]:
     if not unset:
         yield
         return
-    from config.embedded_redis import free_port, redis_server
+    from config.child_processes import free_port
+    from config.embedded_redis import redis_server
 
     port = free_port()
     with ExitStack() as stack:

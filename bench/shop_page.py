@@ -36,18 +36,13 @@ from pathlib import Path
 
 from scratch import scratch_database
 
+from config.child_processes import free_port
 from config.database_url import database_url_of
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "bench.localhost"
 CONNECTIONS = 8
 WORKERS = 4
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def seed_features(media_root: str) -> list[tuple[str, dict]]:

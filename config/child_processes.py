@@ -11,6 +11,7 @@ import ctypes
 import ctypes.util
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -18,6 +19,26 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+LOOPBACK = "127.0.0.1"
+
+
+def free_port() -> int:
+    """A loopback port free now, for a server about to start."""
+    with socket.socket() as sock:
+        sock.bind((LOOPBACK, 0))
+        return sock.getsockname()[1]
+
+
+def port_refusal(port: int) -> str | None:
+    """Why loopback ``port`` cannot be bound now (the system's reason, e.g. "Address
+    already in use"), or None when it is free. Binds as the servers do (SO_REUSEADDR)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((LOOPBACK, port))
+        except OSError as error:
+            return error.strerror or str(error)
+    return None
 
 
 def parent_death_signal() -> Callable[[], None] | None:

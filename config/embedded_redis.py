@@ -25,7 +25,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from config.child_processes import parent_death_signal
+from config.child_processes import parent_death_signal, port_refusal
 from config.errors import SetupError
 
 HOST = "127.0.0.1"
@@ -50,22 +50,6 @@ def answers(port: int, timeout: float = 0.5) -> bool:
             return sock.recv(7).startswith(b"+PONG")
     except OSError:
         return False
-
-
-def port_is_free(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((HOST, port))
-        except OSError:
-            return False
-    return True
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
 
 
 def _command(binary: str, port: int, workdir: Path) -> list[str]:
@@ -98,7 +82,7 @@ def redis_server(*, port: int, workdir: Path, timeout: float = 15) -> Iterator[s
             "CPython 3.11 and 3.12); install redis-server, or set CELERY_BROKER_URL and "
             "REDIS_URL to a Redis server"
         )
-    if not port_is_free(port):
+    if port_refusal(port) is not None:
         raise SetupError(
             f"port {port} of the embedded broker is in use; pick another: "
             f"EMBEDDED_REDIS_PORT={port + 1}, or set CELERY_BROKER_URL and REDIS_URL"

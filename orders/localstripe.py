@@ -13,7 +13,6 @@ stops when that parent is gone (``LOCALSTRIPE_PARENT_PID``), within half a secon
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,13 +23,7 @@ from pathlib import Path
 
 import requests
 
-from config.child_processes import parent_death_signal
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from config.child_processes import free_port, parent_death_signal
 
 
 @contextmanager

@@ -30,8 +30,8 @@ from django.test import Client, override_settings
 from django.test.testcases import LiveServerThread
 
 from config.celery import app as celery_app
+from config.child_processes import free_port
 from config.database_url import database_url_of
-from config.embedded_redis import free_port
 from shops import schema_template
 from shops.models import Shop
 from shops.services import ShopCreated, shop_create

@@ -22,6 +22,7 @@ import pytest
 from django.conf import global_settings
 
 from config import embedded_redis
+from config.child_processes import free_port
 
 _stack = contextlib.ExitStack()
 # Unsafe for real passwords: for test accounts only.
@@ -36,7 +37,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     )
     if os.environ.get("REDIS_URL") and os.environ.get("CELERY_BROKER_URL"):
         return
-    port = embedded_redis.free_port()
+    port = free_port()
     workdir = Path(_stack.enter_context(tempfile.TemporaryDirectory(prefix="etalage-redis-")))
     _stack.enter_context(embedded_redis.redis_server(port=port, workdir=workdir))
     os.environ["EMBEDDED_REDIS_PORT"] = str(port)

@@ -22,6 +22,7 @@ from catalog.import_jobs import import_jobs_queued_queue
 from catalog.models import ImportJob
 from config import embedded_redis
 from config.celery import app as celery_app
+from config.child_processes import free_port
 from orders.models import Order, OrderEmail
 from orders.services import order_emails_sweep
 from shops.api.services import api_key_create
@@ -61,7 +62,7 @@ class Broker:
     """A Redis broker of the test's own on a fixed loopback port, stopped until started."""
 
     def __init__(self, workdir: Path) -> None:
-        self.port = embedded_redis.free_port()
+        self.port = free_port()
         self.workdir = workdir
         self.url = f"redis://127.0.0.1:{self.port}/0"
 
@@ -163,7 +164,7 @@ def test_with_the_mail_server_down_a_paid_order_answers_and_its_email_goes_out_o
 ):
     # given: the SMTP backend, its server on a closed port
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", embedded_redis.free_port()
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()
     settings.EMAIL_USE_TLS, settings.EMAIL_TIMEOUT = False, 2
     settings.QUEUE_SWEEP_AFTER_SECONDS = 0
     slug = "outage-smtp"

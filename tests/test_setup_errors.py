@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from config import embedded_postgres
+from config.child_processes import free_port
 from config.database_url import database_url_of
 from tests.conftest import PROJECT_ROOT
 
@@ -38,12 +39,6 @@ def assert_one_clear_line(result: subprocess.CompletedProcess, *fragments: str) 
     assert "Traceback" not in result.stderr
     for fragment in fragments:
         assert fragment in lines[0]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_unreachable_database_url_is_one_line():

@@ -18,8 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django_tenants.utils import tenant_context
 
+from config.child_processes import free_port
 from config.database_url import database_url_of
-from config.embedded_redis import free_port
 from shops.api.services import api_key_create
 from tests.conftest import PROJECT_ROOT, clear_of_window_end
 

@@ -21,7 +21,6 @@ import contextlib
 import importlib.util
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -33,7 +32,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_tenants.utils import tenant_context
 
 from config import embedded_redis
-from config.child_processes import child_start, children_stop
+from config.child_processes import child_start, children_stop, port_refusal
 from config.errors import SetupError
 from orders.demo import TEST_CARD, demo_payments_local, demo_payments_owner
 from orders.payment_accounts import payment_account_remove
@@ -44,14 +43,11 @@ from shops.selectors import platform_url
 
 def _port_check(port: int) -> None:
     """A clear error now rather than runserver's after the seeding."""
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as runserver binds
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError as error:
-            raise CommandError(
-                f"port {port} is in use ({error.strerror}); pick another: make run PORT={port + 1}"
-            ) from None
+    reason = port_refusal(port)
+    if reason is not None:
+        raise CommandError(
+            f"port {port} is in use ({reason}); pick another: make run PORT={port + 1}"
+        )
 
 
 def _stop_on_signals() -> None:
