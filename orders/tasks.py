@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from shops.tasks import MAIL_RETRY
+
 
 @shared_task(name="orders.reservations_expire", acks_late=True)
 def reservations_expire() -> int:
@@ -14,14 +16,7 @@ def reservations_expire() -> int:
     return expire()
 
 
-@shared_task(
-    name="orders.order_email",
-    acks_late=True,
-    autoretry_for=(OSError,),  # smtplib's errors, connection refused, DNS failure
-    retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=5,
-)
+@shared_task(name="orders.order_email", max_retries=5, **MAIL_RETRY)
 def order_email(email_id: int) -> bool:
     """Send one recorded order email (confirmation, shipped, refunded), at most once."""
     from orders.services import order_email_send
@@ -46,14 +41,7 @@ def payments_settle_held() -> int:
     return settle()
 
 
-@shared_task(
-    name="orders.payment_health_email",
-    acks_late=True,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=5,
-)
+@shared_task(name="orders.payment_health_email", max_retries=5, **MAIL_RETRY)
 def payment_health_email() -> bool:
     """Tell the shop's owner that payments broke or work again (once per change)."""
     from orders.services import payment_health_email_send

@@ -11,6 +11,15 @@ from django_tenants.utils import schema_context
 from shops.models import Shop
 from shops.queueing import task_queue
 
+# How a task that sends mail retries while the mail server is down: smtplib's errors,
+# connection refused and DNS failures are OSErrors; backoff up to 10 minutes.
+MAIL_RETRY: dict[str, Any] = {
+    "acks_late": True,
+    "autoretry_for": (OSError,),
+    "retry_backoff": True,
+    "retry_backoff_max": 600,
+}
+
 
 @shared_task(name="shops.for_each_shop")
 def for_each_shop(task_name: str, args: list[Any] | None = None, kwargs: dict | None = None) -> int:
@@ -36,14 +45,7 @@ def for_each_shop(task_name: str, args: list[Any] | None = None, kwargs: dict | 
     return len(schemas)
 
 
-@shared_task(
-    name="shops.email_send",
-    acks_late=True,
-    autoretry_for=(OSError,),  # smtplib's errors, connection refused, DNS failure
-    retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=8,
-)
+@shared_task(name="shops.email_send", max_retries=8, **MAIL_RETRY)
 def email_send(subject: str, message: str, recipients: list[str]) -> None:
     """Send one account email (find my shop, a password reset) from the worker, so that
     no request waits on, or fails because of, the mail server; retried while it is down."""
