@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -22,6 +21,7 @@ from django_tenants.utils import tenant_context
 from orders.models import Order, OrderEmail
 from shops.management.commands.seed_demo import DEMO_SLUG
 from shops.models import Shop
+from tests.conftest import wait_until
 from tests.orders.test_browser import fill_address, fill_card
 from tests.orders.test_demo import demo_shop_dropped, rundemo_start  # noqa: F401 (fixture)
 
@@ -43,15 +43,6 @@ def default_run(
     finally:
         rundemo.send_signal(signal.SIGTERM)
         rundemo.wait(timeout=60)
-
-
-def _when(read, condition, seconds: float = 90):
-    deadline = time.monotonic() + seconds
-    while True:
-        value = read()
-        if condition(value) or time.monotonic() > deadline:
-            return value
-        time.sleep(0.2)
 
 
 @pytest.mark.parametrize("width", [390, 1280], ids=["phone", "desktop"])
@@ -89,30 +80,30 @@ def test_a_shopper_buys_from_the_demo_on_the_default_run(
     # then: the order is paid (localstripe's webhook reached the web server) and the
     # worker sent its confirmation. Read from a thread of its own: in this thread
     # Playwright's event loop would give Django a connection nothing could close.
-    with django_db_blocker.unblock(), ThreadPoolExecutor(max_workers=1) as reader:
-        paid, confirmation = reader.submit(_paid_and_confirmed, email).result()
-    assert paid is not None and paid.status == "paid", log.read_text()[-3000:]
-    assert confirmation is not None and confirmation.sent_at is not None, log.read_text()[-3000:]
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        paid, confirmed = reader.submit(_paid_and_confirmed, email, django_db_blocker).result()
+    assert paid, log.read_text()[-3000:]
+    assert confirmed, log.read_text()[-3000:]
     assert f"To: {email}" in log.read_text()  # the console email backend, in the worker
 
 
-def _paid_and_confirmed(email: str) -> tuple[Order | None, OrderEmail | None]:
-    """The shopper's order once paid, and its confirmation once sent (or what there is
-    after 90 s)."""
+def _paid_and_confirmed(email: str, django_db_blocker) -> tuple[bool, bool]:
+    """Whether the shopper's order got paid, then its confirmation sent (each waited for
+    up to 90 s)."""
     try:
-        shop = Shop.objects.get(slug=DEMO_SLUG)
+        with django_db_blocker.unblock():
+            shop = Shop.objects.get(slug=DEMO_SLUG)
 
-        def order() -> Order | None:
+        def paid() -> bool:
             with tenant_context(shop):
-                return Order.objects.filter(email=email).first()
+                return Order.objects.filter(email=email, status=Order.Status.PAID).exists()
 
-        paid = _when(order, lambda found: found is not None and found.status == "paid")
-
-        def confirmation() -> OrderEmail | None:
+        def confirmed() -> bool:
             with tenant_context(shop):
-                return OrderEmail.objects.filter(order=paid, kind="confirmation").first()
+                return OrderEmail.objects.filter(
+                    order__email=email, kind="confirmation", sent_at__isnull=False
+                ).exists()
 
-        sent = _when(confirmation, lambda found: found is not None and found.sent_at is not None)
-        return paid, sent
+        return wait_until(paid, django_db_blocker), wait_until(confirmed, django_db_blocker)
     finally:
         connection.close()
