@@ -341,7 +341,7 @@ def main() -> None:
     if not options.profile and not shutil.which("wrk"):
         raise SystemExit("The buy-now benchmark needs wrk (apt-get install wrk).")
 
-    from orders.localstripe import localstripe_server
+    from config.localstripe import localstripe_server
 
     with scratch_database("etalage_bench_buy_now"):
         from django.db import connection

@@ -56,8 +56,8 @@ def seed_features(media_root: str) -> list[tuple[str, dict]]:
 
     from catalog.models import Product
     from reviews.demo import demo_reviews_seed
-    from shops.storefront.posts import services as posts
-    from shops.storefront.posts.models import Post
+    from shops.posts import services as posts
+    from shops.posts.models import Post
 
     with override_settings(MEDIA_ROOT=media_root):
         demo_reviews_seed()

@@ -63,7 +63,7 @@ def main() -> None:
         from shops.api.services import api_key_create
         from shops.channels.models import ChannelItem, Connection
         from shops.channels.services import connection_create
-        from shops.management.commands.seed_demo import DEMO_SLUG
+        from shops.demo.management.commands.seed_demo import DEMO_SLUG
         from shops.models import Shop
         from tests.channels.fake_meta import FakeMeta
         from tests.orders.test_demo import rundemo_start

@@ -17,7 +17,6 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from catalog.collections import collection_products, validate_rules
-from catalog.currencies import minor_units, validate_amount
 from catalog.exports import products_export_csv
 from catalog.images import (
     image_admin_thumbnail,
@@ -50,7 +49,8 @@ from catalog.services import (
     variant_update,
 )
 from catalog.shopify_csv import CsvRefused, max_bytes
-from shops.storefront.cache import shop_page_changed
+from shops.currencies import minor_units, validate_amount
+from shops.page_cache import shop_page_changed
 
 
 def _readiness(product: Product) -> dict[str, list[str]]:

@@ -16,7 +16,7 @@ from django.utils.text import slugify
 
 from catalog.models import Collection, CollectionProduct, Product, Variant
 from catalog.services import parse_amount
-from shops.storefront.cache import shop_page_changed
+from shops.page_cache import shop_page_changed
 
 
 def validate_rules(

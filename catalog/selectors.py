@@ -21,9 +21,9 @@ from django.db.models.expressions import OrderBy
 from django.db.models.functions import RowNumber
 
 from catalog.collections import collection_products
-from catalog.currencies import money_format
 from catalog.json_rows import json_loads, model_from_json, prefetched_set
 from catalog.models import Collection, Product, ProductImage, Variant
+from shops.currencies import money_format
 
 PRODUCTS_PER_PAGE = 24
 

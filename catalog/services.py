@@ -17,10 +17,10 @@ from django.db import IntegrityError, connection, transaction
 from django.utils.html import strip_tags
 from django.utils.text import slugify
 
-from catalog.currencies import validate_amount
 from catalog.models import CatalogChange, Product, ProductImage, Variant
 from catalog.outbox import outbox_written
-from shops.storefront.cache import shop_page_changed
+from shops.currencies import validate_amount
+from shops.page_cache import shop_page_changed
 
 Aspect = CatalogChange.Aspect
 

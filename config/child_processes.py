@@ -1,7 +1,7 @@
 """Child processes that die with the process that started them, even one killed with
-SIGKILL (which runs no ``finally``): used for localstripe (``orders/localstripe.py``),
+SIGKILL (which runs no ``finally``): used for localstripe (``config/localstripe.py``),
 the embedded Redis, and the web server, worker and beat that ``manage.py rundemo``
-starts. Light on imports (no Django), as ``orders.localstripe`` is imported by scripts
+starts. Light on imports (no Django), as ``config.localstripe`` is imported by scripts
 outside Django too."""
 
 from __future__ import annotations

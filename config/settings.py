@@ -79,13 +79,14 @@ TENANT_APPS = [
     "django.contrib.admin",
     "shops.accounts",
     "shops.storefront",
-    "shops.storefront.posts",
+    "shops.posts",
     "shops.channels",
     "catalog",
     "orders",
     "reviews",
     "shops.api",
     "shops.webhooks",
+    "shops.demo",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -486,8 +487,8 @@ SPECTACULAR_SETTINGS = {
         "ProductStatusEnum": "catalog.models.Product.Status",
         "ImageStatusEnum": "catalog.models.ProductImage.Status",
         "ReviewStatusEnum": "reviews.models.Review.Status",
-        "PostStatusEnum": "shops.storefront.posts.models.Post.Status",
-        "PostSourceEnum": "shops.storefront.posts.models.Post.Source",
+        "PostStatusEnum": "shops.posts.models.Post.Status",
+        "PostSourceEnum": "shops.posts.models.Post.Source",
         "ConnectionStatusEnum": "shops.channels.models.Connection.Status",
     },
     "POSTPROCESSING_HOOKS": [

@@ -7,15 +7,15 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
-from catalog import views as catalog_views
-from orders import apis as order_apis
 from orders import views as order_views
-from reviews import views as review_views
 from shops.accounts import views as account_views
+from shops.api import shopper as order_apis
 from shops.api import views as api_views
 from shops.channels import views as channel_views
+from shops.storefront import post_pages as post_views
+from shops.storefront import product_pages as catalog_views
+from shops.storefront import review_pages as review_views
 from shops.storefront import views as storefront_views
-from shops.storefront.posts import views as post_views
 
 urlpatterns = [
     path("", storefront_views.shop_page, name="shop-page"),

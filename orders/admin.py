@@ -14,7 +14,6 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from catalog.currencies import money_format
 from orders import services
 from orders.models import Order, PaymentAccount
 from orders.payment_accounts import (
@@ -25,6 +24,7 @@ from orders.payment_accounts import (
 )
 from orders.selectors import order_lines_amount, order_timeline, payment_health_report
 from orders.status import can_transition
+from shops.currencies import money_format
 
 Status = Order.Status
 

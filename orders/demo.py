@@ -1,6 +1,6 @@
 """The demo shop's payments when ``make run`` has no real Stripe: a localstripe of its own.
 
-``manage.py rundemo`` starts localstripe (``orders.localstripe``) and calls
+``manage.py rundemo`` starts localstripe (``config.localstripe``) and calls
 ``demo_payments_local``: the demo shop gets localstripe test keys of its own (the
 "own keys" connection, as a shop owner would enter them in the admin) and localstripe
 sends its signed webhooks to the platform's ``/webhooks/stripe/``, so a test-card
@@ -38,7 +38,7 @@ def demo_payments_local(shop: Shop, *, stripe_base: str, webhook_url: str) -> No
     """Connect ``shop`` to the localstripe at ``stripe_base`` with the demo test keys and
     have localstripe send its events to ``webhook_url``. The caller has checked
     ``demo_payments_owner`` (a hand-made connection is never replaced)."""
-    from orders.localstripe import localstripe_webhook  # requests: a dev package
+    from config.localstripe import localstripe_webhook  # requests: a dev package
 
     localstripe_webhook(
         stripe_base, name="etalage-demo", url=webhook_url, secret=DEMO_WEBHOOK_SECRET

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from catalog.currencies import minor_units
 from orders.models import Order
+from shops.currencies import minor_units
 from shops.webhooks.models import EventType
 from shops.webhooks.services import webhook_event_emit
 

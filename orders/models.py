@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.db import models
 from django.db.models import Q
 
-from catalog.currencies import minor_units
+from shops.currencies import minor_units
 
 
 class PaymentAccount(models.Model):

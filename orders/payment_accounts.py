@@ -18,7 +18,7 @@ from django.db import transaction
 
 from orders.models import PaymentAccount
 from orders.stripe_client import Credentials
-from shops.storefront.cache import cached_page, shop_page_changed
+from shops.page_cache import cached_page, shop_page_changed
 
 
 def _fernet() -> Fernet:

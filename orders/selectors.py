@@ -13,9 +13,9 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from catalog.currencies import money_format
 from catalog.models import Product, Variant
 from orders.models import Order, OrderActivity, OrderLine, PaymentAccount, PaymentHealth
+from shops.currencies import money_format
 
 MAX_ROW_ID = 2**63 - 1
 

@@ -22,7 +22,7 @@ from reviews.services import (
     review_settings_get,
 )
 from reviews.services.photos import picture_clean_upload
-from shops.storefront.cache import shop_page_changed
+from shops.page_cache import shop_page_changed
 
 Status = Review.Status
 

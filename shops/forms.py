@@ -2,7 +2,7 @@ from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 
-from catalog.currencies import CURRENCY_CHOICES
+from shops.currencies import CURRENCY_CHOICES
 from shops.models import Shop
 from shops.validators import SLUG_MAX_LENGTH, normalise_slug, validate_shop_slug
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
 
-from catalog.currencies import validate_currency
+from shops.currencies import validate_currency
 
 
 class Shop(TenantMixin):

@@ -20,10 +20,10 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django_tenants.utils import tenant_context
 
-from catalog.currencies import validate_currency
 from shops import schema_template
 from shops.accounts.models import User
 from shops.cache_versions import cache_version_bump
+from shops.currencies import validate_currency
 from shops.models import Domain, Shop
 from shops.queueing import task_queue_on_commit
 from shops.selectors import (

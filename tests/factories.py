@@ -33,9 +33,9 @@ from orders.services import to_minor
 from reviews.models import Review
 from reviews.services import review_moderate, review_submit, review_submit_verified
 from reviews.shoppers import Shopper, shopper_from
+from shops.posts.models import Post
+from shops.posts.services import ImageInput, TagInput, post_create
 from shops.services import ShopCreated, shop_create
-from shops.storefront.posts.models import Post
-from shops.storefront.posts.services import ImageInput, TagInput, post_create
 
 SHOP_PASSWORD = "plum-orchard-lantern-42"
 

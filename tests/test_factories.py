@@ -9,7 +9,7 @@ from django_tenants.utils import tenant_context
 from catalog.models import CatalogChange, Product, Variant
 from orders.models import Order
 from reviews.models import Review
-from shops.storefront.posts.models import Post
+from shops.posts.models import Post
 from tests.factories import OrderFactory, PostFactory, ReviewFactory, VariantFactory
 
 

@@ -7,8 +7,8 @@ from decimal import Decimal
 from django import template
 
 from catalog import images
-from catalog.currencies import money_format
 from catalog.models import ProductImage
+from shops.currencies import money_format
 
 register = template.Library()
 

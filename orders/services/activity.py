@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from catalog.currencies import minor_units, money_format
 from orders.models import Order, OrderActivity
+from shops.currencies import minor_units, money_format
 
 
 def order_activity_add(*, order: Order, kind: str, message: str) -> OrderActivity:

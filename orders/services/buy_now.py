@@ -16,7 +16,6 @@ from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.utils import timezone
 
-from catalog.currencies import minor_units
 from catalog.models import Product, Variant
 from catalog.services import outbox_batch, shop_currency, stock_hold
 from orders import stripe_client
@@ -25,7 +24,8 @@ from orders.events import order_event_emit
 from orders.models import Order, OrderLine
 from orders.payment_accounts import ShopPayments, shop_payments
 from orders.services.payments import order_release
-from shops.storefront.posts.services import post_order_attribute
+from shops.currencies import minor_units
+from shops.posts.services import post_order_attribute
 from shops.webhooks.models import EventType
 
 logger = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ class Attribution:
     utm_campaign: str = ""
     coupon_code: str = ""
     # a tag click on a shoppable post: the post and the page view's token (see
-    # shops.storefront.posts.services.post_order_attribute)
+    # shops.posts.services.post_order_attribute)
     post_id: int | None = None
     post_view_token: str = ""
 

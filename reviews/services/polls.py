@@ -25,9 +25,9 @@ from reviews.models import Poll, PollNotification, PollOption, PollVote
 from reviews.services.photos import picture_clean_upload
 from reviews.shoppers import Shopper
 from reviews.tasks import poll_launch_notify as poll_launch_notify_task
+from shops.page_cache import shop_page_changed
 from shops.queueing import task_queue_on_commit
 from shops.selectors import current_shop, shop_url
-from shops.storefront.cache import shop_page_changed
 
 
 class PollError(Exception):

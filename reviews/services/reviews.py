@@ -28,7 +28,7 @@ from reviews.services.photos import (
     review_photos_store,
 )
 from reviews.shoppers import Shopper
-from shops.storefront.cache import shop_page_changed
+from shops.page_cache import shop_page_changed
 
 Status = Review.Status
 Flag = Review.Flag

@@ -7,12 +7,16 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
-from catalog.api.views import CollectionViewSet, ProductViewSet, VariantViewSet
-from orders.api.views import OrderViewSet
-from reviews.api.views import PollViewSet, ReviewViewSet
-from shops.channels.api.views import ChannelItemViewSet, ConnectionViewSet
-from shops.storefront.posts.api.views import PostViewSet
-from shops.webhooks.apis import WebhookSubscriptionViewSet
+from shops.api.catalog.views import (
+    CollectionViewSet,
+    ProductViewSet,
+    VariantViewSet,
+)
+from shops.api.channels.views import ChannelItemViewSet, ConnectionViewSet
+from shops.api.orders.views import OrderViewSet
+from shops.api.posts.views import PostViewSet
+from shops.api.reviews.views import PollViewSet, ReviewViewSet
+from shops.api.webhooks import WebhookSubscriptionViewSet
 
 router = SimpleRouter()
 router.register("products", ProductViewSet, basename="product")

@@ -13,8 +13,8 @@ from catalog.json_rows import json_loads, json_values, model_from_json
 from catalog.models import Collection
 from catalog.selectors import ProductCard, product_cards, product_lists
 from reviews.selectors import Rating, product_ratings_from_json, product_ratings_query
+from shops.page_cache import cached_page
 from shops.storefront.branding import theme_context
-from shops.storefront.cache import cached_page
 from shops.storefront.documents import default_document
 from shops.storefront.models import Design
 from shops.storefront.sections import REGISTRY, SectionType, section_type

@@ -1,5 +1,5 @@
 """Head data of the shop page: Open Graph / Twitter tags and schema.org Organization +
-ItemList JSON-LD, escaped for its ``<script>`` (``catalog.seo.json_for_script``)."""
+ItemList JSON-LD, escaped for its ``<script>`` (``product_seo.json_for_script``)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
-from catalog.seo import json_for_script
 from shops.storefront.images import stored_image_url
+from shops.storefront.product_seo import json_for_script
 from shops.storefront.selectors import SectionView
 
 SHARE_IMAGE_WIDTH = 1080

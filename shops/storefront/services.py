@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from catalog.images import delete_files_on_commit
 from catalog.models import Collection
+from shops.page_cache import shop_page_changed
 from shops.storefront.branding import ContrastWarning, contrast_warnings
-from shops.storefront.cache import shop_page_changed
 from shops.storefront.documents import (
     default_document,
     document_clean,

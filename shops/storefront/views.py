@@ -26,11 +26,11 @@ from django.views.static import serve
 
 from catalog.models import Product
 from catalog.selectors import product_cards, products_search_page
-from catalog.views import product_page_context
 from config.storage import PRIVATE_MEDIA_FOLDERS
 from reviews.selectors import product_ratings
+from shops.page_cache import cached_page
 from shops.storefront.branding import theme_context
-from shops.storefront.cache import cached_page
+from shops.storefront.product_pages import product_page_context
 from shops.storefront.selectors import (
     design_for_page,
     design_get,

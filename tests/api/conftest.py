@@ -157,7 +157,7 @@ def a_post(*products, caption: str = "Summer look", **fields):
     """A post with one picture tagging ``products`` (in the current shop)."""
     from django.core.files.base import ContentFile
 
-    from shops.storefront.posts import services
+    from shops.posts import services
 
     return services.post_create(
         images=[services.ImageInput(file=ContentFile(png_bytes(), name="look.png"))],

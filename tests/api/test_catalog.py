@@ -371,7 +371,7 @@ def test_shop_a_key_cannot_read_or_change_shop_b_products(shop_a, shop_b, make_k
 
 
 def test_hand_built_representations_have_exactly_the_declared_fields(shop_a):
-    from catalog.api.serializers import ImageSerializer, VariantSerializer, money
+    from shops.api.catalog.serializers import ImageSerializer, VariantSerializer, money
 
     with tenant_context(shop_a):
         product = product_create(title="F", variants=[VariantInput(sku="F", price="3.1")])
@@ -387,7 +387,7 @@ def test_products_built_directly_match_drfs_field_by_field_answer(shop_a, api_a)
     """The list's fast path (ProductSerializer.to_representation) says what DRF would."""
     from rest_framework import serializers
 
-    from catalog.api.serializers import ProductSerializer
+    from shops.api.catalog.serializers import ProductSerializer
 
     with tenant_context(shop_a):
         product = product_create(

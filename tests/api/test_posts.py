@@ -14,8 +14,8 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 from PIL import Image
 
-from shops.storefront.posts.models import Post, PostImage, PostTag
-from shops.storefront.posts.services import consent_record
+from shops.posts.models import Post, PostImage, PostTag
+from shops.posts.services import consent_record
 from tests.api.conftest import (
     ApiClient,
     a_post,

@@ -12,7 +12,7 @@ from django_tenants.utils import tenant_context
 from catalog import shopify_csv as col
 from catalog.models import CatalogChange, ImportJob, Product, Variant
 from catalog.services import stock_hold
-from shops.storefront.cache import shop_page_version
+from shops.page_cache import shop_page_version
 from tests.catalog.test_admin import management, product_post
 from tests.catalog.test_imports import csv_bytes, simple_rows
 from tests.storefront.helpers import owner, shopper

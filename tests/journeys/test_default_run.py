@@ -19,7 +19,7 @@ from django.db import connection
 from django_tenants.utils import tenant_context
 
 from orders.models import Order, OrderEmail
-from shops.management.commands.seed_demo import DEMO_SLUG
+from shops.demo.management.commands.seed_demo import DEMO_SLUG
 from shops.models import Shop
 from tests.conftest import wait_until
 from tests.orders.test_browser import fill_address, fill_card

@@ -15,7 +15,7 @@ from django.test import Client
 from django_tenants.utils import tenant_context
 
 from catalog.models import Product, Variant
-from orders.localstripe import localstripe_server
+from config.localstripe import localstripe_server
 from orders.models import Order
 from orders.payment_accounts import payment_account_set_keys
 from tests.factories import ProductFactory

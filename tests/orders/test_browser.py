@@ -14,7 +14,7 @@ from django_tenants.utils import tenant_context
 
 from catalog.models import Variant
 from catalog.services import VariantInput, product_create
-from orders.localstripe import localstripe_webhook
+from config.localstripe import localstripe_webhook
 from orders.models import Order
 from orders.payment_accounts import payment_account_set_keys
 

@@ -20,17 +20,17 @@ from django_tenants.utils import tenant_context
 
 from catalog.models import Variant
 from config.database_url import database_url_of
+from config.localstripe import free_port
 from orders.demo import (
     DEMO_SECRET_KEY,
     DEMO_WEBHOOK_SECRET,
     demo_payments_local,
     demo_payments_owner,
 )
-from orders.localstripe import free_port
 from orders.models import Order
 from orders.payment_accounts import shop_payments
-from shops.management.commands.rundemo import _port_check
-from shops.management.commands.seed_demo import DEMO_SLUG
+from shops.demo.management.commands.rundemo import _port_check
+from shops.demo.management.commands.seed_demo import DEMO_SLUG
 from shops.models import Shop
 from tests.conftest import PROJECT_ROOT
 from tests.orders.conftest import ADDRESS, buy, make_variant, shop_sells, shopper

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from orders.localstripe import localstripe_server
+from config.localstripe import localstripe_server
 
 SHARED_FILE = Path("/tmp/localstripe.pickle")  # noqa: S108 (the path localstripe hard-codes)
 
@@ -54,7 +54,7 @@ def test_each_localstripe_writes_its_own_state_file(tmp_path):
 LAUNCHER = """
 import sys, time
 from pathlib import Path
-from orders.localstripe import localstripe_server
+from config.localstripe import localstripe_server
 with localstripe_server(state_dir=Path(sys.argv[1])) as base:
     print(base, flush=True)
     time.sleep(600)
@@ -85,7 +85,7 @@ def test_localstripe_dies_with_a_parent_killed_with_sigkill(tmp_path, thread):
     # outlives the main thread runs during interpreter shutdown, where the Celery app
     # that config/ loads can no longer register its atexit hooks)
     script = LAUNCHER if thread == "main" else (
-        "import threading\nimport orders.localstripe\n" + "def run():\n"
+        "import threading\nimport config.localstripe\n" + "def run():\n"
         + textwrap.indent(LAUNCHER, "    ") + "\nthreading.Thread(target=run).start()\n"
     )  # fmt: skip
     parent = subprocess.Popen(

@@ -17,7 +17,7 @@ import requests
 from django_tenants.utils import tenant_context
 
 from catalog.models import Variant
-from orders.localstripe import localstripe_webhook
+from config.localstripe import localstripe_webhook
 from orders.models import Order, OrderEmail, PaymentHealth
 from orders.payment_accounts import payment_account_set_keys
 from shops.tasks import for_each_shop

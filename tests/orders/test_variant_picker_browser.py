@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 
 from catalog.images import product_image_add
 from catalog.services import VariantInput, product_create, variant_update
-from orders.localstripe import localstripe_webhook
+from config.localstripe import localstripe_webhook
 from orders.payment_accounts import payment_account_set_keys
 from tests.catalog.test_product_page import picture
 from tests.orders.test_browser import fill_address, fill_card, order_when

@@ -20,9 +20,9 @@ from playwright.sync_api import expect
 from reviews.models import Review, ReviewSettings
 from reviews.services import review_moderate, review_reply, review_submit
 from shops.api.services import api_key_create
+from shops.posts import services as posts
+from shops.posts.models import Post
 from shops.storefront import services as storefront
-from shops.storefront.posts import services as posts
-from shops.storefront.posts.models import Post
 from tests.reviews.helpers import a_shopper, make_product
 from tests.reviews.test_polls import make_poll
 from tests.storefront.posts.conftest import picture

@@ -5,7 +5,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import override_settings
 
-from shops.management.commands.seed_demo import DEMO_OWNER, demo_password
+from shops.demo.management.commands.seed_demo import DEMO_OWNER, demo_password
 from shops.models import Shop
 
 pytestmark = pytest.mark.browser

@@ -9,7 +9,7 @@ from django_tenants.utils import tenant_context
 
 from reviews.models import Poll, Review, ReviewVote
 from shops.accounts.models import User
-from shops.management.commands.seed_demo import DEMO_OWNER, demo_password
+from shops.demo.management.commands.seed_demo import DEMO_OWNER, demo_password
 from shops.models import Shop
 
 

@@ -9,8 +9,8 @@ from django_tenants.utils import tenant_context
 from catalog.collections import collection_create, collection_set_products
 from catalog.models import CatalogChange, Variant
 from catalog.services import product_update, stock_adjust, stock_set, variant_update
+from shops.page_cache import shop_page_version
 from shops.storefront import services
-from shops.storefront.cache import shop_page_version
 from shops.storefront.sections import REGISTRY
 from tests.catalog.test_product_page import make_product
 from tests.reviews.helpers import approved_review, photo

@@ -1,10 +1,10 @@
 """The posts gallery: the shop's latest published posts, each opening with its tagged
-products (issue 6, shops.storefront.posts)."""
+products (issue 6, shops.posts)."""
 
 from django import forms
 
+from shops.posts.selectors import posts_for_gallery_from_json, posts_for_gallery_query
 from shops.storefront.fields import count_field, text_field
-from shops.storefront.posts.selectors import posts_for_gallery_from_json, posts_for_gallery_query
 from shops.storefront.sections import FeatureQuery, SectionType
 
 

@@ -1,9 +1,0 @@
-from django.apps import AppConfig
-
-
-class PostsConfig(AppConfig):
-    """Shoppable posts: pictures with tagged products, shown on the shop page."""
-
-    name = "shops.storefront.posts"
-    label = "posts"
-    verbose_name = "Shoppable posts"

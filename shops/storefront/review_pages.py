@@ -1,0 +1,286 @@
+"""Shopper endpoints of the reviews app: write a review (product page, embed, review
+link), vote on a review, vote in a poll, the disclosure page.
+
+All are anonymous and need no cookie (CSRF-exempt: there is no session to ride on;
+abuse is held back by the rate limits and the shopper token). A vote answers JSON when
+asked for it (``Accept: application/json``), else redirects back (plain HTML forms work
+without JavaScript).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from catalog.models import Product
+from reviews import selectors
+from reviews.models import Review
+from reviews.services import (
+    PollError,
+    ReviewError,
+    ReviewLinkError,
+    VoteError,
+    poll_is_open,
+    poll_vote,
+    review_link_line,
+    review_settings_get,
+    review_submit,
+    review_submit_verified,
+    review_vote,
+)
+from reviews.shoppers import (
+    BadToken,
+    Shopper,
+    rate_limit_hit,
+    shopper_at_address,
+    shopper_from,
+    shopper_token_new,
+)
+from shops.redirects import local_redirect_target
+from shops.storefront.branding import theme_context
+from shops.storefront.product_pages import product_page_context
+from shops.storefront.review_forms import ReviewForm, VerifiedReviewForm
+from shops.storefront.selectors import (
+    design_get,
+    embed_origins,
+    published_document,
+    shop_theme,
+)
+from shops.storefront.views import EMBED_BASE, frame_ancestors
+
+
+def _see_other(url: str) -> HttpResponse:
+    response = HttpResponse(status=303)
+    response["Location"] = url
+    return response
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _error(request: HttpRequest, message: str, status: int, **headers: str) -> HttpResponse:
+    if _wants_json(request):
+        return JsonResponse({"error": message}, status=status, headers=headers)
+    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8",
+                        headers=headers)  # fmt: skip
+
+
+def _too_many(request: HttpRequest, retry_after: int) -> HttpResponse:
+    return _error(
+        request,
+        f"Too many attempts; try again in {retry_after} seconds.",
+        429,
+        **{"Retry-After": str(retry_after)},
+    )
+
+
+def _shopper_or_error(request: HttpRequest) -> Shopper | HttpResponse:
+    try:
+        return shopper_from(request)
+    except BadToken as error:
+        return _error(request, str(error), 400)
+
+
+def _is_embed(request: HttpRequest) -> bool:
+    return request.POST.get("embed") == "1" or request.GET.get("embed") == "1"
+
+
+def _frameable(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """Pages shown inside the embed may be framed by the shop's allowed origins only."""
+    if _is_embed(request):
+        response.xframe_options_exempt = True
+        response["Content-Security-Policy"] = frame_ancestors(embed_origins(design_get()))
+    return response
+
+
+@csrf_exempt
+@require_POST
+def review_create(request: HttpRequest, slug: str) -> HttpResponse:
+    """A shopper's review from the product page or the embedded product page. Errors
+    show the page again with the text kept (400); success goes back to the page."""
+    shopper = _shopper_or_error(request)
+    if isinstance(shopper, HttpResponse):
+        return shopper
+    try:
+        context = product_page_context(request, slug)
+    except Product.DoesNotExist:
+        raise Http404("No such product in this shop") from None
+    retry_after = rate_limit_hit(action="review", shopper=shopper)
+    if retry_after is not None:
+        return _too_many(request, retry_after)
+    form = ReviewForm(request.POST, request.FILES)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            review_submit(
+                product=context["product"], rating=data["rating"], title=data["title"],
+                body=data["body"], display_name=data["display_name"], email=data["email"],
+                photos=data["photos"], shopper=shopper,
+            )  # fmt: skip
+        except ValidationError as error:
+            for name, messages in error.message_dict.items():
+                for message in messages:
+                    form.add_error(name if name in form.fields else None, message)
+        else:
+            if _is_embed(request):
+                return _see_other(f"{reverse('embed')}?product={slug}&review=thanks#reviews")
+            return _see_other(
+                f"{reverse('product-page', kwargs={'slug': slug})}?review=thanks#reviews"
+            )
+    context["review_form"] = form
+    context["shopper_token"] = shopper.token
+    if _is_embed(request):
+        design = design_get()
+        context.update(theme_context(published_document(design)["branding"]))
+        context.update(base_template=EMBED_BASE, embed=True,
+                       embed_allowed_origins=embed_origins(design), home_url="/embed/")  # fmt: skip
+    else:
+        context.update(shop_theme())
+    response = render(request, "catalog/product_page.html", context, status=400)
+    return _frameable(request, response)
+
+
+@csrf_exempt
+def review_write(request: HttpRequest, token: str) -> HttpResponse:
+    """The review-request email's link: the only way to a "Verified buyer" review."""
+    try:
+        line = review_link_line(token)
+    except ReviewLinkError as error:
+        return render(request, "reviews/link_error.html", {"message": str(error), **shop_theme()},
+                      status=400)  # fmt: skip
+    if Review.objects.filter(order_line=line).exists():
+        message = "You have already reviewed this purchase. Thank you!"
+        return render(request, "reviews/link_error.html", {"message": message, **shop_theme()},
+                      status=409)  # fmt: skip
+    product = Product.objects.filter(pk=line.product_id).first()
+    status = 200
+    if request.method == "POST":
+        shopper = _shopper_or_error(request)
+        if isinstance(shopper, HttpResponse):
+            return shopper
+        form = VerifiedReviewForm(request.POST, request.FILES)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                review_submit_verified(
+                    order_line=line, rating=data["rating"], title=data["title"], body=data["body"],
+                    display_name=data["display_name"], photos=data["photos"], shopper=shopper,
+                )  # fmt: skip
+            except ReviewError as error:
+                return render(request, "reviews/link_error.html",
+                              {"message": str(error), **shop_theme()}, status=409)  # fmt: skip
+            except ValidationError as error:
+                for name, messages in error.message_dict.items():
+                    for message in messages:
+                        form.add_error(name if name in form.fields else None, message)
+            else:
+                return render(request, "reviews/thanks.html", {"product": product, **shop_theme()})
+        status = 400
+    else:
+        form = VerifiedReviewForm(initial={"display_name": line.order.email.split("@")[0][:60]})
+    context = {"form": form, "line": line, "product": product, **shop_theme()}
+    return render(request, "reviews/write.html", context, status=status)
+
+
+@csrf_exempt
+@require_POST
+def review_vote_view(request: HttpRequest, review_id: int) -> HttpResponse:
+    """``POST /reviews/<id>/vote/`` with ``helpful=1`` or ``0``: JSON with the counts
+    and the shopper's token (to keep in localStorage), or a redirect back."""
+    shopper = _shopper_or_error(request)
+    if isinstance(shopper, HttpResponse):
+        return shopper
+    helpful = request.POST.get("helpful")
+    if helpful not in ("0", "1"):
+        return _error(request, "Say whether the review was helpful (helpful=1 or 0).", 400)
+    retry_after = rate_limit_hit(action="vote", shopper=shopper)
+    if retry_after is not None:
+        return _too_many(request, retry_after)
+    try:
+        counts = review_vote(review_id=review_id, shopper=shopper, is_helpful=helpful == "1")
+    except VoteError as error:
+        return _error(request, str(error), error.status)
+    if _wants_json(request):
+        return JsonResponse(
+            {"helpful": counts.helpful, "not_helpful": counts.not_helpful, "token": shopper.token}
+        )
+    return _see_other(local_redirect_target(candidate=request.POST.get("next"), request=request))
+
+
+@csrf_exempt
+@require_POST
+def shopper_token_view(request: HttpRequest) -> JsonResponse | HttpResponse:
+    """``POST /shopper-token/``: a new signed shopper token (JSON ``{"token": …}``) for a
+    browser that has none yet, asked for by the page before its first vote so that each
+    shopper votes as themselves, not as their address. Counted per address and network."""
+    retry_after = rate_limit_hit(action="token", shopper=shopper_at_address(request))
+    if retry_after is not None:
+        return _too_many(request, retry_after)
+    return JsonResponse({"token": shopper_token_new()}, headers={"Cache-Control": "no-store"})
+
+
+@xframe_options_exempt
+@csrf_exempt
+def poll_page(request: HttpRequest, poll_id: int) -> HttpResponse:
+    """A poll on its own page (also what the poll section's form posts to): the form
+    while open and not voted, else the results. Frameable by the shop's allowed origins."""
+    poll = selectors.poll_view(poll_id=poll_id)
+    if poll is None:
+        raise Http404("No such poll in this shop")
+    shopper = _shopper_or_error(request)
+    if isinstance(shopper, HttpResponse):
+        return shopper
+    status, message = 200, ""
+    if request.method == "POST":
+        retry_after = rate_limit_hit(action="vote", shopper=shopper)
+        if retry_after is not None:
+            return _too_many(request, retry_after)
+        try:
+            option_id = int(request.POST.get("option") or 0)
+        except ValueError:
+            option_id = 0
+        try:
+            poll_vote(poll_id=poll.id, option_id=option_id, shopper=shopper,
+                      notify_email=request.POST.get("notify_email", ""))  # fmt: skip
+        except PollError as error:
+            status, message = error.status, str(error)
+            if _wants_json(request):
+                return _error(request, message, status)
+        poll = selectors.poll_view(poll_id=poll_id)  # fresh counts
+    voted = selectors.poll_voted_option(poll_id=poll.id, voter=shopper.voter)
+    if _wants_json(request):
+        return JsonResponse({"voted": voted, "token": shopper.token, "results": [
+            {"option": option.pk, "votes": option.vote_count, "percent": percent}
+            for option, percent in poll.results]})  # fmt: skip
+    design = design_get()
+    context = {
+        "poll": poll, "voted": voted, "message": message,
+        "is_open": poll_is_open(poll.poll), "shopper_token": shopper.token,
+        "show_results": voted is not None or not poll_is_open(poll.poll),
+        "base_template": EMBED_BASE if _is_embed(request) else "base.html",
+        "embed": _is_embed(request), "embed_allowed_origins": embed_origins(design),
+        **shop_theme(),
+    }  # fmt: skip
+    response = render(request, "reviews/poll_page.html", context, status=status)
+    response["Content-Security-Policy"] = frame_ancestors(embed_origins(design))
+    return response
+
+
+@require_GET
+def disclosure(request: HttpRequest) -> HttpResponse:
+    """How this shop collects, checks and shows reviews (EU Omnibus directive),
+    written from the shop's review settings."""
+    context = {
+        "settings": review_settings_get(),
+        "request_delay_days": round(settings.REVIEWS_REQUEST_DELAY_SECONDS / 86400, 1),
+        "link_days": settings.REVIEWS_REQUEST_LINK_DAYS,
+        **shop_theme(),
+    }
+    return render(request, "reviews/disclosure.html", context)

@@ -1,0 +1,22 @@
+"""Fixtures and helpers of the shoppable posts tests."""
+
+from __future__ import annotations
+
+from shops.posts import services
+from shops.posts.models import Post
+from tests.factories import PostFactory
+from tests.factories import picture as picture
+from tests.orders.conftest import localstripe, selling_a, stripe_settings  # noqa: F401 (fixtures)
+
+
+def tag(product, x: float = 0.5, y: float = 0.5, variant_id=None) -> services.TagInput:
+    return services.TagInput(product_id=product.id, x=x, y=y, variant_id=variant_id)
+
+
+def published_post(*products, caption: str = "Summer look", **fields) -> Post:
+    """A published post (publish time a minute ago) with one picture tagging ``products``."""
+    return PostFactory(products=products, caption=caption, published=True, **fields)
+
+
+def stored_files(root) -> list[str]:
+    return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
