@@ -11,8 +11,8 @@ from catalog.models import Product
 from catalog.services import products_set_status
 from shops.posts import services
 from shops.posts.models import Post, PostImage, ShopperPhotoConsent
+from tests.posts.conftest import picture, published_post, stored_files
 from tests.storefront.helpers import owner, product
-from tests.storefront.posts.conftest import picture, published_post, stored_files
 
 
 def form(**overrides) -> dict:

@@ -21,8 +21,8 @@ from shops.storefront import services as design
 from tests.catalog.test_admin_browser import log_in
 from tests.conftest import clear_of_window_end
 from tests.orders.conftest import shop_sells
+from tests.posts.conftest import picture
 from tests.storefront.helpers import product
-from tests.storefront.posts.conftest import picture
 
 pytestmark = pytest.mark.browser
 

@@ -19,7 +19,7 @@ from shops.posts.models import PostDailyStats, PostOrderAttribution
 from tests.conftest import clear_of_window_end
 from tests.orders.conftest import buy, shopper
 from tests.orders.test_webhooks import post_event, succeeded
-from tests.storefront.posts.conftest import picture, published_post, tag
+from tests.posts.conftest import picture, published_post, tag
 
 VIEW = "3f9a0c1d2e4b5a6978877665544332211"[:32]
 

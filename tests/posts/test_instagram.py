@@ -14,7 +14,7 @@ from django_tenants.utils import tenant_context
 from shops.channels import instagram
 from shops.channels.instagram_posts import posts_import_instagram
 from shops.posts.models import Post
-from tests.storefront.posts.instagram_server import ACCOUNT, TOKEN, GraphHandler, graph_server
+from tests.posts.instagram_server import ACCOUNT, TOKEN, GraphHandler, graph_server
 
 
 @pytest.fixture(scope="module")

@@ -19,8 +19,8 @@ from shops.posts import services
 from shops.posts.models import Post
 from shops.storefront import services as design
 from shops.tasks import for_each_shop
+from tests.posts.conftest import picture, published_post, tag
 from tests.storefront.helpers import product, shopper
-from tests.storefront.posts.conftest import picture, published_post, tag
 
 
 def queries(path: str, slug: str = "alpha") -> tuple[int, str]:

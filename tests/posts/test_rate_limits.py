@@ -5,8 +5,8 @@ from django_tenants.utils import tenant_context
 
 from shops.posts.models import PostDailyStats
 from tests.conftest import clear_of_window_end
-from tests.storefront.posts.conftest import published_post
-from tests.storefront.posts.test_click_through import beacon
+from tests.posts.conftest import published_post
+from tests.posts.test_click_through import beacon
 
 
 def test_over_the_limit_the_beacon_answers_429_and_counts_nothing(shop_a, shop_b, media, settings):

@@ -15,8 +15,8 @@ from catalog.models import Product
 from catalog.services import product_delete, products_set_status
 from shops.posts import selectors, services
 from shops.posts.models import Post, PostImage, PostTag, ShopperPhotoConsent
+from tests.posts.conftest import picture, published_post, stored_files, tag
 from tests.storefront.helpers import product
-from tests.storefront.posts.conftest import picture, published_post, stored_files, tag
 
 
 def test_a_post_is_created_with_its_pictures_and_tags(shop_a, media):

@@ -23,9 +23,9 @@ from shops.api.services import api_key_create
 from shops.posts import services as posts
 from shops.posts.models import Post
 from shops.storefront import services as storefront
+from tests.posts.conftest import picture
 from tests.reviews.helpers import a_shopper, make_product
 from tests.reviews.test_polls import make_poll
-from tests.storefront.posts.conftest import picture
 
 pytestmark = pytest.mark.browser
 

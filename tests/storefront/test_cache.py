@@ -13,10 +13,10 @@ from shops.page_cache import shop_page_version
 from shops.storefront import services
 from shops.storefront.sections import REGISTRY
 from tests.catalog.test_product_page import make_product
+from tests.posts.conftest import published_post
 from tests.reviews.helpers import approved_review, photo
 from tests.reviews.test_polls import make_poll
 from tests.storefront.helpers import headings, product, shopper
-from tests.storefront.posts.conftest import published_post
 
 
 def queries(path: str, slug: str = "alpha") -> tuple[int, str]:

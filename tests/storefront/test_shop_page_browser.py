@@ -16,10 +16,10 @@ from playwright.sync_api import expect
 
 from reviews.models import PollOption, PollVote
 from shops.storefront import services as design
+from tests.posts.conftest import published_post
 from tests.reviews.helpers import approved_review
 from tests.reviews.test_polls import make_poll
 from tests.storefront.helpers import picture_upload, product
-from tests.storefront.posts.conftest import published_post
 
 pytestmark = pytest.mark.browser
 
