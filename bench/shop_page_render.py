@@ -4,8 +4,9 @@ Seeds the demo shop (``seed_demo``: every section type, reviews with photos, a p
 posts, their pictures processed) in a scratch database, turns the cache off (every
 request renders afresh and finds its shop by host in the database), then requests each
 page ``--renders`` times through Django's test client and prints the median and the
-10th and 90th percentiles of the time per render, the median time spent waiting for the
-database, and the queries one render costs.
+10th and 90th percentiles of the time per render, the medians of this process's CPU time
+(Python: steadier than the time on a shared machine) and of the time spent waiting for
+the database, and the queries one render costs.
 Where ``bench/shop_page.py`` measures a server's throughput, this measures what one
 render costs, the part of the page that the cache hides.
 
@@ -44,9 +45,9 @@ def seed(media_root: str) -> int:
         return Post.objects.order_by("-published_at", "-id").values_list("id", flat=True)[0]
 
 
-def measure(path: str, renders: int) -> tuple[list[float], list[float], int]:
-    """Seconds of each of ``renders`` uncached requests of ``path``, the seconds of each
-    spent waiting for the database, and the queries one request costs."""
+def measure(path: str, renders: int) -> tuple[list[float], list[float], list[float], int]:
+    """Seconds of each of ``renders`` uncached requests of ``path``: in all, of this
+    process's CPU, and waiting for the database; and the queries one request costs."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -71,22 +72,26 @@ def measure(path: str, renders: int) -> tuple[list[float], list[float], int]:
     with CaptureQueriesContext(connection) as captured:  # apart: recording costs time
         get()
     queries = len(captured)  # now: the next request empties the connection's log
-    times, database_times = [], []
+    times, cpu_times, database_times = [], [], []
     with connection.execute_wrapper(timed):
         for _ in range(renders):
             waited = 0.0
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
             get()
             times.append(time.perf_counter() - start)
+            cpu_times.append(time.process_time() - cpu_start)
             database_times.append(waited)
-    return times, database_times, queries
+    return times, cpu_times, database_times, queries
 
 
-def report(name: str, times: list[float], database_times: list[float], queries: int) -> str:
+def report(
+    name: str, times: list[float], cpu_times: list[float], database_times: list[float], queries: int
+) -> str:
     deciles = statistics.quantiles(times, n=10)
     return (
         f"{name:<10} median {1000 * statistics.median(times):6.2f} ms "
         f"(p10 {1000 * deciles[0]:6.2f}, p90 {1000 * deciles[-1]:6.2f}), "
+        f"CPU {1000 * statistics.median(cpu_times):5.2f} ms, "
         f"database {1000 * statistics.median(database_times):5.2f} ms, "
         f"{queries} queries per render"
     )
