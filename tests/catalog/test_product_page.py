@@ -480,7 +480,7 @@ def test_shop_page_queries_do_not_grow_with_products(shop_a, media):
     many = _queries(shopper(), "/")
 
     # search_path to public, shop by host, search_path to the shop, design, products (with
-    # their count), their variants and images (one UNION ALL), their ratings
+    # their count and ratings), their variants, their images
     assert few == many == 7
 
 
