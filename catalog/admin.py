@@ -4,7 +4,7 @@ product change, however many inlines the save touched."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -37,7 +37,7 @@ from catalog.models import (
     ProductImage,
     Variant,
 )
-from catalog.readiness import CHANNEL_NAMES, product_readiness
+from catalog.readiness import CHANNEL_NAMES, Facts, product_readiness
 from catalog.services import (
     VariantInput,
     outbox_batch,
@@ -58,14 +58,20 @@ from shops.currencies import minor_units, validate_amount
 from shops.page_cache import shop_page_changed
 from shops.unset import UNSET
 
+# Where the product admin's readiness reads a product's facts. The link and image-link
+# rules need the addresses the channels send, which shops.channels (a layer above the
+# catalog) knows: its admin module sets the function (``readiness_facts_set``). Until
+# then the rules run on the product alone (``Facts.of``).
+_readiness_facts: list[Callable[[Product], Facts]] = [Facts.of]
+
+
+def readiness_facts_set(facts: Callable[[Product], Facts]) -> None:
+    """Have the product admin check channel readiness on ``facts(product)``."""
+    _readiness_facts[:] = [facts]
+
 
 def _readiness(product: Product) -> dict[str, list[str]]:
-    """The channels' readiness, links and image links checked at the addresses the
-    channels are sent."""
-    from shops.channels.items import channel_facts
-    from shops.channels.sync import shop_context
-
-    return product_readiness(product, facts=channel_facts(product, shop_context()))
+    return product_readiness(product, facts=_readiness_facts[0](product))
 
 
 def format_price(amount: Decimal | None, currency: str | None = None) -> str:
