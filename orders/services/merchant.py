@@ -20,6 +20,7 @@ from orders.services.emails import order_email_on_commit
 from orders.services.payments import order_release, payment_intent_stop
 from orders.status import TransitionError, can_transition, order_transition
 from reviews.services import review_requests_schedule
+from shops.unset import UNSET
 
 Status = Order.Status
 PROVIDER_ERROR = "payment_provider_error"
@@ -148,9 +149,9 @@ def order_refund(
             "has it is in your Stripe dashboard.",
             code=PAYMENT_REFUSED,
         ) from None
-    fields = {"refunded_minor": order.refunded_minor + amount_minor}
-    if _restock(lines, returns):
-        fields["stock_status"] = Order.Stock.RELEASED  # every item is back in stock
+    refunded_minor = order.refunded_minor + amount_minor
+    # every item back in stock: the order holds none
+    stock_status = Order.Stock.RELEASED if _restock(lines, returns) else UNSET
     restocked = ", ".join(
         f"{returns[line.id]} \N{MULTIPLICATION SIGN} {line.sku}"
         for line in lines
@@ -164,9 +165,10 @@ def order_refund(
     )
     order_transition(
         order=order,
-        to=Status.REFUNDED if fields["refunded_minor"] >= order.amount_minor
+        to=Status.REFUNDED if refunded_minor >= order.amount_minor
         else Status.PARTIALLY_REFUNDED,
-        **fields,
+        refunded_minor=refunded_minor,
+        stock_status=stock_status,
     )  # fmt: skip
     order_email_on_commit(order, "refunded")
     return order
