@@ -17,7 +17,6 @@ from PIL import Image, PngImagePlugin
 
 from catalog.images import (
     image_admin_thumbnail,
-    image_download,
     image_srcset,
     image_url,
     product_image_add,
@@ -26,6 +25,7 @@ from catalog.images import (
 )
 from catalog.models import CatalogChange, Product, ProductImage
 from catalog.services import VariantInput, product_create
+from shops.media import image_download
 from tests.catalog.conftest import ImageServer
 
 GPS_IFD = 0x8825
@@ -322,7 +322,7 @@ def test_private_addresses_and_other_schemes_are_refused(product, settings):
 def test_a_redirect_to_a_private_address_is_refused(settings):
     import urllib.request
 
-    from catalog.images import CheckedRedirects
+    from shops.media import CheckedRedirects
 
     settings.CATALOG_IMAGE_FETCH_PRIVATE = False
     request = urllib.request.Request("http://images.example/a.jpg")

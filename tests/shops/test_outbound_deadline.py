@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterator
 import pytest
 from django.core.exceptions import ValidationError
 
-from catalog.images import image_download
 from shops.channels.clients import RetryableError
 from shops.channels.clients.http import request_json
+from shops.media import image_download
 from shops.webhooks.client import post_signed
 
 DRIP_SECONDS = 30  # how long the server keeps dripping: far beyond any deadline below
