@@ -32,12 +32,12 @@ from shops.media import (
     image_check,
     image_clean,
     image_download,
+    image_url_validate,
     media_file_names,
     read_limited,
     rendition_url,
     renditions_save,
     renditions_srcset,
-    url_validate,
 )
 from shops.queueing import task_queue, task_queue_on_commit
 
@@ -114,7 +114,7 @@ def product_image_add_from_url(
     *, product: Product, url: str, alt_text: str = "", position: int | None = None
 ) -> ProductImage:
     """Add a picture named by URL: a pending row now, the download in a task."""
-    url_validate(url)
+    image_url_validate(url)
     image = ProductImage.objects.create(
         product=product,
         source_url=url,

@@ -42,7 +42,7 @@ from catalog.services import (
     shop_page_shows,
 )
 from catalog.shopify_csv import CsvRow, csv_inspect, csv_rows
-from shops.media import url_validate
+from shops.media import image_url_validate
 
 Aspect = CatalogChange.Aspect
 CHUNK_PRODUCTS = 500
@@ -355,7 +355,7 @@ def _present(values: dict, columns: frozenset[str]) -> dict:
 def _read_image(plan: ProductPlan, row: CsvRow) -> None:
     src = row.get(col.IMAGE_SRC)
     try:
-        url_validate(src)
+        image_url_validate(src)
         if len(src) > 2000:
             raise ValidationError("The Image Src is longer than 2,000 characters.")
     except ValidationError as exc:

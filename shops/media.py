@@ -2,8 +2,8 @@
 poll and post pictures, the shop page's design), with Pillow:
 
 1. **Read** at most a given number of bytes (``read_limited``), or download them from a
-   URL (``image_download``: one total deadline, a size limit, no private address unless
-   CATALOG_IMAGE_FETCH_PRIVATE, redirects checked).
+   URL with the one outbound client (``image_download``: one total deadline, a size
+   limit, no private address unless CATALOG_IMAGE_FETCH_PRIVATE, redirects checked).
 2. **Check** what the bytes really are (Pillow's format detection, never the file name):
    JPEG, PNG, WebP or GIF, at most ``CATALOG_IMAGE_MAX_PIXELS`` pixels (a decompression
    bomb is refused from its header, before any pixel is decoded), and decodable to the
@@ -22,12 +22,7 @@ The limits' settings are named CATALOG_IMAGE_* (the catalog was their first user
 from __future__ import annotations
 
 import io
-import ipaddress
 import logging
-import socket
-import urllib.error
-import urllib.parse
-import urllib.request
 import uuid
 import warnings
 from collections.abc import Callable, Iterable
@@ -40,7 +35,15 @@ from django.core.files.storage import FileSystemStorage, default_storage, storag
 from django.utils.encoding import filepath_to_uri
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from shops.http import deadline_open
+from shops.http import (
+    AddressRefused,
+    BodyTooLarge,
+    HostUnresolvable,
+    OutboundError,
+    UrlRefused,
+    http_request,
+    url_check,
+)
 from shops.queueing import run_on_commit
 
 log = logging.getLogger(__name__)
@@ -314,75 +317,60 @@ def stored_image_srcset(image: dict | None) -> str:
 # --- Fetching images named by URL (CSV imports, the API, Instagram posts) ------------------
 
 
-def url_validate(url: str) -> None:
-    parts = urllib.parse.urlsplit(url or "")
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValidationError(
-            f"“{url}” is not an image address; it must start with http:// or https://.",
-            code="image_url",
-        )
-
-
-def _host_allowed(host: str) -> bool:
-    """Refuse loopback, private and link-local addresses (no fetching the cloud's metadata
-    service or the shop's own network), unless CATALOG_IMAGE_FETCH_PRIVATE is on."""
-    if settings.CATALOG_IMAGE_FETCH_PRIVATE:
-        return True
+def image_url_validate(url: str) -> None:
+    """A ValidationError unless ``url`` is http(s) with a host."""
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
-    except socket.gaierror:
-        return True  # let the request fail with the usual "could not be reached"
-    return all(ipaddress.ip_address(a.split("%")[0]).is_global for a in addresses)
+        url_check(url)
+    except UrlRefused:
+        raise _not_an_image_address(url) from None
 
 
-class CheckedRedirects(urllib.request.HTTPRedirectHandler):
-    """Follow a redirect only to an address the first request could have named: without
-    it, a public URL answering 302 to the metadata service would pass the host check."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        url_validate(newurl)
-        host = urllib.parse.urlsplit(newurl).hostname or ""
-        if not _host_allowed(host):
-            raise ValidationError(
-                f"Images cannot be fetched from {host} (redirected there).", code="image_url_host"
-            )
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
+def _not_an_image_address(url: str) -> ValidationError:
+    return ValidationError(
+        f"“{url}” is not an image address; it must start with http:// or https://.",
+        code="image_url",
+    )
 
 
 def image_download(url: str, *, max_bytes: int | None = None) -> bytes:
     """GET an image within one total deadline (CATALOG_IMAGE_FETCH_TIMEOUT: a server
     dripping bytes cannot hold it longer) and a size limit (``max_bytes``, by default
-    CATALOG_IMAGE_MAX_BYTES); a ValidationError says what failed."""
-    url_validate(url)
-    host = urllib.parse.urlsplit(url).hostname or ""
-    if not _host_allowed(host):
-        raise ValidationError(f"Images cannot be fetched from {host}.", code="image_url_host")
-    request = urllib.request.Request(url, headers={"User-Agent": "Etalage image fetcher"})  # noqa: S310 (http(s) checked above)
+    CATALOG_IMAGE_MAX_BYTES), from public addresses only unless
+    CATALOG_IMAGE_FETCH_PRIVATE, every redirect checked alike; a ValidationError says
+    what failed."""
+    image_url_validate(url)
     limit = max_bytes or settings.CATALOG_IMAGE_MAX_BYTES
     try:
-        redirects = CheckedRedirects()
-        timeout = settings.CATALOG_IMAGE_FETCH_TIMEOUT
-        with deadline_open(request, timeout=timeout, handlers=(redirects,)) as response:
-            length = response.headers.get("Content-Length")
-            if length and length.isdigit() and int(length) > limit:
-                raise ValidationError(
-                    f"The image at {url} is larger than {human_bytes(limit)}.",
-                    code="image_too_large",
-                )
-            data = response.read(limit + 1)
-    except urllib.error.HTTPError as error:
-        raise ValidationError(
-            f"The image at {url} could not be downloaded: the server answered {error.code}.",
-            code="image_url_status",
-        ) from None
-    except (urllib.error.URLError, TimeoutError, OSError) as error:
-        reason = getattr(error, "reason", error)
-        raise ValidationError(
-            f"The image at {url} could not be downloaded ({reason}).", code="image_url_unreachable"
-        ) from None
-    if len(data) > limit:
-        raise ValidationError(
-            f"The image at {url} is larger than {human_bytes(limit)}.",
-            code="image_too_large",
+        response = http_request(
+            "GET",
+            url,
+            headers={"User-Agent": "Etalage image fetcher"},
+            timeout=settings.CATALOG_IMAGE_FETCH_TIMEOUT,
+            max_bytes=limit,
+            allow_private=settings.CATALOG_IMAGE_FETCH_PRIVATE,
         )
-    return data
+    except UrlRefused as refused:  # where a redirect led
+        raise _not_an_image_address(refused.url) from None
+    except AddressRefused as refused:
+        where = " (redirected there)" if refused.is_redirect else ""
+        raise ValidationError(
+            f"Images cannot be fetched from {refused.host}{where}.", code="image_url_host"
+        ) from None
+    except BodyTooLarge:
+        raise ValidationError(
+            f"The image at {url} is larger than {human_bytes(limit)}.", code="image_too_large"
+        ) from None
+    except HostUnresolvable as error:
+        raise ValidationError(
+            f"The image at {url} could not be downloaded: {error}.", code="image_url_unreachable"
+        ) from None
+    except OutboundError as error:
+        raise ValidationError(
+            f"The image at {url} could not be downloaded ({error}).", code="image_url_unreachable"
+        ) from None
+    if not 200 <= response.status < 300:
+        raise ValidationError(
+            f"The image at {url} could not be downloaded: the server answered {response.status}.",
+            code="image_url_status",
+        )
+    return response.body
