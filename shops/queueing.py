@@ -19,8 +19,10 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from celery import Task, current_app
+from celery import Task
 from django.db import transaction
+
+from config.celery import app
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +30,6 @@ logger = logging.getLogger(__name__)
 def task_named(name: str) -> Task:
     """The registered task called ``name``. Queueing by name lets a module queue a task
     of the tasks module that calls it without importing it (no import cycle)."""
-    app = current_app._get_current_object()
     if name not in app.tasks:
         # Celery imports the apps' tasks modules lazily (a worker at start-up; a beat or
         # web process that never imported them would not know the task by name).
