@@ -22,25 +22,39 @@ from typing import Any
 from celery import Task
 from django.db import transaction
 
+from config.celery import app
+
 logger = logging.getLogger(__name__)
 
 
-def task_queue(task: Task, *args: Any, countdown: float | None = None, **kwargs: Any) -> bool:
+def task_named(name: str) -> Task:
+    """The registered task called ``name``. Queueing by name lets a module queue a task
+    of the tasks module that calls it without importing it (no import cycle)."""
+    if name not in app.tasks:
+        # Celery imports the apps' tasks modules lazily (a worker at start-up; a beat or
+        # web process that never imported them would not know the task by name).
+        app.loader.import_default_modules()
+    return app.tasks[name]
+
+
+def task_queue(task: Task | str, *args: Any, countdown: float | None = None, **kwargs: Any) -> bool:
     """Queue ``task(*args, **kwargs)`` now, in the current shop's schema; False (and one
-    log line) when it could not be queued. Never raises: the caller's work is done."""
+    log line) when it could not be queued. Never raises: the caller's work is done.
+    ``task`` is a task or a task's name."""
     try:
+        task = task_named(task) if isinstance(task, str) else task
         task.apply_async(args, kwargs, countdown=countdown or None)
     except Exception as error:
         logger.warning(
             "%s%r not queued (%s: %s); the beat's sweep queues it again",
-            task.name, args, type(error).__name__, error,
+            getattr(task, "name", task), args, type(error).__name__, error,
         )  # fmt: skip
         return False
     return True
 
 
 def task_queue_on_commit(
-    task: Task, *args: Any, countdown: float | None = None, **kwargs: Any
+    task: Task | str, *args: Any, countdown: float | None = None, **kwargs: Any
 ) -> None:
     """Queue ``task(*args, **kwargs)`` once the current transaction commits (at once
     outside one); a failure to queue never reaches the request (see ``task_queue``)."""
