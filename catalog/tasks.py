@@ -6,6 +6,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from catalog import images
+from catalog.import_jobs import import_job_run, import_jobs_queued_queue
 
 
 @shared_task(name="catalog.image_process", acks_late=True)
@@ -32,14 +33,10 @@ def image_fetch(image_id: int) -> str:
 def sweep() -> int:
     """Queue again the image and import work whose queueing may have failed (beat, every
     shop through ``shops.for_each_shop``)."""
-    from catalog.import_jobs import import_jobs_queued_queue
-
     return images.images_pending_queue() + import_jobs_queued_queue()
 
 
 @shared_task(name="catalog.import_products", acks_late=True, soft_time_limit=14 * 60)
 def import_products(import_job_id: int) -> str:
     """Import a product CSV (an ImportJob), in the schema of the shop that queued it."""
-    from catalog.import_jobs import import_job_run
-
     return import_job_run(job_id=import_job_id).status
