@@ -34,7 +34,6 @@ from shops.webhooks.models import (
     WebhookEvent,
     WebhookSubscription,
 )
-from shops.webhooks.tasks import delivery_attempt as delivery_attempt_task
 
 RETRY_FOR = timedelta(days=3)
 FIRST_RETRY = timedelta(minutes=1)
@@ -190,7 +189,7 @@ def webhook_events_emit(*, events: Sequence[tuple[str, dict]]) -> list[WebhookEv
 
 def _queue(delivery_ids: Sequence[int], countdown: float = 0) -> None:
     for delivery_id in delivery_ids:
-        task_queue_on_commit(delivery_attempt_task, delivery_id, countdown=countdown)
+        task_queue_on_commit("webhooks.delivery_attempt", delivery_id, countdown=countdown)
 
 
 # --- Deliveries ----------------------------------------------------------------------------
