@@ -1,6 +1,7 @@
 """Webhook subscriptions, events and deliveries.
 
-Other apps emit an event with one call, in the transaction of the change::
+An event is emitted with one call, in the transaction of the change (by the receivers
+of the domain's signals, ``shops.webhooks.receivers``, and by ``catalog_events``)::
 
     from shops.webhooks.services import webhook_event_emit
     webhook_event_emit(event_type=EventType.ORDER_PAID, data={"order": {...}})

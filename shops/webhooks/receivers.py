@@ -1,0 +1,66 @@
+"""The domain's signals turned into webhook events: orders' (``orders.signals``),
+connected in ``WebhooksConfig.ready()``. Each receiver runs in the transaction of the change, so
+nothing is sent unless it commits (``webhook_events_emit``). (Catalog changes reach
+webhooks through the catalog outbox instead: ``shops.webhooks.catalog_events``.)
+
+An event carries a compact payload: an order without its lines or address; a subscriber
+reads more through the API by id.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.dispatch import Signal, receiver
+
+from orders.models import Order
+from orders.signals import (
+    order_cancelled,
+    order_created,
+    order_fulfilled,
+    order_paid,
+    order_refunded,
+)
+from shops.currencies import minor_units
+from shops.webhooks.models import EventType
+from shops.webhooks.services import webhook_event_emit
+
+EVENT_OF_ORDER_SIGNAL: dict[Signal, str] = {
+    order_created: EventType.ORDER_CREATED,
+    order_paid: EventType.ORDER_PAID,
+    order_fulfilled: EventType.ORDER_FULFILLED,
+    order_cancelled: EventType.ORDER_CANCELLED,
+    order_refunded: EventType.ORDER_REFUNDED,  # partially refunded too
+}
+
+
+def _amount(amount: Decimal, currency: str) -> str:
+    return f"{amount:.{minor_units(currency)}f}"
+
+
+def order_event_data(order: Order) -> dict:
+    """The order as an event carries it: no lines, no address (read those by id)."""
+    return {
+        "order": {
+            "id": order.pk,
+            "number": order.number,
+            "status": order.status,
+            "email": order.email,
+            "currency": order.currency,
+            "total": _amount(order.total, order.currency),
+            "refunded_amount": _amount(order.refunded_amount, order.currency),
+            "tracking_number": order.tracking_number,
+            "utm_source": order.utm_source,
+            "created": order.created,
+            "paid_at": order.paid_at,
+            "fulfilled_at": order.fulfilled_at,
+            "cancelled_at": order.cancelled_at,
+        }
+    }
+
+
+@receiver(list(EVENT_OF_ORDER_SIGNAL), dispatch_uid="webhooks.order_event_emit")
+def order_event_emit(sender: type[Order], *, signal: Signal, order: Order, **details: Any) -> None:
+    """``order.created``, ``order.paid`` … for the order signal received."""
+    webhook_event_emit(event_type=EVENT_OF_ORDER_SIGNAL[signal], data=order_event_data(order))
