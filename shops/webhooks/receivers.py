@@ -1,10 +1,11 @@
-"""The domain's signals turned into webhook events: orders' (``orders.signals``),
-connected in ``WebhooksConfig.ready()``. Each receiver runs in the transaction of the change, so
-nothing is sent unless it commits (``webhook_events_emit``). (Catalog changes reach
-webhooks through the catalog outbox instead: ``shops.webhooks.catalog_events``.)
+"""The domain's signals turned into webhook events: orders' (``orders.signals``) and
+reviews' (``reviews.signals``), connected in ``WebhooksConfig.ready()``. Each receiver
+runs in the transaction of the change, so nothing is sent unless it commits
+(``webhook_events_emit``). (Catalog changes reach webhooks through the catalog outbox
+instead: ``shops.webhooks.catalog_events``.)
 
-An event carries a compact payload: an order without its lines or address; a subscriber
-reads more through the API by id.
+An event carries a compact payload: an order without its lines or address, a review
+without the shopper's email; a subscriber reads more through the API by id.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ from orders.signals import (
     order_paid,
     order_refunded,
 )
+from reviews.models import Review
+from reviews.signals import reviews_approved
 from shops.currencies import minor_units
 from shops.webhooks.models import EventType
-from shops.webhooks.services import webhook_event_emit
+from shops.webhooks.services import webhook_event_emit, webhook_events_emit
 
 EVENT_OF_ORDER_SIGNAL: dict[Signal, str] = {
     order_created: EventType.ORDER_CREATED,
@@ -64,3 +67,31 @@ def order_event_data(order: Order) -> dict:
 def order_event_emit(sender: type[Order], *, signal: Signal, order: Order, **details: Any) -> None:
     """``order.created``, ``order.paid`` … for the order signal received."""
     webhook_event_emit(event_type=EVENT_OF_ORDER_SIGNAL[signal], data=order_event_data(order))
+
+
+def review_event_data(review: Review) -> dict:
+    """The review as an event carries it (the shopper's email stays out)."""
+    return {
+        "review": {
+            "id": review.pk,
+            "product_id": review.product_id,
+            "rating": review.rating,
+            "title": review.title,
+            "body": review.body,
+            "display_name": review.display_name,
+            "is_verified": review.is_verified,
+            "photo_count": review.photo_count,
+            "status": review.status,
+            "created": review.created,
+        }
+    }
+
+
+@receiver(reviews_approved, dispatch_uid="webhooks.reviews_approved_emit")
+def reviews_approved_emit(sender: type[Review], *, review_ids: list[int], **details: Any) -> None:
+    """``review.approved`` for each review: one query to read them, plus the webhooks'
+    fixed few when anyone subscribes."""
+    reviews = Review.objects.filter(pk__in=review_ids).order_by("pk")
+    webhook_events_emit(
+        events=[(EventType.REVIEW_APPROVED, review_event_data(review)) for review in reviews]
+    )
