@@ -9,5 +9,5 @@ class WebhooksConfig(AppConfig):
     verbose_name = "Webhooks"
 
     def ready(self) -> None:
-        # the domain's order and review signals become webhook events
+        # the domain's order, review and channel signals become webhook events
         from shops.webhooks import receivers  # noqa: F401 (connects them)

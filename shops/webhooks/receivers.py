@@ -1,8 +1,8 @@
-"""The domain's signals turned into webhook events: orders' (``orders.signals``) and
-reviews' (``reviews.signals``), connected in ``WebhooksConfig.ready()``. Each receiver
-runs in the transaction of the change, so nothing is sent unless it commits
-(``webhook_events_emit``). (Catalog changes reach webhooks through the catalog outbox
-instead: ``shops.webhooks.catalog_events``.)
+"""The domain's signals turned into webhook events: orders' (``orders.signals``),
+reviews' (``reviews.signals``) and channels' (``shops.channels.signals``), connected in
+``WebhooksConfig.ready()``. Each receiver runs in the transaction of the change, so
+nothing is sent unless it commits (``webhook_events_emit``). (Catalog changes reach
+webhooks through the catalog outbox instead: ``shops.webhooks.catalog_events``.)
 
 An event carries a compact payload: an order without its lines or address, a review
 without the shopper's email; a subscriber reads more through the API by id.
@@ -25,6 +25,8 @@ from orders.signals import (
 )
 from reviews.models import Review
 from reviews.signals import reviews_approved
+from shops.channels.models import Connection
+from shops.channels.signals import ItemRejection, channel_items_rejected
 from shops.currencies import minor_units
 from shops.webhooks.models import EventType
 from shops.webhooks.services import webhook_event_emit, webhook_events_emit
@@ -94,4 +96,30 @@ def reviews_approved_emit(sender: type[Review], *, review_ids: list[int], **deta
     reviews = Review.objects.filter(pk__in=review_ids).order_by("pk")
     webhook_events_emit(
         events=[(EventType.REVIEW_APPROVED, review_event_data(review)) for review in reviews]
+    )
+
+
+@receiver(channel_items_rejected, dispatch_uid="webhooks.channel_items_rejected_emit")
+def channel_items_rejected_emit(
+    sender: type[Connection],
+    *,
+    connection: Connection,
+    rejections: list[ItemRejection],
+    **details: Any,
+) -> None:
+    """``channel.item_rejected`` for each item the platform refused."""
+    webhook_events_emit(
+        events=[
+            (
+                EventType.CHANNEL_ITEM_REJECTED,
+                {
+                    "channel": connection.channel,
+                    "product_id": rejection.product_id,
+                    "variant_id": rejection.variant_id,
+                    "item_id": rejection.retailer_id,
+                    "message": rejection.message,
+                },
+            )
+            for rejection in rejections
+        ]
     )
