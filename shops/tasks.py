@@ -26,7 +26,7 @@ def for_each_shop(task_name: str, args: list[Any] | None = None, kwargs: dict | 
     """Queue ``task_name`` once per active shop, each copy in that shop's schema.
 
     This is how a beat schedule reaches every shop: schedule ``shops.for_each_shop``
-    with the task's name as its argument (see CELERY_BEAT_SCHEDULE in the README).
+    with the task's name as its argument (see CELERY_BEAT_SCHEDULE in docs/operations.md).
     Returns how many shops the task was queued for.
     """
     task = task_named(task_name)
