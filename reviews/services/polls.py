@@ -23,7 +23,6 @@ from catalog.models import Product
 from reviews.models import Poll, PollNotification, PollOption, PollVote
 from reviews.services.photos import picture_clean_upload
 from reviews.shoppers import Shopper
-from reviews.tasks import poll_launch_notify as poll_launch_notify_task
 from shops.media import delete_files_on_commit
 from shops.page_cache import shop_page_changed
 from shops.queueing import task_queue_on_commit
@@ -201,7 +200,7 @@ def poll_close(*, poll: Poll) -> Poll:
 def poll_launch_notify_on_commit(*, poll: Poll) -> None:
     """Queue the "it launched" emails of ``poll`` once the transaction commits."""
     poll_id = poll.pk
-    task_queue_on_commit(poll_launch_notify_task, poll_id)
+    task_queue_on_commit("reviews.poll_launch_notify", poll_id)
 
 
 def poll_launch_notify(*, poll_id: int) -> int:
