@@ -19,7 +19,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from catalog.collections import collection_products, validate_rules
+from catalog.collections import collection_delete, collection_products, validate_rules
 from catalog.exports import products_export_csv
 from catalog.images import (
     image_admin_thumbnail,
@@ -538,12 +538,11 @@ class CollectionAdmin(admin.ModelAdmin):
         shop_page_changed()
 
     def delete_model(self, request, obj) -> None:
-        super().delete_model(request, obj)
-        shop_page_changed()
+        collection_delete(collection=obj)
 
     def delete_queryset(self, request, queryset) -> None:
-        super().delete_queryset(request, queryset)
-        shop_page_changed()
+        for collection in queryset:
+            collection_delete(collection=collection)
 
 
 @admin.register(CatalogChange)

@@ -159,6 +159,7 @@ def collection_update(
     )  # fmt: skip
     if fields:
         collection.save(update_fields=[*fields, "updated"])
+        shop_page_changed()
     if product_ids is not None:
         collection_set_products(collection=collection, product_ids=product_ids)
     return collection
@@ -167,6 +168,7 @@ def collection_update(
 def collection_delete(*, collection: Collection) -> None:
     """Delete a collection; its products stay."""
     collection.delete()
+    shop_page_changed()
 
 
 @transaction.atomic
