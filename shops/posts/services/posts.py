@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -33,7 +34,9 @@ from shops.posts.models import (
     Post,
     PostImage,
     PostTag,
+    ShopperPhotoConsent,
 )
+from shops.unset import UNSET, Unset, given
 
 POST_FIELDS = (
     "caption",
@@ -251,13 +254,25 @@ def post_create(
     tags: Sequence[Sequence[TagInput]] = (),
     external_id: str = "",
     permalink: str = "",
-    **fields,
+    caption: str = "",
+    status: str = Post.Status.DRAFT,
+    published_at: datetime | None = None,
+    source: str = Post.Source.MERCHANT,
+    is_paid_partnership: bool = False,
+    partner_name: str = "",
+    consent: ShopperPhotoConsent | None = None,
 ) -> Post:
     """A post with its pictures (at least one) and, per picture in order, its tags.
 
-    ``fields`` are ``POST_FIELDS``. Raises a ValidationError (keyed by field, ``images``
-    or ``tags``) before anything is written."""
-    values = post_fields_clean(fields=fields)
+    Raises a ValidationError (keyed by field, ``images`` or ``tags``) before anything is
+    written."""
+    values = post_fields_clean(
+        fields={
+            "caption": caption, "status": status, "published_at": published_at,
+            "source": source, "is_paid_partnership": is_paid_partnership,
+            "partner_name": partner_name, "consent": consent,
+        }
+    )  # fmt: skip
     if not images:
         raise ValidationError({"images": "A post needs at least one picture."})
     if len(tags) > len(images):
@@ -291,13 +306,24 @@ def post_update(
     new_image_tags: Sequence[Sequence[TagInput]] = (),
     tags_by_image: Mapping[int, Sequence[TagInput]] | None = None,
     remove_image_ids: Iterable[int] = (),
-    **fields,
+    caption: str | Unset = UNSET,
+    status: str | Unset = UNSET,
+    published_at: datetime | Unset | None = UNSET,
+    source: str | Unset = UNSET,
+    is_paid_partnership: bool | Unset = UNSET,
+    partner_name: str | Unset = UNSET,
+    consent: ShopperPhotoConsent | Unset | None = UNSET,
 ) -> Post:
-    """Change a post's fields, add pictures (``new_image_tags``: their tags, in order),
-    replace the tags of some of its pictures (``{image id: tags}``) and remove pictures,
-    all or nothing."""
+    """Change a post's fields (those left UNSET keep their value), add pictures
+    (``new_image_tags``: their tags, in order), replace the tags of some of its pictures
+    (``{image id: tags}``) and remove pictures, all or nothing."""
     locked = Post.objects.select_for_update().get(pk=post.pk)
     was_shown = _shown(locked)
+    fields = given({
+        "caption": caption, "status": status, "published_at": published_at,
+        "source": source, "is_paid_partnership": is_paid_partnership,
+        "partner_name": partner_name, "consent": consent,
+    })  # fmt: skip
     values = post_fields_clean(fields=fields, post=locked)
     own_images = {image.id: image for image in locked.images.all()}
     remove = {int(image_id) for image_id in remove_image_ids}
