@@ -1,9 +1,12 @@
-"""The merchant's catalog admin. Saves go through catalog services and write one outbox
-row per product change, however many inlines the save touched."""
+"""The merchant's catalog admin. Forms validate; every save goes through the catalog
+services, as the API's, the import's and the demo's do, and writes one outbox row per
+product change, however many inlines the save touched."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -16,7 +19,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from catalog.collections import collection_products, validate_rules
+from catalog.collections import collection_delete, collection_products, validate_rules
 from catalog.exports import products_export_csv
 from catalog.images import (
     image_admin_thumbnail,
@@ -34,35 +37,41 @@ from catalog.models import (
     ProductImage,
     Variant,
 )
-from catalog.readiness import CHANNEL_NAMES, product_readiness
+from catalog.readiness import CHANNEL_NAMES, Facts, product_readiness
 from catalog.services import (
-    aspects_for_product_fields,
-    aspects_for_variant_fields,
+    VariantInput,
     outbox_batch,
-    outbox_record,
+    product_create,
+    product_image_update,
+    product_update,
     products_delete,
     products_set_status,
     sanitize_description,
     shop_currency,
-    shop_page_shows,
     validate_gtin,
+    variant_create,
+    variant_delete,
     variant_update,
 )
 from catalog.shopify_csv import CsvRefused, max_bytes
 from shops.currencies import minor_units, validate_amount
 from shops.page_cache import shop_page_changed
+from shops.unset import UNSET
+
+# Where the product admin's readiness reads a product's facts. The link and image-link
+# rules need the addresses the channels send, which shops.channels (a layer above the
+# catalog) knows: its admin module sets the function (``readiness_facts_set``). Until
+# then the rules run on the product alone (``Facts.of``).
+_readiness_facts: list[Callable[[Product], Facts]] = [Facts.of]
+
+
+def readiness_facts_set(facts: Callable[[Product], Facts]) -> None:
+    """Have the product admin check channel readiness on ``facts(product)``."""
+    _readiness_facts[:] = [facts]
 
 
 def _readiness(product: Product) -> dict[str, list[str]]:
-    """The channels' readiness, links and image links checked at the addresses the
-    channels are sent."""
-    from shops.channels.items import channel_facts
-    from shops.channels.sync import shop_context
-
-    return product_readiness(product, facts=channel_facts(product, shop_context()))
-
-
-Aspect = CatalogChange.Aspect
+    return product_readiness(product, facts=_readiness_facts[0](product))
 
 
 def format_price(amount: Decimal | None, currency: str | None = None) -> str:
@@ -129,6 +138,42 @@ class VariantForm(forms.ModelForm):
         if stock is not None and stock < 0:
             raise ValidationError("Stock cannot be negative.", code="negative_stock")
         return stock
+
+
+def variant_form_save(*, variant: Variant, data: dict[str, Any]) -> Variant:
+    """A variant form's cleaned data through ``variant_update``; ``variant`` as stored
+    (the form's instance already holds the posted values). The fields a form lacks (the
+    stock list's has only stock) keep their value."""
+    return variant_update(
+        variant=variant,
+        sku=data.get("sku", UNSET),
+        option1=data.get("option1", UNSET),
+        option2=data.get("option2", UNSET),
+        option3=data.get("option3", UNSET),
+        price=data.get("price", UNSET),
+        compare_at_price=data.get("compare_at_price", UNSET),
+        stock=data.get("stock", UNSET),
+        weight_grams=data.get("weight_grams", UNSET),
+        position=data.get("position", UNSET),
+    )
+
+
+def inline_changes(formset, rows: QuerySet) -> Iterator[tuple[str, forms.ModelForm, Any]]:
+    """What saving an inline formset is to do, form by form, as its ``save()`` decides:
+    ``("delete", form, row)``, ``("change", form, row)`` or ``("add", form, None)``;
+    unchanged forms are left out. ``row`` is the form's row as ``rows`` read it (the
+    form's instance already holds the posted values); one deleted meanwhile is left out."""
+    stored = {row.pk: row for row in rows}
+    deleted = formset.deleted_forms
+    for form in formset.initial_forms:
+        row = stored.get(form.instance.pk)
+        if row is not None and form in deleted:
+            yield "delete", form, row
+        elif row is not None and form.has_changed():
+            yield "change", form, row
+    for form in formset.extra_forms:
+        if form not in deleted and form.has_changed():
+            yield "add", form, None
 
 
 class VariantInline(admin.TabularInline):
@@ -265,83 +310,77 @@ class ProductAdmin(ProductExportMixin, admin.ModelAdmin):
             "<ul>{}</ul>", format_html_join("", "<li><strong>{}</strong>: {}</li>", rows)
         )
 
-    def save_related(self, request, form, formsets, change) -> None:
-        """Save variants and images, then write one outbox row naming what changed; the
-        cached shop page is kept when only stock counts moved, none across zero."""
-        stock_moves = [move for formset in formsets for move in self._stock_moves(formset)]
+    def save_model(self, request: HttpRequest, obj: Product, form, change: bool) -> None:
+        """Nothing yet: ``save_related`` writes the product with its variants and images."""
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        """Write the product, then its variants and images, through the catalog services
+        (one transaction: the admin's view is atomic), as one outbox row naming every
+        aspect that moved; the cached shop page is kept when only stock counts moved,
+        none across zero (the services say which)."""
         with outbox_batch():
-            super().save_related(request, form, formsets, change)
-            product = form.instance
-            if not change:
-                aspects = set(Aspect.values)
+            fields = {name: form.cleaned_data[name] for name in ProductForm.Meta.fields}
+            if change:
+                product_update(product=Product.objects.get(pk=form.instance.pk), **fields)
             else:
-                aspects = aspects_for_product_fields(form.saved_changes)
-                for formset in formsets:
-                    aspects |= self._formset_aspects(formset)
-            outbox_record(
-                product_ids=[product.pk],
-                aspects=aspects,
-                shop_page=shop_page_shows(aspects=aspects, stock_moves=stock_moves),
-            )
+                # the form's instance is the object the admin logs and redirects to
+                form.instance.pk = product_create(**fields).pk
+            for formset in formsets:
+                self.save_formset(request, form, formset, change)
 
-    @staticmethod
-    def _stock_moves(formset) -> list[tuple[int, int]]:
-        """(stored, posted) available stock of each existing variant whose stock on hand
-        the form changes (the forms' initial values are the rows as read for this request;
-        the held units stay held)."""
-        if formset.model is not Variant:
-            return []
-        return [
-            (
-                variant_form.initial["stock"] - variant_form.instance.held,
-                variant_form.cleaned_data["stock"] - variant_form.instance.held,
-            )
-            for variant_form in formset.initial_forms
-            if "stock" in variant_form.changed_data
-            and not formset._should_delete_form(variant_form)
-        ]
-
-    @staticmethod
-    def _formset_aspects(formset) -> set[str]:
-        aspects: set[str] = set()
-        if formset.model is ProductImage:
-            if formset.new_objects or formset.changed_objects or formset.deleted_objects:
-                aspects.add(Aspect.IMAGES)
-            return aspects
-        if formset.model is Variant:
-            if formset.new_objects or formset.deleted_objects:
-                aspects |= {Aspect.DETAILS, Aspect.PRICE, Aspect.STOCK, Aspect.AVAILABILITY}
-            for _variant, changed in formset.changed_objects:
-                aspects |= aspects_for_variant_fields(changed)
-        return aspects
-
-    def save_formset(self, request, form, formset, change) -> None:
-        if formset.model is not ProductImage:
-            return super().save_formset(request, form, formset, change)
+    def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
+        """An inline's rows through the catalog services. The formset's new, changed and
+        deleted objects are set as its ``save()`` sets them: the change message and the
+        history read them."""
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
-        for image_form in formset.forms:
-            if not image_form.has_changed() and not formset._should_delete_form(image_form):
-                continue
-            image = image_form.instance
-            if formset._should_delete_form(image_form):
-                if image.pk:
-                    product_image_remove(image=image)
-                    formset.deleted_objects.append(image)
-                continue
-            upload = image_form.cleaned_data.get("upload")
-            if upload:
-                new = product_image_add(
-                    product=form.instance, file=upload,
-                    alt_text=image_form.cleaned_data.get("alt_text", ""),
-                    position=image_form.cleaned_data.get("position"),
+        if formset.model is Variant:
+            self._variants_save(form.instance, formset)
+        elif formset.model is ProductImage:
+            self._images_save(form.instance, formset)
+        else:
+            super().save_formset(request, form, formset, change)
+
+    @staticmethod
+    def _variants_save(product: Product, formset) -> None:
+        rows = Variant.objects.filter(product=product)
+        for action, variant_form, variant in inline_changes(formset, rows):
+            if action == "delete":
+                variant_delete(variant=variant)
+                formset.deleted_objects.append(variant)
+            elif action == "change":
+                variant_form_save(variant=variant, data=variant_form.cleaned_data)
+                formset.changed_objects.append((variant, variant_form.changed_data))
+            else:
+                data = variant_form.cleaned_data
+                added = VariantInput(
+                    sku=data["sku"], price=data["price"], stock=data["stock"],
+                    compare_at_price=data["compare_at_price"],
+                    options=(data["option1"], data["option2"], data["option3"]),
+                    weight_grams=data["weight_grams"], position=data["position"],
                 )  # fmt: skip
-                formset.new_objects.append(new)
-                if image.pk:  # an upload on an existing row replaces its picture
+                formset.new_objects.append(variant_create(product=product, variant=added))
+
+    @staticmethod
+    def _images_save(product: Product, formset) -> None:
+        rows = ProductImage.objects.filter(product=product)
+        for action, image_form, image in inline_changes(formset, rows):
+            data = image_form.cleaned_data
+            if action == "delete":
+                product_image_remove(image=image)
+                formset.deleted_objects.append(image)
+            elif data.get("upload"):  # a new picture, or one replacing a row's picture
+                added = product_image_add(
+                    product=product, file=data["upload"], alt_text=data["alt_text"],
+                    position=data["position"],
+                )  # fmt: skip
+                formset.new_objects.append(added)
+                if image is not None:
                     product_image_remove(image=image)
-            elif image.pk:
-                image.save(update_fields=["alt_text", "position"])
+            elif image is not None:
+                product_image_update(
+                    image=image, alt_text=data["alt_text"], position=data["position"]
+                )
                 formset.changed_objects.append((image, image_form.changed_data))
-        return None
 
     def delete_model(self, request: HttpRequest, obj: Product) -> None:
         products_delete(product_ids=[obj.pk])
@@ -395,6 +434,13 @@ class StockAdmin(admin.ModelAdmin):
     readonly_fields = ("held", "available")
     form = VariantForm
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        # A variant stays with its product (no service moves one); the field is kept,
+        # disabled, for the form's check that a product's variants differ in options.
+        form.base_fields["product"].disabled = True
+        return form
+
     def get_changelist_form(self, request, **kwargs):
         return StockForm
 
@@ -415,14 +461,9 @@ class StockAdmin(admin.ModelAdmin):
         return False  # variants are added on their product's page
 
     def save_model(self, request, obj: Variant, form, change) -> None:
-        """Through the service, so the change reaches the outbox (once per product)."""
-        if not change:
-            return super().save_model(request, obj, form, change)
-        stored = Variant.objects.get(pk=obj.pk)
-        variant_update(
-            variant=stored, **{name: form.cleaned_data[name] for name in form.changed_data}
-        )
-        return None
+        """Through the service, so the change reaches the outbox (once per product).
+        (Variants are only added on their product's page.)"""
+        variant_form_save(variant=Variant.objects.get(pk=obj.pk), data=form.cleaned_data)
 
 
 class CollectionProductInline(admin.TabularInline):
@@ -497,12 +538,11 @@ class CollectionAdmin(admin.ModelAdmin):
         shop_page_changed()
 
     def delete_model(self, request, obj) -> None:
-        super().delete_model(request, obj)
-        shop_page_changed()
+        collection_delete(collection=obj)
 
     def delete_queryset(self, request, queryset) -> None:
-        super().delete_queryset(request, queryset)
-        shop_page_changed()
+        for collection in queryset:
+            collection_delete(collection=collection)
 
 
 @admin.register(CatalogChange)

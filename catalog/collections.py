@@ -17,6 +17,7 @@ from django.utils.text import slugify
 from catalog.models import Collection, CollectionProduct, Product, Variant
 from catalog.services import parse_amount
 from shops.page_cache import shop_page_changed
+from shops.unset import UNSET, Unset, given
 
 
 def validate_rules(
@@ -102,21 +103,29 @@ def collection_create(
     return collection
 
 
-COLLECTION_FIELDS = {
-    "title", "slug", "description", "is_published", "rule_tags", "rule_product_type",
-    "rule_min_price", "rule_max_price",
-}  # fmt: skip
-
-
 @transaction.atomic
 def collection_update(
-    *, collection: Collection, product_ids: Sequence[int] | None = None, **fields
+    *,
+    collection: Collection,
+    title: str | Unset = UNSET,
+    slug: str | Unset = UNSET,
+    description: str | Unset = UNSET,
+    is_published: bool | Unset = UNSET,
+    rule_tags: Sequence[str] | Unset = UNSET,
+    rule_product_type: str | Unset = UNSET,
+    rule_min_price: Decimal | str | Unset | None = UNSET,
+    rule_max_price: Decimal | str | Unset | None = UNSET,
+    product_ids: Sequence[int] | None = None,
 ) -> Collection:
-    """Change a collection's fields (its kind stays), and a manual one's products when
-    ``product_ids`` is given. Raises ValidationError keyed by field."""
-    unknown = set(fields) - COLLECTION_FIELDS
-    if unknown:
-        raise TypeError(f"unknown collection fields: {', '.join(sorted(unknown))}")
+    """Change the fields given (those left UNSET keep their value; the kind stays), and
+    a manual collection's products when ``product_ids`` is given. Raises ValidationError
+    keyed by field."""
+    fields = given({
+        "title": title, "slug": slug, "description": description,
+        "is_published": is_published, "rule_tags": rule_tags,
+        "rule_product_type": rule_product_type, "rule_min_price": rule_min_price,
+        "rule_max_price": rule_max_price,
+    })  # fmt: skip
     if "title" in fields:
         fields["title"] = (fields["title"] or "").strip()
         if not fields["title"]:
@@ -150,6 +159,7 @@ def collection_update(
     )  # fmt: skip
     if fields:
         collection.save(update_fields=[*fields, "updated"])
+        shop_page_changed()
     if product_ids is not None:
         collection_set_products(collection=collection, product_ids=product_ids)
     return collection
@@ -158,6 +168,7 @@ def collection_update(
 def collection_delete(*, collection: Collection) -> None:
     """Delete a collection; its products stay."""
     collection.delete()
+    shop_page_changed()
 
 
 @transaction.atomic

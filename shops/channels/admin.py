@@ -1,7 +1,8 @@
 """Sales channels in the merchant's admin: connect, test, pause, resume, "sync now",
 disconnect (delete), and per channel the merchant view: last sync, live / pending /
 rejected counts, rejected items with the platform's reason and a link to fix the
-product, products left out of the feed with the reason, and the feed URLs."""
+product, products left out of the feed with the reason, and the feed URLs. The product
+admin's channel readiness checks the addresses the channels send (``product_facts``)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,11 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.html import format_html_join
 
+from catalog.admin import readiness_facts_set
+from catalog.models import Product
+from catalog.readiness import Facts
 from shops.channels.feeds import FORMATS
+from shops.channels.items import channel_facts
 from shops.channels.models import Channel, Connection
 from shops.channels.selectors import item_counts, products_left_out, rejected_items, sync_status
 from shops.channels.services import (
@@ -29,8 +34,18 @@ from shops.channels.services import (
     connection_update,
     tiktok_credentials,
 )
+from shops.channels.sync import shop_context
 
 TIKTOK_FORM_FIELDS = tuple(f"tiktok_{name}" for name in TIKTOK_FIELDS if name != "access_token")
+
+
+def product_facts(product: Product) -> Facts:
+    """A product's readiness facts with the addresses the channels send it at: the
+    catalog's product admin checks its channel readiness on them."""
+    return channel_facts(product, shop_context())
+
+
+readiness_facts_set(product_facts)
 
 
 class ConnectionForm(forms.ModelForm):

@@ -15,16 +15,14 @@ carousel's pictures come from the ``children{…}`` field expansion. Errors answ
 from __future__ import annotations
 
 import json
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 
-from shops.http import deadline_open
+from shops.http import BodyTooLarge, OutboundError, http_request
 
 MEDIA_FIELDS = (
     "id,caption,media_type,media_url,permalink,timestamp,children{id,media_type,media_url}"
@@ -186,17 +184,21 @@ class InstagramClient:
         url = f"{self.base_url}/{urllib.parse.quote(path)}?{query}"
         if not url.startswith(("http://", "https://")):
             raise InstagramFinalError("The Instagram API address must be http(s).")
-        request = urllib.request.Request(url, headers={"Accept": "application/json"})  # noqa: S310 (checked above)
         try:
-            with deadline_open(request, timeout=self.timeout) as response:
-                body = response.read(MAX_ANSWER_BYTES + 1)
-        except urllib.error.HTTPError as error:
-            raise _error_from(error.code, error.read(MAX_ANSWER_BYTES)) from None
-        except (urllib.error.URLError, TimeoutError, OSError) as error:
-            reason = getattr(error, "reason", error)
-            raise InstagramRetryableError(f"Instagram could not be reached ({reason}).") from None
-        if len(body) > MAX_ANSWER_BYTES:
-            raise InstagramFinalError("Instagram's answer is too large.")
+            # the Graph API's address comes from the settings: no address guard
+            response = http_request(
+                "GET", url, headers={"Accept": "application/json"}, timeout=self.timeout,
+                max_bytes=MAX_ANSWER_BYTES, allow_private=True,
+            )  # fmt: skip
+        except BodyTooLarge as error:
+            if 200 <= error.status < 300:
+                raise InstagramFinalError("Instagram's answer is too large.") from None
+            raise _error_from(error.status, b"") from None
+        except OutboundError as error:
+            raise InstagramRetryableError(f"Instagram could not be reached ({error}).") from None
+        body = response.body
+        if not 200 <= response.status < 300:
+            raise _error_from(response.status, body)
         try:
             data = json.loads(body)
         except ValueError:

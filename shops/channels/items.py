@@ -17,10 +17,10 @@ from urllib.parse import urljoin
 
 from django.urls import reverse
 
-from catalog.images import file_url_function
 from catalog.models import Product, ProductImage, Variant
 from catalog.readiness import Facts, channel_problems
 from shops.currencies import amount_string
+from shops.media import file_url_function
 
 MAX_ADDITIONAL_IMAGES = 10
 ProductLike = Product | Any  # a Product, or a shops.channels.selectors.ProductRow

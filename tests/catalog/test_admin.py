@@ -4,6 +4,7 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tenants.utils import tenant_context
 from PIL import Image
@@ -291,3 +292,61 @@ def test_a_variant_read_before_a_hold_and_saved_after_keeps_the_hold(shop_a):
         # then the hold is kept: only the stock services move held
         stored = Variant.objects.get(id=stale.id)
         assert (stored.stock, stored.held, stored.available) == (6, 2, 4)
+
+
+def test_deleting_a_variant_and_renaming_a_picture_write_one_row_and_the_history(
+    shop_a, settings, tmp_path
+):
+    # given a tote with two variants and a picture, added in the admin
+    settings.MEDIA_ROOT = tmp_path
+    client = owner_client()
+    data = product_post()
+    data.update(management("images", 1))
+    data.update({"images-0-upload": png_upload(), "images-0-alt_text": "Tote",
+                 "images-0-position": "0"})  # fmt: skip
+    assert client.post("/admin/catalog/product/add/", data).status_code == 302
+    with tenant_context(shop_a):
+        product = Product.objects.get()
+        variants = list(product.variants.order_by("position"))
+        image = product.images.get()
+        CatalogChange.objects.all().delete()
+
+    # when the owner deletes the black tote and renames the picture
+    data = product_post(**{"variants-1-DELETE": "on"})
+    data.update(management("variants", 2, initial=2))
+    data.update({"variants-0-id": variants[0].id, "variants-1-id": variants[1].id,
+                 "variants-0-product": product.id, "variants-1-product": product.id})  # fmt: skip
+    data.update(management("images", 1, initial=1))
+    data.update({"images-0-id": image.id, "images-0-product": product.id,
+                 "images-0-alt_text": "Tote on a chair", "images-0-position": "0"})  # fmt: skip
+    response = client.post(f"/admin/catalog/product/{product.id}/change/", data)
+
+    # then both are written, with one outbox row, and the history says what changed
+    assert response.status_code == 302
+    with tenant_context(shop_a):
+        assert list(product.variants.values_list("sku", flat=True)) == ["TOTE-NAT"]
+        assert ProductImage.objects.get().alt_text == "Tote on a chair"
+        assert list(CatalogChange.objects.values_list("aspects", flat=True)) == [
+            ["availability", "details", "images", "price", "stock"]
+        ]
+        history = LogEntry.objects.filter(object_id=str(product.id)).latest("id")
+        message = history.get_change_message()
+        assert "Deleted variant “TOTE-BLK (Black)”." in message
+        assert "Changed Alt text for product image “Tote on a chair”." in message
+
+
+def test_the_variant_page_keeps_a_variant_on_its_product(shop_a):
+    with tenant_context(shop_a):
+        mug = product_create(title="Mug", variants=[VariantInput(sku="MUG", price="9")])
+        other = product_create(title="Bowl", variants=[VariantInput(sku="BOWL", price="9")])
+        variant = mug.variants.get()
+
+    response = owner_client().post(f"/admin/catalog/variant/{variant.id}/change/", {
+        "product": other.id, "sku": "MUG", "option1": "", "option2": "", "option3": "",
+        "price": "10.00", "compare_at_price": "", "stock": "3", "weight_grams": "",
+        "position": "0"})  # fmt: skip
+
+    assert response.status_code == 302
+    with tenant_context(shop_a):
+        stored = Variant.objects.get(id=variant.id)
+        assert (stored.product_id, stored.price, stored.stock) == (mug.id, Decimal("10.00"), 3)
