@@ -3,6 +3,7 @@
 from django import forms
 
 from reviews.selectors import poll_view
+from reviews.services import poll_is_open
 from shops.storefront.fields import text_field
 from shops.storefront.sections import SectionType
 
@@ -17,11 +18,6 @@ def feature_context(settings: dict) -> dict | None:
     vote counts, in one query. The cached page shows the form while the poll is open
     (one shopper's vote is not part of a shared page: voting answers with the results)
     and the results once it has closed."""
-    # imported here as before: at Django's start this module is imported before
-    # orders.services, and reviews.services would meet the orders -> reviews.services
-    # import that ignore_imports still lists (a cycle, until that line goes)
-    from reviews.services import poll_is_open
-
     poll = poll_view(poll_id=settings.get("poll") or None)
     if poll is None:
         return None
