@@ -1,14 +1,15 @@
 """Writes for the sales channels: connect, test, pause, resume, disconnect, and the
 client a connection syncs through.
 
-Credentials (the platform's access token) are stored encrypted with the same Fernet key
-as the shops' payment secrets (``orders.payment_accounts``). TikTok needs more than a
+Credentials (the platform's access token) are stored encrypted with the platform's
+secrets keys (``shops.secrets``), like the shops' payment secrets. TikTok needs more than a
 token: its app key and secret, the access token, the shop cipher, and the warehouse and
 (leaf) category its products go to are stored together, as one encrypted JSON object."""
 
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,8 +22,7 @@ from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from catalog.models import CatalogChange, Collection
-from orders.payment_accounts import secret_decrypt, secret_encrypt
-from shops.channels.clients import ChannelError, CredentialsError
+from shops.channels.clients import ChannelError, CredentialsError, FinalError
 from shops.channels.clients.google import GoogleClient
 from shops.channels.clients.meta import MetaClient
 from shops.channels.clients.pinterest import PinterestClient
@@ -31,6 +31,7 @@ from shops.channels.media import image_bytes
 from shops.channels.models import Channel, ChannelItem, Connection
 from shops.channels.tasks import connection_sync
 from shops.queueing import task_queue, task_queue_on_commit
+from shops.secrets import SecretsError, secret_decrypt, secret_encrypt
 
 # channels with a push client; the others are fed by their product feed
 PUSH_CHANNELS = {Channel.META, Channel.PINTEREST, Channel.GOOGLE, Channel.TIKTOK}
@@ -42,6 +43,12 @@ TIKTOK_FIELDS = {
     "shop_cipher": "shop cipher", "warehouse_id": "warehouse id", "category_id": "category id",
 }  # fmt: skip
 TIKTOK_SECRETS = {"app_secret", "access_token"}
+
+logger = logging.getLogger(__name__)
+
+
+class CredentialsUnreadable(FinalError):
+    """The stored credentials cannot be decrypted with the platform's secrets keys."""
 
 
 def feed_token_new() -> str:
@@ -111,8 +118,12 @@ def connection_update(
     """Change a connection; an empty ``access_token`` (or TikTok field) keeps the stored
     one."""
     if connection.channel == Channel.TIKTOK:
+        try:
+            stored = tiktok_credentials(connection)
+        except CredentialsUnreadable:
+            stored = {}  # entered again whole
         connection.credentials_encrypted = _credentials(
-            connection.channel, tiktok_credentials(connection), access_token or "", tiktok
+            connection.channel, stored, access_token or "", tiktok
         )
     elif access_token:
         connection.credentials_encrypted = secret_encrypt(access_token)
@@ -152,12 +163,24 @@ def _credentials(
     return secret_encrypt(json.dumps(values))
 
 
+def _decrypted(connection: Connection) -> str:
+    try:
+        return secret_decrypt(connection.credentials_encrypted)
+    except SecretsError as error:
+        logger.warning("The credentials of %s cannot be read: %s", connection, error.message)
+        raise CredentialsUnreadable(
+            "The stored credentials cannot be decrypted with the platform's secrets keys "
+            "(SECRETS_KEYS): enter them again and save."
+        ) from None
+
+
 def tiktok_credentials(connection: Connection) -> dict[str, str]:
-    """TikTok's stored fields ({} when none or not readable as TikTok's)."""
+    """TikTok's stored fields ({} when none, or not TikTok's); CredentialsUnreadable when
+    they cannot be decrypted."""
     if not connection.credentials_encrypted:
         return {}
     try:
-        values = json.loads(secret_decrypt(connection.credentials_encrypted))
+        values = json.loads(_decrypted(connection))
     except ValueError:
         return {}
     return {name: str(values.get(name, "")) for name in TIKTOK_FIELDS} if isinstance(
@@ -168,14 +191,17 @@ def tiktok_credentials(connection: Connection) -> dict[str, str]:
 def connection_access_token(connection: Connection) -> str:
     if connection.channel == Channel.TIKTOK:
         return tiktok_credentials(connection).get("access_token", "")
-    return secret_decrypt(connection.credentials_encrypted)
+    return _decrypted(connection)
 
 
 def connection_pushes(connection: Connection) -> bool:
     """Whether the connection is synced through the platform's API (a TikTok connection
     without its API credentials is fed by its feed only)."""
     if connection.channel == Channel.TIKTOK:
-        values = tiktok_credentials(connection)
+        try:
+            values = tiktok_credentials(connection)
+        except CredentialsUnreadable:
+            return True  # stored to push: the sync and "Test the connection" say what is wrong
         return bool(values) and all(values.values())
     return connection.channel in PUSH_CHANNELS
 
@@ -240,10 +266,12 @@ def connection_test(*, connection: Connection) -> ConnectionTest:
             False, f"No TikTok Shop API credentials are stored: enter the "
             f"{', '.join(TIKTOK_FIELDS.values())} and save (the feed works meanwhile).",
         )  # fmt: skip
-    if not connection.credentials_encrypted or not connection_access_token(connection):
-        return ConnectionTest(False, "No access token is stored: enter it and save.")
     try:
+        if not connection.credentials_encrypted or not connection_access_token(connection):
+            return ConnectionTest(False, "No access token is stored: enter it and save.")
         info = connection_client(connection).catalog_check()
+    except CredentialsUnreadable as error:
+        return ConnectionTest(False, error.message)
     except CredentialsError as error:
         what = "credentials" if connection.channel == Channel.TIKTOK else "access token"
         return ConnectionTest(
