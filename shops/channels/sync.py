@@ -37,7 +37,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -46,7 +45,7 @@ from catalog.models import CatalogChange, Product, Variant
 from catalog.outbox import outbox_settled
 from shops.channels.clients import ItemRequest, ItemResult
 from shops.channels.feeds import ROWS
-from shops.channels.items import FeedItem, ShopContext, ready_items
+from shops.channels.items import FeedItem, ShopContext, ready_items, shop_context
 from shops.channels.models import Channel, ChannelItem, Connection
 from shops.channels.selectors import (
     CHUNK,
@@ -65,13 +64,6 @@ PRICE_FIELDS = {Aspect.PRICE}
 STOCK_COLUMNS = ("availability", "inventory")
 PRICE_COLUMNS = ("price", "sale_price")
 PARTIAL_COLUMNS = frozenset(STOCK_COLUMNS + PRICE_COLUMNS)
-
-
-def shop_context() -> ShopContext:
-    from shops.selectors import shop_url
-
-    shop = db_connection.tenant
-    return ShopContext(base_url=shop_url(shop), currency=getattr(shop, "currency", "EUR"))
 
 
 def _platform_fields(channel: str, item: FeedItem) -> dict:
