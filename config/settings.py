@@ -327,8 +327,15 @@ CELERY_BEAT_SCHEDULE["orders-payments-settle-held"] = {
 }
 
 # --- Sales channels (shops.channels): platform API addresses, timeouts, retries ----------
+# Meta's Graph API, for both Meta clients (the catalog sync and the Instagram import):
+# its address and the one version they call (shops/channels/clients/graph.py)
 CHANNELS_META_API_BASE = env_str("CHANNELS_META_API_BASE", "https://graph.facebook.com")
 CHANNELS_META_API_VERSION = env_str("CHANNELS_META_API_VERSION", "v24.0")
+if env_str("INSTAGRAM_GRAPH_API_URL"):
+    raise ImproperlyConfigured(
+        "INSTAGRAM_GRAPH_API_URL is gone: the Instagram import calls the Graph API at "
+        "CHANNELS_META_API_BASE, version CHANNELS_META_API_VERSION, as the catalog sync does"
+    )
 CHANNELS_PINTEREST_API_BASE = env_str("CHANNELS_PINTEREST_API_BASE", "https://api.pinterest.com")
 CHANNELS_GOOGLE_API_BASE = env_str("CHANNELS_GOOGLE_API_BASE", "https://merchantapi.googleapis.com")
 CHANNELS_TIKTOK_API_BASE = env_str(
@@ -443,11 +450,10 @@ REVIEWS_RATE_LIMITS = {
 # --- Storefront: the designer's pictures (logo, favicon, section pictures) --------------
 STOREFRONT_IMAGE_MAX_BYTES = env_int("STOREFRONT_IMAGE_MAX_BYTES", 5 * 1024 * 1024)
 
-# --- Shoppable posts and the Instagram Graph API client --------------------------------
+# --- Shoppable posts and the Instagram import (its Graph API address: CHANNELS_META_*) ---
 POSTS_IMAGE_MAX_BYTES = env_int("POSTS_IMAGE_MAX_BYTES", 8 * 1024 * 1024)
 # Click-through beacons one client address may send per shop (a page view sends a few)
 POSTS_RATE_EVENTS = env_str("POSTS_RATE_EVENTS", "300/m")
-INSTAGRAM_GRAPH_API_URL = env_str("INSTAGRAM_GRAPH_API_URL", "https://graph.facebook.com/v21.0")
 INSTAGRAM_TIMEOUT = env_int("INSTAGRAM_TIMEOUT", 10)
 POSTS_SCHEDULE_INTERVAL_SECONDS = env_int("POSTS_SCHEDULE_INTERVAL_SECONDS", 60)
 CELERY_BEAT_SCHEDULE["posts-announce-due-posts"] = {

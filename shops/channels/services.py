@@ -22,7 +22,7 @@ from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from catalog.models import CatalogChange, Collection
-from shops.channels.clients import ChannelError, CredentialsError, FinalError
+from shops.channels.clients import ChannelError, CredentialsError, FinalError, PlatformClient
 from shops.channels.clients.google import GoogleClient
 from shops.channels.clients.meta import MetaClient
 from shops.channels.clients.pinterest import PinterestClient
@@ -35,8 +35,6 @@ from shops.secrets import SecretsError, secret_decrypt, secret_encrypt
 
 # channels with a push client; the others are fed by their product feed
 PUSH_CHANNELS = {Channel.META, Channel.PINTEREST, Channel.GOOGLE, Channel.TIKTOK}
-# channels holding one product with SKUs (sent whole per product, see sync._plan_product)
-PRODUCT_LEVEL_CHANNELS = {Channel.TIKTOK}
 # TikTok's credentials and settings, with their labels; the secret ones are never shown
 TIKTOK_FIELDS = {
     "app_key": "app key", "app_secret": "app secret", "access_token": "access token",
@@ -206,9 +204,7 @@ def connection_pushes(connection: Connection) -> bool:
     return connection.channel in PUSH_CHANNELS
 
 
-def connection_client(
-    connection: Connection,
-) -> MetaClient | PinterestClient | GoogleClient | TikTokClient:
+def connection_client(connection: Connection) -> PlatformClient:
     """The push client of the connection's platform (base URLs from settings)."""
     if connection.channel not in PUSH_CHANNELS:
         raise ChannelError(
