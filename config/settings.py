@@ -1,6 +1,6 @@
 """Etalage settings. Production differs from development only through environment variables.
 
-Every variable read here is listed in the README's configuration table.
+Every variable read here is listed in docs/configuration.md.
 """
 
 from __future__ import annotations

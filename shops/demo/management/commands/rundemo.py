@@ -34,6 +34,7 @@ from django_tenants.utils import tenant_context
 from config import embedded_redis
 from config.child_processes import child_start, children_stop, port_refusal
 from config.errors import SetupError
+from config.localstripe import localstripe_server
 from orders.demo import TEST_CARD, demo_payments_local, demo_payments_owner
 from orders.payment_accounts import payment_account_remove
 from shops.demo.management.commands.seed_demo import DEMO_SLUG
@@ -102,8 +103,6 @@ class Command(BaseCommand):
     @contextlib.contextmanager
     def _localstripe(self, shop: Shop, port: int) -> Iterator[dict[str, str]]:
         """localstripe for the demo shop; yields the environment pointing at it."""
-        from config.localstripe import localstripe_server  # requests: a dev package
-
         state_dir = settings.DATA_DIR / "localstripe"
         state_dir.mkdir(parents=True, exist_ok=True)
         with localstripe_server(state_dir=state_dir) as base:
