@@ -49,6 +49,13 @@ def connection_products(*, connection: Connection) -> QuerySet[Product]:
     return products
 
 
+def connection_variants(*, connection: Connection) -> QuerySet[Variant]:
+    """The variants of the products the connection lists (a sync's items to check)."""
+    return Variant.objects.filter(
+        product__in=connection_products(connection=connection).values("pk")
+    )
+
+
 class _Related(list):
     def all(self) -> _Related:
         return self

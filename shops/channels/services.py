@@ -29,6 +29,7 @@ from shops.channels.clients.pinterest import PinterestClient
 from shops.channels.clients.tiktok import TikTokClient
 from shops.channels.media import image_bytes
 from shops.channels.models import Channel, ChannelItem, Connection
+from shops.channels.selectors import connection_variants, sync_state
 from shops.channels.tasks import connection_sync
 from shops.queueing import task_queue, task_queue_on_commit
 from shops.secrets import SecretsError, secret_decrypt, secret_encrypt
@@ -337,9 +338,6 @@ def connection_sync_now(*, connection: Connection) -> int:
     the selected variants at once (the page shows it queued); the reconcile then sets
     and advances it. Refused while another one runs, unless it stalled (its worker died:
     ``selectors.sync_state``). Returns the number of variants to check."""
-    from catalog.models import Variant
-    from shops.channels.selectors import connection_products, sync_state
-
     if not connection_pushes(connection):
         raise ValidationError(
             f"{connection.get_channel_display()} reads the product feed: nothing to push.",
@@ -354,9 +352,7 @@ def connection_sync_now(*, connection: Connection) -> int:
             "items checked): wait for it to finish.",
             code="running",
         )
-    total = Variant.objects.filter(
-        product__in=connection_products(connection=connection).values("pk")
-    ).count()
+    total = connection_variants(connection=connection).count()
     with transaction.atomic():
         # a sync holding the row (a batch waiting for the platform) keeps its figures
         locked = Connection.objects.select_for_update(skip_locked=True).filter(pk=connection.pk)

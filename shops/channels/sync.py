@@ -46,7 +46,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from catalog.models import CatalogChange, Product, Variant
+from catalog.models import CatalogChange, Product
 from catalog.outbox import outbox_settled
 from shops.channels.clients import ItemRequest, ItemResult, PlatformClient
 from shops.channels.feeds import ROWS
@@ -55,6 +55,7 @@ from shops.channels.models import ChannelItem, Connection
 from shops.channels.selectors import (
     CHUNK,
     connection_products,
+    connection_variants,
     products_by_id,
     products_in_chunks,
 )
@@ -386,9 +387,7 @@ class _Progress:
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
-        self.variants = Variant.objects.filter(
-            product__in=connection_products(connection=connection).values("pk")
-        )
+        self.variants = connection_variants(connection=connection)
         self.total = self.variants.count()
         self.done = 0
         with transaction.atomic():
