@@ -20,11 +20,11 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from catalog.images import delete_files_on_commit
 from catalog.imports import ImportResult, RowError, products_import
 from catalog.models import ImportJob
 from catalog.shopify_csv import CsvRefused, csv_inspect, max_bytes
 from catalog.tasks import import_products
+from shops.media import delete_files_on_commit
 from shops.queueing import task_queue, task_queue_on_commit
 from shops.spreadsheets import row_neutralised
 

@@ -21,6 +21,7 @@ from catalog.models import CatalogChange, Product, ProductImage, Variant
 from catalog.outbox import outbox_written
 from shops import selectors as shops_selectors
 from shops.currencies import validate_amount
+from shops.media import delete_files_on_commit, media_file_names
 from shops.page_cache import shop_page_changed
 
 Aspect = CatalogChange.Aspect
@@ -453,10 +454,9 @@ def products_set_status(*, product_ids: Sequence[int], status: str) -> int:
 def products_delete(*, product_ids: Sequence[int]) -> int:
     """Delete products (variants and image rows go with them; image files once the delete
     commits); one outbox row each, saying "deleted"."""
-    from catalog.images import delete_files_on_commit, image_file_names  # images need services
-
     ids = list(Product.objects.filter(id__in=product_ids).values_list("id", flat=True))
-    files = [image_file_names(image) for image in ProductImage.objects.filter(product_id__in=ids)]
+    images = ProductImage.objects.filter(product_id__in=ids).values_list("image", "renditions")
+    files = [media_file_names(name, renditions) for name, renditions in images]
     Product.objects.filter(id__in=ids).delete()
     delete_files_on_commit(set().union(*files))
     outbox_record(product_ids=ids, aspects=[], kind=CatalogChange.Kind.DELETE)

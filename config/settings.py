@@ -5,6 +5,7 @@ Every variable read here is listed in docs/configuration.md.
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 import warnings
 from pathlib import Path
@@ -406,6 +407,18 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 # (and STATIC_ROOT's absence before a collectstatic is no news)
 warnings.filterwarnings("ignore", message="No directory at: ", category=UserWarning)
+
+# --- Outbound HTTP (shops/http.py) ------------------------------------------------------
+# Networks reached even where the private-address guard is on (CATALOG_IMAGE_FETCH_PRIVATE,
+# WEBHOOK_DELIVERY_PRIVATE off): a proxy or mirror of yours, e.g. "10.8.0.0/24,192.0.2.7".
+OUTBOUND_ALLOWED_NETWORKS = env_list("OUTBOUND_ALLOWED_NETWORKS")
+for _network in OUTBOUND_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"OUTBOUND_ALLOWED_NETWORKS: {_network!r} is not an IP address or network"
+        ) from None
 
 # --- Catalog: image and import limits ---------------------------------------------------
 CATALOG_IMAGE_MAX_BYTES = env_int("CATALOG_IMAGE_MAX_BYTES", 20 * 1024 * 1024)

@@ -11,8 +11,8 @@ from typing import Any
 
 from django.db import transaction
 
-from orders.events import EVENT_OF_STATUS, order_event_emit
 from orders.models import Order
+from orders.signals import SIGNAL_OF_STATUS, order_signal_send
 
 Status = Order.Status
 
@@ -41,15 +41,16 @@ def can_transition(order: Order, target: str) -> bool:
     return target in TRANSITIONS.get(order.status, frozenset())
 
 
-def order_transition(*, order: Order, to: str, **fields: Any) -> Order:
+def order_transition(*, order: Order, to: str, **fields: Any) -> list[str]:
     """Move ``order`` to status ``to`` and set ``fields``, or raise TransitionError if the
     order (as it is in the database now) may not move there. Updates ``order`` in place
-    and emits the partner webhook event of the new status in the same transaction."""
+    and sends the signal of the new status (``orders.signals``) in the same transaction;
+    returns what its receivers said for the merchant (``order_signal_send``)."""
     with transaction.atomic(savepoint=False):
         return _transition(order=order, to=to, **fields)
 
 
-def _transition(*, order: Order, to: str, **fields: Any) -> Order:
+def _transition(*, order: Order, to: str, **fields: Any) -> list[str]:
     sources = allowed_sources(to)
     updated = Order.objects.filter(id=order.id, status__in=sources).update(status=to, **fields)
     if not updated:
@@ -61,6 +62,6 @@ def _transition(*, order: Order, to: str, **fields: Any) -> Order:
     order.status = to
     for name, value in fields.items():
         setattr(order, name, value)
-    if to in EVENT_OF_STATUS:
-        order_event_emit(order=order, event_type=EVENT_OF_STATUS[to])
-    return order
+    if to not in SIGNAL_OF_STATUS:
+        return []
+    return order_signal_send(SIGNAL_OF_STATUS[to], order=order)

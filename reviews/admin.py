@@ -163,7 +163,7 @@ class PollOptionForm(forms.ModelForm):
 
     def clean_image(self):
         image = self.cleaned_data.get("image")
-        if image and hasattr(image, "content_type"):  # a new upload: the catalog's pipeline
+        if image and hasattr(image, "content_type"):  # a new upload: the media pipeline
             return picture_clean_upload(image)
         return image
 

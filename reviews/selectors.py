@@ -26,10 +26,10 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from catalog.images import rendition_url
 from catalog.json_rows import json_values, model_from_json
 from catalog.models import Product
 from reviews.models import Poll, PollOption, PollVote, Review, ReviewPhoto
+from shops.media import rendition_url
 
 APPROVED = Review.Status.APPROVED
 WILSON_Z = 1.959964  # 95 % confidence

@@ -27,7 +27,6 @@ from orders import stripe_client
 from orders.models import Order, PaymentHealth
 from orders.payment_accounts import ShopPayments, shop_payments
 from orders.services.payments import order_payment_succeeded, order_release
-from orders.tasks import payment_health_email
 from shops.queueing import task_queue, task_queue_on_commit
 from shops.selectors import current_shop
 
@@ -93,7 +92,7 @@ def payment_health_webhook_received(*, event_type: str) -> None:
     if PaymentHealth.objects.filter(id=1, is_broken=True).update(
         is_broken=False, broken_since=None, **seen
     ):
-        task_queue_on_commit(payment_health_email)
+        task_queue_on_commit("orders.payment_health_email")
         return
     _health_update(**seen)
 
@@ -109,7 +108,7 @@ def payment_health_settled_without_event(*, order: Order) -> None:
         unsettled_last_order=order.number,
     )
     if PaymentHealth.objects.filter(id=1, is_broken=False).update(is_broken=True, broken_since=now):
-        task_queue_on_commit(payment_health_email)
+        task_queue_on_commit("orders.payment_health_email")
 
 
 def payments_settle_held(*, now: datetime | None = None) -> int:
@@ -192,5 +191,5 @@ def payment_health_email_send() -> bool:
 def payment_health_email_sweep() -> bool:
     """Queue the owner's email again if it is due (its queueing failed)."""
     if PaymentHealth.objects.filter(id=1).exclude(is_broken=F("owner_told_broken")).exists():
-        return task_queue(payment_health_email)
+        return task_queue("orders.payment_health_email")
     return False

@@ -1,9 +1,9 @@
 """Import an Instagram account's recent posts as draft shoppable posts.
 
 The account's connection (its id and token) belongs to the channels work; this takes a
-ready ``InstagramClient``. Pictures are downloaded with the catalog's fetcher (timeout,
-size limit, no private addresses) and go through the same pipeline as uploads. A post
-already imported (same Instagram media id) is skipped, so an import can be re-run.
+ready ``InstagramClient``. Pictures are downloaded with the media pipeline's fetcher
+(timeout, size limit, no private addresses) and go through the same pipeline as uploads.
+A post already imported (same Instagram media id) is skipped, so an import can be re-run.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 
-from catalog.images import image_download
 from shops.channels.clients.instagram import InstagramClient
+from shops.media import image_download
 from shops.posts import services
 from shops.posts.models import MAX_IMAGES_PER_POST, Post
 

@@ -18,10 +18,10 @@ from urllib.parse import urljoin
 from django.db import connection as db_connection
 from django.urls import reverse
 
-from catalog.images import file_url_function
 from catalog.models import Product, ProductImage, Variant
 from catalog.readiness import Facts, channel_problems
 from shops.currencies import amount_string
+from shops.media import file_url_function
 from shops.selectors import shop_currency, shop_url
 
 MAX_ADDITIONAL_IMAGES = 10

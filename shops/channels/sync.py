@@ -19,7 +19,8 @@ connection's row lock. Contracts:
   readiness rules, and a removed variant, are deleted on the platform.
 - **Per-item verdicts.** Accepted, warning or rejected (with the platform's message); a
   rejection is final until the product changes again (a new outbox row), and emits
-  the ``channel.item_rejected`` webhook event.
+  ``shops.channels.signals.channel_items_rejected`` (the ``channel.item_rejected``
+  webhook event).
 - **Product-level platforms** (one product with SKUs: the client's
   ``sends_whole_products``). A product's requests always travel in the same batch;
   unless every SKU is live and only stock or price changed, every SKU of the product is
@@ -60,8 +61,7 @@ from shops.channels.selectors import (
     products_in_chunks,
 )
 from shops.channels.services import connection_client
-from shops.webhooks.models import EventType
-from shops.webhooks.services import webhook_events_emit
+from shops.channels.signals import ItemRejection, channel_items_rejected
 
 Aspect = CatalogChange.Aspect
 STOCK_ASPECTS = {Aspect.STOCK, Aspect.AVAILABILITY}
@@ -188,21 +188,17 @@ def _store(connection: Connection, planned: list[Planned], results: list[ItemRes
     now = timezone.now()
     by_id = {result.retailer_id: result for result in results}
     states = ChannelItem.State
-    rows, rejected_events = [], []
+    rows, rejections = [], []
     for plan in planned:
         result = by_id[plan.request.retailer_id]
         if result.outcome == "rejected":
             state = states.REJECTED
-            rejected_events.append(
-                (
-                    EventType.CHANNEL_ITEM_REJECTED,
-                    {
-                        "channel": connection.channel,
-                        "product_id": plan.product_id,
-                        "variant_id": plan.variant_id,
-                        "item_id": plan.request.retailer_id,
-                        "message": result.message,
-                    },
+            rejections.append(
+                ItemRejection(
+                    product_id=plan.product_id,
+                    variant_id=plan.variant_id,
+                    retailer_id=plan.request.retailer_id,
+                    message=result.message,
                 )
             )
         elif plan.request.method == "delete":
@@ -231,9 +227,9 @@ def _store(connection: Connection, planned: list[Planned], results: list[ItemRes
         update_fields=["product_id", "variant_id", "state", "message", "sent", "fingerprint",
                        "sent_at", "external"],
     )  # fmt: skip
-    if rejected_events:
-        webhook_events_emit(events=rejected_events)
-    return len(rejected_events)
+    if rejections:
+        channel_items_rejected.send(sender=Connection, connection=connection, rejections=rejections)
+    return len(rejections)
 
 
 def batch_size(client: PlatformClient) -> int:

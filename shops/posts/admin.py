@@ -20,6 +20,7 @@ from django.utils.html import format_html, format_html_join
 from catalog.services import shop_currency
 from shops.currencies import minor_units
 from shops.json_input import JsonUnreadable, json_input
+from shops.media import stored_image_url
 from shops.posts import selectors, services
 from shops.posts.models import (
     MAX_TAGS_PER_IMAGE,
@@ -28,7 +29,6 @@ from shops.posts.models import (
     PostOrderAttribution,
     ShopperPhotoConsent,
 )
-from shops.storefront.images import stored_image_url
 
 
 class MultipleFileInput(forms.ClearableFileInput):

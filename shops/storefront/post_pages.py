@@ -11,10 +11,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from shops.json_input import JsonUnreadable, json_input
+from shops.media import stored_image_url
 from shops.posts import selectors, services
 from shops.posts.models import Post
 from shops.ratelimits import rate_limited
-from shops.storefront.images import stored_image_url
 from shops.storefront.selectors import shop_theme
 
 MAX_EVENTS_BODY_BYTES = 8 * 1024

@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from django.utils.html import format_html
 
 from shops.admin_pages import secret_shown_once
 from shops.webhooks.models import (
@@ -20,6 +21,7 @@ from shops.webhooks.models import (
 )
 from shops.webhooks.services import (
     delivery_replay,
+    event_body,
     subscription_create,
     subscription_secret_rotate,
     subscription_update,
@@ -180,10 +182,6 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
     @admin.display(description="Payload")
     def payload(self, delivery: WebhookDelivery) -> str:
-        from django.utils.html import format_html
-
-        from shops.webhooks.services import event_body
-
         return format_html("<pre>{}</pre>", event_body(delivery.event).decode())
 
     @admin.action(description="Send again")

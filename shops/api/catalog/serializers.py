@@ -8,9 +8,9 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from catalog.images import file_url_function
 from catalog.models import Collection, Product, ProductImage, Variant
 from shops.api.images import UploadSerializer
+from shops.media import file_url_function
 from shops.selectors import shop_currency
 
 MONEY = {"max_digits": 12, "decimal_places": 2}

@@ -18,8 +18,14 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from catalog.images import CleanImage, delete_files_on_commit
 from catalog.models import Product, Variant
+from shops.media import (
+    CleanImage,
+    clean_image_save,
+    delete_files_on_commit,
+    image_upload_clean,
+    media_file_names,
+)
 from shops.page_cache import shop_page_changed
 from shops.posts.models import (
     MAX_IMAGES_PER_POST,
@@ -28,7 +34,6 @@ from shops.posts.models import (
     PostImage,
     PostTag,
 )
-from shops.storefront.images import clean_image_save, storefront_image_clean
 
 POST_FIELDS = (
     "caption",
@@ -113,7 +118,7 @@ def post_fields_clean(*, fields: Mapping, post: Post | None = None) -> dict:
 
 
 def post_images_clean(*, images: Sequence[ImageInput], existing: int = 0) -> list[CleanImage]:
-    """Each picture checked and cleaned by the catalog's pipeline (nothing stored yet);
+    """Each picture checked and cleaned by the media pipeline (nothing stored yet);
     a ValidationError names the picture that failed."""
     if existing + len(images) > MAX_IMAGES_PER_POST:
         raise ValidationError(
@@ -124,7 +129,7 @@ def post_images_clean(*, images: Sequence[ImageInput], existing: int = 0) -> lis
         label = getattr(image.file, "name", "") or f"Picture {number}"
         try:
             cleaned.append(
-                storefront_image_clean(
+                image_upload_clean(
                     file=image.file, label=label, max_bytes=settings.POSTS_IMAGE_MAX_BYTES
                 )
             )
@@ -208,7 +213,7 @@ def post_tags_clean(*, tags: Sequence[TagInput]) -> list[dict]:
 
 
 def _saved_files(reference: dict) -> set[str]:
-    return {reference["name"], *reference["renditions"].values()}
+    return media_file_names(reference["name"], reference["renditions"])
 
 
 def _images_store(post: Post, cleaned: Sequence[CleanImage], inputs: Sequence[ImageInput]) -> None:
