@@ -30,12 +30,13 @@ from shops.channels.clients.tiktok import TikTokClient
 from shops.channels.media import image_bytes
 from shops.channels.models import Channel, ChannelItem, Connection
 from shops.channels.selectors import connection_variants, sync_state
-from shops.channels.tasks import connection_sync
 from shops.queueing import task_queue, task_queue_on_commit
 from shops.secrets import SecretsError, secret_decrypt, secret_encrypt
 
 # channels with a push client; the others are fed by their product feed
 PUSH_CHANNELS = {Channel.META, Channel.PINTEREST, Channel.GOOGLE, Channel.TIKTOK}
+# the Celery task that syncs one connection (shops.channels.tasks), queued by name
+SYNC_TASK = "channels.connection_sync"
 # TikTok's credentials and settings, with their labels; the secret ones are never shown
 TIKTOK_FIELDS = {
     "app_key": "app key", "app_secret": "app secret", "access_token": "access token",
@@ -291,7 +292,7 @@ def connection_resume(*, connection: Connection) -> Connection:
         status=Connection.Status.ACTIVE, last_error=""
     )
     connection.refresh_from_db()
-    task_queue_on_commit(connection_sync, connection.pk, False)
+    task_queue_on_commit(SYNC_TASK, connection.pk, False)
     return connection
 
 
@@ -304,8 +305,8 @@ def connection_disconnect(*, connection: Connection) -> None:
 
 def sync_queue(*, connection_id: int, full: bool = False) -> None:
     """Queue a sync of one connection now (``full``: a reconcile of the whole catalog);
-    a broker that is down leaves it to the sweep (``catalog.tasks.sweep``)."""
-    task_queue(connection_sync, connection_id, full)
+    a broker that is down leaves it to the sweep (``channels.sweep``)."""
+    task_queue(SYNC_TASK, connection_id, full)
 
 
 def syncs_queue_on_commit() -> None:
@@ -330,7 +331,27 @@ def syncs_pending_queue() -> int:
         Exists(behind), is_enabled=True, status=Connection.Status.ACTIVE,
         channel__in=PUSH_CHANNELS,
     ).values_list("pk", flat=True)  # fmt: skip
-    return sum(task_queue(connection_sync, connection_id, False) for connection_id in ids)
+    return sum(task_queue(SYNC_TASK, connection_id, False) for connection_id in ids)
+
+
+def syncs_reconcile_queue() -> int:
+    """Queue a full reconcile of every enabled push connection that is not paused (the
+    beat's ``channels.reconcile``, per shop); returns how many."""
+    ids = list(
+        Connection.objects.filter(is_enabled=True, channel__in=PUSH_CHANNELS)
+        .exclude(status=Connection.Status.PAUSED)
+        .values_list("pk", flat=True)
+    )
+    for connection_id in ids:
+        sync_queue(connection_id=connection_id, full=True)
+    return len(ids)
+
+
+def connection_mark_failing(*, connection_id: int, message: str) -> None:
+    """Record that the connection's last sync failed, and why (shown to the merchant)."""
+    Connection.objects.filter(pk=connection_id).update(
+        status=Connection.Status.FAILING, last_error=message[:2000]
+    )
 
 
 def connection_sync_now(*, connection: Connection) -> int:
@@ -363,5 +384,5 @@ def connection_sync_now(*, connection: Connection) -> int:
             locked.update(sync_total=total, sync_done=0, sync_progress_at=timezone.now(),
                           status=Connection.Status.ACTIVE, last_error="",
                           sync_run=F("sync_run") + 1)  # fmt: skip
-        task_queue_on_commit(connection_sync, connection.pk, True)
+        task_queue_on_commit(SYNC_TASK, connection.pk, True)
     return total
