@@ -128,9 +128,7 @@ def secret_is_current(token: str) -> bool:
 
 
 def secret_rotate(token: str) -> str:
-    """``token`` encrypted again with the first key (as it is when it already was)."""
-    if secret_is_current(token):
-        return token
+    """``token``'s secret encrypted again with the first key."""
     try:
         return _keyring().rotate(token.encode()).decode()
     except InvalidToken:
