@@ -19,6 +19,7 @@ from django.utils.text import slugify
 
 from catalog.models import CatalogChange, Product, ProductImage, Variant
 from catalog.outbox import outbox_written
+from shops import selectors as shops_selectors
 from shops.currencies import validate_amount
 from shops.media import delete_files_on_commit, media_file_names
 from shops.page_cache import shop_page_changed
@@ -65,8 +66,8 @@ VARIANT_FIELD_ASPECTS = {
 
 
 def shop_currency() -> str:
-    """The currency of the shop whose schema is active."""
-    return getattr(connection.tenant, "currency", None) or "EUR"
+    """The currency of the shop whose schema is active (``shops.selectors.shop_currency``)."""
+    return shops_selectors.shop_currency()
 
 
 def sanitize_description(html: str) -> str:

@@ -336,6 +336,24 @@ def owner_client(slug: str = "alpha") -> Client:
     return client
 
 
+# two of the platform's secrets keys (shops.secrets), for the tests that change the list
+SECRETS_KEY_A = "fyyqFxWzVQ9hCWiyYhN3PltfPjB-iDThnWTjl3zUO6k="
+SECRETS_KEY_B = "3e7h6SSSYxQLzWSkbwbHH0IInDcPKnbd2rb8QgKg1y4="
+
+
+@pytest.fixture
+def secrets_keys(settings) -> Callable[..., None]:
+    """``secrets_keys(key, ...)`` sets the platform's key list, newest first (and no
+    PAYMENT_CREDENTIALS_KEY); it starts as ``[SECRETS_KEY_A]``."""
+
+    def use(*keys: str) -> None:
+        settings.SECRETS_KEYS = list(keys)
+
+    settings.PAYMENT_CREDENTIALS_KEY = ""
+    use(SECRETS_KEY_A)
+    return use
+
+
 @pytest.fixture
 def unblocked(django_db_blocker) -> Iterator[None]:
     """Requests of the test client reach the (committed) test database."""

@@ -25,6 +25,7 @@ from shops.channels.selectors import item_counts, products_left_out, rejected_it
 from shops.channels.services import (
     TIKTOK_FIELDS,
     TIKTOK_SECRETS,
+    CredentialsUnreadable,
     connection_create,
     connection_pause,
     connection_pushes,
@@ -78,7 +79,10 @@ class ConnectionForm(forms.ModelForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk and self.instance.channel == Channel.TIKTOK:
-            stored = tiktok_credentials(self.instance)
+            try:
+                stored = tiktok_credentials(self.instance)
+            except CredentialsUnreadable:
+                stored = {}  # entered again ("Test the connection" says why)
             for name in TIKTOK_FIELDS:
                 if name not in TIKTOK_SECRETS and f"tiktok_{name}" in self.fields:
                     self.fields[f"tiktok_{name}"].initial = stored.get(name, "")

@@ -32,11 +32,14 @@ class Connection(models.Model):
         COLLECTION = "collection", "One collection"
         TAG = "tag", "Products with a tag"
 
+    # encrypted with shops.secrets; `manage.py rotate_secrets` re-encrypts them
+    SECRET_FIELDS = ("credentials_encrypted",)
+
     channel = models.CharField(max_length=20, choices=Channel.choices, unique=True)
     is_enabled = models.BooleanField(default=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
-    # Fernet token of the access token / API key (orders.payment_accounts.secret_encrypt);
-    # for TikTok, of a JSON object of its credentials (shops.channels.services)
+    # the access token / API key encrypted with shops.secrets; for TikTok, a JSON object of
+    # its credentials (shops.channels.services)
     credentials_encrypted = models.TextField(blank=True)
     external_id = models.CharField(
         "catalog / merchant / shop id", max_length=120, blank=True,

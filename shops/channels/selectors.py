@@ -29,7 +29,7 @@ from django.utils import timezone
 from catalog.collections import collection_products
 from catalog.models import Product, ProductImage, Variant
 from catalog.readiness import channel_problems
-from shops.channels.items import ShopContext, channel_facts
+from shops.channels.items import ShopContext, channel_facts, shop_context
 from shops.channels.models import ChannelItem, Connection
 
 CHUNK = 1000
@@ -47,6 +47,13 @@ def connection_products(*, connection: Connection) -> QuerySet[Product]:
     elif connection.selection == Connection.Selection.TAG:
         products = products.filter(tags__contains=[connection.tag])
     return products
+
+
+def connection_variants(*, connection: Connection) -> QuerySet[Variant]:
+    """The variants of the products the connection lists (a sync's items to check)."""
+    return Variant.objects.filter(
+        product__in=connection_products(connection=connection).values("pk")
+    )
 
 
 class _Related(list):
@@ -208,8 +215,6 @@ def products_left_out(
     each with the reasons (at most ``limit``); links are checked at the shop's address
     (``context``, by default the one the sync sends)."""
     if context is None:
-        from shops.channels.sync import shop_context
-
         context = shop_context()
     left_out: list[LeftOut] = []
     for chunk in products_in_chunks(connection_products(connection=connection)):

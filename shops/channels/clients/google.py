@@ -23,9 +23,15 @@ from __future__ import annotations
 from decimal import Decimal
 from urllib.parse import quote, urlencode
 
-from shops.channels.clients import FinalError, ItemRequest, ItemResult, RetryableError
+from shops.channels.clients import (
+    CatalogInfo,
+    FinalError,
+    ItemRequest,
+    ItemResult,
+    PlatformClient,
+    RetryableError,
+)
 from shops.channels.clients.http import request_json
-from shops.channels.clients.meta import CatalogInfo
 
 BATCH_SIZE = 1_000  # items per engine batch (the API takes one item per call)
 FIELD_NAMES = {
@@ -66,7 +72,7 @@ def product_attributes(fields: dict) -> dict:
     return attributes
 
 
-class GoogleClient:
+class GoogleClient(PlatformClient):
     batch_size = BATCH_SIZE
 
     def __init__(

@@ -19,9 +19,14 @@ from __future__ import annotations
 import time
 from urllib.parse import quote
 
-from shops.channels.clients import ItemRequest, ItemResult, RetryableError
+from shops.channels.clients import (
+    CatalogInfo,
+    ItemRequest,
+    ItemResult,
+    PlatformClient,
+    RetryableError,
+)
 from shops.channels.clients.http import request_json
-from shops.channels.clients.meta import CatalogInfo
 
 BATCH_SIZE = 1_000
 ARRAY_ATTRIBUTES = {"image_link", "additional_image_link"}
@@ -42,7 +47,7 @@ def _attributes(fields: dict) -> dict:
     return attributes
 
 
-class PinterestClient:
+class PinterestClient(PlatformClient):
     """One ad account's catalog (country and language name the catalog's market)."""
 
     batch_size = BATCH_SIZE

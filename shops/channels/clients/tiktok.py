@@ -66,17 +66,22 @@ import time
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode
 
 from shops.channels.clients import (
+    CatalogInfo,
     CredentialsError,
     FinalError,
     ItemRequest,
     ItemResult,
+    PlatformClient,
     RetryableError,
 )
 from shops.channels.clients.http import request_json
-from shops.channels.clients.meta import CatalogInfo
+
+if TYPE_CHECKING:
+    from shops.channels.items import FeedItem
 
 VERSION = "202309"
 BATCH_SIZE = 500  # outbox rows / items per engine batch (one call per product)
@@ -138,8 +143,10 @@ class ProductRefused(FinalError):
         self.code = code
 
 
-class TikTokClient:
+class TikTokClient(PlatformClient):
     batch_size = BATCH_SIZE
+    sends_whole_products = True  # one TikTok product with SKUs
+    stock_fields = ("availability", "inventory")
 
     def __init__(
         self,
@@ -164,6 +171,18 @@ class TikTokClient:
         self.timeout = timeout
         self.image_fetch = image_fetch
         self._brands: dict[str, str] = {}  # TikTok's brand id by our brand name ("": none)
+
+    def item_fields(self, row: dict[str, str], item: FeedItem) -> dict:
+        """The feed row, with what a product's SKUs need: the stock, the HTML
+        description, the options and their names, the weight."""
+        fields = super().item_fields(row, item)
+        fields.update(
+            inventory=item.stock, description_html=item.description_html,
+            options=list(item.options), option_names=list(item.option_names),
+        )  # fmt: skip
+        if item.weight_grams:
+            fields["weight_grams"] = item.weight_grams
+        return fields
 
     # transport
 
