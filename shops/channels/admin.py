@@ -19,7 +19,7 @@ from catalog.admin import readiness_facts_set
 from catalog.models import Product
 from catalog.readiness import Facts
 from shops.channels.feeds import FORMATS
-from shops.channels.items import channel_facts
+from shops.channels.items import channel_facts, shop_context
 from shops.channels.models import Channel, Connection
 from shops.channels.selectors import item_counts, products_left_out, rejected_items, sync_status
 from shops.channels.services import (
@@ -35,7 +35,6 @@ from shops.channels.services import (
     connection_update,
     tiktok_credentials,
 )
-from shops.channels.sync import shop_context
 
 TIKTOK_FORM_FIELDS = tuple(f"tiktok_{name}" for name in TIKTOK_FIELDS if name != "access_token")
 
