@@ -181,13 +181,29 @@ def gunicorn(django_db_setup, django_db_blocker) -> Iterator[Callable[..., str]]
     def start(workers: int = 1, **environment: str) -> str:
         port = free_port()
         database_url = f"{database_url_of()}?application_name={GUNICORN_APPLICATION_NAME}"
-        env = {**os.environ, "DATABASE_URL": database_url, "DEBUG": "false",
-               "LOG_LEVEL": "WARNING", **environment}  # fmt: skip
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "DEBUG": "false",
+            "LOG_LEVEL": "WARNING",
+            **environment,
+        }
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--workers",
-             str(workers), "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
-            cwd=PROJECT_ROOT, env=env,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "config.wsgi:application",
+                "--workers",
+                str(workers),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+            ],
+            cwd=PROJECT_ROOT,
+            env=env,
+        )
         processes.append(process)
         deadline = time.monotonic() + 60
         while True:
@@ -289,11 +305,28 @@ def worker_start(
         **(env or {}),
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo",
-         "--queues", queue, "--include", "tests.shops.celery_tasks", "--loglevel", "warning",
-         "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=PROJECT_ROOT, env=env,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool",
+            "solo",
+            "--queues",
+            queue,
+            "--include",
+            "tests.shops.celery_tasks",
+            "--loglevel",
+            "warning",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+    )
 
 
 def worker_stop(process: subprocess.Popen) -> None:
