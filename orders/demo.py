@@ -49,5 +49,5 @@ def demo_payments_local(shop: Shop, *, stripe_base: str, webhook_url: str) -> No
             webhook_secret=DEMO_WEBHOOK_SECRET,
         )
         payments = shop_payments()
-    if not payments.can_sell:  # e.g. a PAYMENT_CREDENTIALS_KEY that is not a Fernet key
+    if not payments.can_sell:  # e.g. SECRETS_KEYS that cannot read them back
         raise RuntimeError(payments.problem)

@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from catalog.models import Product, Variant
-from catalog.services import outbox_batch, shop_currency, stock_hold
+from catalog.services import outbox_batch, stock_hold
 from orders import stripe_client
 from orders.countries import COUNTRIES_WITHOUT_POSTAL_CODES, COUNTRY_CODES
 from orders.models import Order, OrderLine
@@ -25,6 +25,7 @@ from orders.payment_accounts import ShopPayments, shop_payments
 from orders.services.payments import order_release
 from orders.signals import order_created, order_signal_send
 from shops.currencies import minor_units
+from shops.selectors import shop_currency
 
 logger = logging.getLogger(__name__)
 

@@ -104,8 +104,14 @@ def test_editing_title_and_a_price_writes_one_row_naming_both(shop_a):
         CatalogChange.objects.all().delete()
     data = product_post(title="Canvas Tote Bag", **{"variants-0-price": "22.00"})
     data.update(management("variants", 2, initial=2))
-    data.update({"variants-0-id": variants[0].id, "variants-1-id": variants[1].id,
-                 "variants-0-product": product.id, "variants-1-product": product.id})  # fmt: skip
+    data.update(
+        {
+            "variants-0-id": variants[0].id,
+            "variants-1-id": variants[1].id,
+            "variants-0-product": product.id,
+            "variants-1-product": product.id,
+        }
+    )
 
     response = client.post(f"/admin/catalog/product/{product.id}/change/", data)
 
@@ -143,9 +149,13 @@ def test_stock_list_edits_go_through_the_outbox(shop_a):
         CatalogChange.objects.all().delete()
     response = owner_client().post(
         "/admin/catalog/variant/",
-        {**management("form", 1, initial=1), "form-0-id": variant.id, "form-0-stock": "12",
-         "_save": "Save"},
-    )  # fmt: skip
+        {
+            **management("form", 1, initial=1),
+            "form-0-id": variant.id,
+            "form-0-stock": "12",
+            "_save": "Save",
+        },
+    )
     assert response.status_code == 302
     with tenant_context(shop_a):
         assert Variant.objects.get().stock == 12
@@ -167,9 +177,13 @@ def test_product_list_query_count_does_not_grow_with_variants_and_images(
     with tenant_context(shop_a):
         for n in range(10):
             big = product_create(
-                title=f"Big {n}", option1_name="Size",
-                variants=[VariantInput(sku=f"B{n}-{v}", price=str(v + 1), options=[str(v)]) for v in range(8)],
-            )  # fmt: skip
+                title=f"Big {n}",
+                option1_name="Size",
+                variants=[
+                    VariantInput(sku=f"B{n}-{v}", price=str(v + 1), options=[str(v)])
+                    for v in range(8)
+                ],
+            )
             for _ in range(3):
                 product_image_add(product=big, file=png_upload())
     with django_assert_max_num_queries(len(small.captured_queries)):
@@ -187,8 +201,13 @@ def test_image_uploaded_in_the_admin_goes_through_the_pipeline(shop_a, settings,
     buffer.seek(0)
     data = product_post()
     data.update(management("images", 1))
-    data.update({"images-0-upload": buffer, "images-0-alt_text": "Tote on a chair",
-                 "images-0-position": "0"})  # fmt: skip
+    data.update(
+        {
+            "images-0-upload": buffer,
+            "images-0-alt_text": "Tote on a chair",
+            "images-0-position": "0",
+        }
+    )
 
     response = owner_client().post("/admin/catalog/product/add/", data)
 
@@ -234,8 +253,9 @@ def test_a_bad_image_upload_is_a_form_error_and_nothing_is_saved(
     settings.MEDIA_ROOT = tmp_path
     data = product_post()
     data.update(management("images", 1))
-    data.update({"images-0-upload": io.BytesIO(content), "images-0-alt_text": "x",
-                 "images-0-position": "0"})  # fmt: skip
+    data.update(
+        {"images-0-upload": io.BytesIO(content), "images-0-alt_text": "x", "images-0-position": "0"}
+    )
     data["images-0-upload"].name = "fake.jpg"
 
     response = owner_client().post("/admin/catalog/product/add/", data)
@@ -263,8 +283,14 @@ def test_the_admin_shows_on_hand_held_and_available_and_a_save_keeps_the_holds(s
     # when the merchant saves the product form, counting 6 on hand
     data = product_post(**{"variants-0-stock": "6"})
     data.update(management("variants", 2, initial=2))
-    data.update({"variants-0-id": variants[0].id, "variants-1-id": variants[1].id,
-                 "variants-0-product": product.id, "variants-1-product": product.id})  # fmt: skip
+    data.update(
+        {
+            "variants-0-id": variants[0].id,
+            "variants-1-id": variants[1].id,
+            "variants-0-product": product.id,
+            "variants-1-product": product.id,
+        }
+    )
     response = client.post(f"/admin/catalog/product/{product.id}/change/", data)
 
     # then the pages name all three, and the hold is still there
@@ -302,8 +328,9 @@ def test_deleting_a_variant_and_renaming_a_picture_write_one_row_and_the_history
     client = owner_client()
     data = product_post()
     data.update(management("images", 1))
-    data.update({"images-0-upload": png_upload(), "images-0-alt_text": "Tote",
-                 "images-0-position": "0"})  # fmt: skip
+    data.update(
+        {"images-0-upload": png_upload(), "images-0-alt_text": "Tote", "images-0-position": "0"}
+    )
     assert client.post("/admin/catalog/product/add/", data).status_code == 302
     with tenant_context(shop_a):
         product = Product.objects.get()
@@ -314,11 +341,23 @@ def test_deleting_a_variant_and_renaming_a_picture_write_one_row_and_the_history
     # when the owner deletes the black tote and renames the picture
     data = product_post(**{"variants-1-DELETE": "on"})
     data.update(management("variants", 2, initial=2))
-    data.update({"variants-0-id": variants[0].id, "variants-1-id": variants[1].id,
-                 "variants-0-product": product.id, "variants-1-product": product.id})  # fmt: skip
+    data.update(
+        {
+            "variants-0-id": variants[0].id,
+            "variants-1-id": variants[1].id,
+            "variants-0-product": product.id,
+            "variants-1-product": product.id,
+        }
+    )
     data.update(management("images", 1, initial=1))
-    data.update({"images-0-id": image.id, "images-0-product": product.id,
-                 "images-0-alt_text": "Tote on a chair", "images-0-position": "0"})  # fmt: skip
+    data.update(
+        {
+            "images-0-id": image.id,
+            "images-0-product": product.id,
+            "images-0-alt_text": "Tote on a chair",
+            "images-0-position": "0",
+        }
+    )
     response = client.post(f"/admin/catalog/product/{product.id}/change/", data)
 
     # then both are written, with one outbox row, and the history says what changed
@@ -341,10 +380,21 @@ def test_the_variant_page_keeps_a_variant_on_its_product(shop_a):
         other = product_create(title="Bowl", variants=[VariantInput(sku="BOWL", price="9")])
         variant = mug.variants.get()
 
-    response = owner_client().post(f"/admin/catalog/variant/{variant.id}/change/", {
-        "product": other.id, "sku": "MUG", "option1": "", "option2": "", "option3": "",
-        "price": "10.00", "compare_at_price": "", "stock": "3", "weight_grams": "",
-        "position": "0"})  # fmt: skip
+    response = owner_client().post(
+        f"/admin/catalog/variant/{variant.id}/change/",
+        {
+            "product": other.id,
+            "sku": "MUG",
+            "option1": "",
+            "option2": "",
+            "option3": "",
+            "price": "10.00",
+            "compare_at_price": "",
+            "stock": "3",
+            "weight_grams": "",
+            "position": "0",
+        },
+    )
 
     assert response.status_code == 302
     with tenant_context(shop_a):

@@ -4,9 +4,11 @@ translation of transport failures and status codes into RetryableError / FinalEr
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from shops.channels.clients import (
+    ChannelError,
     CredentialsError,
     FinalError,
     RetryableError,
@@ -29,13 +31,16 @@ def request_json(
     error_message=lambda payload: "",
     is_credentials_error=lambda payload: False,
     is_rate_limited=lambda payload: False,
+    translate_error: Callable[[int, dict, float | None], ChannelError] | None = None,
 ) -> Any:
     """Send ``body`` as JSON (or ``raw_body`` as it is, of ``content_type``) and return
     the decoded JSON answer.
 
     401/403 → CredentialsError; 429 and 5xx → RetryableError (with Retry-After);
     other 4xx → FinalError; a timeout, a refused connection or an answer that is not
-    JSON → RetryableError.
+    JSON → RetryableError. ``translate_error(status, payload, retry_after)``, when
+    given, makes the error of a 4xx/5xx answer instead (``payload``: its JSON object,
+    or {}).
     """
     data = (
         raw_body
@@ -49,9 +54,14 @@ def request_json(
         # the platform's address comes from the settings, not from a user: no address
         # guard (tests run the platforms on loopback)
         response = http_request(
-            method, url, body=data, headers=sent_headers, timeout=timeout,
-            max_bytes=MAX_ANSWER_BYTES, allow_private=True,
-        )  # fmt: skip
+            method,
+            url,
+            body=data,
+            headers=sent_headers,
+            timeout=timeout,
+            max_bytes=MAX_ANSWER_BYTES,
+            allow_private=True,
+        )
     except BodyTooLarge as error:
         raise RetryableError(f"The platform's answer is too large (HTTP {error.status}).") from None
     except DeadlineExceeded:
@@ -69,6 +79,8 @@ def request_json(
         )
         retry_after = retry_after_seconds(response.headers.get("Retry-After"))
         is_dict = isinstance(payload, dict)
+        if translate_error is not None:
+            raise translate_error(status, payload if is_dict else {}, retry_after)
         if status == 429 or status >= 500 or (is_dict and is_rate_limited(payload)):
             raise RetryableError(message, status=status, retry_after=retry_after)
         if status in (401, 403) or (is_dict and is_credentials_error(payload)):
