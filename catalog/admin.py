@@ -19,7 +19,14 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from catalog.collections import collection_delete, collection_products, validate_rules
+from catalog.collections import (
+    collection_create,
+    collection_delete,
+    collection_products,
+    collection_set_products,
+    collection_update,
+    validate_rules,
+)
 from catalog.exports import products_export_csv
 from catalog.images import (
     image_admin_thumbnail,
@@ -55,7 +62,6 @@ from catalog.services import (
 )
 from catalog.shopify_csv import CsvRefused, max_bytes
 from shops.currencies import minor_units, validate_amount
-from shops.page_cache import shop_page_changed
 from shops.unset import UNSET
 
 # Where the product admin's readiness reads a product's facts. The link and image-link
@@ -572,6 +578,19 @@ class CollectionForm(forms.ModelForm):
         return cleaned
 
 
+# The fields the collection services take (the kind is chosen once, at creation)
+COLLECTION_FIELDS = (
+    "title",
+    "slug",
+    "description",
+    "is_published",
+    "rule_tags",
+    "rule_product_type",
+    "rule_min_price",
+    "rule_max_price",
+)
+
+
 @admin.register(Collection)
 class CollectionAdmin(admin.ModelAdmin):
     form = CollectionForm
@@ -611,11 +630,33 @@ class CollectionAdmin(admin.ModelAdmin):
     def get_inlines(self, request, obj):
         return [] if obj is not None and obj.kind == Collection.Kind.AUTOMATIC else self.inlines
 
-    # Collections are saved by the admin itself: the shop page shows them, so each save
-    # or deletion retires its cached copies.
-    def save_related(self, request, form, formsets, change) -> None:
-        super().save_related(request, form, formsets, change)
-        shop_page_changed()
+    def save_model(self, request, obj: Collection, form, change: bool) -> None:
+        """Nothing yet: ``save_related`` writes the collection with its products."""
+
+    def save_related(self, request, form, formsets, change: bool) -> None:
+        """The collection, then a manual one's hand-picked products in their positions,
+        through catalog.collections (which retires the cached shop page), as the API does."""
+        data = form.cleaned_data
+        fields = {name: data[name] for name in COLLECTION_FIELDS}
+        if change:
+            collection = collection_update(
+                collection=Collection.objects.get(pk=form.instance.pk), **fields
+            )
+        else:
+            collection = collection_create(kind=data["kind"], **fields)
+            form.instance.pk = collection.pk  # the object the admin logs and redirects to
+        for formset in formsets:
+            kept = [
+                row.cleaned_data
+                for row in formset.forms
+                if row.cleaned_data.get("product") and row not in formset.deleted_forms
+            ]
+            kept.sort(key=lambda row: row.get("position") or 0)
+            collection_set_products(
+                collection=collection, product_ids=[row["product"].pk for row in kept]
+            )
+            # what the admin's history message reads of a saved formset
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
     def delete_model(self, request, obj) -> None:
         collection_delete(collection=obj)

@@ -9,9 +9,18 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tenants.utils import tenant_context
 from PIL import Image
 
+from catalog.collections import collection_products
 from catalog.images import product_image_add
-from catalog.models import CatalogChange, Product, ProductImage, Variant
+from catalog.models import (
+    CatalogChange,
+    Collection,
+    CollectionProduct,
+    Product,
+    ProductImage,
+    Variant,
+)
 from catalog.services import VariantInput, product_create, stock_hold
+from shops.page_cache import shop_page_version
 from tests.conftest import owner_client
 
 
@@ -400,3 +409,71 @@ def test_the_variant_page_keeps_a_variant_on_its_product(shop_a):
     with tenant_context(shop_a):
         stored = Variant.objects.get(id=variant.id)
         assert (stored.product_id, stored.price, stored.stock) == (mug.id, Decimal("10.00"), 3)
+
+
+def test_a_collection_saved_in_the_admin_goes_through_the_collection_services(
+    shop_a, django_capture_on_commit_callbacks
+):
+    """Add, then rename and reorder: the services retire the cached shop page and keep
+    the hand-picked order; the history says what changed."""
+    with tenant_context(shop_a):
+        mug = product_create(
+            title="Mug", status="active", variants=[VariantInput(sku="MUG", price="9.00")]
+        )
+        cup = product_create(
+            title="Cup", status="active", variants=[VariantInput(sku="CUP", price="7.00")]
+        )
+    post = {
+        "title": "Kitchen",
+        "slug": "kitchen",
+        "description": "",
+        "kind": "manual",
+        "is_published": "on",
+        **management("collectionproduct_set", 2),
+        "collectionproduct_set-0-product": str(mug.pk),
+        "collectionproduct_set-0-position": "1",
+        "collectionproduct_set-1-product": str(cup.pk),
+        "collectionproduct_set-1-position": "0",
+    }
+    client = owner_client()
+    with tenant_context(shop_a):
+        version = shop_page_version()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/admin/catalog/collection/add/", post)
+
+    assert response.status_code == 302, response.context["errors"] if response.context else ""
+    with tenant_context(shop_a):
+        kitchen = Collection.objects.get(slug="kitchen")
+        assert [p.title for p in collection_products(kitchen)] == ["Cup", "Mug"]
+        assert shop_page_version() > version
+        version = shop_page_version()
+
+    with tenant_context(shop_a):
+        rows = list(CollectionProduct.objects.filter(collection=kitchen).order_by("pk"))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/admin/catalog/collection/{kitchen.pk}/change/",
+            {
+                **post,
+                "title": "Kitchen things",
+                **management("collectionproduct_set", 2, initial=2),
+                "collectionproduct_set-0-id": str(rows[0].pk),
+                "collectionproduct_set-0-collection": str(kitchen.pk),
+                "collectionproduct_set-0-product": str(mug.pk),
+                "collectionproduct_set-0-position": "0",
+                "collectionproduct_set-1-id": str(rows[1].pk),
+                "collectionproduct_set-1-collection": str(kitchen.pk),
+                "collectionproduct_set-1-product": str(cup.pk),
+                "collectionproduct_set-1-position": "1",
+                "collectionproduct_set-1-DELETE": "on",
+            },
+        )
+
+    assert response.status_code == 302, response.context["errors"] if response.context else ""
+    with tenant_context(shop_a):
+        kitchen.refresh_from_db()
+        assert kitchen.title == "Kitchen things"
+        assert [p.title for p in collection_products(kitchen)] == ["Mug"]
+        assert shop_page_version() > version
+        assert LogEntry.objects.filter(object_id=str(kitchen.pk)).count() == 2
