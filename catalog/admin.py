@@ -1,9 +1,12 @@
-"""The merchant's catalog admin. Saves go through catalog services and write one outbox
-row per product change, however many inlines the save touched."""
+"""The merchant's catalog admin. Forms validate; every save goes through the catalog
+services, as the API's, the import's and the demo's do, and writes one outbox row per
+product change, however many inlines the save touched."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -16,7 +19,14 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from catalog.collections import collection_products, validate_rules
+from catalog.collections import (
+    collection_create,
+    collection_delete,
+    collection_products,
+    collection_set_products,
+    collection_update,
+    validate_rules,
+)
 from catalog.exports import products_export_csv
 from catalog.images import (
     image_admin_thumbnail,
@@ -34,35 +44,40 @@ from catalog.models import (
     ProductImage,
     Variant,
 )
-from catalog.readiness import CHANNEL_NAMES, product_readiness
+from catalog.readiness import CHANNEL_NAMES, Facts, product_readiness
 from catalog.services import (
-    aspects_for_product_fields,
-    aspects_for_variant_fields,
+    VariantInput,
     outbox_batch,
-    outbox_record,
+    product_create,
+    product_image_update,
+    product_update,
     products_delete,
     products_set_status,
     sanitize_description,
     shop_currency,
-    shop_page_shows,
     validate_gtin,
+    variant_create,
+    variant_delete,
     variant_update,
 )
 from catalog.shopify_csv import CsvRefused, max_bytes
 from shops.currencies import minor_units, validate_amount
-from shops.page_cache import shop_page_changed
+from shops.unset import UNSET
+
+# Where the product admin's readiness reads a product's facts. The link and image-link
+# rules need the addresses the channels send, which shops.channels (a layer above the
+# catalog) knows: its admin module sets the function (``readiness_facts_set``). Until
+# then the rules run on the product alone (``Facts.of``).
+_readiness_facts: list[Callable[[Product], Facts]] = [Facts.of]
+
+
+def readiness_facts_set(facts: Callable[[Product], Facts]) -> None:
+    """Have the product admin check channel readiness on ``facts(product)``."""
+    _readiness_facts[:] = [facts]
 
 
 def _readiness(product: Product) -> dict[str, list[str]]:
-    """The channels' readiness, links and image links checked at the addresses the
-    channels are sent."""
-    from shops.channels.items import channel_facts
-    from shops.channels.sync import shop_context
-
-    return product_readiness(product, facts=channel_facts(product, shop_context()))
-
-
-Aspect = CatalogChange.Aspect
+    return product_readiness(product, facts=_readiness_facts[0](product))
 
 
 def format_price(amount: Decimal | None, currency: str | None = None) -> str:
@@ -75,10 +90,25 @@ def format_price(amount: Decimal | None, currency: str | None = None) -> str:
 class ProductForm(forms.ModelForm):
     class Meta:
         model = Product
-        fields = ("title", "slug", "status", "description", "brand", "product_type", "tags",
-                  "condition", "requires_shipping", "option1_name", "option2_name",
-                  "option3_name", "gtin", "mpn",
-                  "google_product_category", "seo_title", "seo_description")  # fmt: skip
+        fields = (
+            "title",
+            "slug",
+            "status",
+            "description",
+            "brand",
+            "product_type",
+            "tags",
+            "condition",
+            "requires_shipping",
+            "option1_name",
+            "option2_name",
+            "option3_name",
+            "gtin",
+            "mpn",
+            "google_product_category",
+            "seo_title",
+            "seo_description",
+        )
 
     def clean_description(self) -> str:
         return sanitize_description(self.cleaned_data.get("description", ""))
@@ -109,8 +139,17 @@ class ProductForm(forms.ModelForm):
 class VariantForm(forms.ModelForm):
     class Meta:
         model = Variant
-        fields = ("sku", "option1", "option2", "option3", "price", "compare_at_price", "stock",
-                  "weight_grams", "position")  # fmt: skip
+        fields = (
+            "sku",
+            "option1",
+            "option2",
+            "option3",
+            "price",
+            "compare_at_price",
+            "stock",
+            "weight_grams",
+            "position",
+        )
 
     def _amount(self, name: str) -> Decimal | None:
         amount = self.cleaned_data.get(name)
@@ -129,6 +168,42 @@ class VariantForm(forms.ModelForm):
         if stock is not None and stock < 0:
             raise ValidationError("Stock cannot be negative.", code="negative_stock")
         return stock
+
+
+def variant_form_save(*, variant: Variant, data: dict[str, Any]) -> Variant:
+    """A variant form's cleaned data through ``variant_update``; ``variant`` as stored
+    (the form's instance already holds the posted values). The fields a form lacks (the
+    stock list's has only stock) keep their value."""
+    return variant_update(
+        variant=variant,
+        sku=data.get("sku", UNSET),
+        option1=data.get("option1", UNSET),
+        option2=data.get("option2", UNSET),
+        option3=data.get("option3", UNSET),
+        price=data.get("price", UNSET),
+        compare_at_price=data.get("compare_at_price", UNSET),
+        stock=data.get("stock", UNSET),
+        weight_grams=data.get("weight_grams", UNSET),
+        position=data.get("position", UNSET),
+    )
+
+
+def inline_changes(formset, rows: QuerySet) -> Iterator[tuple[str, forms.ModelForm, Any]]:
+    """What saving an inline formset is to do, form by form, as its ``save()`` decides:
+    ``("delete", form, row)``, ``("change", form, row)`` or ``("add", form, None)``;
+    unchanged forms are left out. ``row`` is the form's row as ``rows`` read it (the
+    form's instance already holds the posted values); one deleted meanwhile is left out."""
+    stored = {row.pk: row for row in rows}
+    deleted = formset.deleted_forms
+    for form in formset.initial_forms:
+        row = stored.get(form.instance.pk)
+        if row is not None and form in deleted:
+            yield "delete", form, row
+        elif row is not None and form.has_changed():
+            yield "change", form, row
+    for form in formset.extra_forms:
+        if form not in deleted and form.has_changed():
+            yield "add", form, None
 
 
 class VariantInline(admin.TabularInline):
@@ -178,8 +253,9 @@ class ProductExportMixin:
     change_list_template = "admin/catalog/product/change_list.html"
 
     def get_urls(self) -> list:
-        export = path("export/", self.admin_site.admin_view(self.export_view),
-                      name="catalog_product_export")  # fmt: skip
+        export = path(
+            "export/", self.admin_site.admin_view(self.export_view), name="catalog_product_export"
+        )
         return [export, *super().get_urls()]
 
     def export_view(self, request: HttpRequest) -> StreamingHttpResponse:
@@ -198,8 +274,15 @@ class ProductExportMixin:
 class ProductAdmin(ProductExportMixin, admin.ModelAdmin):
     form = ProductForm
     inlines = [VariantInline, ProductImageInline]
-    list_display = ("thumbnail", "title", "status", "price_range", "stock_total", "channels",
-                    "updated")  # fmt: skip
+    list_display = (
+        "thumbnail",
+        "title",
+        "status",
+        "price_range",
+        "stock_total",
+        "channels",
+        "updated",
+    )
     list_display_links = ("thumbnail", "title")
     list_filter = ("status", "condition", "product_type", "brand")
     search_fields = ("title", "slug", "brand", "product_type", "variants__sku")
@@ -209,15 +292,22 @@ class ProductAdmin(ProductExportMixin, admin.ModelAdmin):
     list_per_page = 50
     fieldsets = (
         (None, {"fields": ("title", "slug", "status", "description")}),
-        ("Organisation", {"fields": ("brand", "product_type", "tags", "condition",
-                                      "requires_shipping")}),
-        ("Options", {"fields": ("option1_name", "option2_name", "option3_name"),
-                     "description": "Name the options variants differ by, e.g. Size, Colour."}),
+        (
+            "Organisation",
+            {"fields": ("brand", "product_type", "tags", "condition", "requires_shipping")},
+        ),
+        (
+            "Options",
+            {
+                "fields": ("option1_name", "option2_name", "option3_name"),
+                "description": "Name the options variants differ by, e.g. Size, Colour.",
+            },
+        ),
         ("Identifiers", {"fields": ("gtin", "mpn", "google_product_category")}),
         ("Search engines", {"fields": ("seo_title", "seo_description"), "classes": ("collapse",)}),
         ("Sales channels", {"fields": ("channel_readiness",)}),
         ("Dates", {"fields": ("created", "updated")}),
-    )  # fmt: skip
+    )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         # the list shows prices, stock and readiness from prefetched rows: constant queries
@@ -247,11 +337,15 @@ class ProductAdmin(ProductExportMixin, admin.ModelAdmin):
             " ",
             '<span title="{}" style="color:{}">{} {}</span>',
             (
-                ("; ".join(reasons) or "Ready", "#a4161a" if reasons else "#0a5c4a",
-                 "✗" if reasons else "✓", CHANNEL_NAMES[channel])
+                (
+                    "; ".join(reasons) or "Ready",
+                    "#a4161a" if reasons else "#0a5c4a",
+                    "✗" if reasons else "✓",
+                    CHANNEL_NAMES[channel],
+                )
                 for channel, reasons in readiness.items()
             ),
-        )  # fmt: skip
+        )
 
     @admin.display(description="Channel readiness")
     def channel_readiness(self, product: Product) -> str:
@@ -265,83 +359,82 @@ class ProductAdmin(ProductExportMixin, admin.ModelAdmin):
             "<ul>{}</ul>", format_html_join("", "<li><strong>{}</strong>: {}</li>", rows)
         )
 
-    def save_related(self, request, form, formsets, change) -> None:
-        """Save variants and images, then write one outbox row naming what changed; the
-        cached shop page is kept when only stock counts moved, none across zero."""
-        stock_moves = [move for formset in formsets for move in self._stock_moves(formset)]
+    def save_model(self, request: HttpRequest, obj: Product, form, change: bool) -> None:
+        """Nothing yet: ``save_related`` writes the product with its variants and images."""
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        """Write the product, then its variants and images, through the catalog services
+        (one transaction: the admin's view is atomic), as one outbox row naming every
+        aspect that moved; the cached shop page is kept when only stock counts moved,
+        none across zero (the services say which)."""
         with outbox_batch():
-            super().save_related(request, form, formsets, change)
-            product = form.instance
-            if not change:
-                aspects = set(Aspect.values)
+            fields = {name: form.cleaned_data[name] for name in ProductForm.Meta.fields}
+            if change:
+                product_update(product=Product.objects.get(pk=form.instance.pk), **fields)
             else:
-                aspects = aspects_for_product_fields(form.saved_changes)
-                for formset in formsets:
-                    aspects |= self._formset_aspects(formset)
-            outbox_record(
-                product_ids=[product.pk],
-                aspects=aspects,
-                shop_page=shop_page_shows(aspects=aspects, stock_moves=stock_moves),
-            )
+                # the form's instance is the object the admin logs and redirects to
+                form.instance.pk = product_create(**fields).pk
+            for formset in formsets:
+                self.save_formset(request, form, formset, change)
 
-    @staticmethod
-    def _stock_moves(formset) -> list[tuple[int, int]]:
-        """(stored, posted) available stock of each existing variant whose stock on hand
-        the form changes (the forms' initial values are the rows as read for this request;
-        the held units stay held)."""
-        if formset.model is not Variant:
-            return []
-        return [
-            (
-                variant_form.initial["stock"] - variant_form.instance.held,
-                variant_form.cleaned_data["stock"] - variant_form.instance.held,
-            )
-            for variant_form in formset.initial_forms
-            if "stock" in variant_form.changed_data
-            and not formset._should_delete_form(variant_form)
-        ]
-
-    @staticmethod
-    def _formset_aspects(formset) -> set[str]:
-        aspects: set[str] = set()
-        if formset.model is ProductImage:
-            if formset.new_objects or formset.changed_objects or formset.deleted_objects:
-                aspects.add(Aspect.IMAGES)
-            return aspects
-        if formset.model is Variant:
-            if formset.new_objects or formset.deleted_objects:
-                aspects |= {Aspect.DETAILS, Aspect.PRICE, Aspect.STOCK, Aspect.AVAILABILITY}
-            for _variant, changed in formset.changed_objects:
-                aspects |= aspects_for_variant_fields(changed)
-        return aspects
-
-    def save_formset(self, request, form, formset, change) -> None:
-        if formset.model is not ProductImage:
-            return super().save_formset(request, form, formset, change)
+    def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
+        """An inline's rows through the catalog services. The formset's new, changed and
+        deleted objects are set as its ``save()`` sets them: the change message and the
+        history read them."""
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
-        for image_form in formset.forms:
-            if not image_form.has_changed() and not formset._should_delete_form(image_form):
-                continue
-            image = image_form.instance
-            if formset._should_delete_form(image_form):
-                if image.pk:
+        if formset.model is Variant:
+            self._variants_save(form.instance, formset)
+        elif formset.model is ProductImage:
+            self._images_save(form.instance, formset)
+        else:
+            super().save_formset(request, form, formset, change)
+
+    @staticmethod
+    def _variants_save(product: Product, formset) -> None:
+        rows = Variant.objects.filter(product=product)
+        for action, variant_form, variant in inline_changes(formset, rows):
+            if action == "delete":
+                variant_delete(variant=variant)
+                formset.deleted_objects.append(variant)
+            elif action == "change":
+                variant_form_save(variant=variant, data=variant_form.cleaned_data)
+                formset.changed_objects.append((variant, variant_form.changed_data))
+            else:
+                data = variant_form.cleaned_data
+                added = VariantInput(
+                    sku=data["sku"],
+                    price=data["price"],
+                    stock=data["stock"],
+                    compare_at_price=data["compare_at_price"],
+                    options=(data["option1"], data["option2"], data["option3"]),
+                    weight_grams=data["weight_grams"],
+                    position=data["position"],
+                )
+                formset.new_objects.append(variant_create(product=product, variant=added))
+
+    @staticmethod
+    def _images_save(product: Product, formset) -> None:
+        rows = ProductImage.objects.filter(product=product)
+        for action, image_form, image in inline_changes(formset, rows):
+            data = image_form.cleaned_data
+            if action == "delete":
+                product_image_remove(image=image)
+                formset.deleted_objects.append(image)
+            elif data.get("upload"):  # a new picture, or one replacing a row's picture
+                added = product_image_add(
+                    product=product,
+                    file=data["upload"],
+                    alt_text=data["alt_text"],
+                    position=data["position"],
+                )
+                formset.new_objects.append(added)
+                if image is not None:
                     product_image_remove(image=image)
-                    formset.deleted_objects.append(image)
-                continue
-            upload = image_form.cleaned_data.get("upload")
-            if upload:
-                new = product_image_add(
-                    product=form.instance, file=upload,
-                    alt_text=image_form.cleaned_data.get("alt_text", ""),
-                    position=image_form.cleaned_data.get("position"),
-                )  # fmt: skip
-                formset.new_objects.append(new)
-                if image.pk:  # an upload on an existing row replaces its picture
-                    product_image_remove(image=image)
-            elif image.pk:
-                image.save(update_fields=["alt_text", "position"])
+            elif image is not None:
+                product_image_update(
+                    image=image, alt_text=data["alt_text"], position=data["position"]
+                )
                 formset.changed_objects.append((image, image_form.changed_data))
-        return None
 
     def delete_model(self, request: HttpRequest, obj: Product) -> None:
         products_delete(product_ids=[obj.pk])
@@ -362,8 +455,9 @@ class ProductAdmin(ProductExportMixin, admin.ModelAdmin):
         self._set_status(request, queryset, Product.Status.ARCHIVED, "archived")
 
     def _set_status(self, request, queryset, status: str, verb: str) -> None:
-        count = products_set_status(product_ids=list(queryset.values_list("id", flat=True)),
-                                    status=status)  # fmt: skip
+        count = products_set_status(
+            product_ids=list(queryset.values_list("id", flat=True)), status=status
+        )
         self.message_user(request, f"{count} product(s) {verb}.", messages.SUCCESS)
 
 
@@ -383,17 +477,43 @@ class StockForm(forms.ModelForm):
 class StockAdmin(admin.ModelAdmin):
     """Quick stock edits: every variant in one list, stock editable in place."""
 
-    list_display = ("sku", "product", "option_values", "price_display", "stock", "held",
-                    "available")  # fmt: skip
+    list_display = (
+        "sku",
+        "product",
+        "option_values",
+        "price_display",
+        "stock",
+        "held",
+        "available",
+    )
     list_editable = ("stock",)
     list_select_related = ("product",)
     search_fields = ("sku", "product__title")
     list_filter = ("product__status",)
     list_per_page = 100
-    fields = ("product", "sku", "option1", "option2", "option3", "price", "compare_at_price",
-              "stock", "held", "available", "weight_grams", "position")  # fmt: skip
+    fields = (
+        "product",
+        "sku",
+        "option1",
+        "option2",
+        "option3",
+        "price",
+        "compare_at_price",
+        "stock",
+        "held",
+        "available",
+        "weight_grams",
+        "position",
+    )
     readonly_fields = ("held", "available")
     form = VariantForm
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        # A variant stays with its product (no service moves one); the field is kept,
+        # disabled, for the form's check that a product's variants differ in options.
+        form.base_fields["product"].disabled = True
+        return form
 
     def get_changelist_form(self, request, **kwargs):
         return StockForm
@@ -415,14 +535,9 @@ class StockAdmin(admin.ModelAdmin):
         return False  # variants are added on their product's page
 
     def save_model(self, request, obj: Variant, form, change) -> None:
-        """Through the service, so the change reaches the outbox (once per product)."""
-        if not change:
-            return super().save_model(request, obj, form, change)
-        stored = Variant.objects.get(pk=obj.pk)
-        variant_update(
-            variant=stored, **{name: form.cleaned_data[name] for name in form.changed_data}
-        )
-        return None
+        """Through the service, so the change reaches the outbox (once per product).
+        (Variants are only added on their product's page.)"""
+        variant_form_save(variant=Variant.objects.get(pk=obj.pk), data=form.cleaned_data)
 
 
 class CollectionProductInline(admin.TabularInline):
@@ -435,8 +550,17 @@ class CollectionProductInline(admin.TabularInline):
 class CollectionForm(forms.ModelForm):
     class Meta:
         model = Collection
-        fields = ("title", "slug", "description", "kind", "is_published", "rule_tags",
-                  "rule_product_type", "rule_min_price", "rule_max_price")  # fmt: skip
+        fields = (
+            "title",
+            "slug",
+            "description",
+            "kind",
+            "is_published",
+            "rule_tags",
+            "rule_product_type",
+            "rule_min_price",
+            "rule_max_price",
+        )
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -454,6 +578,19 @@ class CollectionForm(forms.ModelForm):
         return cleaned
 
 
+# The fields the collection services take (the kind is chosen once, at creation)
+COLLECTION_FIELDS = (
+    "title",
+    "slug",
+    "description",
+    "is_published",
+    "rule_tags",
+    "rule_product_type",
+    "rule_min_price",
+    "rule_max_price",
+)
+
+
 @admin.register(Collection)
 class CollectionAdmin(admin.ModelAdmin):
     form = CollectionForm
@@ -465,12 +602,15 @@ class CollectionAdmin(admin.ModelAdmin):
     readonly_fields = ("matching_products",)
     fieldsets = (
         (None, {"fields": ("title", "slug", "description", "kind", "is_published")}),
-        ("Rules (automatic collections)", {
-            "fields": ("rule_tags", "rule_product_type", "rule_min_price", "rule_max_price"),
-            "description": "A product belongs when it is active and matches every rule set.",
-        }),
+        (
+            "Rules (automatic collections)",
+            {
+                "fields": ("rule_tags", "rule_product_type", "rule_min_price", "rule_max_price"),
+                "description": "A product belongs when it is active and matches every rule set.",
+            },
+        ),
         ("Products shown", {"fields": ("matching_products",)}),
-    )  # fmt: skip
+    )
 
     @admin.display(description="Products")
     def product_count(self, collection: Collection) -> int:
@@ -490,19 +630,40 @@ class CollectionAdmin(admin.ModelAdmin):
     def get_inlines(self, request, obj):
         return [] if obj is not None and obj.kind == Collection.Kind.AUTOMATIC else self.inlines
 
-    # Collections are saved by the admin itself: the shop page shows them, so each save
-    # or deletion retires its cached copies.
-    def save_related(self, request, form, formsets, change) -> None:
-        super().save_related(request, form, formsets, change)
-        shop_page_changed()
+    def save_model(self, request, obj: Collection, form, change: bool) -> None:
+        """Nothing yet: ``save_related`` writes the collection with its products."""
+
+    def save_related(self, request, form, formsets, change: bool) -> None:
+        """The collection, then a manual one's hand-picked products in their positions,
+        through catalog.collections (which retires the cached shop page), as the API does."""
+        data = form.cleaned_data
+        fields = {name: data[name] for name in COLLECTION_FIELDS}
+        if change:
+            collection = collection_update(
+                collection=Collection.objects.get(pk=form.instance.pk), **fields
+            )
+        else:
+            collection = collection_create(kind=data["kind"], **fields)
+            form.instance.pk = collection.pk  # the object the admin logs and redirects to
+        for formset in formsets:
+            kept = [
+                row.cleaned_data
+                for row in formset.forms
+                if row.cleaned_data.get("product") and row not in formset.deleted_forms
+            ]
+            kept.sort(key=lambda row: row.get("position") or 0)
+            collection_set_products(
+                collection=collection, product_ids=[row["product"].pk for row in kept]
+            )
+            # what the admin's history message reads of a saved formset
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
     def delete_model(self, request, obj) -> None:
-        super().delete_model(request, obj)
-        shop_page_changed()
+        collection_delete(collection=obj)
 
     def delete_queryset(self, request, queryset) -> None:
-        super().delete_queryset(request, queryset)
-        shop_page_changed()
+        for collection in queryset:
+            collection_delete(collection=collection)
 
 
 @admin.register(CatalogChange)
@@ -539,17 +700,37 @@ class ImportUploadForm(forms.Form):
 class ImportJobAdmin(admin.ModelAdmin):
     """Product CSV imports: an upload form, then a page following the task's progress."""
 
-    list_display = ("__str__", "status", "progress_bar", "created_products", "updated_products",
-                    "error_rows", "created")  # fmt: skip
+    list_display = (
+        "__str__",
+        "status",
+        "progress_bar",
+        "created_products",
+        "updated_products",
+        "error_rows",
+        "created",
+    )
     list_filter = ("status",)
-    fields = ("original_name", "status", "progress_bar", "created_products", "updated_products",
-              "error_rows", "message", "error_report_link", "created", "finished")  # fmt: skip
+    fields = (
+        "original_name",
+        "status",
+        "progress_bar",
+        "created_products",
+        "updated_products",
+        "error_rows",
+        "message",
+        "error_report_link",
+        "created",
+        "finished",
+    )
     readonly_fields = fields
     change_form_template = "admin/catalog/importjob/change_form.html"
 
     def get_urls(self) -> list:
-        report = path("<int:job_id>/error-report/", self.admin_site.admin_view(self.report_view),
-                      name="catalog_importjob_report")  # fmt: skip
+        report = path(
+            "<int:job_id>/error-report/",
+            self.admin_site.admin_view(self.report_view),
+            name="catalog_importjob_report",
+        )
         return [report, *super().get_urls()]
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
@@ -592,16 +773,23 @@ class ImportJobAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request, job) or not job.error_report:
             raise Http404("This import has no error report.")
         name = (job.original_name or "import").rsplit(".", 1)[0]
-        return FileResponse(job.error_report.open("rb"), as_attachment=True,
-                            filename=f"{name}-errors.csv", content_type="text/csv")  # fmt: skip
+        return FileResponse(
+            job.error_report.open("rb"),
+            as_attachment=True,
+            filename=f"{name}-errors.csv",
+            content_type="text/csv",
+        )
 
     @admin.display(description="Progress")
     def progress_bar(self, job: ImportJob) -> str:
         return format_html(
             '<progress value="{}" max="{}">{}%</progress> {} / {} rows',
-            job.processed_rows, job.total_rows or 1, job.progress_percent,
-            f"{job.processed_rows:,}", f"{job.total_rows:,}",
-        )  # fmt: skip
+            job.processed_rows,
+            job.total_rows or 1,
+            job.progress_percent,
+            f"{job.processed_rows:,}",
+            f"{job.total_rows:,}",
+        )
 
     @admin.display(description="Error report")
     def error_report_link(self, job: ImportJob) -> str:

@@ -17,6 +17,7 @@ from django.utils.text import slugify
 from catalog.models import Collection, CollectionProduct, Product, Variant
 from catalog.services import parse_amount
 from shops.page_cache import shop_page_changed
+from shops.unset import UNSET, Unset, given
 
 
 def validate_rules(
@@ -30,8 +31,9 @@ def validate_rules(
     errors: dict[str, list[ValidationError]] = {}
     if kind not in Collection.Kind.values:
         errors["kind"] = [ValidationError("A collection is manual or automatic.", code="kind")]
-    has_rule = bool(rule_tags or rule_product_type or rule_min_price is not None
-                    or rule_max_price is not None)  # fmt: skip
+    has_rule = bool(
+        rule_tags or rule_product_type or rule_min_price is not None or rule_max_price is not None
+    )
     if kind == Collection.Kind.AUTOMATIC and not has_rule:
         errors["rule_tags"] = [
             ValidationError(
@@ -83,40 +85,63 @@ def collection_create(
     )
     tags = [tag.strip() for tag in rule_tags if tag.strip()]
     validate_rules(
-        kind=kind, rule_tags=tags, rule_product_type=rule_product_type.strip(),
-        rule_min_price=low, rule_max_price=high,
-    )  # fmt: skip
+        kind=kind,
+        rule_tags=tags,
+        rule_product_type=rule_product_type.strip(),
+        rule_min_price=low,
+        rule_max_price=high,
+    )
     slug = slug or slugify(title) or "collection"
     if Collection.objects.filter(slug=slug).exists():
         raise ValidationError(
             {"slug": ValidationError("Another collection uses that handle.", code="duplicate_slug")}
         )
     collection = Collection.objects.create(
-        title=title, slug=slug, description=description, kind=kind, rule_tags=tags,
-        rule_product_type=rule_product_type.strip(), rule_min_price=low, rule_max_price=high,
+        title=title,
+        slug=slug,
+        description=description,
+        kind=kind,
+        rule_tags=tags,
+        rule_product_type=rule_product_type.strip(),
+        rule_min_price=low,
+        rule_max_price=high,
         is_published=is_published,
-    )  # fmt: skip
+    )
     if product_ids:
         collection_set_products(collection=collection, product_ids=product_ids)
     shop_page_changed()
     return collection
 
 
-COLLECTION_FIELDS = {
-    "title", "slug", "description", "is_published", "rule_tags", "rule_product_type",
-    "rule_min_price", "rule_max_price",
-}  # fmt: skip
-
-
 @transaction.atomic
 def collection_update(
-    *, collection: Collection, product_ids: Sequence[int] | None = None, **fields
+    *,
+    collection: Collection,
+    title: str | Unset = UNSET,
+    slug: str | Unset = UNSET,
+    description: str | Unset = UNSET,
+    is_published: bool | Unset = UNSET,
+    rule_tags: Sequence[str] | Unset = UNSET,
+    rule_product_type: str | Unset = UNSET,
+    rule_min_price: Decimal | str | Unset | None = UNSET,
+    rule_max_price: Decimal | str | Unset | None = UNSET,
+    product_ids: Sequence[int] | None = None,
 ) -> Collection:
-    """Change a collection's fields (its kind stays), and a manual one's products when
-    ``product_ids`` is given. Raises ValidationError keyed by field."""
-    unknown = set(fields) - COLLECTION_FIELDS
-    if unknown:
-        raise TypeError(f"unknown collection fields: {', '.join(sorted(unknown))}")
+    """Change the fields given (those left UNSET keep their value; the kind stays), and
+    a manual collection's products when ``product_ids`` is given. Raises ValidationError
+    keyed by field."""
+    fields = given(
+        {
+            "title": title,
+            "slug": slug,
+            "description": description,
+            "is_published": is_published,
+            "rule_tags": rule_tags,
+            "rule_product_type": rule_product_type,
+            "rule_min_price": rule_min_price,
+            "rule_max_price": rule_max_price,
+        }
+    )
     if "title" in fields:
         fields["title"] = (fields["title"] or "").strip()
         if not fields["title"]:
@@ -144,12 +169,15 @@ def collection_update(
     for name, value in fields.items():
         setattr(collection, name, value)
     validate_rules(
-        kind=collection.kind, rule_tags=collection.rule_tags,
+        kind=collection.kind,
+        rule_tags=collection.rule_tags,
         rule_product_type=collection.rule_product_type,
-        rule_min_price=collection.rule_min_price, rule_max_price=collection.rule_max_price,
-    )  # fmt: skip
+        rule_min_price=collection.rule_min_price,
+        rule_max_price=collection.rule_max_price,
+    )
     if fields:
         collection.save(update_fields=[*fields, "updated"])
+        shop_page_changed()
     if product_ids is not None:
         collection_set_products(collection=collection, product_ids=product_ids)
     return collection
@@ -158,6 +186,7 @@ def collection_update(
 def collection_delete(*, collection: Collection) -> None:
     """Delete a collection; its products stay."""
     collection.delete()
+    shop_page_changed()
 
 
 @transaction.atomic

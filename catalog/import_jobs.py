@@ -20,11 +20,10 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from catalog.images import delete_files_on_commit
 from catalog.imports import ImportResult, RowError, products_import
 from catalog.models import ImportJob
 from catalog.shopify_csv import CsvRefused, csv_inspect, max_bytes
-from catalog.tasks import import_products
+from shops.media import delete_files_on_commit
 from shops.queueing import task_queue, task_queue_on_commit
 from shops.spreadsheets import row_neutralised
 
@@ -68,7 +67,7 @@ def import_job_create(*, file: File, name: str, queue: bool = True) -> ImportJob
     job.file.save(f"{uuid.uuid4().hex}.csv", file, save=False)
     job.save()
     if queue:
-        task_queue_on_commit(import_products, job.pk)
+        task_queue_on_commit("catalog.import_products", job.pk)
     return job
 
 
@@ -77,7 +76,9 @@ def import_jobs_queued_queue() -> int:
     ``catalog.sweep``: their queueing may have failed)."""
     cutoff = timezone.now() - timedelta(seconds=settings.QUEUE_SWEEP_AFTER_SECONDS)
     ids = ImportJob.objects.filter(status=ImportJob.Status.QUEUED, created__lte=cutoff)
-    return sum(task_queue(import_products, job_id) for job_id in ids.values_list("pk", flat=True))
+    return sum(
+        task_queue("catalog.import_products", job_id) for job_id in ids.values_list("pk", flat=True)
+    )
 
 
 def import_job_run(

@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from catalog import shopify_csv as col
-from catalog.images import product_image_add_from_url, url_validate
+from catalog.images import product_image_add_from_url
 from catalog.models import CatalogChange, Product, ProductImage, Variant
 from catalog.services import (
     VariantInput,
@@ -42,6 +42,7 @@ from catalog.services import (
     shop_page_shows,
 )
 from catalog.shopify_csv import CsvRow, csv_inspect, csv_rows
+from shops.media import image_url_validate
 
 Aspect = CatalogChange.Aspect
 CHUNK_PRODUCTS = 500
@@ -354,7 +355,7 @@ def _present(values: dict, columns: frozenset[str]) -> dict:
 def _read_image(plan: ProductPlan, row: CsvRow) -> None:
     src = row.get(col.IMAGE_SRC)
     try:
-        url_validate(src)
+        image_url_validate(src)
         if len(src) > 2000:
             raise ValidationError("The Image Src is longer than 2,000 characters.")
     except ValidationError as exc:

@@ -19,16 +19,33 @@ from django.utils.text import slugify
 
 from catalog.models import CatalogChange, Product, ProductImage, Variant
 from catalog.outbox import outbox_written
+from shops import selectors as shops_selectors
 from shops.currencies import validate_amount
+from shops.media import delete_files_on_commit, media_file_names
 from shops.page_cache import shop_page_changed
+from shops.unset import UNSET, Unset, given
 
 Aspect = CatalogChange.Aspect
 
 # Limited rich text for descriptions: what the social platforms and a shop page can show.
 DESCRIPTION_TAGS = {
-    "p", "br", "strong", "b", "em", "i", "u", "ul", "ol", "li", "h2", "h3", "h4",
-    "blockquote", "a", "span",
-}  # fmt: skip
+    "p",
+    "br",
+    "strong",
+    "b",
+    "em",
+    "i",
+    "u",
+    "ul",
+    "ol",
+    "li",
+    "h2",
+    "h3",
+    "h4",
+    "blockquote",
+    "a",
+    "span",
+}
 DESCRIPTION_ATTRIBUTES = {"a": {"href", "title"}}
 
 # Which outbox aspect a change to a product field is.
@@ -63,8 +80,8 @@ VARIANT_FIELD_ASPECTS = {
 
 
 def shop_currency() -> str:
-    """The currency of the shop whose schema is active."""
-    return getattr(connection.tenant, "currency", None) or "EUR"
+    """The currency of the shop whose schema is active (``shops.selectors.shop_currency``)."""
+    return shops_selectors.shop_currency()
 
 
 def sanitize_description(html: str) -> str:
@@ -217,6 +234,8 @@ class VariantInput:
     stock: int = 0
     options: Sequence[str] = field(default_factory=tuple)
     weight_grams: int | None = None
+    # its place among the product's variants (None: after the others)
+    position: int | None = None
 
 
 def check_lengths(model: type, cleaned: dict, errors: dict[str, list[ValidationError]]) -> None:
@@ -276,10 +295,24 @@ def clean_variant(data: VariantInput, currency: str) -> dict:
 
 
 PRODUCT_FIELDS = {
-    "title", "slug", "description", "brand", "product_type", "tags", "status", "condition",
-    "gtin", "mpn", "google_product_category", "seo_title", "seo_description",
-    "option1_name", "option2_name", "option3_name", "requires_shipping",
-}  # fmt: skip
+    "title",
+    "slug",
+    "description",
+    "brand",
+    "product_type",
+    "tags",
+    "status",
+    "condition",
+    "gtin",
+    "mpn",
+    "google_product_category",
+    "seo_title",
+    "seo_description",
+    "option1_name",
+    "option2_name",
+    "option3_name",
+    "requires_shipping",
+}
 
 
 def clean_product_fields(fields: dict) -> dict:
@@ -326,8 +359,29 @@ def clean_product_fields(fields: dict) -> dict:
 
 
 @transaction.atomic
-def product_create(*, variants: Sequence[VariantInput] = (), **fields) -> Product:
-    """Create a product with its variants.
+def product_create(
+    *,
+    title: str,
+    slug: str = "",
+    description: str = "",
+    status: str = Product.Status.DRAFT,
+    brand: str = "",
+    product_type: str = "",
+    tags: Iterable[str] | str = (),
+    condition: str = Product.Condition.NEW,
+    requires_shipping: bool = True,
+    gtin: str = "",
+    mpn: str = "",
+    google_product_category: str = "",
+    seo_title: str = "",
+    seo_description: str = "",
+    option1_name: str = "",
+    option2_name: str = "",
+    option3_name: str = "",
+    variants: Sequence[VariantInput] = (),
+) -> Product:
+    """Create a product with its variants (an empty ``slug``: one made from the title;
+    ``tags`` may be one comma-separated string).
 
     A product may be saved without variants while it is drafted (the admin asks for at
     least one; channel readiness says "Has no variant" until it has one).
@@ -335,11 +389,28 @@ def product_create(*, variants: Sequence[VariantInput] = (), **fields) -> Produc
     Raises ValidationError keyed by field (variant errors as ``variants[<n>].<field>``).
     """
     currency = shop_currency()
-    cleaned = clean_product_fields(fields)
-    if "title" not in cleaned:
-        raise ValidationError(
-            {"title": ValidationError("Give the product a title.", code="required")}
-        )
+    product = Product(
+        title=title,
+        slug=slug,
+        description=description,
+        status=status,
+        brand=brand,
+        product_type=product_type,
+        tags=tags,
+        condition=condition,
+        requires_shipping=requires_shipping,
+        gtin=gtin,
+        mpn=mpn,
+        google_product_category=google_product_category,
+        seo_title=seo_title,
+        seo_description=seo_description,
+        option1_name=option1_name,
+        option2_name=option2_name,
+        option3_name=option3_name,
+    )
+    cleaned = clean_product_fields({name: getattr(product, name) for name in PRODUCT_FIELDS})
+    for name, value in cleaned.items():
+        setattr(product, name, value)
     variant_rows, errors = [], {}
     for index, variant in enumerate(variants):
         try:
@@ -359,14 +430,17 @@ def product_create(*, variants: Sequence[VariantInput] = (), **fields) -> Produc
     if errors:
         raise ValidationError(errors)
 
-    cleaned.setdefault("slug", unique_slug(cleaned["title"]))
-    product = Product(**cleaned)
+    product.slug = product.slug or unique_slug(product.title)
     try:
         with transaction.atomic():
             product.save()
             Variant.objects.bulk_create(
-                Variant(product=product, position=position, **row)
-                for position, row in enumerate(variant_rows)
+                Variant(
+                    product=product,
+                    position=index if variant.position is None else variant.position,
+                    **row,
+                )
+                for index, (variant, row) in enumerate(zip(variants, variant_rows, strict=True))
             )
     except IntegrityError as exc:
         raise integrity_error(exc) from None
@@ -401,9 +475,53 @@ def integrity_error(exc: IntegrityError) -> ValidationError:
 
 
 @transaction.atomic
-def product_update(*, product: Product, **fields) -> Product:
-    """Change product fields; records an outbox row naming the aspects that changed."""
-    cleaned = clean_product_fields(fields)
+def product_update(
+    *,
+    product: Product,
+    title: str | Unset = UNSET,
+    slug: str | Unset = UNSET,
+    description: str | Unset = UNSET,
+    status: str | Unset = UNSET,
+    brand: str | Unset = UNSET,
+    product_type: str | Unset = UNSET,
+    tags: Iterable[str] | str | Unset = UNSET,
+    condition: str | Unset = UNSET,
+    requires_shipping: bool | Unset = UNSET,
+    gtin: str | Unset = UNSET,
+    mpn: str | Unset = UNSET,
+    google_product_category: str | Unset = UNSET,
+    seo_title: str | Unset = UNSET,
+    seo_description: str | Unset = UNSET,
+    option1_name: str | Unset = UNSET,
+    option2_name: str | Unset = UNSET,
+    option3_name: str | Unset = UNSET,
+) -> Product:
+    """Change the fields given (those left UNSET keep their value); records an outbox
+    row naming the aspects that changed. ``product`` must be as stored: a field is
+    written when its new value differs from the instance's."""
+    cleaned = clean_product_fields(
+        given(
+            {
+                "title": title,
+                "slug": slug,
+                "description": description,
+                "status": status,
+                "brand": brand,
+                "product_type": product_type,
+                "tags": tags,
+                "condition": condition,
+                "requires_shipping": requires_shipping,
+                "gtin": gtin,
+                "mpn": mpn,
+                "google_product_category": google_product_category,
+                "seo_title": seo_title,
+                "seo_description": seo_description,
+                "option1_name": option1_name,
+                "option2_name": option2_name,
+                "option3_name": option3_name,
+            }
+        )
+    )
     changed = [name for name, value in cleaned.items() if getattr(product, name) != value]
     if not changed:
         return product
@@ -452,10 +570,9 @@ def products_set_status(*, product_ids: Sequence[int], status: str) -> int:
 def products_delete(*, product_ids: Sequence[int]) -> int:
     """Delete products (variants and image rows go with them; image files once the delete
     commits); one outbox row each, saying "deleted"."""
-    from catalog.images import delete_files_on_commit, image_file_names  # images need services
-
     ids = list(Product.objects.filter(id__in=product_ids).values_list("id", flat=True))
-    files = [image_file_names(image) for image in ProductImage.objects.filter(product_id__in=ids)]
+    images = ProductImage.objects.filter(product_id__in=ids).values_list("image", "renditions")
+    files = [media_file_names(name, renditions) for name, renditions in images]
     Product.objects.filter(id__in=ids).delete()
     delete_files_on_commit(set().union(*files))
     outbox_record(product_ids=ids, aspects=[], kind=CatalogChange.Kind.DELETE)
@@ -630,10 +747,39 @@ def stock_sell(*, variant: Variant, quantity: int) -> Variant:
 
 
 @transaction.atomic
-def variant_update(*, variant: Variant, **fields) -> Variant:
-    """Change a variant's price, options, SKU, stock or picture (one of its product's
-    images, or None); one outbox row for its product."""
+def variant_update(
+    *,
+    variant: Variant,
+    sku: str | Unset = UNSET,
+    option1: str | Unset = UNSET,
+    option2: str | Unset = UNSET,
+    option3: str | Unset = UNSET,
+    price: Decimal | str | Unset = UNSET,
+    compare_at_price: Decimal | str | Unset | None = UNSET,
+    stock: int | Unset = UNSET,
+    weight_grams: int | Unset | None = UNSET,
+    position: int | Unset = UNSET,
+    image: ProductImage | Unset | None = UNSET,
+) -> Variant:
+    """Change the fields given (those left UNSET keep their value): SKU, options, price,
+    stock on hand, weight, place among the product's variants, or picture (one of its
+    product's images, or None). One outbox row for its product; ``variant`` must be as
+    stored (its stock is read again, locked, when it changes)."""
     currency = shop_currency()
+    fields = given(
+        {
+            "sku": sku,
+            "option1": option1,
+            "option2": option2,
+            "option3": option3,
+            "price": price,
+            "compare_at_price": compare_at_price,
+            "stock": stock,
+            "weight_grams": weight_grams,
+            "position": position,
+            "image": image,
+        }
+    )
     changes = {}
     for name, value in fields.items():
         if name in ("price", "compare_at_price"):
@@ -646,6 +792,10 @@ def variant_update(*, variant: Variant, **fields) -> Variant:
             raise ValidationError(
                 {"stock": ValidationError("Stock must be 0 or more.", code="invalid_stock")}
             )
+        elif name == "position" and (not isinstance(value, int) or value < 0):
+            raise ValidationError(
+                {"position": ValidationError("Position must be 0 or more.", code="invalid")}
+            )
         elif name == "image" and value is not None and value.product_id != variant.product_id:
             raise ValidationError(
                 {
@@ -654,8 +804,6 @@ def variant_update(*, variant: Variant, **fields) -> Variant:
                     )
                 }
             )
-        elif name not in VARIANT_FIELD_ASPECTS:
-            raise TypeError(f"unknown variant field: {name}")
         if getattr(variant, name) != value:
             changes[name] = value
     if not changes:
@@ -689,7 +837,8 @@ def variant_update(*, variant: Variant, **fields) -> Variant:
 
 @transaction.atomic
 def variant_create(*, product: Product, variant: VariantInput) -> Variant:
-    """Add a variant to a product, after its others; one outbox row for the product."""
+    """Add a variant to a product (after its others unless ``variant.position`` says where);
+    one outbox row for the product."""
     cleaned = clean_variant(variant, shop_currency())
     if Variant.objects.filter(sku=cleaned["sku"]).exists():
         raise ValidationError(
@@ -700,12 +849,14 @@ def variant_create(*, product: Product, variant: VariantInput) -> Variant:
                 )
             }
         )
-    last = product.variants.order_by("-position").values_list("position", flat=True).first()
+    if variant.position is None:
+        last = product.variants.order_by("-position").values_list("position", flat=True).first()
+        position = 0 if last is None else last + 1
+    else:
+        position = variant.position
     try:
         with transaction.atomic():
-            created = Variant.objects.create(
-                product=product, position=0 if last is None else last + 1, **cleaned
-            )
+            created = Variant.objects.create(product=product, position=position, **cleaned)
     except IntegrityError as exc:
         raise integrity_error(exc) from None
     outbox_record(
@@ -724,3 +875,23 @@ def variant_delete(*, variant: Variant) -> None:
         product_ids=[product_id],
         aspects=[Aspect.DETAILS, Aspect.PRICE, Aspect.STOCK, Aspect.AVAILABILITY],
     )
+
+
+@transaction.atomic
+def product_image_update(
+    *, image: ProductImage, alt_text: str | Unset = UNSET, position: int | Unset = UNSET
+) -> ProductImage:
+    """Change a picture's alt text or its place among its product's pictures (those left
+    UNSET keep their value); one outbox row (images) for its product when either moved."""
+    changes = {
+        name: value
+        for name, value in given({"alt_text": alt_text, "position": position}).items()
+        if getattr(image, name) != value
+    }
+    if not changes:
+        return image
+    for name, value in changes.items():
+        setattr(image, name, value)
+    image.save(update_fields=list(changes))
+    outbox_record(product_ids=[image.product_id], aspects=[Aspect.IMAGES])
+    return image

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from catalog import images
+from catalog.import_jobs import import_job_run, import_jobs_queued_queue
+
 
 @shared_task(name="catalog.image_process", acks_late=True)
 def image_process(image_id: int) -> str:
     """Clean a large upload and write its renditions."""
-    from catalog.images import image_process as process
-
-    image = process(image_id)
+    image = images.image_process(image_id)
     return image.status if image else "gone"
 
 
@@ -24,9 +25,7 @@ def image_process(image_id: int) -> str:
 )
 def image_fetch(image_id: int) -> str:
     """Download an image named by URL (CSV import, API), clean it, write renditions."""
-    from catalog.images import image_fetch as fetch
-
-    image = fetch(image_id)
+    image = images.image_fetch(image_id)
     return image.status if image else "gone"
 
 
@@ -34,15 +33,10 @@ def image_fetch(image_id: int) -> str:
 def sweep() -> int:
     """Queue again the image and import work whose queueing may have failed (beat, every
     shop through ``shops.for_each_shop``)."""
-    from catalog.images import images_pending_queue
-    from catalog.import_jobs import import_jobs_queued_queue
-
-    return images_pending_queue() + import_jobs_queued_queue()
+    return images.images_pending_queue() + import_jobs_queued_queue()
 
 
 @shared_task(name="catalog.import_products", acks_late=True, soft_time_limit=14 * 60)
 def import_products(import_job_id: int) -> str:
     """Import a product CSV (an ImportJob), in the schema of the shop that queued it."""
-    from catalog.import_jobs import import_job_run
-
     return import_job_run(job_id=import_job_id).status

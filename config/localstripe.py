@@ -21,8 +21,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import requests
-
 from config.child_processes import free_port, parent_death_signal
 
 
@@ -39,6 +37,8 @@ def localstripe_server(timeout: float = 20, *, state_dir: Path | None = None) ->
 
 @contextmanager
 def _server(state_file: Path, timeout: float) -> Iterator[str]:
+    import requests  # a development package (the dev extra), like localstripe itself
+
     port = free_port()
     launcher = Path(__file__).with_name("localstripe_private.py")
     process = subprocess.Popen(  # noqa: S603 (this interpreter, our own launcher)
@@ -73,6 +73,8 @@ def _server(state_file: Path, timeout: float) -> Iterator[str]:
 
 def localstripe_webhook(base: str, *, name: str, url: str, secret: str) -> None:
     """Have localstripe send its signed events to ``url`` (POST /_config/webhooks/<name>)."""
+    import requests  # a development package (the dev extra), like localstripe itself
+
     response = requests.post(
         f"{base}/_config/webhooks/{name}", data={"url": url, "secret": secret}, timeout=5
     )

@@ -1,10 +1,11 @@
 """Etalage settings. Production differs from development only through environment variables.
 
-Every variable read here is listed in the README's configuration table.
+Every variable read here is listed in docs/configuration.md.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 import warnings
 from pathlib import Path
@@ -278,9 +279,22 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     },
 }
 
+# --- Secrets shops store (shops.secrets): their own Stripe keys, channel access tokens ---
+# Fernet keys (url-safe base64, 32 bytes each; make one with `python -c "from
+# cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`), comma-
+# separated, newest first: a secret is encrypted with the first key and read with any.
+# To change the key: put the new one first, run `manage.py rotate_secrets` (it re-encrypts
+# every shop's secrets with the first key), then remove the old one from the list.
+SECRETS_KEYS = env_list("SECRETS_KEYS")
+# The single key of earlier versions, still read (and used to encrypt when SECRETS_KEYS is
+# unset). With neither set, a key derived from SECRET_KEY encrypts; it is always read, so
+# secrets written under it stay readable, but changing SECRET_KEY then makes them
+# unreadable until they are entered again (the admin says which shop cannot sell or sync).
+PAYMENT_CREDENTIALS_KEY = env_str("PAYMENT_CREDENTIALS_KEY")
+
 # --- Stripe and orders (used by the orders app) -----------------------------------------
 # The platform's keys: Stripe Connect direct charges on each shop's connected account.
-# A shop may instead store its own keys (encrypted with PAYMENT_CREDENTIALS_KEY).
+# A shop may instead store its own keys (encrypted with SECRETS_KEYS, below).
 STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
 STRIPE_PUBLISHABLE_KEY = env_str("STRIPE_PUBLISHABLE_KEY")
 STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
@@ -289,9 +303,6 @@ STRIPE_JS_URL = env_str("STRIPE_JS_URL", "https://js.stripe.com/v3/")
 STRIPE_TIMEOUT_SECONDS = env_int("STRIPE_TIMEOUT_SECONDS", 10)
 # Platform fee on Connect charges, in hundredths of a percent (250 = 2.5 %)
 STRIPE_PLATFORM_FEE_BASIS_POINTS = env_int("STRIPE_PLATFORM_FEE_BASIS_POINTS", 0)
-# Fernet key (urlsafe base64, 32 bytes) for shops' own Stripe keys; derived from
-# SECRET_KEY when unset, so changing SECRET_KEY then makes stored keys unreadable.
-PAYMENT_CREDENTIALS_KEY = env_str("PAYMENT_CREDENTIALS_KEY")
 ORDERS_RESERVATION_MINUTES = env_int("ORDERS_RESERVATION_MINUTES", 15)
 # the same in seconds, when set (the tests shorten it)
 ORDERS_RESERVATION_SECONDS = env_int("ORDERS_RESERVATION_SECONDS", ORDERS_RESERVATION_MINUTES * 60)
@@ -317,8 +328,15 @@ CELERY_BEAT_SCHEDULE["orders-payments-settle-held"] = {
 }
 
 # --- Sales channels (shops.channels): platform API addresses, timeouts, retries ----------
+# Meta's Graph API, for both Meta clients (the catalog sync and the Instagram import):
+# its address and the one version they call (shops/channels/clients/graph.py)
 CHANNELS_META_API_BASE = env_str("CHANNELS_META_API_BASE", "https://graph.facebook.com")
 CHANNELS_META_API_VERSION = env_str("CHANNELS_META_API_VERSION", "v24.0")
+if env_str("INSTAGRAM_GRAPH_API_URL"):
+    raise ImproperlyConfigured(
+        "INSTAGRAM_GRAPH_API_URL is gone: the Instagram import calls the Graph API at "
+        "CHANNELS_META_API_BASE, version CHANNELS_META_API_VERSION, as the catalog sync does"
+    )
 CHANNELS_PINTEREST_API_BASE = env_str("CHANNELS_PINTEREST_API_BASE", "https://api.pinterest.com")
 CHANNELS_GOOGLE_API_BASE = env_str("CHANNELS_GOOGLE_API_BASE", "https://merchantapi.googleapis.com")
 CHANNELS_TIKTOK_API_BASE = env_str(
@@ -390,6 +408,18 @@ WHITENOISE_USE_FINDERS = True
 # (and STATIC_ROOT's absence before a collectstatic is no news)
 warnings.filterwarnings("ignore", message="No directory at: ", category=UserWarning)
 
+# --- Outbound HTTP (shops/http.py) ------------------------------------------------------
+# Networks reached even where the private-address guard is on (CATALOG_IMAGE_FETCH_PRIVATE,
+# WEBHOOK_DELIVERY_PRIVATE off): a proxy or mirror of yours, e.g. "10.8.0.0/24,192.0.2.7".
+OUTBOUND_ALLOWED_NETWORKS = env_list("OUTBOUND_ALLOWED_NETWORKS")
+for _network in OUTBOUND_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"OUTBOUND_ALLOWED_NETWORKS: {_network!r} is not an IP address or network"
+        ) from None
+
 # --- Catalog: image and import limits ---------------------------------------------------
 CATALOG_IMAGE_MAX_BYTES = env_int("CATALOG_IMAGE_MAX_BYTES", 20 * 1024 * 1024)
 CATALOG_IMAGE_MAX_PIXELS = env_int("CATALOG_IMAGE_MAX_PIXELS", 40_000_000)
@@ -433,11 +463,10 @@ REVIEWS_RATE_LIMITS = {
 # --- Storefront: the designer's pictures (logo, favicon, section pictures) --------------
 STOREFRONT_IMAGE_MAX_BYTES = env_int("STOREFRONT_IMAGE_MAX_BYTES", 5 * 1024 * 1024)
 
-# --- Shoppable posts and the Instagram Graph API client --------------------------------
+# --- Shoppable posts and the Instagram import (its Graph API address: CHANNELS_META_*) ---
 POSTS_IMAGE_MAX_BYTES = env_int("POSTS_IMAGE_MAX_BYTES", 8 * 1024 * 1024)
 # Click-through beacons one client address may send per shop (a page view sends a few)
 POSTS_RATE_EVENTS = env_str("POSTS_RATE_EVENTS", "300/m")
-INSTAGRAM_GRAPH_API_URL = env_str("INSTAGRAM_GRAPH_API_URL", "https://graph.facebook.com/v21.0")
 INSTAGRAM_TIMEOUT = env_int("INSTAGRAM_TIMEOUT", 10)
 POSTS_SCHEDULE_INTERVAL_SECONDS = env_int("POSTS_SCHEDULE_INTERVAL_SECONDS", 60)
 CELERY_BEAT_SCHEDULE["posts-announce-due-posts"] = {

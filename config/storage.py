@@ -8,7 +8,7 @@ from whitenoise.storage import CompressedManifestStaticFilesStorage
 
 # Folders of a shop's media that are never served by URL: the product CSVs a merchant
 # imported and their error reports (the admin hands them out after a permission check).
-# A web server serving MEDIA_ROOT in production must refuse them too (see the README).
+# A web server serving MEDIA_ROOT in production must refuse them too (docs/operations.md).
 PRIVATE_MEDIA_FOLDERS = ("imports/",)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django_tenants.utils import tenant_context
 
+from config.localstripe import localstripe_webhook
 from orders.models import PaymentAccount
 from orders.payment_accounts import payment_account_set_keys, shop_payments
 from shops.models import Shop
@@ -38,8 +39,6 @@ def demo_payments_local(shop: Shop, *, stripe_base: str, webhook_url: str) -> No
     """Connect ``shop`` to the localstripe at ``stripe_base`` with the demo test keys and
     have localstripe send its events to ``webhook_url``. The caller has checked
     ``demo_payments_owner`` (a hand-made connection is never replaced)."""
-    from config.localstripe import localstripe_webhook  # requests: a dev package
-
     localstripe_webhook(
         stripe_base, name="etalage-demo", url=webhook_url, secret=DEMO_WEBHOOK_SECRET
     )
@@ -50,5 +49,5 @@ def demo_payments_local(shop: Shop, *, stripe_base: str, webhook_url: str) -> No
             webhook_secret=DEMO_WEBHOOK_SECRET,
         )
         payments = shop_payments()
-    if not payments.can_sell:  # e.g. a PAYMENT_CREDENTIALS_KEY that is not a Fernet key
+    if not payments.can_sell:  # e.g. SECRETS_KEYS that cannot read them back
         raise RuntimeError(payments.problem)

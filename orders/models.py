@@ -21,8 +21,11 @@ class PaymentAccount(models.Model):
     ``connect``: the platform's Stripe keys, direct charges on the shop's connected
     account (``stripe_account_id``) with the platform fee. ``own_keys``: the shop's own
     Stripe keys; the secret key and webhook signing secret are stored encrypted
-    (orders.credentials).
+    (``shops.secrets``).
     """
+
+    # encrypted with shops.secrets; `manage.py rotate_secrets` re-encrypts them
+    SECRET_FIELDS = ("secret_key_encrypted", "webhook_secret_encrypted")
 
     class Mode(models.TextChoices):
         CONNECT = "connect", "Stripe Connect (platform account)"

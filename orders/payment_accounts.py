@@ -1,17 +1,14 @@
 """A shop's Stripe connection: which keys (and connected account) its payments use.
 
-Shops' own secret keys and webhook secrets are stored encrypted with Fernet
-(AES-128-CBC + HMAC-SHA256, from the ``cryptography`` package). The key is
-PAYMENT_CREDENTIALS_KEY, or, when that is unset, one derived from SECRET_KEY.
+Shops' own secret keys and webhook secrets are stored encrypted with the platform's
+secrets keys (``shops.secrets``: SECRETS_KEYS, newest first).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
+import logging
 from dataclasses import dataclass
 
-from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -19,28 +16,9 @@ from django.db import transaction
 from orders.models import PaymentAccount
 from orders.stripe_client import Credentials
 from shops.page_cache import cached_page, shop_page_changed
+from shops.secrets import SecretsError, secret_decrypt, secret_encrypt
 
-
-def _fernet() -> Fernet:
-    key = settings.PAYMENT_CREDENTIALS_KEY
-    if not key:
-        digest = hashlib.sha256(b"etalage-payment-credentials:" + settings.SECRET_KEY.encode())
-        key = base64.urlsafe_b64encode(digest.digest()).decode()
-    return Fernet(key)
-
-
-def secret_encrypt(value: str) -> str:
-    return _fernet().encrypt(value.encode()).decode() if value else ""
-
-
-def secret_decrypt(token: str) -> str:
-    """The stored secret; empty if it cannot be read (the encryption key changed)."""
-    if not token:
-        return ""
-    try:
-        return _fernet().decrypt(token.encode()).decode()
-    except InvalidToken:
-        return ""
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -57,6 +35,10 @@ class ShopPayments:
 
 
 NOT_SET_UP = "Payments are not set up for this shop yet."
+UNREADABLE = (
+    "The shop's Stripe keys cannot be decrypted with the platform's secrets keys "
+    "(SECRETS_KEYS): enter them again, or restore the key they were saved with."
+)
 
 
 def shop_payments() -> ShopPayments:
@@ -79,14 +61,17 @@ def shop_payments() -> ShopPayments:
             ),
             webhook_secret=settings.STRIPE_WEBHOOK_SECRET,
         )
-    secret_key = secret_decrypt(account.secret_key_encrypted)
+    try:
+        secret_key = secret_decrypt(account.secret_key_encrypted)
+        webhook_secret = secret_decrypt(account.webhook_secret_encrypted)
+    except SecretsError as error:
+        logger.warning("The shop's Stripe keys cannot be read: %s", error.message)
+        return ShopPayments(None, problem=NOT_SET_UP + " " + UNREADABLE)
     if not (secret_key and account.publishable_key):
-        return ShopPayments(
-            None, problem=NOT_SET_UP + " The shop's Stripe keys are missing or unreadable."
-        )
+        return ShopPayments(None, problem=NOT_SET_UP + " The shop's Stripe keys are missing.")
     return ShopPayments(
         Credentials(secret_key=secret_key, publishable_key=account.publishable_key),
-        webhook_secret=secret_decrypt(account.webhook_secret_encrypted),
+        webhook_secret=webhook_secret,
     )
 
 

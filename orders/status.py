@@ -7,12 +7,13 @@ applies while the order is still in a status the move is allowed from, so two wo
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
 
 from django.db import transaction
 
-from orders.events import EVENT_OF_STATUS, order_event_emit
 from orders.models import Order
+from orders.signals import SIGNAL_OF_STATUS, order_signal_send
+from shops.unset import UNSET, Unset, given
 
 Status = Order.Status
 
@@ -41,15 +42,34 @@ def can_transition(order: Order, target: str) -> bool:
     return target in TRANSITIONS.get(order.status, frozenset())
 
 
-def order_transition(*, order: Order, to: str, **fields: Any) -> Order:
-    """Move ``order`` to status ``to`` and set ``fields``, or raise TransitionError if the
-    order (as it is in the database now) may not move there. Updates ``order`` in place
-    and emits the partner webhook event of the new status in the same transaction."""
+def order_transition(
+    *,
+    order: Order,
+    to: str,
+    note: str | Unset = UNSET,
+    paid_at: datetime | Unset = UNSET,
+    fulfilled_at: datetime | Unset = UNSET,
+    cancelled_at: datetime | Unset | None = UNSET,
+    carrier: str | Unset = UNSET,
+    tracking_number: str | Unset = UNSET,
+    refunded_minor: int | Unset = UNSET,
+    stock_status: str | Unset = UNSET,
+) -> list[str]:
+    """Move ``order`` to status ``to`` and set the fields given (those left UNSET keep
+    their value), or raise TransitionError if the order (as it is in the database now)
+    may not move there. Updates ``order`` in place and sends the signal of the new status
+    (``orders.signals``) in the same transaction; returns what its receivers said for the
+    merchant (``order_signal_send``)."""
+    fields = given({
+        "note": note, "paid_at": paid_at, "fulfilled_at": fulfilled_at,
+        "cancelled_at": cancelled_at, "carrier": carrier, "tracking_number": tracking_number,
+        "refunded_minor": refunded_minor, "stock_status": stock_status,
+    })  # fmt: skip
     with transaction.atomic(savepoint=False):
-        return _transition(order=order, to=to, **fields)
+        return _transition(order=order, to=to, fields=fields)
 
 
-def _transition(*, order: Order, to: str, **fields: Any) -> Order:
+def _transition(*, order: Order, to: str, fields: dict[str, object]) -> list[str]:
     sources = allowed_sources(to)
     updated = Order.objects.filter(id=order.id, status__in=sources).update(status=to, **fields)
     if not updated:
@@ -61,6 +81,6 @@ def _transition(*, order: Order, to: str, **fields: Any) -> Order:
     order.status = to
     for name, value in fields.items():
         setattr(order, name, value)
-    if to in EVENT_OF_STATUS:
-        order_event_emit(order=order, event_type=EVENT_OF_STATUS[to])
-    return order
+    if to not in SIGNAL_OF_STATUS:
+        return []
+    return order_signal_send(SIGNAL_OF_STATUS[to], order=order)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from orders import services
 from shops.tasks import MAIL_RETRY
 
 
@@ -11,39 +12,29 @@ from shops.tasks import MAIL_RETRY
 def reservations_expire() -> int:
     """Give back the stock of unpaid orders whose reservation ran out (beat, every shop
     through ``shops.for_each_shop``)."""
-    from orders.services import reservations_expire as expire
-
-    return expire()
+    return services.reservations_expire()
 
 
 @shared_task(name="orders.order_email", max_retries=5, **MAIL_RETRY)
 def order_email(email_id: int) -> bool:
     """Send one recorded order email (confirmation, shipped, refunded), at most once."""
-    from orders.services import order_email_send
-
-    return order_email_send(email_id=email_id)
+    return services.order_email_send(email_id=email_id)
 
 
 @shared_task(name="orders.emails_sweep", acks_late=True)
 def emails_sweep() -> int:
     """Queue order emails that were never sent (beat, every shop)."""
-    from orders.services import order_emails_sweep
-
-    return order_emails_sweep()
+    return services.order_emails_sweep()
 
 
 @shared_task(name="orders.payments_settle_held", acks_late=True)
 def payments_settle_held() -> int:
     """Settle held orders whose payment succeeded or was cancelled at Stripe without
     their event reaching the shop (beat, every shop)."""
-    from orders.services import payments_settle_held as settle
-
-    return settle()
+    return services.payments_settle_held()
 
 
 @shared_task(name="orders.payment_health_email", max_retries=5, **MAIL_RETRY)
 def payment_health_email() -> bool:
     """Tell the shop's owner that payments broke or work again (once per change)."""
-    from orders.services import payment_health_email_send
-
-    return payment_health_email_send()
+    return services.payment_health_email_send()

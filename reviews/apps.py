@@ -6,3 +6,7 @@ class ReviewsConfig(AppConfig):
 
     name = "reviews"
     verbose_name = "Reviews"
+
+    def ready(self) -> None:
+        # a fulfilled order's buyer is asked for reviews (orders.signals.order_fulfilled)
+        from reviews import receivers  # noqa: F401 (connects them)

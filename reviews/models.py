@@ -106,7 +106,7 @@ class Review(models.Model):
 
 
 class ReviewPhoto(models.Model):
-    """A shopper's picture, cleaned by the catalog's Pillow pipeline."""
+    """A shopper's picture, cleaned by the media pipeline (shops.media)."""
 
     review = models.ForeignKey(Review, related_name="photos", on_delete=models.CASCADE)
     image = models.ImageField(upload_to="reviews/")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from reviews import services
+
 
 @shared_task(
     name="reviews.review_requests_send_due",
@@ -15,9 +17,7 @@ from celery import shared_task
 def review_requests_send_due() -> int:
     """Email buyers whose review requests are due (beat, every shop through
     ``shops.for_each_shop``)."""
-    from reviews.services import review_requests_send_due as send
-
-    return send()
+    return services.review_requests_send_due()
 
 
 @shared_task(
@@ -29,6 +29,4 @@ def review_requests_send_due() -> int:
 )
 def poll_launch_notify(poll_id: int) -> int:
     """Email "notify me" subscribers of a poll's options whose product is on sale."""
-    from reviews.services import poll_launch_notify as notify
-
-    return notify(poll_id=poll_id)
+    return services.poll_launch_notify(poll_id=poll_id)

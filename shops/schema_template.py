@@ -26,6 +26,8 @@ from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django_tenants.utils import schema_exists
 
+from shops.models import SchemaTemplate
+
 TEMPLATE_SCHEMA = "etalage_template"
 _LOCK_KEY = 0x65746174  # pg_advisory_lock key: one template build at a time
 
@@ -58,8 +60,6 @@ _ddl_cache: dict[str, str] = {}
 
 def template_ddl() -> str:
     """The replay script for the current migrations, building the template if it is stale."""
-    from shops.models import SchemaTemplate
-
     fingerprint = migrations_fingerprint()
     ddl = _ddl_cache.get(fingerprint)
     if ddl is None:
@@ -74,14 +74,12 @@ def template_ddl() -> str:
     return ddl
 
 
-def template_build(*, force: bool = False):  # -> SchemaTemplate
+def template_build(*, force: bool = False) -> SchemaTemplate:
     """Migrate the template schema afresh and store its replay script.
 
     Serialised with an advisory lock; a build that finds a current template (made by
     another process while it waited) returns that one unless ``force`` is given.
     """
-    from shops.models import SchemaTemplate
-
     fingerprint = migrations_fingerprint()
     connection.set_schema_to_public()
     with connection.cursor() as cursor:

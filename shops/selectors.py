@@ -1,4 +1,4 @@
-"""Reads for shops: where the platform and a shop can be reached."""
+"""Reads for shops: where the platform and a shop can be reached, and the active shop."""
 
 from __future__ import annotations
 
@@ -55,6 +55,12 @@ def current_shop() -> Shop:
     if isinstance(tenant, Shop):
         return tenant
     return Shop.objects.get(schema_name=connection.schema_name)
+
+
+def shop_currency() -> str:
+    """The currency of the shop whose schema is active (EUR where there is none: the
+    public schema, a stand-in tenant)."""
+    return getattr(connection.tenant, "currency", None) or "EUR"
 
 
 @contextmanager

@@ -179,17 +179,16 @@ def domain_remove(*, domain: Domain) -> None:
 def shop_update(*, shop: Shop, name: str | None = None, currency: str | None = None) -> Shop:
     """Rename a shop or change the currency it sells in; raises ValidationError (keyed by
     field) for input a person can correct."""
-    fields: dict[str, str] = {}
     errors: dict[str, list[ValidationError]] = {}
     if name is not None:
-        fields["name"] = name.strip()
-        _check_name(fields["name"], errors)
+        name = name.strip()
+        _check_name(name, errors)
     if currency is not None:
-        fields["currency"] = currency.strip().upper()
-        _check_currency(fields["currency"], errors)
+        currency = currency.strip().upper()
+        _check_currency(currency, errors)
     if errors:
         raise ValidationError(errors)
-    return _shop_save(shop=shop, **fields)
+    return _shop_save(shop=shop, name=name, currency=currency)
 
 
 def shop_status_set(*, shop: Shop, status: Shop.Status) -> Shop:
@@ -197,11 +196,20 @@ def shop_status_set(*, shop: Shop, status: Shop.Status) -> Shop:
     return _shop_save(shop=shop, status=Shop.Status(status))
 
 
-def _shop_save(*, shop: Shop, **fields: str) -> Shop:
-    for field, value in fields.items():
-        setattr(shop, field, value)
+def _shop_save(
+    *,
+    shop: Shop,
+    name: str | None = None,
+    currency: str | None = None,
+    status: Shop.Status | None = None,
+) -> Shop:
+    """Write the fields given (None: keep) and retire the cached host lookups."""
+    values = {"name": name, "currency": currency, "status": status}
+    names = [field for field, value in values.items() if value is not None]
+    for field in names:
+        setattr(shop, field, values[field])
     with transaction.atomic():
-        shop.save(update_fields=list(fields))
+        shop.save(update_fields=names)
         _host_lookups_retire()
     return shop
 

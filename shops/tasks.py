@@ -9,7 +9,7 @@ from django.core.mail import send_mail
 from django_tenants.utils import schema_context
 
 from shops.models import Shop
-from shops.queueing import task_queue
+from shops.queueing import task_named, task_queue
 
 # How a task that sends mail retries while the mail server is down: smtplib's errors,
 # connection refused and DNS failures are OSErrors; backoff up to 10 minutes.
@@ -26,16 +26,10 @@ def for_each_shop(task_name: str, args: list[Any] | None = None, kwargs: dict | 
     """Queue ``task_name`` once per active shop, each copy in that shop's schema.
 
     This is how a beat schedule reaches every shop: schedule ``shops.for_each_shop``
-    with the task's name as its argument (see CELERY_BEAT_SCHEDULE in the README).
+    with the task's name as its argument (see CELERY_BEAT_SCHEDULE in docs/operations.md).
     Returns how many shops the task was queued for.
     """
-    from config.celery import app
-
-    if task_name not in app.tasks:
-        # Celery imports the apps' tasks modules lazily (a worker at start-up; a beat or
-        # web process that never imported them would not know the task by name).
-        app.loader.import_default_modules()
-    task = app.tasks[task_name]
+    task = task_named(task_name)
     schemas = list(
         Shop.objects.filter(status=Shop.Status.ACTIVE).values_list("schema_name", flat=True)
     )

@@ -181,13 +181,29 @@ def gunicorn(django_db_setup, django_db_blocker) -> Iterator[Callable[..., str]]
     def start(workers: int = 1, **environment: str) -> str:
         port = free_port()
         database_url = f"{database_url_of()}?application_name={GUNICORN_APPLICATION_NAME}"
-        env = {**os.environ, "DATABASE_URL": database_url, "DEBUG": "false",
-               "LOG_LEVEL": "WARNING", **environment}  # fmt: skip
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "DEBUG": "false",
+            "LOG_LEVEL": "WARNING",
+            **environment,
+        }
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--workers",
-             str(workers), "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
-            cwd=PROJECT_ROOT, env=env,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "config.wsgi:application",
+                "--workers",
+                str(workers),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+            ],
+            cwd=PROJECT_ROOT,
+            env=env,
+        )
         processes.append(process)
         deadline = time.monotonic() + 60
         while True:
@@ -289,11 +305,28 @@ def worker_start(
         **(env or {}),
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo",
-         "--queues", queue, "--include", "tests.shops.celery_tasks", "--loglevel", "warning",
-         "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=PROJECT_ROOT, env=env,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool",
+            "solo",
+            "--queues",
+            queue,
+            "--include",
+            "tests.shops.celery_tasks",
+            "--loglevel",
+            "warning",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+    )
 
 
 def worker_stop(process: subprocess.Popen) -> None:
@@ -334,6 +367,24 @@ def owner_client(slug: str = "alpha") -> Client:
     client = Client(HTTP_HOST=f"{slug}.localhost")
     client.post("/admin/login/", {"username": f"owner@{slug}.test", "password": SHOP_PASSWORD})
     return client
+
+
+# two of the platform's secrets keys (shops.secrets), for the tests that change the list
+SECRETS_KEY_A = "fyyqFxWzVQ9hCWiyYhN3PltfPjB-iDThnWTjl3zUO6k="
+SECRETS_KEY_B = "3e7h6SSSYxQLzWSkbwbHH0IInDcPKnbd2rb8QgKg1y4="
+
+
+@pytest.fixture
+def secrets_keys(settings) -> Callable[..., None]:
+    """``secrets_keys(key, ...)`` sets the platform's key list, newest first (and no
+    PAYMENT_CREDENTIALS_KEY); it starts as ``[SECRETS_KEY_A]``."""
+
+    def use(*keys: str) -> None:
+        settings.SECRETS_KEYS = list(keys)
+
+    settings.PAYMENT_CREDENTIALS_KEY = ""
+    use(SECRETS_KEY_A)
+    return use
 
 
 @pytest.fixture

@@ -17,16 +17,15 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from catalog.models import Product, Variant
-from catalog.services import outbox_batch, shop_currency, stock_hold
+from catalog.services import outbox_batch, stock_hold
 from orders import stripe_client
 from orders.countries import COUNTRIES_WITHOUT_POSTAL_CODES, COUNTRY_CODES
-from orders.events import order_event_emit
 from orders.models import Order, OrderLine
 from orders.payment_accounts import ShopPayments, shop_payments
 from orders.services.payments import order_release
+from orders.signals import order_created, order_signal_send
 from shops.currencies import minor_units
-from shops.posts.services import post_order_attribute
-from shops.webhooks.models import EventType
+from shops.selectors import shop_currency
 
 logger = logging.getLogger(__name__)
 
@@ -85,8 +84,8 @@ class Attribution:
     utm_medium: str = ""
     utm_campaign: str = ""
     coupon_code: str = ""
-    # a tag click on a shoppable post: the post and the page view's token (see
-    # shops.posts.services.post_order_attribute)
+    # a tag click on a shoppable post: the post and the page view's token (the order
+    # is attributed to the post by shops.posts, through orders.signals.order_created)
     post_id: int | None = None
     post_view_token: str = ""
 
@@ -238,10 +237,6 @@ def _reserve_and_create(
         )
         for line in lines
     )
-    if attribution.post_id is not None:
-        post_order_attribute(
-            order=order, post_id=attribution.post_id, view_token=attribution.post_view_token
-        )
     return order
 
 
@@ -284,16 +279,17 @@ def order_buy_now(
             "Enter a valid email address.", code="invalid_email", field="email"
         ) from None
     cleaned = lines_clean(lines)
+    attribution = attribution or Attribution()
     with transaction.atomic():
         order = _reserve_and_create(
             lines=cleaned,
             email=email,
             shipping_address=shipping_address or {},
-            attribution=attribution or Attribution(),
+            attribution=attribution,
             payments=payments,
             positions=_first_positions(lines),
         )
-        order_event_emit(order=order, event_type=EventType.ORDER_CREATED)
+        order_signal_send(order_created, order=order, attribution=attribution)
         if on_reserved is not None:
             on_reserved(order)
     return order_payment_start(order=order, payments=payments), payments

@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from orders.models import Order, OrderActivity, OrderEmail
 from orders.services.activity import order_activity_add
-from orders.tasks import order_email
 from shops.queueing import task_queue, task_queue_on_commit
 from shops.selectors import current_shop
 
@@ -29,7 +28,7 @@ def order_email_on_commit(order: Order, kind: str) -> OrderEmail:
     """Record the email ``kind`` about ``order`` in the current transaction and queue its
     sending once the transaction commits."""
     email = OrderEmail.objects.create(order=order, kind=kind)
-    task_queue_on_commit(order_email, email.pk)
+    task_queue_on_commit("orders.order_email", email.pk)
     return email
 
 
@@ -84,4 +83,4 @@ def order_emails_sweep() -> int:
             attempt_count__lt=settings.ORDERS_EMAIL_MAX_ATTEMPTS,
         ).values_list("pk", flat=True)[:500]
     )
-    return sum(task_queue(order_email, email_id) for email_id in ids)
+    return sum(task_queue("orders.order_email", email_id) for email_id in ids)

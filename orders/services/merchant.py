@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -19,7 +18,7 @@ from orders.services.buy_now import to_minor
 from orders.services.emails import order_email_on_commit
 from orders.services.payments import order_release, payment_intent_stop
 from orders.status import TransitionError, can_transition, order_transition
-from reviews.services import review_requests_schedule
+from shops.unset import UNSET
 
 Status = Order.Status
 PROVIDER_ERROR = "payment_provider_error"
@@ -40,34 +39,27 @@ class OrderActionError(Exception):
 @transaction.atomic
 def order_fulfil(*, order: Order, carrier: str = "", tracking_number: str = "") -> Order:
     """Mark a paid order shipped (all its lines) and email the shopper, with the carrier
-    and tracking number when given; the buyer's review requests become due later."""
+    and tracking number when given. The timeline entry also says what the apps that
+    heard of it did (``orders.signals.order_fulfilled``: reviews schedules the buyer's
+    review requests and says when they are due)."""
     carrier, tracking_number = carrier.strip()[:100], tracking_number.strip()[:100]
     try:
-        order_transition(
+        notes = order_transition(
             order=order, to=Status.FULFILLED, carrier=carrier,
             tracking_number=tracking_number, fulfilled_at=timezone.now(),
         )  # fmt: skip
     except TransitionError as exc:
         raise OrderActionError(str(exc)) from None
-    message = (
+    shipped = (
         "Shipped"
         + (f" with {carrier}" if carrier else "")
         + (f", tracking number {tracking_number}" if tracking_number else "")
         + "."
     )
-    if review_requests_schedule(order=order):  # the buyer is asked for reviews, later
-        message += " Review requests are due in " + _delay(settings.REVIEWS_REQUEST_DELAY_SECONDS)
+    message = " ".join([shipped, *notes])
     order_activity_add(order=order, kind=OrderActivity.Kind.FULFILLED, message=message)
     order_email_on_commit(order, "shipped")
     return order
-
-
-def _delay(seconds: int) -> str:
-    if seconds >= 86400:
-        return f"{round(seconds / 86400, 1):g} day(s)."
-    if seconds >= 3600:
-        return f"{round(seconds / 3600, 1):g} hour(s)."
-    return f"{seconds} second(s)."
 
 
 def order_cancel(*, order: Order) -> Order:
@@ -148,9 +140,9 @@ def order_refund(
             "has it is in your Stripe dashboard.",
             code=PAYMENT_REFUSED,
         ) from None
-    fields = {"refunded_minor": order.refunded_minor + amount_minor}
-    if _restock(lines, returns):
-        fields["stock_status"] = Order.Stock.RELEASED  # every item is back in stock
+    refunded_minor = order.refunded_minor + amount_minor
+    # every item back in stock: the order holds none
+    stock_status = Order.Stock.RELEASED if _restock(lines, returns) else UNSET
     restocked = ", ".join(
         f"{returns[line.id]} \N{MULTIPLICATION SIGN} {line.sku}"
         for line in lines
@@ -164,9 +156,10 @@ def order_refund(
     )
     order_transition(
         order=order,
-        to=Status.REFUNDED if fields["refunded_minor"] >= order.amount_minor
+        to=Status.REFUNDED if refunded_minor >= order.amount_minor
         else Status.PARTIALLY_REFUNDED,
-        **fields,
+        refunded_minor=refunded_minor,
+        stock_status=stock_status,
     )  # fmt: skip
     order_email_on_commit(order, "refunded")
     return order

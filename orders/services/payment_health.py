@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import TypedDict
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Q, Value, When
+from django.db.models.expressions import Combinable
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -27,7 +29,6 @@ from orders import stripe_client
 from orders.models import Order, PaymentHealth
 from orders.payment_accounts import ShopPayments, shop_payments
 from orders.services.payments import order_payment_succeeded, order_release
-from orders.tasks import payment_health_email
 from shops.queueing import task_queue, task_queue_on_commit
 from shops.selectors import current_shop
 
@@ -43,26 +44,55 @@ OWNER_EMAIL_SUBJECTS = {
 }
 
 
-def _health_update(**fields) -> None:
-    """Apply ``fields`` (values or expressions) to the shop's health row, creating it."""
-    if PaymentHealth.objects.filter(id=1).update(**fields):
+class HealthChanges(TypedDict, total=False):
+    """What an update of the shop's health row sets: values, or expressions on the row
+    (``F("unsettled_count") + 1``, the windows' ``Case``)."""
+
+    last_webhook_at: datetime
+    last_webhook_type: str
+    bad_signature_count: Combinable
+    bad_signature_since: Combinable
+    bad_signature_last_at: datetime
+    unmatched_signature_count: Combinable
+    unmatched_signature_since: Combinable
+    unmatched_signature_last_at: datetime
+    unsettled_count: Combinable
+    unsettled_last_at: datetime
+    unsettled_last_order: str
+
+
+def _health_update(*, changes: HealthChanges) -> None:
+    """Apply ``changes`` to the shop's health row, creating it."""
+    if PaymentHealth.objects.filter(id=1).update(**changes):
         return
     try:
         with transaction.atomic():
             PaymentHealth.objects.create(id=1)
     except IntegrityError:
         pass  # created meanwhile by another request
-    PaymentHealth.objects.filter(id=1).update(**fields)
+    PaymentHealth.objects.filter(id=1).update(**changes)
 
 
-def _windowed(prefix: str, now: datetime) -> dict:
-    """The UPDATE of the ``<prefix>_count/_since/_last_at`` window for one more failure."""
+def _windowed(prefix: str, now: datetime) -> tuple[Combinable, Combinable]:
+    """The new ``<prefix>_count`` and ``<prefix>_since`` of a window (see WINDOW) for
+    one more failure."""
     expired = Q(**{f"{prefix}_since__isnull": True}) | Q(**{f"{prefix}_since__lt": now - WINDOW})
-    return {
-        f"{prefix}_count": Case(When(expired, then=Value(1)), default=F(f"{prefix}_count") + 1),
-        f"{prefix}_since": Case(When(expired, then=Value(now)), default=F(f"{prefix}_since")),
-        f"{prefix}_last_at": now,
-    }
+    return (
+        Case(When(expired, then=Value(1)), default=F(f"{prefix}_count") + 1),
+        Case(When(expired, then=Value(now)), default=F(f"{prefix}_since")),
+    )
+
+
+def _signature_failure(*, matched: bool, now: datetime) -> HealthChanges:
+    """One more bad signature (``matched``: the payload named one of the shop's orders)
+    or unmatched one, in its window."""
+    if matched:
+        count, since = _windowed("bad_signature", now)
+        return {"bad_signature_count": count, "bad_signature_since": since,
+                "bad_signature_last_at": now}  # fmt: skip
+    count, since = _windowed("unmatched_signature", now)
+    return {"unmatched_signature_count": count, "unmatched_signature_since": since,
+            "unmatched_signature_last_at": now}  # fmt: skip
 
 
 def payment_health_bad_signature(*, order_public_id: str, payment_intent_id: str) -> bool:
@@ -79,9 +109,7 @@ def payment_health_bad_signature(*, order_public_id: str, payment_intent_id: str
         )
     except ValidationError:  # not a UUID
         matched = False
-    _health_update(
-        **_windowed("bad_signature" if matched else "unmatched_signature", timezone.now())
-    )
+    _health_update(changes=_signature_failure(matched=matched, now=timezone.now()))
     return matched
 
 
@@ -89,13 +117,13 @@ def payment_health_bad_signature(*, order_public_id: str, payment_intent_id: str
 def payment_health_webhook_received(*, event_type: str) -> None:
     """A verified webhook arrived for this shop: its payments work (again)."""
     now = timezone.now()
-    seen = {"last_webhook_at": now, "last_webhook_type": event_type[:100]}
+    seen: HealthChanges = {"last_webhook_at": now, "last_webhook_type": event_type[:100]}
     if PaymentHealth.objects.filter(id=1, is_broken=True).update(
         is_broken=False, broken_since=None, **seen
     ):
-        task_queue_on_commit(payment_health_email)
+        task_queue_on_commit("orders.payment_health_email")
         return
-    _health_update(**seen)
+    _health_update(changes=seen)
 
 
 @transaction.atomic
@@ -104,12 +132,14 @@ def payment_health_settled_without_event(*, order: Order) -> None:
     the shop's payments broken (the owner is emailed if they were not already)."""
     now = timezone.now()
     _health_update(
-        unsettled_count=F("unsettled_count") + 1,
-        unsettled_last_at=now,
-        unsettled_last_order=order.number,
+        changes={
+            "unsettled_count": F("unsettled_count") + 1,
+            "unsettled_last_at": now,
+            "unsettled_last_order": order.number,
+        }
     )
     if PaymentHealth.objects.filter(id=1, is_broken=False).update(is_broken=True, broken_since=now):
-        task_queue_on_commit(payment_health_email)
+        task_queue_on_commit("orders.payment_health_email")
 
 
 def payments_settle_held(*, now: datetime | None = None) -> int:
@@ -192,5 +222,5 @@ def payment_health_email_send() -> bool:
 def payment_health_email_sweep() -> bool:
     """Queue the owner's email again if it is due (its queueing failed)."""
     if PaymentHealth.objects.filter(id=1).exclude(is_broken=F("owner_told_broken")).exists():
-        return task_queue(payment_health_email)
+        return task_queue("orders.payment_health_email")
     return False

@@ -1,6 +1,7 @@
-"""Review photos through the catalog's Pillow pipeline: type checked from the content,
-pixel limit, metadata stripped, WebP renditions. Checked before the review is written,
-so a bad photo refuses the whole submission with a message (and the text is kept)."""
+"""Review photos through the media pipeline (``shops.media``): type checked from the
+content, pixel limit, metadata stripped, WebP renditions. Checked before the review is
+written, so a bad photo refuses the whole submission with a message (and the text is
+kept)."""
 
 from __future__ import annotations
 
@@ -9,16 +10,15 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 
-from catalog.images import (
+from reviews.models import Review, ReviewPhoto
+from shops.media import (
     CleanImage,
     delete_files_on_commit,
-    image_check,
-    image_clean,
-    read_limited,
+    image_upload_clean,
+    media_file_names,
+    renditions_save,
 )
-from reviews.models import Review, ReviewPhoto
 
 
 def photos_clean(files: list) -> list[CleanImage]:
@@ -27,17 +27,14 @@ def photos_clean(files: list) -> list[CleanImage]:
         raise ValidationError(
             f"Add at most {settings.REVIEWS_MAX_PHOTOS} photos.", code="too_many_photos"
         )
-    cleaned = []
-    for number, file in enumerate(files, start=1):
-        try:
-            data = read_limited(file, settings.REVIEWS_PHOTO_MAX_BYTES)
-            cleaned.append(image_clean(data, image_check(data, decode=True)))
-        except ValidationError as error:
-            name = getattr(file, "name", "") or f"photo {number}"
-            raise ValidationError(
-                f"{name}: {' '.join(error.messages)}", code=error.code or "bad_photo"
-            ) from None
-    return cleaned
+    return [
+        image_upload_clean(
+            file=file,
+            max_bytes=settings.REVIEWS_PHOTO_MAX_BYTES,
+            label=getattr(file, "name", "") or f"photo {number}",
+        )
+        for number, file in enumerate(files, start=1)
+    ]
 
 
 def review_photos_store(*, review: Review, photos: list[CleanImage]) -> list[ReviewPhoto]:
@@ -46,10 +43,7 @@ def review_photos_store(*, review: Review, photos: list[CleanImage]) -> list[Rev
         stem = f"{review.pk}-{uuid.uuid4().hex[:12]}"
         photo = ReviewPhoto(review=review, position=position)
         photo.image.save(f"{stem}.{clean.extension}", ContentFile(clean.data), save=False)
-        photo.renditions = {
-            str(width): default_storage.save(f"reviews/{stem}-{width}.webp", ContentFile(data))
-            for width, data in clean.renditions.items()
-        }
+        photo.renditions = renditions_save(clean, prefix=f"reviews/{stem}")
         photo.width, photo.height = clean.width, clean.height
         photo.save()
         stored.append(photo)
@@ -59,16 +53,13 @@ def review_photos_store(*, review: Review, photos: list[CleanImage]) -> list[Rev
 def review_photos_delete_files(photos: list[ReviewPhoto]) -> None:
     names: set[str] = set()
     for photo in photos:
-        names.update((photo.renditions or {}).values())
-        if photo.image:
-            names.add(photo.image.name)
+        names |= media_file_names(photo.image.name if photo.image else "", photo.renditions)
     delete_files_on_commit(names)
 
 
 def picture_clean_upload(file) -> ContentFile:
     """An uploaded picture (a poll option's) checked and re-encoded without metadata by
-    the catalog pipeline, ready to save in an ImageField; a ValidationError says why not."""
-    data = read_limited(file, settings.REVIEWS_PHOTO_MAX_BYTES)
-    clean = image_clean(data, image_check(data, decode=True))
+    the media pipeline, ready to save in an ImageField; a ValidationError says why not."""
+    clean = image_upload_clean(file=file, max_bytes=settings.REVIEWS_PHOTO_MAX_BYTES)
     stem = (getattr(file, "name", "") or "picture").rsplit(".", 1)[0][:40] or "picture"
     return ContentFile(clean.data, name=f"{stem}-{uuid.uuid4().hex[:8]}.{clean.extension}")

@@ -19,12 +19,11 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
-from catalog.images import delete_files_on_commit
 from catalog.models import Product
 from reviews.models import Poll, PollNotification, PollOption, PollVote
 from reviews.services.photos import picture_clean_upload
 from reviews.shoppers import Shopper
-from reviews.tasks import poll_launch_notify as poll_launch_notify_task
+from shops.media import delete_files_on_commit
 from shops.page_cache import shop_page_changed
 from shops.queueing import task_queue_on_commit
 from shops.selectors import current_shop, shop_url
@@ -158,10 +157,15 @@ def poll_create(
         raise ValidationError(errors)
     poll = Poll.objects.create(question=question, opens_at=opens_at, closes_at=closes_at)
     rows = [
-        PollOption(poll=poll, text=option.text.strip(), product_id=option.product_id,
-                   position=position, image=images.get(position))
+        PollOption(
+            poll=poll,
+            text=option.text.strip(),
+            product_id=option.product_id,
+            position=position,
+            image=images.get(position),
+        )
         for position, option in enumerate(options)
-    ]  # fmt: skip
+    ]
     try:
         PollOption.objects.bulk_create(rows)  # saves the pictures' files first
     except Exception:
@@ -179,7 +183,7 @@ def _delete_files(names: set[str]) -> None:
 @transaction.atomic
 def poll_option_image_set(*, option: PollOption, file) -> PollOption:
     """Give an option a picture (replacing its old one, whose file is deleted once this
-    commits), checked and cleaned by the catalog pipeline; a ValidationError says what is
+    commits), checked and cleaned by the media pipeline; a ValidationError says what is
     wrong with it, and nothing changes then."""
     cleaned = picture_clean_upload(file)
     locked = PollOption.objects.select_for_update().get(pk=option.pk)
@@ -220,7 +224,7 @@ def poll_close(*, poll: Poll) -> Poll:
 def poll_launch_notify_on_commit(*, poll: Poll) -> None:
     """Queue the "it launched" emails of ``poll`` once the transaction commits."""
     poll_id = poll.pk
-    task_queue_on_commit(poll_launch_notify_task, poll_id)
+    task_queue_on_commit("reviews.poll_launch_notify", poll_id)
 
 
 def poll_launch_notify(*, poll_id: int) -> int:

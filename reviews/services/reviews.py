@@ -20,7 +20,6 @@ from django.utils import timezone
 
 from catalog.models import Product
 from orders.models import OrderLine
-from reviews.events import reviews_approved_emit
 from reviews.models import Review, ReviewDecision, ReviewSettings
 from reviews.services.photos import (
     photos_clean,
@@ -28,6 +27,7 @@ from reviews.services.photos import (
     review_photos_store,
 )
 from reviews.shoppers import Shopper
+from reviews.signals import reviews_approved_send
 from shops.page_cache import shop_page_changed
 
 Status = Review.Status
@@ -138,7 +138,7 @@ def _review_create(
         ReviewDecision.objects.create(
             review=review, status=status, is_automatic=True, note="Auto-approved by your rule"
         )
-        reviews_approved_emit(review_ids=[review.pk])
+        reviews_approved_send(review_ids=[review.pk])
         shop_page_changed()
     return review
 
@@ -157,9 +157,16 @@ def review_submit(
     """An anonymous shopper's review (never verified). A ValidationError maps fields to
     messages; nothing is written then."""
     return _review_create(
-        product=product, rating=rating, title=title, body=body, display_name=display_name,
-        email=email, photos=photos or [], shopper=shopper, order_line=None,
-    )  # fmt: skip
+        product=product,
+        rating=rating,
+        title=title,
+        body=body,
+        display_name=display_name,
+        email=email,
+        photos=photos or [],
+        shopper=shopper,
+        order_line=None,
+    )
 
 
 def review_submit_verified(
@@ -181,10 +188,16 @@ def review_submit_verified(
     if product is None:
         raise ReviewError("This product is no longer sold here.")
     return _review_create(
-        product=product, rating=rating, title=title, body=body, display_name=display_name,
-        email=order_line.order.email, photos=photos or [], shopper=shopper,
+        product=product,
+        rating=rating,
+        title=title,
+        body=body,
+        display_name=display_name,
+        email=order_line.order.email,
+        photos=photos or [],
+        shopper=shopper,
         order_line=order_line,
-    )  # fmt: skip
+    )
 
 
 @transaction.atomic
@@ -213,7 +226,7 @@ def review_moderate(
     )
     if status == Status.APPROVED:
         # only the reviews that moved: approving an approved review sends nothing again
-        reviews_approved_emit(review_ids=ids)
+        reviews_approved_send(review_ids=ids)
     if status == Status.APPROVED or any(row.status == Status.APPROVED for row in rows):
         shop_page_changed()
     return len(ids)

@@ -6,9 +6,9 @@ from urllib.parse import urlencode
 
 from django import template
 
-from catalog.images import rendition_url
 from reviews.models import ReviewPhoto
 from reviews.selectors import ReviewPage, photo_url
+from shops.media import rendition_url
 
 register = template.Library()
 

@@ -6,10 +6,10 @@
 - inside a JSON body (a post's pictures, a poll's options) a picture is ``{"url"}`` or
   ``{"content_base64"}`` (``PictureSourceSerializer``).
 
-A URL is downloaded with the catalog's fetcher (``catalog.images.image_download``: http(s)
-only, a timeout, a size limit, no loopback, private or link-local address unless
-CATALOG_IMAGE_FETCH_PRIVATE, redirects checked alike). Checking and cleaning the bytes
-stays with each app's services (the catalog's Pillow pipeline).
+A URL is downloaded with the media pipeline's fetcher (``shops.media.image_download``:
+http(s) only, one total deadline, a size limit, no loopback, private or link-local
+address unless CATALOG_IMAGE_FETCH_PRIVATE, redirects checked alike). Checking and
+cleaning the bytes stays with each app's services (on top of ``shops.media``).
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from django.utils.text import get_valid_filename
 from rest_framework import serializers
 from rest_framework.parsers import FormParser, MultiPartParser
 
-from catalog.images import ACCEPTED_HELP, image_download
 from shops.api.parsers import LimitedJSONParser
+from shops.media import ACCEPTED_HELP, image_download
 
 UPLOAD_PARSERS = [LimitedJSONParser, MultiPartParser, FormParser]
 

@@ -1,7 +1,8 @@
 """Sales channels in the merchant's admin: connect, test, pause, resume, "sync now",
 disconnect (delete), and per channel the merchant view: last sync, live / pending /
 rejected counts, rejected items with the platform's reason and a link to fix the
-product, products left out of the feed with the reason, and the feed URLs."""
+product, products left out of the feed with the reason, and the feed URLs. The product
+admin's channel readiness checks the addresses the channels send (``product_facts``)."""
 
 from __future__ import annotations
 
@@ -14,12 +15,17 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.html import format_html_join
 
+from catalog.admin import readiness_facts_set
+from catalog.models import Product
+from catalog.readiness import Facts
 from shops.channels.feeds import FORMATS
+from shops.channels.items import channel_facts, shop_context
 from shops.channels.models import Channel, Connection
 from shops.channels.selectors import item_counts, products_left_out, rejected_items, sync_status
 from shops.channels.services import (
     TIKTOK_FIELDS,
     TIKTOK_SECRETS,
+    CredentialsUnreadable,
     connection_create,
     connection_pause,
     connection_pushes,
@@ -33,37 +39,62 @@ from shops.channels.services import (
 TIKTOK_FORM_FIELDS = tuple(f"tiktok_{name}" for name in TIKTOK_FIELDS if name != "access_token")
 
 
+def product_facts(product: Product) -> Facts:
+    """A product's readiness facts with the addresses the channels send it at: the
+    catalog's product admin checks its channel readiness on them."""
+    return channel_facts(product, shop_context())
+
+
+readiness_facts_set(product_facts)
+
+
 class ConnectionForm(forms.ModelForm):
     access_token = forms.CharField(
-        required=False, widget=forms.PasswordInput(render_value=False),
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
         help_text="Stored encrypted; leave empty to keep the stored one.",
-    )  # fmt: skip
+    )
 
     # TikTok Shop only (its access token is the field above)
     tiktok_app_key = forms.CharField(label="App key", required=False)
     tiktok_app_secret = forms.CharField(
-        label="App secret", required=False, widget=forms.PasswordInput(render_value=False),
+        label="App secret",
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
         help_text="Stored encrypted; leave empty to keep the stored one.",
-    )  # fmt: skip
+    )
     tiktok_shop_cipher = forms.CharField(
-        label="Shop cipher", required=False,
+        label="Shop cipher",
+        required=False,
         help_text="The shop's cipher (Get Authorized Shops); “Test the connection” checks it.",
-    )  # fmt: skip
+    )
     tiktok_warehouse_id = forms.CharField(label="Warehouse id", required=False)
     tiktok_category_id = forms.CharField(
-        label="Category id", required=False,
+        label="Category id",
+        required=False,
         help_text="The leaf category the products are listed in.",
-    )  # fmt: skip
+    )
 
     class Meta:
         model = Connection
-        fields = ("channel", "external_id", "country", "language", "selection", "collection",
-                  "tag", "is_enabled")  # fmt: skip
+        fields = (
+            "channel",
+            "external_id",
+            "country",
+            "language",
+            "selection",
+            "collection",
+            "tag",
+            "is_enabled",
+        )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk and self.instance.channel == Channel.TIKTOK:
-            stored = tiktok_credentials(self.instance)
+            try:
+                stored = tiktok_credentials(self.instance)
+            except CredentialsUnreadable:
+                stored = {}  # entered again ("Test the connection" says why)
             for name in TIKTOK_FIELDS:
                 if name not in TIKTOK_SECRETS and f"tiktok_{name}" in self.fields:
                     self.fields[f"tiktok_{name}"].initial = stored.get(name, "")
@@ -109,8 +140,16 @@ class ConnectionForm(forms.ModelForm):
 class ConnectionAdmin(admin.ModelAdmin):
     form = ConnectionForm
     list_display = ("channel", "status", "is_enabled", "last_sync_at", "counts", "last_error")
-    readonly_fields = ("status", "last_sync_at", "last_reconcile_at", "last_error", "counts",
-                       "feed_urls", "rejected", "left_out")  # fmt: skip
+    readonly_fields = (
+        "status",
+        "last_sync_at",
+        "last_reconcile_at",
+        "last_error",
+        "counts",
+        "feed_urls",
+        "rejected",
+        "left_out",
+    )
     actions = ["test_connection", "sync_now", "pause", "resume"]
     change_form_template = "admin/channels/connection/change_form.html"
 
@@ -118,8 +157,17 @@ class ConnectionAdmin(admin.ModelAdmin):
         return self.readonly_fields if obj else ()
 
     def get_fieldsets(self, request, obj=None):
-        settings_fields = ("channel", "access_token", "external_id", "country", "language",
-                           "selection", "collection", "tag", "is_enabled")  # fmt: skip
+        settings_fields = (
+            "channel",
+            "access_token",
+            "external_id",
+            "country",
+            "language",
+            "selection",
+            "collection",
+            "tag",
+            "is_enabled",
+        )
         tiktok = (
             "TikTok Shop API (TikTok only; empty: the feed only)",
             {"fields": TIKTOK_FORM_FIELDS},
@@ -131,9 +179,21 @@ class ConnectionAdmin(admin.ModelAdmin):
             # box above (kept live by its script): shown once, never stale
             sync = ("Feed", {"fields": ("left_out", "feed_urls")})
         else:
-            sync = ("Sync", {"fields": ("status", "last_sync_at", "last_reconcile_at",
-                                        "last_error", "counts", "rejected", "left_out",
-                                        "feed_urls")})  # fmt: skip
+            sync = (
+                "Sync",
+                {
+                    "fields": (
+                        "status",
+                        "last_sync_at",
+                        "last_reconcile_at",
+                        "last_error",
+                        "counts",
+                        "rejected",
+                        "left_out",
+                        "feed_urls",
+                    )
+                },
+            )
         return [
             sync,
             ("Settings", {"fields": settings_fields}),
@@ -168,11 +228,14 @@ class ConnectionAdmin(admin.ModelAdmin):
             "",
             '<div>{}: {} — <a href="{}">fix the product</a></div>',
             (
-                (item.retailer_id, item.message or "refused",
-                 reverse("admin:catalog_product_change", args=[item.product_id]))
+                (
+                    item.retailer_id,
+                    item.message or "refused",
+                    reverse("admin:catalog_product_change", args=[item.product_id]),
+                )
                 for item in items
             ),
-        )  # fmt: skip
+        )
 
     @admin.display(description="Left out (not ready for this channel)")
     def left_out(self, connection: Connection) -> str:
@@ -183,11 +246,14 @@ class ConnectionAdmin(admin.ModelAdmin):
             "",
             '<div><a href="{}">{}</a>: {}</div>',
             (
-                (reverse("admin:catalog_product_change", args=[entry.product.pk]),
-                 entry.product.title, " ".join(entry.reasons))
+                (
+                    reverse("admin:catalog_product_change", args=[entry.product.pk]),
+                    entry.product.title,
+                    " ".join(entry.reasons),
+                )
                 for entry in left
             ),
-        )  # fmt: skip
+        )
 
     @admin.action(description="Test the connection")
     def test_connection(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:
@@ -230,8 +296,11 @@ class ConnectionAdmin(admin.ModelAdmin):
 
     def get_urls(self) -> list:
         def view(function, suffix: str):
-            return path(f"<int:connection_id>/{suffix}/", self.admin_site.admin_view(function),
-                        name=f"channels_connection_{suffix.replace('-', '_')}")  # fmt: skip
+            return path(
+                f"<int:connection_id>/{suffix}/",
+                self.admin_site.admin_view(function),
+                name=f"channels_connection_{suffix.replace('-', '_')}",
+            )
 
         return [
             view(self.sync_now_view, "sync-now"),

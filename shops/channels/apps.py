@@ -9,8 +9,5 @@ class ChannelsConfig(AppConfig):
     verbose_name = "Sales channels"
 
     def ready(self) -> None:
-        from catalog.outbox import outbox_listener_add
-        from shops.channels.services import syncs_queue_on_commit
-
-        # a catalog change queues the push sync once it commits
-        outbox_listener_add(syncs_queue_on_commit)
+        # a catalog change queues the push syncs once it commits (catalog.outbox)
+        from shops.channels import receivers  # noqa: F401 (connects them)

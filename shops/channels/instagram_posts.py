@@ -1,9 +1,9 @@
 """Import an Instagram account's recent posts as draft shoppable posts.
 
 The account's connection (its id and token) belongs to the channels work; this takes a
-ready ``InstagramClient``. Pictures are downloaded with the catalog's fetcher (timeout,
-size limit, no private addresses) and go through the same pipeline as uploads. A post
-already imported (same Instagram media id) is skipped, so an import can be re-run.
+ready ``InstagramClient``. Pictures are downloaded with the media pipeline's fetcher
+(timeout, size limit, no private addresses) and go through the same pipeline as uploads.
+A post already imported (same Instagram media id) is skipped, so an import can be re-run.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 
-from catalog.images import image_download
-from shops.channels.instagram import InstagramClient
+from shops.channels.clients.instagram import InstagramClient
+from shops.media import image_download
 from shops.posts import services
 from shops.posts.models import MAX_IMAGES_PER_POST, Post
 
@@ -30,7 +30,7 @@ class ImportResult:
 def posts_import_instagram(*, client: InstagramClient, limit: int = 25) -> ImportResult:
     """Import the account's ``limit`` most recent media as drafts (source "imported").
 
-    Instagram errors (``shops.channels.instagram.InstagramError``) propagate: nothing is
+    The client's errors (``shops.channels.clients.ChannelError``) propagate: nothing is
     half-imported, each post is saved whole or not at all."""
     result = ImportResult()
     media = client.recent_media(limit=limit)

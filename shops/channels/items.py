@@ -15,12 +15,14 @@ from functools import cache
 from typing import Any, NamedTuple
 from urllib.parse import urljoin
 
+from django.db import connection as db_connection
 from django.urls import reverse
 
-from catalog.images import file_url_function
 from catalog.models import Product, ProductImage, Variant
 from catalog.readiness import Facts, channel_problems
 from shops.currencies import amount_string
+from shops.media import file_url_function
+from shops.selectors import shop_currency, shop_url
 
 MAX_ADDITIONAL_IMAGES = 10
 ProductLike = Product | Any  # a Product, or a shops.channels.selectors.ProductRow
@@ -70,9 +72,19 @@ class FeedItem(NamedTuple):
 
 @dataclass(frozen=True)
 class ShopContext:
+    """The shop as the channels see it: where its pages and files are, its currency."""
+
     base_url: str  # "https://alpha.example.com", no trailing slash
     currency: str
     file_url: Callable[[str], str] = field(default_factory=lambda: file_url_function())
+
+
+def shop_context(*, base_url: str = "") -> ShopContext:
+    """The context of the shop whose schema is active: its address on the platform
+    domain (or ``base_url``: a feed's, from the request the platform made)."""
+    return ShopContext(
+        base_url=base_url or shop_url(db_connection.tenant), currency=shop_currency()
+    )
 
 
 def _absolute(base_url: str, url: str) -> str:

@@ -10,8 +10,6 @@ failure may pass (``RetryableError``: the batch is sent again later).
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
 from urllib.parse import unquote, urlparse
 
 from django.core.exceptions import SuspiciousFileOperation
@@ -19,7 +17,7 @@ from django.core.files.storage import FileSystemStorage, storages
 
 from shops.channels.clients import RetryableError
 from shops.channels.clients.tiktok import ProductRefused
-from shops.http import deadline_open
+from shops.http import BodyTooLarge, OutboundError, http_request
 
 MAX_BYTES = 5 * 1024 * 1024  # TikTok's limit for an uploaded image
 
@@ -32,9 +30,13 @@ def _unavailable(url: str, status: int) -> ImageUnavailable:
     return ImageUnavailable(f"The image {url} could not be fetched (HTTP {status}).", status=status)
 
 
+def _too_large(url: str) -> ImageUnavailable:
+    return ImageUnavailable(f"The image {url} is over 5 MB; upload a smaller one.")
+
+
 def _checked(url: str, content: bytes) -> bytes:
     if len(content) > MAX_BYTES:
-        raise ImageUnavailable(f"The image {url} is over 5 MB; upload a smaller one.")
+        raise _too_large(url)
     return content
 
 
@@ -51,13 +53,25 @@ def image_bytes(url: str, *, timeout: float) -> bytes:
             except (FileNotFoundError, IsADirectoryError, SuspiciousFileOperation):
                 raise _unavailable(url, 404) from None
     try:
-        request = urllib.request.Request(url, headers={"Accept": "image/*"})  # noqa: S310
-        with deadline_open(request, timeout=timeout) as response:
-            return _checked(url, response.read(MAX_BYTES + 1))
-    except urllib.error.HTTPError as error:
-        if error.code < 500:
-            raise _unavailable(url, error.code) from None
-        raise RetryableError(f"The image {url} could not be fetched (HTTP {error.code}).") from None
-    except (urllib.error.URLError, TimeoutError, OSError) as error:
-        reason = getattr(error, "reason", error)
-        raise RetryableError(f"The image {url} could not be fetched ({reason}).") from None
+        # the shop's own storage (S3, a CDN) from the settings: no address guard
+        response = http_request(
+            "GET",
+            url,
+            headers={"Accept": "image/*"},
+            timeout=timeout,
+            max_bytes=MAX_BYTES,
+            allow_private=True,
+        )
+    except BodyTooLarge as error:
+        if 200 <= error.status < 300:
+            raise _too_large(url) from None
+        status = error.status
+    except OutboundError as error:
+        raise RetryableError(f"The image {url} could not be fetched ({error}).") from None
+    else:
+        if 200 <= response.status < 300:
+            return response.body
+        status = response.status
+    if status < 500:
+        raise _unavailable(url, status)
+    raise RetryableError(f"The image {url} could not be fetched (HTTP {status}).")

@@ -32,18 +32,23 @@ class Connection(models.Model):
         COLLECTION = "collection", "One collection"
         TAG = "tag", "Products with a tag"
 
+    # encrypted with shops.secrets; `manage.py rotate_secrets` re-encrypts them
+    SECRET_FIELDS = ("credentials_encrypted",)
+
     channel = models.CharField(max_length=20, choices=Channel.choices, unique=True)
     is_enabled = models.BooleanField(default=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
-    # Fernet token of the access token / API key (orders.payment_accounts.secret_encrypt);
-    # for TikTok, of a JSON object of its credentials (shops.channels.services)
+    # the access token / API key encrypted with shops.secrets; for TikTok, a JSON object of
+    # its credentials (shops.channels.services)
     credentials_encrypted = models.TextField(blank=True)
     external_id = models.CharField(
-        "catalog / merchant / shop id", max_length=120, blank=True,
+        "catalog / merchant / shop id",
+        max_length=120,
+        blank=True,
         help_text="Meta catalog id, Pinterest ad account, Google "
         "<merchant account id>/<data source id>; unused for TikTok (its settings are "
         "stored with its credentials).",
-    )  # fmt: skip
+    )
     country = models.CharField(max_length=2, default="US")
     language = models.CharField(max_length=5, default="en")
     selection = models.CharField(max_length=12, choices=Selection.choices, default=Selection.ALL)

@@ -29,7 +29,7 @@ from django.utils import timezone
 from catalog.collections import collection_products
 from catalog.models import Product, ProductImage, Variant
 from catalog.readiness import channel_problems
-from shops.channels.items import ShopContext, channel_facts
+from shops.channels.items import ShopContext, channel_facts, shop_context
 from shops.channels.models import ChannelItem, Connection
 
 CHUNK = 1000
@@ -49,16 +49,46 @@ def connection_products(*, connection: Connection) -> QuerySet[Product]:
     return products
 
 
+def connection_variants(*, connection: Connection) -> QuerySet[Variant]:
+    """The variants of the products the connection lists (a sync's items to check)."""
+    return Variant.objects.filter(
+        product__in=connection_products(connection=connection).values("pk")
+    )
+
+
 class _Related(list):
     def all(self) -> _Related:
         return self
 
 
-PRODUCT_FIELDS = ("id", "title", "slug", "description", "brand", "gtin", "mpn", "status",
-                  "condition", "google_product_category", "updated", "option1_name",
-                  "option2_name", "option3_name")  # fmt: skip
-VARIANT_FIELDS = ("id", "product_id", "price", "compare_at_price", "stock", "held",
-                  "option1", "option2", "option3", "weight_grams")  # fmt: skip
+PRODUCT_FIELDS = (
+    "id",
+    "title",
+    "slug",
+    "description",
+    "brand",
+    "gtin",
+    "mpn",
+    "status",
+    "condition",
+    "google_product_category",
+    "updated",
+    "option1_name",
+    "option2_name",
+    "option3_name",
+)
+VARIANT_FIELDS = (
+    "id",
+    "product_id",
+    "price",
+    "compare_at_price",
+    "stock",
+    "held",
+    "option1",
+    "option2",
+    "option3",
+    "weight_grams",
+)
 IMAGE_FIELDS = ("product_id", "image", "status")
 
 
@@ -208,8 +238,6 @@ def products_left_out(
     each with the reasons (at most ``limit``); links are checked at the shop's address
     (``context``, by default the one the sync sends)."""
     if context is None:
-        from shops.channels.sync import shop_context
-
         context = shop_context()
     left_out: list[LeftOut] = []
     for chunk in products_in_chunks(connection_products(connection=connection)):
@@ -281,9 +309,16 @@ def sync_status(*, connection: Connection) -> dict:
     connection's status, the item counts, the last sync and reconcile, the last error and
     the rejected items with the platform's reason (at most ``REJECTED_SHOWN``)."""
     connection.refresh_from_db(
-        fields=["status", "sync_total", "sync_done", "sync_progress_at", "last_error",
-                "last_sync_at", "last_reconcile_at"]
-    )  # fmt: skip
+        fields=[
+            "status",
+            "sync_total",
+            "sync_done",
+            "sync_progress_at",
+            "last_error",
+            "last_sync_at",
+            "last_reconcile_at",
+        ]
+    )
     total, done = connection.sync_total, min(connection.sync_done, connection.sync_total)
     state = sync_state(connection)
     percent = 100 if not total else done * 100 // total

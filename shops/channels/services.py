@@ -1,14 +1,15 @@
 """Writes for the sales channels: connect, test, pause, resume, disconnect, and the
 client a connection syncs through.
 
-Credentials (the platform's access token) are stored encrypted with the same Fernet key
-as the shops' payment secrets (``orders.payment_accounts``). TikTok needs more than a
+Credentials (the platform's access token) are stored encrypted with the platform's
+secrets keys (``shops.secrets``), like the shops' payment secrets. TikTok needs more than a
 token: its app key and secret, the access token, the shop cipher, and the warehouse and
 (leaf) category its products go to are stored together, as one encrypted JSON object."""
 
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,27 +22,37 @@ from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from catalog.models import CatalogChange, Collection
-from orders.payment_accounts import secret_decrypt, secret_encrypt
-from shops.channels.clients import ChannelError, CredentialsError
+from shops.channels.clients import ChannelError, CredentialsError, FinalError, PlatformClient
 from shops.channels.clients.google import GoogleClient
 from shops.channels.clients.meta import MetaClient
 from shops.channels.clients.pinterest import PinterestClient
 from shops.channels.clients.tiktok import TikTokClient
 from shops.channels.media import image_bytes
 from shops.channels.models import Channel, ChannelItem, Connection
-from shops.channels.tasks import connection_sync
+from shops.channels.selectors import connection_variants, sync_state
 from shops.queueing import task_queue, task_queue_on_commit
+from shops.secrets import SecretsError, secret_decrypt, secret_encrypt
 
 # channels with a push client; the others are fed by their product feed
 PUSH_CHANNELS = {Channel.META, Channel.PINTEREST, Channel.GOOGLE, Channel.TIKTOK}
-# channels holding one product with SKUs (sent whole per product, see sync._plan_product)
-PRODUCT_LEVEL_CHANNELS = {Channel.TIKTOK}
+# the Celery task that syncs one connection (shops.channels.tasks), queued by name
+SYNC_TASK = "channels.connection_sync"
 # TikTok's credentials and settings, with their labels; the secret ones are never shown
 TIKTOK_FIELDS = {
-    "app_key": "app key", "app_secret": "app secret", "access_token": "access token",
-    "shop_cipher": "shop cipher", "warehouse_id": "warehouse id", "category_id": "category id",
-}  # fmt: skip
+    "app_key": "app key",
+    "app_secret": "app secret",
+    "access_token": "access token",
+    "shop_cipher": "shop cipher",
+    "warehouse_id": "warehouse id",
+    "category_id": "category id",
+}
 TIKTOK_SECRETS = {"app_secret", "access_token"}
+
+logger = logging.getLogger(__name__)
+
+
+class CredentialsUnreadable(FinalError):
+    """The stored credentials cannot be decrypted with the platform's secrets keys."""
 
 
 def feed_token_new() -> str:
@@ -111,8 +122,12 @@ def connection_update(
     """Change a connection; an empty ``access_token`` (or TikTok field) keeps the stored
     one."""
     if connection.channel == Channel.TIKTOK:
+        try:
+            stored = tiktok_credentials(connection)
+        except CredentialsUnreadable:
+            stored = {}  # entered again whole
         connection.credentials_encrypted = _credentials(
-            connection.channel, tiktok_credentials(connection), access_token or "", tiktok
+            connection.channel, stored, access_token or "", tiktok
         )
     elif access_token:
         connection.credentials_encrypted = secret_encrypt(access_token)
@@ -152,37 +167,52 @@ def _credentials(
     return secret_encrypt(json.dumps(values))
 
 
+def _decrypted(connection: Connection) -> str:
+    try:
+        return secret_decrypt(connection.credentials_encrypted)
+    except SecretsError as error:
+        logger.warning("The credentials of %s cannot be read: %s", connection, error.message)
+        raise CredentialsUnreadable(
+            "The stored credentials cannot be decrypted with the platform's secrets keys "
+            "(SECRETS_KEYS): enter them again and save."
+        ) from None
+
+
 def tiktok_credentials(connection: Connection) -> dict[str, str]:
-    """TikTok's stored fields ({} when none or not readable as TikTok's)."""
+    """TikTok's stored fields ({} when none, or not TikTok's); CredentialsUnreadable when
+    they cannot be decrypted."""
     if not connection.credentials_encrypted:
         return {}
     try:
-        values = json.loads(secret_decrypt(connection.credentials_encrypted))
+        values = json.loads(_decrypted(connection))
     except ValueError:
         return {}
-    return {name: str(values.get(name, "")) for name in TIKTOK_FIELDS} if isinstance(
-        values, dict
-    ) else {}  # fmt: skip
+    return (
+        {name: str(values.get(name, "")) for name in TIKTOK_FIELDS}
+        if isinstance(values, dict)
+        else {}
+    )
 
 
 def connection_access_token(connection: Connection) -> str:
     if connection.channel == Channel.TIKTOK:
         return tiktok_credentials(connection).get("access_token", "")
-    return secret_decrypt(connection.credentials_encrypted)
+    return _decrypted(connection)
 
 
 def connection_pushes(connection: Connection) -> bool:
     """Whether the connection is synced through the platform's API (a TikTok connection
     without its API credentials is fed by its feed only)."""
     if connection.channel == Channel.TIKTOK:
-        values = tiktok_credentials(connection)
+        try:
+            values = tiktok_credentials(connection)
+        except CredentialsUnreadable:
+            return True  # stored to push: the sync and "Test the connection" say what is wrong
         return bool(values) and all(values.values())
     return connection.channel in PUSH_CHANNELS
 
 
-def connection_client(
-    connection: Connection,
-) -> MetaClient | PinterestClient | GoogleClient | TikTokClient:
+def connection_client(connection: Connection) -> PlatformClient:
     """The push client of the connection's platform (base URLs from settings)."""
     if connection.channel not in PUSH_CHANNELS:
         raise ChannelError(
@@ -237,13 +267,16 @@ def connection_test(*, connection: Connection) -> ConnectionTest:
     """Ask the platform whether the credentials and the catalog id work."""
     if connection.channel == Channel.TIKTOK and not connection_pushes(connection):
         return ConnectionTest(
-            False, f"No TikTok Shop API credentials are stored: enter the "
+            False,
+            f"No TikTok Shop API credentials are stored: enter the "
             f"{', '.join(TIKTOK_FIELDS.values())} and save (the feed works meanwhile).",
-        )  # fmt: skip
-    if not connection.credentials_encrypted or not connection_access_token(connection):
-        return ConnectionTest(False, "No access token is stored: enter it and save.")
+        )
     try:
+        if not connection.credentials_encrypted or not connection_access_token(connection):
+            return ConnectionTest(False, "No access token is stored: enter it and save.")
         info = connection_client(connection).catalog_check()
+    except CredentialsUnreadable as error:
+        return ConnectionTest(False, error.message)
     except CredentialsError as error:
         what = "credentials" if connection.channel == Channel.TIKTOK else "access token"
         return ConnectionTest(
@@ -266,7 +299,7 @@ def connection_resume(*, connection: Connection) -> Connection:
         status=Connection.Status.ACTIVE, last_error=""
     )
     connection.refresh_from_db()
-    task_queue_on_commit(connection_sync, connection.pk, False)
+    task_queue_on_commit(SYNC_TASK, connection.pk, False)
     return connection
 
 
@@ -279,16 +312,17 @@ def connection_disconnect(*, connection: Connection) -> None:
 
 def sync_queue(*, connection_id: int, full: bool = False) -> None:
     """Queue a sync of one connection now (``full``: a reconcile of the whole catalog);
-    a broker that is down leaves it to the sweep (``catalog.tasks.sweep``)."""
-    task_queue(connection_sync, connection_id, full)
+    a broker that is down leaves it to the sweep (``channels.sweep``)."""
+    task_queue(SYNC_TASK, connection_id, full)
 
 
 def syncs_queue_on_commit() -> None:
     """Outbox listener: queue a sync of every active push connection of the shop."""
     ids = Connection.objects.filter(
-        is_enabled=True, status__in=[Connection.Status.ACTIVE, Connection.Status.FAILING],
+        is_enabled=True,
+        status__in=[Connection.Status.ACTIVE, Connection.Status.FAILING],
         channel__in=PUSH_CHANNELS,
-    ).values_list("pk", flat=True)  # fmt: skip
+    ).values_list("pk", flat=True)
     for connection_id in ids:
         sync_queue(connection_id=connection_id)
 
@@ -302,10 +336,32 @@ def syncs_pending_queue() -> int:
     cutoff = timezone.now() - timedelta(seconds=settings.QUEUE_SWEEP_AFTER_SECONDS)
     behind = CatalogChange.objects.filter(id__gt=OuterRef("outbox_last_id"), created__lte=cutoff)
     ids = Connection.objects.filter(
-        Exists(behind), is_enabled=True, status=Connection.Status.ACTIVE,
+        Exists(behind),
+        is_enabled=True,
+        status=Connection.Status.ACTIVE,
         channel__in=PUSH_CHANNELS,
-    ).values_list("pk", flat=True)  # fmt: skip
-    return sum(task_queue(connection_sync, connection_id, False) for connection_id in ids)
+    ).values_list("pk", flat=True)
+    return sum(task_queue(SYNC_TASK, connection_id, False) for connection_id in ids)
+
+
+def syncs_reconcile_queue() -> int:
+    """Queue a full reconcile of every enabled push connection that is not paused (the
+    beat's ``channels.reconcile``, per shop); returns how many."""
+    ids = list(
+        Connection.objects.filter(is_enabled=True, channel__in=PUSH_CHANNELS)
+        .exclude(status=Connection.Status.PAUSED)
+        .values_list("pk", flat=True)
+    )
+    for connection_id in ids:
+        sync_queue(connection_id=connection_id, full=True)
+    return len(ids)
+
+
+def connection_mark_failing(*, connection_id: int, message: str) -> None:
+    """Record that the connection's last sync failed, and why (shown to the merchant)."""
+    Connection.objects.filter(pk=connection_id).update(
+        status=Connection.Status.FAILING, last_error=message[:2000]
+    )
 
 
 def connection_sync_now(*, connection: Connection) -> int:
@@ -313,9 +369,6 @@ def connection_sync_now(*, connection: Connection) -> int:
     the selected variants at once (the page shows it queued); the reconcile then sets
     and advances it. Refused while another one runs, unless it stalled (its worker died:
     ``selectors.sync_state``). Returns the number of variants to check."""
-    from catalog.models import Variant
-    from shops.channels.selectors import connection_products, sync_state
-
     if not connection_pushes(connection):
         raise ValidationError(
             f"{connection.get_channel_display()} reads the product feed: nothing to push.",
@@ -330,9 +383,7 @@ def connection_sync_now(*, connection: Connection) -> int:
             "items checked): wait for it to finish.",
             code="running",
         )
-    total = Variant.objects.filter(
-        product__in=connection_products(connection=connection).values("pk")
-    ).count()
+    total = connection_variants(connection=connection).count()
     with transaction.atomic():
         # a sync holding the row (a batch waiting for the platform) keeps its figures
         locked = Connection.objects.select_for_update(skip_locked=True).filter(pk=connection.pk)
@@ -340,8 +391,13 @@ def connection_sync_now(*, connection: Connection) -> int:
             # the merchant's retry: a failing connection is tried again (and marked
             # failing again with the error if it still fails); a reconcile that looked
             # stalled but still runs stops at its next chunk or batch (a new run)
-            locked.update(sync_total=total, sync_done=0, sync_progress_at=timezone.now(),
-                          status=Connection.Status.ACTIVE, last_error="",
-                          sync_run=F("sync_run") + 1)  # fmt: skip
-        task_queue_on_commit(connection_sync, connection.pk, True)
+            locked.update(
+                sync_total=total,
+                sync_done=0,
+                sync_progress_at=timezone.now(),
+                status=Connection.Status.ACTIVE,
+                last_error="",
+                sync_run=F("sync_run") + 1,
+            )
+        task_queue_on_commit(SYNC_TASK, connection.pk, True)
     return total

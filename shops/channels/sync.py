@@ -10,23 +10,29 @@ connection's row lock. Contracts:
   platform's answer; a retryable failure (network, timeout, 429, 5xx, garbage) or a
   crashed worker rolls it back, and the same rows are read and sent again. Items are
   sent as upserts keyed by retailer id, so a repeat is harmless.
-- **Only what changed.** Rows that touch only stock/availability send those fields;
-  price-only rows send price and sale price; anything else, or an item the platform
-  does not hold yet, sends the whole item. An item the platform confirmed as it is now
-  (a reconcile sent it before the rows were read) is not sent again.
+- **Only what changed.** Rows that touch only stock/availability send the platform's
+  stock fields; price-only rows its price fields (the client names them); anything
+  else, or an item the platform does not hold yet, sends the whole item. An item the
+  platform confirmed as it is now (a reconcile sent it before the rows were read) is
+  not sent again.
 - **Removals.** A deleted or archived product, one that left the selection or fails the
   readiness rules, and a removed variant, are deleted on the platform.
 - **Per-item verdicts.** Accepted, warning or rejected (with the platform's message); a
   rejection is final until the product changes again (a new outbox row), and emits
-  the ``channel.item_rejected`` webhook event.
-- **Product-level platforms** (TikTok: one product with SKUs). A product's requests
-  always travel in the same batch; unless every SKU is live and only stock or price
-  changed, every SKU of the product is sent whole. What the platform assigned (its
+  ``shops.channels.signals.channel_items_rejected`` (the ``channel.item_rejected``
+  webhook event).
+- **Product-level platforms** (one product with SKUs: the client's
+  ``sends_whole_products``). A product's requests always travel in the same batch;
+  unless every SKU is live and only stock or price changed, every SKU of the product is
+  sent whole. What the platform assigned (its
   product and SKU ids, uploaded images) is kept on ``ChannelItem.external`` and sent
   with the item's next request.
 - ``connection_reconcile`` compares every selected item with what was last sent and
   repairs drift (missing items, other price or stock, any other field whose
   ``fingerprint`` differs, items to remove).
+
+The engine knows no platform: an item's fields come from its row in the channel's feed
+through the client's ``item_fields`` (``shops.channels.clients.PlatformClient``).
 """
 
 from __future__ import annotations
@@ -37,60 +43,29 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from catalog.models import CatalogChange, Product, Variant
+from catalog.models import CatalogChange, Product
 from catalog.outbox import outbox_settled
-from shops.channels.clients import ItemRequest, ItemResult
+from shops.channels.clients import ItemRequest, ItemResult, PlatformClient
 from shops.channels.feeds import ROWS
-from shops.channels.items import FeedItem, ShopContext, ready_items
-from shops.channels.models import Channel, ChannelItem, Connection
+from shops.channels.items import FeedItem, ShopContext, ready_items, shop_context
+from shops.channels.models import ChannelItem, Connection
 from shops.channels.selectors import (
     CHUNK,
     connection_products,
+    connection_variants,
     products_by_id,
     products_in_chunks,
 )
-from shops.channels.services import PRODUCT_LEVEL_CHANNELS, connection_client
-from shops.webhooks.models import EventType
-from shops.webhooks.services import webhook_events_emit
+from shops.channels.services import connection_client
+from shops.channels.signals import ItemRejection, channel_items_rejected
 
 Aspect = CatalogChange.Aspect
-STOCK_FIELDS = {Aspect.STOCK, Aspect.AVAILABILITY}
-PRICE_FIELDS = {Aspect.PRICE}
-# feed columns per aspect group (Meta names; the client maps them)
-STOCK_COLUMNS = ("availability", "inventory")
-PRICE_COLUMNS = ("price", "sale_price")
-PARTIAL_COLUMNS = frozenset(STOCK_COLUMNS + PRICE_COLUMNS)
-
-
-def shop_context() -> ShopContext:
-    from shops.selectors import shop_url
-
-    shop = db_connection.tenant
-    return ShopContext(base_url=shop_url(shop), currency=getattr(shop, "currency", "EUR"))
-
-
-def _platform_fields(channel: str, item: FeedItem) -> dict:
-    """The item as the platform's API takes it (Meta's items_batch field names)."""
-    row = ROWS[channel](item)
-    fields = {name: value for name, value in row.items() if value != ""}
-    if "quantity_to_sell_on_facebook" in fields:
-        fields["inventory"] = item.stock
-        del fields["quantity_to_sell_on_facebook"]
-    if "additional_image_link" in fields:
-        fields["additional_image_link"] = list(item.additional_image_links)
-    if channel == Channel.TIKTOK:  # a product with SKUs: stock, HTML, options, weight
-        fields.update(
-            inventory=item.stock, description_html=item.description_html,
-            options=list(item.options), option_names=list(item.option_names),
-        )  # fmt: skip
-        if item.weight_grams:
-            fields["weight_grams"] = item.weight_grams
-    return fields
+STOCK_ASPECTS = {Aspect.STOCK, Aspect.AVAILABILITY}
+PRICE_ASPECTS = {Aspect.PRICE}
 
 
 @dataclass(frozen=True)
@@ -106,16 +81,19 @@ def _snapshot(item: FeedItem) -> dict:
     return {"price": str(item.price), "sale_price": str(item.sale_price or ""), "stock": item.stock}
 
 
-def fingerprint(fields: dict) -> str:
-    """SHA-256 of an item's platform fields other than the stock and price columns
-    (which ``_snapshot`` keeps): what a stock- or price-only request leaves as it was."""
-    rest = {name: value for name, value in fields.items() if name not in PARTIAL_COLUMNS}
+def fingerprint(fields: dict, client: PlatformClient) -> str:
+    """SHA-256 of an item's platform fields other than the client's stock and price
+    fields (which ``_snapshot`` keeps): what a stock- or price-only request leaves as it
+    was."""
+    partial = {*client.stock_fields, *client.price_fields}
+    rest = {name: value for name, value in fields.items() if name not in partial}
     text = json.dumps(rest, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _plan_product(
     connection: Connection,
+    client: PlatformClient,
     product_id: int,
     product: Product | None,
     aspects: set[str] | None,
@@ -134,37 +112,43 @@ def _plan_product(
             planned.append(
                 Planned(
                     ItemRequest(retailer, "delete", external=sent.external),
-                    product_id, sent.variant_id, {},
+                    product_id,
+                    sent.variant_id,
+                    {},
                 )
-            )  # fmt: skip
-    partial = aspects is not None and aspects <= STOCK_FIELDS | PRICE_FIELDS
-    if connection.channel in PRODUCT_LEVEL_CHANNELS and partial:
+            )
+    partial = aspects is not None and aspects <= STOCK_ASPECTS | PRICE_ASPECTS
+    if client.sends_whole_products and partial:
         # one platform product: partial only if every SKU is live and none is removed
         partial = not planned and all(_is_live(known.get(item.id)) for item in items)
+    row_of = ROWS[connection.channel]
     for item in items:
-        fields = _platform_fields(connection.channel, item)
+        fields = client.item_fields(row_of(item), item)
         previous = known.get(item.id)
-        whole = fingerprint(fields)
+        whole = fingerprint(fields, client)
         if partial and _is_live(previous):
             whole = previous.fingerprint  # the other fields stay as the platform has them
-            columns = (STOCK_COLUMNS if aspects & STOCK_FIELDS else ()) + (
-                PRICE_COLUMNS if aspects & PRICE_FIELDS else ()
+            names = (client.stock_fields if aspects & STOCK_ASPECTS else ()) + (
+                client.price_fields if aspects & PRICE_ASPECTS else ()
             )
-            fields = {name: fields[name] for name in columns if name in fields}
-            if "price" in fields and "sale_price" not in fields:
-                fields["sale_price"] = ""  # a sale that ended is cleared
+            # each field of the group, empty when the item has none (a sale that ended
+            # is cleared)
+            fields = {name: fields.get(name, "") for name in names}
         external = previous.external if previous is not None else {}
         planned.append(
             Planned(
                 ItemRequest(item.id, "upsert", fields, external),
-                product_id, item.variant_id, _snapshot(item), whole,
+                product_id,
+                item.variant_id,
+                _snapshot(item),
+                whole,
             )
-        )  # fmt: skip
+        )
     return planned
 
 
 def _not_held_yet(
-    connection: Connection, known: dict[str, ChannelItem], planned: list[Planned]
+    client: PlatformClient, known: dict[str, ChannelItem], planned: list[Planned]
 ) -> list[Planned]:
     """The requests that change what the platform holds. An upsert of an item the
     platform confirmed with the same values (a reconcile, "sync now", sent the change
@@ -174,11 +158,14 @@ def _not_held_yet(
     def held(plan: Planned) -> bool:
         previous = known.get(plan.request.retailer_id)
         return (
-            plan.request.method == "upsert" and _is_live(previous) and bool(previous.fingerprint)
-            and previous.sent == plan.sent and previous.fingerprint == plan.fingerprint
-        )  # fmt: skip
+            plan.request.method == "upsert"
+            and _is_live(previous)
+            and bool(previous.fingerprint)
+            and previous.sent == plan.sent
+            and previous.fingerprint == plan.fingerprint
+        )
 
-    if connection.channel in PRODUCT_LEVEL_CHANNELS:
+    if client.sends_whole_products:
         return [] if all(held(plan) for plan in planned) else planned
     return [plan for plan in planned if not held(plan)]
 
@@ -209,21 +196,17 @@ def _store(connection: Connection, planned: list[Planned], results: list[ItemRes
     now = timezone.now()
     by_id = {result.retailer_id: result for result in results}
     states = ChannelItem.State
-    rows, rejected_events = [], []
+    rows, rejections = [], []
     for plan in planned:
         result = by_id[plan.request.retailer_id]
         if result.outcome == "rejected":
             state = states.REJECTED
-            rejected_events.append(
-                (
-                    EventType.CHANNEL_ITEM_REJECTED,
-                    {
-                        "channel": connection.channel,
-                        "product_id": plan.product_id,
-                        "variant_id": plan.variant_id,
-                        "item_id": plan.request.retailer_id,
-                        "message": result.message,
-                    },
+            rejections.append(
+                ItemRejection(
+                    product_id=plan.product_id,
+                    variant_id=plan.variant_id,
+                    retailer_id=plan.request.retailer_id,
+                    message=result.message,
                 )
             )
         elif plan.request.method == "delete":
@@ -249,15 +232,23 @@ def _store(connection: Connection, planned: list[Planned], results: list[ItemRes
         rows,
         update_conflicts=True,
         unique_fields=["connection", "retailer_id"],
-        update_fields=["product_id", "variant_id", "state", "message", "sent", "fingerprint",
-                       "sent_at", "external"],
-    )  # fmt: skip
-    if rejected_events:
-        webhook_events_emit(events=rejected_events)
-    return len(rejected_events)
+        update_fields=[
+            "product_id",
+            "variant_id",
+            "state",
+            "message",
+            "sent",
+            "fingerprint",
+            "sent_at",
+            "external",
+        ],
+    )
+    if rejections:
+        channel_items_rejected.send(sender=Connection, connection=connection, rejections=rejections)
+    return len(rejections)
 
 
-def batch_size(client) -> int:
+def batch_size(client: PlatformClient) -> int:
     """Items per platform call: the platform's limit, or ``CHANNELS_BATCH_ITEMS_MAX``
     when lower."""
     return min(client.batch_size, settings.CHANNELS_BATCH_ITEMS_MAX)
@@ -270,7 +261,7 @@ class SyncResult:
     rejected: int
 
 
-def _send(connection: Connection, client, planned: list[Planned]) -> int:
+def _send(connection: Connection, client: PlatformClient, planned: list[Planned]) -> int:
     results = client.items_send([plan.request for plan in planned]) if planned else []
     return _store(connection, planned, results)
 
@@ -297,22 +288,28 @@ def connection_sync(*, connection_id: int, context: ShopContext | None = None) -
             )
             if not rows:
                 break
-            planned, last_id = _plan_rows(connection, rows, batch_size(client), context)
+            planned, last_id = _plan_rows(connection, client, rows, context)
             rejected_total += _send(connection, client, planned)
             Connection.objects.filter(pk=connection.pk).update(
-                outbox_last_id=last_id, last_sync_at=timezone.now(), last_error="",
+                outbox_last_id=last_id,
+                last_sync_at=timezone.now(),
+                last_error="",
                 status=Connection.Status.ACTIVE,
-            )  # fmt: skip
+            )
             rows_total += sum(1 for row in rows if row.id <= last_id)
             items_total += len(planned)
     return SyncResult(rows_total, items_total, rejected_total)
 
 
 def _plan_rows(
-    connection: Connection, rows: list[CatalogChange], batch_size: int, context: ShopContext
+    connection: Connection,
+    client: PlatformClient,
+    rows: list[CatalogChange],
+    context: ShopContext,
 ) -> tuple[list[Planned], int]:
-    """Requests for the rows, at most ``batch_size`` (whole products only), and the id of
-    the last row they cover."""
+    """Requests for the rows, at most a batch (whole products only), and the id of the
+    last row they cover."""
+    most = batch_size(client)
     merged: dict[int, set[str] | None] = {}
     last_row_of: dict[int, int] = {}
     for row in rows:
@@ -327,11 +324,21 @@ def _plan_rows(
     covered_until = rows[0].id - 1
     for product_id in sorted(merged, key=last_row_of.__getitem__):
         product_known = known.get(product_id, {})
-        requests = _not_held_yet(connection, product_known, _plan_product(
-            connection, product_id, products.get(product_id), merged[product_id],
-            product_known, selected, context,
-        ))  # fmt: skip
-        if planned and len(planned) + len(requests) > batch_size:
+        requests = _not_held_yet(
+            client,
+            product_known,
+            _plan_product(
+                connection,
+                client,
+                product_id,
+                products.get(product_id),
+                merged[product_id],
+                product_known,
+                selected,
+                context,
+            ),
+        )
+        if planned and len(planned) + len(requests) > most:
             break
         planned.extend(requests)
         covered_until = last_row_of[product_id]
@@ -366,7 +373,7 @@ def connection_reconcile(
     progress = _Progress(connection)
     items_total = rejected_total = 0
     try:
-        for planned in _drift_batches(connection, batch_size(client), context, progress, chunk):
+        for planned in _drift_batches(connection, client, context, progress, chunk):
             with transaction.atomic():
                 # the connection's row lock: never beside a sync's batch (TikTok's
                 # creates are not upserts; the later one finds the product by seller SKU
@@ -404,18 +411,18 @@ class _Progress:
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
-        self.variants = Variant.objects.filter(
-            product__in=connection_products(connection=connection).values("pk")
-        )
+        self.variants = connection_variants(connection=connection)
         self.total = self.variants.count()
         self.done = 0
         with transaction.atomic():
             rows = Connection.objects.select_for_update().filter(pk=connection.pk)
             self.run = rows.values_list("sync_run", flat=True).get() + 1
             rows.update(
-                sync_run=self.run, sync_total=self.total, sync_done=0,
+                sync_run=self.run,
+                sync_total=self.total,
+                sync_done=0,
                 sync_progress_at=timezone.now(),
-            )  # fmt: skip
+            )
         self.mine = Connection.objects.filter(pk=connection.pk, sync_run=self.run)
 
     def hold(self) -> None:
@@ -444,19 +451,22 @@ class _Progress:
     def finish(self) -> None:
         now = timezone.now()
         self.mine.update(
-            last_reconcile_at=now, last_sync_at=now, sync_done=F("sync_total"),
+            last_reconcile_at=now,
+            last_sync_at=now,
+            sync_done=F("sync_total"),
             sync_progress_at=now,
-        )  # fmt: skip
+        )
 
 
 def _drift_batches(
     connection: Connection,
-    batch_size: int,
+    client: PlatformClient,
     context: ShopContext,
     progress: _Progress,
     chunk_size: int,
 ) -> Iterator[list[Planned]]:
     states = ChannelItem.State
+    most = batch_size(client)
     batch: list[Planned] = []
     seen_products: set[int] = set()
     backfill = settings.CHANNELS_RECONCILE_BACKFILL_ITEMS
@@ -470,7 +480,7 @@ def _drift_batches(
         for product in chunk:
             product_known = known.get(product.pk, {})
             plans = _plan_product(
-                connection, product.pk, product, None, product_known, set(ids), context
+                connection, client, product.pk, product, None, product_known, set(ids), context
             )
             chosen = []
             for plan in plans:
@@ -489,11 +499,11 @@ def _drift_batches(
                                 continue  # taken as the same until a later reconcile
                             backfill -= 1
                 chosen.append(plan)
-            if connection.channel in PRODUCT_LEVEL_CHANNELS and chosen:
+            if client.sends_whole_products and chosen:
                 # the platform's product is sent whole: every SKU (a removed variant
                 # alone would otherwise read as the whole product leaving)
                 chosen = plans
-            if batch and len(batch) + len(chosen) > batch_size:
+            if batch and len(batch) + len(chosen) > most:
                 yield batch
                 batch = []
             if chosen and not batch:
@@ -502,19 +512,24 @@ def _drift_batches(
             walked += len(product.variants)
         progress.walked(before_batch if batch else walked)
     # items held for products that are no longer listed at all
-    stale = ChannelItem.objects.filter(connection=connection).exclude(
-        state=states.REMOVED
-    ).exclude(product_id__in=seen_products).order_by("id")  # fmt: skip
-    for item in stale.iterator(chunk_size=batch_size):
+    stale = (
+        ChannelItem.objects.filter(connection=connection)
+        .exclude(state=states.REMOVED)
+        .exclude(product_id__in=seen_products)
+        .order_by("id")
+    )
+    for item in stale.iterator(chunk_size=most):
         if item.product_id in seen_products:
             continue
         batch.append(
             Planned(
                 ItemRequest(item.retailer_id, "delete", external=item.external),
-                item.product_id, item.variant_id, {},
+                item.product_id,
+                item.variant_id,
+                {},
             )
-        )  # fmt: skip
-        if len(batch) >= batch_size:
+        )
+        if len(batch) >= most:
             yield batch
             batch = []
     if batch:

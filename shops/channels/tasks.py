@@ -1,26 +1,28 @@
-"""Channel sync on the Celery worker, always in the schema of the shop that queued it."""
+"""Channel sync on the Celery worker, always in the schema of the shop that queued it.
+
+The services queue these by name (``services.SYNC_TASK``); this module imports them."""
 
 from __future__ import annotations
 
 from celery import shared_task
 from django.conf import settings
 
+from shops.channels import services
+from shops.channels.clients import FinalError, RetryableError
+from shops.channels.models import Connection
+from shops.channels.sync import connection_reconcile
+from shops.channels.sync import connection_sync as sync
 
-@shared_task(name="channels.connection_sync", bind=True, acks_late=True, max_retries=None)
+
+@shared_task(name=services.SYNC_TASK, bind=True, acks_late=True, max_retries=None)
 def connection_sync(self, connection_id: int, full: bool = False) -> str:
     """Drain the outbox into one connection (``full``: reconcile the whole catalog first).
 
     429/5xx/timeouts retry with backoff, honouring the platform's Retry-After; a final
     error (refused credentials) marks the connection failing and stops.
     """
-    from shops.channels.clients import FinalError, RetryableError
-    from shops.channels.models import Connection
-    from shops.channels.services import connection_pushes
-    from shops.channels.sync import connection_reconcile
-    from shops.channels.sync import connection_sync as sync
-
     try:
-        if not connection_pushes(Connection.objects.get(pk=connection_id)):
+        if not services.connection_pushes(Connection.objects.get(pk=connection_id)):
             return "feed only"
         if full:
             connection_reconcile(connection_id=connection_id)
@@ -28,45 +30,25 @@ def connection_sync(self, connection_id: int, full: bool = False) -> str:
     except Connection.DoesNotExist:
         return "gone"
     except RetryableError as error:
-        _failing(connection_id, error.message)
+        services.connection_mark_failing(connection_id=connection_id, message=error.message)
         if self.request.retries >= settings.CHANNELS_MAX_RETRIES:
             return "gave up"
         backoff = min(settings.CHANNELS_RETRY_MAX_SECONDS, 2**self.request.retries)
         countdown = error.retry_after if error.retry_after is not None else backoff
         raise self.retry(countdown=countdown) from None
     except FinalError as error:
-        _failing(connection_id, error.message)
+        services.connection_mark_failing(connection_id=connection_id, message=error.message)
         return "failed"
     return f"{result.items} items"
-
-
-def _failing(connection_id: int, message: str) -> None:
-    from shops.channels.models import Connection
-
-    Connection.objects.filter(pk=connection_id).update(
-        status=Connection.Status.FAILING, last_error=message[:2000]
-    )
 
 
 @shared_task(name="channels.sweep", acks_late=True)
 def sweep() -> int:
     """Queue the syncs whose queueing may have failed (beat, every shop)."""
-    from shops.channels.services import syncs_pending_queue
-
-    return syncs_pending_queue()
+    return services.syncs_pending_queue()
 
 
 @shared_task(name="channels.reconcile", acks_late=True)
 def reconcile() -> int:
     """Queue a full reconcile of every active push connection (scheduled per shop)."""
-    from shops.channels.models import Connection
-    from shops.channels.services import PUSH_CHANNELS, sync_queue
-
-    ids = list(
-        Connection.objects.filter(is_enabled=True, channel__in=PUSH_CHANNELS)
-        .exclude(status=Connection.Status.PAUSED)
-        .values_list("pk", flat=True)
-    )
-    for connection_id in ids:
-        sync_queue(connection_id=connection_id, full=True)
-    return len(ids)
+    return services.syncs_reconcile_queue()

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET
 
 from catalog.models import CatalogChange, Product
 from shops.channels.feeds import CONTENT_TYPES, FORMATS, feed_stream
-from shops.channels.items import ShopContext
+from shops.channels.items import shop_context
 from shops.channels.models import Connection
 
 
@@ -38,23 +38,22 @@ def feed(request: HttpRequest, channel: str, file_format: str) -> HttpResponse:
         raise Http404
     connection = _connection_for(channel, request.GET.get("token", ""))
     shop = db_connection.tenant
+    context = shop_context(base_url=request.build_absolute_uri("/").rstrip("/"))
     latest_change = CatalogChange.objects.aggregate(id=Max("id"))["id"] or 0
     last_modified = max(
         filter(None, [Product.objects.aggregate(at=Max("updated"))["at"], connection.updated])
     )
-    version = (
-        f"{channel}.{file_format}:{latest_change}:{connection.updated.isoformat()}:{shop.currency}"
-    )
+    changed = connection.updated.isoformat()
+    version = f"{channel}.{file_format}:{latest_change}:{changed}:{context.currency}"
     etag = quote_etag(hashlib.sha256(version.encode()).hexdigest()[:32])
     headers = {"ETag": etag, "Last-Modified": http_date(last_modified.timestamp())}
     # If-None-Match compares weakly (RFC 9110): a gzipped answer carried the ETag as W/"…"
     known = parse_etags(request.headers.get("If-None-Match", ""))
     if etag in {tag.removeprefix("W/") for tag in known}:
         return HttpResponse(status=304, headers=headers)
-    base_url = request.build_absolute_uri("/").rstrip("/")
     stream = feed_stream(
         connection=connection,
-        context=ShopContext(base_url=base_url, currency=shop.currency),
+        context=context,
         file_format=file_format,
         shop_name=shop.name,
     )

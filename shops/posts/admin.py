@@ -17,9 +17,9 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
-from catalog.services import shop_currency
 from shops.currencies import minor_units
 from shops.json_input import JsonUnreadable, json_input
+from shops.media import stored_image_url
 from shops.posts import selectors, services
 from shops.posts.models import (
     MAX_TAGS_PER_IMAGE,
@@ -28,7 +28,7 @@ from shops.posts.models import (
     PostOrderAttribution,
     ShopperPhotoConsent,
 )
-from shops.storefront.images import stored_image_url
+from shops.selectors import shop_currency
 
 
 class MultipleFileInput(forms.ClearableFileInput):

@@ -1,6 +1,6 @@
 """Shoppable posts of one shop (every table lives in the shop's schema).
 
-A post has one or more pictures (cleaned by the catalog's Pillow pipeline); each picture
+A post has one or more pictures (cleaned by the media pipeline, shops.media); each picture
 has at most ``MAX_TAGS_PER_IMAGE`` product tags at normalised points. Writes go through
 ``shops.posts.services``, which validates everything before any row is saved.
 """
@@ -116,9 +116,13 @@ class PostImage(models.Model):
 
     @property
     def stored(self) -> dict:
-        """The reference ``shops.storefront.images.stored_image_url`` reads."""
-        return {"name": self.name, "width": self.width, "height": self.height,
-                "renditions": self.renditions}  # fmt: skip
+        """The reference ``shops.media.stored_image_url`` reads."""
+        return {
+            "name": self.name,
+            "width": self.width,
+            "height": self.height,
+            "renditions": self.renditions,
+        }
 
 
 class PostTag(models.Model):

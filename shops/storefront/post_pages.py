@@ -8,9 +8,9 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.text import Truncator
 
+from shops.media import stored_image_url
 from shops.posts import selectors
 from shops.posts.models import Post
-from shops.storefront.images import stored_image_url
 from shops.storefront.selectors import shop_theme
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
-from shops.storefront.images import stored_image_url
+from shops.media import stored_image_url
 from shops.storefront.product_seo import json_for_script
 from shops.storefront.selectors import SectionView
 

@@ -13,8 +13,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from catalog.images import delete_files_on_commit
 from catalog.models import Collection
+from shops.media import delete_files_on_commit
 from shops.page_cache import shop_page_changed
 from shops.storefront.branding import ContrastWarning, contrast_warnings
 from shops.storefront.documents import (

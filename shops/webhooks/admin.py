@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from django.utils.html import format_html
 
 from shops.admin_pages import secret_shown_once
 from shops.webhooks.models import (
@@ -20,6 +21,7 @@ from shops.webhooks.models import (
 )
 from shops.webhooks.services import (
     delivery_replay,
+    event_body,
     subscription_create,
     subscription_secret_rotate,
     subscription_update,
@@ -120,9 +122,11 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
             else "The old secret no longer signs."
         )
         return self._secret_page(
-            request, title=f"New signing secret for {rotated.subscription.url}",
-            secret=rotated.secret, note=grace,
-        )  # fmt: skip
+            request,
+            title=f"New signing secret for {rotated.subscription.url}",
+            secret=rotated.secret,
+            note=grace,
+        )
 
     def _secret_page(self, request: HttpRequest, *, title: str, secret: str, note: str):
         return secret_shown_once(
@@ -146,9 +150,11 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
 
     def response_add(self, request: HttpRequest, obj: WebhookSubscription, post_url_continue=None):
         return self._secret_page(
-            request, title=f"Webhook to {obj.url} created", secret=obj.created_secret,
+            request,
+            title=f"Webhook to {obj.url} created",
+            secret=obj.created_secret,
             note="Verify the Etalage-Signature header of every delivery with it.",
-        )  # fmt: skip
+        )
 
 
 class AttemptInline(admin.TabularInline):
@@ -164,12 +170,28 @@ class AttemptInline(admin.TabularInline):
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(admin.ModelAdmin):
-    list_display = ("event_type", "subscription", "status", "attempt_count",
-                    "last_status_code", "next_attempt_at", "created")  # fmt: skip
+    list_display = (
+        "event_type",
+        "subscription",
+        "status",
+        "attempt_count",
+        "last_status_code",
+        "next_attempt_at",
+        "created",
+    )
     list_filter = ("status", "event__type")
     list_select_related = ("event", "subscription")
-    readonly_fields = ("event", "subscription", "status", "attempt_count", "last_status_code",
-                       "next_attempt_at", "created", "completed_at", "payload")  # fmt: skip
+    readonly_fields = (
+        "event",
+        "subscription",
+        "status",
+        "attempt_count",
+        "last_status_code",
+        "next_attempt_at",
+        "created",
+        "completed_at",
+        "payload",
+    )
     fields = readonly_fields
     inlines = [AttemptInline]
     actions = ["send_again"]
@@ -180,10 +202,6 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
     @admin.display(description="Payload")
     def payload(self, delivery: WebhookDelivery) -> str:
-        from django.utils.html import format_html
-
-        from shops.webhooks.services import event_body
-
         return format_html("<pre>{}</pre>", event_body(delivery.event).decode())
 
     @admin.action(description="Send again")

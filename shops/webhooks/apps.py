@@ -7,3 +7,7 @@ class WebhooksConfig(AppConfig):
     name = "shops.webhooks"
     label = "webhooks"
     verbose_name = "Webhooks"
+
+    def ready(self) -> None:
+        # the domain's order, review and channel signals become webhook events
+        from shops.webhooks import receivers  # noqa: F401 (connects them)

@@ -14,6 +14,7 @@ from django.db.models import Prefetch
 
 from catalog.models import CatalogChange, Product, Variant
 from catalog.outbox import GAP_GRACE, outbox_settled  # noqa: F401 (GAP_GRACE: tests)
+from shops.selectors import shop_currency
 from shops.webhooks.models import EventType, OutboxPosition, WebhookSubscription
 from shops.webhooks.services import webhook_events_emit
 
@@ -79,9 +80,7 @@ def catalog_events_emit(*, batch: int = BATCH) -> int:
     The data is the product as it is now (a later change may have followed the row):
     subscribers should read the product again through the API when order matters.
     """
-    from django.db import connection
-
-    currency = getattr(connection.tenant, "currency", None) or "EUR"
+    currency = shop_currency()
     total = 0
     while True:
         with transaction.atomic():

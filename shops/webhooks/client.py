@@ -1,16 +1,14 @@
 """The HTTP side of webhook deliveries: refuse private addresses, sign, POST once.
 
-Stays apart from the database. A delivery connects to the address it checked (no second
-DNS lookup an attacker could answer differently) and never follows redirects.
+Stays apart from the database. A delivery goes through the one outbound client
+(``shops.http``): one total deadline, the address checked once and connected to (no
+second DNS lookup an attacker could answer differently), and no redirect followed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import http.client
-import ipaddress
-import socket
 import time
 import urllib.parse
 from collections.abc import Sequence
@@ -18,14 +16,18 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from shops.http import Deadline
+from shops.http import (
+    AddressRefused,
+    DeadlineExceeded,
+    HostUnresolvable,
+    OutboundError,
+    host_resolve,
+    http_request,
+)
 
 SIGNATURE_HEADER = "Etalage-Signature"
 USER_AGENT = "Etalage-Webhooks/1.0"
-
-
-class AddressRefused(Exception):
-    """The URL's host is on a private, loopback or link-local network (guard on)."""
+EXCERPT_BYTES = 500
 
 
 def signature(*, secrets: Sequence[str], timestamp: int, body: bytes) -> str:
@@ -47,12 +49,7 @@ def url_problem(url: str) -> str | None:
 def resolve_public(host: str, port: int) -> str:
     """An address of ``host`` to connect to; AddressRefused if any is not public (unless
     WEBHOOK_DELIVERY_PRIVATE allows private networks). OSError if it does not resolve."""
-    addresses = [info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
-    if not settings.WEBHOOK_DELIVERY_PRIVATE:
-        for address in addresses:
-            if not ipaddress.ip_address(address.split("%")[0]).is_global:
-                raise AddressRefused(f"{host} resolves to {address}, a private address.")
-    return addresses[0]
+    return host_resolve(host, port, allow_private=settings.WEBHOOK_DELIVERY_PRIVATE)[0]
 
 
 @dataclass(frozen=True)
@@ -78,41 +75,30 @@ def post_signed(*, url: str, body: bytes, secrets: Sequence[str], timeout: float
     problem = url_problem(url)
     if problem:
         return result(error=problem)
-    parts = urllib.parse.urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    try:
-        address = resolve_public(parts.hostname, port)
-    except AddressRefused as refused:
-        return result(error=str(refused))
-    except OSError as exc:
-        return result(error=f"{parts.hostname} could not be resolved ({exc}).")
-    connection_class = (
-        http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    )
-    timestamp = int(time.time())
-    path = parts.path or "/"
-    if parts.query:
-        path += "?" + parts.query
     headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
-        SIGNATURE_HEADER: signature(secrets=secrets, timestamp=timestamp, body=body),
+        SIGNATURE_HEADER: signature(secrets=secrets, timestamp=int(time.time()), body=body),
     }
-    with Deadline(timeout) as deadline:  # one total deadline: a dripping answer cannot hold us
-        connection = connection_class(parts.hostname, port, timeout=timeout)
-        connection._create_connection = lambda _address, *args, **kwargs: deadline.watch(
-            socket.create_connection((address, port), *args, **kwargs)
+    try:
+        response = http_request(
+            "POST",
+            url,
+            body=body,
+            headers=headers,
+            timeout=timeout,
+            max_bytes=EXCERPT_BYTES,
+            truncate=True,  # only an excerpt is kept: the rest of the answer is not read
+            allow_private=settings.WEBHOOK_DELIVERY_PRIVATE,
+            max_redirects=0,
         )
-        try:
-            connection.request("POST", path, body=body, headers=headers)
-            response = connection.getresponse()
-            excerpt = response.read(500).decode("utf-8", "replace")
-            if deadline.is_expired:
-                return result(error=str(deadline.timeout_error()))
-            return result(response.status, excerpt)
-        except (OSError, http.client.HTTPException) as exc:
-            if deadline.is_expired:
-                return result(error=str(deadline.timeout_error()))
-            return result(error=f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
-        finally:
-            connection.close()
+    except (AddressRefused, DeadlineExceeded) as error:
+        return result(error=str(error))
+    except HostUnresolvable as error:
+        return result(error=f"{error}.")
+    except OutboundError as error:
+        cause = error.__cause__ or error
+        return result(
+            error=f"{type(cause).__name__}: {cause}" if str(cause) else type(cause).__name__
+        )
+    return result(response.status, response.body.decode("utf-8", "replace"))

@@ -1,6 +1,7 @@
 """Webhook subscriptions, events and deliveries.
 
-Other apps emit an event with one call, in the transaction of the change::
+An event is emitted with one call, in the transaction of the change (by the receivers
+of the domain's signals, ``shops.webhooks.receivers``, and by ``catalog_events``)::
 
     from shops.webhooks.services import webhook_event_emit
     webhook_event_emit(event_type=EventType.ORDER_PAID, data={"order": {...}})
@@ -34,7 +35,6 @@ from shops.webhooks.models import (
     WebhookEvent,
     WebhookSubscription,
 )
-from shops.webhooks.tasks import delivery_attempt as delivery_attempt_task
 
 RETRY_FOR = timedelta(days=3)
 FIRST_RETRY = timedelta(minutes=1)
@@ -190,7 +190,7 @@ def webhook_events_emit(*, events: Sequence[tuple[str, dict]]) -> list[WebhookEv
 
 def _queue(delivery_ids: Sequence[int], countdown: float = 0) -> None:
     for delivery_id in delivery_ids:
-        task_queue_on_commit(delivery_attempt_task, delivery_id, countdown=countdown)
+        task_queue_on_commit("webhooks.delivery_attempt", delivery_id, countdown=countdown)
 
 
 # --- Deliveries ----------------------------------------------------------------------------

@@ -30,7 +30,7 @@ private_allowed = override_settings(WEBHOOK_DELIVERY_PRIVATE=True)
 
 
 def verify(header: str, body: bytes, secret: str, tolerance: int = 300) -> bool:
-    """What a partner writes (the README's example): check t and any v1 of the header
+    """What a partner writes (the example in docs/api.md): check t and any v1 of the header
     (there are two while a rotated secret's grace period lasts)."""
     pairs = [item.split("=", 1) for item in header.split(",")]
     timestamp = int(next(value for key, value in pairs if key == "t"))

@@ -17,7 +17,6 @@ from PIL import Image, PngImagePlugin
 
 from catalog.images import (
     image_admin_thumbnail,
-    image_download,
     image_srcset,
     image_url,
     product_image_add,
@@ -26,6 +25,7 @@ from catalog.images import (
 )
 from catalog.models import CatalogChange, Product, ProductImage
 from catalog.services import VariantInput, product_create
+from shops.media import image_download
 from tests.catalog.conftest import ImageServer
 
 GPS_IFD = 0x8825
@@ -319,18 +319,26 @@ def test_private_addresses_and_other_schemes_are_refused(product, settings):
         image_download("http://127.0.0.1:9/x.png")
 
 
-def test_a_redirect_to_a_private_address_is_refused(settings):
-    import urllib.request
-
-    from catalog.images import CheckedRedirects
-
+@pytest.mark.parametrize(
+    ("location", "host"),
+    [
+        ("http://169.254.169.254/latest/meta-data/", "169.254.169.254"),  # cloud metadata
+        ("http://10.0.0.1/admin", "10.0.0.1"),
+        ("http://127.0.0.2/", "127.0.0.2"),  # loopback, beside the allowed server
+    ],
+)
+def test_a_redirect_to_a_private_address_is_refused(
+    product, image_server, settings, django_capture_on_commit_callbacks, location, host
+):
+    # the guard on; the local server alone stands in for a public host
     settings.CATALOG_IMAGE_FETCH_PRIVATE = False
-    request = urllib.request.Request("http://images.example/a.jpg")
+    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.1"]
+    ImageServer.routes = {"/a.jpg": (302, location.encode(), 0)}
 
-    with pytest.raises(ValidationError, match=r"cannot be fetched from 169\.254\.169\.254"):
-        CheckedRedirects().redirect_request(
-            request, None, 302, "Found", {}, "http://169.254.169.254/latest/meta-data/"
-        )
+    image = fetched(product, f"{image_server}/a.jpg", django_capture_on_commit_callbacks)
+
+    assert image.status == ProductImage.Status.FAILED
+    assert image.error == f"Images cannot be fetched from {host} (redirected there)."
 
 
 def test_a_redirect_between_allowed_addresses_is_followed(

@@ -7,7 +7,8 @@ from django_tenants.utils import tenant_context
 
 from catalog.models import Variant
 from orders.models import Order, PaymentAccount
-from orders.payment_accounts import secret_decrypt, shop_payments
+from orders.payment_accounts import shop_payments
+from shops.secrets import secret_decrypt
 from tests.conftest import owner_client
 from tests.orders.conftest import buy, card_token, paid_order, pay, shopper
 

@@ -1,12 +1,15 @@
 """A local stand-in for the Instagram Graph API media endpoints, following Meta's
-documented answers: ``GET /v21.0/{ig-user-id}/media`` pages with cursors, media JSON with
-``children`` for carousels, the error object with its codes, and the CDN's pictures."""
+documented answers: ``GET /{version}/{ig-user-id}/media`` pages with cursors, media JSON
+with ``children`` for carousels, the error object with its codes, and the CDN's pictures.
+The access token comes in the Authorization header (``Bearer``) or the ``access_token``
+query parameter, as the Graph API takes either."""
 
 from __future__ import annotations
 
 import io
 import json
 import os
+import re
 import threading
 import time
 import urllib.parse
@@ -46,8 +49,12 @@ ERRORS = {
 }  # fmt: skip
 
 
+VERSION = re.compile(r"v\d+\.\d+")
+
+
 class GraphHandler(BaseHTTPRequestHandler):
     requests: list[str] = []
+    authorizations: list[str | None] = []  # the Authorization header of each request
 
     def log_message(self, *args) -> None:  # quiet
         pass
@@ -64,10 +71,11 @@ class GraphHandler(BaseHTTPRequestHandler):
         parts = urllib.parse.urlsplit(self.path)
         query = dict(urllib.parse.parse_qsl(parts.query))
         GraphHandler.requests.append(self.path)
+        GraphHandler.authorizations.append(self.headers.get("Authorization"))
         if parts.path.startswith("/cdn/"):
             return self._picture(parts.path.removeprefix("/cdn/"))
         segments = parts.path.strip("/").split("/")
-        if len(segments) != 3 or segments[0] != "v21.0" or segments[2] != "media":
+        if len(segments) != 3 or not VERSION.fullmatch(segments[0]) or segments[2] != "media":
             return self._json(400, {"error": {"message": "Unknown path components", "type": "OAuthException", "code": 2500, "fbtrace_id": "AbC"}})  # fmt: skip
         account = segments[1]
         if account == "slow":
@@ -85,14 +93,16 @@ class GraphHandler(BaseHTTPRequestHandler):
             return self._json(status, {"error": {"message": message, "type": kind, "code": code,
                                                  "error_subcode": 463 if code == 190 else None,
                                                  "fbtrace_id": "A1b2C3"}})  # fmt: skip
-        if query.get("access_token") != TOKEN:
+        bearer = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
+        if (query.get("access_token") or bearer) != TOKEN:
             return self._json(400, {"error": {"message": "Invalid OAuth access token - Cannot parse access token", "type": "OAuthException", "code": 190, "fbtrace_id": "Zz9"}})  # fmt: skip
-        return self._json(200, self._page(query.get("after", ""), int(query.get("limit", 25))))
+        page = self._page(segments[0], query.get("after", ""), int(query.get("limit", 25)))
+        return self._json(200, page)
 
     def _base(self) -> str:
         return f"http://{self.headers['Host']}"
 
-    def _page(self, after: str, limit: int) -> dict:
+    def _page(self, version: str, after: str, limit: int) -> dict:
         cdn = f"{self._base()}/cdn"
         media = [
             {"id": "18000000000000001", "media_type": "IMAGE", "caption": "Red tote at the beach",
@@ -125,7 +135,7 @@ class GraphHandler(BaseHTTPRequestHandler):
         }
         if end < len(media):
             page["paging"]["next"] = (
-                f"{self._base()}/v21.0/{ACCOUNT}/media?limit={limit}&after=cursor-{end}"
+                f"{self._base()}/{version}/{ACCOUNT}/media?limit={limit}&after=cursor-{end}"
             )
         return page
 
@@ -148,12 +158,12 @@ class GraphServer(ThreadingHTTPServer):
 
 @contextmanager
 def graph_server() -> Iterator[str]:
-    """Serve on a free loopback port; yields the API base URL (``…/v21.0``)."""
+    """Serve on a free loopback port; yields the API base URL (the version goes after it)."""
     server = GraphServer(("127.0.0.1", 0), GraphHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v21.0"
+        yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()

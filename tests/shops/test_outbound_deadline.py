@@ -12,9 +12,10 @@ from collections.abc import Callable, Iterator
 import pytest
 from django.core.exceptions import ValidationError
 
-from catalog.images import image_download
 from shops.channels.clients import RetryableError
 from shops.channels.clients.http import request_json
+from shops.channels.clients.instagram import Credentials, InstagramClient
+from shops.media import image_download
 from shops.webhooks.client import post_signed
 
 DRIP_SECONDS = 30  # how long the server keeps dripping: far beyond any deadline below
@@ -102,6 +103,21 @@ def test_a_platform_call_gives_up_at_its_total_deadline(drip_server):
 
     assert seconds < DEADLINE + MARGIN
     assert isinstance(outcome, RetryableError)
+
+
+def test_an_instagram_call_gives_up_at_its_total_deadline(drip_server):
+    base_url = drip_server.url.rsplit("/", 1)[0]
+    client = InstagramClient(
+        credentials=Credentials(account_id="1", access_token="t"),
+        base_url=base_url,
+        timeout=DEADLINE,
+    )
+
+    seconds, outcome = elapsed(client.media_page)
+
+    assert seconds < DEADLINE + MARGIN
+    assert isinstance(outcome, RetryableError)
+    assert str(outcome) == f"No answer within {DEADLINE} s."
 
 
 def test_a_webhook_delivery_gives_up_at_its_total_deadline(drip_server, settings):

@@ -6,7 +6,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import tenant_context
 
-from catalog.collections import collection_create, collection_set_products
+from catalog.collections import (
+    collection_create,
+    collection_delete,
+    collection_set_products,
+    collection_update,
+)
 from catalog.models import CatalogChange, Variant
 from catalog.services import product_update, stock_adjust, stock_set, variant_update
 from shops.page_cache import shop_page_version
@@ -261,11 +266,11 @@ def test_shop_page_queries_stay_constant_with_every_section_type(shop_a, media):
     embed_count, _ = queries("/embed/")
     product_embed_count, _ = queries("/embed/?product=b1")
 
-    # routing (3), the design with the collections it names, products of every section
-    # (with counts), their variants and images (one query), and in one query the poll
-    # with its options (vote counts, products), the reviews wall with products and first
-    # photos, the posts with pictures and tags
-    assert few == many == embed_count == 7
+    # routing (3), the design, the collections it names, products of every section (with
+    # counts and ratings), their variants, their images, the poll with its options (vote
+    # counts, products), the reviews wall with products and first photos, the posts,
+    # their pictures, their tags
+    assert few == many == embed_count == 13
     # SET search_path (the shop by host is cached by the embed before), design, product,
     # variants, images, rating, a page of reviews, and (cold cache) whether the shop can sell
     assert product_embed_count == 9  # with reviews: their photos (prefetched) too
@@ -312,3 +317,24 @@ def test_past_the_last_page_shows_the_last_page(shop_a):
 
     assert "Page 2 of 2" in html and '<a rel="prev" href="?page=1">Previous</a>' in html
     assert "Page 1 of 2" in bad
+
+
+def test_renaming_or_deleting_a_collection_retires_the_cached_page(
+    shop_a, django_capture_on_commit_callbacks
+):
+    """Every write path (API, admin) goes through catalog.collections, which retires the
+    page; a rename without new products once left the old page cached."""
+    with tenant_context(shop_a), django_capture_on_commit_callbacks(execute=True):
+        collection = collection_create(title="Summer", slug="summer")
+    with tenant_context(shop_a):
+        before = shop_page_version()
+    with tenant_context(shop_a), django_capture_on_commit_callbacks(execute=True):
+        collection_update(collection=collection, title="Winter")
+    with tenant_context(shop_a):
+        renamed = shop_page_version()
+    with tenant_context(shop_a), django_capture_on_commit_callbacks(execute=True):
+        collection_delete(collection=collection)
+    with tenant_context(shop_a):
+        deleted = shop_page_version()
+
+    assert before < renamed < deleted

@@ -8,9 +8,10 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from catalog.images import file_url_function
 from catalog.models import Collection, Product, ProductImage, Variant
 from shops.api.images import UploadSerializer
+from shops.media import file_url_function
+from shops.selectors import shop_currency
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
@@ -98,9 +99,7 @@ class CurrencyMixin(serializers.Serializer):
     currency = serializers.SerializerMethodField(help_text="ISO 4217 code of the amounts.")
 
     def get_currency(self, _obj) -> str:
-        request = self.context.get("request")
-        shop = getattr(getattr(request, "_request", request), "shop", None)
-        return getattr(shop, "currency", None) or "EUR"
+        return shop_currency()
 
 
 class VariantSerializer(CurrencyMixin, serializers.ModelSerializer):

@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from shops.api.fields import TextField
 from shops.api.images import PictureSourceSerializer
+from shops.media import stored_image_url
 from shops.posts.models import (
     MAX_IMAGES_PER_POST,
     MAX_TAGS_PER_IMAGE,
@@ -16,7 +17,6 @@ from shops.posts.models import (
     PostImage,
     PostTag,
 )
-from shops.storefront.images import stored_image_url
 
 
 class PostTagSerializer(serializers.ModelSerializer):

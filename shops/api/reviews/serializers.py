@@ -6,12 +6,12 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from catalog.images import ACCEPTED_HELP
 from reviews.models import Poll, PollOption, Review, ReviewPhoto
 from reviews.selectors import photo_url, vote_shares
 from reviews.services import poll_is_open
 from shops.api.fields import TextField, TrueOrFalseField, WholeNumberField
 from shops.api.images import Base64ImageField, PictureSourceSerializer, UploadSerializer
+from shops.media import ACCEPTED_HELP
 
 
 class ReviewPhotoSerializer(serializers.ModelSerializer):

@@ -23,18 +23,30 @@ from __future__ import annotations
 from decimal import Decimal
 from urllib.parse import quote, urlencode
 
-from shops.channels.clients import FinalError, ItemRequest, ItemResult, RetryableError
+from shops.channels.clients import (
+    CatalogInfo,
+    FinalError,
+    ItemRequest,
+    ItemResult,
+    PlatformClient,
+    RetryableError,
+)
 from shops.channels.clients.http import request_json
-from shops.channels.clients.meta import CatalogInfo
 
 BATCH_SIZE = 1_000  # items per engine batch (the API takes one item per call)
 FIELD_NAMES = {
-    "title": "title", "description": "description", "link": "link",
-    "image_link": "imageLink", "additional_image_link": "additionalImageLinks",
-    "availability": "availability", "condition": "condition", "brand": "brand",
-    "mpn": "mpn", "item_group_id": "itemGroupId",
+    "title": "title",
+    "description": "description",
+    "link": "link",
+    "image_link": "imageLink",
+    "additional_image_link": "additionalImageLinks",
+    "availability": "availability",
+    "condition": "condition",
+    "brand": "brand",
+    "mpn": "mpn",
+    "item_group_id": "itemGroupId",
     "google_product_category": "googleProductCategory",
-}  # fmt: skip
+}
 
 
 def _message(payload: dict) -> str:
@@ -66,7 +78,7 @@ def product_attributes(fields: dict) -> dict:
     return attributes
 
 
-class GoogleClient:
+class GoogleClient(PlatformClient):
     batch_size = BATCH_SIZE
 
     def __init__(
@@ -90,9 +102,13 @@ class GoogleClient:
 
     def _call(self, method: str, path: str, body: dict | None = None):
         return request_json(
-            method, self.base + path, body=body, timeout=self.timeout, error_message=_message,
+            method,
+            self.base + path,
+            body=body,
+            timeout=self.timeout,
+            error_message=_message,
             headers={"Authorization": f"Bearer {self.access_token}"},
-        )  # fmt: skip
+        )
 
     def catalog_check(self) -> CatalogInfo:
         answer = self._call("GET", f"/accounts/v1/{self.account}")
@@ -113,9 +129,13 @@ class GoogleClient:
             self._call(
                 "POST",
                 f"/products/v1/{self.account}/productInputs:insert?{source}",
-                {"offerId": item.retailer_id, "contentLanguage": self.language,
-                 "feedLabel": self.feed_label, "productAttributes": attributes},
-            )  # fmt: skip
+                {
+                    "offerId": item.retailer_id,
+                    "contentLanguage": self.language,
+                    "feedLabel": self.feed_label,
+                    "productAttributes": attributes,
+                },
+            )
             return
         masked = set(attributes) | ({"salePrice"} if "sale_price" in item.fields else set())
         mask = ",".join(f"productAttributes.{name}" for name in sorted(masked))

@@ -4,17 +4,19 @@ translation of transport failures and status codes into RetryableError / FinalEr
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
+from collections.abc import Callable
 from typing import Any
 
 from shops.channels.clients import (
+    ChannelError,
     CredentialsError,
     FinalError,
     RetryableError,
     retry_after_seconds,
 )
-from shops.http import deadline_open
+from shops.http import BodyTooLarge, DeadlineExceeded, OutboundError, http_request
+
+MAX_ANSWER_BYTES = 64 * 1024 * 1024  # far above any platform's answer
 
 
 def request_json(
@@ -29,49 +31,61 @@ def request_json(
     error_message=lambda payload: "",
     is_credentials_error=lambda payload: False,
     is_rate_limited=lambda payload: False,
+    translate_error: Callable[[int, dict, float | None], ChannelError] | None = None,
 ) -> Any:
     """Send ``body`` as JSON (or ``raw_body`` as it is, of ``content_type``) and return
     the decoded JSON answer.
 
     401/403 → CredentialsError; 429 and 5xx → RetryableError (with Retry-After);
     other 4xx → FinalError; a timeout, a refused connection or an answer that is not
-    JSON → RetryableError.
+    JSON → RetryableError. ``translate_error(status, payload, retry_after)``, when
+    given, makes the error of a 4xx/5xx answer instead (``payload``: its JSON object,
+    or {}).
     """
     data = (
         raw_body
         if raw_body is not None
         else (json.dumps(body).encode() if body is not None else None)
     )
-    request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 (http(s) only)
-    request.add_header("Accept", "application/json")
+    sent_headers = {"Accept": "application/json", **(headers or {})}
     if data is not None:
-        request.add_header("Content-Type", content_type)
-    for name, value in (headers or {}).items():
-        request.add_header(name, value)
+        sent_headers["Content-Type"] = content_type
     try:
-        with deadline_open(request, timeout=timeout) as response:
-            raw = response.read()
-    except urllib.error.HTTPError as error:
-        raw = error.read()
+        # the platform's address comes from the settings, not from a user: no address
+        # guard (tests run the platforms on loopback)
+        response = http_request(
+            method,
+            url,
+            body=data,
+            headers=sent_headers,
+            timeout=timeout,
+            max_bytes=MAX_ANSWER_BYTES,
+            allow_private=True,
+        )
+    except BodyTooLarge as error:
+        raise RetryableError(f"The platform's answer is too large (HTTP {error.status}).") from None
+    except DeadlineExceeded:
+        raise RetryableError(f"No answer within {timeout:g} s.") from None
+    except OutboundError as error:
+        raise RetryableError(f"Could not reach the platform ({error}).") from None
+    status, raw = response.status, response.body
+    if not 200 <= status < 300:
         try:
             payload = json.loads(raw or b"{}")
         except ValueError:
             payload = {}
         message = (error_message(payload) if isinstance(payload, dict) else "") or (
-            f"HTTP {error.code}"
+            f"HTTP {status}"
         )
-        retry_after = retry_after_seconds(error.headers.get("Retry-After"))
+        retry_after = retry_after_seconds(response.headers.get("Retry-After"))
         is_dict = isinstance(payload, dict)
-        if error.code == 429 or error.code >= 500 or (is_dict and is_rate_limited(payload)):
-            raise RetryableError(message, status=error.code, retry_after=retry_after) from None
-        if error.code in (401, 403) or (is_dict and is_credentials_error(payload)):
-            raise CredentialsError(message, status=error.code) from None
-        raise FinalError(message, status=error.code) from None
-    except TimeoutError:
-        raise RetryableError(f"No answer within {timeout:g} s.") from None
-    except (urllib.error.URLError, ConnectionError, OSError) as error:
-        reason = getattr(error, "reason", error)
-        raise RetryableError(f"Could not reach the platform ({reason}).") from None
+        if translate_error is not None:
+            raise translate_error(status, payload if is_dict else {}, retry_after)
+        if status == 429 or status >= 500 or (is_dict and is_rate_limited(payload)):
+            raise RetryableError(message, status=status, retry_after=retry_after)
+        if status in (401, 403) or (is_dict and is_credentials_error(payload)):
+            raise CredentialsError(message, status=status)
+        raise FinalError(message, status=status)
     try:
         return json.loads(raw)
     except ValueError:

@@ -6,8 +6,10 @@
 - ``GET /{version}/{catalog_id}/check_batch_request_status?handle=..`` answers
   ``{"data": [{"handle", "status": "dispatched"|"in_progress"|"finished",
   "errors_total_count", "errors": [{"line", "id", "message"}], "warnings": [..]}]}``.
-- Errors: ``{"error": {"message", "type", "code"}}``; code 190 is an invalid or expired
-  token (HTTP 400 or 401); codes 4, 17, 32, 613 and 80004 are rate limits.
+- Errors and the address: the Graph API's (``graph``); code 190 is an invalid or
+  expired token (HTTP 400 or 401), 80004 the catalog's rate limit.
+- The items' fields are Meta's catalog fields, as in its feed (``feeds``), but the stock
+  is ``inventory`` (a number) and ``additional_image_link`` a list.
 Sources: developers.facebook.com/docs/marketing-api/catalog-batch/ and
 /docs/marketing-api/reference/product-catalog/check_batch_request_status/.
 """
@@ -15,36 +17,29 @@ Sources: developers.facebook.com/docs/marketing-api/catalog-batch/ and
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from urllib.parse import quote, urlencode
+from typing import TYPE_CHECKING
+from urllib.parse import quote
 
-from shops.channels.clients import ItemRequest, ItemResult, RetryableError
-from shops.channels.clients.http import request_json
+from shops.channels.clients import (
+    CatalogInfo,
+    ItemRequest,
+    ItemResult,
+    PlatformClient,
+    RetryableError,
+)
+from shops.channels.clients.graph import Graph
+
+if TYPE_CHECKING:
+    from shops.channels.items import FeedItem
 
 BATCH_SIZE = 5_000
-RATE_LIMIT_CODES = {4, 17, 32, 613, 80004}
 
 
-def _message(payload: dict) -> str:
-    error = payload.get("error")
-    return str(error.get("message", "")) if isinstance(error, dict) else ""
-
-
-def _code(payload: dict) -> int | None:
-    error = payload.get("error")
-    return error.get("code") if isinstance(error, dict) else None
-
-
-@dataclass(frozen=True)
-class CatalogInfo:
-    id: str
-    name: str
-
-
-class MetaClient:
+class MetaClient(PlatformClient):
     """One catalog, one access token."""
 
     batch_size = BATCH_SIZE
+    stock_fields = ("availability", "inventory")
 
     def __init__(
         self,
@@ -57,28 +52,27 @@ class MetaClient:
         poll_interval: float = 1.0,
         max_wait: float = 60.0,
     ) -> None:
-        self.root = f"{base_url.rstrip('/')}/{api_version}/{quote(catalog_id, safe='')}"
-        self.access_token = access_token
-        self.timeout = timeout
+        self.graph = Graph(
+            base_url=base_url,
+            api_version=api_version,
+            access_token=access_token,
+            timeout=timeout,
+        )
+        self.catalog = quote(catalog_id, safe="")
         self.poll_interval = poll_interval
         self.max_wait = max_wait
 
-    def _call(self, method: str, path: str, body: dict | None = None):
-        return request_json(
-            method,
-            self.root + path,
-            body=body,
-            headers={"Authorization": f"Bearer {self.access_token}"},
-            timeout=self.timeout,
-            error_message=_message,
-            is_credentials_error=lambda payload: _code(payload) == 190,
-            is_rate_limited=lambda payload: _code(payload) in RATE_LIMIT_CODES,
-        )
+    def item_fields(self, row: dict[str, str], item: FeedItem) -> dict:
+        fields = super().item_fields(row, item)
+        if "quantity_to_sell_on_facebook" in fields:
+            fields["inventory"] = item.stock
+            del fields["quantity_to_sell_on_facebook"]
+        return fields
 
     def catalog_check(self) -> CatalogInfo:
         """The catalog's id and name; CredentialsError when the token is refused."""
-        answer = self._call("GET", "?" + urlencode({"fields": "id,name"}))
-        if not isinstance(answer, dict) or "id" not in answer:
+        answer = self.graph.request("GET", self.catalog, params={"fields": "id,name"})
+        if "id" not in answer:
             raise RetryableError("The platform answered without the catalog.")
         return CatalogInfo(id=str(answer["id"]), name=str(answer.get("name", "")))
 
@@ -93,12 +87,12 @@ class MetaClient:
             else {"method": "UPDATE", "data": {"id": item.retailer_id, **item.fields}}
             for item in items
         ]
-        answer = self._call(
+        answer = self.graph.request(
             "POST",
-            "/items_batch",
-            {"item_type": "PRODUCT_ITEM", "allow_upsert": True, "requests": requests},
+            f"{self.catalog}/items_batch",
+            body={"item_type": "PRODUCT_ITEM", "allow_upsert": True, "requests": requests},
         )
-        handles = answer.get("handles") if isinstance(answer, dict) else None
+        handles = answer.get("handles")
         if not isinstance(handles, list) or not handles:
             raise RetryableError("The platform answered the batch without a handle.")
         by_id: dict[str, ItemResult] = {}
@@ -124,10 +118,10 @@ class MetaClient:
     def _status(self, handle: str) -> dict:
         deadline = time.monotonic() + self.max_wait
         while True:
-            answer = self._call(
-                "GET", "/check_batch_request_status?" + urlencode({"handle": handle})
+            answer = self.graph.request(
+                "GET", f"{self.catalog}/check_batch_request_status", params={"handle": handle}
             )
-            data = answer.get("data") if isinstance(answer, dict) else None
+            data = answer.get("data")
             if not isinstance(data, list) or not data or not isinstance(data[0], dict):
                 raise RetryableError(
                     "The platform answered the batch status in a shape we do not know."

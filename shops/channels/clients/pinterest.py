@@ -19,9 +19,14 @@ from __future__ import annotations
 import time
 from urllib.parse import quote
 
-from shops.channels.clients import ItemRequest, ItemResult, RetryableError
+from shops.channels.clients import (
+    CatalogInfo,
+    ItemRequest,
+    ItemResult,
+    PlatformClient,
+    RetryableError,
+)
 from shops.channels.clients.http import request_json
-from shops.channels.clients.meta import CatalogInfo
 
 BATCH_SIZE = 1_000
 ARRAY_ATTRIBUTES = {"image_link", "additional_image_link"}
@@ -42,7 +47,7 @@ def _attributes(fields: dict) -> dict:
     return attributes
 
 
-class PinterestClient:
+class PinterestClient(PlatformClient):
     """One ad account's catalog (country and language name the catalog's market)."""
 
     batch_size = BATCH_SIZE
@@ -107,16 +112,23 @@ class PinterestClient:
                 ]
             else:
                 payload_items = [
-                    {"item_id": item.retailer_id, "attributes": _attributes(item.fields),
-                     "update_mask": list(key[1:])}
+                    {
+                        "item_id": item.retailer_id,
+                        "attributes": _attributes(item.fields),
+                        "update_mask": list(key[1:]),
+                    }
                     for item in group
-                ]  # fmt: skip
+                ]
             answer = self._call(
                 "POST",
                 "/catalogs/items/batch",
-                {"country": self.country, "language": self.language, "operation": operation,
-                 "items": payload_items},
-            )  # fmt: skip
+                {
+                    "country": self.country,
+                    "language": self.language,
+                    "operation": operation,
+                    "items": payload_items,
+                },
+            )
             batch_id = answer.get("batch_id") if isinstance(answer, dict) else None
             if not batch_id:
                 raise RetryableError("The platform answered the batch without a batch_id.")

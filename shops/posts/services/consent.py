@@ -47,7 +47,11 @@ def consent_record(
 
 
 def post_from_shopper_photo(
-    *, consent: ShopperPhotoConsent, photo: ImageInput, caption: str = "", **fields
+    *,
+    consent: ShopperPhotoConsent,
+    photo: ImageInput,
+    caption: str = "",
+    status: str = Post.Status.DRAFT,
 ) -> Post:
     """A draft post from a shopper's photo (copied into the post), credited to them."""
     return post_create(
@@ -55,5 +59,5 @@ def post_from_shopper_photo(
         caption=caption,
         source=Post.Source.SHOPPER_PHOTO,
         consent=consent,
-        **fields,
+        status=status,
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -18,8 +19,14 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from catalog.images import CleanImage, delete_files_on_commit
 from catalog.models import Product, Variant
+from shops.media import (
+    CleanImage,
+    clean_image_save,
+    delete_files_on_commit,
+    image_upload_clean,
+    media_file_names,
+)
 from shops.page_cache import shop_page_changed
 from shops.posts.models import (
     MAX_IMAGES_PER_POST,
@@ -27,8 +34,9 @@ from shops.posts.models import (
     Post,
     PostImage,
     PostTag,
+    ShopperPhotoConsent,
 )
-from shops.storefront.images import clean_image_save, storefront_image_clean
+from shops.unset import UNSET, Unset, given
 
 POST_FIELDS = (
     "caption",
@@ -113,7 +121,7 @@ def post_fields_clean(*, fields: Mapping, post: Post | None = None) -> dict:
 
 
 def post_images_clean(*, images: Sequence[ImageInput], existing: int = 0) -> list[CleanImage]:
-    """Each picture checked and cleaned by the catalog's pipeline (nothing stored yet);
+    """Each picture checked and cleaned by the media pipeline (nothing stored yet);
     a ValidationError names the picture that failed."""
     if existing + len(images) > MAX_IMAGES_PER_POST:
         raise ValidationError(
@@ -124,7 +132,7 @@ def post_images_clean(*, images: Sequence[ImageInput], existing: int = 0) -> lis
         label = getattr(image.file, "name", "") or f"Picture {number}"
         try:
             cleaned.append(
-                storefront_image_clean(
+                image_upload_clean(
                     file=image.file, label=label, max_bytes=settings.POSTS_IMAGE_MAX_BYTES
                 )
             )
@@ -208,7 +216,7 @@ def post_tags_clean(*, tags: Sequence[TagInput]) -> list[dict]:
 
 
 def _saved_files(reference: dict) -> set[str]:
-    return {reference["name"], *reference["renditions"].values()}
+    return media_file_names(reference["name"], reference["renditions"])
 
 
 def _images_store(post: Post, cleaned: Sequence[CleanImage], inputs: Sequence[ImageInput]) -> None:
@@ -246,13 +254,29 @@ def post_create(
     tags: Sequence[Sequence[TagInput]] = (),
     external_id: str = "",
     permalink: str = "",
-    **fields,
+    caption: str = "",
+    status: str = Post.Status.DRAFT,
+    published_at: datetime | None = None,
+    source: str = Post.Source.MERCHANT,
+    is_paid_partnership: bool = False,
+    partner_name: str = "",
+    consent: ShopperPhotoConsent | None = None,
 ) -> Post:
     """A post with its pictures (at least one) and, per picture in order, its tags.
 
-    ``fields`` are ``POST_FIELDS``. Raises a ValidationError (keyed by field, ``images``
-    or ``tags``) before anything is written."""
-    values = post_fields_clean(fields=fields)
+    Raises a ValidationError (keyed by field, ``images`` or ``tags``) before anything is
+    written."""
+    values = post_fields_clean(
+        fields={
+            "caption": caption,
+            "status": status,
+            "published_at": published_at,
+            "source": source,
+            "is_paid_partnership": is_paid_partnership,
+            "partner_name": partner_name,
+            "consent": consent,
+        }
+    )
     if not images:
         raise ValidationError({"images": "A post needs at least one picture."})
     if len(tags) > len(images):
@@ -286,13 +310,30 @@ def post_update(
     new_image_tags: Sequence[Sequence[TagInput]] = (),
     tags_by_image: Mapping[int, Sequence[TagInput]] | None = None,
     remove_image_ids: Iterable[int] = (),
-    **fields,
+    caption: str | Unset = UNSET,
+    status: str | Unset = UNSET,
+    published_at: datetime | Unset | None = UNSET,
+    source: str | Unset = UNSET,
+    is_paid_partnership: bool | Unset = UNSET,
+    partner_name: str | Unset = UNSET,
+    consent: ShopperPhotoConsent | Unset | None = UNSET,
 ) -> Post:
-    """Change a post's fields, add pictures (``new_image_tags``: their tags, in order),
-    replace the tags of some of its pictures (``{image id: tags}``) and remove pictures,
-    all or nothing."""
+    """Change a post's fields (those left UNSET keep their value), add pictures
+    (``new_image_tags``: their tags, in order), replace the tags of some of its pictures
+    (``{image id: tags}``) and remove pictures, all or nothing."""
     locked = Post.objects.select_for_update().get(pk=post.pk)
     was_shown = _shown(locked)
+    fields = given(
+        {
+            "caption": caption,
+            "status": status,
+            "published_at": published_at,
+            "source": source,
+            "is_paid_partnership": is_paid_partnership,
+            "partner_name": partner_name,
+            "consent": consent,
+        }
+    )
     values = post_fields_clean(fields=fields, post=locked)
     own_images = {image.id: image for image in locked.images.all()}
     remove = {int(image_id) for image_id in remove_image_ids}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from shops.storefront.images import stored_image_srcset, stored_image_url
+from shops.media import stored_image_srcset, stored_image_url
 
 register = template.Library()
 

@@ -11,7 +11,8 @@ import os
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_tenants.utils import tenant_context
 
-from shops.channels.instagram import Credentials, InstagramClient, InstagramError
+from shops.channels.clients import ChannelError
+from shops.channels.clients.instagram import Credentials, InstagramClient
 from shops.channels.instagram_posts import posts_import_instagram
 from shops.models import Shop
 
@@ -37,7 +38,7 @@ class Command(BaseCommand):
         with tenant_context(shop):
             try:
                 result = posts_import_instagram(client=client, limit=max(1, min(limit, 100)))
-            except InstagramError as error:
+            except ChannelError as error:
                 raise CommandError(f"Instagram: {error}") from None
         self.stdout.write(
             f"Imported {len(result.created)} draft posts, skipped {result.skipped}, "

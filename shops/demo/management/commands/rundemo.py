@@ -34,6 +34,7 @@ from django_tenants.utils import tenant_context
 from config import embedded_redis
 from config.child_processes import child_start, children_stop, port_refusal
 from config.errors import SetupError
+from config.localstripe import localstripe_server
 from orders.demo import TEST_CARD, demo_payments_local, demo_payments_owner
 from orders.payment_accounts import payment_account_remove
 from shops.demo.management.commands.seed_demo import DEMO_SLUG
@@ -102,8 +103,6 @@ class Command(BaseCommand):
     @contextlib.contextmanager
     def _localstripe(self, shop: Shop, port: int) -> Iterator[dict[str, str]]:
         """localstripe for the demo shop; yields the environment pointing at it."""
-        from config.localstripe import localstripe_server  # requests: a dev package
-
         state_dir = settings.DATA_DIR / "localstripe"
         state_dir.mkdir(parents=True, exist_ok=True)
         with localstripe_server(state_dir=state_dir) as base:
@@ -139,12 +138,24 @@ class Command(BaseCommand):
         manage = str(settings.BASE_DIR / "manage.py")
         celery = [sys.executable, "-m", "celery", "-A", "config", "--quiet"]
         commands = {
-            "worker": [*celery, "worker", "--loglevel", "warning",
-                       "--concurrency", str(settings.RUN_WORKER_CONCURRENCY)],
-            "beat": [*celery, "beat", "--loglevel", "warning",
-                     "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME],
+            "worker": [
+                *celery,
+                "worker",
+                "--loglevel",
+                "warning",
+                "--concurrency",
+                str(settings.RUN_WORKER_CONCURRENCY),
+            ],
+            "beat": [
+                *celery,
+                "beat",
+                "--loglevel",
+                "warning",
+                "--schedule",
+                settings.CELERY_BEAT_SCHEDULE_FILENAME,
+            ],
             "web server": [sys.executable, manage, "runserver", f"127.0.0.1:{port}"],
-        }  # fmt: skip
+        }
         started: dict[str, subprocess.Popen] = {}
         try:
             for name, argv in commands.items():
