@@ -4,9 +4,10 @@
   shop's schema, so shop A's token is refused by shop B). The page keeps it in
   ``localStorage`` and sends it in the ``X-Shopper-Token`` header or a
   ``shopper_token`` form field; no cookie is involved, so it works in an embed with
-  third-party cookies blocked. The page asks ``POST /shopper-token/`` for one before a
-  shopper's first vote; a tampered token is refused (400). Votes are one per token, so
-  shoppers behind one address (a household, an office, a carrier's NAT) each vote.
+  third-party cookies blocked. The page asks ``POST /api/v1/shopper-token/`` for one
+  before a shopper's first vote; a tampered token is refused (400). Votes are one per
+  token, so shoppers behind one address (a household, an office, a carrier's NAT) each
+  vote.
 - **IP hash**: a keyed hash of the address (and of its network, /24 or /48), never the
   address itself: the identity of a shopper without a token (no JavaScript), the rate
   limits, and the record kept with each vote to spot abuse.
@@ -113,8 +114,15 @@ def shopper_at_address(request: HttpRequest) -> Shopper:
 
 
 def shopper_from(request: HttpRequest) -> Shopper:
-    """The shopper making ``request``; ``BadToken`` when it sent a tampered token."""
+    """The shopper making ``request`` (a token in the header or a form field); ``BadToken``
+    when it sent a tampered token."""
     token = request.META.get(TOKEN_HEADER) or request.POST.get(TOKEN_FIELD) or ""
+    return shopper_with_token(request, token=token)
+
+
+def shopper_with_token(request: HttpRequest, *, token: str) -> Shopper:
+    """The shopper sending ``token``, or without one their address; ``BadToken`` when the
+    token was tampered with."""
     token = token.strip()
     if not token:
         return shopper_at_address(request)

@@ -16,11 +16,12 @@ from reviews.shoppers import Shopper
 
 class VoteError(Exception):
     """A vote that is refused; ``status`` is the HTTP answer (403 own review, 404 unknown
-    or unapproved review)."""
+    or unapproved review) and ``code`` a stable name for it."""
 
-    def __init__(self, message: str, *, status: int) -> None:
+    def __init__(self, message: str, *, status: int, code: str) -> None:
         super().__init__(message)
         self.status = status
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -59,11 +60,13 @@ def review_vote(*, review_id: int, shopper: Shopper, is_helpful: bool) -> VoteCo
         .first()
     )
     if review is None:
-        raise VoteError("There is no published review with this number.", status=404)
+        raise VoteError(
+            "There is no published review with this number.", status=404, code="unknown_review"
+        )
     if review.author_token == shopper.voter or (
         shopper.is_address and review.ip_hash and review.ip_hash == shopper.ip_hash
     ):  # without a token of their own, a shopper is their address
-        raise VoteError("You cannot vote on your own review.", status=403)
+        raise VoteError("You cannot vote on your own review.", status=403, code="own_review")
     with transaction.atomic():
         # one statement (insert or replace), so a concurrent vote by the same shopper
         # waits for this one and then replaces it
