@@ -726,6 +726,74 @@ def stock_hold(*, variant: Variant, quantity: int) -> Variant:
     return variant
 
 
+class StockShortage(ValidationError):
+    """Some of the units asked for are not available; ``available`` gives, for each
+    variant id short, how many are (nothing was held)."""
+
+    def __init__(self, available: dict[int, int]) -> None:
+        super().__init__("Not enough stock available.", code="insufficient_stock")
+        self.available = available
+
+
+def stock_hold_lines(*, quantities: Sequence[tuple[Variant, int]]) -> list[Variant]:
+    """Hold the units of every line of an unpaid order, all or nothing, in one
+    statement whatever the number of lines: the rows are locked in variant id order (two
+    orders never wait for each other in a cycle), and held only if every line has the
+    units available. Raises ``StockShortage`` (nothing written) naming each variant
+    short and what it has left. The variants are updated in place."""
+    for _variant, quantity in quantities:
+        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
+            raise ValidationError("Move a whole number of units, 1 or more.", code="invalid_delta")
+    wanted = {variant.id: quantity for variant, quantity in quantities}
+    table = Variant._meta.db_table
+    sql = f"""
+        WITH wanted (id, quantity) AS (
+            SELECT * FROM unnest(%s::bigint[], %s::integer[])
+        ), locked AS MATERIALIZED (
+            SELECT v.id, v.stock, v.held FROM {table} v
+            WHERE v.id IN (SELECT id FROM wanted) ORDER BY v.id FOR UPDATE
+        ), fits AS (
+            SELECT (SELECT count(*) FROM locked) = (SELECT count(*) FROM wanted)
+            AND NOT EXISTS (
+                SELECT 1 FROM locked JOIN wanted USING (id)
+                WHERE locked.stock - locked.held < wanted.quantity
+            ) AS ok
+        ), moved AS (
+            UPDATE {table} v SET held = v.held + wanted.quantity
+            FROM wanted, fits WHERE v.id = wanted.id AND fits.ok
+            RETURNING v.id, v.stock, v.held
+        )
+        SELECT locked.id, locked.stock, locked.held, moved.stock, moved.held
+        FROM locked LEFT JOIN moved USING (id)
+    """  # noqa: S608 (the table name is the model's; values are parameters)
+    with transaction.atomic(savepoint=False):
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [list(wanted), list(wanted.values())])
+            rows = cursor.fetchall()
+        if len(rows) < len(wanted) or any(row[3] is None for row in rows):
+            left = {variant_id: 0 for variant_id in wanted}  # a variant gone has none
+            left.update({row[0]: max(row[1] - row[2], 0) for row in rows})
+            raise StockShortage(
+                {
+                    variant_id: count
+                    for variant_id, count in left.items()
+                    if count < wanted[variant_id]
+                }
+            )
+        by_id = {variant.id: variant for variant, _quantity in quantities}
+        flipped = []
+        for variant_id, old_stock, old_held, stock, held in rows:
+            variant = by_id[variant_id]
+            variant.stock, variant.held = stock, held
+            flipped.append(availability_flipped(old_stock - old_held, stock - held))
+        outbox_record(
+            product_ids=sorted({variant.product_id for variant in by_id.values()}),
+            aspects=[Aspect.STOCK, Aspect.AVAILABILITY],
+            shop_page=any(flipped),
+        )
+    return list(by_id.values())
+
+
 def stock_release(*, variant: Variant, quantity: int) -> Variant:
     """Give back an ended unpaid order's held units: held drops, on hand stays."""
     _stock_move(variant=variant, quantity=quantity, move="release")

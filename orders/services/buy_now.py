@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from catalog.models import Product, Variant
-from catalog.services import outbox_batch, stock_hold
+from catalog.services import StockShortage, outbox_batch, stock_hold_lines
 from orders import stripe_client
 from orders.countries import COUNTRIES_WITHOUT_POSTAL_CODES, COUNTRY_CODES
 from orders.models import Order, OrderLine
@@ -188,23 +188,17 @@ def _reserve_and_create(
 
     currency = shop_currency()
     with outbox_batch():
-        for line in lines:
-            variant = variants[line.variant_id]
-            try:
-                stock_hold(variant=variant, quantity=line.quantity)
-            except ValidationError:
-                raise OutOfStock(
-                    f"Sorry, {_line_title(variant)} is out of stock"
-                    + ("." if line.quantity == 1 else " in that quantity."),
-                    field=f"items[{positions[line.variant_id]}].quantity"
-                    if variant.available > 0
-                    else f"items[{positions[line.variant_id]}].variant_id",
-                ) from None
+        try:
+            stock_hold_lines(
+                quantities=[(variants[line.variant_id], line.quantity) for line in lines]
+            )
+        except StockShortage as shortage:
+            raise _out_of_stock(lines, variants, positions, shortage.available) from None
 
-    subtotal = sum(
-        (variants[line.variant_id].price * line.quantity for line in lines), Decimal("0.00")
+    totals = order_totals(
+        lines=[(variants[line.variant_id].price, line.quantity) for line in lines]
     )
-    amount_minor = to_minor(subtotal, currency)
+    amount_minor = to_minor(totals.total, currency)
     fee = 0
     if payments.credentials and payments.credentials.account_id:
         fee = amount_minor * settings.STRIPE_PLATFORM_FEE_BASIS_POINTS // 10_000
@@ -212,8 +206,8 @@ def _reserve_and_create(
         email=email,
         shipping_address=dict(shipping_address),
         currency=currency,
-        subtotal=subtotal,
-        total=subtotal,
+        subtotal=totals.subtotal,
+        total=totals.total,
         amount_minor=amount_minor,
         application_fee_minor=fee,
         stripe_account_id=payments.credentials.account_id if payments.credentials else "",
@@ -238,6 +232,41 @@ def _reserve_and_create(
         for line in lines
     )
     return order
+
+
+@dataclass(frozen=True)
+class OrderTotals:
+    subtotal: Decimal
+    total: Decimal
+
+
+def order_totals(*, lines: Sequence[tuple[Decimal, int]]) -> OrderTotals:
+    """What an order of ``lines`` (unit price, quantity) costs: the one place the total
+    is computed from the lines (shipping, tax and discounts plug in here)."""
+    subtotal = sum((price * quantity for price, quantity in lines), Decimal("0.00"))
+    return OrderTotals(subtotal=subtotal, total=subtotal)
+
+
+def _out_of_stock(
+    lines: Sequence[LineRequest],
+    variants: Mapping[int, Variant],
+    positions: Mapping[int, int],
+    available: Mapping[int, int],
+) -> OutOfStock:
+    """The refusal naming the first line (in the shopper's order) short of stock, and
+    what is left of it."""
+    variant_id = min(available, key=lambda variant_id: positions[variant_id])
+    title, left, position = (
+        _line_title(variants[variant_id]),
+        available[variant_id],
+        positions[variant_id],
+    )
+    if left == 0:
+        return OutOfStock(f"Sorry, {title} is out of stock.", field=f"items[{position}].variant_id")
+    return OutOfStock(
+        f"Sorry, only {left} of {title} {'is' if left == 1 else 'are'} left.",
+        field=f"items[{position}].quantity",
+    )
 
 
 def _first_positions(lines: Sequence[LineRequest]) -> dict[int, int]:

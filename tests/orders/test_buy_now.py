@@ -136,7 +136,7 @@ def test_more_than_in_stock_is_out_of_stock(shop_a, selling_a):
     assert response.status_code == 409
     assert response.json()["error"] == {
         "code": "out_of_stock",
-        "message": "Sorry, Canvas Tote is out of stock in that quantity.",
+        "message": "Sorry, only 10 of Canvas Tote are left.",
         "field": "items[0].quantity",
     }
     with tenant_context(shop_a):
