@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -134,6 +134,66 @@ def checkout_items(pairs: list[tuple[int, int]]) -> list[CheckoutItem]:
         for variant_id, quantity in pairs
         if variant_id in by_id and quantity > 0
     ]
+
+
+@dataclass(frozen=True)
+class BagLine:
+    """A line of a shopper's bag as the shop sees it now: ``available`` is what can be
+    bought (0 when the variant is sold out, gone or no longer for sale)."""
+
+    variant_id: int
+    quantity: int
+    available: int
+    product_title: str = ""
+    product_slug: str = ""
+    options: tuple[tuple[str, str], ...] = ()  # (option name, value): ("Size", "XL")
+    price: Decimal | None = None
+    requires_shipping: bool = False
+
+    @property
+    def status(self) -> str:
+        if self.price is None:
+            return "gone"
+        if self.available <= 0:
+            return "sold_out"
+        return "short" if self.available < self.quantity else "ok"
+
+    @property
+    def buyable_quantity(self) -> int:
+        return min(self.quantity, max(self.available, 0)) if self.price is not None else 0
+
+    @property
+    def line_total(self) -> Decimal:
+        return (self.price or Decimal("0.00")) * self.buyable_quantity
+
+
+def bag_lines(*, items: Sequence[tuple[int, int]]) -> list[BagLine]:
+    """The bag's (variant id, quantity) items with today's prices, option names and
+    availability, in the bag's order (one query whatever the number of lines)."""
+    variants = Variant.objects.select_related("product").filter(
+        id__in=[variant_id for variant_id, _ in items], product__status=Product.Status.ACTIVE
+    )
+    by_id = {variant.id: variant for variant in variants}
+    lines = []
+    for variant_id, quantity in items:
+        variant = by_id.get(variant_id)
+        if variant is None:
+            lines.append(BagLine(variant_id=variant_id, quantity=quantity, available=0))
+            continue
+        product = variant.product
+        lines.append(
+            BagLine(
+                variant_id=variant_id,
+                quantity=quantity,
+                available=max(variant.available, 0),
+                product_title=product.title,
+                product_slug=product.slug,
+                options=tuple(zip(product.option_names, variant.options, strict=False)),
+                price=variant.price,
+                requires_shipping=product.requires_shipping,
+            )
+        )
+    return lines
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from orders.models import Order, OrderLine
 from orders.payment_accounts import ShopPayments, shop_payments
 from orders.services.payments import order_release
 from orders.signals import order_created, order_signal_send
+from orders.totals import order_totals
 from shops.currencies import minor_units
 from shops.selectors import shop_currency
 
@@ -232,19 +233,6 @@ def _reserve_and_create(
         for line in lines
     )
     return order
-
-
-@dataclass(frozen=True)
-class OrderTotals:
-    subtotal: Decimal
-    total: Decimal
-
-
-def order_totals(*, lines: Sequence[tuple[Decimal, int]]) -> OrderTotals:
-    """What an order of ``lines`` (unit price, quantity) costs: the one place the total
-    is computed from the lines (shipping, tax and discounts plug in here)."""
-    subtotal = sum((price * quantity for price, quantity in lines), Decimal("0.00"))
-    return OrderTotals(subtotal=subtotal, total=subtotal)
 
 
 def _out_of_stock(

@@ -14,7 +14,7 @@ from shops.api.catalog.views import (
     VariantViewSet,
 )
 from shops.api.channels.views import ChannelItemViewSet, ConnectionViewSet
-from shops.api.orders.shopper import BuyNowView, OrderPayView, OrderStatusView
+from shops.api.orders.shopper import BagCheckView, BuyNowView, OrderPayView, OrderStatusView
 from shops.api.orders.views import OrderViewSet
 from shops.api.posts.shopper import PostEventsView
 from shops.api.posts.views import PostViewSet
@@ -35,6 +35,7 @@ router.register(r"channels/(?P<channel>[a-z]+)/items", ChannelItemViewSet, basen
 router.register("webhooks", WebhookSubscriptionViewSet, basename="webhook-subscription")
 
 shopper_urls = [
+    path("bag/check/", BagCheckView.as_view(), name="bag-check"),
     path("buy-now/", BuyNowView.as_view(), name="buy-now"),
     path("buy-now/<str:public_id>/", OrderStatusView.as_view(), name="order-status"),
     path("buy-now/<str:public_id>/pay/", OrderPayView.as_view(), name="order-pay"),

@@ -12,6 +12,7 @@ from tests.api.conftest import a_poll
 from tests.reviews.helpers import approved_review, make_product
 
 SHOPPER_OPERATIONS = {
+    ("post", "/api/v1/bag/check/"),
     ("post", "/api/v1/buy-now/"),
     ("get", "/api/v1/buy-now/{public_id}/"),
     ("post", "/api/v1/buy-now/{public_id}/pay/"),

@@ -265,3 +265,41 @@ class CardPaymentAnswerSerializer(serializers.Serializer):
         help_text="The PaymentIntent's: succeeded, processing or requires_action (then "
         "confirm with stripe.confirmCardPayment)."
     )
+
+
+class BagCheckInputSerializer(serializers.Serializer):
+    """The bag kept in the shopper's browser: the lines to price and check."""
+
+    items = BuyNowItemSerializer(many=True, help_text="The bag's lines, in its order.")
+
+
+class BagOptionSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="The option's name, e.g. Size.")
+    value = serializers.CharField(help_text="The chosen value, e.g. XL.")
+
+
+class BagLineSerializer(serializers.Serializer):
+    variant_id = serializers.IntegerField()
+    quantity = serializers.IntegerField(help_text="As asked.")
+    available = serializers.IntegerField(help_text="Units that can be bought now.")
+    status = serializers.ChoiceField(
+        choices=["ok", "short", "sold_out", "gone"],
+        help_text="`short`: fewer than asked are left; `gone`: not sold here any more.",
+    )
+    product_title = serializers.CharField()
+    product_slug = serializers.CharField()
+    options = BagOptionSerializer(many=True)
+    price = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    line_total = serializers.DecimalField(
+        max_digits=12, decimal_places=2, help_text="The price times what can be bought of the line."
+    )
+    requires_shipping = serializers.BooleanField()
+
+
+class BagCheckAnswerSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    lines = BagLineSerializer(many=True)
+    subtotal = serializers.DecimalField(
+        max_digits=12, decimal_places=2, help_text="What the lines that can be bought cost."
+    )
+    requires_shipping = serializers.BooleanField(help_text="A line is a physical product.")

@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from orders import selectors, services, stripe_client
 from orders.models import Order
 from orders.payment_accounts import ShopPayments, shop_payments
+from orders.totals import order_totals
 from shops.api.base import ShopperView
 from shops.api.errors import Conflict, Refused, refusal
 from shops.api.idempotency import (
@@ -36,6 +37,7 @@ from shops.api.idempotency import (
 )
 from shops.api.orders import serializers as s
 from shops.api.throttling import ClientAddressThrottle
+from shops.selectors import shop_currency
 
 SHOPPER = "shopper"  # the owner of buy-now's Idempotency-Keys (shoppers are anonymous)
 # what a shopper is told when Stripe refuses the card (by Stripe's decline code)
@@ -367,3 +369,57 @@ def _card_refused_message(exc: stripe_client.PaymentFinalError) -> str:
     if exc.http_status == 402:  # a card error: declined, insufficient funds, fraud…
         return DECLINED
     return "The payment could not be completed; try another card or reload the page."
+
+
+class BagCheckView(ShopperView):
+    """Price and check the bag kept in the shopper's browser (opened, or a quantity
+    changed): each line with its options, today's price and what is left, and the
+    subtotal of what can be bought. Nothing is held: buy-now holds the stock."""
+
+    throttle_classes = [ClientAddressThrottle]
+    rate_scope = "bag_check"
+    rate_setting = "ORDERS_RATE_BAG_CHECK"
+    max_body_bytes = 16 * 1024
+
+    @extend_schema(
+        operation_id="bag_check",
+        summary="Check a bag",
+        request=s.BagCheckInputSerializer,
+        responses={
+            200: s.BagCheckAnswerSerializer,
+            429: OpenApiResponse(
+                description="Too many calls from this address (ORDERS_RATE_BAG_CHECK); retry "
+                "after `Retry-After` seconds."
+            ),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        data = self.validated_input(s.BagCheckInputSerializer).validated_data
+        lines = selectors.bag_lines(
+            items=[(item["variant_id"], item["quantity"]) for item in data["items"]]
+        )
+        totals = order_totals(
+            lines=[(line.price, line.buyable_quantity) for line in lines if line.price is not None]
+        )
+        return Response(
+            {
+                "currency": shop_currency(),
+                "lines": [
+                    {
+                        "variant_id": line.variant_id,
+                        "quantity": line.quantity,
+                        "available": line.available,
+                        "status": line.status,
+                        "product_title": line.product_title,
+                        "product_slug": line.product_slug,
+                        "options": [{"name": name, "value": value} for name, value in line.options],
+                        "price": None if line.price is None else str(line.price),
+                        "line_total": str(line.line_total),
+                        "requires_shipping": line.requires_shipping,
+                    }
+                    for line in lines
+                ],
+                "subtotal": str(totals.subtotal),
+                "requires_shipping": any(line.requires_shipping for line in lines),
+            }
+        )
