@@ -30,6 +30,7 @@ urlpatterns = [
     path("reviews/<int:review_id>/vote/", review_views.review_vote_view, name="review-vote"),
     path("polls/<int:poll_id>/", review_views.poll_page, name="poll"),
     path("welcome/", account_views.welcome, name="welcome"),
+    path("bag/", storefront_views.bag_page, name="bag"),
     path("checkout/", order_views.checkout, name="checkout"),
     path("webhooks/stripe/", order_views.stripe_webhook, name="stripe-webhook"),
     re_path(

@@ -27,6 +27,7 @@ from django.views.static import serve
 from catalog.models import Product
 from catalog.selectors import product_cards, products_search_page
 from config.storage import PRIVATE_MEDIA_FOLDERS
+from orders.payment_accounts import shop_can_sell
 from reviews.selectors import product_ratings
 from shops.page_cache import cached_page
 from shops.storefront.branding import theme_context
@@ -107,8 +108,11 @@ def shop_page(request: HttpRequest) -> HttpResponse:
 
 @xframe_options_exempt
 def embed(request: HttpRequest) -> HttpResponse:
-    """The shop for an iframe: whole, one section (``?section=<id>``) or one product
-    (``?product=<slug>``). Only the shop's allowed origins may frame it."""
+    """The shop for an iframe: whole, one section (``?section=<id>``), one product
+    (``?product=<slug>``) or the shopper's bag (``?bag=1``). Only the shop's allowed
+    origins may frame it."""
+    if request.GET.get("bag"):
+        return _embed_bag(request)
     product_slug = request.GET.get("product")
     if product_slug:
         if not SLUG.fullmatch(product_slug):  # a NUL reached PostgreSQL: a 500
@@ -156,6 +160,29 @@ def _embed_product(request: HttpRequest, slug: str) -> HttpResponse:
     response = render(request, "catalog/product_page.html", context)
     response["Content-Security-Policy"] = frame_ancestors(origins)
     return response
+
+
+def _embed_bag(request: HttpRequest) -> HttpResponse:
+    design = design_get()
+    origins = embed_origins(design)
+    context = {
+        **theme_context(published_document(design)["branding"]),
+        "can_sell": shop_can_sell(),
+        "base_template": EMBED_BASE,
+        "embed": True,
+        "embed_allowed_origins": origins,
+        "home_url": "/embed/",
+    }
+    response = render(request, "orders/bag.html", context)
+    response["Content-Security-Policy"] = frame_ancestors(origins)
+    return response
+
+
+@require_GET
+def bag_page(request: HttpRequest) -> HttpResponse:
+    """``/bag/``: the bag kept in the shopper's browser (``static/orders/bag.js`` lists
+    its lines, checked by the shop, and pays them with buy-now's form)."""
+    return render(request, "orders/bag.html", {**shop_theme(), "can_sell": shop_can_sell()})
 
 
 def embed_loader(request: HttpRequest) -> HttpResponse:

@@ -3,8 +3,8 @@
  * The server renders the page for one variant and describes every variant in
  * #variant-data (id, options, price, stock, availability text, picture). On a change
  * this script finds the variant with the chosen options and shows its price,
- * availability and picture, and points the Buy now button (data-variant) at it:
- * buy_now.js reads that attribute when the shopper continues to payment. A sold-out
+ * availability and picture, and points the Buy now and Add to bag buttons
+ * (data-variant) at it: buy_now.js and bag.js read that attribute when used. A sold-out
  * or missing combination disables Buy now. Without JavaScript the picker is a GET
  * form ("Show this option") that the server resolves the same way.
  */
@@ -85,7 +85,7 @@
     const inStock = Boolean(variant && variant.stock > 0);
     availability.classList.toggle("stock-in", inStock);
     availability.classList.toggle("stock-out", !inStock);
-    document.querySelectorAll("button.buy-now").forEach((button) => {
+    document.querySelectorAll("button.buy-now, button.add-to-bag").forEach((button) => {
       button.dataset.variant = variant ? String(variant.id) : "";
       button.disabled = !inStock;
       if (inStock) button.removeAttribute("aria-disabled");

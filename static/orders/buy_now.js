@@ -104,6 +104,15 @@
       }
     });
 
+    // The bag page (bag.js) changed its lines: a reservation made before is for other items.
+    document.addEventListener("bag:change", () => {
+      if (start || box.dataset.state === "paid" || paymentBox.hidden) return;
+      paymentBox.hidden = true;
+      form.hidden = false;
+      cont.disabled = false;
+      say("Your bag changed: continue to payment again to reserve it.");
+    });
+
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       if (start && (start.disabled || !start.dataset.variant)) {
@@ -179,6 +188,7 @@
             paymentBox.hidden = true;
             say("Thank you! Order " + answer.number + " is paid; a confirmation is on its way to your inbox.");
             box.dataset.state = "paid";
+            document.dispatchEvent(new CustomEvent("buy-now:paid", { detail: { order: answer.number } }));
             return;
           }
           if (answer.status === "cancelled" || answer.status === "refunded") {
