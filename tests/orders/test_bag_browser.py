@@ -106,3 +106,36 @@ def test_a_bag_of_two_products_is_paid_in_one_payment(
     )
     assert page.evaluate("localStorage.getItem('etalage:bag:' + location.host)") == "[]"
     context.close()
+
+
+BLOCKED_STORAGE = """Object.defineProperty(window, "localStorage", {
+  get() { throw new DOMException("The frame's storage is blocked.", "SecurityError"); },
+});"""
+
+
+def test_in_the_embed_the_bag_works_with_storage_blocked(
+    browser,
+    picker_shop,  # noqa: F811 (the fixture imported above)
+    shop_server,
+):
+    # given the embed in a browser that blocks the frame's storage (and its cookies)
+    context = browser.new_context(viewport=PHONE)
+    context.add_init_script(BLOCKED_STORAGE)
+    page = context.new_page()
+    page.goto(f"http://picker.localhost:{shop_server}/embed/?product=harbour-tee")
+
+    # when XL is added twice
+    page.get_by_label("Size").select_option(label="XL · €26.00")
+    page.get_by_role("button", name="Add to bag").click()
+    page.get_by_role("button", name="Add to bag").click()
+
+    # then the bag (in memory) counts both and says so; its link stays in the embed
+    expect(page.locator("[data-bag-count]")).to_have_text("2")
+    expect(page.get_by_role("status").filter(has_text="Added")).to_have_text(
+        "Added Harbour Tee (XL) to your bag. 2 items in your bag."
+    )
+    link = page.get_by_role("link", name="View bag (2 items)")
+    assert link.get_attribute("href") == "/embed/?bag=1"
+    assert context.cookies() == []
+    page.screenshot(path=SHOTS / "embed-storage-blocked.png", full_page=True)
+    context.close()

@@ -119,3 +119,27 @@ def test_origins_are_validated(shop_a):
         "“https://user:pw@a.example” is not an origin: it needs a host name, like "
         "https://blog.example.com.",
     ]
+
+
+def test_the_bag_opens_inside_the_embed_without_a_cookie(shop_a):
+    with tenant_context(shop_a):
+        make_product(title="Mug", slug="mug", variants=2)
+        payment_account_set_keys(
+            secret_key="sk_test_alpha", publishable_key="pk_test_alpha", webhook_secret="whsec_a"
+        )
+    allow(shop_a, "https://blog.example")
+    client = shopper()
+
+    item = client.get("/embed/?product=mug")
+    bag = client.get("/embed/?bag=1")
+    page = client.get("/bag/")
+
+    assert '<a class="bag-link" href="/embed/?bag=1" data-bag-link>' in item.content.decode()
+    assert not bag.cookies and not page.cookies
+    assert bag["Content-Security-Policy"] == "frame-ancestors https://blog.example"
+    assert "X-Frame-Options" not in bag
+    assert page["X-Frame-Options"] == "DENY"  # the shop's own bag page is not framed
+    html = bag.content.decode()
+    assert 'data-product-url="/embed/?product="' in html  # its links stay in the frame
+    assert '<a class="brand" href="/embed/">Alpha Goods</a>' in html
+    assert "data-buy-now" in html
