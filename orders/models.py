@@ -74,6 +74,11 @@ class Order(models.Model):
     shipping_address = models.JSONField(default=dict, blank=True)
     currency = models.CharField(max_length=3)
     subtotal = models.DecimalField(max_digits=12, decimal_places=2)
+    # what the shopper pays besides the lines, set when the order is priced (zero where
+    # the shop charges none): shown on the receipt, the confirmation and the order page
+    shipping_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal(0))
+    tax_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal(0))
+    discount_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal(0))
     total = models.DecimalField(max_digits=12, decimal_places=2)
     amount_minor = models.BigIntegerField(help_text="Total in the currency's minor units.")
     application_fee_minor = models.BigIntegerField(default=0)
@@ -104,6 +109,10 @@ class Order(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=Q(total__gte=0), name="orders_order_total_gte_0"),
+            models.CheckConstraint(
+                condition=Q(shipping_amount__gte=0, tax_amount__gte=0, discount_amount__gte=0),
+                name="orders_order_amounts_gte_0",
+            ),
             models.CheckConstraint(
                 condition=Q(refunded_minor__gte=0)
                 & Q(refunded_minor__lte=models.F("amount_minor")),
