@@ -12,6 +12,7 @@ from shops.accounts import views as account_views
 from shops.api import shopper as order_apis
 from shops.api import views as api_views
 from shops.channels import views as channel_views
+from shops.storefront import order_pages as order_page_views
 from shops.storefront import post_pages as post_views
 from shops.storefront import product_pages as catalog_views
 from shops.storefront import review_pages as review_views
@@ -34,6 +35,13 @@ urlpatterns = [
     path("shopper-token/", review_views.shopper_token_view, name="shopper-token"),
     path("welcome/", account_views.welcome, name="welcome"),
     path("checkout/", order_views.checkout, name="checkout"),
+    path("orders/<uuid:public_id>/paid/", order_page_views.order_paid, name="order-paid"),
+    path("orders/<str:token>/", order_page_views.order_page, name="shopper-order"),
+    path(
+        "orders/<str:token>/confirmation/",
+        order_page_views.order_confirmation,
+        name="order-confirmation",
+    ),
     path("api/v1/buy-now/", order_apis.buy_now, name="buy-now"),
     path("api/v1/buy-now/<str:public_id>/", order_apis.order_status, name="order-status"),
     path("api/v1/buy-now/<str:public_id>/pay/", order_apis.order_pay_with_card, name="order-pay"),
