@@ -16,6 +16,7 @@ import uuid
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
+from django.utils.http import urlencode
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -80,7 +81,10 @@ def order_paid(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     order = order_for_shopper(public_id=str(public_id), client_secret=secret)
     if order is None:
         return _not_found(request, "This payment does not belong to an order of this shop.")
-    location = order_confirmation_path(order=order) + ("?embed=1" if _is_embed(request) else "")
+    query = {"embed": "1"} if _is_embed(request) else {}
+    if data.get("redirect_status") == "failed":  # Stripe's word: 3-D Secure refused, say
+        query["payment"] = "failed"
+    location = order_confirmation_path(order=order) + (f"?{urlencode(query)}" if query else "")
     return _private(HttpResponse(status=303, headers={"Location": location}))
 
 
@@ -97,14 +101,17 @@ def _order_context(order: Order) -> dict:
 def order_confirmation(request: HttpRequest, token: str) -> HttpResponse:
     """``/orders/<token>/confirmation/``: thank you, what was bought, where it goes,
     where the confirmation email went, and the link to the order page. While the
-    payment is being confirmed it says so and looks again every few seconds."""
+    payment is being confirmed it says so and looks again every few seconds; after a
+    payment Stripe's redirect says failed (``?payment=failed``) it says to try again."""
     try:
         order = order_from_link(token)
     except OrderLinkError as error:
         return _not_found(request, str(error))
+    is_pending = order.status == Order.Status.PENDING_PAYMENT
     context = {
         **_order_context(order),
-        "is_settling": order.status == Order.Status.PENDING_PAYMENT,
+        "is_declined": is_pending and request.GET.get("payment") == "failed",
+        "is_settling": is_pending and request.GET.get("payment") != "failed",
         "is_paid": order.paid_at is not None,
     }
     return _shown(request, "orders/confirmation.html", context)

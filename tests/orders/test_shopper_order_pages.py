@@ -140,6 +140,27 @@ def test_the_payment_leads_to_the_signed_confirmation_and_nothing_else_does(shop
     assert paid_xl.number not in wrong.content.decode()
 
 
+def test_a_payment_stripe_sends_back_failed_is_said_so_and_not_awaited(shop_a, tee_xl):
+    answer = buy(shopper(), {"items": [{"variant_id": tee_xl.id}], "email": "ada@example.com"})
+    order, secret = answer.json()["order"], answer.json()["payment"]["client_secret"]
+    paid_url = f"/orders/{order['id']}/paid/"
+
+    failed = shopper().get(paid_url, {"payment_intent_client_secret": secret,
+                                      "redirect_status": "failed"})  # fmt: skip
+    settling = shopper().get(paid_url, {"payment_intent_client_secret": secret,
+                                        "redirect_status": "succeeded"})  # fmt: skip
+
+    assert failed["Location"].endswith("/confirmation/?payment=failed")
+    html = shopper().get(failed["Location"]).content.decode()
+    assert "Your payment did not go through" in html
+    assert f"Nothing was charged for order {order['number']}." in html
+    assert 'http-equiv="refresh"' not in html
+    # while Stripe's word has not reached the shop, the page looks again by itself
+    html = shopper().get(settling["Location"]).content.decode()
+    assert "Confirming your payment…" in html
+    assert '<meta http-equiv="refresh" content="3">' in html
+
+
 def test_in_the_embed_the_confirmation_may_be_framed_by_the_allowed_origins_only(shop_a, paid_xl):
     with tenant_context(shop_a):
         storefront_services.embed_origins_set(origins=["https://blog.example"])
