@@ -519,6 +519,9 @@ SPECTACULAR_SETTINGS = {
         "PostStatusEnum": "shops.posts.models.Post.Status",
         "PostSourceEnum": "shops.posts.models.Post.Source",
         "ConnectionStatusEnum": "shops.channels.models.Connection.Status",
+        "ShippingRateKindEnum": "orders.models.ShippingRate.Kind",
+        "DiscountKindEnum": "orders.models.Discount.Kind",
+        "CollectionKindEnum": "catalog.models.Collection.Kind",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -15,6 +15,7 @@ from shops.api.catalog.views import (
 from shops.api.channels.views import ChannelItemViewSet, ConnectionViewSet
 from shops.api.orders.views import OrderViewSet
 from shops.api.posts.views import PostViewSet
+from shops.api.pricing.views import DiscountViewSet, ShippingRateViewSet, ShippingZoneViewSet
 from shops.api.reviews.views import PollViewSet, ReviewViewSet
 from shops.api.webhooks import WebhookSubscriptionViewSet
 
@@ -23,6 +24,9 @@ router.register("products", ProductViewSet, basename="product")
 router.register("variants", VariantViewSet, basename="variant")
 router.register("collections", CollectionViewSet, basename="collection")
 router.register("orders", OrderViewSet, basename="order")
+router.register("shipping-zones", ShippingZoneViewSet, basename="shipping-zone")
+router.register("shipping-rates", ShippingRateViewSet, basename="shipping-rate")
+router.register("discounts", DiscountViewSet, basename="discount")
 router.register("reviews", ReviewViewSet, basename="review")
 router.register("posts", PostViewSet, basename="post")
 router.register("polls", PollViewSet, basename="poll")
