@@ -483,7 +483,7 @@ class ShippingZoneForm(forms.ModelForm):
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        if "countries" in cleaned:
+        if {"name", "countries"} <= set(cleaned):
             checked = _field_errors(self, lambda: services.shipping_zone_clean(
                 name=cleaned.get("name", ""), countries=cleaned["countries"],
                 zone=self.instance if self.instance.pk else None,

@@ -32,6 +32,7 @@ from orders.services.fields import (
     amount_or_none,
     changes_save,
     count_or_none,
+    percent,
     text_required,
 )
 from shops.selectors import shop_currency
@@ -78,12 +79,11 @@ def _value_clean(kind: str | None, value: object, currency: str) -> Decimal | No
             )
         return None
     if kind == Kind.PERCENTAGE:
-        percent = amount_or_none(value, label="percentage", currency="EUR")  # two decimals
-        if percent is None or not 0 < percent <= 100:
-            raise ValidationError(
-                "Give the percentage off, from 0.01 to 100.", code="invalid_percentage"
-            )
-        return percent
+        refused = "Give the percentage off, from 0.01 to 100, e.g. 10 or 12.5."
+        off = percent(value, places=2, refused=refused)
+        if off == 0:
+            raise ValidationError(refused, code="invalid_percentage")
+        return off
     amount = amount_or_none(value, label="amount off", currency=currency)
     if kind == Kind.FIXED_AMOUNT and (amount is None or amount <= 0):
         raise ValidationError(

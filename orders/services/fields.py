@@ -5,7 +5,7 @@ codes): each returns the cleaned value or raises a ValidationError a merchant ca
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import TypeVar
 
 from django.core.exceptions import ValidationError
@@ -63,6 +63,20 @@ def amount_required(value: object, *, label: str, currency: str) -> Decimal:
     if amount is None:
         raise ValidationError(f"Give the {label}.", code="required")
     return amount
+
+
+def percent(value: object, *, places: int, refused: str) -> Decimal:
+    """A percentage from 0 to 100 with at most ``places`` decimals; ``refused`` says what
+    to give instead."""
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise ValidationError(refused, code="invalid_percentage") from None
+    if not (number.is_finite() and 0 <= number <= 100):
+        raise ValidationError(refused, code="invalid_percentage")
+    if -int(number.normalize().as_tuple().exponent) > places:
+        raise ValidationError(refused, code="invalid_percentage")
+    return number
 
 
 def count_or_none(value: object, *, label: str, minimum: int = 0) -> int | None:

@@ -4,30 +4,15 @@ ValidationErrors keyed by field."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from orders.countries import country_clean
 from orders.models import TaxRate, TaxSettings
-from orders.services.fields import FieldErrors, changes_save, text_required
+from orders.services.fields import FieldErrors, changes_save, percent, text_required
 from shops.unset import UNSET, Unset, given
-
-
-def _percent_clean(value: object) -> Decimal:
-    try:
-        rate = value if isinstance(value, Decimal) else Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        rate = None
-    if rate is None or not rate.is_finite() or not 0 <= rate <= 100:
-        raise ValidationError(
-            "Give the rate in percent, from 0 to 100, e.g. 20 or 5.5.", code="invalid_rate"
-        )
-    exponent = rate.normalize().as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -3:
-        raise ValidationError("A rate has at most 3 decimals, e.g. 8.875.", code="invalid_rate")
-    return rate
 
 
 def _country_taken(country: str) -> ValidationError:
@@ -52,7 +37,10 @@ def tax_rate_clean(
     errors = FieldErrors()
     cleaned = {
         "country": errors.clean("country", lambda: country_clean(str(country or ""))),
-        "rate": errors.clean("rate", lambda: _percent_clean(rate)),
+        "rate": errors.clean("rate", lambda: percent(
+            rate, places=3, refused="Give the rate in percent, from 0 to 100, with at most 3 "
+            "decimals, e.g. 20, 5.5 or 8.875.",
+        )),
         "name": errors.clean("name", lambda: text_required(
             name, max_length=40, missing="Give the tax the name shoppers know, e.g. VAT."
         )),

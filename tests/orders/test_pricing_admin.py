@@ -147,7 +147,7 @@ def test_tax_rates_and_the_tax_inclusive_setting(shop_a):
     assert added.status_code == 302
     assert errors_beside(twice.content.decode()) == ["FR has a tax rate already; change that one."]
     assert errors_beside(too_high.content.decode()) == [
-        "Give the rate in percent, from 0 to 100, e.g. 20 or 5.5."
+        "Give the rate in percent, from 0 to 100, with at most 3 decimals, e.g. 20, 5.5 or 8.875."
     ]
     assert "Your prices include tax" in listed and "20 %" in listed
     assert re.search(r'<input type="radio"[^>]*value="yes"[^>]*checked', page)
@@ -200,7 +200,7 @@ def test_the_merchant_adds_a_code_and_sees_its_uses(shop_a):
 @pytest.mark.parametrize(
     ("fields", "errors"),
     [
-        ({"value": "150"}, ["Give the percentage off, from 0.01 to 100."]),
+        ({"value": "150"}, ["Give the percentage off, from 0.01 to 100, e.g. 10 or 12.5."]),
         ({"kind": "free_shipping", "value": "5"},
          ["A free-shipping code takes nothing else off; leave the value empty."]),
         ({"code": "summer 10"},
