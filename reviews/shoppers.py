@@ -103,8 +103,13 @@ def shopper_at_address(request: HttpRequest) -> Shopper:
     page that keeps it goes on voting as the same shopper."""
     ip_hash, network_hash = _address_hashes(request)
     voter = f"{ADDRESS_PREFIX}{ip_hash}"
-    return Shopper(token=signing.dumps(voter, salt=_salt()), voter=voter, ip_hash=ip_hash,
-                   network_hash=network_hash, is_new=True)  # fmt: skip
+    return Shopper(
+        token=signing.dumps(voter, salt=_salt()),
+        voter=voter,
+        ip_hash=ip_hash,
+        network_hash=network_hash,
+        is_new=True,
+    )
 
 
 def shopper_from(request: HttpRequest) -> Shopper:
@@ -115,8 +120,9 @@ def shopper_from(request: HttpRequest) -> Shopper:
         return shopper_at_address(request)
     voter = shopper_token_id(token)
     ip_hash, network_hash = _address_hashes(request)
-    return Shopper(token=token, voter=voter, ip_hash=ip_hash, network_hash=network_hash,
-                   is_new=False)  # fmt: skip
+    return Shopper(
+        token=token, voter=voter, ip_hash=ip_hash, network_hash=network_hash, is_new=False
+    )
 
 
 def rate_limit_hit(*, action: str, shopper: Shopper) -> int | None:

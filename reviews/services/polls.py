@@ -138,10 +138,15 @@ def poll_create(
         raise ValidationError(errors)
     poll = Poll.objects.create(question=question, opens_at=opens_at, closes_at=closes_at)
     rows = [
-        PollOption(poll=poll, text=option.text.strip(), product_id=option.product_id,
-                   position=position, image=images.get(position))
+        PollOption(
+            poll=poll,
+            text=option.text.strip(),
+            product_id=option.product_id,
+            position=position,
+            image=images.get(position),
+        )
         for position, option in enumerate(options)
-    ]  # fmt: skip
+    ]
     try:
         PollOption.objects.bulk_create(rows)  # saves the pictures' files first
     except Exception:

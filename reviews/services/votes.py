@@ -68,11 +68,18 @@ def review_vote(*, review_id: int, shopper: Shopper, is_helpful: bool) -> VoteCo
         # one statement (insert or replace), so a concurrent vote by the same shopper
         # waits for this one and then replaces it
         ReviewVote.objects.bulk_create(
-            [ReviewVote(review_id=review_id, voter=shopper.voter, ip_hash=shopper.ip_hash,
-                        is_helpful=is_helpful)],
-            update_conflicts=True, unique_fields=["review", "voter"],
+            [
+                ReviewVote(
+                    review_id=review_id,
+                    voter=shopper.voter,
+                    ip_hash=shopper.ip_hash,
+                    is_helpful=is_helpful,
+                )
+            ],
+            update_conflicts=True,
+            unique_fields=["review", "voter"],
             update_fields=["is_helpful", "ip_hash", "updated"],
-        )  # fmt: skip
+        )
         with connection.cursor() as cursor:
             cursor.execute(_RECOUNT, {"review": review_id, "z": WILSON_Z, "z2": WILSON_Z**2})
             up, down = cursor.fetchone()
