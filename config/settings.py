@@ -523,6 +523,9 @@ SPECTACULAR_SETTINGS = {
         "PostSourceEnum": "shops.posts.models.Post.Source",
         "ConnectionStatusEnum": "shops.channels.models.Connection.Status",
         "OrderStatusEnum": "orders.models.Order.Status",
+        "ShippingRateKindEnum": "orders.models.ShippingRate.Kind",
+        "DiscountKindEnum": "orders.models.Discount.Kind",
+        "CollectionKindEnum": "catalog.models.Collection.Kind",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
