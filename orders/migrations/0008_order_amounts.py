@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("orders", "0006_payment_health"),
+        ("orders", "0007_pricing_rules"),
     ]
 
     operations = [
