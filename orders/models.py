@@ -84,6 +84,10 @@ class Order(models.Model):
     shipping_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal(0))
     tax_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal(0))
     discount_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal(0))
+    # as orders.pricing.Quote says: when prices include tax, tax_amount is the part of the
+    # total that is tax ("Including VAT €4.33"), else it was added to the total
+    prices_include_tax = models.BooleanField(default=False)
+    tax_name = models.CharField(max_length=40, blank=True, help_text="VAT, GST, Sales tax…")
     total = models.DecimalField(max_digits=12, decimal_places=2)
     amount_minor = models.BigIntegerField(help_text="Total in the currency's minor units.")
     application_fee_minor = models.BigIntegerField(default=0)

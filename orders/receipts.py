@@ -49,19 +49,23 @@ def _minus(order: Order, amount: Decimal) -> str:
 
 
 def order_receipt(*, order: Order) -> Receipt:
-    """``order``'s receipt (one query, for its lines). Shipping is shown for an order
-    shipped somewhere ("Free" when nothing was charged); tax and discount when charged;
-    what was refunded after the total."""
+    """``order``'s receipt (one query, for its lines): subtotal, shipping for an order
+    shipped somewhere ("Free" when nothing was charged), the discount and the tax when
+    charged, the total (= subtotal + shipping - discount, + tax unless the prices
+    include it: then "Including VAT" follows the total), and what was refunded."""
     amounts = [ReceiptAmount("Subtotal", _money(order, order.subtotal))]
     if order.shipping_address or order.shipping_amount:
         shipping = _money(order, order.shipping_amount) if order.shipping_amount else "Free"
         amounts.append(ReceiptAmount("Shipping", shipping))
-    if order.tax_amount:
-        amounts.append(ReceiptAmount("Tax", _money(order, order.tax_amount)))
     if order.discount_amount:
         label = f"Discount ({order.coupon_code})" if order.coupon_code else "Discount"
         amounts.append(ReceiptAmount(label, _minus(order, order.discount_amount)))
+    tax_name = order.tax_name or "Tax"
+    if order.tax_amount and not order.prices_include_tax:
+        amounts.append(ReceiptAmount(tax_name, _money(order, order.tax_amount)))
     amounts.append(ReceiptAmount("Total", _money(order, order.total), is_total=True))
+    if order.tax_amount and order.prices_include_tax:
+        amounts.append(ReceiptAmount(f"Including {tax_name}", _money(order, order.tax_amount)))
     if order.refunded_minor:
         amounts.append(ReceiptAmount("Refunded", _minus(order, order.refunded_amount)))
     lines = tuple(

@@ -53,6 +53,11 @@ def texts(html: str) -> list[str]:
     return [text.strip() for text in re.findall(r">([^<>]+)<", html) if text.strip()]
 
 
+def amounts_of(html: str) -> list[tuple[str, str]]:
+    """The receipt's amounts on a shopper page: (label, amount) pairs, in order."""
+    return re.findall(r'<th scope="row" colspan="3">(.*?)</th>\s*<td class="num">(.*?)</td>', html)
+
+
 def test_the_confirmation_email_has_the_receipt_and_the_order_page_link(paid_xl):
     (email,) = mail.outbox
     html, content_type = email.alternatives[0]
@@ -88,9 +93,7 @@ def test_the_confirmation_page_shows_what_was_bought_and_where_it_goes(shop_a, p
     assert texts(line) == [
         "Harbour Tee", "XL", "2", "€26.00", "€52.00",
     ]  # fmt: skip
-    amounts = re.findall(r'<th scope="row" colspan="3">(.*?)</th>\s*<td class="num">(.*?)</td>',
-                         html)  # fmt: skip
-    assert amounts == [("Subtotal", "€52.00"), ("Shipping", "Free"), ("Total", "€52.00")]
+    assert amounts_of(html) == [("Subtotal", "€52.00"), ("Shipping", "Free"), ("Total", "€52.00")]
     assert "Ada Lovelace<br>1 Rue de Rivoli<br>75001 Paris<br>FR" in html
     assert f'href="{order_page}"' in html
     # private: never indexed, cached or sent on as a referrer; not framed outside the embed
@@ -112,11 +115,23 @@ def test_shipping_tax_and_discount_are_lines_of_the_receipt(shop_a, paid_xl):
 
     html = shopper().get(confirmation).content.decode()
 
-    amounts = re.findall(r'<th scope="row" colspan="3">(.*?)</th>\s*<td class="num">(.*?)</td>',
-                         html)  # fmt: skip
-    assert amounts == [
-        ("Subtotal", "€52.00"), ("Shipping", "€4.90"), ("Tax", "€3.00"),
-        ("Discount (SPRING)", f"{MINUS}€5.00"), ("Total", "€54.90"),
+    assert amounts_of(html) == [
+        ("Subtotal", "€52.00"), ("Shipping", "€4.90"), ("Discount (SPRING)", f"{MINUS}€5.00"),
+        ("Tax", "€3.00"), ("Total", "€54.90"),
+    ]  # fmt: skip
+
+    # where prices include tax the total does not grow: the tax is the part of it that is
+    with tenant_context(shop_a):
+        Order.objects.filter(id=paid_xl.id).update(
+            prices_include_tax=True, tax_name="VAT", tax_amount=Decimal("8.65"),
+            total=Decimal("51.90"),
+        )  # fmt: skip
+
+    html = shopper().get(confirmation).content.decode()
+
+    assert amounts_of(html) == [
+        ("Subtotal", "€52.00"), ("Shipping", "€4.90"), ("Discount (SPRING)", f"{MINUS}€5.00"),
+        ("Total", "€51.90"), ("Including VAT", "€8.65"),
     ]  # fmt: skip
 
 
