@@ -107,7 +107,8 @@ def test_a_shops_own_keys_send_no_account_and_no_fee(fake_stripe):
         (503, stripe_client.PaymentRetryableError),
         (400, stripe_client.PaymentFinalError),
         (402, stripe_client.PaymentFinalError),
-        (401, stripe_client.PaymentFinalError),
+        (401, stripe_client.PaymentAuthenticationError),  # a PaymentFinalError
+        (403, stripe_client.PaymentPermissionError),  # a PaymentFinalError
     ],
 )
 def test_stripe_errors_are_translated(fake_stripe, status, error):
