@@ -354,9 +354,9 @@ def main() -> None:
         schema_template.template_ddl()
         shop = shop_create(slug="rush", name="Rush", owner_email="o@example.com",
                            owner_password="correct-horse-battery").shop  # fmt: skip
-        with tenant_context(shop):
+        with tenant_context(shop), stripe_stub_server() as (base, _pid):
             payment_account_set_keys(secret_key="sk_test_bench", publishable_key="pk_test_bench",
-                                     webhook_secret="whsec_bench")  # fmt: skip
+                                     webhook_secret="whsec_bench", api_base=base)  # fmt: skip
         if options.profile:
             with stripe_stub_server() as (base, _pid):
                 profile(shop, base)
