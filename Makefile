@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test install lint format migrate db-stop bench bench-import bench-buy-now bench-shop-page bench-api bench-channels bench-stock-to-meta clean
+.PHONY: run test install lint format migrate db-stop bench bench-import bench-buy-now bench-shop-page bench-shop-page-render bench-api bench-channels bench-stock-to-meta clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("etalage: Python 3.11 or newer is needed (found %d.%d); set PYTHON=python3.11" % sys.version_info[:2]) if sys.version_info < (3, 11) else None'
@@ -49,6 +49,9 @@ bench-buy-now: install
 bench-shop-page: install
 	@command -v wrk >/dev/null || echo "wrk is not installed (apt-get install wrk): the Python load generator is used"
 	$(BIN)/python bench/shop_page.py $(BENCH_ARGS)
+
+bench-shop-page-render: install
+	$(BIN)/python bench/shop_page_render.py $(BENCH_ARGS)
 
 bench-api: install
 	$(BIN)/python bench/api_products.py $(BENCH_ARGS)

@@ -59,21 +59,38 @@ def fill(shop) -> str:
 
     with tenant_context(shop):
         products = Product.objects.bulk_create(
-            Product(title=f"Bench product {n:04}", slug=f"bench-{n}", status="active",
-                    description="<p>Soft and sturdy.</p>", tags=["bench"], option1_name="Size")
+            Product(
+                title=f"Bench product {n:04}",
+                slug=f"bench-{n}",
+                status="active",
+                description="<p>Soft and sturdy.</p>",
+                tags=["bench"],
+                option1_name="Size",
+            )
             for n in range(PRODUCTS)
-        )  # fmt: skip
+        )
         Variant.objects.bulk_create(
-            Variant(product=p, sku=f"B{p.pk}-{size}", option1=size, price="19.90", stock=5,
-                    position=position)
-            for p in products for position, size in enumerate(("S", "M", "L"))
-        )  # fmt: skip
-        ProductImage.objects.bulk_create(
-            ProductImage(product=p, image=f"products/{p.pk}.jpg", width=1080, height=1080,
-                         renditions={"320": f"products/{p.pk}-320.webp",
-                                     "640": f"products/{p.pk}-640.webp"})
+            Variant(
+                product=p,
+                sku=f"B{p.pk}-{size}",
+                option1=size,
+                price="19.90",
+                stock=5,
+                position=position,
+            )
             for p in products
-        )  # fmt: skip
+            for position, size in enumerate(("S", "M", "L"))
+        )
+        ProductImage.objects.bulk_create(
+            ProductImage(
+                product=p,
+                image=f"products/{p.pk}.jpg",
+                width=1080,
+                height=1080,
+                renditions={"320": f"products/{p.pk}-320.webp", "640": f"products/{p.pk}-640.webp"},
+            )
+            for p in products
+        )
         return api_key_create(name="Bench", scopes=["catalog:read"]).secret
 
 
@@ -114,10 +131,23 @@ def load_wrk(port: int, urls: list[str], secret: str, seconds: int) -> dict:
         script.write(WRK_SCRIPT % (", ".join(json.dumps(u) for u in urls), HOST, secret))
     try:
         output = subprocess.run(
-            ["wrk", "-t", "2", "-c", str(CONNECTIONS), "-d", f"{seconds}s", "--latency",
-             "-s", script.name, f"http://127.0.0.1:{port}/"],
-            capture_output=True, text=True, check=True,
-        ).stdout  # fmt: skip
+            [
+                "wrk",
+                "-t",
+                "2",
+                "-c",
+                str(CONNECTIONS),
+                "-d",
+                f"{seconds}s",
+                "--latency",
+                "-s",
+                script.name,
+                f"http://127.0.0.1:{port}/",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     finally:
         os.unlink(script.name)
     if re.search(r"Non-2xx or 3xx responses: (\d+)", output):
@@ -129,8 +159,10 @@ def load_wrk(port: int, urls: list[str], secret: str, seconds: int) -> dict:
 
     return {
         "rate": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
-        "p50": milliseconds("50"), "p90": milliseconds("90"), "p99": milliseconds("99"),
-    }  # fmt: skip
+        "p50": milliseconds("50"),
+        "p90": milliseconds("90"),
+        "p99": milliseconds("99"),
+    }
 
 
 def load_python(port: int, urls: list[str], secret: str, seconds: int) -> dict:
@@ -157,8 +189,12 @@ def load_python(port: int, urls: list[str], secret: str, seconds: int) -> dict:
     for thread in threads:
         thread.join()
     cuts = statistics.quantiles(timings, n=100)
-    return {"rate": len(timings) / seconds, "p50": cuts[49] * 1000, "p90": cuts[89] * 1000,
-            "p99": cuts[98] * 1000}  # fmt: skip
+    return {
+        "rate": len(timings) / seconds,
+        "p50": cuts[49] * 1000,
+        "p90": cuts[89] * 1000,
+        "p99": cuts[98] * 1000,
+    }
 
 
 def one_page_in_process(secret: str, *, profile: bool) -> None:
@@ -176,8 +212,10 @@ def one_page_in_process(secret: str, *, profile: bool) -> None:
         client.get(path)
         elapsed = time.perf_counter() - started
     database = sum(float(q["time"]) for q in queries.captured_queries)
-    print(f"one page in this process: {len(queries)} queries ({database * 1000:.1f} ms in "
-          f"the database), {elapsed * 1000:.1f} ms in all")  # fmt: skip
+    print(
+        f"one page in this process: {len(queries)} queries ({database * 1000:.1f} ms in "
+        f"the database), {elapsed * 1000:.1f} ms in all"
+    )
     if profile:
         profiler = cProfile.Profile()
         profiler.enable()
@@ -202,18 +240,37 @@ def main() -> None:
         from shops.services import shop_create
 
         schema_template.template_ddl()
-        shop = shop_create(slug="bench", name="Bench", owner_email="o@example.com",
-                           owner_password="correct-horse-battery").shop  # fmt: skip
+        shop = shop_create(
+            slug="bench",
+            name="Bench",
+            owner_email="o@example.com",
+            owner_password="correct-horse-battery",
+        ).shop
         secret = fill(shop)
         one_page_in_process(secret, profile=options.profile)
         port = free_port()
-        env = {**os.environ, "DATABASE_URL": database_url_of(), "DEBUG": "false",
-               "LOG_LEVEL": "WARNING"}  # fmt: skip
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url_of(),
+            "DEBUG": "false",
+            "LOG_LEVEL": "WARNING",
+        }
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--workers",
-             str(options.workers), "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
-            cwd=ROOT, env=env,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "config.wsgi:application",
+                "--workers",
+                str(options.workers),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+        )
         try:
             wait_until_up(port)
             urls = page_urls(port, secret)
@@ -231,14 +288,20 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=30)
-    print(f"GET /api/v1/products/?limit={PAGE} through its {len(urls)} pages: gunicorn, "
-          f"{options.workers} sync workers, {CONNECTIONS} connections, {options.seconds} s; "
-          f"{PRODUCTS:,} products of 3 variants and 1 image")  # fmt: skip
-    print(f"one request at a time: p50 {statistics.median(one_at_a_time):.1f} ms, "
-          f"min {min(one_at_a_time):.1f} ms")  # fmt: skip
-    print(f"gunicorn workers' CPU per request: "
-          f"{cpu_used * 1000 / (result['rate'] * options.seconds):.1f} ms "
-          f"({cpu_used / options.seconds:.2f} cores busy of {os.cpu_count()})")  # fmt: skip
+    print(
+        f"GET /api/v1/products/?limit={PAGE} through its {len(urls)} pages: gunicorn, "
+        f"{options.workers} sync workers, {CONNECTIONS} connections, {options.seconds} s; "
+        f"{PRODUCTS:,} products of 3 variants and 1 image"
+    )
+    print(
+        f"one request at a time: p50 {statistics.median(one_at_a_time):.1f} ms, "
+        f"min {min(one_at_a_time):.1f} ms"
+    )
+    print(
+        f"gunicorn workers' CPU per request: "
+        f"{cpu_used * 1000 / (result['rate'] * options.seconds):.1f} ms "
+        f"({cpu_used / options.seconds:.2f} cores busy of {os.cpu_count()})"
+    )
     print(
         f"{result['rate']:,.1f} req/s ({result['rate'] * PAGE:,.0f} products/s); latency "
         f"p50 {result['p50']:.1f} ms, p90 {result['p90']:.1f} ms, p99 {result['p99']:.1f} ms"

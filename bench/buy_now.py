@@ -58,8 +58,13 @@ PATH = "/api/v1/buy-now/"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 # a physical product is shipped: buy-now needs an address it can deliver to
-ADDRESS = {"name": "Sam Rush", "line1": "1 Rue de Rivoli", "postal_code": "75001",
-           "city": "Paris", "country": "FR"}  # fmt: skip
+ADDRESS = {
+    "name": "Sam Rush",
+    "line1": "1 Rue de Rivoli",
+    "postal_code": "75001",
+    "city": "Paris",
+    "country": "FR",
+}
 
 WRK_SCRIPT = """
 wrk.method = "POST"
@@ -122,19 +127,38 @@ def database_backends() -> list[int]:
 @contextmanager
 def gunicorn(stripe_base: str, workers: int, threads: int) -> Iterator[subprocess.Popen]:
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url_of(), "DEBUG": "false",
-           "DJANGO_SETTINGS_MODULE": "buy_now_site",
-           "STRIPE_API_BASE": stripe_base,
-           "STRIPE_JS_URL": f"{stripe_base}/js.stripe.com/v3/",
-           # every request comes from 127.0.0.1: the per-address limit would answer 429
-           "ORDERS_RATE_BUY_NOW": "off"}  # fmt: skip
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url_of(),
+        "DEBUG": "false",
+        "DJANGO_SETTINGS_MODULE": "buy_now_site",
+        "STRIPE_API_BASE": stripe_base,
+        "STRIPE_JS_URL": f"{stripe_base}/js.stripe.com/v3/",
+        # every request comes from 127.0.0.1: the per-address limit would answer 429
+        "ORDERS_RATE_BUY_NOW": "off",
+    }
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi:application",
-         "--workers", str(workers), "--threads", str(threads), "--backlog", "2048",
-         "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
-         "--pythonpath", str(ROOT / "bench")],
-        cwd=ROOT, env=env,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi:application",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--backlog",
+            "2048",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "--pythonpath",
+            str(ROOT / "bench"),
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     try:
         wait_until_up(port)
         server.port = port  # type: ignore[attr-defined]
@@ -145,8 +169,13 @@ def gunicorn(stripe_base: str, workers: int, threads: int) -> Iterator[subproces
 
 
 def post(port: int, variant_id: int, index: int) -> tuple[int, float, str]:
-    body = json.dumps({"items": [{"variant_id": variant_id, "quantity": 1}],
-                       "email": f"s{index}@example.com", "shipping_address": ADDRESS})  # fmt: skip
+    body = json.dumps(
+        {
+            "items": [{"variant_id": variant_id, "quantity": 1}],
+            "email": f"s{index}@example.com",
+            "shipping_address": ADDRESS,
+        }
+    )
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     started = time.perf_counter()
     connection.request("POST", PATH, body, {"Host": HOST, "Content-Type": "application/json"})
@@ -176,18 +205,37 @@ def wrk(port: int, variant_id: int, connections: int, seconds: int) -> dict:
         script.write(WRK_SCRIPT % (variant_id, HOST))
     try:
         output = subprocess.run(
-            ["wrk", "-t", str(min(2, connections)), "-c", str(connections), "-d",
-             f"{seconds}s", "--timeout", "30s", "-s", script.name,
-             f"http://127.0.0.1:{port}{PATH}"],
-            capture_output=True, text=True, check=True,
-        ).stdout  # fmt: skip
+            [
+                "wrk",
+                "-t",
+                str(min(2, connections)),
+                "-c",
+                str(connections),
+                "-d",
+                f"{seconds}s",
+                "--timeout",
+                "30s",
+                "-s",
+                script.name,
+                f"http://127.0.0.1:{port}{PATH}",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     finally:
         os.unlink(script.name)
     p50, p95, p99, requests, duration_us, errors = map(
         int, re.search(r"RESULT (.*)", output).group(1).split()
     )
-    return {"p50": p50 / 1000, "p95": p95 / 1000, "p99": p99 / 1000, "requests": requests,
-            "rate": requests / (duration_us / 1e6), "errors": errors}  # fmt: skip
+    return {
+        "p50": p50 / 1000,
+        "p95": p95 / 1000,
+        "p99": p99 / 1000,
+        "requests": requests,
+        "rate": requests / (duration_us / 1e6),
+        "errors": errors,
+    }
 
 
 # --- one Stripe mode -----------------------------------------------------------------------
@@ -202,16 +250,20 @@ def run_mode(mode: str, stripe_base: str, stripe_pid: int, shop, options) -> boo
 
     with tenant_context(shop):
         scarce = product_create(
-            title=f"Limited Print ({mode})", status="active",
+            title=f"Limited Print ({mode})",
+            status="active",
             variants=[VariantInput(sku=f"PRINT-{mode}", price="40.00", stock=options.stock)],
-        ).variants.get()  # fmt: skip
+        ).variants.get()
         plenty = product_create(
-            title=f"Poster ({mode})", status="active",
+            title=f"Poster ({mode})",
+            status="active",
             variants=[VariantInput(sku=f"POSTER-{mode}", price="12.00", stock=10_000_000)],
-        ).variants.get()  # fmt: skip
+        ).variants.get()
 
-    print(f"\n== Stripe: {mode} ({stripe_base}); gunicorn {options.workers} workers x "
-          f"{options.threads} thread(s), persistent DB connections")  # fmt: skip
+    print(
+        f"\n== Stripe: {mode} ({stripe_base}); gunicorn {options.workers} workers x "
+        f"{options.threads} thread(s), persistent DB connections"
+    )
     with gunicorn(stripe_base, options.workers, options.threads) as server:
         wrk(server.port, plenty.id, options.workers * 2, 2)  # warm every worker up
 
@@ -226,18 +278,23 @@ def run_mode(mode: str, stripe_base: str, stripe_pid: int, shop, options) -> boo
             and variant.available == 0
             and answers.get((409, "out_of_stock")) == out
         )
-        print(f"rush: {options.rush} concurrent for {options.stock} in stock in {took:.2f} s: "
-              f"{orders} orders, on hand {variant.stock}, held {variant.held}, available "
-              f"{variant.available}, answers {dict(sorted(answers.items()))} "
-              f"{'OK' if ok else 'FAILED'}")  # fmt: skip
+        print(
+            f"rush: {options.rush} concurrent for {options.stock} in stock in {took:.2f} s: "
+            f"{orders} orders, on hand {variant.stock}, held {variant.held}, available "
+            f"{variant.available}, answers {dict(sorted(answers.items()))} "
+            f"{'OK' if ok else 'FAILED'}"
+        )
 
         for connections in (1, options.concurrency):
 
             def processes() -> dict[str, list[int]]:
                 # backends opened during the run (a worker thread's first query) count
                 # from 0; one closed during the run would be missed (connections persist)
-                return {"django": children(server.pid), "postgres": database_backends(),
-                        "stripe": [stripe_pid]}  # fmt: skip
+                return {
+                    "django": children(server.pid),
+                    "postgres": database_backends(),
+                    "stripe": [stripe_pid],
+                }
 
             before = {pid: cpu_seconds(pid) for pids in processes().values() for pid in pids}
             result = wrk(server.port, plenty.id, connections, options.seconds)
@@ -250,9 +307,11 @@ def run_mode(mode: str, stripe_base: str, stripe_pid: int, shop, options) -> boo
             target = ""
             if connections == options.concurrency:
                 target = f" (target p99 < 150 ms: {'met' if result['p99'] < 150 else 'NOT met'})"
-            print(f"{connections:>3} concurrent: {result['rate']:6.0f} req/s, p50 "
-                  f"{result['p50']:6.1f} ms, p95 {result['p95']:6.1f} ms, p99 "
-                  f"{result['p99']:6.1f} ms{target}; errors {result['errors']}")  # fmt: skip
+            print(
+                f"{connections:>3} concurrent: {result['rate']:6.0f} req/s, p50 "
+                f"{result['p50']:6.1f} ms, p95 {result['p95']:6.1f} ms, p99 "
+                f"{result['p99']:6.1f} ms{target}; errors {result['errors']}"
+            )
             shares = ", ".join(f"{name} {value:.1f}" for name, value in per_request.items())
             print(f"     CPU ms per request: {shares} (total {sum(per_request.values()):.1f})")
     return ok
@@ -276,12 +335,18 @@ def profile(shop, stripe_base: str, repeat: int = 50) -> None:
     settings.ORDERS_RATE_BUY_NOW = "off"  # every request comes from one client
     with tenant_context(shop):
         variant = product_create(
-            title="Profiled", status="active",
+            title="Profiled",
+            status="active",
             variants=[VariantInput(sku="PROFILED", price="9.00", stock=1_000_000)],
-        ).variants.get()  # fmt: skip
+        ).variants.get()
     client = Client(HTTP_HOST=HOST)
-    body = json.dumps({"items": [{"variant_id": variant.id, "quantity": 1}],
-                       "email": "p@example.com", "shipping_address": ADDRESS})  # fmt: skip
+    body = json.dumps(
+        {
+            "items": [{"variant_id": variant.id, "quantity": 1}],
+            "email": "p@example.com",
+            "shipping_address": ADDRESS,
+        }
+    )
 
     def buy() -> None:
         assert client.post(PATH, body, content_type="application/json").status_code == 201
@@ -310,15 +375,21 @@ def profile(shop, stripe_base: str, repeat: int = 50) -> None:
     profiler.disable()
     stats = pstats.Stats(profiler)
     total = sum(row[2] for row in stats.stats.values())  # own times add up to the whole
-    stripe_share = sum(
-        row[3] for func, row in stats.stats.items()
-        if func[2] == "payment_intent_create" and "stripe_client" in func[0]
-    ) / total  # fmt: skip
+    stripe_share = (
+        sum(
+            row[3]
+            for func, row in stats.stats.items()
+            if func[2] == "payment_intent_create" and "stripe_client" in func[0]
+        )
+        / total
+    )
     print(f"\n== one buy-now, profiled in process ({repeat} runs, Stripe stub, test client)")
-    print(f"{took:.1f} ms per request: database {db_ms:.1f} ms over {len(queries) // repeat} "
-          f"queries (round trips included), Stripe call about {stripe_share * took:.1f} ms "
-          f"({stripe_share:.0%} under cProfile), the rest (Django, our code, the client) "
-          f"{took - db_ms - stripe_share * took:.1f} ms")  # fmt: skip
+    print(
+        f"{took:.1f} ms per request: database {db_ms:.1f} ms over {len(queries) // repeat} "
+        f"queries (round trips included), Stripe call about {stripe_share * took:.1f} ms "
+        f"({stripe_share:.0%} under cProfile), the rest (Django, our code, the client) "
+        f"{took - db_ms - stripe_share * took:.1f} ms"
+    )
     print("queries of one request:")
     for seconds, sql in queries[-(len(queries) // repeat) :]:
         print(f"  {seconds * 1000:5.2f} ms  {sql[:100]}")
@@ -352,11 +423,19 @@ def main() -> None:
         from shops.services import shop_create
 
         schema_template.template_ddl()
-        shop = shop_create(slug="rush", name="Rush", owner_email="o@example.com",
-                           owner_password="correct-horse-battery").shop  # fmt: skip
+        shop = shop_create(
+            slug="rush",
+            name="Rush",
+            owner_email="o@example.com",
+            owner_password="correct-horse-battery",
+        ).shop
         with tenant_context(shop), stripe_stub_server() as (base, _pid):
-            payment_account_set_keys(secret_key="sk_test_bench", publishable_key="pk_test_bench",
-                                     webhook_secret="whsec_bench", api_base=base)  # fmt: skip
+            payment_account_set_keys(
+                secret_key="sk_test_bench",
+                publishable_key="pk_test_bench",
+                webhook_secret="whsec_bench",
+                api_base=base,  # where the key is checked
+            )
         if options.profile:
             with stripe_stub_server() as (base, _pid):
                 profile(shop, base)

@@ -28,14 +28,27 @@ def generate(rows: int) -> bytes:
     writer.writeheader()
     for index in range(rows):
         number, size = divmod(index, len(SIZES))
-        row = {col.HANDLE: f"bench-product-{number}", col.OPTION_VALUES[0]: SIZES[size],
-               col.SKU: f"B{number}-{SIZES[size]}", col.PRICE: f"{10 + number % 90}.{size}0",
-               col.STOCK: str(number % 50), col.GRAMS: "250"}  # fmt: skip
+        row = {
+            col.HANDLE: f"bench-product-{number}",
+            col.OPTION_VALUES[0]: SIZES[size],
+            col.SKU: f"B{number}-{SIZES[size]}",
+            col.PRICE: f"{10 + number % 90}.{size}0",
+            col.STOCK: str(number % 50),
+            col.GRAMS: "250",
+        }
         if size == 0:
-            row.update({col.TITLE: f"Bench product {number}", col.VENDOR: "Bench",
-                        col.BODY: f"<p>Product <strong>{number}</strong>, soft and sturdy.</p>",
-                        col.TYPE: "Shirt", col.TAGS: "bench, shirt", col.OPTION_NAMES[0]: "Size",
-                        col.STATUS: "active", col.SEO_TITLE: f"Bench {number}"})  # fmt: skip
+            row.update(
+                {
+                    col.TITLE: f"Bench product {number}",
+                    col.VENDOR: "Bench",
+                    col.BODY: f"<p>Product <strong>{number}</strong>, soft and sturdy.</p>",
+                    col.TYPE: "Shirt",
+                    col.TAGS: "bench, shirt",
+                    col.OPTION_NAMES[0]: "Size",
+                    col.STATUS: "active",
+                    col.SEO_TITLE: f"Bench {number}",
+                }
+            )
         writer.writerow(row)
     return buffer.getvalue().encode()
 
@@ -54,8 +67,12 @@ def main() -> None:
         from shops.services import shop_create
 
         schema_template.template_ddl()
-        shop = shop_create(slug="bench", name="Bench", owner_email="o@example.com",
-                           owner_password="correct-horse-battery").shop  # fmt: skip
+        shop = shop_create(
+            slug="bench",
+            name="Bench",
+            owner_email="o@example.com",
+            owner_password="correct-horse-battery",
+        ).shop
         data = generate(options.rows)
         with tenant_context(shop):
             for label in ("first import (creates)", "same file again (matches, no changes)"):

@@ -41,8 +41,17 @@ from config.database_url import database_url_of
 ROOT = Path(__file__).resolve().parent.parent
 
 
-FEEDS = ("meta.csv", "meta.xml", "pinterest.csv", "pinterest.tsv", "pinterest.xml",
-         "google.xml", "google.csv", "tiktok.csv", "tiktok.xml")  # fmt: skip
+FEEDS = (
+    "meta.csv",
+    "meta.xml",
+    "pinterest.csv",
+    "pinterest.tsv",
+    "pinterest.xml",
+    "google.xml",
+    "google.csv",
+    "tiktok.csv",
+    "tiktok.xml",
+)
 
 
 def feed_child(database_url: str, slug: str, feed: str, token: str) -> None:
@@ -62,8 +71,17 @@ def feed_child(database_url: str, slug: str, feed: str, token: str) -> None:
         rows += chunk.count(b"\n")
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": elapsed, "cpu_seconds": cpu, "bytes": size, "rows": rows - 1,
-                      "peak_mb": peak}))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "seconds": elapsed,
+                "cpu_seconds": cpu,
+                "bytes": size,
+                "rows": rows - 1,
+                "peak_mb": peak,
+            }
+        )
+    )
 
 
 def generate(products: int, variants: int) -> None:
@@ -72,21 +90,36 @@ def generate(products: int, variants: int) -> None:
     batch = 2000
     for start in range(0, products, batch):
         created = Product.objects.bulk_create(
-            Product(title=f"Product {n}", slug=f"product-{n}", status="active",
-                    description=f"<p>Description of product {n}, <b>soft</b> cotton.</p>",
-                    brand="Bench", gtin="", mpn=f"MPN-{n}", option1_name="Size")
+            Product(
+                title=f"Product {n}",
+                slug=f"product-{n}",
+                status="active",
+                description=f"<p>Description of product {n}, <b>soft</b> cotton.</p>",
+                brand="Bench",
+                gtin="",
+                mpn=f"MPN-{n}",
+                option1_name="Size",
+            )
             for n in range(start, min(products, start + batch))
-        )  # fmt: skip
+        )
         Variant.objects.bulk_create(
-            Variant(product=p, sku=f"{p.slug}-{v}", option1=f"S{v}", price="19.90",
-                    stock=v * 3, position=v)
-            for p in created for v in range(variants)
-        )  # fmt: skip
-        ProductImage.objects.bulk_create(
-            ProductImage(product=p, image=f"products/{p.slug}.jpg", width=800, height=800,
-                         status="ready")
+            Variant(
+                product=p,
+                sku=f"{p.slug}-{v}",
+                option1=f"S{v}",
+                price="19.90",
+                stock=v * 3,
+                position=v,
+            )
             for p in created
-        )  # fmt: skip
+            for v in range(variants)
+        )
+        ProductImage.objects.bulk_create(
+            ProductImage(
+                product=p, image=f"products/{p.slug}.jpg", width=800, height=800, status="ready"
+            )
+            for p in created
+        )
 
 
 def tiktok_sync(shop, products: int, variants: int) -> None:
@@ -112,11 +145,18 @@ def tiktok_sync(shop, products: int, variants: int) -> None:
         for name in ProductImage.objects.filter(product_id__in=ids).values_list("image", flat=True):
             default_storage.save(name, ContentFile(b"\x89PNG\r\n\x1a\n" + name.encode()))
         tiktok = connection_create(
-            channel="tiktok", access_token=fake.token, selection="tag", tag="tiktok",
-            tiktok={"app_key": fake.app_key, "app_secret": fake.app_secret,
-                    "shop_cipher": fake.shop_cipher, "warehouse_id": fake.warehouse_id,
-                    "category_id": fake.category_id},
-        )  # fmt: skip
+            channel="tiktok",
+            access_token=fake.token,
+            selection="tag",
+            tag="tiktok",
+            tiktok={
+                "app_key": fake.app_key,
+                "app_secret": fake.app_secret,
+                "shop_cipher": fake.shop_cipher,
+                "warehouse_id": fake.warehouse_id,
+                "category_id": fake.category_id,
+            },
+        )
         CatalogChange.objects.bulk_create(
             CatalogChange(product_id=pk, kind="upsert", aspects=["title"]) for pk in ids
         )
@@ -125,11 +165,13 @@ def tiktok_sync(shop, products: int, variants: int) -> None:
         elapsed = time.perf_counter() - started
         live = ChannelItem.objects.filter(state="live", connection=tiktok).count()
         calls = len(fake.calls) + len(fake.uploads)
-        print(f"   TikTok: {len(ids):,} products ({result.items:,} SKUs, {variants} per "
-              f"product) in {calls:,} calls (an upload and a create per product, a search per "
-              f"100 SKUs): {elapsed:.1f} s, "
-              f"{len(ids) / elapsed:,.0f} products/s, {result.items / elapsed:,.0f} items/s "
-              f"({live:,} live)")  # fmt: skip
+        print(
+            f"   TikTok: {len(ids):,} products ({result.items:,} SKUs, {variants} per "
+            f"product) in {calls:,} calls (an upload and a create per product, a search per "
+            f"100 SKUs): {elapsed:.1f} s, "
+            f"{len(ids) / elapsed:,.0f} products/s, {result.items / elapsed:,.0f} items/s "
+            f"({live:,} live)"
+        )
         Connection.objects.filter(pk=tiktok.pk).delete()
     settings.MEDIA_ROOT = previous_media
     fake.stop()
@@ -165,8 +207,12 @@ def main() -> None:
         from tests.channels.fake_pinterest import FakePinterest
 
         total = args.products * args.variants
-        shop = shop_create(slug="bench", name="Bench", owner_email="o@example.com",
-                           owner_password="plum-orchard-lantern-42").shop  # fmt: skip
+        shop = shop_create(
+            slug="bench",
+            name="Bench",
+            owner_email="o@example.com",
+            owner_password="plum-orchard-lantern-42",
+        ).shop
         fake = FakeMeta()
         fake_pinterest = FakePinterest()
         fake_google = FakeGoogle()
@@ -188,31 +234,54 @@ def main() -> None:
             ]
             Product.objects.filter(pk__in=list(google_ids)).update(tags=["google"])
             google = connection_create(
-                channel="google", access_token=fake_google.token,
-                external_id=f"{fake_google.account}/bench", selection="tag", tag="google",
-            )  # fmt: skip
+                channel="google",
+                access_token=fake_google.token,
+                external_id=f"{fake_google.account}/bench",
+                selection="tag",
+                tag="google",
+            )
             tiktok = connection_create(channel="tiktok")
-            tokens = {channel: c.feed_token for channel, c in
-                      (("meta", connection), ("pinterest", pinterest), ("google", google),
-                       ("tiktok", tiktok))}  # fmt: skip
+            tokens = {
+                channel: c.feed_token
+                for channel, c in (
+                    ("meta", connection),
+                    ("pinterest", pinterest),
+                    ("google", google),
+                    ("tiktok", tiktok),
+                )
+            }
 
         # 1. every full feed, each in a child process (its peak RSS is the feed's); the
         # Google feed lists every product here (the tag selects only the push's items)
         database_url = database_url_of()
         with tenant_context(shop):
             Connection.objects.filter(pk=google.pk).update(selection="all", tag="")
-        print(f"1. full feeds of {total:,} variants (targets for 100,000: < 5 s, < 150 MB peak "
-              "RSS); the CPU time is the feed process's own, whatever else runs")  # fmt: skip
+        print(
+            f"1. full feeds of {total:,} variants (targets for 100,000: < 5 s, < 150 MB peak "
+            "RSS); the CPU time is the feed process's own, whatever else runs"
+        )
         for feed_name in args.feeds.split(","):
             out = subprocess.run(
-                [sys.executable, __file__, "--feed-child", database_url, "bench", feed_name,
-                 tokens[feed_name.split(".")[0]]],
-                capture_output=True, text=True, check=True, cwd=ROOT,
-            ).stdout  # fmt: skip
+                [
+                    sys.executable,
+                    __file__,
+                    "--feed-child",
+                    database_url,
+                    "bench",
+                    feed_name,
+                    tokens[feed_name.split(".")[0]],
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+                cwd=ROOT,
+            ).stdout
             feed = json.loads(out.strip().splitlines()[-1])
-            print(f"   {feed_name:<14} {feed['rows']:>8,} rows {feed['bytes'] / 1e6:6.1f} MB "
-                  f"{feed['seconds']:6.2f} s ({feed.get('cpu_seconds', 0):4.2f} s of CPU in "
-                  f"Python)  peak RSS {feed['peak_mb']:4.0f} MB")  # fmt: skip
+            print(
+                f"   {feed_name:<14} {feed['rows']:>8,} rows {feed['bytes'] / 1e6:6.1f} MB "
+                f"{feed['seconds']:6.2f} s ({feed.get('cpu_seconds', 0):4.2f} s of CPU in "
+                f"Python)  peak RSS {feed['peak_mb']:4.0f} MB"
+            )
         with tenant_context(shop):
             Connection.objects.filter(pk=google.pk).update(selection="tag", tag="google")
 
@@ -226,23 +295,29 @@ def main() -> None:
             result = connection_sync(connection_id=connection.pk)
             elapsed = time.perf_counter() - started
             live = ChannelItem.objects.filter(state="live", connection=connection).count()
-            print(f"3. Meta: {result.items:,} changed items in {len(fake.batches)} batches of "
-                  f"≤ 5,000: {elapsed:.1f} s, {result.items / elapsed:,.0f} items/s "
-                  f"({live:,} live)")  # fmt: skip
+            print(
+                f"3. Meta: {result.items:,} changed items in {len(fake.batches)} batches of "
+                f"≤ 5,000: {elapsed:.1f} s, {result.items / elapsed:,.0f} items/s "
+                f"({live:,} live)"
+            )
             started = time.perf_counter()
             result = connection_sync(connection_id=pinterest.pk)
             elapsed = time.perf_counter() - started
             live = ChannelItem.objects.filter(state="live", connection=pinterest).count()
-            print(f"   Pinterest: {result.items:,} changed items in "
-                  f"{len(fake_pinterest.batches)} batches of ≤ 1,000: {elapsed:.1f} s, "
-                  f"{result.items / elapsed:,.0f} items/s ({live:,} live)")  # fmt: skip
+            print(
+                f"   Pinterest: {result.items:,} changed items in "
+                f"{len(fake_pinterest.batches)} batches of ≤ 1,000: {elapsed:.1f} s, "
+                f"{result.items / elapsed:,.0f} items/s ({live:,} live)"
+            )
             started = time.perf_counter()
             result = connection_sync(connection_id=google.pk)
             elapsed = time.perf_counter() - started
             live = ChannelItem.objects.filter(state="live", connection=google).count()
-            print(f"   Google: {result.items:,} changed items, one call each (engine batches "
-                  f"of ≤ 1,000): {elapsed:.1f} s, {result.items / elapsed:,.0f} items/s "
-                  f"({live:,} live)")  # fmt: skip
+            print(
+                f"   Google: {result.items:,} changed items, one call each (engine batches "
+                f"of ≤ 1,000): {elapsed:.1f} s, {result.items / elapsed:,.0f} items/s "
+                f"({live:,} live)"
+            )
             Connection.objects.filter(pk__in=[pinterest.pk, google.pk, tiktok.pk]).delete()
         fake_pinterest.stop()
         fake_google.stop()
@@ -254,14 +329,34 @@ def main() -> None:
             fake.stop()
             return
         queue = "bench-channels"
-        env = {**os.environ, "DATABASE_URL": database_url, "CELERY_TASK_DEFAULT_QUEUE": queue,
-               "CHANNELS_META_API_BASE": fake.url,
-               "CHANNELS_BATCH_POLL_SECONDS": "0.05"}  # fmt: skip
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "CELERY_TASK_DEFAULT_QUEUE": queue,
+            "CHANNELS_META_API_BASE": fake.url,
+            "CHANNELS_BATCH_POLL_SECONDS": "0.05",
+        }
         worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo",
-             "--queues", queue, "--loglevel", "warning", "--without-gossip",
-             "--without-mingle", "--without-heartbeat"], cwd=ROOT, env=env,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool",
+                "solo",
+                "--queues",
+                queue,
+                "--loglevel",
+                "warning",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=ROOT,
+            env=env,
+        )
         from config.celery import app as celery_app
 
         celery_app.conf.task_always_eager = False
@@ -285,16 +380,20 @@ def main() -> None:
                 received = None
                 while time.perf_counter() - started < 30 and received is None:
                     for batch in fake.batches[before:]:
-                        if any(r["data"]["id"] == retailer and r["data"].get("inventory")
-                               == expected for r in batch):  # fmt: skip
+                        if any(
+                            r["data"]["id"] == retailer and r["data"].get("inventory") == expected
+                            for r in batch
+                        ):
                             received = time.perf_counter()
                     time.sleep(0.002)
                 if received is None:
                     print(f"2. stock change ({label}): not received within 30 s")
                     continue
-                print(f"2. stock change → fake Meta through the worker ({label}): "
-                      f"{received - committed:.2f} s from the commit "
-                      f"({committed - started:.3f} s to commit) (target < 5 s)")  # fmt: skip
+                print(
+                    f"2. stock change → fake Meta through the worker ({label}): "
+                    f"{received - committed:.2f} s from the commit "
+                    f"({committed - started:.3f} s to commit) (target < 5 s)"
+                )
         finally:
             worker.terminate()
             worker.wait(20)

@@ -45,9 +45,12 @@ def main() -> None:
         def create(index: int, password_hash: str | None = None) -> float:
             started = time.perf_counter()
             shop_create(
-                slug=f"bench-{index}", name=f"Bench {index}", owner_email=f"o{index}@example.com",
-                owner_password="correct-horse-battery", owner_password_hash=password_hash,
-            )  # fmt: skip
+                slug=f"bench-{index}",
+                name=f"Bench {index}",
+                owner_email=f"o{index}@example.com",
+                owner_password="correct-horse-battery",
+                owner_password_hash=password_hash,
+            )
             return time.perf_counter() - started
 
         def ms(samples: list[float]) -> str:

@@ -67,10 +67,15 @@ def seed_features(media_root: str) -> list[tuple[str, dict]]:
             Image.new("RGB", (600, 600), (40 * index, 90, 120)).save(picture, "JPEG")
             posts.post_create(
                 images=[posts.ImageInput(file=picture, alt_text=f"Look {index}")],
-                tags=[[posts.TagInput(product_id=product.id, x=0.2 + 0.3 * n, y=0.5)
-                       for n, product in enumerate(products[3 * index : 3 * index + 3])]],
-                caption=f"Look {index}", status=Post.Status.PUBLISHED,
-            )  # fmt: skip
+                tags=[
+                    [
+                        posts.TagInput(product_id=product.id, x=0.2 + 0.3 * n, y=0.5)
+                        for n, product in enumerate(products[3 * index : 3 * index + 3])
+                    ]
+                ],
+                caption=f"Look {index}",
+                status=Post.Status.PUBLISHED,
+            )
     return [
         ("poll", {"heading": "Have your say"}),
         ("reviews_wall", {"heading": "What shoppers say", "limit": 6, "min_rating": 4}),
@@ -92,8 +97,12 @@ def seed(products: int, *, every_section: bool = False, media_root: str = "") ->
     from shops.storefront import services
 
     schema_template.template_ddl()
-    shop = shop_create(slug="bench", name="Bench", owner_email="o@example.com",
-                       owner_password="correct-horse-battery").shop  # fmt: skip
+    shop = shop_create(
+        slug="bench",
+        name="Bench",
+        owner_email="o@example.com",
+        owner_password="correct-horse-battery",
+    ).shop
     with tenant_context(shop):
         result = products_import(file=__import__("io").BytesIO(generate(products * 4)))
         assert result.created == products, result
@@ -137,10 +146,22 @@ def get(port: int, path: str) -> tuple[int, bytes]:
 
 def load_wrk(port: int, path: str, seconds: int) -> float:
     output = subprocess.run(
-        ["wrk", "-t", "2", "-c", str(CONNECTIONS), "-d", f"{seconds}s", "-H", f"Host: {HOST}",
-         f"http://127.0.0.1:{port}{path}"],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
+        [
+            "wrk",
+            "-t",
+            "2",
+            "-c",
+            str(CONNECTIONS),
+            "-d",
+            f"{seconds}s",
+            "-H",
+            f"Host: {HOST}",
+            f"http://127.0.0.1:{port}{path}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     if non_2xx:
         raise SystemExit(f"{path}: {non_2xx.group(1)} failed responses\n{output}")
@@ -177,9 +198,10 @@ def main() -> None:
         "--uncached", action="store_true", help="no cache: every shop page is rendered afresh"
     )
     parser.add_argument(
-        "--every-section", action="store_true",
+        "--every-section",
+        action="store_true",
         help="add a poll, a reviews wall and a posts gallery (with reviews, votes, posts)",
-    )  # fmt: skip
+    )
     options = parser.parse_args()
     load = load_wrk if shutil.which("wrk") else load_python
     if load is load_python:
@@ -191,15 +213,32 @@ def main() -> None:
     ):
         seed(options.products, every_section=options.every_section, media_root=media_root)
         port = free_port()
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "shop_page_site",
-               "DATABASE_URL": database_url_of(), "DEBUG": "false", "LOG_LEVEL": "WARNING",
-               "BENCH_UNCACHED": "1" if options.uncached else ""}  # fmt: skip
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "shop_page_site",
+            "DATABASE_URL": database_url_of(),
+            "DEBUG": "false",
+            "LOG_LEVEL": "WARNING",
+            "BENCH_UNCACHED": "1" if options.uncached else "",
+        }
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--workers",
-             str(WORKERS), "--bind", f"127.0.0.1:{port}", "--pythonpath", str(ROOT / "bench"),
-             "--log-level", "warning"],
-            cwd=ROOT, env=env,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "config.wsgi:application",
+                "--workers",
+                str(WORKERS),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--pythonpath",
+                str(ROOT / "bench"),
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+        )
         try:
             wait_until_up(port)
             for path in ("/", "/bench-ok/"):

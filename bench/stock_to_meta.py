@@ -43,8 +43,10 @@ def received_at(fake, retailer: str, stock: int, before: int, timeout: float) ->
     deadline = time.perf_counter() + timeout
     while time.perf_counter() < deadline:
         for index in range(before, len(fake.batches)):
-            if any(r["data"]["id"] == retailer and r["data"].get("inventory") == stock
-                   for r in fake.batches[index]):  # fmt: skip
+            if any(
+                r["data"]["id"] == retailer and r["data"].get("inventory") == stock
+                for r in fake.batches[index]
+            ):
                 return fake.batch_times[index]
         time.sleep(0.01)
     return None
@@ -101,10 +103,12 @@ def main() -> None:
                     answer = requests.post(
                         f"http://127.0.0.1:{port}/api/v1/variants/{variant.pk}/stock/",
                         json={"set": stock},
-                        headers={"Host": f"{DEMO_SLUG}.localhost:{port}",
-                                 "Authorization": f"Bearer {secret}"},
+                        headers={
+                            "Host": f"{DEMO_SLUG}.localhost:{port}",
+                            "Authorization": f"Bearer {secret}",
+                        },
                         timeout=30,
-                    )  # fmt: skip
+                    )
                     answered = time.perf_counter()
                     answer.raise_for_status()
                     received = received_at(fake, retailer, stock, before, timeout=60)
@@ -116,12 +120,16 @@ def main() -> None:
                             items = list(
                                 ChannelItem.objects.values_list("retailer_id", "state", "message")
                             )
-                        raise SystemExit(f"change {change}: not received within 60 s "
-                                         f"({state}, items {items})\n"
-                                         f"{log.read_text()[-3000:]}")  # fmt: skip
+                        raise SystemExit(
+                            f"change {change}: not received within 60 s "
+                            f"({state}, items {items})\n"
+                            f"{log.read_text()[-3000:]}"
+                        )
                     if change == 0:
-                        print(f"first change (the whole item, not on Meta yet): "
-                              f"{received - started:.2f} s")  # fmt: skip
+                        print(
+                            f"first change (the whole item, not on Meta yet): "
+                            f"{received - started:.2f} s"
+                        )
                     else:
                         figures.append(received - started)
                         answers.append(answered - started)
@@ -131,11 +139,13 @@ def main() -> None:
                 sent = sum(
                     1 for batch in fake.batches for r in batch if r["data"]["id"] == retailer
                 )
-                print(f"{args.changes} stock changes, API call → item at the fake Meta: "
-                      f"median {statistics.median(figures):.2f} s, max {max(figures):.2f} s, "
-                      f"min {min(figures):.2f} s (the API answered in median "
-                      f"{statistics.median(answers) * 1000:.0f} ms); the item was sent "
-                      f"{sent} times for {args.changes + 1} changes")  # fmt: skip
+                print(
+                    f"{args.changes} stock changes, API call → item at the fake Meta: "
+                    f"median {statistics.median(figures):.2f} s, max {max(figures):.2f} s, "
+                    f"min {min(figures):.2f} s (the API answered in median "
+                    f"{statistics.median(answers) * 1000:.0f} ms); the item was sent "
+                    f"{sent} times for {args.changes + 1} changes"
+                )
             finally:
                 rundemo.send_signal(signal.SIGTERM)
                 rundemo.wait(timeout=30)

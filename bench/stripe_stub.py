@@ -45,21 +45,23 @@ class StubHandler(http.server.BaseHTTPRequestHandler):
             body = self.answers.get(key)
         if body is None:
             intent_id = "pi_" + secrets.token_hex(12)
-            body = json.dumps({
-                "id": intent_id,
-                "object": "payment_intent",
-                "amount": int(form.get("amount", ["0"])[0]),
-                "currency": form.get("currency", ["eur"])[0],
-                "status": "requires_payment_method",
-                "client_secret": f"{intent_id}_secret_{secrets.token_hex(8)}",
-                "created": int(time.time()),
-                "livemode": False,
-                "metadata": {
-                    name[len("metadata[") : -1]: values[0]
-                    for name, values in form.items()
-                    if name.startswith("metadata[")
-                },
-            }).encode()  # fmt: skip
+            body = json.dumps(
+                {
+                    "id": intent_id,
+                    "object": "payment_intent",
+                    "amount": int(form.get("amount", ["0"])[0]),
+                    "currency": form.get("currency", ["eur"])[0],
+                    "status": "requires_payment_method",
+                    "client_secret": f"{intent_id}_secret_{secrets.token_hex(8)}",
+                    "created": int(time.time()),
+                    "livemode": False,
+                    "metadata": {
+                        name[len("metadata[") : -1]: values[0]
+                        for name, values in form.items()
+                        if name.startswith("metadata[")
+                    },
+                }
+            ).encode()
             if key:
                 with self.lock:
                     self.answers[key] = body

@@ -19,7 +19,14 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from catalog.collections import collection_delete, collection_products, validate_rules
+from catalog.collections import (
+    collection_create,
+    collection_delete,
+    collection_products,
+    collection_set_products,
+    collection_update,
+    validate_rules,
+)
 from catalog.exports import products_export_csv
 from catalog.images import (
     image_admin_thumbnail,
@@ -55,7 +62,6 @@ from catalog.services import (
 )
 from catalog.shopify_csv import CsvRefused, max_bytes
 from shops.currencies import minor_units, validate_amount
-from shops.page_cache import shop_page_changed
 from shops.unset import UNSET
 
 # Where the product admin's readiness reads a product's facts. The link and image-link
@@ -84,10 +90,25 @@ def format_price(amount: Decimal | None, currency: str | None = None) -> str:
 class ProductForm(forms.ModelForm):
     class Meta:
         model = Product
-        fields = ("title", "slug", "status", "description", "brand", "product_type", "tags",
-                  "condition", "requires_shipping", "option1_name", "option2_name",
-                  "option3_name", "gtin", "mpn",
-                  "google_product_category", "seo_title", "seo_description")  # fmt: skip
+        fields = (
+            "title",
+            "slug",
+            "status",
+            "description",
+            "brand",
+            "product_type",
+            "tags",
+            "condition",
+            "requires_shipping",
+            "option1_name",
+            "option2_name",
+            "option3_name",
+            "gtin",
+            "mpn",
+            "google_product_category",
+            "seo_title",
+            "seo_description",
+        )
 
     def clean_description(self) -> str:
         return sanitize_description(self.cleaned_data.get("description", ""))
@@ -118,8 +139,17 @@ class ProductForm(forms.ModelForm):
 class VariantForm(forms.ModelForm):
     class Meta:
         model = Variant
-        fields = ("sku", "option1", "option2", "option3", "price", "compare_at_price", "stock",
-                  "weight_grams", "position")  # fmt: skip
+        fields = (
+            "sku",
+            "option1",
+            "option2",
+            "option3",
+            "price",
+            "compare_at_price",
+            "stock",
+            "weight_grams",
+            "position",
+        )
 
     def _amount(self, name: str) -> Decimal | None:
         amount = self.cleaned_data.get(name)
@@ -223,8 +253,9 @@ class ProductExportMixin:
     change_list_template = "admin/catalog/product/change_list.html"
 
     def get_urls(self) -> list:
-        export = path("export/", self.admin_site.admin_view(self.export_view),
-                      name="catalog_product_export")  # fmt: skip
+        export = path(
+            "export/", self.admin_site.admin_view(self.export_view), name="catalog_product_export"
+        )
         return [export, *super().get_urls()]
 
     def export_view(self, request: HttpRequest) -> StreamingHttpResponse:
@@ -243,8 +274,15 @@ class ProductExportMixin:
 class ProductAdmin(ProductExportMixin, admin.ModelAdmin):
     form = ProductForm
     inlines = [VariantInline, ProductImageInline]
-    list_display = ("thumbnail", "title", "status", "price_range", "stock_total", "channels",
-                    "updated")  # fmt: skip
+    list_display = (
+        "thumbnail",
+        "title",
+        "status",
+        "price_range",
+        "stock_total",
+        "channels",
+        "updated",
+    )
     list_display_links = ("thumbnail", "title")
     list_filter = ("status", "condition", "product_type", "brand")
     search_fields = ("title", "slug", "brand", "product_type", "variants__sku")
@@ -254,15 +292,22 @@ class ProductAdmin(ProductExportMixin, admin.ModelAdmin):
     list_per_page = 50
     fieldsets = (
         (None, {"fields": ("title", "slug", "status", "description")}),
-        ("Organisation", {"fields": ("brand", "product_type", "tags", "condition",
-                                      "requires_shipping")}),
-        ("Options", {"fields": ("option1_name", "option2_name", "option3_name"),
-                     "description": "Name the options variants differ by, e.g. Size, Colour."}),
+        (
+            "Organisation",
+            {"fields": ("brand", "product_type", "tags", "condition", "requires_shipping")},
+        ),
+        (
+            "Options",
+            {
+                "fields": ("option1_name", "option2_name", "option3_name"),
+                "description": "Name the options variants differ by, e.g. Size, Colour.",
+            },
+        ),
         ("Identifiers", {"fields": ("gtin", "mpn", "google_product_category")}),
         ("Search engines", {"fields": ("seo_title", "seo_description"), "classes": ("collapse",)}),
         ("Sales channels", {"fields": ("channel_readiness",)}),
         ("Dates", {"fields": ("created", "updated")}),
-    )  # fmt: skip
+    )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         # the list shows prices, stock and readiness from prefetched rows: constant queries
@@ -292,11 +337,15 @@ class ProductAdmin(ProductExportMixin, admin.ModelAdmin):
             " ",
             '<span title="{}" style="color:{}">{} {}</span>',
             (
-                ("; ".join(reasons) or "Ready", "#a4161a" if reasons else "#0a5c4a",
-                 "✗" if reasons else "✓", CHANNEL_NAMES[channel])
+                (
+                    "; ".join(reasons) or "Ready",
+                    "#a4161a" if reasons else "#0a5c4a",
+                    "✗" if reasons else "✓",
+                    CHANNEL_NAMES[channel],
+                )
                 for channel, reasons in readiness.items()
             ),
-        )  # fmt: skip
+        )
 
     @admin.display(description="Channel readiness")
     def channel_readiness(self, product: Product) -> str:
@@ -353,11 +402,14 @@ class ProductAdmin(ProductExportMixin, admin.ModelAdmin):
             else:
                 data = variant_form.cleaned_data
                 added = VariantInput(
-                    sku=data["sku"], price=data["price"], stock=data["stock"],
+                    sku=data["sku"],
+                    price=data["price"],
+                    stock=data["stock"],
                     compare_at_price=data["compare_at_price"],
                     options=(data["option1"], data["option2"], data["option3"]),
-                    weight_grams=data["weight_grams"], position=data["position"],
-                )  # fmt: skip
+                    weight_grams=data["weight_grams"],
+                    position=data["position"],
+                )
                 formset.new_objects.append(variant_create(product=product, variant=added))
 
     @staticmethod
@@ -370,9 +422,11 @@ class ProductAdmin(ProductExportMixin, admin.ModelAdmin):
                 formset.deleted_objects.append(image)
             elif data.get("upload"):  # a new picture, or one replacing a row's picture
                 added = product_image_add(
-                    product=product, file=data["upload"], alt_text=data["alt_text"],
+                    product=product,
+                    file=data["upload"],
+                    alt_text=data["alt_text"],
                     position=data["position"],
-                )  # fmt: skip
+                )
                 formset.new_objects.append(added)
                 if image is not None:
                     product_image_remove(image=image)
@@ -401,8 +455,9 @@ class ProductAdmin(ProductExportMixin, admin.ModelAdmin):
         self._set_status(request, queryset, Product.Status.ARCHIVED, "archived")
 
     def _set_status(self, request, queryset, status: str, verb: str) -> None:
-        count = products_set_status(product_ids=list(queryset.values_list("id", flat=True)),
-                                    status=status)  # fmt: skip
+        count = products_set_status(
+            product_ids=list(queryset.values_list("id", flat=True)), status=status
+        )
         self.message_user(request, f"{count} product(s) {verb}.", messages.SUCCESS)
 
 
@@ -422,15 +477,34 @@ class StockForm(forms.ModelForm):
 class StockAdmin(admin.ModelAdmin):
     """Quick stock edits: every variant in one list, stock editable in place."""
 
-    list_display = ("sku", "product", "option_values", "price_display", "stock", "held",
-                    "available")  # fmt: skip
+    list_display = (
+        "sku",
+        "product",
+        "option_values",
+        "price_display",
+        "stock",
+        "held",
+        "available",
+    )
     list_editable = ("stock",)
     list_select_related = ("product",)
     search_fields = ("sku", "product__title")
     list_filter = ("product__status",)
     list_per_page = 100
-    fields = ("product", "sku", "option1", "option2", "option3", "price", "compare_at_price",
-              "stock", "held", "available", "weight_grams", "position")  # fmt: skip
+    fields = (
+        "product",
+        "sku",
+        "option1",
+        "option2",
+        "option3",
+        "price",
+        "compare_at_price",
+        "stock",
+        "held",
+        "available",
+        "weight_grams",
+        "position",
+    )
     readonly_fields = ("held", "available")
     form = VariantForm
 
@@ -476,8 +550,17 @@ class CollectionProductInline(admin.TabularInline):
 class CollectionForm(forms.ModelForm):
     class Meta:
         model = Collection
-        fields = ("title", "slug", "description", "kind", "is_published", "rule_tags",
-                  "rule_product_type", "rule_min_price", "rule_max_price")  # fmt: skip
+        fields = (
+            "title",
+            "slug",
+            "description",
+            "kind",
+            "is_published",
+            "rule_tags",
+            "rule_product_type",
+            "rule_min_price",
+            "rule_max_price",
+        )
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -495,6 +578,19 @@ class CollectionForm(forms.ModelForm):
         return cleaned
 
 
+# The fields the collection services take (the kind is chosen once, at creation)
+COLLECTION_FIELDS = (
+    "title",
+    "slug",
+    "description",
+    "is_published",
+    "rule_tags",
+    "rule_product_type",
+    "rule_min_price",
+    "rule_max_price",
+)
+
+
 @admin.register(Collection)
 class CollectionAdmin(admin.ModelAdmin):
     form = CollectionForm
@@ -506,12 +602,15 @@ class CollectionAdmin(admin.ModelAdmin):
     readonly_fields = ("matching_products",)
     fieldsets = (
         (None, {"fields": ("title", "slug", "description", "kind", "is_published")}),
-        ("Rules (automatic collections)", {
-            "fields": ("rule_tags", "rule_product_type", "rule_min_price", "rule_max_price"),
-            "description": "A product belongs when it is active and matches every rule set.",
-        }),
+        (
+            "Rules (automatic collections)",
+            {
+                "fields": ("rule_tags", "rule_product_type", "rule_min_price", "rule_max_price"),
+                "description": "A product belongs when it is active and matches every rule set.",
+            },
+        ),
         ("Products shown", {"fields": ("matching_products",)}),
-    )  # fmt: skip
+    )
 
     @admin.display(description="Products")
     def product_count(self, collection: Collection) -> int:
@@ -531,11 +630,33 @@ class CollectionAdmin(admin.ModelAdmin):
     def get_inlines(self, request, obj):
         return [] if obj is not None and obj.kind == Collection.Kind.AUTOMATIC else self.inlines
 
-    # Collections are saved by the admin itself: the shop page shows them, so each save
-    # or deletion retires its cached copies.
-    def save_related(self, request, form, formsets, change) -> None:
-        super().save_related(request, form, formsets, change)
-        shop_page_changed()
+    def save_model(self, request, obj: Collection, form, change: bool) -> None:
+        """Nothing yet: ``save_related`` writes the collection with its products."""
+
+    def save_related(self, request, form, formsets, change: bool) -> None:
+        """The collection, then a manual one's hand-picked products in their positions,
+        through catalog.collections (which retires the cached shop page), as the API does."""
+        data = form.cleaned_data
+        fields = {name: data[name] for name in COLLECTION_FIELDS}
+        if change:
+            collection = collection_update(
+                collection=Collection.objects.get(pk=form.instance.pk), **fields
+            )
+        else:
+            collection = collection_create(kind=data["kind"], **fields)
+            form.instance.pk = collection.pk  # the object the admin logs and redirects to
+        for formset in formsets:
+            kept = [
+                row.cleaned_data
+                for row in formset.forms
+                if row.cleaned_data.get("product") and row not in formset.deleted_forms
+            ]
+            kept.sort(key=lambda row: row.get("position") or 0)
+            collection_set_products(
+                collection=collection, product_ids=[row["product"].pk for row in kept]
+            )
+            # what the admin's history message reads of a saved formset
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
     def delete_model(self, request, obj) -> None:
         collection_delete(collection=obj)
@@ -579,17 +700,37 @@ class ImportUploadForm(forms.Form):
 class ImportJobAdmin(admin.ModelAdmin):
     """Product CSV imports: an upload form, then a page following the task's progress."""
 
-    list_display = ("__str__", "status", "progress_bar", "created_products", "updated_products",
-                    "error_rows", "created")  # fmt: skip
+    list_display = (
+        "__str__",
+        "status",
+        "progress_bar",
+        "created_products",
+        "updated_products",
+        "error_rows",
+        "created",
+    )
     list_filter = ("status",)
-    fields = ("original_name", "status", "progress_bar", "created_products", "updated_products",
-              "error_rows", "message", "error_report_link", "created", "finished")  # fmt: skip
+    fields = (
+        "original_name",
+        "status",
+        "progress_bar",
+        "created_products",
+        "updated_products",
+        "error_rows",
+        "message",
+        "error_report_link",
+        "created",
+        "finished",
+    )
     readonly_fields = fields
     change_form_template = "admin/catalog/importjob/change_form.html"
 
     def get_urls(self) -> list:
-        report = path("<int:job_id>/error-report/", self.admin_site.admin_view(self.report_view),
-                      name="catalog_importjob_report")  # fmt: skip
+        report = path(
+            "<int:job_id>/error-report/",
+            self.admin_site.admin_view(self.report_view),
+            name="catalog_importjob_report",
+        )
         return [report, *super().get_urls()]
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
@@ -632,16 +773,23 @@ class ImportJobAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request, job) or not job.error_report:
             raise Http404("This import has no error report.")
         name = (job.original_name or "import").rsplit(".", 1)[0]
-        return FileResponse(job.error_report.open("rb"), as_attachment=True,
-                            filename=f"{name}-errors.csv", content_type="text/csv")  # fmt: skip
+        return FileResponse(
+            job.error_report.open("rb"),
+            as_attachment=True,
+            filename=f"{name}-errors.csv",
+            content_type="text/csv",
+        )
 
     @admin.display(description="Progress")
     def progress_bar(self, job: ImportJob) -> str:
         return format_html(
             '<progress value="{}" max="{}">{}%</progress> {} / {} rows',
-            job.processed_rows, job.total_rows or 1, job.progress_percent,
-            f"{job.processed_rows:,}", f"{job.total_rows:,}",
-        )  # fmt: skip
+            job.processed_rows,
+            job.total_rows or 1,
+            job.progress_percent,
+            f"{job.processed_rows:,}",
+            f"{job.total_rows:,}",
+        )
 
     @admin.display(description="Error report")
     def error_report_link(self, job: ImportJob) -> str:

@@ -31,8 +31,9 @@ def validate_rules(
     errors: dict[str, list[ValidationError]] = {}
     if kind not in Collection.Kind.values:
         errors["kind"] = [ValidationError("A collection is manual or automatic.", code="kind")]
-    has_rule = bool(rule_tags or rule_product_type or rule_min_price is not None
-                    or rule_max_price is not None)  # fmt: skip
+    has_rule = bool(
+        rule_tags or rule_product_type or rule_min_price is not None or rule_max_price is not None
+    )
     if kind == Collection.Kind.AUTOMATIC and not has_rule:
         errors["rule_tags"] = [
             ValidationError(
@@ -84,19 +85,28 @@ def collection_create(
     )
     tags = [tag.strip() for tag in rule_tags if tag.strip()]
     validate_rules(
-        kind=kind, rule_tags=tags, rule_product_type=rule_product_type.strip(),
-        rule_min_price=low, rule_max_price=high,
-    )  # fmt: skip
+        kind=kind,
+        rule_tags=tags,
+        rule_product_type=rule_product_type.strip(),
+        rule_min_price=low,
+        rule_max_price=high,
+    )
     slug = slug or slugify(title) or "collection"
     if Collection.objects.filter(slug=slug).exists():
         raise ValidationError(
             {"slug": ValidationError("Another collection uses that handle.", code="duplicate_slug")}
         )
     collection = Collection.objects.create(
-        title=title, slug=slug, description=description, kind=kind, rule_tags=tags,
-        rule_product_type=rule_product_type.strip(), rule_min_price=low, rule_max_price=high,
+        title=title,
+        slug=slug,
+        description=description,
+        kind=kind,
+        rule_tags=tags,
+        rule_product_type=rule_product_type.strip(),
+        rule_min_price=low,
+        rule_max_price=high,
         is_published=is_published,
-    )  # fmt: skip
+    )
     if product_ids:
         collection_set_products(collection=collection, product_ids=product_ids)
     shop_page_changed()
@@ -120,12 +130,18 @@ def collection_update(
     """Change the fields given (those left UNSET keep their value; the kind stays), and
     a manual collection's products when ``product_ids`` is given. Raises ValidationError
     keyed by field."""
-    fields = given({
-        "title": title, "slug": slug, "description": description,
-        "is_published": is_published, "rule_tags": rule_tags,
-        "rule_product_type": rule_product_type, "rule_min_price": rule_min_price,
-        "rule_max_price": rule_max_price,
-    })  # fmt: skip
+    fields = given(
+        {
+            "title": title,
+            "slug": slug,
+            "description": description,
+            "is_published": is_published,
+            "rule_tags": rule_tags,
+            "rule_product_type": rule_product_type,
+            "rule_min_price": rule_min_price,
+            "rule_max_price": rule_max_price,
+        }
+    )
     if "title" in fields:
         fields["title"] = (fields["title"] or "").strip()
         if not fields["title"]:
@@ -153,10 +169,12 @@ def collection_update(
     for name, value in fields.items():
         setattr(collection, name, value)
     validate_rules(
-        kind=collection.kind, rule_tags=collection.rule_tags,
+        kind=collection.kind,
+        rule_tags=collection.rule_tags,
         rule_product_type=collection.rule_product_type,
-        rule_min_price=collection.rule_min_price, rule_max_price=collection.rule_max_price,
-    )  # fmt: skip
+        rule_min_price=collection.rule_min_price,
+        rule_max_price=collection.rule_max_price,
+    )
     if fields:
         collection.save(update_fields=[*fields, "updated"])
         shop_page_changed()

@@ -189,12 +189,20 @@ def _draw_shape(draw: ImageDraw.ImageDraw, product_type: str, ink: str, view: in
     offset = view * 60
     if product_type == "T-shirt":
         draw.polygon(
-            [(c - 260, 260 + offset), (c - 90, 200 + offset), (c + 90, 200 + offset),
-             (c + 260, 260 + offset), (c + 320, 420 + offset), (c + 200, 460 + offset),
-             (c + 200, 800 + offset), (c - 200, 800 + offset), (c - 200, 460 + offset),
-             (c - 320, 420 + offset)],
+            [
+                (c - 260, 260 + offset),
+                (c - 90, 200 + offset),
+                (c + 90, 200 + offset),
+                (c + 260, 260 + offset),
+                (c + 320, 420 + offset),
+                (c + 200, 460 + offset),
+                (c + 200, 800 + offset),
+                (c - 200, 800 + offset),
+                (c - 200, 460 + offset),
+                (c - 320, 420 + offset),
+            ],
             fill=ink,
-        )  # fmt: skip
+        )
     elif product_type == "Mug":
         draw.rounded_rectangle((c - 220, 300, c + 160, 780), radius=40, fill=ink)
         draw.ellipse((c + 100, 420, c + 320, 660), outline=ink, width=45)

@@ -140,8 +140,9 @@ class ProductImage(models.Model):
         FAILED = "failed", "Failed"
 
     product = models.ForeignKey(Product, related_name="images", on_delete=models.CASCADE)
-    image = models.ImageField(upload_to=product_image_path, blank=True, width_field="width",
-                              height_field="height")  # fmt: skip
+    image = models.ImageField(
+        upload_to=product_image_path, blank=True, width_field="width", height_field="height"
+    )
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
     alt_text = models.CharField(max_length=255, blank=True)
@@ -170,13 +171,18 @@ class Collection(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.MANUAL)
     is_published = models.BooleanField(default=True)
     # Rules of an automatic collection; a product must match every rule that is set.
-    rule_tags = ArrayField(models.CharField(max_length=64), default=list, blank=True,
-                           help_text="Products with any of these tags.")  # fmt: skip
+    rule_tags = ArrayField(
+        models.CharField(max_length=64),
+        default=list,
+        blank=True,
+        help_text="Products with any of these tags.",
+    )
     rule_product_type = models.CharField(max_length=120, blank=True)
     rule_min_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     rule_max_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
-    products = models.ManyToManyField(Product, through="CollectionProduct", blank=True,
-                                      related_name="manual_collections")  # fmt: skip
+    products = models.ManyToManyField(
+        Product, through="CollectionProduct", blank=True, related_name="manual_collections"
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 

@@ -15,13 +15,21 @@ from decimal import Decimal
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.core.paginator import Page, Paginator
-from django.db import connection
-from django.db.models import Count, F, Func, Prefetch, QuerySet, TextField, Value, Window
+from django.db.models import (
+    Count,
+    F,
+    Func,
+    Prefetch,
+    QuerySet,
+    TextField,
+    Value,
+    Window,
+    prefetch_related_objects,
+)
 from django.db.models.expressions import OrderBy
 from django.db.models.functions import RowNumber
 
 from catalog.collections import collection_products
-from catalog.json_rows import json_loads, model_from_json, prefetched_set
 from catalog.models import Collection, Product, ProductImage, Variant
 from shops.currencies import money_format
 
@@ -134,45 +142,10 @@ def _order_expressions(products: QuerySet[Product]) -> list[OrderBy]:
     ]
 
 
-_VARIANTS_AND_IMAGES_SQL = (
-    f"SELECT 'variant', row_to_json(v)::text FROM {Variant._meta.db_table} v "  # noqa: S608 (models' tables)
-    "WHERE v.product_id = ANY(%s) "
-    "UNION ALL "
-    f"SELECT 'image', row_to_json(i)::text FROM {ProductImage._meta.db_table} i "
-    "WHERE i.product_id = ANY(%s) AND i.status = %s"
-)
-
-
-def variants_and_images_attach(products: list[Product]) -> None:
-    """Give ``products`` their variants (``product.variants.all()``, in their order) and
-    ready images (``ready_images``) from one ``UNION ALL`` query, where prefetching
-    takes one query each."""
-    if not products:
-        return
-    ids = [product.id for product in products]
-    variants: dict[int, list[Variant]] = {product_id: [] for product_id in ids}
-    images: dict[int, list[ProductImage]] = {product_id: [] for product_id in ids}
-    with connection.cursor() as cursor:
-        cursor.execute(_VARIANTS_AND_IMAGES_SQL, [ids, ids, ProductImage.Status.READY])
-        for kind, text in cursor.fetchall():
-            if kind == "variant":
-                variant = model_from_json(Variant, json_loads(text))
-                variants[variant.product_id].append(variant)
-            else:
-                image = model_from_json(ProductImage, json_loads(text))
-                images[image.product_id].append(image)
-    for product in products:
-        prefetched_set(product, "variants", sorted(variants[product.id], key=_by_position))
-        product.ready_images = sorted(images[product.id], key=_by_position)
-
-
-def _by_position(row: Variant | ProductImage) -> tuple[int, int]:
-    return row.position, row.id
-
-
 def product_lists(sources: list[tuple[QuerySet[Product], int, int]]) -> list[ProductList]:
-    """Several product lists in two queries whatever their number and size: all
-    products in one ``UNION ALL`` query, then their variants and ready images in one.
+    """Several product lists in three queries whatever their number and size: all
+    products in one ``UNION ALL`` query, then their variants and their ready images
+    (``ready_images``), prefetched as ``products_for_listing`` does.
 
     Each source is ``(ordered queryset, start, stop)``: the products it shows are
     ``queryset[start:stop]``. Descriptions are left in the database (lists show none).
@@ -190,7 +163,7 @@ def product_lists(sources: list[tuple[QuerySet[Product], int, int]]) -> list[Pro
         )
     combined = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
     rows = list(combined)
-    variants_and_images_attach(rows)
+    prefetch_related_objects(rows, *_listing_prefetches())
     grouped: list[list[Product]] = [[] for _ in sources]
     for product in sorted(rows, key=lambda row: (row.listing, row.listing_row)):
         grouped[product.listing].append(product)

@@ -29,9 +29,23 @@ Aspect = CatalogChange.Aspect
 
 # Limited rich text for descriptions: what the social platforms and a shop page can show.
 DESCRIPTION_TAGS = {
-    "p", "br", "strong", "b", "em", "i", "u", "ul", "ol", "li", "h2", "h3", "h4",
-    "blockquote", "a", "span",
-}  # fmt: skip
+    "p",
+    "br",
+    "strong",
+    "b",
+    "em",
+    "i",
+    "u",
+    "ul",
+    "ol",
+    "li",
+    "h2",
+    "h3",
+    "h4",
+    "blockquote",
+    "a",
+    "span",
+}
 DESCRIPTION_ATTRIBUTES = {"a": {"href", "title"}}
 
 # Which outbox aspect a change to a product field is.
@@ -281,10 +295,24 @@ def clean_variant(data: VariantInput, currency: str) -> dict:
 
 
 PRODUCT_FIELDS = {
-    "title", "slug", "description", "brand", "product_type", "tags", "status", "condition",
-    "gtin", "mpn", "google_product_category", "seo_title", "seo_description",
-    "option1_name", "option2_name", "option3_name", "requires_shipping",
-}  # fmt: skip
+    "title",
+    "slug",
+    "description",
+    "brand",
+    "product_type",
+    "tags",
+    "status",
+    "condition",
+    "gtin",
+    "mpn",
+    "google_product_category",
+    "seo_title",
+    "seo_description",
+    "option1_name",
+    "option2_name",
+    "option3_name",
+    "requires_shipping",
+}
 
 
 def clean_product_fields(fields: dict) -> dict:
@@ -362,13 +390,24 @@ def product_create(
     """
     currency = shop_currency()
     product = Product(
-        title=title, slug=slug, description=description, status=status, brand=brand,
-        product_type=product_type, tags=tags, condition=condition,
-        requires_shipping=requires_shipping, gtin=gtin, mpn=mpn,
-        google_product_category=google_product_category, seo_title=seo_title,
-        seo_description=seo_description, option1_name=option1_name,
-        option2_name=option2_name, option3_name=option3_name,
-    )  # fmt: skip
+        title=title,
+        slug=slug,
+        description=description,
+        status=status,
+        brand=brand,
+        product_type=product_type,
+        tags=tags,
+        condition=condition,
+        requires_shipping=requires_shipping,
+        gtin=gtin,
+        mpn=mpn,
+        google_product_category=google_product_category,
+        seo_title=seo_title,
+        seo_description=seo_description,
+        option1_name=option1_name,
+        option2_name=option2_name,
+        option3_name=option3_name,
+    )
     cleaned = clean_product_fields({name: getattr(product, name) for name in PRODUCT_FIELDS})
     for name, value in cleaned.items():
         setattr(product, name, value)
@@ -461,16 +500,28 @@ def product_update(
     row naming the aspects that changed. ``product`` must be as stored: a field is
     written when its new value differs from the instance's."""
     cleaned = clean_product_fields(
-        given({
-            "title": title, "slug": slug, "description": description, "status": status,
-            "brand": brand, "product_type": product_type, "tags": tags,
-            "condition": condition, "requires_shipping": requires_shipping, "gtin": gtin,
-            "mpn": mpn, "google_product_category": google_product_category,
-            "seo_title": seo_title, "seo_description": seo_description,
-            "option1_name": option1_name, "option2_name": option2_name,
-            "option3_name": option3_name,
-        })
-    )  # fmt: skip
+        given(
+            {
+                "title": title,
+                "slug": slug,
+                "description": description,
+                "status": status,
+                "brand": brand,
+                "product_type": product_type,
+                "tags": tags,
+                "condition": condition,
+                "requires_shipping": requires_shipping,
+                "gtin": gtin,
+                "mpn": mpn,
+                "google_product_category": google_product_category,
+                "seo_title": seo_title,
+                "seo_description": seo_description,
+                "option1_name": option1_name,
+                "option2_name": option2_name,
+                "option3_name": option3_name,
+            }
+        )
+    )
     changed = [name for name, value in cleaned.items() if getattr(product, name) != value]
     if not changed:
         return product
@@ -715,11 +766,20 @@ def variant_update(
     product's images, or None). One outbox row for its product; ``variant`` must be as
     stored (its stock is read again, locked, when it changes)."""
     currency = shop_currency()
-    fields = given({
-        "sku": sku, "option1": option1, "option2": option2, "option3": option3,
-        "price": price, "compare_at_price": compare_at_price, "stock": stock,
-        "weight_grams": weight_grams, "position": position, "image": image,
-    })  # fmt: skip
+    fields = given(
+        {
+            "sku": sku,
+            "option1": option1,
+            "option2": option2,
+            "option3": option3,
+            "price": price,
+            "compare_at_price": compare_at_price,
+            "stock": stock,
+            "weight_grams": weight_grams,
+            "position": position,
+            "image": image,
+        }
+    )
     changes = {}
     for name, value in fields.items():
         if name in ("price", "compare_at_price"):

@@ -55,18 +55,28 @@ def answers(port: int, timeout: float = 0.5) -> bool:
 def _command(binary: str, port: int, workdir: Path) -> list[str]:
     return [
         binary,
-        "--bind", HOST,
-        "--port", str(port),
-        "--protected-mode", "yes",
-        "--save", "",
-        "--appendonly", "no",
-        "--dir", str(workdir),
-        "--logfile", str(workdir / "redis.log"),
-        "--databases", "16",
+        "--bind",
+        HOST,
+        "--port",
+        str(port),
+        "--protected-mode",
+        "yes",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(workdir),
+        "--logfile",
+        str(workdir / "redis.log"),
+        "--databases",
+        "16",
         # a cache: evict the least recently used keys rather than refuse writes
-        "--maxmemory", os.environ.get("EMBEDDED_REDIS_MAXMEMORY", "256mb"),
-        "--maxmemory-policy", "allkeys-lru",
-    ]  # fmt: skip
+        "--maxmemory",
+        os.environ.get("EMBEDDED_REDIS_MAXMEMORY", "256mb"),
+        "--maxmemory-policy",
+        "allkeys-lru",
+    ]
 
 
 @contextlib.contextmanager

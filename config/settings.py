@@ -510,7 +510,10 @@ SPECTACULAR_SETTINGS = {
         "The REST API of one shop, served on the shop's own host. Authenticate with "
         "`Authorization: Bearer <API key>` (keys are created in the shop's admin, each with "
         "scopes). Lists are cursor-paginated; every POST accepts an `Idempotency-Key`; "
-        'errors are `{"error": {"code", "message", "field"}}`.'
+        'errors are `{"error": {"code", "message", "field"}}`. The operations tagged '
+        "Shopper serve the shop's own pages (buy-now, the posts' beacon, votes): they are "
+        "anonymous (no key, no cookie), limited per address or shopper, and answer errors "
+        "in the same shape."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -527,6 +530,10 @@ SPECTACULAR_SETTINGS = {
         "PostStatusEnum": "shops.posts.models.Post.Status",
         "PostSourceEnum": "shops.posts.models.Post.Source",
         "ConnectionStatusEnum": "shops.channels.models.Connection.Status",
+        "OrderStatusEnum": "orders.models.Order.Status",
+        "ShippingRateKindEnum": "orders.models.ShippingRate.Kind",
+        "DiscountKindEnum": "orders.models.Discount.Kind",
+        "CollectionKindEnum": "catalog.models.Collection.Kind",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

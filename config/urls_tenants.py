@@ -9,7 +9,6 @@ from django.urls import include, path, re_path
 
 from orders import views as order_views
 from shops.accounts import views as account_views
-from shops.api import shopper as order_apis
 from shops.api import views as api_views
 from shops.channels import views as channel_views
 from shops.storefront import post_pages as post_views
@@ -25,18 +24,13 @@ urlpatterns = [
     path("search/", storefront_views.search, name="shop-search"),
     path("products/<slug:slug>/", catalog_views.product_page, name="product-page"),
     path("posts/<int:post_id>/", post_views.post_page, name="post-page"),
-    path("api/v1/post-events/", post_views.post_events, name="post-events"),
     path("products/<slug:slug>/reviews/", review_views.review_create, name="review-create"),
     path("reviews/about/", review_views.disclosure, name="reviews-disclosure"),
     path("reviews/write/<str:token>/", review_views.review_write, name="review-write"),
     path("reviews/<int:review_id>/vote/", review_views.review_vote_view, name="review-vote"),
     path("polls/<int:poll_id>/", review_views.poll_page, name="poll"),
-    path("shopper-token/", review_views.shopper_token_view, name="shopper-token"),
     path("welcome/", account_views.welcome, name="welcome"),
     path("checkout/", order_views.checkout, name="checkout"),
-    path("api/v1/buy-now/", order_apis.buy_now, name="buy-now"),
-    path("api/v1/buy-now/<str:public_id>/", order_apis.order_status, name="order-status"),
-    path("api/v1/buy-now/<str:public_id>/pay/", order_apis.order_pay_with_card, name="order-pay"),
     path("webhooks/stripe/", order_views.stripe_webhook, name="stripe-webhook"),
     re_path(
         r"^feeds/(?P<channel>[a-z]+)\.(?P<file_format>csv|tsv|xml)$",
@@ -65,7 +59,7 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("shops.api.urls")),
+    path("api/v1/", include("shops.api.urls")),  # the API: partner and shopper endpoints
 ]
 
 if settings.DEBUG:

@@ -55,19 +55,53 @@ class FlagFilter(admin.SimpleListFilter):
 
 @admin.register(Review)
 class ReviewAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "product", "rating", "status", "is_verified", "flag_list",
-                    "display_name", "helpful_up", "helpful_down", "created")  # fmt: skip
+    list_display = (
+        "__str__",
+        "product",
+        "rating",
+        "status",
+        "is_verified",
+        "flag_list",
+        "display_name",
+        "helpful_up",
+        "helpful_down",
+        "created",
+    )
     list_filter = ("status", FlagFilter, "is_verified", "rating")
     search_fields = ("title", "body", "display_name", "email", "product__title")
     list_select_related = ("product",)
     actions = ["approve", "reject", "mark_spam"]
     inlines = [ReviewDecisionInline]
-    fields = ("product", "status", "rating", "title", "body", "display_name", "email",
-              "is_verified", "order_line", "flag_list", "photo_thumbnails", "reply",
-              "helpful_up", "helpful_down", "created")  # fmt: skip
-    readonly_fields = ("product", "status", "display_name", "email", "is_verified",
-                       "order_line", "flag_list", "photo_thumbnails", "helpful_up",
-                       "helpful_down", "created")  # fmt: skip
+    fields = (
+        "product",
+        "status",
+        "rating",
+        "title",
+        "body",
+        "display_name",
+        "email",
+        "is_verified",
+        "order_line",
+        "flag_list",
+        "photo_thumbnails",
+        "reply",
+        "helpful_up",
+        "helpful_down",
+        "created",
+    )
+    readonly_fields = (
+        "product",
+        "status",
+        "display_name",
+        "email",
+        "is_verified",
+        "order_line",
+        "flag_list",
+        "photo_thumbnails",
+        "helpful_up",
+        "helpful_down",
+        "created",
+    )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Review]:
         return super().get_queryset(request).prefetch_related("photos")
@@ -88,10 +122,14 @@ class ReviewAdmin(admin.ModelAdmin):
 
     @admin.display(description="photos")
     def photo_thumbnails(self, review: Review) -> str:
-        return format_html_join(
-            " ", '<img src="{}" alt="" width="80" style="height:auto">',
-            ((photo_url(photo, 320),) for photo in review.photos.all()),
-        ) or "—"  # fmt: skip
+        return (
+            format_html_join(
+                " ",
+                '<img src="{}" alt="" width="80" style="height:auto">',
+                ((photo_url(photo, 320),) for photo in review.photos.all()),
+            )
+            or "—"
+        )
 
     def save_model(self, request: HttpRequest, obj: Review, form, change: bool) -> None:
         try:

@@ -36,8 +36,13 @@ NAMES = ["Inês", "Marco", "Aoife", "Jonas", "Leila", "Tomás", "Sofia", "Ravi"]
 
 
 def _shopper(number: int) -> Shopper:
-    return Shopper(token="", voter=f"demo-{number}", ip_hash=f"demo-ip-{number}",
-                   network_hash=f"demo-net-{number}", is_new=False)  # fmt: skip
+    return Shopper(
+        token="",
+        voter=f"demo-{number}",
+        ip_hash=f"demo-ip-{number}",
+        network_hash=f"demo-net-{number}",
+        is_new=False,
+    )
 
 
 def _photo(colour: str, number: int) -> SimpleUploadedFile:
@@ -53,15 +58,26 @@ def _photo(colour: str, number: int) -> SimpleUploadedFile:
 def _verified_line(product: Product, number: int) -> OrderLine:
     variant = product.variants.first()
     order = Order.objects.create(
-        status=Order.Status.FULFILLED, stock_status=Order.Stock.COMMITTED,
-        email=f"buyer{number}@example.com", currency="EUR", subtotal=variant.price,
-        total=variant.price, amount_minor=int(variant.price * 100), fulfilled_at=timezone.now(),
+        status=Order.Status.FULFILLED,
+        stock_status=Order.Stock.COMMITTED,
+        email=f"buyer{number}@example.com",
+        currency="EUR",
+        subtotal=variant.price,
+        total=variant.price,
+        amount_minor=int(variant.price * 100),
+        fulfilled_at=timezone.now(),
         paid_at=timezone.now(),
-    )  # fmt: skip
+    )
     return OrderLine.objects.create(
-        order=order, variant=variant, product_id=product.pk, title=product.title,
-        sku=variant.sku, unit_price=variant.price, quantity=1, line_total=variant.price,
-    )  # fmt: skip
+        order=order,
+        variant=variant,
+        product_id=product.pk,
+        title=product.title,
+        sku=variant.sku,
+        unit_price=variant.price,
+        quantity=1,
+        line_total=variant.price,
+    )
 
 
 @transaction.atomic
@@ -78,9 +94,14 @@ def demo_reviews_seed() -> int:
             number = index * 3 + offset
             rating, title, body = DEMO_REVIEWS[number % len(DEMO_REVIEWS)]
             photos = [_photo(colours[number % 4], number)] if number % 4 == 0 else []
-            fields = {"rating": rating, "title": title, "body": body,
-                      "display_name": NAMES[number % len(NAMES)], "photos": photos,
-                      "shopper": _shopper(number)}  # fmt: skip
+            fields = {
+                "rating": rating,
+                "title": title,
+                "body": body,
+                "display_name": NAMES[number % len(NAMES)],
+                "photos": photos,
+                "shopper": _shopper(number),
+            }
             if number % 3 == 1:
                 review = review_submit_verified(
                     order_line=_verified_line(product, number), **fields
@@ -88,12 +109,14 @@ def demo_reviews_seed() -> int:
             else:
                 review = review_submit(product=product, email="", **fields)
             added.append(review)
-    review_moderate(reviews=Review.objects.filter(pk__in=[r.pk for r in added]),
-                    status=Review.Status.APPROVED, note="Demo data")  # fmt: skip
+    review_moderate(
+        reviews=Review.objects.filter(pk__in=[r.pk for r in added]),
+        status=Review.Status.APPROVED,
+        note="Demo data",
+    )
     for number, review in enumerate(added):
         for voter in range(number % 5):
-            review_vote(review_id=review.pk, shopper=_shopper(100 + voter),
-                        is_helpful=voter != 3)  # fmt: skip
+            review_vote(review_id=review.pk, shopper=_shopper(100 + voter), is_helpful=voter != 3)
     poll = Poll.objects.create(
         question="Which tee colour should we make next?",
         opens_at=timezone.now() - timedelta(days=1),

@@ -4,8 +4,9 @@
   any number of products in one query (product page, JSON-LD, channel feeds).
 - ``product_reviews_page``: one page of a product's approved reviews, sorted and
   filtered, with photos (two queries).
-- ``reviews_for_wall``, ``poll_view``: one query each, as JSON, whose SQL
-  (``*_query``) the shop page runs with its other sections' in one statement.
+- ``products_with_ratings``: a product queryset annotated with its ratings (no query of
+  its own: product cards on the shop page).
+- ``reviews_for_wall``, ``poll_view``: one query each (shop page sections).
 """
 
 from __future__ import annotations
@@ -18,15 +19,19 @@ from django.db.models import (
     Avg,
     Case,
     Count,
+    FloatField,
     IntegerField,
+    JSONField,
+    OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     When,
 )
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from catalog.json_rows import json_values, model_from_json
 from catalog.models import Product
 from reviews.models import Poll, PollOption, PollVote, Review, ReviewPhoto
 from shops.media import rendition_url
@@ -108,24 +113,26 @@ def product_ratings(*, product_ids: list[int]) -> dict[int, Rating]:
     return ratings
 
 
-def product_ratings_query(*, product_ids: list[int]) -> tuple[str, list]:
-    """The products' approved review counts and averages as one JSON value (``{id: [count,
-    average]}``), for ``json_values`` to run with a page's other reads in one query."""
-    table = Review._meta.db_table
-    sql = (
-        "SELECT json_object_agg(r.product_id, json_build_array(r.n, r.average)) FROM ("  # noqa: S608 (a model's table)
-        "SELECT product_id, count(*) AS n, avg(rating)::float8 AS average "
-        f"FROM {table} WHERE status = %s AND product_id = ANY(%s) GROUP BY product_id) r"
+def products_with_ratings(products: QuerySet[Product]) -> QuerySet[Product]:
+    """``products`` annotated with their approved reviews' ``rating_count`` (0 without
+    any) and ``rating_average`` (None without any): two subqueries of the products'
+    query, no query of their own. ``rating_of`` reads them as a ``Rating``."""
+    approved = (
+        Review.objects.filter(product=OuterRef("pk"), status=APPROVED).order_by().values("product")
     )
-    return sql, [APPROVED, list(product_ids)]
+    return products.annotate(
+        rating_count=Coalesce(Subquery(approved.annotate(count=Count("id")).values("count")), 0),
+        rating_average=Subquery(
+            approved.annotate(average=Avg("rating")).values("average"), output_field=FloatField()
+        ),
+    )
 
 
-def product_ratings_from_json(data: dict | None, *, product_ids: list[int]) -> dict[int, Rating]:
-    """``product_ratings_query``'s value as ``Rating``s (without the distribution)."""
-    ratings = {product_id: Rating() for product_id in product_ids}
-    for product_id, (count, average) in (data or {}).items():
-        ratings[int(product_id)] = Rating(count=count, average=average)
-    return ratings
+def rating_of(product: Product) -> Rating:
+    """The rating of a product read through ``products_with_ratings`` (count and average,
+    without the distribution)."""
+    average = product.rating_average
+    return Rating(count=product.rating_count, average=None if average is None else float(average))
 
 
 def product_rating(*, product_id: int) -> Rating:
@@ -180,51 +187,25 @@ def product_reviews_page(
     )
 
 
-_REVIEW, _PHOTO = Review._meta.db_table, ReviewPhoto._meta.db_table
-_POLL, _OPTION, _PRODUCT = Poll._meta.db_table, PollOption._meta.db_table, Product._meta.db_table
-# what the shop page shows of a product named by a review or a poll option
-_PRODUCT_LINK = "json_build_object('id', pr.id, 'slug', pr.slug, 'title', pr.title)"
-_WALL_SQL = f"""
-SELECT json_agg(json_build_object(
-           'review', row_to_json(r),
-           'product', (SELECT {_PRODUCT_LINK} FROM {_PRODUCT} pr WHERE pr.id = r.product_id),
-           'photo', (SELECT json_build_object(
-                         'renditions', ph.renditions, 'width', ph.width, 'height', ph.height)
-                     FROM {_PHOTO} ph WHERE ph.review_id = r.id
-                     ORDER BY ph.position, ph.id LIMIT 1))
-       ORDER BY r.photo_count DESC, r.created DESC, r.id DESC)
-FROM (SELECT * FROM {_REVIEW} WHERE status = %s AND rating >= %s
-      ORDER BY photo_count DESC, created DESC, id DESC LIMIT %s) r
-"""  # noqa: S608 (the models' own tables)
-
-
-def reviews_for_wall_query(*, limit: int, min_rating: int) -> tuple[str, list]:
-    """The SQL (one JSON value) and parameters of ``reviews_for_wall``, for the shop page
-    to read with its other sections (``catalog.json_rows.json_values``)."""
-    return _WALL_SQL, [APPROVED, min_rating, limit]
-
-
-def reviews_for_wall_from_json(items: list[dict] | None) -> list[Review]:
-    """The reviews of ``reviews_for_wall_query``'s value."""
-    reviews = []
-    for item in items or []:
-        review = model_from_json(Review, item["review"])
-        review.product = model_from_json(Product, item["product"])
-        photo = item["photo"] or {}
-        review.wall_photo_renditions = photo.get("renditions")
-        review.wall_photo_width = photo.get("width")
-        review.wall_photo_height = photo.get("height")
-        reviews.append(review)
-    return reviews
-
-
 def reviews_for_wall(*, limit: int, min_rating: int) -> list[Review]:
     """The approved reviews rated ``min_rating`` or more, those with photos first, then
-    the newest, each with its product (id, slug, title) and its first photo
-    (``wall_photo_renditions``, ``wall_photo_width``, ``wall_photo_height``) in one
-    query, for the reviews wall."""
-    (items,) = json_values([reviews_for_wall_query(limit=limit, min_rating=min_rating)])
-    return reviews_for_wall_from_json(items)
+    the newest, each with its product and its first photo (``wall_photo_renditions``,
+    ``wall_photo_width``, ``wall_photo_height``) in one query, for the reviews wall."""
+    first_photo = ReviewPhoto.objects.filter(review=OuterRef("pk")).order_by("position", "id")
+    reviews = (
+        Review.objects.filter(status=APPROVED, rating__gte=min_rating)
+        .select_related("product")
+        .defer("product__description")  # the wall links to the product: no description
+        .annotate(
+            wall_photo_renditions=Subquery(
+                first_photo.values("renditions")[:1], output_field=JSONField()
+            ),
+            wall_photo_width=Subquery(first_photo.values("width")[:1]),
+            wall_photo_height=Subquery(first_photo.values("height")[:1]),
+        )
+        .order_by("-photo_count", "-created", "-id")
+    )
+    return list(reviews[:limit])
 
 
 def reviews_for_json_ld(*, product_id: int, limit: int = 5) -> list[Review]:
@@ -283,51 +264,22 @@ def vote_shares(vote_counts: list[int]) -> list[str]:
     ]
 
 
-_POLL_SQL = f"""
-SELECT json_build_object(
-           'poll', row_to_json(p),
-           'options', (SELECT json_agg(json_build_object(
-                                  'option', row_to_json(o),
-                                  'product', (SELECT {_PRODUCT_LINK} FROM {_PRODUCT} pr
-                                              WHERE pr.id = o.product_id))
-                              ORDER BY o.position, o.id)
-                       FROM {_OPTION} o WHERE o.poll_id = p.id))
-FROM {_POLL} p
-WHERE p.id = {{chosen}}
-"""  # noqa: S608 (the models' own tables)
-_LATEST_POLL_SQL = (
-    f"(SELECT id FROM {_POLL} WHERE opens_at <= %s ORDER BY opens_at DESC, id DESC LIMIT 1)"  # noqa: S608
-)
-
-
-def poll_view_query(*, poll_id: int | None) -> tuple[str, list]:
-    """The SQL (one JSON value) and parameters of ``poll_view``, for the shop page to read
-    with its other sections (``catalog.json_rows.json_values``)."""
-    if poll_id is None:
-        return _POLL_SQL.format(chosen=_LATEST_POLL_SQL), [timezone.now()]
-    return _POLL_SQL.format(chosen="%s"), [poll_id]
-
-
-def poll_view_from_json(data: dict | None) -> PollView | None:
-    """The poll of ``poll_view_query``'s value; None without a poll or without options."""
-    if not data or not data["options"]:
-        return None
-    poll = model_from_json(Poll, data["poll"])
-    options = []
-    for item in data["options"]:
-        option = model_from_json(PollOption, item["option"])
-        option.poll = poll
-        option.product = model_from_json(Product, item["product"]) if item["product"] else None
-        options.append(option)
-    return PollView(poll=poll, options=options)
-
-
 def poll_view(*, poll_id: int | None) -> PollView | None:
     """The poll (or, with None, the latest one that has opened) with its options (their
-    vote counts) and their products (id, slug, title), in one query; None when there is
-    no such poll (or it has no options)."""
-    (data,) = json_values([poll_view_query(poll_id=poll_id)])
-    return poll_view_from_json(data)
+    vote counts) and their products, in one query; None when there is no such poll (or
+    it has no options)."""
+    if poll_id is None:
+        latest = Poll.objects.filter(opens_at__lte=timezone.now()).order_by("-opens_at", "-id")
+        chosen = Q(poll_id=Subquery(latest.values("id")[:1]))
+    else:
+        chosen = Q(poll_id=poll_id)
+    options = list(
+        PollOption.objects.filter(chosen)
+        .select_related("poll", "product")
+        .defer("product__description")  # an option links to its product: no description
+        .order_by("position", "id")
+    )
+    return PollView(poll=options[0].poll, options=options) if options else None
 
 
 def poll_voted_option(*, poll_id: int, voter: str) -> int | None:

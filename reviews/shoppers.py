@@ -4,9 +4,10 @@
   shop's schema, so shop A's token is refused by shop B). The page keeps it in
   ``localStorage`` and sends it in the ``X-Shopper-Token`` header or a
   ``shopper_token`` form field; no cookie is involved, so it works in an embed with
-  third-party cookies blocked. The page asks ``POST /shopper-token/`` for one before a
-  shopper's first vote; a tampered token is refused (400). Votes are one per token, so
-  shoppers behind one address (a household, an office, a carrier's NAT) each vote.
+  third-party cookies blocked. The page asks ``POST /api/v1/shopper-token/`` for one
+  before a shopper's first vote; a tampered token is refused (400). Votes are one per
+  token, so shoppers behind one address (a household, an office, a carrier's NAT) each
+  vote.
 - **IP hash**: a keyed hash of the address (and of its network, /24 or /48), never the
   address itself: the identity of a shopper without a token (no JavaScript), the rate
   limits, and the record kept with each vote to spot abuse.
@@ -103,20 +104,33 @@ def shopper_at_address(request: HttpRequest) -> Shopper:
     page that keeps it goes on voting as the same shopper."""
     ip_hash, network_hash = _address_hashes(request)
     voter = f"{ADDRESS_PREFIX}{ip_hash}"
-    return Shopper(token=signing.dumps(voter, salt=_salt()), voter=voter, ip_hash=ip_hash,
-                   network_hash=network_hash, is_new=True)  # fmt: skip
+    return Shopper(
+        token=signing.dumps(voter, salt=_salt()),
+        voter=voter,
+        ip_hash=ip_hash,
+        network_hash=network_hash,
+        is_new=True,
+    )
 
 
 def shopper_from(request: HttpRequest) -> Shopper:
-    """The shopper making ``request``; ``BadToken`` when it sent a tampered token."""
+    """The shopper making ``request`` (a token in the header or a form field); ``BadToken``
+    when it sent a tampered token."""
     token = request.META.get(TOKEN_HEADER) or request.POST.get(TOKEN_FIELD) or ""
+    return shopper_with_token(request, token=token)
+
+
+def shopper_with_token(request: HttpRequest, *, token: str) -> Shopper:
+    """The shopper sending ``token``, or without one their address; ``BadToken`` when the
+    token was tampered with."""
     token = token.strip()
     if not token:
         return shopper_at_address(request)
     voter = shopper_token_id(token)
     ip_hash, network_hash = _address_hashes(request)
-    return Shopper(token=token, voter=voter, ip_hash=ip_hash, network_hash=network_hash,
-                   is_new=False)  # fmt: skip
+    return Shopper(
+        token=token, voter=voter, ip_hash=ip_hash, network_hash=network_hash, is_new=False
+    )
 
 
 def rate_limit_hit(*, action: str, shopper: Shopper) -> int | None:

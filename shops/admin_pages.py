@@ -8,15 +8,25 @@ from django.template.response import TemplateResponse
 
 
 def secret_shown_once(
-    request: HttpRequest, *, admin_site: AdminSite, title: str, what: str, secret: str,
-    note: str, back_url: str,
-) -> TemplateResponse:  # fmt: skip
+    request: HttpRequest,
+    *,
+    admin_site: AdminSite,
+    title: str,
+    what: str,
+    secret: str,
+    note: str,
+    back_url: str,
+) -> TemplateResponse:
     """The page that shows a new secret (an API key, a webhook signing secret) once.
 
     The secret goes in this response only: never in a message (a cookie) nor a log.
     """
     context = {
         **admin_site.each_context(request),
-        "title": title, "what": what, "secret": secret, "note": note, "back_url": back_url,
-    }  # fmt: skip
+        "title": title,
+        "what": what,
+        "secret": secret,
+        "note": note,
+        "back_url": back_url,
+    }
     return TemplateResponse(request, "admin/secret_shown_once.html", context)

@@ -320,9 +320,14 @@ def http_request(
             target = urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, ""))
             try:
                 status, answer_headers, data = _exchange(
-                    connection, method, target, body=body, headers=sent_headers,
-                    max_bytes=max_bytes, truncate=truncate,
-                )  # fmt: skip
+                    connection,
+                    method,
+                    target,
+                    body=body,
+                    headers=sent_headers,
+                    max_bytes=max_bytes,
+                    truncate=truncate,
+                )
             except (OSError, http.client.HTTPException) as error:
                 # a socket's own timeout (as long as the deadline) may fire first: same thing
                 if deadline.is_expired or isinstance(error, TimeoutError):

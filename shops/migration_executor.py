@@ -19,9 +19,15 @@ from django_tenants.utils import get_public_schema_name
 
 BATCH = 250
 _OPTIONS_THAT_NEED_EVERY_SCHEMA = (
-    "app_label", "migration_name", "fake", "fake_initial", "plan", "prune",
-    "check_unapplied", "run_syncdb",
-)  # fmt: skip
+    "app_label",
+    "migration_name",
+    "fake",
+    "fake_initial",
+    "plan",
+    "prune",
+    "check_unapplied",
+    "run_syncdb",
+)
 
 
 def schemas_with_pending_migrations(schemas: Iterable[str]) -> list[str]:

@@ -51,8 +51,11 @@ def task_queue(task: Task | str, *args: Any, countdown: float | None = None, **k
     except Exception as error:
         logger.warning(
             "%s%r not queued (%s: %s); the beat's sweep queues it again",
-            task.name, args, type(error).__name__, error,
-        )  # fmt: skip
+            task.name,
+            args,
+            type(error).__name__,
+            error,
+        )
         return False
     return True
 

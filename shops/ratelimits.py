@@ -1,5 +1,7 @@
-"""Rate limits of anonymous writes (buy-now, the posts' click-through beacon): a fixed
-window per client address and shop, counted in the cache.
+"""Rate limits of anonymous writes (buy-now, the posts' click-through beacon, votes,
+sign-up and password emails): a fixed window per client address (or shopper, or
+address hash) and shop, counted in the cache. The API answers over a limit through
+``shops.api.throttling``, pages through ``too_many_requests_page``.
 
 - **Client address**: ``REMOTE_ADDR``, or, behind ``TRUSTED_PROXY_COUNT`` proxies of
   our own, the address the outermost of them saw (``X-Forwarded-For`` read from the
@@ -16,13 +18,11 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import time
-from collections.abc import Callable
-from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -84,39 +84,6 @@ def rate_limit_hit(*, scope: str, who: str, rate: str) -> int | None:
         cache.set(key, 1, timeout=window + 1)
         count = 1
     return window - now % window if count > allowed else None
-
-
-def too_many_requests(retry_after: int) -> JsonResponse:
-    """429 in the error shape of the project's JSON endpoints, with Retry-After."""
-    return JsonResponse(
-        {
-            "error": {
-                "code": "rate_limited",
-                "message": f"Too many requests; try again in {retry_after} seconds.",
-            }
-        },
-        status=429,
-        headers={"Retry-After": str(retry_after)},
-    )
-
-
-def rate_limited(scope: str, *, setting: str) -> Callable:
-    """Decorate a view: each client address may call it ``settings.<setting>`` times per
-    window in each shop; over that, 429 before the view runs."""
-
-    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        @wraps(view)
-        def limited(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-            retry_after = rate_limit_hit(
-                scope=scope, who=client_ip(request), rate=getattr(settings, setting)
-            )
-            if retry_after is not None:
-                return too_many_requests(retry_after)
-            return view(request, *args, **kwargs)
-
-        return limited
-
-    return decorate
 
 
 def email_rate_allowed(*, scope: str, email: str) -> bool:

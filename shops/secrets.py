@@ -67,8 +67,10 @@ def _derived_key(secret_key: str) -> str:
 
 def _configured_keys() -> list[tuple[str, str]]:
     """(where it is set, key), newest first, each key once."""
-    keys = [(f"SECRETS_KEYS key {number}", key)
-            for number, key in enumerate(settings.SECRETS_KEYS, start=1)]  # fmt: skip
+    keys = [
+        (f"SECRETS_KEYS key {number}", key)
+        for number, key in enumerate(settings.SECRETS_KEYS, start=1)
+    ]
     keys.append(("PAYMENT_CREDENTIALS_KEY", settings.PAYMENT_CREDENTIALS_KEY))
     keys.append(("The key derived from SECRET_KEY", _derived_key(settings.SECRET_KEY)))
     unique: dict[str, str] = {}

@@ -142,12 +142,17 @@ class OrderFactory(DjangoModelFactory):
             order = super()._create(model_class, *args, **fields)
             OrderLine.objects.bulk_create(
                 OrderLine(
-                    order=order, variant=variant, product_id=variant.product_id,
-                    title=variant.product.title, sku=variant.sku, unit_price=variant.price,
-                    quantity=quantity, line_total=variant.price * quantity,
+                    order=order,
+                    variant=variant,
+                    product_id=variant.product_id,
+                    title=variant.product.title,
+                    sku=variant.sku,
+                    unit_price=variant.price,
+                    quantity=quantity,
+                    line_total=variant.price * quantity,
                 )
                 for variant, quantity in lines
-            )  # fmt: skip
+            )
         return order
 
 

@@ -24,8 +24,13 @@ from tests.catalog.test_imports import csv_bytes, tee_rows
 from tests.conftest import owner_client
 from tests.orders.conftest import buy
 
-REVIEW = {"rating": "4", "title": "Nice", "body": "Soft.", "display_name": "Maya",
-          "email": "maya@example.test"}  # fmt: skip
+REVIEW = {
+    "rating": "4",
+    "title": "Nice",
+    "body": "Soft.",
+    "display_name": "Maya",
+    "email": "maya@example.test",
+}
 # a product of its own, without a picture to download (no network beyond loopback)
 CSV_ROWS = [
     {key: value for key, value in row.items() if not str(value).startswith("https://")}
@@ -33,9 +38,14 @@ CSV_ROWS = [
 ]
 # every write answers its committed result
 ANSWERS = {
-    "admin product add": 302, "api product create": 201, "api product update": 200,
-    "csv import": 302, "buy now": 201, "review": 303, "sync now": 302,
-}  # fmt: skip
+    "admin product add": 302,
+    "api product create": 201,
+    "api product update": 200,
+    "csv import": 302,
+    "buy now": 201,
+    "review": 303,
+    "sync now": 302,
+}
 
 
 def every_write(

@@ -27,11 +27,16 @@ def test_factories_write_through_the_services_in_the_active_shop_only(shop_a, sh
         assert variant.product.variants.get() == variant and variant.position == 0
         assert CatalogChange.objects.filter(product_id=variant.product_id).exists()
         assert (order.status, order.subtotal, order.total, order.amount_minor) == (
-            "paid", Decimal("11.00"), Decimal("11.00"), 1100
-        )  # fmt: skip
+            "paid",
+            Decimal("11.00"),
+            Decimal("11.00"),
+            1100,
+        )
         assert (verified.status, verified.is_verified, verified.email) == (
-            "approved", True, "f@example.com"
-        )  # fmt: skip
+            "approved",
+            True,
+            "f@example.com",
+        )
         assert pending.status == "pending" and not pending.is_verified
         assert (reserved.status, reserved.stock_status) == ("pending_payment", "held")
         assert reserved.lines.get().variant.product.status == "active"

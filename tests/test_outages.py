@@ -88,9 +88,16 @@ def stopped_broker(tmp_path, monkeypatch) -> Iterator[Broker]:
 
 
 def test_with_the_broker_stopped_every_write_answers_and_the_platform_gets_it_once_later(
-    stopped_broker, fake_meta, stripe_settings, committed_shop, django_db_blocker, unblocked,  # noqa: F811
-    settings, tmp_path, monkeypatch,
-):  # fmt: skip
+    stopped_broker,
+    fake_meta,  # noqa: F811 (a fixture)
+    stripe_settings,
+    committed_shop,
+    django_db_blocker,
+    unblocked,
+    settings,
+    tmp_path,
+    monkeypatch,
+):
     # given: a shop that sells, with a product live on Meta (synced while all was well)
     settings.MEDIA_ROOT, settings.QUEUE_SWEEP_AFTER_SECONDS = tmp_path, 0
     monkeypatch.setenv("CHANNELS_META_API_BASE", fake_meta.url)
@@ -111,8 +118,9 @@ def test_with_the_broker_stopped_every_write_answers_and_the_platform_gets_it_on
 
     # when: the broker is stopped, the merchant, a partner and shoppers write
     started = time.monotonic()
-    answers = every_write(slug=slug, product=tee, variant=small, api_secret=secret,
-                          connection_id=connection.pk)  # fmt: skip
+    answers = every_write(
+        slug=slug, product=tee, variant=small, api_secret=secret, connection_id=connection.pk
+    )
     elapsed = time.monotonic() - started
 
     # then: every answer is the committed result, none waited on the broker
@@ -179,9 +187,14 @@ def test_with_the_mail_server_down_a_paid_order_answers_and_its_email_goes_out_o
         order = Order.objects.get(public_id=answer["order"]["id"])
 
     # when: Stripe says it is paid (the confirmation email is sent, eagerly, and fails)
-    event = intent_event(event_id=f"evt_{slug}", type="payment_intent.succeeded",
-                         intent_id=order.payment_intent_id, shop=shop.schema_name,
-                         order=str(order.public_id), amount=order.amount_minor)  # fmt: skip
+    event = intent_event(
+        event_id=f"evt_{slug}",
+        type="payment_intent.succeeded",
+        intent_id=order.payment_intent_id,
+        shop=shop.schema_name,
+        order=str(order.public_id),
+        amount=order.amount_minor,
+    )
     response = shopper.post("/webhooks/stripe/", **signed(event, f"whsec_{slug}"))
 
     # then: the order is paid, the email waits, counted as tried

@@ -30,8 +30,13 @@ def settings_with(**environment: str | None) -> list:
             env[name] = value
     output = subprocess.run(
         [sys.executable, "-c", f"import django; django.setup(); {SHOW}"],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, check=True, timeout=60,
-    ).stdout  # fmt: skip
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
     return json.loads(output.strip().splitlines()[-1])
 
 

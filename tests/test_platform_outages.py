@@ -196,8 +196,13 @@ def live_shop(
 
 
 def writes_answer_and_commit(live: LiveShop, django_db_blocker) -> None:
-    answers = every_write(slug=live.slug, product=live.product, variant=live.small,
-                          api_secret=live.api_secret, connection_id=live.connection.pk)  # fmt: skip
+    answers = every_write(
+        slug=live.slug,
+        product=live.product,
+        variant=live.small,
+        api_secret=live.api_secret,
+        connection_id=live.connection.pk,
+    )
     assert answers == ANSWERS
     with django_db_blocker.unblock(), tenant_context(live.shop):
         assert_every_write_committed(product=live.product, variant=live.small, stock=2)
@@ -244,8 +249,13 @@ def test_with_the_platform_refusing_connections_every_write_answers_and_it_gets_
 ):
     # given: a product live on the platform
     fake = platforms_worker.fakes[platform.channel]
-    live = live_shop(platform=platform, fake=fake, slug=f"down-{platform.channel}",
-                     committed_shop=committed_shop, django_db_blocker=django_db_blocker)  # fmt: skip
+    live = live_shop(
+        platform=platform,
+        fake=fake,
+        slug=f"down-{platform.channel}",
+        committed_shop=committed_shop,
+        django_db_blocker=django_db_blocker,
+    )
 
     # when: the platform's port is closed, everyone writes, and the worker tries
     fake.stop()
@@ -276,8 +286,13 @@ def test_with_the_platform_answering_429_then_5xx_every_write_answers_and_it_get
     # given: a product live on the platform, which then answers "too many requests"
     # (retry after 1 s), then errors twice
     fake = platforms_worker.fakes[platform.channel]
-    live = live_shop(platform=platform, fake=fake, slug=f"busy-{platform.channel}",
-                     committed_shop=committed_shop, django_db_blocker=django_db_blocker)  # fmt: skip
+    live = live_shop(
+        platform=platform,
+        fake=fake,
+        slug=f"busy-{platform.channel}",
+        committed_shop=committed_shop,
+        django_db_blocker=django_db_blocker,
+    )
     fake.script = [("429", 1), ("500",), ("500",)]
 
     # when: everyone writes, the worker syncs
@@ -303,8 +318,13 @@ def test_with_the_platform_name_not_resolving_every_write_answers_and_nothing_is
 ):
     # given: a product live on Meta; a worker for which Meta's name does not resolve
     platform, fake = PLATFORMS[0], meta_of_its_own
-    live = live_shop(platform=platform, fake=fake, slug="dns-meta",
-                     committed_shop=committed_shop, django_db_blocker=django_db_blocker)  # fmt: skip
+    live = live_shop(
+        platform=platform,
+        fake=fake,
+        slug="dns-meta",
+        committed_shop=committed_shop,
+        django_db_blocker=django_db_blocker,
+    )
     queue, worker = _worker({platform.setting: "http://nonexistent.invalid"}, tmp_path)
     try:
         # when: everyone writes

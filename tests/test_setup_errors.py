@@ -80,11 +80,21 @@ def test_port_in_use_is_one_line(db):
         busy.listen()
         port = busy.getsockname()[1]
         result = subprocess.run(
-            [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload",
-             "--skip-checks"],
-            cwd=PROJECT_ROOT, env=environment, capture_output=True, text=True, timeout=60,
+            [
+                sys.executable,
+                "manage.py",
+                "runserver",
+                f"127.0.0.1:{port}",
+                "--noreload",
+                "--skip-checks",
+            ],
+            cwd=PROJECT_ROOT,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=60,
             check=False,
-        )  # fmt: skip
+        )
     assert result.returncode != 0
     assert "Error: That port is already in use." in result.stderr
     assert "Traceback" not in result.stderr

@@ -47,9 +47,11 @@ def test_after_collectstatic_gunicorn_serves_hashed_files_cached_for_ever(gunico
     static_root = tmp_path / "static"
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
-        cwd=PROJECT_ROOT, env={**os.environ, "STATIC_ROOT": str(static_root)},
-        check=True, timeout=300,
-    )  # fmt: skip
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "STATIC_ROOT": str(static_root)},
+        check=True,
+        timeout=300,
+    )
     base_url = gunicorn(STATIC_ROOT=str(static_root))
 
     # when

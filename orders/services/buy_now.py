@@ -275,7 +275,9 @@ def order_buy_now(
     try:
         validate_email(email)
     except ValidationError:
-        raise BuyNowError("Enter a valid email address.", code="invalid_email") from None
+        raise BuyNowError(
+            "Enter a valid email address.", code="invalid_email", field="email"
+        ) from None
     cleaned = lines_clean(lines)
     attribution = attribution or Attribution()
     with transaction.atomic():

@@ -30,11 +30,16 @@ from shops.selectors import current_shop, shop_url
 
 
 class PollError(Exception):
-    """A refused poll vote; ``status`` is the HTTP answer (404, 409)."""
+    """A refused poll vote; ``status`` is the HTTP answer (400, 404, 409), ``code`` a
+    stable name for it and ``field`` the input at fault, if one."""
 
-    def __init__(self, message: str, *, status: int) -> None:
+    def __init__(
+        self, message: str, *, status: int, code: str = "poll_refused", field: str | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
+        self.code = code
+        self.field = field
 
 
 def poll_is_open(poll: Poll, now=None) -> bool:
@@ -50,25 +55,39 @@ def poll_vote(
     tell them when that option launches. A second vote by the same shopper is a 409."""
     option = PollOption.objects.select_related("poll").filter(pk=option_id, poll_id=poll_id).first()
     if option is None:
-        raise PollError("There is no such option in this poll.", status=404)
+        raise PollError(
+            "There is no such option in this poll.",
+            status=404,
+            code="unknown_option",
+            field="option",
+        )
     now = timezone.now()
     if option.poll.opens_at > now:
-        raise PollError("This poll is not open yet.", status=409)
+        raise PollError("This poll is not open yet.", status=409, code="poll_not_open")
     if option.poll.closes_at is not None and now >= option.poll.closes_at:
-        raise PollError("This poll is closed; the results are final.", status=409)
+        raise PollError(
+            "This poll is closed; the results are final.", status=409, code="poll_closed"
+        )
     notify_email = (notify_email or "").strip()
     if notify_email:
         try:
             validate_email(notify_email)
         except ValidationError:
-            raise PollError("Enter a valid email address to be told.", status=400) from None
+            raise PollError(
+                "Enter a valid email address to be told.",
+                status=400,
+                code="invalid_email",
+                field="notify_email",
+            ) from None
     try:
         with transaction.atomic():
             PollVote.objects.create(
                 poll_id=poll_id, option=option, voter=shopper.voter, ip_hash=shopper.ip_hash
             )
     except IntegrityError:
-        raise PollError("You have already voted in this poll.", status=409) from None
+        raise PollError(
+            "You have already voted in this poll.", status=409, code="already_voted"
+        ) from None
     PollOption.objects.filter(pk=option.pk).update(vote_count=F("vote_count") + 1)
     if notify_email:
         PollNotification.objects.get_or_create(option=option, email=notify_email.lower())
@@ -138,10 +157,15 @@ def poll_create(
         raise ValidationError(errors)
     poll = Poll.objects.create(question=question, opens_at=opens_at, closes_at=closes_at)
     rows = [
-        PollOption(poll=poll, text=option.text.strip(), product_id=option.product_id,
-                   position=position, image=images.get(position))
+        PollOption(
+            poll=poll,
+            text=option.text.strip(),
+            product_id=option.product_id,
+            position=position,
+            image=images.get(position),
+        )
         for position, option in enumerate(options)
-    ]  # fmt: skip
+    ]
     try:
         PollOption.objects.bulk_create(rows)  # saves the pictures' files first
     except Exception:

@@ -109,12 +109,16 @@ def _send(*, order: Order, lines: list[OrderLine], base_url: str) -> None:
         subject=f"How do you like your order from {shop.name}?",
         message=render_to_string(
             "reviews/email/request.txt",
-            {"order": order, "links": links, "shop": shop,
-             "days": settings.REVIEWS_REQUEST_LINK_DAYS},
+            {
+                "order": order,
+                "links": links,
+                "shop": shop,
+                "days": settings.REVIEWS_REQUEST_LINK_DAYS,
+            },
         ),
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[order.email],
-    )  # fmt: skip
+    )
     order_activity_add(
         order=order,
         kind=OrderActivity.Kind.EMAIL,

@@ -157,9 +157,16 @@ def review_submit(
     """An anonymous shopper's review (never verified). A ValidationError maps fields to
     messages; nothing is written then."""
     return _review_create(
-        product=product, rating=rating, title=title, body=body, display_name=display_name,
-        email=email, photos=photos or [], shopper=shopper, order_line=None,
-    )  # fmt: skip
+        product=product,
+        rating=rating,
+        title=title,
+        body=body,
+        display_name=display_name,
+        email=email,
+        photos=photos or [],
+        shopper=shopper,
+        order_line=None,
+    )
 
 
 def review_submit_verified(
@@ -181,10 +188,16 @@ def review_submit_verified(
     if product is None:
         raise ReviewError("This product is no longer sold here.")
     return _review_create(
-        product=product, rating=rating, title=title, body=body, display_name=display_name,
-        email=order_line.order.email, photos=photos or [], shopper=shopper,
+        product=product,
+        rating=rating,
+        title=title,
+        body=body,
+        display_name=display_name,
+        email=order_line.order.email,
+        photos=photos or [],
+        shopper=shopper,
         order_line=order_line,
-    )  # fmt: skip
+    )
 
 
 @transaction.atomic

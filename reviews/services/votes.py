@@ -16,11 +16,12 @@ from reviews.shoppers import Shopper
 
 class VoteError(Exception):
     """A vote that is refused; ``status`` is the HTTP answer (403 own review, 404 unknown
-    or unapproved review)."""
+    or unapproved review) and ``code`` a stable name for it."""
 
-    def __init__(self, message: str, *, status: int) -> None:
+    def __init__(self, message: str, *, status: int, code: str) -> None:
         super().__init__(message)
         self.status = status
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -59,20 +60,29 @@ def review_vote(*, review_id: int, shopper: Shopper, is_helpful: bool) -> VoteCo
         .first()
     )
     if review is None:
-        raise VoteError("There is no published review with this number.", status=404)
+        raise VoteError(
+            "There is no published review with this number.", status=404, code="unknown_review"
+        )
     if review.author_token == shopper.voter or (
         shopper.is_address and review.ip_hash and review.ip_hash == shopper.ip_hash
     ):  # without a token of their own, a shopper is their address
-        raise VoteError("You cannot vote on your own review.", status=403)
+        raise VoteError("You cannot vote on your own review.", status=403, code="own_review")
     with transaction.atomic():
         # one statement (insert or replace), so a concurrent vote by the same shopper
         # waits for this one and then replaces it
         ReviewVote.objects.bulk_create(
-            [ReviewVote(review_id=review_id, voter=shopper.voter, ip_hash=shopper.ip_hash,
-                        is_helpful=is_helpful)],
-            update_conflicts=True, unique_fields=["review", "voter"],
+            [
+                ReviewVote(
+                    review_id=review_id,
+                    voter=shopper.voter,
+                    ip_hash=shopper.ip_hash,
+                    is_helpful=is_helpful,
+                )
+            ],
+            update_conflicts=True,
+            unique_fields=["review", "voter"],
             update_fields=["is_helpful", "ip_hash", "updated"],
-        )  # fmt: skip
+        )
         with connection.cursor() as cursor:
             cursor.execute(_RECOUNT, {"review": review_id, "z": WILSON_Z, "z2": WILSON_Z**2})
             up, down = cursor.fetchone()

@@ -1,11 +1,18 @@
-"""``Authorization: Bearer <key>``: the key is looked up in the shop's own schema, so a
-key from another shop is simply unknown here (401)."""
+"""Who calls the API.
+
+- Partners: ``Authorization: Bearer <key>``; the key is looked up in the shop's own
+  schema, so a key from another shop is simply unknown here (401).
+- Shoppers: anonymous, known (where a view needs it) by their shopper token in
+  ``X-Shopper-Token`` or else by their address (``reviews.shoppers``).
+"""
 
 from __future__ import annotations
 
+from django.contrib.auth.models import AnonymousUser
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
+from reviews.shoppers import BadToken, Shopper, shopper_with_token
 from shops.api.models import ApiKey
 from shops.api.services import api_key_for_secret, api_key_mark_used
 
@@ -60,3 +67,21 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return f'{self.keyword} realm="api"'
+
+
+SHOPPER_TOKEN_HEADER = "X-Shopper-Token"  # noqa: S105 (a header name)
+
+
+class ShopperTokenAuthentication(authentication.BaseAuthentication):
+    """The shopper as ``request.auth`` (a ``reviews.shoppers.Shopper``; the user stays
+    anonymous): its token from ``X-Shopper-Token``, or its address without one. A
+    tampered token, or one of another shop, is a 400 naming the header."""
+
+    def authenticate(self, request: Request) -> tuple[AnonymousUser, Shopper]:
+        try:
+            token = request.headers.get(SHOPPER_TOKEN_HEADER, "")
+            shopper = shopper_with_token(request._request, token=token)
+        except BadToken as error:
+            detail = exceptions.ErrorDetail(str(error), code="invalid_shopper_token")
+            raise exceptions.ValidationError({SHOPPER_TOKEN_HEADER: [detail]}) from None
+        return AnonymousUser(), shopper

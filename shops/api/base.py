@@ -1,12 +1,20 @@
-"""The base of every API view. Resources subclass ``ApiViewSet`` (or ``ApiView``):
+"""The base of every view under ``/api/v1/``: one exception handler (one error shape,
+``shops.api.errors``), the shop's schema checked, the body parsed (and refused: 400, 413,
+415) before the handler runs. Two kinds of view stand on it:
+
+Partner resources subclass ``ApiViewSet`` (or ``ApiView``):
 
 - authentication by API key or admin session, the scope check per action (``read_scope``
   for safe methods, ``write_scope`` otherwise, ``action_scopes`` for exceptions), the
-  per-key throttle, our error shape and ``Idempotency-Key`` on every POST;
+  per-key throttle and ``Idempotency-Key`` on every POST;
 - ``get_queryset`` is final: subclasses implement ``scoped_queryset()``, and the result
   is checked to be a query of the viewset's ``model`` run in the requesting shop's
   schema. Defining ``get_queryset`` or a class-level ``queryset`` in a subclass raises
   ``TypeError`` when the class is created, so the check cannot be skipped quietly.
+
+Shopper endpoints (buy-now, the posts' beacon, votes) subclass ``ShopperView``: anonymous,
+JSON only, limited per client address or shopper (``shops.ratelimits``), see its
+docstring.
 """
 
 from __future__ import annotations
@@ -23,6 +31,9 @@ from django.template.response import SimpleTemplateResponse
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import ParseError, ValidationError
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
@@ -30,7 +41,7 @@ from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
 from shops.api.authentication import ApiKeyAuthentication
-from shops.api.errors import Conflict, exception_handler
+from shops.api.errors import Conflict, RateLimited, RequestTooLarge, exception_handler
 from shops.api.idempotency import (
     IDEMPOTENCY_HEADER,
     IDEMPOTENCY_KEY_MAX_LENGTH,
@@ -44,6 +55,7 @@ from shops.api.models import ApiKey
 from shops.api.pagination import ApiCursorPagination
 from shops.api.parsers import LimitedJSONParser
 from shops.api.permissions import HasScope
+from shops.api.schema import ShopperAutoSchema
 from shops.api.throttling import ApiKeyRateThrottle
 
 
@@ -52,11 +64,48 @@ class _Replay(Exception):
         self.response = response
 
 
-class ApiViewMixin:
+class ApiBaseMixin:
+    """What every view under /api/v1/ shares: the error shape, the shop's schema, and a
+    body read (or refused) before the handler runs."""
+
+    parser_classes: ClassVar[list] = [LimitedJSONParser]  # an action taking uploads sets its own
+    reads_body: ClassVar[bool] = True  # False: a body sent is ignored, never parsed
+
+    def get_exception_handler(self):
+        return exception_handler
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # authentication, permissions, throttles
+        shop = getattr(request, "shop", None)
+        if shop is None or connection.schema_name != shop.schema_name:
+            raise RuntimeError("API views serve a shop's host, in that shop's schema")
+        self.before_body(request)
+        if request.method in ("POST", "PUT", "PATCH") and self.reads_body:
+            # Parse now, so that a malformed (400), too large (413) or unsupported (415)
+            # body is refused the same way by an action that reads no body (cancel, close).
+            request.data  # noqa: B018
+
+    def before_body(self, request: Request) -> None:
+        """A step between the checks of the request and the reading of its body."""
+
+    def validated_input(self, serializer_class: type[Serializer], *, partial: bool = False):
+        """The request body checked by an input serializer (400 with every error)."""
+        serializer = serializer_class(data=self.request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        return serializer
+
+    def rendered(self, response: HttpResponseBase) -> HttpResponseBase:
+        """``response`` finalized and rendered: its bytes, as sent, can be stored."""
+        response = self.finalize_response(self.request, response, *self.args, **self.kwargs)
+        if isinstance(response, SimpleTemplateResponse):
+            response.render()
+        return response
+
+
+class ApiViewMixin(ApiBaseMixin):
     authentication_classes: ClassVar[list] = [ApiKeyAuthentication, SessionAuthentication]
     permission_classes: ClassVar[list] = [HasScope]
     throttle_classes: ClassVar[list] = [ApiKeyRateThrottle]
-    parser_classes: ClassVar[list] = [LimitedJSONParser]  # an action taking uploads sets its own
     read_scope: ClassVar[str | None] = None
     write_scope: ClassVar[str | None] = None
     action_scopes: ClassVar[dict[str, str]] = {}
@@ -78,23 +127,12 @@ class ApiViewMixin:
         safe = self.request.method in ("GET", "HEAD", "OPTIONS")
         return self.read_scope if safe else self.write_scope
 
-    def get_exception_handler(self):
-        return exception_handler
-
     # --- Idempotency-Key on POST -----------------------------------------------------
 
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        shop = getattr(request, "shop", None)
-        if shop is None or connection.schema_name != shop.schema_name:
-            raise RuntimeError("API views serve a shop's host, in that shop's schema")
+    def before_body(self, request: Request) -> None:
         key = request.headers.get(IDEMPOTENCY_HEADER)
         if request.method == "POST" and key is not None:
             self._idempotency_begin(request, key)
-        if request.method in ("POST", "PUT", "PATCH"):
-            # Parse now, so that a malformed (400), too large (413) or unsupported (415)
-            # body is refused the same way by an action that reads no body (cancel, close).
-            request.data  # noqa: B018
 
     def _idempotency_begin(self, request: Request, key: str) -> None:
         if not key.strip() or len(key) > IDEMPOTENCY_KEY_MAX_LENGTH:
@@ -154,8 +192,8 @@ class ApiViewMixin:
             if claim is not None:
                 self.response = idempotent_response(
                     claim=claim,
-                    run=lambda: self._rendered(handler(request, *args, **kwargs)),
-                    error_response=lambda exc: self._rendered(self.handle_exception(exc)),
+                    run=lambda: self.rendered(handler(request, *args, **kwargs)),
+                    error_response=lambda exc: self.rendered(self.handle_exception(exc)),
                 )
                 return self.response
             response = handler(request, *args, **kwargs)
@@ -166,12 +204,6 @@ class ApiViewMixin:
             response = self.handle_exception(exc)
         self.response = self.finalize_response(request, response, *args, **kwargs)
         return self.response
-
-    def _rendered(self, response: HttpResponseBase) -> HttpResponseBase:
-        response = self.finalize_response(self.request, response, *self.args, **self.kwargs)
-        if isinstance(response, SimpleTemplateResponse):
-            response.render()
-        return response
 
 
 def _body_hash(request: Request) -> str:
@@ -219,12 +251,6 @@ class ApiViewSet(ApiViewMixin, GenericViewSet):
     def scoped_queryset(self) -> QuerySet:
         raise NotImplementedError
 
-    def validated_input(self, serializer_class: type[Serializer], *, partial: bool = False):
-        """The request body checked by an input serializer (400 with every error)."""
-        serializer = serializer_class(data=self.request.data, partial=partial)
-        serializer.is_valid(raise_exception=True)
-        return serializer
-
     def object_response(self, pk: int, *, status_code: int = status.HTTP_200_OK) -> Response:
         """The object read again through ``get_queryset`` (its prefetches included)."""
         instance = self.get_queryset().get(pk=pk)
@@ -243,3 +269,47 @@ class ApiViewSet(ApiViewMixin, GenericViewSet):
                 "queryset"
             )
         return queryset
+
+
+class JsonOnlyNegotiation(DefaultContentNegotiation):
+    """JSON whatever the Accept header asks for: a page's fetch or beacon may send any."""
+
+    def select_renderer(
+        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        return renderers[0], renderers[0].media_type
+
+
+class ShopperView(ApiBaseMixin, APIView):
+    """An endpoint of the shop's pages, for anonymous shoppers (tag "Shopper" in the schema).
+
+    - **No API key, session or cookie**, so no CSRF token either: shoppers are anonymous
+      and the embedded shop page runs in third-party iframes where cookies are blocked.
+      A cross-site request can do no more than the page itself: buy-now only makes an
+      unpaid order, an order's status and payment need the client secret buy-now
+      answered with, a vote counts once per shopper (``X-Shopper-Token``, read by
+      ``ShopperTokenAuthentication`` where a view needs the shopper).
+    - **Rate limits** (``shops.ratelimits``) by its ``throttle_classes``: per client
+      address (``rate_scope``, ``rate_setting``) or per shopper (``shopper_action``);
+      over them 429 with ``Retry-After``, before the body is read.
+    - **A body larger than** ``max_body_bytes`` is refused (413) before it is parsed.
+    - **JSON answers** whatever ``Accept`` says; errors in the API's one shape.
+    """
+
+    authentication_classes: ClassVar[list] = []
+    permission_classes: ClassVar[list] = [AllowAny]
+    throttle_classes: ClassVar[list] = []
+    renderer_classes: ClassVar[list] = [JSONRenderer]
+    content_negotiation_class = JsonOnlyNegotiation
+    schema = ShopperAutoSchema()
+    max_body_bytes: ClassVar[int | None] = None
+
+    def check_throttles(self, request: Request) -> None:
+        for throttle in self.get_throttles():
+            if not throttle.allow_request(request, self):
+                raise RateLimited(throttle.wait(), message=throttle.message)
+
+    def before_body(self, request: Request) -> None:
+        limit = self.max_body_bytes
+        if limit is not None and len(request._request.body) > limit:
+            raise RequestTooLarge(f"Send at most {limit // 1024} KB at once.")

@@ -1,9 +1,11 @@
-"""One error shape for every API error: ``{"error": {"code", "message", "field"}}``.
+"""One error shape for every API error, partner and shopper endpoints alike:
+``{"error": {"code", "message", "field"}}``.
 
 Validation errors carry every problem in ``errors`` as well (the first one is repeated
 at the top so a client that reads one message shows the right one). Django
 ValidationErrors raised by services (keyed by field, e.g. ``variants[0].price``) keep
-their field names and codes.
+their field names and codes. A refusal of another status names its field too where it
+has one (``Refused``: buy-now's 409 out of stock names ``items[0].quantity``).
 """
 
 from __future__ import annotations
@@ -46,6 +48,38 @@ class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The request conflicts with another one."
     default_code = "conflict"
+
+
+class Refused(exceptions.APIException):
+    """A request the shop refuses with ``status_code``: a service's refusal (out of stock,
+    a declined card, a vote on one's own review) in the API's shape, naming the input
+    ``field`` at fault when there is one."""
+
+    def __init__(
+        self, message: str, *, status_code: int, code: str, field: str | None = None
+    ) -> None:
+        super().__init__(message, code)
+        self.status_code = status_code
+        self.field = field
+
+
+def refusal(
+    message: str, *, status_code: int, code: str, field: str | None = None
+) -> exceptions.APIException:
+    """A service's refusal as the API's error: a 400 is a validation error (listed in
+    ``errors`` as every 400 is), any other status a ``Refused``."""
+    if status_code == status.HTTP_400_BAD_REQUEST:
+        detail = exceptions.ErrorDetail(message, code=code)
+        return exceptions.ValidationError({field or NON_FIELD_ERRORS: [detail]})
+    return Refused(message, status_code=status_code, code=code, field=field)
+
+
+class RateLimited(exceptions.Throttled):
+    """429 with ``Retry-After``; ``message`` names the wait as ``{seconds}``."""
+
+    def __init__(self, wait: int, *, message: str) -> None:
+        super().__init__(detail=message.format(seconds=wait))
+        self.wait = wait
 
 
 def error_body(*, code: str, message: str, field: str | None = None, **extra: Any) -> dict:
@@ -156,5 +190,5 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         isinstance(exc, Http404) or message in ("", "Not found.")
     ):
         message = "No such object in this shop."
-    response.data = error_body(code=code, message=message)
+    response.data = error_body(code=code, message=message, field=getattr(exc, "field", None))
     return response

@@ -1,5 +1,5 @@
 """``Idempotency-Key`` for every POST of the API: the partner API (``shops.api.base``)
-and the shopper's buy-now (``shops.api.shopper``) share this one mechanism.
+and the shopper's buy-now (``shops.api.orders.shopper``) share this one mechanism.
 
 1. ``idempotency_claim`` records the key before the request runs (committed at once, so
    a concurrent request with the key sees it "in progress"). Concurrent requests race

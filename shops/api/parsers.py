@@ -1,4 +1,4 @@
-"""The partner API's JSON parser: DRF's, with a depth limit (a deeply nested body raised
+"""The API's JSON parser: DRF's, with a depth limit (a deeply nested body raised
 RecursionError inside DRF, a 500) answered as a 400 parse error."""
 
 from __future__ import annotations
@@ -22,3 +22,10 @@ class LimitedJSONParser(JSONParser):
         except JsonUnreadable as error:
             raise ParseError(f"JSON parse error - {error}") from None
         return data
+
+
+class BeaconJSONParser(LimitedJSONParser):
+    """JSON sent as ``text/plain``: what ``navigator.sendBeacon`` (and a ``fetch`` of a
+    string body) sends, since a page may not give a beacon a JSON content type."""
+
+    media_type = "text/plain"

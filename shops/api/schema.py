@@ -1,14 +1,24 @@
 """OpenAPI description of the API's conventions: the bearer key, the error object on
-every operation, and the Idempotency-Key header on every POST."""
+every operation, and the Idempotency-Key header on every partner POST. Shopper
+operations (tag "Shopper": anonymous, no key) get the errors they can answer."""
 
 from __future__ import annotations
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 
+SHOPPER_TAG = "Shopper"
+
 
 class ApiAutoSchema(AutoSchema):
     pass
+
+
+class ShopperAutoSchema(ApiAutoSchema):
+    """Every shopper endpoint is under the "Shopper" tag (``add_conventions`` reads it)."""
+
+    def get_tags(self) -> list[str]:
+        return [SHOPPER_TAG]
 
 
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
@@ -21,6 +31,21 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
             "scheme": "bearer",
             "description": "An API key of this shop, created in its admin: "
             "`Authorization: Bearer etl_…`. Keys of other shops are refused (401).",
+        }
+
+
+class ShopperTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "shops.api.authentication.ShopperTokenAuthentication"
+    name = "shopperToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-Shopper-Token",
+            "description": "Optional: the shopper's token, from shopper-token/ or an earlier "
+            "vote's answer; without one the shopper is their address. A tampered token, or "
+            "another shop's, is a 400.",
         }
 
 
@@ -67,6 +92,14 @@ ERROR_RESPONSES = {
     "500": "Something failed on our side (logged); retry later, with the same Idempotency-Key "
     "for a POST.",
 }
+SHOPPER_ERROR_RESPONSES = {
+    "400": "The request is invalid; `field` names the input at fault.",
+    "404": "No such object in this shop.",
+    "405": "The method is not allowed here.",
+    "415": "The request body's content type is not accepted here.",
+    "429": "Too many requests from this address (or shopper); retry after `Retry-After` seconds.",
+    "500": "Something failed on our side (logged); retry later.",
+}
 BODY_ERROR_RESPONSES = {  # methods that take a body
     "413": "The request body is larger than the server accepts (DATA_UPLOAD_MAX_MEMORY_SIZE).",
 }
@@ -91,10 +124,11 @@ def add_conventions(result: dict, generator, request, public: bool) -> dict:
     for path_item in result.get("paths", {}).values():
         for method, operation in path_item.items():
             responses = operation.setdefault("responses", {})
-            errors = dict(ERROR_RESPONSES)
+            is_shopper = SHOPPER_TAG in operation.get("tags", [])
+            errors = dict(SHOPPER_ERROR_RESPONSES if is_shopper else ERROR_RESPONSES)
             if method in ("post", "put", "patch"):
                 errors.update(BODY_ERROR_RESPONSES)
-            if method == "post":
+            if method == "post" and not is_shopper:  # buy-now declares its own key
                 errors.update(POST_ERROR_RESPONSES)
                 operation.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
             for code, description in errors.items():

@@ -50,30 +50,43 @@ readiness_facts_set(product_facts)
 
 class ConnectionForm(forms.ModelForm):
     access_token = forms.CharField(
-        required=False, widget=forms.PasswordInput(render_value=False),
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
         help_text="Stored encrypted; leave empty to keep the stored one.",
-    )  # fmt: skip
+    )
 
     # TikTok Shop only (its access token is the field above)
     tiktok_app_key = forms.CharField(label="App key", required=False)
     tiktok_app_secret = forms.CharField(
-        label="App secret", required=False, widget=forms.PasswordInput(render_value=False),
+        label="App secret",
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
         help_text="Stored encrypted; leave empty to keep the stored one.",
-    )  # fmt: skip
+    )
     tiktok_shop_cipher = forms.CharField(
-        label="Shop cipher", required=False,
+        label="Shop cipher",
+        required=False,
         help_text="The shop's cipher (Get Authorized Shops); “Test the connection” checks it.",
-    )  # fmt: skip
+    )
     tiktok_warehouse_id = forms.CharField(label="Warehouse id", required=False)
     tiktok_category_id = forms.CharField(
-        label="Category id", required=False,
+        label="Category id",
+        required=False,
         help_text="The leaf category the products are listed in.",
-    )  # fmt: skip
+    )
 
     class Meta:
         model = Connection
-        fields = ("channel", "external_id", "country", "language", "selection", "collection",
-                  "tag", "is_enabled")  # fmt: skip
+        fields = (
+            "channel",
+            "external_id",
+            "country",
+            "language",
+            "selection",
+            "collection",
+            "tag",
+            "is_enabled",
+        )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -127,8 +140,16 @@ class ConnectionForm(forms.ModelForm):
 class ConnectionAdmin(admin.ModelAdmin):
     form = ConnectionForm
     list_display = ("channel", "status", "is_enabled", "last_sync_at", "counts", "last_error")
-    readonly_fields = ("status", "last_sync_at", "last_reconcile_at", "last_error", "counts",
-                       "feed_urls", "rejected", "left_out")  # fmt: skip
+    readonly_fields = (
+        "status",
+        "last_sync_at",
+        "last_reconcile_at",
+        "last_error",
+        "counts",
+        "feed_urls",
+        "rejected",
+        "left_out",
+    )
     actions = ["test_connection", "sync_now", "pause", "resume"]
     change_form_template = "admin/channels/connection/change_form.html"
 
@@ -136,8 +157,17 @@ class ConnectionAdmin(admin.ModelAdmin):
         return self.readonly_fields if obj else ()
 
     def get_fieldsets(self, request, obj=None):
-        settings_fields = ("channel", "access_token", "external_id", "country", "language",
-                           "selection", "collection", "tag", "is_enabled")  # fmt: skip
+        settings_fields = (
+            "channel",
+            "access_token",
+            "external_id",
+            "country",
+            "language",
+            "selection",
+            "collection",
+            "tag",
+            "is_enabled",
+        )
         tiktok = (
             "TikTok Shop API (TikTok only; empty: the feed only)",
             {"fields": TIKTOK_FORM_FIELDS},
@@ -149,9 +179,21 @@ class ConnectionAdmin(admin.ModelAdmin):
             # box above (kept live by its script): shown once, never stale
             sync = ("Feed", {"fields": ("left_out", "feed_urls")})
         else:
-            sync = ("Sync", {"fields": ("status", "last_sync_at", "last_reconcile_at",
-                                        "last_error", "counts", "rejected", "left_out",
-                                        "feed_urls")})  # fmt: skip
+            sync = (
+                "Sync",
+                {
+                    "fields": (
+                        "status",
+                        "last_sync_at",
+                        "last_reconcile_at",
+                        "last_error",
+                        "counts",
+                        "rejected",
+                        "left_out",
+                        "feed_urls",
+                    )
+                },
+            )
         return [
             sync,
             ("Settings", {"fields": settings_fields}),
@@ -186,11 +228,14 @@ class ConnectionAdmin(admin.ModelAdmin):
             "",
             '<div>{}: {} — <a href="{}">fix the product</a></div>',
             (
-                (item.retailer_id, item.message or "refused",
-                 reverse("admin:catalog_product_change", args=[item.product_id]))
+                (
+                    item.retailer_id,
+                    item.message or "refused",
+                    reverse("admin:catalog_product_change", args=[item.product_id]),
+                )
                 for item in items
             ),
-        )  # fmt: skip
+        )
 
     @admin.display(description="Left out (not ready for this channel)")
     def left_out(self, connection: Connection) -> str:
@@ -201,11 +246,14 @@ class ConnectionAdmin(admin.ModelAdmin):
             "",
             '<div><a href="{}">{}</a>: {}</div>',
             (
-                (reverse("admin:catalog_product_change", args=[entry.product.pk]),
-                 entry.product.title, " ".join(entry.reasons))
+                (
+                    reverse("admin:catalog_product_change", args=[entry.product.pk]),
+                    entry.product.title,
+                    " ".join(entry.reasons),
+                )
                 for entry in left
             ),
-        )  # fmt: skip
+        )
 
     @admin.action(description="Test the connection")
     def test_connection(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:
@@ -248,8 +296,11 @@ class ConnectionAdmin(admin.ModelAdmin):
 
     def get_urls(self) -> list:
         def view(function, suffix: str):
-            return path(f"<int:connection_id>/{suffix}/", self.admin_site.admin_view(function),
-                        name=f"channels_connection_{suffix.replace('-', '_')}")  # fmt: skip
+            return path(
+                f"<int:connection_id>/{suffix}/",
+                self.admin_site.admin_view(function),
+                name=f"channels_connection_{suffix.replace('-', '_')}",
+            )
 
         return [
             view(self.sync_now_view, "sync-now"),

@@ -51,9 +51,23 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-SHARED_COLUMNS = ("id", "title", "description", "availability", "condition", "price",
-                  "sale_price", "link", "image_link", "additional_image_link", "brand", "gtin",
-                  "mpn", "item_group_id", "google_product_category")  # fmt: skip
+SHARED_COLUMNS = (
+    "id",
+    "title",
+    "description",
+    "availability",
+    "condition",
+    "price",
+    "sale_price",
+    "link",
+    "image_link",
+    "additional_image_link",
+    "brand",
+    "gtin",
+    "mpn",
+    "item_group_id",
+    "google_product_category",
+)
 
 
 def _values(item: FeedItem, *, title: int, description: int, in_stock: str, out: str) -> list:

@@ -55,9 +55,13 @@ def image_bytes(url: str, *, timeout: float) -> bytes:
     try:
         # the shop's own storage (S3, a CDN) from the settings: no address guard
         response = http_request(
-            "GET", url, headers={"Accept": "image/*"}, timeout=timeout, max_bytes=MAX_BYTES,
+            "GET",
+            url,
+            headers={"Accept": "image/*"},
+            timeout=timeout,
+            max_bytes=MAX_BYTES,
             allow_private=True,
-        )  # fmt: skip
+        )
     except BodyTooLarge as error:
         if 200 <= error.status < 300:
             raise _too_large(url) from None

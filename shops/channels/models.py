@@ -42,11 +42,13 @@ class Connection(models.Model):
     # its credentials (shops.channels.services)
     credentials_encrypted = models.TextField(blank=True)
     external_id = models.CharField(
-        "catalog / merchant / shop id", max_length=120, blank=True,
+        "catalog / merchant / shop id",
+        max_length=120,
+        blank=True,
         help_text="Meta catalog id, Pinterest ad account, Google "
         "<merchant account id>/<data source id>; unused for TikTok (its settings are "
         "stored with its credentials).",
-    )  # fmt: skip
+    )
     country = models.CharField(max_length=2, default="US")
     language = models.CharField(max_length=5, default="en")
     selection = models.CharField(max_length=12, choices=Selection.choices, default=Selection.ALL)

@@ -61,11 +61,34 @@ class _Related(list):
         return self
 
 
-PRODUCT_FIELDS = ("id", "title", "slug", "description", "brand", "gtin", "mpn", "status",
-                  "condition", "google_product_category", "updated", "option1_name",
-                  "option2_name", "option3_name")  # fmt: skip
-VARIANT_FIELDS = ("id", "product_id", "price", "compare_at_price", "stock", "held",
-                  "option1", "option2", "option3", "weight_grams")  # fmt: skip
+PRODUCT_FIELDS = (
+    "id",
+    "title",
+    "slug",
+    "description",
+    "brand",
+    "gtin",
+    "mpn",
+    "status",
+    "condition",
+    "google_product_category",
+    "updated",
+    "option1_name",
+    "option2_name",
+    "option3_name",
+)
+VARIANT_FIELDS = (
+    "id",
+    "product_id",
+    "price",
+    "compare_at_price",
+    "stock",
+    "held",
+    "option1",
+    "option2",
+    "option3",
+    "weight_grams",
+)
 IMAGE_FIELDS = ("product_id", "image", "status")
 
 
@@ -286,9 +309,16 @@ def sync_status(*, connection: Connection) -> dict:
     connection's status, the item counts, the last sync and reconcile, the last error and
     the rejected items with the platform's reason (at most ``REJECTED_SHOWN``)."""
     connection.refresh_from_db(
-        fields=["status", "sync_total", "sync_done", "sync_progress_at", "last_error",
-                "last_sync_at", "last_reconcile_at"]
-    )  # fmt: skip
+        fields=[
+            "status",
+            "sync_total",
+            "sync_done",
+            "sync_progress_at",
+            "last_error",
+            "last_sync_at",
+            "last_reconcile_at",
+        ]
+    )
     total, done = connection.sync_total, min(connection.sync_done, connection.sync_total)
     state = sync_state(connection)
     percent = 100 if not total else done * 100 // total

@@ -39,9 +39,13 @@ PUSH_CHANNELS = {Channel.META, Channel.PINTEREST, Channel.GOOGLE, Channel.TIKTOK
 SYNC_TASK = "channels.connection_sync"
 # TikTok's credentials and settings, with their labels; the secret ones are never shown
 TIKTOK_FIELDS = {
-    "app_key": "app key", "app_secret": "app secret", "access_token": "access token",
-    "shop_cipher": "shop cipher", "warehouse_id": "warehouse id", "category_id": "category id",
-}  # fmt: skip
+    "app_key": "app key",
+    "app_secret": "app secret",
+    "access_token": "access token",
+    "shop_cipher": "shop cipher",
+    "warehouse_id": "warehouse id",
+    "category_id": "category id",
+}
 TIKTOK_SECRETS = {"app_secret", "access_token"}
 
 logger = logging.getLogger(__name__)
@@ -183,9 +187,11 @@ def tiktok_credentials(connection: Connection) -> dict[str, str]:
         values = json.loads(_decrypted(connection))
     except ValueError:
         return {}
-    return {name: str(values.get(name, "")) for name in TIKTOK_FIELDS} if isinstance(
-        values, dict
-    ) else {}  # fmt: skip
+    return (
+        {name: str(values.get(name, "")) for name in TIKTOK_FIELDS}
+        if isinstance(values, dict)
+        else {}
+    )
 
 
 def connection_access_token(connection: Connection) -> str:
@@ -261,9 +267,10 @@ def connection_test(*, connection: Connection) -> ConnectionTest:
     """Ask the platform whether the credentials and the catalog id work."""
     if connection.channel == Channel.TIKTOK and not connection_pushes(connection):
         return ConnectionTest(
-            False, f"No TikTok Shop API credentials are stored: enter the "
+            False,
+            f"No TikTok Shop API credentials are stored: enter the "
             f"{', '.join(TIKTOK_FIELDS.values())} and save (the feed works meanwhile).",
-        )  # fmt: skip
+        )
     try:
         if not connection.credentials_encrypted or not connection_access_token(connection):
             return ConnectionTest(False, "No access token is stored: enter it and save.")
@@ -312,9 +319,10 @@ def sync_queue(*, connection_id: int, full: bool = False) -> None:
 def syncs_queue_on_commit() -> None:
     """Outbox listener: queue a sync of every active push connection of the shop."""
     ids = Connection.objects.filter(
-        is_enabled=True, status__in=[Connection.Status.ACTIVE, Connection.Status.FAILING],
+        is_enabled=True,
+        status__in=[Connection.Status.ACTIVE, Connection.Status.FAILING],
         channel__in=PUSH_CHANNELS,
-    ).values_list("pk", flat=True)  # fmt: skip
+    ).values_list("pk", flat=True)
     for connection_id in ids:
         sync_queue(connection_id=connection_id)
 
@@ -328,9 +336,11 @@ def syncs_pending_queue() -> int:
     cutoff = timezone.now() - timedelta(seconds=settings.QUEUE_SWEEP_AFTER_SECONDS)
     behind = CatalogChange.objects.filter(id__gt=OuterRef("outbox_last_id"), created__lte=cutoff)
     ids = Connection.objects.filter(
-        Exists(behind), is_enabled=True, status=Connection.Status.ACTIVE,
+        Exists(behind),
+        is_enabled=True,
+        status=Connection.Status.ACTIVE,
         channel__in=PUSH_CHANNELS,
-    ).values_list("pk", flat=True)  # fmt: skip
+    ).values_list("pk", flat=True)
     return sum(task_queue(SYNC_TASK, connection_id, False) for connection_id in ids)
 
 
@@ -381,8 +391,13 @@ def connection_sync_now(*, connection: Connection) -> int:
             # the merchant's retry: a failing connection is tried again (and marked
             # failing again with the error if it still fails); a reconcile that looked
             # stalled but still runs stops at its next chunk or batch (a new run)
-            locked.update(sync_total=total, sync_done=0, sync_progress_at=timezone.now(),
-                          status=Connection.Status.ACTIVE, last_error="",
-                          sync_run=F("sync_run") + 1)  # fmt: skip
+            locked.update(
+                sync_total=total,
+                sync_done=0,
+                sync_progress_at=timezone.now(),
+                status=Connection.Status.ACTIVE,
+                last_error="",
+                sync_run=F("sync_run") + 1,
+            )
         task_queue_on_commit(SYNC_TASK, connection.pk, True)
     return total

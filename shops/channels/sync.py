@@ -112,9 +112,11 @@ def _plan_product(
             planned.append(
                 Planned(
                     ItemRequest(retailer, "delete", external=sent.external),
-                    product_id, sent.variant_id, {},
+                    product_id,
+                    sent.variant_id,
+                    {},
                 )
-            )  # fmt: skip
+            )
     partial = aspects is not None and aspects <= STOCK_ASPECTS | PRICE_ASPECTS
     if client.sends_whole_products and partial:
         # one platform product: partial only if every SKU is live and none is removed
@@ -136,9 +138,12 @@ def _plan_product(
         planned.append(
             Planned(
                 ItemRequest(item.id, "upsert", fields, external),
-                product_id, item.variant_id, _snapshot(item), whole,
+                product_id,
+                item.variant_id,
+                _snapshot(item),
+                whole,
             )
-        )  # fmt: skip
+        )
     return planned
 
 
@@ -153,9 +158,12 @@ def _not_held_yet(
     def held(plan: Planned) -> bool:
         previous = known.get(plan.request.retailer_id)
         return (
-            plan.request.method == "upsert" and _is_live(previous) and bool(previous.fingerprint)
-            and previous.sent == plan.sent and previous.fingerprint == plan.fingerprint
-        )  # fmt: skip
+            plan.request.method == "upsert"
+            and _is_live(previous)
+            and bool(previous.fingerprint)
+            and previous.sent == plan.sent
+            and previous.fingerprint == plan.fingerprint
+        )
 
     if client.sends_whole_products:
         return [] if all(held(plan) for plan in planned) else planned
@@ -224,9 +232,17 @@ def _store(connection: Connection, planned: list[Planned], results: list[ItemRes
         rows,
         update_conflicts=True,
         unique_fields=["connection", "retailer_id"],
-        update_fields=["product_id", "variant_id", "state", "message", "sent", "fingerprint",
-                       "sent_at", "external"],
-    )  # fmt: skip
+        update_fields=[
+            "product_id",
+            "variant_id",
+            "state",
+            "message",
+            "sent",
+            "fingerprint",
+            "sent_at",
+            "external",
+        ],
+    )
     if rejections:
         channel_items_rejected.send(sender=Connection, connection=connection, rejections=rejections)
     return len(rejections)
@@ -275,9 +291,11 @@ def connection_sync(*, connection_id: int, context: ShopContext | None = None) -
             planned, last_id = _plan_rows(connection, client, rows, context)
             rejected_total += _send(connection, client, planned)
             Connection.objects.filter(pk=connection.pk).update(
-                outbox_last_id=last_id, last_sync_at=timezone.now(), last_error="",
+                outbox_last_id=last_id,
+                last_sync_at=timezone.now(),
+                last_error="",
                 status=Connection.Status.ACTIVE,
-            )  # fmt: skip
+            )
             rows_total += sum(1 for row in rows if row.id <= last_id)
             items_total += len(planned)
     return SyncResult(rows_total, items_total, rejected_total)
@@ -306,10 +324,20 @@ def _plan_rows(
     covered_until = rows[0].id - 1
     for product_id in sorted(merged, key=last_row_of.__getitem__):
         product_known = known.get(product_id, {})
-        requests = _not_held_yet(client, product_known, _plan_product(
-            connection, client, product_id, products.get(product_id), merged[product_id],
-            product_known, selected, context,
-        ))  # fmt: skip
+        requests = _not_held_yet(
+            client,
+            product_known,
+            _plan_product(
+                connection,
+                client,
+                product_id,
+                products.get(product_id),
+                merged[product_id],
+                product_known,
+                selected,
+                context,
+            ),
+        )
         if planned and len(planned) + len(requests) > most:
             break
         planned.extend(requests)
@@ -390,9 +418,11 @@ class _Progress:
             rows = Connection.objects.select_for_update().filter(pk=connection.pk)
             self.run = rows.values_list("sync_run", flat=True).get() + 1
             rows.update(
-                sync_run=self.run, sync_total=self.total, sync_done=0,
+                sync_run=self.run,
+                sync_total=self.total,
+                sync_done=0,
                 sync_progress_at=timezone.now(),
-            )  # fmt: skip
+            )
         self.mine = Connection.objects.filter(pk=connection.pk, sync_run=self.run)
 
     def hold(self) -> None:
@@ -421,9 +451,11 @@ class _Progress:
     def finish(self) -> None:
         now = timezone.now()
         self.mine.update(
-            last_reconcile_at=now, last_sync_at=now, sync_done=F("sync_total"),
+            last_reconcile_at=now,
+            last_sync_at=now,
+            sync_done=F("sync_total"),
             sync_progress_at=now,
-        )  # fmt: skip
+        )
 
 
 def _drift_batches(
@@ -480,18 +512,23 @@ def _drift_batches(
             walked += len(product.variants)
         progress.walked(before_batch if batch else walked)
     # items held for products that are no longer listed at all
-    stale = ChannelItem.objects.filter(connection=connection).exclude(
-        state=states.REMOVED
-    ).exclude(product_id__in=seen_products).order_by("id")  # fmt: skip
+    stale = (
+        ChannelItem.objects.filter(connection=connection)
+        .exclude(state=states.REMOVED)
+        .exclude(product_id__in=seen_products)
+        .order_by("id")
+    )
     for item in stale.iterator(chunk_size=most):
         if item.product_id in seen_products:
             continue
         batch.append(
             Planned(
                 ItemRequest(item.retailer_id, "delete", external=item.external),
-                item.product_id, item.variant_id, {},
+                item.product_id,
+                item.variant_id,
+                {},
             )
-        )  # fmt: skip
+        )
         if len(batch) >= most:
             yield batch
             batch = []

@@ -38,9 +38,12 @@ def demo_post_picture(products: list, background: str) -> tuple[bytes, list[tupl
         canvas.paste(tile, (left, top))
         points.append(((left + size / 2) / IMAGE_SIZE, (top + size / 2) / IMAGE_SIZE))
     ImageDraw.Draw(canvas).text(
-        (IMAGE_SIZE // 2, 80), "Etalage Studio", fill="#1d1d1f",
-        font=ImageFont.load_default(size=48), anchor="mm",
-    )  # fmt: skip
+        (IMAGE_SIZE // 2, 80),
+        "Etalage Studio",
+        fill="#1d1d1f",
+        font=ImageFont.load_default(size=48),
+        anchor="mm",
+    )
     buffer = io.BytesIO()
     canvas.save(buffer, "JPEG", quality=85)
     return buffer.getvalue(), points

@@ -117,8 +117,12 @@ class PostImage(models.Model):
     @property
     def stored(self) -> dict:
         """The reference ``shops.media.stored_image_url`` reads."""
-        return {"name": self.name, "width": self.width, "height": self.height,
-                "renditions": self.renditions}  # fmt: skip
+        return {
+            "name": self.name,
+            "width": self.width,
+            "height": self.height,
+            "renditions": self.renditions,
+        }
 
 
 class PostTag(models.Model):

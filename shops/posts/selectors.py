@@ -14,7 +14,6 @@ from django.db.models import Count, F, Min, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from catalog.json_rows import json_values, model_from_json
 from catalog.models import Product, Variant
 from shops.currencies import minor_units
 from shops.posts.models import (
@@ -23,7 +22,6 @@ from shops.posts.models import (
     PostImage,
     PostOrderAttribution,
     PostTag,
-    ShopperPhotoConsent,
 )
 
 PAID_STATUSES = ("paid", "fulfilled", "partially_refunded")  # a refunded order earned nothing
@@ -57,73 +55,12 @@ def _shopper_posts() -> QuerySet[Post]:
     )
 
 
-_CONSENT, _VARIANT = ShopperPhotoConsent._meta.db_table, Variant._meta.db_table
-_TAG, _PRODUCT = PostTag._meta.db_table, Product._meta.db_table
-_IMAGE, _POST = PostImage._meta.db_table, Post._meta.db_table
-_GALLERY_SQL = f"""
-SELECT json_agg(json_build_array(g.post, g.consent, g.images)
-                ORDER BY g.published_at DESC, g.id DESC)
-FROM (
-SELECT p.id, p.published_at, row_to_json(p) AS post,
-       (SELECT row_to_json(c) FROM {_CONSENT} c WHERE c.id = p.consent_id) AS consent,
-       (SELECT json_agg(json_build_object(
-                   'image', row_to_json(i),
-                   'tags', (SELECT json_agg(json_build_object(
-                                'tag', row_to_json(t),
-                                'product', json_build_object(
-                                    'id', pr.id, 'slug', pr.slug, 'title', pr.title,
-                                    'status', pr.status),
-                                'price_low', (SELECT min(v.price) FROM {_VARIANT} v
-                                              WHERE v.product_id = pr.id)) ORDER BY t.id)
-                            FROM {_TAG} t JOIN {_PRODUCT} pr ON pr.id = t.product_id
-                            WHERE t.image_id = i.id AND pr.status = %s))
-               ORDER BY i.position, i.id)
-        FROM {_IMAGE} i WHERE i.post_id = p.id) AS images
-FROM {_POST} p
-WHERE p.status = %s AND p.published_at <= %s
-ORDER BY p.published_at DESC, p.id DESC
-LIMIT %s
-) g
-"""  # noqa: S608 (the models' own tables)
-
-
-def posts_for_gallery_query(*, limit: int) -> tuple[str, list]:
-    """The SQL (one JSON value) and parameters of ``posts_for_gallery``, for the shop
-    page to read with its other sections (``catalog.json_rows.json_values``)."""
-    params = [Product.Status.ACTIVE, Post.Status.PUBLISHED, timezone.now(), limit]
-    return _GALLERY_SQL, params
-
-
-def posts_for_gallery_from_json(items: list | None) -> list[Post]:
-    """The posts of ``posts_for_gallery_query``'s value."""
-    posts = []
-    for post_data, consent_data, images in items or []:
-        post = model_from_json(Post, post_data)
-        post.consent = model_from_json(ShopperPhotoConsent, consent_data) if consent_data else None
-        post.shown_images = [_gallery_image(item) for item in images or []]
-        posts.append(post)
-    return posts
-
-
 def posts_for_gallery(*, limit: int) -> list[Post]:
     """The latest ``limit`` posts shoppers may see, each with ``shown_images`` and each
     picture with ``shown_tags`` (tags of active products, with ``product`` and its
-    ``price_low``), as ``_shopper_posts`` reads them, but in one query: posts, pictures
-    and tags come nested as JSON."""
-    (items,) = json_values([posts_for_gallery_query(limit=limit)])
-    return posts_for_gallery_from_json(items)
-
-
-def _gallery_image(item: dict) -> PostImage:
-    image = model_from_json(PostImage, item["image"])
-    image.shown_tags = []
-    for tag_item in item["tags"] or []:
-        tag = model_from_json(PostTag, tag_item["tag"])
-        tag.product = model_from_json(Product, tag_item["product"])
-        price_low = tag_item["price_low"]
-        tag.price_low = None if price_low is None else Decimal(price_low)
-        image.shown_tags.append(tag)
-    return image
+    ``price_low``), as the post page reads them: three queries (posts, pictures, tags)
+    whatever the number of posts and tags."""
+    return list(_shopper_posts()[:limit])
 
 
 def post_for_page(*, post_id: int) -> Post:

@@ -2,16 +2,17 @@
 link), vote on a review, vote in a poll, the disclosure page.
 
 All are anonymous and need no cookie (CSRF-exempt: there is no session to ride on;
-abuse is held back by the rate limits and the shopper token). A vote answers JSON when
-asked for it (``Accept: application/json``), else redirects back (plain HTML forms work
-without JavaScript).
+abuse is held back by the rate limits and the shopper token). These are the plain HTML
+forms, which work without JavaScript: a vote redirects back, a refusal is a line of
+text. The page's JavaScript votes through the API instead (``shops.api.reviews.shopper``:
+JSON, the shopper token, the API's error shape).
 """
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_exempt
@@ -38,9 +39,7 @@ from reviews.shoppers import (
     BadToken,
     Shopper,
     rate_limit_hit,
-    shopper_at_address,
     shopper_from,
-    shopper_token_new,
 )
 from shops.redirects import local_redirect_target
 from shops.storefront.branding import theme_context
@@ -61,13 +60,7 @@ def _see_other(url: str) -> HttpResponse:
     return response
 
 
-def _wants_json(request: HttpRequest) -> bool:
-    return "application/json" in request.headers.get("Accept", "")
-
-
 def _error(request: HttpRequest, message: str, status: int, **headers: str) -> HttpResponse:
-    if _wants_json(request):
-        return JsonResponse({"error": message}, status=status, headers=headers)
     return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8",
                         headers=headers)  # fmt: skip
 
@@ -192,8 +185,8 @@ def review_write(request: HttpRequest, token: str) -> HttpResponse:
 @csrf_exempt
 @require_POST
 def review_vote_view(request: HttpRequest, review_id: int) -> HttpResponse:
-    """``POST /reviews/<id>/vote/`` with ``helpful=1`` or ``0``: JSON with the counts
-    and the shopper's token (to keep in localStorage), or a redirect back."""
+    """``POST /reviews/<id>/vote/`` with ``helpful=1`` or ``0`` (a form without
+    JavaScript): a redirect back to the page."""
     shopper = _shopper_or_error(request)
     if isinstance(shopper, HttpResponse):
         return shopper
@@ -204,26 +197,10 @@ def review_vote_view(request: HttpRequest, review_id: int) -> HttpResponse:
     if retry_after is not None:
         return _too_many(request, retry_after)
     try:
-        counts = review_vote(review_id=review_id, shopper=shopper, is_helpful=helpful == "1")
+        review_vote(review_id=review_id, shopper=shopper, is_helpful=helpful == "1")
     except VoteError as error:
         return _error(request, str(error), error.status)
-    if _wants_json(request):
-        return JsonResponse(
-            {"helpful": counts.helpful, "not_helpful": counts.not_helpful, "token": shopper.token}
-        )
     return _see_other(local_redirect_target(candidate=request.POST.get("next"), request=request))
-
-
-@csrf_exempt
-@require_POST
-def shopper_token_view(request: HttpRequest) -> JsonResponse | HttpResponse:
-    """``POST /shopper-token/``: a new signed shopper token (JSON ``{"token": …}``) for a
-    browser that has none yet, asked for by the page before its first vote so that each
-    shopper votes as themselves, not as their address. Counted per address and network."""
-    retry_after = rate_limit_hit(action="token", shopper=shopper_at_address(request))
-    if retry_after is not None:
-        return _too_many(request, retry_after)
-    return JsonResponse({"token": shopper_token_new()}, headers={"Cache-Control": "no-store"})
 
 
 @xframe_options_exempt
@@ -251,14 +228,8 @@ def poll_page(request: HttpRequest, poll_id: int) -> HttpResponse:
                       notify_email=request.POST.get("notify_email", ""))  # fmt: skip
         except PollError as error:
             status, message = error.status, str(error)
-            if _wants_json(request):
-                return _error(request, message, status)
         poll = selectors.poll_view(poll_id=poll_id)  # fresh counts
     voted = selectors.poll_voted_option(poll_id=poll.id, voter=shopper.voter)
-    if _wants_json(request):
-        return JsonResponse({"voted": voted, "token": shopper.token, "results": [
-            {"option": option.pk, "votes": option.vote_count, "percent": percent}
-            for option, percent in poll.results]})  # fmt: skip
     design = design_get()
     context = {
         "poll": poll, "voted": voted, "message": message,

@@ -32,7 +32,6 @@ from shops.page_cache import cached_page
 from shops.storefront.branding import theme_context
 from shops.storefront.product_pages import product_page_context
 from shops.storefront.selectors import (
-    design_for_page,
     design_get,
     embed_origins,
     published_document,
@@ -63,13 +62,9 @@ def shop_page_render(
     section_id: str | None = None,
     embed_allowed_origins: list[str] | None = None,
     is_preview: bool = False,
-    collections: dict | None = None,
 ) -> str:
-    """The shop page (or, with ``embed_allowed_origins``, the embed) of ``document``;
-    ``collections``: those its sections name, when read already (``design_for_page``)."""
-    sections = sections_for_page(
-        document=document, page_number=page_number, section_id=section_id, collections=collections
-    )
+    """The shop page (or, with ``embed_allowed_origins``, the embed) of ``document``."""
+    sections = sections_for_page(document=document, page_number=page_number, section_id=section_id)
     is_embed = embed_allowed_origins is not None
     page_prefix = f"?section={section_id}&" if is_embed and section_id else "?"
     context = {
@@ -91,11 +86,6 @@ def shop_page_render(
     return render_to_string("storefront/shop_page.html", context, request=request)
 
 
-def _published_collections(design) -> dict | None:
-    # read with the design, for its published document (none: the default document)
-    return design.page_collections if design is not None and design.published else None
-
-
 def frame_ancestors(origins: list[str]) -> str:
     return "frame-ancestors " + (" ".join(origins) if origins else "'none'")
 
@@ -106,12 +96,8 @@ def shop_page(request: HttpRequest) -> HttpResponse:
     page_number = page_number_from(request.GET.get("page"))
 
     def render_page() -> tuple[bytes, dict[str, str]]:
-        design = design_for_page()
         html = shop_page_render(
-            request,
-            document=published_document(design),
-            page_number=page_number,
-            collections=_published_collections(design),
+            request, document=published_document(design_get()), page_number=page_number
         )
         return html.encode(), {"Content-Type": "text/html; charset=utf-8"}
 
@@ -132,7 +118,7 @@ def embed(request: HttpRequest) -> HttpResponse:
     page_number = page_number_from(request.GET.get("page"))
 
     def render_embed() -> tuple[bytes, dict[str, str]]:
-        design = design_for_page()
+        design = design_get()
         document = published_document(design)
         if section_id and section_id not in {s["id"] for s in document["sections"]}:
             raise Http404("No such section on this shop's page")
@@ -143,7 +129,6 @@ def embed(request: HttpRequest) -> HttpResponse:
             page_number=page_number,
             section_id=section_id,
             embed_allowed_origins=origins,
-            collections=_published_collections(design),
         )
         headers = {
             "Content-Type": "text/html; charset=utf-8",

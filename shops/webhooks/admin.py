@@ -122,9 +122,11 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
             else "The old secret no longer signs."
         )
         return self._secret_page(
-            request, title=f"New signing secret for {rotated.subscription.url}",
-            secret=rotated.secret, note=grace,
-        )  # fmt: skip
+            request,
+            title=f"New signing secret for {rotated.subscription.url}",
+            secret=rotated.secret,
+            note=grace,
+        )
 
     def _secret_page(self, request: HttpRequest, *, title: str, secret: str, note: str):
         return secret_shown_once(
@@ -148,9 +150,11 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
 
     def response_add(self, request: HttpRequest, obj: WebhookSubscription, post_url_continue=None):
         return self._secret_page(
-            request, title=f"Webhook to {obj.url} created", secret=obj.created_secret,
+            request,
+            title=f"Webhook to {obj.url} created",
+            secret=obj.created_secret,
             note="Verify the Etalage-Signature header of every delivery with it.",
-        )  # fmt: skip
+        )
 
 
 class AttemptInline(admin.TabularInline):
@@ -166,12 +170,28 @@ class AttemptInline(admin.TabularInline):
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(admin.ModelAdmin):
-    list_display = ("event_type", "subscription", "status", "attempt_count",
-                    "last_status_code", "next_attempt_at", "created")  # fmt: skip
+    list_display = (
+        "event_type",
+        "subscription",
+        "status",
+        "attempt_count",
+        "last_status_code",
+        "next_attempt_at",
+        "created",
+    )
     list_filter = ("status", "event__type")
     list_select_related = ("event", "subscription")
-    readonly_fields = ("event", "subscription", "status", "attempt_count", "last_status_code",
-                       "next_attempt_at", "created", "completed_at", "payload")  # fmt: skip
+    readonly_fields = (
+        "event",
+        "subscription",
+        "status",
+        "attempt_count",
+        "last_status_code",
+        "next_attempt_at",
+        "created",
+        "completed_at",
+        "payload",
+    )
     fields = readonly_fields
     inlines = [AttemptInline]
     actions = ["send_again"]

@@ -1,5 +1,7 @@
 // Reviews and polls without cookies: the shop's signed shopper token lives in
 // localStorage and goes with every vote (X-Shopper-Token header) and review form.
+// Helpful votes go to the API (POST /api/v1/reviews/<id>/vote/, JSON in and out); without
+// JavaScript the form posts itself and the page comes back.
 (function () {
   "use strict";
   var KEY = "etalage-shopper-token";
@@ -19,7 +21,7 @@
   function ensureToken() {
     var token = getToken();
     if (token || !canKeep()) return Promise.resolve(token);
-    return fetch("/shopper-token/", { method: "POST", headers: { "Accept": "application/json" }, credentials: "omit" })
+    return fetch("/api/v1/shopper-token/", { method: "POST", headers: { "Accept": "application/json" }, credentials: "omit" })
       .then(function (response) { return response.ok ? response.json() : {}; })
       .then(function (data) { keepToken(data.token); return getToken(); })
       .catch(function () { return ""; });
@@ -31,21 +33,23 @@
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       var button = event.submitter;
-      var body = new FormData(form);
-      if (button) body.set("helpful", button.value);
-      body.delete("shopper_token");
+      var body = JSON.stringify(button ? { helpful: button.value === "1" } : {});
       var status = form.querySelector("[data-vote-status]");
       ensureToken()
         .then(function (token) {
-          var headers = { "Accept": "application/json" };
+          var headers = { "Accept": "application/json", "Content-Type": "application/json" };
           if (token) headers["X-Shopper-Token"] = token;
-          return fetch(form.action, { method: "POST", body: body, headers: headers, credentials: "omit" });
+          var review = form.closest("[data-review]").dataset.review;
+          var url = "/api/v1/reviews/" + encodeURIComponent(review) + "/vote/";
+          return fetch(url, { method: "POST", body: body, headers: headers, credentials: "omit" });
         })
         .then(function (response) {
           return response.json().then(function (data) { return { ok: response.ok, data: data }; });
         })
         .then(function (result) {
-          if (!result.ok) { status.textContent = result.data.error || "Your vote was not counted."; return; }
+          // errors are the API's {"error": {"code", "message", "field"}}
+          var error = result.data.error;
+          if (!result.ok) { status.textContent = (error && error.message) || "Your vote was not counted."; return; }
           keepToken(result.data.token);
           form.querySelector('[data-count="helpful"]').textContent = result.data.helpful;
           form.querySelector('[data-count="not_helpful"]').textContent = result.data.not_helpful;

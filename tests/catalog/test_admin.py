@@ -9,9 +9,18 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tenants.utils import tenant_context
 from PIL import Image
 
+from catalog.collections import collection_products
 from catalog.images import product_image_add
-from catalog.models import CatalogChange, Product, ProductImage, Variant
+from catalog.models import (
+    CatalogChange,
+    Collection,
+    CollectionProduct,
+    Product,
+    ProductImage,
+    Variant,
+)
 from catalog.services import VariantInput, product_create, stock_hold
+from shops.page_cache import shop_page_version
 from tests.conftest import owner_client
 
 
@@ -104,8 +113,14 @@ def test_editing_title_and_a_price_writes_one_row_naming_both(shop_a):
         CatalogChange.objects.all().delete()
     data = product_post(title="Canvas Tote Bag", **{"variants-0-price": "22.00"})
     data.update(management("variants", 2, initial=2))
-    data.update({"variants-0-id": variants[0].id, "variants-1-id": variants[1].id,
-                 "variants-0-product": product.id, "variants-1-product": product.id})  # fmt: skip
+    data.update(
+        {
+            "variants-0-id": variants[0].id,
+            "variants-1-id": variants[1].id,
+            "variants-0-product": product.id,
+            "variants-1-product": product.id,
+        }
+    )
 
     response = client.post(f"/admin/catalog/product/{product.id}/change/", data)
 
@@ -143,9 +158,13 @@ def test_stock_list_edits_go_through_the_outbox(shop_a):
         CatalogChange.objects.all().delete()
     response = owner_client().post(
         "/admin/catalog/variant/",
-        {**management("form", 1, initial=1), "form-0-id": variant.id, "form-0-stock": "12",
-         "_save": "Save"},
-    )  # fmt: skip
+        {
+            **management("form", 1, initial=1),
+            "form-0-id": variant.id,
+            "form-0-stock": "12",
+            "_save": "Save",
+        },
+    )
     assert response.status_code == 302
     with tenant_context(shop_a):
         assert Variant.objects.get().stock == 12
@@ -167,9 +186,13 @@ def test_product_list_query_count_does_not_grow_with_variants_and_images(
     with tenant_context(shop_a):
         for n in range(10):
             big = product_create(
-                title=f"Big {n}", option1_name="Size",
-                variants=[VariantInput(sku=f"B{n}-{v}", price=str(v + 1), options=[str(v)]) for v in range(8)],
-            )  # fmt: skip
+                title=f"Big {n}",
+                option1_name="Size",
+                variants=[
+                    VariantInput(sku=f"B{n}-{v}", price=str(v + 1), options=[str(v)])
+                    for v in range(8)
+                ],
+            )
             for _ in range(3):
                 product_image_add(product=big, file=png_upload())
     with django_assert_max_num_queries(len(small.captured_queries)):
@@ -187,8 +210,13 @@ def test_image_uploaded_in_the_admin_goes_through_the_pipeline(shop_a, settings,
     buffer.seek(0)
     data = product_post()
     data.update(management("images", 1))
-    data.update({"images-0-upload": buffer, "images-0-alt_text": "Tote on a chair",
-                 "images-0-position": "0"})  # fmt: skip
+    data.update(
+        {
+            "images-0-upload": buffer,
+            "images-0-alt_text": "Tote on a chair",
+            "images-0-position": "0",
+        }
+    )
 
     response = owner_client().post("/admin/catalog/product/add/", data)
 
@@ -234,8 +262,9 @@ def test_a_bad_image_upload_is_a_form_error_and_nothing_is_saved(
     settings.MEDIA_ROOT = tmp_path
     data = product_post()
     data.update(management("images", 1))
-    data.update({"images-0-upload": io.BytesIO(content), "images-0-alt_text": "x",
-                 "images-0-position": "0"})  # fmt: skip
+    data.update(
+        {"images-0-upload": io.BytesIO(content), "images-0-alt_text": "x", "images-0-position": "0"}
+    )
     data["images-0-upload"].name = "fake.jpg"
 
     response = owner_client().post("/admin/catalog/product/add/", data)
@@ -263,8 +292,14 @@ def test_the_admin_shows_on_hand_held_and_available_and_a_save_keeps_the_holds(s
     # when the merchant saves the product form, counting 6 on hand
     data = product_post(**{"variants-0-stock": "6"})
     data.update(management("variants", 2, initial=2))
-    data.update({"variants-0-id": variants[0].id, "variants-1-id": variants[1].id,
-                 "variants-0-product": product.id, "variants-1-product": product.id})  # fmt: skip
+    data.update(
+        {
+            "variants-0-id": variants[0].id,
+            "variants-1-id": variants[1].id,
+            "variants-0-product": product.id,
+            "variants-1-product": product.id,
+        }
+    )
     response = client.post(f"/admin/catalog/product/{product.id}/change/", data)
 
     # then the pages name all three, and the hold is still there
@@ -302,8 +337,9 @@ def test_deleting_a_variant_and_renaming_a_picture_write_one_row_and_the_history
     client = owner_client()
     data = product_post()
     data.update(management("images", 1))
-    data.update({"images-0-upload": png_upload(), "images-0-alt_text": "Tote",
-                 "images-0-position": "0"})  # fmt: skip
+    data.update(
+        {"images-0-upload": png_upload(), "images-0-alt_text": "Tote", "images-0-position": "0"}
+    )
     assert client.post("/admin/catalog/product/add/", data).status_code == 302
     with tenant_context(shop_a):
         product = Product.objects.get()
@@ -314,11 +350,23 @@ def test_deleting_a_variant_and_renaming_a_picture_write_one_row_and_the_history
     # when the owner deletes the black tote and renames the picture
     data = product_post(**{"variants-1-DELETE": "on"})
     data.update(management("variants", 2, initial=2))
-    data.update({"variants-0-id": variants[0].id, "variants-1-id": variants[1].id,
-                 "variants-0-product": product.id, "variants-1-product": product.id})  # fmt: skip
+    data.update(
+        {
+            "variants-0-id": variants[0].id,
+            "variants-1-id": variants[1].id,
+            "variants-0-product": product.id,
+            "variants-1-product": product.id,
+        }
+    )
     data.update(management("images", 1, initial=1))
-    data.update({"images-0-id": image.id, "images-0-product": product.id,
-                 "images-0-alt_text": "Tote on a chair", "images-0-position": "0"})  # fmt: skip
+    data.update(
+        {
+            "images-0-id": image.id,
+            "images-0-product": product.id,
+            "images-0-alt_text": "Tote on a chair",
+            "images-0-position": "0",
+        }
+    )
     response = client.post(f"/admin/catalog/product/{product.id}/change/", data)
 
     # then both are written, with one outbox row, and the history says what changed
@@ -341,12 +389,91 @@ def test_the_variant_page_keeps_a_variant_on_its_product(shop_a):
         other = product_create(title="Bowl", variants=[VariantInput(sku="BOWL", price="9")])
         variant = mug.variants.get()
 
-    response = owner_client().post(f"/admin/catalog/variant/{variant.id}/change/", {
-        "product": other.id, "sku": "MUG", "option1": "", "option2": "", "option3": "",
-        "price": "10.00", "compare_at_price": "", "stock": "3", "weight_grams": "",
-        "position": "0"})  # fmt: skip
+    response = owner_client().post(
+        f"/admin/catalog/variant/{variant.id}/change/",
+        {
+            "product": other.id,
+            "sku": "MUG",
+            "option1": "",
+            "option2": "",
+            "option3": "",
+            "price": "10.00",
+            "compare_at_price": "",
+            "stock": "3",
+            "weight_grams": "",
+            "position": "0",
+        },
+    )
 
     assert response.status_code == 302
     with tenant_context(shop_a):
         stored = Variant.objects.get(id=variant.id)
         assert (stored.product_id, stored.price, stored.stock) == (mug.id, Decimal("10.00"), 3)
+
+
+def test_a_collection_saved_in_the_admin_goes_through_the_collection_services(
+    shop_a, django_capture_on_commit_callbacks
+):
+    """Add, then rename and reorder: the services retire the cached shop page and keep
+    the hand-picked order; the history says what changed."""
+    with tenant_context(shop_a):
+        mug = product_create(
+            title="Mug", status="active", variants=[VariantInput(sku="MUG", price="9.00")]
+        )
+        cup = product_create(
+            title="Cup", status="active", variants=[VariantInput(sku="CUP", price="7.00")]
+        )
+    post = {
+        "title": "Kitchen",
+        "slug": "kitchen",
+        "description": "",
+        "kind": "manual",
+        "is_published": "on",
+        **management("collectionproduct_set", 2),
+        "collectionproduct_set-0-product": str(mug.pk),
+        "collectionproduct_set-0-position": "1",
+        "collectionproduct_set-1-product": str(cup.pk),
+        "collectionproduct_set-1-position": "0",
+    }
+    client = owner_client()
+    with tenant_context(shop_a):
+        version = shop_page_version()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/admin/catalog/collection/add/", post)
+
+    assert response.status_code == 302, response.context["errors"] if response.context else ""
+    with tenant_context(shop_a):
+        kitchen = Collection.objects.get(slug="kitchen")
+        assert [p.title for p in collection_products(kitchen)] == ["Cup", "Mug"]
+        assert shop_page_version() > version
+        version = shop_page_version()
+
+    with tenant_context(shop_a):
+        rows = list(CollectionProduct.objects.filter(collection=kitchen).order_by("pk"))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/admin/catalog/collection/{kitchen.pk}/change/",
+            {
+                **post,
+                "title": "Kitchen things",
+                **management("collectionproduct_set", 2, initial=2),
+                "collectionproduct_set-0-id": str(rows[0].pk),
+                "collectionproduct_set-0-collection": str(kitchen.pk),
+                "collectionproduct_set-0-product": str(mug.pk),
+                "collectionproduct_set-0-position": "0",
+                "collectionproduct_set-1-id": str(rows[1].pk),
+                "collectionproduct_set-1-collection": str(kitchen.pk),
+                "collectionproduct_set-1-product": str(cup.pk),
+                "collectionproduct_set-1-position": "1",
+                "collectionproduct_set-1-DELETE": "on",
+            },
+        )
+
+    assert response.status_code == 302, response.context["errors"] if response.context else ""
+    with tenant_context(shop_a):
+        kitchen.refresh_from_db()
+        assert kitchen.title == "Kitchen things"
+        assert [p.title for p in collection_products(kitchen)] == ["Mug"]
+        assert shop_page_version() > version
+        assert LogEntry.objects.filter(object_id=str(kitchen.pk)).count() == 2

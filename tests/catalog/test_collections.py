@@ -22,9 +22,12 @@ def catalog(shop_a):
             ("Draft Mug", ["kitchen"], "Mug", "10.00", "draft"),
         ]:
             made[title] = product_create(
-                title=title, tags=tags, product_type=kind, status=status,
+                title=title,
+                tags=tags,
+                product_type=kind,
+                status=status,
                 variants=[VariantInput(sku=title.upper().replace(" ", "-"), price=price)],
-            )  # fmt: skip
+            )
         yield made
 
 

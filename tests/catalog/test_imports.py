@@ -23,12 +23,32 @@ from catalog.tasks import import_products
 from tests.conftest import owner_client
 
 COLUMNS = [
-    col.HANDLE, col.TITLE, col.BODY, col.VENDOR, col.TYPE, col.TAGS, col.PUBLISHED,
-    col.OPTION_NAMES[0], col.OPTION_VALUES[0], col.OPTION_NAMES[1], col.OPTION_VALUES[1],
-    col.SKU, col.GRAMS, col.STOCK, col.PRICE, col.COMPARE_AT_PRICE, col.BARCODE,
-    col.IMAGE_SRC, col.IMAGE_POSITION, col.IMAGE_ALT, col.SEO_TITLE, col.SEO_DESCRIPTION,
-    col.MPN, col.CONDITION, col.STATUS,
-]  # fmt: skip
+    col.HANDLE,
+    col.TITLE,
+    col.BODY,
+    col.VENDOR,
+    col.TYPE,
+    col.TAGS,
+    col.PUBLISHED,
+    col.OPTION_NAMES[0],
+    col.OPTION_VALUES[0],
+    col.OPTION_NAMES[1],
+    col.OPTION_VALUES[1],
+    col.SKU,
+    col.GRAMS,
+    col.STOCK,
+    col.PRICE,
+    col.COMPARE_AT_PRICE,
+    col.BARCODE,
+    col.IMAGE_SRC,
+    col.IMAGE_POSITION,
+    col.IMAGE_ALT,
+    col.SEO_TITLE,
+    col.SEO_DESCRIPTION,
+    col.MPN,
+    col.CONDITION,
+    col.STATUS,
+]
 
 
 @pytest.fixture(autouse=True)
@@ -39,27 +59,64 @@ def media(settings, tmp_path) -> Path:
 
 def tee_rows(handle: str = "linen-tee", sku: str = "TEE", price: str = "19.90") -> list[dict]:
     return [
-        {col.HANDLE: handle, col.TITLE: "Linen Tee", col.BODY: "<p>Soft <b>linen</b></p>",
-         col.VENDOR: "Etalage", col.TYPE: "Shirt", col.TAGS: "summer, linen",
-         col.PUBLISHED: "TRUE", col.OPTION_NAMES[0]: "Size", col.OPTION_VALUES[0]: "S",
-         col.OPTION_NAMES[1]: "Colour", col.OPTION_VALUES[1]: "White", col.SKU: f"{sku}-S",
-         col.GRAMS: "180", col.STOCK: "3", col.PRICE: price, col.COMPARE_AT_PRICE: "25.00",
-         col.BARCODE: "4006381333931", col.IMAGE_SRC: "https://cdn.example.com/tee-front.jpg",
-         col.IMAGE_POSITION: "1", col.IMAGE_ALT: "Front", col.SEO_TITLE: "Linen tee",
-         col.SEO_DESCRIPTION: "A soft tee", col.MPN: "LT-1", col.CONDITION: "new",
-         col.STATUS: "active"},
-        {col.HANDLE: handle, col.OPTION_VALUES[0]: "M", col.OPTION_VALUES[1]: "White",
-         col.SKU: f"{sku}-M", col.STOCK: "0", col.PRICE: "21.00",
-         col.IMAGE_SRC: "https://cdn.example.com/tee-back.jpg", col.IMAGE_POSITION: "2",
-         col.IMAGE_ALT: "Back"},
-        {col.HANDLE: handle, col.IMAGE_SRC: "https://cdn.example.com/tee-side.jpg",
-         col.IMAGE_POSITION: "3"},
-    ]  # fmt: skip
+        {
+            col.HANDLE: handle,
+            col.TITLE: "Linen Tee",
+            col.BODY: "<p>Soft <b>linen</b></p>",
+            col.VENDOR: "Etalage",
+            col.TYPE: "Shirt",
+            col.TAGS: "summer, linen",
+            col.PUBLISHED: "TRUE",
+            col.OPTION_NAMES[0]: "Size",
+            col.OPTION_VALUES[0]: "S",
+            col.OPTION_NAMES[1]: "Colour",
+            col.OPTION_VALUES[1]: "White",
+            col.SKU: f"{sku}-S",
+            col.GRAMS: "180",
+            col.STOCK: "3",
+            col.PRICE: price,
+            col.COMPARE_AT_PRICE: "25.00",
+            col.BARCODE: "4006381333931",
+            col.IMAGE_SRC: "https://cdn.example.com/tee-front.jpg",
+            col.IMAGE_POSITION: "1",
+            col.IMAGE_ALT: "Front",
+            col.SEO_TITLE: "Linen tee",
+            col.SEO_DESCRIPTION: "A soft tee",
+            col.MPN: "LT-1",
+            col.CONDITION: "new",
+            col.STATUS: "active",
+        },
+        {
+            col.HANDLE: handle,
+            col.OPTION_VALUES[0]: "M",
+            col.OPTION_VALUES[1]: "White",
+            col.SKU: f"{sku}-M",
+            col.STOCK: "0",
+            col.PRICE: "21.00",
+            col.IMAGE_SRC: "https://cdn.example.com/tee-back.jpg",
+            col.IMAGE_POSITION: "2",
+            col.IMAGE_ALT: "Back",
+        },
+        {
+            col.HANDLE: handle,
+            col.IMAGE_SRC: "https://cdn.example.com/tee-side.jpg",
+            col.IMAGE_POSITION: "3",
+        },
+    ]
 
 
 def simple_rows(handle: str, sku: str, price: str = "5.00", **extra: str) -> list[dict]:
-    return [{col.HANDLE: handle, col.TITLE: handle.title(), col.SKU: sku, col.PRICE: price,
-             col.STOCK: "1", col.STATUS: "active", **extra}]  # fmt: skip
+    return [
+        {
+            col.HANDLE: handle,
+            col.TITLE: handle.title(),
+            col.SKU: sku,
+            col.PRICE: price,
+            col.STOCK: "1",
+            col.STATUS: "active",
+            **extra,
+        }
+    ]
 
 
 def csv_bytes(rows: list[dict], columns: list[str] = COLUMNS, encoding: str = "utf-8") -> bytes:
@@ -85,15 +142,29 @@ def catalog_snapshot() -> list[tuple]:
     products = Product.objects.order_by("slug").prefetch_related("variants", "images")
     return [
         (
-            p.slug, p.title, p.description, p.brand, p.product_type, p.tags, p.status,
-            p.condition, p.gtin, p.mpn, p.seo_title, p.seo_description,
-            p.option1_name, p.option2_name, p.option3_name,
-            [(v.sku, v.price, v.compare_at_price, v.stock, v.options, v.weight_grams,
-              v.position) for v in p.variants.all()],
+            p.slug,
+            p.title,
+            p.description,
+            p.brand,
+            p.product_type,
+            p.tags,
+            p.status,
+            p.condition,
+            p.gtin,
+            p.mpn,
+            p.seo_title,
+            p.seo_description,
+            p.option1_name,
+            p.option2_name,
+            p.option3_name,
+            [
+                (v.sku, v.price, v.compare_at_price, v.stock, v.options, v.weight_grams, v.position)
+                for v in p.variants.all()
+            ],
             [(i.source_url, i.position, i.alt_text) for i in p.images.all()],
         )
         for p in products
-    ]  # fmt: skip
+    ]
 
 
 # --- The service ------------------------------------------------------------------------
@@ -106,20 +177,30 @@ def test_import_creates_products_with_variants_and_pending_images(shop_a):
         product = Product.objects.get()
         assert (result.created, result.updated, result.errors) == (1, 0, [])
         assert (product.slug, product.title, product.description) == (
-            "linen-tee", "Linen Tee", "<p>Soft <b>linen</b></p>",
-        )  # fmt: skip
+            "linen-tee",
+            "Linen Tee",
+            "<p>Soft <b>linen</b></p>",
+        )
         assert (product.brand, product.product_type, product.tags, product.status) == (
-            "Etalage", "Shirt", ["summer", "linen"], "active",
-        )  # fmt: skip
+            "Etalage",
+            "Shirt",
+            ["summer", "linen"],
+            "active",
+        )
         assert (product.gtin, product.mpn, product.seo_title, product.option_names) == (
-            "4006381333931", "LT-1", "Linen tee", ["Size", "Colour"],
-        )  # fmt: skip
-        assert list(product.variants.values_list(
-            "sku", "price", "compare_at_price", "stock", "option1", "option2", "weight_grams"
-        )) == [
+            "4006381333931",
+            "LT-1",
+            "Linen tee",
+            ["Size", "Colour"],
+        )
+        assert list(
+            product.variants.values_list(
+                "sku", "price", "compare_at_price", "stock", "option1", "option2", "weight_grams"
+            )
+        ) == [
             ("TEE-S", Decimal("19.90"), Decimal("25.00"), 3, "S", "White", 180),
             ("TEE-M", Decimal("21.00"), None, 0, "M", "White", None),
-        ]  # fmt: skip
+        ]
         assert list(product.images.values_list("source_url", "position", "alt_text", "status")) == [
             ("https://cdn.example.com/tee-front.jpg", 0, "Front", "pending"),
             ("https://cdn.example.com/tee-back.jpg", 1, "Back", "pending"),
@@ -130,9 +211,17 @@ def test_import_creates_products_with_variants_and_pending_images(shop_a):
 
 
 def test_published_is_read_when_there_is_no_status_and_default_title_means_no_options(shop_a):
-    rows = [{col.HANDLE: "mug", col.TITLE: "Mug", col.PUBLISHED: "FALSE",
-             col.OPTION_NAMES[0]: "Title", col.OPTION_VALUES[0]: "Default Title",
-             col.SKU: "MUG", col.PRICE: "9"}]  # fmt: skip
+    rows = [
+        {
+            col.HANDLE: "mug",
+            col.TITLE: "Mug",
+            col.PUBLISHED: "FALSE",
+            col.OPTION_NAMES[0]: "Title",
+            col.OPTION_VALUES[0]: "Default Title",
+            col.SKU: "MUG",
+            col.PRICE: "9",
+        }
+    ]
     with tenant_context(shop_a):
         products_import(file=io.BytesIO(csv_bytes(rows)))
 
@@ -215,25 +304,38 @@ def test_a_sku_of_another_stored_product_is_refused(shop_a):
 
         assert list(Product.objects.values_list("title", flat=True)) == ["Old mug"]
         assert report_rows(job)[1] == [
-            "2", "new-mug", col.SKU,
+            "2",
+            "new-mug",
+            col.SKU,
             "The SKU MUG is already used by another product of the shop; SKUs are unique in a shop.",
-        ]  # fmt: skip
+        ]
 
 
 def test_a_conflict_found_while_writing_skips_only_that_product(shop_a):
     # given a stored bowl whose unlisted variant BOWL-X already has the options "S"
     with tenant_context(shop_a):
-        product_create(title="Bowl", slug="bowl", option1_name="Size", variants=[
-            VariantInput(sku="BOWL-X", price="3", options=["S"]),
-            VariantInput(sku="BOWL-Y", price="3", options=["M"]),
-        ])  # fmt: skip
+        product_create(
+            title="Bowl",
+            slug="bowl",
+            option1_name="Size",
+            variants=[
+                VariantInput(sku="BOWL-X", price="3", options=["S"]),
+                VariantInput(sku="BOWL-Y", price="3", options=["M"]),
+            ],
+        )
         CatalogChange.objects.all().delete()
     rows = [
         *simple_rows("mug", "MUG"),
-        {col.HANDLE: "bowl", col.TITLE: "Bowl", col.OPTION_NAMES[0]: "Size",
-         col.OPTION_VALUES[0]: "S", col.SKU: "BOWL-Y", col.PRICE: "4"},
+        {
+            col.HANDLE: "bowl",
+            col.TITLE: "Bowl",
+            col.OPTION_NAMES[0]: "Size",
+            col.OPTION_VALUES[0]: "S",
+            col.SKU: "BOWL-Y",
+            col.PRICE: "4",
+        },
         {col.HANDLE: "bowl", col.OPTION_VALUES[0]: "M", col.SKU: "BOWL-Z", col.PRICE: "4"},
-    ]  # fmt: skip
+    ]
     with tenant_context(shop_a):
         # when the import moves BOWL-Y onto "S" too
         job = run_job(rows)
@@ -260,8 +362,9 @@ def test_missing_columns_refuse_the_file_naming_them(shop_a):
 def test_a_latin1_file_is_refused_with_how_to_save_it_as_utf8(shop_a):
     rows = simple_rows("creme", "CREME", **{col.BODY: "Crème brûlée"})
     with tenant_context(shop_a):
-        job = ImportJob.objects.create(file=ContentFile(csv_bytes(rows, encoding="latin-1"),
-                                                         name="p.csv"))  # fmt: skip
+        job = ImportJob.objects.create(
+            file=ContentFile(csv_bytes(rows, encoding="latin-1"), name="p.csv")
+        )
         job = import_job_run(job_id=job.pk)
 
         assert job.status == ImportJob.Status.FAILED
@@ -311,8 +414,9 @@ def test_import_query_count_does_not_grow_with_rows(shop_a, django_assert_max_nu
 
 def test_the_task_runs_a_queued_job(shop_a):
     with tenant_context(shop_a):
-        job = import_job_create(file=ContentFile(csv_bytes(tee_rows()), name="p.csv"),
-                                name="p.csv", queue=False)  # fmt: skip
+        job = import_job_create(
+            file=ContentFile(csv_bytes(tee_rows()), name="p.csv"), name="p.csv", queue=False
+        )
 
         assert import_products.delay(job.pk).get() == "succeeded"
         job.refresh_from_db()
@@ -373,8 +477,10 @@ def test_admin_upload_queues_the_import_and_shows_its_progress(
     with tenant_context(shop_a):
         job = ImportJob.objects.get()
         assert (job.status, job.original_name, job.created_products) == (
-            "succeeded", "shopify.csv", 1,
-        )  # fmt: skip
+            "succeeded",
+            "shopify.csv",
+            1,
+        )
     page = client.get(response["Location"]).content.decode()
     assert '<progress value="3" max="3">100%</progress> 3 / 3 rows' in page
     assert 'http-equiv="refresh"' not in page
@@ -414,8 +520,9 @@ def test_deleting_a_job_in_the_admin_deletes_its_files(
 
 def test_a_running_job_page_refreshes_itself(shop_a):
     with tenant_context(shop_a):
-        job = ImportJob.objects.create(file="imports/x.csv", status="running", total_rows=10,
-                                       processed_rows=5)  # fmt: skip
+        job = ImportJob.objects.create(
+            file="imports/x.csv", status="running", total_rows=10, processed_rows=5
+        )
 
     page = owner_client().get(f"/admin/catalog/importjob/{job.pk}/change/").content.decode()
 
@@ -455,21 +562,33 @@ def test_export_streams_a_csv_attachment(shop_a):
     assert response["Content-Disposition"] == 'attachment; filename="alpha-products.csv"'
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert [(r[col.SKU], r[col.PRICE], r[col.IMAGE_POSITION]) for r in rows] == [
-        ("TEE-S", "19.90", "1"), ("TEE-M", "21.00", "2"), ("", "", "3"),
-    ]  # fmt: skip
+        ("TEE-S", "19.90", "1"),
+        ("TEE-M", "21.00", "2"),
+        ("", "", "3"),
+    ]
 
 
 def test_export_then_import_into_another_shop_gives_the_same_catalog(shop_a, shop_b):
     with tenant_context(shop_a):
         products_import(file=io.BytesIO(csv_bytes(tee_rows())))
-        product_create(title="Plain mug", status="archived", tags=["kitchen"], condition="used",
-                       variants=[VariantInput(sku="MUG", price="9.50", stock=4)])  # fmt: skip
-        bowl = product_create(title="Bowl", option1_name="Colour", variants=[
-            VariantInput(sku="BOWL-R", price="12", options=["Red"], weight_grams=400),
-            VariantInput(sku="BOWL-B", price="12", options=["Blue"], compare_at_price="15"),
-        ])  # fmt: skip
-        product_image_add_from_url(product=bowl, url="https://cdn.example.com/bowl.png",
-                                   alt_text="A bowl")  # fmt: skip
+        product_create(
+            title="Plain mug",
+            status="archived",
+            tags=["kitchen"],
+            condition="used",
+            variants=[VariantInput(sku="MUG", price="9.50", stock=4)],
+        )
+        bowl = product_create(
+            title="Bowl",
+            option1_name="Colour",
+            variants=[
+                VariantInput(sku="BOWL-R", price="12", options=["Red"], weight_grams=400),
+                VariantInput(sku="BOWL-B", price="12", options=["Blue"], compare_at_price="15"),
+            ],
+        )
+        product_image_add_from_url(
+            product=bowl, url="https://cdn.example.com/bowl.png", alt_text="A bowl"
+        )
         exported = csv_bytes_from(products_export_rows(base_url="http://alpha.localhost"))
         expected = catalog_snapshot()
 

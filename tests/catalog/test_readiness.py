@@ -85,15 +85,40 @@ def test_each_channel_explains_what_is_missing(in_shop_a):
     ("overrides", "channel", "message"),
     [
         ({"title": "T" * 160}, "google", "Title is empty or over 150 characters."),
-        ({"description": "<p>" + "d" * 5001 + "</p>"}, "google", "Description is over 5,000 characters."),
-        ({"description": "<p>" + "d" * 10_001 + "</p>"}, "pinterest", "Description is over 10,000 characters."),
+        (
+            {"description": "<p>" + "d" * 5001 + "</p>"},
+            "google",
+            "Description is over 5,000 characters.",
+        ),
+        (
+            {"description": "<p>" + "d" * 10_001 + "</p>"},
+            "pinterest",
+            "Description is over 10,000 characters.",
+        ),
         ({"gtin": "", "mpn": "AB-1"}, "google", None),  # an MPN with a brand is enough
         ({"gtin": "", "brand": "", "mpn": "AB-1"}, "meta", None),  # Meta takes an MPN
-        ({"gtin": ""}, "google", "Missing GTIN and MPN: add the barcode (GTIN) or the maker's part number."),
-        ({"variants": [VariantInput(sku="BIG", price="5", stock=1_000_000)]}, "tiktok", "A variant's stock is over 999,999."),
-        ({"variants": [VariantInput(sku=f"V{n}", price="5", options=[str(n)]) for n in range(101)], "option1_name": "N"}, "tiktok", "Has more than 100 variants."),
+        (
+            {"gtin": ""},
+            "google",
+            "Missing GTIN and MPN: add the barcode (GTIN) or the maker's part number.",
+        ),
+        (
+            {"variants": [VariantInput(sku="BIG", price="5", stock=1_000_000)]},
+            "tiktok",
+            "A variant's stock is over 999,999.",
+        ),
+        (
+            {
+                "variants": [
+                    VariantInput(sku=f"V{n}", price="5", options=[str(n)]) for n in range(101)
+                ],
+                "option1_name": "N",
+            },
+            "tiktok",
+            "Has more than 100 variants.",
+        ),
     ],
-)  # fmt: skip
+)
 def test_channel_limits(in_shop_a, overrides, channel, message):
     readiness = product_readiness(fresh(complete(**overrides)))
     assert readiness[channel] == ([message] if message else [])

@@ -77,15 +77,39 @@ def test_product_create_sanitizes_and_records_one_outbox_row(in_shop_a):
     ("variant", "field", "message"),
     [
         (VariantInput(sku="X", price="-1"), "variants[0].price", "The price cannot be negative."),
-        (VariantInput(sku="X", price="abc"), "variants[0].price", "The price “abc” is not a number; write it like 19.99."),
-        (VariantInput(sku="X", price="1.999"), "variants[0].price", "EUR amounts have at most 2 decimal places."),
-        (VariantInput(sku="X", price="5", compare_at_price="-2"), "variants[0].compare_at_price", "The compare at price cannot be negative."),
-        (VariantInput(sku="X", price="5", stock=-1), "variants[0].stock", "Stock must be a whole number, 0 or more."),
+        (
+            VariantInput(sku="X", price="abc"),
+            "variants[0].price",
+            "The price “abc” is not a number; write it like 19.99.",
+        ),
+        (
+            VariantInput(sku="X", price="1.999"),
+            "variants[0].price",
+            "EUR amounts have at most 2 decimal places.",
+        ),
+        (
+            VariantInput(sku="X", price="5", compare_at_price="-2"),
+            "variants[0].compare_at_price",
+            "The compare at price cannot be negative.",
+        ),
+        (
+            VariantInput(sku="X", price="5", stock=-1),
+            "variants[0].stock",
+            "Stock must be a whole number, 0 or more.",
+        ),
         (VariantInput(sku="", price="5"), "variants[0].sku", "Every variant needs a SKU."),
-        (VariantInput(sku="X", price="5", options=["a", "b", "c", "d"]), "variants[0].options", "A variant has at most three options."),
-        (VariantInput(sku="X" * 65, price="5"), "variants[0].sku", "SKU is 65 characters long; the limit is 64."),
+        (
+            VariantInput(sku="X", price="5", options=["a", "b", "c", "d"]),
+            "variants[0].options",
+            "A variant has at most three options.",
+        ),
+        (
+            VariantInput(sku="X" * 65, price="5"),
+            "variants[0].sku",
+            "SKU is 65 characters long; the limit is 64.",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_variant_input_is_explained_and_nothing_is_saved(in_shop_a, variant, field, message):
     with pytest.raises(ValidationError) as error:
         product_create(title="Mug", variants=[variant])

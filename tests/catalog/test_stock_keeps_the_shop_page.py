@@ -76,10 +76,14 @@ def tote_change(product: Product, variants: list[Variant], **overrides) -> dict:
         ({"variants-0-stock": "0"}, True, STOCK_ONLY),  # 5 → 0: the tote sells out
         ({"variants-1-stock": "4"}, True, STOCK_ONLY),  # 0 → 4: back in stock
         ({"variants-0-stock": "7", "title": "Big tote"}, True, ["availability", "stock", "title"]),
-        ({"variants-0-stock": "7", "variants-0-price": "23.00"}, True, ["availability", "price", "stock"]),
+        (
+            {"variants-0-stock": "7", "variants-0-price": "23.00"},
+            True,
+            ["availability", "price", "stock"],
+        ),
     ],
     ids=["stock-only", "sold-out", "back-in-stock", "with-title", "with-price"],
-)  # fmt: skip
+)
 def test_a_product_form_save_retires_the_page_only_for_what_it_shows(
     shop_a, tote, django_capture_on_commit_callbacks, overrides, is_retired, aspects
 ):
@@ -146,14 +150,31 @@ def test_a_stock_edit_retires_the_page_only_when_the_variant_sells_out(
 
     with django_capture_on_commit_callbacks(execute=True):
         if page == "list":
-            response = client.post("/admin/catalog/variant/", {
-                **management("form", 1, initial=1), "form-0-id": variant.id,
-                "form-0-stock": stock, "_save": "Save"})  # fmt: skip
+            response = client.post(
+                "/admin/catalog/variant/",
+                {
+                    **management("form", 1, initial=1),
+                    "form-0-id": variant.id,
+                    "form-0-stock": stock,
+                    "_save": "Save",
+                },
+            )
         else:
-            response = client.post(f"/admin/catalog/variant/{variant.id}/change/", {
-                "product": product.id, "sku": variant.sku, "option1": variant.option1,
-                "option2": "", "option3": "", "price": "24.00", "compare_at_price": "",
-                "stock": stock, "weight_grams": "", "position": "0"})  # fmt: skip
+            response = client.post(
+                f"/admin/catalog/variant/{variant.id}/change/",
+                {
+                    "product": product.id,
+                    "sku": variant.sku,
+                    "option1": variant.option1,
+                    "option2": "",
+                    "option3": "",
+                    "price": "24.00",
+                    "compare_at_price": "",
+                    "stock": stock,
+                    "weight_grams": "",
+                    "position": "0",
+                },
+            )
 
     assert response.status_code == 302
     with tenant_context(shop_a):

@@ -16,14 +16,17 @@ from tests.catalog.test_product_page import (
 
 def cap():
     return product_create(
-        title="Dune Cap", slug="dune-cap", status="active",
-        option1_name="Colour", option2_name="Size",
+        title="Dune Cap",
+        slug="dune-cap",
+        status="active",
+        option1_name="Colour",
+        option2_name="Size",
         variants=[
             VariantInput(sku="CAP-RS", price="30.00", stock=4, options=["Red", "S"]),
             VariantInput(sku="CAP-RL", price="32.00", stock=0, options=["Red", "L"]),
             VariantInput(sku="CAP-BL", price="33.00", stock=2, options=["Blue", "L"]),
         ],
-    )  # fmt: skip
+    )
 
 
 @pytest.mark.usefixtures("sells")

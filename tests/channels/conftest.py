@@ -68,19 +68,30 @@ def meta_connection(fake, **fields) -> Connection:
 
 
 def pinterest_connection(fake) -> Connection:
-    return connection_create(channel="pinterest", access_token=fake.token, country="de",
-                             language="de")  # fmt: skip
+    return connection_create(
+        channel="pinterest", access_token=fake.token, country="de", language="de"
+    )
 
 
 def google_connection(fake) -> Connection:
-    return connection_create(channel="google", access_token=fake.token,
-                             external_id=f"{fake.account}/77", country="FR", language="fr")  # fmt: skip
+    return connection_create(
+        channel="google",
+        access_token=fake.token,
+        external_id=f"{fake.account}/77",
+        country="FR",
+        language="fr",
+    )
 
 
 def tiktok_connection(fake, **overrides) -> Connection:
-    values = {"app_key": fake.app_key, "app_secret": fake.app_secret,
-              "shop_cipher": fake.shop_cipher, "warehouse_id": fake.warehouse_id,
-              "category_id": fake.category_id, **overrides}  # fmt: skip
+    values = {
+        "app_key": fake.app_key,
+        "app_secret": fake.app_secret,
+        "shop_cipher": fake.shop_cipher,
+        "warehouse_id": fake.warehouse_id,
+        "category_id": fake.category_id,
+        **overrides,
+    }
     token = values.pop("access_token", fake.token)
     return connection_create(channel="tiktok", access_token=token, tiktok=values)
 

@@ -37,14 +37,23 @@ class FakeGoogle(FakeServer):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
                 if self.headers.get("Authorization") != f"Bearer {fake.token}":
-                    self._answer(401, error(401, "UNAUTHENTICATED", "Request had invalid "
-                                            "authentication credentials."))  # fmt: skip
+                    self._answer(
+                        401,
+                        error(
+                            401,
+                            "UNAUTHENTICATED",
+                            "Request had invalid authentication credentials.",
+                        ),
+                    )
                     return None
                 with fake.lock:
                     step = fake.script.pop(0) if fake.script else None
                 if step and step[0] == "429":
-                    self._answer(429, error(429, "RESOURCE_EXHAUSTED", "Quota exceeded."),
-                                 {"Retry-After": str(step[1])})  # fmt: skip
+                    self._answer(
+                        429,
+                        error(429, "RESOURCE_EXHAUSTED", "Quota exceeded."),
+                        {"Retry-After": str(step[1])},
+                    )
                     return None
                 if step and step[0] == "500":
                     self._answer(503, error(503, "UNAVAILABLE", "The service is unavailable."))
@@ -72,8 +81,10 @@ class FakeGoogle(FakeServer):
                 if not started:
                     return
                 path, query, body = started
-                name = (f"accounts/{fake.account}/productInputs/{body.get('contentLanguage')}"
-                        f"~{body.get('feedLabel')}~{body.get('offerId')}")  # fmt: skip
+                name = (
+                    f"accounts/{fake.account}/productInputs/{body.get('contentLanguage')}"
+                    f"~{body.get('feedLabel')}~{body.get('offerId')}"
+                )
                 if not query.get("dataSource") or not path.endswith("productInputs:insert"):
                     self._answer(400, error(400, "INVALID_ARGUMENT", "dataSource is required."))
                     return

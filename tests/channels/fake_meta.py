@@ -90,9 +90,17 @@ class FakeMeta(FakeServer):
             def _authorized(self) -> bool:
                 if self.headers.get("Authorization") == f"Bearer {fake.token}":
                     return True
-                self._answer(400, {"error": {
-                    "message": "Invalid OAuth access token - Cannot parse access token",
-                    "type": "OAuthException", "code": 190, "fbtrace_id": "Afake"}})  # fmt: skip
+                self._answer(
+                    400,
+                    {
+                        "error": {
+                            "message": "Invalid OAuth access token - Cannot parse access token",
+                            "type": "OAuthException",
+                            "code": 190,
+                            "fbtrace_id": "Afake",
+                        }
+                    },
+                )
                 return False
 
             def _catalog_path(self) -> tuple[str, str]:
@@ -104,9 +112,17 @@ class FakeMeta(FakeServer):
                 if not self._authorized():
                     return
                 if catalog != fake.catalog_id:
-                    self._answer(400, {"error": {"message": "Unsupported get request. Object "
-                        f"with ID '{catalog}' does not exist", "type": "GraphMethodException",
-                        "code": 100}})  # fmt: skip
+                    self._answer(
+                        400,
+                        {
+                            "error": {
+                                "message": "Unsupported get request. Object "
+                                f"with ID '{catalog}' does not exist",
+                                "type": "GraphMethodException",
+                                "code": 100,
+                            }
+                        },
+                    )
                     return
                 if rest == "":
                     self._answer(200, {"id": fake.catalog_id, "name": "Fake catalog"})
@@ -124,9 +140,20 @@ class FakeMeta(FakeServer):
                                 200, {"data": [{"handle": handle, "status": "in_progress"}]}
                             )
                             return
-                    self._answer(200, {"data": [{"handle": handle, "status": "finished",
-                        "errors_total_count": len(status["errors"]), "errors": status["errors"],
-                        "warnings": status["warnings"]}]})  # fmt: skip
+                    self._answer(
+                        200,
+                        {
+                            "data": [
+                                {
+                                    "handle": handle,
+                                    "status": "finished",
+                                    "errors_total_count": len(status["errors"]),
+                                    "errors": status["errors"],
+                                    "warnings": status["warnings"],
+                                }
+                            ]
+                        },
+                    )
                     return
                 self._answer(404, {"error": {"message": "Unknown path", "code": 100}})
 
@@ -138,13 +165,29 @@ class FakeMeta(FakeServer):
                 with fake.lock:
                     step = fake.script.pop(0) if fake.script else None
                 if step and step[0] == "429":
-                    self._answer(429, {"error": {"message": "(#80004) There have been too "
-                        "many calls to this catalog.", "code": 80004}},
-                        {"Retry-After": str(step[1])})  # fmt: skip
+                    self._answer(
+                        429,
+                        {
+                            "error": {
+                                "message": "(#80004) There have been too "
+                                "many calls to this catalog.",
+                                "code": 80004,
+                            }
+                        },
+                        {"Retry-After": str(step[1])},
+                    )
                     return
                 if step and step[0] == "500":
-                    self._answer(500, {"error": {"message": "An unexpected error has occurred.",
-                        "code": 2, "is_transient": True}})  # fmt: skip
+                    self._answer(
+                        500,
+                        {
+                            "error": {
+                                "message": "An unexpected error has occurred.",
+                                "code": 2,
+                                "is_transient": True,
+                            }
+                        },
+                    )
                     return
                 if step and step[0] == "garbage":
                     self._answer(200, b"<html>Sorry, something went wrong</html>")
@@ -159,8 +202,15 @@ class FakeMeta(FakeServer):
                 payload = json.loads(body)
                 requests = payload.get("requests", [])
                 if len(requests) > 5000 or payload.get("item_type") != "PRODUCT_ITEM":
-                    self._answer(400, {"error": {"message": "(#100) requests: at most 5000 "
-                        "requests", "code": 100}})  # fmt: skip
+                    self._answer(
+                        400,
+                        {
+                            "error": {
+                                "message": "(#100) requests: at most 5000 requests",
+                                "code": 100,
+                            }
+                        },
+                    )
                     return
                 with fake.lock:
                     outcome = fake._apply(requests)

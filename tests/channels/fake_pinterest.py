@@ -48,8 +48,10 @@ class FakePinterest(FakeServer):
             attributes = entry.get("attributes") or {}
             if operation == "UPDATE":
                 mask = entry.get("update_mask") or []
-                attributes = {**self.items.get(item_id, {}),
-                              **{k: v for k, v in attributes.items() if k in mask}}  # fmt: skip
+                attributes = {
+                    **self.items.get(item_id, {}),
+                    **{k: v for k, v in attributes.items() if k in mask},
+                }
             errors = self._errors(attributes)
             if errors:
                 records.append({"item_id": item_id, "status": "FAILURE", "errors": errors})
@@ -61,14 +63,20 @@ class FakePinterest(FakeServer):
     def _errors(self, attributes: dict) -> list[dict]:
         errors = [
             {"attribute": name, "code": 102, "message": f"Missing required attribute {name}."}
-            for name in REQUIRED if not attributes.get(name)
-        ]  # fmt: skip
+            for name in REQUIRED
+            if not attributes.get(name)
+        ]
         if attributes.get("price") and not PRICE.match(str(attributes["price"])):
             errors.append({"attribute": "price", "code": 109, "message": "Invalid price."})
         for url in attributes.get("image_link") or []:
             if url in self.broken_images:
-                errors.append({"attribute": "image_link", "code": 118,
-                               "message": f"Image {url} could not be downloaded (HTTP 404)."})  # fmt: skip
+                errors.append(
+                    {
+                        "attribute": "image_link",
+                        "code": 118,
+                        "message": f"Image {url} could not be downloaded (HTTP 404).",
+                    }
+                )
         if len(attributes.get("link") or "") > 511:
             errors.append({"attribute": "link", "code": 103, "message": "Link is too long."})
         return errors
@@ -92,8 +100,14 @@ class FakePinterest(FakeServer):
                     return
                 batch_id = path.removeprefix("/v5/catalogs/items/batch/")
                 if batch_id in fake.results:
-                    self._answer(200, {"batch_id": batch_id, "status": "COMPLETED",
-                                       "items": fake.results[batch_id]})  # fmt: skip
+                    self._answer(
+                        200,
+                        {
+                            "batch_id": batch_id,
+                            "status": "COMPLETED",
+                            "items": fake.results[batch_id],
+                        },
+                    )
                     return
                 self._answer(404, {"code": 4, "message": "Not found."})
 
@@ -104,8 +118,11 @@ class FakePinterest(FakeServer):
                 with fake.lock:
                     step = fake.script.pop(0) if fake.script else None
                 if step and step[0] == "429":
-                    self._answer(429, {"code": 8, "message": "Rate limit exceeded."},
-                                 {"Retry-After": str(step[1])})  # fmt: skip
+                    self._answer(
+                        429,
+                        {"code": 8, "message": "Rate limit exceeded."},
+                        {"Retry-After": str(step[1])},
+                    )
                     return
                 if step and step[0] == "500":
                     self._answer(500, {"code": 1, "message": "Internal error."})

@@ -66,8 +66,10 @@ class FakeTikTok(FakeServer):
     ) -> None:
         self.app_key, self.app_secret, self.token = app_key, app_secret, token
         self.shop_cipher, self.warehouse_id, self.category_id = (
-            shop_cipher, warehouse_id, category_id,
-        )  # fmt: skip
+            shop_cipher,
+            warehouse_id,
+            category_id,
+        )
         self.max_price = Decimal("7600")
         self.warnings: list[str] = []  # sent with every create and edit
         self.products: dict[str, dict] = {}
@@ -87,8 +89,13 @@ class FakeTikTok(FakeServer):
 
     def brand_add(self, name: str, *, status: str = "AVAILABLE") -> str:
         brand_id = self._new_id()
-        self.brands[brand_id] = {"id": brand_id, "name": name, "brand_status": status,
-                                 "authorized_status": "UNAUTHORIZED", "is_t1_brand": False}  # fmt: skip
+        self.brands[brand_id] = {
+            "id": brand_id,
+            "name": name,
+            "brand_status": status,
+            "authorized_status": "UNAUTHORIZED",
+            "is_t1_brand": False,
+        }
         return brand_id
 
     def _brands_search(self, query: dict) -> tuple[int, str, dict | None]:
@@ -96,8 +103,15 @@ class FakeTikTok(FakeServer):
             return 12052001, "page_size: 1 to 100.", None
         wanted = query.get("brand_name", "").casefold()
         found = [brand for brand in self.brands.values() if wanted in brand["name"].casefold()]
-        return 0, "Success", {"brands": found[: int(query["page_size"])],
-                              "total_count": len(found), "next_page_token": ""}  # fmt: skip
+        return (
+            0,
+            "Success",
+            {
+                "brands": found[: int(query["page_size"])],
+                "total_count": len(found),
+                "next_page_token": "",
+            },
+        )
 
     # product rules
 
@@ -152,11 +166,16 @@ class FakeTikTok(FakeServer):
         self.products[product_id] = {**body, "id": product_id, "skus": skus}
         return {
             "product_id": product_id,
-            "skus": [{"id": sku_id, "seller_sku": sku.get("seller_sku", ""),
-                      "sales_attributes": sku.get("sales_attributes", [])}
-                     for sku_id, sku in skus.items()],
+            "skus": [
+                {
+                    "id": sku_id,
+                    "seller_sku": sku.get("seller_sku", ""),
+                    "sales_attributes": sku.get("sales_attributes", []),
+                }
+                for sku_id, sku in skus.items()
+            ],
             "warnings": [{"message": message} for message in self.warnings],
-        }  # fmt: skip
+        }
 
     # requests
 
@@ -173,12 +192,17 @@ class FakeTikTok(FakeServer):
         if method == "POST" and path == f"{root}/search":
             wanted = set(body.get("seller_skus") or [])
             found = [
-                {"id": pid, "title": p["title"],
-                 "skus": [{"id": s["id"], "seller_sku": s.get("seller_sku", "")}
-                          for s in p["skus"].values()]}
+                {
+                    "id": pid,
+                    "title": p["title"],
+                    "skus": [
+                        {"id": s["id"], "seller_sku": s.get("seller_sku", "")}
+                        for s in p["skus"].values()
+                    ],
+                }
                 for pid, p in self.products.items()
                 if wanted & {s.get("seller_sku") for s in p["skus"].values()}
-            ]  # fmt: skip
+            ]
             return 0, "Success", {"products": found, "total_count": len(found)}
         if method == "POST" and path == root:
             problem = self._problem(body)
@@ -192,8 +216,13 @@ class FakeTikTok(FakeServer):
             errors = []
             for product_id in ids:
                 if self.products.pop(product_id, None) is None:
-                    errors.append({"code": 12052700, "message": "The product does not exist.",
-                                   "detail": {"product_id": product_id}})  # fmt: skip
+                    errors.append(
+                        {
+                            "code": 12052700,
+                            "message": "The product does not exist.",
+                            "detail": {"product_id": product_id},
+                        }
+                    )
             return 0, "Success", {"errors": errors}
         product_id, _, action = path.removeprefix(root + "/").partition("/")
         product = self.products.get(product_id)
@@ -209,14 +238,20 @@ class FakeTikTok(FakeServer):
             for entry in body.get("skus") or []:
                 sku = product["skus"].get(entry.get("id"))
                 problem = (
-                    (12052701, "The SKU does not exist.") if sku is None
+                    (12052701, "The SKU does not exist.")
+                    if sku is None
                     else self._stock_problem(entry.get("inventory") or [])
                     if action == "inventory/update"
                     else self._price_problem(entry.get("price") or {})
-                )  # fmt: skip
+                )
                 if problem:
-                    errors.append({"code": problem[0], "message": problem[1],
-                                   "detail": {"sku_id": entry.get("id")}})  # fmt: skip
+                    errors.append(
+                        {
+                            "code": problem[0],
+                            "message": problem[1],
+                            "detail": {"sku_id": entry.get("id")},
+                        }
+                    )
                 elif action == "inventory/update":
                     sku["inventory"] = entry["inventory"]
                 else:
@@ -229,8 +264,16 @@ class FakeTikTok(FakeServer):
 
         class Handler(JsonHandler):
             def _envelope(self, status: int, code: int, message: str, data=None, headers=None):
-                self._answer(status, {"code": code, "message": message, "data": data,
-                                      "request_id": uuid.uuid4().hex.upper()}, headers)  # fmt: skip
+                self._answer(
+                    status,
+                    {
+                        "code": code,
+                        "message": message,
+                        "data": data,
+                        "request_id": uuid.uuid4().hex.upper(),
+                    },
+                    headers,
+                )
 
             def _checked(self, body: bytes) -> tuple[str, dict] | None:
                 """(path, query) when the request is signed and authorized, else answered."""
@@ -245,12 +288,16 @@ class FakeTikTok(FakeServer):
                     or not hmac.compare_digest(query.get("sign", ""), expected)
                     or not fresh
                 ):
-                    self._envelope(401, 106001, "Invalid credentials. The 'sign' query parameter "
-                                   "is invalid.")  # fmt: skip
+                    self._envelope(
+                        401, 106001, "Invalid credentials. The 'sign' query parameter is invalid."
+                    )
                     return None
                 if self.headers.get("x-tts-access-token") != fake.token:
-                    self._envelope(401, 105001, "Invalid credentials. The 'x-tts-access-token' "
-                                   "header is invalid.")  # fmt: skip
+                    self._envelope(
+                        401,
+                        105001,
+                        "Invalid credentials. The 'x-tts-access-token' header is invalid.",
+                    )
                     return None
                 if (
                     url.path.startswith("/product/")
@@ -265,10 +312,23 @@ class FakeTikTok(FakeServer):
                 if checked is None:
                     return
                 if checked[0] == f"/authorization/{VERSION}/shops":
-                    self._envelope(200, 0, "Success", {"shops": [{
-                        "id": "7000714532876273420", "name": "Etalage Test Shop", "region": "US",
-                        "seller_type": "LOCAL", "cipher": fake.shop_cipher, "code": "USLCLCEXAMPLE",
-                    }]})  # fmt: skip
+                    self._envelope(
+                        200,
+                        0,
+                        "Success",
+                        {
+                            "shops": [
+                                {
+                                    "id": "7000714532876273420",
+                                    "name": "Etalage Test Shop",
+                                    "region": "US",
+                                    "seller_type": "LOCAL",
+                                    "cipher": fake.shop_cipher,
+                                    "code": "USLCLCEXAMPLE",
+                                }
+                            ]
+                        },
+                    )
                     return
                 if checked[0] == f"/product/{VERSION}/brands":
                     with fake.lock:
@@ -287,8 +347,13 @@ class FakeTikTok(FakeServer):
                 with fake.lock:
                     step = fake.script.pop(0) if fake.script else None
                 if step and step[0] == "429":
-                    self._envelope(429, 36009003, "Too many requests. Please retry later.", None,
-                                   {"Retry-After": str(step[1])})  # fmt: skip
+                    self._envelope(
+                        429,
+                        36009003,
+                        "Too many requests. Please retry later.",
+                        None,
+                        {"Retry-After": str(step[1])},
+                    )
                     return
                 if step and step[0] == "500":
                     self._envelope(500, 36009999, "Internal system error, please retry.")
@@ -329,10 +394,18 @@ class FakeTikTok(FakeServer):
                     fake.images[uri] = len(content)
                     fake.uploads.append(uri)
                 use_case = parts["use_case"].get_content().strip() if "use_case" in parts else ""
-                self._envelope(200, 0, "Success", {
-                    "uri": uri, "url": f"https://p16-oec-va.ibyteimg.com/{uri}~tplv.jpeg",
-                    "width": 300, "height": 300, "use_case": use_case or "MAIN_IMAGE",
-                })  # fmt: skip
+                self._envelope(
+                    200,
+                    0,
+                    "Success",
+                    {
+                        "uri": uri,
+                        "url": f"https://p16-oec-va.ibyteimg.com/{uri}~tplv.jpeg",
+                        "width": 300,
+                        "height": 300,
+                        "use_case": use_case or "MAIN_IMAGE",
+                    },
+                )
 
             do_POST = do_PUT = do_DELETE = _write
 

@@ -28,9 +28,17 @@ from tests.conftest import owner_client
 def connect(client: Client, fake, token: str) -> None:
     response = client.post(
         "/admin/channels/connection/add/",
-        {"channel": "meta", "access_token": token, "external_id": fake.catalog_id,
-         "country": "FR", "language": "fr", "selection": "all", "tag": "", "is_enabled": "on"},
-    )  # fmt: skip
+        {
+            "channel": "meta",
+            "access_token": token,
+            "external_id": fake.catalog_id,
+            "country": "FR",
+            "language": "fr",
+            "selection": "all",
+            "tag": "",
+            "is_enabled": "on",
+        },
+    )
     assert response.status_code == 302, re.findall(
         r"errorlist[^>]*>(.*?)</ul>", response.content.decode(), re.S
     )
@@ -97,8 +105,9 @@ def test_pause_keeps_changes_waiting_and_resume_sends_them(shop_a, fake_meta, me
     with tenant_context(shop_a):
         connection = Connection.objects.get(channel="meta")
     db_connection.set_schema_to_public()
-    client.post("/admin/channels/connection/",
-                {"action": "pause", "_selected_action": [connection.pk]})  # fmt: skip
+    client.post(
+        "/admin/channels/connection/", {"action": "pause", "_selected_action": [connection.pk]}
+    )
     with tenant_context(shop_a):
         complete_product()
         paused = connection_sync(connection_id=connection.pk)
@@ -113,16 +122,28 @@ def test_connecting_tiktok_asks_for_all_its_credentials_stores_them_encrypted_an
     shop_a, fake_tiktok
 ):
     client = owner_client()
-    form = {"channel": "tiktok", "access_token": fake_tiktok.token, "external_id": "",
-            "country": "US", "language": "en", "selection": "all", "tag": "",
-            "is_enabled": "on", "tiktok_app_key": fake_tiktok.app_key}  # fmt: skip
+    form = {
+        "channel": "tiktok",
+        "access_token": fake_tiktok.token,
+        "external_id": "",
+        "country": "US",
+        "language": "en",
+        "selection": "all",
+        "tag": "",
+        "is_enabled": "on",
+        "tiktok_app_key": fake_tiktok.app_key,
+    }
     incomplete = client.post("/admin/channels/connection/add/", form).content.decode()
-    response = client.post("/admin/channels/connection/add/", {
-        **form, "tiktok_app_secret": fake_tiktok.app_secret,
-        "tiktok_shop_cipher": fake_tiktok.shop_cipher,
-        "tiktok_warehouse_id": fake_tiktok.warehouse_id,
-        "tiktok_category_id": fake_tiktok.category_id,
-    })  # fmt: skip
+    response = client.post(
+        "/admin/channels/connection/add/",
+        {
+            **form,
+            "tiktok_app_secret": fake_tiktok.app_secret,
+            "tiktok_shop_cipher": fake_tiktok.shop_cipher,
+            "tiktok_warehouse_id": fake_tiktok.warehouse_id,
+            "tiktok_category_id": fake_tiktok.category_id,
+        },
+    )
     with tenant_context(shop_a):
         connection = Connection.objects.get(channel="tiktok")
         stored = connection.credentials_encrypted
@@ -163,11 +184,20 @@ def test_sync_now_checks_every_item_and_the_status_reports_the_result(
     assert 'id="sync-progress"' in page and "Sync now" in page
     assert "Sync started: 6 items to check." in response.content.decode()
     assert status == {
-        "state": "done", "summary": "Sync done: 6 live, 0 pending, 0 rejected.", "total": 6,
-        "done": 6, "percent": 100, "live": 6, "pending": 0, "rejected": 0, "status": "Active",
-        "last_error": "", "last_sync_at": status["last_sync_at"],
-        "last_reconcile_at": status["last_reconcile_at"], "rejected_items": [],
-    }  # fmt: skip
+        "state": "done",
+        "summary": "Sync done: 6 live, 0 pending, 0 rejected.",
+        "total": 6,
+        "done": 6,
+        "percent": 100,
+        "live": 6,
+        "pending": 0,
+        "rejected": 0,
+        "status": "Active",
+        "last_error": "",
+        "last_sync_at": status["last_sync_at"],
+        "last_reconcile_at": status["last_reconcile_at"],
+        "rejected_items": [],
+    }
     assert status["last_reconcile_at"]
     assert status["last_sync_at"] and len(fake_meta.items) == 6
     assert client.get(f"/admin/channels/connection/{connection.pk}/sync-now/").status_code == 405

@@ -56,11 +56,16 @@ def test_tiktok_credentials_that_cannot_be_read_are_entered_again(
     assert (tested.is_ok, tested.message) == (False, UNREADABLE)
     assert connection_pushes(connection)  # still meant to push: the sync says what is wrong
     entered = connection_update(
-        connection=connection, access_token=fake_tiktok.token,
-        tiktok={"app_key": fake_tiktok.app_key, "app_secret": fake_tiktok.app_secret,
-                "shop_cipher": fake_tiktok.shop_cipher, "warehouse_id": "w1",
-                "category_id": "c1"},
-    )  # fmt: skip
+        connection=connection,
+        access_token=fake_tiktok.token,
+        tiktok={
+            "app_key": fake_tiktok.app_key,
+            "app_secret": fake_tiktok.app_secret,
+            "shop_cipher": fake_tiktok.shop_cipher,
+            "warehouse_id": "w1",
+            "category_id": "c1",
+        },
+    )
     assert connection_test(connection=entered).is_ok
 
 

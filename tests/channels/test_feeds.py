@@ -24,9 +24,17 @@ from shops.services import domain_add
 from tests.channels.conftest import complete_product
 from tests.channels.validators import feed_problems
 
-FEEDS = [("meta", "csv"), ("meta", "xml"), ("pinterest", "csv"), ("pinterest", "tsv"),
-         ("pinterest", "xml"), ("google", "xml"), ("google", "csv"), ("tiktok", "csv"),
-         ("tiktok", "xml")]  # fmt: skip
+FEEDS = [
+    ("meta", "csv"),
+    ("meta", "xml"),
+    ("pinterest", "csv"),
+    ("pinterest", "tsv"),
+    ("pinterest", "xml"),
+    ("google", "xml"),
+    ("google", "csv"),
+    ("tiktok", "csv"),
+    ("tiktok", "xml"),
+]
 
 
 def client_for(slug: str, **defaults: str) -> Client:
@@ -87,10 +95,12 @@ def test_feed_leaves_out_products_that_are_not_ready_and_the_admin_says_why(in_s
     assert [(entry.product.title, entry.reasons) for entry in left] == [
         (
             "No Brand",
-            ["Missing brand.", "Missing GTIN and MPN: add the barcode (GTIN) or the maker's "
-             "part number."],
+            [
+                "Missing brand.",
+                "Missing GTIN and MPN: add the barcode (GTIN) or the maker's part number.",
+            ],
         )
-    ]  # fmt: skip
+    ]
 
 
 def test_feed_lists_only_the_connections_selection(in_shop_a):
@@ -200,9 +210,11 @@ def test_a_link_longer_than_pinterests_511_characters_leaves_the_product_out_nev
             connection=Connection.objects.get(channel="pinterest")
         )
     assert [(entry.product.pk, entry.reasons) for entry in left] == [
-        (long_one.pk, ["Link is longer than 511 characters: shorten the product's URL name "
-                       "(slug)."])
-    ]  # fmt: skip
+        (
+            long_one.pk,
+            ["Link is longer than 511 characters: shorten the product's URL name (slug)."],
+        )
+    ]
     assert at_the_short_address == []
 
 
@@ -245,13 +257,21 @@ def test_an_image_address_over_2000_characters_leaves_the_product_out_never_cut(
 
     assert {len(row["image_link"]) for row in at_the_limit["google"]} == {2_000}
     assert {channel: len(rows) for channel, rows in at_the_limit.items()} == {
-        "google": 2, "pinterest": 2, "tiktok": 2,
-    }  # fmt: skip
+        "google": 2,
+        "pinterest": 2,
+        "tiktok": 2,
+    }
     assert {channel: len(rows) for channel, rows in over.items()} == {
-        "google": 0, "pinterest": 0, "tiktok": 2,  # TikTok's images are uploaded, not linked
-    }  # fmt: skip
-    assert left_out == {"google": [[message]], "meta": [[message]], "pinterest": [[message]],
-                        "tiktok": []}  # fmt: skip
+        "google": 0,
+        "pinterest": 0,
+        "tiktok": 2,  # TikTok's images are uploaded, not linked
+    }
+    assert left_out == {
+        "google": [[message]],
+        "meta": [[message]],
+        "pinterest": [[message]],
+        "tiktok": [],
+    }
     assert sent.items == 0 and fake_meta.items == {}  # left out of the push too
 
 
@@ -298,8 +318,9 @@ def test_outside_a_transaction_the_next_chunk_is_read_ahead_in_the_shops_own_sch
                 complete_product(f"Tee {number}", sku=f"TEE{number}")
             token = connection_create(channel="meta").feed_token
             products = Product.objects.all()
-            one_by_one = [[row.title for row in chunk]
-                          for chunk in products_in_chunks(products, chunk=2)]  # fmt: skip
+            one_by_one = [
+                [row.title for row in chunk] for chunk in products_in_chunks(products, chunk=2)
+            ]
             readers, backends = set(), set()
 
             def chunks(size=2):

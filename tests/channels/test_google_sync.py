@@ -32,8 +32,9 @@ def test_products_go_in_as_inputs_with_micros_and_a_price_change_is_a_masked_pat
     assert inserted["gtins"] == ["4006381333931"]
     method, path, body = fake_google.calls[-1]
     assert (method, path) == ("PATCH", f"/products/v1/{name}")
-    assert body == {"productAttributes": {"price": {"amountMicros": "18000000",
-                                                    "currencyCode": "EUR"}}}  # fmt: skip
+    assert body == {
+        "productAttributes": {"price": {"amountMicros": "18000000", "currencyCode": "EUR"}}
+    }
     assert fake_google.products[name]["price"]["amountMicros"] == "18000000"
     assert "salePrice" not in fake_google.products[name]
     assert fake_google.products[name]["title"] == "Linen Tee"

@@ -80,9 +80,15 @@ def test_a_stock_change_sends_only_the_stock(in_shop_a, fake_meta):
 
     # (the other variant, out of stock already, is held by Meta as it is: not sent)
     assert fake_meta.batches[-1] == [
-        {"method": "UPDATE", "data": {"id": f"{product.pk}-{small.pk}",
-                                      "availability": "out of stock", "inventory": 0}},
-    ]  # fmt: skip
+        {
+            "method": "UPDATE",
+            "data": {
+                "id": f"{product.pk}-{small.pk}",
+                "availability": "out of stock",
+                "inventory": 0,
+            },
+        },
+    ]
     assert fake_meta.items[f"{product.pk}-{small.pk}"]["title"] == "Linen Tee"
 
 
@@ -210,8 +216,9 @@ def test_reconcile_repairs_drift_on_the_platform(in_shop_a, fake_meta):
     small, medium = product.variants.order_by("position")
     fake_meta.items.pop(f"{product.pk}-{small.pk}")  # lost on the platform's side
     fake_meta.items["999-999"] = {"id": "999-999", "title": "Stray"}
-    ChannelItem.objects.create(connection=connection, retailer_id="999-999", product_id=999,
-                               variant_id=999, state="live")  # fmt: skip
+    ChannelItem.objects.create(
+        connection=connection, retailer_id="999-999", product_id=999, variant_id=999, state="live"
+    )
     Variant.objects.filter(pk=medium.pk).update(stock=9)  # written around the outbox
     batches_before = len(fake_meta.batches)
     ChannelItem.objects.filter(retailer_id=f"{product.pk}-{small.pk}").update(sent={})

@@ -44,8 +44,11 @@ def test_items_are_upserted_then_stock_changes_sent_as_updates_with_a_mask(
     assert upserted["attributes"]["price"] == "19.90 EUR"
     assert upserted["attributes"]["image_link"][0].startswith("http://alpha.localhost/")
     assert second["operation"] == "UPDATE"
-    assert second["items"][0] == {"item_id": item_id, "attributes": {"availability": "out of stock"},
-                                  "update_mask": ["availability"]}  # fmt: skip
+    assert second["items"][0] == {
+        "item_id": item_id,
+        "attributes": {"availability": "out of stock"},
+        "update_mask": ["availability"],
+    }
     assert fake_pinterest.items[item_id]["availability"] == "out of stock"
     assert fake_pinterest.items[item_id]["title"] == "Linen Tee"
     assert ChannelItem.objects.filter(connection=connection, state="live").count() == 2

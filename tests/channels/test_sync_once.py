@@ -17,8 +17,12 @@ def _sent_meta(fake) -> list[str]:
 
 
 def _sent_tiktok(fake) -> list[str]:
-    return [sku["seller_sku"] for method, _path, body in fake.calls if method == "PUT"
-            for sku in body["skus"]]  # fmt: skip
+    return [
+        sku["seller_sku"]
+        for method, _path, body in fake.calls
+        if method == "PUT"
+        for sku in body["skus"]
+    ]
 
 
 @pytest.mark.parametrize(

@@ -73,20 +73,26 @@ def test_a_product_is_created_with_its_skus_and_its_ids_are_kept(in_shop_a, fake
     assert created["main_images"] == [{"uri": fake_tiktok.uploads[0]}]
     skus = {sku["seller_sku"]: sku for sku in created["skus"].values()}
     warehouse = fake_tiktok.warehouse_id
-    assert {rid: (s["price"], s["inventory"], s["sales_attributes"]) for rid, s in skus.items()} == {
-        f"{product.pk}-{small.pk}": ({"amount": "19.90", "currency": "EUR"},
-                                     [{"warehouse_id": warehouse, "quantity": 3}],
-                                     [{"name": "Size", "value_name": "S"}]),
-        f"{product.pk}-{medium.pk}": ({"amount": "21.00", "currency": "EUR"},  # the sale price
-                                      [{"warehouse_id": warehouse, "quantity": 0}],
-                                      [{"name": "Size", "value_name": "M"}]),
-    }  # fmt: skip
+    assert {
+        rid: (s["price"], s["inventory"], s["sales_attributes"]) for rid, s in skus.items()
+    } == {
+        f"{product.pk}-{small.pk}": (
+            {"amount": "19.90", "currency": "EUR"},
+            [{"warehouse_id": warehouse, "quantity": 3}],
+            [{"name": "Size", "value_name": "S"}],
+        ),
+        f"{product.pk}-{medium.pk}": (
+            {"amount": "21.00", "currency": "EUR"},  # the sale price
+            [{"warehouse_id": warehouse, "quantity": 0}],
+            [{"name": "Size", "value_name": "M"}],
+        ),
+    }
     assert "identifier_code" not in skus[f"{product.pk}-{small.pk}"]  # shared GTIN: not per SKU
     stored = {item.retailer_id: item for item in ChannelItem.objects.filter(connection=connection)}
-    assert {rid: (item.state, item.external["product_id"], item.external["sku_id"])
-            for rid, item in stored.items()} == {
-        rid: ("live", created["id"], sku["id"]) for rid, sku in skus.items()
-    }  # fmt: skip
+    assert {
+        rid: (item.state, item.external["product_id"], item.external["sku_id"])
+        for rid, item in stored.items()
+    } == {rid: ("live", created["id"], sku["id"]) for rid, sku in skus.items()}
     connection.refresh_from_db()
     assert connection.outbox_last_id == latest_change_id()
 
@@ -113,8 +119,12 @@ def test_products_carry_tiktoks_brand_found_by_name_or_created_once(in_shop_a, f
     assert created == [{"name": "Maison Lin"}]  # once for its two products
     maison = next(b["id"] for b in fake_tiktok.brands.values() if b["name"] == "Maison Lin")
     assert {name: body.get("brand_id") for name, body in sent.items()} == {
-        "known": known, "new": maison, "new too": maison, "unavailable": None, "too long": None,
-    }  # fmt: skip
+        "known": known,
+        "new": maison,
+        "new too": maison,
+        "unavailable": None,
+        "too long": None,
+    }
     assert {state for state, _ in states(connection).values()} == {"live"}  # all listed
 
 
@@ -132,8 +142,10 @@ def test_a_stock_change_sends_only_an_inventory_update(in_shop_a, fake_tiktok):
     product_id = only_product(fake_tiktok)["id"]
     assert calls_after(fake_tiktok, before) == [("POST", f"{ROOT}/{product_id}/inventory/update")]
     sent = fake_tiktok.calls[-1][2]["skus"]
-    assert {"id": sku_id, "inventory": [{"warehouse_id": fake_tiktok.warehouse_id,
-                                         "quantity": 7}]} in sent  # fmt: skip
+    assert {
+        "id": sku_id,
+        "inventory": [{"warehouse_id": fake_tiktok.warehouse_id, "quantity": 7}],
+    } in sent
     assert only_product(fake_tiktok)["skus"][sku_id]["inventory"][0]["quantity"] == 7
     assert fake_tiktok.uploads == fake_tiktok.uploads[:1]  # no image sent again
 
@@ -181,8 +193,11 @@ def test_a_product_tiktok_refuses_is_rejected_with_its_message_and_others_go_liv
     subscription_create(url="https://hooks.example.com/etalage", events=["channel.item_rejected"])
     connection = tiktok_connection(fake_tiktok)
     good = complete_product("Linen Tee", sku="TEE")
-    dear = complete_product("Gold Scarf", sku="GOLD", variants=[
-        VariantInput(sku="GOLD-1", price="9000.00", stock=1, options=("One",))])  # fmt: skip
+    dear = complete_product(
+        "Gold Scarf",
+        sku="GOLD",
+        variants=[VariantInput(sku="GOLD-1", price="9000.00", stock=1, options=("One",))],
+    )
 
     connection_sync(connection_id=connection.pk)
 
@@ -304,8 +319,12 @@ def test_a_create_tiktok_applied_but_never_acknowledged_is_not_created_twice(
 
     assert held_after_failure == 1
     created_id = only_product(fake_tiktok)["id"]
-    assert calls_after(fake_tiktok, 0) == [("POST", f"{ROOT}/search"), ("POST", ROOT),
-                                           ("POST", f"{ROOT}/search"), ("PUT", f"{ROOT}/{created_id}")]  # fmt: skip
+    assert calls_after(fake_tiktok, 0) == [
+        ("POST", f"{ROOT}/search"),
+        ("POST", ROOT),
+        ("POST", f"{ROOT}/search"),
+        ("PUT", f"{ROOT}/{created_id}"),
+    ]
     assert len(only_product(fake_tiktok)["skus"]) == 2  # the same SKUs, not new ones
     assert {item.external["product_id"] for item in ChannelItem.objects.all()} == {created_id}
 
@@ -313,23 +332,37 @@ def test_a_create_tiktok_applied_but_never_acknowledged_is_not_created_twice(
 def test_test_connection_says_clearly_what_is_wrong(in_shop_a, fake_tiktok):
     right = tiktok_connection(fake_tiktok)
     results = [connection_test(connection=right)]
-    for wrong in ({"access_token": "expired"}, {"app_secret": "not-the-secret"},
-                  {"shop_cipher": "ROW_other"}):  # fmt: skip
+    for wrong in (
+        {"access_token": "expired"},
+        {"app_secret": "not-the-secret"},
+        {"shop_cipher": "ROW_other"},
+    ):
         connection_update(connection=right, tiktok=wrong, access_token=wrong.get("access_token"))
         results.append(connection_test(connection=right))
-        connection_update(connection=right, access_token=fake_tiktok.token,
-                          tiktok={"app_secret": fake_tiktok.app_secret,
-                                  "shop_cipher": fake_tiktok.shop_cipher})  # fmt: skip
+        connection_update(
+            connection=right,
+            access_token=fake_tiktok.token,
+            tiktok={"app_secret": fake_tiktok.app_secret, "shop_cipher": fake_tiktok.shop_cipher},
+        )
 
     assert [(r.is_ok, r.message) for r in results] == [
         (True, "Connected to “Etalage Test Shop”."),
-        (False, "TikTok refused the credentials: Invalid credentials. The 'x-tts-access-token' "
-                "header is invalid."),
-        (False, "TikTok refused the credentials: Invalid credentials. The 'sign' query "
-                "parameter is invalid."),
-        (False, "Could not check the connection: None of the shops this access token may use "
-                "has the shop cipher “ROW_other”: copy the cipher of the shop to sync."),
-    ]  # fmt: skip
+        (
+            False,
+            "TikTok refused the credentials: Invalid credentials. The 'x-tts-access-token' "
+            "header is invalid.",
+        ),
+        (
+            False,
+            "TikTok refused the credentials: Invalid credentials. The 'sign' query "
+            "parameter is invalid.",
+        ),
+        (
+            False,
+            "Could not check the connection: None of the shops this access token may use "
+            "has the shop cipher “ROW_other”: copy the cipher of the shop to sync.",
+        ),
+    ]
 
 
 def test_credentials_are_stored_encrypted_all_or_none(in_shop_a, fake_tiktok):
@@ -339,11 +372,16 @@ def test_credentials_are_stored_encrypted_all_or_none(in_shop_a, fake_tiktok):
     with pytest.raises(ValidationError) as missing:
         connection_update(connection=feed_only, tiktok={"app_key": "k"})
     connected = connection_update(
-        connection=Connection.objects.get(pk=feed_only.pk), access_token=fake_tiktok.token,
-        tiktok={"app_key": fake_tiktok.app_key, "app_secret": fake_tiktok.app_secret,
-                "shop_cipher": fake_tiktok.shop_cipher, "warehouse_id": "w1",
-                "category_id": "c1"},
-    )  # fmt: skip
+        connection=Connection.objects.get(pk=feed_only.pk),
+        access_token=fake_tiktok.token,
+        tiktok={
+            "app_key": fake_tiktok.app_key,
+            "app_secret": fake_tiktok.app_secret,
+            "shop_cipher": fake_tiktok.shop_cipher,
+            "warehouse_id": "w1",
+            "category_id": "c1",
+        },
+    )
     kept = connection_update(connection=connected, tiktok={"warehouse_id": "w2"})
 
     assert missing.value.messages == [
@@ -357,10 +395,13 @@ def test_credentials_are_stored_encrypted_all_or_none(in_shop_a, fake_tiktok):
     assert fake_tiktok.app_secret not in kept.credentials_encrypted
     assert fake_tiktok.token not in kept.credentials_encrypted
     assert tiktok_credentials(kept) == {
-        "app_key": fake_tiktok.app_key, "app_secret": fake_tiktok.app_secret,
-        "access_token": fake_tiktok.token, "shop_cipher": fake_tiktok.shop_cipher,
-        "warehouse_id": "w2", "category_id": "c1",
-    }  # fmt: skip
+        "app_key": fake_tiktok.app_key,
+        "app_secret": fake_tiktok.app_secret,
+        "access_token": fake_tiktok.token,
+        "shop_cipher": fake_tiktok.shop_cipher,
+        "warehouse_id": "w2",
+        "category_id": "c1",
+    }
     assert connection_pushes(kept)
 
 

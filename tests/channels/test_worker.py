@@ -66,14 +66,32 @@ def test_a_stock_change_reaches_meta_through_the_worker_after_429s_and_a_5xx(
 
 
 def worker_start() -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": database_url_of(),
-           "CELERY_TASK_DEFAULT_QUEUE": celery_app.conf.task_default_queue}  # fmt: skip
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url_of(),
+        "CELERY_TASK_DEFAULT_QUEUE": celery_app.conf.task_default_queue,
+    }
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo",
-         "--queues", celery_app.conf.task_default_queue, "--loglevel", "warning",
-         "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=PROJECT_ROOT, env=env,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool",
+            "solo",
+            "--queues",
+            celery_app.conf.task_default_queue,
+            "--loglevel",
+            "warning",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+    )
 
 
 def test_a_worker_dying_between_send_and_acknowledge_loses_nothing(
@@ -124,11 +142,16 @@ def tiktok_env(fake_tiktok, monkeypatch, tmp_path):
 def tiktok_connect(fake) -> Connection:
     """A TikTok connection made after the product (so only the queued sync sends it)."""
     return connection_create(
-        channel="tiktok", access_token=fake.token,
-        tiktok={"app_key": fake.app_key, "app_secret": fake.app_secret,
-                "shop_cipher": fake.shop_cipher, "warehouse_id": fake.warehouse_id,
-                "category_id": fake.category_id},
-    )  # fmt: skip
+        channel="tiktok",
+        access_token=fake.token,
+        tiktok={
+            "app_key": fake.app_key,
+            "app_secret": fake.app_secret,
+            "shop_cipher": fake.shop_cipher,
+            "warehouse_id": fake.warehouse_id,
+            "category_id": fake.category_id,
+        },
+    )
 
 
 def test_a_product_reaches_tiktok_through_the_worker_after_a_storm_of_429s(

@@ -39,6 +39,7 @@ def test_over_the_limit_buy_now_answers_429_with_retry_after(shop_a, selling_a, 
         "error": {
             "code": "rate_limited",
             "message": f"Too many requests; try again in {limited['Retry-After']} seconds.",
+            "field": None,
         }
     }
     with tenant_context(shop_a):

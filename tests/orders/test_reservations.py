@@ -162,7 +162,9 @@ def test_a_declined_card_keeps_the_order_held_and_another_card_pays_it(
     order, answer = pending
     declined = pay(shopper(), answer, card_token(localstripe, "4000000000000341"))
     assert (declined.status_code, declined.json()["error"]) == (
-        402, {"code": "card_declined", "message": "Your card was declined; try another card."},
+        402,
+        {"code": "card_declined", "message": "Your card was declined; try another card.",
+         "field": None},
     )  # fmt: skip
     with tenant_context(shop_a):
         order = Order.objects.get(id=order.id)

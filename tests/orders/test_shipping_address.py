@@ -40,9 +40,10 @@ def test_a_physical_product_without_a_full_address_is_400_naming_the_field(
     response = buy_with(selling_a, address)
 
     assert response.status_code == 400
-    assert response.json()["error"] == {
+    refusal = {
         "code": "address_incomplete", "message": message, "field": f"shipping_address.{missing}",
     }  # fmt: skip
+    assert response.json()["error"] == {**refusal, "errors": [refusal]}  # the API's 400 shape
     assert nothing_held(shop_a, selling_a)
 
 

@@ -88,20 +88,26 @@ def test_a_new_day_gets_a_row_of_its_own(shop_a, media):
 
 
 @pytest.mark.parametrize(
-    "body",
-    ["not json", json.dumps({"events": "many"}), json.dumps([1, 2])],
+    ("body", "code", "field"),
+    [
+        ("not json", "parse_error", None),  # the API's code for an unreadable body
+        (json.dumps({"events": "many"}), "invalid", "events"),
+        (json.dumps([1, 2]), "invalid", None),
+    ],
 )
-def test_malformed_beacons_are_refused(shop_a, body):
+def test_malformed_beacons_are_refused(shop_a, body, code, field):
     response = Client(HTTP_HOST="alpha.localhost").post(
         "/api/v1/post-events/", data=body, content_type="text/plain"
     )
     assert response.status_code == 400
-    assert response.json()["error"]["code"] == "invalid"
+    assert (response.json()["error"]["code"], response.json()["error"]["field"]) == (code, field)
 
 
 def test_an_oversized_beacon_is_refused(shop_a):
     response = beacon([{"post": 1, "kind": "impression", "pad": "x" * 9000}])
-    assert (response.status_code, response.json()["error"]["code"]) == (413, "too_large")
+    # the API's code for a body too large, as on every endpoint
+    assert (response.status_code, response.json()["error"]["code"]) == (413, "request_too_large")
+    assert response.json()["error"]["message"] == "Send at most 8 KB at once."
 
 
 def test_unknown_draft_and_odd_events_are_dropped(shop_a, media):

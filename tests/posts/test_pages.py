@@ -62,7 +62,7 @@ def test_the_gallery_shows_published_posts_with_their_tags_and_disclosure(shop_a
     assert 'style="left: 10.00%; top: 30.00%"' in html
 
 
-def test_the_gallery_costs_one_query_whatever_the_number_of_posts(shop_a, media):
+def test_the_gallery_costs_three_queries_whatever_the_number_of_posts(shop_a, media):
     with tenant_context(shop_a):
         section_id = gallery_on_the_page(limit=24)
         products = [product(f"P{i}", slug=f"p{i}") for i in range(4)]
@@ -76,10 +76,10 @@ def test_the_gallery_costs_one_query_whatever_the_number_of_posts(shop_a, media)
     cache.clear()
     embed, embed_html = queries(f"/embed/?section={section_id}")
 
-    # routing (3), design, product grid (products; variants and images), posts with their
-    # pictures and tags (one query, nested JSON)
-    assert few == many == 7
-    assert embed == 5  # routing (3), design, posts: no product grid
+    # routing (3), design, product grid (products with ratings; variants; images), posts,
+    # their pictures, their tags
+    assert few == many == 10
+    assert embed == 7  # routing (3), design, posts, pictures, tags: no product grid
     assert few_html.count('class="posts-grid-item"') == 1
     assert many_html.count('class="posts-grid-item"') == 13
     assert many_html.count('class="post-tag"') == 12 * 4 + 1
@@ -201,7 +201,7 @@ def test_a_scheduled_post_shows_once_due_through_the_beat(
     assert (entry["task"], entry["args"]) == ("shops.for_each_shop", ["posts.due_posts_announce"])
 
 
-def test_the_shop_page_with_every_product_section_and_a_gallery_costs_seven_queries(shop_a, media):
+def test_the_shop_page_with_every_product_section_and_a_gallery_costs_eleven_queries(shop_a, media):
     with tenant_context(shop_a):
         collection_create(title="Picks", slug="picks", kind="automatic", rule_tags=["pick"])
         for kind in (
@@ -223,7 +223,7 @@ def test_the_shop_page_with_every_product_section_and_a_gallery_costs_seven_quer
     cache.clear()
     embed, _ = queries("/embed/")
 
-    # routing 3, the design with its collections, products, their variants and images,
-    # the posts
-    assert page == embed == 7
+    # routing 3, the design, its collections, products (with ratings), their variants, their
+    # images, the posts, their pictures, their tags
+    assert page == embed == 11
     assert html.count('class="post-tag"') == 27

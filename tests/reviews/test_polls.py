@@ -24,9 +24,11 @@ def make_poll(question="Which colour next?", *, opens=-1, closes=7, options=("Sa
     return poll
 
 
-def vote(client, poll, option, **data):
-    return client.post(f"/polls/{poll.pk}/", {"option": option.pk, **data},
-                       HTTP_ACCEPT="application/json")  # fmt: skip
+def vote(client, poll, option, token: str | None = None, **data):
+    """A poll vote through the API (JSON, the token in a header)."""
+    headers = {"HTTP_X_SHOPPER_TOKEN": token} if token else {}
+    return client.post(f"/api/v1/polls/{poll.pk}/vote/", {"option": option.pk, **data},
+                       content_type="application/json", **headers)  # fmt: skip
 
 
 def test_one_vote_per_shopper_and_results_after_voting(shop_a):
@@ -38,8 +40,7 @@ def test_one_vote_per_shopper_and_results_after_voting(shop_a):
     before = client.get(f"/polls/{poll.pk}/").content.decode()
     first = vote(client, poll, sage)
     token = first.json()["token"]
-    again = client.post(f"/polls/{poll.pk}/", {"option": rust.pk},
-                        HTTP_X_SHOPPER_TOKEN=token, HTTP_ACCEPT="application/json")  # fmt: skip
+    again = vote(client, poll, rust, token=token)
     other = vote(shopper_client(ip="203.0.113.2"), poll, rust)
     after = client.get(f"/polls/{poll.pk}/").content.decode()
 
@@ -51,8 +52,9 @@ def test_one_vote_per_shopper_and_results_after_voting(shop_a):
     ]
     assert (again.status_code, again.json()) == (
         409,
-        {"error": "You have already voted in this poll."},
-    )
+        {"error": {"code": "already_voted", "message": "You have already voted in this poll.",
+                   "field": None}},
+    )  # fmt: skip
     assert other.json()["results"][1] == {"option": rust.pk, "votes": 1, "percent": 50}
     assert 'type="radio"' not in after and "50%" in after
     assert PollVote.objects.count() == 2
@@ -68,9 +70,11 @@ def test_closed_and_unopened_polls_refuse_votes(shop_a):
     page = shopper_client().get(f"/polls/{closed.pk}/").content.decode()
 
     assert (closed_answer.status_code, closed_answer.json()["error"]) == (
-        409, "This poll is closed; the results are final.")  # fmt: skip
+        409, {"code": "poll_closed", "message": "This poll is closed; the results are final.",
+              "field": None})  # fmt: skip
     assert (future_answer.status_code, future_answer.json()["error"]) == (
-        409, "This poll is not open yet.")  # fmt: skip
+        409, {"code": "poll_not_open", "message": "This poll is not open yet.",
+              "field": None})  # fmt: skip
     assert "this poll is closed" in page and 'type="radio"' not in page
     assert PollVote.objects.count() == 0
 

@@ -16,10 +16,12 @@ from tests.reviews.helpers import a_shopper, approved_review, make_product, shop
 
 
 def vote(client, review_id, helpful="1", token=None, **extra):
-    headers = {"HTTP_ACCEPT": "application/json"}
-    if token:
-        headers["HTTP_X_SHOPPER_TOKEN"] = token
-    return client.post(f"/reviews/{review_id}/vote/", {"helpful": helpful}, **headers, **extra)
+    """A helpful vote as reviews.js sends it: JSON to the API, the token in a header
+    ("1" and "0" are sent as true and false, anything else as it is)."""
+    headers = {"HTTP_X_SHOPPER_TOKEN": token} if token else {}
+    body = {"helpful": {"1": True, "0": False}.get(helpful, helpful)}
+    return client.post(f"/api/v1/reviews/{review_id}/vote/", body,
+                       content_type="application/json", **headers, **extra)  # fmt: skip
 
 
 def test_a_thousand_votes_from_one_shopper_count_once(shop_a):
@@ -76,7 +78,10 @@ def test_no_vote_on_ones_own_review(shop_a):
     same_address = vote(shopper_client(ip="192.0.2.200"), review.pk)
 
     assert same_token.status_code == same_address.status_code == 403
-    assert same_token.json() == {"error": "You cannot vote on your own review."}
+    assert same_token.json() == {
+        "error": {"code": "own_review", "message": "You cannot vote on your own review.",
+                  "field": None},
+    }  # fmt: skip
 
 
 def test_unknown_unapproved_and_tampered_votes_get_clear_4xx(shop_a):
@@ -89,14 +94,19 @@ def test_unknown_unapproved_and_tampered_votes_get_clear_4xx(shop_a):
 
     assert vote(client, 999999).status_code == 404
     assert vote(client, pending.pk).json() == {
-        "error": "There is no published review with this number."
-    }
+        "error": {"code": "unknown_review", "field": None,
+                  "message": "There is no published review with this number."},
+    }  # fmt: skip
     tampered = vote(client, approved.pk, token=shopper_token_new()[:-2] + "xx")
+    refusal = {"code": "invalid_shopper_token", "field": "X-Shopper-Token",
+               "message": "This shopper token is not valid here."}  # fmt: skip
     assert (tampered.status_code, tampered.json()) == (
-        400, {"error": "This shopper token is not valid here."}
+        400, {"error": {**refusal, "errors": [refusal]}}
     )  # fmt: skip
-    assert vote(client, approved.pk, helpful="maybe").status_code == 400
+    maybe = vote(client, approved.pk, helpful="maybe")
+    assert (maybe.status_code, maybe.json()["error"]["field"]) == (400, "helpful")
     assert client.get(f"/reviews/{approved.pk}/vote/").status_code == 405
+    assert client.get(f"/api/v1/reviews/{approved.pk}/vote/").status_code == 405
     assert ReviewVote.objects.count() == 0
 
 
@@ -160,7 +170,8 @@ def test_votes_are_rate_limited_per_shopper_and_per_network(shop_a, settings):
     assert neighbours == [200, 200, 429]
     limited = vote(client, review.pk)
     assert 0 < int(limited["Retry-After"]) <= 60
-    assert "Too many attempts" in limited.json()["error"]
+    assert limited.json()["error"]["code"] == "rate_limited"
+    assert "Too many attempts" in limited.json()["error"]["message"]
     assert elsewhere.status_code == 200
 
 

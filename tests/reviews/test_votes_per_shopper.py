@@ -1,6 +1,6 @@
 """One vote per shopper, not per network address: shoppers behind one address (a
 household, an office, a carrier's NAT) each vote with their own token from
-``/shopper-token/``; one token voting twice counts once, also when both votes arrive at
+``/api/v1/shopper-token/``; one token voting twice counts once, also when both votes arrive at
 the same moment; a shopper without a token is still their address."""
 
 from __future__ import annotations
@@ -17,22 +17,17 @@ from tests.conftest import clear_of_window_end
 from tests.orders.test_concurrency import run_at_once
 from tests.reviews.helpers import approved_review, make_product, shopper_client
 from tests.reviews.test_polls import make_poll
+from tests.reviews.test_polls import vote as poll_vote
 from tests.reviews.test_votes import vote as helpful_vote
 
 HOUSEHOLD = "203.0.113.77"  # one public address for everybody at home
 
 
 def new_token(client) -> str:
-    response = client.post("/shopper-token/", HTTP_ACCEPT="application/json")
+    response = client.post("/api/v1/shopper-token/", HTTP_ACCEPT="application/json")
     assert response.status_code == 200
     assert response["Cache-Control"] == "no-store"
     return response.json()["token"]
-
-
-def poll_vote(client, poll, option, token: str | None = None):
-    headers = {"HTTP_X_SHOPPER_TOKEN": token} if token else {}
-    return client.post(f"/polls/{poll.pk}/", {"option": option.pk},
-                       HTTP_ACCEPT="application/json", **headers)  # fmt: skip
 
 
 def test_two_shoppers_at_one_address_both_vote_and_both_count(shop_a):
@@ -80,8 +75,9 @@ def test_one_token_voting_twice_counts_once(shop_a):
     assert (changed.json()["helpful"], changed.json()["not_helpful"]) == (0, 1)
     assert (again.status_code, again.json()) == (
         409,
-        {"error": "You have already voted in this poll."},
-    )
+        {"error": {"code": "already_voted", "message": "You have already voted in this poll.",
+                   "field": None}},
+    )  # fmt: skip
     assert ReviewVote.objects.count() == PollVote.objects.count() == 1
     assert list(PollOption.objects.order_by("position").values_list("vote_count", flat=True)) == [
         1,
@@ -114,15 +110,15 @@ def test_new_tokens_are_rate_limited_per_address_and_a_sent_token_is_ignored(sho
     client = shopper_client(ip="198.51.100.44")
 
     tokens = [new_token(client), new_token(client)]
-    tampered = client.post("/shopper-token/", HTTP_X_SHOPPER_TOKEN="forged:token",
+    tampered = client.post("/api/v1/shopper-token/", HTTP_X_SHOPPER_TOKEN="forged:token",
                            HTTP_ACCEPT="application/json")  # fmt: skip
-    elsewhere = shopper_client(ip="192.0.2.44").post("/shopper-token/")
+    elsewhere = shopper_client(ip="192.0.2.44").post("/api/v1/shopper-token/")
 
     assert len(set(tokens)) == 2
     assert tampered.status_code == 429 and int(tampered["Retry-After"]) > 0
-    assert "Too many attempts" in tampered.json()["error"]
+    assert "Too many attempts" in tampered.json()["error"]["message"]
     assert elsewhere.status_code == 200
-    assert shopper_client(ip="192.0.2.44").get("/shopper-token/").status_code == 405
+    assert shopper_client(ip="192.0.2.44").get("/api/v1/shopper-token/").status_code == 405
 
 
 def test_a_token_from_one_shop_is_refused_by_another(shop_a, shop_b):
@@ -133,8 +129,8 @@ def test_a_token_from_one_shop_is_refused_by_another(shop_a, shop_b):
 
     refused = helpful_vote(shopper_client("beta"), review.pk, "1", token=token)
 
-    assert (refused.status_code, refused.json()) == (
-        400, {"error": "This shopper token is not valid here."}
+    assert (refused.status_code, refused.json()["error"]["message"]) == (
+        400, "This shopper token is not valid here."
     )  # fmt: skip
     assert ReviewVote.objects.count() == 0
 

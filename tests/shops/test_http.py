@@ -403,12 +403,18 @@ def certificate_authority(directory: Path, name: str) -> tuple[Path, Path, Path]
         if is_ca:
             builder = builder.add_extension(
                 x509.KeyUsage(
-                    digital_signature=True, key_cert_sign=True, crl_sign=True,
-                    content_commitment=False, key_encipherment=False, data_encipherment=False,
-                    key_agreement=False, encipher_only=False, decipher_only=False,
+                    digital_signature=True,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    encipher_only=False,
+                    decipher_only=False,
                 ),
                 critical=True,
-            )  # fmt: skip
+            )
         else:
             builder = builder.add_extension(
                 x509.SubjectAlternativeName([x509.DNSName(subject)]), critical=False

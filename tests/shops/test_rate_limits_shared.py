@@ -31,9 +31,11 @@ def _request(port: int, host: str, method: str, path: str, headers: dict[str, st
     try:
         body = b"{}" if method == "POST" else None
         conn.request(
-            method, path, body=body, headers={"Host": host, "Content-Type": "application/json",
-                                              **headers},
-        )  # fmt: skip
+            method,
+            path,
+            body=body,
+            headers={"Host": host, "Content-Type": "application/json", **headers},
+        )
         return conn.getresponse().status
     finally:
         conn.close()
@@ -62,10 +64,21 @@ def gunicorn(committed_shop, tmp_path):
     log = tmp_path / "gunicorn.log"
     with log.open("w") as output:
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--workers",
-             str(WORKERS), "--bind", f"127.0.0.1:{port}"],
-            cwd=PROJECT_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "config.wsgi:application",
+                "--workers",
+                str(WORKERS),
+                "--bind",
+                f"127.0.0.1:{port}",
+            ],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     try:
         deadline = time.monotonic() + 60
         while not _serves(port):
@@ -100,8 +113,11 @@ def test_api_key_limit_holds_across_four_workers(gunicorn, django_db_blocker):
     with django_db_blocker.unblock(), tenant_context(shop):
         secret = api_key_create(name="partner", scopes=["catalog:read"]).secret
     statuses = _burst(
-        port, f"{shop.slug}.localhost", "GET", "/api/v1/products/",
+        port,
+        f"{shop.slug}.localhost",
+        "GET",
+        "/api/v1/products/",
         {"Authorization": f"Bearer {secret}"},
-    )  # fmt: skip
+    )
     assert statuses[429] == 40, statuses
     assert statuses[200] == 20, statuses

@@ -46,9 +46,10 @@ def opens(key: str, token: str) -> bool:
 def store_secrets(slug: str) -> None:
     """The active shop's own Stripe keys (two secrets) and a Meta connection (one)."""
     payment_account_set_keys(
-        secret_key=f"sk_test_{slug}", publishable_key=f"pk_test_{slug}",
+        secret_key=f"sk_test_{slug}",
+        publishable_key=f"pk_test_{slug}",
         webhook_secret=f"whsec_{slug}",
-    )  # fmt: skip
+    )
     connection_create(channel="meta", access_token=f"EAAG-{slug}", external_id="1234")
 
 

@@ -266,11 +266,11 @@ def test_shop_page_queries_stay_constant_with_every_section_type(shop_a, media):
     embed_count, _ = queries("/embed/")
     product_embed_count, _ = queries("/embed/?product=b1")
 
-    # routing (3), the design with the collections it names, products of every section
-    # (with counts), their variants and images (one query), and in one query the poll
-    # with its options (vote counts, products), the reviews wall with products and first
-    # photos, the posts with pictures and tags
-    assert few == many == embed_count == 7
+    # routing (3), the design, the collections it names, products of every section (with
+    # counts and ratings), their variants, their images, the poll with its options (vote
+    # counts, products), the reviews wall with products and first photos, the posts,
+    # their pictures, their tags
+    assert few == many == embed_count == 13
     # SET search_path (the shop by host is cached by the embed before), design, product,
     # variants, images, rating, a page of reviews, and (cold cache) whether the shop can sell
     assert product_embed_count == 9  # with reviews: their photos (prefetched) too

@@ -1,12 +1,25 @@
-"""Shapes of the orders API. Output serializers read prefetched rows only; amounts are
-decimal strings beside the order's currency, times ISO 8601."""
+"""Shapes of the orders API: the partner's orders, and the shopper's buy-now (its
+request, its answer, the order's status and its payment). Output serializers read
+prefetched rows only; amounts are decimal strings beside the order's currency, times
+ISO 8601."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings
+from django.core.validators import MaxLengthValidator, MinLengthValidator
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
+from rest_framework.fields import empty
+from rest_framework.settings import api_settings
 
 from orders.models import Order, OrderLine
+from orders.selectors import MAX_ROW_ID, is_row_id
 from shops.api.catalog.serializers import MoneyField
+from shops.api.fields import EmailTextField, TextField, WholeNumberField
 
 
 class OrderLineSerializer(serializers.ModelSerializer):
@@ -67,4 +80,188 @@ class RefundInputSerializer(serializers.Serializer):
         allow_null=True,
         min_value=0,
         help_text="In the order's currency; leave out to refund what is left in full.",
+    )
+
+
+# --- Buy-now (shoppers) ---------------------------------------------------------------
+
+UNKNOWN_VARIANT = "That product option is not sold in this shop; reload the page and choose again."
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ROW_ID})
+class VariantIdField(serializers.Field):
+    """A variant's id; anything that cannot be one (missing, null, "7", 0, 1.5) is
+    refused as an unknown variant, as one of another shop is."""
+
+    default_error_messages = {"unknown_variant": UNKNOWN_VARIANT}
+
+    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
+        if data is empty or data is None:
+            self.fail("unknown_variant")
+        return super().validate_empty_values(data)
+
+    def to_internal_value(self, data: Any) -> int:
+        if not is_row_id(data):
+            self.fail("unknown_variant")
+        return data
+
+    def to_representation(self, value: int) -> int:
+        return value
+
+
+class BuyNowItemsSerializer(serializers.ListSerializer):
+    """One to ``ORDERS_MAX_LINES`` items, refused with buy-now's own codes."""
+
+    default_error_messages = {
+        "no_items": "Choose at least one product.",
+        "too_many_items": "An order holds at most {limit} products.",
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # what the schema shows (minItems, maxItems); to_internal_value checks them first
+        self.validators = [MinLengthValidator(1), MaxLengthValidator(settings.ORDERS_MAX_LINES)]
+
+    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
+        if data is empty or data is None:
+            self.fail("no_items")
+        return super().validate_empty_values(data)
+
+    def to_internal_value(self, data: Any) -> list:
+        if not isinstance(data, list) or not data:
+            self.fail("no_items")
+        if len(data) > settings.ORDERS_MAX_LINES:
+            self.fail("too_many_items", limit=settings.ORDERS_MAX_LINES)
+        return super().to_internal_value(data)
+
+
+class BuyNowItemSerializer(serializers.Serializer):
+    default_error_messages = {"invalid": "Each item names a variant and a quantity."}
+
+    variant_id = VariantIdField(help_text="The variant (product option) to buy.")
+    quantity = WholeNumberField(
+        required=False,
+        default=1,
+        min_value=1,
+        invalid_code="invalid_quantity",
+        error_messages={
+            "invalid_quantity": "A quantity is a whole number.",
+            "null": "A quantity is a whole number.",
+            "min_value": "A quantity is at least 1.",
+        },
+        help_text="1 by default; at most ORDERS_MAX_QUANTITY (20) of a variant in one order.",
+    )
+
+    class Meta:
+        list_serializer_class = BuyNowItemsSerializer
+
+
+class ShippingAddressSerializer(serializers.Serializer):
+    """Where a physical product is shipped: what is missing is named by the answer
+    (``shipping_address.city``); a value longer than 200 characters is cut."""
+
+    name = TextField(cut_at=200)
+    line1 = TextField(cut_at=200)
+    line2 = TextField(cut_at=200)
+    city = TextField(cut_at=200)
+    postal_code = TextField(cut_at=200, help_text="Where the country has postal codes.")
+    state = TextField(cut_at=200)
+    country = TextField(cut_at=200, help_text="ISO 3166-1 alpha-2, e.g. FR.")
+    phone = TextField(cut_at=200)
+
+
+ATTRIBUTION_HELP = "Ignored when malformed: attribution never costs a sale."
+
+
+class BuyNowInputSerializer(serializers.Serializer):
+    """What the shopper buys. Prices and totals come from the catalog: anything else in
+    the body (a price, a total) is ignored."""
+
+    default_error_messages = {"invalid_json": "Send a JSON object."}
+
+    items = BuyNowItemSerializer(many=True, help_text="The variants to buy, one order for all.")
+    email = EmailTextField(cut_at=254, required=True, help_text="Where the confirmation goes.")
+    shipping_address = ShippingAddressSerializer(
+        required=False,
+        allow_null=True,
+        error_messages={"invalid": "The shipping address is an object."},
+        help_text="Needed for physical products (name, line1, postal_code, city, country).",
+    )
+    coupon = TextField(cut_at=64, help_text="Kept on the order.")
+    utm = serializers.JSONField(
+        required=False,
+        allow_null=True,
+        help_text='{"source", "medium", "campaign"}, kept on the order. ' + ATTRIBUTION_HELP,
+    )
+    post = serializers.JSONField(
+        required=False,
+        allow_null=True,
+        help_text='{"id": <post id>, "view": <page view token>}: the shoppable post whose '
+        "tag led here (``posts.js`` puts them on the tag's link). " + ATTRIBUTION_HELP,
+    )
+
+    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
+        if data is None:
+            self._not_an_object()
+        return super().validate_empty_values(data)
+
+    def to_internal_value(self, data: Any) -> dict:
+        if not isinstance(data, Mapping):
+            self._not_an_object()
+        return super().to_internal_value(data)
+
+    def _not_an_object(self) -> None:
+        detail = ErrorDetail(self.error_messages["invalid_json"], code="invalid_json")
+        raise serializers.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [detail]})
+
+
+class BuyNowOrderSerializer(serializers.Serializer):
+    id = serializers.UUIDField(help_text="The order's public id: read it at buy-now/{id}/.")
+    number = serializers.CharField(help_text="What the shopper is told.")
+    status = serializers.ChoiceField(choices=Order.Status.choices)
+    currency = serializers.CharField()
+    total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    amount = serializers.IntegerField(help_text="The total in the currency's minor unit.")
+    reserved_until = serializers.DateTimeField(
+        allow_null=True, help_text="The stock is held until then."
+    )
+
+
+class BuyNowPaymentSerializer(serializers.Serializer):
+    client_secret = serializers.CharField(
+        help_text="The PaymentIntent's: for Stripe.js, and to read or pay the order here."
+    )
+    publishable_key = serializers.CharField()
+    stripe_account = serializers.CharField(
+        allow_null=True, help_text="The connected account (Stripe Connect), if any."
+    )
+    stripe_js_url = serializers.URLField(help_text="Load Stripe.js from here.")
+
+
+class BuyNowAnswerSerializer(serializers.Serializer):
+    """What the page needs to take the payment with Stripe.js."""
+
+    order = BuyNowOrderSerializer()
+    payment = BuyNowPaymentSerializer()
+
+
+class ShopperOrderStatusSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    number = serializers.CharField()
+    status = serializers.ChoiceField(choices=Order.Status.choices)
+
+
+class CardPaymentInputSerializer(serializers.Serializer):
+    secret = serializers.CharField(
+        max_length=255, help_text="The client secret buy-now answered with."
+    )
+    token = serializers.CharField(
+        max_length=255, help_text="A card token (tok_…) made by Stripe.js's card element."
+    )
+
+
+class CardPaymentAnswerSerializer(serializers.Serializer):
+    status = serializers.CharField(
+        help_text="The PaymentIntent's: succeeded, processing or requires_action (then "
+        "confirm with stripe.confirmCardPayment)."
     )

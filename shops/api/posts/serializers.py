@@ -1,12 +1,13 @@
-"""Shapes of the posts API: posts with their pictures and product tags. Pictures are
-sent in JSON by ``url`` or as base64 (``content_base64``), or uploaded one at a time
-(``shops.api.images``), and cleaned by the same pipeline as the admin's uploads; output
-serializers read prefetched rows only."""
+"""Shapes of the posts API: posts with their pictures and product tags, and the
+shopper's click-through beacon. Pictures are sent in JSON by ``url`` or as base64
+(``content_base64``), or uploaded one at a time (``shops.api.images``), and cleaned by
+the same pipeline as the admin's uploads; output serializers read prefetched rows only."""
 
 from __future__ import annotations
 
 from rest_framework import serializers
 
+from shops.api.fields import TextField
 from shops.api.images import PictureSourceSerializer
 from shops.media import stored_image_url
 from shops.posts.models import (
@@ -125,4 +126,32 @@ class PostFilterSerializer(serializers.Serializer):
     source = serializers.ChoiceField(choices=Post.Source.choices, required=False)
     product = serializers.IntegerField(
         min_value=1, required=False, help_text="Posts tagging this product."
+    )
+
+
+# --- The click-through beacon (shoppers) ----------------------------------------------
+
+BEACON_SHAPE = 'Send {{"view": …, "events": [{{"post": id, "kind": …}}]}}.'  # str.format'd
+
+
+class BeaconEventsField(serializers.ListField):
+    default_error_messages = {"invalid": BEACON_SHAPE, "required": BEACON_SHAPE}
+
+    def to_internal_value(self, data: object) -> list:
+        if not isinstance(data, list):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class PostEventsSerializer(serializers.Serializer):
+    """A page view's impressions and tag clicks."""
+
+    default_error_messages = {"invalid": BEACON_SHAPE}
+
+    view = TextField(cut_at=64, help_text="The page view's random token (posts.js).")
+    events = BeaconEventsField(
+        child=serializers.JSONField(),
+        help_text='Each {"post": <post id>, "kind": "impression" or "click"}; events of '
+        "unknown or unpublished posts, other kinds and anything else are dropped, and "
+        "only the first 100 are read. Each (post, kind) counts once per request.",
     )

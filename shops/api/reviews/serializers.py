@@ -1,5 +1,5 @@
-"""Shapes of the reviews and polls API. Output serializers read prefetched rows only;
-times are ISO 8601, vote shares decimal strings."""
+"""Shapes of the reviews and polls API, and of the shopper's votes. Output serializers
+read prefetched rows only; times are ISO 8601, vote shares decimal strings."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from rest_framework import serializers
 from reviews.models import Poll, PollOption, Review, ReviewPhoto
 from reviews.selectors import photo_url, vote_shares
 from reviews.services import poll_is_open
+from shops.api.fields import TextField, TrueOrFalseField, WholeNumberField
 from shops.api.images import Base64ImageField, PictureSourceSerializer, UploadSerializer
 from shops.media import ACCEPTED_HELP
 
@@ -173,3 +174,49 @@ class PollInputSerializer(serializers.Serializer):
 
 class PollFilterSerializer(serializers.Serializer):
     is_open = serializers.BooleanField(required=False, help_text="Open now (true) or not.")
+
+
+# --- Shoppers' votes ----------------------------------------------------------------------
+
+SHOPPER_KEEPS = (
+    "The shopper's token: keep it (localStorage) and send it as X-Shopper-Token with the "
+    "next vote, so this shopper votes as themselves and not as their address."
+)
+
+
+class ShopperTokenSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text=SHOPPER_KEEPS)
+
+
+class ReviewVoteInputSerializer(serializers.Serializer):
+    helpful = TrueOrFalseField(
+        error_messages={
+            "invalid": "Say whether the review was helpful (true or false).",
+            "required": "Say whether the review was helpful (true or false).",
+        },
+    )
+
+
+class ReviewVoteAnswerSerializer(serializers.Serializer):
+    helpful = serializers.IntegerField(help_text="The review's helpful votes, this one counted.")
+    not_helpful = serializers.IntegerField()
+    token = serializers.CharField(help_text=SHOPPER_KEEPS)
+
+
+class PollVoteInputSerializer(serializers.Serializer):
+    option = WholeNumberField(min_value=1, help_text="One of the poll's options.")
+    notify_email = TextField(
+        cut_at=254, help_text="Optional: told at this address when the option launches."
+    )
+
+
+class PollResultSerializer(serializers.Serializer):
+    option = serializers.IntegerField()
+    votes = serializers.IntegerField()
+    percent = serializers.IntegerField(help_text="Of all votes, rounded.")
+
+
+class PollVoteAnswerSerializer(serializers.Serializer):
+    voted = serializers.IntegerField(help_text="The option this shopper voted for.")
+    token = serializers.CharField(help_text=SHOPPER_KEEPS)
+    results = PollResultSerializer(many=True)

@@ -35,12 +35,18 @@ from shops.channels.clients.http import request_json
 
 BATCH_SIZE = 1_000  # items per engine batch (the API takes one item per call)
 FIELD_NAMES = {
-    "title": "title", "description": "description", "link": "link",
-    "image_link": "imageLink", "additional_image_link": "additionalImageLinks",
-    "availability": "availability", "condition": "condition", "brand": "brand",
-    "mpn": "mpn", "item_group_id": "itemGroupId",
+    "title": "title",
+    "description": "description",
+    "link": "link",
+    "image_link": "imageLink",
+    "additional_image_link": "additionalImageLinks",
+    "availability": "availability",
+    "condition": "condition",
+    "brand": "brand",
+    "mpn": "mpn",
+    "item_group_id": "itemGroupId",
     "google_product_category": "googleProductCategory",
-}  # fmt: skip
+}
 
 
 def _message(payload: dict) -> str:
@@ -96,9 +102,13 @@ class GoogleClient(PlatformClient):
 
     def _call(self, method: str, path: str, body: dict | None = None):
         return request_json(
-            method, self.base + path, body=body, timeout=self.timeout, error_message=_message,
+            method,
+            self.base + path,
+            body=body,
+            timeout=self.timeout,
+            error_message=_message,
             headers={"Authorization": f"Bearer {self.access_token}"},
-        )  # fmt: skip
+        )
 
     def catalog_check(self) -> CatalogInfo:
         answer = self._call("GET", f"/accounts/v1/{self.account}")
@@ -119,9 +129,13 @@ class GoogleClient(PlatformClient):
             self._call(
                 "POST",
                 f"/products/v1/{self.account}/productInputs:insert?{source}",
-                {"offerId": item.retailer_id, "contentLanguage": self.language,
-                 "feedLabel": self.feed_label, "productAttributes": attributes},
-            )  # fmt: skip
+                {
+                    "offerId": item.retailer_id,
+                    "contentLanguage": self.language,
+                    "feedLabel": self.feed_label,
+                    "productAttributes": attributes,
+                },
+            )
             return
         masked = set(attributes) | ({"salePrice"} if "sale_price" in item.fields else set())
         mask = ",".join(f"productAttributes.{name}" for name in sorted(masked))

@@ -89,9 +89,13 @@ class Graph:
         answer's JSON object; a Graph error (even with a 200) raised as the project's."""
         url = f"{self.root}/{path}" + (f"?{urlencode(params)}" if params else "")
         answer = request_json(
-            method, url, body=body, timeout=self.timeout, translate_error=graph_error,
+            method,
+            url,
+            body=body,
+            timeout=self.timeout,
+            translate_error=graph_error,
             headers={"Authorization": f"Bearer {self.access_token}"},
-        )  # fmt: skip
+        )
         if not isinstance(answer, dict):
             raise RetryableError("The platform answered something that is not a JSON object.")
         if "error" in answer:

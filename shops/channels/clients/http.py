@@ -54,9 +54,14 @@ def request_json(
         # the platform's address comes from the settings, not from a user: no address
         # guard (tests run the platforms on loopback)
         response = http_request(
-            method, url, body=data, headers=sent_headers, timeout=timeout,
-            max_bytes=MAX_ANSWER_BYTES, allow_private=True,
-        )  # fmt: skip
+            method,
+            url,
+            body=data,
+            headers=sent_headers,
+            timeout=timeout,
+            max_bytes=MAX_ANSWER_BYTES,
+            allow_private=True,
+        )
     except BodyTooLarge as error:
         raise RetryableError(f"The platform's answer is too large (HTTP {error.status}).") from None
     except DeadlineExceeded:

@@ -53,9 +53,11 @@ class MetaClient(PlatformClient):
         max_wait: float = 60.0,
     ) -> None:
         self.graph = Graph(
-            base_url=base_url, api_version=api_version, access_token=access_token,
+            base_url=base_url,
+            api_version=api_version,
+            access_token=access_token,
             timeout=timeout,
-        )  # fmt: skip
+        )
         self.catalog = quote(catalog_id, safe="")
         self.poll_interval = poll_interval
         self.max_wait = max_wait
@@ -86,9 +88,10 @@ class MetaClient(PlatformClient):
             for item in items
         ]
         answer = self.graph.request(
-            "POST", f"{self.catalog}/items_batch",
+            "POST",
+            f"{self.catalog}/items_batch",
             body={"item_type": "PRODUCT_ITEM", "allow_upsert": True, "requests": requests},
-        )  # fmt: skip
+        )
         handles = answer.get("handles")
         if not isinstance(handles, list) or not handles:
             raise RetryableError("The platform answered the batch without a handle.")

@@ -112,16 +112,23 @@ class PinterestClient(PlatformClient):
                 ]
             else:
                 payload_items = [
-                    {"item_id": item.retailer_id, "attributes": _attributes(item.fields),
-                     "update_mask": list(key[1:])}
+                    {
+                        "item_id": item.retailer_id,
+                        "attributes": _attributes(item.fields),
+                        "update_mask": list(key[1:]),
+                    }
                     for item in group
-                ]  # fmt: skip
+                ]
             answer = self._call(
                 "POST",
                 "/catalogs/items/batch",
-                {"country": self.country, "language": self.language, "operation": operation,
-                 "items": payload_items},
-            )  # fmt: skip
+                {
+                    "country": self.country,
+                    "language": self.language,
+                    "operation": operation,
+                    "items": payload_items,
+                },
+            )
             batch_id = answer.get("batch_id") if isinstance(answer, dict) else None
             if not batch_id:
                 raise RetryableError("The platform answered the batch without a batch_id.")

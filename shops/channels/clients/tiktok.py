@@ -177,9 +177,11 @@ class TikTokClient(PlatformClient):
         description, the options and their names, the weight."""
         fields = super().item_fields(row, item)
         fields.update(
-            inventory=item.stock, description_html=item.description_html,
-            options=list(item.options), option_names=list(item.option_names),
-        )  # fmt: skip
+            inventory=item.stock,
+            description_html=item.description_html,
+            options=list(item.options),
+            option_names=list(item.option_names),
+        )
         if item.weight_grams:
             fields["weight_grams"] = item.weight_grams
         return fields
@@ -209,12 +211,16 @@ class TikTokClient(PlatformClient):
         params["sign"] = sign(self.app_secret, path, params, signed)
         try:
             answer = request_json(
-                method, f"{self.base}{path}?{urlencode(params)}", raw_body=data,
-                content_type=content_type, timeout=self.timeout, error_message=_message,
+                method,
+                f"{self.base}{path}?{urlencode(params)}",
+                raw_body=data,
+                content_type=content_type,
+                timeout=self.timeout,
+                error_message=_message,
                 headers={"x-tts-access-token": self.access_token},
                 is_credentials_error=lambda payload: _code(payload) in CREDENTIAL_CODES,
                 is_rate_limited=lambda payload: _code(payload) in RATE_LIMIT_CODES,
-            )  # fmt: skip
+            )
         except CredentialsError:
             raise
         except FinalError as error:  # another 4xx: this product's call was refused
@@ -277,8 +283,10 @@ class TikTokClient(PlatformClient):
         if not upserts:  # the product left the channel
             if product_id:
                 self._delete(product_id)
-            return {item.retailer_id: ItemResult(item.retailer_id, "accepted", external={})
-                    for item in group}  # fmt: skip
+            return {
+                item.retailer_id: ItemResult(item.retailer_id, "accepted", external={})
+                for item in group
+            }
         whole = [item for item in upserts if "title" in item.fields]
         if not whole:
             return self._update_stock_and_prices(product_id, upserts)
@@ -297,10 +305,15 @@ class TikTokClient(PlatformClient):
         sku = {item.retailer_id: str(item.external["sku_id"]) for item in upserts}
         errors: dict[str, str] = {}
         inventory = [
-            {"id": sku[item.retailer_id], "inventory": [
-                {"warehouse_id": self.warehouse_id, "quantity": int(item.fields["inventory"])}]}
-            for item in upserts if "inventory" in item.fields
-        ]  # fmt: skip
+            {
+                "id": sku[item.retailer_id],
+                "inventory": [
+                    {"warehouse_id": self.warehouse_id, "quantity": int(item.fields["inventory"])}
+                ],
+            }
+            for item in upserts
+            if "inventory" in item.fields
+        ]
         prices = [
             {"id": sku[item.retailer_id], "price": _price(item.fields)}
             for item in upserts
@@ -383,8 +396,11 @@ class TikTokClient(PlatformClient):
             if item.method == "delete":  # a variant left out of the edit is removed
                 results[item.retailer_id] = ItemResult(item.retailer_id, "accepted", external={})
                 continue
-            external = {"product_id": product_id, "sku_id": sku_ids.get(item.retailer_id, ""),
-                        "images": images}  # fmt: skip
+            external = {
+                "product_id": product_id,
+                "sku_id": sku_ids.get(item.retailer_id, ""),
+                "images": images,
+            }
             outcome = "warning" if warnings else "accepted"
             results[item.retailer_id] = ItemResult(item.retailer_id, outcome, warnings, external)
         return results
@@ -401,14 +417,16 @@ class TikTokClient(PlatformClient):
             sku = {
                 "seller_sku": item.retailer_id,
                 "price": _price(fields),
-                "inventory": [{"warehouse_id": self.warehouse_id,
-                               "quantity": int(fields.get("inventory", 0))}],
+                "inventory": [
+                    {"warehouse_id": self.warehouse_id, "quantity": int(fields.get("inventory", 0))}
+                ],
                 "sales_attributes": [
                     {"name": name, "value_name": value}
-                    for name, value in zip(fields.get("option_names", []),
-                                           fields.get("options", []), strict=False)
+                    for name, value in zip(
+                        fields.get("option_names", []), fields.get("options", []), strict=False
+                    )
                 ],
-            }  # fmt: skip
+            }
             if sku_ids.get(item.retailer_id):
                 sku["id"] = sku_ids[item.retailer_id]
             if identifier := _identifier(gtin):
@@ -425,8 +443,10 @@ class TikTokClient(PlatformClient):
             body["brand_id"] = brand_id
         weights = [item.fields.get("weight_grams") or 0 for item in upserts]
         if max(weights):  # the heaviest SKU's, in kilograms
-            body["package_weight"] = {"value": str(Decimal(max(weights)) / 1000),
-                                      "unit": "KILOGRAM"}  # fmt: skip
+            body["package_weight"] = {
+                "value": str(Decimal(max(weights)) / 1000),
+                "unit": "KILOGRAM",
+            }
         return body
 
     def _brand_id(self, name: str) -> str:
@@ -446,9 +466,10 @@ class TikTokClient(PlatformClient):
 
     def _brand_found_or_created(self, name: str) -> str:
         data = self._call(
-            "GET", f"/product/{VERSION}/brands",
+            "GET",
+            f"/product/{VERSION}/brands",
             query={"brand_name": name, "category_id": self.category_id, "page_size": "100"},
-        )  # fmt: skip
+        )
         brands = [brand for brand in data.get("brands") or [] if isinstance(brand, dict)]
         same = [
             brand for brand in brands if str(brand.get("name", "")).casefold() == name.casefold()
@@ -486,9 +507,10 @@ class TikTokClient(PlatformClient):
         tail += f"\r\n--{boundary}--\r\n"
         body = head.encode() + content + tail.encode()
         data = self._call(
-            "POST", f"/product/{VERSION}/images/upload",
+            "POST",
+            f"/product/{VERSION}/images/upload",
             multipart=(body, f"multipart/form-data; boundary={boundary}"),
-        )  # fmt: skip
+        )
         if not data.get("uri"):
             raise RetryableError("The platform answered the image upload without a uri.")
         return str(data["uri"])
@@ -500,9 +522,11 @@ class TikTokClient(PlatformClient):
         for start in range(0, len(seller_skus), SEARCH_SIZE):
             wanted = set(seller_skus[start : start + SEARCH_SIZE])
             data = self._call(
-                "POST", f"/product/{VERSION}/products/search", {"seller_skus": sorted(wanted)},
+                "POST",
+                f"/product/{VERSION}/products/search",
+                {"seller_skus": sorted(wanted)},
                 query={"page_size": str(SEARCH_SIZE)},
-            )  # fmt: skip
+            )
             for product in data.get("products") or []:
                 if not isinstance(product, dict) or not product.get("id"):
                     continue

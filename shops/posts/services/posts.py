@@ -268,11 +268,15 @@ def post_create(
     written."""
     values = post_fields_clean(
         fields={
-            "caption": caption, "status": status, "published_at": published_at,
-            "source": source, "is_paid_partnership": is_paid_partnership,
-            "partner_name": partner_name, "consent": consent,
+            "caption": caption,
+            "status": status,
+            "published_at": published_at,
+            "source": source,
+            "is_paid_partnership": is_paid_partnership,
+            "partner_name": partner_name,
+            "consent": consent,
         }
-    )  # fmt: skip
+    )
     if not images:
         raise ValidationError({"images": "A post needs at least one picture."})
     if len(tags) > len(images):
@@ -319,11 +323,17 @@ def post_update(
     (``{image id: tags}``) and remove pictures, all or nothing."""
     locked = Post.objects.select_for_update().get(pk=post.pk)
     was_shown = _shown(locked)
-    fields = given({
-        "caption": caption, "status": status, "published_at": published_at,
-        "source": source, "is_paid_partnership": is_paid_partnership,
-        "partner_name": partner_name, "consent": consent,
-    })  # fmt: skip
+    fields = given(
+        {
+            "caption": caption,
+            "status": status,
+            "published_at": published_at,
+            "source": source,
+            "is_paid_partnership": is_paid_partnership,
+            "partner_name": partner_name,
+            "consent": consent,
+        }
+    )
     values = post_fields_clean(fields=fields, post=locked)
     own_images = {image.id: image for image in locked.images.all()}
     remove = {int(image_id) for image_id in remove_image_ids}

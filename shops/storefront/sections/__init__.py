@@ -20,17 +20,6 @@ from django.db.models import QuerySet
 
 
 @dataclass(frozen=True)
-class FeatureQuery:
-    """What a feature section reads: ``sql``, a ``SELECT`` of one JSON value (at most one
-    row; placeholders ``%s`` for ``params``), and ``build``, which turns the decoded value
-    (None without a row) into the section's template context, or None to render nothing."""
-
-    sql: str
-    params: list
-    build: Callable[[object], dict | None]
-
-
-@dataclass(frozen=True)
 class SectionType:
     """One kind of section.
 
@@ -44,11 +33,10 @@ class SectionType:
       shows, given its settings, its collection (or None) and the page number; or None
       to show nothing. All sections' products are read together in one query (plus
       variants and images).
-    - ``feature_query`` is the hook for features that bring their own data (posts, reviews,
-      polls): it returns a ``FeatureQuery``, and the shop page reads every section's in
-      one query (``catalog.json_rows.json_values``).
-    - ``feature_context``, for a feature that reads its data itself (a query or more of its
-      own): it returns the section's template context, or None to render nothing.
+    - ``feature_context`` is the hook for features that bring their own data (posts,
+      reviews, polls): given the settings, it reads them (in a fixed number of queries,
+      whatever the data's size) and returns the section's template context, or None to
+      render nothing.
     """
 
     key: str
@@ -58,7 +46,6 @@ class SectionType:
     image_slots: tuple[str, ...] = ()
     collection_setting: str | None = None
     products: Callable[..., tuple[QuerySet, int, int] | None] | None = None
-    feature_query: Callable[[dict], FeatureQuery] | None = None
     feature_context: Callable[[dict], dict | None] | None = None
     default_settings: dict = field(default_factory=dict)
 

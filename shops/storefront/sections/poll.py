@@ -2,8 +2,10 @@
 
 from django import forms
 
+from reviews.selectors import poll_view
+from reviews.services import poll_is_open
 from shops.storefront.fields import text_field
-from shops.storefront.sections import FeatureQuery, SectionType
+from shops.storefront.sections import SectionType
 
 
 class PollForm(forms.Form):
@@ -11,23 +13,16 @@ class PollForm(forms.Form):
     poll = forms.IntegerField(label="Poll number", min_value=1, required=False)
 
 
-def feature_query(settings: dict) -> FeatureQuery:
+def feature_context(settings: dict) -> dict | None:
     """The chosen poll (or the latest one that has opened) with its options and their
-    vote counts, read with the page's other sections. The cached page shows the form
-    while the poll is open (one shopper's vote is not part of a shared page: voting
-    answers with the results) and the results once it has closed."""
-    from reviews.selectors import poll_view_from_json, poll_view_query
-    from reviews.services import poll_is_open
-
-    def build(data: object) -> dict | None:
-        poll = poll_view_from_json(data)
-        if poll is None:
-            return None
-        is_open = poll_is_open(poll.poll)
-        return {"poll": poll, "is_open": is_open, "show_results": not is_open}
-
-    sql, params = poll_view_query(poll_id=settings.get("poll") or None)
-    return FeatureQuery(sql=sql, params=params, build=build)
+    vote counts, in one query. The cached page shows the form while the poll is open
+    (one shopper's vote is not part of a shared page: voting answers with the results)
+    and the results once it has closed."""
+    poll = poll_view(poll_id=settings.get("poll") or None)
+    if poll is None:
+        return None
+    is_open = poll_is_open(poll.poll)
+    return {"poll": poll, "is_open": is_open, "show_results": not is_open}
 
 
 SECTION = SectionType(
@@ -35,5 +30,5 @@ SECTION = SectionType(
     label="Poll",
     description="Shoppers vote on a question (available with polls).",
     form=PollForm,
-    feature_query=feature_query,
+    feature_context=feature_context,
 )

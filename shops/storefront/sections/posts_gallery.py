@@ -3,9 +3,9 @@ products (issue 6, shops.posts)."""
 
 from django import forms
 
-from shops.posts.selectors import posts_for_gallery_from_json, posts_for_gallery_query
+from shops.posts.selectors import posts_for_gallery
 from shops.storefront.fields import count_field, text_field
-from shops.storefront.sections import FeatureQuery, SectionType
+from shops.storefront.sections import SectionType
 
 
 class PostsGalleryForm(forms.Form):
@@ -13,17 +13,11 @@ class PostsGalleryForm(forms.Form):
     limit = count_field("Posts shown", minimum=3, maximum=24, initial=9)
 
 
-def feature_query(settings: dict) -> FeatureQuery:
+def feature_context(settings: dict) -> dict | None:
     """``{"posts": [...]}``: the latest published posts (``limit``) with their pictures
-    and shoppable tags, read with the page's other sections; None (nothing rendered)
-    without any post."""
-
-    def build(items: object) -> dict | None:
-        posts = posts_for_gallery_from_json(items)
-        return {"posts": posts} if posts else None
-
-    sql, params = posts_for_gallery_query(limit=int(settings.get("limit") or 9))
-    return FeatureQuery(sql=sql, params=params, build=build)
+    and shoppable tags, in three queries; None (nothing rendered) without any post."""
+    posts = posts_for_gallery(limit=int(settings.get("limit") or 9))
+    return {"posts": posts} if posts else None
 
 
 SECTION = SectionType(
@@ -31,6 +25,6 @@ SECTION = SectionType(
     label="Shoppable posts",
     description="Pictures with tagged products: tap a post, then a product.",
     form=PostsGalleryForm,
-    feature_query=feature_query,
+    feature_context=feature_context,
     default_settings={"limit": 9},
 )

@@ -2,8 +2,9 @@
 
 from django import forms
 
+from reviews.selectors import reviews_for_wall
 from shops.storefront.fields import count_field, text_field
-from shops.storefront.sections import FeatureQuery, SectionType
+from shops.storefront.sections import SectionType
 
 
 class ReviewsWallForm(forms.Form):
@@ -12,20 +13,13 @@ class ReviewsWallForm(forms.Form):
     min_rating = count_field("Lowest rating shown", minimum=1, maximum=5, initial=4)
 
 
-def feature_query(settings: dict) -> FeatureQuery:
+def feature_context(settings: dict) -> dict | None:
     """Approved reviews rated ``min_rating`` or more, with their products and first
-    photos, read with the page's other sections; None, so nothing is shown, while there
-    are none."""
-    from reviews.selectors import reviews_for_wall_from_json, reviews_for_wall_query
-
-    def build(items: object) -> dict | None:
-        reviews = reviews_for_wall_from_json(items)
-        return {"reviews": reviews} if reviews else None
-
-    sql, params = reviews_for_wall_query(
+    photos (one query); None, so nothing is shown, while there are none."""
+    reviews = reviews_for_wall(
         limit=int(settings.get("limit") or 6), min_rating=int(settings.get("min_rating") or 4)
     )
-    return FeatureQuery(sql=sql, params=params, build=build)
+    return {"reviews": reviews} if reviews else None
 
 
 SECTION = SectionType(
@@ -33,6 +27,6 @@ SECTION = SectionType(
     label="Reviews wall",
     description="Shoppers' reviews with photos (available with reviews).",
     form=ReviewsWallForm,
-    feature_query=feature_query,
+    feature_context=feature_context,
     default_settings={"limit": 6, "min_rating": 4},
 )

@@ -138,12 +138,24 @@ class Command(BaseCommand):
         manage = str(settings.BASE_DIR / "manage.py")
         celery = [sys.executable, "-m", "celery", "-A", "config", "--quiet"]
         commands = {
-            "worker": [*celery, "worker", "--loglevel", "warning",
-                       "--concurrency", str(settings.RUN_WORKER_CONCURRENCY)],
-            "beat": [*celery, "beat", "--loglevel", "warning",
-                     "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME],
+            "worker": [
+                *celery,
+                "worker",
+                "--loglevel",
+                "warning",
+                "--concurrency",
+                str(settings.RUN_WORKER_CONCURRENCY),
+            ],
+            "beat": [
+                *celery,
+                "beat",
+                "--loglevel",
+                "warning",
+                "--schedule",
+                settings.CELERY_BEAT_SCHEDULE_FILENAME,
+            ],
             "web server": [sys.executable, manage, "runserver", f"127.0.0.1:{port}"],
-        }  # fmt: skip
+        }
         started: dict[str, subprocess.Popen] = {}
         try:
             for name, argv in commands.items():

@@ -22,7 +22,7 @@ def keep_selling(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("orders", "0006_payment_health"),
+        ("orders", "0007_pricing_rules"),
     ]
 
     operations = [
