@@ -1,7 +1,7 @@
-"""The merchant's orders admin: list with filters, detail, fulfil, cancel, refund, the
-shop's Stripe connection, and the pricing rules a checkout applies (shipping zones and
-rates, tax rates and settings, discount codes). Every action and save calls an orders
-service."""
+"""The merchant's orders admin: list with filters, detail, fulfil, cancel, refund, and
+the pricing rules a checkout applies (shipping zones and rates, tax rates and settings,
+discount codes). Every action and save calls an orders service. The shop's Stripe
+connection (the Payments page) is registered by ``orders.payments_admin``."""
 
 from __future__ import annotations
 
@@ -26,18 +26,12 @@ from orders import services
 from orders.models import (
     Discount,
     Order,
-    PaymentAccount,
     ShippingRate,
     ShippingZone,
     TaxRate,
     TaxSettings,
 )
-from orders.payment_accounts import (
-    payment_account_connect,
-    payment_account_remove,
-    payment_account_set_keys,
-    shop_payments,
-)
+from orders.payments_admin import warn_if_cannot_sell
 from orders.pricing import prices_include_tax
 from orders.selectors import order_lines_amount, order_timeline, payment_health_report
 from orders.services.discounts import DISCOUNT_FIELDS
@@ -47,12 +41,6 @@ from shops.currencies import money_format
 from shops.selectors import shop_currency
 
 Status = Order.Status
-
-
-def _warn_if_cannot_sell(request: HttpRequest) -> None:
-    payments = shop_payments()
-    if not payments.can_sell:
-        messages.warning(request, f"Your shop cannot sell: {payments.problem}")
 
 
 def _warn_if_payments_unhealthy(request: HttpRequest) -> None:
@@ -152,7 +140,7 @@ class OrderAdmin(admin.ModelAdmin):
 
     def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
         if request.method == "GET":
-            _warn_if_cannot_sell(request)
+            warn_if_cannot_sell(request)
             _warn_if_payments_unhealthy(request)
         return super().changelist_view(request, extra_context)
 
@@ -347,71 +335,6 @@ class OrderAdmin(admin.ModelAdmin):
             messages.success(request, f"{done} order(s) cancelled.")
         for problem in problems[:10]:
             messages.error(request, problem)
-
-
-class PaymentAccountForm(forms.ModelForm):
-    secret_key = forms.CharField(
-        required=False, widget=forms.PasswordInput, help_text="sk_… (stored encrypted)"
-    )
-    webhook_secret = forms.CharField(
-        required=False,
-        widget=forms.PasswordInput,
-        help_text="whsec_… of the endpoint /webhooks/stripe/ in your Stripe dashboard "
-        "(stored encrypted)",
-    )
-
-    class Meta:
-        model = PaymentAccount
-        fields = ("mode", "stripe_account_id", "publishable_key")
-
-    def clean(self):
-        cleaned = super().clean()
-        try:
-            if cleaned.get("mode") == PaymentAccount.Mode.CONNECT:
-                self.saved = payment_account_connect(
-                    stripe_account_id=cleaned.get("stripe_account_id", "")
-                )
-            else:
-                self.saved = payment_account_set_keys(
-                    secret_key=cleaned.get("secret_key", ""),
-                    publishable_key=cleaned.get("publishable_key", ""),
-                    webhook_secret=cleaned.get("webhook_secret", ""),
-                )
-        except ValidationError as exc:
-            self.saved = None
-            raise exc from None
-        return cleaned
-
-
-@admin.register(PaymentAccount)
-class PaymentAccountAdmin(admin.ModelAdmin):
-    """The shop's Stripe connection (one row)."""
-
-    form = PaymentAccountForm
-    list_display = ("__str__", "stripe_account_id", "updated")
-
-    # "Add" stays offered (asking whether the row exists would cost every admin page a
-    # query for the sidebar); adding again replaces the one connection.
-
-    def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
-        if request.method == "GET":
-            _warn_if_cannot_sell(request)
-        extra_context = {**(extra_context or {}), "health": payment_health_report()}
-        return super().changelist_view(request, extra_context)
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        extra_context = {**(extra_context or {}), "health": payment_health_report()}
-        return super().changeform_view(request, object_id, form_url, extra_context)
-
-    def delete_model(self, request, obj) -> None:
-        payment_account_remove()
-
-    def delete_queryset(self, request, queryset) -> None:
-        payment_account_remove()
-
-    def save_model(self, request, obj, form, change) -> None:
-        # Saved by the form through orders.payment_accounts (validated, encrypted).
-        obj.pk = form.saved.pk
 
 
 # --- Pricing rules: shipping zones and rates, taxes, discount codes --------------------

@@ -24,9 +24,13 @@ class PaymentAccount(models.Model):
     """How the shop takes payment: one row per shop (or none: the shop cannot sell).
 
     ``connect``: the platform's Stripe keys, direct charges on the shop's connected
-    account (``stripe_account_id``) with the platform fee. ``own_keys``: the shop's own
-    Stripe keys; the secret key and webhook signing secret are stored encrypted
-    (``shops.secrets``).
+    account (``stripe_account_id``) with the platform fee; the shop sells once Stripe
+    enables charges on it (``charges_enabled``, kept as Stripe last described the
+    account: on the merchant's return from onboarding and from ``account.updated``).
+    ``own_keys``: the shop's own Stripe keys; the secret key and webhook signing secret
+    are stored encrypted (``shops.secrets``), and the shop sells once an authenticated
+    call proved Stripe knows the key (``verified_at``). The connected account id is kept
+    when a shop moves to its own keys, so connecting again reuses that account.
     """
 
     # encrypted with shops.secrets; `manage.py rotate_secrets` re-encrypts them
@@ -41,6 +45,22 @@ class PaymentAccount(models.Model):
     publishable_key = models.CharField(max_length=255, blank=True)
     secret_key_encrypted = models.TextField(blank=True)
     webhook_secret_encrypted = models.TextField(blank=True)
+    # own keys: when Stripe answered an authenticated call made with the secret key
+    verified_at = models.DateTimeField("keys checked", null=True, blank=True)
+    # own keys: the endpoint Etalage created in the shop's Stripe account for
+    # /webhooks/stripe/ (its secret is webhook_secret_encrypted); "" when the merchant
+    # entered the signing secret of an endpoint of their own
+    webhook_endpoint_id = models.CharField(max_length=255, blank=True)
+    # Connect: the connected account as Stripe last described it
+    account_type = models.CharField(max_length=10, blank=True)
+    charges_enabled = models.BooleanField(default=False)
+    payouts_enabled = models.BooleanField(default=False)
+    details_submitted = models.BooleanField(default=False)
+    requirements_due = models.JSONField(
+        default=list, blank=True, help_text="Stripe's requirements.currently_due."
+    )
+    disabled_reason = models.CharField(max_length=100, blank=True)
+    account_checked_at = models.DateTimeField(null=True, blank=True)
     updated = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -36,6 +36,7 @@ from orders.services.payment_health import (
     payments_settle_held,
 )
 from orders.services.payments import (
+    ACCOUNT_EVENT_HANDLERS,
     EVENT_HANDLERS,
     order_payment_failed,
     order_payment_succeeded,
@@ -63,6 +64,7 @@ from orders.services.taxes import (
 )
 
 __all__ = [
+    "ACCOUNT_EVENT_HANDLERS",
     "EVENT_HANDLERS",
     "Attribution",
     "BuyNowError",
