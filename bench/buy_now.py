@@ -429,11 +429,12 @@ def main() -> None:
             owner_email="o@example.com",
             owner_password="correct-horse-battery",
         ).shop
-        with tenant_context(shop):
+        with tenant_context(shop), stripe_stub_server() as (base, _pid):
             payment_account_set_keys(
                 secret_key="sk_test_bench",
                 publishable_key="pk_test_bench",
                 webhook_secret="whsec_bench",
+                api_base=base,  # where the key is checked
             )
         if options.profile:
             with stripe_stub_server() as (base, _pid):

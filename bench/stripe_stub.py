@@ -1,6 +1,7 @@
 """A minimal, fast Stripe stand-in for the buy-now benchmark: ``POST /v1/payment_intents``
 answers a PaymentIntent (id, client_secret, amount, currency, status, metadata) as
-Stripe does, the same one again for a repeated ``Idempotency-Key``; anything else is a
+Stripe does, the same one again for a repeated ``Idempotency-Key``; ``GET /v1/balance``
+an empty balance (the key check when the shop's keys are saved); anything else is a
 404 in Stripe's error shape. Nothing is stored beyond the idempotency keys.
 
 It lets the benchmark measure our own latency apart from localstripe's (which is
@@ -65,6 +66,12 @@ class StubHandler(http.server.BaseHTTPRequestHandler):
                 with self.lock:
                     self.answers[key] = body
         self._send(200, body)
+
+    def do_GET(self) -> None:
+        if self.path.split("?")[0] != "/v1/balance":
+            self._send(404, {"error": {"type": "invalid_request_error", "message": "stub"}})
+            return
+        self._send(200, {"object": "balance", "available": [], "pending": [], "livemode": False})
 
     def _send(self, status: int, body: bytes | dict) -> None:
         data = body if isinstance(body, bytes) else json.dumps(body).encode()

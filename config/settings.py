@@ -303,6 +303,14 @@ STRIPE_JS_URL = env_str("STRIPE_JS_URL", "https://js.stripe.com/v3/")
 STRIPE_TIMEOUT_SECONDS = env_int("STRIPE_TIMEOUT_SECONDS", 10)
 # Platform fee on Connect charges, in hundredths of a percent (250 = 2.5 %)
 STRIPE_PLATFORM_FEE_BASIS_POINTS = env_int("STRIPE_PLATFORM_FEE_BASIS_POINTS", 0)
+# The connected accounts "Connect with Stripe" creates: "standard" (the merchant gets
+# Stripe's full dashboard; Stripe's advice for direct charges) or "express"
+STRIPE_CONNECT_ACCOUNT_TYPE = env_str("STRIPE_CONNECT_ACCOUNT_TYPE", "standard").lower()
+if STRIPE_CONNECT_ACCOUNT_TYPE not in ("standard", "express"):
+    raise ImproperlyConfigured(
+        "STRIPE_CONNECT_ACCOUNT_TYPE must be standard or express, "
+        f"not {STRIPE_CONNECT_ACCOUNT_TYPE!r}"
+    )
 ORDERS_RESERVATION_MINUTES = env_int("ORDERS_RESERVATION_MINUTES", 15)
 # the same in seconds, when set (the tests shorten it)
 ORDERS_RESERVATION_SECONDS = env_int("ORDERS_RESERVATION_SECONDS", ORDERS_RESERVATION_MINUTES * 60)
@@ -525,6 +533,9 @@ SPECTACULAR_SETTINGS = {
         "PostSourceEnum": "shops.posts.models.Post.Source",
         "ConnectionStatusEnum": "shops.channels.models.Connection.Status",
         "OrderStatusEnum": "orders.models.Order.Status",
+        "ShippingRateKindEnum": "orders.models.ShippingRate.Kind",
+        "DiscountKindEnum": "orders.models.Discount.Kind",
+        "CollectionKindEnum": "catalog.models.Collection.Kind",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

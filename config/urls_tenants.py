@@ -11,6 +11,7 @@ from orders import views as order_views
 from shops.accounts import views as account_views
 from shops.api import views as api_views
 from shops.channels import views as channel_views
+from shops.storefront import order_pages as order_page_views
 from shops.storefront import post_pages as post_views
 from shops.storefront import product_pages as catalog_views
 from shops.storefront import review_pages as review_views
@@ -32,6 +33,13 @@ urlpatterns = [
     path("welcome/", account_views.welcome, name="welcome"),
     path("bag/", storefront_views.bag_page, name="bag"),
     path("checkout/", order_views.checkout, name="checkout"),
+    path("orders/<uuid:public_id>/paid/", order_page_views.order_paid, name="order-paid"),
+    path("orders/<str:token>/", order_page_views.order_page, name="shopper-order"),
+    path(
+        "orders/<str:token>/confirmation/",
+        order_page_views.order_confirmation,
+        name="order-confirmation",
+    ),
     path("webhooks/stripe/", order_views.stripe_webhook, name="stripe-webhook"),
     re_path(
         r"^feeds/(?P<channel>[a-z]+)\.(?P<file_format>csv|tsv|xml)$",

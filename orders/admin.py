@@ -1,38 +1,46 @@
 """The merchant's orders admin: list with filters, detail, fulfil, cancel, refund, and
-the shop's Stripe connection. Every action calls an orders service."""
+the pricing rules a checkout applies (shipping zones and rates, tax rates and settings,
+discount codes). Every action and save calls an orders service. The shop's Stripe
+connection (the Payments page) is registered by ``orders.payments_admin``."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
 
+from catalog.admin import inline_changes
 from orders import services
-from orders.models import Order, PaymentAccount
-from orders.payment_accounts import (
-    payment_account_connect,
-    payment_account_remove,
-    payment_account_set_keys,
-    shop_payments,
+from orders.models import (
+    Discount,
+    Order,
+    ShippingRate,
+    ShippingZone,
+    TaxRate,
+    TaxSettings,
 )
+from orders.payments_admin import warn_if_cannot_sell
+from orders.pricing import prices_include_tax
 from orders.selectors import order_lines_amount, order_timeline, payment_health_report
+from orders.services.discounts import DISCOUNT_FIELDS
+from orders.services.shipping import RATE_FIELDS
 from orders.status import can_transition
 from shops.currencies import money_format
+from shops.selectors import shop_currency
 
 Status = Order.Status
-
-
-def _warn_if_cannot_sell(request: HttpRequest) -> None:
-    payments = shop_payments()
-    if not payments.can_sell:
-        messages.warning(request, f"Your shop cannot sell: {payments.problem}")
 
 
 def _warn_if_payments_unhealthy(request: HttpRequest) -> None:
@@ -132,7 +140,7 @@ class OrderAdmin(admin.ModelAdmin):
 
     def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
         if request.method == "GET":
-            _warn_if_cannot_sell(request)
+            warn_if_cannot_sell(request)
             _warn_if_payments_unhealthy(request)
         return super().changelist_view(request, extra_context)
 
@@ -329,66 +337,347 @@ class OrderAdmin(admin.ModelAdmin):
             messages.error(request, problem)
 
 
-class PaymentAccountForm(forms.ModelForm):
-    secret_key = forms.CharField(
-        required=False, widget=forms.PasswordInput, help_text="sk_… (stored encrypted)"
-    )
-    webhook_secret = forms.CharField(
-        required=False,
-        widget=forms.PasswordInput,
-        help_text="whsec_… of the endpoint /webhooks/stripe/ in your Stripe dashboard "
-        "(stored encrypted)",
+# --- Pricing rules: shipping zones and rates, taxes, discount codes --------------------
+# Forms check their fields with the services' own checks; saves go through the services.
+
+
+def _field_errors(form: forms.BaseForm, check: Callable[[], dict]) -> dict | None:
+    """``check()``'s cleaned fields, or its errors put on the form's fields."""
+    try:
+        return check()
+    except ValidationError as error:
+        form.add_error(None, error)
+        return None
+
+
+def _currency_help(form: forms.BaseForm, *names: str) -> None:
+    currency = shop_currency()
+    for name in names:
+        if name in form.fields:
+            form.fields[name].help_text += f" In {currency}."
+
+
+class ThroughServicesAdmin(admin.ModelAdmin):
+    """An admin whose saves and deletions go through the orders services: the form's
+    ``service_fields`` to ``service_create(**fields)`` or to ``service_update(<row>=the
+    stored row, **fields)``, and ``service_delete(<row>=row)``, where ``<row>`` is
+    ``service_row``, the services' name for the row."""
+
+    service_fields: tuple[str, ...] = ()
+    service_row = ""
+    service_create: Callable[..., Model]
+    service_update: Callable[..., Model]
+    service_delete: Callable[..., None]
+
+    def save_model(self, request: HttpRequest, obj: Model, form, change: bool) -> None:
+        fields = {name: form.cleaned_data[name] for name in self.service_fields}
+        if change:
+            self.service_update(**{self.service_row: self.model.objects.get(pk=obj.pk)}, **fields)
+        else:
+            # the form's instance is the object the admin logs and redirects to
+            obj.pk = self.service_create(**fields).pk
+
+    def delete_model(self, request: HttpRequest, obj: Model) -> None:
+        self.service_delete(**{self.service_row: obj})
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for row in queryset:
+            self.service_delete(**{self.service_row: row})
+
+
+class ShippingZoneForm(forms.ModelForm):
+    countries = forms.CharField(
+        label="Countries",
+        help_text="Two-letter codes separated by commas, e.g. FR, BE, LU. A country can be "
+        "in one zone only; shoppers elsewhere are told you do not ship to them.",
     )
 
     class Meta:
-        model = PaymentAccount
-        fields = ("mode", "stripe_account_id", "publishable_key")
+        model = ShippingZone
+        fields = ("name", "countries")
 
-    def clean(self):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.initial["countries"] = ", ".join(self.instance.countries)
+
+    def clean_countries(self) -> list[str]:
+        return [code for code in re.split(r"[\s,;]+", self.cleaned_data["countries"]) if code]
+
+    def clean(self) -> dict:
         cleaned = super().clean()
-        try:
-            if cleaned.get("mode") == PaymentAccount.Mode.CONNECT:
-                self.saved = payment_account_connect(
-                    stripe_account_id=cleaned.get("stripe_account_id", "")
-                )
-            else:
-                self.saved = payment_account_set_keys(
-                    secret_key=cleaned.get("secret_key", ""),
-                    publishable_key=cleaned.get("publishable_key", ""),
-                    webhook_secret=cleaned.get("webhook_secret", ""),
-                )
-        except ValidationError as exc:
-            self.saved = None
-            raise exc from None
+        if {"name", "countries"} <= set(cleaned):
+            checked = _field_errors(self, lambda: services.shipping_zone_clean(
+                name=cleaned.get("name", ""), countries=cleaned["countries"],
+                zone=self.instance if self.instance.pk else None,
+            ))  # fmt: skip
+            cleaned.update(checked or {})
         return cleaned
 
 
-@admin.register(PaymentAccount)
-class PaymentAccountAdmin(admin.ModelAdmin):
-    """The shop's Stripe connection (one row)."""
+class ShippingRateForm(forms.ModelForm):
+    class Meta:
+        model = ShippingRate
+        fields = RATE_FIELDS
 
-    form = PaymentAccountForm
-    list_display = ("__str__", "stripe_account_id", "updated")
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        _currency_help(self, "price", "min_order_value", "max_order_value", "free_over")
 
-    # "Add" stays offered (asking whether the row exists would cost every admin page a
-    # query for the sidebar); adding again replaces the one connection.
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if self.cleaned_data.get("DELETE") or not self.has_changed():
+            return cleaned
+        fields = {name: cleaned.get(name) for name in RATE_FIELDS}
+        if fields["kind"] is None:  # a choice the form refused already
+            return cleaned
+        cleaned.update(_field_errors(self, lambda: services.shipping_rate_clean(**fields)) or {})
+        return cleaned
+
+
+class ShippingRateInline(admin.TabularInline):
+    model = ShippingRate
+    form = ShippingRateForm
+    extra = 1
+    verbose_name = "rate"
+    verbose_name_plural = "Rates (cheapest offered first at checkout)"
+
+
+@admin.register(ShippingZone)
+class ShippingZoneAdmin(ThroughServicesAdmin):
+    """Zones with their rates inline, written through orders.services.shipping."""
+
+    service_fields, service_row = ("name", "countries"), "zone"
+    service_create = staticmethod(services.shipping_zone_create)
+    service_update = staticmethod(services.shipping_zone_update)
+    service_delete = staticmethod(services.shipping_zone_delete)
+    form = ShippingZoneForm
+    inlines = [ShippingRateInline]
+    list_display = ("name", "country_list", "rate_list")
+    search_fields = ("name",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).prefetch_related("rates")
+
+    @admin.display(description="Countries")
+    def country_list(self, zone: ShippingZone) -> str:
+        return ", ".join(zone.countries)
+
+    @admin.display(description="Rates")
+    def rate_list(self, zone: ShippingZone) -> str:
+        currency = shop_currency()
+        return (
+            "; ".join(
+                f"{rate.name}: {money_format(rate.price, currency)}" for rate in zone.rates.all()
+            )
+            or "None: add one, or shoppers there cannot check out."
+        )
+
+    def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
+        """The rates through orders.services.shipping; the formset's new, changed and
+        deleted objects are set as its ``save()`` sets them, for the change message."""
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        zone = form.instance
+        for action, rate_form, rate in inline_changes(formset, zone.rates.all()):
+            fields = {name: rate_form.cleaned_data[name] for name in RATE_FIELDS}
+            if action == "delete":
+                services.shipping_rate_delete(rate=rate)
+                formset.deleted_objects.append(rate)
+            elif action == "change":
+                services.shipping_rate_update(rate=rate, **fields)
+                formset.changed_objects.append((rate, rate_form.changed_data))
+            else:
+                formset.new_objects.append(services.shipping_rate_create(zone=zone, **fields))
+
+
+def _tax_setting_said() -> str:
+    if prices_include_tax():
+        return "Your prices include tax: checkout shows the tax they contain."
+    return "Tax is added to your prices at checkout."
+
+
+class TaxRateForm(forms.ModelForm):
+    class Meta:
+        model = TaxRate
+        fields = ("country", "name", "rate")
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if {"country", "name", "rate"} <= set(cleaned):
+            checked = _field_errors(self, lambda: services.tax_rate_clean(
+                country=cleaned["country"], name=cleaned["name"], rate=cleaned["rate"],
+                tax_rate=self.instance if self.instance.pk else None,
+            ))  # fmt: skip
+            cleaned.update(checked or {})
+        return cleaned
+
+
+@admin.register(TaxRate)
+class TaxRateAdmin(ThroughServicesAdmin):
+    """Tax rates per country, written through orders.services.taxes."""
+
+    service_fields, service_row = ("country", "name", "rate"), "tax_rate"
+    service_create = staticmethod(services.tax_rate_create)
+    service_update = staticmethod(services.tax_rate_update)
+    service_delete = staticmethod(services.tax_rate_delete)
+    form = TaxRateForm
+    list_display = ("country", "name", "rate_display")
+    search_fields = ("country", "name")
+
+    @admin.display(description="Rate", ordering="rate")
+    def rate_display(self, tax_rate: TaxRate) -> str:
+        return f"{tax_rate.rate.normalize():f} %"
 
     def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
         if request.method == "GET":
-            _warn_if_cannot_sell(request)
-        extra_context = {**(extra_context or {}), "health": payment_health_report()}
+            settings_url = reverse("admin:orders_taxsettings_changelist")
+            messages.info(
+                request,
+                format_html(
+                    '{} <a href="{}">Change it in Tax settings</a>. A country without a rate '
+                    "pays no tax.",
+                    _tax_setting_said(),
+                    settings_url,
+                ),
+            )
         return super().changelist_view(request, extra_context)
 
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        extra_context = {**(extra_context or {}), "health": payment_health_report()}
-        return super().changeform_view(request, object_id, form_url, extra_context)
 
-    def delete_model(self, request, obj) -> None:
-        payment_account_remove()
+class TaxSettingsForm(forms.Form):
+    prices_include_tax = forms.TypedChoiceField(
+        label="Your prices",
+        choices=[
+            ("yes", "Include tax: shoppers pay the price shown (usual in the EU and the UK)"),
+            ("no", "Exclude tax: tax is added at checkout (usual in the US and Canada)"),
+        ],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+        help_text="The tax is computed from the tax rate of the shopper's country, on the "
+        "items and on shipping, and shown as one line at checkout.",
+    )
 
-    def delete_queryset(self, request, queryset) -> None:
-        payment_account_remove()
 
-    def save_model(self, request, obj, form, change) -> None:
-        # Saved by the form through orders.payment_accounts (validated, encrypted).
-        obj.pk = form.saved.pk
+@admin.register(TaxSettings)
+class TaxSettingsAdmin(admin.ModelAdmin):
+    """One page with one question: whether the shop's prices include tax."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        initial = {"prices_include_tax": "yes" if prices_include_tax() else "no"}
+        form = TaxSettingsForm(request.POST or None, initial=initial)
+        if request.method == "POST":
+            if not self.has_change_permission(request):
+                raise PermissionDenied
+            if form.is_valid():
+                services.tax_settings_set(
+                    prices_include_tax=form.cleaned_data["prices_include_tax"]
+                )
+                messages.success(request, f"Saved. {_tax_setting_said()}")
+                return HttpResponseRedirect(request.path)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Tax settings",
+            "form": form,
+            "tax_rates_url": reverse("admin:orders_taxrate_changelist"),
+        }
+        return TemplateResponse(request, "admin/orders/taxsettings/settings.html", context)
+
+
+class DiscountForm(forms.ModelForm):
+    class Meta:
+        model = Discount
+        fields = DISCOUNT_FIELDS
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        _currency_help(self, "minimum_subtotal")
+        if "value" in self.fields:
+            self.fields["value"].help_text = (
+                "A percentage: 10 means 10% off the items. A fixed amount: the amount off the "
+                f"items, in {shop_currency()}. Free shipping: leave it empty."
+            )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        fields = {name: cleaned.get(name) for name in DISCOUNT_FIELDS}
+        if None in (fields["code"], fields["kind"]):  # refused by the form already
+            return cleaned
+        checked = _field_errors(self, lambda: services.discount_clean(
+            discount=self.instance if self.instance.pk else None, **fields
+        ))  # fmt: skip
+        cleaned.update(checked or {})
+        return cleaned
+
+
+@admin.register(Discount)
+class DiscountAdmin(ThroughServicesAdmin):
+    """Discount codes and their uses, written through orders.services.discounts."""
+
+    service_fields, service_row = DISCOUNT_FIELDS, "discount"
+    service_create = staticmethod(services.discount_create)
+    service_update = staticmethod(services.discount_update)
+    service_delete = staticmethod(services.discount_delete)
+    form = DiscountForm
+    list_display = ("code", "takes_off", "used", "state", "starts_at", "ends_at")
+    list_filter = ("kind", "is_active")
+    search_fields = ("code",)
+    readonly_fields = ("used", "recent_uses")
+    fieldsets = (
+        (None, {"fields": ("code", "kind", "value", "is_active")}),
+        ("Conditions", {"fields": ("minimum_subtotal", "usage_limit", "once_per_customer")}),
+        ("Dates", {"fields": ("starts_at", "ends_at"),
+                   "description": "Times are in the shop's time zone."}),
+        ("Uses", {"fields": ("used", "recent_uses")}),
+    )  # fmt: skip
+
+    @admin.display(description="Takes off")
+    def takes_off(self, discount: Discount) -> str:
+        if discount.kind == Discount.Kind.PERCENTAGE and discount.value is not None:
+            return f"{discount.value.normalize():f}% off the items"
+        if discount.kind == Discount.Kind.FIXED_AMOUNT and discount.value is not None:
+            return f"{money_format(discount.value, shop_currency())} off the items"
+        return "Free shipping"
+
+    @admin.display(description="Used", ordering="uses")
+    def used(self, discount: Discount) -> str:
+        if discount.usage_limit is None:
+            return f"{discount.uses:,} (no limit)"
+        return f"{discount.uses:,} of {discount.usage_limit:,}"
+
+    @admin.display(description="State")
+    def state(self, discount: Discount) -> str:
+        now = timezone.now()
+        if not discount.is_active:
+            return "Off"
+        if discount.ends_at is not None and discount.ends_at <= now:
+            return "Ended"
+        if discount.usage_limit is not None and discount.uses >= discount.usage_limit:
+            return "Used up"
+        if discount.starts_at is not None and discount.starts_at > now:
+            return "Scheduled"
+        return "Usable"
+
+    @admin.display(description="Last uses")
+    def recent_uses(self, discount: Discount) -> str:
+        if not discount.pk:
+            return "None yet."
+        redemptions = list(discount.redemptions.select_related("order")[:20])
+        if not redemptions:
+            return "None yet."
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "", '<li><a href="{}">Order {}</a>: {}, {}</li>',
+                ((reverse("admin:orders_order_change", args=[r.order_id]), r.order.number,
+                  r.email, date_format(timezone.localtime(r.created), "j M Y H:i"))
+                 for r in redemptions),
+            ),
+        )  # fmt: skip

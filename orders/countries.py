@@ -4,6 +4,8 @@ whose addresses have no postal code."""
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
+
 # fmt: off
 COUNTRY_CODES: frozenset[str] = frozenset((
     "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW", "AX",
@@ -33,3 +35,17 @@ COUNTRIES_WITHOUT_POSTAL_CODES: frozenset[str] = frozenset((
     "SR", "ST", "SY", "TD", "TF", "TG", "TK", "TL", "TO", "TV", "UG", "VU", "YE", "ZW",
 ))
 # fmt: on
+
+
+def country_clean(value: str) -> str:
+    """``value`` as an upper-case ISO 3166-1 alpha-2 code (" fr" → "FR"), or a
+    ValidationError (code ``unknown_country``) saying what to give instead."""
+    code = str(value).strip().upper()
+    if code not in COUNTRY_CODES:
+        raise ValidationError(
+            "We do not know the country “%(country)s”; give its two-letter code, such as "
+            "FR, DE or US.",
+            code="unknown_country",
+            params={"country": str(value).strip()[:20]},
+        )
+    return code

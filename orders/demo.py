@@ -47,6 +47,7 @@ def demo_payments_local(shop: Shop, *, stripe_base: str, webhook_url: str) -> No
             secret_key=DEMO_SECRET_KEY,
             publishable_key=DEMO_PUBLISHABLE_KEY,
             webhook_secret=DEMO_WEBHOOK_SECRET,
+            api_base=stripe_base,  # the key is checked there, as Stripe would check it
         )
         payments = shop_payments()
     if not payments.can_sell:  # e.g. SECRETS_KEYS that cannot read them back

@@ -1,7 +1,9 @@
-"""Orders of one shop (every table lives in the shop's schema), its Stripe connection and
-the Stripe events it has handled.
+"""Orders of one shop (every table lives in the shop's schema), its Stripe connection, the
+Stripe events it has handled, and its pricing rules: shipping zones and rates, tax rates,
+discount codes.
 
-Writes go through orders.services; the order status machine lives in orders.status.
+Writes go through orders.services; the order status machine lives in orders.status; the
+price of a checkout is computed by orders.pricing.
 """
 
 from __future__ import annotations
@@ -9,8 +11,11 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 
 from shops.currencies import minor_units
 
@@ -19,9 +24,13 @@ class PaymentAccount(models.Model):
     """How the shop takes payment: one row per shop (or none: the shop cannot sell).
 
     ``connect``: the platform's Stripe keys, direct charges on the shop's connected
-    account (``stripe_account_id``) with the platform fee. ``own_keys``: the shop's own
-    Stripe keys; the secret key and webhook signing secret are stored encrypted
-    (``shops.secrets``).
+    account (``stripe_account_id``) with the platform fee; the shop sells once Stripe
+    enables charges on it (``charges_enabled``, kept as Stripe last described the
+    account: on the merchant's return from onboarding and from ``account.updated``).
+    ``own_keys``: the shop's own Stripe keys; the secret key and webhook signing secret
+    are stored encrypted (``shops.secrets``), and the shop sells once an authenticated
+    call proved Stripe knows the key (``verified_at``). The connected account id is kept
+    when a shop moves to its own keys, so connecting again reuses that account.
     """
 
     # encrypted with shops.secrets; `manage.py rotate_secrets` re-encrypts them
@@ -36,6 +45,22 @@ class PaymentAccount(models.Model):
     publishable_key = models.CharField(max_length=255, blank=True)
     secret_key_encrypted = models.TextField(blank=True)
     webhook_secret_encrypted = models.TextField(blank=True)
+    # own keys: when Stripe answered an authenticated call made with the secret key
+    verified_at = models.DateTimeField("keys checked", null=True, blank=True)
+    # own keys: the endpoint Etalage created in the shop's Stripe account for
+    # /webhooks/stripe/ (its secret is webhook_secret_encrypted); "" when the merchant
+    # entered the signing secret of an endpoint of their own
+    webhook_endpoint_id = models.CharField(max_length=255, blank=True)
+    # Connect: the connected account as Stripe last described it
+    account_type = models.CharField(max_length=10, blank=True)
+    charges_enabled = models.BooleanField(default=False)
+    payouts_enabled = models.BooleanField(default=False)
+    details_submitted = models.BooleanField(default=False)
+    requirements_due = models.JSONField(
+        default=list, blank=True, help_text="Stripe's requirements.currently_due."
+    )
+    disabled_reason = models.CharField(max_length=100, blank=True)
+    account_checked_at = models.DateTimeField(null=True, blank=True)
     updated = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -74,6 +99,15 @@ class Order(models.Model):
     shipping_address = models.JSONField(default=dict, blank=True)
     currency = models.CharField(max_length=3)
     subtotal = models.DecimalField(max_digits=12, decimal_places=2)
+    # what the shopper pays besides the lines, set when the order is priced (zero where
+    # the shop charges none): shown on the receipt, the confirmation and the order page
+    shipping_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal(0))
+    tax_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal(0))
+    discount_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal(0))
+    # as orders.pricing.Quote says: when prices include tax, tax_amount is the part of the
+    # total that is tax ("Including VAT €4.33"), else it was added to the total
+    prices_include_tax = models.BooleanField(default=False)
+    tax_name = models.CharField(max_length=40, blank=True, help_text="VAT, GST, Sales tax…")
     total = models.DecimalField(max_digits=12, decimal_places=2)
     amount_minor = models.BigIntegerField(help_text="Total in the currency's minor units.")
     application_fee_minor = models.BigIntegerField(default=0)
@@ -104,6 +138,10 @@ class Order(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=Q(total__gte=0), name="orders_order_total_gte_0"),
+            models.CheckConstraint(
+                condition=Q(shipping_amount__gte=0, tax_amount__gte=0, discount_amount__gte=0),
+                name="orders_order_amounts_gte_0",
+            ),
             models.CheckConstraint(
                 condition=Q(refunded_minor__gte=0)
                 & Q(refunded_minor__lte=models.F("amount_minor")),
@@ -266,3 +304,288 @@ class PaymentHealth(models.Model):
 
     def __str__(self) -> str:
         return "Payments broken" if self.is_broken else "Payments healthy"
+
+
+# --- Pricing: shipping zones and rates, taxes, discount codes (orders.pricing reads them,
+# orders.services.shipping, .taxes and .discounts write them) -----------------------------
+
+
+class ShippingZone(models.Model):
+    """Where the shop ships: a name and the countries it covers (ISO 3166-1 alpha-2
+    codes). A country belongs to one zone at most; the zone's rates say what shipping
+    there costs. A country in no zone is one the shop does not ship to."""
+
+    name = models.CharField(
+        "zone name",
+        max_length=100,
+        help_text="For you, e.g. “Europe”; shoppers see the rates' names.",
+    )
+    countries = ArrayField(
+        models.CharField(max_length=2),
+        default=list,
+        help_text="Two-letter country codes, e.g. FR, BE, DE.",
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [GinIndex(fields=["countries"], name="orders_shippingzone_countries")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ShippingRate(models.Model):
+    """A way to ship to a zone at a price: flat, or for a band of the order's weight
+    (grams) or value, from the lower limit (included) up to the upper limit (not
+    included); free when the order's value reaches ``free_over``. Only orders with
+    physical products pay shipping."""
+
+    class Kind(models.TextChoices):
+        FLAT = "flat", "Flat price"
+        WEIGHT = "weight", "By the order's weight"
+        ORDER_VALUE = "order_value", "By the order's value"
+
+    zone = models.ForeignKey(ShippingZone, related_name="rates", on_delete=models.CASCADE)
+    name = models.CharField(
+        "rate name",
+        max_length=100,
+        help_text="Shoppers see it at checkout, e.g. “Standard (2 to 4 days)”.",
+    )
+    kind = models.CharField(
+        "price by",
+        max_length=12,
+        choices=Kind.choices,
+        default=Kind.FLAT,
+        help_text="Flat: one price for every order. By weight or by order value: the rate "
+        "is offered only to orders within its limits; add one rate per band.",
+    )
+    price = models.DecimalField(
+        max_digits=12, decimal_places=2, help_text="What shipping costs with this rate."
+    )
+    min_weight_grams = models.PositiveIntegerField(
+        "from weight (g)",
+        null=True,
+        blank=True,
+        help_text="By weight: parcels of at least this many grams. Empty: from 0.",
+    )
+    max_weight_grams = models.PositiveIntegerField(
+        "below weight (g)",
+        null=True,
+        blank=True,
+        help_text="By weight: parcels lighter than this. Empty: no upper limit.",
+    )
+    min_order_value = models.DecimalField(
+        "from order value",
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="By order value: orders of at least this amount. Empty: from 0.",
+    )
+    max_order_value = models.DecimalField(
+        "below order value",
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="By order value: orders below this amount. Empty: no upper limit.",
+    )
+    free_over = models.DecimalField(
+        "free from order value",
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Shipping with this rate is free for orders of at least this amount "
+        "(the items' total, before discount codes). Empty: never free.",
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["zone_id", "price", "name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(price__gte=0), name="orders_shippingrate_price_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(free_over__isnull=True) | Q(free_over__gte=0),
+                name="orders_shippingrate_free_over_gte_0",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_weight_grams__isnull=True)
+                | Q(max_weight_grams__isnull=True)
+                | Q(min_weight_grams__lt=models.F("max_weight_grams")),
+                name="orders_shippingrate_weight_band",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_order_value__isnull=True)
+                | Q(max_order_value__isnull=True)
+                | Q(min_order_value__lt=models.F("max_order_value")),
+                name="orders_shippingrate_value_band",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.zone.name})"
+
+
+class TaxRate(models.Model):
+    """The tax on everything sold to one country (shipping included), in percent."""
+
+    country = models.CharField(max_length=2, unique=True, help_text="Two-letter code, e.g. FR.")
+    name = models.CharField(
+        "tax name",
+        max_length=40,
+        default="VAT",
+        help_text="What shoppers see: VAT, GST, Sales tax…",
+    )
+    rate = models.DecimalField(
+        "rate (%)", max_digits=6, decimal_places=3, help_text="In percent, e.g. 20 or 5.5."
+    )
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["country"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rate__gte=0) & Q(rate__lte=100), name="orders_taxrate_percent"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.rate.normalize():f}% ({self.country})"
+
+
+class TaxSettings(models.Model):
+    """How the shop's prices treat tax: one row per shop, or none (then prices include
+    tax when the shop sells in euros, as EU shops must show them, and tax is added at
+    checkout otherwise)."""
+
+    prices_include_tax = models.BooleanField("prices include tax")
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "tax settings"
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="orders_tax_settings_single_row"),
+        ]
+
+    def __str__(self) -> str:
+        return "Prices include tax" if self.prices_include_tax else "Tax added at checkout"
+
+
+class Discount(models.Model):
+    """A discount code: a percentage or a fixed amount off the items, or free shipping.
+
+    ``code`` is matched in any case (unique whatever its case). ``uses`` counts the
+    redemptions (``orders.services.discounts``), never above ``usage_limit``."""
+
+    class Kind(models.TextChoices):
+        PERCENTAGE = "percentage", "Percentage off the items"
+        FIXED_AMOUNT = "fixed_amount", "Fixed amount off the items"
+        FREE_SHIPPING = "free_shipping", "Free shipping"
+
+    code = models.CharField(
+        max_length=64,
+        help_text="What shoppers type at checkout, in any case (SUMMER10 and summer10 are "
+        "the same code): letters, digits, - and _.",
+    )
+    kind = models.CharField("type", max_length=16, choices=Kind.choices)
+    value = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="A percentage (10 means 10% off the items) or the amount off the items; "
+        "empty for free shipping.",
+    )
+    minimum_subtotal = models.DecimalField(
+        "minimum order",
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="The items' total needed to use the code. Empty: no minimum.",
+    )
+    usage_limit = models.PositiveIntegerField(
+        "total uses allowed",
+        null=True,
+        blank=True,
+        help_text="How many orders in all may use the code. Empty: no limit.",
+    )
+    uses = models.PositiveIntegerField(
+        "times used",
+        default=0,
+        help_text="Orders paid or awaiting payment with the code; an unpaid checkout that "
+        "expires gives its use back.",
+    )
+    once_per_customer = models.BooleanField(
+        "once per customer",
+        default=False,
+        help_text="Each email address can use the code once.",
+    )
+    starts_at = models.DateTimeField(
+        "starts", null=True, blank=True, help_text="Empty: usable as soon as it is active."
+    )
+    ends_at = models.DateTimeField("ends", null=True, blank=True, help_text="Empty: never ends.")
+    is_active = models.BooleanField(
+        "active", default=True, help_text="Untick to stop the code at once, whatever its dates."
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "discount code"
+        ordering = ["-created", "-id"]
+        constraints = [
+            models.UniqueConstraint(Upper("code"), name="orders_discount_code_unique"),
+            models.CheckConstraint(
+                condition=Q(usage_limit__isnull=True) | Q(uses__lte=models.F("usage_limit")),
+                name="orders_discount_uses_within_limit",
+            ),
+            models.CheckConstraint(
+                condition=Q(value__isnull=True) | Q(value__gte=0),
+                name="orders_discount_value_gte_0",
+            ),
+            models.CheckConstraint(
+                condition=Q(starts_at__isnull=True)
+                | Q(ends_at__isnull=True)
+                | Q(starts_at__lt=models.F("ends_at")),
+                name="orders_discount_starts_before_end",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class DiscountRedemption(models.Model):
+    """One use of a discount code by an order, counted in ``Discount.uses``. ``email`` is
+    the shopper's, normalised (trimmed, lower case). The unique constraints make a use
+    count once per order, and once per customer for a code that says so
+    (``once_per_customer`` is the code's setting when it was used)."""
+
+    discount = models.ForeignKey(Discount, related_name="redemptions", on_delete=models.CASCADE)
+    order = models.ForeignKey(Order, related_name="discount_redemptions", on_delete=models.CASCADE)
+    email = models.EmailField()
+    once_per_customer = models.BooleanField(default=False)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["discount", "order"], name="orders_redemption_once_per_order"
+            ),
+            models.UniqueConstraint(
+                fields=["discount", "email"],
+                condition=Q(once_per_customer=True),
+                name="orders_redemption_once_per_customer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.discount_id} by {self.email} (order {self.order_id})"

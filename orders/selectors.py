@@ -15,6 +15,11 @@ from django.utils import timezone
 
 from catalog.models import Product, Variant
 from orders.models import Order, OrderActivity, OrderLine, PaymentAccount, PaymentHealth
+from orders.payment_accounts import (
+    platform_connect_available,
+    requirements_in_words,
+    shop_payments,
+)
 from shops.currencies import money_format
 
 MAX_ROW_ID = 2**63 - 1
@@ -226,7 +231,9 @@ def payment_health_report(*, now: datetime | None = None) -> PaymentHealthReport
     their event, until a verified webhook arrives (``is_broken``)."""
     now = now or timezone.now()
     health = PaymentHealth.objects.filter(id=1).first() or PaymentHealth()
-    is_connect = PaymentAccount.objects.filter(id=1, mode=PaymentAccount.Mode.CONNECT).exists()
+    account = PaymentAccount.objects.filter(id=1).only("mode", "webhook_endpoint_id").first()
+    is_connect = account is not None and account.mode == PaymentAccount.Mode.CONNECT
+    made_by_etalage = account is not None and bool(account.webhook_endpoint_id)
     bad = _in_window(health.bad_signature_count, health.bad_signature_last_at, now)
     problems = []
     verified_since = health.last_webhook_at is not None and (
@@ -241,6 +248,10 @@ def payment_health_report(*, now: datetime | None = None) -> PaymentHealthReport
                 "The platform's webhook secret does not match Stripe's; contact the "
                 "platform's support."
                 if is_connect
+                else "The webhook secret in Payments does not match the endpoint's: save "
+                "your keys again in Payments, leaving the signing secret empty, and "
+                "Etalage makes a new endpoint."
+                if made_by_etalage
                 else "The webhook secret in Payments does not match the endpoint's: copy "
                 "the signing secret (whsec_…) of the endpoint /webhooks/stripe/ again from "
                 "Stripe (Developers → Webhooks) and save it here."
@@ -266,4 +277,109 @@ def payment_health_report(*, now: datetime | None = None) -> PaymentHealthReport
         unsettled_last_order=health.unsettled_last_order,
         is_broken=health.is_broken,
         problems=tuple(problems),
+    )
+
+
+@dataclass(frozen=True)
+class PaymentConnection:
+    """What the Payments page says about the shop's Stripe connection, in words:
+    ``headline`` (can it sell, or why not), ``facts`` (label, value), ``needs`` (what
+    Stripe still asks of a connected account), and which buttons make sense
+    (``connect_label`` "" when a connected account has nothing left to do at Stripe)."""
+
+    mode: str
+    can_sell: bool
+    headline: str
+    facts: tuple[tuple[str, str], ...]
+    needs: tuple[str, ...]
+    connect_available: bool
+    connect_label: str
+    is_connected: bool
+
+
+def _when(moment: datetime | None) -> str:
+    return timezone.localtime(moment).strftime("%-d %b %Y, %H:%M") if moment else ""
+
+
+def _connect_facts(account: PaymentAccount) -> tuple[tuple[str, str], ...]:
+    return (
+        ("Stripe account", f"{account.stripe_account_id} ({account.account_type or 'connected'})"),
+        (
+            "Card payments",
+            "Enabled: Stripe accepts payments for your shop"
+            if account.charges_enabled
+            else "Not enabled yet",
+        ),
+        (
+            "Your details",
+            "Sent to Stripe" if account.details_submitted else "Not finished at Stripe yet",
+        ),
+        ("Payouts to your bank", "Enabled" if account.payouts_enabled else "Not enabled yet"),
+        (
+            "Stripe still needs",
+            ", ".join(requirements_in_words(account.requirements_due)) or "Nothing",
+        ),
+        ("Last heard from Stripe", _when(account.account_checked_at) or "Not yet"),
+    )
+
+
+def _own_keys_facts(account: PaymentAccount) -> tuple[tuple[str, str], ...]:
+    mode = "live" if "_live_" in account.publishable_key else "test"
+    return (
+        ("Publishable key", f"{account.publishable_key} ({mode} mode)"),
+        (
+            "Secret key",
+            f"Checked with Stripe on {_when(account.verified_at)}"
+            if account.verified_at
+            else "Not checked yet: save your keys again",
+        ),
+        (
+            "Webhook endpoint",
+            f"Created by Etalage in your Stripe account ({account.webhook_endpoint_id})"
+            if account.webhook_endpoint_id
+            else "Yours: you gave its signing secret",
+        ),
+    )
+
+
+def payment_connection() -> PaymentConnection:
+    """The active shop's Stripe connection for the Payments page (two queries)."""
+    account = PaymentAccount.objects.filter(id=1).first()
+    payments = shop_payments()
+    mode = account.mode if account else ""
+    is_connected = mode == PaymentAccount.Mode.CONNECT and bool(account.stripe_account_id)
+    if payments.can_sell:
+        headline = (
+            "Your shop can sell: Stripe accepts card payments on your connected account."
+            if is_connected
+            else "Your shop can sell through your own Stripe account."
+        )
+    elif account is None:
+        headline = (
+            "Your shop cannot take payments yet. Connect a Stripe account: Stripe asks for "
+            "your business and bank details, and your shop can sell as soon as Stripe "
+            "accepts them. Or use Stripe keys of your own."
+        )
+    else:
+        headline = payments.problem
+    facts: tuple[tuple[str, str], ...] = ()
+    if is_connected:
+        facts = _connect_facts(account)
+    elif mode == PaymentAccount.Mode.OWN_KEYS:
+        facts = _own_keys_facts(account)
+    if not is_connected:
+        connect_label = "Connect with Stripe"
+    elif account.details_submitted and account.charges_enabled:
+        connect_label = ""  # nothing left to do at Stripe: "Check with Stripe again" instead
+    else:
+        connect_label = "Continue with Stripe"
+    return PaymentConnection(
+        mode=mode,
+        can_sell=payments.can_sell,
+        headline=headline,
+        facts=facts,
+        needs=tuple(requirements_in_words(account.requirements_due)) if is_connected else (),
+        connect_available=platform_connect_available(),
+        connect_label=connect_label,
+        is_connected=is_connected,
     )

@@ -39,6 +39,15 @@ class PaymentFinalError(PaymentError):
     """Stripe refused the request (4xx): repeating it will not help."""
 
 
+class PaymentAuthenticationError(PaymentFinalError):
+    """Stripe does not know the API key (401): mistyped, rolled or deleted."""
+
+
+class PaymentPermissionError(PaymentFinalError):
+    """The key is Stripe's but may not do this (403): a restricted key without the
+    permission, or a connected account the platform has no access to."""
+
+
 class WebhookSignatureError(Exception):
     """A webhook payload that is unsigned, signed with another secret, or too old."""
 
@@ -108,6 +117,17 @@ def _translated_errors() -> Iterator[None]:
     except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
         raise PaymentRetryableError(
             exc.user_message or "Stripe could not be reached.",
+            code=exc.code or "",
+            http_status=exc.http_status,
+        ) from exc
+    except (stripe.AuthenticationError, stripe.PermissionError) as exc:
+        error_class = (
+            PaymentAuthenticationError
+            if isinstance(exc, stripe.AuthenticationError)
+            else PaymentPermissionError
+        )
+        raise error_class(
+            exc.user_message or str(exc) or "Stripe refused the key.",
             code=exc.code or "",
             http_status=exc.http_status,
         ) from exc
@@ -220,6 +240,155 @@ def refund_create(
             options=_options(credentials, idempotency_key),
         )
     return Refund(id=obj["id"], amount=int(obj["amount"]), status=str(obj["status"]))
+
+
+# --- Connect: connected accounts and their onboarding (the platform's key) ---------------
+
+
+@dataclass(frozen=True)
+class ConnectedAccount:
+    """A connected account as Stripe has it: whether it may take charges and be paid
+    out, whether its owner finished onboarding, and what Stripe still needs from them
+    (``currently_due``: requirement names such as ``external_account``)."""
+
+    id: str
+    type: str = ""
+    charges_enabled: bool = False
+    payouts_enabled: bool = False
+    details_submitted: bool = False
+    currently_due: tuple[str, ...] = ()
+    disabled_reason: str = ""
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+def connected_account(obj: Any) -> ConnectedAccount:
+    """A ConnectedAccount from Stripe's account object (an answer, or an event's
+    ``data.object``)."""
+    obj = obj.to_dict() if hasattr(obj, "to_dict") else obj
+    requirements = obj.get("requirements") or {}
+    return ConnectedAccount(
+        id=str(obj["id"]),
+        type=str(obj.get("type") or ""),
+        charges_enabled=obj.get("charges_enabled") is True,
+        payouts_enabled=obj.get("payouts_enabled") is True,
+        details_submitted=obj.get("details_submitted") is True,
+        currently_due=tuple(str(name) for name in requirements.get("currently_due") or ()),
+        disabled_reason=str(requirements.get("disabled_reason") or ""),
+        metadata={str(k): str(v) for k, v in (obj.get("metadata") or {}).items()},
+    )
+
+
+def account_create(
+    *, credentials: Credentials, account_type: str, email: str, metadata: Mapping[str, str],
+    idempotency_key: str,
+) -> ConnectedAccount:  # fmt: skip
+    """A new connected account of ``account_type`` (``standard`` or ``express``; an
+    Express account asks for the card payments and transfers capabilities that direct
+    charges with a platform fee need)."""
+    params: dict[str, Any] = {"type": account_type, "metadata": dict(metadata)}
+    if email:
+        params["email"] = email
+    if account_type == "express":
+        params["capabilities"] = {
+            "card_payments": {"requested": True},
+            "transfers": {"requested": True},
+        }
+    with _translated_errors():
+        obj = _client(credentials).v1.accounts.create(
+            params=params, options=_options(credentials, idempotency_key)
+        )
+    return connected_account(obj)
+
+
+def account_retrieve(*, credentials: Credentials, account_id: str) -> ConnectedAccount:
+    with _translated_errors():
+        obj = _client(credentials).v1.accounts.retrieve(account_id, options=_options(credentials))
+    return connected_account(obj)
+
+
+def account_link_create(
+    *, credentials: Credentials, account_id: str, refresh_url: str, return_url: str
+) -> str:
+    """The address of Stripe's hosted onboarding for ``account_id``: single use and
+    valid for minutes, so the merchant is sent there at once (never stored)."""
+    with _translated_errors():
+        obj = _client(credentials).v1.account_links.create(
+            params={
+                "account": account_id,
+                "refresh_url": refresh_url,
+                "return_url": return_url,
+                "type": "account_onboarding",
+            },
+            options=_options(credentials),
+        )
+    return str(obj["url"])
+
+
+# --- A shop's own keys: checked, and its webhook endpoint made for it -------------------
+
+
+@dataclass(frozen=True)
+class WebhookEndpoint:
+    """A webhook endpoint of the key's account. ``secret`` (whsec_…) is given by Stripe
+    only in the answer that creates the endpoint, "" otherwise."""
+
+    id: str
+    url: str
+    enabled_events: tuple[str, ...]
+    secret: str = ""
+    status: str = ""
+
+
+def _webhook_endpoint(obj: Any) -> WebhookEndpoint:
+    obj = obj.to_dict() if hasattr(obj, "to_dict") else obj
+    return WebhookEndpoint(
+        id=str(obj["id"]),
+        url=str(obj.get("url") or ""),
+        enabled_events=tuple(str(name) for name in obj.get("enabled_events") or ()),
+        secret=str(obj.get("secret") or ""),
+        status=str(obj.get("status") or ""),
+    )
+
+
+def key_check(*, credentials: Credentials) -> None:
+    """Prove that Stripe knows the secret key with an authenticated call (the account's
+    balance, which every secret key may read). Raises PaymentAuthenticationError for a
+    key Stripe does not know, PaymentPermissionError for a restricted key that may not
+    read the balance, PaymentRetryableError when Stripe cannot be reached."""
+    with _translated_errors():
+        _client(credentials).v1.balance.retrieve(options=_options(credentials))
+
+
+def webhook_endpoint_create(
+    *, credentials: Credentials, url: str, events: Iterable[str], description: str,
+    metadata: Mapping[str, str],
+) -> WebhookEndpoint:  # fmt: skip
+    """A webhook endpoint in the key's own account sending ``events`` to ``url``; its
+    ``secret`` is in this answer only."""
+    with _translated_errors():
+        obj = _client(credentials).v1.webhook_endpoints.create(
+            params={
+                "url": url,
+                "enabled_events": list(events),
+                "description": description,
+                "metadata": dict(metadata),
+            },
+            options=_options(credentials),
+        )
+    return _webhook_endpoint(obj)
+
+
+def webhook_endpoint_retrieve(*, credentials: Credentials, endpoint_id: str) -> WebhookEndpoint:
+    with _translated_errors():
+        obj = _client(credentials).v1.webhook_endpoints.retrieve(
+            endpoint_id, options=_options(credentials)
+        )
+    return _webhook_endpoint(obj)
+
+
+def webhook_endpoint_delete(*, credentials: Credentials, endpoint_id: str) -> None:
+    with _translated_errors():
+        _client(credentials).v1.webhook_endpoints.delete(endpoint_id, options=_options(credentials))
 
 
 def event_verify(*, payload: bytes, signature: str, secrets: Iterable[str]) -> tuple[Event, str]:

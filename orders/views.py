@@ -39,8 +39,9 @@ def _shop_for_event(metadata: dict[str, str]) -> Shop | None:
 def stripe_webhook(request: HttpRequest) -> HttpResponse:
     """``POST /webhooks/stripe/`` on any host: verify, record, dispatch.
 
-    The shop comes from the event (metadata set by buy-now, and for Connect events the
-    connected account, which must be the shop's), never from the host. 400 for a bad
+    The shop comes from the event (metadata set by buy-now, or on a connected account
+    by "Connect with Stripe"; for Connect events the connected account must be the
+    shop's), never from the host. 400 for a bad
     signature; 500 if handling failed (Stripe retries); 200 otherwise, duplicates and
     events of no interest included.
     """
@@ -74,7 +75,8 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
             return JsonResponse({"error": str(exc)}, status=400)
         if not _event_belongs_to_shop(event, secret, payments):
             return JsonResponse({"result": "ignored: not this shop's account"})
-        services.payment_health_webhook_received(event_type=event.type)
+        if secret == payments.webhook_secret:  # the endpoint the shop's payments rely on
+            services.payment_health_webhook_received(event_type=event.type)
         try:
             result = services.stripe_event_handle(event=event, payments=payments)
         except stripe_client.PaymentError:
@@ -84,12 +86,16 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
 
 
 def _event_belongs_to_shop(event: stripe_client.Event, secret: str, payments: ShopPayments) -> bool:
-    """A platform-signed event must come from the shop's connected account; an event
-    signed with the shop's own secret comes from the shop's own Stripe account."""
+    """A platform-signed event must come from the shop's connected account (the one it
+    sells through, or for ``account.*`` events the one it has, even while it cannot sell
+    yet); an event signed with the shop's own secret comes from its own Stripe account."""
     own_secret = payments.webhook_secret
     if own_secret and secret == own_secret and secret != settings.STRIPE_WEBHOOK_SECRET:
         return not event.account_id
-    account_id = payments.credentials.account_id if payments.credentials else ""
+    if event.type in services.ACCOUNT_EVENT_HANDLERS:
+        account_id = payments.connected_account_id
+    else:
+        account_id = payments.credentials.account_id if payments.credentials else ""
     return bool(account_id) and event.account_id == account_id
 
 

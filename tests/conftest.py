@@ -32,6 +32,7 @@ from django.test.testcases import LiveServerThread
 from config.celery import app as celery_app
 from config.child_processes import free_port
 from config.database_url import database_url_of
+from config.localstripe import localstripe_server
 from shops import schema_template
 from shops.models import Shop
 from shops.services import ShopCreated, shop_create
@@ -94,6 +95,24 @@ def _empty_cache() -> None:
 def _back_to_public_schema() -> Iterator[None]:
     yield
     connection.set_schema_to_public()
+
+
+@pytest.fixture(scope="session")
+def localstripe() -> Iterator[str]:
+    """localstripe's base URL; one server for the session (its data is never wiped:
+    every test makes PaymentIntents of its own)."""
+    with localstripe_server() as base:
+        yield base
+
+
+@pytest.fixture
+def stripe_settings(settings, localstripe):
+    """Stripe is the session's localstripe (where a shop's own keys are checked when
+    saved, and its payments made); "whsec_platform" signs the platform's events."""
+    settings.STRIPE_API_BASE = localstripe
+    settings.STRIPE_JS_URL = f"{localstripe}/js.stripe.com/v3/"
+    settings.STRIPE_WEBHOOK_SECRET = "whsec_platform"
+    return settings
 
 
 @pytest.fixture

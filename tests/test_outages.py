@@ -31,15 +31,13 @@ from shops.channels.services import syncs_pending_queue
 from shops.channels.sync import connection_sync
 from tests.channels.conftest import complete_product, fake_meta, meta_connection  # noqa: F401
 from tests.conftest import wait_until, worker_start, worker_stop
-from tests.orders.conftest import (  # noqa: F401
+from tests.orders.conftest import (
     buy,
     card_token,
     intent_event,
-    localstripe,
     pay,
     shop_sells,
     signed,
-    stripe_settings,
 )
 from tests.outages import (
     ANSWERS,
@@ -92,7 +90,7 @@ def stopped_broker(tmp_path, monkeypatch) -> Iterator[Broker]:
 def test_with_the_broker_stopped_every_write_answers_and_the_platform_gets_it_once_later(
     stopped_broker,
     fake_meta,  # noqa: F811 (a fixture)
-    stripe_settings,  # noqa: F811 (a fixture)
+    stripe_settings,
     committed_shop,
     django_db_blocker,
     unblocked,
@@ -163,7 +161,7 @@ def test_with_the_broker_stopped_every_write_answers_and_the_platform_gets_it_on
 
 
 def test_with_the_mail_server_down_a_paid_order_answers_and_its_email_goes_out_once_later(
-    stripe_settings,  # noqa: F811
+    stripe_settings,
     committed_shop,
     unblocked,
     django_db_blocker,

@@ -41,7 +41,7 @@ from tests.channels.fake_meta import FakeMeta
 from tests.channels.fake_pinterest import FakePinterest
 from tests.channels.fake_tiktok import FakeTikTok
 from tests.conftest import tasks_sent_to, wait_until, worker_start, worker_stop
-from tests.orders.conftest import localstripe, shop_sells, stripe_settings  # noqa: F401
+from tests.orders.conftest import shop_sells
 from tests.outages import (
     ANSWERS,
     assert_every_write_committed,
@@ -234,7 +234,7 @@ def assert_received_once(platform: Platform, fake: FakeServer, live: LiveShop) -
 
 
 @pytest.fixture
-def outage_settings(platforms_worker, stripe_settings, settings):  # noqa: F811
+def outage_settings(platforms_worker, stripe_settings, settings):
     """The test process's settings beside the worker's (it syncs once while all is well)."""
     settings.MEDIA_ROOT = platforms_worker.media_root
     settings.CHANNELS_TIMEOUT_SECONDS, settings.CHANNELS_BATCH_POLL_SECONDS = 2, 0.01

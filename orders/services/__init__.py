@@ -1,7 +1,9 @@
 """Writes of the orders app, by topic: ``buy_now`` (reservation, order,
 PaymentIntent), ``payments`` (webhook events, paid / failed / expired orders and their
 stock), ``payment_health`` (webhooks seen, held orders settled without their event), ``merchant``
-(fulfil, cancel, refund) and ``emails``. Import from here."""
+(fulfil, cancel, refund), ``emails``, and the pricing rules: ``shipping`` (zones and
+rates), ``taxes`` (rates, tax-inclusive prices) and ``discounts`` (codes, their uses).
+Import from here; what a checkout costs is read with ``orders.pricing``."""
 
 from orders.services.buy_now import (
     Attribution,
@@ -17,6 +19,14 @@ from orders.services.buy_now import (
     order_payment_start,
     to_minor,
 )
+from orders.services.discounts import (
+    discount_clean,
+    discount_create,
+    discount_delete,
+    discount_redeem,
+    discount_release,
+    discount_update,
+)
 from orders.services.emails import order_email_on_commit, order_email_send, order_emails_sweep
 from orders.services.merchant import OrderActionError, order_cancel, order_fulfil, order_refund
 from orders.services.payment_health import (
@@ -26,6 +36,7 @@ from orders.services.payment_health import (
     payments_settle_held,
 )
 from orders.services.payments import (
+    ACCOUNT_EVENT_HANDLERS,
     EVENT_HANDLERS,
     order_payment_failed,
     order_payment_succeeded,
@@ -34,8 +45,26 @@ from orders.services.payments import (
     reservations_expire,
     stripe_event_handle,
 )
+from orders.services.shipping import (
+    shipping_rate_clean,
+    shipping_rate_create,
+    shipping_rate_delete,
+    shipping_rate_update,
+    shipping_zone_clean,
+    shipping_zone_create,
+    shipping_zone_delete,
+    shipping_zone_update,
+)
+from orders.services.taxes import (
+    tax_rate_clean,
+    tax_rate_create,
+    tax_rate_delete,
+    tax_rate_update,
+    tax_settings_set,
+)
 
 __all__ = [
+    "ACCOUNT_EVENT_HANDLERS",
     "EVENT_HANDLERS",
     "Attribution",
     "BuyNowError",
@@ -46,6 +75,12 @@ __all__ = [
     "OutOfStock",
     "PaymentUnavailable",
     "PaymentsNotSetUp",
+    "discount_clean",
+    "discount_create",
+    "discount_delete",
+    "discount_redeem",
+    "discount_release",
+    "discount_update",
     "lines_clean",
     "order_buy_now",
     "order_cancel",
@@ -64,6 +99,19 @@ __all__ = [
     "payment_intent_stop",
     "payments_settle_held",
     "reservations_expire",
+    "shipping_rate_clean",
+    "shipping_rate_create",
+    "shipping_rate_delete",
+    "shipping_rate_update",
+    "shipping_zone_clean",
+    "shipping_zone_create",
+    "shipping_zone_delete",
+    "shipping_zone_update",
     "stripe_event_handle",
+    "tax_rate_clean",
+    "tax_rate_create",
+    "tax_rate_delete",
+    "tax_rate_update",
+    "tax_settings_set",
     "to_minor",
 ]  # fmt: skip

@@ -4,6 +4,7 @@ sent by a Celery task after the commit, swept again by the beat until it went ou
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -12,10 +13,14 @@ from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from orders.carriers import tracking_url
+from orders.links import order_page_path
 from orders.models import Order, OrderActivity, OrderEmail
+from orders.receipts import order_receipt
 from orders.services.activity import order_activity_add
+from shops.models import Shop
 from shops.queueing import task_queue, task_queue_on_commit
-from shops.selectors import current_shop
+from shops.selectors import current_shop, shop_url
 
 EMAIL_SUBJECTS = {
     "confirmation": "Your order {number} is confirmed",
@@ -47,11 +52,12 @@ def order_email_send(*, email_id: int) -> bool:
                 return False
             order = Order.objects.prefetch_related("lines").get(pk=email.order_id)
             shop = current_shop()  # also under a task's stand-in tenant
-            context = {"order": order, "lines": list(order.lines.all()), "shop": shop}
             subject = EMAIL_SUBJECTS[email.kind].format(number=order.number)
+            context = order_email_context(order=order, shop=shop, subject=subject)
             send_mail(
                 subject=subject,
                 message=render_to_string(f"orders/email/{email.kind}.txt", context),
+                html_message=render_to_string(f"orders/email/{email.kind}.html", context),
                 from_email=settings.DEFAULT_FROM_EMAIL,
                 recipient_list=[order.email],
             )
@@ -69,6 +75,19 @@ def order_email_send(*, email_id: int) -> bool:
         )
         raise
     return True
+
+
+def order_email_context(*, order: Order, shop: Shop, subject: str) -> dict[str, Any]:
+    """What an order email shows (its plain text and HTML alike): the receipt, the
+    tracking link, and the signed link to the shopper's order page."""
+    return {
+        "order": order,
+        "shop": shop,
+        "subject": subject,
+        "receipt": order_receipt(order=order),
+        "order_url": shop_url(shop) + order_page_path(order=order),
+        "tracking_url": tracking_url(carrier=order.carrier, tracking_number=order.tracking_number),
+    }
 
 
 def order_emails_sweep() -> int:

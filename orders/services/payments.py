@@ -21,7 +21,7 @@ from django.utils import timezone
 from catalog.services import outbox_batch, stock_commit, stock_release, stock_sell
 from orders import stripe_client
 from orders.models import Order, OrderActivity, StripeEvent
-from orders.payment_accounts import ShopPayments, shop_payments
+from orders.payment_accounts import ShopPayments, payment_account_state_sync, shop_payments
 from orders.services.activity import order_activity_add, order_money
 from orders.services.emails import order_email_on_commit
 from orders.status import order_transition
@@ -220,8 +220,9 @@ def stripe_event_handle(*, event: stripe_client.Event, payments: ShopPayments) -
     nothing, and a failure (Stripe unreachable for a re-read) records nothing, so
     Stripe's retry will try again.
     """
+    account_handler = ACCOUNT_EVENT_HANDLERS.get(event.type)
     handler = EVENT_HANDLERS.get(event.type)
-    if handler is None:
+    if handler is None and account_handler is None:
         return "ignored"
     with transaction.atomic():
         try:
@@ -232,6 +233,8 @@ def stripe_event_handle(*, event: stripe_client.Event, payments: ShopPayments) -
                 )  # fmt: skip
         except IntegrityError:
             return "duplicate"
+        if account_handler is not None:
+            return account_handler(event)
         order = _order_for_event(event)
         if order is None:
             return "unknown order"
@@ -278,3 +281,15 @@ EVENT_HANDLERS = {
     "payment_intent.payment_failed": _on_failed,
     "payment_intent.canceled": _on_canceled,
 }
+
+
+def _on_account_updated(event: stripe_client.Event) -> str:
+    """The shop's connected account changed at Stripe (onboarding finished, charges
+    enabled or disabled, new requirements): its state is read again and recorded."""
+    if payment_account_state_sync(account_id=event.account_id):
+        return "handled"
+    return "ignored: not this shop's account"
+
+
+# Events about the shop's connected account (Connect), not about an order
+ACCOUNT_EVENT_HANDLERS = {"account.updated": _on_account_updated}

@@ -18,6 +18,7 @@ from shops.api.orders.shopper import BagCheckView, BuyNowView, OrderPayView, Ord
 from shops.api.orders.views import OrderViewSet
 from shops.api.posts.shopper import PostEventsView
 from shops.api.posts.views import PostViewSet
+from shops.api.pricing.views import DiscountViewSet, ShippingRateViewSet, ShippingZoneViewSet
 from shops.api.reviews.shopper import PollVoteView, ReviewVoteView, ShopperTokenView
 from shops.api.reviews.views import PollViewSet, ReviewViewSet
 from shops.api.webhooks import WebhookSubscriptionViewSet
@@ -27,6 +28,9 @@ router.register("products", ProductViewSet, basename="product")
 router.register("variants", VariantViewSet, basename="variant")
 router.register("collections", CollectionViewSet, basename="collection")
 router.register("orders", OrderViewSet, basename="order")
+router.register("shipping-zones", ShippingZoneViewSet, basename="shipping-zone")
+router.register("shipping-rates", ShippingRateViewSet, basename="shipping-rate")
+router.register("discounts", DiscountViewSet, basename="discount")
 router.register("reviews", ReviewViewSet, basename="review")
 router.register("posts", PostViewSet, basename="post")
 router.register("polls", PollViewSet, basename="poll")

@@ -5,6 +5,10 @@
  * With Stripe's own Stripe.js the Payment Element takes the payment in the browser;
  * a Stripe.js without it (localstripe's stand-in only has the card element) gets a
  * card element whose token the shop's server confirms the payment with.
+ *
+ * Once the order is paid the page goes to its confirmation (order-paid: a form POST of
+ * the client secret, answered with a redirect to the order's signed confirmation page),
+ * inside the embed's iframe too (embed=1 keeps the page frameable there).
  */
 (function () {
   "use strict";
@@ -71,6 +75,7 @@
     const paymentBox = box.querySelector("[data-buy-now-payment]");
     const payButton = box.querySelector("[data-buy-now-pay]");
     const message = box.querySelector("[data-buy-now-message]");
+    const isEmbed = box.hasAttribute("data-embed");
     let idempotencyKey = null;
     let lastBody = null;
 
@@ -174,6 +179,25 @@
       }
     });
 
+    // order-paid (/orders/<id>/paid/): where the paid order's confirmation is opened
+    function paidUrl(order) {
+      return "/orders/" + order.id + "/paid/" + (isEmbed ? "?embed=1" : "");
+    }
+
+    function showConfirmation(order, secret) {
+      const post = document.createElement("form");
+      post.method = "post";
+      post.action = paidUrl(order);
+      post.hidden = true;
+      const field = document.createElement("input");
+      field.type = "hidden";
+      field.name = "secret";
+      field.value = secret;
+      post.appendChild(field);
+      document.body.appendChild(post);
+      post.submit();
+    }
+
     async function waitForPaid(order, secret) {
       say("Confirming your payment…");
       const url = ordersUrl + order.id + "/";
@@ -186,9 +210,10 @@
           const answer = await response.json();
           if (answer.status === "paid") {
             paymentBox.hidden = true;
-            say("Thank you! Order " + answer.number + " is paid; a confirmation is on its way to your inbox.");
+            say("Paid! Opening your order confirmation…");
             box.dataset.state = "paid";
             document.dispatchEvent(new CustomEvent("buy-now:paid", { detail: { order: answer.number } }));
+            showConfirmation(order, secret);
             return;
           }
           if (answer.status === "cancelled" || answer.status === "refunded") {
@@ -198,7 +223,8 @@
         } catch (error) { /* try again */ }
         await new Promise((resolve) => setTimeout(resolve, 1000));
       }
-      say("Your payment was received; the confirmation email will follow shortly.");
+      // still unconfirmed: the confirmation page says so and looks again by itself
+      showConfirmation(order, secret);
     }
 
     async function startPayment(answer) {
@@ -224,7 +250,8 @@
           say("Paying…");
           const result = await stripe.confirmPayment({
             elements: elements,
-            confirmParams: { return_url: window.location.href },
+            // a payment that redirects (3-D Secure, some wallets) comes back to order-paid
+            confirmParams: { return_url: new URL(paidUrl(order), window.location.href).href },
             redirect: "if_required",
           });
           if (result.error) {

@@ -12,11 +12,12 @@ from django_tenants.utils import tenant_context
 
 from catalog.services import VariantInput, product_create
 from orders.models import Order
+from orders.services import discount_create, shipping_rate_create, shipping_zone_create
 from shops.api.models import Scope
 from shops.api.services import api_key_create
 from shops.models import Shop
 from tests.catalog.conftest import image_server  # noqa: F401
-from tests.orders.conftest import localstripe, selling_a, stripe_settings  # noqa: F401
+from tests.orders.conftest import selling_a  # noqa: F401
 
 ALL_SCOPES = list(Scope.values)
 
@@ -261,6 +262,24 @@ ENDPOINTS = [
     ("get", "/api/v1/channels/{channel}/", None, "channels:read"),
     ("get", "/api/v1/channels/{channel}/items/", None, "channels:read"),
     ("get", "/api/v1/channels/{channel}/items/{item}/", None, "channels:read"),
+    ("get", "/api/v1/shipping-zones/", None, "shipping:read"),
+    ("get", "/api/v1/shipping-zones/{zone}/", None, "shipping:read"),
+    ("post", "/api/v1/shipping-zones/", {"name": "Nordics", "countries": ["SE", "NO"]},
+     "shipping:write"),
+    ("patch", "/api/v1/shipping-zones/{zone}/", {"name": "Renamed"}, "shipping:write"),
+    ("delete", "/api/v1/shipping-zones/{zone}/", None, "shipping:write"),
+    ("get", "/api/v1/shipping-rates/", None, "shipping:read"),
+    ("get", "/api/v1/shipping-rates/{rate}/", None, "shipping:read"),
+    ("post", "/api/v1/shipping-rates/", {"zone_id": 1, "name": "Express", "price": "9.90"},
+     "shipping:write"),
+    ("patch", "/api/v1/shipping-rates/{rate}/", {"price": "5.00"}, "shipping:write"),
+    ("delete", "/api/v1/shipping-rates/{rate}/", None, "shipping:write"),
+    ("get", "/api/v1/discounts/", None, "discounts:read"),
+    ("get", "/api/v1/discounts/{discount}/", None, "discounts:read"),
+    ("post", "/api/v1/discounts/", {"code": "NEW5", "kind": "fixed_amount", "value": "5"},
+     "discounts:write"),
+    ("patch", "/api/v1/discounts/{discount}/", {"is_active": False}, "discounts:write"),
+    ("delete", "/api/v1/discounts/{discount}/", None, "discounts:write"),
 ]  # fmt: skip
 
 
@@ -279,7 +298,13 @@ def objects(shop_a, settings, tmp_path) -> dict:
                                      total=9, amount_minor=900)  # fmt: skip
         connection = a_connection("pinterest", items=[("1-1", product.pk, "live", "")])
         poll = a_poll()
+        zone = shipping_zone_create(name="Europe", countries=["FR", "DE"])
+        rate = shipping_rate_create(zone=zone, name="Standard", price="4.90")
+        discount = discount_create(code="WELCOME", kind="percentage", value="10")
         return {
+            "zone": zone.pk,
+            "rate": rate.pk,
+            "discount": discount.pk,
             "review": a_review(product).pk,
             "post": a_post(product).pk,
             "poll": poll.pk,

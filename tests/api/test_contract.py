@@ -24,6 +24,7 @@ from catalog.collections import collection_create
 from catalog.models import Product
 from catalog.services import VariantInput, product_create
 from orders.models import Order, OrderLine
+from orders.services import discount_create, shipping_rate_create, shipping_zone_create
 from reviews.services import poll_vote, review_reply
 from tests.api.conftest import a_connection, a_poll, a_post, a_review
 from tests.reviews.helpers import a_shopper
@@ -86,6 +87,11 @@ def contract_key(
         a_connection("meta", items=[("1-1", product.pk, "rejected", "Image too small")])
         # digital goods need no address: a schema-valid buy-now of a real variant buys
         Product.objects.update(requires_shipping=False)
+        # the pricing rules: a zone with a rate, a discount code
+        zone = shipping_zone_create(name="Contract zone", countries=["FR"])
+        shipping_rate_create(zone=zone, name="Contract post", kind="weight", price="4.90",
+                             max_weight_grams=2000, free_over="50")  # fmt: skip
+        discount_create(code="CONTRACT10", kind="percentage", value="10", usage_limit=5)
     return make_key(shop_a)
 
 
@@ -140,6 +146,8 @@ def test_schema_and_docs_are_served_on_the_shop_host_without_a_cdn(shop_a):
         "/api/v1/polls/{id}/", "/api/v1/polls/{id}/close/",
         "/api/v1/polls/{id}/options/{option_id}/image/", "/api/v1/channels/", "/api/v1/channels/{channel}/",
         "/api/v1/channels/{channel}/items/", "/api/v1/channels/{channel}/items/{id}/",
+        "/api/v1/shipping-zones/", "/api/v1/shipping-zones/{id}/", "/api/v1/shipping-rates/",
+        "/api/v1/shipping-rates/{id}/", "/api/v1/discounts/", "/api/v1/discounts/{id}/",
     }  # fmt: skip
     for path in ("/api/v1/reviews/{id}/approve/", "/api/v1/polls/{id}/close/",
                  "/api/v1/posts/{id}/images/"):  # fmt: skip

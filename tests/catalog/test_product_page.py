@@ -80,8 +80,8 @@ def meta(response, name: str) -> str:
 
 
 @pytest.fixture
-def sells(shop_a) -> None:
-    """Shop alpha has Stripe keys: its pages offer Buy now."""
+def sells(shop_a, stripe_settings) -> None:
+    """Shop alpha has Stripe keys (checked at localstripe): its pages offer Buy now."""
     with tenant_context(shop_a):
         payment_account_set_keys(
             secret_key="sk_test_alpha", publishable_key="pk_test_alpha", webhook_secret="whsec_a"

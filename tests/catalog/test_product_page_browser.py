@@ -18,7 +18,7 @@ def page(browser):
 
 
 def test_picking_a_variant_shows_its_price_and_stock(
-    page, shop_server, committed_shop, django_db_blocker
+    page, shop_server, committed_shop, django_db_blocker, stripe_settings
 ):
     shop = committed_shop("vitrine", "Vitrine").shop
     with django_db_blocker.unblock(), tenant_context(shop):

@@ -1,4 +1,5 @@
-"""Fixtures of the orders tests: localstripe, shops that can sell, products to buy."""
+"""Fixtures of the orders tests: the fake Stripe for Connect, shops that can sell, products to
+buy (localstripe and ``stripe_settings`` are in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -15,33 +16,32 @@ from django.test import Client
 from django_tenants.utils import tenant_context
 
 from catalog.models import Product, Variant
-from config.localstripe import localstripe_server
 from orders.models import Order
 from orders.payment_accounts import payment_account_set_keys
 from tests.factories import ProductFactory
+from tests.orders.fake_stripe_connect import FakeStripeConnect
 
 SECRET_KEY = {"alpha": "sk_test_alpha", "beta": "sk_test_beta"}
 WEBHOOK_SECRET = {"alpha": "whsec_alpha", "beta": "whsec_beta"}
 
 
-@pytest.fixture(scope="session")
-def localstripe() -> Iterator[str]:
-    """localstripe's base URL; one server for the session (its data is never wiped:
-    every test makes PaymentIntents of its own)."""
-    with localstripe_server() as base:
-        yield base
-
-
 @pytest.fixture
-def stripe_settings(settings, localstripe):
-    settings.STRIPE_API_BASE = localstripe
-    settings.STRIPE_JS_URL = f"{localstripe}/js.stripe.com/v3/"
+def fake_connect(settings) -> Iterator[FakeStripeConnect]:
+    """The fake Stripe for Connect onboarding, key checks and webhook endpoints
+    (tests/orders/fake_stripe_connect.py), as the platform's Stripe: its keys, and
+    "whsec_platform" for the platform's webhook endpoint."""
+    fake = FakeStripeConnect(platform_key="sk_test_platform")
+    settings.STRIPE_API_BASE = fake.url
+    settings.STRIPE_SECRET_KEY = "sk_test_platform"
+    settings.STRIPE_PUBLISHABLE_KEY = "pk_test_platform"
     settings.STRIPE_WEBHOOK_SECRET = "whsec_platform"
-    return settings
+    yield fake
+    fake.stop()
 
 
 def shop_sells(slug: str) -> None:
-    """Give the active shop its own (localstripe) Stripe keys, so its pages offer Buy now."""
+    """Give the active shop its own (localstripe) Stripe keys, so its pages offer Buy now
+    (the key is checked at STRIPE_API_BASE: the ``stripe_settings`` fixture's localstripe)."""
     payment_account_set_keys(
         secret_key=SECRET_KEY.get(slug, f"sk_test_{slug}"),
         publishable_key=f"pk_test_{slug}",

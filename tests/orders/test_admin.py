@@ -1,7 +1,6 @@
 """The merchant's orders admin on the shop host: list, filters, detail, fulfil, cancel,
 refund through Stripe, the Stripe connection, and saying when the shop cannot sell."""
 
-import pytest
 from django.core import mail
 from django_tenants.utils import tenant_context
 
@@ -120,13 +119,9 @@ def test_the_admin_says_when_the_shop_cannot_sell(shop_b, stripe_settings):
     assert "Your shop cannot sell: Payments are not set up for this shop yet." in page
 
 
-@pytest.mark.parametrize("mode", ["own_keys", "connect"])
-def test_the_stripe_connection_is_saved_with_secrets_encrypted(shop_b, stripe_settings, mode):
-    stripe_settings.STRIPE_SECRET_KEY = "sk_test_platform"
-    stripe_settings.STRIPE_PUBLISHABLE_KEY = "pk_test_platform"
+def test_the_stripe_connection_is_saved_with_secrets_encrypted(shop_b, stripe_settings):
+    # (Connect has no form any more: tests/orders/test_connect.py walks "Connect with Stripe")
     data = {
-        "mode": mode,
-        "stripe_account_id": "acct_beta" if mode == "connect" else "",
         "publishable_key": "pk_test_beta",
         "secret_key": "sk_test_beta_secret",
         "webhook_secret": "whsec_beta_secret",
@@ -139,15 +134,10 @@ def test_the_stripe_connection_is_saved_with_secrets_encrypted(shop_b, stripe_se
         account = PaymentAccount.objects.get()
         payments = shop_payments()
     assert payments.can_sell
-    if mode == "own_keys":
-        assert "sk_test_beta_secret" not in account.secret_key_encrypted
-        assert secret_decrypt(account.secret_key_encrypted) == "sk_test_beta_secret"
-        assert payments.credentials.secret_key == "sk_test_beta_secret"
-        assert payments.webhook_secret == "whsec_beta_secret"
-    else:
-        assert (payments.credentials.secret_key, payments.credentials.account_id) == (
-            "sk_test_platform", "acct_beta",
-        )  # fmt: skip
+    assert "sk_test_beta_secret" not in account.secret_key_encrypted
+    assert secret_decrypt(account.secret_key_encrypted) == "sk_test_beta_secret"
+    assert payments.credentials.secret_key == "sk_test_beta_secret"
+    assert payments.webhook_secret == "whsec_beta_secret"
 
 
 def test_a_wrong_key_is_refused_with_a_message(shop_b, stripe_settings):

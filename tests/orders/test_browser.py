@@ -247,5 +247,7 @@ def test_with_stripes_own_stripe_js_the_page_uses_the_payment_element(
         ["elements", {"clientSecret": order.client_secret}],
         ["create", "payment"],
         ["mount"],
-        ["confirmPayment", "if_required", product_url, True],
-    ]
+        # a payment that redirects comes back to the order's confirmation
+        ["confirmPayment", "if_required",
+         f"http://kiosk.localhost:{shop_server}/orders/{order.public_id}/paid/", True],
+    ]  # fmt: skip

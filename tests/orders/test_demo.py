@@ -83,7 +83,7 @@ def test_the_demo_wiring_lets_the_shop_sell_through_localstripe(
     assert CLOSED in beta and 'class="button buy-now"' not in beta
 
 
-def test_a_connection_made_by_hand_is_not_the_demos_to_replace(shop_b):
+def test_a_connection_made_by_hand_is_not_the_demos_to_replace(shop_b, stripe_settings):
     with tenant_context(shop_b):
         shop_sells("beta")
 

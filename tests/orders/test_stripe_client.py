@@ -14,7 +14,7 @@ from django_tenants.utils import tenant_context
 
 from catalog.models import Variant
 from orders import stripe_client
-from orders.payment_accounts import payment_account_connect
+from orders.payment_accounts import payment_account_connect, payment_account_state_record
 from tests.orders.conftest import buy, make_variant, shop_sells, shopper
 
 INTENT = {
@@ -107,7 +107,8 @@ def test_a_shops_own_keys_send_no_account_and_no_fee(fake_stripe):
         (503, stripe_client.PaymentRetryableError),
         (400, stripe_client.PaymentFinalError),
         (402, stripe_client.PaymentFinalError),
-        (401, stripe_client.PaymentFinalError),
+        (401, stripe_client.PaymentAuthenticationError),  # a PaymentFinalError
+        (403, stripe_client.PaymentPermissionError),  # a PaymentFinalError
     ],
 )
 def test_stripe_errors_are_translated(fake_stripe, status, error):
@@ -151,6 +152,8 @@ def test_buy_now_on_a_connect_shop_charges_the_platform_fee(shop_a, fake_stripe,
     settings.STRIPE_PLATFORM_FEE_BASIS_POINTS = 250
     with tenant_context(shop_a):
         payment_account_connect(stripe_account_id="acct_alpha")
+        payment_account_state_record(account=stripe_client.ConnectedAccount(
+            id="acct_alpha", charges_enabled=True, details_submitted=True))  # fmt: skip
         variant = make_variant(price="24.00")
 
     response = buy(shopper(), {"items": [{"variant_id": variant.id, "quantity": 1}],
@@ -170,10 +173,11 @@ def test_a_keyed_buy_now_holds_no_stock_lock_while_stripe_answers(
 ):
     # given a shop whose Stripe takes 1.5 s to create a PaymentIntent
     shop = committed_shop("nolock").shop
-    fake_stripe.delay = 1.5
     with django_db_blocker.unblock(), tenant_context(shop):
         shop_sells("nolock")
         variant = make_variant(sku="LOCK", stock=5)
+    fake_stripe.requests.clear()  # the key check of shop_sells
+    fake_stripe.delay = 1.5
     answers = []
 
     def tap() -> None:

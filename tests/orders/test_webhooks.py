@@ -74,7 +74,7 @@ def test_succeeded_event_marks_the_order_paid_and_emails_the_shopper(
     assert stock(shop_a, selling_a) == 8
     assert [m.subject for m in mail.outbox] == [f"Your order {order.number} is confirmed"]
     assert mail.outbox[0].to == ["shopper@example.com"]
-    assert "2 \N{MULTIPLICATION SIGN} Canvas Tote — 48.00 EUR" in mail.outbox[0].body
+    assert "2 \N{MULTIPLICATION SIGN} Canvas Tote — €48.00 (€24.00 each)" in mail.outbox[0].body
 
 
 @pytest.mark.parametrize(

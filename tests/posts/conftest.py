@@ -6,7 +6,7 @@ from shops.posts import services
 from shops.posts.models import Post
 from tests.factories import PostFactory
 from tests.factories import picture as picture
-from tests.orders.conftest import localstripe, selling_a, stripe_settings  # noqa: F401 (fixtures)
+from tests.orders.conftest import selling_a  # noqa: F401 (fixtures)
 
 
 def tag(product, x: float = 0.5, y: float = 0.5, variant_id=None) -> services.TagInput:

@@ -52,7 +52,7 @@ def wait_for(condition, timeout: float = 30.0):
 
 
 def test_merchant_tags_a_picture_and_the_shopper_taps_through_to_buy_now(
-    page, shop_server, committed_shop, django_db_blocker
+    page, shop_server, committed_shop, django_db_blocker, stripe_settings
 ):
     clear_of_window_end(86400, margin=120)  # the counts below are of one UTC day
     # given a shop with a product, a posts gallery and a published post without tags

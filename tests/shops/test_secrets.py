@@ -31,7 +31,7 @@ KEY_C = Fernet.generate_key().decode()
 
 
 @pytest.fixture
-def keys(secrets_keys):
+def keys(secrets_keys, stripe_settings):  # the shops' Stripe keys are checked when saved
     return secrets_keys
 
 

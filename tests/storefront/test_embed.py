@@ -47,7 +47,7 @@ def test_other_pages_stay_unframeable(shop_a):
         assert "Content-Security-Policy" not in response, path
 
 
-def test_embed_sets_no_cookie_and_links_stay_inside_the_frame(shop_a):
+def test_embed_sets_no_cookie_and_links_stay_inside_the_frame(shop_a, stripe_settings):
     with tenant_context(shop_a):
         make_product(title="Mug", slug="mug", variants=2)
         payment_account_set_keys(

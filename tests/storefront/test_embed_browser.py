@@ -64,7 +64,7 @@ def page(browser):
 
 
 def test_an_allowed_site_embeds_the_shop_and_another_cannot(
-    page, shop_server, committed_shop, django_db_blocker, host_pages
+    page, shop_server, committed_shop, django_db_blocker, host_pages, stripe_settings
 ):
     allowed, other = host_pages
     shop = committed_shop("vitrine", "Vitrine").shop

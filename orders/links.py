@@ -1,0 +1,59 @@
+"""Signed links to an order's shopper pages (the confirmation and the order page): no
+login or cookie, so they work from an email, on a phone, in the embed.
+
+The token is the order's public id signed with ``django.core.signing``, salted with the
+shop's schema: a link is worthless in any other shop, and a changed character makes it
+nothing at all. It does not expire (the order page lives as long as the order); rotating
+``SECRET_KEY`` retires every link.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core import signing
+from django.db import connection
+from django.urls import reverse
+
+from orders.models import Order
+
+# the pages are a shop's: their paths come from the shop hosts' URLs even when the link
+# is made on the platform host (Stripe's webhook arrives there) or on a worker
+SHOP_URLS = settings.ROOT_URLCONF
+
+
+class OrderLinkError(Exception):
+    """A link that is tampered with, from another shop, or to an order that is gone."""
+
+
+def _signer() -> signing.Signer:
+    return signing.Signer(salt=f"orders.shopper-link:{connection.schema_name}")
+
+
+def order_link_token(*, order: Order) -> str:
+    return _signer().sign(order.public_id.hex)
+
+
+def order_from_link(token: str) -> Order:
+    """The order a link was made for, in the active shop; ``OrderLinkError`` otherwise."""
+    try:
+        public_id = uuid.UUID(hex=_signer().unsign(token))
+    except (signing.BadSignature, ValueError):
+        raise OrderLinkError("This order link is not valid in this shop.") from None
+    order = Order.objects.filter(public_id=public_id).first()
+    if order is None:
+        raise OrderLinkError("This order cannot be found any more.")
+    return order
+
+
+def order_page_path(*, order: Order) -> str:
+    """The shopper's order page (status, tracking): ``/orders/<token>/``."""
+    token = order_link_token(order=order)
+    return reverse("shopper-order", kwargs={"token": token}, urlconf=SHOP_URLS)
+
+
+def order_confirmation_path(*, order: Order) -> str:
+    """The page shown once the order is paid: ``/orders/<token>/confirmation/``."""
+    token = order_link_token(order=order)
+    return reverse("order-confirmation", kwargs={"token": token}, urlconf=SHOP_URLS)
