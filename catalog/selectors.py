@@ -118,8 +118,9 @@ def products_search(*, text: str) -> QuerySet[Product]:
     )
 
 
-def products_search_page(*, text: str, page_number: int | str | None,
-                         per_page: int = PRODUCTS_PER_PAGE) -> Page:  # fmt: skip
+def products_search_page(
+    *, text: str, page_number: int | str | None, per_page: int = PRODUCTS_PER_PAGE
+) -> Page:
     """One page of ``products_search`` with variants and images (a bad or out-of-range
     number gives the first or last page)."""
     products = _with_variants_and_images(products_search(text=text).defer("description"))

@@ -116,11 +116,29 @@ class OrderAdmin(admin.ModelAdmin):
     list_per_page = 50
     change_form_template = "admin/orders/order/change_form.html"
     fields = (
-        "status", "stock_status", "email", "shipping_address", "currency", "subtotal", "total",
-        "refunded_amount", "payment_intent_id", "stripe_account_id", "coupon_code",
-        "utm_source", "utm_medium", "utm_campaign", "carrier", "tracking_number", "note",
-        "created", "reserved_until", "paid_at", "fulfilled_at", "cancelled_at",
-    )  # fmt: skip
+        "status",
+        "stock_status",
+        "email",
+        "shipping_address",
+        "currency",
+        "subtotal",
+        "total",
+        "refunded_amount",
+        "payment_intent_id",
+        "stripe_account_id",
+        "coupon_code",
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+        "carrier",
+        "tracking_number",
+        "note",
+        "created",
+        "reserved_until",
+        "paid_at",
+        "fulfilled_at",
+        "cancelled_at",
+    )
     readonly_fields = fields
     actions = ["cancel_selected"]
 
@@ -207,9 +225,15 @@ class OrderAdmin(admin.ModelAdmin):
         return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order.id]))
 
     def _confirm(
-        self, request: HttpRequest, order: Order, *, action: str, title: str,
-        consequences: list[str], button: str,
-    ) -> HttpResponse:  # fmt: skip
+        self,
+        request: HttpRequest,
+        order: Order,
+        *,
+        action: str,
+        title: str,
+        consequences: list[str],
+        button: str,
+    ) -> HttpResponse:
         """The confirmation step: what will happen, and the same POST again with
         ``confirmed``."""
         carried = [
@@ -244,9 +268,9 @@ class OrderAdmin(admin.ModelAdmin):
             messages.error(request, str(exc))
         else:
             messages.success(
-                request, f"Order {order.number} is fulfilled; the shopper is emailed that it "
-                "is on its way.",
-            )  # fmt: skip
+                request,
+                f"Order {order.number} is fulfilled; the shopper is emailed that it is on its way.",
+            )
         return self._back(order)
 
     def cancel_view(self, request: HttpRequest, order_id: int) -> HttpResponse:
@@ -257,14 +281,17 @@ class OrderAdmin(admin.ModelAdmin):
         if request.POST.get("confirmed") != "yes":
             items = sum(line.quantity for line in order.lines.all())
             return self._confirm(
-                request, order, action="cancel", title=f"Cancel order {order.number}?",
+                request,
+                order,
+                action="cancel",
+                title=f"Cancel order {order.number}?",
                 consequences=[
                     "Its payment at Stripe is cancelled, so it can no longer be paid.",
                     f"Its {items} item(s) go back to stock.",
                     "The shopper is not charged and gets no email.",
                 ],
                 button="Yes, cancel the order",
-            )  # fmt: skip
+            )
         try:
             services.order_cancel(order=order)
         except services.OrderActionError as exc:
@@ -299,9 +326,13 @@ class OrderAdmin(admin.ModelAdmin):
         return self._back(order)
 
     def _confirm_refund(
-        self, request: HttpRequest, order: Order, *, amount: Decimal | None,
+        self,
+        request: HttpRequest,
+        order: Order,
+        *,
+        amount: Decimal | None,
         restock: dict[int, int],
-    ) -> HttpResponse:  # fmt: skip
+    ) -> HttpResponse:
         refundable = order.total - order.refunded_amount
         money = money_format(refundable if amount is None else amount, order.currency)
         lines = {line.id: line for line in order.lines.all()}
@@ -311,16 +342,20 @@ class OrderAdmin(admin.ModelAdmin):
             if quantity and line_id in lines
         ]
         return self._confirm(
-            request, order, action="refund", title=f"Refund {money} of order {order.number}?",
+            request,
+            order,
+            action="refund",
+            title=f"Refund {money} of order {order.number}?",
             consequences=[
                 f"{money} goes back to the shopper's card through Stripe"
                 + (" (all that is left of the payment)." if amount is None else "."),
-                "Back in stock: " + ", ".join(returned) + "." if returned
+                "Back in stock: " + ", ".join(returned) + "."
+                if returned
                 else "No item goes back to stock.",
                 "The shopper is emailed about the refund.",
             ],
             button=f"Yes, refund {money}",
-        )  # fmt: skip
+        )
 
     @admin.action(description="Cancel selected unpaid orders (stock goes back)")
     def cancel_selected(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
@@ -407,10 +442,14 @@ class ShippingZoneForm(forms.ModelForm):
     def clean(self) -> dict:
         cleaned = super().clean()
         if {"name", "countries"} <= set(cleaned):
-            checked = _field_errors(self, lambda: services.shipping_zone_clean(
-                name=cleaned.get("name", ""), countries=cleaned["countries"],
-                zone=self.instance if self.instance.pk else None,
-            ))  # fmt: skip
+            checked = _field_errors(
+                self,
+                lambda: services.shipping_zone_clean(
+                    name=cleaned.get("name", ""),
+                    countries=cleaned["countries"],
+                    zone=self.instance if self.instance.pk else None,
+                ),
+            )
             cleaned.update(checked or {})
         return cleaned
 
@@ -504,10 +543,15 @@ class TaxRateForm(forms.ModelForm):
     def clean(self) -> dict:
         cleaned = super().clean()
         if {"country", "name", "rate"} <= set(cleaned):
-            checked = _field_errors(self, lambda: services.tax_rate_clean(
-                country=cleaned["country"], name=cleaned["name"], rate=cleaned["rate"],
-                tax_rate=self.instance if self.instance.pk else None,
-            ))  # fmt: skip
+            checked = _field_errors(
+                self,
+                lambda: services.tax_rate_clean(
+                    country=cleaned["country"],
+                    name=cleaned["name"],
+                    rate=cleaned["rate"],
+                    tax_rate=self.instance if self.instance.pk else None,
+                ),
+            )
             cleaned.update(checked or {})
         return cleaned
 
@@ -610,9 +654,12 @@ class DiscountForm(forms.ModelForm):
         fields = {name: cleaned.get(name) for name in DISCOUNT_FIELDS}
         if None in (fields["code"], fields["kind"]):  # refused by the form already
             return cleaned
-        checked = _field_errors(self, lambda: services.discount_clean(
-            discount=self.instance if self.instance.pk else None, **fields
-        ))  # fmt: skip
+        checked = _field_errors(
+            self,
+            lambda: services.discount_clean(
+                discount=self.instance if self.instance.pk else None, **fields
+            ),
+        )
         cleaned.update(checked or {})
         return cleaned
 
@@ -633,10 +680,15 @@ class DiscountAdmin(ThroughServicesAdmin):
     fieldsets = (
         (None, {"fields": ("code", "kind", "value", "is_active")}),
         ("Conditions", {"fields": ("minimum_subtotal", "usage_limit", "once_per_customer")}),
-        ("Dates", {"fields": ("starts_at", "ends_at"),
-                   "description": "Times are in the shop's time zone."}),
+        (
+            "Dates",
+            {
+                "fields": ("starts_at", "ends_at"),
+                "description": "Times are in the shop's time zone.",
+            },
+        ),
         ("Uses", {"fields": ("used", "recent_uses")}),
-    )  # fmt: skip
+    )
 
     @admin.display(description="Takes off")
     def takes_off(self, discount: Discount) -> str:
@@ -675,9 +727,16 @@ class DiscountAdmin(ThroughServicesAdmin):
         return format_html(
             "<ul>{}</ul>",
             format_html_join(
-                "", '<li><a href="{}">Order {}</a>: {}, {}</li>',
-                ((reverse("admin:orders_order_change", args=[r.order_id]), r.order.number,
-                  r.email, date_format(timezone.localtime(r.created), "j M Y H:i"))
-                 for r in redemptions),
+                "",
+                '<li><a href="{}">Order {}</a>: {}, {}</li>',
+                (
+                    (
+                        reverse("admin:orders_order_change", args=[r.order_id]),
+                        r.order.number,
+                        r.email,
+                        date_format(timezone.localtime(r.created), "j M Y H:i"),
+                    )
+                    for r in redemptions
+                ),
             ),
-        )  # fmt: skip
+        )

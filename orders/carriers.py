@@ -23,7 +23,7 @@ TRACKING_PAGES: dict[str, str] = {
     "deutschepost": "https://www.deutschepost.de/sendung/simpleQuery.html?form.sendungsnummer={number}",
     "canadapost": "https://www.canadapost-postescanada.ca/track-reperage/en#/search?searchFor={number}",
     "australiapost": "https://auspost.com.au/mypost/track/details/{number}",
-}  # fmt: skip
+}
 
 
 def tracking_url(*, carrier: str, tracking_number: str) -> str:

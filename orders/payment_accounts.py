@@ -281,10 +281,14 @@ def payment_account_connect(*, stripe_account_id: str, account_type: str = "") -
     }
     if previous is None or previous.stripe_account_id != stripe_account_id:
         fields.update(
-            account_type=account_type, charges_enabled=False, payouts_enabled=False,
-            details_submitted=False, requirements_due=[], disabled_reason="",
+            account_type=account_type,
+            charges_enabled=False,
+            payouts_enabled=False,
+            details_submitted=False,
+            requirements_due=[],
+            disabled_reason="",
             account_checked_at=None,
-        )  # fmt: skip
+        )
     elif account_type:
         fields["account_type"] = account_type
     account, _ = PaymentAccount.objects.update_or_create(id=1, defaults=fields)
@@ -310,10 +314,16 @@ def payment_account_state_record(*, account: stripe_client.ConnectedAccount) -> 
     row.account_checked_at = timezone.now()
     row.save(
         update_fields=[
-            "charges_enabled", "payouts_enabled", "details_submitted", "requirements_due",
-            "disabled_reason", "account_type", "account_checked_at", "updated",
+            "charges_enabled",
+            "payouts_enabled",
+            "details_submitted",
+            "requirements_due",
+            "disabled_reason",
+            "account_type",
+            "account_checked_at",
+            "updated",
         ]
-    )  # fmt: skip
+    )
     if could_sell != row.charges_enabled:
         shop_page_changed()
     return True
@@ -382,9 +392,14 @@ def _key_check(credentials: Credentials) -> None:
     try:
         stripe_client.key_check(credentials=credentials)
     except stripe_client.PaymentAuthenticationError:
-        raise ValidationError({"secret_key": (
-            "Stripe does not know this secret key: copy it again from your Stripe "
-            "dashboard (Developers → API keys). Nothing was saved.")}) from None  # fmt: skip
+        raise ValidationError(
+            {
+                "secret_key": (
+                    "Stripe does not know this secret key: copy it again from your Stripe "
+                    "dashboard (Developers → API keys). Nothing was saved."
+                )
+            }
+        ) from None
     except stripe_client.PaymentPermissionError:
         return
     except stripe_client.PaymentError as exc:
@@ -436,22 +451,37 @@ def _endpoint_create(credentials: Credentials, webhook_url: str) -> stripe_clien
             metadata={"etalage_shop": shop.schema_name},
         )
     except stripe_client.PaymentPermissionError:
-        raise ValidationError({"webhook_secret": (
-            "This key may not create webhook endpoints (a restricted key without the "
-            "“Webhook Endpoints: Write” permission): give it that permission and save "
-            "again. " + _endpoint_advice(webhook_url))}) from None  # fmt: skip
+        raise ValidationError(
+            {
+                "webhook_secret": (
+                    "This key may not create webhook endpoints (a restricted key without the "
+                    "“Webhook Endpoints: Write” permission): give it that permission and save "
+                    "again. " + _endpoint_advice(webhook_url)
+                )
+            }
+        ) from None
     except stripe_client.PaymentRetryableError as exc:
         raise ValidationError(
             _stripe_problem(exc, "create the webhook endpoint"), code="stripe"
         ) from exc
     except stripe_client.PaymentError as exc:
-        raise ValidationError({"webhook_secret": (
-            f"Stripe did not create the webhook endpoint for {webhook_url} ({exc}). "
-            + _endpoint_advice(webhook_url))}) from None  # fmt: skip
+        raise ValidationError(
+            {
+                "webhook_secret": (
+                    f"Stripe did not create the webhook endpoint for {webhook_url} ({exc}). "
+                    + _endpoint_advice(webhook_url)
+                )
+            }
+        ) from None
     if not endpoint.secret:
-        raise ValidationError({"webhook_secret": (
-            "Stripe created the webhook endpoint without giving its signing secret. "
-            + _endpoint_advice(webhook_url))})  # fmt: skip
+        raise ValidationError(
+            {
+                "webhook_secret": (
+                    "Stripe created the webhook endpoint without giving its signing secret. "
+                    + _endpoint_advice(webhook_url)
+                )
+            }
+        )
     return endpoint
 
 
@@ -474,9 +504,13 @@ def _endpoint_retire_later(account: PaymentAccount):
 
 
 def payment_account_set_keys(
-    *, secret_key: str, publishable_key: str, webhook_secret: str = "", webhook_url: str = "",
+    *,
+    secret_key: str,
+    publishable_key: str,
+    webhook_secret: str = "",
+    webhook_url: str = "",
     api_base: str = "",
-) -> PaymentAccount:  # fmt: skip
+) -> PaymentAccount:
     """Sell through the shop's own Stripe account, once Stripe has proven the key.
 
     The secret key is checked with an authenticated call first: a key Stripe does not

@@ -225,12 +225,16 @@ def _rate_refused(
             code="rate_not_for_country",
         )
     if rate.kind == ShippingRate.Kind.WEIGHT:
-        grams = [None if limit is None else f"{limit:,} g" for limit in
-                 (rate.min_weight_grams, rate.max_weight_grams)]  # fmt: skip
+        grams = [
+            None if limit is None else f"{limit:,} g"
+            for limit in (rate.min_weight_grams, rate.max_weight_grams)
+        ]
         why = f"it is for parcels {_band_text(*grams)} and this one weighs {weight:,} g"
     else:
-        money = [None if limit is None else money_format(limit, currency) for limit in
-                 (rate.min_order_value, rate.max_order_value)]  # fmt: skip
+        money = [
+            None if limit is None else money_format(limit, currency)
+            for limit in (rate.min_order_value, rate.max_order_value)
+        ]
         why = f"it is for orders {_band_text(*money)} and this one is "
         why += money_format(value, currency)
     return ValidationError(
@@ -376,10 +380,12 @@ def _lines_checked(lines: Sequence[Line]) -> list[Line]:
     for index, (_variant, quantity) in enumerate(lines):
         if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
             raise ValidationError(
-                {f"lines[{index}].quantity": ValidationError(
-                    "A quantity is a whole number of at least 1.", code="invalid_quantity"
-                )}
-            )  # fmt: skip
+                {
+                    f"lines[{index}].quantity": ValidationError(
+                        "A quantity is a whole number of at least 1.", code="invalid_quantity"
+                    )
+                }
+            )
     return list(lines)
 
 
@@ -450,9 +456,12 @@ def checkout_quote(
             )
         elif shipping_rate_id is not None and chosen is None:
             errors["shipping_rate_id"] = _rate_refused(
-                shipping_rate_id, country=country_code, weight=_weight_grams(lines),
-                value=subtotal, currency=currency,
-            )  # fmt: skip
+                shipping_rate_id,
+                country=country_code,
+                weight=_weight_grams(lines),
+                value=subtotal,
+                currency=currency,
+            )
         elif chosen is None and for_payment:
             errors["shipping_rate_id"] = ValidationError(
                 "Choose a shipping method.", code="shipping_rate_required"

@@ -91,9 +91,14 @@ def address_lines(address: dict[str, str]) -> tuple[str, ...]:
     """A shipping address as it is written on a parcel, one line each."""
     town = " ".join(part for part in (address.get("postal_code"), address.get("city")) if part)
     parts = (
-        address.get("name"), address.get("line1"), address.get("line2"), town,
-        address.get("state"), address.get("country"), address.get("phone"),
-    )  # fmt: skip
+        address.get("name"),
+        address.get("line1"),
+        address.get("line2"),
+        town,
+        address.get("state"),
+        address.get("country"),
+        address.get("phone"),
+    )
     return tuple(part for part in parts if part)
 
 

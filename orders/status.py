@@ -60,11 +60,18 @@ def order_transition(
     may not move there. Updates ``order`` in place and sends the signal of the new status
     (``orders.signals``) in the same transaction; returns what its receivers said for the
     merchant (``order_signal_send``)."""
-    fields = given({
-        "note": note, "paid_at": paid_at, "fulfilled_at": fulfilled_at,
-        "cancelled_at": cancelled_at, "carrier": carrier, "tracking_number": tracking_number,
-        "refunded_minor": refunded_minor, "stock_status": stock_status,
-    })  # fmt: skip
+    fields = given(
+        {
+            "note": note,
+            "paid_at": paid_at,
+            "fulfilled_at": fulfilled_at,
+            "cancelled_at": cancelled_at,
+            "carrier": carrier,
+            "tracking_number": tracking_number,
+            "refunded_minor": refunded_minor,
+            "stock_status": stock_status,
+        }
+    )
     with transaction.atomic(savepoint=False):
         return _transition(order=order, to=to, fields=fields)
 

@@ -279,9 +279,13 @@ def connected_account(obj: Any) -> ConnectedAccount:
 
 
 def account_create(
-    *, credentials: Credentials, account_type: str, email: str, metadata: Mapping[str, str],
+    *,
+    credentials: Credentials,
+    account_type: str,
+    email: str,
+    metadata: Mapping[str, str],
     idempotency_key: str,
-) -> ConnectedAccount:  # fmt: skip
+) -> ConnectedAccount:
     """A new connected account of ``account_type`` (``standard`` or ``express``; an
     Express account asks for the card payments and transfers capabilities that direct
     charges with a platform fee need)."""
@@ -360,9 +364,13 @@ def key_check(*, credentials: Credentials) -> None:
 
 
 def webhook_endpoint_create(
-    *, credentials: Credentials, url: str, events: Iterable[str], description: str,
+    *,
+    credentials: Credentials,
+    url: str,
+    events: Iterable[str],
+    description: str,
     metadata: Mapping[str, str],
-) -> WebhookEndpoint:  # fmt: skip
+) -> WebhookEndpoint:
     """A webhook endpoint in the key's own account sending ``events`` to ``url``; its
     ``secret`` is in this answer only."""
     with _translated_errors():

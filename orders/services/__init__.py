@@ -114,4 +114,4 @@ __all__ = [
     "tax_rate_update",
     "tax_settings_set",
     "to_minor",
-]  # fmt: skip
+]

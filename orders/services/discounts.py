@@ -42,9 +42,16 @@ Kind = Discount.Kind
 T = TypeVar("T")
 
 DISCOUNT_FIELDS = (
-    "code", "kind", "value", "minimum_subtotal", "usage_limit", "once_per_customer",
-    "starts_at", "ends_at", "is_active",
-)  # fmt: skip
+    "code",
+    "kind",
+    "value",
+    "minimum_subtotal",
+    "usage_limit",
+    "once_per_customer",
+    "starts_at",
+    "ends_at",
+    "is_active",
+)
 CODE_PATTERN = re.compile(r"[\w-]+")
 
 
@@ -120,30 +127,37 @@ def discount_clean(
     currency = shop_currency()
     errors = FieldErrors()
     if kind not in Kind.values:
-        errors.add("kind", ValidationError(
-            "Choose the type: percentage, fixed amount or free shipping.", code="invalid"
-        ))  # fmt: skip
+        errors.add(
+            "kind",
+            ValidationError(
+                "Choose the type: percentage, fixed amount or free shipping.", code="invalid"
+            ),
+        )
     cleaned = {
         "code": errors.clean("code", lambda: _code_clean(code, discount=discount)),
         "kind": kind if kind in Kind.values else None,
         "value": errors.clean("value", lambda: _value_clean(kind, value, currency)),
-        "minimum_subtotal": errors.clean("minimum_subtotal", lambda: amount_or_none(
-            minimum_subtotal, label="minimum order", currency=currency
-        )),
-        "usage_limit": errors.clean("usage_limit", lambda: count_or_none(
-            usage_limit, label="usage limit", minimum=1
-        )),
+        "minimum_subtotal": errors.clean(
+            "minimum_subtotal",
+            lambda: amount_or_none(minimum_subtotal, label="minimum order", currency=currency),
+        ),
+        "usage_limit": errors.clean(
+            "usage_limit", lambda: count_or_none(usage_limit, label="usage limit", minimum=1)
+        ),
         "once_per_customer": bool(once_per_customer),
         "starts_at": errors.clean("starts_at", lambda: _moment(starts_at, "start")),
         "ends_at": errors.clean("ends_at", lambda: _moment(ends_at, "end")),
         "is_active": bool(is_active),
-    }  # fmt: skip
+    }
     limit, uses = cleaned["usage_limit"], discount.uses if discount is not None else 0
     if limit is not None and limit < uses:
-        errors.add("usage_limit", ValidationError(
-            f"The code has been used {uses:,} times already; the limit cannot be lower.",
-            code="limit_below_uses",
-        ))  # fmt: skip
+        errors.add(
+            "usage_limit",
+            ValidationError(
+                f"The code has been used {uses:,} times already; the limit cannot be lower.",
+                code="limit_below_uses",
+            ),
+        )
     starts, ends = cleaned["starts_at"], cleaned["ends_at"]
     if starts is not None and ends is not None and ends <= starts:
         errors.add(
@@ -180,10 +194,16 @@ def discount_create(
 ) -> Discount:
     """A discount code (matched in any case by shoppers)."""
     cleaned = discount_clean(
-        code=code, kind=kind, value=value, minimum_subtotal=minimum_subtotal,
-        usage_limit=usage_limit, once_per_customer=once_per_customer, starts_at=starts_at,
-        ends_at=ends_at, is_active=is_active,
-    )  # fmt: skip
+        code=code,
+        kind=kind,
+        value=value,
+        minimum_subtotal=minimum_subtotal,
+        usage_limit=usage_limit,
+        once_per_customer=once_per_customer,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        is_active=is_active,
+    )
     with _code_unique(cleaned["code"]):
         return Discount.objects.create(**cleaned)
 
@@ -206,14 +226,23 @@ def discount_update(
     locked meanwhile, so a use counted at the same moment cannot pass a lowered limit."""
     stored = Discount.objects.select_for_update().get(pk=discount.pk)
     discount.uses = stored.uses
-    changes = given({
-        "code": code, "kind": kind, "value": value, "minimum_subtotal": minimum_subtotal,
-        "usage_limit": usage_limit, "once_per_customer": once_per_customer,
-        "starts_at": starts_at, "ends_at": ends_at, "is_active": is_active,
-    })  # fmt: skip
-    cleaned = discount_clean(discount=discount, **{
-        field: changes.get(field, getattr(stored, field)) for field in DISCOUNT_FIELDS
-    })  # fmt: skip
+    changes = given(
+        {
+            "code": code,
+            "kind": kind,
+            "value": value,
+            "minimum_subtotal": minimum_subtotal,
+            "usage_limit": usage_limit,
+            "once_per_customer": once_per_customer,
+            "starts_at": starts_at,
+            "ends_at": ends_at,
+            "is_active": is_active,
+        }
+    )
+    cleaned = discount_clean(
+        discount=discount,
+        **{field: changes.get(field, getattr(stored, field)) for field in DISCOUNT_FIELDS},
+    )
     with _code_unique(cleaned["code"]):
         changes_save(discount, cleaned)
     return discount
@@ -284,9 +313,11 @@ def _redeem(*, discount: Discount, email: str, order_id: int) -> DiscountRedempt
     try:
         with transaction.atomic():
             return DiscountRedemption.objects.create(
-                discount=discount, order_id=order_id, email=email,
+                discount=discount,
+                order_id=order_id,
+                email=email,
                 once_per_customer=discount.once_per_customer,
-            )  # fmt: skip
+            )
     except IntegrityError as exc:  # the constraints behind the checks above
         if "orders_redemption_once_per_order" in str(exc):
             raise _SameOrder from None

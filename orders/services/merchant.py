@@ -45,9 +45,12 @@ def order_fulfil(*, order: Order, carrier: str = "", tracking_number: str = "") 
     carrier, tracking_number = carrier.strip()[:100], tracking_number.strip()[:100]
     try:
         notes = order_transition(
-            order=order, to=Status.FULFILLED, carrier=carrier,
-            tracking_number=tracking_number, fulfilled_at=timezone.now(),
-        )  # fmt: skip
+            order=order,
+            to=Status.FULFILLED,
+            carrier=carrier,
+            tracking_number=tracking_number,
+            fulfilled_at=timezone.now(),
+        )
     except TransitionError as exc:
         raise OrderActionError(str(exc)) from None
     shipped = (
@@ -156,11 +159,10 @@ def order_refund(
     )
     order_transition(
         order=order,
-        to=Status.REFUNDED if refunded_minor >= order.amount_minor
-        else Status.PARTIALLY_REFUNDED,
+        to=Status.REFUNDED if refunded_minor >= order.amount_minor else Status.PARTIALLY_REFUNDED,
         refunded_minor=refunded_minor,
         stock_status=stock_status,
-    )  # fmt: skip
+    )
     order_email_on_commit(order, "refunded")
     return order
 

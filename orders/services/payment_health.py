@@ -88,11 +88,17 @@ def _signature_failure(*, matched: bool, now: datetime) -> HealthChanges:
     or unmatched one, in its window."""
     if matched:
         count, since = _windowed("bad_signature", now)
-        return {"bad_signature_count": count, "bad_signature_since": since,
-                "bad_signature_last_at": now}  # fmt: skip
+        return {
+            "bad_signature_count": count,
+            "bad_signature_since": since,
+            "bad_signature_last_at": now,
+        }
     count, since = _windowed("unmatched_signature", now)
-    return {"unmatched_signature_count": count, "unmatched_signature_since": since,
-            "unmatched_signature_last_at": now}  # fmt: skip
+    return {
+        "unmatched_signature_count": count,
+        "unmatched_signature_since": since,
+        "unmatched_signature_last_at": now,
+    }
 
 
 def payment_health_bad_signature(*, order_public_id: str, payment_intent_id: str) -> bool:

@@ -92,8 +92,13 @@ def order_payment_succeeded(
     """
     order = Order.objects.select_for_update().get(id=order.id)
     if payment.amount != order.amount_minor or payment.currency != order.currency:
-        logger.error("order %s: paid %s %s, expected %s", order.number, payment.amount,
-                     payment.currency, order.amount_minor)  # fmt: skip
+        logger.error(
+            "order %s: paid %s %s, expected %s",
+            order.number,
+            payment.amount,
+            payment.currency,
+            order.amount_minor,
+        )
         return order
     now = timezone.now()
     if order.stock_status == Stock.HELD:
@@ -109,9 +114,12 @@ def order_payment_succeeded(
         Order.objects.filter(id=order.id).update(stock_status=Stock.COMMITTED)
         order.stock_status = Stock.COMMITTED
         order_transition(
-            order=order, to=Status.PAID, paid_at=now, cancelled_at=None,
+            order=order,
+            to=Status.PAID,
+            paid_at=now,
+            cancelled_at=None,
             note="Paid after its reservation had ended; the stock was reserved again.",
-        )  # fmt: skip
+        )
         _paid(order)
         return order
     if payments.credentials is None:
@@ -123,12 +131,20 @@ def order_payment_succeeded(
         idempotency_key=f"late-refund-{order.public_id}",
     )
     order_transition(
-        order=order, to=Status.REFUNDED, paid_at=now, refunded_minor=order.amount_minor,
+        order=order,
+        to=Status.REFUNDED,
+        paid_at=now,
+        refunded_minor=order.amount_minor,
         note="Paid after its reservation had ended and the stock had sold out: refunded.",
-    )  # fmt: skip
-    order_activity_add(order=order, kind=OrderActivity.Kind.REFUNDED, message=(
-        f"Paid {order_money(order, order.amount_minor)} after the reservation had ended and "
-        "the stock had sold out: refunded in full through Stripe."))  # fmt: skip
+    )
+    order_activity_add(
+        order=order,
+        kind=OrderActivity.Kind.REFUNDED,
+        message=(
+            f"Paid {order_money(order, order.amount_minor)} after the reservation had ended and "
+            "the stock had sold out: refunded in full through Stripe."
+        ),
+    )
     order_email_on_commit(order, "refunded")
     return order
 
@@ -228,9 +244,10 @@ def stripe_event_handle(*, event: stripe_client.Event, payments: ShopPayments) -
         try:
             with transaction.atomic():
                 StripeEvent.objects.create(
-                    event_id=event.id, type=event.type,
+                    event_id=event.id,
+                    type=event.type,
                     payment_intent_id=str(event.object.get("id", ""))[:255],
-                )  # fmt: skip
+                )
         except IntegrityError:
             return "duplicate"
         if account_handler is not None:

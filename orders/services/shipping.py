@@ -27,9 +27,15 @@ from shops.unset import UNSET, Unset, given
 Kind = ShippingRate.Kind
 
 RATE_FIELDS = (
-    "name", "kind", "price", "min_weight_grams", "max_weight_grams", "min_order_value",
-    "max_order_value", "free_over",
-)  # fmt: skip
+    "name",
+    "kind",
+    "price",
+    "min_weight_grams",
+    "max_weight_grams",
+    "min_order_value",
+    "max_order_value",
+    "free_over",
+)
 WEIGHT_BAND = ("min_weight_grams", "max_weight_grams")
 VALUE_BAND = ("min_order_value", "max_order_value")
 
@@ -73,11 +79,14 @@ def shipping_zone_clean(
     ValidationError keyed by field; ``zone`` is the zone being changed, if any."""
     errors = FieldErrors()
     cleaned = {
-        "name": errors.clean("name", lambda: text_required(
-            name, max_length=100, missing="Give the zone a name, e.g. “Europe”."
-        )),
+        "name": errors.clean(
+            "name",
+            lambda: text_required(
+                name, max_length=100, missing="Give the zone a name, e.g. “Europe”."
+            ),
+        ),
         "countries": errors.clean("countries", lambda: _countries_clean(countries)),
-    }  # fmt: skip
+    }
     if cleaned["countries"]:
         errors.clean("countries", lambda: _countries_free(cleaned["countries"], zone=zone))
     errors.raise_any()
@@ -108,9 +117,16 @@ def shipping_zone_update(
 ) -> ShippingZone:
     """Change the fields given (those left UNSET keep their value)."""
     _zones_lock()
-    merged = {"name": zone.name, "countries": zone.countries, **given({
-        "name": name, "countries": countries,
-    })}  # fmt: skip
+    merged = {
+        "name": zone.name,
+        "countries": zone.countries,
+        **given(
+            {
+                "name": name,
+                "countries": countries,
+            }
+        ),
+    }
     changes_save(zone, shipping_zone_clean(zone=zone, **merged))
     return zone
 
@@ -128,20 +144,30 @@ def _band_clean(
     low, high = cleaned.get(low_field), cleaned.get(high_field)
     if cleaned.get("kind") == kind:
         if low is None and high is None and low_field not in errors.errors:
-            errors.add(low_field, ValidationError(
-                f"Give the {what} this rate is for: from, below, or both.", code="no_band"
-            ))  # fmt: skip
+            errors.add(
+                low_field,
+                ValidationError(
+                    f"Give the {what} this rate is for: from, below, or both.", code="no_band"
+                ),
+            )
         elif low is not None and high is not None and low >= high:
-            errors.add(high_field, ValidationError(
-                f"The upper {what} must be above the lower one.", code="band_order"
-            ))  # fmt: skip
+            errors.add(
+                high_field,
+                ValidationError(
+                    f"The upper {what} must be above the lower one.", code="band_order"
+                ),
+            )
         return
     for field in band:
         if cleaned.get(field) is not None:
-            errors.add(field, ValidationError(
-                f"Only a rate priced by the order's {what} has {what} limits; leave it empty "
-                "or change “Price by”.", code="band_not_for_kind",
-            ))  # fmt: skip
+            errors.add(
+                field,
+                ValidationError(
+                    f"Only a rate priced by the order's {what} has {what} limits; leave it empty "
+                    "or change “Price by”.",
+                    code="band_not_for_kind",
+                ),
+            )
 
 
 def shipping_rate_clean(
@@ -161,30 +187,42 @@ def shipping_rate_clean(
     currency = shop_currency()
     errors = FieldErrors()
     if kind not in Kind.values:
-        errors.add("kind", ValidationError(
-            "Choose how the rate is priced: flat, by weight or by order value.", code="invalid"
-        ))  # fmt: skip
+        errors.add(
+            "kind",
+            ValidationError(
+                "Choose how the rate is priced: flat, by weight or by order value.", code="invalid"
+            ),
+        )
     cleaned = {
-        "name": errors.clean("name", lambda: text_required(
-            name, max_length=100, missing="Give the rate the name shoppers will see, "
-            "e.g. “Standard (2 to 4 days)”.",
-        )),
+        "name": errors.clean(
+            "name",
+            lambda: text_required(
+                name,
+                max_length=100,
+                missing="Give the rate the name shoppers will see, e.g. “Standard (2 to 4 days)”.",
+            ),
+        ),
         "kind": kind if kind in Kind.values else None,
-        "price": errors.clean("price", lambda: amount_required(
-            price, label="price", currency=currency
-        )),
-        "free_over": errors.clean("free_over", lambda: amount_or_none(
-            free_over, label="free-shipping threshold", currency=currency
-        )),
-    }  # fmt: skip
-    for field, value in (("min_weight_grams", min_weight_grams),
-                         ("max_weight_grams", max_weight_grams)):  # fmt: skip
+        "price": errors.clean(
+            "price", lambda: amount_required(price, label="price", currency=currency)
+        ),
+        "free_over": errors.clean(
+            "free_over",
+            lambda: amount_or_none(free_over, label="free-shipping threshold", currency=currency),
+        ),
+    }
+    for field, value in (
+        ("min_weight_grams", min_weight_grams),
+        ("max_weight_grams", max_weight_grams),
+    ):
         cleaned[field] = errors.clean(field, lambda v=value: count_or_none(v, label="weight"))
-    for field, value in (("min_order_value", min_order_value),
-                         ("max_order_value", max_order_value)):  # fmt: skip
-        cleaned[field] = errors.clean(field, lambda v=value: amount_or_none(
-            v, label="order value", currency=currency
-        ))  # fmt: skip
+    for field, value in (
+        ("min_order_value", min_order_value),
+        ("max_order_value", max_order_value),
+    ):
+        cleaned[field] = errors.clean(
+            field, lambda v=value: amount_or_none(v, label="order value", currency=currency)
+        )
     _band_clean(errors, cleaned, WEIGHT_BAND, what="weight", kind=Kind.WEIGHT)
     _band_clean(errors, cleaned, VALUE_BAND, what="order value", kind=Kind.ORDER_VALUE)
     errors.raise_any()
@@ -207,10 +245,15 @@ def shipping_rate_create(
     including the upper) or by order value (the same way); free once the order's value
     reaches ``free_over``."""
     cleaned = shipping_rate_clean(
-        name=name, price=price, kind=kind, min_weight_grams=min_weight_grams,
-        max_weight_grams=max_weight_grams, min_order_value=min_order_value,
-        max_order_value=max_order_value, free_over=free_over,
-    )  # fmt: skip
+        name=name,
+        price=price,
+        kind=kind,
+        min_weight_grams=min_weight_grams,
+        max_weight_grams=max_weight_grams,
+        min_order_value=min_order_value,
+        max_order_value=max_order_value,
+        free_over=free_over,
+    )
     return ShippingRate.objects.create(zone=zone, **cleaned)
 
 
@@ -229,14 +272,21 @@ def shipping_rate_update(
 ) -> ShippingRate:
     """Change the fields given (those left UNSET keep their value); the whole rate is
     checked again, so changing ``kind`` asks for the fitting limits."""
-    changes = given({
-        "name": name, "price": price, "kind": kind, "min_weight_grams": min_weight_grams,
-        "max_weight_grams": max_weight_grams, "min_order_value": min_order_value,
-        "max_order_value": max_order_value, "free_over": free_over,
-    })  # fmt: skip
-    cleaned = shipping_rate_clean(**{
-        field: changes.get(field, getattr(rate, field)) for field in RATE_FIELDS
-    })  # fmt: skip
+    changes = given(
+        {
+            "name": name,
+            "price": price,
+            "kind": kind,
+            "min_weight_grams": min_weight_grams,
+            "max_weight_grams": max_weight_grams,
+            "min_order_value": min_order_value,
+            "max_order_value": max_order_value,
+            "free_over": free_over,
+        }
+    )
+    cleaned = shipping_rate_clean(
+        **{field: changes.get(field, getattr(rate, field)) for field in RATE_FIELDS}
+    )
     if zone is not UNSET:
         cleaned["zone"] = zone
     changes_save(rate, cleaned)

@@ -37,14 +37,22 @@ def tax_rate_clean(
     errors = FieldErrors()
     cleaned = {
         "country": errors.clean("country", lambda: country_clean(str(country or ""))),
-        "rate": errors.clean("rate", lambda: percent(
-            rate, places=3, refused="Give the rate in percent, from 0 to 100, with at most 3 "
-            "decimals, e.g. 20, 5.5 or 8.875.",
-        )),
-        "name": errors.clean("name", lambda: text_required(
-            name, max_length=40, missing="Give the tax the name shoppers know, e.g. VAT."
-        )),
-    }  # fmt: skip
+        "rate": errors.clean(
+            "rate",
+            lambda: percent(
+                rate,
+                places=3,
+                refused="Give the rate in percent, from 0 to 100, with at most 3 "
+                "decimals, e.g. 20, 5.5 or 8.875.",
+            ),
+        ),
+        "name": errors.clean(
+            "name",
+            lambda: text_required(
+                name, max_length=40, missing="Give the tax the name shoppers know, e.g. VAT."
+            ),
+        ),
+    }
     if cleaned["country"]:
         errors.clean("country", lambda: _country_free(cleaned["country"], tax_rate=tax_rate))
     errors.raise_any()
@@ -69,8 +77,12 @@ def tax_rate_update(
     name: str | Unset = UNSET,
 ) -> TaxRate:
     """Change the fields given (those left UNSET keep their value)."""
-    merged = {"country": tax_rate.country, "rate": tax_rate.rate, "name": tax_rate.name,
-              **given({"country": country, "rate": rate, "name": name})}  # fmt: skip
+    merged = {
+        "country": tax_rate.country,
+        "rate": tax_rate.rate,
+        "name": tax_rate.name,
+        **given({"country": country, "rate": rate, "name": name}),
+    }
     cleaned = tax_rate_clean(tax_rate=tax_rate, **merged)
     try:
         with transaction.atomic():

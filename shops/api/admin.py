@@ -45,8 +45,15 @@ class ApiKeyCreateForm(forms.ModelForm):
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
     list_display = ("name", "prefix", "scope_list", "expires_at", "last_used_at", "state")
-    readonly_fields = ("name", "prefix", "scopes", "expires_at", "created", "last_used_at",
-                       "revoked_at")  # fmt: skip
+    readonly_fields = (
+        "name",
+        "prefix",
+        "scopes",
+        "expires_at",
+        "created",
+        "last_used_at",
+        "revoked_at",
+    )
     actions = ["revoke"]
 
     def get_form(self, request, obj=None, change=False, **kwargs):

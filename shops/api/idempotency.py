@@ -75,9 +75,14 @@ def idempotency_claim(
     try:
         with transaction.atomic():
             record = IdempotencyRecord.objects.create(
-                owner=owner, key=key, method=method, path=path, body_hash=body_hash,
-                created=now, claimed_at=now,
-            )  # fmt: skip
+                owner=owner,
+                key=key,
+                method=method,
+                path=path,
+                body_hash=body_hash,
+                created=now,
+                claimed_at=now,
+            )
         return IdempotencyClaim(record=record, is_new=True)
     except IntegrityError:
         record = IdempotencyRecord.objects.get(owner=owner, key=key)

@@ -86,9 +86,11 @@ class IdempotencyRecord(models.Model):
     created = models.DateTimeField(default=timezone.now, db_index=True)
     claimed_at = models.DateTimeField(default=timezone.now)
     resource = models.CharField(
-        max_length=100, blank=True, default="",
+        max_length=100,
+        blank=True,
+        default="",
         help_text="What the request made before it answered (buy-now: the order's id).",
-    )  # fmt: skip
+    )
 
     class Meta:
         constraints = [

@@ -66,9 +66,17 @@ class DeliverySerializer(serializers.ModelSerializer):
     class Meta:
         model = WebhookDelivery
         fields = [
-            "id", "event_id", "event_type", "status", "attempt_count", "last_status_code",
-            "next_attempt_at", "created", "completed_at", "attempts",
-        ]  # fmt: skip
+            "id",
+            "event_id",
+            "event_type",
+            "status",
+            "attempt_count",
+            "last_status_code",
+            "next_attempt_at",
+            "created",
+            "completed_at",
+            "attempts",
+        ]
         read_only_fields = fields
 
 

@@ -140,8 +140,14 @@ class DesignAdmin(admin.ModelAdmin):
             kind = section_type(section["type"])
             if kind is not None:
                 form = section_settings_form(kind, section["settings"], section_id=section["id"])
-                sections.append({"id": section["id"], "kind": kind, "settings":
-                                 section["settings"], "form": form})  # fmt: skip
+                sections.append(
+                    {
+                        "id": section["id"],
+                        "kind": kind,
+                        "settings": section["settings"],
+                        "form": form,
+                    }
+                )
         branding = document["branding"]
         shop_origin = f"{request.scheme}://{request.get_host()}"
         context = {

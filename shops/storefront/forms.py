@@ -13,9 +13,11 @@ SETTINGS_PREFIX = "settings"
 
 class BrandingForm(forms.Form):
     tagline = forms.CharField(
-        label="Tagline", required=False, help_text="One line under the shop's name; also "
+        label="Tagline",
+        required=False,
+        help_text="One line under the shop's name; also "
         "what link previews on social platforms show.",
-    )  # fmt: skip
+    )
     font = forms.ChoiceField(label="Font", choices=[(k, v[0]) for k, v in FONTS.items()])
     announcement = forms.CharField(label="Announcement bar", required=False)
     announcement_link = forms.CharField(label="Announcement link", required=False)

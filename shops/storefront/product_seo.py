@@ -137,12 +137,16 @@ def _review_json_ld(review: Review) -> dict:
     """A schema.org Review (plain text; the email is never included)."""
     data = {
         "@type": "Review",
-        "reviewRating": {"@type": "Rating", "ratingValue": review.rating, "bestRating": 5,
-                         "worstRating": 1},
+        "reviewRating": {
+            "@type": "Rating",
+            "ratingValue": review.rating,
+            "bestRating": 5,
+            "worstRating": 1,
+        },
         "author": {"@type": "Person", "name": review.display_name},
         "datePublished": review.created.date().isoformat(),
         "reviewBody": review.body,
-    }  # fmt: skip
+    }
     if review.title:
         data["name"] = review.title
     return data

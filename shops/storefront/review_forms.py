@@ -37,9 +37,10 @@ class ReviewForm(forms.Form):
     )
     display_name = forms.CharField(label="Name shown with your review", max_length=60)
     email = forms.EmailField(
-        label="Your address for the shop (never shown)", required=False,
+        label="Your address for the shop (never shown)",
+        required=False,
         help_text="Only so the shop can reach you about your review.",
-    )  # fmt: skip
+    )
     photos = MultipleFileField(
         label=f"Photos (up to {settings.REVIEWS_MAX_PHOTOS}; JPEG, PNG, WebP or GIF)",
         required=False,

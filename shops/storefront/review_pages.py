@@ -61,8 +61,9 @@ def _see_other(url: str) -> HttpResponse:
 
 
 def _error(request: HttpRequest, message: str, status: int, **headers: str) -> HttpResponse:
-    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8",
-                        headers=headers)  # fmt: skip
+    return HttpResponse(
+        message, status=status, content_type="text/plain; charset=utf-8", headers=headers
+    )
 
 
 def _too_many(request: HttpRequest, retry_after: int) -> HttpResponse:
@@ -113,10 +114,15 @@ def review_create(request: HttpRequest, slug: str) -> HttpResponse:
         data = form.cleaned_data
         try:
             review_submit(
-                product=context["product"], rating=data["rating"], title=data["title"],
-                body=data["body"], display_name=data["display_name"], email=data["email"],
-                photos=data["photos"], shopper=shopper,
-            )  # fmt: skip
+                product=context["product"],
+                rating=data["rating"],
+                title=data["title"],
+                body=data["body"],
+                display_name=data["display_name"],
+                email=data["email"],
+                photos=data["photos"],
+                shopper=shopper,
+            )
         except ValidationError as error:
             for name, messages in error.message_dict.items():
                 for message in messages:
@@ -132,8 +138,12 @@ def review_create(request: HttpRequest, slug: str) -> HttpResponse:
     if _is_embed(request):
         design = design_get()
         context.update(theme_context(published_document(design)["branding"]))
-        context.update(base_template=EMBED_BASE, embed=True,
-                       embed_allowed_origins=embed_origins(design), home_url="/embed/")  # fmt: skip
+        context.update(
+            base_template=EMBED_BASE,
+            embed=True,
+            embed_allowed_origins=embed_origins(design),
+            home_url="/embed/",
+        )
     else:
         context.update(shop_theme())
     response = render(request, "catalog/product_page.html", context, status=400)
@@ -146,12 +156,14 @@ def review_write(request: HttpRequest, token: str) -> HttpResponse:
     try:
         line = review_link_line(token)
     except ReviewLinkError as error:
-        return render(request, "reviews/link_error.html", {"message": str(error), **shop_theme()},
-                      status=400)  # fmt: skip
+        return render(
+            request, "reviews/link_error.html", {"message": str(error), **shop_theme()}, status=400
+        )
     if Review.objects.filter(order_line=line).exists():
         message = "You have already reviewed this purchase. Thank you!"
-        return render(request, "reviews/link_error.html", {"message": message, **shop_theme()},
-                      status=409)  # fmt: skip
+        return render(
+            request, "reviews/link_error.html", {"message": message, **shop_theme()}, status=409
+        )
     product = Product.objects.filter(pk=line.product_id).first()
     status = 200
     if request.method == "POST":
@@ -163,12 +175,21 @@ def review_write(request: HttpRequest, token: str) -> HttpResponse:
             data = form.cleaned_data
             try:
                 review_submit_verified(
-                    order_line=line, rating=data["rating"], title=data["title"], body=data["body"],
-                    display_name=data["display_name"], photos=data["photos"], shopper=shopper,
-                )  # fmt: skip
+                    order_line=line,
+                    rating=data["rating"],
+                    title=data["title"],
+                    body=data["body"],
+                    display_name=data["display_name"],
+                    photos=data["photos"],
+                    shopper=shopper,
+                )
             except ReviewError as error:
-                return render(request, "reviews/link_error.html",
-                              {"message": str(error), **shop_theme()}, status=409)  # fmt: skip
+                return render(
+                    request,
+                    "reviews/link_error.html",
+                    {"message": str(error), **shop_theme()},
+                    status=409,
+                )
             except ValidationError as error:
                 for name, messages in error.message_dict.items():
                     for message in messages:
@@ -224,21 +245,29 @@ def poll_page(request: HttpRequest, poll_id: int) -> HttpResponse:
         except ValueError:
             option_id = 0
         try:
-            poll_vote(poll_id=poll.id, option_id=option_id, shopper=shopper,
-                      notify_email=request.POST.get("notify_email", ""))  # fmt: skip
+            poll_vote(
+                poll_id=poll.id,
+                option_id=option_id,
+                shopper=shopper,
+                notify_email=request.POST.get("notify_email", ""),
+            )
         except PollError as error:
             status, message = error.status, str(error)
         poll = selectors.poll_view(poll_id=poll_id)  # fresh counts
     voted = selectors.poll_voted_option(poll_id=poll.id, voter=shopper.voter)
     design = design_get()
     context = {
-        "poll": poll, "voted": voted, "message": message,
-        "is_open": poll_is_open(poll.poll), "shopper_token": shopper.token,
+        "poll": poll,
+        "voted": voted,
+        "message": message,
+        "is_open": poll_is_open(poll.poll),
+        "shopper_token": shopper.token,
         "show_results": voted is not None or not poll_is_open(poll.poll),
         "base_template": EMBED_BASE if _is_embed(request) else "base.html",
-        "embed": _is_embed(request), "embed_allowed_origins": embed_origins(design),
+        "embed": _is_embed(request),
+        "embed_allowed_origins": embed_origins(design),
         **shop_theme(),
-    }  # fmt: skip
+    }
     response = render(request, "reviews/poll_page.html", context, status=status)
     response["Content-Security-Policy"] = frame_ancestors(embed_origins(design))
     return response

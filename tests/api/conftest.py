@@ -149,9 +149,14 @@ def a_review(product, *, rating: int = 4, body: str = "Fits well", ip: str = "19
     from tests.reviews.helpers import a_shopper
 
     return review_submit(
-        product=product, rating=rating, title=fields.pop("title", ""), body=body,
-        display_name=fields.pop("display_name", "Ann"), shopper=a_shopper(ip), **fields,
-    )  # fmt: skip
+        product=product,
+        rating=rating,
+        title=fields.pop("title", ""),
+        body=body,
+        display_name=fields.pop("display_name", "Ann"),
+        shopper=a_shopper(ip),
+        **fields,
+    )
 
 
 def a_post(*products, caption: str = "Summer look", **fields):
@@ -162,10 +167,15 @@ def a_post(*products, caption: str = "Summer look", **fields):
 
     return services.post_create(
         images=[services.ImageInput(file=ContentFile(png_bytes(), name="look.png"))],
-        tags=[[services.TagInput(product_id=p.pk, x=0.2 + 0.1 * i, y=0.5)
-               for i, p in enumerate(products)]],
-        caption=caption, **fields,
-    )  # fmt: skip
+        tags=[
+            [
+                services.TagInput(product_id=p.pk, x=0.2 + 0.1 * i, y=0.5)
+                for i, p in enumerate(products)
+            ]
+        ],
+        caption=caption,
+        **fields,
+    )
 
 
 def a_poll(question: str = "Which colour next?", *, options=("Sage", "Rust"), **fields):
@@ -185,10 +195,15 @@ def a_connection(channel: str = "meta", *, items=()):
         channel=channel, access_token=f"{channel}-token-secret", external_id="123"
     )
     ChannelItem.objects.bulk_create(
-        ChannelItem(connection=connection, retailer_id=retailer_id, product_id=product_id,
-                    state=state, message=message)
+        ChannelItem(
+            connection=connection,
+            retailer_id=retailer_id,
+            product_id=product_id,
+            state=state,
+            message=message,
+        )
         for retailer_id, product_id, state, message in items
-    )  # fmt: skip
+    )
     return connection
 
 
@@ -211,8 +226,12 @@ ENDPOINTS = [
     ("post", "/api/v1/products/", {"title": "New"}, "catalog:write"),
     ("patch", "/api/v1/products/{product}/", {"title": "Renamed"}, "catalog:write"),
     ("delete", "/api/v1/products/{product}/", None, "catalog:write"),
-    ("post", "/api/v1/products/{product}/images/", {"url": "http://127.0.0.1:9/x.jpg"},
-     "catalog:write"),
+    (
+        "post",
+        "/api/v1/products/{product}/images/",
+        {"url": "http://127.0.0.1:9/x.jpg"},
+        "catalog:write",
+    ),
     ("delete", "/api/v1/products/{product}/images/999999/", None, "catalog:write"),
     ("get", "/api/v1/variants/", None, "catalog:read"),
     ("get", "/api/v1/variants/{variant}/", None, "catalog:read"),
@@ -227,8 +246,12 @@ ENDPOINTS = [
     ("delete", "/api/v1/collections/{collection}/", None, "catalog:write"),
     ("get", "/api/v1/webhooks/", None, "webhooks:write"),
     ("get", "/api/v1/webhooks/{subscription}/", None, "webhooks:write"),
-    ("post", "/api/v1/webhooks/", {"url": "https://x.example/", "events": ["order.paid"]},
-     "webhooks:write"),
+    (
+        "post",
+        "/api/v1/webhooks/",
+        {"url": "https://x.example/", "events": ["order.paid"]},
+        "webhooks:write",
+    ),
     ("patch", "/api/v1/webhooks/{subscription}/", {"is_active": False}, "webhooks:write"),
     ("delete", "/api/v1/webhooks/{subscription}/", None, "webhooks:write"),
     ("get", "/api/v1/webhooks/{subscription}/deliveries/", None, "webhooks:write"),
@@ -256,31 +279,47 @@ ENDPOINTS = [
     ("get", "/api/v1/polls/{poll}/", None, "polls:read"),
     ("post", "/api/v1/polls/", {"question": "?", "options": []}, "polls:write"),
     ("post", "/api/v1/polls/{poll}/close/", None, "polls:write"),
-    ("post", "/api/v1/polls/{poll}/options/{option}/image/", {"url": "http://127.0.0.1:9/x.png"},
-     "polls:write"),
+    (
+        "post",
+        "/api/v1/polls/{poll}/options/{option}/image/",
+        {"url": "http://127.0.0.1:9/x.png"},
+        "polls:write",
+    ),
     ("get", "/api/v1/channels/", None, "channels:read"),
     ("get", "/api/v1/channels/{channel}/", None, "channels:read"),
     ("get", "/api/v1/channels/{channel}/items/", None, "channels:read"),
     ("get", "/api/v1/channels/{channel}/items/{item}/", None, "channels:read"),
     ("get", "/api/v1/shipping-zones/", None, "shipping:read"),
     ("get", "/api/v1/shipping-zones/{zone}/", None, "shipping:read"),
-    ("post", "/api/v1/shipping-zones/", {"name": "Nordics", "countries": ["SE", "NO"]},
-     "shipping:write"),
+    (
+        "post",
+        "/api/v1/shipping-zones/",
+        {"name": "Nordics", "countries": ["SE", "NO"]},
+        "shipping:write",
+    ),
     ("patch", "/api/v1/shipping-zones/{zone}/", {"name": "Renamed"}, "shipping:write"),
     ("delete", "/api/v1/shipping-zones/{zone}/", None, "shipping:write"),
     ("get", "/api/v1/shipping-rates/", None, "shipping:read"),
     ("get", "/api/v1/shipping-rates/{rate}/", None, "shipping:read"),
-    ("post", "/api/v1/shipping-rates/", {"zone_id": 1, "name": "Express", "price": "9.90"},
-     "shipping:write"),
+    (
+        "post",
+        "/api/v1/shipping-rates/",
+        {"zone_id": 1, "name": "Express", "price": "9.90"},
+        "shipping:write",
+    ),
     ("patch", "/api/v1/shipping-rates/{rate}/", {"price": "5.00"}, "shipping:write"),
     ("delete", "/api/v1/shipping-rates/{rate}/", None, "shipping:write"),
     ("get", "/api/v1/discounts/", None, "discounts:read"),
     ("get", "/api/v1/discounts/{discount}/", None, "discounts:read"),
-    ("post", "/api/v1/discounts/", {"code": "NEW5", "kind": "fixed_amount", "value": "5"},
-     "discounts:write"),
+    (
+        "post",
+        "/api/v1/discounts/",
+        {"code": "NEW5", "kind": "fixed_amount", "value": "5"},
+        "discounts:write",
+    ),
     ("patch", "/api/v1/discounts/{discount}/", {"is_active": False}, "discounts:write"),
     ("delete", "/api/v1/discounts/{discount}/", None, "discounts:write"),
-]  # fmt: skip
+]
 
 
 @pytest.fixture
@@ -294,8 +333,9 @@ def objects(shop_a, settings, tmp_path) -> dict:
         product = product_create(title="Mug", variants=[VariantInput(sku="MUG-1", price="9")])
         collection = collection_create(title="Mugs")
         subscription = subscription_create(url="https://partner.example/", events=["order.paid"])
-        order = Order.objects.create(email="s@example.com", currency="EUR", subtotal=9,
-                                     total=9, amount_minor=900)  # fmt: skip
+        order = Order.objects.create(
+            email="s@example.com", currency="EUR", subtotal=9, total=9, amount_minor=900
+        )
         connection = a_connection("pinterest", items=[("1-1", product.pk, "live", "")])
         poll = a_poll()
         zone = shipping_zone_create(name="Europe", countries=["FR", "DE"])

@@ -59,8 +59,10 @@ def test_missing_or_bad_key_is_401(shop_a, header):
 
     assert response.status_code == 401
     assert error_of(response)["code"] in (
-        "not_authenticated", "invalid_api_key", "invalid_authorization",
-    )  # fmt: skip
+        "not_authenticated",
+        "invalid_api_key",
+        "invalid_authorization",
+    )
 
 
 @pytest.mark.parametrize(
@@ -253,8 +255,9 @@ def test_browsable_api_and_options_answer_on_every_read_endpoint(shop_a, objects
 
     client = Client(HTTP_HOST="alpha.localhost")
     client.post("/admin/login/", {"username": "owner@alpha.test", "password": SHOP_PASSWORD})
-    paths = sorted({path.format(**objects) for method, path, _b, _s in ENDPOINTS
-                    if method == "get"})  # fmt: skip
+    paths = sorted(
+        {path.format(**objects) for method, path, _b, _s in ENDPOINTS if method == "get"}
+    )
 
     pages = {path: client.get(path, headers={"Accept": "text/html"}) for path in paths}
     options = {path: client.options(path) for path in paths}

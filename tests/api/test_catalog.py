@@ -45,11 +45,13 @@ def test_create_product_with_variants(shop_a, api_a):
     body = response.json()
     assert body["title"] == "Linen Shirt" and body["slug"] == "linen-shirt"
     assert body["option_names"] == ["Size"]
-    assert [(v["sku"], v["price"], v["compare_at_price"], v["currency"], v["stock"])
-            for v in body["variants"]] == [
+    assert [
+        (v["sku"], v["price"], v["compare_at_price"], v["currency"], v["stock"])
+        for v in body["variants"]
+    ] == [
         ("LS-S", "49.90", None, "EUR", 3),
         ("LS-M", "52.00", "60.00", "EUR", 0),
-    ]  # fmt: skip
+    ]
     assert parse_datetime(body["created"]).tzinfo is not None
     with tenant_context(shop_a):
         product = Product.objects.get(pk=body["id"])
@@ -107,8 +109,10 @@ def test_update_and_delete_product(shop_a, api_a):
     assert deleted.status_code == 204
     assert gone.status_code == 404
     assert error_of(gone) == {
-        "code": "not_found", "message": "No such object in this shop.", "field": None,
-    }  # fmt: skip
+        "code": "not_found",
+        "message": "No such object in this shop.",
+        "field": None,
+    }
     with tenant_context(shop_a):
         kinds = list(
             CatalogChange.objects.filter(product_id=product.pk).values_list("kind", "aspects")
@@ -117,9 +121,13 @@ def test_update_and_delete_product(shop_a, api_a):
 
 
 def test_a_digital_product_is_marked_as_not_requiring_shipping(shop_a, api_a):
-    created = api_a.post("/api/v1/products/", {
-        "title": "Pattern PDF", "variants": [{"sku": "PDF", "price": "8"}],
-    })  # fmt: skip
+    created = api_a.post(
+        "/api/v1/products/",
+        {
+            "title": "Pattern PDF",
+            "variants": [{"sku": "PDF", "price": "8"}],
+        },
+    )
     updated = api_a.patch(f"/api/v1/products/{created.json()['id']}/", {"requires_shipping": False})
 
     assert created.json()["requires_shipping"] is True  # physical unless said otherwise
@@ -152,9 +160,10 @@ def test_stock_adjust_and_set(shop_a, api_a):
 def test_variant_create_update_delete(shop_a, api_a):
     with tenant_context(shop_a):
         product = product_create(
-            title="Tee", option1_name="Size", variants=[VariantInput(sku="T-S", price="20",
-                                                                     options=["S"])]
-        )  # fmt: skip
+            title="Tee",
+            option1_name="Size",
+            variants=[VariantInput(sku="T-S", price="20", options=["S"])],
+        )
 
     created = api_a.post(
         "/api/v1/variants/",
@@ -307,9 +316,11 @@ def test_list_query_count_is_constant(shop_a, api_a, count, django_assert_num_qu
         for number in range(count):
             product = product_create(
                 title=f"P{number}",
-                variants=[VariantInput(sku=f"P{number}-{v}", price="5", options=[str(v)])
-                          for v in range(3)],
-            )  # fmt: skip
+                variants=[
+                    VariantInput(sku=f"P{number}-{v}", price="5", options=[str(v)])
+                    for v in range(3)
+                ],
+            )
             ProductImage.objects.create(product=product, status="ready", source_url="http://x/")
     api_a.get("/api/v1/products/")  # the key's last use is recorded once a minute
 
@@ -324,8 +335,10 @@ def test_list_query_count_is_constant(shop_a, api_a, count, django_assert_num_qu
 @pytest.mark.parametrize("count", [3, 30])
 def test_other_lists_query_counts_are_constant(shop_a, api_a, count, django_assert_num_queries):
     with tenant_context(shop_a):
-        products = [product_create(title=f"P{n}", variants=[VariantInput(sku=f"V{n}", price="1")])
-                    for n in range(count)]  # fmt: skip
+        products = [
+            product_create(title=f"P{n}", variants=[VariantInput(sku=f"V{n}", price="1")])
+            for n in range(count)
+        ]
         for number in range(count):
             collection_create(title=f"C{number}", product_ids=[p.pk for p in products[:3]])
     api_a.get("/api/v1/variants/")
@@ -391,13 +404,19 @@ def test_products_built_directly_match_drfs_field_by_field_answer(shop_a, api_a)
 
     with tenant_context(shop_a):
         product = product_create(
-            title="Tee", tags=["cotton"], option1_name="Size",
-            variants=[VariantInput(sku=f"TEE-{size}", price="5", options=[size])
-                      for size in "SM"],
-        )  # fmt: skip
-        ProductImage.objects.create(product=product, status="ready", image="products/t.jpg",
-                                    width=800, height=600,
-                                    renditions={"320": "products/t-320.webp"})  # fmt: skip
+            title="Tee",
+            tags=["cotton"],
+            option1_name="Size",
+            variants=[VariantInput(sku=f"TEE-{size}", price="5", options=[size]) for size in "SM"],
+        )
+        ProductImage.objects.create(
+            product=product,
+            status="ready",
+            image="products/t.jpg",
+            width=800,
+            height=600,
+            renditions={"320": "products/t-320.webp"},
+        )
     listed = api_a.get("/api/v1/products/").json()["results"][0]
 
     with tenant_context(shop_a):

@@ -18,10 +18,15 @@ def channels_api(shop_a, make_key) -> ApiClient:
 
 def test_connections_show_status_and_counts_but_never_secrets(shop_a, channels_api):
     with tenant_context(shop_a):
-        meta = a_connection("meta", items=[
-            ("1-1", 1, "live", ""), ("1-2", 1, "warning", "Missing GTIN"),
-            ("2-1", 2, "rejected", "Image too small"), ("3-1", 3, "pending", ""),
-        ])  # fmt: skip
+        meta = a_connection(
+            "meta",
+            items=[
+                ("1-1", 1, "live", ""),
+                ("1-2", 1, "warning", "Missing GTIN"),
+                ("2-1", 2, "rejected", "Image too small"),
+                ("3-1", 3, "pending", ""),
+            ],
+        )
         a_connection("google")
 
     listed = channels_api.get("/api/v1/channels/")
@@ -41,10 +46,15 @@ def test_connections_show_status_and_counts_but_never_secrets(shop_a, channels_a
 
 def test_items_filter_by_state_product_and_message(shop_a, channels_api):
     with tenant_context(shop_a):
-        a_connection("meta", items=[
-            ("1-1", 1, "live", ""), ("2-1", 2, "rejected", "Image too small (min 500x500)"),
-            ("2-2", 2, "rejected", "Price is missing"), ("3-1", 3, "pending", ""),
-        ])  # fmt: skip
+        a_connection(
+            "meta",
+            items=[
+                ("1-1", 1, "live", ""),
+                ("2-1", 2, "rejected", "Image too small (min 500x500)"),
+                ("2-2", 2, "rejected", "Price is missing"),
+                ("3-1", 3, "pending", ""),
+            ],
+        )
         a_connection("pinterest", items=[("9-1", 9, "rejected", "Image too small")])
 
     every = channels_api.get("/api/v1/channels/meta/items/")
@@ -63,9 +73,15 @@ def test_items_filter_by_state_product_and_message(shop_a, channels_api):
     assert retailer_ids(of_product) == ["2-1", "2-2"]
     assert retailer_ids(by_message) == ["2-1"]
     assert one.json() | {"id": 0, "sent_at": None} == {
-        "id": 0, "channel": "meta", "retailer_id": "2-1", "product_id": 2, "variant_id": None,
-        "state": "rejected", "message": "Image too small (min 500x500)", "sent_at": None,
-    }  # fmt: skip
+        "id": 0,
+        "channel": "meta",
+        "retailer_id": "2-1",
+        "product_id": 2,
+        "variant_id": None,
+        "state": "rejected",
+        "message": "Image too small (min 500x500)",
+        "sent_at": None,
+    }
     assert (bad_state.status_code, error_of(bad_state)["field"]) == (400, "state")
     assert not_connected.status_code == 404
     assert "tiktok" in error_of(not_connected)["message"]
@@ -103,9 +119,9 @@ def test_list_query_counts_are_constant(shop_a, channels_api, count, django_asse
 
 def test_a_key_of_shop_a_never_sees_shop_bs_channel_items(shop_a, shop_b, make_key):
     with tenant_context(shop_b):
-        theirs = a_connection("meta", items=[
-            (f"{n}-1", n, "rejected", "Beta secret") for n in range(1, 5)
-        ])  # fmt: skip
+        theirs = a_connection(
+            "meta", items=[(f"{n}-1", n, "rejected", "Beta secret") for n in range(1, 5)]
+        )
         their_item = theirs.items.order_by("id").last()
     with tenant_context(shop_a):
         a_connection("meta", items=[("1-1", 1, "live", "Alpha")])

@@ -69,13 +69,24 @@ def contract_key(
         collection_create(title="Contract picks", product_ids=[product.pk])
         # an order with a line, so the orders' list and detail answers are checked too
         variant = product.variants.get()
-        order = Order.objects.create(email="contract@example.com", currency="EUR",
-                                     subtotal=variant.price, total=variant.price,
-                                     amount_minor=420, shipping_address={"city": "Lyon"})  # fmt: skip
+        order = Order.objects.create(
+            email="contract@example.com",
+            currency="EUR",
+            subtotal=variant.price,
+            total=variant.price,
+            amount_minor=420,
+            shipping_address={"city": "Lyon"},
+        )
         OrderLine.objects.create(
-            order=order, variant=variant, product_id=product.pk, title=product.title,
-            sku=variant.sku, unit_price=variant.price, quantity=1, line_total=variant.price,
-        )  # fmt: skip
+            order=order,
+            variant=variant,
+            product_id=product.pk,
+            title=product.title,
+            sku=variant.sku,
+            unit_price=variant.price,
+            quantity=1,
+            line_total=variant.price,
+        )
         # a review with a reply, a tagged post, a poll with votes, a channel with items
         review = a_review(product)
         review_reply(review=review, reply="Thank you")
@@ -89,8 +100,14 @@ def contract_key(
         Product.objects.update(requires_shipping=False)
         # the pricing rules: a zone with a rate, a discount code
         zone = shipping_zone_create(name="Contract zone", countries=["FR"])
-        shipping_rate_create(zone=zone, name="Contract post", kind="weight", price="4.90",
-                             max_weight_grams=2000, free_over="50")  # fmt: skip
+        shipping_rate_create(
+            zone=zone,
+            name="Contract post",
+            kind="weight",
+            price="4.90",
+            max_weight_grams=2000,
+            free_over="50",
+        )
         discount_create(code="CONTRACT10", kind="percentage", value="10", usage_limit=5)
     return make_key(shop_a)
 
@@ -134,23 +151,49 @@ def test_schema_and_docs_are_served_on_the_shop_host_without_a_cdn(shop_a):
     document = served.json()
     assert document["openapi"].startswith("3.")
     assert set(document["paths"]) >= {
-        "/api/v1/products/", "/api/v1/products/{id}/", "/api/v1/products/{id}/images/",
-        "/api/v1/products/{id}/images/{image_id}/", "/api/v1/variants/",
-        "/api/v1/variants/{id}/", "/api/v1/variants/{id}/stock/", "/api/v1/collections/",
-        "/api/v1/collections/{id}/", "/api/v1/webhooks/", "/api/v1/webhooks/{id}/",
-        "/api/v1/webhooks/{id}/deliveries/", "/api/v1/webhooks/{id}/rotate-secret/",
-        "/api/v1/reviews/", "/api/v1/reviews/{id}/", "/api/v1/reviews/{id}/approve/",
-        "/api/v1/reviews/{id}/reject/", "/api/v1/reviews/{id}/hide/",
-        "/api/v1/reviews/{id}/spam/", "/api/v1/reviews/{id}/reply/", "/api/v1/posts/",
-        "/api/v1/posts/{id}/", "/api/v1/posts/{id}/images/", "/api/v1/polls/",
-        "/api/v1/polls/{id}/", "/api/v1/polls/{id}/close/",
-        "/api/v1/polls/{id}/options/{option_id}/image/", "/api/v1/channels/", "/api/v1/channels/{channel}/",
-        "/api/v1/channels/{channel}/items/", "/api/v1/channels/{channel}/items/{id}/",
-        "/api/v1/shipping-zones/", "/api/v1/shipping-zones/{id}/", "/api/v1/shipping-rates/",
-        "/api/v1/shipping-rates/{id}/", "/api/v1/discounts/", "/api/v1/discounts/{id}/",
-    }  # fmt: skip
-    for path in ("/api/v1/reviews/{id}/approve/", "/api/v1/polls/{id}/close/",
-                 "/api/v1/posts/{id}/images/"):  # fmt: skip
+        "/api/v1/products/",
+        "/api/v1/products/{id}/",
+        "/api/v1/products/{id}/images/",
+        "/api/v1/products/{id}/images/{image_id}/",
+        "/api/v1/variants/",
+        "/api/v1/variants/{id}/",
+        "/api/v1/variants/{id}/stock/",
+        "/api/v1/collections/",
+        "/api/v1/collections/{id}/",
+        "/api/v1/webhooks/",
+        "/api/v1/webhooks/{id}/",
+        "/api/v1/webhooks/{id}/deliveries/",
+        "/api/v1/webhooks/{id}/rotate-secret/",
+        "/api/v1/reviews/",
+        "/api/v1/reviews/{id}/",
+        "/api/v1/reviews/{id}/approve/",
+        "/api/v1/reviews/{id}/reject/",
+        "/api/v1/reviews/{id}/hide/",
+        "/api/v1/reviews/{id}/spam/",
+        "/api/v1/reviews/{id}/reply/",
+        "/api/v1/posts/",
+        "/api/v1/posts/{id}/",
+        "/api/v1/posts/{id}/images/",
+        "/api/v1/polls/",
+        "/api/v1/polls/{id}/",
+        "/api/v1/polls/{id}/close/",
+        "/api/v1/polls/{id}/options/{option_id}/image/",
+        "/api/v1/channels/",
+        "/api/v1/channels/{channel}/",
+        "/api/v1/channels/{channel}/items/",
+        "/api/v1/channels/{channel}/items/{id}/",
+        "/api/v1/shipping-zones/",
+        "/api/v1/shipping-zones/{id}/",
+        "/api/v1/shipping-rates/",
+        "/api/v1/shipping-rates/{id}/",
+        "/api/v1/discounts/",
+        "/api/v1/discounts/{id}/",
+    }
+    for path in (
+        "/api/v1/reviews/{id}/approve/",
+        "/api/v1/polls/{id}/close/",
+        "/api/v1/posts/{id}/images/",
+    ):
         assert {"400", "401", "403", "404", "409", "429"} <= set(
             document["paths"][path]["post"]["responses"]
         )
@@ -167,8 +210,9 @@ def test_schema_and_docs_are_served_on_the_shop_host_without_a_cdn(shop_a):
     assert any(p["name"] == "Idempotency-Key" for p in create["parameters"])
     for path in ("/api/v1/posts/{id}/images/", "/api/v1/polls/{id}/options/{option_id}/image/"):
         assert set(document["paths"][path]["post"]["requestBody"]["content"]) == {
-            "application/json", "multipart/form-data",
-        }  # fmt: skip
+            "application/json",
+            "multipart/form-data",
+        }
     assert document["components"]["securitySchemes"]["apiKey"]["scheme"] == "bearer"
     assert docs.status_code == 200
     html = docs.content.decode()

@@ -69,9 +69,12 @@ def test_a_request_still_running_with_the_key_is_409(shop_a, api_a):
     with tenant_context(shop_a):
         key = api_key_for_secret(secret=api_a.headers["Authorization"].split()[1])
         IdempotencyRecord.objects.create(
-            owner=f"key:{key.pk}", key="busy", method="POST", path="/api/v1/products/",
+            owner=f"key:{key.pk}",
+            key="busy",
+            method="POST",
+            path="/api/v1/products/",
             body_hash="x",
-        )  # fmt: skip
+        )
 
     response = api_a.post("/api/v1/products/", {"title": "X"}, headers={"Idempotency-Key": "busy"})
 
@@ -150,8 +153,10 @@ def test_errors_have_one_shape(shop_a, api_a):
     assert error_of(unknown_path)["code"] == "not_found"
     assert not_allowed.status_code == 405
     assert error_of(not_allowed) == {
-        "code": "method_not_allowed", "message": 'Method "PUT" not allowed.', "field": None,
-    }  # fmt: skip
+        "code": "method_not_allowed",
+        "message": 'Method "PUT" not allowed.',
+        "field": None,
+    }
     assert bad_json.status_code == 400
     assert error_of(bad_json)["code"] == "parse_error"
     assert bad_id.status_code == 404

@@ -24,9 +24,17 @@ def test_docs_render_without_any_outside_request(browser, shop_server, committed
     tags = [tag.lower() for tag in page.locator(".opblock-tag").all_inner_texts()]
     # operations by path: the bag's and buy-now's, under the Shopper tag, come first
     assert [tag.split()[0] for tag in tags] == [
-        "shopper", "channels", "collections", "orders", "polls", "posts", "products",
-        "reviews", "variants", "webhooks",
-    ]  # fmt: skip
+        "shopper",
+        "channels",
+        "collections",
+        "orders",
+        "polls",
+        "posts",
+        "products",
+        "reviews",
+        "variants",
+        "webhooks",
+    ]
     assert page.get_by_role("button", name="Authorize").is_visible()
     assert hosts == {f"apidocs.localhost:{shop_server}"}
     context.close()

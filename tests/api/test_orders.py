@@ -21,8 +21,12 @@ from tests.orders.conftest import paid_order, shop_sells
 from tests.orders.test_admin import place
 
 ORDER_EVENTS = [
-    "order.created", "order.paid", "order.fulfilled", "order.cancelled", "order.refunded",
-]  # fmt: skip
+    "order.created",
+    "order.paid",
+    "order.fulfilled",
+    "order.cancelled",
+    "order.refunded",
+]
 
 
 def order_of(shop, answer: dict) -> Order:
@@ -50,17 +54,41 @@ def test_detail_has_lines_amounts_as_strings_and_iso_times(
 
     assert response.status_code == 200
     body = response.json()
-    assert {key: body[key] for key in ("id", "number", "status", "currency", "subtotal",
-                                       "total", "refunded_amount", "email")} == {
-        "id": order.id, "number": order.number, "status": "paid", "currency": "EUR",
-        "subtotal": "48.00", "total": "48.00", "refunded_amount": "0.00",
+    assert {
+        key: body[key]
+        for key in (
+            "id",
+            "number",
+            "status",
+            "currency",
+            "subtotal",
+            "total",
+            "refunded_amount",
+            "email",
+        )
+    } == {
+        "id": order.id,
+        "number": order.number,
+        "status": "paid",
+        "currency": "EUR",
+        "subtotal": "48.00",
+        "total": "48.00",
+        "refunded_amount": "0.00",
         "email": "shopper@example.com",
-    }  # fmt: skip
+    }
     assert body["lines"] == [
-        {"id": order.lines.get().id, "variant_id": selling_a.id,
-         "product_id": selling_a.product_id, "title": "Canvas Tote", "variant_title": "",
-         "sku": "TOTE", "unit_price": "24.00", "quantity": 2, "line_total": "48.00"}
-    ]  # fmt: skip
+        {
+            "id": order.lines.get().id,
+            "variant_id": selling_a.id,
+            "product_id": selling_a.product_id,
+            "title": "Canvas Tote",
+            "variant_title": "",
+            "sku": "TOTE",
+            "unit_price": "24.00",
+            "quantity": 2,
+            "line_total": "48.00",
+        }
+    ]
     assert body["paid_at"].endswith("Z") and "T" in body["created"]
     assert body["fulfilled_at"] is None
 
@@ -129,8 +157,9 @@ def test_fulfil_a_paid_order_with_a_tracking_number(shop_a, selling_a, localstri
 
     assert response.status_code == 200
     assert (response.json()["status"], response.json()["tracking_number"]) == (
-        "fulfilled", "LP123456789FR",
-    )  # fmt: skip
+        "fulfilled",
+        "LP123456789FR",
+    )
     with tenant_context(shop_a):
         assert Order.objects.get(id=order.id).status == "fulfilled"
 
@@ -186,9 +215,11 @@ def test_partial_then_full_refund_through_stripe_with_idempotency(
     assert (reused.status_code, error_of(reused)["code"]) == (409, "idempotency_key_reused")
     assert too_much.status_code == 400
     assert error_of(too_much) | {"errors": None} == {
-        "code": "invalid_amount", "message": "Refund more than nothing and at most €38.00, what is left of the payment.",
-        "field": "amount", "errors": None,
-    }  # fmt: skip
+        "code": "invalid_amount",
+        "message": "Refund more than nothing and at most €38.00, what is left of the payment.",
+        "field": "amount",
+        "errors": None,
+    }
     assert (fully.json()["status"], fully.json()["refunded_amount"]) == ("refunded", "48.00")
     assert (after.status_code, error_of(after)["code"]) == (409, "invalid_transition")
     with tenant_context(shop_a):
@@ -243,11 +274,20 @@ def test_order_events_reach_a_subscriber(
         ("order.cancelled", unpaid.id, "cancelled"),
     ]
     assert received[3][1] | {"created": None, "paid_at": None, "fulfilled_at": None} == {
-        "id": order.id, "number": order.number, "status": "partially_refunded",
-        "email": "shopper@example.com", "currency": "EUR", "total": "24.00",
-        "refunded_amount": "4.00", "tracking_number": "T1", "utm_source": "",
-        "created": None, "paid_at": None, "fulfilled_at": None, "cancelled_at": None,
-    }  # fmt: skip
+        "id": order.id,
+        "number": order.number,
+        "status": "partially_refunded",
+        "email": "shopper@example.com",
+        "currency": "EUR",
+        "total": "24.00",
+        "refunded_amount": "4.00",
+        "tracking_number": "T1",
+        "utm_source": "",
+        "created": None,
+        "paid_at": None,
+        "fulfilled_at": None,
+        "cancelled_at": None,
+    }
 
 
 def test_no_order_event_when_the_change_rolls_back(shop_a, selling_a, receiver):

@@ -51,8 +51,10 @@ def test_results_have_counts_total_and_shares_as_strings(shop_a, polls_api):
 
     assert body["total_votes"] == 3 and body["is_open"] is True
     assert [(o["text"], o["votes"], o["percentage"]) for o in body["options"]] == [
-        ("Sage", 2, "66.7"), ("Rust", 1, "33.3"), ("Navy", 0, "0.0"),
-    ]  # fmt: skip
+        ("Sage", 2, "66.7"),
+        ("Rust", 1, "33.3"),
+        ("Navy", 0, "0.0"),
+    ]
     assert [o["percentage"] for o in nobody["options"]] == ["0.0", "0.0"]
 
 
@@ -62,26 +64,39 @@ def test_create_checks_options_and_products_of_this_shop(shop_a, shop_b, polls_a
         shirt = make_product()
     opens = timezone.now() + timedelta(days=1)
 
-    created = polls_api.post("/api/v1/polls/", {
-        "question": "Next colour?", "opens_at": opens.isoformat(),
-        "options": [{"text": "Sage", "product_id": shirt.pk}, {"text": "Rust"}],
-    })  # fmt: skip
+    created = polls_api.post(
+        "/api/v1/polls/",
+        {
+            "question": "Next colour?",
+            "opens_at": opens.isoformat(),
+            "options": [{"text": "Sage", "product_id": shirt.pk}, {"text": "Rust"}],
+        },
+    )
     one_option = polls_api.post("/api/v1/polls/", {"question": "?", "options": [{"text": "A"}]})
-    foreign = polls_api.post("/api/v1/polls/", {
-        "question": "?", "options": [{"text": "A", "product_id": beta_product.pk}, {"text": "B"}],
-    })  # fmt: skip
-    backwards = polls_api.post("/api/v1/polls/", {
-        "question": "?", "opens_at": opens.isoformat(),
-        "closes_at": (opens - timedelta(hours=1)).isoformat(),
-        "options": [{"text": "A"}, {"text": "B"}],
-    })  # fmt: skip
+    foreign = polls_api.post(
+        "/api/v1/polls/",
+        {
+            "question": "?",
+            "options": [{"text": "A", "product_id": beta_product.pk}, {"text": "B"}],
+        },
+    )
+    backwards = polls_api.post(
+        "/api/v1/polls/",
+        {
+            "question": "?",
+            "opens_at": opens.isoformat(),
+            "closes_at": (opens - timedelta(hours=1)).isoformat(),
+            "options": [{"text": "A"}, {"text": "B"}],
+        },
+    )
 
     assert created.status_code == 201
     body = created.json()
     assert body["is_open"] is False and body["total_votes"] == 0
     assert [(o["text"], o["product_id"], o["position"]) for o in body["options"]] == [
-        ("Sage", shirt.pk, 0), ("Rust", None, 1),
-    ]  # fmt: skip
+        ("Sage", shirt.pk, 0),
+        ("Rust", None, 1),
+    ]
     assert (one_option.status_code, error_of(one_option)["field"]) == (400, "options")
     assert (foreign.status_code, error_of(foreign)["field"]) == (400, "options[0].product_id")
     assert "not in this shop" in error_of(foreign)["message"]
@@ -178,11 +193,17 @@ def test_a_key_of_shop_a_never_sees_nor_closes_shop_bs_polls(shop_a, shop_b, mak
 def test_create_with_option_pictures_by_base64_and_by_url(shop_a, media, polls_api, image_server):
     ImageServer.routes = {"/rust.png": (200, png_bytes("brown"), 0)}
 
-    created = polls_api.post("/api/v1/polls/", {"question": "Next colour?", "options": [
-        {"text": "Sage", "image": {"content_base64": png_base64("green")}},
-        {"text": "Rust", "image": {"url": f"{image_server}/rust.png"}},
-        {"text": "Navy"},
-    ]})  # fmt: skip
+    created = polls_api.post(
+        "/api/v1/polls/",
+        {
+            "question": "Next colour?",
+            "options": [
+                {"text": "Sage", "image": {"content_base64": png_base64("green")}},
+                {"text": "Rust", "image": {"url": f"{image_server}/rust.png"}},
+                {"text": "Navy"},
+            ],
+        },
+    )
 
     assert created.status_code == 201, created.content
     images = [option["image"] for option in created.json()["options"]]
@@ -202,9 +223,16 @@ def test_an_option_picture_that_fails_is_a_400_and_writes_nothing(
     settings.REVIEWS_PHOTO_MAX_BYTES = 2048
     ImageServer.routes = {"/picture": route}
 
-    response = polls_api.post("/api/v1/polls/", {"question": "Which?", "options": [
-        {"text": "A"}, {"text": "B", "image": {"url": f"{image_server}/picture"}},
-    ]})  # fmt: skip
+    response = polls_api.post(
+        "/api/v1/polls/",
+        {
+            "question": "Which?",
+            "options": [
+                {"text": "A"},
+                {"text": "B", "image": {"url": f"{image_server}/picture"}},
+            ],
+        },
+    )
 
     assert response.status_code == 400
     # a download that fails names the url; bytes that are no picture, the picture

@@ -47,22 +47,30 @@ def test_create_a_published_post_with_tagged_pictures(shop_a, media, posts_api):
         shirt = make_product()
         scarf = make_product("Wool Scarf", slug="wool-scarf")
 
-    response = posts_api.post("/api/v1/posts/", {
-        "caption": "Autumn layers", "status": "published",
-        "images": [picture((shirt.pk, 0.2, 0.4), (scarf.pk, 0.7, 0.1)), picture(colour="red")],
-    })  # fmt: skip
+    response = posts_api.post(
+        "/api/v1/posts/",
+        {
+            "caption": "Autumn layers",
+            "status": "published",
+            "images": [picture((shirt.pk, 0.2, 0.4), (scarf.pk, 0.7, 0.1)), picture(colour="red")],
+        },
+    )
 
     assert response.status_code == 201
     body = response.json()
     assert (body["caption"], body["status"], body["source"]) == (
-        "Autumn layers", "published", "merchant",
-    )  # fmt: skip
+        "Autumn layers",
+        "published",
+        "merchant",
+    )
     assert body["published_at"].endswith("Z")
     assert [len(image["tags"]) for image in body["images"]] == [2, 0]
-    assert [(t["product_id"], t["product_title"], t["x"], t["y"])
-            for t in body["images"][0]["tags"]] == [
-        (shirt.pk, "Linen Shirt", 0.2, 0.4), (scarf.pk, "Wool Scarf", 0.7, 0.1),
-    ]  # fmt: skip
+    assert [
+        (t["product_id"], t["product_title"], t["x"], t["y"]) for t in body["images"][0]["tags"]
+    ] == [
+        (shirt.pk, "Linen Shirt", 0.2, 0.4),
+        (scarf.pk, "Wool Scarf", 0.7, 0.1),
+    ]
     assert body["images"][0]["url"].startswith("http://alpha.localhost/")
     assert body["images"][0]["url"].endswith(".webp")
 
@@ -71,8 +79,12 @@ def test_the_services_rules_refuse_bad_posts_and_write_nothing(shop_a, shop_b, m
     beta_product = product_only_b_has(shop_b)
     with tenant_context(shop_a):
         shirt = make_product()
-        consent = consent_record(shopper_display_name="Mia", given_at=timezone.now(),
-                                 purpose="Shop page", recorded_by=None)  # fmt: skip
+        consent = consent_record(
+            shopper_display_name="Mia",
+            given_at=timezone.now(),
+            purpose="Shop page",
+            recorded_by=None,
+        )
 
     foreign_tag = posts_api.post(
         "/api/v1/posts/", {"images": [picture((beta_product.pk, 0.5, 0.5))]}
@@ -84,15 +96,25 @@ def test_the_services_rules_refuse_bad_posts_and_write_nothing(shop_a, shop_b, m
     no_consent = posts_api.post(
         "/api/v1/posts/", {"source": "shopper_photo", "images": [picture()]}
     )
-    unknown_consent = posts_api.post("/api/v1/posts/", {
-        "source": "shopper_photo", "consent_id": consent.pk + 100, "images": [picture()],
-    })  # fmt: skip
+    unknown_consent = posts_api.post(
+        "/api/v1/posts/",
+        {
+            "source": "shopper_photo",
+            "consent_id": consent.pk + 100,
+            "images": [picture()],
+        },
+    )
     not_a_picture = posts_api.post(
         "/api/v1/posts/", {"images": [{"content_base64": "bm90IGFuIGltYWdl"}]}
     )
-    consented = posts_api.post("/api/v1/posts/", {
-        "source": "shopper_photo", "consent_id": consent.pk, "images": [picture()],
-    })  # fmt: skip
+    consented = posts_api.post(
+        "/api/v1/posts/",
+        {
+            "source": "shopper_photo",
+            "consent_id": consent.pk,
+            "images": [picture()],
+        },
+    )
 
     assert (foreign_tag.status_code, error_of(foreign_tag)["field"]) == (400, "tags")
     assert f"product {beta_product.pk} is not in this shop" in error_of(foreign_tag)["message"]
@@ -115,17 +137,29 @@ def test_update_changes_fields_pictures_and_tags_all_or_nothing(shop_a, media, p
         first_image = post.images.get()
     path = f"/api/v1/posts/{post.pk}/"
 
-    changed = posts_api.patch(path, {
-        "caption": "New caption",
-        "image_tags": [{"image_id": first_image.pk, "tags": [
-            {"product_id": scarf.pk, "x": 0.1, "y": 0.9},
-        ]}],
-        "add_images": [picture((shirt.pk, 0.5, 0.5), colour="red")],
-    })  # fmt: skip
-    refused = posts_api.patch(path, {
-        "caption": "Lost?", "remove_image_ids": [first_image.pk],
-        "image_tags": [{"image_id": 999999, "tags": []}],
-    })  # fmt: skip
+    changed = posts_api.patch(
+        path,
+        {
+            "caption": "New caption",
+            "image_tags": [
+                {
+                    "image_id": first_image.pk,
+                    "tags": [
+                        {"product_id": scarf.pk, "x": 0.1, "y": 0.9},
+                    ],
+                }
+            ],
+            "add_images": [picture((shirt.pk, 0.5, 0.5), colour="red")],
+        },
+    )
+    refused = posts_api.patch(
+        path,
+        {
+            "caption": "Lost?",
+            "remove_image_ids": [first_image.pk],
+            "image_tags": [{"image_id": 999999, "tags": []}],
+        },
+    )
     removed = posts_api.patch(path, {"remove_image_ids": [first_image.pk]})
 
     assert changed.status_code == 200
@@ -266,8 +300,13 @@ def test_a_picture_is_uploaded_by_multipart_at_the_end_of_the_post(shop_a, media
     path = f"/api/v1/posts/{post.pk}/images/"
 
     added = upload(posts_api, path, {"file": png_upload(), "alt_text": "Back"}, key="up-1")
-    replayed = upload(posts_api, path, {"file": png_upload(), "alt_text": "Back"}, key="up-1",
-                      boundary="another-boundary")  # fmt: skip
+    replayed = upload(
+        posts_api,
+        path,
+        {"file": png_upload(), "alt_text": "Back"},
+        key="up-1",
+        boundary="another-boundary",
+    )
     other = upload(posts_api, path, {"file": png_upload(colour="red")}, key="up-1")
 
     assert added.status_code == 201, added.content
@@ -290,10 +329,20 @@ def test_pictures_named_by_url_are_downloaded_from_the_address(
     ImageServer.routes = {"/look.png": (200, png_bytes("navy"), 0)}
     url = f"{image_server}/look.png"
 
-    created = posts_api.post("/api/v1/posts/", {"caption": "From the web", "images": [
-        {"url": url, "alt_text": "Navy", "tags": [{"product_id": shirt.pk, "x": 0.5, "y": 0.5}]},
-        picture(),  # base64 still works beside it
-    ]})  # fmt: skip
+    created = posts_api.post(
+        "/api/v1/posts/",
+        {
+            "caption": "From the web",
+            "images": [
+                {
+                    "url": url,
+                    "alt_text": "Navy",
+                    "tags": [{"product_id": shirt.pk, "x": 0.5, "y": 0.5}],
+                },
+                picture(),  # base64 still works beside it
+            ],
+        },
+    )
     post_id = created.json()["id"]
     added = posts_api.post(f"/api/v1/posts/{post_id}/images/", {"url": url})
     patched = posts_api.patch(f"/api/v1/posts/{post_id}/", {"add_images": [{"url": url}]})
@@ -301,8 +350,9 @@ def test_pictures_named_by_url_are_downloaded_from_the_address(
     assert created.status_code == 201, created.content
     images = created.json()["images"]
     assert [(i["alt_text"], i["width"], len(i["tags"])) for i in images] == [
-        ("Navy", 300, 1), ("A look", 300, 0),
-    ]  # fmt: skip
+        ("Navy", 300, 1),
+        ("A look", 300, 0),
+    ]
     assert added.status_code == 201 and added.json()["width"] == 300
     assert patched.status_code == 200 and len(patched.json()["images"]) == 4
 
@@ -341,9 +391,11 @@ def test_a_private_address_is_refused_when_the_guard_is_on(shop_a, media, posts_
 
     assert added.status_code == 400
     assert error_of(added) | {"errors": None} == {
-        "code": "image_url_host", "field": "url", "errors": None,
+        "code": "image_url_host",
+        "field": "url",
+        "errors": None,
         "message": "Images cannot be fetched from 169.254.169.254.",
-    }  # fmt: skip
+    }
 
 
 def test_an_upload_too_large_or_not_a_picture_is_a_400_naming_the_file(

@@ -79,8 +79,9 @@ def test_list_filters_and_orders(shop_a, media, reviews_api):
 
 def test_detail_has_photos_votes_and_reply_but_never_the_email(shop_a, media, reviews_api):
     with tenant_context(shop_a):
-        review = a_review(make_product(), photos=[photo("red"), photo("blue")],
-                          email="shopper@example.test")  # fmt: skip
+        review = a_review(
+            make_product(), photos=[photo("red"), photo("blue")], email="shopper@example.test"
+        )
         review_moderate(reviews=Review.objects.filter(pk=review.pk), status="approved")
         review_vote(review_id=review.pk, shopper=a_shopper("198.51.100.1"), is_helpful=True)
         review_vote(review_id=review.pk, shopper=a_shopper("203.0.113.77"), is_helpful=False)
@@ -107,8 +108,11 @@ def test_approve_reject_hide_and_spam_go_through_the_moderation_service(shop_a, 
     too_long = reviews_api.post(f"/api/v1/reviews/{review.pk}/approve/", {"note": "x" * 300})
 
     assert [r.json()["status"] for r in (approved, hidden, rejected, spam)] == [
-        "approved", "pending", "rejected", "spam",
-    ]  # fmt: skip
+        "approved",
+        "pending",
+        "rejected",
+        "spam",
+    ]
     assert (too_long.status_code, error_of(too_long)["field"]) == (400, "note")
     with tenant_context(shop_a):
         log = list(ReviewDecision.objects.filter(review=review).order_by("id"))
@@ -153,9 +157,13 @@ def test_review_approved_is_sent_once_from_the_admin_and_by_auto_approval(shop_a
         already = a_review(product, body="Approved before", ip="192.0.2.3")
         review_moderate(reviews=Review.objects.filter(pk=already.pk), status="approved")
 
-    client.post("/admin/reviews/review/", {
-        "action": "approve", "_selected_action": [r.pk for r in [*pending, already]],
-    })  # fmt: skip
+    client.post(
+        "/admin/reviews/review/",
+        {
+            "action": "approve",
+            "_selected_action": [r.pk for r in [*pending, already]],
+        },
+    )
     with tenant_context(shop_a):
         ReviewSettings.objects.update_or_create(key=1, defaults={"auto_approve": "unflagged"})
         automatic = a_review(product, body="Auto approved", ip="203.0.113.9")
@@ -217,8 +225,12 @@ def test_list_query_count_is_constant(shop_a, media, reviews_api, count, django_
     with tenant_context(shop_a):
         product = make_product()
         for number in range(count):
-            a_review(product, body=f"Review {number}", ip=f"192.0.2.{number}",
-                     photos=[photo(), photo("red")])  # fmt: skip
+            a_review(
+                product,
+                body=f"Review {number}",
+                ip=f"192.0.2.{number}",
+                photos=[photo(), photo("red")],
+            )
     reviews_api.get("/api/v1/reviews/")  # the key's last use is recorded once a minute
 
     # SET search_path, the key, the reviews, their photos (the shop by host is cached)

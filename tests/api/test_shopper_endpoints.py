@@ -92,8 +92,9 @@ def test_the_schema_describes_buy_now_as_the_page_calls_it(shop_a):
     assert [parameter["name"] for parameter in buy_now["parameters"]] == ["Idempotency-Key"]
     assert "Retry-After" in buy_now["responses"]["429"]["headers"]
     assert {parameter["name"] for parameter in status["parameters"]} == {
-        "public_id", "X-Client-Secret",
-    }  # fmt: skip
+        "public_id",
+        "X-Client-Secret",
+    }
     # the beacon reads text/plain too (navigator.sendBeacon), and takes no Idempotency-Key
     assert set(beacon["requestBody"]["content"]) == {"application/json", "text/plain"}
     assert "parameters" not in beacon
@@ -113,22 +114,49 @@ def shopper_objects(shop_a) -> dict:
 @pytest.mark.parametrize(
     ("method", "path", "body", "status", "code", "field"),
     [
-        ("post", "/api/v1/buy-now/", {"items": [{"variant_id": "7"}], "email": "a@example.com"},
-         400, "unknown_variant", "items[0].variant_id"),
-        ("post", "/api/v1/buy-now/", {"items": [], "email": "a@example.com"},
-         400, "no_items", "items"),
-        ("post", "/api/v1/buy-now/",
-         {"items": [{"variant_id": 1}], "email": "a@example.com", "shipping_address": {"city": 7}},
-         400, "invalid", "shipping_address.city"),
-        ("post", "/api/v1/buy-now/{order}/pay/", {"secret": "pi_x_secret_y"},
-         400, "required", "token"),
+        (
+            "post",
+            "/api/v1/buy-now/",
+            {"items": [{"variant_id": "7"}], "email": "a@example.com"},
+            400,
+            "unknown_variant",
+            "items[0].variant_id",
+        ),
+        (
+            "post",
+            "/api/v1/buy-now/",
+            {"items": [], "email": "a@example.com"},
+            400,
+            "no_items",
+            "items",
+        ),
+        (
+            "post",
+            "/api/v1/buy-now/",
+            {
+                "items": [{"variant_id": 1}],
+                "email": "a@example.com",
+                "shipping_address": {"city": 7},
+            },
+            400,
+            "invalid",
+            "shipping_address.city",
+        ),
+        (
+            "post",
+            "/api/v1/buy-now/{order}/pay/",
+            {"secret": "pi_x_secret_y"},
+            400,
+            "required",
+            "token",
+        ),
         ("get", "/api/v1/buy-now/{order}/", None, 404, "not_found", None),
         ("post", "/api/v1/post-events/", {"events": "many"}, 400, "invalid", "events"),
         ("post", "/api/v1/reviews/{review}/vote/", {"helpful": "yes"}, 400, "invalid", "helpful"),
         ("post", "/api/v1/polls/{poll}/vote/", {"option": "1"}, 400, "invalid", "option"),
         ("get", "/api/v1/shopper-token/", None, 405, "method_not_allowed", None),
     ],
-)  # fmt: skip
+)
 def test_a_bad_shopper_request_answers_the_one_error_shape(
     shopper_objects, method, path, body, status, code, field
 ):

@@ -118,9 +118,12 @@ def test_deliveries_and_their_attempts_through_the_api(
 def test_backoff_is_exponential_and_gives_up_after_three_days(shop_a, receiver):
     hook = receiver(statuses=[503])
     assert [retry_delay(n) for n in (1, 2, 3, 10, 20)] == [
-        timedelta(minutes=1), timedelta(minutes=2), timedelta(minutes=4),
-        timedelta(minutes=512), timedelta(hours=12),
-    ]  # fmt: skip
+        timedelta(minutes=1),
+        timedelta(minutes=2),
+        timedelta(minutes=4),
+        timedelta(minutes=512),
+        timedelta(hours=12),
+    ]
     with tenant_context(shop_a), private_allowed:
         subscription_create(url=hook.url, events=["order.created"])
         event = webhook_event_emit(event_type="order.created", data={})
@@ -191,16 +194,23 @@ def test_catalog_outbox_becomes_product_and_stock_events(
     assert (read, again) == (3, 0)
     received = [json.loads(body) for _headers, body in hook.requests]
     summary = [(e["type"], e["data"]["product_id"]) for e in received]
-    assert sorted(summary) == sorted([
-        ("product.updated", product.pk), ("stock.changed", product.pk),
-        ("stock.changed", product.pk), ("product.updated", before.pk),
-    ])  # fmt: skip
+    assert sorted(summary) == sorted(
+        [
+            ("product.updated", product.pk),
+            ("stock.changed", product.pk),
+            ("stock.changed", product.pk),
+            ("product.updated", before.pk),
+        ]
+    )
     stock_events = [e["data"] for e in received if e["type"] == "stock.changed"]
     assert stock_events[-1]["variants"] == [
         {"id": variant.pk, "sku": "LAMP", "stock": 4, "held": 0, "available": 4}
     ]
-    lamp = next(e["data"] for e in received if e["data"]["product_id"] == product.pk
-                and e["type"] == "product.updated")  # fmt: skip
+    lamp = next(
+        e["data"]
+        for e in received
+        if e["data"]["product_id"] == product.pk and e["type"] == "product.updated"
+    )
     assert lamp["product"]["variants"][0]["price"] == "30.00"
     assert lamp["currency"] == "EUR" and lamp["deleted"] is False
 
@@ -455,13 +465,21 @@ def test_admin_rotates_a_secret_and_shows_it_once(shop_a):
         created = subscription_create(url="https://partner.example/", events=["order.paid"])
         other = subscription_create(url="https://other.example/", events=["order.paid"])
 
-    page = client.post("/admin/webhooks/webhooksubscription/", {
-        "action": "rotate_secret", "_selected_action": [created.subscription.pk],
-    })  # fmt: skip
-    two = client.post("/admin/webhooks/webhooksubscription/", {
-        "action": "rotate_secret",
-        "_selected_action": [created.subscription.pk, other.subscription.pk],
-    }, follow=True)  # fmt: skip
+    page = client.post(
+        "/admin/webhooks/webhooksubscription/",
+        {
+            "action": "rotate_secret",
+            "_selected_action": [created.subscription.pk],
+        },
+    )
+    two = client.post(
+        "/admin/webhooks/webhooksubscription/",
+        {
+            "action": "rotate_secret",
+            "_selected_action": [created.subscription.pk, other.subscription.pk],
+        },
+        follow=True,
+    )
     with tenant_context(shop_a):
         subscription = type(created.subscription).objects.get(pk=created.subscription.pk)
         untouched = type(created.subscription).objects.get(pk=other.subscription.pk)

@@ -50,9 +50,13 @@ def shop_sells(slug: str) -> None:
 
 
 def make_variant(
-    *, title: str = "Canvas Tote", sku: str = "TOTE", price: str = "24.00", stock: int = 10,
+    *,
+    title: str = "Canvas Tote",
+    sku: str = "TOTE",
+    price: str = "24.00",
+    stock: int = 10,
     status: str = Product.Status.ACTIVE,
-) -> Variant:  # fmt: skip
+) -> Variant:
     """A product of one variant (``tests.factories.ProductFactory``), its variant."""
     return ProductFactory(
         title=title, status=status, sku=sku, price=Decimal(price), stock=stock
@@ -73,8 +77,13 @@ def shopper(slug: str = "alpha") -> Client:
 
 
 # where the tests' parcels go (a physical product needs an address: orders.services.buy_now)
-ADDRESS = {"name": "Ada Lovelace", "line1": "1 Rue de Rivoli", "postal_code": "75001",
-           "city": "Paris", "country": "FR"}  # fmt: skip
+ADDRESS = {
+    "name": "Ada Lovelace",
+    "line1": "1 Rue de Rivoli",
+    "postal_code": "75001",
+    "city": "Paris",
+    "country": "FR",
+}
 
 
 def buy(client: Client, body: dict, key: str | None = None):
@@ -99,9 +108,17 @@ def signed(payload: dict, secret: str, *, timestamp: int | None = None) -> dict:
 
 
 def intent_event(
-    *, event_id: str, type: str, intent_id: str, shop: str, order: str, amount: int,
-    currency: str = "eur", status: str = "succeeded", account: str | None = None,
-) -> dict:  # fmt: skip
+    *,
+    event_id: str,
+    type: str,
+    intent_id: str,
+    shop: str,
+    order: str,
+    amount: int,
+    currency: str = "eur",
+    status: str = "succeeded",
+    account: str | None = None,
+) -> dict:
     event = {
         "id": event_id,
         "object": "event",
@@ -127,10 +144,15 @@ def card_token(base: str, number: str = "4242424242424242", key: str = "pk_test_
     """A card token as localstripe's Stripe.js card element makes it (POST /v1/tokens)."""
     response = requests.post(
         f"{base}/v1/tokens",
-        data={"card[number]": number, "card[exp_month]": "12", "card[exp_year]": "2040",
-              "card[cvc]": "123", "key": key},
+        data={
+            "card[number]": number,
+            "card[exp_month]": "12",
+            "card[exp_year]": "2040",
+            "card[cvc]": "123",
+            "key": key,
+        },
         timeout=5,
-    )  # fmt: skip
+    )
     response.raise_for_status()
     return response.json()["id"]
 
@@ -145,9 +167,12 @@ def pay(client: Client, answer: dict, token: str):
 
 
 def paid_order(
-    shop, slug: str, items: list[tuple[Variant, int]], localstripe: str,
+    shop,
+    slug: str,
+    items: list[tuple[Variant, int]],
+    localstripe: str,
     shipping_address: dict | None = None,
-) -> Order:  # fmt: skip
+) -> Order:
     """An order for ``items`` bought on ``slug``'s host and paid at localstripe, its
     success event handled: paid, its stock committed."""
     answer = buy(
@@ -161,9 +186,14 @@ def paid_order(
     pay(shopper(slug), answer, card_token(localstripe, key=f"pk_test_{slug}"))
     with tenant_context(shop):
         order = Order.objects.get(public_id=answer["order"]["id"])
-    event = intent_event(event_id=f"evt_{slug}_{order.id}", type="payment_intent.succeeded",
-                         intent_id=order.payment_intent_id, shop=f"shop_{slug}",
-                         order=str(order.public_id), amount=order.amount_minor)  # fmt: skip
+    event = intent_event(
+        event_id=f"evt_{slug}_{order.id}",
+        type="payment_intent.succeeded",
+        intent_id=order.payment_intent_id,
+        shop=f"shop_{slug}",
+        order=str(order.public_id),
+        amount=order.amount_minor,
+    )
     assert (
         shopper(slug).post("/webhooks/stripe/", **signed(event, f"whsec_{slug}")).status_code == 200
     )

@@ -51,16 +51,29 @@ from tests.channels.fake_http import FakeServer, JsonHandler
 
 LINK_SECONDS = 300
 KNOWN_EVENTS = {
-    "*", "account.updated", "balance.available", "charge.succeeded", "charge.failed",
-    "charge.refunded", "payment_intent.succeeded", "payment_intent.payment_failed",
-    "payment_intent.canceled", "payment_intent.created", "payout.paid",
-}  # fmt: skip
+    "*",
+    "account.updated",
+    "balance.available",
+    "charge.succeeded",
+    "charge.failed",
+    "charge.refunded",
+    "payment_intent.succeeded",
+    "payment_intent.payment_failed",
+    "payment_intent.canceled",
+    "payment_intent.created",
+    "payout.paid",
+}
 # What Stripe asks of a new account before it may take charges (a Standard account's)
 NEW_ACCOUNT_DUE = [
-    "business_profile.mcc", "business_profile.url", "business_type", "external_account",
-    "representative.first_name", "representative.last_name", "tos_acceptance.date",
+    "business_profile.mcc",
+    "business_profile.url",
+    "business_type",
+    "external_account",
+    "representative.first_name",
+    "representative.last_name",
+    "tos_acceptance.date",
     "tos_acceptance.ip",
-]  # fmt: skip
+]
 
 
 def _id(prefix: str) -> str:
@@ -187,9 +200,11 @@ class FakeStripeConnect(FakeServer):
         account["details_submitted"] = True
         account["charges_enabled"] = account["payouts_enabled"] = not due
         account["requirements"].update(
-            currently_due=due, eventually_due=due, past_due=due,
+            currently_due=due,
+            eventually_due=due,
+            past_due=due,
             disabled_reason="requirements.past_due" if due else None,
-        )  # fmt: skip
+        )
         if account["type"] == "express":
             state = "inactive" if due else "active"
             account["capabilities"] = {"card_payments": state, "transfers": state}
@@ -228,9 +243,11 @@ class FakeStripeConnect(FakeServer):
         def send() -> None:
             try:
                 status = requests.post(
-                    url, data=body, timeout=30,
+                    url,
+                    data=body,
+                    timeout=30,
                     headers={"Content-Type": "application/json", "Stripe-Signature": signature},
-                ).status_code  # fmt: skip
+                ).status_code
             except requests.RequestException:
                 status = 0
             with self.delivered:
@@ -252,8 +269,11 @@ class FakeStripeConnect(FakeServer):
 
     def _caller(self, key: str) -> tuple[str, frozenset[str] | None] | tuple[int, dict]:
         if not key:
-            return _error(401, "You did not provide an API key. You need to provide your API "
-                          "key in the Authorization header, using Bearer auth.")  # fmt: skip
+            return _error(
+                401,
+                "You did not provide an API key. You need to provide your API "
+                "key in the Authorization header, using Bearer auth.",
+            )
         if key == self.platform_key:
             return (self.platform_account, None)
         if key in self.keys:
@@ -272,8 +292,15 @@ class FakeStripeConnect(FakeServer):
 
     def api(self, method: str, path: str, headers, form: dict) -> tuple[int, dict]:
         key = self._key(headers)
-        self.requests.append({"method": method, "path": path, "key": key, "form": form,
-                              "idempotency_key": headers.get("Idempotency-Key", "")})  # fmt: skip
+        self.requests.append(
+            {
+                "method": method,
+                "path": path,
+                "key": key,
+                "form": form,
+                "idempotency_key": headers.get("Idempotency-Key", ""),
+            }
+        )
         caller = self._caller(key)
         if isinstance(caller[0], int):
             return caller  # type: ignore[return-value]
@@ -282,9 +309,17 @@ class FakeStripeConnect(FakeServer):
         with self.lock:
             if parts == ["balance"] and method == "GET":
                 refused = self._permitted(key, account, perms, "balance_read")
-                return refused or (200, {"object": "balance", "livemode": False,
-                    "available": [{"amount": 0, "currency": "eur", "source_types": {"card": 0}}],
-                    "pending": [{"amount": 0, "currency": "eur", "source_types": {"card": 0}}]})  # fmt: skip
+                return refused or (
+                    200,
+                    {
+                        "object": "balance",
+                        "livemode": False,
+                        "available": [
+                            {"amount": 0, "currency": "eur", "source_types": {"card": 0}}
+                        ],
+                        "pending": [{"amount": 0, "currency": "eur", "source_types": {"card": 0}}],
+                    },
+                )
             if parts == ["account"] and method == "GET":
                 return 200, self.own_accounts.get(account) or {"id": account, "object": "account"}
             if parts[:1] == ["accounts"]:
@@ -297,30 +332,46 @@ class FakeStripeConnect(FakeServer):
 
     def _accounts(self, method, rest, key, account, headers, form) -> tuple[int, dict]:
         if key != self.platform_key:
-            return _error(400, "You can only create new accounts if you've signed up for "
-                          "Connect, which you can do at https://dashboard.stripe.com/connect.")  # fmt: skip
+            return _error(
+                400,
+                "You can only create new accounts if you've signed up for "
+                "Connect, which you can do at https://dashboard.stripe.com/connect.",
+            )
         if method == "POST" and not rest:
             idempotency_key = headers.get("Idempotency-Key", "")
             if idempotency_key and (key, idempotency_key) in self.idempotent:
                 first_form, answer = self.idempotent[(key, idempotency_key)]
                 if first_form != form:
-                    return _error(400, "Keys for idempotent requests can only be used with the "
-                                  "same parameters they were first used with. Try using a key "
-                                  f"other than '{idempotency_key}' if you meant to execute a "
-                                  "different request.", type="idempotency_error")  # fmt: skip
+                    return _error(
+                        400,
+                        "Keys for idempotent requests can only be used with the "
+                        "same parameters they were first used with. Try using a key "
+                        f"other than '{idempotency_key}' if you meant to execute a "
+                        "different request.",
+                        type="idempotency_error",
+                    )
                 return answer
             account_type = form.get("type", "")
             if not account_type:
-                return _error(400, "Missing required param: type.", code="parameter_missing",
-                              param="type")  # fmt: skip
+                return _error(
+                    400, "Missing required param: type.", code="parameter_missing", param="type"
+                )
             if account_type not in ("standard", "express", "custom"):
-                return _error(400, "Invalid type: must be one of custom, express, or standard",
-                              code="parameter_invalid_string", param="type")  # fmt: skip
+                return _error(
+                    400,
+                    "Invalid type: must be one of custom, express, or standard",
+                    code="parameter_invalid_string",
+                    param="type",
+                )
             if account_type == "express" and "capabilities" not in form:
-                return _error(400, "When creating an Express account, you must request the "
-                              "capabilities it needs.", param="capabilities")  # fmt: skip
-            new = self._account(_id("acct_"), account_type, form.get("metadata") or {},
-                                form.get("email", ""))  # fmt: skip
+                return _error(
+                    400,
+                    "When creating an Express account, you must request the capabilities it needs.",
+                    param="capabilities",
+                )
+            new = self._account(
+                _id("acct_"), account_type, form.get("metadata") or {}, form.get("email", "")
+            )
             self.accounts[new["id"]] = new
             answer = (200, new)
             if idempotency_key:
@@ -328,32 +379,47 @@ class FakeStripeConnect(FakeServer):
             return answer
         if method == "GET" and len(rest) == 1:
             if rest[0] not in self.accounts:
-                return _error(403, f"The provided key '{_redacted(key)}' does not have access "
-                              f"to account '{rest[0]}' (or that account does not exist). "
-                              "Application access may have been revoked.",
-                              code="account_invalid")  # fmt: skip
+                return _error(
+                    403,
+                    f"The provided key '{_redacted(key)}' does not have access "
+                    f"to account '{rest[0]}' (or that account does not exist). "
+                    "Application access may have been revoked.",
+                    code="account_invalid",
+                )
             return 200, self.accounts[rest[0]]
         return _error(404, f"Unrecognized request URL ({method}: /v1/accounts).")
 
     def _account_link(self, key: str, form: dict) -> tuple[int, dict]:
         for name in ("account", "refresh_url", "return_url", "type"):
             if not form.get(name):
-                return _error(400, f"Missing required param: {name}.", code="parameter_missing",
-                              param=name)  # fmt: skip
+                return _error(
+                    400, f"Missing required param: {name}.", code="parameter_missing", param=name
+                )
         if form["type"] not in ("account_onboarding", "account_update"):
-            return _error(400, "Invalid type: must be one of account_onboarding or "
-                          "account_update", param="type")  # fmt: skip
+            return _error(
+                400,
+                "Invalid type: must be one of account_onboarding or account_update",
+                param="type",
+            )
         for name in ("refresh_url", "return_url"):
             if urlsplit(form[name]).scheme not in ("http", "https"):
                 return _error(400, "Not a valid URL", code="url_invalid", param=name)
         if key != self.platform_key or form["account"] not in self.accounts:
-            return _error(400, f"No such account: '{form['account']}'",
-                          code="resource_missing", param="account")  # fmt: skip
+            return _error(
+                400,
+                f"No such account: '{form['account']}'",
+                code="resource_missing",
+                param="account",
+            )
         token = secrets.token_urlsafe(12)
         now = int(time.time())
         self.links[token] = {**form, "expires_at": now + LINK_SECONDS, "state": "new"}
-        return 200, {"object": "account_link", "created": now, "expires_at": now + LINK_SECONDS,
-                     "url": f"{self.url}/setup/e/{form['account']}/{token}"}  # fmt: skip
+        return 200, {
+            "object": "account_link",
+            "created": now,
+            "expires_at": now + LINK_SECONDS,
+            "url": f"{self.url}/setup/e/{form['account']}/{token}",
+        }
 
     def _webhook_endpoints(self, method, rest, key, account, perms, form) -> tuple[int, dict]:
         def public(endpoint: dict) -> dict:
@@ -364,41 +430,65 @@ class FakeStripeConnect(FakeServer):
             if refused:
                 return refused
             if not form.get("url"):
-                return _error(400, "Missing required param: url.", code="parameter_missing",
-                              param="url")  # fmt: skip
+                return _error(
+                    400, "Missing required param: url.", code="parameter_missing", param="url"
+                )
             parts = urlsplit(form["url"])
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 return _error(400, f"Invalid URL: {form['url']}", code="url_invalid", param="url")
             events = form.get("enabled_events") or []
             if not events:
-                return _error(400, "Missing required param: enabled_events.",
-                              code="parameter_missing", param="enabled_events")  # fmt: skip
+                return _error(
+                    400,
+                    "Missing required param: enabled_events.",
+                    code="parameter_missing",
+                    param="enabled_events",
+                )
             for index, name in enumerate(events):
                 if name not in KNOWN_EVENTS:
-                    return _error(400, f"Invalid enabled_events[{index}]: {name} is not a "
-                                  "valid event type", param=f"enabled_events[{index}]")  # fmt: skip
+                    return _error(
+                        400,
+                        f"Invalid enabled_events[{index}]: {name} is not a valid event type",
+                        param=f"enabled_events[{index}]",
+                    )
             endpoint = {
-                "id": _id("we_"), "object": "webhook_endpoint", "api_version": None,
-                "application": None, "created": int(time.time()),
-                "description": form.get("description") or None, "enabled_events": events,
-                "livemode": False, "metadata": form.get("metadata") or {}, "status": "enabled",
-                "url": form["url"], "secret": "whsec_" + secrets.token_urlsafe(24),
+                "id": _id("we_"),
+                "object": "webhook_endpoint",
+                "api_version": None,
+                "application": None,
+                "created": int(time.time()),
+                "description": form.get("description") or None,
+                "enabled_events": events,
+                "livemode": False,
+                "metadata": form.get("metadata") or {},
+                "status": "enabled",
+                "url": form["url"],
+                "secret": "whsec_" + secrets.token_urlsafe(24),
                 "account": account,
-            }  # fmt: skip
+            }
             self.endpoints[endpoint["id"]] = endpoint
             return 200, {k: v for k, v in endpoint.items() if k != "account"}
-        refused = self._permitted(key, account, perms, "webhook_read" if method == "GET"
-                                  else "webhook_write")  # fmt: skip
+        refused = self._permitted(
+            key, account, perms, "webhook_read" if method == "GET" else "webhook_write"
+        )
         if refused:
             return refused
         if not rest and method == "GET":
             mine = [public(e) for e in self.endpoints.values() if e["account"] == account]
-            return 200, {"object": "list", "data": mine, "has_more": False,
-                         "url": "/v1/webhook_endpoints"}  # fmt: skip
+            return 200, {
+                "object": "list",
+                "data": mine,
+                "has_more": False,
+                "url": "/v1/webhook_endpoints",
+            }
         endpoint = self.endpoints.get(rest[0]) if len(rest) == 1 else None
         if endpoint is None or endpoint["account"] != account:
-            return _error(404, f"No such webhook endpoint: '{rest[0] if rest else ''}'",
-                          code="resource_missing", param="id")  # fmt: skip
+            return _error(
+                404,
+                f"No such webhook endpoint: '{rest[0] if rest else ''}'",
+                code="resource_missing",
+                param="id",
+            )
         if method == "GET":
             return 200, public(endpoint)
         if method == "DELETE":

@@ -18,9 +18,12 @@ def item(price: str, *, grams: int | None = None, physical: bool = True) -> Vari
     """A variant of a new active product (physical unless said), with its product."""
     product = ProductFactory(
         requires_shipping=physical,
-        variants=[VariantInput(sku=f"ITEM-{next(_skus)}", price=Decimal(price), stock=50,
-                               weight_grams=grams)],
-    )  # fmt: skip
+        variants=[
+            VariantInput(
+                sku=f"ITEM-{next(_skus)}", price=Decimal(price), stock=50, weight_grams=grams
+            )
+        ],
+    )
     return Variant.objects.select_related("product").get(product=product)
 
 

@@ -13,8 +13,14 @@ from tests.orders.conftest import buy, card_token, paid_order, pay, shopper
 
 
 def place(variant, quantity: int = 1, **extra) -> dict:
-    return buy(shopper(), {"items": [{"variant_id": variant.id, "quantity": quantity}],
-                           "email": "shopper@example.com", **extra}).json()  # fmt: skip
+    return buy(
+        shopper(),
+        {
+            "items": [{"variant_id": variant.id, "quantity": quantity}],
+            "email": "shopper@example.com",
+            **extra,
+        },
+    ).json()
 
 
 def test_order_list_filters_and_costs_the_same_queries_for_more_orders(
@@ -47,8 +53,9 @@ def test_fulfilling_a_paid_order_emails_the_tracking_number(
     assert "Canvas Tote" in detail
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(f"/admin/orders/order/{order.id}/fulfil/",
-                               {"tracking_number": "LP123456789FR"})  # fmt: skip
+        response = client.post(
+            f"/admin/orders/order/{order.id}/fulfil/", {"tracking_number": "LP123456789FR"}
+        )
 
     assert response.status_code == 302
     with tenant_context(shop_a):
@@ -95,8 +102,9 @@ def test_partial_then_full_refund_through_stripe(shop_a, selling_a, localstripe)
     client.post(f"/admin/orders/order/{order.id}/refund/", {"confirmed": "yes", "amount": ""})
     with tenant_context(shop_a):
         fully = Order.objects.get(id=order.id)
-    too_much = client.post(f"/admin/orders/order/{order.id}/refund/", {"confirmed": "yes", "amount": "1"},
-                           follow=True)  # fmt: skip
+    too_much = client.post(
+        f"/admin/orders/order/{order.id}/refund/", {"confirmed": "yes", "amount": "1"}, follow=True
+    )
 
     assert (partly.status, partly.refunded_minor) == ("partially_refunded", 1000)
     assert (fully.status, fully.refunded_minor) == ("refunded", 4800)
@@ -108,8 +116,12 @@ def test_partial_then_full_refund_through_stripe(shop_a, selling_a, localstripe)
 def localstripe_refunds(base: str, intent_id: str) -> list[int]:
     import requests
 
-    response = requests.get(f"{base}/v1/refunds", params={"payment_intent": intent_id},
-                            headers={"Authorization": "Bearer sk_test_alpha"}, timeout=5)  # fmt: skip
+    response = requests.get(
+        f"{base}/v1/refunds",
+        params={"payment_intent": intent_id},
+        headers={"Authorization": "Bearer sk_test_alpha"},
+        timeout=5,
+    )
     return [refund["amount"] for refund in response.json()["data"]]
 
 
@@ -141,9 +153,15 @@ def test_the_stripe_connection_is_saved_with_secrets_encrypted(shop_b, stripe_se
 
 
 def test_a_wrong_key_is_refused_with_a_message(shop_b, stripe_settings):
-    response = owner_client("beta").post("/admin/orders/paymentaccount/add/", {
-        "mode": "own_keys", "publishable_key": "pk_x", "secret_key": "nope",
-        "webhook_secret": "whsec_x"})  # fmt: skip
+    response = owner_client("beta").post(
+        "/admin/orders/paymentaccount/add/",
+        {
+            "mode": "own_keys",
+            "publishable_key": "pk_x",
+            "secret_key": "nope",
+            "webhook_secret": "whsec_x",
+        },
+    )
 
     assert response.status_code == 200
     assert "A Stripe secret key starts with sk_" in response.content.decode()

@@ -67,9 +67,12 @@ def test_a_bag_of_two_products_is_paid_in_one_payment(
     page.screenshot(path=SHOTS / "3-bag-quantity-changed.png", full_page=True)
     assert json.loads(page.evaluate("localStorage.getItem('etalage:bag:' + location.host)")) == [
         {"variant_id": xl.id, "quantity": 2},
-        {"variant_id": lines.nth(1).get_attribute("data-bag-line") and int(
-            lines.nth(1).get_attribute("data-bag-line")), "quantity": 1},
-    ]  # fmt: skip
+        {
+            "variant_id": lines.nth(1).get_attribute("data-bag-line")
+            and int(lines.nth(1).get_attribute("data-bag-line")),
+            "quantity": 1,
+        },
+    ]
 
     # and checked out with an address, paid with 4242 in one payment
     page.get_by_role("button", name="Checkout").click()
@@ -93,10 +96,13 @@ def test_a_bag_of_two_products_is_paid_in_one_payment(
         lines_bought = sorted(
             order.lines.values_list("sku", "variant_title", "unit_price", "quantity", "line_total")
         )
-        assert [(sku, title, int(price), qty, int(total)) for sku, title, price, qty, total in lines_bought] == [
+        assert [
+            (sku, title, int(price), qty, int(total))
+            for sku, title, price, qty, total in lines_bought
+        ] == [
             ("CAP-RS", "Red / S", 30, 1, 30),
             ("TEE-XL", "XL", 26, 2, 52),
-        ]  # fmt: skip
+        ]
         assert order.lines.get(sku="TEE-XL").variant_id == xl.id
         assert order.shipping_address["city"] == "Paris"
     assert (order.total, order.amount_minor) == (82, 8200)

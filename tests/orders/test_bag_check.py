@@ -21,10 +21,12 @@ def test_the_bag_gets_todays_prices_options_and_what_is_left(
     # given a tee in XL (2 left), the tote (10 left), a sold-out mug and beta's scarf
     with tenant_context(shop_a):
         tee = product_create(
-            title="Harbour Tee", slug="harbour-tee", status=Product.Status.ACTIVE,
+            title="Harbour Tee",
+            slug="harbour-tee",
+            status=Product.Status.ACTIVE,
             option1_name="Size",
             variants=[VariantInput(sku="TEE-XL", price="26.00", stock=2, options=["XL"])],
-        )  # fmt: skip
+        )
         xl = tee.variants.get()
         mug = make_variant(title="Mug", sku="MUG", price="9.50", stock=0)
     with tenant_context(shop_b):

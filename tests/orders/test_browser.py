@@ -32,29 +32,43 @@ def paying_shop(committed_shop, django_db_blocker, shop_server, stripe_settings,
     shop = committed_shop("kiosk", "Kiosk").shop
     with django_db_blocker.unblock(), tenant_context(shop):
         payment_account_set_keys(
-            secret_key="sk_test_kiosk", publishable_key="pk_test_kiosk",
+            secret_key="sk_test_kiosk",
+            publishable_key="pk_test_kiosk",
             webhook_secret="whsec_kiosk",
-        )  # fmt: skip
+        )
         product = product_create(
-            title="Harbour Tee", slug="harbour-tee", status="active",
+            title="Harbour Tee",
+            slug="harbour-tee",
+            status="active",
             variants=[VariantInput(sku="TEE", price="25.00", stock=4)],
-        )  # fmt: skip
+        )
         variant = product.variants.get()
     localstripe_webhook(
-        localstripe, name="e2e", url=f"http://localhost:{shop_server}/webhooks/stripe/",
+        localstripe,
+        name="e2e",
+        url=f"http://localhost:{shop_server}/webhooks/stripe/",
         secret="whsec_kiosk",
-    )  # fmt: skip
+    )
     with django_db_blocker.unblock():
         yield shop, variant
     # later tests' payments are no business of this live server
-    requests.post(f"{localstripe}/_config/webhooks/e2e", timeout=5, json={
-        "url": "http://127.0.0.1:9/", "secret": "whsec_off", "events": []})  # fmt: skip
+    requests.post(
+        f"{localstripe}/_config/webhooks/e2e",
+        timeout=5,
+        json={"url": "http://127.0.0.1:9/", "secret": "whsec_off", "events": []},
+    )
 
 
 def fill_address(page, **overrides: str) -> None:
     """Fill the buy-now form's shipping address (a physical product needs one)."""
-    fields = {"Full name": "Ada Lovelace", "Address": "1 Rue de Rivoli", "Postal code": "75001",
-              "City": "Paris", "Country": "FR", **overrides}  # fmt: skip
+    fields = {
+        "Full name": "Ada Lovelace",
+        "Address": "1 Rue de Rivoli",
+        "Postal code": "75001",
+        "City": "Paris",
+        "Country": "FR",
+        **overrides,
+    }
     for label, value in fields.items():
         page.get_by_label(label, exact=True).fill(value)
 
@@ -104,8 +118,13 @@ def test_a_shopper_buys_with_a_test_card(page, paying_shop, shop_server):
     page.get_by_text("is paid; a confirmation is on its way").wait_for(timeout=60_000)
     order = order_when(shop, lambda order: order.status == "paid")
     assert (order.total, order.stock_status, order.utm_source) == (50, "committed", "instagram")
-    assert order.shipping_address == {"name": "Ada Lovelace", "line1": "1 Rue de Rivoli",
-                                      "postal_code": "75001", "city": "Paris", "country": "FR"}  # fmt: skip
+    assert order.shipping_address == {
+        "name": "Ada Lovelace",
+        "line1": "1 Rue de Rivoli",
+        "postal_code": "75001",
+        "city": "Paris",
+        "country": "FR",
+    }
     with tenant_context(shop):
         assert Variant.objects.get(id=variant.id).available == 2
     assert page.context.cookies() == []
@@ -168,8 +187,10 @@ def test_checkout_link_from_a_social_platform(page, paying_shop, shop_server):
     page.get_by_text("is paid").wait_for(timeout=60_000)
     order = order_when(shop, lambda order: order.status == "paid")
     assert (order.utm_source, order.utm_campaign, order.coupon_code) == (
-        "facebook", "launch", "SPRING",
-    )  # fmt: skip
+        "facebook",
+        "launch",
+        "SPRING",
+    )
     with tenant_context(shop):
         assert Variant.objects.get(id=variant.id).available == 1
 
@@ -177,8 +198,12 @@ def test_checkout_link_from_a_social_platform(page, paying_shop, shop_server):
 def test_a_shop_without_payments_says_so(page, committed_shop, django_db_blocker, shop_server):
     shop = committed_shop("nopay", "No Pay").shop
     with django_db_blocker.unblock(), tenant_context(shop):
-        product_create(title="Mug", slug="mug", status="active",
-                       variants=[VariantInput(sku="MUG", price="9.00", stock=3)])  # fmt: skip
+        product_create(
+            title="Mug",
+            slug="mug",
+            status="active",
+            variants=[VariantInput(sku="MUG", price="9.00", stock=3)],
+        )
 
     for path in ("/products/mug/", "/embed/?product=mug"):
         page.goto(f"http://nopay.localhost:{shop_server}{path}")
@@ -226,8 +251,12 @@ def test_with_stripes_own_stripe_js_the_page_uses_the_payment_element(
 ):
     shop, _ = paying_shop
     stripe_settings.STRIPE_JS_URL = "http://stripe-js.localhost/v3/"
-    page.route("http://stripe-js.localhost/v3/", lambda route: route.fulfill(
-        body=PAYMENT_ELEMENT_STRIPE_JS, content_type="application/javascript"))  # fmt: skip
+    page.route(
+        "http://stripe-js.localhost/v3/",
+        lambda route: route.fulfill(
+            body=PAYMENT_ELEMENT_STRIPE_JS, content_type="application/javascript"
+        ),
+    )
     product_url = f"http://kiosk.localhost:{shop_server}/products/harbour-tee/"
 
     page.goto(product_url)
@@ -248,6 +277,10 @@ def test_with_stripes_own_stripe_js_the_page_uses_the_payment_element(
         ["create", "payment"],
         ["mount"],
         # a payment that redirects comes back to the order's confirmation
-        ["confirmPayment", "if_required",
-         f"http://kiosk.localhost:{shop_server}/orders/{order.public_id}/paid/", True],
-    ]  # fmt: skip
+        [
+            "confirmPayment",
+            "if_required",
+            f"http://kiosk.localhost:{shop_server}/orders/{order.public_id}/paid/",
+            True,
+        ],
+    ]

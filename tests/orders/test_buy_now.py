@@ -53,8 +53,11 @@ def test_buy_now_reserves_stock_creates_order_and_payment_intent(shop_a, selling
         assert order.shipping_address == {**ADDRESS, "city": "Lyon"}
         line = order.lines.get()
         assert (line.title, line.sku, line.unit_price, line.quantity) == (
-            "Canvas Tote", "TOTE", 24, 3,
-        )  # fmt: skip
+            "Canvas Tote",
+            "TOTE",
+            24,
+            3,
+        )
         assert list(
             CatalogChange.objects.values_list("product_id", "aspects").order_by("-id")[:1]
         ) == [(selling_a.product_id, ["availability", "stock"])]
@@ -328,9 +331,13 @@ def test_a_key_left_half_way_by_a_dead_process_can_be_retried(shop_a, selling_a)
     payload = body(selling_a.id)
     with tenant_context(shop_a):
         IdempotencyRecord.objects.create(
-            owner="shopper", key="k-4", method="POST", path="/api/v1/buy-now/",
-            body_hash=request_hash(payload), claimed_at=timezone.now() - timedelta(minutes=3),
-        )  # fmt: skip
+            owner="shopper",
+            key="k-4",
+            method="POST",
+            path="/api/v1/buy-now/",
+            body_hash=request_hash(payload),
+            claimed_at=timezone.now() - timedelta(minutes=3),
+        )
 
     response = buy(shopper(), payload, key="k-4")
 

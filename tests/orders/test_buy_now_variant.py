@@ -39,22 +39,29 @@ def test_the_order_line_is_the_variant_sent_at_its_price(shop_a, tee):
         xl = tee.variants.get(sku="TEE-XL")
 
     # when
-    response = buy(shopper(), {"items": [{"variant_id": xl.id, "quantity": 1}],
-                               "email": "shopper@example.com"})  # fmt: skip
+    response = buy(
+        shopper(), {"items": [{"variant_id": xl.id, "quantity": 1}], "email": "shopper@example.com"}
+    )
 
     # then
     assert response.status_code == 201
     assert (response.json()["order"]["total"], response.json()["order"]["amount"]) == (
-        "26.00", 2600,
-    )  # fmt: skip
+        "26.00",
+        2600,
+    )
     with tenant_context(shop_a):
         line = Order.objects.get().lines.get()
         assert (line.variant_id, line.sku, line.variant_title, line.unit_price) == (
-            xl.id, "TEE-XL", "XL", Decimal("26.00"),
-        )  # fmt: skip
+            xl.id,
+            "TEE-XL",
+            "XL",
+            Decimal("26.00"),
+        )
         assert {variant.sku: variant.available for variant in tee.variants.all()} == {
-            "TEE-S": 5, "TEE-M": 5, "TEE-XL": 2,
-        }  # fmt: skip
+            "TEE-S": 5,
+            "TEE-M": 5,
+            "TEE-XL": 2,
+        }
 
 
 def test_the_service_never_substitutes_a_variant(shop_a, tee):

@@ -45,21 +45,30 @@ def test_checkout_link_without_any_item_for_sale_is_404(shop_a, selling_a):
 
 
 def test_utm_source_and_coupon_are_kept_on_the_order(shop_a, selling_a):
-    response = buy(shopper(), {
-        "items": [{"variant_id": selling_a.id, "quantity": 1}], "email": "s@example.com",
-        "coupon": "SPRING", "utm": {"source": "facebook", "campaign": "launch"},
-    })  # fmt: skip
+    response = buy(
+        shopper(),
+        {
+            "items": [{"variant_id": selling_a.id, "quantity": 1}],
+            "email": "s@example.com",
+            "coupon": "SPRING",
+            "utm": {"source": "facebook", "campaign": "launch"},
+        },
+    )
 
     with tenant_context(shop_a):
         order = Order.objects.get(public_id=response.json()["order"]["id"])
     assert (order.utm_source, order.utm_campaign, order.coupon_code) == (
-        "facebook", "launch", "SPRING",
-    )  # fmt: skip
+        "facebook",
+        "launch",
+        "SPRING",
+    )
 
 
 def test_the_order_status_needs_the_payments_client_secret(shop_a, shop_b, selling_a):
-    answer = buy(shopper(), {"items": [{"variant_id": selling_a.id, "quantity": 1}],
-                             "email": "s@example.com"}).json()  # fmt: skip
+    answer = buy(
+        shopper(),
+        {"items": [{"variant_id": selling_a.id, "quantity": 1}], "email": "s@example.com"},
+    ).json()
     url = f"/api/v1/buy-now/{answer['order']['id']}/"
 
     secret = answer["payment"]["client_secret"]
@@ -69,9 +78,10 @@ def test_the_order_status_needs_the_payments_client_secret(shop_a, shop_b, selli
     other_shop = shopper("beta").get(url, HTTP_X_CLIENT_SECRET=secret)
 
     assert good.json() == {
-        "id": answer["order"]["id"], "number": answer["order"]["number"],
+        "id": answer["order"]["id"],
+        "number": answer["order"]["number"],
         "status": "pending_payment",
-    }  # fmt: skip
+    }
     assert (in_query.status_code, wrong.status_code, other_shop.status_code) == (404, 404, 404)
 
 

@@ -58,8 +58,10 @@ def test_buy_now_never_sells_more_than_stock(rush):
     shop, variant, _ = rush
 
     def attempt(index: int) -> int:
-        payload = {"items": [{"variant_id": variant.id, "quantity": 1}],
-                   "email": f"shopper{index}@example.com"}  # fmt: skip
+        payload = {
+            "items": [{"variant_id": variant.id, "quantity": 1}],
+            "email": f"shopper{index}@example.com",
+        }
         return buy(shopper("rush"), payload).status_code
 
     statuses = run_at_once(24, attempt)
@@ -76,9 +78,10 @@ def test_orders_for_the_same_variants_in_any_order_do_not_deadlock(rush):
 
     def attempt(index: int) -> int:
         ids = [first.id, second.id] if index % 2 else [second.id, first.id]
-        payload = {"items": [{"variant_id": ids[0], "quantity": 1},
-                             {"variant_id": ids[1], "quantity": 1}],
-                   "email": "shopper@example.com"}  # fmt: skip
+        payload = {
+            "items": [{"variant_id": ids[0], "quantity": 1}, {"variant_id": ids[1], "quantity": 1}],
+            "email": "shopper@example.com",
+        }
         return buy(shopper("rush"), payload).status_code
 
     statuses = run_at_once(12, attempt)
@@ -106,14 +109,21 @@ def test_one_idempotency_key_sent_at_once_makes_one_order(rush):
 def test_two_refunds_at_once_never_refund_more_than_was_paid(rush, localstripe):
     # given an order of 2 x 24.00 paid at localstripe and marked paid by its webhook
     shop, _, variant = rush
-    answer = buy(shopper("rush"), {"items": [{"variant_id": variant.id, "quantity": 2}],
-                                   "email": "s@example.com"}).json()  # fmt: skip
+    answer = buy(
+        shopper("rush"),
+        {"items": [{"variant_id": variant.id, "quantity": 2}], "email": "s@example.com"},
+    ).json()
     pay(shopper("rush"), answer, card_token(localstripe))
     with tenant_context(shop):
         order = Order.objects.get(public_id=answer["order"]["id"])
-    event = intent_event(event_id="evt_rush", type="payment_intent.succeeded",
-                         intent_id=order.payment_intent_id, shop=shop.schema_name,
-                         order=str(order.public_id), amount=4800)  # fmt: skip
+    event = intent_event(
+        event_id="evt_rush",
+        type="payment_intent.succeeded",
+        intent_id=order.payment_intent_id,
+        shop=shop.schema_name,
+        order=str(order.public_id),
+        amount=4800,
+    )
     shopper("rush").post("/webhooks/stripe/", **signed(event, "whsec_alpha"))
 
     # when the merchant's two clicks each refund 30.00

@@ -147,9 +147,10 @@ def test_a_shopper_pays_sees_the_confirmation_and_follows_the_order(
     # when: the merchant ships it with a tracking number
     with django_db_blocker.unblock(), tenant_context(shop):
         order_fulfil(
-            order=Order.objects.get(id=order.id), carrier="Colissimo",
+            order=Order.objects.get(id=order.id),
+            carrier="Colissimo",
             tracking_number="6A12345678901234567890",
-        )  # fmt: skip
+        )
     page.reload()
 
     # then: the page shows it shipped, the number and the carrier's tracking link

@@ -51,9 +51,11 @@ def started(shop, slug: str) -> str:
 def deliver(body: bytes, signature: str, host: str = "alpha.localhost"):
     """POST an event to the Stripe webhook as Stripe does."""
     return Client(HTTP_HOST=host).post(
-        "/webhooks/stripe/", data=body, content_type="application/json",
+        "/webhooks/stripe/",
+        data=body,
+        content_type="application/json",
         HTTP_STRIPE_SIGNATURE=signature,
-    )  # fmt: skip
+    )
 
 
 def calls(fake, method: str, path: str) -> list[dict]:
@@ -79,11 +81,14 @@ def test_connect_creates_one_account_per_shop_and_reuses_it(shop_a, fake_connect
     assert create_call["key"] == "sk_test_platform"
     assert create_call["idempotency_key"] == f"etalage-connect-{shop_a.pk}-shop_alpha"
     links = calls(fake_connect, "POST", "/v1/account_links")
-    assert [link["form"] for link in links] == [{
-        "account": created["id"], "type": "account_onboarding",
-        "refresh_url": f"http://alpha.localhost{ADMIN}connect/refresh/",
-        "return_url": f"http://alpha.localhost{ADMIN}connect/return/",
-    }] * 2  # fmt: skip
+    assert [link["form"] for link in links] == [
+        {
+            "account": created["id"],
+            "type": "account_onboarding",
+            "refresh_url": f"http://alpha.localhost{ADMIN}connect/refresh/",
+            "return_url": f"http://alpha.localhost{ADMIN}connect/return/",
+        }
+    ] * 2
     # and: the shop cannot sell before Stripe enables charges, and says what to do
     assert not payments.can_sell
     assert payments.problem.startswith("Your Stripe account is not set up yet: click")
@@ -117,8 +122,9 @@ def test_express_accounts_ask_for_the_capabilities_of_direct_charges(
 
     (create_call,) = calls(fake_connect, "POST", "/v1/accounts")
     assert create_call["form"]["capabilities"] == {
-        "card_payments": {"requested": "true"}, "transfers": {"requested": "true"},
-    }  # fmt: skip
+        "card_payments": {"requested": "true"},
+        "transfers": {"requested": "true"},
+    }
     assert account_type == "express"
 
 
@@ -139,14 +145,17 @@ def test_back_from_onboarding_the_account_is_read_and_the_shop_sells(
 
     # then: Stripe's word is recorded, and the shop sells through its account
     assert (account.charges_enabled, account.details_submitted, account.payouts_enabled) == (
-        True, True, True,
-    )  # fmt: skip
+        True,
+        True,
+        True,
+    )
     assert account.requirements_due == []
     assert account.account_checked_at is not None
     assert payments.can_sell
     assert (payments.credentials.secret_key, payments.credentials.account_id) == (
-        "sk_test_platform", account.stripe_account_id,
-    )  # fmt: skip
+        "sk_test_platform",
+        account.stripe_account_id,
+    )
     page = shopper().get(f"/products/{variant.product.slug}/").content.decode()
     assert ">Buy now</button>" in page
 
@@ -258,9 +267,11 @@ def test_the_admin_connects_through_stripes_onboarding_and_back(shop_a, fake_con
     to_stripe = owner.post(f"{ADMIN}connect/")
     form = requests.get(to_stripe["Location"], timeout=5, allow_redirects=False)
     submitted = requests.post(
-        to_stripe["Location"], data={"action": "submit", "tos": "accepted"}, timeout=5,
+        to_stripe["Location"],
+        data={"action": "submit", "tos": "accepted"},
+        timeout=5,
         allow_redirects=False,
-    )  # fmt: skip
+    )
     back = owner.get(submitted.headers["Location"], follow=True)
 
     # then: Stripe's page, back on Payments, in words: the shop can sell

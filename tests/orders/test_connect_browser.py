@@ -80,8 +80,10 @@ def test_merchant_connects_with_stripe_and_the_shop_can_sell(
     with django_db_blocker.unblock(), tenant_context(shop):
         account = PaymentAccount.objects.get()
     assert (account.mode, account.charges_enabled, account.details_submitted) == (
-        "connect", True, True,
-    )  # fmt: skip
+        "connect",
+        True,
+        True,
+    )
     assert fake_connect.accounts[account.stripe_account_id]["metadata"] == {
         "shop": shop.schema_name
     }

@@ -168,8 +168,11 @@ def rundemo_start(tmp_path: Path, **env: str) -> tuple[subprocess.Popen, int, in
     with log.open("w") as output:  # a file: a pipe could fill up, or outlive rundemo
         rundemo = subprocess.Popen(
             [sys.executable, "manage.py", "rundemo", "--port", str(port)],
-            cwd=PROJECT_ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            cwd=PROJECT_ROOT,
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     assert _until(lambda: _serves(port) or rundemo.poll() is not None, 120)
     assert rundemo.poll() is None, log.read_text()
     return rundemo, port, broker_port, log
@@ -201,9 +204,12 @@ def test_rundemo_stopped_by_any_signal_leaves_no_server_behind(
     tree: list[int] = []
     try:
         expected = {
-            "redis-server": 1, "localstripe": 1, "celery -A config --quiet worker": 3,
-            "celery -A config --quiet beat": 1, "runserver": 2,
-        }  # fmt: skip
+            "redis-server": 1,
+            "localstripe": 1,
+            "celery -A config --quiet worker": 3,
+            "celery -A config --quiet beat": 1,
+            "runserver": 2,
+        }
         assert _until(lambda: _count_by_command(rundemo.pid, expected) == expected, 60), (
             _count_by_command(rundemo.pid, expected)
         )
@@ -289,8 +295,12 @@ def test_a_broker_port_in_use_is_one_clear_line(tmp_path):
         # when: make run starts
         result = subprocess.run(
             [sys.executable, "manage.py", "rundemo", "--port", str(free_port())],
-            cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
+            cwd=PROJECT_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     # then: it stops at once with one line saying what to change, and no traceback
     assert result.returncode == 1

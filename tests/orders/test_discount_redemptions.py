@@ -58,19 +58,23 @@ def test_a_once_per_customer_code_is_refused_the_second_time(alpha):
         )
     services.discount_redeem(code="WELCOME", email="bob@example.com", order_id=OrderFactory().pk)
 
-    assert refusal(raised) == ("code_already_used",
-        "You have already used the code “WELCOME”; it can be used once per customer.")  # fmt: skip
+    assert refusal(raised) == (
+        "code_already_used",
+        "You have already used the code “WELCOME”; it can be used once per customer.",
+    )
     discount.refresh_from_db()
     assert discount.uses == 2
     assert sorted(discount.redemptions.values_list("email", flat=True)) == [
-        "ada@example.com", "bob@example.com",
-    ]  # fmt: skip
+        "ada@example.com",
+        "bob@example.com",
+    ]
 
 
 def test_a_code_is_not_counted_past_its_limit_nor_outside_its_dates(alpha):
     services.discount_create(code="ONE", kind="free_shipping", usage_limit=1)
-    services.discount_create(code="OLD", kind="free_shipping",
-                             ends_at=timezone.now() - timedelta(minutes=1))  # fmt: skip
+    services.discount_create(
+        code="OLD", kind="free_shipping", ends_at=timezone.now() - timedelta(minutes=1)
+    )
     services.discount_redeem(code="ONE", email="a@example.com", order_id=OrderFactory().pk)
 
     with pytest.raises(ValidationError) as used_up:
@@ -130,10 +134,15 @@ def crowd(committed_shop, django_db_blocker):
         services.discount_create(code="HUNDRED", kind="percentage", value="10", usage_limit=100)
         services.discount_create(code="ONCE-EACH", kind="free_shipping", once_per_customer=True)
         orders = Order.objects.bulk_create(
-            Order(email=f"shopper{index}@example.com", currency="EUR", subtotal=10, total=10,
-                  amount_minor=1000)
+            Order(
+                email=f"shopper{index}@example.com",
+                currency="EUR",
+                subtotal=10,
+                total=10,
+                amount_minor=1000,
+            )
             for index in range(200)
-        )  # fmt: skip
+        )
     with django_db_blocker.unblock():
         yield shop, [order.pk for order in orders]
 
@@ -159,8 +168,10 @@ def redeem_in_threads(shop, attempts: list[tuple[str, str, int]], *, threads: in
 
 def test_200_checkouts_at_once_on_a_100_use_code_make_exactly_100_uses(crowd):
     shop, order_ids = crowd
-    attempts = [("hundred", f"shopper{index}@example.com", order_id)
-                for index, order_id in enumerate(order_ids)]  # fmt: skip
+    attempts = [
+        ("hundred", f"shopper{index}@example.com", order_id)
+        for index, order_id in enumerate(order_ids)
+    ]
 
     outcomes = redeem_in_threads(shop, attempts, threads=20)
 
@@ -196,8 +207,9 @@ def test_one_shops_codes_and_zones_are_nothing_in_another(shop_a, shop_b):
     with tenant_context(shop_b):
         lines = [(item("10"), 1)]
         with pytest.raises(ValidationError) as quoted:
-            checkout_quote(lines=lines, country="FR", shipping_rate_id=alpha_rate,
-                           discount_code="ALPHA10")  # fmt: skip
+            checkout_quote(
+                lines=lines, country="FR", shipping_rate_id=alpha_rate, discount_code="ALPHA10"
+            )
         with pytest.raises(ValidationError) as redeemed:
             services.discount_redeem(
                 code="ALPHA10", email="a@example.com", order_id=OrderFactory().pk
@@ -207,10 +219,12 @@ def test_one_shops_codes_and_zones_are_nothing_in_another(shop_a, shop_b):
         # beta can have a code of the same name: codes are per shop
         services.discount_create(code="alpha10", kind="free_shipping")
 
-    assert {field: [e.code for e in errors] for field, errors in
-            quoted.value.error_dict.items()} == {
-        "country": ["no_shipping_to_country"], "discount_code": ["unknown_code"],
-    }  # fmt: skip
+    assert {
+        field: [e.code for e in errors] for field, errors in quoted.value.error_dict.items()
+    } == {
+        "country": ["no_shipping_to_country"],
+        "discount_code": ["unknown_code"],
+    }
     assert refusal(redeemed)[0] == "unknown_code"
     with tenant_context(shop_a):
         assert Discount.objects.get().uses == 0

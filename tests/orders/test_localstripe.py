@@ -84,10 +84,16 @@ def test_localstripe_dies_with_a_parent_killed_with_sigkill(tmp_path, thread):
     # (the helper's script imports the launcher first: an import inside a thread that
     # outlives the main thread runs during interpreter shutdown, where the Celery app
     # that config/ loads can no longer register its atexit hooks)
-    script = LAUNCHER if thread == "main" else (
-        "import threading\nimport config.localstripe\n" + "def run():\n"
-        + textwrap.indent(LAUNCHER, "    ") + "\nthreading.Thread(target=run).start()\n"
-    )  # fmt: skip
+    script = (
+        LAUNCHER
+        if thread == "main"
+        else (
+            "import threading\nimport config.localstripe\n"
+            + "def run():\n"
+            + textwrap.indent(LAUNCHER, "    ")
+            + "\nthreading.Thread(target=run).start()\n"
+        )
+    )
     parent = subprocess.Popen(
         [sys.executable, "-c", script, str(tmp_path)],
         stdout=subprocess.PIPE,

@@ -23,8 +23,14 @@ from tests.conftest import SHOP_PASSWORD, owner_client
 from tests.orders.conftest import paid_order
 from tests.orders.test_admin import place
 
-ADDRESS = {"name": "Ada Lovelace", "line1": "12 Rue des Lilas", "postal_code": "75011",
-           "city": "Paris", "country": "FR", "phone": "+33 6 12 34 56 78"}  # fmt: skip
+ADDRESS = {
+    "name": "Ada Lovelace",
+    "line1": "12 Rue des Lilas",
+    "postal_code": "75011",
+    "city": "Paris",
+    "country": "FR",
+    "phone": "+33 6 12 34 56 78",
+}
 
 
 class FormNesting(HTMLParser):
@@ -51,9 +57,10 @@ class FormNesting(HTMLParser):
 def shirt(shop_a, selling_a) -> Variant:
     with tenant_context(shop_a):
         product = product_create(
-            title="Linen Shirt", status="active",
+            title="Linen Shirt",
+            status="active",
             variants=[VariantInput(sku="SHIRT-M", price="22.00", stock=5, options=["Blue", "M"])],
-        )  # fmt: skip
+        )
         return product.variants.get()
 
 
@@ -92,8 +99,9 @@ def test_each_action_is_a_form_of_its_own_never_inside_another(shop_a, selling_a
 
     assert not paid_page.is_nested and not unpaid_page.is_nested
     assert [a for a in paid_page.actions if "/admin/orders/" in a] == [
-        f"/admin/orders/order/{paid.id}/fulfil/", f"/admin/orders/order/{paid.id}/refund/",
-    ]  # fmt: skip
+        f"/admin/orders/order/{paid.id}/fulfil/",
+        f"/admin/orders/order/{paid.id}/refund/",
+    ]
     assert [a for a in unpaid_page.actions if "/admin/orders/" in a] == [
         f"/admin/orders/order/{unpaid.id}/cancel/"
     ]
@@ -110,19 +118,23 @@ def test_fulfil_with_carrier_emails_the_shopper_and_makes_the_review_request_due
     with django_capture_on_commit_callbacks(execute=True):
         response = owner_client().post(
             f"/admin/orders/order/{order.id}/fulfil/",
-            {"carrier": "Colissimo", "tracking_number": "LP123456789FR"}, follow=True,
-        )  # fmt: skip
+            {"carrier": "Colissimo", "tracking_number": "LP123456789FR"},
+            follow=True,
+        )
 
     html = response.content.decode()
     assert f"Order {order.number} is fulfilled" in html
     assert "Shipped with Colissimo, tracking number LP123456789FR." in html
     with tenant_context(shop_a):
         order = Order.objects.get(id=order.id)
-        due = sorted(ReviewRequest.objects.filter(order_line__order=order).values_list(
-            "due_at", flat=True))  # fmt: skip
+        due = sorted(
+            ReviewRequest.objects.filter(order_line__order=order).values_list("due_at", flat=True)
+        )
     assert (order.status, order.carrier, order.tracking_number) == (
-        "fulfilled", "Colissimo", "LP123456789FR",
-    )  # fmt: skip
+        "fulfilled",
+        "Colissimo",
+        "LP123456789FR",
+    )
     assert len(due) == 2
     assert before + timedelta(seconds=3600) <= due[0] <= timezone.now() + timedelta(seconds=3600)
     assert [m.subject for m in mail.outbox] == [f"Your order {order.number} is on its way"]
@@ -137,8 +149,7 @@ def test_cancel_asks_first_then_returns_the_stock(shop_a, selling_a, localstripe
     asked = client.post(f"/admin/orders/order/{order.id}/cancel/")
     with tenant_context(shop_a):
         untouched = Order.objects.get(id=order.id).status
-    done = client.post(f"/admin/orders/order/{order.id}/cancel/", {"confirmed": "yes"},
-                       follow=True)  # fmt: skip
+    done = client.post(f"/admin/orders/order/{order.id}/cancel/", {"confirmed": "yes"}, follow=True)
 
     assert asked.status_code == 200
     assert "Its 3 item(s) go back to stock." in asked.content.decode()
@@ -164,8 +175,9 @@ def test_refund_by_line_asks_first_then_refunds_what_those_items_cost(
 
     asked = client.post(f"/admin/orders/order/{order.id}/refund/", choice)
     with django_capture_on_commit_callbacks(execute=True):
-        done = client.post(f"/admin/orders/order/{order.id}/refund/",
-                           {**choice, "confirmed": "yes"}, follow=True)  # fmt: skip
+        done = client.post(
+            f"/admin/orders/order/{order.id}/refund/", {**choice, "confirmed": "yes"}, follow=True
+        )
 
     assert f"Refund €22.00 of order {order.number}?" in asked.content.decode()
     assert "Back in stock: 1 \N{MULTIPLICATION SIGN} Linen Shirt." in asked.content.decode()
@@ -203,8 +215,9 @@ def test_an_action_the_order_does_not_allow_says_why_and_changes_nothing(
     with tenant_context(shop_a):
         before = Order.objects.filter(id=order.id).values().get()
 
-    response = client.post(f"/admin/orders/order/{order.id}/{action}/",
-                           {**data, "confirmed": "yes"}, follow=True)  # fmt: skip
+    response = client.post(
+        f"/admin/orders/order/{order.id}/{action}/", {**data, "confirmed": "yes"}, follow=True
+    )
 
     assert 'class="error"' in response.content.decode()
     assert message in response.content.decode()

@@ -27,8 +27,13 @@ pytestmark = pytest.mark.browser
 
 # ETALAGE_SHOTS names the folder; by default one under the system's temporary folder
 SHOTS = Path(os.environ.get("ETALAGE_SHOTS") or Path(tempfile.gettempdir(), "shots-orderpage"))
-ADDRESS = {"name": "Ada Lovelace", "line1": "12 Rue des Lilas", "postal_code": "75011",
-           "city": "Paris", "country": "FR"}  # fmt: skip
+ADDRESS = {
+    "name": "Ada Lovelace",
+    "line1": "12 Rue des Lilas",
+    "postal_code": "75011",
+    "city": "Paris",
+    "country": "FR",
+}
 
 
 def wait_for_mail(subject: str, timeout: float = 30) -> None:
@@ -54,15 +59,19 @@ def test_merchant_fulfils_refunds_and_cancels_in_the_browser(
         with tenant_context(shop):
             shop_sells(slug)
             product = product_create(
-                title="Linen Shirt", status="active",
-                variants=[VariantInput(sku="SHIRT-M", price="22.00", stock=10,
-                                       options=["Blue", "M"])],
-            )  # fmt: skip
+                title="Linen Shirt",
+                status="active",
+                variants=[
+                    VariantInput(sku="SHIRT-M", price="22.00", stock=10, options=["Blue", "M"])
+                ],
+            )
             shirt = product.variants.get()
         to_fulfil = paid_order(shop, slug, [(shirt, 1)], localstripe, ADDRESS)
         to_refund = paid_order(shop, slug, [(shirt, 2)], localstripe, ADDRESS)
-        answer = buy(shopper(slug), {"items": [{"variant_id": shirt.id, "quantity": 3}],
-                                     "email": "late@example.com"}).json()  # fmt: skip
+        answer = buy(
+            shopper(slug),
+            {"items": [{"variant_id": shirt.id, "quantity": 3}], "email": "late@example.com"},
+        ).json()
         with tenant_context(shop):
             to_cancel = Order.objects.get(public_id=answer["order"]["id"])
             refund_line = to_refund.lines.get()
@@ -90,8 +99,10 @@ def test_merchant_fulfils_refunds_and_cancels_in_the_browser(
     with django_db_blocker.unblock(), tenant_context(shop):
         fulfilled = Order.objects.get(id=to_fulfil.id)
         assert (fulfilled.status, fulfilled.carrier, fulfilled.tracking_number) == (
-            "fulfilled", "Colissimo", "LP123456789FR",
-        )  # fmt: skip
+            "fulfilled",
+            "Colissimo",
+            "LP123456789FR",
+        )
         assert ReviewRequest.objects.filter(order_line__order=fulfilled).count() == 1
 
     # refund one of two shirts, and put it back in stock

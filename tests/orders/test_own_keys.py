@@ -24,9 +24,11 @@ ADMIN = "/admin/orders/paymentaccount/"
 
 def save(secret_key: str, *, webhook_secret: str = "", publishable_key: str = "pk_test_alpha"):
     return payment_account_set_keys(
-        secret_key=secret_key, publishable_key=publishable_key, webhook_secret=webhook_secret,
+        secret_key=secret_key,
+        publishable_key=publishable_key,
+        webhook_secret=webhook_secret,
         webhook_url=ALPHA_WEBHOOK,
-    )  # fmt: skip
+    )
 
 
 def test_a_key_stripe_does_not_know_is_refused_and_nothing_is_saved(shop_a, fake_connect):
@@ -35,9 +37,12 @@ def test_a_key_stripe_does_not_know_is_refused_and_nothing_is_saved(shop_a, fake
         with pytest.raises(ValidationError) as refused:
             save("sk_test_made_up_1234")
 
-        assert refused.value.message_dict == {"secret_key": [
-            "Stripe does not know this secret key: copy it again from your Stripe dashboard "
-            "(Developers → API keys). Nothing was saved."]}  # fmt: skip
+        assert refused.value.message_dict == {
+            "secret_key": [
+                "Stripe does not know this secret key: copy it again from your Stripe dashboard "
+                "(Developers → API keys). Nothing was saved."
+            ]
+        }
         assert not PaymentAccount.objects.exists()
     (call,) = fake_connect.requests
     assert (call["method"], call["path"], call["key"]) == (
@@ -52,8 +57,9 @@ def test_a_key_stripe_does_not_know_is_refused_and_nothing_is_saved(shop_a, fake
 
 
 def test_the_admin_refuses_a_wrong_key_with_a_clear_message(shop_a, fake_connect):
-    response = owner_client("alpha").post(f"{ADMIN}add/", {
-        "publishable_key": "pk_test_alpha", "secret_key": "sk_test_typo"})  # fmt: skip
+    response = owner_client("alpha").post(
+        f"{ADMIN}add/", {"publishable_key": "pk_test_alpha", "secret_key": "sk_test_typo"}
+    )
 
     assert response.status_code == 200
     assert "Stripe does not know this secret key" in response.content.decode()
@@ -88,9 +94,18 @@ def test_a_known_key_gets_its_webhook_endpoint_and_its_secret_stored_encrypted(
         ">Buy now</button>" in shopper().get(f"/products/{variant.product.slug}/").content.decode()
     )
     # and: what Stripe signs with that endpoint's secret is the shop's
-    body, signature = fake_connect.endpoint_event(endpoint["id"], "payment_intent.succeeded", {
-        "id": "pi_unknown", "object": "payment_intent", "amount": 100, "currency": "eur",
-        "status": "succeeded", "metadata": {"shop": "shop_alpha", "order": "not-an-order"}})  # fmt: skip
+    body, signature = fake_connect.endpoint_event(
+        endpoint["id"],
+        "payment_intent.succeeded",
+        {
+            "id": "pi_unknown",
+            "object": "payment_intent",
+            "amount": 100,
+            "currency": "eur",
+            "status": "succeeded",
+            "metadata": {"shop": "shop_alpha", "order": "not-an-order"},
+        },
+    )
     answer = deliver(body, signature)
     assert (answer.status_code, answer.json()) == (200, {"result": "unknown order"})
 
@@ -178,8 +193,11 @@ def test_stripe_unreachable_saves_nothing(shop_a, fake_connect):
 def test_the_payments_page_says_the_endpoint_was_made_for_the_merchant(shop_a, fake_connect):
     fake_connect.merchant_key("sk_test_alpha_own")
 
-    saved = owner_client("alpha").post(f"{ADMIN}add/", {
-        "publishable_key": "pk_test_alpha", "secret_key": "sk_test_alpha_own"}, follow=True)  # fmt: skip
+    saved = owner_client("alpha").post(
+        f"{ADMIN}add/",
+        {"publishable_key": "pk_test_alpha", "secret_key": "sk_test_alpha_own"},
+        follow=True,
+    )
 
     page = saved.content.decode()
     (endpoint,) = fake_connect.endpoints.values()

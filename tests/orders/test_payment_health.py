@@ -37,8 +37,10 @@ ADVICE = "The webhook secret in Payments does not match the endpoint&#x27;s"
 
 def paid_at_stripe(shop: Shop, variant: Variant, localstripe: str, slug: str = "alpha") -> Order:
     """An order for 2 of ``variant`` whose card payment succeeded at localstripe."""
-    answer = buy(shopper(slug), {"items": [{"variant_id": variant.id, "quantity": 2}],
-                                 "email": "shopper@example.com"}).json()  # fmt: skip
+    answer = buy(
+        shopper(slug),
+        {"items": [{"variant_id": variant.id, "quantity": 2}], "email": "shopper@example.com"},
+    ).json()
     assert (
         pay(shopper(slug), answer, card_token(localstripe, key=f"pk_test_{slug}")).status_code
         == 200
@@ -48,9 +50,14 @@ def paid_at_stripe(shop: Shop, variant: Variant, localstripe: str, slug: str = "
 
 
 def succeeded_event(order: Order, event_id: str, slug: str = "alpha") -> dict:
-    return intent_event(event_id=event_id, type="payment_intent.succeeded",
-                        intent_id=order.payment_intent_id, shop=f"shop_{slug}",
-                        order=str(order.public_id), amount=order.amount_minor)  # fmt: skip
+    return intent_event(
+        event_id=event_id,
+        type="payment_intent.succeeded",
+        intent_id=order.payment_intent_id,
+        shop=f"shop_{slug}",
+        order=str(order.public_id),
+        amount=order.amount_minor,
+    )
 
 
 def webhook(event: dict, secret: str):
@@ -127,9 +134,10 @@ def test_a_wrong_webhook_secret_shows_on_the_admin_and_the_health_task_settles_t
     # when: the merchant saves the endpoint's secret and Stripe redelivers the event
     with tenant_context(shop_a):
         payment_account_set_keys(
-            secret_key="sk_test_alpha", publishable_key="pk_test_alpha",
+            secret_key="sk_test_alpha",
+            publishable_key="pk_test_alpha",
             webhook_secret=ENDPOINT_SECRET,
-        )  # fmt: skip
+        )
     with django_capture_on_commit_callbacks(execute=True):
         assert webhook(succeeded_event(order, "evt_health_1"), ENDPOINT_SECRET).status_code == 200
     with django_capture_on_commit_callbacks(execute=True):
@@ -173,14 +181,17 @@ def test_a_refused_request_naming_no_order_of_the_shop_is_only_a_hint(
 def test_a_cancelled_payment_is_released_by_the_health_task(
     shop_a, selling_a, localstripe, django_capture_on_commit_callbacks
 ):
-    answer = buy(shopper(), {"items": [{"variant_id": selling_a.id, "quantity": 3}],
-                             "email": "shopper@example.com"}).json()  # fmt: skip
+    answer = buy(
+        shopper(),
+        {"items": [{"variant_id": selling_a.id, "quantity": 3}], "email": "shopper@example.com"},
+    ).json()
     with tenant_context(shop_a):
         order = Order.objects.get(public_id=answer["order"]["id"])
     cancelled = requests.post(
         f"{localstripe}/v1/payment_intents/{order.payment_intent_id}/cancel",
-        auth=("sk_test_alpha", ""), timeout=5,
-    )  # fmt: skip
+        auth=("sk_test_alpha", ""),
+        timeout=5,
+    )
     assert cancelled.json()["status"] == "canceled"
 
     with tenant_context(shop_a), django_capture_on_commit_callbacks(execute=True):

@@ -45,14 +45,17 @@ def test_a_wrong_webhook_secret_is_refused_counted_settled_by_the_worker_and_sho
     shop = committed_shop(slug, "Health Kiosk").shop
     with django_db_blocker.unblock(), tenant_context(shop):
         payment_account_set_keys(
-            secret_key=f"sk_test_{slug}", publishable_key=f"pk_test_{slug}",
+            secret_key=f"sk_test_{slug}",
+            publishable_key=f"pk_test_{slug}",
             webhook_secret="whsec_stale_copy",
-        )  # fmt: skip
+        )
         variant = make_variant(stock=5)
     localstripe_webhook(
-        localstripe, name="payhealth", url=f"http://localhost:{shop_server}/webhooks/stripe/",
+        localstripe,
+        name="payhealth",
+        url=f"http://localhost:{shop_server}/webhooks/stripe/",
         secret="whsec_the_endpoints",
-    )  # fmt: skip
+    )
     queue = "test-payhealth"
     worker = worker_start(
         queue=queue,
@@ -62,8 +65,13 @@ def test_a_wrong_webhook_secret_is_refused_counted_settled_by_the_worker_and_sho
     try:
         with django_db_blocker.unblock():
             # given: a shopper pays at Stripe; its event reaches the shop and is refused
-            answer = buy(shopper(slug), {"items": [{"variant_id": variant.id, "quantity": 2}],
-                                         "email": "shopper@example.com"}).json()  # fmt: skip
+            answer = buy(
+                shopper(slug),
+                {
+                    "items": [{"variant_id": variant.id, "quantity": 2}],
+                    "email": "shopper@example.com",
+                },
+            ).json()
             token = card_token(localstripe, key=f"pk_test_{slug}")
             assert pay(shopper(slug), answer, token).status_code == 200
 
@@ -97,8 +105,11 @@ def test_a_wrong_webhook_secret_is_refused_counted_settled_by_the_worker_and_sho
                 )
     finally:
         worker_stop(worker)
-        requests.post(f"{localstripe}/_config/webhooks/payhealth", timeout=5, json={
-            "url": "http://127.0.0.1:9/", "secret": "whsec_off", "events": []})  # fmt: skip
+        requests.post(
+            f"{localstripe}/_config/webhooks/payhealth",
+            timeout=5,
+            json={"url": "http://127.0.0.1:9/", "secret": "whsec_off", "events": []},
+        )
 
     # then: the owner sees it on a phone, with what to do
     SHOTS.mkdir(parents=True, exist_ok=True)

@@ -39,8 +39,13 @@ def test_keys_the_list_cannot_read_stop_the_sales_with_a_message(
     with tenant_context(shop_a):
         payments = shop_payments()
     admin = owner_client("alpha").get("/admin/orders/order/")
-    answer = buy(shopper(), {"items": [{"variant_id": alpha_sells_under_key_a.id, "quantity": 1}],
-                             "email": "ada@example.com"})  # fmt: skip
+    answer = buy(
+        shopper(),
+        {
+            "items": [{"variant_id": alpha_sells_under_key_a.id, "quantity": 1}],
+            "email": "ada@example.com",
+        },
+    )
 
     assert not payments.can_sell
     assert "cannot be decrypted with the platform's secrets keys" in payments.problem
@@ -66,5 +71,6 @@ def test_the_keys_are_read_again_once_their_key_is_back_in_the_list(
         payments = shop_payments()
     assert payments.can_sell
     assert (payments.credentials.secret_key, payments.webhook_secret) == (
-        "sk_test_alpha", "whsec_alpha",
-    )  # fmt: skip
+        "sk_test_alpha",
+        "whsec_alpha",
+    )

@@ -16,15 +16,29 @@ from orders.models import Discount, ShippingRate, ShippingZone, TaxRate, TaxSett
 from tests.conftest import owner_client
 from tests.factories import OrderFactory
 
-RATE_FIELDS = ("name", "kind", "price", "min_weight_grams", "max_weight_grams",
-               "min_order_value", "max_order_value", "free_over")  # fmt: skip
+RATE_FIELDS = (
+    "name",
+    "kind",
+    "price",
+    "min_weight_grams",
+    "max_weight_grams",
+    "min_order_value",
+    "max_order_value",
+    "free_over",
+)
 
 
 def zone_form(name: str, countries: str, rates: list[dict], *, initial: int = 0, **extra) -> dict:
     """The zone page's POST: its fields and the rates formset (prefix ``rates``)."""
-    data = {"name": name, "countries": countries, "rates-TOTAL_FORMS": str(len(rates)),
-            "rates-INITIAL_FORMS": str(initial), "rates-MIN_NUM_FORMS": "0",
-            "rates-MAX_NUM_FORMS": "1000", **extra}  # fmt: skip
+    data = {
+        "name": name,
+        "countries": countries,
+        "rates-TOTAL_FORMS": str(len(rates)),
+        "rates-INITIAL_FORMS": str(initial),
+        "rates-MIN_NUM_FORMS": "0",
+        "rates-MAX_NUM_FORMS": "1000",
+        **extra,
+    }
     for index, rate in enumerate(rates):
         for field in (*RATE_FIELDS, "id", "zone", "DELETE"):
             if field in rate:
@@ -35,16 +49,26 @@ def zone_form(name: str, countries: str, rates: list[dict], *, initial: int = 0,
 
 
 def errors_beside(html: str) -> list[str]:
-    return [unescape(re.sub(r"<[^>]+>", "", item)).strip()
-            for item in re.findall(r'<ul class="errorlist[^"]*"[^>]*>(.*?)</ul>', html, re.S)]  # fmt: skip
+    return [
+        unescape(re.sub(r"<[^>]+>", "", item)).strip()
+        for item in re.findall(r'<ul class="errorlist[^"]*"[^>]*>(.*?)</ul>', html, re.S)
+    ]
 
 
 def test_the_zone_page_speaks_the_merchants_language(shop_a):
     html = owner_client().get("/admin/orders/shippingzone/add/").content.decode()
 
-    for label in ("Zone name", "Countries", "Rate name", "Price by", "From weight (g)",
-                  "Below weight (g)", "From order value", "Below order value",
-                  "Free from order value"):  # fmt: skip
+    for label in (
+        "Zone name",
+        "Countries",
+        "Rate name",
+        "Price by",
+        "From weight (g)",
+        "Below weight (g)",
+        "From order value",
+        "Below order value",
+        "Free from order value",
+    ):
         assert label in html
     assert "Two-letter codes separated by commas" in html
     assert "In EUR." in html
@@ -53,36 +77,59 @@ def test_the_zone_page_speaks_the_merchants_language(shop_a):
 
 
 def test_the_merchant_adds_a_zone_with_its_rates(shop_a):
-    response = owner_client().post("/admin/orders/shippingzone/add/", zone_form(
-        "Europe", "fr, BE de", [
-            {"name": "Standard", "kind": "weight", "price": "4.90", "max_weight_grams": "2000",
-             "free_over": "60"},
-            {"name": "Heavy", "kind": "weight", "price": "12.00", "min_weight_grams": "2000"},
-        ],
-    ))  # fmt: skip
+    response = owner_client().post(
+        "/admin/orders/shippingzone/add/",
+        zone_form(
+            "Europe",
+            "fr, BE de",
+            [
+                {
+                    "name": "Standard",
+                    "kind": "weight",
+                    "price": "4.90",
+                    "max_weight_grams": "2000",
+                    "free_over": "60",
+                },
+                {"name": "Heavy", "kind": "weight", "price": "12.00", "min_weight_grams": "2000"},
+            ],
+        ),
+    )
 
     assert response.status_code == 302, errors_beside(response.content.decode())
     with tenant_context(shop_a):
         zone = ShippingZone.objects.get()
         assert (zone.name, zone.countries) == ("Europe", ["BE", "DE", "FR"])
-        assert list(zone.rates.order_by("price").values_list(
-            "name", "price", "min_weight_grams", "max_weight_grams", "free_over")) == [
+        assert list(
+            zone.rates.order_by("price").values_list(
+                "name", "price", "min_weight_grams", "max_weight_grams", "free_over"
+            )
+        ) == [
             ("Standard", Decimal("4.90"), None, 2000, Decimal("60.00")),
             ("Heavy", Decimal("12.00"), 2000, None, None),
-        ]  # fmt: skip
+        ]
 
 
 def test_zone_and_rate_mistakes_are_shown_and_nothing_is_saved(shop_a):
     with tenant_context(shop_a):
         services.shipping_zone_create(name="France", countries=["FR"])
 
-    response = owner_client().post("/admin/orders/shippingzone/add/", zone_form(
-        "Europe", "FR, XY", [
-            {"name": "Standard", "kind": "flat", "price": "4.90", "min_weight_grams": "100"},
-            {"name": "Band", "kind": "order_value", "price": "3", "min_order_value": "50",
-             "max_order_value": "20"},
-        ],
-    ))  # fmt: skip
+    response = owner_client().post(
+        "/admin/orders/shippingzone/add/",
+        zone_form(
+            "Europe",
+            "FR, XY",
+            [
+                {"name": "Standard", "kind": "flat", "price": "4.90", "min_weight_grams": "100"},
+                {
+                    "name": "Band",
+                    "kind": "order_value",
+                    "price": "3",
+                    "min_order_value": "50",
+                    "max_order_value": "20",
+                },
+            ],
+        ),
+    )
 
     assert response.status_code == 200
     assert errors_beside(response.content.decode()) == [
@@ -115,13 +162,24 @@ def test_rates_are_changed_and_deleted_inline(shop_a):
         kept = services.shipping_rate_create(zone=zone, name="Colissimo", price="4.90")
         gone = services.shipping_rate_create(zone=zone, name="Chronopost", price="14.90")
 
-    response = owner_client().post(f"/admin/orders/shippingzone/{zone.pk}/change/", zone_form(
-        "France", "FR, MC", [
-            {"id": str(kept.pk), "zone": str(zone.pk), "name": "Colissimo", "price": "5.50"},
-            {"id": str(gone.pk), "zone": str(zone.pk), "name": "Chronopost", "price": "14.90",
-             "DELETE": "on"},
-        ], initial=2,
-    ))  # fmt: skip
+    response = owner_client().post(
+        f"/admin/orders/shippingzone/{zone.pk}/change/",
+        zone_form(
+            "France",
+            "FR, MC",
+            [
+                {"id": str(kept.pk), "zone": str(zone.pk), "name": "Colissimo", "price": "5.50"},
+                {
+                    "id": str(gone.pk),
+                    "zone": str(zone.pk),
+                    "name": "Chronopost",
+                    "price": "14.90",
+                    "DELETE": "on",
+                },
+            ],
+            initial=2,
+        ),
+    )
 
     assert response.status_code == 302, errors_beside(response.content.decode())
     with tenant_context(shop_a):
@@ -134,12 +192,15 @@ def test_rates_are_changed_and_deleted_inline(shop_a):
 def test_tax_rates_and_the_tax_inclusive_setting(shop_a):
     client = owner_client()
 
-    added = client.post("/admin/orders/taxrate/add/", {"country": "fr", "name": "TVA",
-                                                        "rate": "20"})  # fmt: skip
-    twice = client.post("/admin/orders/taxrate/add/", {"country": "FR", "name": "VAT",
-                                                        "rate": "5.5"})  # fmt: skip
-    too_high = client.post("/admin/orders/taxrate/add/", {"country": "DE", "name": "MwSt",
-                                                           "rate": "120"})  # fmt: skip
+    added = client.post(
+        "/admin/orders/taxrate/add/", {"country": "fr", "name": "TVA", "rate": "20"}
+    )
+    twice = client.post(
+        "/admin/orders/taxrate/add/", {"country": "FR", "name": "VAT", "rate": "5.5"}
+    )
+    too_high = client.post(
+        "/admin/orders/taxrate/add/", {"country": "DE", "name": "MwSt", "rate": "120"}
+    )
     listed = client.get("/admin/orders/taxrate/").content.decode()
     page = client.get("/admin/orders/taxsettings/").content.decode()
     saved = client.post("/admin/orders/taxsettings/", {"prices_include_tax": "no"}, follow=True)
@@ -161,9 +222,18 @@ def test_tax_rates_and_the_tax_inclusive_setting(shop_a):
 
 
 def discount_form(**fields) -> dict:
-    data = {"code": "SUMMER10", "kind": "percentage", "value": "10", "minimum_subtotal": "",
-            "usage_limit": "", "starts_at_0": "", "starts_at_1": "", "ends_at_0": "",
-            "ends_at_1": "", "is_active": "on"}  # fmt: skip
+    data = {
+        "code": "SUMMER10",
+        "kind": "percentage",
+        "value": "10",
+        "minimum_subtotal": "",
+        "usage_limit": "",
+        "starts_at_0": "",
+        "starts_at_1": "",
+        "ends_at_0": "",
+        "ends_at_1": "",
+        "is_active": "on",
+    }
     data.update(fields)
     return {name: value for name, value in data.items() if value is not None}
 
@@ -172,9 +242,12 @@ def test_the_merchant_adds_a_code_and_sees_its_uses(shop_a):
     client = owner_client()
     page = client.get("/admin/orders/discount/add/").content.decode()
 
-    response = client.post("/admin/orders/discount/add/", discount_form(
-        usage_limit="100", once_per_customer="on", ends_at_0="2999-12-31", ends_at_1="23:59:00"
-    ))  # fmt: skip
+    response = client.post(
+        "/admin/orders/discount/add/",
+        discount_form(
+            usage_limit="100", once_per_customer="on", ends_at_0="2999-12-31", ends_at_1="23:59:00"
+        ),
+    )
     with tenant_context(shop_a):
         discount = Discount.objects.get()
         for email in ("ada@example.com", "bob@example.com", "cy@example.com"):
@@ -182,8 +255,15 @@ def test_the_merchant_adds_a_code_and_sees_its_uses(shop_a):
     listed = client.get("/admin/orders/discount/").content.decode()
     detail = client.get(f"/admin/orders/discount/{discount.pk}/change/").content.decode()
 
-    for label in ("Type", "Minimum order", "Total uses allowed", "Once per customer",
-                  "Starts", "Ends", "Active"):  # fmt: skip
+    for label in (
+        "Type",
+        "Minimum order",
+        "Total uses allowed",
+        "Once per customer",
+        "Starts",
+        "Ends",
+        "Active",
+    ):
         assert label in page
     assert (
         "A percentage: 10 means 10% off the items. A fixed amount: the amount off the "
@@ -191,8 +271,10 @@ def test_the_merchant_adds_a_code_and_sees_its_uses(shop_a):
     )
     assert response.status_code == 302
     assert (discount.code, discount.usage_limit, discount.once_per_customer) == (
-        "SUMMER10", 100, True
-    )  # fmt: skip
+        "SUMMER10",
+        100,
+        True,
+    )
     assert "10% off the items" in listed and "3 of 100" in listed and "Usable" in listed
     assert "cy@example.com" in detail and "3 of 100" in detail
 
@@ -201,16 +283,29 @@ def test_the_merchant_adds_a_code_and_sees_its_uses(shop_a):
     ("fields", "errors"),
     [
         ({"value": "150"}, ["Give the percentage off, from 0.01 to 100, e.g. 10 or 12.5."]),
-        ({"kind": "free_shipping", "value": "5"},
-         ["A free-shipping code takes nothing else off; leave the value empty."]),
-        ({"code": "summer 10"},
-         ["A code is letters, digits, - and _ only (no spaces), e.g. SUMMER-10."]),
-        ({"code": "winter5"},
-         ["The code “winter5” exists already (codes are the same whatever their case)."]),
-        ({"starts_at_0": "2030-06-01", "starts_at_1": "00:00:00", "ends_at_0": "2030-05-01",
-          "ends_at_1": "00:00:00"}, ["The end must be after the start."]),
+        (
+            {"kind": "free_shipping", "value": "5"},
+            ["A free-shipping code takes nothing else off; leave the value empty."],
+        ),
+        (
+            {"code": "summer 10"},
+            ["A code is letters, digits, - and _ only (no spaces), e.g. SUMMER-10."],
+        ),
+        (
+            {"code": "winter5"},
+            ["The code “winter5” exists already (codes are the same whatever their case)."],
+        ),
+        (
+            {
+                "starts_at_0": "2030-06-01",
+                "starts_at_1": "00:00:00",
+                "ends_at_0": "2030-05-01",
+                "ends_at_1": "00:00:00",
+            },
+            ["The end must be after the start."],
+        ),
     ],
-)  # fmt: skip
+)
 def test_code_mistakes_are_shown_beside_their_field(shop_a, fields, errors):
     with tenant_context(shop_a):
         services.discount_create(code="WINTER5", kind="fixed_amount", value="5")

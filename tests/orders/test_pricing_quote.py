@@ -117,13 +117,19 @@ def test_shipping_is_free_from_the_threshold_included(alpha):
 
 def test_weight_bands_from_the_lower_limit_up_to_the_upper_one(alpha):
     zone_with_rates(
-        "Germany", ["DE", "AT"],
+        "Germany",
+        ["DE", "AT"],
         {"name": "Paket S", "kind": "weight", "price": "4.50", "max_weight_grams": 1000},
-        {"name": "Paket M", "kind": "weight", "price": "7.90", "min_weight_grams": 1000,
-         "max_weight_grams": 5000},
+        {
+            "name": "Paket M",
+            "kind": "weight",
+            "price": "7.90",
+            "min_weight_grams": 1000,
+            "max_weight_grams": 5000,
+        },
         {"name": "Paket L", "kind": "weight", "price": "15.00", "min_weight_grams": 5000},
         {"name": "Express", "price": "19.00"},
-    )  # fmt: skip
+    )
     light, kilo, unweighed = item("10.00", grams=450), item("10.00", grams=1000), item("3.00")
     ebook = item("9.00", grams=2000, physical=False)  # a digital product weighs nothing
 
@@ -140,10 +146,11 @@ def test_weight_bands_from_the_lower_limit_up_to_the_upper_one(alpha):
 
 def test_order_value_bands(alpha):
     zone_with_rates(
-        "Benelux", ["BE", "NL", "LU"],
+        "Benelux",
+        ["BE", "NL", "LU"],
         {"name": "Small order", "kind": "order_value", "price": "6.00", "max_order_value": "30"},
         {"name": "Large order", "kind": "order_value", "price": "3.00", "min_order_value": "30"},
-    )  # fmt: skip
+    )
 
     small = checkout_quote(lines=[(item("29.99"), 1)], country="BE")
     large = checkout_quote(lines=[(item("15.00"), 2)], country="BE")
@@ -157,9 +164,11 @@ def test_a_percentage_code_is_spread_over_the_lines_to_the_cent(bag):
     services.discount_create(code="TEN", kind="percentage", value="10")
 
     quote = checkout_quote(
-        lines=bag, country="FR", shipping_rate_id=rate_named("Colissimo").pk,
+        lines=bag,
+        country="FR",
+        shipping_rate_id=rate_named("Colissimo").pk,
         discount_code="ten",
-    )  # fmt: skip
+    )
 
     assert quote.items_discount == D("4.50")  # 4.498
     assert [line.discount for line in quote.lines] == [D("4.00"), D("0.50")]
@@ -175,10 +184,12 @@ def test_a_fixed_amount_code_never_takes_more_than_the_items(bag):
     services.discount_create(code="HUNDRED", kind="fixed_amount", value="100")
     colissimo = rate_named("Colissimo").pk
 
-    ten = checkout_quote(lines=bag, country="FR", shipping_rate_id=colissimo,
-                         discount_code="TENOFF")  # fmt: skip
-    hundred = checkout_quote(lines=bag, country="FR", shipping_rate_id=colissimo,
-                             discount_code="HUNDRED")  # fmt: skip
+    ten = checkout_quote(
+        lines=bag, country="FR", shipping_rate_id=colissimo, discount_code="TENOFF"
+    )
+    hundred = checkout_quote(
+        lines=bag, country="FR", shipping_rate_id=colissimo, discount_code="HUNDRED"
+    )
 
     assert [line.discount for line in ten.lines] == [D("8.89"), D("1.11")]
     assert ten.total == D("39.88")  # 44.98 - 10 + 4.90
@@ -192,13 +203,17 @@ def test_a_free_shipping_code_takes_off_the_shipping_and_its_tax(bag):
     services.discount_create(code="SHIPFREE", kind="free_shipping")
 
     quote = checkout_quote(
-        lines=bag, country="FR", shipping_rate_id=rate_named("Colissimo").pk,
+        lines=bag,
+        country="FR",
+        shipping_rate_id=rate_named("Colissimo").pk,
         discount_code="shipfree",
-    )  # fmt: skip
+    )
 
     assert (quote.shipping, quote.shipping_discount, quote.items_discount) == (
-        D("4.90"), D("4.90"), D("0.00")
-    )  # fmt: skip
+        D("4.90"),
+        D("4.90"),
+        D("0.00"),
+    )
     assert (quote.shipping_tax, quote.tax) == (D("0.00"), D("9.00"))
     assert quote.total == D("53.98")  # 44.98 + 4.90 - 4.90 + 9.00
 
@@ -211,11 +226,15 @@ def test_digital_goods_need_no_country_and_pay_no_shipping(alpha):
     with_country = checkout_quote(lines=[(ebook, 1)], country="FR", for_payment=True)
 
     assert (without.requires_shipping, without.shipping, without.total) == (
-        False, D("0.00"), D("12.00")
-    )  # fmt: skip
+        False,
+        D("0.00"),
+        D("12.00"),
+    )
     assert (with_country.shipping_rates, with_country.tax, with_country.total) == (
-        (), D("2.40"), D("14.40")
-    )  # fmt: skip
+        (),
+        D("2.40"),
+        D("14.40"),
+    )
 
 
 def test_amounts_are_rounded_half_up_to_the_cent(alpha):
@@ -242,12 +261,16 @@ def test_a_currency_without_cents_is_rounded_to_whole_units(db):
     zone_with_rates("Japan", ["JP"], {"name": "Yamato", "price": "700"})
     services.discount_create(code="SAKURA", kind="percentage", value="15")
 
-    added = checkout_quote(lines=[(item("999"), 1)], country="JP",
-                           shipping_rate_id=rate_named("Yamato").pk,
-                           discount_code="SAKURA")  # fmt: skip
+    added = checkout_quote(
+        lines=[(item("999"), 1)],
+        country="JP",
+        shipping_rate_id=rate_named("Yamato").pk,
+        discount_code="SAKURA",
+    )
     services.tax_settings_set(prices_include_tax=True)
-    included = checkout_quote(lines=[(item("999"), 1)], country="JP",
-                              shipping_rate_id=rate_named("Yamato").pk)  # fmt: skip
+    included = checkout_quote(
+        lines=[(item("999"), 1)], country="JP", shipping_rate_id=rate_named("Yamato").pk
+    )
 
     assert added.prices_include_tax is False  # the default out of the EU's currencies
     assert [line.tax for line in included.lines] == [D("91")]  # 999 x 10 / 110 = 90.8
@@ -271,8 +294,15 @@ def test_an_unknown_country_is_refused_naming_the_field(bag):
     with pytest.raises(ValidationError) as raised:
         checkout_quote(lines=bag, country="Narnia")
 
-    assert errors_of(raised) == {"country": [("unknown_country", "We do not know the country "
-        "“Narnia”; give its two-letter code, such as FR, DE or US.")]}  # fmt: skip
+    assert errors_of(raised) == {
+        "country": [
+            (
+                "unknown_country",
+                "We do not know the country "
+                "“Narnia”; give its two-letter code, such as FR, DE or US.",
+            )
+        ]
+    }
 
 
 def test_a_country_the_shop_does_not_ship_to(bag):
@@ -292,42 +322,67 @@ def test_a_rate_of_another_zone_does_not_ship_there(bag):
     with pytest.raises(ValidationError) as raised:
         checkout_quote(lines=bag, country="FR", shipping_rate_id=rate_named("DHL").pk)
 
-    assert errors_of(raised) == {"shipping_rate_id": [("rate_not_for_country",
-        "“DHL” does not ship to FR; choose another shipping method.")]}  # fmt: skip
+    assert errors_of(raised) == {
+        "shipping_rate_id": [
+            ("rate_not_for_country", "“DHL” does not ship to FR; choose another shipping method.")
+        ]
+    }
 
 
 def test_a_rate_for_other_weights_says_why(bag):
-    zone_with_rates("Italy", ["IT"],
-                    {"name": "Light", "kind": "weight", "price": "3", "max_weight_grams": 500},
-                    {"name": "Heavy", "kind": "weight", "price": "9", "min_weight_grams": 500})  # fmt: skip
+    zone_with_rates(
+        "Italy",
+        ["IT"],
+        {"name": "Light", "kind": "weight", "price": "3", "max_weight_grams": 500},
+        {"name": "Heavy", "kind": "weight", "price": "9", "min_weight_grams": 500},
+    )
 
     with pytest.raises(ValidationError) as raised:
         checkout_quote(lines=bag, country="IT", shipping_rate_id=rate_named("Light").pk)
 
-    assert errors_of(raised) == {"shipping_rate_id": [("rate_not_for_order",
-        "“Light” is not offered for this order (it is for parcels under 500 g and this one "
-        "weighs 700 g); choose another shipping method.")]}  # fmt: skip
+    assert errors_of(raised) == {
+        "shipping_rate_id": [
+            (
+                "rate_not_for_order",
+                "“Light” is not offered for this order (it is for parcels under 500 g and this one "
+                "weighs 700 g); choose another shipping method.",
+            )
+        ]
+    }
 
 
 def test_a_rate_for_other_order_values_says_why(bag):
-    zone_with_rates("Spain", ["ES"], {"name": "Big orders", "kind": "order_value",
-                                      "price": "2", "min_order_value": "100"},
-                    {"name": "Correos", "price": "8"})  # fmt: skip
+    zone_with_rates(
+        "Spain",
+        ["ES"],
+        {"name": "Big orders", "kind": "order_value", "price": "2", "min_order_value": "100"},
+        {"name": "Correos", "price": "8"},
+    )
 
     with pytest.raises(ValidationError) as raised:
         checkout_quote(lines=bag, country="ES", shipping_rate_id=rate_named("Big orders").pk)
 
-    assert errors_of(raised)["shipping_rate_id"] == [("rate_not_for_order",
-        "“Big orders” is not offered for this order (it is for orders from €100.00 and this "
-        "one is €44.98); choose another shipping method.")]  # fmt: skip
+    assert errors_of(raised)["shipping_rate_id"] == [
+        (
+            "rate_not_for_order",
+            "“Big orders” is not offered for this order (it is for orders from €100.00 and this "
+            "one is €44.98); choose another shipping method.",
+        )
+    ]
 
 
 def test_a_rate_that_no_longer_exists(bag):
     with pytest.raises(ValidationError) as raised:
         checkout_quote(lines=bag, country="FR", shipping_rate_id=987654)
 
-    assert errors_of(raised) == {"shipping_rate_id": [("unknown_shipping_rate",
-        "That shipping method is not offered any more; choose another one.")]}  # fmt: skip
+    assert errors_of(raised) == {
+        "shipping_rate_id": [
+            (
+                "unknown_shipping_rate",
+                "That shipping method is not offered any more; choose another one.",
+            )
+        ]
+    }
 
 
 def test_a_payment_needs_a_country_and_a_rate_for_physical_goods(bag):
@@ -348,14 +403,23 @@ def test_a_payment_needs_a_country_and_a_rate_for_physical_goods(bag):
     ("fields", "code", "message"),
     [
         ({"is_active": False}, "code_inactive", "The code “PROMO” is not valid any more."),
-        ({"ends_at": datetime(2025, 3, 1, 12, tzinfo=UTC)}, "code_expired",
-         "The code “PROMO” expired on 1 March 2025."),
-        ({"starts_at": datetime(2999, 1, 2, 9, tzinfo=UTC)}, "code_not_started",
-         "The code “PROMO” can be used from 2 January 2999."),
-        ({"minimum_subtotal": "50"}, "minimum_not_reached",
-         "The code “PROMO” needs an order of at least €50.00; add €5.02 more to use it."),
+        (
+            {"ends_at": datetime(2025, 3, 1, 12, tzinfo=UTC)},
+            "code_expired",
+            "The code “PROMO” expired on 1 March 2025.",
+        ),
+        (
+            {"starts_at": datetime(2999, 1, 2, 9, tzinfo=UTC)},
+            "code_not_started",
+            "The code “PROMO” can be used from 2 January 2999.",
+        ),
+        (
+            {"minimum_subtotal": "50"},
+            "minimum_not_reached",
+            "The code “PROMO” needs an order of at least €50.00; add €5.02 more to use it.",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_code_that_cannot_be_used_says_why(bag, fields, code, message):
     services.discount_create(code="PROMO", kind="percentage", value="5", **fields)
 
@@ -369,8 +433,11 @@ def test_an_unknown_code(bag):
     with pytest.raises(ValidationError) as raised:
         checkout_quote(lines=bag, discount_code="NOPE")
 
-    assert errors_of(raised) == {"discount_code": [("unknown_code",
-        "There is no discount code “NOPE”; check how it is spelt.")]}  # fmt: skip
+    assert errors_of(raised) == {
+        "discount_code": [
+            ("unknown_code", "There is no discount code “NOPE”; check how it is spelt.")
+        ]
+    }
 
 
 def test_a_used_up_code(bag):
@@ -380,21 +447,29 @@ def test_a_used_up_code(bag):
     with pytest.raises(ValidationError) as raised:
         checkout_quote(lines=bag, discount_code="FIRST100")
 
-    assert errors_of(raised) == {"discount_code": [("code_used_up",
-        "The code “FIRST100” has been used as many times as it can be.")]}  # fmt: skip
+    assert errors_of(raised) == {
+        "discount_code": [
+            ("code_used_up", "The code “FIRST100” has been used as many times as it can be.")
+        ]
+    }
 
 
 def test_a_once_per_customer_code_already_used_by_this_email(bag):
-    services.discount_create(code="WELCOME", kind="percentage", value="15",
-                             once_per_customer=True)  # fmt: skip
+    services.discount_create(code="WELCOME", kind="percentage", value="15", once_per_customer=True)
     services.discount_redeem(code="WELCOME", email="Ada@Example.com", order_id=OrderFactory().pk)
 
     with pytest.raises(ValidationError) as raised:
         checkout_quote(lines=bag, discount_code="welcome", email=" ada@example.COM ")
     other_customer = checkout_quote(lines=bag, discount_code="welcome", email="bob@example.com")
 
-    assert errors_of(raised) == {"discount_code": [("code_already_used",
-        "You have already used the code “WELCOME”; it can be used once per customer.")]}  # fmt: skip
+    assert errors_of(raised) == {
+        "discount_code": [
+            (
+                "code_already_used",
+                "You have already used the code “WELCOME”; it can be used once per customer.",
+            )
+        ]
+    }
     assert other_customer.items_discount == D("6.75")
 
 
@@ -403,9 +478,10 @@ def test_every_problem_is_said_at_once(bag):
         checkout_quote(lines=bag, country="XX", discount_code="NOPE", email="not-an-email")
 
     assert {field: [code for code, _ in errors] for field, errors in errors_of(raised).items()} == {
-        "country": ["unknown_country"], "discount_code": ["unknown_code"],
+        "country": ["unknown_country"],
+        "discount_code": ["unknown_code"],
         "email": ["invalid_email"],
-    }  # fmt: skip
+    }
 
 
 def test_a_code_is_only_checked_by_the_quote_never_counted(bag):
@@ -419,7 +495,8 @@ def test_a_code_is_only_checked_by_the_quote_never_counted(bag):
 
 
 def test_a_code_usable_until_its_end(bag):
-    services.discount_create(code="SOON", kind="percentage", value="5",
-                             ends_at=timezone.now() + timedelta(hours=1))  # fmt: skip
+    services.discount_create(
+        code="SOON", kind="percentage", value="5", ends_at=timezone.now() + timedelta(hours=1)
+    )
 
     assert checkout_quote(lines=bag, discount_code="SOON").items_discount == D("2.25")

@@ -29,8 +29,10 @@ def test_over_the_limit_buy_now_answers_429_with_retry_after(shop_a, selling_a, 
     client = from_address("alpha", "203.0.113.7")
 
     answers = [buy(client, EMPTY).status_code for _ in range(3)]
-    limited = buy(client, {"items": [{"variant_id": selling_a.id, "quantity": 1}],
-                           "email": "shopper@example.com"})  # fmt: skip
+    limited = buy(
+        client,
+        {"items": [{"variant_id": selling_a.id, "quantity": 1}], "email": "shopper@example.com"},
+    )
 
     assert answers == [400, 400, 400]
     assert limited.status_code == 429
@@ -128,9 +130,17 @@ def test_client_address_reads_only_what_trusted_proxies_added(
 
 @pytest.mark.parametrize(
     ("rate", "expected"),
-    [("5/h", (5, 3600)), ("600/minute", (600, 60)), ("10/s", (10, 1)), ("2/d", (2, 86400)),
-     ("off", None), ("0", None), ("", None), ("0/m", None)],
-)  # fmt: skip
+    [
+        ("5/h", (5, 3600)),
+        ("600/minute", (600, 60)),
+        ("10/s", (10, 1)),
+        ("2/d", (2, 86400)),
+        ("off", None),
+        ("0", None),
+        ("", None),
+        ("0/m", None),
+    ],
+)
 def test_rates_are_parsed(rate, expected):
     assert rate_parse(rate) == expected
 

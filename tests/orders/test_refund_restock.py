@@ -144,9 +144,10 @@ def test_the_admin_full_refund_with_the_box_ticked_returns_the_stock(
     order = paid_order(shop_a, "alpha", [(selling_a, 2)], localstripe)
 
     answer = owner_client().post(
-        f"/admin/orders/order/{order.id}/refund/", {"confirmed": "yes", "amount": "", "restock_all": "1"},
+        f"/admin/orders/order/{order.id}/refund/",
+        {"confirmed": "yes", "amount": "", "restock_all": "1"},
         follow=True,
-    )  # fmt: skip
+    )
 
     assert "refund sent through Stripe; 2 item(s) back in stock." in answer.content.decode()
     assert stock(shop_a, selling_a) == [10]
@@ -173,10 +174,15 @@ def test_the_admin_partial_refund_returns_the_quantities_typed(shop_a, selling_a
         tote_line = order.lines.get(sku="TOTE")
     client = owner_client()
 
-    client.post(f"/admin/orders/order/{order.id}/refund/",
-                {"confirmed": "yes", "amount": "24.00", "restock_all": "1", f"restock_{tote_line.id}": "1"})  # fmt: skip
-    bad = client.post(f"/admin/orders/order/{order.id}/refund/",
-                      {"confirmed": "yes", "amount": "1", f"restock_{tote_line.id}": "two"}, follow=True)  # fmt: skip
+    client.post(
+        f"/admin/orders/order/{order.id}/refund/",
+        {"confirmed": "yes", "amount": "24.00", "restock_all": "1", f"restock_{tote_line.id}": "1"},
+    )
+    bad = client.post(
+        f"/admin/orders/order/{order.id}/refund/",
+        {"confirmed": "yes", "amount": "1", f"restock_{tote_line.id}": "two"},
+        follow=True,
+    )
 
     assert stock(shop_a, selling_a, mug) == [9, 4]  # one tote back; the box alone adds nothing
     assert "“two” is not a number of items to return to stock." in bad.content.decode()

@@ -20,8 +20,10 @@ from tests.orders.conftest import buy, card_token, make_variant, pay, shopper
 
 @pytest.fixture
 def pending(shop_a, selling_a):
-    answer = buy(shopper(), {"items": [{"variant_id": selling_a.id, "quantity": 3}],
-                             "email": "shopper@example.com"}).json()  # fmt: skip
+    answer = buy(
+        shopper(),
+        {"items": [{"variant_id": selling_a.id, "quantity": 3}], "email": "shopper@example.com"},
+    ).json()
     with tenant_context(shop_a):
         return Order.objects.get(public_id=answer["order"]["id"]), answer
 
@@ -34,8 +36,11 @@ def age(shop, order: Order, minutes: int = 16) -> None:
 
 
 def intent_status(base: str, intent_id: str) -> str:
-    response = requests.get(f"{base}/v1/payment_intents/{intent_id}",
-                            headers={"Authorization": "Bearer sk_test_alpha"}, timeout=5)  # fmt: skip
+    response = requests.get(
+        f"{base}/v1/payment_intents/{intent_id}",
+        headers={"Authorization": "Bearer sk_test_alpha"},
+        timeout=5,
+    )
     return response.json()["status"]
 
 
@@ -66,8 +71,10 @@ def test_expired_reservation_returns_the_stock_and_cancels_the_payment(
     with tenant_context(shop_a):
         order = Order.objects.get(id=order.id)
         assert (order.status, order.stock_status, order.note) == (
-            "cancelled", "released", "The reservation expired.",
-        )  # fmt: skip
+            "cancelled",
+            "released",
+            "The reservation expired.",
+        )
         assert Variant.objects.get(id=selling_a.id).available == 10
     assert intent_status(localstripe, order.payment_intent_id) == "canceled"
     # a card tried after the end is told to reserve again
@@ -163,9 +170,12 @@ def test_a_declined_card_keeps_the_order_held_and_another_card_pays_it(
     declined = pay(shopper(), answer, card_token(localstripe, "4000000000000341"))
     assert (declined.status_code, declined.json()["error"]) == (
         402,
-        {"code": "card_declined", "message": "Your card was declined; try another card.",
-         "field": None},
-    )  # fmt: skip
+        {
+            "code": "card_declined",
+            "message": "Your card was declined; try another card.",
+            "field": None,
+        },
+    )
     with tenant_context(shop_a):
         order = Order.objects.get(id=order.id)
         assert (order.status, order.stock_status) == ("pending_payment", "held")

@@ -13,8 +13,14 @@ from tests.orders.conftest import ADDRESS, buy, make_variant, shopper
 
 
 def buy_with(variant: Variant, address: dict):
-    return buy(shopper(), {"items": [{"variant_id": variant.id, "quantity": 2}],
-                           "email": "shopper@example.com", "shipping_address": address})  # fmt: skip
+    return buy(
+        shopper(),
+        {
+            "items": [{"variant_id": variant.id, "quantity": 2}],
+            "email": "shopper@example.com",
+            "shipping_address": address,
+        },
+    )
 
 
 def nothing_held(shop, variant: Variant) -> bool:
@@ -41,19 +47,28 @@ def test_a_physical_product_without_a_full_address_is_400_naming_the_field(
 
     assert response.status_code == 400
     refusal = {
-        "code": "address_incomplete", "message": message, "field": f"shipping_address.{missing}",
-    }  # fmt: skip
+        "code": "address_incomplete",
+        "message": message,
+        "field": f"shipping_address.{missing}",
+    }
     assert response.json()["error"] == {**refusal, "errors": [refusal]}  # the API's 400 shape
     assert nothing_held(shop_a, selling_a)
 
 
 def test_without_any_address_the_first_field_is_named(shop_a, selling_a):
-    response = buy(shopper(), {"items": [{"variant_id": selling_a.id}],
-                               "email": "shopper@example.com", "shipping_address": {}})  # fmt: skip
+    response = buy(
+        shopper(),
+        {
+            "items": [{"variant_id": selling_a.id}],
+            "email": "shopper@example.com",
+            "shipping_address": {},
+        },
+    )
 
     assert (response.status_code, response.json()["error"]["field"]) == (
-        400, "shipping_address.name",
-    )  # fmt: skip
+        400,
+        "shipping_address.name",
+    )
     assert nothing_held(shop_a, selling_a)
 
 
@@ -74,8 +89,10 @@ def test_the_address_is_kept_with_its_country_code_in_capitals(shop_a, selling_a
     assert response.status_code == 201
     with tenant_context(shop_a):
         assert Order.objects.get().shipping_address == {
-            **ADDRESS, "country": "FR", "line2": "Bâtiment B",
-        }  # fmt: skip
+            **ADDRESS,
+            "country": "FR",
+            "line2": "Bâtiment B",
+        }
 
 
 def test_no_postal_code_is_asked_where_there_is_none():
@@ -92,8 +109,14 @@ def test_a_digital_product_needs_no_address(shop_a, selling_a):
         ebook = make_variant(title="Pattern PDF", sku="PDF", price="8.00")
         product_update(product=ebook.product, requires_shipping=False)
 
-    response = buy(shopper(), {"items": [{"variant_id": ebook.id}],
-                               "email": "shopper@example.com", "shipping_address": {}})  # fmt: skip
+    response = buy(
+        shopper(),
+        {
+            "items": [{"variant_id": ebook.id}],
+            "email": "shopper@example.com",
+            "shipping_address": {},
+        },
+    )
 
     assert response.status_code == 201
     with tenant_context(shop_a):

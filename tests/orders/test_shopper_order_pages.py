@@ -28,10 +28,14 @@ def tee_xl(shop_a, selling_a):
     """Shop alpha sells a tee in M and XL (XL at 26.00)."""
     with tenant_context(shop_a):
         tee = product_create(
-            title="Harbour Tee", status="active", option1_name="Size",
-            variants=[VariantInput(sku="TEE-M", price="25.00", stock=5, options=["M"]),
-                      VariantInput(sku="TEE-XL", price="26.00", stock=5, options=["XL"])],
-        )  # fmt: skip
+            title="Harbour Tee",
+            status="active",
+            option1_name="Size",
+            variants=[
+                VariantInput(sku="TEE-M", price="25.00", stock=5, options=["M"]),
+                VariantInput(sku="TEE-XL", price="26.00", stock=5, options=["XL"]),
+            ],
+        )
         return tee.variants.get(sku="TEE-XL")
 
 
@@ -91,8 +95,12 @@ def test_the_confirmation_page_shows_what_was_bought_and_where_it_goes(shop_a, p
     assert "shopper@example.com" in html
     line = re.search(r"<tr data-receipt-line>(.*?)</tr>", html, re.S).group(1)
     assert texts(line) == [
-        "Harbour Tee", "XL", "2", "€26.00", "€52.00",
-    ]  # fmt: skip
+        "Harbour Tee",
+        "XL",
+        "2",
+        "€26.00",
+        "€52.00",
+    ]
     assert amounts_of(html) == [("Subtotal", "€52.00"), ("Shipping", "Free"), ("Total", "€52.00")]
     assert "Ada Lovelace<br>1 Rue de Rivoli<br>75001 Paris<br>FR" in html
     assert f'href="{order_page}"' in html
@@ -108,31 +116,42 @@ def test_shipping_tax_and_discount_are_lines_of_the_receipt(shop_a, paid_xl):
     # the pricing of checkout fills these; here they are set as it would
     with tenant_context(shop_a):
         Order.objects.filter(id=paid_xl.id).update(
-            shipping_amount=Decimal("4.90"), tax_amount=Decimal("3.00"),
-            discount_amount=Decimal("5.00"), coupon_code="SPRING", total=Decimal("54.90"),
-        )  # fmt: skip
+            shipping_amount=Decimal("4.90"),
+            tax_amount=Decimal("3.00"),
+            discount_amount=Decimal("5.00"),
+            coupon_code="SPRING",
+            total=Decimal("54.90"),
+        )
     confirmation, _ = paths(shop_a, paid_xl)
 
     html = shopper().get(confirmation).content.decode()
 
     assert amounts_of(html) == [
-        ("Subtotal", "€52.00"), ("Shipping", "€4.90"), ("Discount (SPRING)", f"{MINUS}€5.00"),
-        ("Tax", "€3.00"), ("Total", "€54.90"),
-    ]  # fmt: skip
+        ("Subtotal", "€52.00"),
+        ("Shipping", "€4.90"),
+        ("Discount (SPRING)", f"{MINUS}€5.00"),
+        ("Tax", "€3.00"),
+        ("Total", "€54.90"),
+    ]
 
     # where prices include tax the total does not grow: the tax is the part of it that is
     with tenant_context(shop_a):
         Order.objects.filter(id=paid_xl.id).update(
-            prices_include_tax=True, tax_name="VAT", tax_amount=Decimal("8.65"),
+            prices_include_tax=True,
+            tax_name="VAT",
+            tax_amount=Decimal("8.65"),
             total=Decimal("51.90"),
-        )  # fmt: skip
+        )
 
     html = shopper().get(confirmation).content.decode()
 
     assert amounts_of(html) == [
-        ("Subtotal", "€52.00"), ("Shipping", "€4.90"), ("Discount (SPRING)", f"{MINUS}€5.00"),
-        ("Total", "€51.90"), ("Including VAT", "€8.65"),
-    ]  # fmt: skip
+        ("Subtotal", "€52.00"),
+        ("Shipping", "€4.90"),
+        ("Discount (SPRING)", f"{MINUS}€5.00"),
+        ("Total", "€51.90"),
+        ("Including VAT", "€8.65"),
+    ]
 
 
 def test_the_payment_leads_to_the_signed_confirmation_and_nothing_else_does(shop_a, paid_xl):
@@ -142,9 +161,14 @@ def test_the_payment_leads_to_the_signed_confirmation_and_nothing_else_does(shop
 
     # buy_now.js posts the client secret; Stripe's redirect brings it in the query
     posted = shopper().post(paid_url, {"secret": secret})
-    redirected = shopper().get(paid_url, {"payment_intent": paid_xl.payment_intent_id,
-                                          "payment_intent_client_secret": secret,
-                                          "redirect_status": "succeeded"})  # fmt: skip
+    redirected = shopper().get(
+        paid_url,
+        {
+            "payment_intent": paid_xl.payment_intent_id,
+            "payment_intent_client_secret": secret,
+            "redirect_status": "succeeded",
+        },
+    )
     in_embed = shopper().post(f"{paid_url}?embed=1", {"secret": secret})
     wrong = shopper().post(paid_url, {"secret": secret[:-1] + "x"})
 
@@ -160,10 +184,12 @@ def test_a_payment_stripe_sends_back_failed_is_said_so_and_not_awaited(shop_a, t
     order, secret = answer.json()["order"], answer.json()["payment"]["client_secret"]
     paid_url = f"/orders/{order['id']}/paid/"
 
-    failed = shopper().get(paid_url, {"payment_intent_client_secret": secret,
-                                      "redirect_status": "failed"})  # fmt: skip
-    settling = shopper().get(paid_url, {"payment_intent_client_secret": secret,
-                                        "redirect_status": "succeeded"})  # fmt: skip
+    failed = shopper().get(
+        paid_url, {"payment_intent_client_secret": secret, "redirect_status": "failed"}
+    )
+    settling = shopper().get(
+        paid_url, {"payment_intent_client_secret": secret, "redirect_status": "succeeded"}
+    )
 
     assert failed["Location"].endswith("/confirmation/?payment=failed")
     html = shopper().get(failed["Location"]).content.decode()
@@ -197,17 +223,22 @@ def test_a_changed_link_or_another_shops_link_shows_no_order(shop_a, shop_b, pai
     with tenant_context(shop_b):
         shop_sells("beta")
         # beta even has an order with the same public id: alpha's link still opens nothing
-        twin = buy(shopper("beta"), {"items": [{"variant_id": make_variant(sku="B").id}],
-                                     "email": "other@example.com"}).json()  # fmt: skip
+        twin = buy(
+            shopper("beta"),
+            {"items": [{"variant_id": make_variant(sku="B").id}], "email": "other@example.com"},
+        ).json()
         Order.objects.filter(public_id=twin["order"]["id"]).update(public_id=paid_xl.public_id)
     token = order_page.split("/")[2]
     tampered = order_page.replace(token, token[:-1] + ("A" if token[-1] != "A" else "B"))
     forged = order_page.replace(token.split(":")[0], "0" * 32)
 
     for client, path in [
-        (shopper("beta"), order_page), (shopper("beta"), confirmation),
-        (shopper(), tampered), (shopper(), forged), (shopper(), "/orders/nonsense/"),
-    ]:  # fmt: skip
+        (shopper("beta"), order_page),
+        (shopper("beta"), confirmation),
+        (shopper(), tampered),
+        (shopper(), forged),
+        (shopper(), "/orders/nonsense/"),
+    ]:
         response = client.get(path)
         html = response.content.decode()
         assert response.status_code == 404, path
@@ -231,8 +262,10 @@ def test_the_order_page_follows_the_order_from_paid_to_shipped_with_tracking(
     html = shopper().get(order_page).content.decode()
     assert "data-order-status>Shipped</strong>" in html
     assert "Your order is on its way." in html
-    assert [re.sub(r"\s+", " ", title) for title in re.findall(
-        r'<strong class="order-event">(.*?)</strong>', html)] == ["Order placed", "Paid", "Shipped"]  # fmt: skip
+    assert [
+        re.sub(r"\s+", " ", title)
+        for title in re.findall(r'<strong class="order-event">(.*?)</strong>', html)
+    ] == ["Order placed", "Paid", "Shipped"]
     assert "With DHL." in html
     assert "data-tracking-number>JD014600006281230704</span>" in html
     dhl = "https://www.dhl.com/global-en/home/tracking.html?tracking-id=JD014600006281230704"
@@ -276,12 +309,20 @@ def test_a_refund_and_a_cancellation_are_said_in_words(
     ("carrier", "number", "url"),
     [
         ("UPS", "1Z999AA10123456784", "https://www.ups.com/track?tracknum=1Z999AA10123456784"),
-        ("La Poste", "LP 123/45", "https://www.laposte.fr/outils/suivre-vos-envois?code=LP%20123%2F45"),
-        ("Royal Mail", "AB123", "https://www.royalmail.com/track-your-item#/tracking-results/AB123"),
+        (
+            "La Poste",
+            "LP 123/45",
+            "https://www.laposte.fr/outils/suivre-vos-envois?code=LP%20123%2F45",
+        ),
+        (
+            "Royal Mail",
+            "AB123",
+            "https://www.royalmail.com/track-your-item#/tracking-results/AB123",
+        ),
         ("Bob's Vans", "42", ""),  # not a carrier we know: the number alone
         ("Bob's Vans", "https://bobs.example/t/42", "https://bobs.example/t/42"),
         ("DHL", "", ""),
     ],
-)  # fmt: skip
+)
 def test_tracking_links_for_the_carriers_merchants_name(carrier, number, url):
     assert tracking_url(carrier=carrier, tracking_number=number) == url

@@ -31,9 +31,12 @@ def held_order() -> Order:
 def pay(order: Order) -> Order:
     """Record Stripe's word that ``order`` is paid, as its webhook does."""
     payment = stripe_client.PaymentIntent(
-        id=f"pi_signals_{order.id}", status="succeeded", amount=order.amount_minor,
-        currency=order.currency, client_secret="",
-    )  # fmt: skip
+        id=f"pi_signals_{order.id}",
+        status="succeeded",
+        amount=order.amount_minor,
+        currency=order.currency,
+        client_secret="",
+    )
     return services.order_payment_succeeded(order=order, payment=payment, payments=shop_payments())
 
 
@@ -89,8 +92,10 @@ def test_an_error_in_a_subscriber_undoes_the_payment(shop_a):
 
             order.refresh_from_db()
             assert (order.status, order.stock_status, order.paid_at) == (
-                "pending_payment", "held", None,
-            )  # fmt: skip
+                "pending_payment",
+                "held",
+                None,
+            )
     finally:
         order_paid.disconnect(dispatch_uid="tests.subscriber_fails")
 

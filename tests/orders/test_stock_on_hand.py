@@ -57,8 +57,10 @@ def test_a_count_set_while_units_are_held_is_not_doubled_when_the_holds_expire(s
     # then there are 10 on hand, all available (it was 20 before)
     assert counted.status_code == 200, counted.content
     assert (counted.json()["stock"], counted.json()["held"], counted.json()["available"]) == (
-        10, 10, 0,
-    )  # fmt: skip
+        10,
+        10,
+        0,
+    )
     assert counts(shop_a, selling_a) == (10, 0, 10)
     shown = api.get(path).json()
     assert (shown["stock"], shown["held"], shown["available"]) == (10, 0, 10)
@@ -96,8 +98,10 @@ def test_an_adjustment_moves_on_hand_and_leaves_holds_held(shop_a, selling_a):
 
     assert removed.status_code == 200, removed.content
     assert (removed.json()["stock"], removed.json()["held"], removed.json()["available"]) == (
-        7, 6, 1,
-    )  # fmt: skip
+        7,
+        6,
+        1,
+    )
 
 
 def test_buy_now_sells_only_what_is_available(shop_a, selling_a):

@@ -18,10 +18,14 @@ from orders.payment_accounts import payment_account_connect, payment_account_sta
 from tests.orders.conftest import buy, make_variant, shop_sells, shopper
 
 INTENT = {
-    "id": "pi_123", "object": "payment_intent", "amount": 2400, "currency": "eur",
-    "status": "requires_payment_method", "client_secret": "pi_123_secret_abc",
+    "id": "pi_123",
+    "object": "payment_intent",
+    "amount": 2400,
+    "currency": "eur",
+    "status": "requires_payment_method",
+    "client_secret": "pi_123_secret_abc",
     "metadata": {},
-}  # fmt: skip
+}
 
 
 class FakeStripe(BaseHTTPRequestHandler):
@@ -67,9 +71,13 @@ OWN = stripe_client.Credentials(secret_key="sk_test_shop", publishable_key="pk_t
 
 def create(credentials, fee=0):
     return stripe_client.payment_intent_create(
-        credentials=credentials, amount=2400, currency="EUR", metadata={"order": "o-1"},
-        idempotency_key="order-o-1", application_fee_amount=fee,
-    )  # fmt: skip
+        credentials=credentials,
+        amount=2400,
+        currency="EUR",
+        metadata={"order": "o-1"},
+        idempotency_key="order-o-1",
+        application_fee_amount=fee,
+    )
 
 
 def test_connect_charges_name_the_account_and_the_platform_fee(fake_stripe):
@@ -81,13 +89,21 @@ def test_connect_charges_name_the_account_and_the_platform_fee(fake_stripe):
     assert request["headers"]["Idempotency-Key"] == "order-o-1"
     assert request["headers"]["Authorization"] == "Bearer sk_test_platform"
     assert request["form"] == {
-        "amount": "2400", "currency": "eur", "metadata[order]": "o-1",
-        "payment_method_types[0]": "card", "application_fee_amount": "60",
-    }  # fmt: skip
+        "amount": "2400",
+        "currency": "eur",
+        "metadata[order]": "o-1",
+        "payment_method_types[0]": "card",
+        "application_fee_amount": "60",
+    }
     assert intent == stripe_client.PaymentIntent(
-        id="pi_123", status="requires_payment_method", amount=2400, currency="EUR",
-        client_secret="pi_123_secret_abc", metadata={}, account_id="acct_shop",
-    )  # fmt: skip
+        id="pi_123",
+        status="requires_payment_method",
+        amount=2400,
+        currency="EUR",
+        client_secret="pi_123_secret_abc",
+        metadata={},
+        account_id="acct_shop",
+    )
 
 
 def test_a_shops_own_keys_send_no_account_and_no_fee(fake_stripe):
@@ -133,8 +149,10 @@ def test_a_slow_stripe_times_out_as_retryable(fake_stripe, settings):
 
 
 def test_refunds_carry_an_idempotency_key(fake_stripe):
-    fake_stripe.answer = (200, {"id": "re_1", "object": "refund", "amount": 100,
-                                "status": "succeeded"})  # fmt: skip
+    fake_stripe.answer = (
+        200,
+        {"id": "re_1", "object": "refund", "amount": 100, "status": "succeeded"},
+    )
 
     refund = stripe_client.refund_create(
         credentials=CONNECT, payment_intent_id="pi_123", amount=100, idempotency_key="refund-1"
@@ -152,12 +170,16 @@ def test_buy_now_on_a_connect_shop_charges_the_platform_fee(shop_a, fake_stripe,
     settings.STRIPE_PLATFORM_FEE_BASIS_POINTS = 250
     with tenant_context(shop_a):
         payment_account_connect(stripe_account_id="acct_alpha")
-        payment_account_state_record(account=stripe_client.ConnectedAccount(
-            id="acct_alpha", charges_enabled=True, details_submitted=True))  # fmt: skip
+        payment_account_state_record(
+            account=stripe_client.ConnectedAccount(
+                id="acct_alpha", charges_enabled=True, details_submitted=True
+            )
+        )
         variant = make_variant(price="24.00")
 
-    response = buy(shopper(), {"items": [{"variant_id": variant.id, "quantity": 1}],
-                               "email": "s@example.com"})  # fmt: skip
+    response = buy(
+        shopper(), {"items": [{"variant_id": variant.id, "quantity": 1}], "email": "s@example.com"}
+    )
 
     assert response.status_code == 201
     assert response.json()["payment"]["stripe_account"] == "acct_alpha"

@@ -39,38 +39,50 @@ def picker_shop(
     shop = committed_shop("picker", "Picker").shop
     with django_db_blocker.unblock(), tenant_context(shop):
         payment_account_set_keys(
-            secret_key="sk_test_picker", publishable_key="pk_test_picker",
+            secret_key="sk_test_picker",
+            publishable_key="pk_test_picker",
             webhook_secret="whsec_picker",
-        )  # fmt: skip
+        )
         tee = product_create(
-            title="Harbour Tee", slug="harbour-tee", status="active", option1_name="Size",
+            title="Harbour Tee",
+            slug="harbour-tee",
+            status="active",
+            option1_name="Size",
             variants=[
                 VariantInput(sku="TEE-S", price="24.00", stock=5, options=["S"]),
                 VariantInput(sku="TEE-M", price="25.00", stock=5, options=["M"]),
                 VariantInput(sku="TEE-XL", price="26.00", stock=3, options=["XL"]),
             ],
-        )  # fmt: skip
+        )
         product_image_add(product=tee, file=picture("teal"), alt_text="Teal tee")
         navy = product_image_add(product=tee, file=picture("navy"), alt_text="Navy tee, XL")
         variant_update(variant=tee.variants.get(sku="TEE-XL"), image=navy)
         product_create(
-            title="Dune Cap", slug="dune-cap", status="active",
-            option1_name="Colour", option2_name="Size",
+            title="Dune Cap",
+            slug="dune-cap",
+            status="active",
+            option1_name="Colour",
+            option2_name="Size",
             variants=[
                 VariantInput(sku="CAP-RS", price="30.00", stock=4, options=["Red", "S"]),
                 VariantInput(sku="CAP-RL", price="32.00", stock=0, options=["Red", "L"]),
                 VariantInput(sku="CAP-BL", price="33.00", stock=2, options=["Blue", "L"]),
             ],
-        )  # fmt: skip
+        )
         xl = tee.variants.get(sku="TEE-XL")
     localstripe_webhook(
-        localstripe, name="picker", url=f"http://localhost:{shop_server}/webhooks/stripe/",
+        localstripe,
+        name="picker",
+        url=f"http://localhost:{shop_server}/webhooks/stripe/",
         secret="whsec_picker",
-    )  # fmt: skip
+    )
     with django_db_blocker.unblock():
         yield shop, xl
-    requests.post(f"{localstripe}/_config/webhooks/picker", timeout=5, json={
-        "url": "http://127.0.0.1:9/", "secret": "whsec_off", "events": []})  # fmt: skip
+    requests.post(
+        f"{localstripe}/_config/webhooks/picker",
+        timeout=5,
+        json={"url": "http://127.0.0.1:9/", "secret": "whsec_off", "events": []},
+    )
 
 
 @pytest.fixture(params=list(WIDTHS))
@@ -123,8 +135,11 @@ def test_the_chosen_size_is_the_size_bought(sized_page, picker_shop, shop_server
     with tenant_context(shop):
         line = order.lines.get()
         assert (line.variant_id, line.sku, line.variant_title, line.unit_price) == (
-            xl.id, "TEE-XL", "XL", 26,
-        )  # fmt: skip
+            xl.id,
+            "TEE-XL",
+            "XL",
+            26,
+        )
     assert (order.total, order.amount_minor) == (26, 2600)
 
 

@@ -32,8 +32,10 @@ def post_event(event: dict, secret: str, host: str = "alpha.localhost", **kwargs
 @pytest.fixture
 def pending(shop_a, selling_a):
     """A pending order for 2 of the variant (stock 10 → 8), and its buy-now answer."""
-    answer = buy(shopper(), {"items": [{"variant_id": selling_a.id, "quantity": 2}],
-                             "email": "shopper@example.com"}).json()  # fmt: skip
+    answer = buy(
+        shopper(),
+        {"items": [{"variant_id": selling_a.id, "quantity": 2}], "email": "shopper@example.com"},
+    ).json()
     with tenant_context(shop_a):
         order = Order.objects.get(public_id=answer["order"]["id"])
     return order, answer
@@ -41,10 +43,13 @@ def pending(shop_a, selling_a):
 
 def succeeded(of: Order, event_id: str = "evt_1", **overrides) -> dict:
     fields = {
-        "event_id": event_id, "type": "payment_intent.succeeded",
-        "intent_id": of.payment_intent_id, "shop": "shop_alpha",
-        "order": str(of.public_id), "amount": of.amount_minor,
-    }  # fmt: skip
+        "event_id": event_id,
+        "type": "payment_intent.succeeded",
+        "intent_id": of.payment_intent_id,
+        "shop": "shop_alpha",
+        "order": str(of.public_id),
+        "amount": of.amount_minor,
+    }
     return intent_event(**{**fields, **overrides})
 
 
@@ -133,8 +138,9 @@ def test_a_duplicate_event_has_no_second_effect(
 def test_a_payment_failure_keeps_the_order_held_for_another_card(shop_a, selling_a, pending):
     # the PaymentIntent is back to requires_payment_method: the shopper may try again
     order, _ = pending
-    failed = succeeded(order, "evt_f", type="payment_intent.payment_failed",
-                       status="requires_payment_method")  # fmt: skip
+    failed = succeeded(
+        order, "evt_f", type="payment_intent.payment_failed", status="requires_payment_method"
+    )
 
     response = post_event(failed, "whsec_alpha")
 
@@ -146,8 +152,11 @@ def test_a_payment_failure_keeps_the_order_held_for_another_card(shop_a, selling
 
 def test_a_cancelled_payment_gives_the_stock_back(shop_a, selling_a, pending, localstripe):
     order, _ = pending
-    requests.post(f"{localstripe}/v1/payment_intents/{order.payment_intent_id}/cancel",
-                  headers={"Authorization": "Bearer sk_test_alpha"}, timeout=5)  # fmt: skip
+    requests.post(
+        f"{localstripe}/v1/payment_intents/{order.payment_intent_id}/cancel",
+        headers={"Authorization": "Bearer sk_test_alpha"},
+        timeout=5,
+    )
     canceled = succeeded(order, "evt_c", type="payment_intent.canceled", status="canceled")
 
     response = post_event(canceled, "whsec_alpha")
@@ -155,8 +164,10 @@ def test_a_cancelled_payment_gives_the_stock_back(shop_a, selling_a, pending, lo
     assert response.json() == {"result": "handled"}
     order = reload(shop_a, order)
     assert (order.status, order.stock_status, order.note) == (
-        "cancelled", "released", "The payment was cancelled.",
-    )  # fmt: skip
+        "cancelled",
+        "released",
+        "The payment was cancelled.",
+    )
     assert stock(shop_a, selling_a) == 10
 
 
@@ -169,8 +180,9 @@ def test_a_stale_failure_after_the_payment_succeeded_changes_nothing(
     post_event(succeeded(order), "whsec_alpha")
 
     # when an older failure event arrives late
-    failed = succeeded(order, "evt_old", type="payment_intent.payment_failed",
-                       status="requires_payment_method")  # fmt: skip
+    failed = succeeded(
+        order, "evt_old", type="payment_intent.payment_failed", status="requires_payment_method"
+    )
     response = post_event(failed, "whsec_alpha")
 
     # then
@@ -185,8 +197,9 @@ def test_a_failure_event_is_checked_against_stripe_before_releasing(
     # the success event is still on its way when a (reordered) failure event arrives
     order, answer = pending
     pay(shopper(), answer, card_token(localstripe))
-    failed = succeeded(order, "evt_f", type="payment_intent.payment_failed",
-                       status="requires_payment_method")  # fmt: skip
+    failed = succeeded(
+        order, "evt_f", type="payment_intent.payment_failed", status="requires_payment_method"
+    )
 
     post_event(failed, "whsec_alpha")
     post_event(succeeded(order, "evt_s"), "whsec_alpha")
@@ -271,8 +284,14 @@ def test_the_shop_comes_from_the_event_not_the_host(shop_a, shop_b, pending):
 
 
 def test_events_that_name_no_shop_are_verified_then_ignored(db, stripe_settings):
-    event = intent_event(event_id="evt_x", type="payment_intent.succeeded", intent_id="pi_x",
-                         shop="", order="", amount=100)  # fmt: skip
+    event = intent_event(
+        event_id="evt_x",
+        type="payment_intent.succeeded",
+        intent_id="pi_x",
+        shop="",
+        order="",
+        amount=100,
+    )
 
     good = post_event(event, "whsec_platform", host="localhost")
     bad = post_event(event, "whsec_other", host="localhost")
@@ -284,8 +303,9 @@ def test_events_that_name_no_shop_are_verified_then_ignored(db, stripe_settings)
 def test_an_event_for_an_unknown_order_is_recorded_and_ignored(shop_a, pending):
     order, _ = pending
 
-    response = post_event(succeeded(order, order="00000000-0000-0000-0000-000000000000"),
-                          "whsec_alpha")  # fmt: skip
+    response = post_event(
+        succeeded(order, order="00000000-0000-0000-0000-000000000000"), "whsec_alpha"
+    )
 
     assert response.json() == {"result": "unknown order"}
     assert reload(shop_a, order).status == "pending_payment"
@@ -299,9 +319,14 @@ def test_connect_events_must_come_from_the_shops_connected_account(shop_a, strip
         payment_account_connect(stripe_account_id="acct_alpha")
         variant = make_variant(stock=3)
         order = Order.objects.create(
-            email="s@example.com", currency="EUR", subtotal=24, total=24, amount_minor=2400,
-            payment_intent_id="pi_connect", stripe_account_id="acct_alpha",
-        )  # fmt: skip
+            email="s@example.com",
+            currency="EUR",
+            subtotal=24,
+            total=24,
+            amount_minor=2400,
+            payment_intent_id="pi_connect",
+            stripe_account_id="acct_alpha",
+        )
     event = succeeded(order, intent_id="pi_connect", amount=2400)
 
     other_account = post_event({**event, "account": "acct_mallory"}, "whsec_platform")

@@ -36,17 +36,27 @@ def noise_png(size: tuple[int, int] = (300, 300)) -> bytes:
     return buffer.getvalue()
 
 
-PICTURES = {"red.png": png("red"), "blue.png": png("blue"), "green.png": png("green"),
-            "broken.png": b"\x89PNG\r\n\x1a\n not really", "huge.png": noise_png()}  # fmt: skip
+PICTURES = {
+    "red.png": png("red"),
+    "blue.png": png("blue"),
+    "green.png": png("green"),
+    "broken.png": b"\x89PNG\r\n\x1a\n not really",
+    "huge.png": noise_png(),
+}
 
 ERRORS = {
     # account id: (HTTP status, code, type, message)
     "expired": (400, 190, "OAuthException", "Error validating access token: Session has expired"),
     "busy-app": (403, 4, "OAuthException", "(#4) Application request limit reached"),
     "busy-user": (400, 17, "OAuthException", "(#17) User request limit reached"),
-    "down": (500, 2, "OAuthException", "An unexpected error has occurred. Please retry your request later."),
+    "down": (
+        500,
+        2,
+        "OAuthException",
+        "An unexpected error has occurred. Please retry your request later.",
+    ),
     "bad-param": (400, 100, "OAuthException", "(#100) Tried accessing nonexisting field (colour)"),
-}  # fmt: skip
+}
 
 
 VERSION = re.compile(r"v\d+\.\d+")
@@ -76,7 +86,17 @@ class GraphHandler(BaseHTTPRequestHandler):
             return self._picture(parts.path.removeprefix("/cdn/"))
         segments = parts.path.strip("/").split("/")
         if len(segments) != 3 or not VERSION.fullmatch(segments[0]) or segments[2] != "media":
-            return self._json(400, {"error": {"message": "Unknown path components", "type": "OAuthException", "code": 2500, "fbtrace_id": "AbC"}})  # fmt: skip
+            return self._json(
+                400,
+                {
+                    "error": {
+                        "message": "Unknown path components",
+                        "type": "OAuthException",
+                        "code": 2500,
+                        "fbtrace_id": "AbC",
+                    }
+                },
+            )
         account = segments[1]
         if account == "slow":
             time.sleep(1.5)
@@ -90,12 +110,31 @@ class GraphHandler(BaseHTTPRequestHandler):
             return None
         if account in ERRORS:
             status, code, kind, message = ERRORS[account]
-            return self._json(status, {"error": {"message": message, "type": kind, "code": code,
-                                                 "error_subcode": 463 if code == 190 else None,
-                                                 "fbtrace_id": "A1b2C3"}})  # fmt: skip
+            return self._json(
+                status,
+                {
+                    "error": {
+                        "message": message,
+                        "type": kind,
+                        "code": code,
+                        "error_subcode": 463 if code == 190 else None,
+                        "fbtrace_id": "A1b2C3",
+                    }
+                },
+            )
         bearer = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
         if (query.get("access_token") or bearer) != TOKEN:
-            return self._json(400, {"error": {"message": "Invalid OAuth access token - Cannot parse access token", "type": "OAuthException", "code": 190, "fbtrace_id": "Zz9"}})  # fmt: skip
+            return self._json(
+                400,
+                {
+                    "error": {
+                        "message": "Invalid OAuth access token - Cannot parse access token",
+                        "type": "OAuthException",
+                        "code": 190,
+                        "fbtrace_id": "Zz9",
+                    }
+                },
+            )
         page = self._page(segments[0], query.get("after", ""), int(query.get("limit", 25)))
         return self._json(200, page)
 
@@ -105,27 +144,66 @@ class GraphHandler(BaseHTTPRequestHandler):
     def _page(self, version: str, after: str, limit: int) -> dict:
         cdn = f"{self._base()}/cdn"
         media = [
-            {"id": "18000000000000001", "media_type": "IMAGE", "caption": "Red tote at the beach",
-             "media_url": f"{cdn}/red.png", "permalink": "https://www.instagram.com/p/AAA/",
-             "timestamp": "2026-11-20T10:00:00+0000"},
-            {"id": "18000000000000002", "media_type": "CAROUSEL_ALBUM", "caption": "Two colours",
-             "media_url": f"{cdn}/blue.png", "permalink": "https://www.instagram.com/p/BBB/",
-             "timestamp": "2026-11-19T10:00:00+0000",
-             "children": {"data": [
-                 {"id": "18000000000000021", "media_type": "IMAGE", "media_url": f"{cdn}/blue.png"},
-                 {"id": "18000000000000022", "media_type": "VIDEO", "media_url": f"{cdn}/v.mp4"},
-                 {"id": "18000000000000023", "media_type": "IMAGE", "media_url": f"{cdn}/green.png"},
-             ]}},
-            {"id": "18000000000000003", "media_type": "VIDEO", "caption": "A reel",
-             "media_url": f"{cdn}/v.mp4", "permalink": "https://www.instagram.com/reel/CCC/",
-             "timestamp": "2026-11-18T10:00:00+0000"},
-            {"id": "18000000000000004", "media_type": "IMAGE", "caption": "Too big",
-             "media_url": f"{cdn}/huge.png", "permalink": "https://www.instagram.com/p/DDD/",
-             "timestamp": "2026-11-17T10:00:00+0000"},
-            {"id": "18000000000000005", "media_type": "IMAGE", "caption": "Broken",
-             "media_url": f"{cdn}/broken.png", "permalink": "https://www.instagram.com/p/EEE/",
-             "timestamp": "2026-11-16T10:00:00+0000"},
-        ]  # fmt: skip
+            {
+                "id": "18000000000000001",
+                "media_type": "IMAGE",
+                "caption": "Red tote at the beach",
+                "media_url": f"{cdn}/red.png",
+                "permalink": "https://www.instagram.com/p/AAA/",
+                "timestamp": "2026-11-20T10:00:00+0000",
+            },
+            {
+                "id": "18000000000000002",
+                "media_type": "CAROUSEL_ALBUM",
+                "caption": "Two colours",
+                "media_url": f"{cdn}/blue.png",
+                "permalink": "https://www.instagram.com/p/BBB/",
+                "timestamp": "2026-11-19T10:00:00+0000",
+                "children": {
+                    "data": [
+                        {
+                            "id": "18000000000000021",
+                            "media_type": "IMAGE",
+                            "media_url": f"{cdn}/blue.png",
+                        },
+                        {
+                            "id": "18000000000000022",
+                            "media_type": "VIDEO",
+                            "media_url": f"{cdn}/v.mp4",
+                        },
+                        {
+                            "id": "18000000000000023",
+                            "media_type": "IMAGE",
+                            "media_url": f"{cdn}/green.png",
+                        },
+                    ]
+                },
+            },
+            {
+                "id": "18000000000000003",
+                "media_type": "VIDEO",
+                "caption": "A reel",
+                "media_url": f"{cdn}/v.mp4",
+                "permalink": "https://www.instagram.com/reel/CCC/",
+                "timestamp": "2026-11-18T10:00:00+0000",
+            },
+            {
+                "id": "18000000000000004",
+                "media_type": "IMAGE",
+                "caption": "Too big",
+                "media_url": f"{cdn}/huge.png",
+                "permalink": "https://www.instagram.com/p/DDD/",
+                "timestamp": "2026-11-17T10:00:00+0000",
+            },
+            {
+                "id": "18000000000000005",
+                "media_type": "IMAGE",
+                "caption": "Broken",
+                "media_url": f"{cdn}/broken.png",
+                "permalink": "https://www.instagram.com/p/EEE/",
+                "timestamp": "2026-11-16T10:00:00+0000",
+            },
+        ]
         start = int(after.removeprefix("cursor-") or 0) if after else 0
         items = media[start : start + limit]
         end = start + len(items)

@@ -68,8 +68,11 @@ def test_the_editor_field_saves_tags_and_bad_tags_change_nothing(shop_a, media):
     client = owner()
     page = client.get(f"/admin/posts/post/{post.id}/change/").content.decode()
     assert "data-tag-editor" in page and 'name="tags_' in page and "Tote" in page
-    published = {"status": "published", "published_at_0": post.published_at.strftime("%Y-%m-%d"),
-                 "published_at_1": post.published_at.strftime("%H:%M:%S")}  # fmt: skip
+    published = {
+        "status": "published",
+        "published_at_0": post.published_at.strftime("%Y-%m-%d"),
+        "published_at_1": post.published_at.strftime("%H:%M:%S"),
+    }
 
     good = client.post(
         f"/admin/posts/post/{post.id}/change/",
@@ -123,10 +126,15 @@ def test_consent_is_recorded_with_the_staff_member_and_never_edited(shop_a):
     client = owner()
     response = client.post(
         "/admin/posts/shopperphotoconsent/add/",
-        {"shopper_display_name": "Maya L.", "shopper_contact": "maya@example.com",
-         "given_at_0": "2026-01-02", "given_at_1": "10:00:00", "purpose": "Shop page posts",
-         "review_photo_id": "17"},
-    )  # fmt: skip
+        {
+            "shopper_display_name": "Maya L.",
+            "shopper_contact": "maya@example.com",
+            "given_at_0": "2026-01-02",
+            "given_at_1": "10:00:00",
+            "purpose": "Shop page posts",
+            "review_photo_id": "17",
+        },
+    )
 
     assert response.status_code == 302
     with tenant_context(shop_a):
@@ -134,9 +142,13 @@ def test_consent_is_recorded_with_the_staff_member_and_never_edited(shop_a):
         assert (consent.recorded_by.email, consent.review_photo_id) == ("owner@alpha.test", 17)
     change = client.post(
         f"/admin/posts/shopperphotoconsent/{consent.id}/change/",
-        {"shopper_display_name": "Someone else", "given_at_0": "2026-01-02",
-         "given_at_1": "10:00:00", "purpose": "Anything"},
-    )  # fmt: skip
+        {
+            "shopper_display_name": "Someone else",
+            "given_at_0": "2026-01-02",
+            "given_at_1": "10:00:00",
+            "purpose": "Anything",
+        },
+    )
     assert change.status_code == 403
     with tenant_context(shop_a):
         assert ShopperPhotoConsent.objects.get().shopper_display_name == "Maya L."

@@ -123,10 +123,14 @@ def test_a_tag_can_be_placed_on_a_variant_and_moved_with_the_keyboard(
     shop = committed_shop("keyboard", "Keyboard").shop
     with django_db_blocker.unblock(), tenant_context(shop):
         tee = product_create(
-            title="Harbour Tee", status="active", option1_name="Size",
-            variants=[VariantInput(sku="TEE-S", options=["S"], price=Decimal("20.00"), stock=2),
-                      VariantInput(sku="TEE-M", options=["M"], price=Decimal("20.00"), stock=2)],
-        )  # fmt: skip
+            title="Harbour Tee",
+            status="active",
+            option1_name="Size",
+            variants=[
+                VariantInput(sku="TEE-S", options=["S"], price=Decimal("20.00"), stock=2),
+                VariantInput(sku="TEE-M", options=["M"], price=Decimal("20.00"), stock=2),
+            ],
+        )
         medium = tee.variants.get(sku="TEE-M")
         post = services.post_create(images=[services.ImageInput(file=picture())])
     base = f"http://keyboard.localhost:{shop_server}"

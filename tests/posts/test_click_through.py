@@ -43,9 +43,13 @@ def test_impressions_and_clicks_add_up_per_post_and_day(shop_a, media):
     with tenant_context(shop_a):
         first, second = published_post(), published_post()
 
-    first_view = beacon([{"post": first.id, "kind": "impression"},
-                         {"post": second.id, "kind": "impression"},
-                         {"post": first.id, "kind": "impression"}])  # fmt: skip
+    first_view = beacon(
+        [
+            {"post": first.id, "kind": "impression"},
+            {"post": second.id, "kind": "impression"},
+            {"post": first.id, "kind": "impression"},
+        ]
+    )
     click = beacon([{"post": first.id, "kind": "click"}])
     second_view = beacon([{"post": first.id, "kind": "impression"}], view="b" * 32)
 
@@ -115,9 +119,16 @@ def test_unknown_draft_and_odd_events_are_dropped(shop_a, media):
         draft = services.post_create(images=[services.ImageInput(file=picture())])
         post = published_post()
 
-    response = beacon([{"post": draft.id, "kind": "impression"}, {"post": 10**20, "kind": "click"},
-                       {"post": "x", "kind": "click"}, {"post": post.id, "kind": "purchase"},
-                       "nonsense", {"post": True, "kind": "click"}])  # fmt: skip
+    response = beacon(
+        [
+            {"post": draft.id, "kind": "impression"},
+            {"post": 10**20, "kind": "click"},
+            {"post": "x", "kind": "click"},
+            {"post": post.id, "kind": "purchase"},
+            "nonsense",
+            {"post": True, "kind": "click"},
+        ]
+    )
 
     assert response.status_code == 204
     assert counters(shop_a) == []
@@ -142,8 +153,14 @@ def test_a_purchase_after_a_tag_click_is_attributed_and_counted_once_paid(
     beacon([{"post": post.id, "kind": "impression"}, {"post": post.id, "kind": "click"}])
 
     # when they buy with the post and page view token the tag link carried
-    answer = buy(shopper(), {"items": [{"variant_id": selling_a.id, "quantity": 2}],
-                             "email": "shopper@example.com", "post": {"id": post.id, "view": VIEW}})  # fmt: skip
+    answer = buy(
+        shopper(),
+        {
+            "items": [{"variant_id": selling_a.id, "quantity": 2}],
+            "email": "shopper@example.com",
+            "post": {"id": post.id, "view": VIEW},
+        },
+    )
 
     # then the order is attributed, but no revenue counts before the payment
     with tenant_context(shop_a):
@@ -182,8 +199,14 @@ def test_a_purchase_after_a_tag_click_is_attributed_and_counted_once_paid(
     ],
 )
 def test_a_bad_post_reference_never_costs_the_sale(shop_a, selling_a, post_field):
-    response = buy(shopper(), {"items": [{"variant_id": selling_a.id, "quantity": 1}],
-                               "email": "shopper@example.com", "post": post_field})  # fmt: skip
+    response = buy(
+        shopper(),
+        {
+            "items": [{"variant_id": selling_a.id, "quantity": 1}],
+            "email": "shopper@example.com",
+            "post": post_field,
+        },
+    )
 
     assert response.status_code == 201
     with tenant_context(shop_a):
@@ -198,8 +221,14 @@ def test_a_malformed_view_token_or_draft_post_is_not_attributed(shop_a, selling_
         )
         post = published_post(selling_a.product)
     for reference in ({"id": draft.id, "view": VIEW}, {"id": post.id, "view": "bad token!"}):
-        response = buy(shopper(), {"items": [{"variant_id": selling_a.id, "quantity": 1}],
-                                   "email": "shopper@example.com", "post": reference})  # fmt: skip
+        response = buy(
+            shopper(),
+            {
+                "items": [{"variant_id": selling_a.id, "quantity": 1}],
+                "email": "shopper@example.com",
+                "post": reference,
+            },
+        )
         assert response.status_code == 201
     with tenant_context(shop_a):
         assert not PostOrderAttribution.objects.exists()
@@ -213,8 +242,14 @@ def test_another_shops_post_is_not_attributed(shop_a, shop_b, selling_a, media):
 
         Post.objects.filter(id=theirs.id).delete()  # alpha has no post with that id
 
-    response = buy(shopper(), {"items": [{"variant_id": selling_a.id, "quantity": 1}],
-                               "email": "shopper@example.com", "post": {"id": theirs.id, "view": VIEW}})  # fmt: skip
+    response = buy(
+        shopper(),
+        {
+            "items": [{"variant_id": selling_a.id, "quantity": 1}],
+            "email": "shopper@example.com",
+            "post": {"id": theirs.id, "view": VIEW},
+        },
+    )
 
     assert response.status_code == 201
     with tenant_context(shop_a):
@@ -227,20 +262,31 @@ def test_revenue_counts_what_paid_orders_kept(shop_a, selling_a, media):
     with tenant_context(shop_a):
         post = published_post(selling_a.product)
     public_ids = [
-        buy(shopper(), {"items": [{"variant_id": selling_a.id, "quantity": 1}],
-                        "email": "s@example.com", "post": {"id": post.id, "view": VIEW}}).json()["order"]["id"]
+        buy(
+            shopper(),
+            {
+                "items": [{"variant_id": selling_a.id, "quantity": 1}],
+                "email": "s@example.com",
+                "post": {"id": post.id, "view": VIEW},
+            },
+        ).json()["order"]["id"]
         for _ in range(5)
-    ]  # fmt: skip
+    ]
     # given orders paid, fulfilled, partly refunded (10.00 back), refunded and unpaid
     with tenant_context(shop_a):
         orders = Order.objects.filter(public_id__in=public_ids).order_by("id")
         now = timezone.now()
         for order, (status, refunded) in zip(
             orders,
-            [("paid", 0), ("fulfilled", 0), ("partially_refunded", 1000), ("refunded", 2400),
-             ("pending_payment", 0)],
+            [
+                ("paid", 0),
+                ("fulfilled", 0),
+                ("partially_refunded", 1000),
+                ("refunded", 2400),
+                ("pending_payment", 0),
+            ],
             strict=True,
-        ):  # fmt: skip
+        ):
             paid_at = None if status == "pending_payment" else now
             Order.objects.filter(id=order.id).update(
                 status=status, refunded_minor=refunded, paid_at=paid_at

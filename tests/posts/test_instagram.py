@@ -47,11 +47,13 @@ def test_a_page_of_media_becomes_dataclasses(graph, settings):
     assert page.after == "cursor-2"
     first, carousel = page.items
     assert first == instagram.Media(
-        id="18000000000000001", media_type="IMAGE", caption="Red tote at the beach",
+        id="18000000000000001",
+        media_type="IMAGE",
+        caption="Red tote at the beach",
         media_url=f"{graph}/cdn/red.png",
         permalink="https://www.instagram.com/p/AAA/",
         timestamp=datetime(2026, 11, 20, 10, tzinfo=UTC),
-    )  # fmt: skip
+    )
     assert [url.rsplit("/", 1)[1] for url in carousel.image_urls] == ["blue.png", "green.png"]
     assert GraphHandler.requests[0].startswith(
         f"/{settings.CHANNELS_META_API_VERSION}/{ACCOUNT}/media?"
@@ -74,8 +76,9 @@ def test_recent_media_follows_the_cursors_to_the_last_page(graph):
     paged = [m.id for m in _pages(client(graph), size=2)]
     assert len(paged) == 5
     assert [r.split("after=")[1].split("&")[0] for r in GraphHandler.requests[1:]] == [
-        "cursor-2", "cursor-4",
-    ]  # fmt: skip
+        "cursor-2",
+        "cursor-4",
+    ]
 
 
 def _pages(graph_client, size: int):
@@ -130,8 +133,9 @@ def test_import_makes_drafts_with_downloaded_pictures_and_skips_what_it_cannot(
         assert sorted(result.created) == sorted(p.id for p in posts.values())
         assert result.skipped == 1  # the video
         assert [line.split(":")[0] for line in result.failed] == [
-            "18000000000000004", "18000000000000005",
-        ]  # fmt: skip
+            "18000000000000004",
+            "18000000000000005",
+        ]
         assert "larger than" in result.failed[0]
         assert "damaged" in result.failed[1] or "not an image" in result.failed[1]
         carousel = posts["18000000000000002"]

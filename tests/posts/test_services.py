@@ -124,11 +124,13 @@ def test_a_variant_of_another_product_is_refused(shop_a, media):
 @pytest.mark.parametrize(
     ("upload", "message"),
     [
-        (SimpleUploadedFile("fake.png", b"not a picture at all"),
-         "fake.png: This file is not an image we can read; upload a JPEG, PNG, WebP or GIF file."),
+        (
+            SimpleUploadedFile("fake.png", b"not a picture at all"),
+            "fake.png: This file is not an image we can read; upload a JPEG, PNG, WebP or GIF file.",
+        ),
         (SimpleUploadedFile("empty.png", b""), "empty.png: The file is empty."),
     ],
-)  # fmt: skip
+)
 def test_pictures_failing_the_pipeline_are_refused_and_nothing_is_saved(
     shop_a, media, upload, message
 ):

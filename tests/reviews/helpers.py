@@ -27,8 +27,13 @@ def make_product(title: str = "Linen Shirt", *, slug: str = "linen-shirt") -> Pr
     )
 
 
-def photo(colour: str = "teal", size: tuple[int, int] = (400, 300), fmt: str = "JPEG",
-          name: str = "photo.jpg", exif: bool = False) -> SimpleUploadedFile:  # fmt: skip
+def photo(
+    colour: str = "teal",
+    size: tuple[int, int] = (400, 300),
+    fmt: str = "JPEG",
+    name: str = "photo.jpg",
+    exif: bool = False,
+) -> SimpleUploadedFile:
     buffer = io.BytesIO()
     image = Image.new("RGB", size, colour)
     if exif:
@@ -41,8 +46,15 @@ def photo(colour: str = "teal", size: tuple[int, int] = (400, 300), fmt: str = "
     return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/jpeg")
 
 
-def approved_review(product: Product, *, rating: int = 5, body: str = "Lovely", ip: str = "",
-                    name: str = "Ann", **fields) -> Review:  # fmt: skip
+def approved_review(
+    product: Product,
+    *,
+    rating: int = 5,
+    body: str = "Lovely",
+    ip: str = "",
+    name: str = "Ann",
+    **fields,
+) -> Review:
     if ip:
         fields["ip"] = ip
     return ReviewFactory(product=product, rating=rating, body=body, display_name=name, **fields)

@@ -59,8 +59,10 @@ def _seed_from_the_api_and_posts(shop) -> tuple[list[str], int]:
         secret = api_key_create(name="Hostile partner", scopes=["catalog:write"]).secret
         post = posts.post_create(
             images=[posts.ImageInput(file=picture(), alt_text=XSS[1])],
-            caption="\n".join(XSS), status=Post.Status.PUBLISHED, published_at=timezone.now(),
-        )  # fmt: skip
+            caption="\n".join(XSS),
+            status=Post.Status.PUBLISHED,
+            published_at=timezone.now(),
+        )
         storefront.section_add(section_type_key="posts_gallery")
         storefront.design_publish()
     connection.set_schema_to_public()
@@ -69,8 +71,12 @@ def _seed_from_the_api_and_posts(shop) -> tuple[list[str], int]:
     )
     slugs = []
     for index, payload in enumerate(XSS):
-        body = {"title": payload, "description": payload, "status": "active",
-                "variants": [{"sku": f"XSS-{index}", "price": "5.00", "stock": 3}]}  # fmt: skip
+        body = {
+            "title": payload,
+            "description": payload,
+            "status": "active",
+            "variants": [{"sku": f"XSS-{index}", "price": "5.00", "stock": 3}],
+        }
         response = client.post(
             "/api/v1/products/", json.dumps(body), content_type="application/json"
         )
@@ -84,9 +90,14 @@ def _seed(shop) -> tuple[str, int, int]:
         product = make_product("Critic Mug", slug="critic-mug")
         for index, payload in enumerate(XSS):
             review = review_submit(
-                product=product, rating=1 + index % 5, title=payload[:120], body=f"{payload}\n{payload}",
-                display_name=payload[:60], email="x@example.test", shopper=a_shopper(f"10.9.{index}.1"),
-            )  # fmt: skip
+                product=product,
+                rating=1 + index % 5,
+                title=payload[:120],
+                body=f"{payload}\n{payload}",
+                display_name=payload[:60],
+                email="x@example.test",
+                shopper=a_shopper(f"10.9.{index}.1"),
+            )
             review_moderate(reviews=Review.objects.filter(pk=review.pk), status="approved")
             review_reply(review=review, reply=payload)
         poll = make_poll(XSS[0], options=XSS[1:9])
@@ -110,10 +121,18 @@ def test_the_xss_corpus_renders_as_text_everywhere(
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     base = f"http://critic.localhost:{shop_server}"
 
-    paths = ["/", "/embed/", f"/products/{slug}/", f"/embed/?product={slug}",
-             f"/polls/{poll_id}/", "/reviews/about/", f"/products/{slug}/?sort=lowest",
-             f"/posts/{post_id}/", *(f"/products/{s}/" for s in api_slugs),
-             *(f"/embed/?product={s}" for s in api_slugs[:2])]  # fmt: skip
+    paths = [
+        "/",
+        "/embed/",
+        f"/products/{slug}/",
+        f"/embed/?product={slug}",
+        f"/polls/{poll_id}/",
+        "/reviews/about/",
+        f"/products/{slug}/?sort=lowest",
+        f"/posts/{post_id}/",
+        *(f"/products/{s}/" for s in api_slugs),
+        *(f"/embed/?product={s}" for s in api_slugs[:2]),
+    ]
     for path in paths:
         response = page.goto(base + path)
         assert response.status == 200, path
@@ -139,8 +158,9 @@ def _bad_photo(tmp_path):
     return path
 
 
-def test_a_bad_photo_is_refused_and_the_typed_text_is_kept(page, shop_server, committed_shop,
-                                                          django_db_blocker, tmp_path):  # fmt: skip
+def test_a_bad_photo_is_refused_and_the_typed_text_is_kept(
+    page, shop_server, committed_shop, django_db_blocker, tmp_path
+):
     shop = committed_shop("writer").shop
     with django_db_blocker.unblock(), tenant_context(shop):
         make_product("Writer Mug", slug="writer-mug")

@@ -17,8 +17,9 @@ def test_reviews_votes_and_polls_stay_in_their_shop(shop_a, shop_b):
     connection.set_tenant(shop_b)
     product_b = make_product()  # same slug in the other shop
     connection.set_schema_to_public()
-    vote = shopper_client("beta").post(f"/api/v1/reviews/{review.pk}/vote/", {"helpful": True},
-                                       content_type="application/json")  # fmt: skip
+    vote = shopper_client("beta").post(
+        f"/api/v1/reviews/{review.pk}/vote/", {"helpful": True}, content_type="application/json"
+    )
     connection.set_tenant(shop_b)
     review_b = approved_review(product_b, body="Beta review")
     connection.set_schema_to_public()
@@ -27,14 +28,17 @@ def test_reviews_votes_and_polls_stay_in_their_shop(shop_a, shop_b):
     alpha_page = shopper_client("alpha").get(f"/products/{product_a.slug}/").content.decode()
     token = (
         shopper_client("alpha")
-        .post(f"/api/v1/reviews/{review.pk}/vote/", {"helpful": True},
-              content_type="application/json")
+        .post(
+            f"/api/v1/reviews/{review.pk}/vote/", {"helpful": True}, content_type="application/json"
+        )
         .json()["token"]
-    )  # fmt: skip
+    )
     foreign_token = shopper_client("beta", ip="192.0.2.9").post(
-        f"/api/v1/reviews/{review_b.pk}/vote/", {"helpful": True}, HTTP_X_SHOPPER_TOKEN=token,
+        f"/api/v1/reviews/{review_b.pk}/vote/",
+        {"helpful": True},
+        HTTP_X_SHOPPER_TOKEN=token,
         content_type="application/json",
-    )  # fmt: skip
+    )
 
     assert "Alpha only review" in alpha_page
     assert "Alpha only review" not in beta_page and "Beta review" in beta_page

@@ -19,8 +19,9 @@ from tests.storefront.helpers import owner
 
 
 def submit(product, *, body="Good shirt", ip="198.51.100.1", title=""):
-    return review_submit(product=product, rating=5, title=title, body=body, display_name="Al",
-                         shopper=a_shopper(ip))  # fmt: skip
+    return review_submit(
+        product=product, rating=5, title=title, body=body, display_name="Al", shopper=a_shopper(ip)
+    )
 
 
 def test_links_duplicates_and_bursts_are_flagged(shop_a):
@@ -63,8 +64,10 @@ def test_bulk_approve_and_reject_in_the_admin_record_who_and_when(shop_a):
     reviews = [submit(product, body=f"Text {n}", ip=f"192.0.2.{n}") for n in range(3)]
     client = owner()
 
-    response = client.post("/admin/reviews/review/", {
-        "action": "approve", "_selected_action": [reviews[0].pk, reviews[1].pk]})  # fmt: skip
+    response = client.post(
+        "/admin/reviews/review/",
+        {"action": "approve", "_selected_action": [reviews[0].pk, reviews[1].pk]},
+    )
     client.post("/admin/reviews/review/", {"action": "reject", "_selected_action": [reviews[2].pk]})
 
     assert response.status_code == 302
@@ -133,10 +136,18 @@ def test_the_admin_shows_the_rating_of_an_approved_review_read_only(shop_a):
     assert 'name="rating"' not in page
     assert 'name="is_verified"' not in page
     assert 'name="reply"' in page
-    client.post(f"/admin/reviews/review/{review.pk}/change/",
-                {"title": "", "body": "Nice", "reply": "Thanks <b>Ann</b>!", "rating": "1",
-                 "is_verified": "on", "decisions-TOTAL_FORMS": "0",
-                 "decisions-INITIAL_FORMS": "0"})  # fmt: skip
+    client.post(
+        f"/admin/reviews/review/{review.pk}/change/",
+        {
+            "title": "",
+            "body": "Nice",
+            "reply": "Thanks <b>Ann</b>!",
+            "rating": "1",
+            "is_verified": "on",
+            "decisions-TOTAL_FORMS": "0",
+            "decisions-INITIAL_FORMS": "0",
+        },
+    )
     review.refresh_from_db()
     assert (review.rating, review.is_verified, review.reply) == (4, False, "Thanks <b>Ann</b>!")
     assert review.status == "approved"

@@ -16,9 +16,10 @@ from tests.reviews.helpers import approved_review, make_product, shopper_client
 def make_poll(question="Which colour next?", *, opens=-1, closes=7, options=("Sage", "Rust")):
     now = timezone.now()
     poll = Poll.objects.create(
-        question=question, opens_at=now + timedelta(days=opens),
+        question=question,
+        opens_at=now + timedelta(days=opens),
         closes_at=now + timedelta(days=closes) if closes is not None else None,
-    )  # fmt: skip
+    )
     for position, text in enumerate(options):
         PollOption.objects.create(poll=poll, text=text, position=position)
     return poll
@@ -27,8 +28,12 @@ def make_poll(question="Which colour next?", *, opens=-1, closes=7, options=("Sa
 def vote(client, poll, option, token: str | None = None, **data):
     """A poll vote through the API (JSON, the token in a header)."""
     headers = {"HTTP_X_SHOPPER_TOKEN": token} if token else {}
-    return client.post(f"/api/v1/polls/{poll.pk}/vote/", {"option": option.pk, **data},
-                       content_type="application/json", **headers)  # fmt: skip
+    return client.post(
+        f"/api/v1/polls/{poll.pk}/vote/",
+        {"option": option.pk, **data},
+        content_type="application/json",
+        **headers,
+    )
 
 
 def test_one_vote_per_shopper_and_results_after_voting(shop_a):
@@ -52,9 +57,14 @@ def test_one_vote_per_shopper_and_results_after_voting(shop_a):
     ]
     assert (again.status_code, again.json()) == (
         409,
-        {"error": {"code": "already_voted", "message": "You have already voted in this poll.",
-                   "field": None}},
-    )  # fmt: skip
+        {
+            "error": {
+                "code": "already_voted",
+                "message": "You have already voted in this poll.",
+                "field": None,
+            }
+        },
+    )
     assert other.json()["results"][1] == {"option": rust.pk, "votes": 1, "percent": 50}
     assert 'type="radio"' not in after and "50%" in after
     assert PollVote.objects.count() == 2
@@ -70,11 +80,17 @@ def test_closed_and_unopened_polls_refuse_votes(shop_a):
     page = shopper_client().get(f"/polls/{closed.pk}/").content.decode()
 
     assert (closed_answer.status_code, closed_answer.json()["error"]) == (
-        409, {"code": "poll_closed", "message": "This poll is closed; the results are final.",
-              "field": None})  # fmt: skip
+        409,
+        {
+            "code": "poll_closed",
+            "message": "This poll is closed; the results are final.",
+            "field": None,
+        },
+    )
     assert (future_answer.status_code, future_answer.json()["error"]) == (
-        409, {"code": "poll_not_open", "message": "This poll is not open yet.",
-              "field": None})  # fmt: skip
+        409,
+        {"code": "poll_not_open", "message": "This poll is not open yet.", "field": None},
+    )
     assert "this poll is closed" in page and 'type="radio"' not in page
     assert PollVote.objects.count() == 0
 
@@ -176,11 +192,16 @@ def test_notify_me_emails_once_when_the_option_launches(shop_a):
 
 def _poll_form(options: list[dict]) -> dict:
     data = {
-        "question": "Which mug?", "opens_at_0": "2026-01-01", "opens_at_1": "10:00:00",
-        "closes_at_0": "2030-01-01", "closes_at_1": "10:00:00",
-        "options-TOTAL_FORMS": str(len(options)), "options-INITIAL_FORMS": "0",
-        "options-MIN_NUM_FORMS": "0", "options-MAX_NUM_FORMS": "10",
-    }  # fmt: skip
+        "question": "Which mug?",
+        "opens_at_0": "2026-01-01",
+        "opens_at_1": "10:00:00",
+        "closes_at_0": "2030-01-01",
+        "closes_at_1": "10:00:00",
+        "options-TOTAL_FORMS": str(len(options)),
+        "options-INITIAL_FORMS": "0",
+        "options-MIN_NUM_FORMS": "0",
+        "options-MAX_NUM_FORMS": "10",
+    }
     for index, option in enumerate(options):
         data.update({f"options-{index}-{key}": value for key, value in option.items()})
     return data
@@ -194,14 +215,24 @@ def test_the_admin_makes_polls_of_two_to_ten_options_with_clean_pictures(shop_a)
     client = owner()
 
     one = client.post("/admin/reviews/poll/add/", _poll_form([{"text": "Only", "position": "0"}]))
-    bad = client.post("/admin/reviews/poll/add/", _poll_form([
-        {"text": "A", "position": "0", "image": photo(name="a.jpg")},
-        {"text": "B", "position": "1", "image": photo(name="b.jpg", fmt="BMP")},
-    ]))  # fmt: skip
-    good = client.post("/admin/reviews/poll/add/", _poll_form([
-        {"text": "A", "position": "0", "image": photo(name="a.jpg", exif=True)},
-        {"text": "B", "position": "1"},
-    ]))  # fmt: skip
+    bad = client.post(
+        "/admin/reviews/poll/add/",
+        _poll_form(
+            [
+                {"text": "A", "position": "0", "image": photo(name="a.jpg")},
+                {"text": "B", "position": "1", "image": photo(name="b.jpg", fmt="BMP")},
+            ]
+        ),
+    )
+    good = client.post(
+        "/admin/reviews/poll/add/",
+        _poll_form(
+            [
+                {"text": "A", "position": "0", "image": photo(name="a.jpg", exif=True)},
+                {"text": "B", "position": "1"},
+            ]
+        ),
+    )
 
     assert one.status_code == 200 and "A poll has 2 to 10 options." in one.content.decode()
     assert bad.status_code == 200 and "BMP images are not accepted" in bad.content.decode()

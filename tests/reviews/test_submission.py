@@ -18,8 +18,13 @@ JSON_LD = re.compile(r'<script type="application/ld\+json">(.*?)</script>', re.S
 
 
 def form(**fields) -> dict:
-    data = {"rating": "4", "title": "Nice shirt", "body": "Soft linen.\nFits well.",
-            "display_name": "Maya", "email": "maya@example.test"}  # fmt: skip
+    data = {
+        "rating": "4",
+        "title": "Nice shirt",
+        "body": "Soft linen.\nFits well.",
+        "display_name": "Maya",
+        "email": "maya@example.test",
+    }
     data.update(fields)
     return data
 
@@ -165,9 +170,12 @@ def test_aggregate_and_json_ld_follow_approved_reviews(shop_a):
 
     data = json.loads(JSON_LD.findall(response.content.decode())[0])
     assert data["aggregateRating"] == {
-        "@type": "AggregateRating", "ratingValue": 3.33, "reviewCount": 3,
-        "bestRating": 5, "worstRating": 1,
-    }  # fmt: skip
+        "@type": "AggregateRating",
+        "ratingValue": 3.33,
+        "reviewCount": 3,
+        "bestRating": 5,
+        "worstRating": 1,
+    }
     assert sorted(r["author"]["name"] for r in data["review"]) == ["Ann", "Bo", "Cy"]
     solid = next(r for r in data["review"] if r["author"]["name"] == "Bo")
     assert solid["name"] == "Solid"

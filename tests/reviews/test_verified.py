@@ -20,8 +20,13 @@ LINK = re.compile(r"http://alpha\.localhost(/reviews/write/[^/\s]+/)")
 
 
 def review_data(**fields):
-    return {"rating": "5", "title": "Love it", "body": "Fits great", "display_name": "Buyer",
-            **fields}  # fmt: skip
+    return {
+        "rating": "5",
+        "title": "Love it",
+        "body": "Fits great",
+        "display_name": "Buyer",
+        **fields,
+    }
 
 
 def fulfilled_order(product, **kwargs):
@@ -86,8 +91,10 @@ def test_no_other_path_sets_the_badge(shop_a):
     product = make_product()
     client = shopper_client()
 
-    client.post(f"/products/{product.slug}/reviews/",
-                review_data(is_verified="on", order_line="1", verified="1"))  # fmt: skip
+    client.post(
+        f"/products/{product.slug}/reviews/",
+        review_data(is_verified="on", order_line="1", verified="1"),
+    )
 
     review = Review.objects.get()
     assert review.is_verified is False

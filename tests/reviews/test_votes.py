@@ -20,8 +20,13 @@ def vote(client, review_id, helpful="1", token=None, **extra):
     ("1" and "0" are sent as true and false, anything else as it is)."""
     headers = {"HTTP_X_SHOPPER_TOKEN": token} if token else {}
     body = {"helpful": {"1": True, "0": False}.get(helpful, helpful)}
-    return client.post(f"/api/v1/reviews/{review_id}/vote/", body,
-                       content_type="application/json", **headers, **extra)  # fmt: skip
+    return client.post(
+        f"/api/v1/reviews/{review_id}/vote/",
+        body,
+        content_type="application/json",
+        **headers,
+        **extra,
+    )
 
 
 def test_a_thousand_votes_from_one_shopper_count_once(shop_a):
@@ -70,8 +75,9 @@ def test_no_vote_on_ones_own_review(shop_a):
     product = make_product()
     token = shopper_token_new()
     author = a_shopper("192.0.2.200", token=token)
-    review = review_submit(product=product, rating=5, title="", body="Mine", display_name="Me",
-                           shopper=author)  # fmt: skip
+    review = review_submit(
+        product=product, rating=5, title="", body="Mine", display_name="Me", shopper=author
+    )
     Review.objects.filter(pk=review.pk).update(status="approved")
 
     same_token = vote(shopper_client(ip="203.0.113.99"), review.pk, token=token)
@@ -79,30 +85,41 @@ def test_no_vote_on_ones_own_review(shop_a):
 
     assert same_token.status_code == same_address.status_code == 403
     assert same_token.json() == {
-        "error": {"code": "own_review", "message": "You cannot vote on your own review.",
-                  "field": None},
-    }  # fmt: skip
+        "error": {
+            "code": "own_review",
+            "message": "You cannot vote on your own review.",
+            "field": None,
+        },
+    }
 
 
 def test_unknown_unapproved_and_tampered_votes_get_clear_4xx(shop_a):
     connection.set_tenant(shop_a)
     product = make_product()
-    pending = review_submit(product=product, rating=3, title="", body="Pending",
-                            display_name="P", shopper=a_shopper())  # fmt: skip
+    pending = review_submit(
+        product=product, rating=3, title="", body="Pending", display_name="P", shopper=a_shopper()
+    )
     approved = approved_review(product, body="Approved")
     client = shopper_client()
 
     assert vote(client, 999999).status_code == 404
     assert vote(client, pending.pk).json() == {
-        "error": {"code": "unknown_review", "field": None,
-                  "message": "There is no published review with this number."},
-    }  # fmt: skip
+        "error": {
+            "code": "unknown_review",
+            "field": None,
+            "message": "There is no published review with this number.",
+        },
+    }
     tampered = vote(client, approved.pk, token=shopper_token_new()[:-2] + "xx")
-    refusal = {"code": "invalid_shopper_token", "field": "X-Shopper-Token",
-               "message": "This shopper token is not valid here."}  # fmt: skip
+    refusal = {
+        "code": "invalid_shopper_token",
+        "field": "X-Shopper-Token",
+        "message": "This shopper token is not valid here.",
+    }
     assert (tampered.status_code, tampered.json()) == (
-        400, {"error": {**refusal, "errors": [refusal]}}
-    )  # fmt: skip
+        400,
+        {"error": {**refusal, "errors": [refusal]}},
+    )
     maybe = vote(client, approved.pk, helpful="maybe")
     assert (maybe.status_code, maybe.json()["error"]["field"]) == (400, "helpful")
     assert client.get(f"/reviews/{approved.pk}/vote/").status_code == 405
@@ -154,7 +171,9 @@ def test_a_vote_never_redirects_to_another_host(shop_a, target):
 def test_votes_are_rate_limited_per_shopper_and_per_network(shop_a, settings):
     connection.set_tenant(shop_a)
     settings.REVIEWS_RATE_LIMITS = {
-        **settings.REVIEWS_RATE_LIMITS, "vote": {"shopper": "3/m", "network": "5/m"}}  # fmt: skip
+        **settings.REVIEWS_RATE_LIMITS,
+        "vote": {"shopper": "3/m", "network": "5/m"},
+    }
     clear_of_window_end(60)  # the limit counts per minute: all requests in one
     review = approved_review(make_product(), body="Great")
     client = shopper_client(ip="198.51.100.30")
@@ -178,7 +197,9 @@ def test_votes_are_rate_limited_per_shopper_and_per_network(shop_a, settings):
 def test_reviews_are_rate_limited_with_retry_after(shop_a, settings):
     connection.set_tenant(shop_a)
     settings.REVIEWS_RATE_LIMITS = {
-        **settings.REVIEWS_RATE_LIMITS, "review": {"shopper": "2/h", "network": "10/h"}}  # fmt: skip
+        **settings.REVIEWS_RATE_LIMITS,
+        "review": {"shopper": "2/h", "network": "10/h"},
+    }
     clear_of_window_end(3600)  # the limit counts per hour: all requests in one
     product = make_product()
     client = shopper_client(ip="198.51.100.90")
@@ -195,21 +216,32 @@ def test_reviews_are_rate_limited_with_retry_after(shop_a, settings):
 def test_wilson_ordering_on_known_counts(shop_a):
     connection.set_tenant(shop_a)
     product = make_product()
-    counts = {"few-perfect": (2, 0), "many-good": (90, 10), "even": (50, 50), "none": (0, 0),
-              "some-good": (9, 1)}  # fmt: skip
+    counts = {
+        "few-perfect": (2, 0),
+        "many-good": (90, 10),
+        "even": (50, 50),
+        "none": (0, 0),
+        "some-good": (9, 1),
+    }
     for name, (up, down) in counts.items():
         review = approved_review(product, body=name, name=name, ip=f"10.{len(name)}.0.1")
         ReviewVote.objects.bulk_create(
-            [ReviewVote(review=review, voter=f"u{n}", ip_hash=f"u{n}", is_helpful=True)
-             for n in range(up)]
-            + [ReviewVote(review=review, voter=f"d{n}", ip_hash=f"d{n}", is_helpful=False)
-               for n in range(down)]
-        )  # fmt: skip
+            [
+                ReviewVote(review=review, voter=f"u{n}", ip_hash=f"u{n}", is_helpful=True)
+                for n in range(up)
+            ]
+            + [
+                ReviewVote(review=review, voter=f"d{n}", ip_hash=f"d{n}", is_helpful=False)
+                for n in range(down)
+            ]
+        )
         # one more real vote recomputes the stored counts and score
-        review_vote(review_id=review.pk, shopper=a_shopper(f"172.16.{len(name)}.1"),
-                    is_helpful=True)  # fmt: skip
-        review_vote(review_id=review.pk, shopper=a_shopper(f"172.16.{len(name)}.1"),
-                    is_helpful=False)  # fmt: skip
+        review_vote(
+            review_id=review.pk, shopper=a_shopper(f"172.16.{len(name)}.1"), is_helpful=True
+        )
+        review_vote(
+            review_id=review.pk, shopper=a_shopper(f"172.16.{len(name)}.1"), is_helpful=False
+        )
         ReviewVote.objects.filter(review=review, voter__startswith="ip:").delete()
 
     page = product_reviews_page(product_id=product.pk, sort="helpful")
@@ -218,7 +250,12 @@ def test_wilson_ordering_on_known_counts(shop_a):
     assert wilson_lower_bound(2, 0) == pytest.approx(0.3424, abs=1e-4)
     # the stored score is computed with one more "not helpful" vote for each review
     assert [r.body for r in page.reviews] == [
-        "many-good", "some-good", "even", "few-perfect", "none"]  # fmt: skip
+        "many-good",
+        "some-good",
+        "even",
+        "few-perfect",
+        "none",
+    ]
     stored = {r.body: r.helpful_score for r in page.reviews}
     assert stored["many-good"] == pytest.approx(wilson_lower_bound(90, 11))
 

@@ -75,9 +75,14 @@ def test_one_token_voting_twice_counts_once(shop_a):
     assert (changed.json()["helpful"], changed.json()["not_helpful"]) == (0, 1)
     assert (again.status_code, again.json()) == (
         409,
-        {"error": {"code": "already_voted", "message": "You have already voted in this poll.",
-                   "field": None}},
-    )  # fmt: skip
+        {
+            "error": {
+                "code": "already_voted",
+                "message": "You have already voted in this poll.",
+                "field": None,
+            }
+        },
+    )
     assert ReviewVote.objects.count() == PollVote.objects.count() == 1
     assert list(PollOption.objects.order_by("position").values_list("vote_count", flat=True)) == [
         1,
@@ -104,14 +109,19 @@ def test_shoppers_without_a_token_are_still_one_per_address(shop_a):
 
 def test_new_tokens_are_rate_limited_per_address_and_a_sent_token_is_ignored(shop_a, settings):
     settings.REVIEWS_RATE_LIMITS = {
-        **settings.REVIEWS_RATE_LIMITS, "token": {"shopper": "2/h", "network": "100/h"}}  # fmt: skip
+        **settings.REVIEWS_RATE_LIMITS,
+        "token": {"shopper": "2/h", "network": "100/h"},
+    }
     clear_of_window_end(3600)
     connection.set_tenant(shop_a)
     client = shopper_client(ip="198.51.100.44")
 
     tokens = [new_token(client), new_token(client)]
-    tampered = client.post("/api/v1/shopper-token/", HTTP_X_SHOPPER_TOKEN="forged:token",
-                           HTTP_ACCEPT="application/json")  # fmt: skip
+    tampered = client.post(
+        "/api/v1/shopper-token/",
+        HTTP_X_SHOPPER_TOKEN="forged:token",
+        HTTP_ACCEPT="application/json",
+    )
     elsewhere = shopper_client(ip="192.0.2.44").post("/api/v1/shopper-token/")
 
     assert len(set(tokens)) == 2
@@ -130,8 +140,9 @@ def test_a_token_from_one_shop_is_refused_by_another(shop_a, shop_b):
     refused = helpful_vote(shopper_client("beta"), review.pk, "1", token=token)
 
     assert (refused.status_code, refused.json()["error"]["message"]) == (
-        400, "This shopper token is not valid here."
-    )  # fmt: skip
+        400,
+        "This shopper token is not valid here.",
+    )
     assert ReviewVote.objects.count() == 0
 
 
@@ -154,10 +165,20 @@ def test_concurrent_double_votes_from_one_token_count_once_and_never_fail(crowd)
     option = poll.options.order_by("position").first()
 
     # when eight copies of each vote arrive together
-    helpful = run_at_once(8, lambda index: helpful_vote(
-        shopper_client("crowd", ip="198.51.100.80"), review.pk, "1", token=token).status_code)  # fmt: skip
-    polled = run_at_once(8, lambda index: poll_vote(
-        shopper_client("crowd", ip="198.51.100.80"), poll, option, token).status_code)  # fmt: skip
+    helpful = run_at_once(
+        8,
+        lambda index: (
+            helpful_vote(
+                shopper_client("crowd", ip="198.51.100.80"), review.pk, "1", token=token
+            ).status_code
+        ),
+    )
+    polled = run_at_once(
+        8,
+        lambda index: (
+            poll_vote(shopper_client("crowd", ip="198.51.100.80"), poll, option, token).status_code
+        ),
+    )
 
     # then every answer is a clear one and each vote counts once
     assert helpful == [200] * 8

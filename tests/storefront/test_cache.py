@@ -235,14 +235,23 @@ def test_shop_page_queries_stay_constant_with_every_section_type(shop_a, media):
 
     def data(prefix: str, count: int) -> None:
         products = [
-            make_product(title=f"{prefix}{index}", slug=f"{prefix.lower()}{index}",
-                         sku_prefix=f"{prefix}{index}", variants=2 + index % 2,
-                         images=index % 2, tags=["pick"])
+            make_product(
+                title=f"{prefix}{index}",
+                slug=f"{prefix.lower()}{index}",
+                sku_prefix=f"{prefix}{index}",
+                variants=2 + index % 2,
+                images=index % 2,
+                tags=["pick"],
+            )
             for index in range(count)
-        ]  # fmt: skip
+        ]
         for index, item in enumerate(products):
-            approved_review(item, body=f"Lovely {prefix}{index}", ip=f"192.0.2.{index + 1}",
-                            photos=[photo(), photo("plum")] if index % 3 == 0 else None)  # fmt: skip
+            approved_review(
+                item,
+                body=f"Lovely {prefix}{index}",
+                ip=f"192.0.2.{index + 1}",
+                photos=[photo(), photo("plum")] if index % 3 == 0 else None,
+            )
             published_post(
                 *products[max(0, index - 4) : index + 1], caption=f"{prefix} post {index}"
             )

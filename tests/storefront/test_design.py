@@ -156,10 +156,12 @@ def test_an_unknown_section_type_is_refused(shop_a, published):
             "Product grid, Products per page: Ensure this value is less than or equal to 48.",
         ),
         ({"colour": "red"}, "Product grid: unknown setting colour."),
-        ({"heading": "x" * 121}, "Product grid, Heading: Ensure this value has at most 120 "
-         "characters (it has 121)."),
+        (
+            {"heading": "x" * 121},
+            "Product grid, Heading: Ensure this value has at most 120 characters (it has 121).",
+        ),
     ],
-)  # fmt: skip
+)
 def test_malformed_section_settings_are_refused(shop_a, published, settings, message):
     with tenant_context(shop_a), pytest.raises(ValidationError) as error:
         services.section_update(section_id="products", settings=settings)
@@ -342,8 +344,12 @@ def test_every_section_type_renders_with_its_default_settings(shop_a):
     with tenant_context(shop_a):
         kinds = {s["id"]: s["type"] for s in Design.objects.get().published["sections"]}
     assert sorted(kinds[section_id] for section_id in rendered) == [
-        "hero", "image_with_text", "product_grid", "product_grid", "rich_text",
-    ]  # fmt: skip
+        "hero",
+        "image_with_text",
+        "product_grid",
+        "product_grid",
+        "rich_text",
+    ]
 
 
 def test_rich_text_is_sanitized(shop_a):
@@ -376,8 +382,9 @@ def test_featured_collection_shows_its_products_in_order(shop_a):
 
     assert headings(html) == ["Picks", "Products"]
     assert re.findall(r'<span class="product-card-title">([^<]+)</span>', collection_html) == [
-        "Tee", "Mug",
-    ]  # fmt: skip
+        "Tee",
+        "Mug",
+    ]
 
 
 # --- head: Open Graph, JSON-LD ----------------------------------------------------------------

@@ -107,8 +107,13 @@ def test_publish_and_revert_from_the_designer(shop_a, django_capture_on_commit_c
             "Product grid: unknown setting evil.",
         ),
         (
-            {"action": "branding", "background_color": "#fff0", "font": "system",
-             "text_color": "#000000", "accent_color": "#0a5c4a"},
+            {
+                "action": "branding",
+                "background_color": "#fff0",
+                "font": "system",
+                "text_color": "#000000",
+                "accent_color": "#0a5c4a",
+            },
             "Background: “#fff0” is not a colour; write it as # and six hex digits, like #1d1d1f.",
         ),
         (
@@ -116,11 +121,13 @@ def test_publish_and_revert_from_the_designer(shop_a, django_capture_on_commit_c
             "“https://blog.example/path” is not an origin: an origin has no path: leave out "
             "everything after the host and port.",
         ),
-        ({"action": "reorder_sections", "order": "products,nope"},
-         "The order sent does not list the design's sections; reload the designer."),
+        (
+            {"action": "reorder_sections", "order": "products,nope"},
+            "The order sent does not list the design's sections; reload the designer.",
+        ),
         ({"action": "drop_tables"}, "Unknown action."),
     ],
-)  # fmt: skip
+)
 def test_bad_posts_bypassing_the_form_get_a_clear_error_and_change_nothing(
     shop_a, django_capture_on_commit_callbacks, data, message
 ):
@@ -145,9 +152,15 @@ def test_an_oversize_logo_upload_is_refused(shop_a, tmp_path, settings):
     settings.STOREFRONT_IMAGE_MAX_BYTES = 1000
     response = owner().post(
         DESIGNER,
-        {"action": "branding", "background_color": "#ffffff", "text_color": "#000000",
-         "accent_color": "#0a5c4a", "font": "system", "logo": picture_upload(size=(500, 500))},
-    )  # fmt: skip
+        {
+            "action": "branding",
+            "background_color": "#ffffff",
+            "text_color": "#000000",
+            "accent_color": "#0a5c4a",
+            "font": "system",
+            "logo": picture_upload(size=(500, 500)),
+        },
+    )
 
     assert response.status_code == 400
     assert "Logo: The image is larger than 0.977 KB; export it smaller" in response.content.decode()

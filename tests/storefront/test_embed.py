@@ -107,9 +107,15 @@ def test_the_loader_is_javascript(shop_a):
 def test_origins_are_validated(shop_a):
     with tenant_context(shop_a), pytest.raises(ValidationError) as error:
         services.embed_origins_set(
-            origins=["blog.example", "ftp://files.example", "https://*.example",
-                     "https://a.example:99999", "https://user:pw@a.example", "https://ok.example"]
-        )  # fmt: skip
+            origins=[
+                "blog.example",
+                "ftp://files.example",
+                "https://*.example",
+                "https://a.example:99999",
+                "https://user:pw@a.example",
+                "https://ok.example",
+            ]
+        )
 
     assert error.value.messages == [
         "“blog.example” is not an origin: it must start with https:// (or http://).",

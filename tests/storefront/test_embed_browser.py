@@ -70,8 +70,9 @@ def test_an_allowed_site_embeds_the_shop_and_another_cannot(
     shop = committed_shop("vitrine", "Vitrine").shop
     with django_db_blocker.unblock(), tenant_context(shop):
         for index in range(14):
-            make_product(title=f"Tee {index:02d}", slug=f"tee-{index}", sku_prefix=f"T{index}",
-                         variants=2)  # fmt: skip
+            make_product(
+                title=f"Tee {index:02d}", slug=f"tee-{index}", sku_prefix=f"T{index}", variants=2
+            )
         services.embed_origins_set(origins=[allowed.origin])
         shop_sells("vitrine")  # Buy now is offered
 

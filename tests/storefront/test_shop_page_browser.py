@@ -39,8 +39,10 @@ def seeded(committed_shop, django_db_blocker, settings, tmp_path) -> dict:
         product("Ash Plate", slug="ash-plate", price="24.00")
         approved_review(mug, rating=5, body="Perfect weight.", ip="192.0.2.10", name="Ann")
         approved_review(mug, rating=4, body="Lovely glaze.", ip="192.0.2.11", name="Bo")
-        poll = make_poll("Which glaze should we fire next?",
-                         options=("Celadon green", "Tenmoku brown", "Shino white"))  # fmt: skip
+        poll = make_poll(
+            "Which glaze should we fire next?",
+            options=("Celadon green", "Tenmoku brown", "Shino white"),
+        )
         PollOption.objects.filter(poll=poll, position=0).update(product=bowl)
         design.branding_update(values={}, logo=picture_upload("logo.png", (400, 100), "maroon"))
         for kind in ("poll", "reviews_wall"):

@@ -66,9 +66,17 @@ class ImageSerializer(serializers.ModelSerializer):
     class Meta:
         model = ProductImage
         fields = [
-            "id", "status", "url", "renditions", "width", "height", "alt_text", "position",
-            "source_url", "error",
-        ]  # fmt: skip
+            "id",
+            "status",
+            "url",
+            "renditions",
+            "width",
+            "height",
+            "alt_text",
+            "position",
+            "source_url",
+            "error",
+        ]
         read_only_fields = fields
 
     def get_url(self, image: ProductImage) -> str:
@@ -79,11 +87,17 @@ class ImageSerializer(serializers.ModelSerializer):
     def to_representation(self, image: ProductImage) -> dict:
         """The fields above, built directly (list pages hold many images)."""
         return {
-            "id": image.pk, "status": image.status, "url": self.get_url(image),
-            "renditions": self.get_renditions(image), "width": image.width,
-            "height": image.height, "alt_text": image.alt_text, "position": image.position,
-            "source_url": image.source_url, "error": image.error,
-        }  # fmt: skip
+            "id": image.pk,
+            "status": image.status,
+            "url": self.get_url(image),
+            "renditions": self.get_renditions(image),
+            "width": image.width,
+            "height": image.height,
+            "alt_text": image.alt_text,
+            "position": image.position,
+            "source_url": image.source_url,
+            "error": image.error,
+        }
 
     @extend_schema_field({"type": "object", "additionalProperties": {"type": "string"}})
     def get_renditions(self, image: ProductImage) -> dict[str, str]:
@@ -123,20 +137,36 @@ class VariantSerializer(CurrencyMixin, serializers.ModelSerializer):
         """The fields below, built directly: a page of products holds hundreds of variants
         and DRF's field-by-field path was most of its time."""
         return {
-            "id": variant.pk, "product": variant.product_id, "sku": variant.sku,
-            "options": variant.options, "price": money(variant.price),
+            "id": variant.pk,
+            "product": variant.product_id,
+            "sku": variant.sku,
+            "options": variant.options,
+            "price": money(variant.price),
             "compare_at_price": money(variant.compare_at_price),
-            "currency": self.get_currency(variant), "stock": variant.stock,
-            "held": variant.held, "available": variant.available,
-            "weight_grams": variant.weight_grams, "position": variant.position,
-        }  # fmt: skip
+            "currency": self.get_currency(variant),
+            "stock": variant.stock,
+            "held": variant.held,
+            "available": variant.available,
+            "weight_grams": variant.weight_grams,
+            "position": variant.position,
+        }
 
     class Meta:
         model = Variant
         fields = [
-            "id", "product", "sku", "options", "price", "compare_at_price", "currency",
-            "stock", "held", "available", "weight_grams", "position",
-        ]  # fmt: skip
+            "id",
+            "product",
+            "sku",
+            "options",
+            "price",
+            "compare_at_price",
+            "currency",
+            "stock",
+            "held",
+            "available",
+            "weight_grams",
+            "position",
+        ]
         read_only_fields = fields
 
 
@@ -165,11 +195,27 @@ class ProductSerializer(serializers.ModelSerializer):
     class Meta:
         model = Product
         fields = [
-            "id", "title", "slug", "description", "status", "brand", "product_type", "tags",
-            "condition", "requires_shipping", "gtin", "mpn", "google_product_category",
-            "seo_title", "seo_description", "option_names", "variants", "images", "created",
+            "id",
+            "title",
+            "slug",
+            "description",
+            "status",
+            "brand",
+            "product_type",
+            "tags",
+            "condition",
+            "requires_shipping",
+            "gtin",
+            "mpn",
+            "google_product_category",
+            "seo_title",
+            "seo_description",
+            "option_names",
+            "variants",
+            "images",
+            "created",
             "updated",
-        ]  # fmt: skip
+        ]
         read_only_fields = fields
 
 
@@ -298,10 +344,21 @@ class CollectionSerializer(CurrencyMixin, serializers.ModelSerializer):
     class Meta:
         model = Collection
         fields = [
-            "id", "title", "slug", "description", "kind", "is_published", "rule_tags",
-            "rule_product_type", "rule_min_price", "rule_max_price", "currency",
-            "product_ids", "created", "updated",
-        ]  # fmt: skip
+            "id",
+            "title",
+            "slug",
+            "description",
+            "kind",
+            "is_published",
+            "rule_tags",
+            "rule_product_type",
+            "rule_min_price",
+            "rule_max_price",
+            "currency",
+            "product_ids",
+            "created",
+            "updated",
+        ]
         read_only_fields = fields
 
     @extend_schema_field({"type": "array", "items": {"type": "integer"}})

@@ -22,10 +22,22 @@ class ConnectionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Connection
         fields = [
-            "channel", "is_enabled", "status", "last_error", "external_id", "country",
-            "language", "selection", "collection_id", "tag", "items", "last_sync_at",
-            "last_reconcile_at", "created", "updated",
-        ]  # fmt: skip
+            "channel",
+            "is_enabled",
+            "status",
+            "last_error",
+            "external_id",
+            "country",
+            "language",
+            "selection",
+            "collection_id",
+            "tag",
+            "items",
+            "last_sync_at",
+            "last_reconcile_at",
+            "created",
+            "updated",
+        ]
         read_only_fields = fields
 
     @extend_schema_field(ItemCountsSerializer)
@@ -46,8 +58,16 @@ class ChannelItemSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ChannelItem
-        fields = ["id", "channel", "retailer_id", "product_id", "variant_id", "state", "message",
-                  "sent_at"]  # fmt: skip
+        fields = [
+            "id",
+            "channel",
+            "retailer_id",
+            "product_id",
+            "variant_id",
+            "state",
+            "message",
+            "sent_at",
+        ]
         read_only_fields = fields
 
 

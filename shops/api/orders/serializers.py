@@ -34,9 +34,16 @@ class OrderLineSerializer(serializers.ModelSerializer):
     class Meta:
         model = OrderLine
         fields = [
-            "id", "variant_id", "product_id", "title", "variant_title", "sku", "unit_price",
-            "quantity", "line_total",
-        ]  # fmt: skip
+            "id",
+            "variant_id",
+            "product_id",
+            "title",
+            "variant_title",
+            "sku",
+            "unit_price",
+            "quantity",
+            "line_total",
+        ]
         read_only_fields = fields
 
 
@@ -51,11 +58,30 @@ class OrderSerializer(serializers.ModelSerializer):
     class Meta:
         model = Order
         fields = [
-            "id", "number", "status", "stock_status", "email", "shipping_address",
-            "currency", "subtotal", "total", "refunded_amount", "lines", "carrier",
-            "tracking_number", "note", "coupon_code", "utm_source", "utm_medium", "utm_campaign",
-            "payment_intent_id", "created", "paid_at", "fulfilled_at", "cancelled_at",
-        ]  # fmt: skip
+            "id",
+            "number",
+            "status",
+            "stock_status",
+            "email",
+            "shipping_address",
+            "currency",
+            "subtotal",
+            "total",
+            "refunded_amount",
+            "lines",
+            "carrier",
+            "tracking_number",
+            "note",
+            "coupon_code",
+            "utm_source",
+            "utm_medium",
+            "utm_campaign",
+            "payment_intent_id",
+            "created",
+            "paid_at",
+            "fulfilled_at",
+            "cancelled_at",
+        ]
         read_only_fields = fields
 
 

@@ -56,10 +56,20 @@ class PostSerializer(serializers.ModelSerializer):
     class Meta:
         model = Post
         fields = [
-            "id", "caption", "status", "published_at", "source", "is_paid_partnership",
-            "partner_name", "consent_id", "external_id", "permalink", "images", "created",
+            "id",
+            "caption",
+            "status",
+            "published_at",
+            "source",
+            "is_paid_partnership",
+            "partner_name",
+            "consent_id",
+            "external_id",
+            "permalink",
+            "images",
+            "created",
             "updated",
-        ]  # fmt: skip
+        ]
         read_only_fields = fields
 
 
@@ -92,9 +102,11 @@ class PostFieldsSerializer(serializers.Serializer):
     is_paid_partnership = serializers.BooleanField(required=False)
     partner_name = serializers.CharField(max_length=120, required=False, allow_blank=True)
     consent_id = serializers.IntegerField(
-        min_value=1, required=False, allow_null=True,
+        min_value=1,
+        required=False,
+        allow_null=True,
         help_text="The shopper's recorded consent (required for a shopper_photo post).",
-    )  # fmt: skip
+    )
 
 
 class PostCreateSerializer(PostFieldsSerializer):
@@ -116,9 +128,11 @@ class PostUpdateSerializer(PostFieldsSerializer):
         child=serializers.IntegerField(min_value=1), required=False, max_length=MAX_IMAGES_PER_POST
     )
     image_tags = ImageTagsInputSerializer(
-        many=True, required=False, max_length=MAX_IMAGES_PER_POST,
+        many=True,
+        required=False,
+        max_length=MAX_IMAGES_PER_POST,
         help_text="Replaces the tags of each picture named.",
-    )  # fmt: skip
+    )
 
 
 class PostFilterSerializer(serializers.Serializer):

@@ -36,10 +36,12 @@ def _fields(data: dict) -> dict:
         )
         if consent_id is not None and consent is None:
             raise DjangoValidationError(
-                {"consent_id": DjangoValidationError(
-                    f"Consent {consent_id} is not recorded in this shop.", code="does_not_exist"
-                )}
-            )  # fmt: skip
+                {
+                    "consent_id": DjangoValidationError(
+                        f"Consent {consent_id} is not recorded in this shop.", code="does_not_exist"
+                    )
+                }
+            )
         fields["consent"] = consent
     return fields
 

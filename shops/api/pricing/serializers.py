@@ -24,9 +24,19 @@ class RateFieldsMixin(CurrencyMixin, serializers.ModelSerializer):
     class Meta:
         model = ShippingRate
         fields = [
-            "id", "name", "kind", "price", "currency", "min_weight_grams", "max_weight_grams",
-            "min_order_value", "max_order_value", "free_over", "created", "updated",
-        ]  # fmt: skip
+            "id",
+            "name",
+            "kind",
+            "price",
+            "currency",
+            "min_weight_grams",
+            "max_weight_grams",
+            "min_order_value",
+            "max_order_value",
+            "free_over",
+            "created",
+            "updated",
+        ]
         read_only_fields = fields
 
 
@@ -91,9 +101,11 @@ class ShippingRateInputSerializer(serializers.Serializer):
     min_order_value = MoneyField(min_value=0, required=False, allow_null=True)
     max_order_value = MoneyField(min_value=0, required=False, allow_null=True)
     free_over = MoneyField(
-        min_value=0, required=False, allow_null=True,
+        min_value=0,
+        required=False,
+        allow_null=True,
         help_text="Free for orders whose items total at least this; null: never free.",
-    )  # fmt: skip
+    )
 
 
 class ShippingRateFilterSerializer(serializers.Serializer):
@@ -105,19 +117,33 @@ class ShippingRateFilterSerializer(serializers.Serializer):
 
 class DiscountSerializer(CurrencyMixin, serializers.ModelSerializer):
     value = serializers.DecimalField(
-        max_digits=12, decimal_places=2, read_only=True, allow_null=True,
-        help_text="percentage: the percent off (\"10.00\"); fixed_amount: the amount off, "
+        max_digits=12,
+        decimal_places=2,
+        read_only=True,
+        allow_null=True,
+        help_text='percentage: the percent off ("10.00"); fixed_amount: the amount off, '
         "in currency; free_shipping: null.",
-    )  # fmt: skip
+    )
     minimum_subtotal = MoneyField(read_only=True, allow_null=True)
 
     class Meta:
         model = Discount
         fields = [
-            "id", "code", "kind", "value", "currency", "minimum_subtotal", "usage_limit",
-            "uses", "once_per_customer", "starts_at", "ends_at", "is_active", "created",
+            "id",
+            "code",
+            "kind",
+            "value",
+            "currency",
+            "minimum_subtotal",
+            "usage_limit",
+            "uses",
+            "once_per_customer",
+            "starts_at",
+            "ends_at",
+            "is_active",
+            "created",
             "updated",
-        ]  # fmt: skip
+        ]
         read_only_fields = fields
 
 
@@ -129,15 +155,21 @@ class DiscountInputSerializer(serializers.Serializer):
     )
     kind = serializers.ChoiceField(choices=Discount.Kind.choices)
     value = serializers.DecimalField(
-        max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True,
-        help_text="percentage: 0.01 to 100; fixed_amount: more than 0; free_shipping: "
-        "leave out.",
-    )  # fmt: skip
+        max_digits=12,
+        decimal_places=2,
+        min_value=0,
+        required=False,
+        allow_null=True,
+        help_text="percentage: 0.01 to 100; fixed_amount: more than 0; free_shipping: leave out.",
+    )
     minimum_subtotal = MoneyField(min_value=0, required=False, allow_null=True)
     usage_limit = serializers.IntegerField(
-        min_value=1, max_value=MAX_COUNT, required=False, allow_null=True,
+        min_value=1,
+        max_value=MAX_COUNT,
+        required=False,
+        allow_null=True,
         help_text="Uses in all; null: no limit.",
-    )  # fmt: skip
+    )
     once_per_customer = serializers.BooleanField(required=False)
     starts_at = serializers.DateTimeField(required=False, allow_null=True)
     ends_at = serializers.DateTimeField(required=False, allow_null=True)

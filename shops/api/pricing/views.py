@@ -100,10 +100,12 @@ def _zone(zone_id: int) -> ShippingZone:
     zone = ShippingZone.objects.filter(pk=zone_id).first()
     if zone is None:
         raise DjangoValidationError(
-            {"zone_id": DjangoValidationError(
-                f"There is no shipping zone {zone_id} in this shop.", code="does_not_exist"
-            )}
-        )  # fmt: skip
+            {
+                "zone_id": DjangoValidationError(
+                    f"There is no shipping zone {zone_id} in this shop.", code="does_not_exist"
+                )
+            }
+        )
     return zone
 
 

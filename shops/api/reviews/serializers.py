@@ -52,9 +52,20 @@ class ReviewSerializer(serializers.ModelSerializer):
     class Meta:
         model = Review
         fields = [
-            "id", "product_id", "status", "rating", "title", "body", "display_name",
-            "is_verified", "flags", "photos", "helpful_votes", "reply", "created",
-        ]  # fmt: skip
+            "id",
+            "product_id",
+            "status",
+            "rating",
+            "title",
+            "body",
+            "display_name",
+            "is_verified",
+            "flags",
+            "photos",
+            "helpful_votes",
+            "reply",
+            "created",
+        ]
         read_only_fields = fields
 
     @extend_schema_field(HelpfulVotesSerializer)
@@ -79,9 +90,12 @@ class ReviewFilterSerializer(serializers.Serializer):
 
 class ModerateInputSerializer(serializers.Serializer):
     note = serializers.CharField(
-        max_length=255, required=False, allow_blank=True, default="",
+        max_length=255,
+        required=False,
+        allow_blank=True,
+        default="",
         help_text="Kept in the review's moderation log.",
-    )  # fmt: skip
+    )
 
 
 class ReplyInputSerializer(serializers.Serializer):
@@ -119,8 +133,16 @@ class PollSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Poll
-        fields = ["id", "question", "opens_at", "closes_at", "is_open", "total_votes",
-                  "options", "created"]  # fmt: skip
+        fields = [
+            "id",
+            "question",
+            "opens_at",
+            "closes_at",
+            "is_open",
+            "total_votes",
+            "options",
+            "created",
+        ]
         read_only_fields = fields
 
     def get_is_open(self, poll: Poll) -> bool:
@@ -141,9 +163,10 @@ class PollSerializer(serializers.ModelSerializer):
 
 class PollOptionPictureSerializer(PictureSourceSerializer):
     content_base64 = Base64ImageField(
-        max_bytes_setting="REVIEWS_PHOTO_MAX_BYTES", required=False,
+        max_bytes_setting="REVIEWS_PHOTO_MAX_BYTES",
+        required=False,
         help_text=f"A {ACCEPTED_HELP} file, base64.",
-    )  # fmt: skip
+    )
 
 
 class PollOptionInputSerializer(serializers.Serializer):

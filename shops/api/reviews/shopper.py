@@ -118,8 +118,12 @@ class PollVoteView(ShopperVoteView):
         data = self.validated_input(s.PollVoteInputSerializer).validated_data
         shopper = request.auth
         try:
-            poll_vote(poll_id=poll_id, option_id=data["option"], shopper=shopper,
-                      notify_email=data["notify_email"])  # fmt: skip
+            poll_vote(
+                poll_id=poll_id,
+                option_id=data["option"],
+                shopper=shopper,
+                notify_email=data["notify_email"],
+            )
         except PollError as error:
             raise _refused(error) from None
         poll = selectors.poll_view(poll_id=poll_id)  # the counts with this vote

@@ -9,9 +9,11 @@ class ImageWithTextForm(forms.Form):
     text = text_field("Text", max_length=1000, widget=forms.Textarea(attrs={"rows": 3}))
     image_alt = text_field("Picture description (alt text)", max_length=200)
     image_position = forms.ChoiceField(
-        label="Picture", choices=[("left", "Left"), ("right", "Right")], initial="left",
+        label="Picture",
+        choices=[("left", "Left"), ("right", "Right")],
+        initial="left",
         required=False,
-    )  # fmt: skip
+    )
     button_label = text_field("Button label", max_length=40)
     button_link = LinkField(label="Button link")
 
