@@ -51,6 +51,10 @@ SECRET_KEY = _secret_key()
 # table is the host allow-list and ALLOWED_HOSTS admits every host by default: custom
 # domains cannot be listed in advance.
 PLATFORM_DOMAIN = env_str("PLATFORM_DOMAIN", "localhost").lower()
+# How links made outside a request (emails, webhooks, feeds) reach the platform: its
+# scheme and, when it is not the scheme's default, its port (`make run` sets the port).
+PLATFORM_SCHEME = env_str("PLATFORM_SCHEME", "http")
+PLATFORM_PORT = env_int("PLATFORM_PORT", 0)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["*"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 USE_X_FORWARDED_HOST = env_bool("USE_X_FORWARDED_HOST", default=False)

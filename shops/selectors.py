@@ -24,11 +24,19 @@ HOST_LOOKUP_TIMEOUT = 60
 
 
 def _port_suffix(request: HttpRequest | None) -> str:
+    """The port of a link: the request's, or outside one PLATFORM_PORT (none when it is
+    the scheme's default)."""
     if request is None:
-        return ""
-    port = request.get_port()
-    default = "443" if request.is_secure() else "80"
-    return "" if port in ("", default) else f":{port}"
+        port = str(settings.PLATFORM_PORT or "")
+        default = "443" if settings.PLATFORM_SCHEME == "https" else "80"
+    else:
+        port = request.get_port()
+        default = "443" if request.is_secure() else "80"
+    return "" if port in ("", "0", default) else f":{port}"
+
+
+def _scheme(request: HttpRequest | None) -> str:
+    return request.scheme if request is not None else settings.PLATFORM_SCHEME
 
 
 def platform_hosts() -> frozenset[str]:
@@ -36,15 +44,13 @@ def platform_hosts() -> frozenset[str]:
 
 
 def platform_url(request: HttpRequest | None = None) -> str:
-    scheme = request.scheme if request is not None else "http"
-    return f"{scheme}://{settings.PLATFORM_DOMAIN}{_port_suffix(request)}"
+    return f"{_scheme(request)}://{settings.PLATFORM_DOMAIN}{_port_suffix(request)}"
 
 
 def shop_url(shop: Shop, request: HttpRequest | None = None, *, port: int | None = None) -> str:
     """The shop's address on the platform domain (``http://<slug>.<PLATFORM_DOMAIN>``)."""
-    scheme = request.scheme if request is not None else "http"
     suffix = f":{port}" if port else _port_suffix(request)
-    return f"{scheme}://{shop.slug}.{settings.PLATFORM_DOMAIN}{suffix}"
+    return f"{_scheme(request)}://{shop.slug}.{settings.PLATFORM_DOMAIN}{suffix}"
 
 
 def current_shop() -> Shop:

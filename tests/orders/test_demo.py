@@ -219,11 +219,11 @@ def test_rundemo_stopped_by_any_signal_leaves_no_server_behind(
         # does not get the terminal's), SIGTERM, or SIGKILL (no finally, no handler)
         rundemo.send_signal(stop)
 
-        # then: rundemo exits as it should, the whole tree is gone within a few seconds
-        # and the port is free
+        # then: rundemo exits as it should, the whole tree is gone (a worker's warm
+        # shutdown takes a few seconds, longer on a loaded machine) and the port is free
         assert rundemo.wait(timeout=20) == exit_code, log.read_text()
 
-        assert _until(lambda: not any(map(_is_running, tree)), 10), [
+        assert _until(lambda: not any(map(_is_running, tree)), 30), [
             pid for pid in tree if _is_running(pid)
         ]
         assert not _serves(port)

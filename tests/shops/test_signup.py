@@ -8,6 +8,7 @@ from django_tenants.utils import schema_exists, tenant_context
 
 from shops.accounts.models import User
 from shops.models import Domain, Shop
+from shops.selectors import platform_url, shop_url
 from shops.services import shop_create
 
 VALID = {
@@ -175,3 +176,14 @@ def test_unknown_currency_is_refused(db):
     assert error.value.message_dict["currency"] == [
         "“ZZZ” is not a currency Etalage supports; use an ISO 4217 code such as EUR or USD."
     ]
+
+
+def test_links_made_outside_a_request_carry_the_platform_scheme_and_port(settings, shop_a):
+    """An order email's link must open the shop under `make run` (port 8000)."""
+    settings.PLATFORM_PORT = 8000
+    assert shop_url(shop_a) == "http://alpha.localhost:8000"
+    assert platform_url() == "http://localhost:8000"
+    settings.PLATFORM_SCHEME, settings.PLATFORM_PORT = "https", 443
+    assert shop_url(shop_a) == "https://alpha.localhost"
+    settings.PLATFORM_PORT = 0
+    assert platform_url() == "https://localhost"

@@ -74,7 +74,8 @@ class Command(BaseCommand):
     def handle(self, *args, port: int, **options) -> None:
         _port_check(port)
         _stop_on_signals()
-        env = dict(os.environ)
+        # the worker's emails link to this server (shops.selectors.shop_url)
+        env = {**os.environ, "PLATFORM_PORT": str(port)}
         with contextlib.ExitStack() as running:
             if settings.EMBEDDED_REDIS:
                 running.enter_context(self._embedded_redis())
