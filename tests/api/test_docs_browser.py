@@ -27,11 +27,13 @@ def test_docs_render_without_any_outside_request(browser, shop_server, committed
         "shopper",
         "channels",
         "collections",
+        "discounts",
         "orders",
         "polls",
         "posts",
         "products",
         "reviews",
+        "shipping",
         "variants",
         "webhooks",
     ]

@@ -127,7 +127,7 @@ def test_origins_are_validated(shop_a):
     ]
 
 
-def test_the_bag_opens_inside_the_embed_without_a_cookie(shop_a):
+def test_the_bag_opens_inside_the_embed_without_a_cookie(shop_a, stripe_settings):
     with tenant_context(shop_a):
         make_product(title="Mug", slug="mug", variants=2)
         payment_account_set_keys(
