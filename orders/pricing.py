@@ -36,7 +36,7 @@ from django.utils.formats import date_format
 from catalog.models import Variant
 from orders.countries import country_clean
 from orders.models import Discount, DiscountRedemption, ShippingRate, TaxRate, TaxSettings
-from shops.currencies import minor_units, money_format
+from shops.currencies import minor_units, money_format, to_minor
 from shops.selectors import shop_currency
 
 Line = tuple[Variant, int]
@@ -117,7 +117,7 @@ class Quote:
     @property
     def total_minor(self) -> int:
         """The total in the currency's minor units (what Stripe charges)."""
-        return int(self.total.scaleb(minor_units(self.currency)).to_integral_value())
+        return to_minor(self.total, self.currency)
 
 
 def money_round(amount: Decimal, currency: str) -> Decimal:

@@ -99,6 +99,11 @@ def validate_amount(amount: Decimal, currency: str, *, field: str = "price") -> 
 CURRENCY_SYMBOLS = {"EUR": "€", "GBP": "£", "USD": "$", "JPY": "¥", "INR": "₹", "KRW": "₩"}
 
 
+def to_minor(amount: Decimal, currency: str) -> int:
+    """The amount in the currency's minor units, as Stripe takes it (22.50 EUR → 2250)."""
+    return int(amount.scaleb(minor_units(currency)).to_integral_value())
+
+
 def amount_string(amount: Decimal, currency: str) -> str:
     """The amount with exactly the currency's decimals, as feeds and schema.org want it
     ("19.00", "1500"): no symbol, no thousands separator."""

@@ -8,7 +8,6 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -25,7 +24,7 @@ from orders.payment_accounts import ShopPayments, shop_payments
 from orders.services.payments import order_release
 from orders.signals import order_created, order_signal_send
 from orders.totals import order_totals
-from shops.currencies import minor_units
+from shops.currencies import to_minor
 from shops.selectors import shop_currency
 
 logger = logging.getLogger(__name__)
@@ -120,10 +119,6 @@ def shipping_address_clean(*, address: Mapping[str, str]) -> dict[str, str]:
             field="shipping_address.country",
         )
     return {**cleaned, "country": country}
-
-
-def to_minor(amount: Decimal, currency: str) -> int:
-    return int(amount.scaleb(minor_units(currency)).to_integral_value())
 
 
 def lines_clean(lines: Sequence[LineRequest]) -> list[LineRequest]:

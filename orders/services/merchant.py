@@ -14,10 +14,10 @@ from orders import stripe_client
 from orders.models import Order, OrderActivity, OrderLine
 from orders.payment_accounts import shop_payments
 from orders.services.activity import order_activity_add, order_money
-from orders.services.buy_now import to_minor
 from orders.services.emails import order_email_on_commit
 from orders.services.payments import order_release, payment_intent_stop
 from orders.status import TransitionError, can_transition, order_transition
+from shops.currencies import to_minor
 from shops.unset import UNSET
 
 Status = Order.Status
