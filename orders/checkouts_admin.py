@@ -61,6 +61,7 @@ class AbandonedCheckoutAdmin(admin.ModelAdmin):
     date_hierarchy = "created"
     list_per_page = 50
     change_list_template = "admin/orders/abandonedcheckout/change_list.html"
+    change_form_template = "admin/orders/abandonedcheckout/change_form.html"
     fields = (
         "status",
         "stock_status",
@@ -117,6 +118,21 @@ class AbandonedCheckoutAdmin(admin.ModelAdmin):
     def reminder(self, checkout: AbandonedCheckout) -> str:
         sent_at = getattr(checkout, "reminder_sent_at", None)
         return f"Sent {_when(sent_at)}" if sent_at else "Not sent"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        checkout = (
+            AbandonedCheckout.objects.filter(pk=object_id).first()
+            if str(object_id).isdigit()
+            else None
+        )
+        extra_context = {
+            **(extra_context or {}),
+            "title": f"Checkout {checkout.number}" if checkout else "Checkout",
+            "can_cancel": checkout is not None
+            and checkout.status == Status.PENDING_PAYMENT
+            and self.has_change_permission(request, checkout),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self):
         view = self.admin_site.admin_view

@@ -94,8 +94,11 @@ def test_an_unpaid_checkout_has_a_checkout_page_not_an_order_page(shop_a, sellin
     assert order_page["Location"] == f"{CHECKOUTS}{checkout.id}/change/"
     assert checkout_page.status_code == 200
     page = checkout_page.content.decode()
+    assert f"Checkout {checkout.number}" in page
     assert "Canvas Tote" in page
     assert "shopper@example.com" in page
+    assert f'action="{ORDERS}{checkout.id}/cancel/"' in page
+    assert client.get(f"{CHECKOUTS}not-a-number/change/").status_code == 302
 
 
 def test_once_paid_a_checkout_is_an_order_only(shop_a, selling_a, localstripe):
