@@ -128,6 +128,7 @@ class AbandonedCheckoutAdmin(admin.ModelAdmin):
         extra_context = {
             **(extra_context or {}),
             "title": f"Checkout {checkout.number}" if checkout else "Checkout",
+            "subtitle": None,
             "can_cancel": checkout is not None
             and checkout.status == Status.PENDING_PAYMENT
             and self.has_change_permission(request, checkout),
