@@ -17,6 +17,7 @@ from django.utils.formats import date_format
 from orders import services
 from orders.models import AbandonedCheckout, Order, OrderLine
 from orders.selectors import checkout_recovery_is_enabled, checkouts_abandoned
+from orders.status import MERCHANT_CANCEL_NOTE
 from shops.currencies import money_format
 
 Status = Order.Status
@@ -38,6 +39,23 @@ def _when(moment) -> str:
     return date_format(timezone.localtime(moment), "j M Y, H:i")
 
 
+class CheckoutStateFilter(admin.SimpleListFilter):
+    """Where a checkout stands: still held while the shopper pays, or left unpaid."""
+
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
+        return [("paying", "Paying now"), ("left", "Left unpaid")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "paying":
+            return queryset.filter(status=Status.PENDING_PAYMENT)
+        if self.value() == "left":
+            return queryset.filter(status=Status.CANCELLED)
+        return queryset
+
+
 class CheckoutLineInline(admin.TabularInline):
     model = OrderLine
     fields = ("title", "variant_title", "sku", "unit_price", "quantity", "line_total")
@@ -55,8 +73,8 @@ class AbandonedCheckoutAdmin(admin.ModelAdmin):
     and whether a reminder went. Read-only, but for cancelling one still held (its
     stock and discount code go back) and the reminder switch above the list."""
 
-    list_display = ("checkout", "created", "email", "items", "total_display", "state", "reminder")
-    list_filter = ("status",)
+    list_display = ("checkout", "started", "email", "items", "total_display", "state", "reminder")
+    list_filter = (CheckoutStateFilter,)
     search_fields = ("email", "lines__sku")
     date_hierarchy = "created"
     list_per_page = 50
@@ -108,16 +126,20 @@ class AbandonedCheckoutAdmin(admin.ModelAdmin):
 
     @admin.display(description="State")
     def state(self, checkout: AbandonedCheckout) -> str:
-        if checkout.status == Status.PENDING_PAYMENT and checkout.reserved_until:
-            return f"Paying now (items held until {_when(checkout.reserved_until)})"
+        if checkout.status == Status.PENDING_PAYMENT:
+            return "Paying now"
         if checkout.status == Status.CANCELLED:
-            return f"Left unpaid: {checkout.note or 'ended'}"
+            return "Cancelled" if checkout.note == MERCHANT_CANCEL_NOTE else "Left unpaid"
         return checkout.get_status_display()
 
     @admin.display(description="Reminder email")
     def reminder(self, checkout: AbandonedCheckout) -> str:
         sent_at = getattr(checkout, "reminder_sent_at", None)
         return f"Sent {_when(sent_at)}" if sent_at else "Not sent"
+
+    @admin.display(description="Started", ordering="created")
+    def started(self, checkout: AbandonedCheckout) -> str:
+        return _when(checkout.created)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         checkout = (
@@ -149,6 +171,7 @@ class AbandonedCheckoutAdmin(admin.ModelAdmin):
     def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
         extra_context = {
             **(extra_context or {}),
+            "title": "Abandoned checkouts",
             "reminders_on": checkout_recovery_is_enabled(),
             "reminder_delay": _delay_in_words(settings.ORDERS_RECOVERY_EMAIL_DELAY_SECONDS),
             "reminders_url": reverse("admin:orders_abandonedcheckout_reminders"),

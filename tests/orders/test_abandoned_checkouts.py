@@ -78,9 +78,24 @@ def test_an_unpaid_checkout_is_listed_under_abandoned_checkouts_not_orders(
     assert "shopper@example.com" in checkouts
     assert "2 × Canvas Tote" in checkouts  # noqa: RUF001 (times)
     assert "€48.00" in checkouts
-    assert "Paying now (items held until" in checkouts
-    assert "Not sent" in checkouts
+    assert '<td class="field-state">Paying now</td>' in checkouts
+    assert '<td class="field-reminder">Not sent</td>' in checkouts
     assert "Checkout reminders: off" in checkouts
+
+
+def test_an_expired_checkout_is_listed_as_left_unpaid(shop_a, selling_a):
+    expired = checkout_of(shop_a, place(selling_a, 1))
+    with tenant_context(shop_a):
+        Order.objects.filter(id=expired.id).update(reserved_until=timezone.now() - timedelta(1))
+    held = checkout_of(shop_a, place(selling_a, 2))
+    with tenant_context(shop_a):
+        reservations_expire()
+
+    listed = owner_client().get(CHECKOUTS, {"state": "left"}).content.decode()
+
+    assert expired.number in listed
+    assert held.number not in listed
+    assert '<td class="field-state">Left unpaid</td>' in listed
 
 
 def test_an_unpaid_checkout_has_a_checkout_page_not_an_order_page(shop_a, selling_a):
