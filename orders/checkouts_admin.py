@@ -151,6 +151,11 @@ class AbandonedCheckoutAdmin(admin.ModelAdmin):
             **(extra_context or {}),
             "title": f"Checkout {checkout.number}" if checkout else "Checkout",
             "subtitle": None,
+            # read only: nothing to save (cancelling is a form of its own)
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+            "show_delete": False,
             "can_cancel": checkout is not None
             and checkout.status == Status.PENDING_PAYMENT
             and self.has_change_permission(request, checkout),

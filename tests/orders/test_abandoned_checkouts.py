@@ -18,6 +18,7 @@ from django_tenants.utils import tenant_context
 from catalog.models import Variant
 from catalog.services import stock_hold
 from orders.models import (
+    CheckoutRecovery,
     Discount,
     DiscountRedemption,
     Order,
@@ -113,6 +114,7 @@ def test_an_unpaid_checkout_has_a_checkout_page_not_an_order_page(shop_a, sellin
     assert "Canvas Tote" in page
     assert "shopper@example.com" in page
     assert f'action="{ORDERS}{checkout.id}/cancel/"' in page
+    assert 'name="_save"' not in page  # read only
     assert client.get(f"{CHECKOUTS}not-a-number/change/").status_code == 302
 
 
@@ -440,3 +442,15 @@ def _wait_sent(shop, checkout: Order, django_db_blocker) -> None:
         while not OrderEmail.objects.filter(order_id=checkout.id, sent_at__isnull=False).exists():
             assert time.monotonic() < deadline, "the worker sent no reminder"
             time.sleep(0.2)
+
+
+def test_the_reminder_switch_refuses_anything_but_on_or_off(shop_a):
+    client = owner_client()
+
+    odd = client.post(f"{CHECKOUTS}reminders/", {"reminders": "maybe"}, follow=True)
+    off = client.post(f"{CHECKOUTS}reminders/", {"reminders": "off"}, follow=True)
+
+    assert "Choose whether to send checkout reminders: on or off." in odd.content.decode()
+    assert "Checkout reminders are off" in off.content.decode()
+    with tenant_context(shop_a):
+        assert not CheckoutRecovery.objects.filter(is_enabled=True).exists()
