@@ -132,7 +132,7 @@ class AbandonedCheckoutAdmin(admin.ModelAdmin):
             return "Cancelled" if checkout.note == MERCHANT_CANCEL_NOTE else "Left unpaid"
         return checkout.get_status_display()
 
-    @admin.display(description="Reminder email")
+    @admin.display(description="Reminder")
     def reminder(self, checkout: AbandonedCheckout) -> str:
         sent_at = getattr(checkout, "reminder_sent_at", None)
         return f"Sent {_when(sent_at)}" if sent_at else "Not sent"
