@@ -33,6 +33,11 @@ urlpatterns = [
     path("welcome/", account_views.welcome, name="welcome"),
     path("bag/", storefront_views.bag_page, name="bag"),
     path("checkout/", order_views.checkout, name="checkout"),
+    path(
+        "checkout/reminders/stop/<str:token>/",
+        order_views.checkout_reminders_stop,
+        name="checkout-reminders-stop",
+    ),
     path("orders/<uuid:public_id>/paid/", order_page_views.order_paid, name="order-paid"),
     path("orders/<str:token>/", order_page_views.order_page, name="shopper-order"),
     path(

@@ -16,7 +16,7 @@ from orders.payment_accounts import shop_payments
 from orders.services.activity import order_activity_add, order_money
 from orders.services.emails import order_email_on_commit
 from orders.services.payments import order_release, payment_intent_stop
-from orders.status import TransitionError, can_transition, order_transition
+from orders.status import MERCHANT_CANCEL_NOTE, TransitionError, can_transition, order_transition
 from shops.currencies import to_minor
 from shops.unset import UNSET
 
@@ -86,7 +86,7 @@ def order_cancel(*, order: Order) -> Order:
         raise OrderActionError(
             f"Order {order.number} has just been paid at Stripe; refund it instead."
         )
-    if not order_release(order=order, to=Status.CANCELLED, note="Cancelled by the merchant."):
+    if not order_release(order=order, to=Status.CANCELLED, note=MERCHANT_CANCEL_NOTE):
         raise OrderActionError(f"Order {order.number} was paid or ended meanwhile.")
     return order
 

@@ -65,9 +65,10 @@ def shirt(shop_a, selling_a) -> Variant:
 
 
 def page_of(order: Order, client: Client | None = None) -> str:
-    return (
-        (client or owner_client()).get(f"/admin/orders/order/{order.id}/change/").content.decode()
-    )
+    """The order's admin page (an unpaid checkout's: the Abandoned checkouts page it
+    leads to)."""
+    client = client or owner_client()
+    return client.get(f"/admin/orders/order/{order.id}/change/", follow=True).content.decode()
 
 
 def test_the_page_shows_customer_address_lines_totals_and_timeline(
