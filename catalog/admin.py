@@ -109,6 +109,19 @@ class ProductForm(forms.ModelForm):
             "seo_title",
             "seo_description",
         )
+        labels = {
+            "option1_name": "Option 1 name",
+            "option2_name": "Option 2 name",
+            "option3_name": "Option 3 name",
+            "gtin": "GTIN (barcode)",
+            "mpn": "MPN (manufacturer part number)",
+            "seo_title": "Search engine title",
+            "seo_description": "Search engine description",
+        }
+        help_texts = {
+            "status": "New products start as Draft: shoppers and channels see a product "
+            "once it is Active.",
+        }
 
     def clean_description(self) -> str:
         return sanitize_description(self.cleaned_data.get("description", ""))
