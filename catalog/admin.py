@@ -163,6 +163,13 @@ class VariantForm(forms.ModelForm):
             "weight_grams",
             "position",
         )
+        labels = {
+            "sku": "SKU",
+            "option1": "Option 1",
+            "option2": "Option 2",
+            "option3": "Option 3",
+            "weight_grams": "Weight (g)",
+        }
 
     def _amount(self, name: str) -> Decimal | None:
         amount = self.cleaned_data.get(name)
