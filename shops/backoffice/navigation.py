@@ -69,7 +69,9 @@ NAVIGATION: tuple[Section, ...] = (
     Section(
         "Online store",
         (
-            Link("Designer", "admin:storefront_design_changelist", "storefront.view_design"),
+            Link(
+                "Shop page designer", "admin:storefront_design_changelist", "storefront.view_design"
+            ),
             Link("Share and embed", "admin:backoffice_share"),
         ),
     ),
