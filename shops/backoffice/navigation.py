@@ -146,19 +146,23 @@ def _url(name: str) -> str | None:
         return None
 
 
-def navigation_for(user: AbstractBaseUser | AnonymousUser, path: str) -> list[NavSection]:
+def navigation_for(
+    user: AbstractBaseUser | AnonymousUser,
+    path: str,
+    navigation: tuple[Section, ...] = NAVIGATION,
+) -> list[NavSection]:
     """The sections and links ``user`` may open, the link of ``path`` marked current (the
     longest link URL that ``path`` starts with: Home only when no other matches)."""
     resolved = [
         (section, link, url)
-        for section in NAVIGATION
+        for section in navigation
         for link in section.links
         if (url := _url(link.url_name)) and (not link.permission or user.has_perm(link.permission))
     ]
     prefixes = [url for _section, _link, url in resolved if path.startswith(url)]
     current = max(prefixes, key=len, default=None)
     sections: list[NavSection] = []
-    for section in NAVIGATION:
+    for section in navigation:
         links = tuple(
             NavLink(link.label, url, url == current)
             for owner, link, url in resolved

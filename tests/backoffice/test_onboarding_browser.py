@@ -36,7 +36,7 @@ def step_status(page) -> dict[str, str]:
     }
 
 
-def go_home(page, width: str) -> None:
+def go_home(page, width: str, shot: Path | None = None) -> None:
     """Home through the navigation: on a phone the Menu button opens it first."""
     if width == "phone":
         menu = page.get_by_role("button", name="Menu")
@@ -45,6 +45,9 @@ def go_home(page, width: str) -> None:
         menu.click()
         assert menu.get_attribute("aria-expanded") == "true"
     nav = page.get_by_role("navigation", name="Back office")
+    assert nav.is_visible()
+    if shot:
+        page.screenshot(path=str(shot))
     nav.get_by_role("link", name="Home", exact=True).click()
     page.wait_for_url("**/admin/")
 
@@ -105,7 +108,7 @@ def test_new_merchant_completes_the_checklist_from_home(
     page.locator("input[name=variants-0-stock]").fill("4")
     page.get_by_role("button", name="Save", exact=True).click()
     page.wait_for_url(f"{base}/admin/catalog/product/")
-    go_home(page, width)
+    go_home(page, width, shots / "02b-navigation.png")
     assert step_status(page)["product"] == "yes"
 
     # 2. the design, published from the designer
