@@ -267,6 +267,14 @@ class ProductImageInline(admin.TabularInline):
         return image_admin_thumbnail(image)
 
 
+class FilledValuesFilter(admin.AllValuesFieldListFilter):
+    """The values in use, less the empty one (Django lists it as a link without text)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.lookup_choices = [value for value in self.lookup_choices if value != ""]
+
+
 class ProductExportMixin:
     """An "Export CSV" link on the product list, streaming the Shopify product CSV."""
 
@@ -304,7 +312,12 @@ class ProductAdmin(ProductExportMixin, admin.ModelAdmin):
         "updated",
     )
     list_display_links = ("thumbnail", "title")
-    list_filter = ("status", "condition", "product_type", "brand")
+    list_filter = (
+        "status",
+        "condition",
+        ("product_type", FilledValuesFilter),
+        ("brand", FilledValuesFilter),
+    )
     search_fields = ("title", "slug", "brand", "product_type", "variants__sku")
     prepopulated_fields = {"slug": ("title",)}
     readonly_fields = ("channel_readiness", "created", "updated")
