@@ -81,7 +81,9 @@ TENANT_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
-    "django.contrib.admin",
+    # Django's admin, its site the back office's (shops.backoffice.site)
+    "shops.backoffice.apps.BackofficeAdminConfig",
+    "shops.backoffice",
     "shops.accounts",
     "shops.storefront",
     "shops.posts",
