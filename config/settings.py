@@ -83,6 +83,7 @@ TENANT_APPS = [
     "django.contrib.sessions",
     "django.contrib.admin",
     "shops.accounts",
+    "shops.audit",
     "shops.storefront",
     "shops.posts",
     "shops.channels",
@@ -128,6 +129,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "shops.audit.middleware.AuditActorMiddleware",
+    "shops.accounts.middleware.StaffRoleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

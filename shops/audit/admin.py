@@ -1,0 +1,80 @@
+"""The audit log in the owner's admin: read only, filtered by actor, action and date."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html_join
+
+from shops.audit.models import AuditEntry
+
+
+class ActorFilter(admin.SimpleListFilter):
+    """The staff accounts and API keys that appear in the log (one query)."""
+
+    title = "who"
+    parameter_name = "actor"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        actors = (
+            AuditEntry.objects.order_by("actor_label")
+            .values_list("actor_kind", "actor_id", "actor_label")
+            .distinct()
+        )
+        return [(f"{kind}:{pk}", label) for kind, pk, label in actors]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        kind, _, pk = (self.value() or "").partition(":")
+        if not kind or not pk.isdigit():
+            return queryset
+        return queryset.filter(actor_kind=kind, actor_id=int(pk))
+
+
+class ActionFilter(admin.SimpleListFilter):
+    title = "action"
+    parameter_name = "action"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        actions = AuditEntry.objects.order_by("action").values_list("action", flat=True)
+        return [(action, action) for action in actions.distinct()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(action=self.value()) if self.value() else queryset
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """Owner only (``shops.accounts.roles``); nobody may add, change or delete an entry."""
+
+    list_display = ("created", "actor_label", "action", "object_repr", "change_list")
+    list_display_links = None
+    list_filter = (ActorFilter, ActionFilter, ("created", admin.DateFieldListFilter))
+    search_fields = ("object_repr", "actor_label", "note")
+    date_hierarchy = "created"
+    list_per_page = 50
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description="Before → after")
+    def change_list(self, entry: AuditEntry) -> str:
+        changes = entry.changes or {}
+        if not changes:
+            return entry.note or "—"
+        return format_html_join(
+            ", ",
+            "{}: {} → {}",
+            ((field, _shown(before), _shown(after)) for field, (before, after) in changes.items()),
+        )
+
+
+def _shown(value: object) -> str:
+    return "—" if value in (None, "") else str(value)
