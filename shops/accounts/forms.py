@@ -21,6 +21,8 @@ class InvitationAcceptForm(SetPasswordForm):
     def __init__(self, invitation: Invitation, *args: object, **kwargs: object) -> None:
         # the validators compare the password with the address: an unsaved account
         super().__init__(User(email=invitation.email), *args, **kwargs)
+        self.fields["new_password1"].label = "Choose a password"
+        self.fields["new_password2"].label = "Confirm the password"
 
 
 def _role_help_text() -> str:
