@@ -55,6 +55,10 @@ class AuditEntryAdmin(admin.ModelAdmin):
     list_per_page = 50
     show_full_result_count = False
 
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        extra_context = {**(extra_context or {}), "title": "Audit log"}
+        return super().changelist_view(request, extra_context)
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 

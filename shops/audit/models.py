@@ -30,7 +30,7 @@ class AuditEntry(models.Model):
 
     class Meta:
         verbose_name = "audit entry"
-        verbose_name_plural = "audit log"
+        verbose_name_plural = "audit log entries"
         ordering = ["-created", "-id"]
         indexes = [models.Index(fields=["actor_kind", "actor_id"], name="audit_actor")]
 

@@ -23,14 +23,14 @@ from shops.services import domain_add, domain_remove
 
 
 class CurrencyForm(forms.Form):
-    currency = forms.ChoiceField(label="Currency", choices=CURRENCY_CHOICES)
+    currency = forms.ChoiceField(label="Sell in", choices=CURRENCY_CHOICES)
 
 
 class DomainForm(forms.Form):
     domain = forms.CharField(
         label="Your domain",
         max_length=253,
-        help_text="A name you own, like shop.example.com; add its DNS record first (below).",
+        help_text="A name you own, like shop.example.com; add its DNS record first (see above).",
     )
 
 
@@ -103,5 +103,5 @@ def domain_remove_view(request: HttpRequest, domain_id: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, f"{domain.domain} no longer reaches your shop.")
+        messages.success(request, f"Removed {domain.domain}: it no longer reaches your shop.")
     return HttpResponseRedirect(reverse("shop-settings"))

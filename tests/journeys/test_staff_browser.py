@@ -180,3 +180,49 @@ def test_staff_roles_and_the_audit_log(committed_shop, shop_server, browser, wid
             assert variant.price == Decimal("44.00")
     finally:
         owner_context.close()
+
+
+@pytest.mark.parametrize("width", [390, 1280], ids=["phone", "desktop"])
+def test_the_owner_sets_the_currency_and_a_custom_domain(
+    committed_shop, shop_server, browser, width
+):
+    slug = f"settled-{width}"
+    created = committed_shop(slug, name=f"Settled Shop {width}")
+    base = f"http://{slug}.localhost:{shop_server}"
+    shots = SHOTS / str(width)
+    shots.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    try:
+        # given: the owner's shop settings
+        _log_in(page, base, created.owner.email, SHOP_PASSWORD)
+        page.goto(f"{base}/admin/shop-settings/")
+        page.get_by_text("Your shop sells in EUR.").wait_for()
+        _no_horizontal_overflow(page)
+        page.screenshot(path=shots / "9-shop-settings.png", full_page=True)
+
+        # when: the currency becomes GBP, and a domain is added (after a mistake)
+        page.get_by_role("combobox", name="Sell in").select_option("GBP")
+        page.get_by_role("button", name="Change currency").click()
+        page.get_by_text("Your shop now sells in GBP.").wait_for()
+        page.get_by_label("Your domain").fill("https://shop.settled.example/")
+        page.get_by_role("button", name="Add domain").click()
+        page.get_by_text("Write the domain alone").wait_for()
+        page.get_by_label("Your domain").fill("shop.settled-shop.example")
+        page.get_by_role("button", name="Add domain").click()
+        page.get_by_text("Added shop.settled-shop.example").wait_for()
+
+        # then: the page gives the DNS record the domain needs
+        page.get_by_text(f"shop.settled-shop.example. CNAME {slug}.localhost.").wait_for()
+        _no_horizontal_overflow(page)
+        page.screenshot(path=shots / "10-domain-added.png", full_page=True)
+        created.shop.refresh_from_db()
+        assert created.shop.currency == "GBP"
+        assert created.shop.domains.filter(domain="shop.settled-shop.example").exists()
+        with tenant_context(created.shop):
+            assert sorted(AuditEntry.objects.values_list("action", flat=True)) == [
+                "domain.add",
+                "shop.update",
+            ]
+    finally:
+        context.close()
