@@ -105,12 +105,14 @@ def tax_rate_delete(*, tax_rate: TaxRate) -> None:
 
 def tax_settings_set(*, prices_include_tax: bool) -> TaxSettings:
     """Whether the shop's prices include tax (else tax is added at checkout)."""
+    before = TaxSettings.objects.filter(id=1).values_list("prices_include_tax", flat=True).first()
     settings, _created = TaxSettings.objects.update_or_create(
         id=1, defaults={"prices_include_tax": prices_include_tax}
     )
-    audit_record(
-        action="taxsettings.update",
-        target=settings,
-        changes={"prices_include_tax": (None, prices_include_tax)},
-    )
+    if before != prices_include_tax:
+        audit_record(
+            action="taxsettings.update",
+            target=settings,
+            changes={"prices_include_tax": (before, prices_include_tax)},
+        )
     return settings

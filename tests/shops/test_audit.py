@@ -11,12 +11,13 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from catalog.services import stock_set, variant_update
+from orders.models import TaxSettings
 from shops.accounts.roles import Role
 from shops.api.services import api_key_create
 from shops.audit.actors import Actor, acting_as
 from shops.audit.models import AuditEntry
 from tests.conftest import owner_client
-from tests.factories import ProductFactory
+from tests.factories import OrderFactory, ProductFactory
 from tests.shops.staff_helpers import client_as, staff_make
 
 
@@ -51,16 +52,25 @@ def test_an_api_key_price_and_stock_change_is_recorded_with_before_and_after(sho
 def test_a_staff_members_admin_change_is_recorded_under_their_email(shop_a):
     client = client_as(shop_a, staff_make(shop_a, Role.STAFF, email="sam@example.com"))
 
-    saved = client.post("/admin/orders/taxsettings/", {"prices_include_tax": "no"})
-
-    assert saved.status_code == 302
     with tenant_context(shop_a):
-        entry = AuditEntry.objects.get()
-    assert (entry.actor_kind, entry.actor_label, entry.action) == (
-        "staff",
-        "sam@example.com",
-        "taxsettings.update",
+        order = OrderFactory()
+        included = TaxSettings.objects.filter(id=1).values_list("prices_include_tax", flat=True)
+        before = included.first()
+
+    taxes = client.post(
+        "/admin/orders/taxsettings/", {"prices_include_tax": "no" if before else "yes"}
     )
+    fulfilled = client.post(f"/admin/orders/order/{order.pk}/fulfil/", {"tracking_number": "LP1"})
+
+    assert (taxes.status_code, fulfilled.status_code) == (302, 302)
+    with tenant_context(shop_a):
+        entries = list(AuditEntry.objects.order_by("id"))
+    assert [(e.actor_kind, e.actor_label, e.action, e.object_repr) for e in entries] == [
+        ("staff", "sam@example.com", "taxsettings.update", str(entries[0].object_repr)),
+        ("staff", "sam@example.com", "order.fulfil", f"Order {order.number}"),
+    ]
+    assert entries[0].changes == {"prices_include_tax": [before, not before]}
+    assert entries[1].note == "Shipped, tracking number LP1."
 
 
 def test_a_staff_price_change_is_recorded_and_work_without_an_actor_is_not(shop_a):
