@@ -9,6 +9,47 @@ from django.utils.html import format_html_join
 
 from shops.audit.models import AuditEntry
 
+# How the log names each action; an action missing here is shown as recorded
+ACTION_LABELS = {
+    "variant.price": "Price changed",
+    "variant.stock": "Stock changed",
+    "products.status": "Products published or archived",
+    "products.delete": "Products deleted",
+    "export.products": "Products exported",
+    "order.fulfil": "Order fulfilled",
+    "order.cancel": "Order cancelled",
+    "order.refund": "Order refunded",
+    "payments.connect": "Payments: Stripe connected",
+    "payments.keys": "Payments: own Stripe keys set",
+    "payments.remove": "Payments: Stripe disconnected",
+    "shippingzone.create": "Shipping zone added",
+    "shippingzone.update": "Shipping zone changed",
+    "shippingzone.delete": "Shipping zone deleted",
+    "shippingrate.create": "Shipping rate added",
+    "shippingrate.update": "Shipping rate changed",
+    "shippingrate.delete": "Shipping rate deleted",
+    "taxrate.create": "Tax rate added",
+    "taxrate.update": "Tax rate changed",
+    "taxrate.delete": "Tax rate deleted",
+    "taxsettings.update": "Tax-inclusive prices changed",
+    "discount.create": "Discount code added",
+    "discount.update": "Discount code changed",
+    "discount.delete": "Discount code deleted",
+    "design.publish": "Design published",
+    "domain.add": "Domain added",
+    "domain.remove": "Domain removed",
+    "shop.update": "Shop settings changed",
+    "staff.invite": "Staff invited",
+    "staff.invitation_withdraw": "Invitation withdrawn",
+    "staff.update": "Staff role or access changed",
+    "api_key.create": "API key created",
+    "api_key.revoke": "API key revoked",
+}
+
+
+def action_label(action: str) -> str:
+    return ACTION_LABELS.get(action, action)
+
 
 class ActorFilter(admin.SimpleListFilter):
     """The staff accounts and API keys that appear in the log (one query)."""
@@ -37,7 +78,7 @@ class ActionFilter(admin.SimpleListFilter):
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
         actions = AuditEntry.objects.order_by("action").values_list("action", flat=True)
-        return [(action, action) for action in actions.distinct()]
+        return [(action, action_label(action)) for action in actions.distinct()]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         return queryset.filter(action=self.value()) if self.value() else queryset
@@ -47,7 +88,7 @@ class ActionFilter(admin.SimpleListFilter):
 class AuditEntryAdmin(admin.ModelAdmin):
     """Owner only (``shops.accounts.roles``); nobody may add, change or delete an entry."""
 
-    list_display = ("created", "actor_label", "action", "object_repr", "change_list")
+    list_display = ("created", "actor_label", "what", "object_repr", "change_list")
     list_display_links = None
     list_filter = (ActorFilter, ActionFilter, ("created", admin.DateFieldListFilter))
     search_fields = ("object_repr", "actor_label", "note")
@@ -67,6 +108,10 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+    @admin.display(description="What", ordering="action")
+    def what(self, entry: AuditEntry) -> str:
+        return action_label(entry.action)
 
     @admin.display(description="Before → after")
     def change_list(self, entry: AuditEntry) -> str:

@@ -88,7 +88,7 @@ def shop_settings_view(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"{added.domain} is added: it reaches your shop once its DNS record points here.",
+                f"Added {added.domain}: it reaches your shop once its DNS record points here.",
             )
             return HttpResponseRedirect(reverse("shop-settings"))
     return _page(request, domain_form=form)

@@ -320,3 +320,29 @@ def test_shop_b_never_sees_shop_a_staff(shop_a, shop_b):
     assert b"owner@beta.test" in listed.content
     assert b"only-alpha@example.com" not in listed.content
     assert b"owner@alpha.test" not in listed.content
+
+
+@pytest.mark.parametrize("role", [Role.STAFF, Role.READ_ONLY])
+def test_every_admin_page_opens_or_refuses_for_each_role_never_fails(shop_a, role):
+    from django.contrib import admin
+
+    with tenant_context(shop_a):
+        product = ProductFactory()
+        order = OrderFactory()
+        variant = product.variants.get()
+    objects = {"product": product.pk, "variant": variant.pk, "order": order.pk}
+    client = client_as(shop_a, staff_make(shop_a, role))
+
+    pages = []
+    for model in admin.site._registry:
+        opts = model._meta
+        pages.append(f"/admin/{opts.app_label}/{opts.model_name}/")
+        if opts.model_name in objects:
+            pages.append(
+                f"/admin/{opts.app_label}/{opts.model_name}/{objects[opts.model_name]}/change/"
+            )
+    answers = {page: client.get(page).status_code for page in pages}
+
+    assert set(answers.values()) <= {200, 302, 403}, answers
+    assert answers["/admin/catalog/product/"] == 200
+    assert answers["/admin/orders/paymentaccount/"] == 403
