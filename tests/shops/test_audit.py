@@ -13,6 +13,7 @@ from django_tenants.utils import tenant_context
 from catalog.services import stock_set, variant_update
 from orders.models import TaxSettings
 from shops.accounts.roles import Role
+from shops.api.models import ApiKey
 from shops.api.services import api_key_create
 from shops.audit.actors import Actor, acting_as
 from shops.audit.models import AuditEntry
@@ -191,3 +192,23 @@ def test_shop_b_never_sees_shop_a_entries(shop_a, shop_b):
 
     assert b"beta-staff@example.com" in listed.content
     assert b"alpha-staff@example.com" not in listed.content
+
+
+def test_the_owner_creating_and_revoking_a_key_is_recorded(shop_a):
+    client = owner_client()
+
+    created = client.post(
+        "/admin/api/apikey/add/", {"name": "Warehouse", "scopes": ["catalog:read"]}
+    )
+    with tenant_context(shop_a):
+        key = ApiKey.objects.get(name="Warehouse")
+    revoked = client.post("/admin/api/apikey/", {"action": "revoke", "_selected_action": [key.pk]})
+
+    assert created.status_code == 200 and b"etl_" in created.content
+    assert revoked.status_code == 302
+    with tenant_context(shop_a):
+        entries = list(AuditEntry.objects.order_by("id").values_list("actor_label", "action"))
+    assert entries == [
+        ("owner@alpha.test", "api_key.create"),
+        ("owner@alpha.test", "api_key.revoke"),
+    ]
