@@ -16,6 +16,7 @@ ACTION_LABELS = {
     "products.status": "Products published or archived",
     "products.delete": "Products deleted",
     "export.products": "Products exported",
+    "import.products": "Products import started",
     "order.fulfil": "Order fulfilled",
     "order.cancel": "Order cancelled",
     "order.refund": "Order refunded",
