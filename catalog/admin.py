@@ -545,7 +545,8 @@ class StockAdmin(admin.ModelAdmin):
         form = super().get_form(request, obj, change=change, **kwargs)
         # A variant stays with its product (no service moves one); the field is kept,
         # disabled, for the form's check that a product's variants differ in options.
-        form.base_fields["product"].disabled = True
+        if "product" in form.base_fields:  # a read-only account's form has no fields
+            form.base_fields["product"].disabled = True
         return form
 
     def get_changelist_form(self, request, **kwargs):

@@ -85,6 +85,7 @@ TENANT_APPS = [
     "shops.backoffice.apps.BackofficeAdminConfig",
     "shops.backoffice",
     "shops.accounts",
+    "shops.audit",
     "shops.storefront",
     "shops.posts",
     "shops.channels",
@@ -130,6 +131,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "shops.audit.middleware.AuditActorMiddleware",
+    "shops.accounts.middleware.StaffRoleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

@@ -95,7 +95,10 @@ NAVIGATION: tuple[Section, ...] = (
                 "admin:reviews_reviewsettings_changelist",
                 "reviews.view_reviewsettings",
             ),
+            # the owner's own pages: currency and custom domains, staff, the audit log
+            Link("Shop and domains", "shop-settings", "accounts.view_user"),
             Link("Staff", "admin:accounts_user_changelist", "accounts.view_user"),
+            Link("Audit log", "admin:audit_auditentry_changelist", "audit.view_auditentry"),
             Link("API keys", "admin:api_apikey_changelist", "api.view_apikey"),
             Link(
                 "Webhooks",
