@@ -62,11 +62,27 @@ def test_the_links_under_a_section_show_on_its_pages_the_longest_match_current(s
 
 
 def test_a_user_without_the_permission_does_not_see_the_link(shop_a):
+    """Staff (the role's permissions, shops.accounts.roles) see no owner's page; an
+    inactive account and an anonymous visitor see nothing that needs a permission."""
     with tenant_context(shop_a):
         clerk = User.objects.create_user(email="clerk@alpha.test", password="x", is_staff=True)
-        sections = navigation_for(clerk, "/admin/", NAVIGATION)
+        settings = next(
+            s for s in navigation_for(clerk, "/admin/", NAVIGATION) if s.label == "Settings"
+        )
+        clerk.is_active = False
+        inactive = navigation_for(clerk, "/admin/", NAVIGATION)
 
-    assert [section.label for section in sections] == ["Home", "Online store", "Analytics"]
+    shown = {link.label for link in settings.links} | {settings.label}
+    assert "Shipping" in shown and "Discounts" in shown
+    assert not shown & {
+        "Payments",
+        "Staff",
+        "API keys",
+        "Webhooks",
+        "Audit log",
+        "Shop and domains",
+    }
+    assert [section.label for section in inactive] == ["Home", "Online store", "Analytics"]
     assert navigation_for(AnonymousUser(), "/admin/", (ORDERS,)) == []
 
 
