@@ -105,6 +105,7 @@ class ProductForm(forms.ModelForm):
             "option3_name",
             "gtin",
             "mpn",
+            "is_custom_goods",
             "google_product_category",
             "seo_title",
             "seo_description",
@@ -148,8 +149,15 @@ class VariantForm(forms.ModelForm):
             "compare_at_price",
             "stock",
             "weight_grams",
+            "gtin",
+            "mpn",
             "position",
         )
+
+    def clean_gtin(self) -> str:
+        gtin = (self.cleaned_data.get("gtin") or "").strip()
+        validate_gtin(gtin)
+        return gtin
 
     def _amount(self, name: str) -> Decimal | None:
         amount = self.cleaned_data.get(name)
@@ -184,6 +192,8 @@ def variant_form_save(*, variant: Variant, data: dict[str, Any]) -> Variant:
         compare_at_price=data.get("compare_at_price", UNSET),
         stock=data.get("stock", UNSET),
         weight_grams=data.get("weight_grams", UNSET),
+        gtin=data.get("gtin", UNSET),
+        mpn=data.get("mpn", UNSET),
         position=data.get("position", UNSET),
     )
 
@@ -303,7 +313,14 @@ class ProductAdmin(ProductExportMixin, admin.ModelAdmin):
                 "description": "Name the options variants differ by, e.g. Size, Colour.",
             },
         ),
-        ("Identifiers", {"fields": ("gtin", "mpn", "google_product_category")}),
+        (
+            "Identifiers",
+            {
+                "fields": ("gtin", "mpn", "is_custom_goods", "google_product_category"),
+                "description": "Each variant has its own barcode (GTIN) and MPN in the "
+                "variants below; these are the product's, used where a variant has none.",
+            },
+        ),
         ("Search engines", {"fields": ("seo_title", "seo_description"), "classes": ("collapse",)}),
         ("Sales channels", {"fields": ("channel_readiness",)}),
         ("Dates", {"fields": ("created", "updated")}),
@@ -408,6 +425,8 @@ class ProductAdmin(ProductExportMixin, admin.ModelAdmin):
                     compare_at_price=data["compare_at_price"],
                     options=(data["option1"], data["option2"], data["option3"]),
                     weight_grams=data["weight_grams"],
+                    gtin=data.get("gtin", ""),
+                    mpn=data.get("mpn", ""),
                     position=data["position"],
                 )
                 formset.new_objects.append(variant_create(product=product, variant=added))
@@ -503,6 +522,8 @@ class StockAdmin(admin.ModelAdmin):
         "held",
         "available",
         "weight_grams",
+        "gtin",
+        "mpn",
         "position",
     )
     readonly_fields = ("held", "available")

@@ -2,9 +2,9 @@
 counts and lists the merchant view shows.
 
 ``products_in_chunks`` walks the products by id, ``CHUNK`` at a time, each chunk with
-its variants and images: three queries per chunk and memory bounded by one chunk,
-whatever the catalog's size (feeds stream from it; ``read_ahead`` holds up to three: the
-one being built, one handed over, one being read). The products come as ``ProductRow``
+its variants, images and collections' titles: four queries per chunk and memory bounded
+by one chunk, whatever the catalog's size (feeds stream from it; ``read_ahead`` holds up
+to three: the one being built, one handed over, one being read). The products come as ``ProductRow``
 (plain tuples read with ``values_list``, not model instances: a 100,000-variant feed
 spends its time writing, not building models); they answer what
 ``catalog.readiness.Facts.of`` and ``shops.channels.items`` read (``variants.all()``,
@@ -27,7 +27,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from catalog.collections import collection_products
-from catalog.models import Product, ProductImage, Variant
+from catalog.models import CollectionProduct, Product, ProductImage, Variant
 from catalog.readiness import channel_problems
 from shops.channels.items import ShopContext, channel_facts, shop_context
 from shops.channels.models import ChannelItem, Connection
@@ -69,6 +69,9 @@ PRODUCT_FIELDS = (
     "brand",
     "gtin",
     "mpn",
+    "is_custom_goods",
+    "product_type",
+    "requires_shipping",
     "status",
     "condition",
     "google_product_category",
@@ -88,6 +91,8 @@ VARIANT_FIELDS = (
     "option2",
     "option3",
     "weight_grams",
+    "gtin",
+    "mpn",
 )
 IMAGE_FIELDS = ("product_id", "image", "status")
 
@@ -121,7 +126,7 @@ class ImageRow:
 class ProductRow:
     """A product with its variants and images, read for the channels."""
 
-    __slots__ = (*PRODUCT_FIELDS, "pk", "variants", "images")
+    __slots__ = (*PRODUCT_FIELDS, "pk", "variants", "images", "collection_titles")
 
     def __init__(self, values: tuple) -> None:
         for name, value in zip(PRODUCT_FIELDS, values, strict=True):
@@ -129,6 +134,9 @@ class ProductRow:
         self.pk = self.id
         self.variants: _Related = _Related()
         self.images: _Related = _Related()
+        # the published collections that list it by hand, by title (its product_type
+        # when it has no type of its own)
+        self.collection_titles: list[str] = []
 
 
 def _rows(products: QuerySet[Product]) -> list[ProductRow]:
@@ -150,6 +158,12 @@ def _rows(products: QuerySet[Product]) -> list[ProductRow]:
     for values in images.values_list(*IMAGE_FIELDS):
         if (row := by_id.get(values[0])) is not None:
             row.images.append(ImageRow(values))
+    listed = CollectionProduct.objects.filter(
+        product_id__in=ids, collection__is_published=True
+    ).order_by("product_id", "collection__title", "collection_id")
+    for product_id, title in listed.values_list("product_id", "collection__title"):
+        if (row := by_id.get(product_id)) is not None:
+            row.collection_titles.append(title)
     return rows
 
 
