@@ -283,6 +283,29 @@ def item_counts(*, connection: Connection) -> ItemCounts:
     return ItemCounts(**counts)
 
 
+def items_for_admin(
+    *, connection: Connection, state: str = "", query: str = ""
+) -> QuerySet[ChannelItem]:
+    """The connection's items for the merchant's list: in one ``state`` ("live" takes
+    warnings in), matching ``query`` (part of the retailer id or of the product's
+    title), by product."""
+    items = ChannelItem.objects.filter(connection=connection)
+    if state == ChannelItem.State.LIVE:
+        items = items.filter(state__in=[ChannelItem.State.LIVE, ChannelItem.State.WARNING])
+    elif state:
+        items = items.filter(state=state)
+    query = query.strip()
+    if query:
+        titled = Product.objects.filter(title__icontains=query).values("pk")
+        items = items.filter(Q(retailer_id__icontains=query) | Q(product_id__in=titled))
+    return items.order_by("product_id", "retailer_id")
+
+
+def product_titles(ids: Iterable[int]) -> dict[int, str]:
+    """{product id: title} of the products that still exist (one query)."""
+    return dict(Product.objects.filter(pk__in=set(ids)).values_list("pk", "title"))
+
+
 def rejected_items(*, connection: Connection, limit: int = REJECTED_SHOWN) -> QuerySet[ChannelItem]:
     return ChannelItem.objects.filter(
         connection=connection, state=ChannelItem.State.REJECTED

@@ -208,7 +208,17 @@ def test_import_creates_products_with_variants_and_pending_images(shop_a):
                 "mpn",
             )
         ) == [
-            ("TEE-S", Decimal("19.90"), Decimal("25.00"), 3, "S", "White", 180, "4006381333931", "LT-1"),
+            (
+                "TEE-S",
+                Decimal("19.90"),
+                Decimal("25.00"),
+                3,
+                "S",
+                "White",
+                180,
+                "4006381333931",
+                "LT-1",
+            ),
             ("TEE-M", Decimal("21.00"), None, 0, "M", "White", None, "", ""),
         ]
         assert list(product.images.values_list("source_url", "position", "alt_text", "status")) == [
