@@ -34,7 +34,6 @@ from shops.channels.selectors import (
     items_for_admin,
     product_titles,
     products_left_out,
-    rejected_items,
     sync_status,
 )
 from shops.channels.services import (
@@ -187,15 +186,7 @@ class ConnectionForm(forms.ModelForm):
 class ConnectionAdmin(admin.ModelAdmin):
     form = ConnectionForm
     list_display = ("channel", "status", "is_enabled", "last_sync_at", "counts", "last_error")
-    readonly_fields = (
-        "status",
-        "last_sync_at",
-        "last_reconcile_at",
-        "last_error",
-        "counts",
-        "rejected",
-        "left_out",
-    )
+    readonly_fields = ("left_out",)
     actions = ["test_connection", "sync_now", "pause", "resume"]
     change_form_template = "admin/channels/connection/change_form.html"
 
@@ -221,25 +212,10 @@ class ConnectionAdmin(admin.ModelAdmin):
         )
         if obj is None:
             return [(None, {"fields": settings_fields}), tiktok]
-        if connection_pushes(obj):
-            # the status, counts, last sync, last error and rejected items are in the sync
-            # box above (kept live by its script): shown once, never stale
-            sync = ("Feed", {"fields": ("left_out",)})
-        else:
-            sync = (
-                "Sync",
-                {
-                    "fields": (
-                        "status",
-                        "last_sync_at",
-                        "last_reconcile_at",
-                        "last_error",
-                        "counts",
-                        "rejected",
-                        "left_out",
-                    )
-                },
-            )
+        # a pushing connection's status, counts, last sync, last error and rejected items
+        # are in the sync box above (kept live by its script): shown once, never stale; a
+        # feed-only one has none (the platform reports on the feed itself)
+        sync = ("Feed", {"fields": ("left_out",)})
         return [
             sync,
             ("Settings", {"fields": settings_fields}),
@@ -253,24 +229,6 @@ class ConnectionAdmin(admin.ModelAdmin):
     def counts(self, connection: Connection) -> str:
         counts = item_counts(connection=connection)
         return f"{counts.live} / {counts.pending} / {counts.rejected}"
-
-    @admin.display(description="Rejected items")
-    def rejected(self, connection: Connection) -> str:
-        items = list(rejected_items(connection=connection))
-        if not items:
-            return "None"
-        return format_html_join(
-            "",
-            '<div>{}: {} — <a href="{}">fix the product</a></div>',
-            (
-                (
-                    item.retailer_id,
-                    item.message or "refused",
-                    reverse("admin:catalog_product_change", args=[item.product_id]),
-                )
-                for item in items
-            ),
-        )
 
     @admin.display(description="Left out (not ready for this channel)")
     def left_out(self, connection: Connection) -> str:
