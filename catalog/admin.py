@@ -19,6 +19,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from catalog.categories import google_category_suggestion
 from catalog.collections import (
     collection_create,
     collection_delete,
@@ -88,6 +89,12 @@ def format_price(amount: Decimal | None, currency: str | None = None) -> str:
 
 
 class ProductForm(forms.ModelForm):
+    use_suggested_category = forms.BooleanField(
+        label="Use the suggested Google category",
+        required=False,
+        help_text="Stored only when ticked; an empty category is never filled in unasked.",
+    )
+
     class Meta:
         model = Product
         fields = (
@@ -122,6 +129,33 @@ class ProductForm(forms.ModelForm):
     def clean_tags(self) -> list[str]:
         tags = self.cleaned_data.get("tags") or []
         return list(dict.fromkeys(tag.strip() for tag in tags if tag.strip()))
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        product = self.instance
+        suggestion = google_category_suggestion(
+            product_type=product.product_type, title=product.title
+        )
+        field = self.fields["use_suggested_category"]
+        if product.google_product_category:
+            field.disabled, field.help_text = True, "The product has its category."
+        elif suggestion:
+            field.label = f"Use the suggested Google category: {suggestion}"
+        else:
+            field.disabled = True
+            field.help_text = (
+                "No suggestion for this title and type (saved ones): enter the category."
+            )
+
+    def clean(self) -> dict:
+        """A ticked suggestion (from the type and title as entered) becomes the category,
+        unless one was entered."""
+        cleaned = super().clean()
+        if cleaned.get("use_suggested_category") and not cleaned.get("google_product_category"):
+            cleaned["google_product_category"] = google_category_suggestion(
+                product_type=cleaned.get("product_type", ""), title=cleaned.get("title", "")
+            )
+        return cleaned
 
     @property
     def saved_changes(self) -> list[str]:
@@ -316,7 +350,13 @@ class ProductAdmin(ProductExportMixin, admin.ModelAdmin):
         (
             "Identifiers",
             {
-                "fields": ("gtin", "mpn", "is_custom_goods", "google_product_category"),
+                "fields": (
+                    "gtin",
+                    "mpn",
+                    "is_custom_goods",
+                    "google_product_category",
+                    "use_suggested_category",
+                ),
                 "description": "Each variant has its own barcode (GTIN) and MPN in the "
                 "variants below; these are the product's, used where a variant has none.",
             },

@@ -14,13 +14,15 @@ from django.db import connection as db_connection
 from django_tenants.utils import tenant_context
 
 from catalog import shopify_csv as col
+from catalog.admin import ProductForm
+from catalog.categories import google_category_suggestion
 from catalog.demo import gtin_with_check_digit
 from catalog.images import product_image_add
 from catalog.imports import products_import
 from catalog.models import CatalogChange, Product
 from catalog.services import VariantInput, product_create
 from orders.services.shipping import shipping_rate_create, shipping_zone_create
-from shops.channels.models import ChannelItem, Connection
+from shops.channels.models import ChannelItem, Connection, OptionAttribute
 from shops.channels.selectors import products_left_out
 from shops.channels.services import (
     connection_create,
@@ -414,3 +416,60 @@ def test_a_variants_barcode_is_checked_and_the_admin_and_api_carry_it(in_shop_a)
         "The GTIN's check digit is wrong; check for a typo."
     ]
     assert product.variants.get().gtin == "4006381333931"
+
+
+def product_form_data(product: Product, **changes: object) -> dict:
+    data = {
+        name: getattr(product, name)
+        for name in ProductForm.Meta.fields
+        if name not in ("tags", "requires_shipping", "is_custom_goods")
+    }
+    data["tags"] = ",".join(product.tags)
+    return {**data, **changes}
+
+
+def test_the_suggested_google_category_is_stored_only_when_the_merchant_confirms_it(in_shop_a):
+    product = complete_product("Linen Tee", sku="TEE", product_type="Shirt")
+    suggestion = "Apparel & Accessories > Clothing > Shirts & Tops"
+
+    shown = ProductForm(instance=product)
+    not_ticked = ProductForm(instance=product, data=product_form_data(product))
+    ticked = ProductForm(
+        instance=product, data=product_form_data(product, use_suggested_category="on")
+    )
+    entered = ProductForm(
+        instance=product,
+        data=product_form_data(
+            product, use_suggested_category="on", google_product_category="Media > Books"
+        ),
+    )
+
+    assert shown.fields["use_suggested_category"].label.endswith(suggestion)
+    assert not_ticked.is_valid() and not_ticked.cleaned_data["google_product_category"] == ""
+    assert ticked.is_valid() and ticked.cleaned_data["google_product_category"] == suggestion
+    assert entered.is_valid()
+    assert entered.cleaned_data["google_product_category"] == "Media > Books"
+    assert google_category_suggestion(product_type="", title="Hand-thrown Bowls") == (
+        "Home & Garden > Kitchen & Dining > Tableware > Dinnerware > Bowls"
+    )
+    assert google_category_suggestion(product_type="Gift card", title="Gift card") == ""
+
+
+def test_the_merchant_maps_an_option_in_the_channels_admin(shop_a):
+    client = owner_client()
+
+    added = client.post(
+        "/admin/channels/optionattribute/add/", {"option_name": "Taille", "attribute": "size"}
+    )
+    again = client.post(
+        "/admin/channels/optionattribute/add/", {"option_name": "TAILLE", "attribute": "color"}
+    )
+    listing = client.get("/admin/channels/optionattribute/").content.decode()
+
+    assert added.status_code == 302 and again.status_code == 302
+    with tenant_context(shop_a):
+        # one mapping per name in any case: the second changed the first
+        assert list(OptionAttribute.objects.values_list("option_name", "attribute")) == [
+            ("TAILLE", "color")
+        ]
+    assert "Without a mapping of your own: Color → Color, Colour → Color, Size → Size" in listing
