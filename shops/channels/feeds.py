@@ -7,7 +7,9 @@
   color, size, gender, age_group, material, pattern, product_type.
   (developers.facebook.com/docs/commerce-platform/catalog/fields)
 - Pinterest catalog (CSV, TSV or XML, UTF-8): id ≤ 127, title ≤ 500, description ≤ 10,000,
-  link ≤ 511, image_link, price, availability, condition, item_group_id ...
+  link ≤ 511, image_link, price, availability, condition, item_group_id, the variant
+  attributes, size_system, product_type, and from the product's approved reviews
+  average_review_rating, number_of_ratings, number_of_reviews ...
   (help.pinterest.com "Before you get started with catalogs")
 - Google Merchant Center (RSS 2.0, xmlns:g="http://base.google.com/ns/1.0"): g:id ≤ 50,
   g:title ≤ 150, g:description ≤ 5,000, availability in_stock / out_of_stock,
@@ -126,6 +128,10 @@ def pinterest_values(item: FeedItem) -> list[str]:
     values = _values(item, title=500, description=10_000, in_stock="in stock", out="out of stock")
     values.extend(_attributes(item))
     values.extend((item.size_system, item.product_type))
+    rated = item.rating_average is not None
+    count = str(item.rating_count) if rated else ""
+    # average_review_rating, number_of_ratings, number_of_reviews (each review rates)
+    values.extend((f"{item.rating_average:.1f}" if rated else "", count, count))
     return values
 
 
@@ -160,7 +166,15 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         *ATTRIBUTE_COLUMNS,
         "product_type",
     ),
-    Channel.PINTEREST: (*SHARED_COLUMNS, *ATTRIBUTE_COLUMNS, "size_system", "product_type"),
+    Channel.PINTEREST: (
+        *SHARED_COLUMNS,
+        *ATTRIBUTE_COLUMNS,
+        "size_system",
+        "product_type",
+        "average_review_rating",
+        "number_of_ratings",
+        "number_of_reviews",
+    ),
     Channel.GOOGLE: (
         *SHARED_COLUMNS,
         "identifier_exists",

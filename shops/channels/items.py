@@ -75,6 +75,9 @@ class FeedItem(NamedTuple):
     is_custom_goods: bool = False
     # (country, price) of the cheapest shipping rate for this one variant, per country
     shipping: tuple[tuple[str, Decimal], ...] = ()
+    # the product's approved reviews: how many, their average (None without any)
+    rating_count: int = 0
+    rating_average: float | None = None
 
     @property
     def identifier_exists(self) -> bool:
@@ -212,6 +215,8 @@ def product_items(product: ProductLike, context: ShopContext, facts: Facts) -> I
         "product_type": product.product_type
         or next(iter(getattr(product, "collection_titles", ())), ""),
         "is_custom_goods": product.is_custom_goods,
+        "rating_count": getattr(product, "rating_count", 0),
+        "rating_average": getattr(product, "rating_average", None),
     }
     all_names = (product.option1_name, product.option2_name, product.option3_name)
     mapping = context.option_attributes

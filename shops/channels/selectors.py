@@ -2,13 +2,13 @@
 counts and lists the merchant view shows.
 
 ``products_in_chunks`` walks the products by id, ``CHUNK`` at a time, each chunk with
-its variants, images and collections' titles: four queries per chunk and memory bounded
-by one chunk, whatever the catalog's size (feeds stream from it; ``read_ahead`` holds up
-to three: the one being built, one handed over, one being read). The products come as ``ProductRow``
-(plain tuples read with ``values_list``, not model instances: a 100,000-variant feed
-spends its time writing, not building models); they answer what
-``catalog.readiness.Facts.of`` and ``shops.channels.items`` read (``variants.all()``,
-``images.all()``, the fields).
+its variants, images, collections' titles and review ratings: five queries per chunk
+and memory bounded by one chunk, whatever the catalog's size (feeds stream from it;
+``read_ahead`` holds up to three: the one being built, one handed over, one being
+read). The products come as ``ProductRow`` (plain tuples read with ``values_list``, not
+model instances: a 100,000-variant feed spends its time writing, not building models);
+they answer what ``catalog.readiness.Facts.of`` and ``shops.channels.items`` read
+(``variants.all()``, ``images.all()``, the fields).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from django.utils import timezone
 from catalog.collections import collection_products
 from catalog.models import CollectionProduct, Product, ProductImage, Variant
 from catalog.readiness import channel_problems
+from reviews.selectors import product_ratings
 from shops.channels.items import ShopContext, channel_facts, shop_context
 from shops.channels.models import ChannelItem, Connection
 
@@ -126,7 +127,15 @@ class ImageRow:
 class ProductRow:
     """A product with its variants and images, read for the channels."""
 
-    __slots__ = (*PRODUCT_FIELDS, "pk", "variants", "images", "collection_titles")
+    __slots__ = (
+        *PRODUCT_FIELDS,
+        "pk",
+        "variants",
+        "images",
+        "collection_titles",
+        "rating_count",
+        "rating_average",
+    )
 
     def __init__(self, values: tuple) -> None:
         for name, value in zip(PRODUCT_FIELDS, values, strict=True):
@@ -137,6 +146,9 @@ class ProductRow:
         # the published collections that list it by hand, by title (its product_type
         # when it has no type of its own)
         self.collection_titles: list[str] = []
+        # its approved reviews (Pinterest's average_review_rating and counts)
+        self.rating_count = 0
+        self.rating_average: float | None = None
 
 
 def _rows(products: QuerySet[Product]) -> list[ProductRow]:
@@ -164,6 +176,9 @@ def _rows(products: QuerySet[Product]) -> list[ProductRow]:
     for product_id, title in listed.values_list("product_id", "collection__title"):
         if (row := by_id.get(product_id)) is not None:
             row.collection_titles.append(title)
+    for product_id, rating in product_ratings(product_ids=list(by_id)).items():
+        row = by_id[product_id]
+        row.rating_count, row.rating_average = rating.count, rating.average
     return rows
 
 

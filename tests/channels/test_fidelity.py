@@ -37,6 +37,7 @@ from tests.channels.conftest import complete_product, google_connection, meta_co
 from tests.channels.test_feeds import fetch
 from tests.channels.validators import G, feed_problems
 from tests.conftest import owner_client
+from tests.factories import ReviewFactory
 
 COLUMNS = [
     col.HANDLE,
@@ -473,3 +474,21 @@ def test_the_merchant_maps_an_option_in_the_channels_admin(shop_a):
             ("TAILLE", "color")
         ]
     assert "Without a mapping of your own: Color → Color, Colour → Color, Size → Size" in listing
+
+
+def test_pinterest_gets_the_products_rating_from_its_approved_reviews(in_shop_a):
+    rated = complete_product("Linen Tee", sku="TEE")
+    complete_product("Wool Scarf", sku="SCARF")
+    ReviewFactory(product=rated, rating=5)
+    ReviewFactory(product=rated, rating=4)
+    ReviewFactory(product=rated, rating=1, status="pending")  # not counted until approved
+    pinterest = connection_create(channel="pinterest")
+    db_connection.set_schema_to_public()
+
+    _, body = fetch("alpha", "pinterest", "csv", pinterest.feed_token)
+
+    rows, problems = feed_problems("pinterest", "csv", body)
+    assert problems == []
+    assert sorted(
+        {(row["title"], row["average_review_rating"], row["number_of_ratings"]) for row in rows}
+    ) == [("Linen Tee", "4.5", "2"), ("Wool Scarf", "", "")]
