@@ -17,6 +17,7 @@ from catalog import shopify_csv as col
 from catalog.admin import ProductForm
 from catalog.categories import google_category_suggestion
 from catalog.demo import gtin_with_check_digit
+from catalog.exports import products_export_csv, products_export_rows
 from catalog.images import product_image_add
 from catalog.imports import products_import
 from catalog.models import CatalogChange, Product
@@ -492,3 +493,20 @@ def test_pinterest_gets_the_products_rating_from_its_approved_reviews(in_shop_a)
     assert sorted(
         {(row["title"], row["average_review_rating"], row["number_of_ratings"]) for row in rows}
     ) == [("Linen Tee", "4.5", "2"), ("Wool Scarf", "", "")]
+
+
+def test_the_export_writes_each_variants_barcode_and_imports_back_the_same(in_shop_a):
+    products_import(file=io.BytesIO(csv_bytes(dress_rows(), columns=COLUMNS)))
+    exported = list(products_export_rows())
+    header, rows = exported[0], exported[1:]
+    column = header.index(col.BARCODE)
+    exported_csv = "".join(products_export_csv()).encode()
+
+    Product.objects.all().delete()
+    again = products_import(file=io.BytesIO(exported_csv))
+
+    assert [row[column] for row in rows] == [barcode(n) for n in range(4)]
+    assert (again.errors, again.created) == ([], 1), again
+    assert list(
+        Product.objects.get(slug="linen-dress").variants.values_list("gtin", flat=True)
+    ) == [barcode(n) for n in range(4)]
