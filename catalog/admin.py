@@ -117,6 +117,19 @@ class ProductForm(forms.ModelForm):
             "seo_title",
             "seo_description",
         )
+        labels = {
+            "option1_name": "Option 1 name",
+            "option2_name": "Option 2 name",
+            "option3_name": "Option 3 name",
+            "gtin": "GTIN (barcode)",
+            "mpn": "MPN (manufacturer part number)",
+            "seo_title": "Search engine title",
+            "seo_description": "Search engine description",
+        }
+        help_texts = {
+            "status": "New products start as Draft: shoppers and channels see a product "
+            "once it is Active.",
+        }
 
     def clean_description(self) -> str:
         return sanitize_description(self.cleaned_data.get("description", ""))
@@ -187,6 +200,13 @@ class VariantForm(forms.ModelForm):
             "mpn",
             "position",
         )
+        labels = {
+            "sku": "SKU",
+            "option1": "Option 1",
+            "option2": "Option 2",
+            "option3": "Option 3",
+            "weight_grams": "Weight (g)",
+        }
 
     def clean_gtin(self) -> str:
         gtin = (self.cleaned_data.get("gtin") or "").strip()
@@ -291,6 +311,14 @@ class ProductImageInline(admin.TabularInline):
         return image_admin_thumbnail(image)
 
 
+class FilledValuesFilter(admin.AllValuesFieldListFilter):
+    """The values in use, less the empty one (Django lists it as a link without text)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.lookup_choices = [value for value in self.lookup_choices if value != ""]
+
+
 class ProductExportMixin:
     """An "Export CSV" link on the product list, streaming the Shopify product CSV."""
 
@@ -328,7 +356,12 @@ class ProductAdmin(ProductExportMixin, admin.ModelAdmin):
         "updated",
     )
     list_display_links = ("thumbnail", "title")
-    list_filter = ("status", "condition", "product_type", "brand")
+    list_filter = (
+        "status",
+        "condition",
+        ("product_type", FilledValuesFilter),
+        ("brand", FilledValuesFilter),
+    )
     search_fields = ("title", "slug", "brand", "product_type", "variants__sku")
     prepopulated_fields = {"slug": ("title",)}
     readonly_fields = ("channel_readiness", "created", "updated")
@@ -573,7 +606,8 @@ class StockAdmin(admin.ModelAdmin):
         form = super().get_form(request, obj, change=change, **kwargs)
         # A variant stays with its product (no service moves one); the field is kept,
         # disabled, for the form's check that a product's variants differ in options.
-        form.base_fields["product"].disabled = True
+        if "product" in form.base_fields:  # a read-only account's form has no fields
+            form.base_fields["product"].disabled = True
         return form
 
     def get_changelist_form(self, request, **kwargs):

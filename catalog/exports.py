@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from catalog import shopify_csv as col
 from catalog.images import image_original_url
 from catalog.models import Product, ProductImage, Variant, variant_identifiers
+from shops.audit.services import audit_record
 from shops.spreadsheets import row_neutralised
 
 CHUNK_PRODUCTS = 500
@@ -105,7 +106,14 @@ class _Echo:
 
 def products_export_csv(*, base_url: str = "") -> Iterator[str]:
     """The export as CSV text, line by line (for a StreamingHttpResponse); cells that a
-    spreadsheet would run as a formula are quoted (the import takes the quote off)."""
+    spreadsheet would run as a formula are quoted (the import takes the quote off).
+    Recorded in the audit log now, while the request's actor is known (the lines are
+    made as the response streams)."""
+    audit_record(action="export.products", object_type="product", object_repr="Products CSV")
+    return _csv_lines(base_url)
+
+
+def _csv_lines(base_url: str) -> Iterator[str]:
     writer = csv.writer(_Echo())
     for row in products_export_rows(base_url=base_url):
         yield writer.writerow(row_neutralised(row))

@@ -20,6 +20,7 @@ from django.utils.text import slugify
 from catalog.models import CatalogChange, Product, ProductImage, Variant
 from catalog.outbox import outbox_written
 from shops import selectors as shops_selectors
+from shops.audit.services import audit_record
 from shops.currencies import validate_amount
 from shops.media import delete_files_on_commit, media_file_names
 from shops.page_cache import shop_page_changed
@@ -579,6 +580,14 @@ def products_set_status(*, product_ids: Sequence[int], status: str) -> int:
         .values_list("id", flat=True)
     )
     Product.objects.filter(id__in=ids).update(status=status)
+    if ids:
+        audit_record(
+            action="products.status",
+            object_type="product",
+            object_id=",".join(map(str, ids[:5])),
+            changes={"status": (None, status)},
+            note=f"{len(ids)} product(s)",
+        )
     outbox_record(product_ids=ids, aspects=[Aspect.STATUS, Aspect.AVAILABILITY])
     return len(ids)
 
@@ -591,6 +600,13 @@ def products_delete(*, product_ids: Sequence[int]) -> int:
     images = ProductImage.objects.filter(product_id__in=ids).values_list("image", "renditions")
     files = [media_file_names(name, renditions) for name, renditions in images]
     Product.objects.filter(id__in=ids).delete()
+    if ids:
+        audit_record(
+            action="products.delete",
+            object_type="product",
+            object_id=",".join(map(str, ids[:5])),
+            note=f"{len(ids)} product(s) deleted",
+        )
     delete_files_on_commit(set().union(*files))
     outbox_record(product_ids=ids, aspects=[], kind=CatalogChange.Kind.DELETE)
     return len(ids)
@@ -637,6 +653,7 @@ def stock_set(*, variant: Variant, stock: int) -> Variant:
         return variant
     Variant.objects.filter(id=variant.id).update(stock=stock)
     variant.stock = stock
+    audit_record(action="variant.stock", target=variant, changes={"stock": (old_stock, stock)})
     outbox_record(
         product_ids=[variant.product_id],
         aspects=[Aspect.STOCK, Aspect.AVAILABILITY],
@@ -674,6 +691,9 @@ def stock_adjust(*, variant: Variant, delta: int) -> Variant:
             row = cursor.fetchone()
         if row is not None:
             variant.stock, variant.held = row
+            audit_record(
+                action="variant.stock", target=variant, changes={"stock": (row[0] - delta, row[0])}
+            )
             outbox_record(
                 product_ids=[variant.product_id],
                 aspects=[Aspect.STOCK, Aspect.AVAILABILITY],
@@ -916,6 +936,9 @@ def variant_update(
             .values_list("stock", "held")
             .first()
         )
+    before = {name: getattr(variant, name) for name in changes}
+    if "stock" in changes and stored is not None:
+        before["stock"] = stored[0]
     for name, value in changes.items():
         setattr(variant, name, value)
     try:
@@ -923,6 +946,7 @@ def variant_update(
             variant.save(update_fields=list(changes))
     except IntegrityError as exc:
         raise integrity_error(exc) from None
+    _variant_audit(variant, before, changes)
     aspects = aspects_for_variant_fields(changes)
     outbox_record(
         product_ids=[variant.product_id],
@@ -933,6 +957,21 @@ def variant_update(
         ),
     )
     return variant
+
+
+AUDITED_VARIANT_FIELDS = ("price", "compare_at_price", "stock", "sku")
+
+
+def _variant_audit(variant: Variant, before: dict, changes: dict) -> None:
+    """One audit entry for a variant's change of price, stock or SKU (before → after)."""
+    audited = {
+        name: (before[name], changes[name]) for name in AUDITED_VARIANT_FIELDS if name in changes
+    }
+    if audited:
+        action = (
+            "variant.price" if set(audited) & {"price", "compare_at_price"} else "variant.stock"
+        )
+        audit_record(action=action, target=variant, changes=audited)
 
 
 @transaction.atomic

@@ -132,6 +132,7 @@ class ConnectionForm(forms.ModelForm):
             "tag",
             "is_enabled",
         )
+        labels = {"external_id": "Catalog ID"}
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
