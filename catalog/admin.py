@@ -19,6 +19,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from catalog.categories import google_category_suggestion
 from catalog.collections import (
     collection_create,
     collection_delete,
@@ -88,6 +89,12 @@ def format_price(amount: Decimal | None, currency: str | None = None) -> str:
 
 
 class ProductForm(forms.ModelForm):
+    use_suggested_category = forms.BooleanField(
+        label="Use the suggested Google category",
+        required=False,
+        help_text="Stored only when ticked; an empty category is never filled in unasked.",
+    )
+
     class Meta:
         model = Product
         fields = (
@@ -105,6 +112,7 @@ class ProductForm(forms.ModelForm):
             "option3_name",
             "gtin",
             "mpn",
+            "is_custom_goods",
             "google_product_category",
             "seo_title",
             "seo_description",
@@ -135,6 +143,33 @@ class ProductForm(forms.ModelForm):
         tags = self.cleaned_data.get("tags") or []
         return list(dict.fromkeys(tag.strip() for tag in tags if tag.strip()))
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        product = self.instance
+        suggestion = google_category_suggestion(
+            product_type=product.product_type, title=product.title
+        )
+        field = self.fields["use_suggested_category"]
+        if product.google_product_category:
+            field.disabled, field.help_text = True, "The product has its category."
+        elif suggestion:
+            field.label = f"Use the suggested Google category: {suggestion}"
+        else:
+            field.disabled = True
+            field.help_text = (
+                "No suggestion for this title and type (saved ones): enter the category."
+            )
+
+    def clean(self) -> dict:
+        """A ticked suggestion (from the type and title as entered) becomes the category,
+        unless one was entered."""
+        cleaned = super().clean()
+        if cleaned.get("use_suggested_category") and not cleaned.get("google_product_category"):
+            cleaned["google_product_category"] = google_category_suggestion(
+                product_type=cleaned.get("product_type", ""), title=cleaned.get("title", "")
+            )
+        return cleaned
+
     @property
     def saved_changes(self) -> list[str]:
         """Fields whose cleaned value differs from what was stored.
@@ -161,6 +196,8 @@ class VariantForm(forms.ModelForm):
             "compare_at_price",
             "stock",
             "weight_grams",
+            "gtin",
+            "mpn",
             "position",
         )
         labels = {
@@ -170,6 +207,11 @@ class VariantForm(forms.ModelForm):
             "option3": "Option 3",
             "weight_grams": "Weight (g)",
         }
+
+    def clean_gtin(self) -> str:
+        gtin = (self.cleaned_data.get("gtin") or "").strip()
+        validate_gtin(gtin)
+        return gtin
 
     def _amount(self, name: str) -> Decimal | None:
         amount = self.cleaned_data.get(name)
@@ -204,6 +246,8 @@ def variant_form_save(*, variant: Variant, data: dict[str, Any]) -> Variant:
         compare_at_price=data.get("compare_at_price", UNSET),
         stock=data.get("stock", UNSET),
         weight_grams=data.get("weight_grams", UNSET),
+        gtin=data.get("gtin", UNSET),
+        mpn=data.get("mpn", UNSET),
         position=data.get("position", UNSET),
     )
 
@@ -336,7 +380,20 @@ class ProductAdmin(ProductExportMixin, admin.ModelAdmin):
                 "description": "Name the options variants differ by, e.g. Size, Colour.",
             },
         ),
-        ("Identifiers", {"fields": ("gtin", "mpn", "google_product_category")}),
+        (
+            "Identifiers",
+            {
+                "fields": (
+                    "gtin",
+                    "mpn",
+                    "is_custom_goods",
+                    "google_product_category",
+                    "use_suggested_category",
+                ),
+                "description": "Each variant has its own barcode (GTIN) and MPN in the "
+                "variants below; these are the product's, used where a variant has none.",
+            },
+        ),
         ("Search engines", {"fields": ("seo_title", "seo_description"), "classes": ("collapse",)}),
         ("Sales channels", {"fields": ("channel_readiness",)}),
         ("Dates", {"fields": ("created", "updated")}),
@@ -441,6 +498,8 @@ class ProductAdmin(ProductExportMixin, admin.ModelAdmin):
                     compare_at_price=data["compare_at_price"],
                     options=(data["option1"], data["option2"], data["option3"]),
                     weight_grams=data["weight_grams"],
+                    gtin=data.get("gtin", ""),
+                    mpn=data.get("mpn", ""),
                     position=data["position"],
                 )
                 formset.new_objects.append(variant_create(product=product, variant=added))
@@ -536,6 +595,8 @@ class StockAdmin(admin.ModelAdmin):
         "held",
         "available",
         "weight_grams",
+        "gtin",
+        "mpn",
         "position",
     )
     readonly_fields = ("held", "available")

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from catalog import shopify_csv as col
 from catalog.images import image_original_url
-from catalog.models import Product, ProductImage, Variant
+from catalog.models import Product, ProductImage, Variant, variant_identifiers
 from shops.audit.services import audit_record
 from shops.spreadsheets import row_neutralised
 
@@ -56,11 +56,8 @@ def _product_values(product: Product) -> dict[str, str]:
         col.SEO_TITLE: product.seo_title,
         col.SEO_DESCRIPTION: product.seo_description,
         col.GOOGLE_CATEGORY: product.google_product_category,
-        col.MPN: product.mpn,
         col.CONDITION: product.condition,
         col.STATUS: product.status,
-        # Etalage keeps one GTIN per product, Shopify a barcode per variant: the first row's
-        col.BARCODE: product.gtin,
     }
 
 
@@ -71,6 +68,15 @@ def _variant_values(product: Product, variant: Variant) -> dict[str, str]:
     return {
         **dict(zip(col.OPTION_VALUES, options, strict=True)),
         col.SKU: variant.sku,
+        # Shopify's barcode is per variant, like ours; a variant without its own MPN
+        # carries the product's (the import reads the first row's as the product's)
+        **dict(
+            zip(
+                (col.BARCODE, col.MPN),
+                variant_identifiers(product, variant, len(product.variants.all())),
+                strict=True,
+            )
+        ),
         col.GRAMS: "" if variant.weight_grams is None else str(variant.weight_grams),
         col.STOCK: str(variant.stock),
         col.PRICE: str(variant.price),

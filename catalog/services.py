@@ -62,6 +62,7 @@ PRODUCT_FIELD_ASPECTS = {
     "requires_shipping": Aspect.DETAILS,
     "gtin": Aspect.DETAILS,
     "mpn": Aspect.DETAILS,
+    "is_custom_goods": Aspect.DETAILS,
     "google_product_category": Aspect.DETAILS,
     "option1_name": Aspect.DETAILS,
     "option2_name": Aspect.DETAILS,
@@ -76,6 +77,8 @@ VARIANT_FIELD_ASPECTS = {
     "option2": Aspect.DETAILS,
     "option3": Aspect.DETAILS,
     "weight_grams": Aspect.DETAILS,
+    "gtin": Aspect.DETAILS,
+    "mpn": Aspect.DETAILS,
     "image": Aspect.IMAGES,
 }
 
@@ -235,6 +238,8 @@ class VariantInput:
     stock: int = 0
     options: Sequence[str] = field(default_factory=tuple)
     weight_grams: int | None = None
+    gtin: str = ""  # the variant's barcode
+    mpn: str = ""
     # its place among the product's variants (None: after the others)
     position: int | None = None
 
@@ -289,6 +294,13 @@ def clean_variant(data: VariantInput, currency: str) -> dict:
         option1=options[0].strip(), option2=options[1].strip(), option3=options[2].strip()
     )
     cleaned["weight_grams"] = data.weight_grams
+    cleaned["gtin"] = str(data.gtin or "").strip()
+    cleaned["mpn"] = str(data.mpn or "").strip()
+    if cleaned["gtin"]:
+        try:
+            validate_gtin(cleaned["gtin"])
+        except ValidationError as exc:
+            errors["gtin"] = exc.error_list
     check_lengths(Variant, cleaned, errors)
     if errors:
         raise ValidationError(errors)
@@ -306,6 +318,7 @@ PRODUCT_FIELDS = {
     "condition",
     "gtin",
     "mpn",
+    "is_custom_goods",
     "google_product_category",
     "seo_title",
     "seo_description",
@@ -373,6 +386,7 @@ def product_create(
     requires_shipping: bool = True,
     gtin: str = "",
     mpn: str = "",
+    is_custom_goods: bool = False,
     google_product_category: str = "",
     seo_title: str = "",
     seo_description: str = "",
@@ -402,6 +416,7 @@ def product_create(
         requires_shipping=requires_shipping,
         gtin=gtin,
         mpn=mpn,
+        is_custom_goods=is_custom_goods,
         google_product_category=google_product_category,
         seo_title=seo_title,
         seo_description=seo_description,
@@ -490,6 +505,7 @@ def product_update(
     requires_shipping: bool | Unset = UNSET,
     gtin: str | Unset = UNSET,
     mpn: str | Unset = UNSET,
+    is_custom_goods: bool | Unset = UNSET,
     google_product_category: str | Unset = UNSET,
     seo_title: str | Unset = UNSET,
     seo_description: str | Unset = UNSET,
@@ -514,6 +530,7 @@ def product_update(
                 "requires_shipping": requires_shipping,
                 "gtin": gtin,
                 "mpn": mpn,
+                "is_custom_goods": is_custom_goods,
                 "google_product_category": google_product_category,
                 "seo_title": seo_title,
                 "seo_description": seo_description,
@@ -846,13 +863,15 @@ def variant_update(
     compare_at_price: Decimal | str | Unset | None = UNSET,
     stock: int | Unset = UNSET,
     weight_grams: int | Unset | None = UNSET,
+    gtin: str | Unset = UNSET,
+    mpn: str | Unset = UNSET,
     position: int | Unset = UNSET,
     image: ProductImage | Unset | None = UNSET,
 ) -> Variant:
     """Change the fields given (those left UNSET keep their value): SKU, options, price,
-    stock on hand, weight, place among the product's variants, or picture (one of its
-    product's images, or None). One outbox row for its product; ``variant`` must be as
-    stored (its stock is read again, locked, when it changes)."""
+    stock on hand, weight, barcode (GTIN) and MPN, place among the product's variants, or
+    picture (one of its product's images, or None). One outbox row for its product;
+    ``variant`` must be as stored (its stock is read again, locked, when it changes)."""
     currency = shop_currency()
     fields = given(
         {
@@ -864,6 +883,8 @@ def variant_update(
             "compare_at_price": compare_at_price,
             "stock": stock,
             "weight_grams": weight_grams,
+            "gtin": gtin,
+            "mpn": mpn,
             "position": position,
             "image": image,
         }
@@ -880,6 +901,17 @@ def variant_update(
             raise ValidationError(
                 {"stock": ValidationError("Stock must be 0 or more.", code="invalid_stock")}
             )
+        elif name in ("gtin", "mpn"):
+            value = str(value or "").strip()
+            if name == "gtin" and value:
+                try:
+                    validate_gtin(value)
+                except ValidationError as exc:
+                    raise ValidationError({"gtin": exc.error_list}) from None
+            if len(value) > Variant._meta.get_field(name).max_length:
+                raise ValidationError(
+                    {name: ValidationError("The MPN is over 70 characters.", code="too_long")}
+                )
         elif name == "position" and (not isinstance(value, int) or value < 0):
             raise ValidationError(
                 {"position": ValidationError("Position must be 0 or more.", code="invalid")}
