@@ -20,7 +20,7 @@ from orders.payment_accounts import (
     requirements_in_words,
     shop_payments,
 )
-from shops.currencies import money_format
+from shops.currencies import minor_units, money_format
 
 MAX_ROW_ID = 2**63 - 1
 
@@ -96,10 +96,52 @@ def order_lines_amount(*, order: Order, quantities: Mapping[int, int]) -> Decima
         line = lines.get(line_id)
         if line is None:
             raise ValueError(f"Order {order.number} has no line {line_id}.")
-        if not 0 <= quantity <= line.quantity:
-            raise ValueError(f"Refund between 0 and {line.quantity} of {line.sku}.")
+        if not 0 <= quantity <= line.refundable_quantity:
+            raise ValueError(
+                f"Only {line.refundable_quantity} of {line.sku} ({line.title}) can still be "
+                f"refunded; {quantity} asked. Nothing was done."
+            )
         amount += line.unit_price * quantity
     return amount
+
+
+@dataclass(frozen=True)
+class RefundSummary:
+    """One refund as the order page lists it: when, how much (as shoppers read it),
+    the items refunded and those put back in stock ("2 x Canvas Tote")."""
+
+    at: datetime
+    amount: str
+    items: tuple[str, ...]
+    restocked: tuple[str, ...]
+
+
+def order_refunds(*, order: Order) -> list[RefundSummary]:
+    """``order``'s refunds, oldest first (their lines prefetched as
+    ``refunds__lines__order_line``, or two queries)."""
+    currency_places = minor_units(order.currency)
+    summaries = []
+    for refund in order.refunds.all():
+        parts = list(refund.lines.all())
+        summaries.append(
+            RefundSummary(
+                at=refund.created,
+                amount=money_format(
+                    Decimal(refund.amount_minor).scaleb(-currency_places), order.currency
+                ),
+                items=tuple(
+                    f"{part.quantity} \N{MULTIPLICATION SIGN} {part.order_line.title}"
+                    for part in parts
+                    if part.quantity
+                ),
+                restocked=tuple(
+                    f"{part.restocked_quantity} \N{MULTIPLICATION SIGN} {part.order_line.title}"
+                    for part in parts
+                    if part.restocked_quantity
+                ),
+            )
+        )
+    return summaries
 
 
 @dataclass(frozen=True)
