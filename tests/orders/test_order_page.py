@@ -15,7 +15,6 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from catalog.models import Variant
-from catalog.services import VariantInput, product_create
 from orders.models import Order, OrderActivity, RefundLine
 from reviews.models import ReviewRequest
 from shops.accounts.models import User
@@ -51,17 +50,6 @@ class FormNesting(HTMLParser):
     def handle_endtag(self, tag):
         if tag == "form":
             self.depth -= 1
-
-
-@pytest.fixture
-def shirt(shop_a, selling_a) -> Variant:
-    with tenant_context(shop_a):
-        product = product_create(
-            title="Linen Shirt",
-            status="active",
-            variants=[VariantInput(sku="SHIRT-M", price="22.00", stock=5, options=["Blue", "M"])],
-        )
-        return product.variants.get()
 
 
 def page_of(order: Order, client: Client | None = None) -> str:
