@@ -34,6 +34,7 @@ from orders.models import (
 from orders.payments_admin import warn_if_cannot_sell
 from orders.pricing import prices_include_tax
 from orders.selectors import (
+    order_fees,
     order_lines_amount,
     order_refunds,
     order_timeline,
@@ -207,6 +208,7 @@ class OrderAdmin(admin.ModelAdmin):
             "timeline": order_timeline(order=order),
             "fulfilments": order.fulfilments.all(),
             "refunds": order_refunds(order=order),
+            "fees": order_fees(order=order),
             "ship_lines": ship_lines,
             "refundable": order.total - order.refunded_amount,
             "can_fulfil": can_act and can_transition(order, Status.FULFILLED) and bool(ship_lines),

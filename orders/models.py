@@ -61,6 +61,12 @@ class PaymentAccount(models.Model):
     )
     disabled_reason = models.CharField(max_length=100, blank=True)
     account_checked_at = models.DateTimeField(null=True, blank=True)
+    # Connect: the account's latest payouts as Stripe listed them (id, amount in minor
+    # units, currency, status, arrival date), fetched by the worker
+    # (orders.services.balance); payouts_problem says why the last fetch failed
+    payouts = models.JSONField(default=list, blank=True)
+    payouts_checked_at = models.DateTimeField(null=True, blank=True)
+    payouts_problem = models.CharField(max_length=255, blank=True)
     updated = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -112,6 +118,11 @@ class Order(models.Model):
     total = models.DecimalField(max_digits=12, decimal_places=2)
     amount_minor = models.BigIntegerField(help_text="Total in the currency's minor units.")
     application_fee_minor = models.BigIntegerField(default=0)
+    # Connect: what the payment left the shop, from its Stripe balance transaction (the
+    # worker fetches it: orders.services.balance); null until known
+    stripe_fee_minor = models.BigIntegerField(null=True, blank=True)
+    net_minor = models.BigIntegerField(null=True, blank=True)
+    fees_checked_at = models.DateTimeField(null=True, blank=True)
     refunded_minor = models.BigIntegerField(default=0)
     payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
     client_secret = models.CharField(max_length=255, blank=True)
