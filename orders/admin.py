@@ -331,7 +331,8 @@ class OrderAdmin(admin.ModelAdmin):
                     request, order, amount=amount, items=items, restock=restock
                 )
             before = _restocked(order)
-            services.order_refund(order=order, amount=amount, restock=restock, lines=items or None)
+            chosen = {line_id: quantity for line_id, quantity in items.items() if quantity}
+            services.order_refund(order=order, amount=amount, restock=restock, lines=chosen or None)
         except services.OrderActionError as exc:
             messages.error(request, str(exc))
             return self._back(order)

@@ -236,6 +236,11 @@ def order_refund(
     if order.paid_at is None or not can_transition(order, Status.REFUNDED):
         raise OrderActionError(f"Order {order.number} is not paid; there is nothing to refund.")
     order_lines = list(order.lines.select_related("variant").order_by("variant_id", "id"))
+    if lines is not None and lines and not any(lines.values()):
+        raise OrderActionError(
+            "Choose at least one item to refund, or name no item to refund by amount.",
+            code="invalid_quantity",
+        )
     items = _checked_quantities(
         order,
         order_lines,

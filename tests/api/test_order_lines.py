@@ -84,5 +84,7 @@ def test_the_api_ships_and_refunds_by_line_and_shows_the_quantities(
         "errors": None,
     }
     assert (over_ship.status_code, error_of(over_ship)["code"]) == (400, "invalid_quantity")
+    nothing = api.post(f"{base}/refund/", {"lines": [{"line_id": tote.id, "quantity": 0}]})
+    assert (nothing.status_code, error_of(nothing)["code"]) == (400, "invalid_quantity")
     with tenant_context(shop_a):
         assert Refund.objects.filter(order_id=order.id).count() == 1
