@@ -349,6 +349,12 @@ CELERY_BEAT_SCHEDULE["orders-payments-settle-held"] = {
     "schedule": env_int("PAYMENTS_SETTLE_INTERVAL_SECONDS", 60),
     "args": ["orders.payments_settle_held"],
 }
+# Connect shops: their payouts, and the fees of recent payments still unknown
+CELERY_BEAT_SCHEDULE["orders-payouts-refresh"] = {
+    "task": "shops.for_each_shop",
+    "schedule": env_int("PAYOUTS_REFRESH_INTERVAL_SECONDS", 3600),
+    "args": ["orders.payouts_refresh"],
+}
 
 # --- Sales channels (shops.channels): platform API addresses, timeouts, retries ----------
 # Meta's Graph API, for both Meta clients (the catalog sync and the Instagram import):

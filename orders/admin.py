@@ -35,7 +35,9 @@ from orders.models import (
 from orders.payments_admin import warn_if_cannot_sell
 from orders.pricing import prices_include_tax
 from orders.selectors import (
+    order_fees,
     order_lines_amount,
+    order_refunds,
     order_timeline,
     orders_paid,
     payment_health_report,
@@ -78,34 +80,27 @@ def _quantities_from_post(
 
 
 def _restock_from_post(
-    request: HttpRequest, order: Order, amount: Decimal | None
+    request: HttpRequest, order: Order, amount: Decimal | None, items: dict[int, int]
 ) -> dict[int, int]:
     """The refund form's stock choice: quantities typed per line, else (full refund with
     "return every item to stock" ticked) everything still out, else nothing."""
     per_line = _quantities_from_post(request, order, "restock", purpose="to return to stock")
     if any(per_line.values()):
         return per_line
-    if amount is None and request.POST.get("restock_all"):
+    if amount is None and not any(items.values()) and request.POST.get("restock_all"):
         return {line.id: line.restockable_quantity for line in order.lines.all()}
     return {}
 
 
-def _refund_amount_from_post(request: HttpRequest, order: Order) -> Decimal | None:
-    """The amount typed, else what the items ticked for refund cost, else None (all
-    that is left)."""
+def _refund_amount_from_post(request: HttpRequest) -> Decimal | None:
+    """The amount typed, else None (what the items chosen cost, or all that is left)."""
     raw = request.POST.get("amount", "").strip()
-    if raw:
-        try:
-            return Decimal(raw.replace(",", "."))
-        except InvalidOperation:
-            raise services.OrderActionError(f"“{raw}” is not an amount.") from None
-    items = _quantities_from_post(request, order, "refund", purpose="to refund")
-    if not any(items.values()):
+    if not raw:
         return None
     try:
-        return order_lines_amount(order=order, quantities=items)
-    except ValueError as exc:
-        raise services.OrderActionError(str(exc)) from None
+        return Decimal(raw.replace(",", "."))
+    except InvalidOperation:
+        raise services.OrderActionError(f"“{raw}” is not an amount.") from None
 
 
 @admin.register(Order)
@@ -182,7 +177,13 @@ class OrderAdmin(admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         order = get_object_or_404(
-            Order.objects.prefetch_related("lines", "activities"), pk=object_id
+            Order.objects.prefetch_related(
+                "lines",
+                "activities",
+                "fulfilments__lines__order_line",
+                "refunds__lines__order_line",
+            ),
+            pk=object_id,
         )
         if order.paid_at is None:  # not an order (yet): its page is the checkout's
             return HttpResponseRedirect(
@@ -193,6 +194,7 @@ class OrderAdmin(admin.ModelAdmin):
             _warn_if_payments_unhealthy(request)
         address = order.shipping_address or {}
         lines = list(order.lines.all())
+        ship_lines = [line for line in lines if line.to_ship_quantity]
         extra_context = {
             **(extra_context or {}),
             "title": f"Order {order.number}",
@@ -213,8 +215,12 @@ class OrderAdmin(admin.ModelAdmin):
                 if part
             ],
             "timeline": order_timeline(order=order),
+            "fulfilments": order.fulfilments.all(),
+            "refunds": order_refunds(order=order),
+            "fees": order_fees(order=order),
+            "ship_lines": ship_lines,
             "refundable": order.total - order.refunded_amount,
-            "can_fulfil": can_act and can_transition(order, Status.FULFILLED),
+            "can_fulfil": can_act and can_transition(order, Status.FULFILLED) and bool(ship_lines),
             "can_cancel": can_act and order.status == Status.PENDING_PAYMENT,
             "can_refund": can_act
             and order.paid_at is not None
@@ -267,22 +273,28 @@ class OrderAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/orders/order/confirm_action.html", context)
 
     def fulfil_view(self, request: HttpRequest, order_id: int) -> HttpResponse:
-        """Fulfil the whole order with a carrier and tracking number (both optional)."""
+        """Ship the quantities typed per line (``ship_<line id>``; none typed: all that
+        is left) as one parcel, with a carrier and tracking number (both optional)."""
         order = self._order_to_act_on(request, order_id)
         if request.method != "POST":
             return self._back(order)
         try:
-            services.order_fulfil(
+            shipped = _quantities_from_post(request, order, "ship", purpose="to ship")
+            fulfilment = services.order_fulfil(
                 order=order,
                 carrier=request.POST.get("carrier", ""),
                 tracking_number=request.POST.get("tracking_number", ""),
+                lines=shipped or None,
             )
         except services.OrderActionError as exc:
             messages.error(request, str(exc))
         else:
             messages.success(
                 request,
-                f"Order {order.number} is fulfilled; the shopper is emailed that it is on its way.",
+                f"Order {order.number} is fulfilled; the shopper is emailed that it is on its way."
+                if fulfilment.order.status == Status.FULFILLED
+                else f"Order {order.number} is partially fulfilled; the shopper is emailed what "
+                "this parcel holds.",
             )
         return self._back(order)
 
@@ -320,12 +332,16 @@ class OrderAdmin(admin.ModelAdmin):
         if request.method != "POST":
             return self._back(order)
         try:
-            amount = _refund_amount_from_post(request, order)
-            restock = _restock_from_post(request, order, amount)
+            amount = _refund_amount_from_post(request)
+            items = _quantities_from_post(request, order, "refund", purpose="to refund")
+            restock = _restock_from_post(request, order, amount, items)
             if request.POST.get("confirmed") != "yes":
-                return self._confirm_refund(request, order, amount=amount, restock=restock)
+                return self._confirm_refund(
+                    request, order, amount=amount, items=items, restock=restock
+                )
             before = _restocked(order)
-            services.order_refund(order=order, amount=amount, restock=restock)
+            chosen = {line_id: quantity for line_id, quantity in items.items() if quantity}
+            services.order_refund(order=order, amount=amount, restock=restock, lines=chosen or None)
         except services.OrderActionError as exc:
             messages.error(request, str(exc))
             return self._back(order)
@@ -344,11 +360,22 @@ class OrderAdmin(admin.ModelAdmin):
         order: Order,
         *,
         amount: Decimal | None,
+        items: dict[int, int],
         restock: dict[int, int],
     ) -> HttpResponse:
         refundable = order.total - order.refunded_amount
+        if amount is None and any(items.values()):
+            try:
+                amount = order_lines_amount(order=order, quantities=items)
+            except ValueError as exc:
+                raise services.OrderActionError(str(exc)) from None
         money = money_format(refundable if amount is None else amount, order.currency)
         lines = {line.id: line for line in order.lines.all()}
+        refunded = [
+            f"{quantity} \N{MULTIPLICATION SIGN} {lines[line_id].title}"
+            for line_id, quantity in items.items()
+            if quantity and line_id in lines
+        ]
         returned = [
             f"{quantity} \N{MULTIPLICATION SIGN} {lines[line_id].title}"
             for line_id, quantity in restock.items()
@@ -361,7 +388,8 @@ class OrderAdmin(admin.ModelAdmin):
             title=f"Refund {money} of order {order.number}?",
             consequences=[
                 f"{money} goes back to the shopper's card through Stripe"
-                + (" (all that is left of the payment)." if amount is None else "."),
+                + (" (all that is left of the payment)." if amount is None else ".")
+                + (" Refunded items: " + ", ".join(refunded) + "." if refunded else ""),
                 "Back in stock: " + ", ".join(returned) + "."
                 if returned
                 else "No item goes back to stock.",

@@ -61,6 +61,12 @@ class PaymentAccount(models.Model):
     )
     disabled_reason = models.CharField(max_length=100, blank=True)
     account_checked_at = models.DateTimeField(null=True, blank=True)
+    # Connect: the account's latest payouts as Stripe listed them (id, amount in minor
+    # units, currency, status, arrival date), fetched by the worker
+    # (orders.services.balance); payouts_problem says why the last fetch failed
+    payouts = models.JSONField(default=list, blank=True)
+    payouts_checked_at = models.DateTimeField(null=True, blank=True)
+    payouts_problem = models.CharField(max_length=255, blank=True)
     updated = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -76,6 +82,7 @@ class Order(models.Model):
     class Status(models.TextChoices):
         PENDING_PAYMENT = "pending_payment", "Pending payment"
         PAID = "paid", "Paid"
+        PARTIALLY_FULFILLED = "partially_fulfilled", "Partially fulfilled"
         FULFILLED = "fulfilled", "Fulfilled"
         CANCELLED = "cancelled", "Cancelled"
         REFUNDED = "refunded", "Refunded"
@@ -111,6 +118,11 @@ class Order(models.Model):
     total = models.DecimalField(max_digits=12, decimal_places=2)
     amount_minor = models.BigIntegerField(help_text="Total in the currency's minor units.")
     application_fee_minor = models.BigIntegerField(default=0)
+    # Connect: what the payment left the shop, from its Stripe balance transaction (the
+    # worker fetches it: orders.services.balance); null until known
+    stripe_fee_minor = models.BigIntegerField(null=True, blank=True)
+    net_minor = models.BigIntegerField(null=True, blank=True)
+    fees_checked_at = models.DateTimeField(null=True, blank=True)
     refunded_minor = models.BigIntegerField(default=0)
     payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
     client_secret = models.CharField(max_length=255, blank=True)
@@ -233,6 +245,14 @@ class OrderLine(models.Model):
     restocked_quantity = models.PositiveIntegerField(
         "returned to stock", default=0, help_text="How many a refund put back in stock."
     )
+    # the sums of the line's fulfilments and refunds (FulfilmentLine, RefundLine), kept
+    # in the same transaction by orders.services.merchant: checked here, never beyond
+    fulfilled_quantity = models.PositiveIntegerField(
+        "shipped", default=0, help_text="How many were shipped."
+    )
+    refunded_quantity = models.PositiveIntegerField(
+        "refunded", default=0, help_text="How many were refunded by item."
+    )
 
     class Meta:
         ordering = ["order_id", "id"]
@@ -241,6 +261,14 @@ class OrderLine(models.Model):
             models.CheckConstraint(
                 condition=Q(restocked_quantity__lte=models.F("quantity")),
                 name="orders_line_restocked_within_quantity",
+            ),
+            models.CheckConstraint(
+                condition=Q(fulfilled_quantity__lte=models.F("quantity")),
+                name="orders_line_fulfilled_within_quantity",
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded_quantity__lte=models.F("quantity")),
+                name="orders_line_refunded_within_quantity",
             ),
         ]
 
@@ -251,6 +279,102 @@ class OrderLine(models.Model):
     def restockable_quantity(self) -> int:
         """How many a refund may still put back in stock."""
         return self.quantity - self.restocked_quantity
+
+    @property
+    def refundable_quantity(self) -> int:
+        """How many a refund by item may still refund."""
+        return self.quantity - self.refunded_quantity
+
+    @property
+    def to_ship_quantity(self) -> int:
+        """How many are still to ship: neither shipped nor refunded (an item refunded
+        before it shipped is not sent)."""
+        return max(0, self.quantity - self.fulfilled_quantity - self.refunded_quantity)
+
+
+class Fulfilment(models.Model):
+    """One parcel: the items of an order shipped together, with its carrier and
+    tracking number (both optional). Written by ``orders.services.order_fulfil``."""
+
+    order = models.ForeignKey(Order, related_name="fulfilments", on_delete=models.CASCADE)
+    carrier = models.CharField(max_length=100, blank=True)
+    tracking_number = models.CharField(max_length=100, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created", "id"]
+
+    def __str__(self) -> str:
+        return f"Fulfilment {self.pk} of order {self.order_id}"
+
+
+class FulfilmentLine(models.Model):
+    """How many of one order line a fulfilment shipped."""
+
+    fulfilment = models.ForeignKey(Fulfilment, related_name="lines", on_delete=models.CASCADE)
+    order_line = models.ForeignKey(
+        OrderLine, related_name="fulfilment_lines", on_delete=models.CASCADE
+    )
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["fulfilment_id", "order_line_id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="orders_fulfilmentline_quantity_gt_0"
+            ),
+            models.UniqueConstraint(
+                fields=["fulfilment", "order_line"], name="orders_fulfilmentline_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} of line {self.order_line_id}"
+
+
+class Refund(models.Model):
+    """Money sent back through Stripe for an order (``amount_minor``, in the order's
+    currency's minor units), and the items it was for, if it was by item, with how many
+    of each went back to stock (``lines``). Written by ``orders.services.order_refund``."""
+
+    order = models.ForeignKey(Order, related_name="refunds", on_delete=models.CASCADE)
+    amount_minor = models.BigIntegerField()
+    stripe_refund_id = models.CharField(max_length=255, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_minor__gt=0), name="orders_refund_amount_gt_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Refund {self.pk} of order {self.order_id}"
+
+
+class RefundLine(models.Model):
+    """One order line in a refund: how many were refunded, and how many put back in
+    stock (either may be 0, not both)."""
+
+    refund = models.ForeignKey(Refund, related_name="lines", on_delete=models.CASCADE)
+    order_line = models.ForeignKey(OrderLine, related_name="refund_lines", on_delete=models.CASCADE)
+    quantity = models.PositiveIntegerField("refunded", default=0)
+    restocked_quantity = models.PositiveIntegerField("returned to stock", default=0)
+
+    class Meta:
+        ordering = ["refund_id", "order_line_id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0) | Q(restocked_quantity__gt=0),
+                name="orders_refundline_not_empty",
+            ),
+            models.UniqueConstraint(fields=["refund", "order_line"], name="orders_refundline_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} of line {self.order_line_id} refunded"
 
 
 class OrderActivity(models.Model):
@@ -307,6 +431,10 @@ class OrderEmail(models.Model):
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="emails")
     kind = models.CharField(max_length=20, choices=Kind.choices)
+    # a shipped email: the parcel it tells of (null for orders shipped before parcels)
+    fulfilment = models.ForeignKey(
+        "Fulfilment", null=True, blank=True, on_delete=models.CASCADE, related_name="emails"
+    )
     created = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempt_count = models.PositiveSmallIntegerField(default=0)

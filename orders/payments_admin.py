@@ -19,7 +19,7 @@ from orders.payment_accounts import (
     payment_account_state_refresh,
     shop_payments,
 )
-from orders.selectors import payment_connection, payment_health_report
+from orders.selectors import connect_payouts, payment_connection, payment_health_report
 from shops.selectors import current_shop, shop_url
 
 
@@ -118,6 +118,7 @@ class PaymentAccountAdmin(admin.ModelAdmin):
             "connection": payment_connection(),
             "connect_unavailable": CONNECT_UNAVAILABLE,
             "health": payment_health_report(),
+            "payouts": connect_payouts(),
             "webhook_url": _webhook_url(request),
         }
         return super().changelist_view(request, extra_context)

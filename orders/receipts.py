@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from orders.carriers import tracking_url
-from orders.models import Order, OrderActivity
+from orders.models import Fulfilment, Order, OrderActivity
 from shops.currencies import money_format
 
 Status = Order.Status
@@ -103,6 +103,46 @@ def address_lines(address: dict[str, str]) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
+class ParcelItem:
+    title: str
+    options: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Parcel:
+    """One fulfilment as the shopper reads it: what it holds, who carries it and where
+    to follow it."""
+
+    at: datetime
+    items: tuple[ParcelItem, ...]
+    carrier: str
+    tracking_number: str
+    tracking_url: str
+
+
+def order_parcel(fulfilment: Fulfilment) -> Parcel:
+    """``fulfilment`` as the shopper reads it (its lines and their order lines
+    prefetched, or two queries)."""
+    return Parcel(
+        at=fulfilment.created,
+        items=tuple(
+            ParcelItem(
+                title=part.order_line.title,
+                options=part.order_line.variant_title,
+                quantity=part.quantity,
+            )
+            for part in fulfilment.lines.all()
+        ),
+        carrier=fulfilment.carrier,
+        tracking_number=fulfilment.tracking_number,
+        tracking_url=tracking_url(
+            carrier=fulfilment.carrier, tracking_number=fulfilment.tracking_number
+        ),
+    )
+
+
+@dataclass(frozen=True)
 class ShopperStatus:
     label: str  # "Paid", "Shipped": the order's status in a word or two
     sentence: str  # what it means for the shopper
@@ -117,6 +157,10 @@ def order_shopper_status(*, order: Order) -> ShopperStatus:
             )
         case Status.PAID:
             return ShopperStatus("Paid", "We have your payment and are preparing your order.")
+        case Status.PARTIALLY_FULFILLED:
+            return ShopperStatus(
+                "Partly shipped", "Part of your order is on its way; the rest follows."
+            )
         case Status.FULFILLED:
             return ShopperStatus("Shipped", "Your order is on its way.")
         case Status.REFUNDED:
@@ -137,11 +181,13 @@ class ShopperEvent:
     carrier: str = ""
     tracking_number: str = ""
     tracking_url: str = ""
+    items: tuple[ParcelItem, ...] = ()
 
 
 def order_shopper_timeline(*, order: Order) -> list[ShopperEvent]:
-    """The steps a shopper cares about, oldest first: placed, paid, shipped (with the
-    carrier and tracking), refunded, cancelled. One query (the refunds' times)."""
+    """The steps a shopper cares about, oldest first: placed, paid, each parcel shipped
+    (what it holds, the carrier and tracking), refunded, cancelled. Three queries (the
+    parcels with their items, the refunds' times)."""
     events = [ShopperEvent(order.created, "Order placed")]
     if order.paid_at:
         events.append(
@@ -149,19 +195,20 @@ def order_shopper_timeline(*, order: Order) -> list[ShopperEvent]:
                 order.paid_at, "Paid", f"Payment of {_money(order, order.total)} received."
             )
         )
-    if order.fulfilled_at:
-        events.append(
-            ShopperEvent(
-                order.fulfilled_at,
-                "Shipped",
-                f"With {order.carrier}." if order.carrier else "",
-                carrier=order.carrier,
-                tracking_number=order.tracking_number,
-                tracking_url=tracking_url(
-                    carrier=order.carrier, tracking_number=order.tracking_number
-                ),
-            )
+    fulfilments = order.fulfilments.prefetch_related("lines__order_line")
+    parcels = [order_parcel(fulfilment) for fulfilment in fulfilments]
+    events += [
+        ShopperEvent(
+            parcel.at,
+            "Shipped" if len(parcels) == 1 else f"Parcel {number} shipped",
+            f"With {parcel.carrier}." if parcel.carrier else "",
+            carrier=parcel.carrier,
+            tracking_number=parcel.tracking_number,
+            tracking_url=parcel.tracking_url,
+            items=parcel.items,
         )
+        for number, parcel in enumerate(parcels, start=1)
+    ]
     refunds = order.activities.filter(kind=OrderActivity.Kind.REFUNDED).values_list(
         "created", flat=True
     )

@@ -29,7 +29,7 @@ from orders.payment_accounts import (
     requirements_in_words,
     shop_payments,
 )
-from shops.currencies import money_format
+from shops.currencies import minor_units, money_format
 
 MAX_ROW_ID = 2**63 - 1
 
@@ -125,10 +125,52 @@ def order_lines_amount(*, order: Order, quantities: Mapping[int, int]) -> Decima
         line = lines.get(line_id)
         if line is None:
             raise ValueError(f"Order {order.number} has no line {line_id}.")
-        if not 0 <= quantity <= line.quantity:
-            raise ValueError(f"Refund between 0 and {line.quantity} of {line.sku}.")
+        if not 0 <= quantity <= line.refundable_quantity:
+            raise ValueError(
+                f"Only {line.refundable_quantity} of {line.sku} ({line.title}) can still be "
+                f"refunded; {quantity} asked. Nothing was done."
+            )
         amount += line.unit_price * quantity
     return amount
+
+
+@dataclass(frozen=True)
+class RefundSummary:
+    """One refund as the order page lists it: when, how much (as shoppers read it),
+    the items refunded and those put back in stock ("2 x Canvas Tote")."""
+
+    at: datetime
+    amount: str
+    items: tuple[str, ...]
+    restocked: tuple[str, ...]
+
+
+def order_refunds(*, order: Order) -> list[RefundSummary]:
+    """``order``'s refunds, oldest first (their lines prefetched as
+    ``refunds__lines__order_line``, or two queries)."""
+    currency_places = minor_units(order.currency)
+    summaries = []
+    for refund in order.refunds.all():
+        parts = list(refund.lines.all())
+        summaries.append(
+            RefundSummary(
+                at=refund.created,
+                amount=money_format(
+                    Decimal(refund.amount_minor).scaleb(-currency_places), order.currency
+                ),
+                items=tuple(
+                    f"{part.quantity} \N{MULTIPLICATION SIGN} {part.order_line.title}"
+                    for part in parts
+                    if part.quantity
+                ),
+                restocked=tuple(
+                    f"{part.restocked_quantity} \N{MULTIPLICATION SIGN} {part.order_line.title}"
+                    for part in parts
+                    if part.restocked_quantity
+                ),
+            )
+        )
+    return summaries
 
 
 @dataclass(frozen=True)
@@ -411,4 +453,96 @@ def payment_connection() -> PaymentConnection:
         connect_available=platform_connect_available(),
         connect_label=connect_label,
         is_connected=is_connected,
+    )
+
+
+# --- Connect: fees of a payment, payouts (fetched by the worker: orders.services.balance)
+
+
+@dataclass(frozen=True)
+class OrderFees:
+    """What a Connect order's payment left the shop, as shoppers read amounts; each ""
+    while unknown, with ``unavailable`` saying why."""
+
+    stripe_fee: str
+    platform_fee: str
+    net: str
+    unavailable: str = ""
+
+
+def _minor_money(amount_minor: int, currency: str) -> str:
+    return money_format(Decimal(amount_minor).scaleb(-minor_units(currency)), currency)
+
+
+def order_fees(*, order: Order) -> OrderFees | None:
+    """The Stripe fee, the platform's fee and the net of a paid Connect order (None for
+    an order of the shop's own keys, or unpaid). No query."""
+    if not order.stripe_account_id or order.paid_at is None:
+        return None
+    if order.fees_checked_at is None or order.net_minor is None:
+        return OrderFees(
+            "",
+            "",
+            "",
+            unavailable="Unavailable for now: Stripe has not told the shop yet (it is asked "
+            "again within the hour).",
+        )
+    return OrderFees(
+        stripe_fee=_minor_money(order.stripe_fee_minor or 0, order.currency),
+        platform_fee=_minor_money(order.application_fee_minor, order.currency),
+        net=_minor_money(order.net_minor, order.currency),
+    )
+
+
+PAYOUT_STATUS_WORDS = {
+    "paid": "Paid",
+    "pending": "Pending",
+    "in_transit": "On its way",
+    "canceled": "Cancelled",
+    "failed": "Failed",
+}
+
+
+@dataclass(frozen=True)
+class PayoutRow:
+    amount: str
+    status: str
+    arrival: str
+    failure: str = ""
+
+
+@dataclass(frozen=True)
+class PayoutsPanel:
+    """A Connect shop's latest payouts as the Payments page shows them, when they were
+    last fetched, and ``problem`` ("" when the last fetch worked)."""
+
+    rows: tuple[PayoutRow, ...]
+    checked_at: datetime | None
+    problem: str
+
+
+def connect_payouts() -> PayoutsPanel | None:
+    """The active shop's payouts panel, or None when it does not sell through a
+    connected account (one query)."""
+    account = (
+        PaymentAccount.objects.filter(id=1, mode=PaymentAccount.Mode.CONNECT)
+        .exclude(stripe_account_id="")
+        .only("payouts", "payouts_checked_at", "payouts_problem")
+        .first()
+    )
+    if account is None:
+        return None
+    rows = []
+    for payout in account.payouts:
+        arrival = payout.get("arrival_date") or ""
+        rows.append(
+            PayoutRow(
+                amount=_minor_money(int(payout["amount"]), str(payout["currency"]).upper()),
+                status=PAYOUT_STATUS_WORDS.get(payout["status"], payout["status"]),
+                arrival=_when(datetime.fromisoformat(arrival)) if arrival else "",
+                failure=payout.get("failure_message") or "",
+            )
+        )
+    return PayoutsPanel(
+        rows=tuple(rows), checked_at=account.payouts_checked_at, problem=account.payouts_problem
     )

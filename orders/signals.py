@@ -24,8 +24,10 @@ Status = Order.Status
 order_created = Signal()
 # Stripe took the payment (a late one too, after the reservation had ended).
 order_paid = Signal()
-# The merchant shipped it. A receiver may return one sentence for the merchant, added to
-# the "Fulfilled" entry of the order's timeline (see ``order_signal_send``).
+# The merchant shipped it, or part of it (``order.status`` says which). Also sends
+# ``fulfilment`` (orders.models.Fulfilment) and ``lines``: the order lines that parcel
+# holds. A receiver may return one sentence for the merchant, added to the "Fulfilled"
+# entry of the order's timeline (see ``order_signal_send``).
 order_fulfilled = Signal()
 # Part or all of the payment went back (``order.status`` says which).
 order_refunded = Signal()
@@ -34,6 +36,7 @@ order_cancelled = Signal()
 
 SIGNAL_OF_STATUS: dict[str, Signal] = {
     Status.PAID: order_paid,
+    Status.PARTIALLY_FULFILLED: order_fulfilled,
     Status.FULFILLED: order_fulfilled,
     Status.CANCELLED: order_cancelled,
     Status.REFUNDED: order_refunded,

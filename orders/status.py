@@ -7,7 +7,9 @@ applies while the order is still in a status the move is allowed from, so two wo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 
@@ -22,9 +24,30 @@ MERCHANT_CANCEL_NOTE = "Cancelled by the merchant."
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     Status.PENDING_PAYMENT: frozenset({Status.PAID, Status.CANCELLED}),
-    Status.PAID: frozenset({Status.FULFILLED, Status.REFUNDED, Status.PARTIALLY_REFUNDED}),
+    Status.PAID: frozenset(
+        {
+            Status.PARTIALLY_FULFILLED,
+            Status.FULFILLED,
+            Status.REFUNDED,
+            Status.PARTIALLY_REFUNDED,
+        }
+    ),
+    # another parcel, the last parcel, or a refund
+    Status.PARTIALLY_FULFILLED: frozenset(
+        {
+            Status.PARTIALLY_FULFILLED,
+            Status.FULFILLED,
+            Status.REFUNDED,
+            Status.PARTIALLY_REFUNDED,
+        }
+    ),
     Status.PARTIALLY_REFUNDED: frozenset(
-        {Status.FULFILLED, Status.REFUNDED, Status.PARTIALLY_REFUNDED}
+        {
+            Status.PARTIALLY_FULFILLED,
+            Status.FULFILLED,
+            Status.REFUNDED,
+            Status.PARTIALLY_REFUNDED,
+        }
     ),
     Status.FULFILLED: frozenset({Status.REFUNDED, Status.PARTIALLY_REFUNDED}),
     # A payment that succeeds after its reservation expired (orders.services).
@@ -57,12 +80,14 @@ def order_transition(
     tracking_number: str | Unset = UNSET,
     refunded_minor: int | Unset = UNSET,
     stock_status: str | Unset = UNSET,
+    details: Mapping[str, Any] | None = None,
 ) -> list[str]:
     """Move ``order`` to status ``to`` and set the fields given (those left UNSET keep
     their value), or raise TransitionError if the order (as it is in the database now)
     may not move there. Updates ``order`` in place and sends the signal of the new status
     (``orders.signals``) in the same transaction; returns what its receivers said for the
-    merchant (``order_signal_send``)."""
+    merchant (``order_signal_send``). ``details`` go with the signal (a fulfilment's
+    ``lines``)."""
     fields = given(
         {
             "note": note,
@@ -76,10 +101,12 @@ def order_transition(
         }
     )
     with transaction.atomic(savepoint=False):
-        return _transition(order=order, to=to, fields=fields)
+        return _transition(order=order, to=to, fields=fields, details=details or {})
 
 
-def _transition(*, order: Order, to: str, fields: dict[str, object]) -> list[str]:
+def _transition(
+    *, order: Order, to: str, fields: dict[str, object], details: Mapping[str, Any]
+) -> list[str]:
     sources = allowed_sources(to)
     updated = Order.objects.filter(id=order.id, status__in=sources).update(status=to, **fields)
     if not updated:
@@ -93,4 +120,4 @@ def _transition(*, order: Order, to: str, fields: dict[str, object]) -> list[str
         setattr(order, name, value)
     if to not in SIGNAL_OF_STATUS:
         return []
-    return order_signal_send(SIGNAL_OF_STATUS[to], order=order)
+    return order_signal_send(SIGNAL_OF_STATUS[to], order=order, **details)

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import stripe
@@ -487,3 +488,93 @@ def event_object_id(payload: bytes) -> str:
     except (ValueError, KeyError, TypeError, AttributeError):
         return ""
     return object_id[:255] if isinstance(object_id, str) else ""
+
+
+# --- Connect: what a connected account earns and is paid (its balance) ------------------
+
+
+@dataclass(frozen=True)
+class PaymentFees:
+    """What a payment left the connected account, from its charge's balance transaction
+    (minor units of ``currency``): Stripe's processing fee, the platform's application
+    fee, and the ``net`` added to the balance, available on ``available_on``."""
+
+    amount: int
+    currency: str
+    stripe_fee: int
+    application_fee: int
+    net: int
+    available_on: datetime | None
+
+
+@dataclass(frozen=True)
+class Payout:
+    """A payout of the connected account's balance to its bank account."""
+
+    id: str
+    amount: int
+    currency: str
+    status: str  # paid, pending, in_transit, canceled, failed
+    arrival_date: datetime | None
+    failure_message: str = ""
+
+
+def _moment(timestamp: Any) -> datetime | None:
+    return datetime.fromtimestamp(int(timestamp), tz=UTC) if timestamp else None
+
+
+def payment_fees(*, credentials: Credentials, payment_intent_id: str) -> PaymentFees | None:
+    """The fees and net of the payment ``payment_intent_id`` (its succeeded charge's
+    balance transaction, one call: ``GET /v1/charges?payment_intent=…`` expanded), or
+    None while Stripe has no balance transaction for it yet."""
+    with _translated_errors():
+        page = (
+            _client(credentials)
+            .v1.charges.list(
+                params={
+                    "payment_intent": payment_intent_id,
+                    "expand": ["data.balance_transaction"],
+                    "limit": 10,
+                },
+                options=_options(credentials),
+            )
+            .to_dict()
+        )
+    for charge in page["data"]:
+        transaction = charge.get("balance_transaction")
+        if charge.get("status") != "succeeded" or not isinstance(transaction, Mapping):
+            continue
+        fees = {kind: 0 for kind in ("stripe_fee", "application_fee")}
+        for detail in transaction.get("fee_details") or []:
+            if detail.get("type") in fees:
+                fees[detail["type"]] += int(detail.get("amount") or 0)
+        return PaymentFees(
+            amount=int(transaction["amount"]),
+            currency=str(transaction["currency"]),
+            stripe_fee=fees["stripe_fee"],
+            application_fee=fees["application_fee"],
+            net=int(transaction["net"]),
+            available_on=_moment(transaction.get("available_on")),
+        )
+    return None
+
+
+def payouts_list(*, credentials: Credentials, limit: int = 10) -> list[Payout]:
+    """The connected account's latest payouts, newest first (``GET /v1/payouts``)."""
+    with _translated_errors():
+        page = (
+            _client(credentials)
+            .v1.payouts.list(params={"limit": limit}, options=_options(credentials))
+            .to_dict()
+        )
+    return [
+        Payout(
+            id=str(payout["id"]),
+            amount=int(payout["amount"]),
+            currency=str(payout["currency"]),
+            status=str(payout["status"]),
+            arrival_date=_moment(payout.get("arrival_date")),
+            failure_message=str(payout.get("failure_message") or ""),
+        )
+        for payout in page["data"]
+    ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from orders import services
+from orders import services, stripe_client
 from shops.tasks import MAIL_RETRY
 
 
@@ -38,3 +38,20 @@ def payments_settle_held() -> int:
 def payment_health_email() -> bool:
     """Tell the shop's owner that payments broke or work again (once per change)."""
     return services.payment_health_email_send()
+
+
+@shared_task(
+    name="orders.order_fees_fetch",
+    autoretry_for=(stripe_client.PaymentRetryableError,),
+    retry_backoff=30,
+    max_retries=5,
+)
+def order_fees_fetch(order_id: int) -> bool:
+    """Keep what a Connect order's payment left the shop (fees, net), from Stripe."""
+    return services.order_fees_fetch(order_id=order_id)
+
+
+@shared_task(name="orders.payouts_refresh", acks_late=True)
+def payouts_refresh() -> int:
+    """List a Connect shop's payouts and the fees still unknown (beat, every shop)."""
+    return services.payouts_refresh()

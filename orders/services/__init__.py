@@ -1,11 +1,12 @@
 """Writes of the orders app, by topic: ``buy_now`` (reservation, order,
 PaymentIntent), ``payments`` (webhook events, paid / failed / expired orders and their
 stock), ``recovery`` (checkout reminders), ``payment_health`` (webhooks seen, held
-orders settled without their event), ``merchant``
-(fulfil, cancel, refund), ``emails``, and the pricing rules: ``shipping`` (zones and
+orders settled without their event), ``balance`` (a Connect shop's fees and payouts),
+``merchant`` (fulfil, cancel, refund), ``emails``, and the pricing rules: ``shipping`` (zones and
 rates), ``taxes`` (rates, tax-inclusive prices) and ``discounts`` (codes, their uses).
 Import from here; what a checkout costs is read with ``orders.pricing``."""
 
+from orders.services.balance import order_fees_fetch, payouts_refresh
 from orders.services.buy_now import (
     Attribution,
     BuyNowError,
@@ -95,6 +96,7 @@ __all__ = [
     "order_email_on_commit",
     "order_email_send",
     "order_emails_sweep",
+    "order_fees_fetch",
     "order_fulfil",
     "order_payment_failed",
     "order_payment_start",
@@ -106,6 +108,7 @@ __all__ = [
     "payment_health_webhook_received",
     "payment_intent_stop",
     "payments_settle_held",
+    "payouts_refresh",
     "recovery_opt_out",
     "reservations_expire",
     "shipping_rate_clean",

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from orders.carriers import tracking_url
 from orders.links import checkout_refill_path, order_page_path, recovery_opt_out_path
-from orders.models import Order, OrderActivity, OrderEmail
-from orders.receipts import order_receipt
+from orders.models import Fulfilment, Order, OrderActivity, OrderEmail
+from orders.receipts import order_parcel, order_receipt
 from orders.services.activity import order_activity_add
 from orders.services.recovery import checkout_reminder_still_wanted, checkout_reminders_record
 from shops.models import Shop
@@ -31,10 +31,13 @@ EMAIL_SUBJECTS = {
 }
 
 
-def order_email_on_commit(order: Order, kind: str) -> OrderEmail:
-    """Record the email ``kind`` about ``order`` in the current transaction and queue its
-    sending once the transaction commits."""
-    email = OrderEmail.objects.create(order=order, kind=kind)
+def order_email_on_commit(
+    order: Order, kind: str, *, fulfilment: Fulfilment | None = None
+) -> OrderEmail:
+    """Record the email ``kind`` about ``order`` (a shipped email: about ``fulfilment``,
+    the parcel) in the current transaction and queue its sending once the transaction
+    commits."""
+    email = OrderEmail.objects.create(order=order, kind=kind, fulfilment=fulfilment)
     task_queue_on_commit("orders.order_email", email.pk)
     return email
 
@@ -59,9 +62,15 @@ def order_email_send(*, email_id: int) -> bool:
             if is_reminder and not checkout_reminder_still_wanted(order=order):
                 email.delete()
                 return False
+            if email.fulfilment_id is not None:
+                email.fulfilment = Fulfilment.objects.prefetch_related("lines__order_line").get(
+                    pk=email.fulfilment_id
+                )
             shop = current_shop()  # also under a task's stand-in tenant
             subject = EMAIL_SUBJECTS[email.kind].format(number=order.number, shop=shop.name)
-            context = order_email_context(order=order, shop=shop, subject=subject)
+            context = order_email_context(
+                order=order, shop=shop, subject=subject, fulfilment=email.fulfilment
+            )
             headers = {}
             if is_reminder:
                 context |= _reminder_context(order=order, shop=shop)
@@ -93,16 +102,27 @@ def order_email_send(*, email_id: int) -> bool:
     return True
 
 
-def order_email_context(*, order: Order, shop: Shop, subject: str) -> dict[str, Any]:
+def order_email_context(
+    *, order: Order, shop: Shop, subject: str, fulfilment: Fulfilment | None = None
+) -> dict[str, Any]:
     """What an order email shows (its plain text and HTML alike): the receipt, the
-    tracking link, and the signed link to the shopper's order page."""
+    parcel of a shipped email (what it holds, its carrier and tracking link: the
+    order's last ones for an order shipped before parcels were kept), and the signed
+    link to the shopper's order page."""
+    parcel = order_parcel(fulfilment) if fulfilment is not None else None
+    carrier = parcel.carrier if parcel else order.carrier
+    tracking_number = parcel.tracking_number if parcel else order.tracking_number
     return {
         "order": order,
         "shop": shop,
         "subject": subject,
         "receipt": order_receipt(order=order),
+        "parcel": parcel,
+        "is_partial": order.status == Order.Status.PARTIALLY_FULFILLED,
+        "carrier": carrier,
+        "tracking_number": tracking_number,
         "order_url": shop_url(shop) + order_page_path(order=order),
-        "tracking_url": tracking_url(carrier=order.carrier, tracking_number=order.tracking_number),
+        "tracking_url": tracking_url(carrier=carrier, tracking_number=tracking_number),
     }
 
 

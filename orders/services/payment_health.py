@@ -119,17 +119,34 @@ def payment_health_bad_signature(*, order_public_id: str, payment_intent_id: str
     return matched
 
 
+PAYMENT_EVENT_PREFIXES = ("payment_intent.", "charge.")
+"""The events that show the shop's payment webhooks work: a payment's own events.
+``account.updated`` and the like come on the platform's endpoint whatever the shop's
+payments do, so they prove nothing about them."""
+
+
+def is_payment_event(event_type: str) -> bool:
+    """Whether an event of ``event_type`` is about a payment (see PAYMENT_EVENT_PREFIXES)."""
+    return event_type.startswith(PAYMENT_EVENT_PREFIXES)
+
+
 @transaction.atomic
-def payment_health_webhook_received(*, event_type: str) -> None:
-    """A verified webhook arrived for this shop: its payments work (again)."""
+def payment_health_webhook_received(*, event_type: str) -> bool:
+    """A verified webhook arrived for this shop. A payment's event shows its payments
+    work (again): recorded as the last webhook received, clearing a broken state; any
+    other event (``account.updated``…) is no proof and changes nothing. True when
+    recorded."""
+    if not is_payment_event(event_type):
+        return False
     now = timezone.now()
     seen: HealthChanges = {"last_webhook_at": now, "last_webhook_type": event_type[:100]}
     if PaymentHealth.objects.filter(id=1, is_broken=True).update(
         is_broken=False, broken_since=None, **seen
     ):
         task_queue_on_commit("orders.payment_health_email")
-        return
+        return True
     _health_update(changes=seen)
+    return True
 
 
 @transaction.atomic

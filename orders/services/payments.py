@@ -26,6 +26,7 @@ from orders.services.activity import order_activity_add, order_money
 from orders.services.discounts import discount_release
 from orders.services.emails import order_email_on_commit
 from orders.status import order_transition
+from shops.queueing import task_queue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -159,6 +160,8 @@ def _paid(order: Order) -> None:
         message=f"{order_money(order, order.amount_minor)} through Stripe.",
     )
     order_email_on_commit(order, "confirmation")
+    if order.stripe_account_id:  # Connect: what the payment left the shop, from Stripe
+        task_queue_on_commit("orders.order_fees_fetch", order.id)
 
 
 # A PaymentIntent in these states can still be paid: after a declined card Stripe puts

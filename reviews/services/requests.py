@@ -8,6 +8,7 @@ is worthless in any other shop, and it is the only way a review becomes "Verifie
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from django.conf import settings
@@ -55,15 +56,28 @@ def review_link_line(token: str) -> OrderLine:
     return line
 
 
-def review_requests_schedule(*, order: Order) -> int:
-    """Record a review request per line of the just-fulfilled ``order`` (in its
-    transaction), due after the configured delay; a line is asked about once."""
+# orders whose buyer is asked about the items shipped; one refunded in part is too, for
+# the items not refunded
+SHIPPED_STATUSES = (
+    Order.Status.PARTIALLY_FULFILLED,
+    Order.Status.FULFILLED,
+    Order.Status.PARTIALLY_REFUNDED,
+)
+
+
+def review_requests_schedule(*, order: Order, lines: Sequence[OrderLine] | None = None) -> int:
+    """Record a review request per line just shipped (``lines``, all of ``order``'s when
+    None) in the fulfilment's transaction, due after the configured delay; a line is
+    asked about once."""
     settings_row = ReviewSettings.objects.filter(key=1).first()
     if settings_row is not None and not settings_row.requests_enabled:
         return 0
     due_at = timezone.now() + timedelta(seconds=settings.REVIEWS_REQUEST_DELAY_SECONDS)
     created = ReviewRequest.objects.bulk_create(
-        [ReviewRequest(order_line=line, due_at=due_at) for line in order.lines.all()],
+        [
+            ReviewRequest(order_line=line, due_at=due_at)
+            for line in (order.lines.all() if lines is None else lines)
+        ],
         ignore_conflicts=True,
     )
     return len(created)
@@ -87,10 +101,15 @@ def review_requests_send_due(*, base_url: str = "", limit: int = 200) -> int:
             by_order.setdefault(request.order_line.order_id, []).append(request)
         for order_requests in by_order.values():
             order = order_requests[0].order_line.order
-            if order.status != Order.Status.FULFILLED:
+            lines = [
+                r.order_line
+                for r in order_requests
+                if r.order_line.refunded_quantity < r.order_line.quantity
+            ]
+            if order.status not in SHIPPED_STATUSES or not lines:
                 continue  # refunded since: no request
-            _send(order=order, lines=[r.order_line for r in order_requests], base_url=base_url)
-            sent += len(order_requests)
+            _send(order=order, lines=lines, base_url=base_url)
+            sent += len(lines)
         ReviewRequest.objects.filter(pk__in=[r.pk for r in requests]).update(sent_at=timezone.now())
     return sent
 

@@ -24,7 +24,8 @@ from shops.posts.models import (
     PostTag,
 )
 
-PAID_STATUSES = ("paid", "fulfilled", "partially_refunded")  # a refunded order earned nothing
+# a refunded order earned nothing
+PAID_STATUSES = ("paid", "partially_fulfilled", "fulfilled", "partially_refunded")
 
 
 def _shopper_tags() -> QuerySet[PostTag]:

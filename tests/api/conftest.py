@@ -17,7 +17,7 @@ from shops.api.models import Scope
 from shops.api.services import api_key_create
 from shops.models import Shop
 from tests.catalog.conftest import image_server  # noqa: F401
-from tests.orders.conftest import selling_a  # noqa: F401
+from tests.orders.conftest import selling_a, shirt  # noqa: F401
 
 ALL_SCOPES = list(Scope.values)
 

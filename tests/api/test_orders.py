@@ -87,6 +87,9 @@ def test_detail_has_lines_amounts_as_strings_and_iso_times(
             "unit_price": "24.00",
             "quantity": 2,
             "line_total": "48.00",
+            "fulfilled_quantity": 0,
+            "refunded_quantity": 0,
+            "restocked_quantity": 0,
         }
     ]
     assert body["paid_at"].endswith("Z") and "T" in body["created"]

@@ -16,6 +16,7 @@ from django.test import Client
 from django_tenants.utils import tenant_context
 
 from catalog.models import Product, Variant
+from catalog.services import VariantInput, product_create
 from orders.models import Order
 from orders.payment_accounts import payment_account_set_keys
 from tests.factories import ProductFactory
@@ -201,3 +202,14 @@ def paid_order(
         order = Order.objects.get(id=order.id)
     assert (order.status, order.stock_status) == ("paid", "committed")
     return order
+
+
+@pytest.fixture
+def shirt(shop_a, selling_a) -> Variant:
+    with tenant_context(shop_a):
+        product = product_create(
+            title="Linen Shirt",
+            status="active",
+            variants=[VariantInput(sku="SHIRT-M", price="22.00", stock=5, options=["Blue", "M"])],
+        )
+        return product.variants.get()

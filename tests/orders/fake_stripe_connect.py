@@ -25,6 +25,15 @@ Keys: ``platform_key`` is the platform's (it creates connected accounts);
   a changed account sends a signed ``account.updated`` to the platform's Connect
   webhook (``connect_webhook_url``, in the background, as Stripe does), then 303 to
   ``return_url``.
+- Balance and payouts of a connected account, asked with the platform's key and the
+  ``Stripe-Account`` header (an account not connected to the platform → 403):
+  ``GET /v1/charges?payment_intent=…`` (``expand[]=data.balance_transaction`` gives each
+  charge's balance transaction instead of its id), ``GET /v1/balance_transactions``
+  (``source``, ``type``, ``limit``), ``GET /v1/balance_transactions/{id}``,
+  ``GET /v1/payouts`` (``status``, ``limit``; newest first). ``charge`` arranges a direct
+  charge with its balance transaction (Stripe's fee, the platform's application fee,
+  the net, as in ``fee_details``), ``payout`` a payout; ``failing`` makes these answer
+  500 as Stripe does when it is down.
 - ``POST /v1/webhook_endpoints`` (``url``, ``enabled_events[]``; a restricted key needs
   ``webhook_write``: 403 otherwise), ``GET``/``DELETE /v1/webhook_endpoints/{id}``,
   ``GET /v1/webhook_endpoints``: per account; the ``secret`` only in the creation's
@@ -131,6 +140,11 @@ class FakeStripeConnect(FakeServer):
         self.idempotent: dict[tuple[str, str], tuple[dict, tuple[int, dict]]] = {}
         self.requests: list[dict] = []  # every API call: method, path, key, form, idempotency_key
         self.deliveries: list[tuple[str, int]] = []  # (event type, HTTP status) sent
+        # by connected account: charges, balance transactions, payouts (newest last)
+        self.charges: dict[str, list[dict]] = {}
+        self.balance_transactions: dict[str, list[dict]] = {}
+        self.payouts: dict[str, list[dict]] = {}
+        self.failing = False  # balance and payouts answer 500
         self.delivered = threading.Condition()
         self._serve()
 
@@ -162,6 +176,132 @@ class FakeStripeConnect(FakeServer):
         """What "Agree and submit" on the onboarding page does, without a browser."""
         with self.lock:
             self._submit(self.accounts[account_id], terms=terms)
+
+    def charge(
+        self,
+        account_id: str,
+        *,
+        payment_intent_id: str,
+        amount: int,
+        currency: str = "eur",
+        application_fee_amount: int = 0,
+    ) -> dict:
+        """A succeeded direct charge on the connected account and its balance transaction:
+        Stripe's fee (1.5% + 25 of a European card, as Stripe's pricing page says) and the
+        platform's application fee taken from it, the rest the account's net."""
+        now = int(time.time())
+        stripe_fee = round(amount * 0.015) + 25
+        charge_id, transaction_id = _id("ch_"), _id("txn_")
+        fee_details = [
+            {
+                "amount": stripe_fee,
+                "application": None,
+                "currency": currency,
+                "description": "Stripe processing fees",
+                "type": "stripe_fee",
+            }
+        ]
+        if application_fee_amount:
+            fee_details.append(
+                {
+                    "amount": application_fee_amount,
+                    "application": "ca_" + self.platform_account[5:],
+                    "currency": currency,
+                    "description": "Etalage application fee",
+                    "type": "application_fee",
+                }
+            )
+        fee = stripe_fee + application_fee_amount
+        transaction = {
+            "id": transaction_id,
+            "object": "balance_transaction",
+            "amount": amount,
+            "available_on": now + 7 * 86400,
+            "created": now,
+            "currency": currency,
+            "description": None,
+            "exchange_rate": None,
+            "fee": fee,
+            "fee_details": fee_details,
+            "net": amount - fee,
+            "reporting_category": "charge",
+            "source": charge_id,
+            "status": "pending",
+            "type": "charge",
+        }
+        charge = {
+            "id": charge_id,
+            "object": "charge",
+            "amount": amount,
+            "amount_captured": amount,
+            "amount_refunded": 0,
+            "application_fee_amount": application_fee_amount or None,
+            "balance_transaction": transaction_id,
+            "captured": True,
+            "created": now,
+            "currency": currency,
+            "paid": True,
+            "payment_intent": payment_intent_id,
+            "refunded": False,
+            "status": "succeeded",
+        }
+        with self.lock:
+            self.balance_transactions.setdefault(account_id, []).append(transaction)
+            self.charges.setdefault(account_id, []).append(charge)
+        return charge
+
+    def payout(
+        self,
+        account_id: str,
+        *,
+        amount: int,
+        currency: str = "eur",
+        status: str = "paid",
+        arrival_date: int | None = None,
+    ) -> dict:
+        """A payout of the connected account to its bank account, and its balance
+        transaction."""
+        now = int(time.time())
+        payout_id, transaction_id = _id("po_"), _id("txn_")
+        payout = {
+            "id": payout_id,
+            "object": "payout",
+            "amount": amount,
+            "arrival_date": arrival_date or now + 2 * 86400,
+            "automatic": True,
+            "balance_transaction": transaction_id,
+            "created": now,
+            "currency": currency,
+            "description": "STRIPE PAYOUT",
+            "destination": "ba_" + account_id[5:],
+            "failure_code": None,
+            "failure_message": None,
+            "method": "standard",
+            "source_type": "card",
+            "statement_descriptor": None,
+            "status": status,
+            "type": "bank_account",
+        }
+        transaction = {
+            "id": transaction_id,
+            "object": "balance_transaction",
+            "amount": -amount,
+            "available_on": now,
+            "created": now,
+            "currency": currency,
+            "description": "STRIPE PAYOUT",
+            "fee": 0,
+            "fee_details": [],
+            "net": -amount,
+            "reporting_category": "payout",
+            "source": payout_id,
+            "status": "available",
+            "type": "payout",
+        }
+        with self.lock:
+            self.payouts.setdefault(account_id, []).append(payout)
+            self.balance_transactions.setdefault(account_id, []).append(transaction)
+        return payout
 
     def wait_for_delivery(self, count: int = 1, timeout: float = 30) -> list[tuple[str, int]]:
         with self.delivered:
@@ -306,6 +446,22 @@ class FakeStripeConnect(FakeServer):
             return caller  # type: ignore[return-value]
         account, perms = caller
         parts = path.strip("/").split("/")[1:]  # without "v1"
+        on_behalf = headers.get("Stripe-Account", "")
+        if on_behalf:
+            if key != self.platform_key or on_behalf not in self.accounts:
+                return _error(
+                    403,
+                    f"The provided key '{_redacted(key)}' does not have access to account "
+                    f"'{on_behalf}' (or that account does not exist). Application access may "
+                    "have been revoked.",
+                    code="account_invalid",
+                )
+            account = on_behalf
+        if parts[:1] in (["charges"], ["balance_transactions"], ["payouts"]) and method == "GET":
+            if self.failing:
+                return 500, {"error": {"message": "An unknown error occurred", "type": "api_error"}}
+            with self.lock:
+                return self._money(parts, account, form)
         with self.lock:
             if parts == ["balance"] and method == "GET":
                 refused = self._permitted(key, account, perms, "balance_read")
@@ -329,6 +485,59 @@ class FakeStripeConnect(FakeServer):
             if parts[:1] == ["webhook_endpoints"]:
                 return self._webhook_endpoints(method, parts[1:], key, account, perms, form)
         return _error(404, f"Unrecognized request URL ({method}: {path}).")
+
+    @staticmethod
+    def _page(url: str, items: list[dict], form: dict) -> tuple[int, dict]:
+        try:
+            limit = max(1, min(100, int(form.get("limit", 10))))
+        except ValueError:
+            return _error(400, "Invalid integer: limit", param="limit")
+        # newest first; of two made in the same second, the later one
+        newest_first = sorted(items[::-1], key=lambda item: item["created"], reverse=True)
+        return 200, {
+            "object": "list",
+            "data": newest_first[:limit],
+            "has_more": len(newest_first) > limit,
+            "url": url,
+        }
+
+    def _money(self, parts: list[str], account: str, form: dict) -> tuple[int, dict]:
+        """Charges, balance transactions and payouts of ``account`` (see the docstring)."""
+        transactions = self.balance_transactions.get(account, [])
+        if parts == ["charges"]:
+            charges = [
+                dict(charge)
+                for charge in self.charges.get(account, [])
+                if form.get("payment_intent") in (None, charge["payment_intent"])
+            ]
+            if "data.balance_transaction" in (form.get("expand") or []):
+                by_id = {transaction["id"]: transaction for transaction in transactions}
+                for charge in charges:
+                    charge["balance_transaction"] = by_id[charge["balance_transaction"]]
+            return self._page("/v1/charges", charges, form)
+        if parts[:1] == ["balance_transactions"] and len(parts) == 2:
+            found = [t for t in transactions if t["id"] == parts[1]]
+            if not found:
+                return _error(
+                    404, f"No such balance transaction: '{parts[1]}'", code="resource_missing"
+                )
+            return 200, found[0]
+        if parts == ["balance_transactions"]:
+            chosen = [
+                t
+                for t in transactions
+                if form.get("source") in (None, t["source"])
+                and form.get("type") in (None, t["type"])
+            ]
+            return self._page("/v1/balance_transactions", chosen, form)
+        if parts == ["payouts"]:
+            payouts = [
+                payout
+                for payout in self.payouts.get(account, [])
+                if form.get("status") in (None, payout["status"])
+            ]
+            return self._page("/v1/payouts", payouts, form)
+        return _error(404, f"Unrecognized request URL (GET: /v1/{'/'.join(parts)}).")
 
     def _accounts(self, method, rest, key, account, headers, form) -> tuple[int, dict]:
         if key != self.platform_key:

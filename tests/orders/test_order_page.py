@@ -14,8 +14,7 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from catalog.models import Variant
-from catalog.services import VariantInput, product_create
-from orders.models import Order, OrderActivity
+from orders.models import Order, OrderActivity, RefundLine
 from reviews.models import ReviewRequest
 from shops.accounts.models import User
 from shops.accounts.roles import Role
@@ -51,17 +50,6 @@ class FormNesting(HTMLParser):
     def handle_endtag(self, tag):
         if tag == "form":
             self.depth -= 1
-
-
-@pytest.fixture
-def shirt(shop_a, selling_a) -> Variant:
-    with tenant_context(shop_a):
-        product = product_create(
-            title="Linen Shirt",
-            status="active",
-            variants=[VariantInput(sku="SHIRT-M", price="22.00", stock=5, options=["Blue", "M"])],
-        )
-        return product.variants.get()
 
 
 def page_of(order: Order, client: Client | None = None) -> str:
@@ -125,7 +113,7 @@ def test_fulfil_with_carrier_emails_the_shopper_and_makes_the_review_request_due
 
     html = response.content.decode()
     assert f"Order {order.number} is fulfilled" in html
-    assert "Shipped with Colissimo, tracking number LP123456789FR." in html
+    assert "Shipped with Colissimo, tracking number <strong>LP123456789FR</strong>." in html
     with tenant_context(shop_a):
         order = Order.objects.get(id=order.id)
         due = sorted(
@@ -184,10 +172,20 @@ def test_refund_by_line_asks_first_then_refunds_what_those_items_cost(
     assert "Back in stock: 1 \N{MULTIPLICATION SIGN} Linen Shirt." in asked.content.decode()
     html = done.content.decode()
     assert "refund sent through Stripe; 1 item(s) back in stock." in html
-    assert "€22.00 through Stripe; back in stock: 1 \N{MULTIPLICATION SIGN} SHIRT-M." in html
+    assert (
+        "€22.00 through Stripe for 1 \N{MULTIPLICATION SIGN} SHIRT-M; "
+        "back in stock: 1 \N{MULTIPLICATION SIGN} SHIRT-M." in html
+    )
+    assert "For 1 \N{MULTIPLICATION SIGN} Linen Shirt." in html  # the Refunds panel
+    assert "SKU SHIRT-M · 1 refunded · 1 returned to stock" in html
     with tenant_context(shop_a):
         order = Order.objects.get(id=order.id)
         assert Variant.objects.get(id=shirt.id).available == 4
+        assert list(
+            RefundLine.objects.values_list(
+                "refund__amount_minor", "order_line__sku", "quantity", "restocked_quantity"
+            )
+        ) == [(2200, "SHIRT-M", 1, 1)]
     assert (order.status, order.refunded_minor) == ("partially_refunded", 2200)
     assert [m.subject for m in mail.outbox] == [f"Your order {order.number} was refunded"]
     assert "Refunded: €22.00 of €68.00." in mail.outbox[0].body

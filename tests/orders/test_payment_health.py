@@ -10,13 +10,14 @@ import requests
 from django.core import mail
 from django.db.models import F
 from django.test import Client
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from catalog.models import Variant
 from orders.models import Order, OrderEmail, PaymentHealth
 from orders.payment_accounts import payment_account_set_keys
 from orders.selectors import payment_health_report
-from orders.services import payments_settle_held
+from orders.services import payment_health_webhook_received, payments_settle_held
 from shops.models import Shop
 from tests.conftest import owner_client
 from tests.orders.conftest import (
@@ -29,6 +30,7 @@ from tests.orders.conftest import (
     shopper,
     signed,
 )
+from tests.orders.test_connect import deliver, started
 
 ENDPOINT_SECRET = "whsec_what_stripe_signs_with"
 WRONG_SECRET = "whsec_alpha"
@@ -227,3 +229,33 @@ def test_the_beat_runs_the_health_task_in_every_shop(settings):
         "shops.for_each_shop",
         ["orders.payments_settle_held"],
     )
+
+
+def test_account_updated_is_no_proof_that_payments_work(shop_a, fake_connect):
+    # given: a Connect shop whose payments were found broken
+    account_id = started(shop_a, "alpha")
+    fake_connect.complete(account_id)
+    with tenant_context(shop_a):
+        PaymentHealth.objects.create(
+            id=1, is_broken=True, broken_since=timezone.now(), owner_told_broken=True
+        )
+
+    # when: the platform's endpoint receives the account's account.updated, verified
+    body, signature = fake_connect.account_event(account_id, secret="whsec_platform")
+    assert deliver(body, signature).json() == {"result": "handled"}
+
+    # then: handled, but no webhook is recorded as received and payments stay broken
+    assert health(shop_a).last_webhook_at is None
+    assert health(shop_a).is_broken
+    page = owner_client("alpha").get("/admin/orders/paymentaccount/").content.decode()
+    assert 'data-payment-health="broken"' in page
+    assert owner_mails(shop_a) == []
+
+
+def test_only_a_payments_event_counts_as_the_last_webhook_received(shop_a):
+    with tenant_context(shop_a):
+        for event_type in ("account.updated", "customer.created", "balance.available"):
+            assert payment_health_webhook_received(event_type=event_type) is False
+        assert not PaymentHealth.objects.exists()
+        assert payment_health_webhook_received(event_type="charge.refunded") is True
+        assert payment_health_report().last_webhook_type == "charge.refunded"

@@ -108,6 +108,10 @@ def test_the_fulfilment_entry_says_when_the_review_requests_are_due(shop_a, sett
         services.order_fulfil(order=order, carrier="Colissimo")
 
         assert [(a.kind, a.message) for a in order.activities.all()] == [
-            ("fulfilled", "Shipped with Colissimo. Review requests are due in 2 day(s)."),
+            (
+                "fulfilled",
+                f"Shipped: 1 \N{MULTIPLICATION SIGN} {order.lines.get().sku}, with Colissimo. "
+                "Review requests are due in 2 day(s).",
+            ),
         ]
         assert ReviewRequest.objects.filter(order_line__order=order).count() == 1

@@ -66,12 +66,15 @@ def test_a_staff_members_admin_change_is_recorded_under_their_email(shop_a):
     assert (taxes.status_code, fulfilled.status_code) == (302, 302)
     with tenant_context(shop_a):
         entries = list(AuditEntry.objects.order_by("id"))
+        line = order.lines.get()
     assert [(e.actor_kind, e.actor_label, e.action, e.object_repr) for e in entries] == [
         ("staff", "sam@example.com", "taxsettings.update", str(entries[0].object_repr)),
         ("staff", "sam@example.com", "order.fulfil", f"Order {order.number}"),
     ]
     assert entries[0].changes == {"prices_include_tax": [before, not before]}
-    assert entries[1].note == "Shipped, tracking number LP1."
+    assert entries[1].note == (
+        f"Shipped: {line.quantity} \N{MULTIPLICATION SIGN} {line.sku}, tracking number LP1."
+    )
 
 
 def test_a_staff_price_change_is_recorded_and_work_without_an_actor_is_not(shop_a):

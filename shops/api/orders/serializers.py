@@ -43,8 +43,16 @@ class OrderLineSerializer(serializers.ModelSerializer):
             "unit_price",
             "quantity",
             "line_total",
+            "fulfilled_quantity",
+            "refunded_quantity",
+            "restocked_quantity",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "fulfilled_quantity": {"help_text": "How many were shipped (all fulfilments)."},
+            "refunded_quantity": {"help_text": "How many were refunded by item."},
+            "restocked_quantity": {"help_text": "How many refunds put back in stock."},
+        }
 
 
 class OrderSerializer(serializers.ModelSerializer):
@@ -98,11 +106,33 @@ class OrderFilterSerializer(serializers.Serializer):
     utm_source = serializers.CharField(required=False, help_text="Exact.")
 
 
+class LineQuantitySerializer(serializers.Serializer):
+    line_id = serializers.IntegerField(min_value=1, help_text="An order line's ``id``.")
+    quantity = serializers.IntegerField(min_value=0, max_value=1_000_000)
+
+
+def _line_quantities(items: list[dict]) -> dict[int, int]:
+    """[{line_id, quantity}] as {line id: quantity}, a line named twice summed."""
+    quantities: dict[int, int] = {}
+    for item in items:
+        quantities[item["line_id"]] = quantities.get(item["line_id"], 0) + item["quantity"]
+    return quantities
+
+
 class FulfilInputSerializer(serializers.Serializer):
     carrier = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     tracking_number = serializers.CharField(
         max_length=100, required=False, allow_blank=True, default=""
     )
+    lines = LineQuantitySerializer(
+        many=True,
+        required=False,
+        help_text="What this parcel holds, by order line; leave out to ship all that is "
+        "left. More than a line has left to ship is refused (`invalid_quantity`).",
+    )
+
+    def validate_lines(self, items: list[dict]) -> dict[int, int]:
+        return _line_quantities(items)
 
 
 class RefundInputSerializer(serializers.Serializer):
@@ -110,8 +140,18 @@ class RefundInputSerializer(serializers.Serializer):
         required=False,
         allow_null=True,
         min_value=0,
-        help_text="In the order's currency; leave out to refund what is left in full.",
+        help_text="In the order's currency; leave out to refund what the `lines` cost, or "
+        "without lines what is left in full.",
     )
+    lines = LineQuantitySerializer(
+        many=True,
+        required=False,
+        help_text="The items refunded, by order line (recorded: `refunded_quantity`). More "
+        "than a line has left to refund is refused (`invalid_quantity`).",
+    )
+
+    def validate_lines(self, items: list[dict]) -> dict[int, int]:
+        return _line_quantities(items)
 
 
 # --- Buy-now (shoppers) ---------------------------------------------------------------

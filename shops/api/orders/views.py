@@ -48,6 +48,8 @@ def _api_error(error: services.OrderActionError, *, field: str | None = None) ->
     """The API's error for a merchant action refused by the orders services."""
     if error.code == "invalid_amount":
         return exceptions.ValidationError({field or "amount": [str(error)]}, code=error.code)
+    if error.code == "invalid_quantity":
+        return exceptions.ValidationError({"lines": [str(error)]}, code=error.code)
     if error.code == PROVIDER_ERROR:
         return BadGateway(str(error))
     return Conflict(str(error), code=error.code)
@@ -102,12 +104,18 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, QueryFilter
     )
     @action(detail=True, methods=["post"])
     def fulfil(self, request: Request, pk: str) -> Response:
-        """Mark a paid order shipped (the whole order), with an optional carrier and
-        tracking number; the shopper is emailed and ``order.fulfilled`` is sent."""
+        """Ship items of a paid order as one parcel: ``lines`` (by default all that is
+        left to ship), with an optional carrier and tracking number. The status becomes
+        ``partially_fulfilled`` while items are left to ship, ``fulfilled`` once none
+        are; the shopper is emailed what the parcel holds and ``order.fulfilled`` is
+        sent."""
         data = self.validated_input(s.FulfilInputSerializer).validated_data
         return self._act(
             lambda order: services.order_fulfil(
-                order=order, carrier=data["carrier"], tracking_number=data["tracking_number"]
+                order=order,
+                carrier=data["carrier"],
+                tracking_number=data["tracking_number"],
+                lines=data.get("lines"),
             )
         )
 
@@ -123,11 +131,17 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, QueryFilter
     )
     @action(detail=True, methods=["post"])
     def refund(self, request: Request, pk: str) -> Response:
-        """Refund a paid order through Stripe: what is left in full, or ``amount``
-        (``order.refunded``; the status becomes ``partially_refunded`` or ``refunded``).
-        An order that was never paid answers 409 ``invalid_transition``; one Stripe
-        will not refund (its payment failed there) 409 ``payment_refused``."""
-        amount = self.validated_input(s.RefundInputSerializer).validated_data.get("amount")
+        """Refund a paid order through Stripe: what is left in full, the items in
+        ``lines`` (their price, unless ``amount`` says otherwise; those not shipped yet go
+        back in stock), or ``amount`` (``order.refunded``; the status becomes
+        ``partially_refunded`` or ``refunded``). Each line's ``refunded_quantity`` says
+        what was refunded of it. An order that was never paid answers 409
+        ``invalid_transition``; one Stripe will not refund (its payment failed there)
+        409 ``payment_refused``."""
+        data = self.validated_input(s.RefundInputSerializer).validated_data
         return self._act(
-            lambda order: services.order_refund(order=order, amount=amount), field="amount"
+            lambda order: services.order_refund(
+                order=order, amount=data.get("amount"), lines=data.get("lines")
+            ),
+            field="amount",
         )
