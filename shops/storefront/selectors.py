@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.core.paginator import Page, Paginator
+
 from catalog.models import Collection
 from catalog.selectors import ProductCard, product_cards, product_lists
 from reviews.selectors import Rating, products_with_ratings, rating_of
 from shops.page_cache import cached_page
 from shops.storefront.branding import theme_context
 from shops.storefront.documents import default_document
-from shops.storefront.models import Design
+from shops.storefront.models import Design, LibraryImage
 from shops.storefront.sections import SectionType, section_type
 
 
@@ -34,6 +36,15 @@ def shop_theme() -> dict:
     """The published branding's template context, cached with the shop's pages (no
     query when cached): for the shop's other pages, such as the product page."""
     return cached_page("theme", lambda: theme_context(published_document(design_get())["branding"]))
+
+
+LIBRARY_PAGE_SIZE = 24
+
+
+def library_images_page(*, page_number: int = 1) -> Page:
+    """A page of the shop's media library, newest first (two queries: count and page);
+    past the last page, the last page."""
+    return Paginator(LibraryImage.objects.all(), LIBRARY_PAGE_SIZE).get_page(page_number)
 
 
 def embed_origins(design: Design | None) -> list[str]:
