@@ -199,7 +199,9 @@ class DesignAdmin(admin.ModelAdmin):
                     "id": section["id"],
                     "kind": kind,
                     "settings": section["settings"],
-                    "fields": _fields_with_errors(form, errors_by_place, f"sections.{section['id']}"),
+                    "fields": _fields_with_errors(
+                        form, errors_by_place, f"sections.{section['id']}"
+                    ),
                     "pictures": [
                         _picture(
                             place=f"sections.{section['id']}.{slot}",

@@ -187,10 +187,9 @@ def test_a_picture_is_picked_from_the_media_library(
     library = page.get_by_role("dialog", name="Choose a picture")
     expect(library.get_by_role("status")).to_have_text("Page 1 of 1.")
     shot(page, 1280, "8-media-library")
-    library.get_by_role("button", name=re.compile("Picture 1, 300 × 300")).click()
+    library.get_by_role("button", name=re.compile("Picture 1, 300 \u00d7 300")).click()
     expect(page.locator("#designer-save-status")).to_have_text("Saved draft")
 
     hero = draft(shop, django_db_blocker)["sections"][0]
     assert hero["settings"]["image"] == logo
     context.close()
-
