@@ -32,10 +32,31 @@ def draft_document(design: Design | None) -> dict:
     return design.draft if design is not None and design.draft else default_document()
 
 
+MENU_COLLECTIONS = 20
+
+
+def menu_collections() -> list[dict]:
+    """The header menu: the shop's published collections by title (at most
+    MENU_COLLECTIONS), cached with the shop's pages (every collection write retires it);
+    one query when not cached, whatever the number of collections."""
+    return cached_page(
+        "menu",
+        lambda: list(
+            Collection.objects.filter(is_published=True)
+            .order_by("title", "id")
+            .values("title", "slug")[:MENU_COLLECTIONS]
+        ),
+    )
+
+
 def shop_theme() -> dict:
-    """The published branding's template context, cached with the shop's pages (no
-    query when cached): for the shop's other pages, such as the product page."""
-    return cached_page("theme", lambda: theme_context(published_document(design_get())["branding"]))
+    """The published branding's template context and the header menu, cached with the
+    shop's pages (no query when cached): for the shop's other pages, such as the
+    product page."""
+    theme = cached_page(
+        "theme", lambda: theme_context(published_document(design_get())["branding"])
+    )
+    return {**theme, "menu_collections": menu_collections()}
 
 
 LIBRARY_PAGE_SIZE = 24
