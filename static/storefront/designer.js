@@ -309,11 +309,26 @@
       tabShow(next.id.slice(4));
     });
   });
-  root.querySelectorAll(".designer-panel").forEach(function (panel) {
-    var tab = root.querySelector("[aria-controls='" + panel.id + "']");
-    panel.setAttribute("role", "tabpanel");
-    panel.setAttribute("aria-labelledby", tab.id);
-  });
+  // the panels are tab panels only while the tabs show (a phone); side by side, each
+  // keeps its own heading as its name
+  var narrow = window.matchMedia("(max-width: 60rem)");
+  var panelNames = {};
+  function panelRoles() {
+    root.querySelectorAll(".designer-panel").forEach(function (panel) {
+      var tab = root.querySelector("[aria-controls='" + panel.id + "']");
+      if (!(panel.id in panelNames)) panelNames[panel.id] = panel.getAttribute("aria-labelledby");
+      if (narrow.matches) {
+        panel.setAttribute("role", "tabpanel");
+        panel.setAttribute("aria-labelledby", tab.id);
+      } else {
+        panel.removeAttribute("role");
+        if (panelNames[panel.id]) panel.setAttribute("aria-labelledby", panelNames[panel.id]);
+        else panel.removeAttribute("aria-labelledby");
+      }
+    });
+  }
+  panelRoles();
+  if (narrow.addEventListener) narrow.addEventListener("change", panelRoles);
 
   function select(id, fromClick) {
     var found = false;
