@@ -26,6 +26,12 @@
   root.classList.add("is-live");
   root.querySelectorAll(".designer-devices, .designer-library-button").forEach(function (el) { el.hidden = false; });
   root.querySelectorAll(".designer-save").forEach(function (el) { el.hidden = true; });
+  var revertDisclosure = document.getElementById("revert-disclosure");
+  if (revertDisclosure) revertDisclosure.remove();  // the dialog asks instead
+  document.getElementById("revert-button").hidden = false;
+  document.getElementById("revert-button").addEventListener("click", function () {
+    document.getElementById("revert-dialog").showModal();
+  });
 
   // --- Pictures -----------------------------------------------------------------------
   root.querySelectorAll("[data-picture]").forEach(function (box) {
@@ -378,11 +384,6 @@
       return;
     }
     var submitter = event.submitter;
-    if (submitter && submitter.id === "revert-button") {
-      event.preventDefault();
-      document.getElementById("revert-dialog").showModal();
-      return;
-    }
     if (timer !== null || saving) {  // a change still being saved goes first
       event.preventDefault();
       pendingFlush().then(function () {

@@ -193,3 +193,41 @@ def test_a_picture_is_picked_from_the_media_library(
     hero = draft(shop, django_db_blocker)["sections"][0]
     assert hero["settings"]["image"] == logo
     context.close()
+
+
+def test_without_javascript_the_designer_is_classic_forms_that_keep_input(
+    browser, shop_server, committed_shop, django_db_blocker
+):
+    shop = committed_shop("nojs", "Atelier").shop
+    base = f"http://nojs.localhost:{shop_server}"
+    context = browser.new_context(viewport={"width": 390, "height": 900}, java_script_enabled=False)
+    page = context.new_page()
+    log_in(page, base, "nojs")
+    page.goto(f"{base}/admin/storefront/design/")
+    insert_section(page, position=1, section_type="hero")
+    hero_id = draft(shop, django_db_blocker)["sections"][1]["id"]
+
+    settings = page.locator(f"#settings-{hero_id}")
+    settings.get_by_label("Heading").fill("Typed without a script")
+    settings.get_by_label("Button link").fill("ftp://example.com/file")
+    with page.expect_navigation():
+        settings.get_by_role("button", name="Save hero banner").click()
+
+    settings = page.locator(f"#settings-{hero_id}")
+    expect(settings.locator(".designer-field-error:visible")).to_contain_text(
+        "Give a section of this page like #products"
+    )
+    assert settings.get_by_label("Heading").input_value() == "Typed without a script"
+    assert settings.get_by_label("Button link").input_value() == "ftp://example.com/file"
+    no_horizontal_overflow(page)
+    page.screenshot(path=str(SHOTS / "390-12-no-javascript-error.png"), full_page=True)
+
+    # Revert asks first here too (a disclosure), then discards
+    page.locator("summary", has_text="Revert to the published design").click()
+    discard = page.get_by_role("button", name="Discard the draft")
+    expect(discard).to_be_visible()
+    page.screenshot(path=str(SHOTS / "390-13-no-javascript-revert-asks.png"))
+    with page.expect_navigation():
+        discard.click()
+    assert [s["id"] for s in draft(shop, django_db_blocker)["sections"]] == ["products"]
+    context.close()
