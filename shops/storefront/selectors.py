@@ -72,9 +72,20 @@ def embed_origins(design: Design | None) -> list[str]:
     return list(design.embed_origins) if design is not None else []
 
 
+# the names a button may link to on the shop page besides section ids (``#products``):
+# each names the first section of its type
+TYPE_ANCHORS = {
+    "product_grid": "products",
+    "reviews_wall": "reviews",
+    "posts_gallery": "posts",
+    "poll": "poll",
+    "featured_collection": "collection",
+}
+
+
 @dataclass
 class SectionView:
-    """A section ready for its template."""
+    """A section ready for its template; ``anchors`` are the ids a link reaches it by."""
 
     id: str
     kind: SectionType
@@ -86,6 +97,7 @@ class SectionView:
     page_count: int = 1
     feature_context: dict | None = None
     is_empty: bool = False
+    anchors: list[str] = field(default_factory=list)
 
     @property
     def template(self) -> str:
@@ -120,6 +132,7 @@ def sections_for_page(
             continue
         views.append(SectionView(id=section["id"], kind=kind, settings=section["settings"]))
 
+    _anchors_set(views)
     slugs = {
         view.settings.get(view.kind.collection_setting)
         for view in views
@@ -130,6 +143,18 @@ def sections_for_page(
     _load_products(views, collections, page_number=page_number, paged_id=paged_id)
     _load_features(views)
     return views
+
+
+def _anchors_set(views: list[SectionView]) -> None:
+    """Each section is reached by its id; the first of a type also by the type's name
+    (``#products``, ``#reviews``) unless a section already has that id."""
+    taken = {view.id for view in views}
+    for view in views:
+        view.anchors = [view.id]
+        name = TYPE_ANCHORS.get(view.kind.key)
+        if name and name not in taken:
+            view.anchors.append(name)
+            taken.add(name)
 
 
 def _load_features(views: list[SectionView]) -> None:

@@ -4,6 +4,7 @@ states, revert and publish, the media library, and their tenancy."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -298,3 +299,20 @@ def test_without_javascript_a_failed_save_keeps_what_was_typed_beside_the_error(
         in html
     )
     assert 'aria-invalid="true"' in html
+
+
+def test_the_shop_page_has_the_anchors_buttons_link_to(shop_a, django_capture_on_commit_callbacks):
+    document = with_hero(button_label="See the products", button_link="#products")
+    document["sections"].append({"id": "grid2222", "type": "product_grid", "settings": {}})
+    with tenant_context(shop_a), django_capture_on_commit_callbacks(execute=True):
+        services.design_draft_save(document=document)
+        services.design_publish()
+
+    html = shopper().get("/").content.decode()
+
+    assert re.findall(r'<span id="([^"]+)" class="section-anchor">', html) == [
+        "products",  # the default grid's id is its type's name already: once
+        "hero1234",
+        "grid2222",
+    ]
+    assert 'href="#products"' in html
