@@ -285,6 +285,26 @@
     try { frameWindow.location.reload(); } catch (error) { preview.src = preview.src; }
   }
 
+  // a click on a section in the preview chooses it (links and forms there still work)
+  function previewEnhance() {
+    var frameDocument;
+    try { frameDocument = preview.contentDocument; } catch (error) { return; }
+    if (!frameDocument || !frameDocument.head || frameDocument.documentElement.dataset.designer) return;
+    frameDocument.documentElement.dataset.designer = "1";
+    var style = frameDocument.createElement("style");
+    style.textContent = "[data-section]:hover { outline: 2px dashed #417690; outline-offset: 4px; cursor: pointer; }";
+    frameDocument.head.appendChild(style);
+    frameDocument.addEventListener("click", function (event) {
+      if (event.target.closest("a, button, input, select, textarea, label, summary, dialog")) return;
+      var section = event.target.closest("[data-section]");
+      if (section && root.querySelector("[data-settings-for='" + section.dataset.section + "']")) {
+        select(section.dataset.section, true);
+      }
+    });
+  }
+  preview.addEventListener("load", previewEnhance);
+  try { if (preview.contentDocument.readyState === "complete") previewEnhance(); } catch (error) { /* later */ }
+
   root.querySelectorAll("[data-device]").forEach(function (button) {
     button.addEventListener("click", function () {
       var mobile = button.dataset.device === "mobile";
@@ -350,8 +370,8 @@
     try { sessionStorage.setItem("designer-selected", id); } catch (error) { /* private mode */ }
     if (fromClick) tabShow("settings");
     try {
-      var heading = preview.contentDocument.getElementById("section-" + id);
-      if (heading && fromClick) heading.scrollIntoView({ block: "start" });
+      var shown = preview.contentDocument.querySelector("[data-section='" + id + "']");
+      if (shown && fromClick) shown.scrollIntoView({ block: "start" });
     } catch (error) { /* not loaded yet */ }
     return found;
   }

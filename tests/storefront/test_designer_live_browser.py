@@ -192,6 +192,11 @@ def test_a_picture_is_picked_from_the_media_library(
 
     hero = draft(shop, django_db_blocker)["sections"][0]
     assert hero["settings"]["image"] == logo
+
+    # a click on a section in the preview chooses it
+    page.frame_locator("#preview").locator("[data-section=products] h2").click()
+    expect(page.locator("[data-settings-for=products]")).to_be_visible()
+    expect(page.locator(f"[data-settings-for='{hero['id']}']")).to_be_hidden()
     context.close()
 
 
