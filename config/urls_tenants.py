@@ -11,6 +11,7 @@ from orders import views as order_views
 from shops.accounts import views as account_views
 from shops.api import views as api_views
 from shops.channels import views as channel_views
+from shops.storefront import collection_pages
 from shops.storefront import order_pages as order_page_views
 from shops.storefront import post_pages as post_views
 from shops.storefront import product_pages as catalog_views
@@ -25,6 +26,7 @@ urlpatterns = [
     path("favicon.ico", storefront_views.favicon, name="favicon"),
     path("search/", storefront_views.search, name="shop-search"),
     path("products/<slug:slug>/", catalog_views.product_page, name="product-page"),
+    path("collections/<slug:slug>/", collection_pages.collection_page, name="collection-page"),
     path("posts/<int:post_id>/", post_views.post_page, name="post-page"),
     path("products/<slug:slug>/reviews/", review_views.review_create, name="review-create"),
     path("reviews/about/", review_views.disclosure, name="reviews-disclosure"),

@@ -2,7 +2,13 @@
 beside a live preview of it, publishes or reverts it, and manages the embed.
 
 Every POST names an ``action`` and is handed to one service; a ValidationError is shown
-on the page (status 400) with the live page untouched."""
+on the page (status 400) with the live page untouched, beside the setting it is about,
+and the section's form keeps what was typed.
+
+With JavaScript (``static/storefront/designer.js``) the same page becomes a live editor:
+typing saves the draft through the JSON endpoint ``draft/`` (debounced), the preview
+frame reloads the draft, pictures are stored on selection through ``media/`` (the
+shop's media library, also listed there for the picture picker)."""
 
 from __future__ import annotations
 
@@ -10,33 +16,54 @@ import re
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.decorators import method_decorator
 from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_http_methods
 
 from catalog.models import Collection
+from shops.json_input import JsonUnreadable, json_input
+from shops.media import stored_image_url
 from shops.storefront import services
 from shops.storefront.branding import contrast_warnings
+from shops.storefront.documents import error_places
 from shops.storefront.forms import (
     BrandingForm,
     branding_values,
     section_settings_form,
     section_settings_from,
 )
-from shops.storefront.models import Design
+from shops.storefront.models import Design, LibraryImage
 from shops.storefront.sections import section_type, section_types
-from shops.storefront.selectors import design_get, draft_document, embed_origins
+from shops.storefront.selectors import (
+    design_get,
+    draft_document,
+    embed_origins,
+    library_images_page,
+)
 from shops.storefront.views import page_number_from, shop_page_render
 
 ANCHOR = re.compile(r"[A-Za-z][\w-]{0,80}")
+MAX_DRAFT_BYTES = 256 * 1024
+
+
+def _position(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        raise ValidationError("Choose where to add the section.", code="position") from None
 
 
 def _section_action(request: HttpRequest) -> str:
     section_id = request.POST.get("section_id", "")
     action = request.POST.get("action")
     if action == "add_section":
-        section = services.section_add(section_type_key=request.POST.get("section_type", ""))
+        section = services.section_add(
+            section_type_key=request.POST.get("section_type", ""),
+            position=_position(request.POST.get("position")),
+        )
         return f"Section added: {section_type(section['type']).label}."
     if action == "update_section":
         images = {
@@ -90,7 +117,15 @@ def _design_action(request: HttpRequest) -> str:
         return "Published: shoppers now see this design."
     if action == "revert":
         services.design_revert()
-        return "Draft discarded: the designer shows the published design again."
+        return (
+            "Draft discarded: the designer shows the published design again (Undo brings it back)."
+        )
+    if action == "undo":
+        services.design_undo()
+        return "Undone."
+    if action == "redo":
+        services.design_redo()
+        return "Redone."
     return _section_action(request)
 
 
@@ -106,8 +141,12 @@ class DesignAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         preview = self.admin_site.admin_view(xframe_options_sameorigin(self.preview_view))
+        draft = self.admin_site.admin_view(self.draft_view)
+        media = self.admin_site.admin_view(self.media_view)
         return [
             path("preview/", preview, name="storefront_design_preview"),
+            path("draft/", draft, name="storefront_design_draft"),
+            path("media/", media, name="storefront_design_media"),
             *super().get_urls(),
         ]
 
@@ -117,12 +156,12 @@ class DesignAdmin(admin.ModelAdmin):
     def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
         if not self.has_change_permission(request):
             raise PermissionDenied
-        errors: list[str] = []
+        errors: list[dict[str, str]] = []
         if request.method == "POST":
             try:
                 done = _design_action(request)
             except ValidationError as error:
-                errors = error.messages
+                errors = error_places(error)
             else:
                 messages.success(request, done)
                 action = request.POST.get("action", "")
@@ -132,23 +171,56 @@ class DesignAdmin(admin.ModelAdmin):
                 return HttpResponseRedirect(f"{request.path}#{anchor}")
         return self._designer(request, errors)
 
-    def _designer(self, request: HttpRequest, errors: list[str]) -> TemplateResponse:
+    def _designer(self, request: HttpRequest, errors: list[dict[str, str]]) -> TemplateResponse:
         design = design_get()
         document = draft_document(design)
+        # a failed save of a section's form shows it again with what was typed
+        failed_id = request.POST.get("section_id") if errors else None
+        errors_by_place: dict[str, list[str]] = {}
+        for error in errors:
+            errors_by_place.setdefault(error["path"], []).append(error["message"])
         sections = []
         for section in document["sections"]:
             kind = section_type(section["type"])
-            if kind is not None:
-                form = section_settings_form(kind, section["settings"], section_id=section["id"])
-                sections.append(
-                    {
-                        "id": section["id"],
-                        "kind": kind,
-                        "settings": section["settings"],
-                        "form": form,
-                    }
-                )
+            if kind is None:
+                continue
+            settings = section["settings"]
+            if section["id"] == failed_id:
+                settings = {**settings, **section_settings_from(request.POST)}
+            form = section_settings_form(kind, settings, section_id=section["id"])
+            place = f"sections.{section['id']}."
+            messages_at = {
+                path.removeprefix(place): messages
+                for path, messages in errors_by_place.items()
+                if path.startswith(place)
+            }
+            sections.append(
+                {
+                    "id": section["id"],
+                    "kind": kind,
+                    "settings": section["settings"],
+                    "fields": _fields_with_errors(
+                        form, errors_by_place, f"sections.{section['id']}"
+                    ),
+                    "pictures": [
+                        _picture(
+                            place=f"sections.{section['id']}.{slot}",
+                            label="Picture",
+                            image=section["settings"].get(slot),
+                            errors=messages_at.get(slot, []),
+                            file_name=f"image-{slot}",
+                            remove=("remove_image", slot),
+                        )
+                        for slot in kind.image_slots
+                    ],
+                    "has_errors": bool(messages_at),
+                }
+            )
         branding = document["branding"]
+        if errors and request.POST.get("action") == "branding":
+            branding_initial = {**BrandingForm.initial_from(branding), **request.POST.dict()}
+        else:
+            branding_initial = BrandingForm.initial_from(branding)
         shop_origin = f"{request.scheme}://{request.get_host()}"
         context = {
             **self.admin_site.each_context(request),
@@ -159,7 +231,32 @@ class DesignAdmin(admin.ModelAdmin):
             "section_types": section_types(),
             "collections": Collection.objects.order_by("title").values("slug", "title"),
             "branding": branding,
-            "branding_form": BrandingForm(initial=BrandingForm.initial_from(branding)),
+            "branding_fields": [
+                entry
+                for entry in _fields_with_errors(
+                    BrandingForm(initial=branding_initial), errors_by_place, "branding"
+                )
+                if entry["field"].name not in ("logo", "remove_logo", "favicon", "remove_favicon")
+            ],
+            "branding_pictures": [
+                _picture(
+                    place=f"branding.{slot}",
+                    label=label,
+                    image=branding.get(slot),
+                    errors=errors_by_place.get(f"branding.{slot}", []),
+                    file_name=slot,
+                    remove=(f"remove_{slot}", "1"),
+                )
+                for slot, label in (("logo", "Logo"), ("favicon", "Favicon (square picture)"))
+            ],
+            "unplaced_errors": [
+                error["message"]
+                for error in errors
+                if not error["path"].startswith(("branding.", "sections."))
+            ],
+            "document": document,
+            "can_undo": bool(design and design.undo_stack),
+            "can_redo": bool(design and design.redo_stack),
             "contrast_warnings": contrast_warnings(branding),
             "has_unpublished_changes": design is not None and design.has_unpublished_changes,
             "published_at": design.published_at if design else None,
@@ -183,3 +280,111 @@ class DesignAdmin(admin.ModelAdmin):
         response = HttpResponse(html)
         response["Cache-Control"] = "private, no-store"
         return response
+
+    def _draft_state(self, design: Design) -> dict:
+        return {
+            "document": design.draft,
+            "can_undo": bool(design.undo_stack),
+            "can_redo": bool(design.redo_stack),
+            "has_unpublished_changes": design.has_unpublished_changes,
+        }
+
+    @method_decorator(require_http_methods(["POST"]))
+    def draft_view(self, request: HttpRequest) -> JsonResponse:
+        """POST ``{"document": {...}}``: the designer's autosave (or ``{"action":
+        "undo"|"redo"}``). Answers the saved draft and whether undo/redo are possible,
+        or 400 with ``errors``: ``[{"path", "message"}]``, the draft left as it was.
+        Staff with the right to change the design only (the admin's login and CSRF)."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        if len(request.body) > MAX_DRAFT_BYTES:
+            return _json_errors("The design is too large to save.")
+        try:
+            data = json_input(request.body)
+        except JsonUnreadable as error:
+            return _json_errors(str(error))
+        if not isinstance(data, dict):
+            return _json_errors("Send an object with the document.")
+        try:
+            if data.get("action") == "undo":
+                design = services.design_undo()
+            elif data.get("action") == "redo":
+                design = services.design_redo()
+            else:
+                design = services.design_draft_save(document=data.get("document"))
+        except ValidationError as error:
+            return JsonResponse({"errors": error_places(error)}, status=400)
+        return JsonResponse(self._draft_state(design))
+
+    @method_decorator(require_http_methods(["GET", "POST"]))
+    def media_view(self, request: HttpRequest) -> JsonResponse:
+        """GET ``?page=<n>``: a page of the shop's media library; POST a ``file``: store
+        it in the library (answers its reference, for the draft)."""
+        if request.method == "POST":
+            if not self.has_change_permission(request):
+                raise PermissionDenied
+            file = request.FILES.get("file")
+            if file is None:
+                return _json_errors("Choose a picture to upload.")
+            try:
+                image = services.library_image_upload(file=file)
+            except ValidationError as error:
+                return JsonResponse({"errors": error_places(error)}, status=400)
+            return JsonResponse({"image": _library_entry(image)}, status=201)
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        page = library_images_page(page_number=page_number_from(request.GET.get("page")))
+        return JsonResponse(
+            {
+                "images": [_library_entry(image) for image in page.object_list],
+                "page": page.number,
+                "page_count": page.paginator.num_pages,
+            }
+        )
+
+
+def _fields_with_errors(form, errors_by_place: dict[str, list[str]], prefix: str) -> list[dict]:
+    """The form's fields, each with its place (``<prefix>.<name>``, where the designer
+    shows its errors) and its error messages; the input is described by its error."""
+    entries = []
+    for field in form:
+        place = f"{prefix}.{field.name}"
+        messages = errors_by_place.get(place, [])
+        attrs = field.field.widget.attrs
+        attrs["aria-describedby"] = f"{field.id_for_label}-error"
+        attrs["data-place"] = place
+        if messages:
+            attrs["aria-invalid"] = "true"
+        entries.append({"field": field, "errors": messages, "place": place})
+    return entries
+
+
+def _picture(
+    *, place: str, label: str, image: dict | None, errors: list[str], file_name: str, remove
+) -> dict:
+    """A picture setting for ``_picture.html``: its place, current picture and errors."""
+    input_id = "picture-" + place.replace(".", "-")
+    return {
+        "place": place,
+        "label": label,
+        "image": image,
+        "errors": errors,
+        "file_name": file_name,
+        "remove_name": remove[0],
+        "remove_value": remove[1],
+        "input_id": input_id,
+        "json_id": f"{input_id}-reference",
+    }
+
+
+def _json_errors(message: str) -> JsonResponse:
+    return JsonResponse({"errors": [{"path": "", "message": message}]}, status=400)
+
+
+def _library_entry(image: LibraryImage) -> dict:
+    return {
+        "reference": image.image,
+        "url": stored_image_url(image.image, 320),
+        "width": image.image["width"],
+        "height": image.image["height"],
+    }

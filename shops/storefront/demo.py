@@ -11,7 +11,6 @@ from catalog.demo import demo_picture, demo_products
 from catalog.models import Collection
 from shops.storefront import services
 from shops.storefront.documents import default_branding
-from shops.storefront.images import storefront_image_store
 from shops.storefront.selectors import design_get
 
 DEMO_COLLECTION = "tees"
@@ -28,9 +27,9 @@ def demo_design_seed() -> bool:
             collection_create(
                 title="Organic tees", slug=DEMO_COLLECTION, kind="automatic", rule_tags=["tees"]
             )
-        picture = storefront_image_store(
+        picture = services.library_image_upload(  # in the media library, to pick again
             file=io.BytesIO(demo_picture(demo_products()[0], 1)), label="Demo picture"
-        )
+        ).image
         services.design_draft_replace(
             document={
                 "branding": {

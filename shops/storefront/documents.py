@@ -40,6 +40,25 @@ _STORED_NAME = re.compile(r"^storefront/[A-Za-z0-9_-]+(?:-\d+)?\.(?:jpg|png|webp
 BRANDING_TEXT = {"tagline": 200, "announcement": 200}
 
 
+def located(error: ValidationError, path: str) -> ValidationError:
+    """Mark each message of ``error`` with the place it is about (``branding.tagline``,
+    ``sections.<id>.button_link``) unless it has one: the designer shows it there."""
+    for item in error.error_list:
+        if not getattr(item, "path", None):
+            item.path = path
+    return error
+
+
+def error_places(error: ValidationError) -> list[dict[str, str]]:
+    """``[{"path": …, "message": …}]``: each message with its place ("" for the whole
+    design), for the designer's inline errors."""
+    return [
+        {"path": getattr(item, "path", ""), "message": message}
+        for item in error.error_list
+        for message in item.messages
+    ]
+
+
 def new_section_id() -> str:
     return secrets.token_hex(4)
 
@@ -126,12 +145,15 @@ def branding_clean(branding: object) -> dict:
         try:
             cleaned[name] = colour_clean(merged[name], label=label)
         except ValidationError as error:
-            errors.append(error)
+            errors.append(located(error, f"branding.{name}"))
     if merged["font"] not in FONTS:
         errors.append(
-            ValidationError(
-                f"Font: choose one of {', '.join(label for label, _ in FONTS.values())}.",
-                code="font",
+            located(
+                ValidationError(
+                    f"Font: choose one of {', '.join(label for label, _ in FONTS.values())}.",
+                    code="font",
+                ),
+                "branding.font",
             )
         )
     cleaned["font"] = merged["font"]
@@ -139,13 +161,23 @@ def branding_clean(branding: object) -> dict:
         text = " ".join(str(merged[name] or "").split())
         if len(text) > limit:
             errors.append(
-                ValidationError(f"{name.title()}: at most {limit} characters.", code="too_long")
+                located(
+                    ValidationError(
+                        f"{name.title()}: at most {limit} characters.", code="too_long"
+                    ),
+                    f"branding.{name}",
+                )
             )
         cleaned[name] = text
     try:
         cleaned["announcement_link"] = LinkField().clean(merged["announcement_link"] or "")
     except ValidationError as error:
-        errors.append(ValidationError(f"Announcement link: {error.messages[0]}", code="link"))
+        errors.append(
+            located(
+                ValidationError(f"Announcement link: {error.messages[0]}", code="link"),
+                "branding.announcement_link",
+            )
+        )
     social = merged["social"] if isinstance(merged["social"], dict) else None
     if social is None or set(social) - set(SOCIAL_NETWORKS):
         errors.append(
@@ -160,7 +192,7 @@ def branding_clean(branding: object) -> dict:
         try:
             link = social_link_clean(network, address)
         except ValidationError as error:
-            errors.append(error)
+            errors.append(located(error, f"branding.social_{network}"))
             continue
         if link:
             cleaned["social"][network] = link
@@ -168,14 +200,15 @@ def branding_clean(branding: object) -> dict:
         try:
             cleaned[slot] = stored_image_clean(merged[slot], label=label)
         except ValidationError as error:
-            errors.append(error)
+            errors.append(located(error, f"branding.{slot}"))
     if errors:
         raise ValidationError(errors)
     return cleaned
 
 
-def section_settings_clean(kind: SectionType, settings: object) -> dict:
-    """A section's settings validated by its type's form; unknown keys are refused."""
+def section_settings_clean(kind: SectionType, settings: object, *, path: str = "") -> dict:
+    """A section's settings validated by its type's form; unknown keys are refused.
+    Each error is ``located`` at ``<path>.<setting>``."""
     if not isinstance(settings, dict):
         raise ValidationError(
             f"{kind.label}: settings must be an object of named values.", code="settings"
@@ -197,14 +230,17 @@ def section_settings_clean(kind: SectionType, settings: object) -> dict:
         for name, messages in form.errors.items():
             label = form.fields[name].label if name in form.fields else name
             errors.extend(
-                ValidationError(f"{kind.label}, {label}: {message}", code="setting")
+                located(
+                    ValidationError(f"{kind.label}, {label}: {message}", code="setting"),
+                    f"{path}.{name}",
+                )
                 for message in messages
             )
     for slot in kind.image_slots:
         try:
             image = stored_image_clean(settings.get(slot), label=f"{kind.label}, picture")
         except ValidationError as error:
-            errors.append(error)
+            errors.append(located(error, f"{path}.{slot}"))
             continue
         if image is not None:
             cleaned[slot] = image
@@ -234,7 +270,9 @@ def section_clean(section: object) -> dict:
     return {
         "id": section_id,
         "type": kind.key,
-        "settings": section_settings_clean(kind, section.get("settings", {})),
+        "settings": section_settings_clean(
+            kind, section.get("settings", {}), path=f"sections.{section_id}"
+        ),
     }
 
 

@@ -18,6 +18,9 @@ class Design(models.Model):
     published = models.JSONField(null=True, blank=True)
     embed_origins = models.JSONField(default=list, blank=True)
     draft_updated = models.DateTimeField(auto_now_add=True)
+    # earlier drafts (undo, newest last) and undone ones (redo, newest last), capped
+    undo_stack = models.JSONField(default=list, blank=True)
+    redo_stack = models.JSONField(default=list, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -29,3 +32,19 @@ class Design(models.Model):
     @property
     def has_unpublished_changes(self) -> bool:
         return self.draft != self.published
+
+
+class LibraryImage(models.Model):
+    """A picture in the shop's media library: every picture the designer stored (on
+    selection, before any save), offered again by the picture picker. ``image`` is the
+    stored reference the design document keeps; its files are kept while the row is."""
+
+    name = models.CharField(max_length=255, unique=True)
+    image = models.JSONField()
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name

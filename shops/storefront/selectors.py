@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.core.paginator import Page, Paginator
+
 from catalog.models import Collection
 from catalog.selectors import ProductCard, product_cards, product_lists
 from reviews.selectors import Rating, products_with_ratings, rating_of
 from shops.page_cache import cached_page
 from shops.storefront.branding import theme_context
 from shops.storefront.documents import default_document
-from shops.storefront.models import Design
+from shops.storefront.models import Design, LibraryImage
 from shops.storefront.sections import SectionType, section_type
 
 
@@ -30,19 +32,60 @@ def draft_document(design: Design | None) -> dict:
     return design.draft if design is not None and design.draft else default_document()
 
 
+MENU_COLLECTIONS = 20
+
+
+def menu_collections() -> list[dict]:
+    """The header menu: the shop's published collections by title (at most
+    MENU_COLLECTIONS), cached with the shop's pages (every collection write retires it);
+    one query when not cached, whatever the number of collections."""
+    return cached_page(
+        "menu",
+        lambda: list(
+            Collection.objects.filter(is_published=True)
+            .order_by("title", "id")
+            .values("title", "slug")[:MENU_COLLECTIONS]
+        ),
+    )
+
+
 def shop_theme() -> dict:
-    """The published branding's template context, cached with the shop's pages (no
-    query when cached): for the shop's other pages, such as the product page."""
-    return cached_page("theme", lambda: theme_context(published_document(design_get())["branding"]))
+    """The published branding's template context and the header menu, cached with the
+    shop's pages (no query when cached): for the shop's other pages, such as the
+    product page."""
+    theme = cached_page(
+        "theme", lambda: theme_context(published_document(design_get())["branding"])
+    )
+    return {**theme, "menu_collections": menu_collections()}
+
+
+LIBRARY_PAGE_SIZE = 24
+
+
+def library_images_page(*, page_number: int = 1) -> Page:
+    """A page of the shop's media library, newest first (two queries: count and page);
+    past the last page, the last page."""
+    return Paginator(LibraryImage.objects.all(), LIBRARY_PAGE_SIZE).get_page(page_number)
 
 
 def embed_origins(design: Design | None) -> list[str]:
     return list(design.embed_origins) if design is not None else []
 
 
+# the names a button may link to on the shop page besides section ids (``#products``):
+# each names the first section of its type
+TYPE_ANCHORS = {
+    "product_grid": "products",
+    "reviews_wall": "reviews",
+    "posts_gallery": "posts",
+    "poll": "poll",
+    "featured_collection": "collection",
+}
+
+
 @dataclass
 class SectionView:
-    """A section ready for its template."""
+    """A section ready for its template; ``anchors`` are the ids a link reaches it by."""
 
     id: str
     kind: SectionType
@@ -54,6 +97,7 @@ class SectionView:
     page_count: int = 1
     feature_context: dict | None = None
     is_empty: bool = False
+    anchors: list[str] = field(default_factory=list)
 
     @property
     def template(self) -> str:
@@ -88,6 +132,7 @@ def sections_for_page(
             continue
         views.append(SectionView(id=section["id"], kind=kind, settings=section["settings"]))
 
+    _anchors_set(views)
     slugs = {
         view.settings.get(view.kind.collection_setting)
         for view in views
@@ -98,6 +143,18 @@ def sections_for_page(
     _load_products(views, collections, page_number=page_number, paged_id=paged_id)
     _load_features(views)
     return views
+
+
+def _anchors_set(views: list[SectionView]) -> None:
+    """Each section is reached by its id; the first of a type also by the type's name
+    (``#products``, ``#reviews``) unless a section already has that id."""
+    taken = {view.id for view in views}
+    for view in views:
+        view.anchors = [view.id]
+        name = TYPE_ANCHORS.get(view.kind.key)
+        if name and name not in taken:
+            view.anchors.append(name)
+            taken.add(name)
 
 
 def _load_features(views: list[SectionView]) -> None:

@@ -1,7 +1,12 @@
 """Writes to the shop's design. Every write validates the whole draft document with
 ``documents.document_clean`` before saving, so a request that bypasses the designer's
 forms gets the same clear errors, and nothing reaches the published page except through
-``design_publish``."""
+``design_publish``.
+
+Every change to the draft keeps the draft before it (``undo_stack``, at most
+HISTORY_LIMIT), so ``design_undo`` and ``design_redo`` walk the draft's states. Every
+picture stored goes into the shop's media library (``LibraryImage``) and is kept there;
+a draft may only refer to this shop's library (or to what it already refers to)."""
 
 from __future__ import annotations
 
@@ -22,13 +27,15 @@ from shops.storefront.documents import (
     default_document,
     document_clean,
     document_image_names,
+    located,
     new_section_id,
 )
 from shops.storefront.images import storefront_image_store
-from shops.storefront.models import Design
+from shops.storefront.models import Design, LibraryImage
 from shops.storefront.sections import SectionType, section_type
 
 MAX_EMBED_ORIGINS = 20
+HISTORY_LIMIT = 30
 
 
 def _design_for_update() -> Design:
@@ -38,7 +45,19 @@ def _design_for_update() -> Design:
 
 
 def _referenced(design: Design) -> set[str]:
-    return document_image_names(design.draft) | document_image_names(design.published)
+    """The files the design may still show: its versions' and its history's pictures
+    (files of the media library are never deleted by a change of the design)."""
+    names = document_image_names(design.draft) | document_image_names(design.published)
+    for document in (*design.undo_stack, *design.redo_stack):
+        names |= document_image_names(document)
+    return names | _library_names()
+
+
+def _library_names() -> set[str]:
+    names: set[str] = set()
+    for image in LibraryImage.objects.values_list("image", flat=True):
+        names |= {image["name"], *image["renditions"].values()}
+    return names
 
 
 def _saved(design: Design, fields: list[str], referenced_before: set[str]) -> Design:
@@ -50,11 +69,100 @@ def _saved(design: Design, fields: list[str], referenced_before: set[str]) -> De
 
 
 def _draft_save(design: Design, document: dict) -> Design:
-    """Validate ``document`` (a copy of the draft, changed) and make it the draft."""
+    """Validate ``document`` (a copy of the draft, changed) and make it the draft; the
+    draft before it goes on the undo stack (a change that changes nothing does not)."""
     before = _referenced(design)
-    design.draft = document_clean(document)
+    cleaned = document_clean(document)
+    if cleaned != design.draft:
+        design.undo_stack = [*design.undo_stack, design.draft][-HISTORY_LIMIT:]
+        design.redo_stack = []
+    design.draft = cleaned
     design.draft_updated = timezone.now()
-    return _saved(design, ["draft", "draft_updated"], before)
+    return _saved(design, ["draft", "draft_updated", "undo_stack", "redo_stack"], before)
+
+
+@transaction.atomic
+def library_image_upload(*, file, label: str = "Picture") -> LibraryImage:
+    """Store a picture in the shop's media library (checked, cleaned, with renditions),
+    before it is part of any design: the designer uploads on selection, so a save that
+    fails later loses no picture."""
+    reference = storefront_image_store(file=file, label=label)
+    return LibraryImage.objects.create(name=reference["name"], image=reference)
+
+
+def _document_images(document: dict) -> list[tuple[str, dict]]:
+    """``(place, stored image)`` of every picture a clean document refers to."""
+    branding = document["branding"]
+    images = [(f"branding.{slot}", branding.get(slot)) for slot in ("logo", "favicon")]
+    for section in document["sections"]:
+        kind = section_type(section["type"])
+        images.extend(
+            (f"sections.{section['id']}.{slot}", section["settings"].get(slot))
+            for slot in (kind.image_slots if kind else ())
+        )
+    return [(place, image) for place, image in images if image]
+
+
+def _images_of_this_shop(design: Design, document: dict) -> None:
+    """Every picture of ``document`` must be one of this shop's: in its media library or
+    already in its design. Each is replaced by the shop's own reference to it, so a
+    client cannot make up sizes or renditions."""
+    known = {image["name"]: image for image in LibraryImage.objects.values_list("image", flat=True)}
+    for version in (design.draft, design.published, *design.undo_stack, *design.redo_stack):
+        if version:
+            known.update((image["name"], image) for _, image in _document_images(version))
+    errors = []
+    for place, image in _document_images(document):
+        if image["name"] in known:
+            image.update(known[image["name"]])
+        else:
+            message = "That picture is not in this shop's media library; upload it again."
+            errors.append(located(ValidationError(message, code="unknown_image"), place))
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def design_draft_save(*, document: object) -> Design:
+    """The designer's autosave: ``document`` (the whole draft, as the designer holds it)
+    becomes the draft, validated; its pictures must be this shop's (``LibraryImage``).
+    A ValidationError leaves the draft as it was; its messages are ``located`` at the
+    setting they are about. The published page is untouched."""
+    design = _design_for_update()
+    cleaned = document_clean(document)
+    _images_of_this_shop(design, cleaned)
+    for section in cleaned["sections"]:
+        _collection_check(section_type(section["type"]), section)
+    return _draft_save(design, cleaned)
+
+
+@transaction.atomic
+def design_undo() -> Design:
+    """The draft before the last change becomes the draft again (the change can be
+    redone)."""
+    design = _design_for_update()
+    if not design.undo_stack:
+        raise ValidationError("There is nothing to undo.", code="nothing_to_undo")
+    before = _referenced(design)
+    design.redo_stack = [*design.redo_stack, design.draft][-HISTORY_LIMIT:]
+    design.draft = design.undo_stack[-1]
+    design.undo_stack = design.undo_stack[:-1]
+    design.draft_updated = timezone.now()
+    return _saved(design, ["draft", "draft_updated", "undo_stack", "redo_stack"], before)
+
+
+@transaction.atomic
+def design_redo() -> Design:
+    """The last undone change is made again."""
+    design = _design_for_update()
+    if not design.redo_stack:
+        raise ValidationError("There is nothing to redo.", code="nothing_to_redo")
+    before = _referenced(design)
+    design.undo_stack = [*design.undo_stack, design.draft][-HISTORY_LIMIT:]
+    design.draft = design.redo_stack[-1]
+    design.redo_stack = design.redo_stack[:-1]
+    design.draft_updated = timezone.now()
+    return _saved(design, ["draft", "draft_updated", "undo_stack", "redo_stack"], before)
 
 
 def _find_section(document: dict, section_id: str) -> dict:
@@ -120,7 +228,7 @@ def section_update(
     document_clean(document)  # every other mistake first: no picture is stored in vain
     _collection_check(kind, section)
     for slot, file in (images or {}).items():
-        new_settings[slot] = storefront_image_store(file=file, label=f"{kind.label}, picture")
+        new_settings[slot] = library_image_upload(file=file, label=f"{kind.label}, picture").image
     _draft_save(design, document)
     return _find_section(design.draft, section_id)
 
@@ -132,10 +240,11 @@ def _collection_check(kind: SectionType, section: dict) -> None:
         return
     handle = section["settings"].get(kind.collection_setting)
     if handle and not Collection.objects.filter(slug=handle).exists():
-        raise ValidationError(
+        error = ValidationError(
             f"{kind.label}: there is no collection with the handle “{handle}”.",
             code="unknown_collection",
         )
+        raise located(error, f"sections.{section['id']}.{kind.collection_setting}")
 
 
 @transaction.atomic
@@ -203,7 +312,7 @@ def branding_update(
     document_clean(document)  # every other mistake first: no picture is stored in vain
     for slot, file, _, label in uploads:
         if file is not None:
-            branding[slot] = storefront_image_store(file=file, label=label)
+            branding[slot] = library_image_upload(file=file, label=label).image
     _draft_save(design, document)
     return contrast_warnings(design.draft["branding"])
 
@@ -224,13 +333,9 @@ def design_publish() -> Design:
 @transaction.atomic
 def design_revert() -> Design:
     """Discard the draft: it becomes the published design again (the default one if
-    nothing was ever published)."""
+    nothing was ever published). Undo brings the discarded draft back."""
     design = _design_for_update()
-    before = _referenced(design)
-    design.draft = design.published or default_document()
-    design.draft_updated = timezone.now()
-    _saved(design, ["draft", "draft_updated"], before)
-    return design
+    return _draft_save(design, design.published or default_document())
 
 
 def origin_clean(value: object) -> str:

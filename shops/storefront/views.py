@@ -35,6 +35,7 @@ from shops.storefront.product_pages import product_page_context
 from shops.storefront.selectors import (
     design_get,
     embed_origins,
+    menu_collections,
     published_document,
     sections_for_page,
     shop_theme,
@@ -71,6 +72,7 @@ def shop_page_render(
     context = {
         **theme_context(document["branding"]),
         "sections": sections,
+        "menu_collections": [] if is_embed else menu_collections(),
         "meta": shop_meta(
             shop_name=request.shop.name,
             branding=document["branding"],

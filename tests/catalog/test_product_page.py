@@ -423,9 +423,9 @@ def test_product_page_queries_do_not_grow_with_variants_and_images(shop_a, media
     # search_path to the shop (the shop by host is cached), product, variants, images, the
     # rating and a page of reviews (their photos: one more, when there are reviews)
     assert small == big == 6
-    # and routing (search_path to public, shop by host), the shop's branding and payments,
-    # then kept in the cache
-    assert first_of_all == 10
+    # and routing (search_path to public, shop by host), the shop's branding, its
+    # collections menu and payments, then kept in the cache
+    assert first_of_all == 11
 
 
 # --- the shop page's product list -------------------------------------------------------------
@@ -493,8 +493,8 @@ def test_shop_page_queries_do_not_grow_with_products(shop_a, media):
     many = _queries(shopper(), "/")
 
     # search_path to public, shop by host, search_path to the shop, design, products (with
-    # their count and ratings), their variants, their images
-    assert few == many == 7
+    # their count and ratings), their variants, their images, the header's collections menu
+    assert few == many == 8
 
 
 # --- demo data ---------------------------------------------------------------------------------

@@ -77,8 +77,8 @@ def test_the_gallery_costs_three_queries_whatever_the_number_of_posts(shop_a, me
     embed, embed_html = queries(f"/embed/?section={section_id}")
 
     # routing (3), design, product grid (products with ratings; variants; images), posts,
-    # their pictures, their tags
-    assert few == many == 10
+    # their pictures, their tags, the header's collections menu
+    assert few == many == 11
     assert embed == 7  # routing (3), design, posts, pictures, tags: no product grid
     assert few_html.count('class="posts-grid-item"') == 1
     assert many_html.count('class="posts-grid-item"') == 13
@@ -224,6 +224,7 @@ def test_the_shop_page_with_every_product_section_and_a_gallery_costs_eleven_que
     embed, _ = queries("/embed/")
 
     # routing 3, the design, its collections, products (with ratings), their variants, their
-    # images, the posts, their pictures, their tags
-    assert page == embed == 11
+    # images, the posts, their pictures, their tags; the page also its collections menu
+    assert page == 12
+    assert embed == 11
     assert html.count('class="post-tag"') == 27

@@ -155,7 +155,7 @@ def test_sections_show_the_poll_and_the_reviews_wall_in_constant_queries(shop_a,
     many, html_many = cold("/")
     embed, embed_html = cold("/embed/")
 
-    assert few == many == embed
+    assert few == many == embed + 1  # the page's header has a collections menu, the embed none
     assert "Name our &lt;b&gt;next&lt;/b&gt; mug?" in html
     assert "Wall &lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<script>alert(1)" not in html

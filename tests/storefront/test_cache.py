@@ -35,7 +35,9 @@ def test_a_cached_page_costs_no_query(shop_a):
     first, _ = queries("/")
     second, _ = queries("/")
 
-    assert first == 5  # routing (3), design, products with their count (none: nothing more)
+    # routing (3), design, products with their count (none: nothing more), the header's
+    # collections menu (one, whatever their number: tests/storefront/test_collections_menu.py)
+    assert first == 6
     assert second == 0  # the shop by host from the cache too (tests/shops/test_host_lookup.py)
 
 
@@ -278,8 +280,9 @@ def test_shop_page_queries_stay_constant_with_every_section_type(shop_a, media):
     # routing (3), the design, the collections it names, products of every section (with
     # counts and ratings), their variants, their images, the poll with its options (vote
     # counts, products), the reviews wall with products and first photos, the posts,
-    # their pictures, their tags
-    assert few == many == embed_count == 13
+    # their pictures, their tags; the shop page also its header's collections menu (one)
+    assert few == many == 14
+    assert embed_count == 13  # no menu in the embed
     # SET search_path (the shop by host is cached by the embed before), design, product,
     # variants, images, rating, a page of reviews, and (cold cache) whether the shop can sell
     assert product_embed_count == 9  # with reviews: their photos (prefetched) too

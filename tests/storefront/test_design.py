@@ -14,7 +14,7 @@ from shops.storefront import services
 from shops.storefront.branding import contrast_ratio
 from shops.storefront.demo import demo_design_seed
 from shops.storefront.documents import default_document
-from shops.storefront.models import Design
+from shops.storefront.models import Design, LibraryImage
 from shops.storefront.sections import REGISTRY
 from tests.storefront.helpers import headings, picture_upload, product, shopper
 
@@ -179,8 +179,8 @@ def test_a_link_that_is_not_a_web_address_is_refused(shop_a, published):
         )
 
     assert error.value.messages == [
-        "Hero banner, Button link: Give a page of the shop starting with / or a web address "
-        "starting with https://."
+        "Hero banner, Button link: Give a section of this page like #products, a page of the "
+        "shop starting with / or a web address starting with https://."
     ]
 
 
@@ -246,7 +246,7 @@ def test_a_logo_sent_with_a_bad_colour_is_not_stored(shop_a, media):
     assert not list(media.rglob("*.png"))
 
 
-def test_pictures_no_version_uses_are_deleted_after_commit(
+def test_pictures_the_design_drops_stay_in_the_media_library(
     shop_a, media, django_capture_on_commit_callbacks
 ):
     def files() -> set[str]:
@@ -258,13 +258,12 @@ def test_pictures_no_version_uses_are_deleted_after_commit(
     first = files()
     with tenant_context(shop_a), django_capture_on_commit_callbacks(execute=True):
         services.branding_update(values={}, logo=picture_upload(colour="blue"))
-    both = files()  # the published design still shows the first logo
-    with tenant_context(shop_a), django_capture_on_commit_callbacks(execute=True):
-        services.design_publish()
+        services.design_publish()  # no version shows the first logo any more
+        library = set(LibraryImage.objects.values_list("name", flat=True))
 
     assert len(first) == 3  # the cleaned original and renditions 320 and 400 wide
-    assert first < both and len(both) == 6
-    assert files() == both - first
+    assert len(files()) == 6  # both logos: the library offers them again
+    assert len(library) == 2
 
 
 # --- branding --------------------------------------------------------------------------------

@@ -27,15 +27,17 @@ def test_merchant_reorders_by_drag_and_drop_previews_and_publishes(
     base = f"http://atelier.localhost:{shop_server}"
     log_in(page, base, "atelier")
     page.goto(f"{base}/admin/storefront/design/")
-    page.get_by_label("Add a section").select_option("hero")
-    page.get_by_role("button", name="Add", exact=True).click()
+    insert = page.locator(".designer-insert").last
+    insert.get_by_text("Add section here").click()
+    insert.get_by_label("Section type").select_option("hero")
+    insert.get_by_role("button", name="Add", exact=True).click()
     page.wait_for_load_state()
     page.get_by_role("button", name="Publish", exact=True).click()
     page.wait_for_load_state()
     preview = page.frame_locator("#preview")
     assert preview.locator(HEADINGS).all_inner_texts() == ["Products", "Welcome"]
 
-    sections = page.locator("#section-list > li")
+    sections = page.locator("#section-list > li.designer-section")
     with page.expect_navigation():
         sections.nth(1).locator(".drag-handle").drag_to(
             sections.nth(0), target_position={"x": 20, "y": 5}

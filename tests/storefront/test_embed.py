@@ -65,7 +65,7 @@ def test_embed_sets_no_cookie_and_links_stay_inside_the_frame(shop_a, stripe_set
     assert "X-Frame-Options" not in item
     html = item.content.decode()
     assert '<h1 id="product-title">Mug</h1>' in html
-    assert '<a class="brand" href="/embed/">Alpha Goods</a>' in html
+    assert '<a class="brand" href="/embed/"><span class="brand-name">Alpha Goods</span></a>' in html
     assert '<input type="hidden" name="product" value="mug">' in html  # the variant picker
     assert 'class="button buy-now"' in html
     assert '<meta name="robots" content="noindex">' in html
