@@ -11,12 +11,11 @@ from orders import views as order_views
 from shops.accounts import views as account_views
 from shops.api import views as api_views
 from shops.channels import views as channel_views
-from shops.storefront import collection_pages
+from shops.storefront import collection_pages, shop_settings
 from shops.storefront import order_pages as order_page_views
 from shops.storefront import post_pages as post_views
 from shops.storefront import product_pages as catalog_views
 from shops.storefront import review_pages as review_views
-from shops.storefront import shop_settings
 from shops.storefront import views as storefront_views
 
 urlpatterns = [
