@@ -12,6 +12,7 @@ the transaction commits, then retried with exponential backoff for up to three d
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 import urllib.parse
@@ -40,7 +41,6 @@ RETRY_FOR = timedelta(days=3)
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_WAIT = timedelta(hours=12)
 ATTEMPT_LEASE = timedelta(minutes=2)  # an attempt's claim, longer than its timeout
-SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, not a secret)
 
 
 def retry_delay(attempt_count: int) -> timedelta:
@@ -49,6 +49,12 @@ def retry_delay(attempt_count: int) -> timedelta:
 
 
 # --- Subscriptions -----------------------------------------------------------------------
+
+
+def secret_new() -> str:
+    """A signing secret as Standard Webhooks writes it: ``whsec_`` and 32 random bytes in
+    base64 (the ``standardwebhooks`` libraries take it as it is)."""
+    return client.SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 @dataclass(frozen=True)
@@ -90,7 +96,7 @@ def subscription_create(
 ) -> SubscriptionCreated:
     """Subscribe ``url`` to ``events``; the signing secret is returned here only."""
     cleaned = _clean(url, events)
-    secret = SECRET_PREFIX + secrets.token_urlsafe(32)
+    secret = secret_new()
     subscription = WebhookSubscription.objects.create(
         url=cleaned["url"], events=cleaned["events"], description=description, secret=secret
     )
@@ -131,7 +137,7 @@ def subscription_secret_rotate(
     if grace is None:
         grace = timedelta(hours=settings.WEBHOOK_SECRET_GRACE_HOURS)
     locked = WebhookSubscription.objects.select_for_update().get(pk=subscription.pk)
-    secret = SECRET_PREFIX + secrets.token_urlsafe(32)
+    secret = secret_new()
     locked.previous_secret = locked.secret if grace > timedelta(0) else ""
     locked.previous_secret_expires_at = timezone.now() + grace if grace > timedelta(0) else None
     locked.secret = secret
@@ -242,6 +248,7 @@ def delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
             url=subscription.url,
             body=event_body(delivery.event),
             secrets=subscription.signing_secrets(),
+            message_id=str(delivery.event.public_id),
             timeout=settings.WEBHOOK_TIMEOUT,
         )
     now = timezone.now()
