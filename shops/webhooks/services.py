@@ -18,7 +18,7 @@ import secrets
 import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -154,6 +154,11 @@ def subscription_delete(*, subscription: WebhookSubscription) -> None:
 # --- Events --------------------------------------------------------------------------------
 
 
+# An event to emit: its type and data, and optionally when it happened (a catalog change
+# read later from the outbox); a subscription receives only what happened after it began.
+EventToEmit = tuple[str, dict] | tuple[str, dict, datetime]
+
+
 def webhook_event_emit(*, event_type: str, data: dict) -> WebhookEvent | None:
     """Record an event and deliver it to every active subscription to its type.
 
@@ -164,31 +169,40 @@ def webhook_event_emit(*, event_type: str, data: dict) -> WebhookEvent | None:
     return events[0] if events else None
 
 
+def _wants(subscription: WebhookSubscription, event: EventToEmit) -> bool:
+    """Whether ``subscription`` receives ``event``: its type, and nothing from before the
+    subscription was made (a new subscriber starts from now, not from the history)."""
+    happened = event[2] if len(event) > 2 else None
+    is_after = happened is None or happened >= subscription.created
+    return event[0] in subscription.events and is_after
+
+
 @transaction.atomic(savepoint=False)  # in the caller's transaction: no savepoint queries
-def webhook_events_emit(*, events: Sequence[tuple[str, dict]]) -> list[WebhookEvent]:
-    """``webhook_event_emit`` for many events at once: a fixed number of queries."""
-    unknown = {event_type for event_type, _data in events} - set(EventType.values)
+def webhook_events_emit(*, events: Sequence[EventToEmit]) -> list[WebhookEvent]:
+    """``webhook_event_emit`` for many events at once: a fixed number of queries. An event
+    given with the time it happened goes only to subscriptions made before then."""
+    unknown = {event[0] for event in events} - set(EventType.values)
     if unknown:
         raise ValueError(f"unknown webhook event types: {', '.join(sorted(unknown))}")
     subscriptions = list(
         WebhookSubscription.objects.filter(
-            is_active=True, events__overlap=[event_type for event_type, _data in events]
+            is_active=True, events__overlap=[event[0] for event in events]
         )
     )
-    wanted = [(t, d) for t, d in events if any(t in s.events for s in subscriptions)]
+    wanted = [(event, [s for s in subscriptions if _wants(s, event)]) for event in events]
+    wanted = [(event, receivers) for event, receivers in wanted if receivers]
     if not wanted:
         return []
     # JSON as it will be sent (dates as ISO 8601, decimals as strings)
     created = WebhookEvent.objects.bulk_create(
-        WebhookEvent(type=t, data=json.loads(json.dumps(d, cls=DjangoJSONEncoder)))
-        for t, d in wanted
+        WebhookEvent(type=event[0], data=json.loads(json.dumps(event[1], cls=DjangoJSONEncoder)))
+        for event, _receivers in wanted
     )
     now = timezone.now()
     deliveries = WebhookDelivery.objects.bulk_create(
         WebhookDelivery(event=event, subscription=subscription, next_attempt_at=now)
-        for event in created
-        for subscription in subscriptions
-        if event.type in subscription.events
+        for event, (_emitted, receivers) in zip(created, wanted, strict=True)
+        for subscription in receivers
     )
     _queue([delivery.pk for delivery in deliveries])
     return created

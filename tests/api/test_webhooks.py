@@ -270,6 +270,40 @@ def test_catalog_outbox_becomes_product_and_stock_events(
     assert lamp["currency"] == "EUR" and lamp["deleted"] is False
 
 
+def test_a_new_subscriber_receives_only_what_happens_after_it_subscribed(
+    shop_a, receiver, make_key, django_capture_on_commit_callbacks
+):
+    # given a catalog history the outbox reader never read (no subscriber, no run yet)
+    hook = receiver()
+    with tenant_context(shop_a), private_allowed:
+        history = [
+            product_create(title=f"Old {n}", variants=[VariantInput(sku=f"OLD{n}", price="1")])
+            for n in range(12)
+        ]
+        stock_adjust(variant=history[0].variants.get(), delta=5)
+    # when a partner subscribes through the API, then one product changes
+    api = ApiClient("alpha", make_key(shop_a, ["webhooks:write"]))
+    with private_allowed:
+        subscribed = api.post(
+            "/api/v1/webhooks/",
+            {"url": hook.url, "events": ["product.updated", "stock.changed"]},
+        )
+    with tenant_context(shop_a), private_allowed:
+        product_update(product=history[3], title="Old 3, renamed")
+        with django_capture_on_commit_callbacks(execute=True):
+            read = catalog_events_emit()
+        events = WebhookEvent.objects.count()
+
+    # then it receives that change only, never the history before it subscribed
+    assert subscribed.status_code == 201
+    received = [json.loads(body) for _headers, body in hook.requests]
+    assert [(e["type"], e["data"]["product_id"]) for e in received] == [
+        ("product.updated", history[3].pk)
+    ]
+    assert received[0]["data"]["product"]["title"] == "Old 3, renamed"
+    assert read == 14 and events == 1  # the history is passed over, not sent
+
+
 def test_subscriptions_through_the_api(shop_a, make_key):
     client = ApiClient("alpha", make_key(shop_a, ["webhooks:write"]))
     reader = ApiClient("alpha", make_key(shop_a, ["catalog:read"]))
@@ -397,7 +431,11 @@ def test_catalog_events_wait_at_a_gap_until_it_is_old(
 
     hook = receiver()
     with tenant_context(shop_a), private_allowed:
-        subscription_create(url=hook.url, events=["product.updated"])
+        subscription = subscription_create(url=hook.url, events=["product.updated"])
+        # subscribed before the rows below, even the one made to look old
+        type(subscription.subscription).objects.update(
+            created=timezone.now() - GAP_GRACE - timedelta(minutes=1)
+        )
         catalog_events_emit()
         first = product_create(title="First")
         gap = product_create(title="In flight")
