@@ -1,18 +1,26 @@
-"""Webhook subscriptions through the partner API (scope webhooks:write for every call)."""
+"""Webhook subscriptions and the shop's past events through the partner API (scope
+webhooks:write for every call)."""
 
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from shops.api.base import ApiViewSet
+from shops.api.filters import QueryFiltersMixin
 from shops.api.models import Scope
 from shops.api.pagination import ApiCursorPagination
-from shops.webhooks.models import EventType, WebhookAttempt, WebhookDelivery, WebhookSubscription
+from shops.webhooks.models import (
+    EventType,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookSubscription,
+)
 from shops.webhooks.services import (
     subscription_create,
     subscription_delete,
@@ -160,3 +168,45 @@ class WebhookSubscriptionViewSet(
         paginator.ordering = "-id"
         page = paginator.paginate_queryset(deliveries, request, view=self)
         return paginator.get_paginated_response(DeliverySerializer(page, many=True).data)
+
+
+class EventSerializer(serializers.ModelSerializer):
+    """An event exactly as a delivery's body carries it."""
+
+    id = serializers.UUIDField(
+        source="public_id", read_only=True, help_text="The delivery's webhook-id header too."
+    )
+    data = serializers.JSONField(read_only=True, help_text="The event's payload: see its type.")
+
+    class Meta:
+        model = WebhookEvent
+        fields = ["id", "type", "created", "data"]
+        read_only_fields = fields
+
+
+class EventFilterSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=EventType.choices, required=False)
+    since = serializers.DateTimeField(
+        required=False, help_text="ISO 8601: events created at or after this time."
+    )
+
+
+@extend_schema(tags=["webhooks"])
+@extend_schema_view(list=extend_schema(parameters=[EventFilterSerializer]))
+class EventViewSet(mixins.ListModelMixin, QueryFiltersMixin, ApiViewSet):
+    """The shop's past events, oldest first, to catch up after missed deliveries: each as
+    a delivery's body carries it. An event is kept when a subscription received it, for
+    ``WEBHOOK_EVENT_RETENTION_DAYS`` (30 days by default). Follow ``next`` until it is
+    null; the last event's ``created`` is the ``since`` of the next catch-up (an event
+    seen twice has the same ``id``)."""
+
+    model = WebhookEvent
+    read_scope = write_scope = Scope.WEBHOOKS_WRITE
+    serializer_class = EventSerializer
+    http_method_names = ["get", "head", "options"]
+
+    filter_serializer = EventFilterSerializer
+    filter_lookups = {"type": "type", "since": "created__gte"}
+
+    def scoped_queryset(self) -> QuerySet:
+        return self.filtered(WebhookEvent.objects.all())

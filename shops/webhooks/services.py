@@ -208,6 +208,15 @@ def webhook_events_emit(*, events: Sequence[EventToEmit]) -> list[WebhookEvent]:
     return created
 
 
+def events_prune(*, now: datetime | None = None) -> int:
+    """Delete events older than ``WEBHOOK_EVENT_RETENTION_DAYS`` with their deliveries and
+    attempts (a delivery is retried for 3 days at most, so none is pending); returns how
+    many events went."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.WEBHOOK_EVENT_RETENTION_DAYS)
+    _total, by_model = WebhookEvent.objects.filter(created__lt=cutoff).delete()
+    return by_model.get(WebhookEvent._meta.label, 0)
+
+
 def _queue(delivery_ids: Sequence[int], countdown: float = 0) -> None:
     for delivery_id in delivery_ids:
         task_queue_on_commit("webhooks.delivery_attempt", delivery_id, countdown=countdown)
