@@ -545,10 +545,12 @@ SPECTACULAR_SETTINGS = {
         "ShippingRateKindEnum": "orders.models.ShippingRate.Kind",
         "DiscountKindEnum": "orders.models.Discount.Kind",
         "CollectionKindEnum": "catalog.models.Collection.Kind",
+        "WebhookEventTypeEnum": "shops.webhooks.models.EventType",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "shops.api.schema.add_conventions",
+        "shops.api.webhooks.add_webhooks_guide",
     ],
 }
 # Requests per API key (or staff session): "<number>/<second|minute|hour|day>".

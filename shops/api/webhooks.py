@@ -14,6 +14,7 @@ from shops.api.base import ApiViewSet
 from shops.api.filters import QueryFiltersMixin
 from shops.api.models import Scope
 from shops.api.pagination import ApiCursorPagination
+from shops.api.schema import SHOPPER_TAG
 from shops.webhooks.models import (
     EventType,
     WebhookAttempt,
@@ -28,6 +29,72 @@ from shops.webhooks.services import (
     subscription_update,
 )
 
+# The webhooks tag's description in the OpenAPI document (/api/v1/docs/), where a partner
+# looks; docs/api.md says the same at more length.
+WEBHOOKS_GUIDE = """
+Subscribe a URL to events (`POST /webhooks/`); the signing secret `whsec_…` is in that
+answer only. A new subscription receives what happens **after** it was made, never the
+history; `GET /events/` lists past events (kept 30 days) to catch up.
+
+**Delivery**: one `POST` per event and subscription, body
+`{"id": "<uuid>", "type": "<event>", "created": "<ISO 8601 Z>", "data": {…}}`. Any 2xx is
+success; anything else is retried after 1, 2, 4 … minutes (at most 12 h apart) for 3 days.
+A delivery can repeat: handle each event `id` once.
+
+**Signature** ([Standard Webhooks](https://www.standardwebhooks.com/)): headers
+`webhook-id` (the event id, the same on every retry), `webhook-timestamp` (Unix seconds)
+and `webhook-signature`: `v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<raw
+body>">`, keyed with the base64-decoded secret after `whsec_`; several space-separated
+while a rotated secret's grace period lasts (any one valid is enough). Verify before
+trusting the body, and refuse timestamps more than 5 minutes off:
+
+```python
+from standardwebhooks.webhooks import Webhook
+event = Webhook(secret).verify(raw_body, request_headers)  # raises if not genuine
+```
+
+Secrets made before 2026-12-07 are URL-safe base64 (`-`, `_`): rotate the secret, or
+pass the library the key bytes `base64.urlsafe_b64decode(secret[6:] + "=")`.
+**Deprecated**: `Etalage-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>"
+keyed with the whole secret string>` is still sent until **2027-06-30**, then dropped.
+
+**Events and their `data`** (amounts are strings, times ISO 8601):
+
+- `order.created`, `order.paid`, `order.fulfilled`, `order.cancelled`, `order.refunded`:
+  `{"order": {"id", "number", "status", "email", "currency", "total", "refunded_amount",
+  "tracking_number", "utm_source", "created", "paid_at", "fulfilled_at",
+  "cancelled_at"}}`; no lines or address: read `GET /orders/{id}/`.
+- `product.updated`: `{"product_id", "changes": ["title", "price", …], "deleted",
+  "currency", "product"}`, `product` null when deleted, else `{"id", "title", "slug",
+  "status", "updated", "variants": [{"id", "sku", "price", "stock", "held",
+  "available"}]}`.
+- `stock.changed`: `{"product_id", "variants": [{"id", "sku", "stock", "held",
+  "available"}]}`.
+- `review.approved`: `{"review": {"id", "product_id", "rating", "title", "body",
+  "display_name", "is_verified", "photo_count", "status", "created"}}`.
+- `channel.item_rejected`: `{"channel", "product_id", "variant_id", "item_id",
+  "message"}`.
+"""
+
+
+def add_webhooks_guide(result: dict, generator, request, public: bool) -> dict:
+    """Postprocessing hook: ``WEBHOOKS_GUIDE`` as the webhooks tag's description. Every
+    tag is listed (Swagger UI then shows them in this order): Shopper first, then the
+    others by name, as they showed before a list was given."""
+    names = {
+        tag
+        for path_item in result.get("paths", {}).values()
+        for operation in path_item.values()
+        for tag in operation.get("tags", [])
+    }
+    result["tags"] = [
+        {"name": name, "description": WEBHOOKS_GUIDE.strip()}
+        if name == "webhooks"
+        else {"name": name}
+        for name in sorted(names, key=lambda name: (name != SHOPPER_TAG, name))
+    ]
+    return result
+
 
 class SubscriptionSerializer(serializers.ModelSerializer):
     events = serializers.ListField(child=serializers.ChoiceField(choices=EventType.choices))
@@ -40,7 +107,8 @@ class SubscriptionSerializer(serializers.ModelSerializer):
 
 class SubscriptionCreatedSerializer(SubscriptionSerializer):
     secret = serializers.CharField(
-        help_text="Signs every delivery (Etalage-Signature). Shown in this response only."
+        help_text="Signs every delivery (webhook-signature, Standard Webhooks). Shown in "
+        "this response only."
     )
 
     class Meta(SubscriptionSerializer.Meta):
@@ -105,7 +173,8 @@ class WebhookSubscriptionViewSet(
     ApiViewSet,
 ):
     """Subscriptions of URLs to events. Deliveries are POSTs of
-    ``{"id", "type", "created", "data"}`` signed in the ``Etalage-Signature`` header."""
+    ``{"id", "type", "created", "data"}`` signed as Standard Webhooks sign (the tag's
+    description says how)."""
 
     model = WebhookSubscription
     read_scope = write_scope = Scope.WEBHOOKS_WRITE
@@ -143,7 +212,7 @@ class WebhookSubscriptionViewSet(
     def rotate_secret(self, request: Request, pk: str) -> Response:
         """A new signing secret, shown in this response only. For
         ``WEBHOOK_SECRET_GRACE_HOURS`` (24 h by default) the old secret keeps signing:
-        ``Etalage-Signature`` then carries two ``v1`` values, the new one first."""
+        ``webhook-signature`` then carries two ``v1,`` values, the new one first."""
         rotated = subscription_secret_rotate(subscription=self.get_object())
         subscription = rotated.subscription
         body = SubscriptionSerializer(subscription).data | {

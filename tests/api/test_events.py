@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from shops.webhooks.models import WebhookDelivery, WebhookEvent
+from shops.webhooks.models import EventType, WebhookDelivery, WebhookEvent
 from shops.webhooks.services import (
     event_body,
     events_prune,
@@ -122,3 +122,18 @@ def test_events_past_their_retention_are_pruned_with_their_deliveries(shop_a, se
     assert pruned == 1
     assert left == [kept.pk]
     assert deliveries == {kept.pk}
+
+
+def test_the_openapi_document_describes_signing_events_and_catch_up(shop_a):
+    # when
+    schema = Client(HTTP_HOST="alpha.localhost").get("/api/v1/schema/", {"format": "json"}).json()
+
+    # then
+    guide = next(tag for tag in schema["tags"] if tag["name"] == "webhooks")["description"]
+    for needed in ["webhook-id", "webhook-timestamp", "webhook-signature", "2027-06-30"]:
+        assert needed in guide
+    for event_type in EventType.values:
+        assert f"`{event_type}`" in guide
+    listing = schema["paths"]["/api/v1/events/"]["get"]
+    assert {p["name"] for p in listing["parameters"]} >= {"type", "since", "cursor", "limit"}
+    assert listing["tags"] == ["webhooks"]
