@@ -29,7 +29,7 @@ from shops.webhooks.services import (
     subscription_update,
 )
 
-# The webhooks tag's description in the OpenAPI document (/api/v1/docs/), where a partner
+# In the OpenAPI document's description (/api/v1/docs/, at the top), where a partner
 # looks; docs/api.md says the same at more length.
 WEBHOOKS_GUIDE = """
 Subscribe a URL to events (`POST /webhooks/`); the signing secret `whsec_…` is in that
@@ -55,6 +55,7 @@ event = Webhook(secret).verify(raw_body, request_headers)  # raises if not genui
 
 Secrets made before 2026-12-07 are URL-safe base64 (`-`, `_`): rotate the secret, or
 pass the library the key bytes `base64.urlsafe_b64decode(secret[6:] + "=")`.
+
 **Deprecated**: `Etalage-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>"
 keyed with the whole secret string>` is still sent until **2027-06-30**, then dropped.
 
@@ -78,9 +79,12 @@ keyed with the whole secret string>` is still sent until **2027-06-30**, then dr
 
 
 def add_webhooks_guide(result: dict, generator, request, public: bool) -> dict:
-    """Postprocessing hook: ``WEBHOOKS_GUIDE`` as the webhooks tag's description. Every
-    tag is listed (Swagger UI then shows them in this order): Shopper first, then the
-    others by name, as they showed before a list was given."""
+    """Postprocessing hook: ``WEBHOOKS_GUIDE`` under a "Webhooks" heading in the API's
+    description (the page's full-width text above the operations), and the tags listed
+    Shopper first, then by name: ``/events/`` is under webhooks, which would otherwise
+    show where its path sorts."""
+    info = result.setdefault("info", {})
+    info["description"] = f"{info.get('description', '')}\n\n## Webhooks\n{WEBHOOKS_GUIDE}"
     names = {
         tag
         for path_item in result.get("paths", {}).values()
@@ -88,10 +92,7 @@ def add_webhooks_guide(result: dict, generator, request, public: bool) -> dict:
         for tag in operation.get("tags", [])
     }
     result["tags"] = [
-        {"name": name, "description": WEBHOOKS_GUIDE.strip()}
-        if name == "webhooks"
-        else {"name": name}
-        for name in sorted(names, key=lambda name: (name != SHOPPER_TAG, name))
+        {"name": name} for name in sorted(names, key=lambda name: (name != SHOPPER_TAG, name))
     ]
     return result
 
