@@ -9,6 +9,7 @@ second DNS lookup an attacker could answer differently), and no redirect followe
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import time
@@ -57,9 +58,11 @@ def signing_key(secret: str) -> bytes:
     without padding (``-`` and ``_``); they decode with that alphabet."""
     encoded = secret.removeprefix(SECRET_PREFIX)
     padded = encoded + "=" * (-len(encoded) % 4)
-    if "-" in encoded or "_" in encoded:
-        return base64.urlsafe_b64decode(padded)
-    return base64.b64decode(padded)
+    decode = base64.urlsafe_b64decode if "-" in encoded or "_" in encoded else base64.b64decode
+    try:
+        return decode(padded)
+    except binascii.Error:  # not base64 (never made here): its own bytes, as the legacy key
+        return encoded.encode()
 
 
 def standard_signature(
