@@ -47,10 +47,11 @@ def feed(request: HttpRequest, channel: str, file_format: str) -> HttpResponse:
     connection = _connection_for(channel, request.GET.get("token", ""))
     shop = db_connection.tenant
     context = shop_context(base_url=request.build_absolute_uri("/").rstrip("/"))
-    latest_change = CatalogChange.objects.aggregate(id=Max("id"))["id"] or 0
-    last_modified = max(
-        filter(None, [Product.objects.aggregate(at=Max("updated"))["at"], connection.updated])
-    )
+    # a deleted product leaves no updated product behind, only its outbox row
+    changes = CatalogChange.objects.aggregate(id=Max("id"), at=Max("created"))
+    latest_change = changes["id"] or 0
+    products_updated = Product.objects.aggregate(at=Max("updated"))["at"]
+    last_modified = max(filter(None, [products_updated, changes["at"], connection.updated]))
     changed = connection.updated.isoformat()
     version = (
         f"{channel}.{file_format}:{latest_change}:{changed}:{context.currency}"

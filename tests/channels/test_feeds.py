@@ -140,10 +140,11 @@ def test_a_feed_token_never_serves_another_shops_products(shop_a, shop_b, settin
         token_b = connection_create(channel="meta").feed_token
 
     on_b_with_a, _ = fetch("beta", "meta", "csv", token_a)
+    head_on_b_with_a = client_for("beta").head("/feeds/meta.csv", {"token": token_a})
     on_a, body_a = fetch("alpha", "meta", "csv", token_a)
     on_b, body_b = fetch("beta", "meta", "csv", token_b)
 
-    assert on_b_with_a.status_code == 404
+    assert on_b_with_a.status_code == head_on_b_with_a.status_code == 404
     assert on_a.status_code == on_b.status_code == 200
     assert {row["title"] for row in feed_problems("meta", "csv", body_a)[0]} == {"Alpha Tee"}
     assert {row["title"] for row in feed_problems("meta", "csv", body_b)[0]} == {"Beta Mug"}
