@@ -489,6 +489,7 @@ def test_feed_head_answers_the_headers_of_get_without_a_body(
     # then
     assert head.status_code == got.status_code == 200
     assert dict(head.headers) == dict(got.headers)
+    assert got["Content-Type"] == "application/xml; charset=utf-8"
     assert head_body == b""
     assert ("Content-Encoding" in got) is bool(accept_encoding)
     assert not_found.status_code == 404
