@@ -1,6 +1,7 @@
 """Writes of the orders app, by topic: ``buy_now`` (reservation, order,
 PaymentIntent), ``payments`` (webhook events, paid / failed / expired orders and their
-stock), ``payment_health`` (webhooks seen, held orders settled without their event), ``merchant``
+stock), ``recovery`` (checkout reminders), ``payment_health`` (webhooks seen, held
+orders settled without their event), ``merchant``
 (fulfil, cancel, refund), ``emails``, and the pricing rules: ``shipping`` (zones and
 rates), ``taxes`` (rates, tax-inclusive prices) and ``discounts`` (codes, their uses).
 Import from here; what a checkout costs is read with ``orders.pricing``."""
@@ -45,6 +46,11 @@ from orders.services.payments import (
     reservations_expire,
     stripe_event_handle,
 )
+from orders.services.recovery import (
+    checkout_recovery_set,
+    checkout_reminders_record,
+    recovery_opt_out,
+)
 from orders.services.shipping import (
     shipping_rate_clean,
     shipping_rate_create,
@@ -75,6 +81,8 @@ __all__ = [
     "OutOfStock",
     "PaymentUnavailable",
     "PaymentsNotSetUp",
+    "checkout_recovery_set",
+    "checkout_reminders_record",
     "discount_clean",
     "discount_create",
     "discount_delete",
@@ -98,6 +106,7 @@ __all__ = [
     "payment_health_webhook_received",
     "payment_intent_stop",
     "payments_settle_held",
+    "recovery_opt_out",
     "reservations_expire",
     "shipping_rate_clean",
     "shipping_rate_create",
