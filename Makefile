@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test install lint format migrate db-stop bench bench-import bench-buy-now bench-shop-page bench-shop-page-render bench-api bench-channels bench-stock-to-meta clean
+.PHONY: run test install lint format migrate db-stop bench bench-import bench-buy-now bench-shop-page bench-shop-page-render bench-api bench-channels bench-feeds bench-stock-to-meta clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("etalage: Python 3.11 or newer is needed (found %d.%d); set PYTHON=python3.11" % sys.version_info[:2]) if sys.version_info < (3, 11) else None'
@@ -58,6 +58,9 @@ bench-api: install
 
 bench-channels: install
 	$(BIN)/python bench/channels.py $(BENCH_ARGS)
+
+bench-feeds: install
+	$(BIN)/python bench/feeds.py $(BENCH_ARGS)
 
 bench-stock-to-meta: install
 	$(BIN)/python bench/stock_to_meta.py $(BENCH_ARGS)

@@ -261,6 +261,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": env_int("WEBHOOK_CATALOG_POLL_SECONDS", 30),
         "args": ["webhooks.catalog_events"],
     },
+    "webhooks-events-prune": {  # events past WEBHOOK_EVENT_RETENTION_DAYS
+        "task": "shops.for_each_shop",
+        "schedule": 3600,
+        "args": ["webhooks.events_prune"],
+    },
     "webhooks-deliveries-due": {  # retries, and deliveries whose queueing failed
         "task": "shops.for_each_shop",
         "schedule": QUEUE_SWEEP_SECONDS,
@@ -555,10 +560,12 @@ SPECTACULAR_SETTINGS = {
         "ShippingRateKindEnum": "orders.models.ShippingRate.Kind",
         "DiscountKindEnum": "orders.models.Discount.Kind",
         "CollectionKindEnum": "catalog.models.Collection.Kind",
+        "WebhookEventTypeEnum": "shops.webhooks.models.EventType",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "shops.api.schema.add_conventions",
+        "shops.api.webhooks.add_webhooks_guide",
     ],
 }
 # Requests per API key (or staff session): "<number>/<second|minute|hour|day>".
@@ -570,6 +577,9 @@ WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 10)
 WEBHOOK_DELIVERY_PRIVATE = env_bool("WEBHOOK_DELIVERY_PRIVATE", default=DEBUG)
 # After a signing secret is rotated, the old one keeps signing (a second v1) this long.
 WEBHOOK_SECRET_GRACE_HOURS = env_int("WEBHOOK_SECRET_GRACE_HOURS", 24)
+# Events (with their deliveries and attempts) are kept this many days for catch-up at
+# GET /api/v1/events/; at least the 3 days deliveries are retried.
+WEBHOOK_EVENT_RETENTION_DAYS = max(env_int("WEBHOOK_EVENT_RETENTION_DAYS", 30), 3)
 
 # --- Passwords, i18n ----------------------------------------------------------------------
 # The first hasher hashes new passwords; the others still verify older hashes. The test

@@ -21,7 +21,7 @@ from shops.api.posts.views import PostViewSet
 from shops.api.pricing.views import DiscountViewSet, ShippingRateViewSet, ShippingZoneViewSet
 from shops.api.reviews.shopper import PollVoteView, ReviewVoteView, ShopperTokenView
 from shops.api.reviews.views import PollViewSet, ReviewViewSet
-from shops.api.webhooks import WebhookSubscriptionViewSet
+from shops.api.webhooks import EventViewSet, WebhookSubscriptionViewSet
 
 router = SimpleRouter()
 router.register("products", ProductViewSet, basename="product")
@@ -37,6 +37,7 @@ router.register("polls", PollViewSet, basename="poll")
 router.register("channels", ConnectionViewSet, basename="channel")
 router.register(r"channels/(?P<channel>[a-z]+)/items", ChannelItemViewSet, basename="channel-item")
 router.register("webhooks", WebhookSubscriptionViewSet, basename="webhook-subscription")
+router.register("events", EventViewSet, basename="event")
 
 shopper_urls = [
     path("bag/check/", BagCheckView.as_view(), name="bag-check"),

@@ -48,9 +48,24 @@ CONTENT_TYPES = {
     "tsv": "text/tab-separated-values; charset=utf-8",
     "xml": "application/xml; charset=utf-8",
 }
-# Characters XML 1.0 forbids (a pasted description may carry them)
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_XML_SPECIAL = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Control characters (C0 but tab and line feed, DEL, C1) and the two non-characters XML
+# 1.0 forbids: a pasted description may carry them, and feed readers refuse the row or
+# the whole file. Carriage returns become line feeds first (CR LF, or a lone CR).
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
+_LINE_BREAK = re.compile("\r\n?")
+_XML_SPECIAL = re.compile("[&<>\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
+
+
+def text_clean(value: str) -> str:
+    """``value`` without control characters, as every feed writes its text fields.
+
+    Tab and line feed stay (CSV quotes them, XML keeps them); a carriage return becomes a
+    line feed; U+0000 to U+0008, U+000B to U+001F, U+007F to U+009F, U+FFFE and U+FFFF go. TSV,
+    which cannot quote, then turns the remaining tabs and line breaks into spaces.
+    """
+    if _CONTROL.search(value) is None:
+        return value  # nearly every value: one scan, no copy
+    return _CONTROL.sub("", _LINE_BREAK.sub("\n", value))
 
 
 def _cut(text: str, limit: int) -> str:
@@ -242,7 +257,7 @@ def _csv(channel: str, chunks: Iterator[list[FeedItem]], delimiter: str) -> Iter
     for items in chunks:
         lines = []
         for item in items:
-            values = values_of(item)
+            values = [text_clean(value) for value in values_of(item)]
             if tsv:  # TSV has no quoting: tabs and line breaks become spaces
                 values = [" ".join(v.split()) for v in values]
             lines.append(writer.writerow(values))
@@ -252,7 +267,7 @@ def _csv(channel: str, chunks: Iterator[list[FeedItem]], delimiter: str) -> Iter
 def _xml_text(value: str) -> str:
     if _XML_SPECIAL.search(value) is None:
         return value  # most values: nothing to escape or drop
-    return escape(_XML_INVALID.sub("", value))
+    return escape(text_clean(value))
 
 
 def _xml(channel: str, chunks: Iterator[list[FeedItem]], title: str, link: str) -> Iterator[str]:

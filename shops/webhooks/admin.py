@@ -116,7 +116,7 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
         rotated = subscription_secret_rotate(subscription=subscription)
         expires = rotated.subscription.previous_secret_expires_at
         grace = (
-            f"The old secret keeps signing (a second v1 in Etalage-Signature) until "
+            f"The old secret keeps signing (a second signature in webhook-signature) until "
             f"{expires:%Y-%m-%d %H:%M} UTC; switch your receiver to the new one before then."
             if expires
             else "The old secret no longer signs."
@@ -153,7 +153,8 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
             request,
             title=f"Webhook to {obj.url} created",
             secret=obj.created_secret,
-            note="Verify the Etalage-Signature header of every delivery with it.",
+            note="Verify the webhook-signature header of every delivery with it "
+            "(Standard Webhooks: any standardwebhooks library takes this secret as it is).",
         )
 
 

@@ -10,7 +10,7 @@ outbox rows must therefore stay until this reader has passed them.
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Min, Prefetch
 
 from catalog.models import CatalogChange, Product, Variant
 from catalog.outbox import GAP_GRACE, outbox_settled  # noqa: F401 (GAP_GRACE: tests)
@@ -85,9 +85,10 @@ def catalog_events_emit(*, batch: int = BATCH) -> int:
     while True:
         with transaction.atomic():
             position, _ = OutboxPosition.objects.select_for_update().get_or_create(source="catalog")
-            if not WebhookSubscription.objects.filter(
+            earliest = WebhookSubscription.objects.filter(
                 is_active=True, events__overlap=[EventType.PRODUCT_UPDATED, EventType.STOCK_CHANGED]
-            ).exists():  # nobody listens: skip what was written so far
+            ).aggregate(created=Min("created"))["created"]
+            if earliest is None:  # nobody listens: skip what was written so far
                 latest = CatalogChange.objects.order_by("-id").values_list("id", flat=True).first()
                 OutboxPosition.objects.filter(pk=position.pk).update(last_id=latest or 0)
                 return total
@@ -96,16 +97,18 @@ def catalog_events_emit(*, batch: int = BATCH) -> int:
             )
             if not changes:
                 return total
+            # a subscriber starts from when it subscribed: older rows only move the position
+            recent = [change for change in changes if change.created >= earliest]
             products = Product.objects.filter(
-                pk__in={change.product_id for change in changes}
+                pk__in={change.product_id for change in recent}
             ).prefetch_related(
                 Prefetch("variants", queryset=Variant.objects.order_by("position", "id"))
             )
             by_id = {product.pk: product for product in products}
             webhook_events_emit(
                 events=[
-                    event
-                    for change in changes
+                    (*event, change.created)
+                    for change in recent
                     for event in _events_for(change, by_id.get(change.product_id), currency)
                 ]
             )

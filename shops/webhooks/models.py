@@ -57,7 +57,7 @@ class WebhookEvent(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     type = models.CharField(max_length=40, choices=EventType.choices)
     data = models.JSONField()
-    created = models.DateTimeField(auto_now_add=True)
+    created = models.DateTimeField(auto_now_add=True, db_index=True)  # since=, retention
 
     class Meta:
         ordering = ["-id"]

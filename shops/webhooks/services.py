@@ -12,12 +12,13 @@ the transaction commits, then retried with exponential backoff for up to three d
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -40,7 +41,6 @@ RETRY_FOR = timedelta(days=3)
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_WAIT = timedelta(hours=12)
 ATTEMPT_LEASE = timedelta(minutes=2)  # an attempt's claim, longer than its timeout
-SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, not a secret)
 
 
 def retry_delay(attempt_count: int) -> timedelta:
@@ -49,6 +49,12 @@ def retry_delay(attempt_count: int) -> timedelta:
 
 
 # --- Subscriptions -----------------------------------------------------------------------
+
+
+def secret_new() -> str:
+    """A signing secret as Standard Webhooks writes it: ``whsec_`` and 32 random bytes in
+    base64 (the ``standardwebhooks`` libraries take it as it is)."""
+    return client.SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 @dataclass(frozen=True)
@@ -90,7 +96,7 @@ def subscription_create(
 ) -> SubscriptionCreated:
     """Subscribe ``url`` to ``events``; the signing secret is returned here only."""
     cleaned = _clean(url, events)
-    secret = SECRET_PREFIX + secrets.token_urlsafe(32)
+    secret = secret_new()
     subscription = WebhookSubscription.objects.create(
         url=cleaned["url"], events=cleaned["events"], description=description, secret=secret
     )
@@ -131,7 +137,7 @@ def subscription_secret_rotate(
     if grace is None:
         grace = timedelta(hours=settings.WEBHOOK_SECRET_GRACE_HOURS)
     locked = WebhookSubscription.objects.select_for_update().get(pk=subscription.pk)
-    secret = SECRET_PREFIX + secrets.token_urlsafe(32)
+    secret = secret_new()
     locked.previous_secret = locked.secret if grace > timedelta(0) else ""
     locked.previous_secret_expires_at = timezone.now() + grace if grace > timedelta(0) else None
     locked.secret = secret
@@ -148,6 +154,11 @@ def subscription_delete(*, subscription: WebhookSubscription) -> None:
 # --- Events --------------------------------------------------------------------------------
 
 
+# An event to emit: its type and data, and optionally when it happened (a catalog change
+# read later from the outbox); a subscription receives only what happened after it began.
+EventToEmit = tuple[str, dict] | tuple[str, dict, datetime]
+
+
 def webhook_event_emit(*, event_type: str, data: dict) -> WebhookEvent | None:
     """Record an event and deliver it to every active subscription to its type.
 
@@ -158,34 +169,52 @@ def webhook_event_emit(*, event_type: str, data: dict) -> WebhookEvent | None:
     return events[0] if events else None
 
 
+def _wants(subscription: WebhookSubscription, event: EventToEmit) -> bool:
+    """Whether ``subscription`` receives ``event``: its type, and nothing from before the
+    subscription was made (a new subscriber starts from now, not from the history)."""
+    happened = event[2] if len(event) > 2 else None
+    is_after = happened is None or happened >= subscription.created
+    return event[0] in subscription.events and is_after
+
+
 @transaction.atomic(savepoint=False)  # in the caller's transaction: no savepoint queries
-def webhook_events_emit(*, events: Sequence[tuple[str, dict]]) -> list[WebhookEvent]:
-    """``webhook_event_emit`` for many events at once: a fixed number of queries."""
-    unknown = {event_type for event_type, _data in events} - set(EventType.values)
+def webhook_events_emit(*, events: Sequence[EventToEmit]) -> list[WebhookEvent]:
+    """``webhook_event_emit`` for many events at once: a fixed number of queries. An event
+    given with the time it happened goes only to subscriptions made before then."""
+    unknown = {event[0] for event in events} - set(EventType.values)
     if unknown:
         raise ValueError(f"unknown webhook event types: {', '.join(sorted(unknown))}")
     subscriptions = list(
         WebhookSubscription.objects.filter(
-            is_active=True, events__overlap=[event_type for event_type, _data in events]
+            is_active=True, events__overlap=[event[0] for event in events]
         )
     )
-    wanted = [(t, d) for t, d in events if any(t in s.events for s in subscriptions)]
+    wanted = [(event, [s for s in subscriptions if _wants(s, event)]) for event in events]
+    wanted = [(event, receivers) for event, receivers in wanted if receivers]
     if not wanted:
         return []
     # JSON as it will be sent (dates as ISO 8601, decimals as strings)
     created = WebhookEvent.objects.bulk_create(
-        WebhookEvent(type=t, data=json.loads(json.dumps(d, cls=DjangoJSONEncoder)))
-        for t, d in wanted
+        WebhookEvent(type=event[0], data=json.loads(json.dumps(event[1], cls=DjangoJSONEncoder)))
+        for event, _receivers in wanted
     )
     now = timezone.now()
     deliveries = WebhookDelivery.objects.bulk_create(
         WebhookDelivery(event=event, subscription=subscription, next_attempt_at=now)
-        for event in created
-        for subscription in subscriptions
-        if event.type in subscription.events
+        for event, (_emitted, receivers) in zip(created, wanted, strict=True)
+        for subscription in receivers
     )
     _queue([delivery.pk for delivery in deliveries])
     return created
+
+
+def events_prune(*, now: datetime | None = None) -> int:
+    """Delete events older than ``WEBHOOK_EVENT_RETENTION_DAYS`` with their deliveries and
+    attempts (a delivery is retried for 3 days at most, so none is pending); returns how
+    many events went."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.WEBHOOK_EVENT_RETENTION_DAYS)
+    _total, by_model = WebhookEvent.objects.filter(created__lt=cutoff).delete()
+    return by_model.get(WebhookEvent._meta.label, 0)
 
 
 def _queue(delivery_ids: Sequence[int], countdown: float = 0) -> None:
@@ -242,6 +271,7 @@ def delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
             url=subscription.url,
             body=event_body(delivery.event),
             secrets=subscription.signing_secrets(),
+            message_id=str(delivery.event.public_id),
             timeout=settings.WEBHOOK_TIMEOUT,
         )
     now = timezone.now()

@@ -25,3 +25,9 @@ def deliveries_due() -> int:
 def catalog_events() -> int:
     """Emit product.updated / stock.changed from the catalog outbox (scheduled per shop)."""
     return catalog_events_emit()
+
+
+@shared_task(name="webhooks.events_prune", acks_late=True)
+def events_prune() -> int:
+    """Delete events past their retention (scheduled per shop)."""
+    return services.events_prune()

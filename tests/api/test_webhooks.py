@@ -3,6 +3,7 @@ the private-address guard, events from the catalog outbox, the API and the admin
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -13,6 +14,7 @@ import pytest
 from django.test import Client, override_settings
 from django.utils import timezone
 from django_tenants.utils import tenant_context
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from catalog.services import VariantInput, product_create, product_update, stock_adjust
 from shops.webhooks.catalog_events import catalog_events_emit
@@ -61,6 +63,59 @@ def test_delivery_is_signed_and_verified_by_the_receiver(
     assert payload["id"] == str(event.public_id)
     assert (payload["type"], payload["data"]) == ("order.paid", {"order": {"id": 7}})
     assert payload["created"].endswith("Z")
+
+
+def test_a_partner_verifies_a_delivery_with_the_standardwebhooks_library(
+    shop_a, receiver, django_capture_on_commit_callbacks
+):
+    # given a subscriber whose first attempt fails
+    hook = receiver(statuses=[500, 200])
+    with tenant_context(shop_a), private_allowed:
+        created = subscription_create(url=hook.url, events=["order.paid"])
+        # when an event is delivered, then retried
+        with django_capture_on_commit_callbacks(execute=True):
+            event = webhook_event_emit(event_type="order.paid", data={"order": {"id": 7}})
+        delivery = WebhookDelivery.objects.get(event=event)
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
+        delivery_attempt(delivery_id=delivery.pk)
+
+    # then the library verifies each attempt with the secret exactly as it was shown
+    (first_headers, first_body), (headers, body) = hook.requests
+    assert created.secret.startswith("whsec_")
+    payload = Webhook(created.secret).verify(body, headers)
+    assert payload["id"] == headers["webhook-id"] == str(event.public_id)
+    assert first_headers["webhook-id"] == headers["webhook-id"]  # a retry: the same id
+    assert abs(int(headers["webhook-timestamp"]) - time.time()) < 60
+    assert headers["webhook-signature"].startswith("v1,")
+    assert Webhook(created.secret).verify(first_body, first_headers) == payload
+    other_secret = "whsec_" + base64.b64encode(b"x" * 32).decode()
+    with pytest.raises(WebhookVerificationError):
+        Webhook(other_secret).verify(body, headers)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(created.secret).verify(body.replace(b"7", b"8"), headers)
+    # the legacy header still signs, until its deprecation date
+    assert verify(headers["Etalage-Signature"], body, created.secret)
+
+
+def test_a_secret_made_before_the_standard_scheme_still_verifies_with_its_bytes(
+    shop_a, receiver, django_capture_on_commit_callbacks
+):
+    # given a subscription whose secret is of the first kind (URL-safe, unpadded)
+    hook = receiver()
+    old_secret = "whsec_" + base64.urlsafe_b64encode(b"\xfb" * 32).decode().rstrip("=")
+    with tenant_context(shop_a), private_allowed:
+        subscription = subscription_create(url=hook.url, events=["order.paid"]).subscription
+        type(subscription).objects.filter(pk=subscription.pk).update(secret=old_secret)
+        # when
+        with django_capture_on_commit_callbacks(execute=True):
+            webhook_event_emit(event_type="order.paid", data={"order": {"id": 1}})
+
+    # then the partner hands the library the secret's bytes (docs/api.md says how)
+    headers, body = hook.requests[0]
+    key = base64.urlsafe_b64decode(old_secret.removeprefix("whsec_") + "=")
+    assert "-" in old_secret or "_" in old_secret
+    assert Webhook(key).verify(body, headers)["data"] == {"order": {"id": 1}}
+    assert verify(headers["Etalage-Signature"], body, old_secret)
 
 
 def test_no_subscriber_no_event(shop_a):
@@ -215,6 +270,40 @@ def test_catalog_outbox_becomes_product_and_stock_events(
     assert lamp["currency"] == "EUR" and lamp["deleted"] is False
 
 
+def test_a_new_subscriber_receives_only_what_happens_after_it_subscribed(
+    shop_a, receiver, make_key, django_capture_on_commit_callbacks
+):
+    # given a catalog history the outbox reader never read (no subscriber, no run yet)
+    hook = receiver()
+    with tenant_context(shop_a), private_allowed:
+        history = [
+            product_create(title=f"Old {n}", variants=[VariantInput(sku=f"OLD{n}", price="1")])
+            for n in range(12)
+        ]
+        stock_adjust(variant=history[0].variants.get(), delta=5)
+    # when a partner subscribes through the API, then one product changes
+    api = ApiClient("alpha", make_key(shop_a, ["webhooks:write"]))
+    with private_allowed:
+        subscribed = api.post(
+            "/api/v1/webhooks/",
+            {"url": hook.url, "events": ["product.updated", "stock.changed"]},
+        )
+    with tenant_context(shop_a), private_allowed:
+        product_update(product=history[3], title="Old 3, renamed")
+        with django_capture_on_commit_callbacks(execute=True):
+            read = catalog_events_emit()
+        events = WebhookEvent.objects.count()
+
+    # then it receives that change only, never the history before it subscribed
+    assert subscribed.status_code == 201
+    received = [json.loads(body) for _headers, body in hook.requests]
+    assert [(e["type"], e["data"]["product_id"]) for e in received] == [
+        ("product.updated", history[3].pk)
+    ]
+    assert received[0]["data"]["product"]["title"] == "Old 3, renamed"
+    assert read == 14 and events == 1  # the history is passed over, not sent
+
+
 def test_subscriptions_through_the_api(shop_a, make_key):
     client = ApiClient("alpha", make_key(shop_a, ["webhooks:write"]))
     reader = ApiClient("alpha", make_key(shop_a, ["catalog:read"]))
@@ -342,7 +431,11 @@ def test_catalog_events_wait_at_a_gap_until_it_is_old(
 
     hook = receiver()
     with tenant_context(shop_a), private_allowed:
-        subscription_create(url=hook.url, events=["product.updated"])
+        subscription = subscription_create(url=hook.url, events=["product.updated"])
+        # subscribed before the rows below, even the one made to look old
+        type(subscription.subscription).objects.update(
+            created=timezone.now() - GAP_GRACE - timedelta(minutes=1)
+        )
         catalog_events_emit()
         first = product_create(title="First")
         gap = product_create(title="In flight")
@@ -435,6 +528,13 @@ def test_rotated_secret_signs_beside_the_old_one_until_the_grace_period_ends(
     assert verify(during_header, during_body, new_secret)
     assert verify(during_header, during_body, old.secret)
     assert after_header.count("v1=") == 1
+    during, after = hook.requests[-2], hook.requests[-1]
+    assert during[0]["webhook-signature"].count("v1,") == 2
+    assert Webhook(old.secret).verify(during[1], during[0])
+    assert Webhook(new_secret).verify(during[1], during[0])
+    assert Webhook(new_secret).verify(after[1], after[0])
+    with pytest.raises(WebhookVerificationError):
+        Webhook(old.secret).verify(after[1], after[0])
     assert verify(after_header, after_body, new_secret)
     assert not verify(after_header, after_body, old.secret)
     assert new_secret not in listed.content.decode() and old.secret not in listed.content.decode()

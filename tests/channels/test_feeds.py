@@ -10,11 +10,13 @@ import time
 import pytest
 from django.db import connection as db_connection
 from django.test import Client
+from django.utils.http import http_date
 from django_tenants.utils import tenant_context
 
 from catalog.images import image_original_url
 from catalog.models import Product, ProductImage, Variant
 from catalog.services import product_update, stock_hold
+from shops.channels.feeds import FORMATS
 from shops.channels.items import ShopContext
 from shops.channels.models import Connection
 from shops.channels.selectors import products_in_chunks, products_left_out, read_ahead
@@ -139,10 +141,11 @@ def test_a_feed_token_never_serves_another_shops_products(shop_a, shop_b, settin
         token_b = connection_create(channel="meta").feed_token
 
     on_b_with_a, _ = fetch("beta", "meta", "csv", token_a)
+    head_on_b_with_a = client_for("beta").head("/feeds/meta.csv", {"token": token_a})
     on_a, body_a = fetch("alpha", "meta", "csv", token_a)
     on_b, body_b = fetch("beta", "meta", "csv", token_b)
 
-    assert on_b_with_a.status_code == 404
+    assert on_b_with_a.status_code == head_on_b_with_a.status_code == 404
     assert on_a.status_code == on_b.status_code == 200
     assert {row["title"] for row in feed_problems("meta", "csv", body_a)[0]} == {"Alpha Tee"}
     assert {row["title"] for row in feed_problems("meta", "csv", body_b)[0]} == {"Beta Mug"}
@@ -405,3 +408,143 @@ def test_feed_shows_the_stock_available_not_the_units_held_by_unpaid_orders(in_s
 
     assert small_row(body) == ("in stock", "1")
     assert small_row(body_after) == ("out of stock", "0")
+
+
+def _feed_path(channel: str = "meta", file_format: str = "xml") -> str:
+    return f"/feeds/{channel}.{file_format}"
+
+
+@pytest.mark.parametrize(
+    "if_none_match",
+    ["W/{etag}", '"0000", W/{etag}', 'W/"1111",{etag}', "*"],
+    ids=["weak", "list-weak", "list-strong", "star"],
+)
+def test_feed_answers_304_on_a_matching_weak_etag_a_list_or_star(in_shop_a, if_none_match):
+    # given
+    complete_product()
+    meta = connection_create(channel="meta")
+    db_connection.set_schema_to_public()
+    first, _ = fetch("alpha", "meta", "xml", meta.feed_token)
+
+    # when
+    header = if_none_match.format(etag=first["ETag"])
+    again, body = fetch("alpha", "meta", "xml", meta.feed_token, HTTP_IF_NONE_MATCH=header)
+    other, _ = fetch("alpha", "meta", "xml", meta.feed_token, HTTP_IF_NONE_MATCH='"0", W/"1"')
+
+    # then
+    assert first["ETag"].startswith('"')  # strong on the identity answer
+    assert again.status_code == 304 and body == ""
+    assert again["ETag"] == first["ETag"]
+    assert again["Last-Modified"] == first["Last-Modified"]
+    assert other.status_code == 200
+
+
+def test_feed_answers_304_when_not_modified_since_and_if_none_match_wins(in_shop_a):
+    # given
+    complete_product()
+    meta = connection_create(channel="meta")
+    db_connection.set_schema_to_public()
+    first, _ = fetch("alpha", "meta", "csv", meta.feed_token)
+    since = first["Last-Modified"]
+
+    # when
+    unchanged, _ = fetch("alpha", "meta", "csv", meta.feed_token, HTTP_IF_MODIFIED_SINCE=since)
+    older, body = fetch(
+        "alpha", "meta", "csv", meta.feed_token, HTTP_IF_MODIFIED_SINCE=http_date(0)
+    )
+    # RFC 9110: If-Modified-Since is ignored when If-None-Match is sent
+    stale_tag, _ = fetch(
+        "alpha",
+        "meta",
+        "csv",
+        meta.feed_token,
+        HTTP_IF_MODIFIED_SINCE=since,
+        HTTP_IF_NONE_MATCH='"stale"',
+    )
+
+    # then
+    assert unchanged.status_code == 304
+    assert older.status_code == 200 and "Linen Tee" in body
+    assert stale_tag.status_code == 200
+
+
+@pytest.mark.parametrize("accept_encoding", ["", "gzip, deflate, br"])
+def test_feed_head_answers_the_headers_of_get_without_a_body(
+    in_shop_a, accept_encoding, django_assert_max_num_queries
+):
+    # given
+    complete_product()
+    meta = connection_create(channel="meta")
+    db_connection.set_schema_to_public()
+    client = client_for("alpha", HTTP_ACCEPT_ENCODING=accept_encoding)
+    query = {"token": meta.feed_token}
+
+    # when
+    got = client.get(_feed_path(), query)
+    b"".join(got.streaming_content)
+    with django_assert_max_num_queries(8):  # the feed itself is never read for HEAD
+        head = client.head(_feed_path(), query)
+    head_body = b"".join(head.streaming_content) if head.streaming else head.content
+    not_found = client.head(_feed_path(), {"token": "wrong"})
+
+    # then
+    assert head.status_code == got.status_code == 200
+    assert dict(head.headers) == dict(got.headers)
+    assert got["Content-Type"] == "application/xml; charset=utf-8"
+    assert head_body == b""
+    assert ("Content-Encoding" in got) is bool(accept_encoding)
+    assert not_found.status_code == 404
+
+
+def test_feed_gzipped_decompresses_to_the_identity_body_in_every_format(in_shop_a):
+    # given
+    for number in range(3):
+        complete_product(f"Tee {number}", sku=f"TEE{number}")
+    connections = {channel: connection_create(channel=channel) for channel in FORMATS}
+    db_connection.set_schema_to_public()
+    zipping = client_for("alpha", HTTP_ACCEPT_ENCODING="gzip")
+
+    for channel, file_format in FEEDS:
+        query = {"token": connections[channel].feed_token}
+        # when
+        zipped = zipping.get(_feed_path(channel, file_format), query)
+        _, plain_body = fetch("alpha", channel, file_format, connections[channel].feed_token)
+        compressed = b"".join(zipped.streaming_content)
+
+        # then
+        assert zipped["Content-Encoding"] == "gzip", (channel, file_format)
+        assert zipped["Vary"] == "Accept-Encoding"
+        assert gzip.decompress(compressed).decode() == plain_body
+        assert len(compressed) < len(plain_body.encode())
+
+
+CONTROL = "".join(map(chr, [*range(0x00, 0x09), *range(0x0B, 0x0D), *range(0x0E, 0x20)]))
+CONTROL += "".join(map(chr, range(0x7F, 0xA0)))
+
+
+@pytest.mark.parametrize(("channel", "file_format"), FEEDS)
+def test_feed_text_fields_carry_no_control_characters(in_shop_a, channel, file_format):
+    # given a product whose title, brand and description were pasted with control chars
+    # (all but U+0000, which PostgreSQL's text never holds)
+    pasted = CONTROL.replace("\x00", "")
+    complete_product(
+        f"Linen\x01 Tee\x0b{pasted}",
+        brand="Eta\x7flage\x85",
+        description=f"Soft linen\x9f.\r\nWashed{pasted}\tdried.",
+    )
+    feed = connection_create(channel=channel)
+    db_connection.set_schema_to_public()
+
+    # when
+    response, body = fetch("alpha", channel, file_format, feed.feed_token)
+
+    # then
+    assert response.status_code == 200
+    assert not set(body) & set(CONTROL)
+    assert "\r" not in body
+    rows, problems = feed_problems(channel, file_format, body)
+    assert problems == [] and len(rows) == 2
+    assert {row["title"] for row in rows} == {"Linen Tee"}
+    assert {row["brand"] for row in rows} == {"Etalage"}
+    # the description is HTML made plain text (its whitespace folded by items.py)
+    assert " ".join(rows[0]["description"].split()) == "Soft linen. Washed dried."

@@ -204,7 +204,9 @@ def test_each_caller_refuses_an_internal_host_by_name(fake_dns, guard_on):
 
     with pytest.raises(ValidationError) as image_error:
         image_download("http://intranet.example/x.jpg")
-    delivery = post_signed(url="http://intranet.example/hook", body=b"{}", secrets=["s"], timeout=5)
+    delivery = post_signed(
+        url="http://intranet.example/hook", body=b"{}", secrets=["s"], message_id="evt", timeout=5
+    )
 
     assert image_error.value.messages == ["Images cannot be fetched from intranet.example."]
     assert image_error.value.code == "image_url_host"
@@ -331,7 +333,9 @@ def test_an_unresolvable_host_is_refused_with_a_clear_error(fake_dns, allow_priv
 def test_each_caller_says_an_unresolvable_host_could_not_be_resolved(fake_dns, guard_on):
     with pytest.raises(ValidationError) as image_error:
         image_download("http://nowhere.invalid/x.jpg")
-    delivery = post_signed(url="http://nowhere.invalid/hook", body=b"{}", secrets=["s"], timeout=5)
+    delivery = post_signed(
+        url="http://nowhere.invalid/hook", body=b"{}", secrets=["s"], message_id="evt", timeout=5
+    )
 
     assert image_error.value.messages == [
         "The image at http://nowhere.invalid/x.jpg could not be downloaded: "

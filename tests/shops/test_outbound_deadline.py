@@ -124,7 +124,9 @@ def test_a_webhook_delivery_gives_up_at_its_total_deadline(drip_server, settings
     settings.WEBHOOK_DELIVERY_PRIVATE = True
 
     seconds, outcome = elapsed(
-        lambda: post_signed(url=drip_server.url, body=b"{}", secrets=["s"], timeout=DEADLINE)
+        lambda: post_signed(
+            url=drip_server.url, body=b"{}", secrets=["s"], message_id="evt", timeout=DEADLINE
+        )
     )
 
     assert seconds < DEADLINE + MARGIN
