@@ -419,7 +419,7 @@ class QuoteRateSerializer(serializers.Serializer):
 class QuoteTaxSerializer(serializers.Serializer):
     name = serializers.CharField(help_text="VAT, GST, Sales tax…")
     rate = serializers.DecimalField(
-        max_digits=5, decimal_places=2, allow_null=True, help_text="Percent; null without country."
+        max_digits=6, decimal_places=3, allow_null=True, help_text="Percent; null without country."
     )
     amount = MoneyField()
     included = serializers.BooleanField(
