@@ -33,6 +33,7 @@ from orders.models import (
 )
 from orders.payments_admin import warn_if_cannot_sell
 from orders.pricing import prices_include_tax
+from orders.receipts import order_amounts
 from orders.selectors import order_lines_amount, order_timeline, payment_health_report
 from orders.services.discounts import DISCOUNT_FIELDS
 from orders.services.shipping import RATE_FIELDS
@@ -122,6 +123,11 @@ class OrderAdmin(admin.ModelAdmin):
         "shipping_address",
         "currency",
         "subtotal",
+        "shipping_amount",
+        "discount_amount",
+        "tax_name",
+        "tax_amount",
+        "prices_include_tax",
         "total",
         "refunded_amount",
         "payment_intent_id",
@@ -199,6 +205,7 @@ class OrderAdmin(admin.ModelAdmin):
                 )
                 if part
             ],
+            "amounts": order_amounts(order=order, with_refund=False),
             "timeline": order_timeline(order=order),
             "refundable": order.total - order.refunded_amount,
             "can_fulfil": can_act and can_transition(order, Status.FULFILLED),
