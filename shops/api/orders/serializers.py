@@ -222,8 +222,9 @@ SHIPPING_RATE_ERRORS = {
 
 
 class BuyNowInputSerializer(serializers.Serializer):
-    """What the shopper buys. Prices and totals come from the catalog: anything else in
-    the body (a price, a total) is ignored."""
+    """What the shopper buys, where to, how it is shipped and with which code. Prices and
+    totals come from the catalog and the shop's rules: a price in the body is ignored,
+    and `expected_total` only checks that the shopper saw the shop's total."""
 
     default_error_messages = {"invalid_json": "Send a JSON object."}
 
