@@ -341,15 +341,14 @@
         const value = String(data.get(name) || "").trim();
         if (value) address[name] = value;
       });
-      // the code typed but not applied yet is applied now: the summary shows it first
-      if (codeInput && codeInput.value.trim() !== appliedCode) {
-        appliedCode = codeInput.value.trim();
-        cont.disabled = true;
-        const checked = await refreshQuote();
-        cont.disabled = false;
-        if (!checked || (checked.errors || []).length) return;
-      }
-      if (!quote) await refreshQuote();
+      // priced again with every choice as it stands (a country just chosen whose methods
+      // are still on their way; a code typed but not applied: the summary shows it first)
+      const codeTyped = Boolean(codeInput) && codeInput.value.trim() !== appliedCode;
+      if (codeTyped) appliedCode = codeInput.value.trim();
+      cont.disabled = true;
+      const checked = await refreshQuote();
+      cont.disabled = false;
+      if (codeTyped && (!checked || (checked.errors || []).some((e) => e.field === "discount_code"))) return;
       const body = JSON.stringify({
         items: items,
         email: String(data.get("email") || "").trim(),
