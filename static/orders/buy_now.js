@@ -230,8 +230,24 @@
       summary.hidden = false;
     }
 
-    // Ask the shop what the checkout costs now (latest answer wins).
-    async function refreshQuote() {
+    // Ask the shop what the checkout costs now (latest answer wins); ``pending`` is the
+    // question on its way, if any.
+    let pending = null;
+    function refreshQuote() {
+      const run = fetchQuote();
+      pending = run;
+      run.finally(() => { if (pending === run) pending = null; });
+      return run;
+    }
+
+    // Whether the summary shown is not for the choices made (a country chosen since).
+    function quoteIsStale() {
+      const chosenCountry = country && !country.matches(":disabled") ? country.value : "";
+      return !quote || (chosenCountry && quote.country !== chosenCountry) ||
+        (quote.requires_shipping && chosenCountry && quote.shipping_rate === null);
+    }
+
+    async function fetchQuote() {
       const items = currentItems();
       if (!quoteEndpoint || !items.length) return null;
       const serial = ++quoteSerial;
@@ -341,14 +357,21 @@
         const value = String(data.get(name) || "").trim();
         if (value) address[name] = value;
       });
-      // priced again with every choice as it stands (a country just chosen whose methods
-      // are still on their way; a code typed but not applied: the summary shows it first)
+      // the summary must be for the choices as they stand: a country just chosen (its
+      // methods on their way), a code typed but not applied (the summary shows it first).
+      // A total that changed since is the shop's to find out (expected_total).
       const codeTyped = Boolean(codeInput) && codeInput.value.trim() !== appliedCode;
       if (codeTyped) appliedCode = codeInput.value.trim();
       cont.disabled = true;
-      const checked = await refreshQuote();
+      if (pending) await pending.catch(() => null);
+      if (codeTyped || quoteIsStale()) {
+        const checked = await refreshQuote();
+        if (codeTyped && (!checked || (checked.errors || []).some((e) => e.field === "discount_code"))) {
+          cont.disabled = false;
+          return;
+        }
+      }
       cont.disabled = false;
-      if (codeTyped && (!checked || (checked.errors || []).some((e) => e.field === "discount_code"))) return;
       const body = JSON.stringify({
         items: items,
         email: String(data.get("email") || "").trim(),
