@@ -15,6 +15,7 @@ from django_tenants.utils import tenant_context
 from catalog.models import Variant
 from orders import services
 from orders.models import Discount, DiscountRedemption, Order
+from tests.conftest import clear_of_window_end
 from tests.orders.conftest import ADDRESS, buy, make_variant, shop_sells, shopper
 from tests.orders.pricing_helpers import item, rate_named, zone_with_rates
 from tests.orders.test_buy_now import localstripe_intent
@@ -423,3 +424,40 @@ def test_another_shops_rate_and_code_are_refused(shop_a, shop_b, priced, stripe_
     nothing_held(shop_a, priced["variant"])
     with tenant_context(shop_b):
         assert Discount.objects.get().uses == 0
+
+
+def test_the_quote_is_limited_per_client_address(shop_a, priced, settings):
+    # given a limit of 2 quotes a minute
+    settings.ORDERS_RATE_CHECKOUT_QUOTE = "2/m"
+    clear_of_window_end(60)  # the limit counts per minute: all requests in one
+    body = {"items": [{"variant_id": priced["variant"].id, "quantity": 1}], "country": "FR"}
+
+    # when
+    answers = [quote(body).status_code for _ in range(3)]
+
+    # then
+    assert answers == [200, 200, 429]
+
+
+@pytest.mark.parametrize("line_count", [1, 8])
+def test_the_quote_query_count_is_flat_in_the_number_of_lines(
+    shop_a, priced, line_count, django_assert_max_num_queries
+):
+    with tenant_context(shop_a):
+        variants = [priced["variant"]] + [
+            make_variant(title=f"Item {n}", sku=f"ITEM-{n}", stock=5) for n in range(line_count - 1)
+        ]
+    body = {
+        "items": [{"variant_id": variant.id, "quantity": 1} for variant in variants],
+        "country": "FR",
+        "shipping_rate": priced["colissimo"],
+        "discount_code": "WELCOME10",
+    }
+
+    # search_path 2, routing 1, rate limit 0 (cache), variants 1, the code 1, rates 1,
+    # tax settings 1, tax rate 1: the same whatever the number of lines
+    with django_assert_max_num_queries(9):
+        response = quote(body)
+
+    assert response.status_code == 200
+    assert len(response.json()["lines"]) == line_count
