@@ -19,6 +19,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from catalog.categories import google_category_suggestion
 from catalog.collections import (
     collection_create,
     collection_delete,
@@ -88,6 +89,12 @@ def format_price(amount: Decimal | None, currency: str | None = None) -> str:
 
 
 class ProductForm(forms.ModelForm):
+    use_suggested_category = forms.BooleanField(
+        label="Use the suggested Google category",
+        required=False,
+        help_text="Stored only when ticked; an empty category is never filled in unasked.",
+    )
+
     class Meta:
         model = Product
         fields = (
@@ -105,10 +112,24 @@ class ProductForm(forms.ModelForm):
             "option3_name",
             "gtin",
             "mpn",
+            "is_custom_goods",
             "google_product_category",
             "seo_title",
             "seo_description",
         )
+        labels = {
+            "option1_name": "Option 1 name",
+            "option2_name": "Option 2 name",
+            "option3_name": "Option 3 name",
+            "gtin": "GTIN (barcode)",
+            "mpn": "MPN (manufacturer part number)",
+            "seo_title": "Search engine title",
+            "seo_description": "Search engine description",
+        }
+        help_texts = {
+            "status": "New products start as Draft: shoppers and channels see a product "
+            "once it is Active.",
+        }
 
     def clean_description(self) -> str:
         return sanitize_description(self.cleaned_data.get("description", ""))
@@ -121,6 +142,33 @@ class ProductForm(forms.ModelForm):
     def clean_tags(self) -> list[str]:
         tags = self.cleaned_data.get("tags") or []
         return list(dict.fromkeys(tag.strip() for tag in tags if tag.strip()))
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        product = self.instance
+        suggestion = google_category_suggestion(
+            product_type=product.product_type, title=product.title
+        )
+        field = self.fields["use_suggested_category"]
+        if product.google_product_category:
+            field.disabled, field.help_text = True, "The product has its category."
+        elif suggestion:
+            field.label = f"Use the suggested Google category: {suggestion}"
+        else:
+            field.disabled = True
+            field.help_text = (
+                "No suggestion for this title and type (saved ones): enter the category."
+            )
+
+    def clean(self) -> dict:
+        """A ticked suggestion (from the type and title as entered) becomes the category,
+        unless one was entered."""
+        cleaned = super().clean()
+        if cleaned.get("use_suggested_category") and not cleaned.get("google_product_category"):
+            cleaned["google_product_category"] = google_category_suggestion(
+                product_type=cleaned.get("product_type", ""), title=cleaned.get("title", "")
+            )
+        return cleaned
 
     @property
     def saved_changes(self) -> list[str]:
@@ -148,8 +196,22 @@ class VariantForm(forms.ModelForm):
             "compare_at_price",
             "stock",
             "weight_grams",
+            "gtin",
+            "mpn",
             "position",
         )
+        labels = {
+            "sku": "SKU",
+            "option1": "Option 1",
+            "option2": "Option 2",
+            "option3": "Option 3",
+            "weight_grams": "Weight (g)",
+        }
+
+    def clean_gtin(self) -> str:
+        gtin = (self.cleaned_data.get("gtin") or "").strip()
+        validate_gtin(gtin)
+        return gtin
 
     def _amount(self, name: str) -> Decimal | None:
         amount = self.cleaned_data.get(name)
@@ -184,6 +246,8 @@ def variant_form_save(*, variant: Variant, data: dict[str, Any]) -> Variant:
         compare_at_price=data.get("compare_at_price", UNSET),
         stock=data.get("stock", UNSET),
         weight_grams=data.get("weight_grams", UNSET),
+        gtin=data.get("gtin", UNSET),
+        mpn=data.get("mpn", UNSET),
         position=data.get("position", UNSET),
     )
 
@@ -247,6 +311,14 @@ class ProductImageInline(admin.TabularInline):
         return image_admin_thumbnail(image)
 
 
+class FilledValuesFilter(admin.AllValuesFieldListFilter):
+    """The values in use, less the empty one (Django lists it as a link without text)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.lookup_choices = [value for value in self.lookup_choices if value != ""]
+
+
 class ProductExportMixin:
     """An "Export CSV" link on the product list, streaming the Shopify product CSV."""
 
@@ -284,7 +356,12 @@ class ProductAdmin(ProductExportMixin, admin.ModelAdmin):
         "updated",
     )
     list_display_links = ("thumbnail", "title")
-    list_filter = ("status", "condition", "product_type", "brand")
+    list_filter = (
+        "status",
+        "condition",
+        ("product_type", FilledValuesFilter),
+        ("brand", FilledValuesFilter),
+    )
     search_fields = ("title", "slug", "brand", "product_type", "variants__sku")
     prepopulated_fields = {"slug": ("title",)}
     readonly_fields = ("channel_readiness", "created", "updated")
@@ -303,7 +380,20 @@ class ProductAdmin(ProductExportMixin, admin.ModelAdmin):
                 "description": "Name the options variants differ by, e.g. Size, Colour.",
             },
         ),
-        ("Identifiers", {"fields": ("gtin", "mpn", "google_product_category")}),
+        (
+            "Identifiers",
+            {
+                "fields": (
+                    "gtin",
+                    "mpn",
+                    "is_custom_goods",
+                    "google_product_category",
+                    "use_suggested_category",
+                ),
+                "description": "Each variant has its own barcode (GTIN) and MPN in the "
+                "variants below; these are the product's, used where a variant has none.",
+            },
+        ),
         ("Search engines", {"fields": ("seo_title", "seo_description"), "classes": ("collapse",)}),
         ("Sales channels", {"fields": ("channel_readiness",)}),
         ("Dates", {"fields": ("created", "updated")}),
@@ -408,6 +498,8 @@ class ProductAdmin(ProductExportMixin, admin.ModelAdmin):
                     compare_at_price=data["compare_at_price"],
                     options=(data["option1"], data["option2"], data["option3"]),
                     weight_grams=data["weight_grams"],
+                    gtin=data.get("gtin", ""),
+                    mpn=data.get("mpn", ""),
                     position=data["position"],
                 )
                 formset.new_objects.append(variant_create(product=product, variant=added))
@@ -503,6 +595,8 @@ class StockAdmin(admin.ModelAdmin):
         "held",
         "available",
         "weight_grams",
+        "gtin",
+        "mpn",
         "position",
     )
     readonly_fields = ("held", "available")
@@ -512,7 +606,8 @@ class StockAdmin(admin.ModelAdmin):
         form = super().get_form(request, obj, change=change, **kwargs)
         # A variant stays with its product (no service moves one); the field is kept,
         # disabled, for the form's check that a product's variants differ in options.
-        form.base_fields["product"].disabled = True
+        if "product" in form.base_fields:  # a read-only account's form has no fields
+            form.base_fields["product"].disabled = True
         return form
 
     def get_changelist_form(self, request, **kwargs):

@@ -45,8 +45,9 @@ class DemoProduct:
     colours: tuple[str, str]  # background, ink of its pictures
     option1_name: str = ""
     tags: list[str] = field(default_factory=list)
-    gtin: str = ""
+    gtin: str = ""  # a one-variant product's (variants of several carry their own)
     mpn: str = ""
+    is_custom_goods: bool = False
     status: str = Product.Status.ACTIVE
     image_count: int = 1
 
@@ -84,12 +85,17 @@ def _tees() -> list[DemoProduct]:
                         compare_at_price=Decimal("30.00") if index == 2 else None,
                         stock=stock,
                         options=[size],
+                        # each size its own barcode (the first four tees have them)
+                        gtin=gtin_with_check_digit(f"2000000{index:02d}{number:03d}")
+                        if index < 4
+                        else "",
                     )
-                    for size, stock in zip(("S", "M", "L", "XL"), stocks, strict=True)
+                    for number, (size, stock) in enumerate(
+                        zip(("S", "M", "L", "XL"), stocks, strict=True)
+                    )
                 ],
                 colours=(background, ink),
                 tags=["apparel", "tees", name.lower()],
-                gtin=gtin_with_check_digit(f"20000000{index:04d}") if index < 4 else "",
                 mpn=f"ES-TEE-{index:03d}",
                 status=Product.Status.DRAFT if index == 7 else Product.Status.ACTIVE,
                 image_count=1 + index % 3,
@@ -117,6 +123,8 @@ def _mugs() -> list[DemoProduct]:
             colours=(background, ink),
             tags=["kitchen", "mugs"],
             gtin=gtin_with_check_digit(f"2000001{index:04d}") if index % 2 == 0 else "",
+            # the others are thrown by hand: no barcode exists (Google: identifier_exists no)
+            is_custom_goods=index % 2 == 1,
             image_count=1 + index % 2,
         )
         for index, (name, background, ink) in enumerate(PALETTE[:7])
@@ -167,12 +175,14 @@ def _totes() -> list[DemoProduct]:
                     price=Decimal("22.00"),
                     stock=0 if index == 4 else (10 if colour != "Navy" else 0),
                     options=[colour],
+                    gtin=gtin_with_check_digit(f"2000003{index:02d}{number:03d}")
+                    if index < 3
+                    else "",
                 )
-                for colour in colours
+                for number, colour in enumerate(colours)
             ],
             colours=(background, ink),
             tags=["bags", "canvas"],
-            gtin=gtin_with_check_digit(f"200000200{index:03d}") if index < 3 else "",
             image_count=1 + (index % 3 == 0),
         )
         for index, (name, background, ink) in enumerate(PALETTE[:8])
@@ -256,6 +266,7 @@ def demo_catalog_seed(*, limit: int | None = None) -> int:
                 status=demo.status,
                 gtin=demo.gtin,
                 mpn=demo.mpn,
+                is_custom_goods=demo.is_custom_goods,
                 option1_name=demo.option1_name,
                 variants=demo.variants,
             )

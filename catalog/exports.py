@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 from catalog import shopify_csv as col
 from catalog.images import image_original_url
-from catalog.models import Product, ProductImage, Variant
+from catalog.models import Product, ProductImage, Variant, variant_identifiers
+from shops.audit.services import audit_record
 from shops.spreadsheets import row_neutralised
 
 CHUNK_PRODUCTS = 500
@@ -55,11 +56,8 @@ def _product_values(product: Product) -> dict[str, str]:
         col.SEO_TITLE: product.seo_title,
         col.SEO_DESCRIPTION: product.seo_description,
         col.GOOGLE_CATEGORY: product.google_product_category,
-        col.MPN: product.mpn,
         col.CONDITION: product.condition,
         col.STATUS: product.status,
-        # Etalage keeps one GTIN per product, Shopify a barcode per variant: the first row's
-        col.BARCODE: product.gtin,
     }
 
 
@@ -70,6 +68,15 @@ def _variant_values(product: Product, variant: Variant) -> dict[str, str]:
     return {
         **dict(zip(col.OPTION_VALUES, options, strict=True)),
         col.SKU: variant.sku,
+        # Shopify's barcode is per variant, like ours; a variant without its own MPN
+        # carries the product's (the import reads the first row's as the product's)
+        **dict(
+            zip(
+                (col.BARCODE, col.MPN),
+                variant_identifiers(product, variant, len(product.variants.all())),
+                strict=True,
+            )
+        ),
         col.GRAMS: "" if variant.weight_grams is None else str(variant.weight_grams),
         col.STOCK: str(variant.stock),
         col.PRICE: str(variant.price),
@@ -99,7 +106,14 @@ class _Echo:
 
 def products_export_csv(*, base_url: str = "") -> Iterator[str]:
     """The export as CSV text, line by line (for a StreamingHttpResponse); cells that a
-    spreadsheet would run as a formula are quoted (the import takes the quote off)."""
+    spreadsheet would run as a formula are quoted (the import takes the quote off).
+    Recorded in the audit log now, while the request's actor is known (the lines are
+    made as the response streams)."""
+    audit_record(action="export.products", object_type="product", object_repr="Products CSV")
+    return _csv_lines(base_url)
+
+
+def _csv_lines(base_url: str) -> Iterator[str]:
     writer = csv.writer(_Echo())
     for row in products_export_rows(base_url=base_url):
         yield writer.writerow(row_neutralised(row))

@@ -23,6 +23,7 @@ from django.utils import timezone
 from catalog.imports import ImportResult, RowError, products_import
 from catalog.models import ImportJob
 from catalog.shopify_csv import CsvRefused, csv_inspect, max_bytes
+from shops.audit.services import audit_record
 from shops.media import delete_files_on_commit
 from shops.queueing import task_queue, task_queue_on_commit
 from shops.spreadsheets import row_neutralised
@@ -66,6 +67,7 @@ def import_job_create(*, file: File, name: str, queue: bool = True) -> ImportJob
     file.seek(0)
     job.file.save(f"{uuid.uuid4().hex}.csv", file, save=False)
     job.save()
+    audit_record(action="import.products", target=job, note=f"{total_rows} row(s)")
     if queue:
         task_queue_on_commit("catalog.import_products", job.pk)
     return job

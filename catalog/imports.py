@@ -244,8 +244,6 @@ def _read_product_fields(plan: ProductPlan, row: CsvRow, state: _FileState) -> N
         fields["description"] = row.values.get(col.BODY, "")  # keep its inner spacing
     if "condition" in fields:
         fields["condition"] = fields["condition"].lower() or Product.Condition.NEW
-    if col.BARCODE in state.columns:  # one GTIN per product: the first row's barcode
-        fields["gtin"] = row.get(col.BARCODE)
     status = _read_status(plan, row, state)
     if status:
         fields["status"] = status
@@ -276,6 +274,10 @@ def _read_variant(plan: ProductPlan, row: CsvRow, state: _FileState) -> None:
         compare_at_price=row.get(col.COMPARE_AT_PRICE) or None,
         stock=row.get(col.STOCK) or 0,
         options=[row.get(name) for name in col.OPTION_VALUES],
+        # each variant's own barcode (Shopify's is per variant) and MPN (the first row's
+        # is the product's too: variants without one use it)
+        gtin=row.get(col.BARCODE),
+        mpn=row.get(col.MPN),
     )
     try:
         values = clean_variant(data, state.currency)
@@ -294,6 +296,8 @@ def _variant_message(name: str, row: CsvRow, message: str) -> str:
         return "The Variant Price is empty; every variant needs a price, like 19.99."
     if name == "stock":
         return f"{message} Found “{row.get(col.STOCK)}”."
+    if name == "gtin":
+        return f"{message} Found “{row.get(col.BARCODE)}”."
     return message
 
 
@@ -425,7 +429,6 @@ def _clean_fields(plan: ProductPlan) -> None:
     except ValidationError as exc:
         row = plan.rows[0].number
         for name, errors in exc.error_dict.items():
-            row = plan.variants[0].row if name == "gtin" and plan.variants else row
             plan.error(
                 row,
                 FIELD_COLUMNS.get(name, name),

@@ -6,6 +6,8 @@ Writes go through catalog.services, which validates and records outbox rows.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
@@ -36,9 +38,30 @@ class Product(models.Model):
         help_text="A physical product: buying it asks for a shipping address. "
         "Untick for digital goods (downloads, gift cards, services).",
     )
-    gtin = models.CharField("GTIN", max_length=14, blank=True)
-    mpn = models.CharField("MPN", max_length=70, blank=True)
-    google_product_category = models.CharField(max_length=255, blank=True)
+    # The product's own identifiers, kept for the shop page's structured data and as a
+    # fallback: a variant's GTIN and MPN (Variant.gtin / mpn) win. The channels send the
+    # product's GTIN only for a product with one variant (variants of one product never
+    # share a GTIN), its MPN for any variant without one of its own.
+    gtin = models.CharField(
+        "GTIN",
+        max_length=14,
+        blank=True,
+        help_text="For a product with one variant; variants have their own barcodes.",
+    )
+    mpn = models.CharField(
+        "MPN", max_length=70, blank=True, help_text="Used by variants without their own MPN."
+    )
+    is_custom_goods = models.BooleanField(
+        "custom goods (no GTIN or MPN)",
+        default=False,
+        help_text="Handmade, made to order or one of a kind: no manufacturer assigned a "
+        "barcode or part number. Google lists it with identifier_exists = no.",
+    )
+    google_product_category = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="Google's category path, e.g. “Apparel & Accessories > Clothing”.",
+    )
     seo_title = models.CharField("SEO title", max_length=255, blank=True)
     seo_description = models.CharField("SEO description", max_length=320, blank=True)
     option1_name = models.CharField(max_length=64, blank=True)
@@ -79,6 +102,13 @@ class Variant(models.Model):
         "held", default=0, help_text="Units reserved by unpaid orders (part of stock on hand)."
     )
     weight_grams = models.PositiveIntegerField(null=True, blank=True)
+    gtin = models.CharField(
+        "barcode (GTIN)",
+        max_length=14,
+        blank=True,
+        help_text="The variant's own UPC, EAN, JAN or ISBN: 8, 12, 13 or 14 digits.",
+    )
+    mpn = models.CharField("MPN", max_length=70, blank=True)
     position = models.PositiveIntegerField(default=0)
     # the picture the product page shows when this variant is chosen (one of its
     # product's images; catalog.services checks that)
@@ -126,6 +156,17 @@ class Variant(models.Model):
         """Units that can be sold: on hand less those held by unpaid orders (0 when a
         count set below the holds leaves fewer on hand than held)."""
         return max(self.stock - self.held, 0)
+
+
+def variant_identifiers(
+    product: Product | Any, variant: Variant | Any, variants: int
+) -> tuple[str, str]:
+    """(GTIN, MPN) of a variant as the channels and the export send it: its own, else
+    the product's GTIN when the product has one variant only (``variants``: how many it
+    has; variants never share a GTIN) and the product's MPN. Takes models or the
+    channels' rows."""
+    gtin = variant.gtin or (product.gtin if variants == 1 else "")
+    return gtin, variant.mpn or product.mpn
 
 
 def product_image_path(instance: ProductImage, filename: str) -> str:

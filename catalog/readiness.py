@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from catalog.models import Product, ProductImage
+from catalog.models import Product, ProductImage, variant_identifiers
 from catalog.services import plain_text
 
 CHANNELS = ("meta", "pinterest", "tiktok", "google")
@@ -34,8 +34,9 @@ class Facts:
     description_html: str
     description_text: str
     brand: str
-    gtin: str
-    mpn: str
+    # the variants' GTIN and MPN as sent (``catalog.models.variant_identifiers``)
+    gtins: tuple[str, ...]
+    mpns: tuple[str, ...]
     prices: tuple[Decimal, ...]
     stocks: tuple[int, ...]
     ready_images: int
@@ -45,6 +46,17 @@ class Facts:
     links: tuple[str, ...] = ()
     # the images' addresses a channel is sent (main, then additional), likewise
     image_links: tuple[str, ...] = ()
+    # handmade or one of a kind: no GTIN or MPN exists (Google: identifier_exists = no)
+    is_custom_goods: bool = False
+
+    @property
+    def has_identifier(self) -> bool:
+        """Any variant has a GTIN or an MPN."""
+        return any(self.gtins) or any(self.mpns)
+
+    @property
+    def every_variant_identified(self) -> bool:
+        return all(gtin or mpn for gtin, mpn in zip(self.gtins, self.mpns, strict=True))
 
     @classmethod
     def of(
@@ -52,20 +64,22 @@ class Facts:
     ) -> Facts:
         variants = list(product.variants.all())
         images = list(product.images.all())
+        identifiers = [variant_identifiers(product, v, len(variants)) for v in variants]
         return cls(
             status=product.status,
             title=product.title.strip(),
             description_html=product.description or "",
             description_text=plain_text(product.description),
             brand=product.brand.strip(),
-            gtin=product.gtin,
-            mpn=product.mpn.strip(),
+            gtins=tuple(gtin for gtin, _ in identifiers),
+            mpns=tuple(mpn.strip() for _, mpn in identifiers),
             prices=tuple(v.price for v in variants),
             stocks=tuple(v.available for v in variants),
             ready_images=sum(i.status == ProductImage.Status.READY for i in images),
             pending_images=sum(i.status == ProductImage.Status.PENDING for i in images),
             links=links,
             image_links=image_links,
+            is_custom_goods=product.is_custom_goods,
         )
 
 
@@ -150,7 +164,7 @@ CHANNEL_RULES: dict[str, tuple[Rule, ...]] = {
         _image_links_at_most(2_000),
         Rule(
             "no_brand_or_gtin",
-            lambda f: bool(f.brand or f.gtin or f.mpn),
+            lambda f: bool(f.brand or f.has_identifier),
             "Missing brand and GTIN: add a brand (or a GTIN or MPN).",
         ),
     ),
@@ -183,9 +197,8 @@ CHANNEL_RULES: dict[str, tuple[Rule, ...]] = {
         ),
     ),
     # Google Merchant Center: title ≤ 150, description ≤ 5,000, link, image_link and
-    # additional_image_link ≤ 2,000, brand required, and a GTIN or an MPN (custom goods
-    # without either are sent with identifier_exists=no, which the merchant must opt
-    # into; the sync issue decides).
+    # additional_image_link ≤ 2,000, brand required, and per variant a GTIN or an MPN,
+    # unless the product is custom goods (sent with identifier_exists = no).
     "google": (
         *COMMON,
         _title_at_most(150),
@@ -196,8 +209,9 @@ CHANNEL_RULES: dict[str, tuple[Rule, ...]] = {
         Rule("no_brand", lambda f: bool(f.brand), "Missing brand."),
         Rule(
             "no_gtin_or_mpn",
-            lambda f: bool(f.gtin or f.mpn),
-            "Missing GTIN and MPN: add the barcode (GTIN) or the maker's part number.",
+            lambda f: f.is_custom_goods or f.every_variant_identified,
+            "Missing GTIN and MPN: add each variant's barcode (GTIN) or the maker's part "
+            "number, or tick “custom goods” if no maker assigned one (handmade products).",
         ),
     ),
 }

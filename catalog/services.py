@@ -20,6 +20,7 @@ from django.utils.text import slugify
 from catalog.models import CatalogChange, Product, ProductImage, Variant
 from catalog.outbox import outbox_written
 from shops import selectors as shops_selectors
+from shops.audit.services import audit_record
 from shops.currencies import validate_amount
 from shops.media import delete_files_on_commit, media_file_names
 from shops.page_cache import shop_page_changed
@@ -61,6 +62,7 @@ PRODUCT_FIELD_ASPECTS = {
     "requires_shipping": Aspect.DETAILS,
     "gtin": Aspect.DETAILS,
     "mpn": Aspect.DETAILS,
+    "is_custom_goods": Aspect.DETAILS,
     "google_product_category": Aspect.DETAILS,
     "option1_name": Aspect.DETAILS,
     "option2_name": Aspect.DETAILS,
@@ -75,6 +77,8 @@ VARIANT_FIELD_ASPECTS = {
     "option2": Aspect.DETAILS,
     "option3": Aspect.DETAILS,
     "weight_grams": Aspect.DETAILS,
+    "gtin": Aspect.DETAILS,
+    "mpn": Aspect.DETAILS,
     "image": Aspect.IMAGES,
 }
 
@@ -234,6 +238,8 @@ class VariantInput:
     stock: int = 0
     options: Sequence[str] = field(default_factory=tuple)
     weight_grams: int | None = None
+    gtin: str = ""  # the variant's barcode
+    mpn: str = ""
     # its place among the product's variants (None: after the others)
     position: int | None = None
 
@@ -288,6 +294,13 @@ def clean_variant(data: VariantInput, currency: str) -> dict:
         option1=options[0].strip(), option2=options[1].strip(), option3=options[2].strip()
     )
     cleaned["weight_grams"] = data.weight_grams
+    cleaned["gtin"] = str(data.gtin or "").strip()
+    cleaned["mpn"] = str(data.mpn or "").strip()
+    if cleaned["gtin"]:
+        try:
+            validate_gtin(cleaned["gtin"])
+        except ValidationError as exc:
+            errors["gtin"] = exc.error_list
     check_lengths(Variant, cleaned, errors)
     if errors:
         raise ValidationError(errors)
@@ -305,6 +318,7 @@ PRODUCT_FIELDS = {
     "condition",
     "gtin",
     "mpn",
+    "is_custom_goods",
     "google_product_category",
     "seo_title",
     "seo_description",
@@ -372,6 +386,7 @@ def product_create(
     requires_shipping: bool = True,
     gtin: str = "",
     mpn: str = "",
+    is_custom_goods: bool = False,
     google_product_category: str = "",
     seo_title: str = "",
     seo_description: str = "",
@@ -401,6 +416,7 @@ def product_create(
         requires_shipping=requires_shipping,
         gtin=gtin,
         mpn=mpn,
+        is_custom_goods=is_custom_goods,
         google_product_category=google_product_category,
         seo_title=seo_title,
         seo_description=seo_description,
@@ -489,6 +505,7 @@ def product_update(
     requires_shipping: bool | Unset = UNSET,
     gtin: str | Unset = UNSET,
     mpn: str | Unset = UNSET,
+    is_custom_goods: bool | Unset = UNSET,
     google_product_category: str | Unset = UNSET,
     seo_title: str | Unset = UNSET,
     seo_description: str | Unset = UNSET,
@@ -513,6 +530,7 @@ def product_update(
                 "requires_shipping": requires_shipping,
                 "gtin": gtin,
                 "mpn": mpn,
+                "is_custom_goods": is_custom_goods,
                 "google_product_category": google_product_category,
                 "seo_title": seo_title,
                 "seo_description": seo_description,
@@ -562,6 +580,14 @@ def products_set_status(*, product_ids: Sequence[int], status: str) -> int:
         .values_list("id", flat=True)
     )
     Product.objects.filter(id__in=ids).update(status=status)
+    if ids:
+        audit_record(
+            action="products.status",
+            object_type="product",
+            object_id=",".join(map(str, ids[:5])),
+            changes={"status": (None, status)},
+            note=f"{len(ids)} product(s)",
+        )
     outbox_record(product_ids=ids, aspects=[Aspect.STATUS, Aspect.AVAILABILITY])
     return len(ids)
 
@@ -574,6 +600,13 @@ def products_delete(*, product_ids: Sequence[int]) -> int:
     images = ProductImage.objects.filter(product_id__in=ids).values_list("image", "renditions")
     files = [media_file_names(name, renditions) for name, renditions in images]
     Product.objects.filter(id__in=ids).delete()
+    if ids:
+        audit_record(
+            action="products.delete",
+            object_type="product",
+            object_id=",".join(map(str, ids[:5])),
+            note=f"{len(ids)} product(s) deleted",
+        )
     delete_files_on_commit(set().union(*files))
     outbox_record(product_ids=ids, aspects=[], kind=CatalogChange.Kind.DELETE)
     return len(ids)
@@ -620,6 +653,7 @@ def stock_set(*, variant: Variant, stock: int) -> Variant:
         return variant
     Variant.objects.filter(id=variant.id).update(stock=stock)
     variant.stock = stock
+    audit_record(action="variant.stock", target=variant, changes={"stock": (old_stock, stock)})
     outbox_record(
         product_ids=[variant.product_id],
         aspects=[Aspect.STOCK, Aspect.AVAILABILITY],
@@ -657,6 +691,9 @@ def stock_adjust(*, variant: Variant, delta: int) -> Variant:
             row = cursor.fetchone()
         if row is not None:
             variant.stock, variant.held = row
+            audit_record(
+                action="variant.stock", target=variant, changes={"stock": (row[0] - delta, row[0])}
+            )
             outbox_record(
                 product_ids=[variant.product_id],
                 aspects=[Aspect.STOCK, Aspect.AVAILABILITY],
@@ -826,13 +863,15 @@ def variant_update(
     compare_at_price: Decimal | str | Unset | None = UNSET,
     stock: int | Unset = UNSET,
     weight_grams: int | Unset | None = UNSET,
+    gtin: str | Unset = UNSET,
+    mpn: str | Unset = UNSET,
     position: int | Unset = UNSET,
     image: ProductImage | Unset | None = UNSET,
 ) -> Variant:
     """Change the fields given (those left UNSET keep their value): SKU, options, price,
-    stock on hand, weight, place among the product's variants, or picture (one of its
-    product's images, or None). One outbox row for its product; ``variant`` must be as
-    stored (its stock is read again, locked, when it changes)."""
+    stock on hand, weight, barcode (GTIN) and MPN, place among the product's variants, or
+    picture (one of its product's images, or None). One outbox row for its product;
+    ``variant`` must be as stored (its stock is read again, locked, when it changes)."""
     currency = shop_currency()
     fields = given(
         {
@@ -844,6 +883,8 @@ def variant_update(
             "compare_at_price": compare_at_price,
             "stock": stock,
             "weight_grams": weight_grams,
+            "gtin": gtin,
+            "mpn": mpn,
             "position": position,
             "image": image,
         }
@@ -860,6 +901,17 @@ def variant_update(
             raise ValidationError(
                 {"stock": ValidationError("Stock must be 0 or more.", code="invalid_stock")}
             )
+        elif name in ("gtin", "mpn"):
+            value = str(value or "").strip()
+            if name == "gtin" and value:
+                try:
+                    validate_gtin(value)
+                except ValidationError as exc:
+                    raise ValidationError({"gtin": exc.error_list}) from None
+            if len(value) > Variant._meta.get_field(name).max_length:
+                raise ValidationError(
+                    {name: ValidationError("The MPN is over 70 characters.", code="too_long")}
+                )
         elif name == "position" and (not isinstance(value, int) or value < 0):
             raise ValidationError(
                 {"position": ValidationError("Position must be 0 or more.", code="invalid")}
@@ -884,6 +936,9 @@ def variant_update(
             .values_list("stock", "held")
             .first()
         )
+    before = {name: getattr(variant, name) for name in changes}
+    if "stock" in changes and stored is not None:
+        before["stock"] = stored[0]
     for name, value in changes.items():
         setattr(variant, name, value)
     try:
@@ -891,6 +946,7 @@ def variant_update(
             variant.save(update_fields=list(changes))
     except IntegrityError as exc:
         raise integrity_error(exc) from None
+    _variant_audit(variant, before, changes)
     aspects = aspects_for_variant_fields(changes)
     outbox_record(
         product_ids=[variant.product_id],
@@ -901,6 +957,21 @@ def variant_update(
         ),
     )
     return variant
+
+
+AUDITED_VARIANT_FIELDS = ("price", "compare_at_price", "stock", "sku")
+
+
+def _variant_audit(variant: Variant, before: dict, changes: dict) -> None:
+    """One audit entry for a variant's change of price, stock or SKU (before → after)."""
+    audited = {
+        name: (before[name], changes[name]) for name in AUDITED_VARIANT_FIELDS if name in changes
+    }
+    if audited:
+        action = (
+            "variant.price" if set(audited) & {"price", "compare_at_price"} else "variant.stock"
+        )
+        audit_record(action=action, target=variant, changes=audited)
 
 
 @transaction.atomic

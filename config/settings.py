@@ -81,8 +81,11 @@ TENANT_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
-    "django.contrib.admin",
+    # Django's admin, its site the back office's (shops.backoffice.site)
+    "shops.backoffice.apps.BackofficeAdminConfig",
+    "shops.backoffice",
     "shops.accounts",
+    "shops.audit",
     "shops.storefront",
     "shops.posts",
     "shops.channels",
@@ -128,6 +131,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "shops.audit.middleware.AuditActorMiddleware",
+    "shops.accounts.middleware.StaffRoleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -322,6 +327,10 @@ ORDERS_MAX_QUANTITY = env_int("ORDERS_MAX_QUANTITY", 20)
 # An order email is tried this many times by its task's retries and the sweep together
 ORDERS_EMAIL_MAX_ATTEMPTS = env_int("ORDERS_EMAIL_MAX_ATTEMPTS", 30)
 ORDERS_MAX_LINES = env_int("ORDERS_MAX_LINES", 20)
+# A checkout reminder (when the shop turned them on) goes this long after the checkout
+# ended unpaid; the beat's orders.emails_sweep records it, so it leaves within
+# QUEUE_SWEEP_SECONDS of that
+ORDERS_RECOVERY_EMAIL_DELAY_SECONDS = env_int("ORDERS_RECOVERY_EMAIL_DELAY_SECONDS", 3600)
 # Buy-now calls one client address may make per shop (shops/ratelimits.py); "off" for none
 ORDERS_RATE_BUY_NOW = env_str("ORDERS_RATE_BUY_NOW", "120/m")
 # Bag checks (prices and stock of a bag's lines) one client address may ask for per shop

@@ -15,6 +15,7 @@ from shops.storefront import order_pages as order_page_views
 from shops.storefront import post_pages as post_views
 from shops.storefront import product_pages as catalog_views
 from shops.storefront import review_pages as review_views
+from shops.storefront import shop_settings
 from shops.storefront import views as storefront_views
 
 urlpatterns = [
@@ -33,6 +34,11 @@ urlpatterns = [
     path("welcome/", account_views.welcome, name="welcome"),
     path("bag/", storefront_views.bag_page, name="bag"),
     path("checkout/", order_views.checkout, name="checkout"),
+    path(
+        "checkout/reminders/stop/<str:token>/",
+        order_views.checkout_reminders_stop,
+        name="checkout-reminders-stop",
+    ),
     path("orders/<uuid:public_id>/paid/", order_page_views.order_paid, name="order-paid"),
     path("orders/<str:token>/", order_page_views.order_page, name="shopper-order"),
     path(
@@ -66,6 +72,21 @@ urlpatterns = [
         "admin/reset/done/",
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
+    ),
+    path(
+        "admin/invitation/<str:token>/",
+        account_views.invitation_accept_view,
+        name="staff-invitation",
+    ),
+    path(
+        "admin/shop-settings/",
+        admin.site.admin_view(shop_settings.shop_settings_view),
+        name="shop-settings",
+    ),
+    path(
+        "admin/shop-settings/domains/<int:domain_id>/remove/",
+        admin.site.admin_view(shop_settings.domain_remove_view),
+        name="shop-domain-remove",
     ),
     path("admin/", admin.site.urls),
     path("api/v1/", include("shops.api.urls")),  # the API: partner and shopper endpoints

@@ -1,7 +1,8 @@
 """The merchant's orders admin: list with filters, detail, fulfil, cancel, refund, and
 the pricing rules a checkout applies (shipping zones and rates, tax rates and settings,
 discount codes). Every action and save calls an orders service. The shop's Stripe
-connection (the Payments page) is registered by ``orders.payments_admin``."""
+connection (the Payments page) is registered by ``orders.payments_admin``; checkouts never
+paid (not orders) are listed by ``orders.checkouts_admin``."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
 from catalog.admin import inline_changes
-from orders import services
+from orders import checkouts_admin, services
 from orders.models import (
     Discount,
     Order,
@@ -34,7 +35,12 @@ from orders.models import (
 from orders.payments_admin import warn_if_cannot_sell
 from orders.pricing import prices_include_tax
 from orders.receipts import order_amounts
-from orders.selectors import order_lines_amount, order_timeline, payment_health_report
+from orders.selectors import (
+    order_lines_amount,
+    order_timeline,
+    orders_paid,
+    payment_health_report,
+)
 from orders.services.discounts import DISCOUNT_FIELDS
 from orders.services.shipping import RATE_FIELDS
 from orders.status import can_transition
@@ -146,7 +152,10 @@ class OrderAdmin(admin.ModelAdmin):
         "cancelled_at",
     )
     readonly_fields = fields
-    actions = ["cancel_selected"]
+    # (cancelling unpaid ones in bulk is on Abandoned checkouts: this list holds paid ones)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
+        return orders_paid()  # a checkout never paid is under Abandoned checkouts
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -181,6 +190,10 @@ class OrderAdmin(admin.ModelAdmin):
         order = get_object_or_404(
             Order.objects.prefetch_related("lines", "activities"), pk=object_id
         )
+        if order.paid_at is None:  # not an order (yet): its page is the checkout's
+            return HttpResponseRedirect(
+                reverse(f"admin:{checkouts_admin.CHECKOUT_CHANGE}", args=[order.id])
+            )
         can_act = self.has_change_permission(request, order)
         if request.method == "GET":
             _warn_if_payments_unhealthy(request)
@@ -363,20 +376,6 @@ class OrderAdmin(admin.ModelAdmin):
             ],
             button=f"Yes, refund {money}",
         )
-
-    @admin.action(description="Cancel selected unpaid orders (stock goes back)")
-    def cancel_selected(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
-        done, problems = 0, []
-        for order in queryset:
-            try:
-                services.order_cancel(order=order)
-                done += 1
-            except services.OrderActionError as exc:
-                problems.append(str(exc))
-        if done:
-            messages.success(request, f"{done} order(s) cancelled.")
-        for problem in problems[:10]:
-            messages.error(request, problem)
 
 
 # --- Pricing rules: shipping zones and rates, taxes, discount codes --------------------

@@ -10,6 +10,7 @@ nothing at all. It does not expire (the order page lives as long as the order); 
 from __future__ import annotations
 
 import uuid
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core import signing
@@ -35,16 +36,25 @@ def order_link_token(*, order: Order) -> str:
     return _signer().sign(order.public_id.hex)
 
 
-def order_from_link(token: str) -> Order:
-    """The order a link was made for, in the active shop; ``OrderLinkError`` otherwise."""
+def _order_signed(signer: signing.Signer, token: str, *, invalid: str, gone: str) -> Order:
     try:
-        public_id = uuid.UUID(hex=_signer().unsign(token))
+        public_id = uuid.UUID(hex=signer.unsign(token))
     except (signing.BadSignature, ValueError):
-        raise OrderLinkError("This order link is not valid in this shop.") from None
+        raise OrderLinkError(invalid) from None
     order = Order.objects.filter(public_id=public_id).first()
     if order is None:
-        raise OrderLinkError("This order cannot be found any more.")
+        raise OrderLinkError(gone)
     return order
+
+
+def order_from_link(token: str) -> Order:
+    """The order a link was made for, in the active shop; ``OrderLinkError`` otherwise."""
+    return _order_signed(
+        _signer(),
+        token,
+        invalid="This order link is not valid in this shop.",
+        gone="This order cannot be found any more.",
+    )
 
 
 def order_page_path(*, order: Order) -> str:
@@ -57,3 +67,37 @@ def order_confirmation_path(*, order: Order) -> str:
     """The page shown once the order is paid: ``/orders/<token>/confirmation/``."""
     token = order_link_token(order=order)
     return reverse("order-confirmation", kwargs={"token": token}, urlconf=SHOP_URLS)
+
+
+def checkout_refill_path(*, order: Order) -> str:
+    """``/checkout/?products=<variant id>:<quantity>,…``: a checkout with ``order``'s
+    items again (those whose variant still exists), as the platforms' checkout links
+    are. It names items only, nothing about the shopper."""
+    items = ",".join(
+        f"{line.variant_id}:{line.quantity}"
+        for line in order.lines.all()
+        if line.variant_id is not None
+    )
+    return reverse("checkout", urlconf=SHOP_URLS) + "?" + urlencode({"products": items}, safe=":,")
+
+
+def _opt_out_signer() -> signing.Signer:
+    return signing.Signer(salt=f"orders.recovery-opt-out:{connection.schema_name}")
+
+
+def recovery_opt_out_path(*, order: Order) -> str:
+    """The link in a checkout reminder that stops them for its shopper:
+    ``/checkout/reminders/stop/<token>/``, the token the checkout's public id signed
+    (so the address is not in the link, and the link is worthless in another shop)."""
+    token = _opt_out_signer().sign(order.public_id.hex)
+    return reverse("checkout-reminders-stop", kwargs={"token": token}, urlconf=SHOP_URLS)
+
+
+def order_from_opt_out_link(token: str) -> Order:
+    """The checkout a reminder's stop link was made for; ``OrderLinkError`` otherwise."""
+    return _order_signed(
+        _opt_out_signer(),
+        token,
+        invalid="This link is not valid in this shop.",
+        gone="This link's checkout cannot be found any more.",
+    )

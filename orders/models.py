@@ -162,6 +162,60 @@ class Order(models.Model):
         return self.public_id.hex[:8].upper()
 
 
+class CheckoutManager(models.Manager):
+    def get_queryset(self) -> models.QuerySet:
+        return super().get_queryset().filter(paid_at__isnull=True)
+
+
+class AbandonedCheckout(Order):
+    """A checkout that was never paid: an ``Order`` row whose ``paid_at`` is empty (held
+    for its payment, or ended unpaid). Only a paid checkout is an order for the merchant
+    (``orders.selectors.orders_paid``); these are listed apart, as "Abandoned checkouts"
+    (``orders.checkouts_admin``), where the shop may turn on a reminder email
+    (``CheckoutRecovery``)."""
+
+    objects = CheckoutManager()
+
+    class Meta:
+        proxy = True
+        ordering = ["-created", "-id"]
+        verbose_name = "abandoned checkout"
+
+    def __str__(self) -> str:
+        return f"Checkout {self.number}"
+
+
+class CheckoutRecovery(models.Model):
+    """Whether the shop emails shoppers who left a checkout unpaid (off unless the
+    merchant turns it on): one row per shop, or none (off). ``enabled_at`` is when it
+    was last turned on; only checkouts begun since then get a reminder, so turning it on
+    never mails shoppers of old checkouts."""
+
+    is_enabled = models.BooleanField("send checkout reminders", default=False)
+    enabled_at = models.DateTimeField(null=True, blank=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "checkout reminders"
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="orders_checkout_recovery_single_row"),
+        ]
+
+    def __str__(self) -> str:
+        return "Checkout reminders on" if self.is_enabled else "Checkout reminders off"
+
+
+class RecoveryOptOut(models.Model):
+    """A shopper who asked, from a reminder's link, for no more checkout reminders from
+    this shop (``email`` normalised: trimmed, lower case)."""
+
+    email = models.EmailField(unique=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.email
+
+
 class OrderLine(models.Model):
     """One variant bought; title, SKU and price are copies taken at purchase time."""
 
@@ -248,6 +302,8 @@ class OrderEmail(models.Model):
         CONFIRMATION = "confirmation", "Order confirmed"
         SHIPPED = "shipped", "Order shipped"
         REFUNDED = "refunded", "Order refunded"
+        # to a shopper who left a checkout unpaid (orders.services.recovery)
+        RECOVERY = "recovery", "Checkout reminder"
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="emails")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -260,6 +316,14 @@ class OrderEmail(models.Model):
         indexes = [
             models.Index(
                 fields=["created"], condition=Q(sent_at__isnull=True), name="orderemail_unsent"
+            )
+        ]
+        constraints = [
+            # one reminder per abandoned checkout, however many sweeps race to record it
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=Q(kind="recovery"),
+                name="orderemail_one_recovery_per_checkout",
             )
         ]
 

@@ -34,6 +34,7 @@ from django.utils import timezone
 from orders import stripe_client
 from orders.models import PaymentAccount
 from orders.stripe_client import Credentials
+from shops.audit.services import audit_record
 from shops.page_cache import cached_page, shop_page_changed
 from shops.secrets import SecretsError, secret_decrypt, secret_encrypt
 from shops.selectors import current_shop
@@ -292,6 +293,7 @@ def payment_account_connect(*, stripe_account_id: str, account_type: str = "") -
     elif account_type:
         fields["account_type"] = account_type
     account, _ = PaymentAccount.objects.update_or_create(id=1, defaults=fields)
+    audit_record(action="payments.connect", target=account, note=stripe_account_id)
     shop_page_changed()  # the pages' Buy now follows the connection
     return account
 
@@ -555,6 +557,9 @@ def payment_account_set_keys(
                 "webhook_endpoint_id": endpoint_id,
             },
         )
+        audit_record(
+            action="payments.keys", target=account, note=f"publishable key {publishable_key[:12]}…"
+        )
         shop_page_changed()
     return account
 
@@ -567,4 +572,7 @@ def payment_account_remove() -> None:
     if previous is not None and previous.mode == PaymentAccount.Mode.OWN_KEYS:
         transaction.on_commit(_endpoint_retire_later(previous))
     PaymentAccount.objects.filter(id=1).delete()
+    audit_record(
+        action="payments.remove", object_type="paymentaccount", object_repr="Stripe connection"
+    )
     shop_page_changed()

@@ -193,6 +193,30 @@ def _rates_of_country(country: str) -> list[ShippingRate]:
     )
 
 
+def shipping_rates_by_country() -> dict[str, list[ShippingRate]]:
+    """Every country the shop ships to, with the rates of its zone (one query): for price
+    lists that quote many items at once, such as the channels' feeds."""
+    by_country: dict[str, list[ShippingRate]] = {}
+    for rate in ShippingRate.objects.select_related("zone").order_by("zone_id", "id"):
+        for country in rate.zone.countries:
+            by_country.setdefault(country, []).append(rate)
+    return dict(sorted(by_country.items()))
+
+
+def cheapest_shipping(
+    rates: Sequence[ShippingRate], *, weight_grams: int, value: Decimal
+) -> Decimal | None:
+    """What the cheapest of ``rates`` offered to a parcel of ``weight_grams`` worth
+    ``value`` costs (free over its limit included), as ``shipping_rates_for`` quotes it;
+    None when none is offered."""
+    prices = [
+        _rate_quote(rate, value=value).price
+        for rate in rates
+        if _rate_applies(rate, weight=weight_grams, value=value)
+    ]
+    return min(prices, default=None)
+
+
 def shipping_rates_for(*, country: str, lines: Sequence[Line]) -> list[RateQuote]:
     """The rates the shopper can choose to ship ``lines`` (variants with their product,
     and quantities) to ``country``, cheapest first. Empty when the shop does not ship

@@ -10,11 +10,20 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 
 from catalog.models import Product, Variant
-from orders.models import Order, OrderActivity, OrderLine, PaymentAccount, PaymentHealth
+from orders.models import (
+    AbandonedCheckout,
+    CheckoutRecovery,
+    Order,
+    OrderActivity,
+    OrderEmail,
+    OrderLine,
+    PaymentAccount,
+    PaymentHealth,
+)
 from orders.payment_accounts import (
     platform_connect_available,
     requirements_in_words,
@@ -46,8 +55,28 @@ def order_for_shopper(*, public_id: str, client_secret: str) -> Order | None:
     return order
 
 
-def orders_for_admin() -> QuerySet[Order]:
-    return Order.objects.all()
+def orders_paid() -> QuerySet[Order]:
+    """The shop's orders as the merchant counts them: the checkouts that were paid
+    (``paid_at`` set: paid, fulfilled, refunded in part or in full, a late payment
+    refunded too). A checkout never paid is not an order: see ``checkouts_abandoned``."""
+    return Order.objects.filter(paid_at__isnull=False)
+
+
+def checkouts_abandoned() -> QuerySet[AbandonedCheckout]:
+    """The checkouts never paid (still held for their payment, or ended unpaid), newest
+    first, each with ``reminder_sent_at`` (when its checkout reminder went, or None)
+    and its lines prefetched: a constant number of queries for any number of them."""
+    reminder = OrderEmail.objects.filter(
+        order=OuterRef("pk"), kind=OrderEmail.Kind.RECOVERY, sent_at__isnull=False
+    ).values("sent_at")[:1]
+    return AbandonedCheckout.objects.annotate(reminder_sent_at=Subquery(reminder)).prefetch_related(
+        Prefetch("lines", queryset=OrderLine.objects.order_by("id"))
+    )
+
+
+def checkout_recovery_is_enabled() -> bool:
+    """Whether the shop sends checkout reminders (off unless turned on)."""
+    return CheckoutRecovery.objects.filter(id=1, is_enabled=True).exists()
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,9 @@ from shops.unset import UNSET, Unset, given
 
 Status = Order.Status
 
+# the note of a checkout the merchant cancelled (no checkout reminder follows it)
+MERCHANT_CANCEL_NOTE = "Cancelled by the merchant."
+
 TRANSITIONS: dict[str, frozenset[str]] = {
     Status.PENDING_PAYMENT: frozenset({Status.PAID, Status.CANCELLED}),
     Status.PAID: frozenset({Status.FULFILLED, Status.REFUNDED, Status.PARTIALLY_REFUNDED}),

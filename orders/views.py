@@ -1,4 +1,5 @@
-"""The Stripe webhook and the checkout page that social platforms link to."""
+"""The Stripe webhook, the checkout page that social platforms link to, and the page
+that stops checkout reminders."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_tenants.utils import schema_context, tenant_context
 
 from orders import selectors, services, stripe_client
+from orders.links import OrderLinkError, order_from_opt_out_link
 from orders.payment_accounts import ShopPayments, shop_can_sell, shop_payments
 from shops.models import Shop
 
@@ -121,3 +123,22 @@ def checkout(request: HttpRequest) -> HttpResponse:
         "can_sell": shop_can_sell(),
     }
     return render(request, "orders/checkout.html", context, status=200 if items else 404)
+
+
+@require_http_methods(["GET", "POST"])
+def checkout_reminders_stop(request: HttpRequest, token: str) -> HttpResponse:
+    """``/checkout/reminders/stop/<token>/`` (the link in a checkout reminder): asks,
+    then on POST (so a mail scanner opening the link stops nothing) sends the shopper
+    no more reminders from this shop. A bad link says so (404)."""
+    try:
+        checkout = order_from_opt_out_link(token)
+    except OrderLinkError as error:
+        context = {"error": str(error)}
+        return render(request, "orders/reminders_stop.html", context, status=404)
+    stopped = False
+    if request.method == "POST":
+        services.recovery_opt_out(email=checkout.email)
+        stopped = True
+    response = render(request, "orders/reminders_stop.html", {"stopped": stopped})
+    response["X-Robots-Tag"] = "noindex"
+    return response

@@ -36,8 +36,9 @@ def cache_version_bump(key: str) -> None:
 
 
 def cache_key_part(text: str) -> str:
-    """``text`` (a host name, a page's name) as part of a key: as it is when short, hashed
-    when long, so keys stay within the 250 characters any cache backend takes."""
-    if len(text) <= 100:
+    """``text`` (a host name, a page's name) as part of a key: as it is when short and
+    plain (printable ASCII, no space), else hashed, so keys stay within the 250 characters
+    and the characters any cache backend takes (a ``\\x00`` from a query string included)."""
+    if len(text) <= 100 and text.isascii() and text.isprintable() and " " not in text:
         return text
     return "#" + hashlib.blake2b(text.encode(), digest_size=16).hexdigest()

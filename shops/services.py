@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
+from django.core.validators import DomainNameValidator, validate_email
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.template.loader import render_to_string
@@ -22,6 +22,7 @@ from django_tenants.utils import tenant_context
 
 from shops import schema_template
 from shops.accounts.models import User
+from shops.audit.services import audit_record
 from shops.cache_versions import cache_version_bump
 from shops.currencies import validate_currency
 from shops.models import Domain, Shop
@@ -158,20 +159,51 @@ def shop_create(
     return ShopCreated(shop=shop, domain=domain, owner=owner, generated_password=generated)
 
 
+def _domain_error(message: str, code: str) -> ValidationError:
+    return ValidationError({"domain": ValidationError(message, code=code)})
+
+
+def domain_host_clean(domain: str) -> str:
+    """A custom domain as a host name (``shop.example.com``, lower case, no dot at the
+    end), or a ValidationError saying what to write: no scheme, path or port, and never
+    a name under the platform's own domain (those are the shops' addresses)."""
+    host = (domain or "").strip().lower().rstrip(".")
+    if "://" in host or "/" in host or ":" in host:
+        raise _domain_error(
+            "Write the domain alone, like shop.example.com (no https://, path or port).",
+            "invalid",
+        )
+    try:
+        DomainNameValidator(accept_idna=False)(host)
+    except ValidationError:
+        raise _domain_error(
+            "That is not a domain name; write it like shop.example.com.", "invalid"
+        ) from None
+    platform = settings.PLATFORM_DOMAIN.lower()
+    if host == platform or host.endswith(f".{platform}"):
+        raise _domain_error(f"Addresses under {platform} are the platform's.", "platform")
+    return host
+
+
 def domain_add(*, shop: Shop, domain: str, is_primary: bool = False) -> Domain:
     """Attach a custom domain (``shop.example.com``) to a shop."""
-    host = domain.strip().lower().rstrip(".")
+    host = domain_host_clean(domain)
     if Domain.objects.filter(domain=host).exists():
-        raise ValidationError({"domain": ValidationError("That domain is in use.", code="taken")})
+        raise _domain_error("That domain is in use.", "taken")
     with transaction.atomic():
         created = Domain.objects.create(domain=host, tenant=shop, is_primary=is_primary)
+        audit_record(action="domain.add", target=created)
         _host_lookups_retire()
     return created
 
 
 def domain_remove(*, domain: Domain) -> None:
-    """Detach a domain from its shop: the host stops reaching it at once."""
+    """Detach a domain from its shop: the host stops reaching it at once. The shop's
+    address on the platform stays (it is how the shop is always reached)."""
+    if domain.domain == f"{domain.tenant.slug}.{settings.PLATFORM_DOMAIN}":
+        raise _domain_error("The shop's address on the platform cannot be removed.", "platform")
     with transaction.atomic():
+        audit_record(action="domain.remove", target=domain)
         domain.delete()
         _host_lookups_retire()
 
@@ -188,7 +220,15 @@ def shop_update(*, shop: Shop, name: str | None = None, currency: str | None = N
         _check_currency(currency, errors)
     if errors:
         raise ValidationError(errors)
-    return _shop_save(shop=shop, name=name, currency=currency)
+    changes = {
+        field: (getattr(shop, field), value)
+        for field, value in (("name", name), ("currency", currency))
+        if value is not None and getattr(shop, field) != value
+    }
+    with transaction.atomic():
+        if changes:
+            audit_record(action="shop.update", target=shop, changes=changes)
+        return _shop_save(shop=shop, name=name, currency=currency)
 
 
 def shop_status_set(*, shop: Shop, status: Shop.Status) -> Shop:

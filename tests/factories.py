@@ -114,6 +114,14 @@ class VariantFactory(DjangoModelFactory):
         return variant_create(product=product, variant=VariantInput(**kwargs))
 
 
+PAID_STATUSES = (
+    Order.Status.PAID,
+    Order.Status.FULFILLED,
+    Order.Status.PARTIALLY_REFUNDED,
+    Order.Status.REFUNDED,
+)
+
+
 class OrderFactory(DjangoModelFactory):
     """A paid order (stock committed), or with ``pending=True`` one awaiting payment (its
     stock held), with ``lines``, ``(variant, quantity)`` pairs (by default one of a new
@@ -130,6 +138,10 @@ class OrderFactory(DjangoModelFactory):
     currency = "EUR"
     status = Order.Status.PAID
     stock_status = Order.Stock.COMMITTED
+    # a paid order has its moment of payment (what makes a checkout an order)
+    paid_at = factory.LazyAttribute(
+        lambda order: timezone.now() if order.status in PAID_STATUSES else None
+    )
     lines = factory.LazyFunction(lambda: [(ProductFactory().variants.get(), 1)])
 
     @classmethod

@@ -1,6 +1,7 @@
 """Writes of the orders app, by topic: ``buy_now`` (reservation, order,
 PaymentIntent), ``payments`` (webhook events, paid / failed / expired orders and their
-stock), ``payment_health`` (webhooks seen, held orders settled without their event), ``merchant``
+stock), ``recovery`` (checkout reminders), ``payment_health`` (webhooks seen, held
+orders settled without their event), ``merchant``
 (fulfil, cancel, refund), ``emails``, and the pricing rules: ``shipping`` (zones and
 rates), ``taxes`` (rates, tax-inclusive prices) and ``discounts`` (codes, their uses).
 Import from here; what a checkout costs is read with ``orders.pricing``."""
@@ -47,6 +48,11 @@ from orders.services.payments import (
     reservations_expire,
     stripe_event_handle,
 )
+from orders.services.recovery import (
+    checkout_recovery_set,
+    checkout_reminders_record,
+    recovery_opt_out,
+)
 from orders.services.shipping import (
     shipping_rate_clean,
     shipping_rate_create,
@@ -80,6 +86,8 @@ __all__ = [
     "PaymentsNotSetUp",
     "TotalChanged",
     "buy_now_quote",
+    "checkout_recovery_set",
+    "checkout_reminders_record",
     "checkout_variants",
     "discount_clean",
     "discount_create",
@@ -104,6 +112,7 @@ __all__ = [
     "payment_health_webhook_received",
     "payment_intent_stop",
     "payments_settle_held",
+    "recovery_opt_out",
     "reservations_expire",
     "shipping_rate_clean",
     "shipping_rate_create",

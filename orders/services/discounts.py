@@ -35,6 +35,7 @@ from orders.services.fields import (
     percent,
     text_required,
 )
+from shops.audit.services import audit_record
 from shops.selectors import shop_currency
 from shops.unset import UNSET, Unset, given
 
@@ -205,7 +206,9 @@ def discount_create(
         is_active=is_active,
     )
     with _code_unique(cleaned["code"]):
-        return Discount.objects.create(**cleaned)
+        discount = Discount.objects.create(**cleaned)
+        audit_record(action="discount.create", target=discount)
+        return discount
 
 
 @transaction.atomic
@@ -250,6 +253,7 @@ def discount_update(
 
 def discount_delete(*, discount: Discount) -> None:
     """Delete a code and its record of uses."""
+    audit_record(action="discount.delete", target=discount)
     discount.delete()
 
 

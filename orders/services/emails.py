@@ -7,17 +7,18 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from orders.carriers import tracking_url
-from orders.links import order_page_path
+from orders.links import checkout_refill_path, order_page_path, recovery_opt_out_path
 from orders.models import Order, OrderActivity, OrderEmail
 from orders.receipts import order_receipt
 from orders.services.activity import order_activity_add
+from orders.services.recovery import checkout_reminder_still_wanted, checkout_reminders_record
 from shops.models import Shop
 from shops.queueing import task_queue, task_queue_on_commit
 from shops.selectors import current_shop, shop_url
@@ -26,6 +27,7 @@ EMAIL_SUBJECTS = {
     "confirmation": "Your order {number} is confirmed",
     "shipped": "Your order {number} is on its way",
     "refunded": "Your order {number} was refunded",
+    "recovery": "Your bag at {shop} is waiting for you",
 }
 
 
@@ -40,7 +42,9 @@ def order_email_on_commit(order: Order, kind: str) -> OrderEmail:
 def order_email_send(*, email_id: int) -> bool:
     """Send one recorded order email unless it went out already or another run is sending
     it (its row is locked while sent); True when this call sent it. A mail server error
-    propagates (the task retries it) and leaves the row unsent, its attempt counted."""
+    propagates (the task retries it) and leaves the row unsent, its attempt counted.
+    A checkout reminder no longer wanted (the shopper paid or opted out since, the shop
+    turned reminders off) is deleted unsent."""
     try:
         with transaction.atomic():
             email = (
@@ -51,16 +55,28 @@ def order_email_send(*, email_id: int) -> bool:
             if email is None:
                 return False
             order = Order.objects.prefetch_related("lines").get(pk=email.order_id)
+            is_reminder = email.kind == OrderEmail.Kind.RECOVERY
+            if is_reminder and not checkout_reminder_still_wanted(order=order):
+                email.delete()
+                return False
             shop = current_shop()  # also under a task's stand-in tenant
-            subject = EMAIL_SUBJECTS[email.kind].format(number=order.number)
+            subject = EMAIL_SUBJECTS[email.kind].format(number=order.number, shop=shop.name)
             context = order_email_context(order=order, shop=shop, subject=subject)
-            send_mail(
+            headers = {}
+            if is_reminder:
+                context |= _reminder_context(order=order, shop=shop)
+                headers["List-Unsubscribe"] = f"<{context['opt_out_url']}>"
+            message = EmailMultiAlternatives(
                 subject=subject,
-                message=render_to_string(f"orders/email/{email.kind}.txt", context),
-                html_message=render_to_string(f"orders/email/{email.kind}.html", context),
+                body=render_to_string(f"orders/email/{email.kind}.txt", context),
                 from_email=settings.DEFAULT_FROM_EMAIL,
-                recipient_list=[order.email],
+                to=[order.email],
+                headers=headers,
             )
+            message.attach_alternative(
+                render_to_string(f"orders/email/{email.kind}.html", context), "text/html"
+            )
+            message.send()
             email.sent_at = timezone.now()
             email.attempt_count = F("attempt_count") + 1
             email.save(update_fields=["sent_at", "attempt_count"])
@@ -90,10 +106,22 @@ def order_email_context(*, order: Order, shop: Shop, subject: str) -> dict[str, 
     }
 
 
+def _reminder_context(*, order: Order, shop: Shop) -> dict[str, Any]:
+    """A checkout reminder's links: back to checkout with the same items (no personal
+    data in it), and to stop reminders; no order page (there is no order)."""
+    return {
+        "order_url": "",
+        "checkout_url": shop_url(shop) + checkout_refill_path(order=order),
+        "opt_out_url": shop_url(shop) + recovery_opt_out_path(order=order),
+    }
+
+
 def order_emails_sweep() -> int:
-    """Queue the order emails still unsent a while after they were recorded (their
+    """Record the checkout reminders that became due (``checkout_reminders_record``),
+    then queue the order emails still unsent a while after they were recorded (their
     queueing failed, or their task gave up), up to ORDERS_EMAIL_MAX_ATTEMPTS tries each;
     returns how many were queued."""
+    checkout_reminders_record()
     cutoff = timezone.now() - timedelta(seconds=settings.QUEUE_SWEEP_AFTER_SECONDS)
     ids = list(
         OrderEmail.objects.filter(

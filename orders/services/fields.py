@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Model
 
 from catalog.services import parse_amount
+from shops.audit.services import audit_record
 
 T = TypeVar("T")
 
@@ -96,10 +97,16 @@ def count_or_none(value: object, *, label: str, minimum: int = 0) -> int | None:
 
 def changes_save(instance: Model, cleaned: dict) -> list[str]:
     """Set and save the fields of ``cleaned`` whose value differs from ``instance``'s
-    (and ``updated``); the names of those fields."""
+    (and ``updated``); the names of those fields. The audit log records the change."""
     changed = [field for field, value in cleaned.items() if getattr(instance, field) != value]
+    before = {field: getattr(instance, field) for field in changed}
     for field in changed:
         setattr(instance, field, cleaned[field])
     if changed:
         instance.save(update_fields=[*changed, "updated"])
+        audit_record(
+            action=f"{instance._meta.model_name}.update",
+            target=instance,
+            changes={field: (before[field], cleaned[field]) for field in changed},
+        )
     return changed

@@ -16,7 +16,8 @@ from orders.payment_accounts import shop_payments
 from orders.services.activity import order_activity_add, order_money
 from orders.services.emails import order_email_on_commit
 from orders.services.payments import order_release, payment_intent_stop
-from orders.status import TransitionError, can_transition, order_transition
+from orders.status import MERCHANT_CANCEL_NOTE, TransitionError, can_transition, order_transition
+from shops.audit.services import audit_record
 from shops.currencies import to_minor
 from shops.unset import UNSET
 
@@ -61,6 +62,7 @@ def order_fulfil(*, order: Order, carrier: str = "", tracking_number: str = "") 
     )
     message = " ".join([shipped, *notes])
     order_activity_add(order=order, kind=OrderActivity.Kind.FULFILLED, message=message)
+    audit_record(action="order.fulfil", target=order, note=shipped)
     order_email_on_commit(order, "shipped")
     return order
 
@@ -86,8 +88,9 @@ def order_cancel(*, order: Order) -> Order:
         raise OrderActionError(
             f"Order {order.number} has just been paid at Stripe; refund it instead."
         )
-    if not order_release(order=order, to=Status.CANCELLED, note="Cancelled by the merchant."):
+    if not order_release(order=order, to=Status.CANCELLED, note=MERCHANT_CANCEL_NOTE):
         raise OrderActionError(f"Order {order.number} was paid or ended meanwhile.")
+    audit_record(action="order.cancel", target=order)
     return order
 
 
@@ -162,6 +165,9 @@ def order_refund(
         to=Status.REFUNDED if refunded_minor >= order.amount_minor else Status.PARTIALLY_REFUNDED,
         refunded_minor=refunded_minor,
         stock_status=stock_status,
+    )
+    audit_record(
+        action="order.refund", target=order, note=f"{order_money(order, amount_minor)} refunded"
     )
     order_email_on_commit(order, "refunded")
     return order

@@ -23,6 +23,7 @@ from orders import stripe_client
 from orders.models import Order, OrderActivity, StripeEvent
 from orders.payment_accounts import ShopPayments, payment_account_state_sync, shop_payments
 from orders.services.activity import order_activity_add, order_money
+from orders.services.discounts import discount_release
 from orders.services.emails import order_email_on_commit
 from orders.status import order_transition
 
@@ -62,7 +63,8 @@ def _stock_take_again(order: Order) -> bool:
 
 @transaction.atomic
 def order_release(*, order: Order, to: str, note: str) -> bool:
-    """End an unpaid order (``to`` is cancelled) and give its stock back, once.
+    """End an unpaid order (``to`` is cancelled) and give back, once and in the same
+    transaction, its stock and the use of any discount code it redeemed.
 
     Returns False (and changes nothing) if the order was paid or released meanwhile.
     """
@@ -73,6 +75,7 @@ def order_release(*, order: Order, to: str, note: str) -> bool:
         return False
     order.stock_status = Stock.RELEASED
     _stock_return(order)
+    discount_release(order_id=order.id)
     order_transition(order=order, to=to, note=note[:255], cancelled_at=timezone.now())
     order_activity_add(
         order=order, kind=OrderActivity.Kind.CANCELLED, message=f"{note} The stock is back."

@@ -21,6 +21,7 @@ from orders.services.fields import (
     count_or_none,
     text_required,
 )
+from shops.audit.services import audit_record
 from shops.selectors import shop_currency
 from shops.unset import UNSET, Unset, given
 
@@ -105,7 +106,9 @@ def _zones_lock() -> None:
 def shipping_zone_create(*, name: str, countries: Sequence[str]) -> ShippingZone:
     """A zone shipping to ``countries`` (none of them in another zone)."""
     _zones_lock()
-    return ShippingZone.objects.create(**shipping_zone_clean(name=name, countries=countries))
+    zone = ShippingZone.objects.create(**shipping_zone_clean(name=name, countries=countries))
+    audit_record(action="shippingzone.create", target=zone)
+    return zone
 
 
 @transaction.atomic
@@ -133,6 +136,7 @@ def shipping_zone_update(
 
 def shipping_zone_delete(*, zone: ShippingZone) -> None:
     """Delete a zone and its rates: the shop stops shipping to its countries."""
+    audit_record(action="shippingzone.delete", target=zone)
     zone.delete()
 
 
@@ -254,7 +258,9 @@ def shipping_rate_create(
         max_order_value=max_order_value,
         free_over=free_over,
     )
-    return ShippingRate.objects.create(zone=zone, **cleaned)
+    rate = ShippingRate.objects.create(zone=zone, **cleaned)
+    audit_record(action="shippingrate.create", target=rate, changes={"price": (None, rate.price)})
+    return rate
 
 
 def shipping_rate_update(
@@ -294,4 +300,5 @@ def shipping_rate_update(
 
 
 def shipping_rate_delete(*, rate: ShippingRate) -> None:
+    audit_record(action="shippingrate.delete", target=rate)
     rate.delete()

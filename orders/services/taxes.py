@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from orders.countries import country_clean
 from orders.models import TaxRate, TaxSettings
 from orders.services.fields import FieldErrors, changes_save, percent, text_required
+from shops.audit.services import audit_record
 from shops.unset import UNSET, Unset, given
 
 
@@ -64,7 +65,11 @@ def tax_rate_create(*, country: str, rate: Decimal | str, name: str = "VAT") -> 
     cleaned = tax_rate_clean(country=country, rate=rate, name=name)
     try:
         with transaction.atomic():
-            return TaxRate.objects.create(**cleaned)
+            tax_rate = TaxRate.objects.create(**cleaned)
+            audit_record(
+                action="taxrate.create", target=tax_rate, changes={"rate": (None, tax_rate.rate)}
+            )
+            return tax_rate
     except IntegrityError:  # created meanwhile by another request
         raise ValidationError({"country": _country_taken(cleaned["country"])}) from None
 
@@ -94,12 +99,20 @@ def tax_rate_update(
 
 def tax_rate_delete(*, tax_rate: TaxRate) -> None:
     """Stop charging tax to its country."""
+    audit_record(action="taxrate.delete", target=tax_rate)
     tax_rate.delete()
 
 
 def tax_settings_set(*, prices_include_tax: bool) -> TaxSettings:
     """Whether the shop's prices include tax (else tax is added at checkout)."""
+    before = TaxSettings.objects.filter(id=1).values_list("prices_include_tax", flat=True).first()
     settings, _created = TaxSettings.objects.update_or_create(
         id=1, defaults={"prices_include_tax": prices_include_tax}
     )
+    if before != prices_include_tax:
+        audit_record(
+            action="taxsettings.update",
+            target=settings,
+            changes={"prices_include_tax": (before, prices_include_tax)},
+        )
     return settings

@@ -2,14 +2,21 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.views import PasswordResetConfirmView, PasswordResetView
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
-from shops.accounts.services import password_reset_tokens, welcome_token_user
+from shops.accounts.forms import InvitationAcceptForm
+from shops.accounts.services import (
+    invitation_accept,
+    invitation_for_token,
+    password_reset_tokens,
+    welcome_token_user,
+)
 from shops.queueing import task_queue_on_commit
 from shops.ratelimits import address_rate_hit, email_rate_allowed, too_many_requests_page
 from shops.selectors import current_shop
@@ -74,3 +81,33 @@ class ShopPasswordResetView(PasswordResetView):
 class ShopPasswordResetConfirmView(PasswordResetConfirmView):
     token_generator = password_reset_tokens
     success_url = reverse_lazy("password_reset_complete")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
+    """``/admin/invitation/<token>/``: the emailed link of a staff invitation. The invited
+    person chooses a password, then logs in with it. A used, withdrawn, expired or
+    foreign link says so (410) and points to the owner."""
+    invitation = invitation_for_token(token=token)
+    context = {"title": "Join the staff", "site_header": current_shop().name}
+    if invitation is None:
+        return render(request, "admin/accounts/invitation_invalid.html", context, status=410)
+    form = InvitationAcceptForm(invitation, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitation_accept(
+                invitation=invitation,
+                password=form.cleaned_data["new_password1"],
+                full_name=form.cleaned_data["full_name"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request, "Your account is ready: log in with your email and your new password."
+            )
+            return redirect("admin:login")
+    context.update(form=form, invitation=invitation)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "admin/accounts/invitation_accept.html", context, status=status)

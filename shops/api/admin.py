@@ -16,7 +16,10 @@ from shops.api.services import api_key_create, api_key_revoke
 
 class ApiKeyCreateForm(forms.ModelForm):
     scopes = forms.MultipleChoiceField(
-        choices=Scope.choices, widget=forms.CheckboxSelectMultiple, required=True
+        choices=Scope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=True,
+        help_text="For a read-only key tick only “Read …” scopes: it may read, never change.",
     )
 
     class Meta:
@@ -44,7 +47,15 @@ class ApiKeyCreateForm(forms.ModelForm):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ("name", "prefix", "scope_list", "expires_at", "last_used_at", "state")
+    list_display = (
+        "name",
+        "prefix",
+        "access",
+        "scope_list",
+        "expires_at",
+        "last_used_at",
+        "state",
+    )
     readonly_fields = (
         "name",
         "prefix",
@@ -88,6 +99,10 @@ class ApiKeyAdmin(admin.ModelAdmin):
     @admin.display(description="Scopes")
     def scope_list(self, api_key: ApiKey) -> str:
         return ", ".join(api_key.scopes)
+
+    @admin.display(description="Access")
+    def access(self, api_key: ApiKey) -> str:
+        return "Read-only" if api_key.is_read_only else "Read and write"
 
     @admin.display(description="State")
     def state(self, api_key: ApiKey) -> str:

@@ -15,6 +15,14 @@ from rest_framework.request import Request
 from reviews.shoppers import BadToken, Shopper, shopper_with_token
 from shops.api.models import ApiKey
 from shops.api.services import api_key_for_secret, api_key_mark_used
+from shops.audit.actors import Actor
+
+
+def api_actor(auth: object) -> Actor | None:
+    """The audit log's actor for a request authenticated by an API key, else None."""
+    if not isinstance(auth, ApiKey):
+        return None
+    return Actor(kind=Actor.API_KEY, id=auth.pk, label=f"API key “{auth.name}” ({auth.prefix}…)")
 
 
 def _authorization_words(request: Request) -> list[str]:

@@ -40,7 +40,7 @@ from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
-from shops.api.authentication import ApiKeyAuthentication
+from shops.api.authentication import ApiKeyAuthentication, api_actor
 from shops.api.errors import Conflict, RateLimited, RequestTooLarge, exception_handler
 from shops.api.idempotency import (
     IDEMPOTENCY_HEADER,
@@ -57,6 +57,7 @@ from shops.api.parsers import LimitedJSONParser
 from shops.api.permissions import HasScope
 from shops.api.schema import ShopperAutoSchema
 from shops.api.throttling import ApiKeyRateThrottle
+from shops.audit.actors import actor_set, staff_actor
 
 
 class _Replay(Exception):
@@ -130,6 +131,9 @@ class ApiViewMixin(ApiBaseMixin):
     # --- Idempotency-Key on POST -----------------------------------------------------
 
     def before_body(self, request: Request) -> None:
+        # authenticated and allowed: the services' audit entries name this caller (the
+        # middleware forgets it when the request ends)
+        actor_set(api_actor(request.auth) or staff_actor(request.user))
         key = request.headers.get(IDEMPOTENCY_HEADER)
         if request.method == "POST" and key is not None:
             self._idempotency_begin(request, key)

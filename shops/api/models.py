@@ -53,6 +53,11 @@ class ApiKey(models.Model):
         return f"{self.name} ({self.prefix}…)"
 
     @property
+    def is_read_only(self) -> bool:
+        """Only ``…:read`` scopes: the key may read, never write."""
+        return all(scope.endswith(":read") for scope in self.scopes)
+
+    @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
 

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from shops.api.models import ApiKey, Scope
+from shops.audit.services import audit_record
 
 KEY_PREFIX = "etl_"
 VISIBLE_PREFIX_LENGTH = 12
@@ -56,6 +57,7 @@ def api_key_create(
         scopes=sorted(set(scopes)),
         expires_at=expires_at,
     )
+    audit_record(action="api_key.create", target=api_key, changes={"scopes": (None, scopes)})
     return ApiKeyCreated(api_key=api_key, secret=secret)
 
 
@@ -64,6 +66,7 @@ def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
+        audit_record(action="api_key.revoke", target=api_key)
     return api_key
 
 

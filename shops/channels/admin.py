@@ -1,27 +1,41 @@
 """Sales channels in the merchant's admin: connect, test, pause, resume, "sync now",
 disconnect (delete), and per channel the merchant view: last sync, live / pending /
 rejected counts, rejected items with the platform's reason and a link to fix the
-product, products left out of the feed with the reason, and the feed URLs. The product
-admin's channel readiness checks the addresses the channels send (``product_facts``)."""
+product, products left out of the feed with the reason, the feed URLs (whole, with a
+copy button and the platform's steps to add them; a feed-only connection pushes
+nothing), and the item status list (search, filter, resend). The options mapped to
+variant attributes are edited here too. The product admin's channel readiness checks
+the addresses the channels send (``product_facts``)."""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import connection as db_connection
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html_join
+from django.utils.http import urlencode
 
 from catalog.admin import readiness_facts_set
 from catalog.models import Product
 from catalog.readiness import Facts
+from shops.channels.attributes import DEFAULT_OPTION_ATTRIBUTES
 from shops.channels.feeds import FORMATS
 from shops.channels.items import channel_facts, shop_context
-from shops.channels.models import Channel, Connection
-from shops.channels.selectors import item_counts, products_left_out, rejected_items, sync_status
+from shops.channels.models import Attribute, Channel, ChannelItem, Connection, OptionAttribute
+from shops.channels.selectors import (
+    item_counts,
+    items_for_admin,
+    product_titles,
+    products_left_out,
+    sync_status,
+)
 from shops.channels.services import (
     TIKTOK_FIELDS,
     TIKTOK_SECRETS,
@@ -33,8 +47,38 @@ from shops.channels.services import (
     connection_sync_now,
     connection_test,
     connection_update,
+    items_resend,
+    option_attribute_delete,
+    option_attribute_set,
     tiktok_credentials,
 )
+from shops.selectors import shop_url
+
+ITEMS_PER_PAGE = 50
+# How to add a feed URL on each platform (their help pages' steps, short)
+FEED_STEPS: dict[str, tuple[str, ...]] = {
+    Channel.META: (
+        "Open Commerce Manager, choose your catalog, then Catalog → Data sources.",
+        "Add items → Data feed → Next, then “Use a URL”.",
+        "Paste the feed URL, choose an hourly or daily schedule and your currency, then Upload.",
+    ),
+    Channel.GOOGLE: (
+        "In Merchant Center open Products → Add products (Data sources → Add product source).",
+        "Choose “Add products from a file”, then “Enter a link to your file”.",
+        "Paste the feed URL, keep the daily fetch, and Continue.",
+    ),
+    Channel.PINTEREST: (
+        "In Pinterest Ads open Catalogs → Create catalog (Retail), or Add data source.",
+        "Name the source and paste the feed URL; pick its format (CSV, TSV or XML), "
+        "currency, country and language.",
+        "Save: Pinterest fetches the feed every 24 hours.",
+    ),
+    Channel.TIKTOK: (
+        "In TikTok Ads Manager open Assets → Catalogs and choose your catalog.",
+        "Products → Add products → Data feed.",
+        "Paste the feed URL, choose how often it is fetched, and confirm.",
+    ),
+}
 
 TIKTOK_FORM_FIELDS = tuple(f"tiktok_{name}" for name in TIKTOK_FIELDS if name != "access_token")
 
@@ -79,6 +123,7 @@ class ConnectionForm(forms.ModelForm):
         model = Connection
         fields = (
             "channel",
+            "is_feed_only",
             "external_id",
             "country",
             "language",
@@ -87,6 +132,7 @@ class ConnectionForm(forms.ModelForm):
             "tag",
             "is_enabled",
         )
+        labels = {"external_id": "Catalog ID"}
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -111,6 +157,7 @@ class ConnectionForm(forms.ModelForm):
             "selection": cleaned.get("selection"),
             "collection": cleaned.get("collection"),
             "tag": cleaned.get("tag", ""),
+            "is_feed_only": cleaned.get("is_feed_only", False),
         }
         channel = self.instance.channel if self.instance.pk else cleaned.get("channel")
         if channel == Channel.TIKTOK:
@@ -140,16 +187,7 @@ class ConnectionForm(forms.ModelForm):
 class ConnectionAdmin(admin.ModelAdmin):
     form = ConnectionForm
     list_display = ("channel", "status", "is_enabled", "last_sync_at", "counts", "last_error")
-    readonly_fields = (
-        "status",
-        "last_sync_at",
-        "last_reconcile_at",
-        "last_error",
-        "counts",
-        "feed_urls",
-        "rejected",
-        "left_out",
-    )
+    readonly_fields = ("left_out",)
     actions = ["test_connection", "sync_now", "pause", "resume"]
     change_form_template = "admin/channels/connection/change_form.html"
 
@@ -159,6 +197,7 @@ class ConnectionAdmin(admin.ModelAdmin):
     def get_fieldsets(self, request, obj=None):
         settings_fields = (
             "channel",
+            "is_feed_only",
             "access_token",
             "external_id",
             "country",
@@ -174,26 +213,10 @@ class ConnectionAdmin(admin.ModelAdmin):
         )
         if obj is None:
             return [(None, {"fields": settings_fields}), tiktok]
-        if connection_pushes(obj):
-            # the status, counts, last sync, last error and rejected items are in the sync
-            # box above (kept live by its script): shown once, never stale
-            sync = ("Feed", {"fields": ("left_out", "feed_urls")})
-        else:
-            sync = (
-                "Sync",
-                {
-                    "fields": (
-                        "status",
-                        "last_sync_at",
-                        "last_reconcile_at",
-                        "last_error",
-                        "counts",
-                        "rejected",
-                        "left_out",
-                        "feed_urls",
-                    )
-                },
-            )
+        # a pushing connection's status, counts, last sync, last error and rejected items
+        # are in the sync box above (kept live by its script): shown once, never stale; a
+        # feed-only one has none (the platform reports on the feed itself)
+        sync = ("Feed", {"fields": ("left_out",)})
         return [
             sync,
             ("Settings", {"fields": settings_fields}),
@@ -207,35 +230,6 @@ class ConnectionAdmin(admin.ModelAdmin):
     def counts(self, connection: Connection) -> str:
         counts = item_counts(connection=connection)
         return f"{counts.live} / {counts.pending} / {counts.rejected}"
-
-    @admin.display(description="Feed URLs")
-    def feed_urls(self, connection: Connection) -> str:
-        return format_html_join(
-            "",
-            "<div><code>/feeds/{}.{}?token={}</code></div>",
-            (
-                (connection.channel, fmt, connection.feed_token)
-                for fmt in FORMATS[connection.channel]
-            ),
-        )
-
-    @admin.display(description="Rejected items")
-    def rejected(self, connection: Connection) -> str:
-        items = list(rejected_items(connection=connection))
-        if not items:
-            return "None"
-        return format_html_join(
-            "",
-            '<div>{}: {} — <a href="{}">fix the product</a></div>',
-            (
-                (
-                    item.retailer_id,
-                    item.message or "refused",
-                    reverse("admin:catalog_product_change", args=[item.product_id]),
-                )
-                for item in items
-            ),
-        )
 
     @admin.display(description="Left out (not ready for this channel)")
     def left_out(self, connection: Connection) -> str:
@@ -305,6 +299,7 @@ class ConnectionAdmin(admin.ModelAdmin):
         return [
             view(self.sync_now_view, "sync-now"),
             view(self.sync_status_view, "sync-status"),
+            view(self.items_view, "items"),
             *super().get_urls(),
         ]
 
@@ -342,8 +337,146 @@ class ConnectionAdmin(admin.ModelAdmin):
                 **(extra_context or {}),
                 "sync": _sync_box(connection),
                 "pushes": connection_pushes(connection),
+                "feeds": feed_urls(connection, request),
+                "feed_steps": FEED_STEPS[connection.channel],
             }
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def items_view(self, request: HttpRequest, connection_id: int) -> HttpResponse:
+        """The connection's items: search, filter by state, pages of ``ITEMS_PER_PAGE``,
+        and "resend" for the ticked ones (POST)."""
+        connection = self._connection(request, connection_id)
+        state = request.GET.get("state", "")
+        if state not in ChannelItem.State.values:
+            state = ""
+        query = request.GET.get("q", "")[:200]
+        here = reverse("admin:channels_connection_items", args=[connection.pk])
+        filters = urlencode(
+            {name: value for name, value in (("state", state), ("q", query)) if value}
+        )
+        if request.method == "POST":
+            if not self.has_change_permission(request, connection):
+                raise PermissionDenied
+            chosen = [int(value) for value in request.POST.getlist("item") if value.isdigit()]
+            if not chosen:
+                self.message_user(request, "Tick the items to resend.", messages.WARNING)
+            else:
+                try:
+                    count = items_resend(connection=connection, item_ids=chosen)
+                except ValidationError as error:
+                    self.message_user(request, " ".join(error.messages), messages.ERROR)
+                else:
+                    self.message_user(
+                        request,
+                        f"{count} item{'s' if count != 1 else ''} queued to be sent again; "
+                        "their state shows here once the platform answers.",
+                    )
+            return redirect(f"{here}?{filters}" if filters else here)
+        page = Paginator(
+            items_for_admin(connection=connection, state=state, query=query), ITEMS_PER_PAGE
+        ).get_page(request.GET.get("page"))
+        items = list(page.object_list)
+        titles = product_titles(item.product_id for item in items)
+        rows = [
+            {
+                "item": item,
+                "title": titles.get(item.product_id, "(product deleted)"),
+                "fix_url": reverse("admin:catalog_product_change", args=[item.product_id])
+                if item.product_id in titles
+                else "",
+            }
+            for item in items
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{connection} items",
+            "opts": self.model._meta,
+            "original": connection,
+            "connection": connection,
+            "rows": rows,
+            "page": page,
+            "states": [(value, label) for value, label in ChannelItem.State.choices],
+            "state": state,
+            "query": query,
+            "filters": filters,
+            "can_resend": self.has_change_permission(request, connection)
+            and connection_pushes(connection),
+        }
+        return TemplateResponse(request, "admin/channels/connection/items.html", context)
+
+
+def feed_urls(connection: Connection, request: HttpRequest) -> list[dict[str, str]]:
+    """The connection's feed addresses, whole: the shop's address (with the scheme and
+    port of the admin's request), path and token, one per format."""
+    base = shop_url(db_connection.tenant, request)
+    return [
+        {
+            "format": fmt,
+            "url": base
+            + reverse("channel-feed", kwargs={"channel": connection.channel, "file_format": fmt})
+            + "?"
+            + urlencode({"token": connection.feed_token}),
+        }
+        for fmt in FORMATS[connection.channel]
+    ]
+
+
+class OptionAttributeForm(forms.ModelForm):
+    class Meta:
+        model = OptionAttribute
+        fields = ("option_name", "attribute")
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        stored = self.instance.option_name if self.instance.pk else None
+        try:
+            if stored is not None and stored.lower() != cleaned["option_name"].strip().lower():
+                option_attribute_delete(mapping=self.instance)
+            self.saved = option_attribute_set(
+                option_name=cleaned["option_name"], attribute=cleaned.get("attribute", "")
+            )
+        except ValidationError as error:
+            raise forms.ValidationError(error.messages) from None
+        return cleaned
+
+    def validate_unique(self) -> None:
+        """The service matches names in any case (and saved in clean())."""
+
+    def save(self, commit: bool = True) -> OptionAttribute:
+        self.save_m2m = lambda: None
+        return self.saved
+
+
+@admin.register(OptionAttribute)
+class OptionAttributeAdmin(admin.ModelAdmin):
+    """The shop's mapping of option names to the attributes the channels send."""
+
+    form = OptionAttributeForm
+    list_display = ("option_name", "attribute")
+    search_fields = ("option_name",)
+
+    def changelist_view(self, request, extra_context=None):
+        defaults = ", ".join(
+            f"{name.title()} → {Attribute(attribute).label}"
+            for name, attribute in DEFAULT_OPTION_ATTRIBUTES.items()
+        )
+        extra_context = {
+            **(extra_context or {}),
+            "subtitle": f"Without a mapping of your own: {defaults}.",
+        }
+        return super().changelist_view(request, extra_context)
+
+    def save_model(self, request, obj, form, change) -> None:
+        """Saved through the services in the form's clean()."""
+
+    def delete_model(self, request, obj) -> None:
+        option_attribute_delete(mapping=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for mapping in queryset:
+            option_attribute_delete(mapping=mapping)
 
 
 def _sync_box(connection: Connection) -> dict:

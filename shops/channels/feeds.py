@@ -3,13 +3,19 @@
 - Meta catalog feed (CSV or RSS 2.0 XML with the g: namespace): id, title, description
   (plain text), availability ("in stock" / "out of stock"), condition, price and
   sale_price ("9.99 EUR"), link, image_link, additional_image_link, brand, gtin, mpn,
-  item_group_id, google_product_category, quantity_to_sell_on_facebook.
+  item_group_id, google_product_category, quantity_to_sell_on_facebook, and the variant's
+  color, size, gender, age_group, material, pattern, product_type.
   (developers.facebook.com/docs/commerce-platform/catalog/fields)
 - Pinterest catalog (CSV, TSV or XML, UTF-8): id ≤ 127, title ≤ 500, description ≤ 10,000,
-  link ≤ 511, image_link, price, availability, condition, item_group_id ...
+  link ≤ 511, image_link, price, availability, condition, item_group_id, the variant
+  attributes, size_system, product_type, and from the product's approved reviews
+  average_review_rating, number_of_ratings, number_of_reviews ...
   (help.pinterest.com "Before you get started with catalogs")
 - Google Merchant Center (RSS 2.0, xmlns:g="http://base.google.com/ns/1.0"): g:id ≤ 50,
-  g:title ≤ 150, g:description ≤ 5,000, availability in_stock / out_of_stock.
+  g:title ≤ 150, g:description ≤ 5,000, availability in_stock / out_of_stock,
+  identifier_exists (no: custom goods without GTIN or MPN), the variant attributes,
+  size_system, product_type, shipping_weight ("350 g") and shipping per country (the
+  cheapest of the shop's rates for one unit), g:shipping with g:country and g:price.
   (support.google.com/merchants/answer/7052112)
 - TikTok catalog (CSV or XML): sku_id, title, description, availability, condition,
   price, link, image_link, brand, item_group_id, additional_image_link.
@@ -93,37 +99,92 @@ def _values(item: FeedItem, *, title: int, description: int, in_stock: str, out:
     ]
 
 
+# A variant's attributes from its options (shops.channels.attributes) and its product
+# type: the same names on every platform that takes them
+ATTRIBUTE_COLUMNS = ("color", "size", "gender", "age_group", "material", "pattern")
+
+
+def _attributes(item: FeedItem) -> list[str]:
+    return [item.color, item.size, item.gender, item.age_group, item.material, item.pattern]
+
+
+def shipping_text(item: FeedItem) -> str:
+    """Google's shipping groups, country:region:service:price, comma-separated (the XML
+    feed writes each as a ``g:shipping`` element with ``g:country`` and ``g:price``)."""
+    return ",".join(f"{country}:::{item.price_text(price)}" for country, price in item.shipping)
+
+
 def meta_values(item: FeedItem) -> list[str]:
     values = _values(item, title=200, description=9_999, in_stock="in stock", out="out of stock")
     values.append(str(item.stock))  # quantity_to_sell_on_facebook
+    values.extend(_attributes(item))
+    values.append(item.product_type)
     return values
 
 
 def pinterest_values(item: FeedItem) -> list[str]:
     # a link over 511 characters is never cut (a cut URL is a broken link): the
     # readiness rules leave such a product out
-    return _values(item, title=500, description=10_000, in_stock="in stock", out="out of stock")
+    values = _values(item, title=500, description=10_000, in_stock="in stock", out="out of stock")
+    values.extend(_attributes(item))
+    values.extend((item.size_system, item.product_type))
+    rated = item.rating_average is not None
+    count = str(item.rating_count) if rated else ""
+    # average_review_rating, number_of_ratings, number_of_reviews (each review rates)
+    values.extend((f"{item.rating_average:.1f}" if rated else "", count, count))
+    return values
 
 
 def google_values(item: FeedItem) -> list[str]:
     values = _values(item, title=150, description=5_000, in_stock="in_stock", out="out_of_stock")
-    values.append("yes" if (item.gtin or item.mpn) else "no")  # identifier_exists
+    values.append("yes" if item.identifier_exists else "no")
+    values.extend(_attributes(item))
+    values.extend(
+        (
+            item.size_system,
+            item.product_type,
+            f"{item.weight_grams} g" if item.weight_grams else "",  # shipping_weight
+            shipping_text(item),
+        )
+    )
     return values
 
 
 def tiktok_values(item: FeedItem) -> list[str]:
     values = _values(item, title=255, description=10_000, in_stock="in stock", out="out of stock")
     del values[14]  # no google_product_category; the id is called sku_id
+    values.extend(_attributes(item))
     return values
 
 
 # Each channel's feed columns, in order, and the values of one item in that order (a
 # list, not a dict: a feed writes 100,000 of them)
 COLUMNS: dict[str, tuple[str, ...]] = {
-    Channel.META: (*SHARED_COLUMNS, "quantity_to_sell_on_facebook"),
-    Channel.PINTEREST: SHARED_COLUMNS,
-    Channel.GOOGLE: (*SHARED_COLUMNS, "identifier_exists"),
-    Channel.TIKTOK: ("sku_id", *SHARED_COLUMNS[1:-1]),
+    Channel.META: (
+        *SHARED_COLUMNS,
+        "quantity_to_sell_on_facebook",
+        *ATTRIBUTE_COLUMNS,
+        "product_type",
+    ),
+    Channel.PINTEREST: (
+        *SHARED_COLUMNS,
+        *ATTRIBUTE_COLUMNS,
+        "size_system",
+        "product_type",
+        "average_review_rating",
+        "number_of_ratings",
+        "number_of_reviews",
+    ),
+    Channel.GOOGLE: (
+        *SHARED_COLUMNS,
+        "identifier_exists",
+        *ATTRIBUTE_COLUMNS,
+        "size_system",
+        "product_type",
+        "shipping_weight",
+        "shipping",
+    ),
+    Channel.TIKTOK: ("sku_id", *SHARED_COLUMNS[1:-1], *ATTRIBUTE_COLUMNS),
 }
 VALUES: dict[str, Callable[[FeedItem], list[str]]] = {
     Channel.META: meta_values,
@@ -142,8 +203,18 @@ def _row_function(channel: str) -> Callable[[FeedItem], dict[str, str]]:
 ROWS: dict[str, Callable[[FeedItem], dict[str, str]]] = {
     channel: _row_function(channel) for channel in VALUES
 }
-# Fields written as repeated XML elements (one per URL) rather than comma-joined
+# Fields written as repeated XML elements (one per URL) rather than comma-joined; shipping
+# groups are nested elements (``_xml_shipping``)
 _REPEATED = {"additional_image_link"}
+
+
+def _xml_shipping(group: str) -> str:
+    """One "country:::price" group as Google's nested ``g:shipping`` element."""
+    country, _region, _service, price = group.split(":", 3)
+    return (
+        f"<g:shipping><g:country>{_xml_text(country)}</g:country>"
+        f"<g:price>{_xml_text(price)}</g:price></g:shipping>"
+    )
 
 
 class _Line:
@@ -193,16 +264,21 @@ def _xml(channel: str, chunks: Iterator[list[FeedItem]], title: str, link: str) 
     )
     values_of = VALUES[channel]
     # "<g:name>" and "</g:name>" per column, made once
-    tags = [(f"<g:{name}>", f"</g:{name}>", name in _REPEATED) for name in COLUMNS[channel]]
+    tags = [
+        (f"<g:{name}>", f"</g:{name}>", name in _REPEATED, name == "shipping")
+        for name in COLUMNS[channel]
+    ]
     for items in chunks:
         parts = []
         append = parts.append
         for item in items:
             append("<item>")
-            for (start, end, repeated), value in zip(tags, values_of(item), strict=True):
+            for (start, end, repeated, shipping), value in zip(tags, values_of(item), strict=True):
                 if not value:
                     continue
-                if repeated:
+                if shipping:
+                    append("".join(_xml_shipping(group) for group in value.split(",")))
+                elif repeated:
                     for one in value.split(","):
                         append(f"{start}{_xml_text(one)}{end}")
                 else:

@@ -11,15 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cache
+from functools import cache, cached_property
 from typing import Any, NamedTuple
 from urllib.parse import urljoin
 
 from django.db import connection as db_connection
 from django.urls import reverse
 
-from catalog.models import Product, ProductImage, Variant
+from catalog.models import Product, ProductImage, Variant, variant_identifiers
 from catalog.readiness import Facts, channel_problems
+from orders.pricing import cheapest_shipping, shipping_rates_by_country
+from shops.channels.attributes import option_attributes, variant_attributes
 from shops.currencies import amount_string
 from shops.media import file_url_function
 from shops.selectors import shop_currency, shop_url
@@ -61,6 +63,28 @@ class FeedItem(NamedTuple):
     options: tuple[str, ...]
     option_names: tuple[str, ...] = ()  # the product's option names ("Size", ...)
     weight_grams: int | None = None
+    # the variant's attributes from its options (shops.channels.attributes)
+    color: str = ""
+    size: str = ""
+    gender: str = ""
+    age_group: str = ""
+    material: str = ""
+    pattern: str = ""
+    size_system: str = ""
+    product_type: str = ""  # the product type, else its first published collection
+    is_custom_goods: bool = False
+    # (country, price) of the cheapest shipping rate for this one variant, per country
+    shipping: tuple[tuple[str, Decimal], ...] = ()
+    # the product's approved reviews: how many, their average (None without any)
+    rating_count: int = 0
+    rating_average: float | None = None
+
+    @property
+    def identifier_exists(self) -> bool:
+        """False only for custom goods without a GTIN or MPN (Google's
+        identifier_exists = no); a product that is not custom goods never reaches a
+        channel without one (the readiness rules)."""
+        return bool(self.gtin or self.mpn) or not self.is_custom_goods
 
     def price_text(self, amount: Decimal) -> str:
         """ "9.99 EUR": '.' decimal separator, a space, the ISO 4217 code."""
@@ -77,6 +101,35 @@ class ShopContext:
     base_url: str  # "https://alpha.example.com", no trailing slash
     currency: str
     file_url: Callable[[str], str] = field(default_factory=lambda: file_url_function())
+
+    # read on first use (a feed or a sync needs them; the product admin's readiness
+    # check does not)
+    @cached_property
+    def option_attributes(self) -> dict[str, str]:
+        return option_attributes()
+
+    @cached_property
+    def shipping_rates(self) -> dict[str, list]:
+        return shipping_rates_by_country()
+
+    @cached_property
+    def _shipping_quotes(self) -> dict[tuple[int, Decimal], tuple[tuple[str, Decimal], ...]]:
+        return {}
+
+    def shipping(self, *, weight_grams: int, value: Decimal) -> tuple[tuple[str, Decimal], ...]:
+        """(country, price) of the cheapest rate per country the shop ships to, for one
+        parcel; worked out once per weight and value (a feed's variants share few)."""
+        key = (weight_grams, value)
+        quotes = self._shipping_quotes.get(key)
+        if quotes is None:
+            quotes = tuple(
+                (country, price)
+                for country, rates in self.shipping_rates.items()
+                if (price := cheapest_shipping(rates, weight_grams=weight_grams, value=value))
+                is not None
+            )
+            self._shipping_quotes[key] = quotes
+        return quotes
 
 
 def shop_context(*, base_url: str = "") -> ShopContext:
@@ -153,19 +206,35 @@ def product_items(product: ProductLike, context: ShopContext, facts: Facts) -> I
         "image_link": images[0] if images else "",
         "additional_image_links": images[1:],
         "brand": product.brand,
-        "gtin": product.gtin,
-        "mpn": product.mpn,
         "google_product_category": product.google_product_category,
         "option_names": tuple(
             name
             for name in (product.option1_name, product.option2_name, product.option3_name)
             if name
         ),
+        "product_type": product.product_type
+        or next(iter(getattr(product, "collection_titles", ())), ""),
+        "is_custom_goods": product.is_custom_goods,
+        "rating_count": getattr(product, "rating_count", 0),
+        "rating_average": getattr(product, "rating_average", None),
     }
+    all_names = (product.option1_name, product.option2_name, product.option3_name)
+    mapping = context.option_attributes
+    ships = product.requires_shipping
     for variant, link in zip(variants, links, strict=True):
         price, compare_at = variant.price, variant.compare_at_price
         on_sale = compare_at is not None and compare_at > price
+        gtin, mpn = variant_identifiers(product, variant, len(variants))
+        attributes = variant_attributes(
+            all_names, (variant.option1, variant.option2, variant.option3), mapping
+        )
         yield FeedItem(
+            gtin=gtin,
+            mpn=mpn,
+            shipping=context.shipping(weight_grams=variant.weight_grams or 0, value=price)
+            if ships
+            else (),
+            **attributes,
             id=retailer_id(product.pk, variant.pk),
             variant_id=variant.pk,
             is_in_stock=variant.available > 0,

@@ -37,6 +37,14 @@ class Connection(models.Model):
 
     channel = models.CharField(max_length=20, choices=Channel.choices, unique=True)
     is_enabled = models.BooleanField(default=True)
+    # the platform reads the feed only: nothing is pushed through its API, whatever
+    # credentials are stored (a connection without them is fed by its feed only too)
+    is_feed_only = models.BooleanField(
+        "feed only",
+        default=False,
+        help_text="The platform fetches the product feed on its schedule; nothing is sent "
+        "through its API.",
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     # the access token / API key encrypted with shops.secrets; for TikTok, a JSON object of
     # its credentials (shops.channels.services)
@@ -117,3 +125,37 @@ class ChannelItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.retailer_id} on {self.connection}: {self.state}"
+
+
+class Attribute(models.TextChoices):
+    """The variant attributes the platforms take (Google's names; Meta, Pinterest and
+    TikTok use the same or map them)."""
+
+    COLOR = "color", "Color"
+    SIZE = "size", "Size"
+    GENDER = "gender", "Gender"
+    AGE_GROUP = "age_group", "Age group"
+    MATERIAL = "material", "Material"
+    PATTERN = "pattern", "Pattern"
+    SIZE_SYSTEM = "size_system", "Size system"
+    NONE = "", "Not sent"
+
+
+class OptionAttribute(models.Model):
+    """The shop's mapping from a product option's name ("Colour", "Taille") to the
+    attribute the channels send its values as. Names are matched without regard to case;
+    ``shops.channels.attributes.DEFAULT_OPTION_ATTRIBUTES`` applies where the shop has no
+    row, and a row with ``Attribute.NONE`` switches a default off."""
+
+    option_name = models.CharField(
+        max_length=64, unique=True, help_text="The option's name as products use it, e.g. Taille."
+    )
+    attribute = models.CharField(max_length=12, choices=Attribute.choices, blank=True)
+
+    class Meta:
+        ordering = ["option_name"]
+        verbose_name = "option mapped to an attribute"
+        verbose_name_plural = "options mapped to attributes"
+
+    def __str__(self) -> str:
+        return f"{self.option_name} → {self.get_attribute_display()}"

@@ -2,13 +2,13 @@
 counts and lists the merchant view shows.
 
 ``products_in_chunks`` walks the products by id, ``CHUNK`` at a time, each chunk with
-its variants and images: three queries per chunk and memory bounded by one chunk,
-whatever the catalog's size (feeds stream from it; ``read_ahead`` holds up to three: the
-one being built, one handed over, one being read). The products come as ``ProductRow``
-(plain tuples read with ``values_list``, not model instances: a 100,000-variant feed
-spends its time writing, not building models); they answer what
-``catalog.readiness.Facts.of`` and ``shops.channels.items`` read (``variants.all()``,
-``images.all()``, the fields).
+its variants, images, collections' titles and review ratings: five queries per chunk
+and memory bounded by one chunk, whatever the catalog's size (feeds stream from it;
+``read_ahead`` holds up to three: the one being built, one handed over, one being
+read). The products come as ``ProductRow`` (plain tuples read with ``values_list``, not
+model instances: a 100,000-variant feed spends its time writing, not building models);
+they answer what ``catalog.readiness.Facts.of`` and ``shops.channels.items`` read
+(``variants.all()``, ``images.all()``, the fields).
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from catalog.collections import collection_products
-from catalog.models import Product, ProductImage, Variant
+from catalog.models import CollectionProduct, Product, ProductImage, Variant
 from catalog.readiness import channel_problems
+from reviews.selectors import product_ratings
 from shops.channels.items import ShopContext, channel_facts, shop_context
 from shops.channels.models import ChannelItem, Connection
 
@@ -69,6 +70,9 @@ PRODUCT_FIELDS = (
     "brand",
     "gtin",
     "mpn",
+    "is_custom_goods",
+    "product_type",
+    "requires_shipping",
     "status",
     "condition",
     "google_product_category",
@@ -88,6 +92,8 @@ VARIANT_FIELDS = (
     "option2",
     "option3",
     "weight_grams",
+    "gtin",
+    "mpn",
 )
 IMAGE_FIELDS = ("product_id", "image", "status")
 
@@ -121,7 +127,15 @@ class ImageRow:
 class ProductRow:
     """A product with its variants and images, read for the channels."""
 
-    __slots__ = (*PRODUCT_FIELDS, "pk", "variants", "images")
+    __slots__ = (
+        *PRODUCT_FIELDS,
+        "pk",
+        "variants",
+        "images",
+        "collection_titles",
+        "rating_count",
+        "rating_average",
+    )
 
     def __init__(self, values: tuple) -> None:
         for name, value in zip(PRODUCT_FIELDS, values, strict=True):
@@ -129,6 +143,12 @@ class ProductRow:
         self.pk = self.id
         self.variants: _Related = _Related()
         self.images: _Related = _Related()
+        # the published collections that list it by hand, by title (its product_type
+        # when it has no type of its own)
+        self.collection_titles: list[str] = []
+        # its approved reviews (Pinterest's average_review_rating and counts)
+        self.rating_count = 0
+        self.rating_average: float | None = None
 
 
 def _rows(products: QuerySet[Product]) -> list[ProductRow]:
@@ -150,6 +170,15 @@ def _rows(products: QuerySet[Product]) -> list[ProductRow]:
     for values in images.values_list(*IMAGE_FIELDS):
         if (row := by_id.get(values[0])) is not None:
             row.images.append(ImageRow(values))
+    listed = CollectionProduct.objects.filter(
+        product_id__in=ids, collection__is_published=True
+    ).order_by("product_id", "collection__title", "collection_id")
+    for product_id, title in listed.values_list("product_id", "collection__title"):
+        if (row := by_id.get(product_id)) is not None:
+            row.collection_titles.append(title)
+    for product_id, rating in product_ratings(product_ids=list(by_id)).items():
+        row = by_id[product_id]
+        row.rating_count, row.rating_average = rating.count, rating.average
     return rows
 
 
@@ -267,6 +296,29 @@ def item_counts(*, connection: Connection) -> ItemCounts:
         rejected=Count("id", filter=Q(state=states.REJECTED)),
     )
     return ItemCounts(**counts)
+
+
+def items_for_admin(
+    *, connection: Connection, state: str = "", query: str = ""
+) -> QuerySet[ChannelItem]:
+    """The connection's items for the merchant's list: in one ``state`` ("live" takes
+    warnings in), matching ``query`` (part of the retailer id or of the product's
+    title), by product."""
+    items = ChannelItem.objects.filter(connection=connection)
+    if state == ChannelItem.State.LIVE:
+        items = items.filter(state__in=[ChannelItem.State.LIVE, ChannelItem.State.WARNING])
+    elif state:
+        items = items.filter(state=state)
+    query = query.strip()
+    if query:
+        titled = Product.objects.filter(title__icontains=query).values("pk")
+        items = items.filter(Q(retailer_id__icontains=query) | Q(product_id__in=titled))
+    return items.order_by("product_id", "retailer_id")
+
+
+def product_titles(ids: Iterable[int]) -> dict[int, str]:
+    """{product id: title} of the products that still exist (one query)."""
+    return dict(Product.objects.filter(pk__in=set(ids)).values_list("pk", "title"))
 
 
 def rejected_items(*, connection: Connection, limit: int = REJECTED_SHOWN) -> QuerySet[ChannelItem]:

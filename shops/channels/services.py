@@ -18,17 +18,18 @@ from functools import partial
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from catalog.models import CatalogChange, Collection
+from catalog.models import CatalogChange, Collection, Product
+from catalog.services import outbox_record
 from shops.channels.clients import ChannelError, CredentialsError, FinalError, PlatformClient
 from shops.channels.clients.google import GoogleClient
 from shops.channels.clients.meta import MetaClient
 from shops.channels.clients.pinterest import PinterestClient
 from shops.channels.clients.tiktok import TikTokClient
 from shops.channels.media import image_bytes
-from shops.channels.models import Channel, ChannelItem, Connection
+from shops.channels.models import Attribute, Channel, ChannelItem, Connection, OptionAttribute
 from shops.channels.selectors import connection_variants, sync_state
 from shops.queueing import task_queue, task_queue_on_commit
 from shops.secrets import SecretsError, secret_decrypt, secret_encrypt
@@ -71,11 +72,14 @@ def connection_create(
     collection: Collection | None = None,
     tag: str = "",
     tiktok: dict[str, str] | None = None,
+    is_feed_only: bool = False,
 ) -> Connection:
     """Connect a channel. Its outbox position starts at the latest row: the first sync
     is a full reconcile, later ones read the changes from there on.
 
-    ``tiktok``: TikTok's fields other than the access token (``TIKTOK_FIELDS``)."""
+    ``tiktok``: TikTok's fields other than the access token (``TIKTOK_FIELDS``).
+    ``is_feed_only``: the platform reads the feed, nothing is pushed (so is a connection
+    stored without an access token)."""
     if channel not in Channel.values:
         raise ValidationError(f"Unknown channel “{channel}”.", code="unknown_channel")
     if Connection.objects.filter(channel=channel).exists():
@@ -86,9 +90,9 @@ def connection_create(
         external_id=external_id.strip(),
         country=country.upper(),
         language=language.lower(),
+        is_feed_only=is_feed_only,
         feed_token=feed_token_new(),
-        outbox_last_id=CatalogChange.objects.order_by("-id").values_list("id", flat=True).first()
-        or 0,
+        outbox_last_id=_latest_outbox_id(),
     )
     _selection_set(connection, selection=selection, collection=collection, tag=tag)
     connection.full_clean()
@@ -118,9 +122,12 @@ def connection_update(
     collection: Collection | None = None,
     tag: str = "",
     tiktok: dict[str, str] | None = None,
+    is_feed_only: bool | None = None,
 ) -> Connection:
     """Change a connection; an empty ``access_token`` (or TikTok field) keeps the stored
-    one."""
+    one. A connection that starts pushing (feed only switched off, or its first access
+    token) is reconciled whole, from the latest outbox row on."""
+    pushed_before = connection_pushes(Connection.objects.get(pk=connection.pk))
     if connection.channel == Channel.TIKTOK:
         try:
             stored = tiktok_credentials(connection)
@@ -139,9 +146,22 @@ def connection_update(
         connection.language = language.lower()
     if selection is not None:
         _selection_set(connection, selection=selection, collection=collection, tag=tag)
+    if is_feed_only is not None:
+        connection.is_feed_only = is_feed_only
+    starts_pushing = not pushed_before and connection_pushes(connection)
+    if starts_pushing:
+        # what the feed carried meanwhile is sent by a full reconcile, not by draining
+        # every outbox row written while nothing was pushed
+        connection.outbox_last_id = _latest_outbox_id()
     connection.full_clean()
     connection.save()
+    if starts_pushing and connection.is_syncing:
+        task_queue_on_commit(SYNC_TASK, connection.pk, True)
     return connection
+
+
+def _latest_outbox_id() -> int:
+    return CatalogChange.objects.order_by("-id").values_list("id", flat=True).first() or 0
 
 
 def _credentials(
@@ -150,7 +170,7 @@ def _credentials(
     """The encrypted credentials: the access token, or TikTok's fields as JSON (empty new
     values keep the stored ones; none (feed only) or all of them)."""
     if channel != Channel.TIKTOK:
-        return secret_encrypt(access_token)
+        return secret_encrypt(access_token) if access_token else ""  # none: feed only
     new = {**(tiktok or {}), "access_token": access_token}
     values = {
         name: str(new.get(name) or "").strip() or stored.get(name, "") for name in TIKTOK_FIELDS
@@ -201,15 +221,31 @@ def connection_access_token(connection: Connection) -> str:
 
 
 def connection_pushes(connection: Connection) -> bool:
-    """Whether the connection is synced through the platform's API (a TikTok connection
-    without its API credentials is fed by its feed only)."""
+    """Whether the connection is synced through the platform's API. It is not (the
+    platform reads the feed only) when the merchant chose "feed only", or when no
+    credentials are stored: no access token, or for TikTok not all of its API fields."""
+    if connection.is_feed_only or not connection.credentials_encrypted:
+        return False
     if connection.channel == Channel.TIKTOK:
         try:
             values = tiktok_credentials(connection)
         except CredentialsUnreadable:
             return True  # stored to push: the sync and "Test the connection" say what is wrong
         return bool(values) and all(values.values())
-    return connection.channel in PUSH_CHANNELS
+    if connection.channel not in PUSH_CHANNELS:
+        return False
+    try:
+        return bool(connection_access_token(connection))  # stored before: an empty one
+    except CredentialsUnreadable:
+        return True  # stored to push: the sync and "Test the connection" say what is wrong
+
+
+def pushing_connections() -> QuerySet[Connection]:
+    """The enabled connections that may push (``connection_pushes`` says for sure: it
+    reads the credentials)."""
+    return Connection.objects.filter(
+        is_enabled=True, is_feed_only=False, channel__in=PUSH_CHANNELS
+    ).exclude(credentials_encrypted="")
 
 
 def connection_client(connection: Connection) -> PlatformClient:
@@ -265,6 +301,12 @@ class ConnectionTest:
 
 def connection_test(*, connection: Connection) -> ConnectionTest:
     """Ask the platform whether the credentials and the catalog id work."""
+    if connection.is_feed_only:
+        return ConnectionTest(
+            True,
+            f"Feed only: {connection.get_channel_display()} fetches the product feed; "
+            "nothing is sent through its API.",
+        )
     if connection.channel == Channel.TIKTOK and not connection_pushes(connection):
         return ConnectionTest(
             False,
@@ -318,11 +360,11 @@ def sync_queue(*, connection_id: int, full: bool = False) -> None:
 
 def syncs_queue_on_commit() -> None:
     """Outbox listener: queue a sync of every active push connection of the shop."""
-    ids = Connection.objects.filter(
-        is_enabled=True,
-        status__in=[Connection.Status.ACTIVE, Connection.Status.FAILING],
-        channel__in=PUSH_CHANNELS,
-    ).values_list("pk", flat=True)
+    ids = (
+        pushing_connections()
+        .filter(status__in=[Connection.Status.ACTIVE, Connection.Status.FAILING])
+        .values_list("pk", flat=True)
+    )
     for connection_id in ids:
         sync_queue(connection_id=connection_id)
 
@@ -335,12 +377,11 @@ def syncs_pending_queue() -> int:
     (it holds the connection's row)."""
     cutoff = timezone.now() - timedelta(seconds=settings.QUEUE_SWEEP_AFTER_SECONDS)
     behind = CatalogChange.objects.filter(id__gt=OuterRef("outbox_last_id"), created__lte=cutoff)
-    ids = Connection.objects.filter(
-        Exists(behind),
-        is_enabled=True,
-        status=Connection.Status.ACTIVE,
-        channel__in=PUSH_CHANNELS,
-    ).values_list("pk", flat=True)
+    ids = (
+        pushing_connections()
+        .filter(Exists(behind), status=Connection.Status.ACTIVE)
+        .values_list("pk", flat=True)
+    )
     return sum(task_queue(SYNC_TASK, connection_id, False) for connection_id in ids)
 
 
@@ -348,9 +389,7 @@ def syncs_reconcile_queue() -> int:
     """Queue a full reconcile of every enabled push connection that is not paused (the
     beat's ``channels.reconcile``, per shop); returns how many."""
     ids = list(
-        Connection.objects.filter(is_enabled=True, channel__in=PUSH_CHANNELS)
-        .exclude(status=Connection.Status.PAUSED)
-        .values_list("pk", flat=True)
+        pushing_connections().exclude(status=Connection.Status.PAUSED).values_list("pk", flat=True)
     )
     for connection_id in ids:
         sync_queue(connection_id=connection_id, full=True)
@@ -401,3 +440,75 @@ def connection_sync_now(*, connection: Connection) -> int:
             )
         task_queue_on_commit(SYNC_TASK, connection.pk, True)
     return total
+
+
+@transaction.atomic
+def items_resend(*, connection: Connection, item_ids: list[int]) -> int:
+    """The merchant's "resend" of some items: they are marked pending with what was sent
+    forgotten, so the reconcile queued here sends each again whole (a rejected one
+    too, though its product did not change). Returns how many; a feed-only or paused
+    connection is refused (nothing would send them)."""
+    if not connection_pushes(connection):
+        raise ValidationError(
+            f"{connection.get_channel_display()} reads the product feed: nothing to resend; "
+            "the platform fetches the feed on its schedule.",
+            code="feed_only",
+        )
+    if not connection.is_syncing:
+        raise ValidationError("This channel is paused: resume it to resend.", code="paused")
+    count = (
+        ChannelItem.objects.filter(connection=connection, pk__in=item_ids)
+        .exclude(state=ChannelItem.State.REMOVED)
+        .update(state=ChannelItem.State.PENDING, message="", sent={}, fingerprint="", sent_at=None)
+    )
+    if count:
+        task_queue_on_commit(SYNC_TASK, connection.pk, True)
+    return count
+
+
+def _products_with_option(name: str) -> QuerySet[Product]:
+    return Product.objects.filter(
+        Q(option1_name__iexact=name) | Q(option2_name__iexact=name) | Q(option3_name__iexact=name)
+    )
+
+
+@transaction.atomic
+def option_attribute_set(*, option_name: str, attribute: str) -> OptionAttribute:
+    """Map the option ``option_name`` (any case) to ``attribute`` (``Attribute``; "" for
+    none). The products with that option are recorded in the catalog outbox, so the
+    channels send their variants' attributes again and the feeds change."""
+    name = " ".join(option_name.split())
+    if not name:
+        raise ValidationError({"option_name": "Enter the option's name, e.g. Colour."})
+    if len(name) > 64:
+        raise ValidationError({"option_name": "An option's name is at most 64 characters."})
+    if attribute not in Attribute.values:
+        raise ValidationError({"attribute": f"Unknown attribute “{attribute}”."})
+    mapping = OptionAttribute.objects.filter(option_name__iexact=name).first()
+    if mapping is None:
+        mapping = OptionAttribute(option_name=name)
+    elif mapping.attribute == attribute and mapping.option_name == name:
+        return mapping
+    mapping.option_name, mapping.attribute = name, attribute
+    mapping.save()
+    _option_products_changed(name)
+    return mapping
+
+
+@transaction.atomic
+def option_attribute_delete(*, mapping: OptionAttribute) -> None:
+    """Forget a mapping (the default, if any, applies again); its products are recorded
+    in the outbox like ``option_attribute_set``'s."""
+    name = mapping.option_name
+    mapping.delete()
+    _option_products_changed(name)
+
+
+def _option_products_changed(name: str) -> None:
+    ids = list(_products_with_option(name).values_list("pk", flat=True))
+    for start in range(0, len(ids), 5_000):
+        outbox_record(
+            product_ids=ids[start : start + 5_000],
+            aspects=[CatalogChange.Aspect.DETAILS],
+            shop_page=False,
+        )

@@ -60,7 +60,7 @@ from shops.channels.selectors import (
     products_by_id,
     products_in_chunks,
 )
-from shops.channels.services import connection_client
+from shops.channels.services import connection_client, connection_pushes
 from shops.channels.signals import ItemRejection, channel_items_rejected
 
 Aspect = CatalogChange.Aspect
@@ -277,8 +277,8 @@ def connection_sync(*, connection_id: int, context: ShopContext | None = None) -
     while True:
         with transaction.atomic():
             connection = Connection.objects.select_for_update().get(pk=connection_id)
-            if not connection.is_syncing:
-                break
+            if not connection.is_syncing or not connection_pushes(connection):
+                break  # paused, or feed only: the platform reads the feed
             client = connection_client(connection)
             rows = outbox_settled(
                 CatalogChange.objects.filter(id__gt=connection.outbox_last_id)[
@@ -367,7 +367,7 @@ def connection_reconcile(
     """
     context = context or shop_context()
     connection = Connection.objects.get(pk=connection_id)
-    if not connection.is_syncing:
+    if not connection.is_syncing or not connection_pushes(connection):
         return SyncResult(0, 0, 0)
     client = connection_client(connection)
     progress = _Progress(connection)

@@ -28,12 +28,18 @@ PAID_STATUSES = ("paid", "fulfilled", "partially_refunded")  # a refunded order 
 
 
 def _shopper_tags() -> QuerySet[PostTag]:
-    """Tags of active products, with the product and its lowest price (one query)."""
+    """Tags of active products, with the product, its lowest price and
+    ``variant_count`` / ``first_variant_id`` (what Add to bag puts in the bag when the
+    tag names no variant: the product's only one) (one query)."""
     return (
         PostTag.objects.filter(product__status=Product.Status.ACTIVE)
         .select_related("product")
         .defer("product__description")
-        .annotate(price_low=Min("product__variants__price"))
+        .annotate(
+            price_low=Min("product__variants__price"),
+            variant_count=Count("product__variants"),
+            first_variant_id=Min("product__variants__id"),
+        )
         .order_by("image_id", "id")
     )
 

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from django.utils.text import Truncator
 
 from catalog.images import image_url
-from catalog.models import Product, Variant
+from catalog.models import Product, Variant, variant_identifiers
 from catalog.selectors import product_images, product_is_available
 from catalog.services import plain_text
 from reviews.models import Review
@@ -89,11 +89,18 @@ def product_json_ld(
         data["sku"] = variants[0].sku
     if product.brand:
         data["brand"] = {"@type": "Brand", "name": product.brand}
-    gtin_property = _gtin_property(product.gtin)
+    # a product with one variant is identified by it (its barcode, else the product's);
+    # with several, each offer carries its variant's own barcode
+    gtin, mpn = (
+        variant_identifiers(product, variants[0], 1)
+        if len(variants) == 1
+        else (product.gtin, product.mpn)
+    )
+    gtin_property = _gtin_property(gtin)
     if gtin_property:
-        data[gtin_property] = product.gtin
-    if product.mpn:
-        data["mpn"] = product.mpn
+        data[gtin_property] = gtin
+    if mpn:
+        data["mpn"] = mpn
     condition = SCHEMA_CONDITION.get(product.condition, SCHEMA_CONDITION[Product.Condition.NEW])
     offers = [
         {
@@ -107,6 +114,10 @@ def product_json_ld(
         }
         for variant in variants
     ]
+    if len(offers) > 1:
+        for offer, variant in zip(offers, variants, strict=True):
+            if property_name := _gtin_property(variant.gtin):
+                offer[property_name] = variant.gtin
     if len(offers) == 1:
         data["offers"] = offers[0]
     elif offers:

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import Collection
+from shops.audit.services import audit_record
 from shops.media import delete_files_on_commit
 from shops.page_cache import shop_page_changed
 from shops.storefront.branding import ContrastWarning, contrast_warnings
@@ -215,6 +216,7 @@ def design_publish() -> Design:
     design.published = document_clean(design.draft)
     design.published_at = timezone.now()
     _saved(design, ["published", "published_at"], before)
+    audit_record(action="design.publish", target=design)
     shop_page_changed()
     return design
 

@@ -8,10 +8,13 @@
  * asks the shop for today's prices and stock (POST /api/v1/bag/check/), lowers a
  * quantity to what is left, lets the shopper change or remove lines, and hands the
  * lines that can be bought to buy_now.js (the box's data-items), which reserves them
- * and takes one payment for all.
+ * and takes one payment for all. A post's tags (templates/posts/_post.html) have Add to
+ * bag buttons too, each naming the variant it adds.
  */
 (function () {
   "use strict";
+  if (window.etalageBag) return; // loaded once per page (a product section and a posts gallery both ask)
+  window.etalageBag = true;
 
   // buy-now's limits (settings ORDERS_MAX_QUANTITY and ORDERS_MAX_LINES); the shop checks them again
   const MAX_QUANTITY = 20;
@@ -102,9 +105,9 @@
         return;
       }
       const refused = add(variantId);
-      const select = document.querySelector("[data-variant-picker] select");
-      const option = select ? " (" + Array.from(document.querySelectorAll("[data-variant-picker] select"))
-        .map((menu) => menu.value).join(" / ") + ")" : "";
+      // the options chosen, for a product page's button (a post's tag names its product only)
+      const menus = button.closest("[data-buy-now]") ? document.querySelectorAll("[data-variant-picker] select") : [];
+      const option = menus.length ? " (" + Array.from(menus).map((menu) => menu.value).join(" / ") + ")" : "";
       announce(refused || "Added " + button.dataset.title + option + " to your bag. " +
         itemsText(count(read())) + " in your bag.");
     });

@@ -434,3 +434,43 @@ def test_products_built_directly_match_drfs_field_by_field_answer(shop_a, api_a)
 
     assert list(listed) == list(generic)
     assert json.loads(json.dumps(listed)) == json.loads(json.dumps(generic, default=str))
+
+
+def test_a_variants_barcode_and_mpn_are_written_checked_and_read(shop_a, api_a):
+    with tenant_context(shop_a):
+        product = product_create(
+            title="Tee",
+            option1_name="Size",
+            variants=[VariantInput(sku="T-S", price="20", options=["S"])],
+        )
+
+    created = api_a.post(
+        "/api/v1/variants/",
+        {
+            "product": product.pk,
+            "sku": "T-M",
+            "price": "21",
+            "options": ["M"],
+            "gtin": "4006381333948",
+        },
+    )
+    variant_id = created.json()["id"]
+    patched = api_a.patch(f"/api/v1/variants/{variant_id}/", {"mpn": "TEE-M-1"})
+    wrong = api_a.patch(f"/api/v1/variants/{variant_id}/", {"gtin": "4006381333949"})
+    custom = api_a.patch(f"/api/v1/products/{product.pk}/", {"is_custom_goods": True})
+    read = api_a.get(f"/api/v1/products/{product.pk}/").json()
+
+    assert created.status_code == 201
+    assert (patched.status_code, patched.json()["gtin"], patched.json()["mpn"]) == (
+        200,
+        "4006381333948",
+        "TEE-M-1",
+    )
+    assert wrong.status_code == 400
+    assert error_of(wrong)["field"] == "gtin"
+    assert error_of(wrong)["message"] == "The GTIN's check digit is wrong; check for a typo."
+    assert custom.status_code == 200 and read["is_custom_goods"] is True
+    assert [(v["sku"], v["gtin"], v["mpn"]) for v in read["variants"]] == [
+        ("T-S", "", ""),
+        ("T-M", "4006381333948", "TEE-M-1"),
+    ]

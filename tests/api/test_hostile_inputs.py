@@ -10,6 +10,7 @@ from django_tenants.utils import tenant_context
 
 from catalog.models import Variant
 from catalog.services import VariantInput, product_create
+from shops.cache_versions import cache_key_part
 from tests.api.conftest import error_of
 
 DEPTH = 3000  # beyond Python's recursion limit, within every endpoint's body limit
@@ -73,3 +74,11 @@ def test_a_stock_adjustment_past_the_columns_limit_is_a_400(shop_a, api_a):
     with tenant_context(shop_a):
         assert Variant.objects.get(pk=variant.pk).stock == 5
     assert api_a.post(path, {"adjust": 2147483642}).json()["stock"] == 2147483647
+
+
+@pytest.mark.parametrize("text", ["tee\x00", "a b", "caf\u00e9", "x" * 101])
+def test_a_cache_key_part_is_always_a_key_every_backend_takes(text):
+    part = cache_key_part(text)
+
+    assert part.isascii() and part.isprintable() and " " not in part and len(part) <= 100
+    assert cache_key_part(text) == part != cache_key_part(text + "y")

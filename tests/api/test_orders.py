@@ -35,9 +35,9 @@ def order_of(shop, answer: dict) -> Order:
 
 
 def orders_written(count: int, *, variant: Variant, **fields) -> list[Order]:
-    """``count`` pending orders of one line each, written as buy-now writes them (no
-    Stripe: for reading tests only)."""
-    return [OrderFactory(pending=True, lines=[(variant, 1)], **fields) for _ in range(count)]
+    """``count`` paid orders of one line each (``pending=True``: checkouts awaiting
+    payment, as buy-now writes them), without Stripe: for reading tests only."""
+    return [OrderFactory(lines=[(variant, 1)], **fields) for _ in range(count)]
 
 
 @pytest.fixture
@@ -107,8 +107,8 @@ def test_list_filters_and_ordering(shop_a, selling_a, orders_api):
     with tenant_context(shop_a):
         first = orders_written(1, variant=selling_a, email="Ann@Example.com")[0]
         second = orders_written(1, variant=selling_a, utm_source="instagram")[0]
-        third = orders_written(1, variant=selling_a)[0]
-        Order.objects.filter(id=third.id).update(status="cancelled")
+        checkout = orders_written(1, variant=selling_a, pending=True)[0]
+        third = orders_written(1, variant=selling_a, status="fulfilled")[0]
         Order.objects.filter(id=first.id).update(created=timezone.now() - timedelta(days=3))
 
     def ids(query: dict) -> list[int]:
@@ -116,9 +116,12 @@ def test_list_filters_and_ordering(shop_a, selling_a, orders_api):
         assert response.status_code == 200, response.content
         return [order["id"] for order in response.json()["results"]]
 
-    assert ids({}) == [third.id, second.id, first.id]  # newest first
+    # paid orders, newest first: the checkout awaiting payment is not an order
+    assert ids({}) == [third.id, second.id, first.id]
     assert ids({"ordering": "id"}) == [first.id, second.id, third.id]
-    assert ids({"status": "cancelled"}) == [third.id]
+    assert ids({"status": "fulfilled"}) == [third.id]
+    # asked for explicitly, checkouts are listed by their status
+    assert ids({"status": "pending_payment"}) == [checkout.id]
     assert ids({"email": "ann@example.com"}) == [first.id]
     assert ids({"utm_source": "instagram"}) == [second.id]
     day_ago = (timezone.now() - timedelta(days=1)).isoformat()

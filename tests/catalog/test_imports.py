@@ -187,19 +187,39 @@ def test_import_creates_products_with_variants_and_pending_images(shop_a):
             ["summer", "linen"],
             "active",
         )
+        # the barcode is the variant's own (the product keeps none); the first row's MPN
+        # is the product's and its variant's
         assert (product.gtin, product.mpn, product.seo_title, product.option_names) == (
-            "4006381333931",
+            "",
             "LT-1",
             "Linen tee",
             ["Size", "Colour"],
         )
         assert list(
             product.variants.values_list(
-                "sku", "price", "compare_at_price", "stock", "option1", "option2", "weight_grams"
+                "sku",
+                "price",
+                "compare_at_price",
+                "stock",
+                "option1",
+                "option2",
+                "weight_grams",
+                "gtin",
+                "mpn",
             )
         ) == [
-            ("TEE-S", Decimal("19.90"), Decimal("25.00"), 3, "S", "White", 180),
-            ("TEE-M", Decimal("21.00"), None, 0, "M", "White", None),
+            (
+                "TEE-S",
+                Decimal("19.90"),
+                Decimal("25.00"),
+                3,
+                "S",
+                "White",
+                180,
+                "4006381333931",
+                "LT-1",
+            ),
+            ("TEE-M", Decimal("21.00"), None, 0, "M", "White", None, "", ""),
         ]
         assert list(product.images.values_list("source_url", "position", "alt_text", "status")) == [
             ("https://cdn.example.com/tee-front.jpg", 0, "Front", "pending"),

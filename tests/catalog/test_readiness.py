@@ -77,7 +77,8 @@ def test_each_channel_explains_what_is_missing(in_shop_a):
         "Title is empty or over 150 characters.",
         "Description is empty.",
         "Missing brand.",
-        "Missing GTIN and MPN: add the barcode (GTIN) or the maker's part number.",
+        "Missing GTIN and MPN: add each variant's barcode (GTIN) or the maker's part "
+        "number, or tick “custom goods” if no maker assigned one (handmade products).",
     ]
 
 
@@ -100,7 +101,8 @@ def test_each_channel_explains_what_is_missing(in_shop_a):
         (
             {"gtin": ""},
             "google",
-            "Missing GTIN and MPN: add the barcode (GTIN) or the maker's part number.",
+            "Missing GTIN and MPN: add each variant's barcode (GTIN) or the maker's part "
+            "number, or tick “custom goods” if no maker assigned one (handmade products).",
         ),
         (
             {"variants": [VariantInput(sku="BIG", price="5", stock=1_000_000)]},

@@ -97,7 +97,9 @@ def tiktok_connection(fake, **overrides) -> Connection:
 
 
 def complete_product(title: str = "Linen Tee", *, sku: str = "TEE", **overrides) -> Product:
-    """An active product ready for every channel, with two sized variants and an image."""
+    """An active product ready for every channel, with two sized variants (each with its
+    own barcode, unless ``gtin=""`` says the product has none) and an image."""
+    barcodes = ("", "") if overrides.get("gtin") == "" else ("4006381333931", "4006381333948")
     fields = {
         "title": title,
         "description": "<p>Soft <b>linen</b>, washed &amp; dried.</p>",
@@ -107,9 +109,14 @@ def complete_product(title: str = "Linen Tee", *, sku: str = "TEE", **overrides)
         "status": "active",
         "option1_name": "Size",
         "variants": [
-            VariantInput(sku=f"{sku}-S", price="19.90", stock=3, options=("S",)),
+            VariantInput(sku=f"{sku}-S", price="19.90", stock=3, options=("S",), gtin=barcodes[0]),
             VariantInput(
-                sku=f"{sku}-M", price="21.00", compare_at_price="25.00", stock=0, options=("M",)
+                sku=f"{sku}-M",
+                price="21.00",
+                compare_at_price="25.00",
+                stock=0,
+                options=("M",),
+                gtin=barcodes[1],
             ),
         ],
     }

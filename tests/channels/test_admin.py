@@ -254,7 +254,7 @@ def test_the_sync_status_of_shop_a_never_shows_shop_bs_connection(shop_a, shop_b
 
 def test_without_javascript_the_page_reloads_while_a_sync_runs(shop_a):
     with tenant_context(shop_a):
-        connection = connection_create(channel="meta")
+        connection = connection_create(channel="meta", access_token="meta-token")
         Connection.objects.filter(pk=connection.pk).update(sync_total=6, sync_done=2)
     db_connection.set_schema_to_public()
     client = owner_client()

@@ -97,7 +97,8 @@ def test_feed_leaves_out_products_that_are_not_ready_and_the_admin_says_why(in_s
             "No Brand",
             [
                 "Missing brand.",
-                "Missing GTIN and MPN: add the barcode (GTIN) or the maker's part number.",
+                "Missing GTIN and MPN: add each variant's barcode (GTIN) or the maker's part "
+                "number, or tick “custom goods” if no maker assigned one (handmade products).",
             ],
         )
     ]

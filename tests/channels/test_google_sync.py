@@ -29,7 +29,9 @@ def test_products_go_in_as_inputs_with_micros_and_a_price_change_is_a_masked_pat
     assert inserted["price"] == {"amountMicros": "25000000", "currencyCode": "EUR"}
     assert inserted["salePrice"] == {"amountMicros": "21000000", "currencyCode": "EUR"}
     assert inserted["availability"] == "OUT_OF_STOCK"
-    assert inserted["gtins"] == ["4006381333931"]
+    assert inserted["gtins"] == ["4006381333948"]  # the medium variant's own barcode
+    assert inserted["sizes"] == ["M"]
+    assert inserted["itemGroupId"] == str(product.pk)
     method, path, body = fake_google.calls[-1]
     assert (method, path) == ("PATCH", f"/products/v1/{name}")
     assert body == {

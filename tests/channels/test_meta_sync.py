@@ -55,6 +55,7 @@ def test_new_products_are_sent_whole_and_recorded_live(in_shop_a, fake_meta):
         "mpn": "LT-1",
         "item_group_id": str(product.pk),
         "inventory": 3,
+        "size": "S",  # its "Size" option, sent as the size attribute
     }
     assert fake_meta.items[f"{product.pk}-{medium.pk}"]["sale_price"] == "21.00 EUR"
     assert fake_meta.items[f"{product.pk}-{small.pk}"]["image_link"].startswith(

@@ -87,7 +87,11 @@ def test_a_product_is_created_with_its_skus_and_its_ids_are_kept(in_shop_a, fake
             [{"name": "Size", "value_name": "M"}],
         ),
     }
-    assert "identifier_code" not in skus[f"{product.pk}-{small.pk}"]  # shared GTIN: not per SKU
+    # each SKU with its own barcode
+    assert [skus[f"{product.pk}-{v.pk}"]["identifier_code"] for v in (small, medium)] == [
+        {"code": "4006381333931", "type": "EAN"},
+        {"code": "4006381333948", "type": "EAN"},
+    ]
     stored = {item.retailer_id: item for item in ChannelItem.objects.filter(connection=connection)}
     assert {
         rid: (item.state, item.external["product_id"], item.external["sku_id"])

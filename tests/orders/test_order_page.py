@@ -8,7 +8,6 @@ from datetime import timedelta
 from html.parser import HTMLParser
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.core import mail
 from django.test import Client
 from django.utils import timezone
@@ -19,6 +18,7 @@ from catalog.services import VariantInput, product_create
 from orders.models import Order, OrderActivity
 from reviews.models import ReviewRequest
 from shops.accounts.models import User
+from shops.accounts.roles import Role
 from tests.conftest import SHOP_PASSWORD, owner_client
 from tests.orders.conftest import paid_order
 from tests.orders.test_admin import place
@@ -65,9 +65,10 @@ def shirt(shop_a, selling_a) -> Variant:
 
 
 def page_of(order: Order, client: Client | None = None) -> str:
-    return (
-        (client or owner_client()).get(f"/admin/orders/order/{order.id}/change/").content.decode()
-    )
+    """The order's admin page (an unpaid checkout's: the Abandoned checkouts page it
+    leads to)."""
+    client = client or owner_client()
+    return client.get(f"/admin/orders/order/{order.id}/change/", follow=True).content.decode()
 
 
 def test_the_page_shows_customer_address_lines_totals_and_timeline(
@@ -228,8 +229,10 @@ def test_an_action_the_order_does_not_allow_says_why_and_changes_nothing(
 def test_a_staff_member_who_may_only_view_orders_cannot_act(shop_a, selling_a, localstripe):
     order = paid_order(shop_a, "alpha", [(selling_a, 1)], localstripe)
     with tenant_context(shop_a):
-        clerk = User.objects.create_user("clerk@alpha.test", SHOP_PASSWORD, is_staff=True)
-        clerk.user_permissions.add(Permission.objects.get(codename="view_order"))
+        # roles, not permission rows, say what staff may do: read-only views, never acts
+        User.objects.create_user(
+            "clerk@alpha.test", SHOP_PASSWORD, is_staff=True, role=Role.READ_ONLY
+        )
     client = Client(HTTP_HOST="alpha.localhost")
     client.post("/admin/login/", {"username": "clerk@alpha.test", "password": SHOP_PASSWORD})
 

@@ -23,8 +23,9 @@ def draft_headings(shop) -> list[str]:
 def test_the_admin_index_links_to_the_designer(shop_a):
     html = owner().get("/admin/").content.decode()
 
-    assert f'href="{DESIGNER}"' in html
-    assert "Shop page designer" in html
+    # Home: the navigation's "Online store" and the checklist's design step open it
+    assert f'<a class="backoffice-nav-top" href="{DESIGNER}">Online store</a>' in html
+    assert f'href="{DESIGNER}">Open the designer' in html
 
 
 def test_the_designer_shows_sections_branding_snippet_and_preview(shop_a):

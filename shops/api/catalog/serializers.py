@@ -148,6 +148,8 @@ class VariantSerializer(CurrencyMixin, serializers.ModelSerializer):
             "held": variant.held,
             "available": variant.available,
             "weight_grams": variant.weight_grams,
+            "gtin": variant.gtin,
+            "mpn": variant.mpn,
             "position": variant.position,
         }
 
@@ -165,6 +167,8 @@ class VariantSerializer(CurrencyMixin, serializers.ModelSerializer):
             "held",
             "available",
             "weight_grams",
+            "gtin",
+            "mpn",
             "position",
         ]
         read_only_fields = fields
@@ -207,6 +211,7 @@ class ProductSerializer(serializers.ModelSerializer):
             "requires_shipping",
             "gtin",
             "mpn",
+            "is_custom_goods",
             "google_product_category",
             "seo_title",
             "seo_description",
@@ -230,6 +235,18 @@ class VariantInputSerializer(serializers.Serializer):
     weight_grams = serializers.IntegerField(
         min_value=0, max_value=2**31 - 1, required=False, allow_null=True
     )
+    gtin = serializers.CharField(
+        max_length=14,
+        required=False,
+        allow_blank=True,
+        help_text="The variant's barcode: GTIN-8, 12 (UPC), 13 (EAN) or 14, check digit checked.",
+    )
+    mpn = serializers.CharField(
+        max_length=70,
+        required=False,
+        allow_blank=True,
+        help_text="Manufacturer part number (empty: the product's is used).",
+    )
 
 
 class ProductInputSerializer(serializers.Serializer):
@@ -248,8 +265,24 @@ class ProductInputSerializer(serializers.Serializer):
     requires_shipping = serializers.BooleanField(
         required=False, help_text="A physical product (default): buy-now asks for an address."
     )
-    gtin = serializers.CharField(max_length=14, required=False, allow_blank=True)
-    mpn = serializers.CharField(max_length=70, required=False, allow_blank=True)
+    gtin = serializers.CharField(
+        max_length=14,
+        required=False,
+        allow_blank=True,
+        help_text="The product's GTIN, sent only for a product with one variant; variants "
+        "have their own (``variants[].gtin``).",
+    )
+    mpn = serializers.CharField(
+        max_length=70,
+        required=False,
+        allow_blank=True,
+        help_text="Used by the variants without an MPN of their own.",
+    )
+    is_custom_goods = serializers.BooleanField(
+        required=False,
+        help_text="Handmade or one of a kind, without GTIN or MPN: Google lists it with "
+        "identifier_exists = no.",
+    )
     google_product_category = serializers.CharField(
         max_length=255, required=False, allow_blank=True
     )
@@ -303,6 +336,18 @@ class VariantUpdateSerializer(serializers.Serializer):
     )
     weight_grams = serializers.IntegerField(
         min_value=0, max_value=2**31 - 1, required=False, allow_null=True
+    )
+    gtin = serializers.CharField(
+        max_length=14,
+        required=False,
+        allow_blank=True,
+        help_text="The variant's barcode: GTIN-8, 12 (UPC), 13 (EAN) or 14, check digit checked.",
+    )
+    mpn = serializers.CharField(
+        max_length=70,
+        required=False,
+        allow_blank=True,
+        help_text="Manufacturer part number (empty: the product's is used).",
     )
 
     def variant_fields(self) -> dict:

@@ -24,6 +24,7 @@ class ConnectionSerializer(serializers.ModelSerializer):
         fields = [
             "channel",
             "is_enabled",
+            "is_feed_only",
             "status",
             "last_error",
             "external_id",

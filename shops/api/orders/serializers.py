@@ -104,7 +104,12 @@ class OrderSerializer(serializers.ModelSerializer):
 
 
 class OrderFilterSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=Order.Status.choices, required=False)
+    status = serializers.ChoiceField(
+        choices=Order.Status.choices,
+        required=False,
+        help_text="Without it the list holds paid orders only; with it, every order of "
+        "that status, checkouts never paid included (pending_payment, cancelled).",
+    )
     created_after = serializers.DateTimeField(required=False, help_text="ISO 8601.")
     created_before = serializers.DateTimeField(required=False, help_text="ISO 8601.")
     email = serializers.CharField(required=False, help_text="The shopper's email, any case.")

@@ -57,7 +57,12 @@ def _api_error(error: services.OrderActionError, *, field: str | None = None) ->
 @extend_schema_view(list=extend_schema(parameters=[s.OrderFilterSerializer]))
 class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, QueryFiltersMixin, ApiViewSet):
     """Orders with their lines (copies of title, SKU and price at purchase time). Newest
-    first unless ``ordering`` says otherwise."""
+    first unless ``ordering`` says otherwise.
+
+    The list is of paid orders (``paid_at`` set: paid, fulfilled, refunded); checkouts
+    never paid are listed only when a ``status`` is asked for explicitly
+    (``pending_payment``: held for their payment now; ``cancelled``: ended unpaid).
+    One order by id, and its actions, reach every row (``cancel`` is for unpaid ones)."""
 
     model = Order
     serializer_class = s.OrderSerializer
@@ -77,11 +82,12 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, QueryFilter
     }
 
     def scoped_queryset(self) -> QuerySet:
-        return self.filtered(
-            Order.objects.prefetch_related(
-                Prefetch("lines", queryset=OrderLine.objects.order_by("id"))
-            )
+        orders = Order.objects.prefetch_related(
+            Prefetch("lines", queryset=OrderLine.objects.order_by("id"))
         )
+        if self.action == "list" and "status" not in self.request.query_params:
+            orders = orders.filter(paid_at__isnull=False)  # a checkout is not an order
+        return self.filtered(orders)
 
     def _act(self, do: Callable[[Order], Order], *, field: str | None = None) -> Response:
         order = self.get_object()

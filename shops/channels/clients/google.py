@@ -5,7 +5,9 @@
   ``contentLanguage``, ``feedLabel``, ``productAttributes`` (title, description, link,
   imageLink, additionalImageLinks, availability ``IN_STOCK``/``OUT_OF_STOCK``, condition,
   price/salePrice as ``{"amountMicros", "currencyCode"}``, brand, gtins, mpn,
-  itemGroupId, googleProductCategory). Inserting an existing offer replaces it (upsert).
+  itemGroupId, googleProductCategory, identifierExists, color, sizes, gender, ageGroup,
+  material, pattern, sizeSystem, productTypes, shippingWeight ``{"value", "unit"}``,
+  shipping ``[{"country", "price"}]``). Inserting an existing offer replaces it (upsert).
 - ``PATCH /products/v1/{name}?updateMask=...&dataSource=...`` changes some attributes;
   ``name`` is ``accounts/{account}/productInputs/{contentLanguage}~{feedLabel}~{offerId}``.
 - ``DELETE /products/v1/{name}?dataSource=...``.
@@ -46,6 +48,12 @@ FIELD_NAMES = {
     "mpn": "mpn",
     "item_group_id": "itemGroupId",
     "google_product_category": "googleProductCategory",
+    "color": "color",
+    "gender": "gender",
+    "age_group": "ageGroup",
+    "material": "material",
+    "pattern": "pattern",
+    "size_system": "sizeSystem",
 }
 
 
@@ -73,6 +81,20 @@ def product_attributes(fields: dict) -> dict:
             attributes["condition"] = value.upper()
         elif name == "gtin":
             attributes["gtins"] = [value]
+        elif name == "size":
+            attributes["sizes"] = [value]
+        elif name == "product_type":
+            attributes["productTypes"] = [value]
+        elif name == "identifier_exists":
+            attributes["identifierExists"] = value == "yes"
+        elif name == "shipping_weight":
+            grams, _, unit = value.partition(" ")
+            attributes["shippingWeight"] = {"value": int(grams), "unit": unit}
+        elif name == "shipping":
+            attributes["shipping"] = [
+                {"country": group.split(":", 3)[0], "price": _money(group.split(":", 3)[3])}
+                for group in value.split(",")
+            ]
         elif name in FIELD_NAMES:
             attributes[FIELD_NAMES[name]] = value
     return attributes

@@ -30,6 +30,12 @@ from shops.channels.clients.http import request_json
 
 BATCH_SIZE = 1_000
 ARRAY_ATTRIBUTES = {"image_link", "additional_image_link"}
+# the API's numbers (the feed writes them as text)
+NUMBER_ATTRIBUTES = {
+    "average_review_rating": float,
+    "number_of_ratings": int,
+    "number_of_reviews": int,
+}
 
 
 def _message(payload: dict) -> str:
@@ -43,6 +49,8 @@ def _attributes(fields: dict) -> dict:
             continue
         if name in ARRAY_ATTRIBUTES and isinstance(value, str):
             value = [value]
+        elif name in NUMBER_ATTRIBUTES and isinstance(value, str):
+            value = NUMBER_ATTRIBUTES[name](value)
         attributes[name] = value
     return attributes
 

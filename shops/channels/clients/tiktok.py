@@ -410,7 +410,6 @@ class TikTokClient(PlatformClient):
     ) -> dict:
         first = upserts[0].fields
         urls = [first.get("image_link", ""), *first.get("additional_image_link", [])]
-        gtin = str(first.get("gtin", "")) if len(upserts) == 1 else ""  # SKUs' codes differ
         skus = []
         for item in upserts:
             fields = item.fields
@@ -429,7 +428,7 @@ class TikTokClient(PlatformClient):
             }
             if sku_ids.get(item.retailer_id):
                 sku["id"] = sku_ids[item.retailer_id]
-            if identifier := _identifier(gtin):
+            if identifier := _identifier(str(fields.get("gtin", ""))):  # each SKU's own
                 sku["identifier_code"] = identifier
             skus.append(sku)
         body = {
