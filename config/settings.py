@@ -340,6 +340,7 @@ ORDERS_RECOVERY_EMAIL_DELAY_SECONDS = env_int("ORDERS_RECOVERY_EMAIL_DELAY_SECON
 ORDERS_RATE_BUY_NOW = env_str("ORDERS_RATE_BUY_NOW", "120/m")
 # Bag checks (prices and stock of a bag's lines) one client address may ask for per shop
 ORDERS_RATE_BAG_CHECK = env_str("ORDERS_RATE_BAG_CHECK", "240/m")
+ORDERS_RATE_CHECKOUT_QUOTE = env_str("ORDERS_RATE_CHECKOUT_QUOTE", "240/m")
 CELERY_BEAT_SCHEDULE["orders-expire-reservations"] = {
     "task": "shops.for_each_shop",
     "schedule": env_int("ORDERS_EXPIRY_INTERVAL_SECONDS", 60),

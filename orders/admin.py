@@ -34,6 +34,7 @@ from orders.models import (
 )
 from orders.payments_admin import warn_if_cannot_sell
 from orders.pricing import prices_include_tax
+from orders.receipts import order_amounts
 from orders.selectors import (
     order_fees,
     order_lines_amount,
@@ -123,6 +124,11 @@ class OrderAdmin(admin.ModelAdmin):
         "shipping_address",
         "currency",
         "subtotal",
+        "shipping_amount",
+        "discount_amount",
+        "tax_name",
+        "tax_amount",
+        "prices_include_tax",
         "total",
         "refunded_amount",
         "payment_intent_id",
@@ -214,6 +220,7 @@ class OrderAdmin(admin.ModelAdmin):
                 )
                 if part
             ],
+            "amounts": order_amounts(order=order, with_refund=False),
             "timeline": order_timeline(order=order),
             "fulfilments": order.fulfilments.all(),
             "refunds": order_refunds(order=order),

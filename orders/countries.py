@@ -1,10 +1,15 @@
 """Countries a parcel can be shipped to: the ISO 3166-1 alpha-2 codes (249, as
-officially assigned; neither Django nor the standard library ships a list), and those
+officially assigned; neither Django nor the standard library ships a list), their names
+for the checkout's country menu (``country_choices``, from django-countries), and those
 whose addresses have no postal code."""
 
 from __future__ import annotations
 
+import unicodedata
+from functools import cache
+
 from django.core.exceptions import ValidationError
+from django_countries import countries as country_names
 
 # fmt: off
 COUNTRY_CODES: frozenset[str] = frozenset((
@@ -49,3 +54,20 @@ def country_clean(value: str) -> str:
             params={"country": str(value).strip()[:20]},
         )
     return code
+
+
+@cache
+def country_choices() -> tuple[tuple[str, str], ...]:
+    """(code, English name) of every country, in the order of their names ("Åland
+    Islands" among the As): the checkout's menu."""
+    return tuple(
+        sorted(
+            ((code, str(country_names.name(code)) or code) for code in COUNTRY_CODES),
+            key=lambda choice: _sort_key(choice[1]),
+        )
+    )
+
+
+def _sort_key(name: str) -> str:
+    # "Åland", "Côte d'Ivoire", "Curaçao", "Réunion": sorted as their letters without accents
+    return "".join(char for char in unicodedata.normalize("NFKD", name) if char.isascii()).lower()

@@ -12,7 +12,8 @@ Money is a Decimal in the shop's currency, rounded half up to the currency's min
   proportion to their amounts, to the cent, so the lines' shares add up to it), or the
   shipping's price (free shipping);
 - shipping is charged only for physical products (``Product.requires_shipping``): the
-  rates of the zone holding the country, for the order's weight (the variants'
+  rates of the zone holding the country (a shop that has set up no shipping zone at all
+  ships everywhere at no charge, and no rate is asked for), for the order's weight (the variants'
   ``weight_grams``; physical lines only) or value (the subtotal, before any code), free
   once the value reaches the rate's ``free_over``;
 - tax is computed per line, and on shipping, at the country's rate on what is paid for
@@ -35,7 +36,14 @@ from django.utils.formats import date_format
 
 from catalog.models import Variant
 from orders.countries import country_clean
-from orders.models import Discount, DiscountRedemption, ShippingRate, TaxRate, TaxSettings
+from orders.models import (
+    Discount,
+    DiscountRedemption,
+    ShippingRate,
+    ShippingZone,
+    TaxRate,
+    TaxSettings,
+)
 from shops.currencies import minor_units, money_format, to_minor
 from shops.selectors import shop_currency
 
@@ -474,7 +482,8 @@ def checkout_quote(
     if requires_shipping and country_code:
         rates = shipping_rates_for(country=country_code, lines=lines)
         chosen = next((rate for rate in rates if rate.id == shipping_rate_id), None)
-        if not rates:
+        ships_free = not rates and not ShippingZone.objects.exists()
+        if not rates and not ships_free:
             errors["country"] = ValidationError(
                 f"Sorry, we do not ship to {country_code}.", code="no_shipping_to_country"
             )
@@ -486,7 +495,7 @@ def checkout_quote(
                 value=subtotal,
                 currency=currency,
             )
-        elif chosen is None and for_payment:
+        elif chosen is None and for_payment and not ships_free:
             errors["shipping_rate_id"] = ValidationError(
                 "Choose a shipping method.", code="shipping_rate_required"
             )

@@ -48,11 +48,12 @@ def _minus(order: Order, amount: Decimal) -> str:
     return "\N{MINUS SIGN}" + _money(order, amount)
 
 
-def order_receipt(*, order: Order) -> Receipt:
-    """``order``'s receipt (one query, for its lines): subtotal, shipping for an order
-    shipped somewhere ("Free" when nothing was charged), the discount and the tax when
-    charged, the total (= subtotal + shipping - discount, + tax unless the prices
-    include it: then "Including VAT" follows the total), and what was refunded."""
+def order_amounts(*, order: Order, with_refund: bool = True) -> tuple[ReceiptAmount, ...]:
+    """``order``'s amounts, as its receipt, the confirmation and the admin's order page
+    show them: subtotal, shipping for an order shipped somewhere ("Free" when nothing was
+    charged), the discount (with its code) and the tax when charged, the total (=
+    subtotal + shipping - discount, + tax unless the prices include it: then "Including
+    VAT" follows the total), and what was refunded (unless ``with_refund`` is false)."""
     amounts = [ReceiptAmount("Subtotal", _money(order, order.subtotal))]
     if order.shipping_address or order.shipping_amount:
         shipping = _money(order, order.shipping_amount) if order.shipping_amount else "Free"
@@ -66,8 +67,14 @@ def order_receipt(*, order: Order) -> Receipt:
     amounts.append(ReceiptAmount("Total", _money(order, order.total), is_total=True))
     if order.tax_amount and order.prices_include_tax:
         amounts.append(ReceiptAmount(f"Including {tax_name}", _money(order, order.tax_amount)))
-    if order.refunded_minor:
+    if order.refunded_minor and with_refund:
         amounts.append(ReceiptAmount("Refunded", _minus(order, order.refunded_amount)))
+    return tuple(amounts)
+
+
+def order_receipt(*, order: Order) -> Receipt:
+    """``order``'s receipt (one query, for its lines): its lines and ``order_amounts``."""
+    amounts = order_amounts(order=order)
     lines = tuple(
         ReceiptLine(
             title=line.title,

@@ -1,7 +1,7 @@
-"""What an order of some lines costs: the one function that turns lines into a total.
+"""The subtotal of some lines, as the bag shows it before the checkout (the bag check).
 
-Buy-now charges ``order_totals(...).total`` and the bag shows the same subtotal, so
-shipping, tax and discounts plug in here and every surface agrees on the amount."""
+What a checkout costs, shipping, tax and discount included, is ``orders.pricing.
+checkout_quote``: buy-now charges its total and the checkout form shows its summary."""
 
 from __future__ import annotations
 

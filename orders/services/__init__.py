@@ -16,10 +16,12 @@ from orders.services.buy_now import (
     OutOfStock,
     PaymentsNotSetUp,
     PaymentUnavailable,
+    TotalChanged,
+    buy_now_quote,
+    checkout_variants,
     lines_clean,
     order_buy_now,
     order_payment_start,
-    to_minor,
 )
 from orders.services.discounts import (
     discount_clean,
@@ -69,6 +71,7 @@ from orders.services.taxes import (
     tax_rate_update,
     tax_settings_set,
 )
+from shops.currencies import to_minor
 
 __all__ = [
     "ACCOUNT_EVENT_HANDLERS",
@@ -82,8 +85,11 @@ __all__ = [
     "OutOfStock",
     "PaymentUnavailable",
     "PaymentsNotSetUp",
+    "TotalChanged",
+    "buy_now_quote",
     "checkout_recovery_set",
     "checkout_reminders_record",
+    "checkout_variants",
     "discount_clean",
     "discount_create",
     "discount_delete",

@@ -1,6 +1,7 @@
-"""Buy-now: the shopper's request checked, the stock reserved, the order and its Stripe
-PaymentIntent created. (An Idempotency-Key on buy-now is handled by the API layer's
-``shops.api.idempotency``, the partner API's own.)"""
+"""Buy-now: the shopper's request checked and priced (``orders.pricing.checkout_quote``:
+lines, shipping, tax, discount code), the stock reserved and the code's use counted, the
+order and its Stripe PaymentIntent created. (An Idempotency-Key on buy-now is handled by
+the API layer's ``shops.api.idempotency``, the partner API's own.)"""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -21,11 +23,10 @@ from orders import stripe_client
 from orders.countries import COUNTRIES_WITHOUT_POSTAL_CODES, COUNTRY_CODES
 from orders.models import Order, OrderLine
 from orders.payment_accounts import ShopPayments, shop_payments
+from orders.pricing import Quote, checkout_quote
+from orders.services.discounts import discount_redeem
 from orders.services.payments import order_release
 from orders.signals import order_created, order_signal_send
-from orders.totals import order_totals
-from shops.currencies import to_minor
-from shops.selectors import shop_currency
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +71,31 @@ class PaymentUnavailable(BuyNowError):
 class CheckoutExpired(BuyNowError):
     status = 409
     code = "checkout_expired"
+
+
+class TotalChanged(BuyNowError):
+    """The total is not the one the shopper was shown (``expected_total``): a price, the
+    stock or the code changed. ``quote`` is the checkout's price now, with ``variants``
+    (by id, with their product) to describe its lines. Nothing was held."""
+
+    status = 409
+    code = "total_changed"
+
+    def __init__(self, message: str, *, quote: Quote, variants: Mapping[int, Variant]):
+        super().__init__(message, field="expected_total")
+        self.quote = quote
+        self.variants = variants
+
+
+# Where the shopper typed what ``checkout_quote`` refuses, by its key, in the order the
+# form asks for them (the first one is named).
+QUOTE_FIELDS = {
+    "email": "email",
+    "lines": "items",
+    "country": "shipping_address.country",
+    "shipping_rate_id": "shipping_rate",
+    "discount_code": "discount_code",
+}
 
 
 @dataclass(frozen=True)
@@ -145,22 +171,15 @@ def lines_clean(lines: Sequence[LineRequest]) -> list[LineRequest]:
     return [LineRequest(variant_id, quantity) for variant_id, quantity in sorted(merged.items())]
 
 
-def _reserve_and_create(
-    *,
-    lines: list[LineRequest],
-    email: str,
-    shipping_address: Mapping[str, str],
-    attribution: Attribution,
-    payments: ShopPayments,
-    positions: Mapping[int, int],
-) -> Order:
-    """Take the stock of every line and write the order (pending payment), in the
-    caller's transaction. Stock rows are updated in variant id order, so two orders
-    for the same variants never wait for each other in a cycle. ``positions`` gives
-    each variant's place in the request, to name the item at fault.
+def checkout_variants(
+    *, lines: Sequence[LineRequest], positions: Mapping[int, int] | None = None
+) -> dict[int, Variant]:
+    """The variants (with their product) of ``lines`` by id; a BuyNowError naming the
+    item (``items[0].variant_id``, by ``positions``, the request's order by default) whose
+    variant is not one of this shop's (400) or no longer for sale (404).
 
-    Each line is exactly the variant requested: an id that is not one of this shop's
-    variants is refused (400), never replaced by another variant of the product."""
+    Each line is exactly the variant requested, never replaced by another of the product."""
+    positions = positions or _first_positions(lines)
     variants = {
         variant.id: variant
         for variant in Variant.objects.select_related("product").filter(
@@ -178,11 +197,82 @@ def _reserve_and_create(
             )
         if variant.product.status != Product.Status.ACTIVE:
             raise NotForSale(f"{variant.product.title} is no longer for sale.", field=field)
-    # a physical product is shipped: its address is checked before anything is held
-    if any(variant.product.requires_shipping for variant in variants.values()):
-        shipping_address = shipping_address_clean(address=shipping_address)
+    return variants
 
-    currency = shop_currency()
+
+def buy_now_quote(
+    *,
+    lines: Sequence[LineRequest],
+    variants: Mapping[int, Variant],
+    country: str | None,
+    shipping_rate_id: int | None,
+    discount_code: str,
+    email: str | None,
+    for_payment: bool,
+) -> Quote:
+    """``checkout_quote`` of the request's lines, its refusal as a BuyNowError naming
+    the field of buy-now's request at fault (``shipping_rate``, ``discount_code``,
+    ``shipping_address.country``) with the message for the shopper."""
+    try:
+        return checkout_quote(
+            lines=[(variants[line.variant_id], line.quantity) for line in lines],
+            country=country,
+            shipping_rate_id=shipping_rate_id,
+            discount_code=discount_code,
+            email=email,
+            for_payment=for_payment,
+        )
+    except ValidationError as error:
+        raise _quote_refusal(error) from None
+
+
+def _quote_refusal(error: ValidationError) -> BuyNowError:
+    errors = error.error_dict if hasattr(error, "error_dict") else {"lines": error.error_list}
+    key = min(errors, key=lambda key: list(QUOTE_FIELDS).index(key) if key in QUOTE_FIELDS else 99)
+    first = errors[key][0]
+    field = QUOTE_FIELDS.get(key, "items" if key.startswith("lines") else key)
+    return BuyNowError(next(iter(first)), code=first.code or "invalid", field=field)
+
+
+def _reserve_and_create(
+    *,
+    lines: list[LineRequest],
+    email: str,
+    shipping_address: Mapping[str, str],
+    shipping_rate_id: int | None,
+    discount_code: str,
+    expected_total: Decimal | None,
+    attribution: Attribution,
+    payments: ShopPayments,
+    positions: Mapping[int, int],
+) -> Order:
+    """Price the order, take the stock of every line, write the order (pending payment)
+    and count the discount code's use, in the caller's transaction: any refusal (a code
+    used up meanwhile) leaves nothing held. Stock rows are updated in variant id order,
+    so two orders for the same variants never wait for each other in a cycle.
+    ``positions`` gives each variant's place in the request, to name the item at fault."""
+    variants = checkout_variants(lines=lines, positions=positions)
+    # a physical product is shipped: its address is checked before anything is held
+    requires_shipping = any(variant.product.requires_shipping for variant in variants.values())
+    if requires_shipping:
+        shipping_address = shipping_address_clean(address=shipping_address)
+    quote = buy_now_quote(
+        lines=lines,
+        variants=variants,
+        country=shipping_address["country"] if requires_shipping else None,
+        shipping_rate_id=shipping_rate_id,
+        discount_code=discount_code,
+        email=email,
+        for_payment=True,
+    )
+    if expected_total is not None and quote.total != expected_total:
+        raise TotalChanged(
+            "The total has changed since you saw it; check the new summary before you pay.",
+            quote=quote,
+            variants=variants,
+        )
+
+    currency = quote.currency
     with outbox_batch():
         try:
             stock_hold_lines(
@@ -191,10 +281,7 @@ def _reserve_and_create(
         except StockShortage as shortage:
             raise _out_of_stock(lines, variants, positions, shortage.available) from None
 
-    totals = order_totals(
-        lines=[(variants[line.variant_id].price, line.quantity) for line in lines]
-    )
-    amount_minor = to_minor(totals.total, currency)
+    amount_minor = quote.total_minor
     fee = 0
     if payments.credentials and payments.credentials.account_id:
         fee = amount_minor * settings.STRIPE_PLATFORM_FEE_BASIS_POINTS // 10_000
@@ -202,8 +289,13 @@ def _reserve_and_create(
         email=email,
         shipping_address=dict(shipping_address),
         currency=currency,
-        subtotal=totals.subtotal,
-        total=totals.total,
+        subtotal=quote.subtotal,
+        shipping_amount=quote.shipping,
+        tax_amount=quote.tax,
+        discount_amount=quote.discount,
+        prices_include_tax=quote.prices_include_tax,
+        tax_name=quote.tax_name if quote.tax else "",
+        total=quote.total,
         amount_minor=amount_minor,
         application_fee_minor=fee,
         stripe_account_id=payments.credentials.account_id if payments.credentials else "",
@@ -211,8 +303,13 @@ def _reserve_and_create(
         utm_source=attribution.utm_source[:100],
         utm_medium=attribution.utm_medium[:100],
         utm_campaign=attribution.utm_campaign[:100],
-        coupon_code=attribution.coupon_code[:64],
+        coupon_code=quote.discount_code or attribution.coupon_code[:64],
     )
+    if quote.discount_code:
+        try:
+            discount_redeem(code=quote.discount_code, email=email, order_id=order.id)
+        except ValidationError as error:
+            raise _quote_refusal(error) from None
     OrderLine.objects.bulk_create(
         OrderLine(
             order=order,
@@ -269,12 +366,22 @@ def order_buy_now(
     lines: Sequence[LineRequest],
     email: str,
     shipping_address: Mapping[str, str] | None = None,
+    shipping_rate_id: int | None = None,
+    discount_code: str = "",
+    expected_total: Decimal | None = None,
     attribution: Attribution | None = None,
     on_reserved: Callable[[Order], None] | None = None,
 ) -> tuple[Order, ShopPayments]:
-    """Reserve the stock, create the order and its Stripe PaymentIntent.
+    """Price the checkout, reserve the stock, count the discount code's use, create the
+    order and its Stripe PaymentIntent.
 
-    Prices, currency and totals come from the catalog, never from the caller. The
+    Prices, currency and totals come from the catalog and the shop's rules
+    (``checkout_quote(..., for_payment=True)``: a physical order names a shipping rate
+    that ships to its address's country), never from the caller; the PaymentIntent is for
+    the quote's total. ``expected_total`` is the total the shopper was shown: if the
+    quote's differs, TotalChanged (409) is raised with the new quote and nothing is held.
+    ``discount_code`` (empty for none) is redeemed in the reservation's transaction: a
+    code used up meanwhile, or already used by this customer, refuses the order. The
     reservation and the order are committed before Stripe is called (the variant rows
     stay locked only for a few milliseconds); ``on_reserved(order)`` runs inside that
     transaction (the caller's record of what it made, committed with it). If Stripe then
@@ -297,6 +404,9 @@ def order_buy_now(
             lines=cleaned,
             email=email,
             shipping_address=shipping_address or {},
+            shipping_rate_id=shipping_rate_id,
+            discount_code=discount_code.strip(),
+            expected_total=expected_total,
             attribution=attribution,
             payments=payments,
             positions=_first_positions(lines),

@@ -53,14 +53,22 @@ class Conflict(exceptions.APIException):
 class Refused(exceptions.APIException):
     """A request the shop refuses with ``status_code``: a service's refusal (out of stock,
     a declined card, a vote on one's own review) in the API's shape, naming the input
-    ``field`` at fault when there is one."""
+    ``field`` at fault when there is one; ``extra`` goes into the error beside them
+    (buy-now's 409 ``total_changed`` carries the new ``quote``)."""
 
     def __init__(
-        self, message: str, *, status_code: int, code: str, field: str | None = None
+        self,
+        message: str,
+        *,
+        status_code: int,
+        code: str,
+        field: str | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message, code)
         self.status_code = status_code
         self.field = field
+        self.extra = extra or {}
 
 
 def refusal(
@@ -190,5 +198,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         isinstance(exc, Http404) or message in ("", "Not found.")
     ):
         message = "No such object in this shop."
-    response.data = error_body(code=code, message=message, field=getattr(exc, "field", None))
+    response.data = error_body(
+        code=code, message=message, field=getattr(exc, "field", None), **getattr(exc, "extra", {})
+    )
     return response

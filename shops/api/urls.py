@@ -14,7 +14,13 @@ from shops.api.catalog.views import (
     VariantViewSet,
 )
 from shops.api.channels.views import ChannelItemViewSet, ConnectionViewSet
-from shops.api.orders.shopper import BagCheckView, BuyNowView, OrderPayView, OrderStatusView
+from shops.api.orders.shopper import (
+    BagCheckView,
+    BuyNowView,
+    CheckoutQuoteView,
+    OrderPayView,
+    OrderStatusView,
+)
 from shops.api.orders.views import OrderViewSet
 from shops.api.posts.shopper import PostEventsView
 from shops.api.posts.views import PostViewSet
@@ -41,6 +47,7 @@ router.register("events", EventViewSet, basename="event")
 
 shopper_urls = [
     path("bag/check/", BagCheckView.as_view(), name="bag-check"),
+    path("checkout/quote/", CheckoutQuoteView.as_view(), name="checkout-quote"),
     path("buy-now/", BuyNowView.as_view(), name="buy-now"),
     path("buy-now/<str:public_id>/", OrderStatusView.as_view(), name="order-status"),
     path("buy-now/<str:public_id>/pay/", OrderPayView.as_view(), name="order-pay"),

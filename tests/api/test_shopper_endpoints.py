@@ -13,6 +13,7 @@ from tests.reviews.helpers import approved_review, make_product
 
 SHOPPER_OPERATIONS = {
     ("post", "/api/v1/bag/check/"),
+    ("post", "/api/v1/checkout/quote/"),
     ("post", "/api/v1/buy-now/"),
     ("get", "/api/v1/buy-now/{public_id}/"),
     ("post", "/api/v1/buy-now/{public_id}/pay/"),

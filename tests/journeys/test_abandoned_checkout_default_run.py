@@ -13,7 +13,7 @@ import requests
 from django_tenants.utils import tenant_context
 
 from catalog.models import Variant
-from orders.models import Order
+from orders.models import Order, ShippingRate
 from shops.demo.management.commands.seed_demo import DEMO_SLUG
 from shops.models import Shop
 from tests.orders.conftest import ADDRESS
@@ -40,6 +40,8 @@ def test_an_abandoned_checkouts_stock_comes_back_under_the_default_run(
             with tenant_context(shop):
                 variant = Variant.objects.filter(product__slug="harbour-tee").order_by("id")[0]
                 available_before = variant.available
+                # the demo ships to France (orders.demo.demo_pricing_seed)
+                rate = ShippingRate.objects.get(zone__countries__contains=["FR"], price="4.90")
 
         # when: a shopper starts a checkout of 2 through buy-now, and never pays
         started = time.monotonic()
@@ -49,6 +51,7 @@ def test_an_abandoned_checkouts_stock_comes_back_under_the_default_run(
                 "items": [{"variant_id": variant.id, "quantity": 2}],
                 "email": "gone@example.com",
                 "shipping_address": ADDRESS,
+                "shipping_rate": rate.pk,
             },
             headers={"Host": f"{DEMO_SLUG}.localhost:{port}"},
             timeout=30,

@@ -6,6 +6,7 @@ takes its card-element path: a card token, confirmed by the shop's server."""
 
 import os
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from django_tenants.utils import tenant_context
 from catalog.models import Variant
 from catalog.services import VariantInput, product_create
 from config.localstripe import localstripe_webhook
+from orders import services
 from orders.models import Order
 from orders.payment_accounts import payment_account_set_keys
 
@@ -70,7 +72,10 @@ def fill_address(page, **overrides: str) -> None:
         **overrides,
     }
     for label, value in fields.items():
-        page.get_by_label(label, exact=True).fill(value)
+        if label == "Country":  # a menu of the countries' names, by their codes
+            page.get_by_label(label, exact=True).select_option(value)
+        else:
+            page.get_by_label(label, exact=True).fill(value)
 
 
 def fill_card(page, number: str = "4242424242424242") -> None:
@@ -168,8 +173,11 @@ def test_a_declined_card_can_be_retried_in_the_same_form(page, paying_shop, shop
         assert (sold.stock, sold.held, sold.available) == (3, 0, 3)  # taken once
 
 
-def test_checkout_link_from_a_social_platform(page, paying_shop, shop_server):
+def test_checkout_link_from_a_social_platform(page, paying_shop, shop_server, django_db_blocker):
+    # given the shop's code SPRING (10 % off), which Meta's checkout URL carries as coupon
     shop, variant = paying_shop
+    with django_db_blocker.unblock(), tenant_context(shop):
+        services.discount_create(code="SPRING", kind="percentage", value="10")
 
     page.goto(
         f"http://kiosk.localhost:{shop_server}/checkout/"
@@ -178,10 +186,15 @@ def test_checkout_link_from_a_social_platform(page, paying_shop, shop_server):
     assert page.locator(f"[data-checkout-item='{variant.id}']").inner_text() == (
         "3 \N{MULTIPLICATION SIGN} Harbour Tee — €75.00"
     )
+    # the code is applied by the shop as the page opens: 3 x 25.00 - 7.50
+    code_message = page.locator("[data-code-message]")
+    code_message.filter(has_text="Code SPRING applied: \N{MINUS SIGN}€7.50.").wait_for()
+    assert page.get_by_label("Discount code").input_value() == "SPRING"
     page.get_by_label("Email").fill("shopper@example.com")
     fill_address(page)
     page.get_by_role("button", name="Continue to payment").click()
     fill_card(page)
+    assert page.locator("[data-buy-now-total]").inner_text() == "€67.50"
     page.get_by_role("button", name="Pay").click()
 
     page.get_by_text("is paid").wait_for(timeout=60_000)
@@ -191,6 +204,7 @@ def test_checkout_link_from_a_social_platform(page, paying_shop, shop_server):
         "launch",
         "SPRING",
     )
+    assert (order.discount_amount, order.total) == (Decimal("7.50"), Decimal("67.50"))
     with tenant_context(shop):
         assert Variant.objects.get(id=variant.id).available == 1
 

@@ -354,11 +354,13 @@ def request_hash(payload: dict) -> str:
 
 def test_buy_now_query_count_is_pinned(shop_a, selling_a, django_assert_num_queries):
     # search_path 2, routing 1, payment account 1, the transaction's savepoint and
-    # release 2 (inside the test's transaction), variants 1; per line: the conditional
+    # release 2 (inside the test's transaction), variants 1; the price (orders.pricing):
+    # the country's shipping rates 1, whether the shop has shipping zones 1 (it has none),
+    # tax settings 1, the country's tax rate 1; per line: the conditional
     # update returning the new stock 1 (no savepoint, no re-read); outbox 1, order 1,
     # lines 1, webhook subscriptions to order.created 1; after Stripe: the PaymentIntent
     # id 1 (Stripe itself: one HTTP call)
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(17):
         response = buy(shopper(), body(selling_a.id))
 
     assert response.status_code == 201

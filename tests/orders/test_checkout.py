@@ -2,11 +2,13 @@
 
 import json
 import re
+from decimal import Decimal
 
 import pytest
 from django_tenants.utils import tenant_context
 
 from catalog.services import product_update
+from orders import services
 from orders.models import Order
 from tests.orders.conftest import buy, make_variant, shopper
 
@@ -45,6 +47,10 @@ def test_checkout_link_without_any_item_for_sale_is_404(shop_a, selling_a):
 
 
 def test_utm_source_and_coupon_are_kept_on_the_order(shop_a, selling_a):
+    # given the shop's code SPRING (10 % off); Meta's checkout URL names it `coupon`
+    with tenant_context(shop_a):
+        services.discount_create(code="SPRING", kind="percentage", value="10")
+
     response = buy(
         shopper(),
         {
@@ -62,6 +68,8 @@ def test_utm_source_and_coupon_are_kept_on_the_order(shop_a, selling_a):
         "launch",
         "SPRING",
     )
+    # and the code applied: 10 % off 24.00
+    assert (order.discount_amount, order.total) == (Decimal("2.40"), Decimal("21.60"))
 
 
 def test_the_order_status_needs_the_payments_client_secret(shop_a, shop_b, selling_a):

@@ -9,7 +9,8 @@ from django.db import connection
 from django_tenants.utils import tenant_context
 
 from catalog.models import Variant
-from orders.models import Order
+from orders import services
+from orders.models import Discount, DiscountRedemption, Order
 from orders.services import OrderActionError, order_refund
 from tests.orders.conftest import (
     buy,
@@ -90,6 +91,34 @@ def test_orders_for_the_same_variants_in_any_order_do_not_deadlock(rush):
     with tenant_context(shop):
         assert Variant.objects.get(id=first.id).available == 0
         assert Variant.objects.get(id=second.id).available == 95
+
+
+def test_a_code_with_three_uses_left_is_redeemed_three_times_by_twelve_shoppers(rush):
+    # given a code of 3 uses: every checkout's quote sees it open, the redemption counts
+    shop, _, variant = rush
+    with tenant_context(shop):
+        services.discount_create(code="RUSH", kind="percentage", value="10", usage_limit=3)
+
+    def attempt(index: int):
+        payload = {
+            "items": [{"variant_id": variant.id, "quantity": 1}],
+            "email": f"shopper{index}@example.com",
+            "discount_code": "RUSH",
+        }
+        return buy(shopper("rush"), payload)
+
+    # when
+    responses = run_at_once(12, attempt)
+
+    # then 3 orders, the others refused with nothing held (their stock hold rolled back)
+    assert Counter(r.status_code for r in responses) == {201: 3, 400: 9}
+    assert {r.json()["error"]["code"] for r in responses if r.status_code == 400} == {
+        "code_used_up"
+    }
+    with tenant_context(shop):
+        assert Discount.objects.get(code="RUSH").uses == 3
+        assert DiscountRedemption.objects.count() == Order.objects.count() == 3
+        assert Variant.objects.get(id=variant.id).held == 3
 
 
 def test_one_idempotency_key_sent_at_once_makes_one_order(rush):

@@ -27,7 +27,7 @@ from orders.demo import (
     demo_payments_local,
     demo_payments_owner,
 )
-from orders.models import Order
+from orders.models import Order, ShippingRate
 from orders.payment_accounts import shop_payments
 from shops.demo.management.commands.rundemo import _port_check
 from shops.demo.management.commands.seed_demo import DEMO_SLUG
@@ -247,8 +247,12 @@ def test_under_make_run_an_unpaid_checkout_gives_its_stock_back_by_itself(
         with django_db_blocker.unblock():
             shop = Shop.objects.get(slug=DEMO_SLUG)
             with tenant_context(shop):
-                variant = Variant.objects.filter(stock__gte=2, product__status="active").first()
+                variant = Variant.objects.filter(
+                    stock__gte=2, product__status="active", product__requires_shipping=True
+                ).first()
                 stock = variant.available
+                # the demo ships to France (orders.demo.demo_pricing_seed)
+                rate = ShippingRate.objects.get(zone__countries__contains=["FR"], price="4.90")
 
         # when: a shopper starts a checkout and never pays
         answer = requests.post(
@@ -257,6 +261,7 @@ def test_under_make_run_an_unpaid_checkout_gives_its_stock_back_by_itself(
                 "items": [{"variant_id": variant.pk, "quantity": 1}],
                 "email": "a@b.example",
                 "shipping_address": ADDRESS,
+                "shipping_rate": rate.pk,
             },
             headers={"Host": f"{DEMO_SLUG}.localhost:{port}"},
             timeout=30,

@@ -222,7 +222,7 @@ def test_one_shops_codes_and_zones_are_nothing_in_another(shop_a, shop_b):
     assert {
         field: [e.code for e in errors] for field, errors in quoted.value.error_dict.items()
     } == {
-        "country": ["no_shipping_to_country"],
+        "shipping_rate_id": ["unknown_shipping_rate"],
         "discount_code": ["unknown_code"],
     }
     assert refusal(redeemed)[0] == "unknown_code"

@@ -14,6 +14,7 @@ from django.db import connection
 from django.utils import timezone
 
 from orders import services
+from orders.models import ShippingZone
 from orders.pricing import checkout_quote, money_round, prices_include_tax, shipping_rates_for
 from tests.factories import OrderFactory, ShopFactory
 from tests.orders.pricing_helpers import item, rate_named, zone_with_rates
@@ -314,6 +315,21 @@ def test_a_country_the_shop_does_not_ship_to(bag):
     assert errors_of(raised) == {
         "country": [("no_shipping_to_country", "Sorry, we do not ship to US.")]
     }
+
+
+def test_a_shop_without_shipping_zones_ships_at_no_charge(bag):
+    # given a shop that has set up no shipping at all
+    ShippingZone.objects.all().delete()
+
+    # when
+    quote = checkout_quote(lines=bag, country="US", for_payment=True)
+
+    # then: nothing is charged for shipping and no rate is asked for
+    assert (quote.shipping, quote.shipping_rates, quote.total) == (
+        Decimal("0.00"),
+        (),
+        Decimal("44.98"),
+    )
 
 
 def test_a_rate_of_another_zone_does_not_ship_there(bag):

@@ -57,8 +57,21 @@ class OrderLineSerializer(serializers.ModelSerializer):
 
 class OrderSerializer(serializers.ModelSerializer):
     number = serializers.CharField(read_only=True, help_text="What the shopper is told.")
-    subtotal = MoneyField(read_only=True)
-    total = MoneyField(read_only=True)
+    subtotal = MoneyField(read_only=True, help_text="The lines, before any discount.")
+    shipping_amount = MoneyField(read_only=True, help_text="Shipping charged (before a code).")
+    discount_amount = MoneyField(
+        read_only=True, help_text="Taken off by `coupon_code` (items and shipping)."
+    )
+    tax_amount = MoneyField(
+        read_only=True,
+        help_text="The tax (`tax_name`): part of the total when `prices_include_tax`, added "
+        "to it otherwise.",
+    )
+    total = MoneyField(
+        read_only=True,
+        help_text="subtotal + shipping_amount - discount_amount, + tax_amount unless "
+        "prices_include_tax: what was charged.",
+    )
     refunded_amount = MoneyField(read_only=True)
     shipping_address = serializers.DictField(child=serializers.CharField(), read_only=True)
     lines = OrderLineSerializer(many=True, read_only=True)
@@ -74,6 +87,11 @@ class OrderSerializer(serializers.ModelSerializer):
             "shipping_address",
             "currency",
             "subtotal",
+            "shipping_amount",
+            "discount_amount",
+            "tax_amount",
+            "tax_name",
+            "prices_include_tax",
             "total",
             "refunded_amount",
             "lines",
@@ -242,11 +260,16 @@ class ShippingAddressSerializer(serializers.Serializer):
 
 
 ATTRIBUTION_HELP = "Ignored when malformed: attribution never costs a sale."
+SHIPPING_RATE_ERRORS = {
+    key: "Choose a shipping method among those offered."
+    for key in ("invalid", "null", "min_value", "max_value", "max_string_length")
+}
 
 
 class BuyNowInputSerializer(serializers.Serializer):
-    """What the shopper buys. Prices and totals come from the catalog: anything else in
-    the body (a price, a total) is ignored."""
+    """What the shopper buys, where to, how it is shipped and with which code. Prices and
+    totals come from the catalog and the shop's rules: a price in the body is ignored,
+    and `expected_total` only checks that the shopper saw the shop's total."""
 
     default_error_messages = {"invalid_json": "Send a JSON object."}
 
@@ -258,7 +281,32 @@ class BuyNowInputSerializer(serializers.Serializer):
         error_messages={"invalid": "The shipping address is an object."},
         help_text="Needed for physical products (name, line1, postal_code, city, country).",
     )
-    coupon = TextField(cut_at=64, help_text="Kept on the order.")
+    shipping_rate = WholeNumberField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=MAX_ROW_ID,
+        error_messages=SHIPPING_RATE_ERRORS,
+        help_text="The id of the shipping rate chosen among those the checkout quote offers "
+        "for the address's country; required for physical products.",
+    )
+    discount_code = TextField(
+        cut_at=64,
+        help_text="The discount code the shopper typed, applied by the shop (an unknown, "
+        "expired or used-up code refuses the order, naming this field).",
+    )
+    coupon = TextField(
+        cut_at=64,
+        help_text="The discount code under its older name (Meta's checkout URL calls it "
+        "`coupon`): used when `discount_code` is empty.",
+    )
+    expected_total = MoneyField(
+        required=False,
+        allow_null=True,
+        min_value=0,
+        help_text="The total the shopper was shown (the checkout quote's). If the shop's "
+        "total differs, 409 `total_changed` with the new quote, and nothing is held.",
+    )
     utm = serializers.JSONField(
         required=False,
         allow_null=True,
@@ -374,3 +422,75 @@ class BagCheckAnswerSerializer(serializers.Serializer):
         max_digits=12, decimal_places=2, help_text="What the lines that can be bought cost."
     )
     requires_shipping = serializers.BooleanField(help_text="A line is a physical product.")
+
+
+class CheckoutQuoteInputSerializer(serializers.Serializer):
+    """What the shopper chose so far: the lines, and optionally the country, the rate, a
+    code and the email (a once-per-customer code is checked against it)."""
+
+    items = BuyNowItemSerializer(many=True, help_text="The lines, as buy-now takes them.")
+    country = TextField(cut_at=20, help_text="ISO 3166-1 alpha-2, e.g. FR.")
+    shipping_rate = WholeNumberField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=MAX_ROW_ID,
+        error_messages=SHIPPING_RATE_ERRORS,
+        help_text="One of the `shipping_rates` offered for the country.",
+    )
+    discount_code = TextField(cut_at=64, help_text="The code the shopper typed, if any.")
+    email = EmailTextField(cut_at=254, help_text="For a once-per-customer code.")
+
+
+class QuoteLineSerializer(serializers.Serializer):
+    variant_id = serializers.IntegerField()
+    quantity = serializers.IntegerField()
+    product_title = serializers.CharField()
+    options = BagOptionSerializer(many=True)
+    unit_price = MoneyField()
+    amount = MoneyField(help_text="unit_price times quantity.")
+    discount = MoneyField(help_text="The code's share of this line.")
+    requires_shipping = serializers.BooleanField()
+
+
+class QuoteRateSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="Give it to buy-now as `shipping_rate`.")
+    name = serializers.CharField()
+    zone = serializers.CharField()
+    price = MoneyField(help_text="What this order pays for it (0 once over `free_over`).")
+    regular_price = MoneyField()
+    free_over = MoneyField(allow_null=True, help_text="Free from this order value.")
+
+
+class QuoteTaxSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="VAT, GST, Sales tax…")
+    rate = serializers.DecimalField(
+        max_digits=6, decimal_places=3, allow_null=True, help_text="Percent; null without country."
+    )
+    amount = MoneyField()
+    included = serializers.BooleanField(
+        help_text='True: part of the prices ("Including VAT €x"); false: added to the total.'
+    )
+
+
+class CheckoutQuoteSerializer(serializers.Serializer):
+    """What the checkout costs now: show it before the payment, and send `total` to
+    buy-now as `expected_total`."""
+
+    currency = serializers.CharField()
+    lines = QuoteLineSerializer(many=True)
+    requires_shipping = serializers.BooleanField(help_text="An address and a rate are needed.")
+    country = serializers.CharField(allow_null=True)
+    shipping_rates = QuoteRateSerializer(many=True, help_text="For the country, cheapest first.")
+    shipping_rate = serializers.IntegerField(allow_null=True, help_text="The one chosen.")
+    subtotal = MoneyField()
+    shipping = MoneyField()
+    discount = MoneyField(help_text="Off the items and the shipping.")
+    discount_code = serializers.CharField(help_text="The code applied, as the shop spells it.")
+    tax = QuoteTaxSerializer()
+    total = MoneyField()
+    errors = serializers.ListField(
+        child=serializers.DictField(),
+        help_text='What to fix before paying: [{"field", "code", "message"}] (`country`, '
+        "`shipping_rate`, `discount_code`, `email`); the amounts are then without it.",
+    )

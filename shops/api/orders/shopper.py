@@ -1,14 +1,15 @@
-"""Buy-now for shoppers: ``POST /api/v1/buy-now/`` reserves the stock and creates the
-order and its PaymentIntent; ``GET buy-now/{id}/`` tells where the order stands and
-``POST buy-now/{id}/pay/`` pays it with a card token. The last two are authorised by
-the PaymentIntent's client secret that buy-now answered with (see ``ShopperView`` for
-why none of them needs a key, a cookie or a CSRF token)."""
+"""Buy-now for shoppers: ``POST /api/v1/checkout/quote/`` prices a checkout (shipping
+rates, tax, discount code) for the summary; ``POST /api/v1/buy-now/`` prices it again,
+reserves the stock and creates the order and its PaymentIntent; ``GET buy-now/{id}/``
+tells where the order stands and ``POST buy-now/{id}/pay/`` pays it with a card token.
+The last two are authorised by the PaymentIntent's client secret that buy-now answered
+with (see ``ShopperView`` for why none of them needs a key, a cookie or a CSRF token)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -18,11 +19,14 @@ from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from catalog.models import Variant
 from orders import selectors, services, stripe_client
 from orders.models import Order
 from orders.payment_accounts import ShopPayments, shop_payments
+from orders.pricing import Quote
 from orders.totals import order_totals
 from shops.api.base import ShopperView
+from shops.api.catalog.serializers import money
 from shops.api.errors import Conflict, Refused, refusal
 from shops.api.idempotency import (
     IDEMPOTENCY_HEADER,
@@ -71,9 +75,78 @@ BUY_NOW_KEY = OpenApiParameter(
 )
 
 
-def buy_now_refusal(error: services.BuyNowError) -> exceptions.APIException:
-    """The API's error for a refusal of buy-now's services (the field at fault named)."""
-    return refusal(error.message, status_code=error.status, code=error.code, field=error.field)
+def buy_now_refusal(
+    error: services.BuyNowError, *, code_field: str = "discount_code"
+) -> exceptions.APIException:
+    """The API's error for a refusal of buy-now's services (the field at fault named:
+    a discount code's as the request named it, ``code_field``). ``total_changed`` carries
+    the new quote (``CheckoutQuoteSerializer``)."""
+    field = code_field if error.field == "discount_code" else error.field
+    if isinstance(error, services.TotalChanged):
+        return Refused(
+            error.message,
+            status_code=error.status,
+            code=error.code,
+            field=field,
+            extra={"quote": quote_answer(error.quote, error.variants)},
+        )
+    return refusal(error.message, status_code=error.status, code=error.code, field=field)
+
+
+def quote_answer(
+    quote: Quote, variants: Mapping[int, Variant], errors: list[dict[str, str]] | None = None
+) -> dict[str, Any]:
+    """A checkout quote as the page shows it (``CheckoutQuoteSerializer``): the lines
+    with their options, the rates offered, the amounts, and ``errors`` to fix."""
+    return {
+        "currency": quote.currency,
+        "lines": [
+            {
+                "variant_id": line.variant_id,
+                "quantity": line.quantity,
+                "product_title": variants[line.variant_id].product.title,
+                "options": [
+                    {"name": name, "value": value}
+                    for name, value in zip(
+                        variants[line.variant_id].product.option_names,
+                        variants[line.variant_id].options,
+                        strict=False,
+                    )
+                ],
+                "unit_price": money(line.unit_price),
+                "amount": money(line.amount),
+                "discount": money(line.discount),
+                "requires_shipping": line.requires_shipping,
+            }
+            for line in quote.lines
+        ],
+        "requires_shipping": quote.requires_shipping,
+        "country": quote.country,
+        "shipping_rates": [
+            {
+                "id": rate.id,
+                "name": rate.name,
+                "zone": rate.zone,
+                "price": money(rate.price),
+                "regular_price": money(rate.regular_price),
+                "free_over": money(rate.free_over),
+            }
+            for rate in quote.shipping_rates
+        ],
+        "shipping_rate": quote.shipping_rate.id if quote.shipping_rate else None,
+        "subtotal": money(quote.subtotal),
+        "shipping": money(quote.shipping),
+        "discount": money(quote.discount),
+        "discount_code": quote.discount_code,
+        "tax": {
+            "name": quote.tax_name,
+            "rate": None if quote.tax_rate is None else str(quote.tax_rate),
+            "amount": money(quote.tax),
+            "included": quote.prices_include_tax,
+        },
+        "total": money(quote.total),
+        "errors": errors or [],
+    }
 
 
 def buy_now_answer(order: Order, publishable_key: str) -> dict[str, Any]:
@@ -117,11 +190,14 @@ def _buy_now_request(data: dict[str, Any]) -> dict[str, Any]:
         "shipping_address": {
             name: value for name, value in (data.get("shipping_address") or {}).items() if value
         },
+        "shipping_rate_id": data.get("shipping_rate"),
+        "discount_code": data["discount_code"] or data["coupon"],
+        "expected_total": data.get("expected_total"),
         "attribution": services.Attribution(
             utm_source=text(utm.get("source"), 100),
             utm_medium=text(utm.get("medium"), 100),
             utm_campaign=text(utm.get("campaign"), 100),
-            coupon_code=data["coupon"],
+            coupon_code=data["discount_code"] or data["coupon"],
             post_id=post_id,
             post_view_token=view.strip()[:64],
         ),
@@ -129,9 +205,12 @@ def _buy_now_request(data: dict[str, Any]) -> dict[str, Any]:
 
 
 class BuyNowView(ShopperView):
-    """Reserve the items, create the order (pending payment) and its Stripe
-    PaymentIntent, and answer what the page needs to take the payment with Stripe.js.
-    The stock is held until `order.reserved_until`; prices come from the catalog.
+    """Price the checkout, reserve the items (and count the discount code's use), create
+    the order (pending payment) and its Stripe PaymentIntent for the shop's total, and
+    answer what the page needs to take the payment with Stripe.js. The stock is held
+    until `order.reserved_until`; prices come from the catalog, shipping, tax and the
+    discount from the shop's rules (as `POST checkout/quote/` shows them). A physical
+    product needs `shipping_address` and a `shipping_rate` that ships to its country.
 
     Each client address may call it `ORDERS_RATE_BUY_NOW` times per shop and window.
     With an `Idempotency-Key` header (the API's one mechanism, shops.api.idempotency)
@@ -150,13 +229,23 @@ class BuyNowView(ShopperView):
         request=s.BuyNowInputSerializer,
         responses={
             201: s.BuyNowAnswerSerializer,
+            400: OpenApiResponse(
+                description="Something to fix, `field` naming it: `shipping_address.country` "
+                "(`unknown_country`, `no_shipping_to_country`), `shipping_rate` "
+                "(`shipping_rate_required`, `rate_not_for_country`, `unknown_shipping_rate`, "
+                "`rate_not_for_order`), `discount_code` (or `coupon` when sent so: "
+                "`unknown_code`, `code_expired`, `code_used_up`, `code_already_used`, "
+                "`minimum_not_reached`, …), `email`, an item. Nothing is held."
+            ),
             404: OpenApiResponse(
                 description="A product is no longer for sale (`not_for_sale`, `field` names it)."
             ),
             409: OpenApiResponse(
-                description="Out of stock (`out_of_stock`, `field` names the item), the checkout "
-                "ended (`checkout_expired`), or the Idempotency-Key is in use "
-                "(`idempotency_conflict`, `idempotency_in_progress`). Nothing is held."
+                description="Out of stock (`out_of_stock`, `field` names the item), the total is "
+                "not `expected_total` (`total_changed`: `error.quote` is the new quote, shaped "
+                "as checkout/quote's answer), the checkout ended (`checkout_expired`), or the "
+                "Idempotency-Key is in use (`idempotency_conflict`, `idempotency_in_progress`). "
+                "Nothing is held."
             ),
             429: OpenApiResponse(
                 description="Too many calls from this address (ORDERS_RATE_BUY_NOW); retry after "
@@ -234,7 +323,7 @@ class BuyNowView(ShopperView):
         except exceptions.APIException as exc:
             response = self.handle_exception(exc)
         except services.BuyNowError as exc:
-            response = self.handle_exception(buy_now_refusal(exc))
+            response = self.handle_exception(buy_now_refusal(exc, code_field=_code_field(data)))
         except Exception:
             idempotency_interrupted(record=record)
             raise
@@ -254,7 +343,7 @@ class BuyNowView(ShopperView):
                 **_buy_now_request(serializer.validated_data), on_reserved=on_reserved
             )
         except services.BuyNowError as error:
-            raise buy_now_refusal(error) from None
+            raise buy_now_refusal(error, code_field=_code_field(data)) from None
         return self._answer(order, payments)
 
     @staticmethod
@@ -262,6 +351,13 @@ class BuyNowView(ShopperView):
         credentials = (payments or shop_payments()).credentials
         assert credentials is not None  # noqa: S101 (the order's payment was started with them)
         return Response(buy_now_answer(order, credentials.publishable_key), status=201)
+
+
+def _code_field(data: Any) -> str:
+    """The request's name for the discount code: ``coupon`` when only that was sent."""
+    if isinstance(data, Mapping) and not data.get("discount_code") and data.get("coupon"):
+        return "coupon"
+    return "discount_code"
 
 
 def _shopper_order(public_id: str, secret: str) -> Order:
@@ -423,3 +519,82 @@ class BagCheckView(ShopperView):
                 "requires_shipping": any(line.requires_shipping for line in lines),
             }
         )
+
+
+# What the quote leaves out to price the rest when the shopper's choice is refused (the
+# form shows the message by the field and the summary without it).
+QUOTE_DROPS = {
+    "shipping_address.country": ("country", "shipping_rate_id"),
+    "shipping_rate": ("shipping_rate_id",),
+    "discount_code": ("discount_code",),
+    "email": ("email",),
+}
+
+
+class CheckoutQuoteView(ShopperView):
+    """What the checkout costs with what the shopper chose so far, for the summary
+    before paying: the lines with their options, the shipping rates offered for the
+    country (cheapest first), the subtotal, shipping, discount, tax (its name, included
+    in the prices or added) and total. A choice the shop refuses (an unknown country, a
+    rate that does not ship there, an expired, unknown or used-up code) is listed in
+    `errors` with a message for the shopper, and the amounts are those without it.
+    Nothing is held or counted: buy-now prices the checkout again and holds the stock.
+    """
+
+    throttle_classes = [ClientAddressThrottle]
+    rate_scope = "checkout_quote"
+    rate_setting = "ORDERS_RATE_CHECKOUT_QUOTE"
+    max_body_bytes = 16 * 1024
+
+    @extend_schema(
+        operation_id="checkout_quote",
+        summary="Price a checkout",
+        request=s.CheckoutQuoteInputSerializer,
+        responses={
+            200: s.CheckoutQuoteSerializer,
+            400: OpenApiResponse(
+                description="An item is not sold in this shop (`unknown_variant`), or the "
+                "request is malformed; `field` names it."
+            ),
+            404: OpenApiResponse(
+                description="A product is no longer for sale (`not_for_sale`, `field` names it)."
+            ),
+            429: OpenApiResponse(
+                description="Too many calls from this address (ORDERS_RATE_CHECKOUT_QUOTE); "
+                "retry after `Retry-After` seconds."
+            ),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        data = self.validated_input(s.CheckoutQuoteInputSerializer).validated_data
+        asked = [
+            services.LineRequest(variant_id=item["variant_id"], quantity=item["quantity"])
+            for item in data["items"]
+        ]
+        choices: dict[str, Any] = {
+            "country": data["country"] or None,
+            "shipping_rate_id": data.get("shipping_rate"),
+            "discount_code": data["discount_code"],
+            "email": data["email"] or None,
+        }
+        errors: list[dict[str, str]] = []
+        try:
+            lines = services.lines_clean(asked)
+            variants = services.checkout_variants(lines=lines)
+            while True:
+                try:
+                    quote = services.buy_now_quote(
+                        lines=lines, variants=variants, for_payment=False, **choices
+                    )
+                    break
+                except services.BuyNowError as error:
+                    if error.field not in QUOTE_DROPS or not any(
+                        choices[name] for name in QUOTE_DROPS[error.field]
+                    ):
+                        raise
+                    field = "country" if error.field == "shipping_address.country" else error.field
+                    errors.append({"field": field, "code": error.code, "message": error.message})
+                    choices.update(dict.fromkeys(QUOTE_DROPS[error.field]))
+        except services.BuyNowError as error:
+            raise buy_now_refusal(error) from None
+        return Response(quote_answer(quote, variants, errors))

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_tenants.utils import tenant_context
 
 from catalog.demo import demo_catalog_seed
+from orders.demo import DEMO_CODE, demo_pricing_seed
 from reviews.demo import demo_reviews_seed
 from shops.accounts.models import User
 from shops.models import Shop
@@ -56,6 +57,7 @@ class Command(BaseCommand):
                 owner.set_password(password)
                 owner.save(update_fields=["password"])
             added = demo_catalog_seed()
+            pricing_added = demo_pricing_seed()
             reviews_added = demo_reviews_seed()
             demo_design_seed()
             posts = demo_posts_seed()
@@ -65,6 +67,10 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Etalage is ready."))
         self.stdout.write(f"  Demo products added: {added}, posts added: {posts}")
         self.stdout.write(f"  Demo reviews added: {reviews_added}")
+        self.stdout.write(
+            f"  Demo shipping, tax and discount rules added: {pricing_added} "
+            f"(try the code {DEMO_CODE})"
+        )
         self.stdout.write(f"  Platform:   {base}:{port}/")
         self.stdout.write(f"  Demo shop:  {demo}/")
         self.stdout.write(f"  Shop admin: {demo}/admin/  login {DEMO_OWNER} / {password}")
