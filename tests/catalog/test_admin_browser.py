@@ -39,6 +39,16 @@ def log_in(page, base: str, slug: str) -> None:
     page.wait_for_url(f"{base}/admin/")
 
 
+def nav_open(page, label: str) -> None:
+    """Open ``label`` from the back office's navigation as a person would: on a phone the
+    Menu button opens it first (shops/backoffice/navigation.py)."""
+    menu = page.get_by_role("button", name="Menu")
+    if menu.is_visible() and menu.get_attribute("aria-expanded") == "false":
+        menu.click()
+    nav = page.get_by_role("navigation", name="Back office")
+    nav.get_by_role("link", name=label, exact=True).click()
+
+
 def test_merchant_adds_a_product_with_a_picture_and_imports_a_csv(
     page, shop_server, committed_shop, django_db_blocker, tmp_path
 ):

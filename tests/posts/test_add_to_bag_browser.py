@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 from shops.posts import services
 from shops.posts.models import Post
 from shops.storefront import services as design
-from tests.catalog.test_admin_browser import log_in
+from tests.catalog.test_admin_browser import log_in, nav_open
 from tests.factories import OrderFactory
 from tests.orders.conftest import shop_sells
 from tests.posts.conftest import picture
@@ -157,11 +157,10 @@ def test_the_merchant_finds_an_unpaid_checkout_under_abandoned_checkouts(
     log_in(page, base, "hotspot")
 
     # when: they open Orders, then Abandoned checkouts
-    page.locator('a[href="/admin/orders/order/"]').first.click()
+    nav_open(page, "Orders")
     expect(page.get_by_text("0 orders")).to_be_visible()
     page.screenshot(path=shots / "6-orders-empty.png", full_page=True)
-    page.goto(f"{base}/admin/")
-    page.get_by_role("link", name="Abandoned checkouts").first.click()
+    nav_open(page, "Abandoned checkouts")
 
     # then: the checkout is there, with who, what, how much and the reminder state
     row = page.get_by_role("row").filter(has_text=checkout.number)
