@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from orders.models import Discount, DiscountRedemption
+from orders.models import Discount, DiscountRedemption, Order
 from orders.pricing import (
     code_already_used,
     code_used_up,
@@ -340,3 +340,29 @@ def discount_release(*, order_id: int) -> int:
         for discount_id, count in sorted(released.items()):
             Discount.objects.filter(pk=discount_id, uses__gte=count).update(uses=F("uses") - count)
     return sum(released.values())
+
+
+def discount_use_restore(*, order: Order) -> bool:
+    """Count again the use of the code a paid order was priced with, after its checkout
+    had ended and given the use back (``discount_release``): the shopper paid with the
+    reduction, so the use is real even if the code has been used up or closed since.
+    Recorded once per order (calling it again counts nothing); a code deleted since is
+    left alone. True when a use was counted."""
+    if not order.coupon_code or order.discount_amount <= 0:
+        return False
+    discount = Discount.objects.filter(code__iexact=order.coupon_code).first()
+    if discount is None:
+        return False
+    with transaction.atomic():
+        _, created = DiscountRedemption.objects.get_or_create(
+            discount=discount,
+            order_id=order.id,
+            # not once_per_customer: the shopper may have used the code since, and the
+            # constraint would refuse the record of a payment that did happen
+            defaults={"email": email_normalise(order.email), "once_per_customer": False},
+        )
+        if created:  # the count stays within the limit (a check constraint keeps it)
+            Discount.objects.filter(pk=discount.pk).filter(
+                Q(usage_limit__isnull=True) | Q(uses__lt=F("usage_limit"))
+            ).update(uses=F("uses") + 1)
+    return created

@@ -23,7 +23,7 @@ from orders import stripe_client
 from orders.models import Order, OrderActivity, StripeEvent
 from orders.payment_accounts import ShopPayments, payment_account_state_sync, shop_payments
 from orders.services.activity import order_activity_add, order_money
-from orders.services.discounts import discount_release
+from orders.services.discounts import discount_release, discount_use_restore
 from orders.services.emails import order_email_on_commit
 from orders.status import order_transition
 from shops.queueing import task_queue_on_commit
@@ -124,6 +124,7 @@ def order_payment_succeeded(
             cancelled_at=None,
             note="Paid after its reservation had ended; the stock was reserved again.",
         )
+        discount_use_restore(order=order)  # the checkout's end had given the use back
         _paid(order)
         return order
     if payments.credentials is None:

@@ -10,9 +10,10 @@ from django.test import Client
 from django_tenants.utils import tenant_context
 
 from catalog.models import Variant
-from orders.models import Order, StripeEvent
+from orders.models import Discount, DiscountRedemption, Order, StripeEvent
 from orders.payment_accounts import payment_account_connect
-from orders.services import order_release
+from orders.services import discount_create, discount_redeem, order_release
+from tests.factories import OrderFactory
 from tests.orders.conftest import (
     buy,
     card_token,
@@ -224,6 +225,43 @@ def test_a_late_success_takes_the_stock_again_when_there_is_enough(
     assert order.note == "Paid after its reservation had ended; the stock was reserved again."
     assert order.cancelled_at is None
     assert stock(shop_a, selling_a) == 8
+
+
+@pytest.mark.parametrize("taken_meanwhile", [False, True])
+def test_a_late_success_counts_its_discount_code_use_again(
+    shop_a, selling_a, localstripe, taken_meanwhile
+):
+    """The checkout's end gave the code's use back; the payment that arrives after it was
+    made with the reduction, so the use is recorded again (once), even when another
+    shopper took the freed use meanwhile (the counter then stays at the code's limit)."""
+    with tenant_context(shop_a):
+        discount = discount_create(code="LAST1", kind="percentage", value="10", usage_limit=1)
+    answer = buy(
+        shopper(),
+        {
+            "items": [{"variant_id": selling_a.id, "quantity": 2}],
+            "email": "shopper@example.com",
+            "discount_code": "last1",
+        },
+    ).json()
+    with tenant_context(shop_a):
+        order = Order.objects.get(public_id=answer["order"]["id"])
+        assert order.discount_amount > 0
+        order_release(order=order, to="cancelled", note="The reservation expired.")
+        assert Discount.objects.get(id=discount.id).uses == 0
+        if taken_meanwhile:
+            other = OrderFactory(pending=True, lines=[(selling_a, 1)], email="other@example.com")
+            discount_redeem(code="LAST1", email="other@example.com", order_id=other.id)
+
+    post_event(succeeded(order), "whsec_alpha")
+    post_event(succeeded(order, "evt_again"), "whsec_alpha")
+
+    order = reload(shop_a, order)
+    assert order.status == "paid"
+    with tenant_context(shop_a):
+        assert Discount.objects.get(id=discount.id).uses == 1
+        assert DiscountRedemption.objects.filter(discount=discount, order=order).count() == 1
+        assert DiscountRedemption.objects.filter(discount=discount).count() == 1 + taken_meanwhile
 
 
 def test_a_late_success_without_stock_is_refunded(shop_a, selling_a, pending, localstripe):
