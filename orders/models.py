@@ -109,6 +109,8 @@ class Order(models.Model):
     # what the shopper pays besides the lines, set when the order is priced (zero where
     # the shop charges none): shown on the receipt, the confirmation and the order page
     shipping_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal(0))
+    # the shipping rate the shopper chose, by its name then ("Express"): what to send with
+    shipping_method = models.CharField(max_length=100, blank=True)
     tax_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal(0))
     discount_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal(0))
     # as orders.pricing.Quote says: when prices include tax, tax_amount is the part of the

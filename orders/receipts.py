@@ -50,14 +50,16 @@ def _minus(order: Order, amount: Decimal) -> str:
 
 def order_amounts(*, order: Order, with_refund: bool = True) -> tuple[ReceiptAmount, ...]:
     """``order``'s amounts, as its receipt, the confirmation and the admin's order page
-    show them: subtotal, shipping for an order shipped somewhere ("Free" when nothing was
-    charged), the discount (with its code) and the tax when charged, the total (=
-    subtotal + shipping - discount, + tax unless the prices include it: then "Including
-    VAT" follows the total), and what was refunded (unless ``with_refund`` is false)."""
+    show them: subtotal, shipping for an order shipped somewhere (with the method chosen;
+    "Free" when nothing was charged), the discount (with its code) and the tax when
+    charged, the total (= subtotal + shipping - discount, + tax unless the prices include
+    it: then "Including VAT" follows the total), and what was refunded (unless
+    ``with_refund`` is false)."""
     amounts = [ReceiptAmount("Subtotal", _money(order, order.subtotal))]
     if order.shipping_address or order.shipping_amount:
         shipping = _money(order, order.shipping_amount) if order.shipping_amount else "Free"
-        amounts.append(ReceiptAmount("Shipping", shipping))
+        label = f"Shipping ({order.shipping_method})" if order.shipping_method else "Shipping"
+        amounts.append(ReceiptAmount(label, shipping))
     if order.discount_amount:
         label = f"Discount ({order.coupon_code})" if order.coupon_code else "Discount"
         amounts.append(ReceiptAmount(label, _minus(order, order.discount_amount)))

@@ -291,6 +291,7 @@ def _reserve_and_create(
         currency=currency,
         subtotal=quote.subtotal,
         shipping_amount=quote.shipping,
+        shipping_method=quote.shipping_rate.name[:100] if quote.shipping_rate else "",
         tax_amount=quote.tax,
         discount_amount=quote.discount,
         prices_include_tax=quote.prices_include_tax,

@@ -15,6 +15,7 @@ from django_tenants.utils import tenant_context
 from catalog.models import Variant
 from orders import services
 from orders.models import Discount, DiscountRedemption, Order
+from orders.receipts import order_amounts
 from tests.conftest import clear_of_window_end
 from tests.orders.conftest import ADDRESS, buy, make_variant, shop_sells, shopper
 from tests.orders.pricing_helpers import item, rate_named, zone_with_rates
@@ -105,6 +106,7 @@ def test_buy_now_charges_the_lines_plus_shipping_minus_the_code(shop_a, priced, 
             order.total,
             order.amount_minor,
             order.coupon_code,
+            order.shipping_method,
         ) == (
             Decimal("48.00"),
             Decimal("4.90"),
@@ -115,7 +117,11 @@ def test_buy_now_charges_the_lines_plus_shipping_minus_the_code(shop_a, priced, 
             Decimal("48.10"),
             4810,
             "WELCOME10",
+            "Colissimo",
         )
+        assert ("Shipping (Colissimo)", "€4.90") in [
+            (amount.label, amount.amount) for amount in order_amounts(order=order)
+        ]
         assert Variant.objects.get(pk=priced["variant"].pk).held == 2
         assert Discount.objects.get(code="WELCOME10").uses == 1
         assert DiscountRedemption.objects.get().order_id == order.pk

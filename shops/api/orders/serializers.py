@@ -59,6 +59,9 @@ class OrderSerializer(serializers.ModelSerializer):
     number = serializers.CharField(read_only=True, help_text="What the shopper is told.")
     subtotal = MoneyField(read_only=True, help_text="The lines, before any discount.")
     shipping_amount = MoneyField(read_only=True, help_text="Shipping charged (before a code).")
+    shipping_method = serializers.CharField(
+        read_only=True, help_text="The shipping rate the shopper chose, by its name then."
+    )
     discount_amount = MoneyField(
         read_only=True, help_text="Taken off by `coupon_code` (items and shipping)."
     )
@@ -88,6 +91,7 @@ class OrderSerializer(serializers.ModelSerializer):
             "currency",
             "subtotal",
             "shipping_amount",
+            "shipping_method",
             "discount_amount",
             "tax_amount",
             "tax_name",
