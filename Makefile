@@ -65,6 +65,10 @@ bench-feeds: install
 bench-stock-to-meta: install
 	$(BIN)/python bench/stock_to_meta.py $(BENCH_ARGS)
 
+# Lighthouse's accessibility scores of the admin's Home, product form and designer
+lighthouse: migrate
+	$(BIN)/python bench/lighthouse.py $(BENCH_ARGS)
+
 db-stop: install
 	$(BIN)/python manage.py embedded_postgres stop
 
