@@ -164,6 +164,15 @@ def _payment_intent(obj: Any, account_id: str = "") -> PaymentIntent:
     )
 
 
+STRIPE_JS_PREFIX = "https://js.stripe.com/"
+
+
+def payment_element_available() -> bool:
+    """Whether the shop's pages load Stripe's own Stripe.js (STRIPE_JS_URL), and so
+    mount the Payment Element (static/orders/buy_now.js) rather than a card element."""
+    return settings.STRIPE_JS_URL.startswith(STRIPE_JS_PREFIX)
+
+
 def payment_intent_create(
     *,
     credentials: Credentials,
@@ -173,14 +182,23 @@ def payment_intent_create(
     idempotency_key: str,
     application_fee_amount: int = 0,
 ) -> PaymentIntent:
-    """A card PaymentIntent for ``amount`` minor units; on a connected account when the
-    credentials name one (then with ``application_fee_amount`` if above 0)."""
+    """A PaymentIntent for ``amount`` minor units; on a connected account when the
+    credentials name one (then with ``application_fee_amount`` if above 0).
+
+    With Stripe's own Stripe.js the pages mount the Payment Element, which offers what
+    the merchant enables in Stripe's Dashboard (cards, Apple Pay, Google Pay…):
+    ``automatic_payment_methods``. Any other Stripe.js (localstripe's stand-in, which
+    has only the card element and refuses ``automatic_payment_methods``) gets a card
+    PaymentIntent, confirmed on the server with the card the page read."""
     params: dict[str, Any] = {
         "amount": amount,
         "currency": currency.lower(),
         "metadata": dict(metadata),
-        "payment_method_types": ["card"],
     }
+    if payment_element_available():
+        params["automatic_payment_methods"] = {"enabled": True}
+    else:
+        params["payment_method_types"] = ["card"]
     if credentials.account_id and application_fee_amount > 0:
         params["application_fee_amount"] = application_fee_amount
     with _translated_errors():
