@@ -347,6 +347,74 @@ def account_link_create(
     return str(obj["url"])
 
 
+# --- Wallets: the shop's domains registered for payment methods ------------------------
+
+
+@dataclass(frozen=True)
+class PaymentMethodDomain:
+    """A host registered at Stripe for the payment methods that need one (Apple Pay,
+    Google Pay, Link) in the Payment Element. ``apple_pay``/``google_pay``: Stripe's
+    ``status`` (``active``, ``inactive``); ``*_problem``: its ``status_details``
+    error message, "" when none."""
+
+    id: str
+    domain_name: str
+    enabled: bool
+    apple_pay: str = ""
+    google_pay: str = ""
+    apple_pay_problem: str = ""
+    google_pay_problem: str = ""
+
+
+def _payment_method_domain(obj: Any) -> PaymentMethodDomain:
+    obj = obj.to_dict() if hasattr(obj, "to_dict") else obj
+
+    def status(name: str) -> tuple[str, str]:
+        method = obj.get(name) or {}
+        details = method.get("status_details") or {}
+        return str(method.get("status") or ""), str(details.get("error_message") or "")
+
+    (apple, apple_problem), (google, google_problem) = status("apple_pay"), status("google_pay")
+    return PaymentMethodDomain(
+        id=str(obj["id"]),
+        domain_name=str(obj["domain_name"]),
+        enabled=obj.get("enabled") is True,
+        apple_pay=apple,
+        google_pay=google,
+        apple_pay_problem=apple_problem,
+        google_pay_problem=google_problem,
+    )
+
+
+def payment_method_domain_find(
+    *, credentials: Credentials, domain_name: str
+) -> PaymentMethodDomain | None:
+    """The registration of ``domain_name`` in the credentials' account (the connected
+    account's with Connect), or None (``GET /v1/payment_method_domains?domain_name=``)."""
+    with _translated_errors():
+        page = (
+            _client(credentials)
+            .v1.payment_method_domains.list(
+                params={"domain_name": domain_name, "limit": 1}, options=_options(credentials)
+            )
+            .to_dict()
+        )
+    found = [item for item in page["data"] if item.get("domain_name") == domain_name]
+    return _payment_method_domain(found[0]) if found else None
+
+
+def payment_method_domain_create(
+    *, credentials: Credentials, domain_name: str
+) -> PaymentMethodDomain:
+    """Register ``domain_name`` for payment methods in the credentials' account
+    (``POST /v1/payment_method_domains``)."""
+    with _translated_errors():
+        obj = _client(credentials).v1.payment_method_domains.create(
+            params={"domain_name": domain_name}, options=_options(credentials)
+        )
+    return _payment_method_domain(obj)
+
+
 # --- A shop's own keys: checked, and its webhook endpoint made for it -------------------
 
 
