@@ -9,4 +9,4 @@ class OrdersConfig(AppConfig):
 
     def ready(self) -> None:
         # a custom domain added to a shop is registered for wallets (shops.signals)
-        from orders import wallets  # noqa: F401 (connects its receiver)
+        from orders import receivers  # noqa: F401 (connects them)

@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 from django.db import connection, transaction
-from django.dispatch import receiver
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
@@ -30,7 +28,6 @@ from orders.payment_accounts import WALLET_DOMAINS_TASK, shop_payments
 from shops.models import Domain, Shop
 from shops.queueing import run_on_commit, task_queue, task_queue_on_commit
 from shops.selectors import current_shop
-from shops.signals import shop_domain_added
 
 logger = logging.getLogger(__name__)
 
@@ -57,13 +54,6 @@ def wallet_domains_register_later_for(shop: Shop) -> None:
             task_queue(WALLET_DOMAINS_TASK)
 
     run_on_commit(queue)
-
-
-@receiver(shop_domain_added, dispatch_uid="orders.wallets")
-def shop_domain_added_receiver(sender: Any, *, shop: Shop, domain: Domain, **kwargs: Any) -> None:
-    """``shops.signals.shop_domain_added``: register the new host too (if it may be)."""
-    if host_registrable(domain.domain):
-        wallet_domains_register_later_for(shop)
 
 
 def _row(host: str, found: stripe_client.PaymentMethodDomain | None, problem: str = "") -> dict:
