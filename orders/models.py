@@ -67,6 +67,10 @@ class PaymentAccount(models.Model):
     payouts = models.JSONField(default=list, blank=True)
     payouts_checked_at = models.DateTimeField(null=True, blank=True)
     payouts_problem = models.CharField(max_length=255, blank=True)
+    # the shop's hosts as registered for wallets at Stripe (payment method domains), by
+    # the worker (orders.wallets): host, id, enabled, apple_pay, google_pay, problem
+    wallet_domains = models.JSONField(default=list, blank=True)
+    wallet_domains_checked_at = models.DateTimeField(null=True, blank=True)
     updated = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -36,6 +36,7 @@ from orders.models import PaymentAccount
 from orders.stripe_client import Credentials
 from shops.audit.services import audit_record
 from shops.page_cache import cached_page, shop_page_changed
+from shops.queueing import task_queue_on_commit
 from shops.secrets import SecretsError, secret_decrypt, secret_encrypt
 from shops.selectors import current_shop
 
@@ -78,6 +79,8 @@ CONNECT_UNAVAILABLE = (
     "platform's support to turn Stripe Connect on."
 )
 NOT_CONNECTED = "Click “Connect with Stripe” in Payments to set up your Stripe account."
+# registers the shop's hosts for wallets once it can sell (orders.wallets)
+WALLET_DOMAINS_TASK = "orders.wallet_domains_register"
 KEYS_UNCHECKED = "Your Stripe keys have not been checked yet: save them again in Payments."
 
 
@@ -280,6 +283,12 @@ def payment_account_connect(*, stripe_account_id: str, account_type: str = "") -
         "verified_at": None,
         "webhook_endpoint_id": "",
     }
+    if (
+        previous is None
+        or previous.stripe_account_id != stripe_account_id
+        or previous.mode != (PaymentAccount.Mode.CONNECT)
+    ):
+        fields["wallet_domains"] = []  # registered in the connected account once it sells
     if previous is None or previous.stripe_account_id != stripe_account_id:
         fields.update(
             account_type=account_type,
@@ -328,6 +337,8 @@ def payment_account_state_record(*, account: stripe_client.ConnectedAccount) -> 
     )
     if could_sell != row.charges_enabled:
         shop_page_changed()
+        if row.charges_enabled:
+            task_queue_on_commit(WALLET_DOMAINS_TASK)
     return True
 
 
@@ -555,8 +566,10 @@ def payment_account_set_keys(
                 "webhook_secret_encrypted": secret_encrypt(webhook_secret),
                 "verified_at": timezone.now(),
                 "webhook_endpoint_id": endpoint_id,
+                "wallet_domains": [],  # registered anew in this account
             },
         )
+        task_queue_on_commit(WALLET_DOMAINS_TASK)
         audit_record(
             action="payments.keys", target=account, note=f"publishable key {publishable_key[:12]}…"
         )

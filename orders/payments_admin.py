@@ -20,6 +20,7 @@ from orders.payment_accounts import (
     shop_payments,
 )
 from orders.selectors import connect_payouts, payment_connection, payment_health_report
+from orders.wallets import wallet_domains
 from shops.selectors import current_shop, shop_url
 
 
@@ -119,6 +120,7 @@ class PaymentAccountAdmin(admin.ModelAdmin):
             "connect_unavailable": CONNECT_UNAVAILABLE,
             "health": payment_health_report(),
             "payouts": connect_payouts(),
+            "wallet_domains": wallet_domains(),
             "webhook_url": _webhook_url(request),
         }
         return super().changelist_view(request, extra_context)

@@ -164,6 +164,15 @@ def _payment_intent(obj: Any, account_id: str = "") -> PaymentIntent:
     )
 
 
+STRIPE_JS_PREFIX = "https://js.stripe.com/"
+
+
+def payment_element_available() -> bool:
+    """Whether the shop's pages load Stripe's own Stripe.js (STRIPE_JS_URL), and so
+    mount the Payment Element (static/orders/buy_now.js) rather than a card element."""
+    return settings.STRIPE_JS_URL.startswith(STRIPE_JS_PREFIX)
+
+
 def payment_intent_create(
     *,
     credentials: Credentials,
@@ -173,14 +182,23 @@ def payment_intent_create(
     idempotency_key: str,
     application_fee_amount: int = 0,
 ) -> PaymentIntent:
-    """A card PaymentIntent for ``amount`` minor units; on a connected account when the
-    credentials name one (then with ``application_fee_amount`` if above 0)."""
+    """A PaymentIntent for ``amount`` minor units; on a connected account when the
+    credentials name one (then with ``application_fee_amount`` if above 0).
+
+    With Stripe's own Stripe.js the pages mount the Payment Element, which offers what
+    the merchant enables in Stripe's Dashboard (cards, Apple Pay, Google Pay…):
+    ``automatic_payment_methods``. Any other Stripe.js (localstripe's stand-in, which
+    has only the card element and refuses ``automatic_payment_methods``) gets a card
+    PaymentIntent, confirmed on the server with the card the page read."""
     params: dict[str, Any] = {
         "amount": amount,
         "currency": currency.lower(),
         "metadata": dict(metadata),
-        "payment_method_types": ["card"],
     }
+    if payment_element_available():
+        params["automatic_payment_methods"] = {"enabled": True}
+    else:
+        params["payment_method_types"] = ["card"]
     if credentials.account_id and application_fee_amount > 0:
         params["application_fee_amount"] = application_fee_amount
     with _translated_errors():
@@ -327,6 +345,74 @@ def account_link_create(
             options=_options(credentials),
         )
     return str(obj["url"])
+
+
+# --- Wallets: the shop's domains registered for payment methods ------------------------
+
+
+@dataclass(frozen=True)
+class PaymentMethodDomain:
+    """A host registered at Stripe for the payment methods that need one (Apple Pay,
+    Google Pay, Link) in the Payment Element. ``apple_pay``/``google_pay``: Stripe's
+    ``status`` (``active``, ``inactive``); ``*_problem``: its ``status_details``
+    error message, "" when none."""
+
+    id: str
+    domain_name: str
+    enabled: bool
+    apple_pay: str = ""
+    google_pay: str = ""
+    apple_pay_problem: str = ""
+    google_pay_problem: str = ""
+
+
+def _payment_method_domain(obj: Any) -> PaymentMethodDomain:
+    obj = obj.to_dict() if hasattr(obj, "to_dict") else obj
+
+    def status(name: str) -> tuple[str, str]:
+        method = obj.get(name) or {}
+        details = method.get("status_details") or {}
+        return str(method.get("status") or ""), str(details.get("error_message") or "")
+
+    (apple, apple_problem), (google, google_problem) = status("apple_pay"), status("google_pay")
+    return PaymentMethodDomain(
+        id=str(obj["id"]),
+        domain_name=str(obj["domain_name"]),
+        enabled=obj.get("enabled") is True,
+        apple_pay=apple,
+        google_pay=google,
+        apple_pay_problem=apple_problem,
+        google_pay_problem=google_problem,
+    )
+
+
+def payment_method_domain_find(
+    *, credentials: Credentials, domain_name: str
+) -> PaymentMethodDomain | None:
+    """The registration of ``domain_name`` in the credentials' account (the connected
+    account's with Connect), or None (``GET /v1/payment_method_domains?domain_name=``)."""
+    with _translated_errors():
+        page = (
+            _client(credentials)
+            .v1.payment_method_domains.list(
+                params={"domain_name": domain_name, "limit": 1}, options=_options(credentials)
+            )
+            .to_dict()
+        )
+    found = [item for item in page["data"] if item.get("domain_name") == domain_name]
+    return _payment_method_domain(found[0]) if found else None
+
+
+def payment_method_domain_create(
+    *, credentials: Credentials, domain_name: str
+) -> PaymentMethodDomain:
+    """Register ``domain_name`` for payment methods in the credentials' account
+    (``POST /v1/payment_method_domains``)."""
+    with _translated_errors():
+        obj = _client(credentials).v1.payment_method_domains.create(
+            params={"domain_name": domain_name}, options=_options(credentials)
+        )
+    return _payment_method_domain(obj)
 
 
 # --- A shop's own keys: checked, and its webhook endpoint made for it -------------------

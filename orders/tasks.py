@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from orders import services, stripe_client
+from orders import services, stripe_client, wallets
 from shops.tasks import MAIL_RETRY
 
 
@@ -55,3 +55,14 @@ def order_fees_fetch(order_id: int) -> bool:
 def payouts_refresh() -> int:
     """List a Connect shop's payouts and the fees still unknown (beat, every shop)."""
     return services.payouts_refresh()
+
+
+@shared_task(
+    name="orders.wallet_domains_register",
+    autoretry_for=(stripe_client.PaymentRetryableError,),
+    retry_backoff=30,
+    max_retries=5,
+)
+def wallet_domains_register() -> int:
+    """Register the shop's hosts at Stripe for Apple Pay and Google Pay (orders.wallets)."""
+    return wallets.wallet_domains_register()

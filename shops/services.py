@@ -34,6 +34,7 @@ from shops.selectors import (
     shop_url,
     shops_with_staff_email,
 )
+from shops.signals import shop_domain_added
 from shops.tasks import email_send
 from shops.validators import normalise_slug, schema_name_for_slug, validate_shop_slug
 
@@ -193,6 +194,7 @@ def domain_add(*, shop: Shop, domain: str, is_primary: bool = False) -> Domain:
     with transaction.atomic():
         created = Domain.objects.create(domain=host, tenant=shop, is_primary=is_primary)
         audit_record(action="domain.add", target=created)
+        shop_domain_added.send(sender=Shop, shop=shop, domain=created)
         _host_lookups_retire()
     return created
 

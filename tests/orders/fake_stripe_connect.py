@@ -39,6 +39,13 @@ Keys: ``platform_key`` is the platform's (it creates connected accounts);
   ``GET /v1/webhook_endpoints``: per account; the ``secret`` only in the creation's
   answer. ``endpoint_event`` signs an event with an endpoint's secret, as Stripe would
   send it.
+- ``POST /v1/payment_method_domains`` (``domain_name`` required: 400
+  ``parameter_missing``; a local or reserved name such as ``*.localhost``: 400
+  ``invalid_domain_name``) and ``GET /v1/payment_method_domains`` (``domain_name``,
+  ``limit``): per account (the ``Stripe-Account`` header's with Connect), objects
+  ``payment_method_domain`` with ``enabled`` and the ``apple_pay``/``google_pay``/``link``
+  ``status``; ``wallet_status[domain]`` makes Apple Pay ``inactive`` with that
+  ``status_details.error_message``.
 """
 
 from __future__ import annotations
@@ -145,6 +152,8 @@ class FakeStripeConnect(FakeServer):
         self.balance_transactions: dict[str, list[dict]] = {}
         self.payouts: dict[str, list[dict]] = {}
         self.failing = False  # balance and payouts answer 500
+        self.payment_method_domains: dict[str, list[dict]] = {}  # by account
+        self.wallet_status: dict[str, str] = {}  # domain → Apple Pay's error message
         self.delivered = threading.Condition()
         self._serve()
 
@@ -484,6 +493,8 @@ class FakeStripeConnect(FakeServer):
                 return self._account_link(key, form)
             if parts[:1] == ["webhook_endpoints"]:
                 return self._webhook_endpoints(method, parts[1:], key, account, perms, form)
+            if parts == ["payment_method_domains"]:
+                return self._payment_method_domains(method, account, form)
         return _error(404, f"Unrecognized request URL ({method}: {path}).")
 
     @staticmethod
@@ -597,6 +608,44 @@ class FakeStripeConnect(FakeServer):
                 )
             return 200, self.accounts[rest[0]]
         return _error(404, f"Unrecognized request URL ({method}: /v1/accounts).")
+
+    def _payment_method_domains(self, method: str, account: str, form: dict) -> tuple[int, dict]:
+        domains = self.payment_method_domains.setdefault(account, [])
+        if method == "GET":
+            wanted = form.get("domain_name")
+            items = [d for d in domains if wanted is None or d["domain_name"] == wanted]
+            return self._page("/v1/payment_method_domains", items, form)
+        if method != "POST":
+            return _error(404, f"Unrecognized request URL ({method}: /v1/payment_method_domains).")
+        name = str(form.get("domain_name") or "")
+        if not name:
+            return _error(
+                400, "Missing required param: domain_name.", code="parameter_missing",
+                param="domain_name",
+            )  # fmt: skip
+        host = name.lower()
+        if host == "localhost" or host.endswith((".localhost", ".test", ".local")):
+            return _error(
+                400, f"{name} is not a valid domain name.", code="invalid_domain_name",
+                param="domain_name",
+            )  # fmt: skip
+        problem = self.wallet_status.get(name, "")
+        apple = {"status": "inactive", "status_details": {"error_message": problem}}
+        domain = {
+            "id": _id("pmd_"),
+            "object": "payment_method_domain",
+            "amazon_pay": {"status": "active"},
+            "apple_pay": apple if problem else {"status": "active"},
+            "created": int(time.time()),
+            "domain_name": name,
+            "enabled": form.get("enabled", "true") != "false",
+            "google_pay": {"status": "active"},
+            "link": {"status": "active"},
+            "livemode": False,
+            "paypal": {"status": "active"},
+        }
+        domains.append(domain)
+        return 200, domain
 
     def _account_link(self, key: str, form: dict) -> tuple[int, dict]:
         for name in ("account", "refresh_url", "return_url", "type"):

@@ -92,7 +92,7 @@ def test_connect_charges_name_the_account_and_the_platform_fee(fake_stripe):
         "amount": "2400",
         "currency": "eur",
         "metadata[order]": "o-1",
-        "payment_method_types[0]": "card",
+        "automatic_payment_methods[enabled]": "true",
         "application_fee_amount": "60",
     }
     assert intent == stripe_client.PaymentIntent(
@@ -104,6 +104,43 @@ def test_connect_charges_name_the_account_and_the_platform_fee(fake_stripe):
         metadata={},
         account_id="acct_shop",
     )
+
+
+def test_with_stripes_own_stripe_js_the_merchants_payment_methods_are_offered(
+    fake_stripe, settings
+):
+    settings.STRIPE_JS_URL = "https://js.stripe.com/v3/"  # the Payment Element's
+
+    create(OWN)
+
+    (request,) = fake_stripe.requests
+    assert request["form"]["automatic_payment_methods[enabled]"] == "true"
+    assert not any(name.startswith("payment_method_types") for name in request["form"])
+
+
+def test_with_localstripes_stripe_js_the_intent_takes_cards(fake_stripe, settings):
+    settings.STRIPE_JS_URL = "http://127.0.0.1:8420/js.stripe.com/v3/"  # localstripe's stand-in
+
+    create(CONNECT)
+
+    (request,) = fake_stripe.requests
+    assert request["form"]["payment_method_types[0]"] == "card"
+    assert not any(name.startswith("automatic_payment_methods") for name in request["form"])
+
+
+def test_localstripe_refuses_automatic_payment_methods_and_takes_card_intents(stripe_settings):
+    """Why the two paths: localstripe answers 400 to ``automatic_payment_methods``; with
+    its Stripe.js (stripe_settings) the intent it gets is a card one, which it takes."""
+    own = stripe_client.Credentials(secret_key="sk_test_wallets", publishable_key="pk_test_w")
+    stripe_settings.STRIPE_JS_URL = "https://js.stripe.com/v3/"
+    with pytest.raises(stripe_client.PaymentFinalError, match="automatic_payment_methods"):
+        create(own)
+
+    stripe_settings.STRIPE_JS_URL = f"{stripe_settings.STRIPE_API_BASE}/js.stripe.com/v3/"
+    intent = create(own)
+
+    assert intent.status == "requires_payment_method"
+    assert intent.amount == 2400
 
 
 def test_a_shops_own_keys_send_no_account_and_no_fee(fake_stripe):
