@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("orders", "0012_connect_fees_and_payouts"),
+        ("orders", "0013_order_shipping_method"),
     ]
 
     operations = [
