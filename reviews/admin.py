@@ -268,8 +268,9 @@ class PollAdmin(admin.ModelAdmin):
     inlines = [PollOptionInline, PollAnomalyInline]
 
     def get_inlines(self, request: HttpRequest, obj: Poll | None) -> list:
-        # a new poll has no votes yet, so nothing to flag
-        return self.inlines if obj is not None else [PollOptionInline]
+        # the bursts only when there are some: a new or calm poll has nothing to review
+        flagged = obj is not None and obj.anomalies.exists()
+        return self.inlines if flagged else [PollOptionInline]
 
     actions = ["notify_launched"]
 
