@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
 
 import pytest
 from django.core import mail
@@ -218,3 +219,52 @@ def test_a_burst_from_one_address_flags_the_poll_and_a_normal_poll_is_not(shop_a
     assert "198.51.100.9" not in busy_page
     assert "unusual bursts of votes" not in calm_page
     assert listing.count('alt="True"') == 1  # the flagged column: the busy poll only
+
+
+def recorded(shop) -> bool:
+    """Whether the worker wrote down that it sent the confirmation email."""
+    from django_tenants.utils import tenant_context
+
+    with tenant_context(shop):
+        return PollVote.objects.filter(confirm_sent_at__isnull=False).exists()
+
+
+def test_a_real_worker_emails_the_confirmation_link(committed_shop, django_db_blocker, tmp_path):
+    from django_tenants.utils import tenant_context
+
+    from tests.conftest import tasks_sent_to, wait_until, worker_start, worker_stop
+    from tests.reviews.fake_smtp import FakeSMTP
+
+    shop = committed_shop("confirmer").shop
+    with django_db_blocker.unblock(), tenant_context(shop):
+        poll = confirm_poll()
+        sage = poll.options.first()
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    with FakeSMTP() as smtp:
+        worker = worker_start(
+            queue=queue,
+            media_root=tmp_path,
+            env={"EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(smtp.port), "EMAIL_USE_TLS": "0"},
+        )
+        try:
+            with tasks_sent_to(queue), django_db_blocker.unblock(), tenant_context(shop):
+                poll_vote(
+                    poll_id=poll.pk,
+                    option_id=sage.pk,
+                    shopper=a_shopper("192.0.2.1"),
+                    email="Voter@Example.test",
+                )
+            sent = wait_until(lambda: recorded(shop) and smtp.received, django_db_blocker, 60)
+        finally:
+            worker_stop(worker)
+
+    assert sent, "the worker sent no confirmation email"
+    [(recipients, message)] = smtp.received
+    body = message.get_content()
+    assert recipients == ["Voter@Example.test"]
+    assert "Confirm your vote" in message["Subject"]
+    with django_db_blocker.unblock(), tenant_context(shop):
+        vote = PollVote.objects.get()
+        assert vote.confirm_sent_at is not None and vote.confirmed_at is None
+        poll_vote_confirm(token_of(LINK.search(body).group(1)))
+        assert counts(poll) == [1, 0]
