@@ -12,10 +12,13 @@ import uuid
 import pytest
 from django.core import mail
 from django.db import connection
+from django_tenants.utils import tenant_context
 
 from reviews.models import Poll, PollAnomaly, PollOption, PollVote
 from reviews.services import PollConfirmError, PollError, poll_vote, poll_vote_confirm
 from reviews.shoppers import shopper_token_new
+from tests.conftest import tasks_sent_to, wait_until, worker_start, worker_stop
+from tests.reviews.fake_smtp import FakeSMTP
 from tests.reviews.helpers import a_shopper, shopper_client
 from tests.reviews.test_polls import make_poll
 
@@ -223,18 +226,11 @@ def test_a_burst_from_one_address_flags_the_poll_and_a_normal_poll_is_not(shop_a
 
 def recorded(shop) -> bool:
     """Whether the worker wrote down that it sent the confirmation email."""
-    from django_tenants.utils import tenant_context
-
     with tenant_context(shop):
         return PollVote.objects.filter(confirm_sent_at__isnull=False).exists()
 
 
 def test_a_real_worker_emails_the_confirmation_link(committed_shop, django_db_blocker, tmp_path):
-    from django_tenants.utils import tenant_context
-
-    from tests.conftest import tasks_sent_to, wait_until, worker_start, worker_stop
-    from tests.reviews.fake_smtp import FakeSMTP
-
     shop = committed_shop("confirmer").shop
     with django_db_blocker.unblock(), tenant_context(shop):
         poll = confirm_poll()
@@ -268,3 +264,19 @@ def test_a_real_worker_emails_the_confirmation_link(committed_shop, django_db_bl
         assert vote.confirm_sent_at is not None and vote.confirmed_at is None
         poll_vote_confirm(token_of(LINK.search(body).group(1)))
         assert counts(poll) == [1, 0]
+
+
+def test_the_merchant_asks_for_email_confirmation_in_the_admin(shop_a):
+    from tests.reviews.test_polls import _poll_form
+    from tests.storefront.helpers import owner
+
+    connection.set_tenant(shop_a)
+    options = [{"text": "A", "position": "0"}, {"text": "B", "position": "1"}]
+    form = owner().get("/admin/reviews/poll/add/").content.decode()
+    saved = owner().post(
+        "/admin/reviews/poll/add/", {**_poll_form(options), "confirm_by_email": "on"}
+    )
+
+    assert "Ask voters to confirm by email" in form
+    assert saved.status_code == 302
+    assert Poll.objects.get().confirm_by_email is True

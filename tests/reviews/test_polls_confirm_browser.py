@@ -39,6 +39,7 @@ def test_a_shopper_confirms_their_poll_vote_by_email(
         page.get_by_label("Your email (we send a link to confirm your vote)").fill(
             "shopper@example.test"
         )
+        page.screenshot(path=f"{SHOTS}/confirm-{width}-form.png", full_page=True)
         page.get_by_role("button", name="Vote").click()
 
         status = page.get_by_role("status")
