@@ -259,7 +259,7 @@ class PollAdmin(admin.ModelAdmin):
         "question",
         "opens_at",
         "closes_at",
-        "confirm_by_email",
+        "by_email",
         "total_votes",
         "awaiting_confirmation",
         "flagged",
@@ -298,13 +298,17 @@ class PollAdmin(admin.ModelAdmin):
     def total_votes(self, poll: Poll) -> int:
         return poll.counted
 
-    @admin.display(description="awaiting email confirmation")
+    @admin.display(description="by email", boolean=True, ordering="confirm_by_email")
+    def by_email(self, poll: Poll) -> bool:
+        return poll.confirm_by_email
+
+    @admin.display(description="unconfirmed")
     def awaiting_confirmation(self, poll: Poll) -> int:
         return poll.waiting
 
-    @admin.display(description="flagged", boolean=True)
-    def flagged(self, poll: Poll) -> bool:
-        return poll.bursts > 0
+    @admin.display(description="flagged")
+    def flagged(self, poll: Poll) -> str:
+        return "Unusual burst: review" if poll.bursts else "no"
 
     # A poll section shows the poll: any change retires the cached shop page (on commit).
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
