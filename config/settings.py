@@ -478,6 +478,11 @@ REVIEWS_MAX_PHOTOS = 5
 REVIEWS_PHOTO_MAX_BYTES = env_int("REVIEWS_PHOTO_MAX_BYTES", 8 * 1024 * 1024)
 # Reviews from one shopper or network within this many seconds beyond 3 are flagged "burst"
 REVIEWS_BURST_SECONDS = env_int("REVIEWS_BURST_SECONDS", 3600)
+# a poll vote waiting for its email confirmation: how long its link works
+REVIEWS_POLL_CONFIRM_LINK_HOURS = env_int("REVIEWS_POLL_CONFIRM_LINK_HOURS", 48)
+# a poll is flagged when one address casts more than this many votes within the minutes
+REVIEWS_POLL_BURST_VOTES = env_int("REVIEWS_POLL_BURST_VOTES", 20)
+REVIEWS_POLL_BURST_MINUTES = env_int("REVIEWS_POLL_BURST_MINUTES", 10)
 REVIEWS_RATE_LIMITS = {
     "review": {
         "shopper": env_str("REVIEWS_RATE_REVIEW_SHOPPER", "5/h"),

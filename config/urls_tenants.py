@@ -32,6 +32,7 @@ urlpatterns = [
     path("reviews/write/<str:token>/", review_views.review_write, name="review-write"),
     path("reviews/<int:review_id>/vote/", review_views.review_vote_view, name="review-vote"),
     path("polls/<int:poll_id>/", review_views.poll_page, name="poll"),
+    path("polls/confirm/<str:token>/", review_views.poll_confirm, name="poll-confirm"),
     path("welcome/", account_views.welcome, name="welcome"),
     path("bag/", storefront_views.bag_page, name="bag"),
     path("checkout/", order_views.checkout, name="checkout"),

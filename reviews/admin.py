@@ -5,12 +5,19 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.utils.html import format_html_join
 
-from reviews.models import Poll, PollOption, Review, ReviewDecision, ReviewSettings
+from reviews.models import (
+    Poll,
+    PollAnomaly,
+    PollOption,
+    Review,
+    ReviewDecision,
+    ReviewSettings,
+)
 from reviews.selectors import photo_url
 from reviews.services import (
     ReviewError,
@@ -221,10 +228,50 @@ class PollOptionInline(admin.TabularInline):
         return option.notifications.count() if option.pk else 0
 
 
+class PollAnomalyInline(admin.TabularInline):
+    """Bursts of votes from one address (hashed), for the merchant to review: the votes
+    counted by the rules; this says what was seen."""
+
+    model = PollAnomaly
+    verbose_name = "unusual burst of votes"
+    verbose_name_plural = "unusual bursts of votes (counted, for you to review)"
+    fields = readonly_fields = (
+        "vote_count",
+        "window_minutes",
+        "address",
+        "first_seen",
+        "last_seen",
+    )
+    extra = 0
+    can_delete = True
+
+    @admin.display(description="address (hashed)")
+    def address(self, anomaly: PollAnomaly) -> str:
+        return f"{anomaly.ip_hash[:12]}…"
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
 @admin.register(Poll)
 class PollAdmin(admin.ModelAdmin):
-    list_display = ("question", "opens_at", "closes_at", "total_votes")
-    inlines = [PollOptionInline]
+    list_display = (
+        "question",
+        "opens_at",
+        "closes_at",
+        "by_email",
+        "total_votes",
+        "awaiting_confirmation",
+        "flagged",
+    )
+    fields = ("question", "opens_at", "closes_at", "confirm_by_email")
+    inlines = [PollOptionInline, PollAnomalyInline]
+
+    def get_inlines(self, request: HttpRequest, obj: Poll | None) -> list:
+        # the bursts only when there are some: a new or calm poll has nothing to review
+        flagged = obj is not None and obj.anomalies.exists()
+        return self.inlines if flagged else [PollOptionInline]
+
     actions = ["notify_launched"]
 
     @admin.action(description="Email “notify me” shoppers whose choice is on sale now")
@@ -236,9 +283,32 @@ class PollAdmin(admin.ModelAdmin):
             "Shoppers who asked will be emailed about every option whose product is active.",
         )
 
-    @admin.display(description="votes")
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Poll]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                counted=Count("votes", filter=Q(votes__confirmed_at__isnull=False), distinct=True),
+                waiting=Count("votes", filter=Q(votes__confirmed_at__isnull=True), distinct=True),
+                bursts=Count("anomalies", distinct=True),
+            )
+        )
+
+    @admin.display(description="votes", ordering="counted")
     def total_votes(self, poll: Poll) -> int:
-        return poll.votes.count()
+        return poll.counted
+
+    @admin.display(description="by email", boolean=True, ordering="confirm_by_email")
+    def by_email(self, poll: Poll) -> bool:
+        return poll.confirm_by_email
+
+    @admin.display(description="unconfirmed")
+    def awaiting_confirmation(self, poll: Poll) -> int:
+        return poll.waiting
+
+    @admin.display(description="flagged")
+    def flagged(self, poll: Poll) -> str:
+        return "Unusual burst: review" if poll.bursts else "no"
 
     # A poll section shows the poll: any change retires the cached shop page (on commit).
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:

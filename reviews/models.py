@@ -191,6 +191,14 @@ class Poll(models.Model):
     question = models.CharField(max_length=200)
     opens_at = models.DateTimeField()
     closes_at = models.DateTimeField(null=True, blank=True)
+    confirm_by_email = models.BooleanField(
+        "Ask voters to confirm by email",
+        default=False,
+        help_text=(
+            "Voters give an email address and their vote counts once they open the link "
+            "emailed to them; one vote per address."
+        ),
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -225,22 +233,58 @@ class PollOption(models.Model):
 
 class PollVote(models.Model):
     """One vote per shopper per poll (the shopper as for ``ReviewVote``); ``ip_hash`` is
-    kept to spot abuse, not to refuse a second shopper at the same address."""
+    kept to spot abuse, not to refuse a second shopper at the same address.
+
+    In a poll that asks voters to confirm by email the vote waits (``confirmed_at``
+    empty, not counted) until its link is opened; ``email_hash`` is a keyed hash of the
+    lower-cased address (the address itself is not kept), one confirmed vote each."""
 
     poll = models.ForeignKey(Poll, related_name="votes", on_delete=models.CASCADE)
     option = models.ForeignKey(PollOption, related_name="votes", on_delete=models.CASCADE)
     voter = models.CharField(max_length=64)
     ip_hash = models.CharField(max_length=64)
+    email_hash = models.CharField(max_length=64, blank=True, editable=False)
+    confirm_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["poll", "voter"], name="reviews_poll_one_vote"),
+            models.UniqueConstraint(
+                fields=["poll", "email_hash"],
+                condition=Q(confirmed_at__isnull=False) & ~Q(email_hash=""),
+                name="reviews_poll_one_confirmed_vote_per_email",
+            ),
         ]
         indexes = [models.Index(fields=["poll", "ip_hash"], name="reviews_poll_vote_by_address")]
 
     def __str__(self) -> str:
         return f"Vote for {self.option_id}"
+
+
+class PollAnomaly(models.Model):
+    """A burst of votes in a poll from one network address (hashed: the address itself is
+    never kept), for the merchant to review; the votes still count by the rules."""
+
+    poll = models.ForeignKey(Poll, related_name="anomalies", on_delete=models.CASCADE)
+    ip_hash = models.CharField("address (hashed)", max_length=64)
+    vote_count = models.PositiveIntegerField("votes seen")
+    window_minutes = models.PositiveIntegerField("within minutes")
+    first_seen = models.DateTimeField(auto_now_add=True)
+    last_seen = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "poll anomalies"
+        constraints = [
+            models.UniqueConstraint(fields=["poll", "ip_hash"], name="reviews_poll_anomaly_once")
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.vote_count} votes within {self.window_minutes} min "
+            f"from address {self.ip_hash[:12]}…"
+        )
 
 
 class PollNotification(models.Model):

@@ -283,9 +283,14 @@ def poll_view(*, poll_id: int | None) -> PollView | None:
 
 
 def poll_voted_option(*, poll_id: int, voter: str) -> int | None:
-    """The option this shopper voted for, if they did."""
+    """The option this shopper voted for, if their vote counts (is confirmed)."""
     return (
-        PollVote.objects.filter(voter=voter, poll_id=poll_id)
+        PollVote.objects.filter(voter=voter, poll_id=poll_id, confirmed_at__isnull=False)
         .values_list("option_id", flat=True)
         .first()
     )
+
+
+def poll_vote_waiting(*, poll_id: int, voter: str) -> bool:
+    """Whether this shopper's vote waits for its email confirmation."""
+    return PollVote.objects.filter(voter=voter, poll_id=poll_id, confirmed_at__isnull=True).exists()

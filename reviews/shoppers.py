@@ -62,6 +62,12 @@ def _keyed_hash(value: str) -> str:
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:40]
 
 
+def email_hash(email: str) -> str:
+    """A keyed hash of the lower-cased ``email`` (in this shop): enough to keep one
+    confirmed poll vote per address without keeping the address."""
+    return _keyed_hash(f"email:{email.strip().lower()}")
+
+
 def client_ip(request: HttpRequest) -> str:
     return ratelimits.client_ip(request)  # REMOTE_ADDR, or behind trusted proxies
 

@@ -30,3 +30,15 @@ def review_requests_send_due() -> int:
 def poll_launch_notify(poll_id: int) -> int:
     """Email "notify me" subscribers of a poll's options whose product is on sale."""
     return services.poll_launch_notify(poll_id=poll_id)
+
+
+@shared_task(
+    name="reviews.poll_vote_confirm_send",
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def poll_vote_confirm_send(vote_id: int, email: str) -> bool:
+    """Email the link that confirms a poll vote waiting for it."""
+    return services.poll_vote_confirm_send(vote_id=vote_id, email=email)

@@ -2,6 +2,8 @@
 review requests, polls."""
 
 from reviews.services.polls import (
+    PollConfirmation,
+    PollConfirmError,
     PollError,
     PollOptionInput,
     poll_close,
@@ -11,6 +13,8 @@ from reviews.services.polls import (
     poll_launch_notify_on_commit,
     poll_option_image_set,
     poll_vote,
+    poll_vote_confirm,
+    poll_vote_confirm_send,
 )
 from reviews.services.requests import (
     ReviewLinkError,
@@ -32,6 +36,8 @@ from reviews.services.reviews import (
 from reviews.services.votes import VoteCounts, VoteError, review_vote
 
 __all__ = [
+    "PollConfirmError",
+    "PollConfirmation",
     "PollError",
     "PollOptionInput",
     "ReviewError",
@@ -45,6 +51,8 @@ __all__ = [
     "poll_launch_notify_on_commit",
     "poll_option_image_set",
     "poll_vote",
+    "poll_vote_confirm",
+    "poll_vote_confirm_send",
     "review_delete",
     "review_edit",
     "review_link_line",

@@ -1,28 +1,36 @@
 """Polls: one vote per shopper (their token; their address only when they have no
 token), counted with a conditional insert and an ``F()`` increment; closed or unopened
 polls refuse votes. Shoppers sharing an address each vote: abuse is held by the rate
-limits."""
+limits, and a burst from one address flags the poll for the merchant (``PollAnomaly``)
+without refusing the votes.
+
+A poll that asks voters to confirm by email records the vote as pending with a keyed
+hash of the address (the address itself goes only into the queued email task) and
+counts it when the signed, expiring link emailed by the worker is opened: one confirmed
+vote per address and per shopper. The link is salted with the shop's schema, so it is
+worthless in another shop."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.mail import send_mail
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
 from catalog.models import Product
-from reviews.models import Poll, PollNotification, PollOption, PollVote
+from reviews.models import Poll, PollAnomaly, PollNotification, PollOption, PollVote
 from reviews.services.photos import picture_clean_upload
-from reviews.shoppers import Shopper
+from reviews.shoppers import Shopper, email_hash
 from shops.media import delete_files_on_commit
 from shops.page_cache import shop_page_changed
 from shops.queueing import task_queue_on_commit
@@ -47,12 +55,26 @@ def poll_is_open(poll: Poll, now=None) -> bool:
     return poll.opens_at <= now and (poll.closes_at is None or now < poll.closes_at)
 
 
+def _email_checked(email: str, *, field: str, message: str) -> str:
+    email = (email or "").strip()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise PollError(message, status=400, code="invalid_email", field=field) from None
+    return email
+
+
 @transaction.atomic
 def poll_vote(
-    *, poll_id: int, option_id: int, shopper: Shopper, notify_email: str = ""
-) -> PollOption:
-    """Count the shopper's vote for ``option_id``; with ``notify_email`` also remember to
-    tell them when that option launches. A second vote by the same shopper is a 409."""
+    *, poll_id: int, option_id: int, shopper: Shopper, notify_email: str = "", email: str = ""
+) -> PollVote:
+    """Record the shopper's vote for ``option_id``; with ``notify_email`` also remember to
+    tell them when that option launches. A second vote by the same shopper is a 409.
+
+    In a poll that asks voters to confirm by email, ``email`` is needed: the vote waits
+    (not counted, ``confirmed_at`` empty) and its link is emailed by the worker; voting
+    again before confirming replaces the waiting vote and sends a new link."""
     option = PollOption.objects.select_related("poll").filter(pk=option_id, poll_id=poll_id).first()
     if option is None:
         raise PollError(
@@ -61,37 +83,179 @@ def poll_vote(
             code="unknown_option",
             field="option",
         )
+    poll = option.poll
     now = timezone.now()
-    if option.poll.opens_at > now:
+    if poll.opens_at > now:
         raise PollError("This poll is not open yet.", status=409, code="poll_not_open")
-    if option.poll.closes_at is not None and now >= option.poll.closes_at:
+    if poll.closes_at is not None and now >= poll.closes_at:
         raise PollError(
             "This poll is closed; the results are final.", status=409, code="poll_closed"
         )
-    notify_email = (notify_email or "").strip()
-    if notify_email:
-        try:
-            validate_email(notify_email)
-        except ValidationError:
+    notify_email = _email_checked(
+        notify_email, field="notify_email", message="Enter a valid email address to be told."
+    )
+    if poll.confirm_by_email:
+        email = _email_checked(
+            email, field="email", message="Enter a valid email address to confirm your vote."
+        )
+        if not email:
             raise PollError(
-                "Enter a valid email address to be told.",
+                "Enter your email address: this poll counts a vote once it is confirmed by email.",
                 status=400,
-                code="invalid_email",
-                field="notify_email",
-            ) from None
+                code="email_required",
+                field="email",
+            )
+    vote = _vote_record(poll=poll, option=option, shopper=shopper, email=email, now=now)
+    if notify_email:
+        PollNotification.objects.get_or_create(option=option, email=notify_email.lower())
+    _burst_check(poll=poll, shopper=shopper, now=now)
+    return vote
+
+
+def _vote_record(
+    *, poll: Poll, option: PollOption, shopper: Shopper, email: str, now: datetime
+) -> PollVote:
+    if poll.confirm_by_email:
+        waiting = (
+            PollVote.objects.select_for_update()
+            .filter(poll=poll, voter=shopper.voter, confirmed_at__isnull=True)
+            .first()
+        )
+        if waiting is not None:  # not counted yet: the new choice and address replace it
+            waiting.option, waiting.email_hash, waiting.ip_hash = (
+                option,
+                email_hash(email),
+                (shopper.ip_hash),
+            )
+            waiting.save(update_fields=["option", "email_hash", "ip_hash"])
+            _confirm_email_queue(vote=waiting, email=email)
+            return waiting
     try:
         with transaction.atomic():
-            PollVote.objects.create(
-                poll_id=poll_id, option=option, voter=shopper.voter, ip_hash=shopper.ip_hash
+            vote = PollVote.objects.create(
+                poll=poll,
+                option=option,
+                voter=shopper.voter,
+                ip_hash=shopper.ip_hash,
+                email_hash=email_hash(email) if poll.confirm_by_email else "",
+                confirmed_at=None if poll.confirm_by_email else now,
             )
     except IntegrityError:
         raise PollError(
             "You have already voted in this poll.", status=409, code="already_voted"
         ) from None
-    PollOption.objects.filter(pk=option.pk).update(vote_count=F("vote_count") + 1)
-    if notify_email:
-        PollNotification.objects.get_or_create(option=option, email=notify_email.lower())
-    return option
+    if poll.confirm_by_email:
+        _confirm_email_queue(vote=vote, email=email)
+    else:
+        PollOption.objects.filter(pk=option.pk).update(vote_count=F("vote_count") + 1)
+    return vote
+
+
+def _burst_check(*, poll: Poll, shopper: Shopper, now: datetime) -> None:
+    """Flag ``poll`` when the shopper's address cast more than REVIEWS_POLL_BURST_VOTES
+    votes in it within REVIEWS_POLL_BURST_MINUTES (one row per address, kept up to date)."""
+    minutes = settings.REVIEWS_POLL_BURST_MINUTES
+    seen = PollVote.objects.filter(
+        poll=poll, ip_hash=shopper.ip_hash, created__gte=now - timedelta(minutes=minutes)
+    ).count()
+    if seen <= settings.REVIEWS_POLL_BURST_VOTES:
+        return
+    PollAnomaly.objects.bulk_create(
+        [PollAnomaly(poll=poll, ip_hash=shopper.ip_hash, vote_count=seen, window_minutes=minutes)],
+        update_conflicts=True,
+        unique_fields=["poll", "ip_hash"],
+        update_fields=["vote_count", "window_minutes", "last_seen"],
+    )
+
+
+class PollConfirmError(Exception):
+    """A vote confirmation link that is tampered with, from another shop, expired, or
+    whose vote cannot count (the poll closed, the address confirmed a vote already)."""
+
+
+def _confirm_salt() -> str:
+    return f"reviews.poll-confirm:{connection.schema_name}"
+
+
+def poll_confirm_token(*, vote: PollVote) -> str:
+    return signing.dumps({"vote": vote.pk, "email": vote.email_hash[:16]}, salt=_confirm_salt())
+
+
+def _confirm_email_queue(*, vote: PollVote, email: str) -> None:
+    """Queue the confirmation email once this commits (the address travels in the task,
+    it is not stored)."""
+    task_queue_on_commit("reviews.poll_vote_confirm_send", vote.pk, email)
+
+
+def poll_vote_confirm_send(*, vote_id: int, email: str) -> bool:
+    """Email the link that confirms vote ``vote_id`` (worker); False when the vote is gone,
+    counted already, or no longer for this address (a newer vote replaced it)."""
+    vote = PollVote.objects.select_related("poll", "option").filter(pk=vote_id).first()
+    if vote is None or vote.confirmed_at is not None or vote.email_hash != email_hash(email):
+        return False
+    shop = current_shop()
+    url = shop_url(shop) + reverse("poll-confirm", kwargs={"token": poll_confirm_token(vote=vote)})
+    hours = settings.REVIEWS_POLL_CONFIRM_LINK_HOURS
+    send_mail(
+        subject=f"Confirm your vote in {shop.name}'s poll",
+        message=(
+            f"You voted for “{vote.option.text}” in {shop.name}'s poll "
+            f"“{vote.poll.question}”.\n\nOpen this link to confirm it; your vote counts once "
+            f"you do (the link works for {hours} hours):\n{url}\n\n"
+            "If you did not vote, ignore this email and nothing is counted.\n"
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[email],
+    )
+    PollVote.objects.filter(pk=vote.pk).update(confirm_sent_at=timezone.now())
+    return True
+
+
+@dataclass(frozen=True)
+class PollConfirmation:
+    """A confirmed vote; ``already`` when the link had been opened before."""
+
+    vote: PollVote
+    already: bool
+
+
+@transaction.atomic
+def poll_vote_confirm(token: str) -> PollConfirmation:
+    """Count the vote a confirmation link was made for (once: opening it again changes
+    nothing); ``PollConfirmError`` says why not."""
+    max_age = settings.REVIEWS_POLL_CONFIRM_LINK_HOURS * 3600
+    try:
+        value = signing.loads(token, salt=_confirm_salt(), max_age=max_age)
+    except signing.SignatureExpired:
+        raise PollConfirmError(
+            "This confirmation link has expired. Vote again on the poll to get a new one."
+        ) from None
+    except signing.BadSignature:
+        raise PollConfirmError("This confirmation link is not valid in this shop.") from None
+    vote = (
+        PollVote.objects.select_for_update(of=("self",))
+        .select_related("poll", "option")
+        .filter(pk=value.get("vote") if isinstance(value, dict) else None)
+        .first()
+    )
+    if vote is None or vote.email_hash[:16] != value.get("email"):
+        raise PollConfirmError(
+            "This vote cannot be found any more; it may have been replaced by a newer vote."
+        )
+    if vote.confirmed_at is not None:
+        return PollConfirmation(vote=vote, already=True)
+    if not poll_is_open(vote.poll):
+        raise PollConfirmError("This poll closed before your vote was confirmed.")
+    vote.confirmed_at = timezone.now()
+    try:
+        with transaction.atomic():
+            vote.save(update_fields=["confirmed_at"])
+    except IntegrityError:
+        raise PollConfirmError(
+            "This email address has confirmed a vote in this poll already; it counts once."
+        ) from None
+    PollOption.objects.filter(pk=vote.option_id).update(vote_count=F("vote_count") + 1)
+    return PollConfirmation(vote=vote, already=False)
 
 
 @dataclass(frozen=True)

@@ -23,12 +23,14 @@ from catalog.models import Product
 from reviews import selectors
 from reviews.models import Review
 from reviews.services import (
+    PollConfirmError,
     PollError,
     ReviewError,
     ReviewLinkError,
     VoteError,
     poll_is_open,
     poll_vote,
+    poll_vote_confirm,
     review_link_line,
     review_settings_get,
     review_submit,
@@ -250,11 +252,13 @@ def poll_page(request: HttpRequest, poll_id: int) -> HttpResponse:
                 option_id=option_id,
                 shopper=shopper,
                 notify_email=request.POST.get("notify_email", ""),
+                email=request.POST.get("email", ""),
             )
         except PollError as error:
             status, message = error.status, str(error)
         poll = selectors.poll_view(poll_id=poll_id)  # fresh counts
     voted = selectors.poll_voted_option(poll_id=poll.id, voter=shopper.voter)
+    waiting = voted is None and selectors.poll_vote_waiting(poll_id=poll.id, voter=shopper.voter)
     design = design_get()
     context = {
         "poll": poll,
@@ -262,7 +266,8 @@ def poll_page(request: HttpRequest, poll_id: int) -> HttpResponse:
         "message": message,
         "is_open": poll_is_open(poll.poll),
         "shopper_token": shopper.token,
-        "show_results": voted is not None or not poll_is_open(poll.poll),
+        "waiting": waiting,
+        "show_results": voted is not None or waiting or not poll_is_open(poll.poll),
         "base_template": EMBED_BASE if _is_embed(request) else "base.html",
         "embed": _is_embed(request),
         "embed_allowed_origins": embed_origins(design),
@@ -271,6 +276,29 @@ def poll_page(request: HttpRequest, poll_id: int) -> HttpResponse:
     response = render(request, "reviews/poll_page.html", context, status=status)
     response["Content-Security-Policy"] = frame_ancestors(embed_origins(design))
     return response
+
+
+@require_GET
+def poll_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The link of a vote confirmation email: the vote counts (once), then the poll's
+    results; a link that cannot count says why on a page of its own (400)."""
+    try:
+        confirmation = poll_vote_confirm(token)
+    except PollConfirmError as error:
+        context = {"message": str(error), **shop_theme()}
+        return render(request, "reviews/poll_confirm_error.html", context, status=400)
+    vote = confirmation.vote
+    poll = selectors.poll_view(poll_id=vote.poll_id)
+    context = {
+        "poll": poll,
+        "voted": vote.option_id,
+        "already": confirmation.already,
+        "is_open": poll_is_open(poll.poll),
+        "show_results": True,
+        "base_template": "base.html",
+        **shop_theme(),
+    }
+    return render(request, "reviews/poll_confirmed.html", context)
 
 
 @require_GET
