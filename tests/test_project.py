@@ -52,7 +52,12 @@ def test_every_tenant_app_is_installed_and_shops_stay_public(shop_a):
     assert "shops" in settings.SHARED_APPS and "shops" not in settings.TENANT_APPS
     assert in_code <= set(settings.INSTALLED_APPS)
     # and every tenant app's tables are in the shop's schema, the shops app's only in public
-    configs = {config.name: config for config in apps.get_app_configs()}
+    # (an entry is an app's module, or the path of its AppConfig: the admin's is the back
+    # office's, shops.backoffice.apps.BackofficeAdminConfig)
+    configs = {config.name: config for config in apps.get_app_configs()} | {
+        f"{type(config).__module__}.{type(config).__name__}": config
+        for config in apps.get_app_configs()
+    }
     for name in settings.TENANT_APPS:
         for model in configs[name].get_models():
             if model._meta.managed and not model._meta.proxy:

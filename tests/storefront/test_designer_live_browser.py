@@ -121,6 +121,10 @@ def test_the_preview_follows_typing_and_a_failed_save_keeps_text_and_picture(
     tab(page, width, "Preview")
     page.get_by_role("button", name="Mobile").click()
     expect(page.get_by_role("button", name="Mobile")).to_have_attribute("aria-pressed", "true")
+    # the frame narrows with a short transition: wait for it to end at a phone's width
+    page.wait_for_function(
+        "document.getElementById('preview').getBoundingClientRect().width <= 390"
+    )
     frame_width = page.locator("#preview").bounding_box()["width"]
     assert frame_width <= 390
     expect(preview.get_by_role("link", name="See the products")).to_have_attribute(
