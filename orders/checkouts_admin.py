@@ -16,6 +16,7 @@ from django.utils.formats import date_format
 
 from orders import services
 from orders.models import AbandonedCheckout, Order, OrderLine
+from orders.receipts import order_amounts
 from orders.selectors import checkout_recovery_is_enabled, checkouts_abandoned
 from orders.status import MERCHANT_CANCEL_NOTE
 from shops.currencies import money_format
@@ -57,14 +58,29 @@ class CheckoutStateFilter(admin.SimpleListFilter):
 
 
 class CheckoutLineInline(admin.TabularInline):
+    """A checkout's lines in three columns (what, how many, how much), so they read on a
+    phone too."""
+
     model = OrderLine
-    fields = ("title", "variant_title", "sku", "unit_price", "quantity", "line_total")
+    fields = ("item", "quantity", "amount")
     readonly_fields = fields
     extra = 0
     can_delete = False
 
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OrderLine]:
+        return super().get_queryset(request).select_related("order")
+
+    @admin.display(description="Item")
+    def item(self, line: OrderLine) -> str:
+        options = f" ({line.variant_title})" if line.variant_title else ""
+        return f"{line.title}{options} · SKU {line.sku}"
+
+    @admin.display(description="Amount")
+    def amount(self, line: OrderLine) -> str:
+        return money_format(line.line_total, line.order.currency)
 
 
 @admin.register(AbandonedCheckout)
@@ -80,21 +96,7 @@ class AbandonedCheckoutAdmin(admin.ModelAdmin):
     list_per_page = 50
     change_list_template = "admin/orders/abandonedcheckout/change_list.html"
     change_form_template = "admin/orders/abandonedcheckout/change_form.html"
-    fields = (
-        "status",
-        "stock_status",
-        "email",
-        "currency",
-        "subtotal",
-        "discount_amount",
-        "coupon_code",
-        "total",
-        "utm_source",
-        "created",
-        "reserved_until",
-        "cancelled_at",
-        "note",
-    )
+    fields = ("state", "email", "amounts", "started", "holds_until", "note")
     readonly_fields = fields
     inlines = [CheckoutLineInline]
     actions = ["cancel_selected"]
@@ -123,6 +125,19 @@ class AbandonedCheckoutAdmin(admin.ModelAdmin):
     @admin.display(description="Total", ordering="total")
     def total_display(self, checkout: AbandonedCheckout) -> str:
         return money_format(checkout.total, checkout.currency)
+
+    @admin.display(description="Amounts")
+    def amounts(self, checkout: AbandonedCheckout) -> str:
+        """As the receipt words them: "Subtotal €48.00 · Shipping (Colissimo) €4.90 · …"."""
+        return " · ".join(
+            f"{amount.label} {amount.amount}" for amount in order_amounts(order=checkout)
+        )
+
+    @admin.display(description="Stock held until")
+    def holds_until(self, checkout: AbandonedCheckout) -> str:
+        if checkout.stock_status != Order.Stock.HELD or checkout.reserved_until is None:
+            return "Not held: the items are back in stock"
+        return _when(checkout.reserved_until)
 
     @admin.display(description="State")
     def state(self, checkout: AbandonedCheckout) -> str:
