@@ -9,31 +9,16 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from pathlib import Path
 
 import pytest
-from django.core import mail
+
+from tests.journeys.helpers import email_to, no_horizontal_overflow
 
 pytestmark = pytest.mark.browser
 
 SHOTS = Path(os.environ.get("ETALAGE_LOGIN_SHOTS", "/tmp/shots-login"))  # noqa: S108
 NEW_PASSWORD = "window-boxes-and-tulips-7"
-
-
-def _email_to(address: str, subject_part: str, seconds: float = 30) -> mail.EmailMessage:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        for message in mail.outbox:
-            if address in message.to and subject_part in message.subject:
-                return message
-        time.sleep(0.1)
-    raise AssertionError(f"no email {subject_part!r} to {address}: {mail.outbox!r}")
-
-
-def _no_horizontal_overflow(page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"], f"page is {width} px wide"
 
 
 @pytest.mark.parametrize("width", [390, 1280], ids=["phone", "desktop"])
@@ -51,18 +36,18 @@ def test_a_merchant_finds_their_shop_and_resets_their_password(
         # given: the platform home
         page.goto(f"http://localhost:{shop_server}/")
         assert page.get_by_role("link", name="Log in").is_visible()
-        _no_horizontal_overflow(page)
+        no_horizontal_overflow(page)
         page.screenshot(path=shots / "1-home.png", full_page=True)
 
         # when: Find my shop with the owner's email
         page.get_by_role("textbox", name="Your email").fill(owner)
         page.get_by_role("button", name="Find my shop").click()
         page.get_by_text("Check your inbox.").wait_for()
-        _no_horizontal_overflow(page)
+        no_horizontal_overflow(page)
         page.screenshot(path=shots / "2-check-inbox.png", full_page=True)
 
         # then: the email names the shop's admin; follow it
-        found = _email_to(owner, "Your Etalage shops")
+        found = email_to(owner, "Your Etalage shops")
         admin_url = f"http://{slug}.localhost:{shop_server}/admin/"
         assert f"Forgetful Florist {width}: {admin_url}" in found.body
         page.goto(admin_url)
@@ -78,7 +63,7 @@ def test_a_merchant_finds_their_shop_and_resets_their_password(
         page.screenshot(path=shots / "5-reset-sent.png", full_page=True)
 
         # then: the reset email links to this shop's host
-        reset = _email_to(owner, "Password reset")
+        reset = email_to(owner, "Password reset")
         link = re.search(r"http://\S+/admin/reset/\S+/", reset.body)
         assert link, reset.body
         assert link[0].startswith(f"http://{slug}.localhost:{shop_server}/admin/reset/")

@@ -12,41 +12,25 @@ from __future__ import annotations
 import json
 import os
 import re
-import time
 import urllib.error
 import urllib.request
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.core import mail
 from django_tenants.utils import tenant_context
 
 from shops.accounts.roles import Role
 from shops.api.services import api_key_create
 from shops.audit.models import AuditEntry
 from tests.factories import SHOP_PASSWORD, ProductFactory
+from tests.journeys.helpers import email_to, no_horizontal_overflow
 from tests.shops.staff_helpers import staff_make
 
 pytestmark = pytest.mark.browser
 
 SHOTS = Path(os.environ.get("ETALAGE_STAFF_SHOTS", "/tmp/shots-staff"))  # noqa: S108
 STAFF_PASSWORD = "orchard-ladder-sunrise-53"
-
-
-def _email_to(address: str, subject_part: str, seconds: float = 30) -> mail.EmailMessage:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        for message in mail.outbox:
-            if address in message.to and subject_part in message.subject:
-                return message
-        time.sleep(0.1)
-    raise AssertionError(f"no email {subject_part!r} to {address}: {mail.outbox!r}")
-
-
-def _no_horizontal_overflow(page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"], f"page is {width} px wide"
 
 
 def _log_in(page, base: str, email: str, password: str) -> None:
@@ -101,14 +85,14 @@ def test_staff_roles_and_the_audit_log(committed_shop, shop_server, browser, wid
         owner.get_by_role("link", name="Invite someone").click()
         owner.get_by_label("Email address").fill(invitee)
         owner.get_by_label("Staff", exact=True).check()
-        _no_horizontal_overflow(owner)
+        no_horizontal_overflow(owner)
         owner.screenshot(path=shots / "1-invite.png", full_page=True)
         owner.get_by_role("button", name="Save", exact=True).click()
         owner.get_by_text(f"Invitation sent to {invitee}").wait_for()
         owner.screenshot(path=shots / "2-invited.png", full_page=True)
 
         # when: Sam opens the emailed link, chooses a password and logs in
-        email = _email_to(invitee, "You are invited to the staff of")
+        email = email_to(invitee, "You are invited to the staff of")
         link = re.search(r"http://\S+/admin/invitation/\S+/", email.body)
         assert link and link[0].startswith(f"{base}/admin/invitation/"), email.body
         sam_context = owner_context.browser.new_context(viewport={"width": width, "height": 900})
@@ -117,7 +101,7 @@ def test_staff_roles_and_the_audit_log(committed_shop, shop_server, browser, wid
         sam.get_by_label("Your name").fill("Sam Stone")
         sam.get_by_label("Choose a password").fill(STAFF_PASSWORD)
         sam.get_by_label("Confirm the password").fill(STAFF_PASSWORD)
-        _no_horizontal_overflow(sam)
+        no_horizontal_overflow(sam)
         sam.screenshot(path=shots / "3-accept.png", full_page=True)
         sam.get_by_role("button", name="Create my account").click()
         sam.get_by_text("Your account is ready").wait_for()
@@ -135,7 +119,7 @@ def test_staff_roles_and_the_audit_log(committed_shop, shop_server, browser, wid
         refused = sam.goto(f"{base}/admin/orders/paymentaccount/")
         assert refused.status == 403
         sam.get_by_text("Only the shop's owner can open this page").wait_for()
-        _no_horizontal_overflow(sam)
+        no_horizontal_overflow(sam)
         sam.screenshot(path=shots / "5-staff-refused-payments.png", full_page=True)
         sam_context.close()
 
@@ -147,7 +131,7 @@ def test_staff_roles_and_the_audit_log(committed_shop, shop_server, browser, wid
         viewer.get_by_text("42.50").first.wait_for()
         assert viewer.get_by_role("button", name="Save", exact=True).count() == 0
         assert viewer.locator("input[type=submit]").count() == 0
-        _no_horizontal_overflow(viewer)
+        no_horizontal_overflow(viewer)
         viewer.screenshot(path=shots / "6-read-only-view.png", full_page=True)
         with viewer.expect_navigation() as posted:
             viewer.evaluate("document.querySelector('#variant_form').submit()")
@@ -172,7 +156,7 @@ def test_staff_roles_and_the_audit_log(committed_shop, shop_server, browser, wid
         assert "40.00 → 42.50" in staff_row.inner_text()
         key_row = prices.filter(has_text="API key “ERP sync”")
         assert "42.50 → 44.00" in key_row.inner_text()
-        _no_horizontal_overflow(owner)
+        no_horizontal_overflow(owner)
         owner.screenshot(path=shots / "8-audit-log.png", full_page=True)
         with tenant_context(shop):
             assert AuditEntry.objects.filter(action="variant.price").count() == 2
@@ -198,7 +182,7 @@ def test_the_owner_sets_the_currency_and_a_custom_domain(
         _log_in(page, base, created.owner.email, SHOP_PASSWORD)
         page.goto(f"{base}/admin/shop-settings/")
         page.get_by_text("Your shop sells in EUR.").wait_for()
-        _no_horizontal_overflow(page)
+        no_horizontal_overflow(page)
         page.screenshot(path=shots / "9-shop-settings.png", full_page=True)
 
         # when: the currency becomes GBP, and a domain is added (after a mistake)
@@ -214,7 +198,7 @@ def test_the_owner_sets_the_currency_and_a_custom_domain(
 
         # then: the page gives the DNS record the domain needs
         page.get_by_text(f"shop.settled-shop.example. CNAME {slug}.localhost.").wait_for()
-        _no_horizontal_overflow(page)
+        no_horizontal_overflow(page)
         page.screenshot(path=shots / "10-domain-added.png", full_page=True)
         created.shop.refresh_from_db()
         assert created.shop.currency == "GBP"
