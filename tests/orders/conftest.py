@@ -13,11 +13,12 @@ from decimal import Decimal
 import pytest
 import requests
 from django.test import Client
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from catalog.models import Product, Variant
 from catalog.services import VariantInput, product_create
-from orders.models import Order
+from orders.models import Order, PaymentAccount
 from orders.payment_accounts import payment_account_set_keys
 from tests.factories import ProductFactory
 from tests.orders.fake_stripe_connect import FakeStripeConnect
@@ -213,3 +214,23 @@ def shirt(shop_a, selling_a) -> Variant:
             variants=[VariantInput(sku="SHIRT-M", price="22.00", stock=5, options=["Blue", "M"])],
         )
         return product.variants.get()
+
+
+def connected_and_selling(fake: FakeStripeConnect, account_id: str, **fields: object) -> str:
+    """A connected account at the fake that finished onboarding, and the current shop's
+    payment account pointing at it, able to take payments (``fields`` add to it, e.g.
+    ``payouts_enabled=True``); its id. Call it in the shop's tenant context."""
+    account = fake._account(account_id, "standard", {}, "")
+    fake.accounts[account["id"]] = account
+    fake.complete(account["id"])
+    PaymentAccount.objects.create(
+        id=1,
+        mode=PaymentAccount.Mode.CONNECT,
+        stripe_account_id=account["id"],
+        account_type="standard",
+        charges_enabled=True,
+        details_submitted=True,
+        account_checked_at=timezone.now(),
+        **fields,
+    )
+    return account["id"]

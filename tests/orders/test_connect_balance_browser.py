@@ -12,10 +12,10 @@ import pytest
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from orders.models import PaymentAccount
 from orders.services import order_fees_fetch, payouts_refresh
 from tests.catalog.test_admin_browser import log_in
 from tests.factories import OrderFactory
+from tests.orders.conftest import connected_and_selling
 from tests.orders.test_order_page_browser import fits_the_width
 
 pytestmark = pytest.mark.browser
@@ -32,34 +32,24 @@ def test_the_owner_reads_payouts_and_an_orders_fees(
     shots = SHOTS / f"payouts-{width}"
     shots.mkdir(parents=True, exist_ok=True)
     # given: the shop sells through a connected account, with a paid order and payouts
-    account = fake_connect._account(f"acct_payouts{width}abcdef", "standard", {}, "")
-    fake_connect.accounts[account["id"]] = account
-    fake_connect.complete(account["id"])
     with django_db_blocker.unblock(), tenant_context(shop):
-        PaymentAccount.objects.create(
-            id=1,
-            mode=PaymentAccount.Mode.CONNECT,
-            stripe_account_id=account["id"],
-            account_type="standard",
-            charges_enabled=True,
-            payouts_enabled=True,
-            details_submitted=True,
-            account_checked_at=timezone.now(),
+        account_id = connected_and_selling(
+            fake_connect, f"acct_payouts{width}abcdef", payouts_enabled=True
         )
         order = OrderFactory(
-            stripe_account_id=account["id"],
+            stripe_account_id=account_id,
             payment_intent_id=f"pi_payouts_{width}",
             paid_at=timezone.now(),
             application_fee_minor=120,
         )
     fake_connect.charge(
-        account["id"],
+        account_id,
         payment_intent_id=f"pi_payouts_{width}",
         amount=2400,
         application_fee_amount=120,
     )
-    fake_connect.payout(account["id"], amount=15_000, status="paid")
-    fake_connect.payout(account["id"], amount=4_250, status="in_transit")
+    fake_connect.payout(account_id, amount=15_000, status="paid")
+    fake_connect.payout(account_id, amount=4_250, status="in_transit")
     page.set_viewport_size({"width": width, "height": 900})
     base = f"http://{slug}.localhost:{shop_server}"
     log_in(page, base, slug)

@@ -10,11 +10,10 @@ import os
 from pathlib import Path
 
 import pytest
-from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from orders.models import PaymentAccount
 from tests.catalog.test_admin_browser import log_in
+from tests.orders.conftest import connected_and_selling
 from tests.orders.test_order_page_browser import fits_the_width
 
 pytestmark = pytest.mark.browser
@@ -32,19 +31,8 @@ def test_the_owner_adds_a_domain_and_reads_its_wallets(
     shots = SHOTS / str(width)
     shots.mkdir(parents=True, exist_ok=True)
     # given: the shop sells through a connected account
-    account = fake_connect._account(f"acct_wallets{width}abcdef", "standard", {}, "")
-    fake_connect.accounts[account["id"]] = account
-    fake_connect.complete(account["id"])
     with django_db_blocker.unblock(), tenant_context(shop):
-        PaymentAccount.objects.create(
-            id=1,
-            mode=PaymentAccount.Mode.CONNECT,
-            stripe_account_id=account["id"],
-            account_type="standard",
-            charges_enabled=True,
-            details_submitted=True,
-            account_checked_at=timezone.now(),
-        )
+        account_id = connected_and_selling(fake_connect, f"acct_wallets{width}abcdef")
     fake_connect.wallet_status[f"pay.{slug}-example.com"] = REFUSED
     page.set_viewport_size({"width": width, "height": 900})
     base = f"http://{slug}.localhost:{shop_server}"
@@ -74,7 +62,7 @@ def test_the_owner_adds_a_domain_and_reads_its_wallets(
     assert refused.get_attribute("data-ready") == "no"
     assert refused.locator("dd").all_inner_texts() == [REFUSED, "Active"]
     assert f"{slug}.localhost" not in wallets.inner_text()
-    assert sorted(d["domain_name"] for d in fake_connect.payment_method_domains[account["id"]]) == [
+    assert sorted(d["domain_name"] for d in fake_connect.payment_method_domains[account_id]) == [
         f"pay.{slug}-example.com",
         f"shop.{slug}-example.com",
     ]
