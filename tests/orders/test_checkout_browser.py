@@ -188,7 +188,7 @@ def test_a_shopper_checks_out_xl_with_shipping_tax_and_a_code(
     admin.goto(f"{base}/admin/orders/order/{order.pk}/change/")
     items = admin.get_by_role("region", name="Items")
     expect(items).to_contain_text("XL")
-    expect(items).to_contain_text(f"Shipping{euros(now['shipping'])}")
+    expect(items).to_contain_text(f"Shipping (Express){euros(now['shipping'])}")
     expect(items).to_contain_text(f"Discount (WELCOME10){MINUS}{euros(now['discount'])}")
     expect(items).to_contain_text(f"VAT{euros(now['tax'])}")
     expect(admin.locator("[data-order-total]")).to_have_text(euros(now["total"]))
