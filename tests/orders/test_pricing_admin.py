@@ -13,19 +13,9 @@ from django_tenants.utils import tenant_context
 
 from orders import services
 from orders.models import Discount, ShippingRate, ShippingZone, TaxRate, TaxSettings
+from orders.services.shipping import RATE_FIELDS  # the rate inline's fields, as the admin's
 from tests.conftest import owner_client
 from tests.factories import OrderFactory
-
-RATE_FIELDS = (
-    "name",
-    "kind",
-    "price",
-    "min_weight_grams",
-    "max_weight_grams",
-    "min_order_value",
-    "max_order_value",
-    "free_over",
-)
 
 
 def zone_form(name: str, countries: str, rates: list[dict], *, initial: int = 0, **extra) -> dict:
