@@ -86,6 +86,7 @@ TENANT_APPS = [
     "shops.backoffice",
     "shops.accounts",
     "shops.audit",
+    "shops.retention",
     "shops.storefront",
     "shops.posts",
     "shops.channels",
