@@ -378,6 +378,21 @@ CHANNELS_GOOGLE_API_BASE = env_str("CHANNELS_GOOGLE_API_BASE", "https://merchant
 CHANNELS_TIKTOK_API_BASE = env_str(
     "CHANNELS_TIKTOK_API_BASE", "https://open-api.tiktokglobalshop.com"
 )
+# "Connect with Pinterest" / "Connect with TikTok Shop" (shops/channels/providers): the
+# platform app Etalage signs in with, and the platforms' login addresses (tests point
+# them at the fake servers). Without the app's id and secret the button is not offered.
+CHANNELS_PINTEREST_APP_ID = env_str("CHANNELS_PINTEREST_APP_ID")
+CHANNELS_PINTEREST_APP_SECRET = env_str("CHANNELS_PINTEREST_APP_SECRET")
+CHANNELS_PINTEREST_OAUTH_URL = env_str(
+    "CHANNELS_PINTEREST_OAUTH_URL", "https://www.pinterest.com/oauth/"
+)
+CHANNELS_TIKTOK_APP_KEY = env_str("CHANNELS_TIKTOK_APP_KEY")
+CHANNELS_TIKTOK_APP_SECRET = env_str("CHANNELS_TIKTOK_APP_SECRET")
+CHANNELS_TIKTOK_SERVICE_ID = env_str("CHANNELS_TIKTOK_SERVICE_ID")
+CHANNELS_TIKTOK_AUTHORIZE_URL = env_str(
+    "CHANNELS_TIKTOK_AUTHORIZE_URL", "https://services.tiktokshop.com/open/authorize"
+)
+CHANNELS_TIKTOK_AUTH_BASE = env_str("CHANNELS_TIKTOK_AUTH_BASE", "https://auth.tiktok-shops.com")
 CHANNELS_TIMEOUT_SECONDS = env_int("CHANNELS_TIMEOUT_SECONDS", 20)
 CHANNELS_BATCH_POLL_SECONDS = float(env_str("CHANNELS_BATCH_POLL_SECONDS", "2"))
 CHANNELS_MAX_RETRIES = env_int("CHANNELS_MAX_RETRIES", 12)

@@ -13,23 +13,62 @@ shapes (developers.pinterest.com/docs/api-features/modify-items-in-batch/; v5 Op
 A new item without title, link, image_link, price or availability, a price not like
 "24.99 USD", a link over 511 characters or an image in ``broken_images`` fails. ``script``: ("429", retry_after),
 ("500",), ("garbage",).
+
+The OAuth side (``shops/channels/providers/pinterest.py`` cites the sources):
+
+- ``GET /oauth/?client_id&redirect_uri&response_type=code&scope&state``: the consent
+  page (an unknown ``client_id`` or a ``response_type`` other than ``code`` → 400).
+  "Allow" redirects to ``redirect_uri`` with ``code`` and ``state``; "Cancel" with
+  ``error=access_denied`` and ``state``.
+- ``POST /v5/oauth/token`` (form, HTTP Basic app id:secret): ``authorization_code``
+  (``code``, ``redirect_uri``) or ``refresh_token`` (``refresh_token``, ``refresh_on``) →
+  ``{access_token, refresh_token, token_type, expires_in, refresh_token_expires_in,
+  scope, response_type}`` (a refresh with ``refresh_on=true`` adds a new refresh token and
+  ``refresh_token_expires_at``). Bad Basic credentials → 401 ``{"code": 2, "message":
+  "Authentication failed."}``; an unknown, used, expired or mismatched code, or an
+  unknown or expired refresh token → 400 ``{"code": 283, "message": "The authorization
+  grant is invalid"}``.
+- ``GET /v5/ad_accounts?page_size&bookmark`` → ``{items, bookmark}`` (``ad_accounts``).
+Access tokens it issued are accepted like ``token``; ``oauth.expire(token)`` makes one
+answer 401 ``{"code": 2, "message": "Authentication failed."}``.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import re
-from urllib.parse import urlparse
+import time
+from urllib.parse import parse_qsl, urlparse
 
-from tests.channels.fake_http import FakeServer, JsonHandler
+from tests.channels.fake_consent import ConsentHandler, Tokens, consent_page
+from tests.channels.fake_http import FakeServer
 
 REQUIRED = ("title", "description", "link", "image_link", "price", "availability")
 PRICE = re.compile(r"^\d+(\.\d{1,2})? [A-Z]{3}$")
 
 
 class FakePinterest(FakeServer):
-    def __init__(self, *, token: str = "pin-token") -> None:  # noqa: S107
+    def __init__(
+        self,
+        *,
+        token: str = "pin-token",  # noqa: S107
+        app_id: str = "1499999",
+        app_secret: str = "pin-app-secret",  # noqa: S107
+    ) -> None:
         self.token = token
+        self.app_id, self.app_secret = app_id, app_secret
+        self.oauth = Tokens("pin")
+        self.ad_accounts: list[dict] = [
+            {
+                "id": "549755885175",
+                "name": "Etalage Ads",
+                "owner": {"username": "etalage-shop"},
+                "country": "DE",
+                "currency": "EUR",
+            }
+        ]
+        self.token_requests: list[dict] = []  # every token request's form
         self.items: dict[str, dict] = {}
         self.batches: list[dict] = []
         self.results: dict[str, list[dict]] = {}
@@ -84,16 +123,104 @@ class FakePinterest(FakeServer):
     def _handler(self):
         fake = self
 
-        class Handler(JsonHandler):
+        class Handler(ConsentHandler):
             def _authorized(self) -> bool:
-                if self.headers.get("Authorization") == f"Bearer {fake.token}":
+                given = self.headers.get("Authorization", "").removeprefix("Bearer ")
+                with fake.lock:
+                    valid = given == fake.token or (
+                        given in fake.oauth.access and given not in fake.oauth.expired
+                    )
+                if valid:
                     return True
                 self._answer(401, {"code": 2, "message": "Authentication failed."})
                 return False
 
+            def _consent(self, query: dict) -> None:
+                if query.get("client_id") != fake.app_id or query.get("response_type") != "code":
+                    self._html(400, b"<!doctype html><title>Error</title><p>Invalid app.</p>")
+                    return
+                back = {"state": query.get("state", "")}
+                url = query.get("redirect_uri", "")
+                if query.get("decision") == "allow":
+                    with fake.lock:
+                        back["code"] = fake.oauth.code_issue(url)
+                    self._redirect(url, back)
+                elif query.get("decision") == "cancel":
+                    self._redirect(url, {"error": "access_denied", **back})
+                else:
+                    here = "/oauth/?" + urlparse(self.path).query
+                    self._html(
+                        200,
+                        consent_page(
+                            "Pinterest",
+                            "Etalage",
+                            query.get("scope", ""),
+                            here + "&decision=allow",
+                            here + "&decision=cancel",
+                        ),
+                    )
+
+            def _token(self, body: bytes) -> None:
+                basic = base64.b64encode(f"{fake.app_id}:{fake.app_secret}".encode()).decode()
+                if self.headers.get("Authorization") != f"Basic {basic}":
+                    self._answer(401, {"code": 2, "message": "Authentication failed."})
+                    return
+                form = dict(parse_qsl(body.decode()))
+                invalid = {"code": 283, "message": "The authorization grant is invalid"}
+                with fake.lock:
+                    fake.token_requests.append(form)
+                    grant = form.get("grant_type")
+                    if grant == "authorization_code":
+                        if not fake.oauth.code_take(form.get("code", ""), form.get("redirect_uri")):
+                            self._answer(400, invalid)
+                            return
+                        fake.oauth.exchanges += 1
+                    elif grant == "refresh_token":
+                        old = form.get("refresh_token", "")
+                        if old not in fake.oauth.refresh or old in fake.oauth.refresh_expired:
+                            self._answer(400, invalid)
+                            return
+                        fake.oauth.refreshes += 1
+                    else:
+                        self._answer(400, {"code": 1, "message": "grant_type: invalid value."})
+                        return
+                    access, refresh = fake.oauth.pair_issue()
+                answer = {
+                    "access_token": access,
+                    "token_type": "bearer",
+                    "expires_in": 2592000,
+                    "scope": "ads:read,catalogs:read,catalogs:write,user_accounts:read",
+                    "response_type": grant,
+                }
+                if grant == "authorization_code" or form.get("refresh_on") == "true":
+                    answer.update(refresh_token=refresh, refresh_token_expires_in=31536000)
+                if grant == "refresh_token" and form.get("refresh_on") == "true":
+                    answer.update(
+                        refresh_token_expires_at=int(time.time()) + 31536000,
+                        response_type="everlasting_refresh",
+                    )
+                self._answer(200, answer)
+
+            def _ad_accounts(self, query: dict) -> None:
+                size = int(query.get("page_size") or 25)
+                if not 1 <= size <= 250:
+                    self._answer(400, {"code": 1, "message": "page_size: 1 to 250."})
+                    return
+                start = int(query.get("bookmark") or 0)
+                page = fake.ad_accounts[start : start + size]
+                more = start + size < len(fake.ad_accounts)
+                self._answer(200, {"items": page, "bookmark": str(start + size) if more else None})
+
             def do_GET(self) -> None:
-                path = urlparse(self.path).path
+                url = urlparse(self.path)
+                path, query = url.path, dict(parse_qsl(url.query))
+                if path == "/oauth/":
+                    self._consent(query)
+                    return
                 if not self._authorized():
+                    return
+                if path == "/v5/ad_accounts":
+                    self._ad_accounts(query)
                     return
                 if path == "/v5/user_account":
                     self._answer(200, {"username": "etalage-shop", "account_type": "BUSINESS"})
@@ -113,6 +240,9 @@ class FakePinterest(FakeServer):
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if urlparse(self.path).path == "/v5/oauth/token":
+                    self._token(body)
+                    return
                 if not self._authorized():
                     return
                 with fake.lock:

@@ -24,6 +24,26 @@ endpoint; the client keys on HTTP status and the credential codes only).
 ("500",), ("garbage",), ("timeout", seconds) (answers late, nothing applied),
 ("late", seconds) (applied, then answers late: the client gives up after the platform
 acted), ("hang", seconds) (like late, for a worker killed meanwhile).
+
+The seller authorization (``shops/channels/providers/tiktok.py`` cites the sources), on
+the same server (it plays services.tiktokshop.com and auth.tiktok-shops.com too):
+
+- ``GET /open/authorize?service_id&state``: the consent page (an unknown ``service_id`` →
+  400). "Authorize" redirects to ``redirect_uri`` (the app's, as registered in Partner
+  Center: set it on the fake) with ``app_key``, ``code``, ``locale``, ``shop_region`` and
+  ``state``; "Cancel" with ``error=access_denied``, ``error_description`` and ``state``
+  (the refusal's shape is not in the docs we could read: it follows TikTok's Login
+  Kit).
+- ``GET /api/v2/token/get?app_key&app_secret&auth_code&grant_type=authorized_code`` and
+  ``GET /api/v2/token/refresh?app_key&app_secret&refresh_token&grant_type=refresh_token``
+  → ``{"code": 0, "message": "success", "data": {access_token, access_token_expire_in,
+  refresh_token, refresh_token_expire_in (Unix timestamps), open_id, seller_name,
+  seller_base_region, user_type, granted_scopes}, "request_id"}``. Refusals, with HTTP
+  200: a wrong app key or secret → 36004003 (illustrative); an unknown, used or expired
+  auth code or refresh token → 36004005 "can not find related auth record"; an expired
+  refresh token → 36004001 "rt has expired".
+Access tokens it issued are accepted like ``token``; ``oauth.expire(token)`` makes one
+answer HTTP 401 code 105002 "access token is expired, please refresh it".
 """
 
 from __future__ import annotations
@@ -40,7 +60,8 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from urllib.parse import parse_qsl, urlparse
 
-from tests.channels.fake_http import FakeServer, JsonHandler
+from tests.channels.fake_consent import ConsentHandler, Tokens, consent_page
+from tests.channels.fake_http import FakeServer
 
 VERSION = "202309"
 
@@ -65,6 +86,20 @@ class FakeTikTok(FakeServer):
         category_id: str = "601226",
     ) -> None:
         self.app_key, self.app_secret, self.token = app_key, app_secret, token
+        self.service_id = "7312345678901234567"
+        self.redirect_uri = ""  # the app's redirect URL, as registered in Partner Center
+        self.oauth = Tokens("tt")
+        self.shops = [  # the shops the seller authorized (Get Authorized Shops)
+            {
+                "id": "7000714532876273420",
+                "name": "Etalage Test Shop",
+                "region": "US",
+                "seller_type": "LOCAL",
+                "cipher": shop_cipher,
+                "code": "USLCLCEXAMPLE",
+            }
+        ]
+        self.token_requests: list[dict] = []  # every token request's query
         self.shop_cipher, self.warehouse_id, self.category_id = (
             shop_cipher,
             warehouse_id,
@@ -177,6 +212,45 @@ class FakeTikTok(FakeServer):
             "warnings": [{"message": message} for message in self.warnings],
         }
 
+    # the seller authorization
+
+    def _token_answer(self, path: str, query: dict) -> tuple[int, str, dict | None]:
+        """(code, message, data) of a token request (under ``lock``)."""
+        if query.get("app_key") != self.app_key or query.get("app_secret") != self.app_secret:
+            return 36004003, "invalid app_key or app_secret", None
+        if path == "/api/v2/token/get":
+            if query.get("grant_type") != "authorized_code":
+                return 36004002, "invalid grant_type", None
+            if not self.oauth.code_take(query.get("auth_code", ""), None):
+                return 36004005, "can not find related auth record", None
+            self.oauth.exchanges += 1
+        else:
+            old = query.get("refresh_token", "")
+            if query.get("grant_type") != "refresh_token":
+                return 36004002, "invalid grant_type", None
+            if old in self.oauth.refresh_expired:
+                return 36004001, "rt has expired", None
+            if old not in self.oauth.refresh:
+                return 36004005, "can not find related auth record", None
+            self.oauth.refreshes += 1
+        access, refresh = self.oauth.pair_issue()
+        now = int(time.time())
+        return (
+            0,
+            "success",
+            {
+                "access_token": access,
+                "access_token_expire_in": now + 7 * 86400,
+                "refresh_token": refresh,
+                "refresh_token_expire_in": now + 365 * 86400,
+                "open_id": "7010736057180325637",
+                "seller_name": "Etalage Test Shop",
+                "seller_base_region": "US",
+                "user_type": 0,
+                "granted_scopes": ["seller.product.basic", "seller.authorization.info"],
+            },
+        )
+
     # requests
 
     def _apply(self, method: str, path: str, body: dict) -> tuple[int, str, dict | None]:
@@ -262,7 +336,7 @@ class FakeTikTok(FakeServer):
     def _handler(self):
         fake = self
 
-        class Handler(JsonHandler):
+        class Handler(ConsentHandler):
             def _envelope(self, status: int, code: int, message: str, data=None, headers=None):
                 self._answer(
                     status,
@@ -292,7 +366,14 @@ class FakeTikTok(FakeServer):
                         401, 106001, "Invalid credentials. The 'sign' query parameter is invalid."
                     )
                     return None
-                if self.headers.get("x-tts-access-token") != fake.token:
+                given = self.headers.get("x-tts-access-token", "")
+                with fake.lock:
+                    expired = given in fake.oauth.expired
+                    valid = given == fake.token or (given in fake.oauth.access and not expired)
+                if expired:
+                    self._envelope(401, 105002, "access token is expired, please refresh it")
+                    return None
+                if not valid:
                     self._envelope(
                         401,
                         105001,
@@ -307,7 +388,57 @@ class FakeTikTok(FakeServer):
                     return None
                 return url.path, query
 
+            def _consent(self, query: dict) -> None:
+                if query.get("service_id") != fake.service_id:
+                    self._html(400, b"<!doctype html><title>Error</title><p>Invalid service.</p>")
+                    return
+                back = {"state": query.get("state", "")}
+                if query.get("decision") == "allow":
+                    with fake.lock:
+                        code = fake.oauth.code_issue(fake.redirect_uri)
+                    back = {
+                        "app_key": fake.app_key,
+                        "code": code,
+                        "locale": "en",
+                        "shop_region": "US",
+                        **back,
+                    }
+                    self._redirect(fake.redirect_uri, back)
+                elif query.get("decision") == "cancel":
+                    self._redirect(
+                        fake.redirect_uri,
+                        {
+                            "error": "access_denied",
+                            "error_description": "The seller cancelled the authorization.",
+                            **back,
+                        },
+                    )
+                else:
+                    here = "/open/authorize?" + urlparse(self.path).query
+                    self._html(
+                        200,
+                        consent_page(
+                            "TikTok Shop",
+                            "Etalage",
+                            "Product information, Shop authorized information",
+                            here + "&decision=allow",
+                            here + "&decision=cancel",
+                        ),
+                    )
+
+            def _token(self, path: str, query: dict) -> None:
+                with fake.lock:
+                    fake.token_requests.append(query)
+                    self._envelope(200, *fake._token_answer(path, query))
+
             def do_GET(self) -> None:
+                url = urlparse(self.path)
+                if url.path == "/open/authorize":
+                    self._consent(dict(parse_qsl(url.query)))
+                    return
+                if url.path in ("/api/v2/token/get", "/api/v2/token/refresh"):
+                    self._token(url.path, dict(parse_qsl(url.query)))
+                    return
                 checked = self._checked(b"")
                 if checked is None:
                     return
@@ -316,18 +447,7 @@ class FakeTikTok(FakeServer):
                         200,
                         0,
                         "Success",
-                        {
-                            "shops": [
-                                {
-                                    "id": "7000714532876273420",
-                                    "name": "Etalage Test Shop",
-                                    "region": "US",
-                                    "seller_type": "LOCAL",
-                                    "cipher": fake.shop_cipher,
-                                    "code": "USLCLCEXAMPLE",
-                                }
-                            ]
-                        },
+                        {"shops": fake.shops},
                     )
                     return
                 if checked[0] == f"/product/{VERSION}/brands":

@@ -237,11 +237,16 @@ class TikTokClient(PlatformClient):
         result = answer.get("data")
         return result if isinstance(result, dict) else {}
 
+    def authorized_shops(self) -> list[dict]:
+        """The shops the access token may act for (``GET /authorization/202309/shops``):
+        ``[{id, name, region, seller_type, cipher, code}]``."""
+        shops = self._call("GET", f"/authorization/{VERSION}/shops", shop=False).get("shops")
+        return [shop for shop in shops if isinstance(shop, dict)] if isinstance(shops, list) else []
+
     def catalog_check(self) -> CatalogInfo:
         """The shop the cipher names among the token's authorized shops."""
-        shops = self._call("GET", f"/authorization/{VERSION}/shops", shop=False).get("shops")
-        for shop in shops if isinstance(shops, list) else []:
-            if isinstance(shop, dict) and shop.get("cipher") == self.shop_cipher:
+        for shop in self.authorized_shops():
+            if shop.get("cipher") == self.shop_cipher:
                 return CatalogInfo(id=str(shop.get("id", "")), name=str(shop.get("name", "")))
         raise FinalError(
             "None of the shops this access token may use has the shop cipher "

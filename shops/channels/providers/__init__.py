@@ -1,0 +1,1 @@
+"""The OAuth providers of the platforms connected with the merchant's own login."""

@@ -1,0 +1,185 @@
+"""Connect TikTok Shop with the seller's own TikTok Shop login (the Partner API's seller
+authorization).
+
+- Authorize: the browser goes to ``https://services.tiktokshop.com/open/authorize`` with
+  ``service_id`` (the app's service id, Partner Center → App & Service) and ``state``.
+  The redirect URL is the one registered with the app in Partner Center (no
+  ``redirect_uri`` parameter); TikTok sends the seller back there with ``code`` and
+  ``state`` (and ``app_key``, ``locale``, ``shop_region``). PKCE is not part of it: no
+  ``code_challenge`` is sent.
+- Token: ``GET https://auth.tiktok-shops.com/api/v2/token/get`` with the query
+  ``app_key``, ``app_secret``, ``auth_code``, ``grant_type=authorized_code``; refresh:
+  ``GET /api/v2/token/refresh`` with ``app_key``, ``app_secret``, ``refresh_token``,
+  ``grant_type=refresh_token``. Both answer ``{"code": 0, "message": "success",
+  "request_id", "data": {access_token, access_token_expire_in, refresh_token,
+  refresh_token_expire_in, open_id, seller_name, seller_base_region, user_type,
+  granted_scopes}}``, the two ``*_expire_in`` being Unix timestamps (seconds) of the
+  expiries, not durations. A refusal is a non-zero ``code`` with a ``message``, e.g.
+  36004005 "can not find related auth record" (an auth code or refresh token TikTok does
+  not know) and 36004001 "rt has expired" (as reported in EcomPHP/tiktokshop-php#15);
+  any non-zero code is treated as a refused authorization.
+- Destinations: the shops the token may act for, ``GET /authorization/202309/shops``
+  (signed: ``shops.channels.clients.tiktok``) → ``[{id, name, region, seller_type,
+  cipher, code}]``; the connection stores the chosen shop's ``cipher``.
+- Revoke: there is no API; the seller deauthorizes the app in TikTok Shop Seller Center
+  (``REVOKE_HINT``). The tokens are deleted here.
+
+Sources: partner.tiktokshop.com/docv2 (the authorization guide, and "Get Authorized
+Shops", page 650b1f2ff1fd3102b93c6d3d), read through public integrations, as the docs
+pages themselves are not stored here: the token
+endpoints, query parameters and answer fields as used by
+ReynanddXD/Order-Integration-Bookkeeping-System (tiktok-integration/get_token.php), the
+TikTokTokenResponse / TikTokShopInfo interfaces of several TypeScript integrations, and
+hsib19/tiktok-shop-sdk (``seller.getAuthorizedShops``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+
+from django.conf import settings
+
+from shops.channels.clients import CredentialsError, RetryableError
+from shops.channels.clients.http import request_json
+from shops.channels.clients.tiktok import TikTokClient
+from shops.channels.oauth import Destination, TokenSet
+
+REVOKE_HINT = (
+    "TikTok Shop has no way for Etalage to withdraw its access: deauthorize Etalage in "
+    "TikTok Shop Seller Center (the apps and services you authorized)."
+)
+EXTRA_FIELDS = ("open_id", "seller_name", "seller_base_region")
+
+
+def _when(value) -> datetime | None:
+    return datetime.fromtimestamp(value, tz=UTC) if isinstance(value, int) and value > 0 else None
+
+
+def _no_images(url: str) -> bytes:  # the authorization calls upload nothing
+    raise RetryableError("No image is uploaded while connecting.")
+
+
+class TikTokShopOAuth:
+    """TikTok Shop's OAuth provider (see the module doc)."""
+
+    channel = "tiktok"
+    revoke_hint = REVOKE_HINT
+
+    def __init__(
+        self,
+        *,
+        app_key: str | None = None,
+        app_secret: str | None = None,
+        service_id: str | None = None,
+        authorize_base: str | None = None,
+        auth_base: str | None = None,
+        api_base: str | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        self.app_key = settings.CHANNELS_TIKTOK_APP_KEY if app_key is None else app_key
+        self.app_secret = settings.CHANNELS_TIKTOK_APP_SECRET if app_secret is None else app_secret
+        self.service_id = settings.CHANNELS_TIKTOK_SERVICE_ID if service_id is None else service_id
+        self.authorize_base = authorize_base or settings.CHANNELS_TIKTOK_AUTHORIZE_URL
+        self.auth_base = (auth_base or settings.CHANNELS_TIKTOK_AUTH_BASE).rstrip("/")
+        self.api_base = api_base or settings.CHANNELS_TIKTOK_API_BASE
+        self.timeout = timeout or settings.CHANNELS_TIMEOUT_SECONDS
+
+    def is_configured(self) -> bool:
+        return bool(self.app_key and self.app_secret and self.service_id)
+
+    def authorize_url(self, *, state: str, redirect_uri: str = "", code_challenge: str = "") -> str:
+        """The seller authorization page (the redirect URL is the app's, set in Partner
+        Center)."""
+        return f"{self.authorize_base}?{urlencode({'service_id': self.service_id, 'state': state})}"
+
+    def _token(self, path: str, query: dict[str, str]) -> TokenSet:
+        params = {"app_key": self.app_key, "app_secret": self.app_secret, **query}
+        answer = request_json(
+            "GET",
+            f"{self.auth_base}{path}?{urlencode(params)}",
+            timeout=self.timeout,
+            error_message=lambda payload: str(payload.get("message") or ""),
+        )
+        if not isinstance(answer, dict) or not isinstance(answer.get("code"), int):
+            raise RetryableError(
+                "TikTok Shop answered the token request in a shape we do not know."
+            )
+        if answer["code"] != 0:
+            message = str(answer.get("message") or f"code {answer['code']}")
+            raise CredentialsError(
+                f"TikTok Shop refused the authorization ({message}, code {answer['code']}): "
+                "connect again.",
+                code=answer["code"],
+            )
+        data = answer.get("data") if isinstance(answer.get("data"), dict) else {}
+        if not data.get("access_token"):
+            raise RetryableError("TikTok Shop answered the token request without a token.")
+        scopes = data.get("granted_scopes")
+        return TokenSet(
+            access_token=str(data["access_token"]),
+            refresh_token=str(data.get("refresh_token") or ""),
+            expires_at=_when(data.get("access_token_expire_in")),
+            refresh_expires_at=_when(data.get("refresh_token_expire_in")),
+            scope=",".join(map(str, scopes)) if isinstance(scopes, list) else "",
+            extra={name: str(data.get(name) or "") for name in EXTRA_FIELDS},
+        )
+
+    def exchange_code(
+        self, *, code: str, redirect_uri: str = "", code_verifier: str = ""
+    ) -> TokenSet:
+        return self._token(
+            "/api/v2/token/get", {"auth_code": code, "grant_type": "authorized_code"}
+        )
+
+    def refresh(self, tokens: TokenSet) -> TokenSet:
+        if not tokens.refresh_token:
+            raise CredentialsError("No TikTok Shop refresh token is stored: connect again.")
+        refreshed = self._token(
+            "/api/v2/token/refresh",
+            {"refresh_token": tokens.refresh_token, "grant_type": "refresh_token"},
+        )
+        extra = {**tokens.extra, **{k: v for k, v in refreshed.extra.items() if v}}
+        return TokenSet(
+            access_token=refreshed.access_token,
+            refresh_token=refreshed.refresh_token or tokens.refresh_token,
+            expires_at=refreshed.expires_at,
+            refresh_expires_at=refreshed.refresh_expires_at or tokens.refresh_expires_at,
+            scope=refreshed.scope or tokens.scope,
+            extra=extra,
+        )
+
+    def revoke(self, tokens: TokenSet) -> None:
+        """Nothing to call: the seller deauthorizes in Seller Center (``REVOKE_HINT``)."""
+
+    def client(self, tokens: TokenSet, *, shop_cipher: str = "") -> TikTokClient:
+        """The signed Partner API client acting with these tokens."""
+        return TikTokClient(
+            base_url=self.api_base,
+            app_key=self.app_key,
+            app_secret=self.app_secret,
+            access_token=tokens.access_token,
+            shop_cipher=shop_cipher,
+            warehouse_id="",
+            category_id="",
+            timeout=self.timeout,
+            image_fetch=_no_images,
+        )
+
+    def destinations(self, tokens: TokenSet) -> list[Destination]:
+        """The authorized shops, by cipher."""
+        return [
+            Destination(
+                id=str(shop["cipher"]),
+                name=str(shop.get("name") or shop.get("code") or shop["cipher"]),
+                detail=" · ".join(
+                    filter(None, (str(shop.get("region") or ""), str(shop.get("code") or "")))
+                ),
+            )
+            for shop in self.client(tokens).authorized_shops()
+            if shop.get("cipher")
+        ]
+
+    def destination_create(self, tokens: TokenSet, name: str) -> Destination | None:
+        """None: a TikTok shop is opened in Seller Center."""
+        return None

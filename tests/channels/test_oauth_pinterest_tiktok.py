@@ -1,0 +1,306 @@
+"""The Pinterest and TikTok Shop OAuth providers against the fake platforms: the consent
+page, the code exchange, refresh, the platforms' refusals, the destinations."""
+
+from __future__ import annotations
+
+import html
+import re
+import urllib.request
+from collections.abc import Iterator
+from datetime import timedelta
+from urllib.error import HTTPError
+from urllib.parse import parse_qsl, urlparse
+
+import pytest
+from django.utils import timezone
+
+from shops.channels.clients import CredentialsError, RetryableError
+from shops.channels.clients.pinterest import PinterestClient
+from shops.channels.oauth import TokenSet
+from shops.channels.providers.pinterest import REVOKE_HINT as PINTEREST_REVOKE
+from shops.channels.providers.pinterest import PinterestOAuth
+from shops.channels.providers.tiktok import REVOKE_HINT as TIKTOK_REVOKE
+from shops.channels.providers.tiktok import TikTokShopOAuth
+from tests.channels.fake_pinterest import FakePinterest
+from tests.channels.fake_tiktok import FakeTikTok
+
+REDIRECT = "http://alpha.localhost/admin/channels/oauth/callback/"
+
+
+@pytest.fixture
+def fake_pinterest(settings) -> Iterator[FakePinterest]:
+    fake = FakePinterest()
+    settings.CHANNELS_PINTEREST_API_BASE = fake.url
+    settings.CHANNELS_PINTEREST_OAUTH_URL = f"{fake.url}/oauth/"
+    settings.CHANNELS_PINTEREST_APP_ID = fake.app_id
+    settings.CHANNELS_PINTEREST_APP_SECRET = fake.app_secret
+    settings.CHANNELS_TIMEOUT_SECONDS = 2
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def fake_tiktok(settings) -> Iterator[FakeTikTok]:
+    fake = FakeTikTok()
+    fake.redirect_uri = REDIRECT
+    settings.CHANNELS_TIKTOK_API_BASE = fake.url
+    settings.CHANNELS_TIKTOK_AUTH_BASE = fake.url
+    settings.CHANNELS_TIKTOK_AUTHORIZE_URL = f"{fake.url}/open/authorize"
+    settings.CHANNELS_TIKTOK_APP_KEY = fake.app_key
+    settings.CHANNELS_TIKTOK_APP_SECRET = fake.app_secret
+    settings.CHANNELS_TIKTOK_SERVICE_ID = fake.service_id
+    settings.CHANNELS_TIMEOUT_SECONDS = 2
+    yield fake
+    fake.stop()
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def consent(url: str, button: str) -> dict[str, str]:
+    """Open the platform's consent page, click ``button`` ("Allow" / "Cancel"), and
+    return the query the platform sends the browser back to the shop with."""
+    page = urllib.request.urlopen(url, timeout=5).read().decode()  # noqa: S310 (loopback)
+    href = re.search(rf'href="([^"]+)">{button}</a>', page)
+    assert href, page
+    parts = urlparse(url)
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        opener.open(f"{parts.scheme}://{parts.netloc}{html.unescape(href.group(1))}", timeout=5)
+    except HTTPError as answer:
+        assert answer.code == 302
+        location = answer.headers["Location"]
+        assert location.startswith(REDIRECT)
+        return dict(parse_qsl(urlparse(location).query))
+    raise AssertionError("the platform did not send the browser back")
+
+
+# Pinterest
+
+
+def test_pinterest_login_allow_exchange_gives_tokens_the_catalog_api_takes(fake_pinterest):
+    provider = PinterestOAuth()
+    assert provider.is_configured()
+    url = provider.authorize_url(state="st4te", redirect_uri=REDIRECT, code_challenge="x")
+    query = dict(parse_qsl(urlparse(url).query))
+    assert url.startswith(f"{fake_pinterest.url}/oauth/?")
+    assert query == {
+        "client_id": fake_pinterest.app_id,
+        "redirect_uri": REDIRECT,
+        "response_type": "code",
+        "scope": "ads:read,catalogs:read,catalogs:write,user_accounts:read",
+        "state": "st4te",
+    }
+
+    back = consent(url, "Allow")
+    assert back["state"] == "st4te"
+    tokens = provider.exchange_code(code=back["code"], redirect_uri=REDIRECT, code_verifier="v")
+
+    assert fake_pinterest.token_requests[-1] == {
+        "grant_type": "authorization_code",
+        "code": back["code"],
+        "redirect_uri": REDIRECT,
+    }
+    assert tokens.access_token in fake_pinterest.oauth.access
+    assert tokens.refresh_token in fake_pinterest.oauth.refresh
+    assert tokens.expires_at - timezone.now() > timedelta(days=29)
+    assert tokens.refresh_expires_at - timezone.now() > timedelta(days=364)
+    client = PinterestClient(
+        base_url=fake_pinterest.url,
+        access_token=tokens.access_token,
+        country="DE",
+        language="DE",
+        timeout=2,
+    )
+    assert client.catalog_check().name == "etalage-shop"
+
+
+def test_pinterest_cancel_comes_back_as_access_denied(fake_pinterest):
+    url = PinterestOAuth().authorize_url(state="s", redirect_uri=REDIRECT, code_challenge="")
+    assert consent(url, "Cancel") == {"error": "access_denied", "state": "s"}
+    assert fake_pinterest.oauth.exchanges == 0
+
+
+def test_pinterest_refuses_a_used_code_a_foreign_redirect_and_a_wrong_secret(
+    fake_pinterest, settings
+):
+    provider = PinterestOAuth()
+    url = provider.authorize_url(state="s", redirect_uri=REDIRECT, code_challenge="")
+    code = consent(url, "Allow")["code"]
+    provider.exchange_code(code=code, redirect_uri=REDIRECT, code_verifier="")
+
+    with pytest.raises(CredentialsError, match="expired or was already used") as used:
+        provider.exchange_code(code=code, redirect_uri=REDIRECT, code_verifier="")
+    assert (used.value.status, used.value.code) == (400, 283)
+
+    other = consent(url, "Allow")["code"]
+    with pytest.raises(CredentialsError, match="authorization grant is invalid"):
+        provider.exchange_code(code=other, redirect_uri="http://evil.test/", code_verifier="")
+
+    settings.CHANNELS_PINTEREST_APP_SECRET = "wrong"
+    with pytest.raises(CredentialsError, match="CHANNELS_PINTEREST_APP_SECRET") as client:
+        PinterestOAuth().exchange_code(code=other, redirect_uri=REDIRECT, code_verifier="")
+    assert client.value.status == 401
+
+
+def test_pinterest_expired_access_token_is_refused_then_refreshed(fake_pinterest):
+    provider = PinterestOAuth()
+    url = provider.authorize_url(state="s", redirect_uri=REDIRECT, code_challenge="")
+    tokens = provider.exchange_code(
+        code=consent(url, "Allow")["code"], redirect_uri=REDIRECT, code_verifier=""
+    )
+    fake_pinterest.oauth.expire(tokens.access_token)
+    with pytest.raises(CredentialsError):
+        provider.destinations(tokens)
+
+    fresh = provider.refresh(tokens)
+
+    assert fake_pinterest.token_requests[-1] == {
+        "grant_type": "refresh_token",
+        "refresh_token": tokens.refresh_token,
+        "refresh_on": "true",
+    }
+    assert fresh.access_token != tokens.access_token
+    assert fresh.refresh_token not in ("", tokens.refresh_token)  # continuous refresh
+    assert fresh.refresh_expires_at - timezone.now() > timedelta(days=364)
+    assert [d.id for d in provider.destinations(fresh)] == ["549755885175"]
+
+
+def test_pinterest_refresh_refused_and_platform_down(fake_pinterest):
+    provider = PinterestOAuth()
+    with pytest.raises(CredentialsError, match="Connect again"):
+        provider.refresh(TokenSet(access_token="a", refresh_token="pinr_unknown"))
+    with pytest.raises(CredentialsError, match="No Pinterest refresh token"):
+        provider.refresh(TokenSet(access_token="a"))
+    fake_pinterest.stop()
+    with pytest.raises(RetryableError):
+        provider.refresh(TokenSet(access_token="a", refresh_token="pinr_x"))
+
+
+def test_pinterest_destinations_are_every_ad_account_page_by_page(fake_pinterest):
+    fake_pinterest.ad_accounts = [
+        {"id": str(1000 + n), "name": f"Account {n}", "country": "FR", "currency": "EUR"}
+        for n in range(260)
+    ]
+    provider = PinterestOAuth()
+    destinations = provider.destinations(TokenSet(access_token=fake_pinterest.token))
+    assert len(destinations) == 260
+    assert destinations[0].id == "1000"
+    assert (destinations[0].name, destinations[0].detail) == ("Account 0", "FR · EUR")
+    assert destinations[-1].id == "1259"
+    assert provider.destination_create(TokenSet(access_token="a"), "New") is None
+
+
+def test_pinterest_revoke_calls_nothing_and_says_where_to_remove_the_app(fake_pinterest):
+    PinterestOAuth().revoke(TokenSet(access_token=fake_pinterest.token))
+    assert fake_pinterest.token_requests == []
+    assert "Pinterest settings" in PINTEREST_REVOKE
+
+
+def test_pinterest_is_not_offered_without_the_app_credentials(settings):
+    settings.CHANNELS_PINTEREST_APP_ID = ""
+    settings.CHANNELS_PINTEREST_APP_SECRET = "s"
+    assert not PinterestOAuth().is_configured()
+
+
+# TikTok Shop
+
+
+def test_tiktok_authorize_exchange_and_authorized_shops(fake_tiktok):
+    provider = TikTokShopOAuth()
+    assert provider.is_configured()
+    url = provider.authorize_url(state="t1", redirect_uri=REDIRECT, code_challenge="x")
+    assert url == f"{fake_tiktok.url}/open/authorize?service_id={fake_tiktok.service_id}&state=t1"
+
+    back = consent(url, "Allow")
+    assert back["state"] == "t1"
+    assert back["app_key"] == fake_tiktok.app_key
+    tokens = provider.exchange_code(code=back["code"], redirect_uri=REDIRECT, code_verifier="")
+
+    assert fake_tiktok.token_requests[-1] == {
+        "app_key": fake_tiktok.app_key,
+        "app_secret": fake_tiktok.app_secret,
+        "auth_code": back["code"],
+        "grant_type": "authorized_code",
+    }
+    # the expiries are Unix timestamps, not durations
+    assert timedelta(days=6) < tokens.expires_at - timezone.now() < timedelta(days=8)
+    assert tokens.refresh_expires_at - timezone.now() > timedelta(days=360)
+    assert tokens.extra["seller_name"] == "Etalage Test Shop"
+    assert tokens.scope == "seller.product.basic,seller.authorization.info"
+
+    fake_tiktok.shops.append(
+        {"id": "2", "name": "Etalage EU", "region": "GB", "cipher": "GCP_two", "code": "GB2"}
+    )
+    destinations = provider.destinations(tokens)
+    assert [(d.id, d.name, d.detail) for d in destinations] == [
+        (fake_tiktok.shop_cipher, "Etalage Test Shop", "US · USLCLCEXAMPLE"),
+        ("GCP_two", "Etalage EU", "GB · GB2"),
+    ]
+    assert provider.destination_create(tokens, "x") is None
+
+
+def test_tiktok_cancel_comes_back_refused(fake_tiktok):
+    url = TikTokShopOAuth().authorize_url(state="t2", redirect_uri=REDIRECT, code_challenge="")
+    back = consent(url, "Cancel")
+    assert (back["error"], back["state"]) == ("access_denied", "t2")
+    assert "code" not in back
+
+
+def test_tiktok_refuses_a_used_code_and_a_wrong_app_secret(fake_tiktok, settings):
+    provider = TikTokShopOAuth()
+    url = provider.authorize_url(state="s", redirect_uri=REDIRECT, code_challenge="")
+    code = consent(url, "Allow")["code"]
+    provider.exchange_code(code=code, redirect_uri=REDIRECT, code_verifier="")
+    with pytest.raises(CredentialsError, match="can not find related auth record") as used:
+        provider.exchange_code(code=code, redirect_uri=REDIRECT, code_verifier="")
+    assert used.value.code == 36004005
+
+    settings.CHANNELS_TIKTOK_APP_SECRET = "wrong"
+    fresh = consent(url, "Allow")["code"]
+    with pytest.raises(CredentialsError) as secret:
+        TikTokShopOAuth().exchange_code(code=fresh, redirect_uri=REDIRECT, code_verifier="")
+    assert secret.value.code == 36004003
+
+
+def test_tiktok_expired_token_refused_then_refreshed_and_expired_refresh_refused(fake_tiktok):
+    provider = TikTokShopOAuth()
+    url = provider.authorize_url(state="s", redirect_uri=REDIRECT, code_challenge="")
+    tokens = provider.exchange_code(
+        code=consent(url, "Allow")["code"], redirect_uri=REDIRECT, code_verifier=""
+    )
+    fake_tiktok.oauth.expire(tokens.access_token)
+    with pytest.raises(CredentialsError, match="expired"):
+        provider.destinations(tokens)
+
+    fresh = provider.refresh(tokens)
+
+    assert fake_tiktok.token_requests[-1] == {
+        "app_key": fake_tiktok.app_key,
+        "app_secret": fake_tiktok.app_secret,
+        "refresh_token": tokens.refresh_token,
+        "grant_type": "refresh_token",
+    }
+    assert fresh.access_token != tokens.access_token
+    assert fresh.extra["seller_name"] == "Etalage Test Shop"
+    assert [d.id for d in provider.destinations(fresh)] == [fake_tiktok.shop_cipher]
+
+    fake_tiktok.oauth.expire_refresh(fresh.refresh_token)
+    with pytest.raises(CredentialsError, match="rt has expired") as expired:
+        provider.refresh(fresh)
+    assert expired.value.code == 36004001
+
+
+def test_tiktok_revoke_calls_nothing_and_points_to_seller_center(fake_tiktok):
+    TikTokShopOAuth().revoke(TokenSet(access_token=fake_tiktok.token))
+    assert fake_tiktok.token_requests == []
+    assert "Seller Center" in TIKTOK_REVOKE
+
+
+def test_tiktok_is_not_offered_without_the_service_id(settings):
+    settings.CHANNELS_TIKTOK_APP_KEY = "k"
+    settings.CHANNELS_TIKTOK_APP_SECRET = "s"
+    settings.CHANNELS_TIKTOK_SERVICE_ID = ""
+    assert not TikTokShopOAuth().is_configured()
