@@ -405,6 +405,37 @@ CHANNELS_SYNC_STALL_MINUTES = env_int("CHANNELS_SYNC_STALL_MINUTES", 15)
 # items without a fingerprint (sent before it was kept) resent whole per reconcile and
 # connection, so they get one over a few reconciles rather than in one storm
 CHANNELS_RECONCILE_BACKFILL_ITEMS = env_int("CHANNELS_RECONCILE_BACKFILL_ITEMS", 5_000)
+# Connecting a channel with the platform's own login (shops/channels/oauth.py): the
+# platform apps' credentials, set by the platform's administrator (empty: the channel page
+# offers the feed and a pasted token only), and the login addresses (tests point them at
+# the fakes). Meta: Facebook Login for Business (app id, secret, configuration id).
+CHANNELS_META_APP_ID = env_str("CHANNELS_META_APP_ID")
+CHANNELS_META_APP_SECRET = env_str("CHANNELS_META_APP_SECRET")
+CHANNELS_META_CONFIG_ID = env_str("CHANNELS_META_CONFIG_ID")
+CHANNELS_META_OAUTH_DIALOG_BASE = env_str(
+    "CHANNELS_META_OAUTH_DIALOG_BASE", "https://www.facebook.com"
+)
+CHANNELS_GOOGLE_CLIENT_ID = env_str("CHANNELS_GOOGLE_CLIENT_ID")
+CHANNELS_GOOGLE_CLIENT_SECRET = env_str("CHANNELS_GOOGLE_CLIENT_SECRET")
+CHANNELS_GOOGLE_OAUTH_AUTHORIZE_URL = env_str(
+    "CHANNELS_GOOGLE_OAUTH_AUTHORIZE_URL", "https://accounts.google.com/o/oauth2/v2/auth"
+)
+CHANNELS_GOOGLE_OAUTH_TOKEN_URL = env_str(
+    "CHANNELS_GOOGLE_OAUTH_TOKEN_URL", "https://oauth2.googleapis.com/token"
+)
+CHANNELS_GOOGLE_OAUTH_REVOKE_URL = env_str(
+    "CHANNELS_GOOGLE_OAUTH_REVOKE_URL", "https://oauth2.googleapis.com/revoke"
+)
+# a login must come back within this long (its signed state, its attempt row)
+CHANNELS_OAUTH_ATTEMPT_MINUTES = env_int("CHANNELS_OAUTH_ATTEMPT_MINUTES", 10)
+# the beat renews the tokens expiring within the window (Google's last 3599 s)
+CHANNELS_TOKEN_REFRESH_WINDOW_SECONDS = env_int("CHANNELS_TOKEN_REFRESH_WINDOW_SECONDS", 900)
+CHANNELS_REVOKE_MAX_RETRIES = env_int("CHANNELS_REVOKE_MAX_RETRIES", 10)
+CELERY_BEAT_SCHEDULE["channels-tokens-refresh"] = {
+    "task": "shops.for_each_shop",
+    "schedule": env_int("CHANNELS_TOKEN_REFRESH_SECONDS", 300),
+    "args": ["channels.tokens_refresh"],
+}
 CELERY_BEAT_SCHEDULE["channels-reconcile"] = {
     "task": "shops.for_each_shop",
     "schedule": env_int("CHANNELS_RECONCILE_SECONDS", 6 * 3600),

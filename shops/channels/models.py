@@ -26,6 +26,9 @@ class Connection(models.Model):
         ACTIVE = "active", "Active"
         PAUSED = "paused", "Paused"
         FAILING = "failing", "Failing (see the last error)"
+        # connected by the platform's login, whose grant is gone (revoked, refresh
+        # refused): nothing is pushed until the merchant logs in again ("Reconnect")
+        RECONNECT = "reconnect", "Needs reconnecting"
 
     class Selection(models.TextChoices):
         ALL = "all", "All active products"
@@ -33,7 +36,7 @@ class Connection(models.Model):
         TAG = "tag", "Products with a tag"
 
     # encrypted with shops.secrets; `manage.py rotate_secrets` re-encrypts them
-    SECRET_FIELDS = ("credentials_encrypted",)
+    SECRET_FIELDS = ("credentials_encrypted", "tokens_encrypted")
 
     channel = models.CharField(max_length=20, choices=Channel.choices, unique=True)
     is_enabled = models.BooleanField(default=True)
@@ -49,6 +52,14 @@ class Connection(models.Model):
     # the access token / API key encrypted with shops.secrets; for TikTok, a JSON object of
     # its credentials (shops.channels.services)
     credentials_encrypted = models.TextField(blank=True)
+    # connected by the platform's login (shops.channels.oauth): its TokenSet as JSON,
+    # encrypted (the refresh token with it); empty for a pasted token. The access token
+    # is in credentials_encrypted too, where the push clients read it
+    tokens_encrypted = models.TextField(blank=True)
+    # when the access token expires (None: it does not, or a pasted token); the beat
+    # refreshes the tokens expiring within CHANNELS_TOKEN_REFRESH_WINDOW_SECONDS
+    token_expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    token_refreshed_at = models.DateTimeField(null=True, blank=True)
     external_id = models.CharField(
         "catalog / merchant / shop id",
         max_length=120,
@@ -87,7 +98,36 @@ class Connection(models.Model):
 
     @property
     def is_syncing(self) -> bool:
-        return self.is_enabled and self.status != self.Status.PAUSED
+        return self.is_enabled and self.status not in (self.Status.PAUSED, self.Status.RECONNECT)
+
+    @property
+    def is_connected_by_login(self) -> bool:
+        return bool(self.tokens_encrypted)
+
+
+class OAuthAttempt(models.Model):
+    """One "Connect with <platform>" under way, in the shop's schema: the nonce its
+    signed ``state`` names, the staff user who started it, the PKCE verifier, then the
+    tokens the callback got (encrypted) and the destinations offered, until the
+    merchant picks one. Used once (``used_at``), valid OAUTH_ATTEMPT_MINUTES
+    (shops.channels.oauth); old rows are deleted as new ones start."""
+
+    SECRET_FIELDS = ("tokens_encrypted",)
+
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    nonce = models.CharField(max_length=64, unique=True)
+    user_id = models.BigIntegerField()
+    code_verifier = models.CharField(max_length=128)
+    tokens_encrypted = models.TextField(blank=True)
+    destinations = models.JSONField(default=list, blank=True)
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} login ({self.created:%Y-%m-%d %H:%M})"
 
 
 class ChannelItem(models.Model):

@@ -1,43 +1,432 @@
-"""Provisional copy of the OAuth connect interface (oauth-a's framework replaces this
-file on merge): the tokens a platform grants and the destinations it offers."""
+"""Connecting a sales channel with the platform's own login (OAuth 2.0), and keeping
+its tokens fresh.
+
+The interface a platform implements (``shops.channels.clients.oauth``, re-exported
+here)::
+
+    @dataclass(frozen=True)
+    class TokenSet:    access_token: str; refresh_token: str = ""
+                       expires_at: datetime | None = None
+                       refresh_expires_at: datetime | None = None
+                       scope: str = ""; extra: dict = {}       # JSON-able, kept encrypted
+    @dataclass(frozen=True)
+    class Destination: id: str; name: str; detail: str = ""   # id → Connection.external_id
+    class OAuthProvider(Protocol):
+        channel: str                         # "meta" | "google" | "pinterest" | "tiktok"
+        settings_names: tuple[str, ...]      # the settings that switch it on (shown)
+        def is_configured(self) -> bool
+        def authorize_url(self, *, state, redirect_uri, code_challenge) -> str
+        def exchange_code(self, *, code, redirect_uri, code_verifier) -> TokenSet
+        def refresh(self, tokens) -> TokenSet          # TokenRefused: log in again
+        def revoke(self, tokens) -> None               # best effort
+        def destinations(self, tokens) -> list[Destination]
+        def destination_create(self, tokens, name) -> Destination | None  # None: unsupported
+    def provider_for(channel: str) -> OAuthProvider    # PROVIDERS: channel → factory
+
+Errors are the channel clients' (``RetryableError``: the platform is down, try again;
+``TokenRefused`` (a ``CredentialsError``): the grant is gone; ``AppRefused``: our
+app's settings are wrong; ``FinalError``: anything else refused). A provider is built
+from the platform-level settings by its factory in ``PROVIDERS`` (one line per
+platform); its module lives in ``shops/channels/clients/`` next to its push client.
+
+The flow (the admin's views call these services):
+
+1. ``oauth_start(channel, user_id, redirect_uri)``: an ``OAuthAttempt`` row (a nonce,
+   the staff user, a PKCE verifier) and the platform's authorize URL with a ``state``
+   signed with SECRET_KEY that names the shop's schema and the nonce.
+2. ``oauth_callback(state, code, error, user_id, redirect_uri)``: the state is checked
+   (signature, this shop, this user, not expired, not used: ``OAuthRefused`` with a
+   message otherwise, nothing saved), the attempt is used up, the code exchanged (one
+   call within the outbound deadline; the platform down → ``OAuthRefused``, nothing
+   saved) and the tokens kept on the attempt, encrypted.
+3. ``oauth_destinations(attempt)`` lists what to connect; ``oauth_connect(attempt,
+   destination_id | new_name, country, language)`` saves the connection: tokens
+   encrypted with ``shops.secrets``, the expiry, audit_record.
+
+Afterwards ``connection_tokens_refresh`` renews them (the beat's
+``channels.tokens_refresh`` for those expiring within
+CHANNELS_TOKEN_REFRESH_WINDOW_SECONDS, and a sync the platform refused the token of,
+once); a refused refresh marks the connection ``RECONNECT``. Disconnecting queues
+``channels.tokens_revoke`` and forgets the tokens at once.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Protocol
+import json
+import logging
+import secrets
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.db import connection as db_connection
+from django.db import transaction
+from django.utils import timezone
+
+from shops.channels.clients import ChannelError, CredentialsError, FinalError, RetryableError
+from shops.channels.clients.google_login import GoogleLogin
+from shops.channels.clients.meta_login import MetaLogin
+from shops.channels.clients.oauth import (
+    AppRefused,
+    Destination,
+    OAuthProvider,
+    TokenRefused,
+    TokenSet,
+    pkce_pair,
+)
+from shops.channels.clients.pinterest_login import PinterestLogin
+from shops.channels.clients.tiktok_login import TikTokShopLogin
+from shops.channels.models import Channel, Connection, OAuthAttempt
+from shops.queueing import task_queue_on_commit
+from shops.secrets import SecretsError, secret_decrypt, secret_encrypt
+
+__all__ = [
+    "PROVIDERS",
+    "AppRefused",
+    "Destination",
+    "OAuthProvider",
+    "OAuthRefused",
+    "TokenRefused",
+    "TokenSet",
+    "provider_for",
+]
+
+logger = logging.getLogger(__name__)
+
+STATE_SALT = "shops.channels.oauth.state"
+REVOKE_TASK = "channels.tokens_revoke"
+
+# channel → the provider built from the platform-level settings
+PROVIDERS: dict[str, Callable[[], OAuthProvider]] = {
+    Channel.META: lambda: MetaLogin(
+        app_id=settings.CHANNELS_META_APP_ID,
+        app_secret=settings.CHANNELS_META_APP_SECRET,
+        config_id=settings.CHANNELS_META_CONFIG_ID,
+        dialog_base=settings.CHANNELS_META_OAUTH_DIALOG_BASE,
+        api_base=settings.CHANNELS_META_API_BASE,
+        api_version=settings.CHANNELS_META_API_VERSION,
+        timeout=settings.CHANNELS_TIMEOUT_SECONDS,
+    ),
+    Channel.GOOGLE: lambda: GoogleLogin(
+        client_id=settings.CHANNELS_GOOGLE_CLIENT_ID,
+        client_secret=settings.CHANNELS_GOOGLE_CLIENT_SECRET,
+        authorize_url=settings.CHANNELS_GOOGLE_OAUTH_AUTHORIZE_URL,
+        token_url=settings.CHANNELS_GOOGLE_OAUTH_TOKEN_URL,
+        revoke_url=settings.CHANNELS_GOOGLE_OAUTH_REVOKE_URL,
+        api_base=settings.CHANNELS_GOOGLE_API_BASE,
+        timeout=settings.CHANNELS_TIMEOUT_SECONDS,
+    ),
+    Channel.PINTEREST: lambda: PinterestLogin(
+        app_id=settings.CHANNELS_PINTEREST_APP_ID,
+        app_secret=settings.CHANNELS_PINTEREST_APP_SECRET,
+        authorize_url=settings.CHANNELS_PINTEREST_OAUTH_URL,
+        api_base=settings.CHANNELS_PINTEREST_API_BASE,
+        timeout=settings.CHANNELS_TIMEOUT_SECONDS,
+    ),
+    Channel.TIKTOK: lambda: TikTokShopLogin(
+        app_key=settings.CHANNELS_TIKTOK_APP_KEY,
+        app_secret=settings.CHANNELS_TIKTOK_APP_SECRET,
+        service_id=settings.CHANNELS_TIKTOK_SERVICE_ID,
+        authorize_url=settings.CHANNELS_TIKTOK_AUTHORIZE_URL,
+        auth_base=settings.CHANNELS_TIKTOK_AUTH_BASE,
+        api_base=settings.CHANNELS_TIKTOK_API_BASE,
+        timeout=settings.CHANNELS_TIMEOUT_SECONDS,
+    ),
+}
 
 
-@dataclass(frozen=True)
-class TokenSet:
-    access_token: str
-    refresh_token: str = ""
-    expires_at: datetime | None = None
-    refresh_expires_at: datetime | None = None
-    scope: str = ""
-    extra: dict = field(default_factory=dict)
+class OAuthRefused(Exception):
+    """The login cannot go on; ``message`` says why, for the merchant. ``retry``: a new
+    "Connect with …" may work (the platform was down, the consent was refused)."""
+
+    def __init__(self, message: str, *, retry: bool = True) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry = retry
 
 
-@dataclass(frozen=True)
-class Destination:
-    id: str
-    name: str
-    detail: str = ""
+def provider_for(channel: str) -> OAuthProvider:
+    """The channel's login provider; KeyError for a channel without one."""
+    return PROVIDERS[channel]()
 
 
-class OAuthProvider(Protocol):
-    channel: str
+def login_channels() -> list[str]:
+    """The channels that have a login provider (configured or not)."""
+    return [channel for channel in Channel.values if channel in PROVIDERS]
 
-    def is_configured(self) -> bool: ...
 
-    def authorize_url(self, *, state: str, redirect_uri: str, code_challenge: str) -> str: ...
+def _name(channel: str) -> str:
+    return Channel(channel).label
 
-    def exchange_code(self, *, code: str, redirect_uri: str, code_verifier: str) -> TokenSet: ...
 
-    def refresh(self, tokens: TokenSet) -> TokenSet: ...
+# --- the state --------------------------------------------------------------------------
 
-    def revoke(self, tokens: TokenSet) -> None: ...
 
-    def destinations(self, tokens: TokenSet) -> list[Destination]: ...
+def state_sign(*, nonce: str) -> str:
+    """The ``state`` sent to the platform: the shop's schema and the attempt's nonce,
+    signed and timestamped (checked by ``oauth_callback``)."""
+    return signing.dumps({"shop": db_connection.schema_name, "nonce": nonce}, salt=STATE_SALT)
 
-    def destination_create(self, tokens: TokenSet, name: str) -> Destination | None: ...
+
+def _attempt_for_state(state: str, *, user_id: int) -> OAuthAttempt:
+    """The attempt the state names in this shop, for this user, unused and in time;
+    ``OAuthRefused`` otherwise (nothing changed)."""
+    max_age = settings.CHANNELS_OAUTH_ATTEMPT_MINUTES * 60
+    try:
+        data = signing.loads(state, salt=STATE_SALT, max_age=max_age)
+    except signing.SignatureExpired:
+        raise OAuthRefused(
+            "This login took too long and expired: nothing was connected. Start again."
+        ) from None
+    except signing.BadSignature:
+        raise OAuthRefused(
+            "This login answer is not one Etalage started (its state does not match): "
+            "nothing was connected. Start again from the channel page."
+        ) from None
+    if not isinstance(data, dict) or data.get("shop") != db_connection.schema_name:
+        raise OAuthRefused(
+            "This login was started for another shop: nothing was connected here. "
+            "Start again from this shop's channel page."
+        )
+    attempt = OAuthAttempt.objects.filter(nonce=str(data.get("nonce", ""))).first()
+    if attempt is None or attempt.user_id != user_id:
+        raise OAuthRefused(
+            "This login was not started by you in this shop: nothing was connected. "
+            "Start again from the channel page."
+        )
+    if attempt.used_at is not None:
+        raise OAuthRefused(
+            "This login answer was already used: nothing more was connected. Start again "
+            "if you need to."
+        )
+    return attempt
+
+
+# --- the flow -----------------------------------------------------------------------------
+
+
+def oauth_start(*, channel: str, user_id: int, redirect_uri: str) -> str:
+    """Start a login: store the attempt and answer the platform's authorize URL.
+    ``OAuthRefused`` when the platform's app is not configured."""
+    try:
+        provider = provider_for(channel)
+    except KeyError:
+        raise OAuthRefused(f"{_name(channel)} has no login to connect with.") from None
+    if not provider.is_configured():
+        raise OAuthRefused(
+            f"Connecting with {_name(channel)} needs its app configured by the platform's "
+            f"administrator ({', '.join(provider.settings_names)}).",
+            retry=False,
+        )
+    cutoff = timezone.now() - timedelta(minutes=settings.CHANNELS_OAUTH_ATTEMPT_MINUTES * 3)
+    OAuthAttempt.objects.filter(created__lt=cutoff).delete()
+    verifier, challenge = pkce_pair()
+    attempt = OAuthAttempt.objects.create(
+        channel=channel,
+        nonce=secrets.token_urlsafe(32),
+        user_id=user_id,
+        code_verifier=verifier,
+    )
+    return provider.authorize_url(
+        state=state_sign(nonce=attempt.nonce),
+        redirect_uri=redirect_uri,
+        code_challenge=challenge,
+    )
+
+
+def oauth_callback(
+    *, state: str, code: str, error: str, user_id: int, redirect_uri: str
+) -> OAuthAttempt:
+    """The platform sent the merchant back: check the state, use the attempt up,
+    exchange the code. Answers the attempt (its tokens kept, encrypted) for picking a
+    destination; ``OAuthRefused`` (nothing saved but the attempt used) otherwise."""
+    attempt = _attempt_for_state(state, user_id=user_id)
+    used = OAuthAttempt.objects.filter(pk=attempt.pk, used_at__isnull=True).update(
+        used_at=timezone.now()
+    )
+    if not used:  # a second callback racing this one
+        raise OAuthRefused("This login answer was already used: nothing more was connected.")
+    name = _name(attempt.channel)
+    if error:
+        raise OAuthRefused(
+            f"You didn't allow Etalage to manage your {name} catalog, so nothing was "
+            "connected. You can try again whenever you like."
+            if error == "access_denied"
+            else f"{name} did not complete the login ({error[:100]}): nothing was connected."
+        )
+    if not code:
+        raise OAuthRefused(f"{name} sent no authorization code back: nothing was connected.")
+    provider = provider_for(attempt.channel)
+    try:
+        tokens = provider.exchange_code(
+            code=code, redirect_uri=redirect_uri, code_verifier=attempt.code_verifier
+        )
+    except RetryableError as failure:
+        raise OAuthRefused(
+            f"{name} did not answer ({failure.message}): nothing was connected. "
+            "Try again in a moment."
+        ) from None
+    except AppRefused as failure:
+        logger.error("%s refused our app's credentials: %s", name, failure.message)
+        raise OAuthRefused(
+            f"{name} refused Etalage's app credentials ({failure.message}): nothing was "
+            "connected. The platform's administrator must check its settings "
+            f"({', '.join(provider.settings_names)}).",
+            retry=False,
+        ) from None
+    except ChannelError as failure:
+        raise OAuthRefused(
+            f"{name} refused the login ({failure.message}): nothing was connected. Start again."
+        ) from None
+    attempt.tokens_encrypted = secret_encrypt(json.dumps(tokens.as_json()))
+    attempt.save(update_fields=["tokens_encrypted"])
+    return attempt
+
+
+def attempt_for_picking(*, nonce: str, user_id: int) -> OAuthAttempt:
+    """The user's attempt whose login succeeded and is waiting for a destination."""
+    cutoff = timezone.now() - timedelta(minutes=settings.CHANNELS_OAUTH_ATTEMPT_MINUTES * 3)
+    attempt = (
+        OAuthAttempt.objects.filter(nonce=nonce, user_id=user_id, created__gte=cutoff)
+        .exclude(tokens_encrypted="")
+        .first()
+    )
+    if attempt is None:
+        raise OAuthRefused(
+            "This login is over or expired: nothing was connected. Start again from the "
+            "channel page."
+        )
+    return attempt
+
+
+def attempt_tokens(attempt: OAuthAttempt) -> TokenSet:
+    return _tokens_read(attempt.tokens_encrypted)
+
+
+def _tokens_read(encrypted: str) -> TokenSet:
+    try:
+        return TokenSet.from_json(json.loads(secret_decrypt(encrypted)))
+    except (SecretsError, ValueError) as failure:
+        raise FinalError(
+            "The stored login tokens cannot be read with the platform's secrets keys: reconnect."
+        ) from failure
+
+
+def oauth_destinations(*, attempt: OAuthAttempt) -> list[Destination]:
+    """What the login may connect (asked once, then kept on the attempt)."""
+    if not attempt.destinations:
+        provider = provider_for(attempt.channel)
+        try:
+            found = provider.destinations(attempt_tokens(attempt))
+        except ChannelError as failure:
+            raise OAuthRefused(
+                f"{_name(attempt.channel)} did not list your catalogs ({failure.message}). "
+                "Reload this page to ask again."
+            ) from None
+        attempt.destinations = [
+            {"id": entry.id, "name": entry.name, "detail": entry.detail} for entry in found
+        ]
+        attempt.save(update_fields=["destinations"])
+    return [Destination(**entry) for entry in attempt.destinations]
+
+
+def connection_tokens(connection: Connection) -> TokenSet | None:
+    """The connection's login tokens (None: connected with a pasted token)."""
+    return _tokens_read(connection.tokens_encrypted) if connection.tokens_encrypted else None
+
+
+def _tokens_store(connection: Connection, tokens: TokenSet) -> None:
+    connection.credentials_encrypted = secret_encrypt(tokens.access_token)
+    connection.tokens_encrypted = secret_encrypt(json.dumps(tokens.as_json()))
+    connection.token_expires_at = tokens.expires_at
+    connection.token_refreshed_at = timezone.now()
+
+
+# --- refresh, revoke ------------------------------------------------------------------------
+
+
+def connection_tokens_refresh(*, connection_id: int) -> Connection:
+    """Renew the connection's tokens at the platform and store them. A refused grant
+    (revoked, invalid_grant) marks it ``RECONNECT`` with why, and raises
+    ``TokenRefused``; the platform down raises ``RetryableError`` (the tokens stay)."""
+    connection = Connection.objects.get(pk=connection_id)
+    tokens = connection_tokens(connection)
+    if tokens is None:
+        raise FinalError("This connection uses a pasted token: it cannot be renewed.")
+    provider = provider_for(connection.channel)
+    try:
+        fresh = provider.refresh(tokens)
+    except CredentialsError as failure:
+        connection_mark_reconnect(
+            connection_id=connection.pk,
+            message=f"{connection.get_channel_display()} no longer accepts Etalage's access "
+            f"({failure.message}): reconnect to keep syncing.",
+        )
+        raise TokenRefused(failure.message, status=failure.status) from None
+    with transaction.atomic():
+        connection = Connection.objects.select_for_update().get(pk=connection_id)
+        _tokens_store(connection, fresh)
+        fields = ["credentials_encrypted", "tokens_encrypted", "token_expires_at"]
+        fields += ["token_refreshed_at", "updated"]
+        if connection.status == Connection.Status.RECONNECT:
+            connection.status, connection.last_error = Connection.Status.ACTIVE, ""
+            fields += ["status", "last_error"]
+        connection.save(update_fields=fields)
+    return connection
+
+
+def connection_mark_reconnect(*, connection_id: int, message: str) -> None:
+    """The login's grant is gone: nothing is pushed until the merchant reconnects."""
+    Connection.objects.filter(pk=connection_id).update(
+        status=Connection.Status.RECONNECT, last_error=message[:2000]
+    )
+
+
+def tokens_refresh_due() -> dict[str, int]:
+    """Renew the tokens of this shop's connections expiring within
+    CHANNELS_TOKEN_REFRESH_WINDOW_SECONDS (the beat's ``channels.tokens_refresh``, per
+    shop, on the worker). Returns how many were renewed, refused, and left for the
+    next run (the platform down)."""
+    soon = timezone.now() + timedelta(seconds=settings.CHANNELS_TOKEN_REFRESH_WINDOW_SECONDS)
+    ids = list(
+        Connection.objects.exclude(tokens_encrypted="")
+        .exclude(status=Connection.Status.RECONNECT)
+        .filter(token_expires_at__lte=soon)
+        .values_list("pk", flat=True)
+    )
+    counts = {"renewed": 0, "refused": 0, "later": 0}
+    for connection_id in ids:
+        try:
+            connection_tokens_refresh(connection_id=connection_id)
+        except CredentialsError:
+            counts["refused"] += 1
+        except ChannelError as failure:
+            logger.warning("Tokens of connection %s not renewed: %s", connection_id, failure)
+            counts["later"] += 1
+        else:
+            counts["renewed"] += 1
+    return counts
+
+
+def tokens_revoke_queue(connection: Connection) -> None:
+    """Queue the revocation of the connection's login at the platform (after the
+    commit): the tokens go to the task encrypted, the row may be deleted meanwhile."""
+    if connection.tokens_encrypted:
+        task_queue_on_commit(REVOKE_TASK, connection.channel, connection.tokens_encrypted)
+
+
+def tokens_revoke(*, channel: str, tokens_encrypted: str) -> None:
+    """Revoke a login at the platform (the worker's ``channels.tokens_revoke``); raises
+    RetryableError while the platform is down (the task retries)."""
+    try:
+        tokens = _tokens_read(tokens_encrypted)
+    except FinalError:
+        logger.warning("Login tokens of a disconnected %s channel unreadable: not revoked", channel)
+        return
+    try:
+        provider_for(channel).revoke(tokens)
+    except RetryableError:
+        raise
+    except ChannelError as failure:  # already revoked, expired: nothing left to revoke
+        logger.info("Revoking a %s login: %s", channel, failure.message)

@@ -32,6 +32,7 @@ def request_json(
     is_credentials_error=lambda payload: False,
     is_rate_limited=lambda payload: False,
     translate_error: Callable[[int, dict, float | None], ChannelError] | None = None,
+    empty_ok: bool = False,
 ) -> Any:
     """Send ``body`` as JSON (or ``raw_body`` as it is, of ``content_type``) and return
     the decoded JSON answer.
@@ -40,7 +41,7 @@ def request_json(
     other 4xx → FinalError; a timeout, a refused connection or an answer that is not
     JSON → RetryableError. ``translate_error(status, payload, retry_after)``, when
     given, makes the error of a 4xx/5xx answer instead (``payload``: its JSON object,
-    or {}).
+    or {}). ``empty_ok``: an empty 2xx answer is ``{}`` (a revoke endpoint's).
     """
     data = (
         raw_body
@@ -86,6 +87,8 @@ def request_json(
         if status in (401, 403) or (is_dict and is_credentials_error(payload)):
             raise CredentialsError(message, status=status)
         raise FinalError(message, status=status)
+    if empty_ok and not raw.strip():
+        return {}
     try:
         return json.loads(raw)
     except ValueError:

@@ -39,15 +39,12 @@ from __future__ import annotations
 
 import base64
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
-from django.conf import settings
-from django.utils import timezone
-
-from shops.channels.clients import ChannelError, CredentialsError, RetryableError
+from shops.channels.clients import ChannelError, RetryableError
 from shops.channels.clients.http import request_json
-from shops.channels.oauth import Destination, TokenSet
+from shops.channels.clients.oauth import AppRefused, Destination, TokenRefused, TokenSet, expiry
 
 SCOPES = ("ads:read", "catalogs:read", "catalogs:write", "user_accounts:read")
 AD_ACCOUNTS_PAGE = 250  # the API's largest page
@@ -66,49 +63,32 @@ def _message(payload: dict) -> str:
 def _token_error(status: int, payload: dict, retry_after: float | None) -> ChannelError:
     """The token endpoint's refusals, worded for the merchant."""
     message = _message(payload) or f"HTTP {status}"
+    code = payload.get("code") if isinstance(payload.get("code"), int) else None
     if status == 429 or status >= 500:
         return RetryableError(message, status=status, retry_after=retry_after)
-    if status == 401:
-        return CredentialsError(
-            f"Pinterest refused Etalage's app credentials ({message}): the platform's "
-            "CHANNELS_PINTEREST_APP_ID / CHANNELS_PINTEREST_APP_SECRET are wrong.",
-            status=status,
-            code=payload.get("code") if isinstance(payload.get("code"), int) else None,
-        )
-    return CredentialsError(
-        f"Pinterest refused the authorization ({message}): it expired or was already "
-        "used. Connect again.",
+    if status == 401:  # the Basic credentials: our app's id and secret
+        return AppRefused(message, status=status, code=code)
+    return TokenRefused(
+        f"{message}: the authorization expired, was already used or was withdrawn",
         status=status,
-        code=payload.get("code") if isinstance(payload.get("code"), int) else None,
+        code=code,
     )
 
 
-def _at(seconds, now: datetime) -> datetime | None:
-    return now + timedelta(seconds=seconds) if isinstance(seconds, int | float) else None
-
-
-class PinterestOAuth:
+class PinterestLogin:
     """Pinterest's OAuth provider (see the module doc)."""
 
     channel = "pinterest"
+    settings_names = ("CHANNELS_PINTEREST_APP_ID", "CHANNELS_PINTEREST_APP_SECRET")
     revoke_hint = REVOKE_HINT
 
     def __init__(
-        self,
-        *,
-        app_id: str | None = None,
-        app_secret: str | None = None,
-        authorize_base: str | None = None,
-        api_base: str | None = None,
-        timeout: float | None = None,
+        self, *, app_id: str, app_secret: str, authorize_url: str, api_base: str, timeout: float
     ) -> None:
-        self.app_id = settings.CHANNELS_PINTEREST_APP_ID if app_id is None else app_id
-        self.app_secret = (
-            settings.CHANNELS_PINTEREST_APP_SECRET if app_secret is None else app_secret
-        )
-        self.authorize_base = authorize_base or settings.CHANNELS_PINTEREST_OAUTH_URL
-        self.api = f"{(api_base or settings.CHANNELS_PINTEREST_API_BASE).rstrip('/')}/v5"
-        self.timeout = timeout or settings.CHANNELS_TIMEOUT_SECONDS
+        self.app_id, self.app_secret = app_id, app_secret
+        self.authorize_base = authorize_url
+        self.api = f"{api_base.rstrip('/')}/v5"
+        self.timeout = timeout
 
     def is_configured(self) -> bool:
         return bool(self.app_id and self.app_secret)
@@ -136,16 +116,15 @@ class PinterestOAuth:
         )
         if not isinstance(answer, dict) or not answer.get("access_token"):
             raise RetryableError("Pinterest answered the token request without a token.")
-        now = timezone.now()
         refresh_expires = answer.get("refresh_token_expires_at")
         return TokenSet(
             access_token=str(answer["access_token"]),
             refresh_token=str(answer.get("refresh_token") or form.get("refresh_token", "")),
-            expires_at=_at(answer.get("expires_in"), now),
+            expires_at=expiry(answer.get("expires_in")),
             refresh_expires_at=(
                 datetime.fromtimestamp(refresh_expires, tz=UTC)
                 if isinstance(refresh_expires, int)
-                else _at(answer.get("refresh_token_expires_in"), now)
+                else expiry(answer.get("refresh_token_expires_in"))
             ),
             scope=str(answer.get("scope") or ""),
         )
@@ -157,7 +136,7 @@ class PinterestOAuth:
 
     def refresh(self, tokens: TokenSet) -> TokenSet:
         if not tokens.refresh_token:
-            raise CredentialsError("No Pinterest refresh token is stored: connect again.")
+            raise TokenRefused("No Pinterest refresh token is stored: connect again.")
         refreshed = self._token(
             {
                 "grant_type": "refresh_token",

@@ -17,7 +17,8 @@ authorization).
   expiries, not durations. A refusal is a non-zero ``code`` with a ``message``, e.g.
   36004005 "can not find related auth record" (an auth code or refresh token TikTok does
   not know) and 36004001 "rt has expired" (as reported in EcomPHP/tiktokshop-php#15);
-  any non-zero code is treated as a refused authorization.
+  the codes for a wrong app key or secret are not documented where we could read, so
+  any non-zero code is a refused grant (``TokenRefused``).
 - Destinations: the shops the token may act for, ``GET /authorization/202309/shops``
   (signed: ``shops.channels.clients.tiktok``) → ``[{id, name, region, seller_type,
   cipher, code}]``; the connection stores the chosen shop's ``cipher``.
@@ -38,12 +39,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
-from django.conf import settings
-
-from shops.channels.clients import CredentialsError, RetryableError
+from shops.channels.clients import RetryableError
 from shops.channels.clients.http import request_json
+from shops.channels.clients.oauth import Destination, TokenRefused, TokenSet
 from shops.channels.clients.tiktok import TikTokClient
-from shops.channels.oauth import Destination, TokenSet
 
 REVOKE_HINT = (
     "TikTok Shop has no way for Etalage to withdraw its access: deauthorize Etalage in "
@@ -60,30 +59,33 @@ def _no_images(url: str) -> bytes:  # the authorization calls upload nothing
     raise RetryableError("No image is uploaded while connecting.")
 
 
-class TikTokShopOAuth:
+class TikTokShopLogin:
     """TikTok Shop's OAuth provider (see the module doc)."""
 
     channel = "tiktok"
+    settings_names = (
+        "CHANNELS_TIKTOK_APP_KEY",
+        "CHANNELS_TIKTOK_APP_SECRET",
+        "CHANNELS_TIKTOK_SERVICE_ID",
+    )
     revoke_hint = REVOKE_HINT
 
     def __init__(
         self,
         *,
-        app_key: str | None = None,
-        app_secret: str | None = None,
-        service_id: str | None = None,
-        authorize_base: str | None = None,
-        auth_base: str | None = None,
-        api_base: str | None = None,
-        timeout: float | None = None,
+        app_key: str,
+        app_secret: str,
+        service_id: str,
+        authorize_url: str,
+        auth_base: str,
+        api_base: str,
+        timeout: float,
     ) -> None:
-        self.app_key = settings.CHANNELS_TIKTOK_APP_KEY if app_key is None else app_key
-        self.app_secret = settings.CHANNELS_TIKTOK_APP_SECRET if app_secret is None else app_secret
-        self.service_id = settings.CHANNELS_TIKTOK_SERVICE_ID if service_id is None else service_id
-        self.authorize_base = authorize_base or settings.CHANNELS_TIKTOK_AUTHORIZE_URL
-        self.auth_base = (auth_base or settings.CHANNELS_TIKTOK_AUTH_BASE).rstrip("/")
-        self.api_base = api_base or settings.CHANNELS_TIKTOK_API_BASE
-        self.timeout = timeout or settings.CHANNELS_TIMEOUT_SECONDS
+        self.app_key, self.app_secret, self.service_id = app_key, app_secret, service_id
+        self.authorize_base = authorize_url
+        self.auth_base = auth_base.rstrip("/")
+        self.api_base = api_base
+        self.timeout = timeout
 
     def is_configured(self) -> bool:
         return bool(self.app_key and self.app_secret and self.service_id)
@@ -107,11 +109,7 @@ class TikTokShopOAuth:
             )
         if answer["code"] != 0:
             message = str(answer.get("message") or f"code {answer['code']}")
-            raise CredentialsError(
-                f"TikTok Shop refused the authorization ({message}, code {answer['code']}): "
-                "connect again.",
-                code=answer["code"],
-            )
+            raise TokenRefused(f"{message} (code {answer['code']})", code=answer["code"])
         data = answer.get("data") if isinstance(answer.get("data"), dict) else {}
         if not data.get("access_token"):
             raise RetryableError("TikTok Shop answered the token request without a token.")
@@ -134,7 +132,7 @@ class TikTokShopOAuth:
 
     def refresh(self, tokens: TokenSet) -> TokenSet:
         if not tokens.refresh_token:
-            raise CredentialsError("No TikTok Shop refresh token is stored: connect again.")
+            raise TokenRefused("No TikTok Shop refresh token is stored: connect again.")
         refreshed = self._token(
             "/api/v2/token/refresh",
             {"refresh_token": tokens.refresh_token, "grant_type": "refresh_token"},
