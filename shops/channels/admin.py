@@ -10,12 +10,19 @@ the addresses the channels send (``product_facts``)."""
 from __future__ import annotations
 
 from django import forms
+from django.conf import global_settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connection as db_connection
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    JsonResponse,
+)
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -25,11 +32,14 @@ from django.utils.http import urlencode
 from catalog.admin import readiness_facts_set
 from catalog.models import Product
 from catalog.readiness import Facts
+from orders.countries import country_choices
+from shops.channels import oauth
 from shops.channels.attributes import DEFAULT_OPTION_ATTRIBUTES
 from shops.channels.feeds import FORMATS
 from shops.channels.items import channel_facts, shop_context
 from shops.channels.models import Attribute, Channel, ChannelItem, Connection, OptionAttribute
 from shops.channels.selectors import (
+    connection_defaults,
     item_counts,
     items_for_admin,
     product_titles,
@@ -41,6 +51,7 @@ from shops.channels.services import (
     TIKTOK_SECRETS,
     CredentialsUnreadable,
     connection_create,
+    connection_disconnect,
     connection_pause,
     connection_pushes,
     connection_resume,
@@ -81,6 +92,24 @@ FEED_STEPS: dict[str, tuple[str, ...]] = {
 }
 
 TIKTOK_FORM_FIELDS = tuple(f"tiktok_{name}" for name in TIKTOK_FIELDS if name != "access_token")
+# the catalog languages a connection may send in: ISO 639-1 codes with Django's names
+LANGUAGE_CHOICES = tuple(
+    sorted(
+        ((code, str(name)) for code, name in global_settings.LANGUAGES if len(code) == 2),
+        key=lambda choice: choice[1],
+    )
+)
+TOKEN_FIELDS = ("access_token", "external_id")
+
+
+def language_choices(current: str = "") -> tuple[tuple[str, str], ...]:
+    """LANGUAGE_CHOICES, with a connection's stored code kept if it is not among them."""
+    codes = {code for code, _ in LANGUAGE_CHOICES}
+    return (
+        LANGUAGE_CHOICES
+        if not current or current in codes
+        else ((current, current), *LANGUAGE_CHOICES)
+    )
 
 
 def product_facts(product: Product) -> Facts:
@@ -98,6 +127,11 @@ class ConnectionForm(forms.ModelForm):
         widget=forms.PasswordInput(render_value=False),
         help_text="Stored encrypted; leave empty to keep the stored one.",
     )
+    country = forms.ChoiceField(
+        choices=country_choices,
+        help_text="Where the products are sold (the platform's target country or feed label).",
+    )
+    language = forms.ChoiceField(choices=LANGUAGE_CHOICES, help_text="The catalog's language.")
 
     # TikTok Shop only (its access token is the field above)
     tiktok_app_key = forms.CharField(label="App key", required=False)
@@ -136,6 +170,11 @@ class ConnectionForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        if self.instance.pk is None:
+            country, language = connection_defaults()
+            self.initial.setdefault("country", country)
+            self.initial.setdefault("language", language)
+        self.fields["language"].choices = language_choices(self.instance.language)
         if self.instance.pk and self.instance.channel == Channel.TIKTOK:
             try:
                 stored = tiktok_credentials(self.instance)
@@ -198,8 +237,6 @@ class ConnectionAdmin(admin.ModelAdmin):
         settings_fields = (
             "channel",
             "is_feed_only",
-            "access_token",
-            "external_id",
             "country",
             "language",
             "selection",
@@ -211,8 +248,20 @@ class ConnectionAdmin(admin.ModelAdmin):
             "TikTok Shop API (TikTok only; empty: the feed only)",
             {"fields": TIKTOK_FORM_FIELDS},
         )
+        # the pasted token: closed unless the connection uses one (the login is the way in)
+        by_token = obj is not None and obj.credentials_encrypted and not obj.tokens_encrypted
+        token = (
+            "Advanced: paste a token",
+            {
+                "fields": TOKEN_FIELDS,
+                "classes": () if by_token else ("collapse",),
+                "description": "An access token made on the platform, and the catalog id it "
+                "pushes to; connecting with the platform's login (above) does this for you "
+                "and renews it.",
+            },
+        )
         if obj is None:
-            return [(None, {"fields": settings_fields}), tiktok]
+            return [(None, {"fields": settings_fields}), token, tiktok]
         # a pushing connection's status, counts, last sync, last error and rejected items
         # are in the sync box above (kept live by its script): shown once, never stale; a
         # feed-only one has none (the platform reports on the feed itself)
@@ -220,6 +269,7 @@ class ConnectionAdmin(admin.ModelAdmin):
         return [
             sync,
             ("Settings", {"fields": settings_fields}),
+            *([] if obj.tokens_encrypted else [token]),
             *([tiktok] if obj.channel == Channel.TIKTOK else []),
         ]
 
@@ -296,7 +346,13 @@ class ConnectionAdmin(admin.ModelAdmin):
                 name=f"channels_connection_{suffix.replace('-', '_')}",
             )
 
+        def login(function, route: str, name: str):
+            return path(route, self.admin_site.admin_view(function), name=name)
+
         return [
+            login(self.login_start_view, "login/<str:channel>/start/", "channels_login_start"),
+            login(self.login_callback_view, "login/callback/", "channels_login_callback"),
+            login(self.login_pick_view, "login/<str:nonce>/pick/", "channels_login_pick"),
             view(self.sync_now_view, "sync-now"),
             view(self.sync_status_view, "sync-status"),
             view(self.items_view, "items"),
@@ -332,6 +388,7 @@ class ConnectionAdmin(admin.ModelAdmin):
         connection = (
             Connection.objects.filter(pk=object_id).first() if str(object_id).isdigit() else None
         )
+        extra_context = {**(extra_context or {}), "logins": _logins(connection)}
         if connection is not None:
             extra_context = {
                 **(extra_context or {}),
@@ -341,6 +398,138 @@ class ConnectionAdmin(admin.ModelAdmin):
                 "feed_steps": FEED_STEPS[connection.channel],
             }
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        return super().add_view(
+            request, form_url, {**(extra_context or {}), "logins": _logins(None)}
+        )
+
+    def changelist_view(self, request, extra_context=None):
+        for connection in Connection.objects.filter(status=Connection.Status.RECONNECT):
+            self.message_user(
+                request,
+                f"{connection} needs reconnecting: {connection.last_error} Open it and "
+                "choose “Reconnect”.",
+                messages.WARNING,
+            )
+        return super().changelist_view(request, extra_context)
+
+    def delete_model(self, request, obj) -> None:
+        connection_disconnect(connection=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for connection in queryset:
+            connection_disconnect(connection=connection)
+
+    # --- connecting with the platform's login (shops.channels.oauth) ---
+
+    def _login_allowed(self, request: HttpRequest) -> None:
+        if not (self.has_add_permission(request) and self.has_change_permission(request)):
+            raise PermissionDenied
+
+    def _login_refused(
+        self, request: HttpRequest, channel: str, refusal: oauth.OAuthRefused, status: int = 200
+    ) -> HttpResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Connect with {Channel(channel).label}" if channel else "Connect",
+            "opts": self.model._meta,
+            "message": refusal.message,
+            "channel": channel if refusal.retry and channel in Channel.values else "",
+            "channel_name": Channel(channel).label if channel in Channel.values else "",
+        }
+        return TemplateResponse(
+            request, "admin/channels/connection/login_refused.html", context, status=status
+        )
+
+    def _callback_uri(self, request: HttpRequest) -> str:
+        return request.build_absolute_uri(reverse("admin:channels_login_callback"))
+
+    def login_start_view(self, request: HttpRequest, channel: str) -> HttpResponse:
+        """POST: off to the platform's login (its authorize URL, with a fresh state)."""
+        self._login_allowed(request)
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if channel not in oauth.login_channels():
+            raise Http404
+        try:
+            url = oauth.oauth_start(
+                channel=channel, user_id=request.user.pk, redirect_uri=self._callback_uri(request)
+            )
+        except oauth.OAuthRefused as refusal:
+            return self._login_refused(request, channel, refusal)
+        return redirect(url)
+
+    def login_callback_view(self, request: HttpRequest) -> HttpResponse:
+        """The platform sends the merchant back here (``code`` and ``state``, or
+        ``error``): the login is checked and its code exchanged, then the merchant picks
+        the catalog."""
+        self._login_allowed(request)
+        try:
+            attempt = oauth.oauth_callback(
+                state=request.GET.get("state", "")[:2000],
+                code=request.GET.get("code", "")[:2000],
+                error=request.GET.get("error", "")[:200],
+                user_id=request.user.pk,
+                redirect_uri=self._callback_uri(request),
+            )
+        except oauth.OAuthRefused as refusal:
+            return self._login_refused(
+                request, oauth.state_channel(request.GET.get("state", "")[:2000]), refusal
+            )
+        return redirect(reverse("admin:channels_login_pick", args=[attempt.nonce]))
+
+    def login_pick_view(self, request: HttpRequest, nonce: str) -> HttpResponse:
+        """The catalogs the login may push to: pick one (or create one), the country and
+        the language, and the connection is saved."""
+        self._login_allowed(request)
+        try:
+            attempt = oauth.attempt_for_picking(nonce=nonce, user_id=request.user.pk)
+            destinations = oauth.oauth_destinations(attempt=attempt)
+        except oauth.OAuthRefused as refusal:
+            return self._login_refused(request, "", refusal)
+        existing = Connection.objects.filter(channel=attempt.channel).first()
+        country, language = (
+            (existing.country, existing.language) if existing else connection_defaults()
+        )
+        form = LoginPickForm(
+            request.POST or None,
+            destinations=destinations,
+            initial={"country": country, "language": language},
+        )
+        error = ""
+        if request.method == "POST" and form.is_valid():
+            try:
+                connection = oauth.oauth_connect(
+                    attempt=attempt,
+                    destination_id=form.cleaned_data["destination"],
+                    new_name=form.cleaned_data["new_name"],
+                    country=form.cleaned_data["country"],
+                    language=form.cleaned_data["language"],
+                )
+            except oauth.OAuthRefused as refusal:
+                error = refusal.message
+            except ValidationError as refusal:
+                error = " ".join(refusal.messages)
+            else:
+                self.message_user(
+                    request,
+                    f"{connection} is connected: its first sync is under way.",
+                    messages.SUCCESS,
+                )
+                return redirect(reverse("admin:channels_connection_change", args=[connection.pk]))
+        name = Channel(attempt.channel).label
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Choose your {name} {WHAT_TO_PICK.get(attempt.channel, 'catalog')}",
+            "opts": self.model._meta,
+            "form": form,
+            "error": error,
+            "channel_name": name,
+            "destinations": destinations,
+            "can_create": attempt.channel in CAN_CREATE,
+        }
+        return TemplateResponse(request, "admin/channels/connection/login_pick.html", context)
 
     def items_view(self, request: HttpRequest, connection_id: int) -> HttpResponse:
         """The connection's items: search, filter by state, pages of ``ITEMS_PER_PAGE``,
@@ -403,6 +592,64 @@ class ConnectionAdmin(admin.ModelAdmin):
             and connection_pushes(connection),
         }
         return TemplateResponse(request, "admin/channels/connection/items.html", context)
+
+
+# what the merchant picks after the login, per platform, and where a new one can be made
+WHAT_TO_PICK = {Channel.META: "catalog", Channel.GOOGLE: "Merchant Center data source"}
+CAN_CREATE = {Channel.META, Channel.GOOGLE}
+
+
+class LoginPickForm(forms.Form):
+    destination = forms.ChoiceField(label="Connect to", required=False, widget=forms.RadioSelect)
+    new_name = forms.CharField(
+        label="Or create a new one named",
+        required=False,
+        max_length=100,
+        help_text="Leave empty to use the one chosen above.",
+    )
+    country = forms.ChoiceField(choices=country_choices)
+    language = forms.ChoiceField(choices=LANGUAGE_CHOICES)
+
+    def __init__(self, *args, destinations: list[oauth.Destination], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["destination"].choices = [
+            (entry.id, f"{entry.name} — {entry.detail}" if entry.detail else entry.name)
+            for entry in destinations
+        ]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if not cleaned.get("destination") and not (cleaned.get("new_name") or "").strip():
+            raise forms.ValidationError("Choose a catalog, or name a new one.")
+        return cleaned
+
+
+def _logins(connection: Connection | None) -> list[dict]:
+    """The "Connect with …" buttons for the channel page (one channel) or the add page
+    (every channel with a login): configured or not (then the settings to set)."""
+    channels = (
+        [connection.channel]
+        if connection is not None
+        else [
+            channel
+            for channel in oauth.login_channels()
+            if not Connection.objects.filter(channel=channel).exclude(tokens_encrypted="").exists()
+        ]
+    )
+    logins = []
+    for channel in channels:
+        if channel not in oauth.login_channels():
+            continue
+        provider = oauth.provider_for(channel)
+        logins.append(
+            {
+                "channel": channel,
+                "name": Channel(channel).label,
+                "is_configured": provider.is_configured(),
+                "settings_names": provider.settings_names,
+            }
+        )
+    return logins
 
 
 def feed_urls(connection: Connection, request: HttpRequest) -> list[dict[str, str]]:

@@ -47,7 +47,8 @@ Afterwards ``connection_tokens_refresh`` renews them (the beat's
 ``channels.tokens_refresh`` for those expiring within
 CHANNELS_TOKEN_REFRESH_WINDOW_SECONDS, and a sync the platform refused the token of,
 once); a refused refresh marks the connection ``RECONNECT``. Disconnecting queues
-``channels.tokens_revoke`` and forgets the tokens at once.
+``channels.tokens_revoke`` (``services.connection_disconnect``) and forgets the tokens
+at once.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ from django.db import connection as db_connection
 from django.db import transaction
 from django.utils import timezone
 
+from shops.audit.services import audit_record
 from shops.channels.clients import ChannelError, CredentialsError, FinalError, RetryableError
 from shops.channels.clients.google_login import GoogleLogin
 from shops.channels.clients.meta_login import MetaLogin
@@ -78,11 +80,13 @@ from shops.channels.clients.oauth import (
 from shops.channels.clients.pinterest_login import PinterestLogin
 from shops.channels.clients.tiktok_login import TikTokShopLogin
 from shops.channels.models import Channel, Connection, OAuthAttempt
+from shops.channels.services import REVOKE_TASK, SYNC_TASK, connection_create, connection_update
 from shops.queueing import task_queue_on_commit
 from shops.secrets import SecretsError, secret_decrypt, secret_encrypt
 
 __all__ = [
     "PROVIDERS",
+    "REVOKE_TASK",
     "AppRefused",
     "Destination",
     "OAuthProvider",
@@ -95,7 +99,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 STATE_SALT = "shops.channels.oauth.state"
-REVOKE_TASK = "channels.tokens_revoke"
 
 # channel → the provider built from the platform-level settings
 PROVIDERS: dict[str, Callable[[], OAuthProvider]] = {
@@ -167,6 +170,23 @@ def state_sign(*, nonce: str) -> str:
     """The ``state`` sent to the platform: the shop's schema and the attempt's nonce,
     signed and timestamped (checked by ``oauth_callback``)."""
     return signing.dumps({"shop": db_connection.schema_name, "nonce": nonce}, salt=STATE_SALT)
+
+
+def state_channel(state: str) -> str:
+    """The channel a (genuinely signed) state's attempt was for, expired or not: where
+    a refused login's "Try again" goes. "" when unknown."""
+    try:
+        data = signing.loads(state, salt=STATE_SALT)
+    except signing.BadSignature:
+        return ""
+    if not isinstance(data, dict) or data.get("shop") != db_connection.schema_name:
+        return ""
+    channel = (
+        OAuthAttempt.objects.filter(nonce=str(data.get("nonce", "")))
+        .values_list("channel", flat=True)
+        .first()
+    )
+    return channel or ""
 
 
 def _attempt_for_state(state: str, *, user_id: int) -> OAuthAttempt:
@@ -343,6 +363,69 @@ def _tokens_store(connection: Connection, tokens: TokenSet) -> None:
     connection.token_refreshed_at = timezone.now()
 
 
+@transaction.atomic
+def oauth_connect(
+    *,
+    attempt: OAuthAttempt,
+    destination_id: str = "",
+    new_name: str = "",
+    country: str,
+    language: str,
+) -> Connection:
+    """Save the connection the login made: to the destination picked (one of those
+    listed), or to a new one named ``new_name`` created at the platform. An existing
+    connection of the channel is reconnected (its settings kept, the tokens and the
+    destination replaced) and synced whole; the attempt is deleted."""
+    name = _name(attempt.channel)
+    tokens = attempt_tokens(attempt)
+    if new_name.strip():
+        try:
+            created = provider_for(attempt.channel).destination_create(tokens, new_name.strip())
+        except ChannelError as failure:
+            raise OAuthRefused(
+                f"{name} did not create the catalog ({failure.message}). Try again, or pick "
+                "an existing one."
+            ) from None
+        if created is None:
+            raise OAuthRefused(f"{name} cannot create one here: pick an existing one.")
+        destination = created
+    else:
+        listed = {entry.id: entry for entry in oauth_destinations(attempt=attempt)}
+        if destination_id not in listed:
+            raise OAuthRefused("Choose one of the listed catalogs.")
+        destination = listed[destination_id]
+    existing = Connection.objects.select_for_update().filter(channel=attempt.channel).first()
+    if existing is None:
+        connection = connection_create(
+            channel=attempt.channel,
+            access_token=tokens.access_token,
+            external_id=destination.id,
+            country=country,
+            language=language,
+        )
+    else:
+        connection = connection_update(
+            connection=existing,
+            access_token=tokens.access_token,
+            external_id=destination.id,
+            country=country,
+            language=language,
+            is_feed_only=False,
+        )
+    _tokens_store(connection, tokens)
+    connection.status, connection.last_error = Connection.Status.ACTIVE, ""
+    connection.save()
+    audit_record(
+        action="channel.connect_login" if existing is None else "channel.reconnect_login",
+        target=connection,
+        note=f"{name}: {destination.name} ({destination.id})",
+    )
+    attempt.delete()
+    if connection.is_syncing:
+        task_queue_on_commit(SYNC_TASK, connection.pk, True)
+    return connection
+
+
 # --- refresh, revoke ------------------------------------------------------------------------
 
 
@@ -407,13 +490,6 @@ def tokens_refresh_due() -> dict[str, int]:
         else:
             counts["renewed"] += 1
     return counts
-
-
-def tokens_revoke_queue(connection: Connection) -> None:
-    """Queue the revocation of the connection's login at the platform (after the
-    commit): the tokens go to the task encrypted, the row may be deleted meanwhile."""
-    if connection.tokens_encrypted:
-        task_queue_on_commit(REVOKE_TASK, connection.channel, connection.tokens_encrypted)
 
 
 def tokens_revoke(*, channel: str, tokens_encrypted: str) -> None:

@@ -29,6 +29,7 @@ from django.utils import timezone
 from catalog.collections import collection_products
 from catalog.models import CollectionProduct, Product, ProductImage, Variant
 from catalog.readiness import channel_problems
+from orders.models import ShippingZone
 from reviews.selectors import product_ratings
 from shops.channels.items import ShopContext, channel_facts, shop_context
 from shops.channels.models import ChannelItem, Connection
@@ -397,3 +398,31 @@ def sync_status(*, connection: Connection) -> dict:
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
+
+
+# The country a currency is mostly sold in, when the shop ships nowhere yet (the euro's
+# largest market by default; the merchant picks another in the form)
+CURRENCY_COUNTRIES = {
+    "AUD": "AU", "BRL": "BR", "CAD": "CA", "CHF": "CH", "CZK": "CZ", "DKK": "DK",
+    "EUR": "DE", "GBP": "GB", "HKD": "HK", "HUF": "HU", "INR": "IN", "JPY": "JP",
+    "MXN": "MX", "NOK": "NO", "NZD": "NZ", "PLN": "PL", "RON": "RO", "SEK": "SE",
+    "SGD": "SG", "USD": "US", "ZAR": "ZA",
+}  # fmt: skip
+# The catalog language a country's shoppers read (else English)
+COUNTRY_LANGUAGES = {
+    "AT": "de", "BE": "fr", "BR": "pt", "CH": "de", "CZ": "cs", "DE": "de", "DK": "da",
+    "ES": "es", "FI": "fi", "FR": "fr", "GR": "el", "HU": "hu", "IT": "it", "JP": "ja",
+    "LU": "fr", "MX": "es", "NL": "nl", "NO": "no", "PL": "pl", "PT": "pt", "RO": "ro",
+    "SE": "sv",
+}  # fmt: skip
+
+
+def connection_defaults() -> tuple[str, str]:
+    """The country and language a new connection of this shop starts with: the first
+    country the shop ships to (its shipping zones), else its currency's country; the
+    country's language, else English."""
+    zone_countries = ShippingZone.objects.order_by("name", "id").values_list("countries", flat=True)
+    country = next((codes[0] for codes in zone_countries if codes), "")
+    if not country:
+        country = CURRENCY_COUNTRIES.get(getattr(db_connection.tenant, "currency", ""), "US")
+    return country.upper(), COUNTRY_LANGUAGES.get(country.upper(), "en")

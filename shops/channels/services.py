@@ -38,6 +38,8 @@ from shops.secrets import SecretsError, secret_decrypt, secret_encrypt
 PUSH_CHANNELS = {Channel.META, Channel.PINTEREST, Channel.GOOGLE, Channel.TIKTOK}
 # the Celery task that syncs one connection (shops.channels.tasks), queued by name
 SYNC_TASK = "channels.connection_sync"
+# the Celery task that revokes a disconnected channel's login at the platform
+REVOKE_TASK = "channels.tokens_revoke"
 # TikTok's credentials and settings, with their labels; the secret ones are never shown
 TIKTOK_FIELDS = {
     "app_key": "app key",
@@ -347,7 +349,12 @@ def connection_resume(*, connection: Connection) -> Connection:
 
 @transaction.atomic
 def connection_disconnect(*, connection: Connection) -> None:
-    """Forget the connection, its credentials and its items (the feed URL stops working)."""
+    """Forget the connection, its credentials and its items (the feed URL stops working).
+    A connection made by the platform's login is revoked there by the worker
+    (``REVOKE_TASK``, queued after the commit with the encrypted tokens): a platform that
+    is down never holds the click, and the tokens are gone from the shop at once."""
+    if connection.tokens_encrypted:
+        task_queue_on_commit(REVOKE_TASK, connection.channel, connection.tokens_encrypted)
     ChannelItem.objects.filter(connection=connection).delete()
     connection.delete()
 
@@ -389,7 +396,9 @@ def syncs_reconcile_queue() -> int:
     """Queue a full reconcile of every enabled push connection that is not paused (the
     beat's ``channels.reconcile``, per shop); returns how many."""
     ids = list(
-        pushing_connections().exclude(status=Connection.Status.PAUSED).values_list("pk", flat=True)
+        pushing_connections()
+        .exclude(status__in=[Connection.Status.PAUSED, Connection.Status.RECONNECT])
+        .values_list("pk", flat=True)
     )
     for connection_id in ids:
         sync_queue(connection_id=connection_id, full=True)
@@ -412,6 +421,12 @@ def connection_sync_now(*, connection: Connection) -> int:
         raise ValidationError(
             f"{connection.get_channel_display()} reads the product feed: nothing to push.",
             code="feed_only",
+        )
+    if connection.status == Connection.Status.RECONNECT:
+        raise ValidationError(
+            f"{connection.get_channel_display()} no longer accepts Etalage's access: "
+            "reconnect to sync.",
+            code="reconnect",
         )
     if not connection.is_syncing:
         raise ValidationError("This channel is paused: resume it to sync.", code="paused")
