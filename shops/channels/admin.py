@@ -415,11 +415,23 @@ class ConnectionAdmin(admin.ModelAdmin):
         return super().changelist_view(request, extra_context)
 
     def delete_model(self, request, obj) -> None:
-        connection_disconnect(connection=obj)
+        self._disconnect(request, obj)
 
     def delete_queryset(self, request, queryset) -> None:
         for connection in queryset:
-            connection_disconnect(connection=connection)
+            self._disconnect(request, connection)
+
+    def _disconnect(self, request: HttpRequest, connection: Connection) -> None:
+        """Disconnect; a login the platform offers no way to revoke says where the
+        merchant withdraws it (the tokens are forgotten here all the same)."""
+        by_login = bool(connection.tokens_encrypted)
+        connection_disconnect(connection=connection)
+        if by_login and connection.channel in oauth.login_channels():
+            hint = getattr(oauth.provider_for(connection.channel), "revoke_hint", "")
+        else:
+            hint = ""
+        if hint:
+            self.message_user(request, f"Etalage forgot its {connection} access. {hint}")
 
     # --- connecting with the platform's login (shops.channels.oauth) ---
 
@@ -506,6 +518,7 @@ class ConnectionAdmin(admin.ModelAdmin):
                     new_name=form.cleaned_data["new_name"],
                     country=form.cleaned_data["country"],
                     language=form.cleaned_data["language"],
+                    category_id=form.cleaned_data["category_id"],
                 )
             except oauth.OAuthRefused as refusal:
                 error = refusal.message
@@ -526,6 +539,7 @@ class ConnectionAdmin(admin.ModelAdmin):
             "form": form,
             "error": error,
             "channel_name": name,
+            "channel": attempt.channel,
             "destinations": destinations,
             "can_create": attempt.channel in CAN_CREATE,
         }
@@ -595,7 +609,12 @@ class ConnectionAdmin(admin.ModelAdmin):
 
 
 # what the merchant picks after the login, per platform, and where a new one can be made
-WHAT_TO_PICK = {Channel.META: "catalog", Channel.GOOGLE: "Merchant Center data source"}
+WHAT_TO_PICK = {
+    Channel.META: "catalog",
+    Channel.GOOGLE: "Merchant Center data source",
+    Channel.PINTEREST: "ad account",
+    Channel.TIKTOK: "shop",
+}
 CAN_CREATE = {Channel.META, Channel.GOOGLE}
 
 
@@ -609,6 +628,14 @@ class LoginPickForm(forms.Form):
     )
     country = forms.ChoiceField(choices=country_choices)
     language = forms.ChoiceField(choices=LANGUAGE_CHOICES)
+    # TikTok Shop only: the leaf category its products are listed in
+    category_id = forms.CharField(
+        label="Category id",
+        required=False,
+        max_length=30,
+        help_text="The TikTok Shop leaf category your products are listed in (Seller Center "
+        "→ Products → Add product shows it); empty keeps the one stored.",
+    )
 
     def __init__(self, *args, destinations: list[oauth.Destination], **kwargs) -> None:
         super().__init__(*args, **kwargs)

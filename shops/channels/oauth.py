@@ -80,7 +80,13 @@ from shops.channels.clients.oauth import (
 from shops.channels.clients.pinterest_login import PinterestLogin
 from shops.channels.clients.tiktok_login import TikTokShopLogin
 from shops.channels.models import Channel, Connection, OAuthAttempt
-from shops.channels.services import REVOKE_TASK, SYNC_TASK, connection_create, connection_update
+from shops.channels.services import (
+    REVOKE_TASK,
+    SYNC_TASK,
+    connection_create,
+    connection_update,
+    tiktok_access_token_encrypted,
+)
 from shops.queueing import task_queue_on_commit
 from shops.secrets import SecretsError, secret_decrypt, secret_encrypt
 
@@ -357,7 +363,12 @@ def connection_tokens(connection: Connection) -> TokenSet | None:
 
 
 def _tokens_store(connection: Connection, tokens: TokenSet) -> None:
-    connection.credentials_encrypted = secret_encrypt(tokens.access_token)
+    connection.credentials_encrypted = (
+        # TikTok's push client reads its credentials as one JSON object
+        tiktok_access_token_encrypted(connection, tokens.access_token)
+        if connection.channel == Channel.TIKTOK
+        else secret_encrypt(tokens.access_token)
+    )
     connection.tokens_encrypted = secret_encrypt(json.dumps(tokens.as_json()))
     connection.token_expires_at = tokens.expires_at
     connection.token_refreshed_at = timezone.now()
@@ -371,11 +382,15 @@ def oauth_connect(
     new_name: str = "",
     country: str,
     language: str,
+    category_id: str = "",
 ) -> Connection:
     """Save the connection the login made: to the destination picked (one of those
     listed), or to a new one named ``new_name`` created at the platform. An existing
     connection of the channel is reconnected (its settings kept, the tokens and the
-    destination replaced) and synced whole; the attempt is deleted."""
+    destination replaced) and synced whole; the attempt is deleted. TikTok Shop's
+    destination is a shop (its cipher): its default sales warehouse is asked for, and
+    ``category_id`` (the leaf category its products go to; empty keeps the stored one)
+    completes its credentials."""
     name = _name(attempt.channel)
     tokens = attempt_tokens(attempt)
     if new_name.strip():
@@ -394,6 +409,11 @@ def oauth_connect(
         if destination_id not in listed:
             raise OAuthRefused("Choose one of the listed catalogs.")
         destination = listed[destination_id]
+    tiktok = (
+        _tiktok_settings(tokens, destination.id, category_id)
+        if attempt.channel == Channel.TIKTOK
+        else None
+    )
     existing = Connection.objects.select_for_update().filter(channel=attempt.channel).first()
     if existing is None:
         connection = connection_create(
@@ -402,6 +422,7 @@ def oauth_connect(
             external_id=destination.id,
             country=country,
             language=language,
+            tiktok=tiktok,
         )
     else:
         connection = connection_update(
@@ -411,6 +432,7 @@ def oauth_connect(
             country=country,
             language=language,
             is_feed_only=False,
+            tiktok=tiktok,
         )
     _tokens_store(connection, tokens)
     connection.status, connection.last_error = Connection.Status.ACTIVE, ""
@@ -424,6 +446,22 @@ def oauth_connect(
     if connection.is_syncing:
         task_queue_on_commit(SYNC_TASK, connection.pk, True)
     return connection
+
+
+def _tiktok_settings(tokens: TokenSet, shop_cipher: str, category_id: str) -> dict[str, str]:
+    """TikTok's credentials besides the access token, for the shop picked."""
+    try:
+        found = provider_for(Channel.TIKTOK).shop_settings(tokens, shop_cipher)
+    except ChannelError as failure:
+        raise OAuthRefused(
+            f"TikTok Shop did not list the shop's warehouses ({failure.message}). Try again."
+        ) from None
+    if not found["warehouse_id"]:
+        raise OAuthRefused(
+            "This TikTok shop has no enabled sales warehouse: add one in TikTok Shop Seller "
+            "Center, then connect again."
+        )
+    return {**found, "category_id": category_id.strip()}
 
 
 # --- refresh, revoke ------------------------------------------------------------------------

@@ -216,6 +216,17 @@ def tiktok_credentials(connection: Connection) -> dict[str, str]:
     )
 
 
+def tiktok_access_token_encrypted(connection: Connection, access_token: str) -> str:
+    """TikTok's stored credentials with a new access token (a renewed login), encrypted;
+    the other fields as they were."""
+    try:
+        values = tiktok_credentials(connection)
+    except CredentialsUnreadable:
+        values = {}
+    values = {name: values.get(name, "") for name in TIKTOK_FIELDS}
+    return secret_encrypt(json.dumps({**values, "access_token": access_token}))
+
+
 def connection_access_token(connection: Connection) -> str:
     if connection.channel == Channel.TIKTOK:
         return tiktok_credentials(connection).get("access_token", "")

@@ -7,7 +7,8 @@ request and answer shapes documented at partner.tiktokshop.com/docv2 (see the so
   the body left out for multipart) and the ``x-tts-access-token`` header; the shop's
   calls also ``shop_cipher``. A wrong token → HTTP 401 code 105001, a wrong signature →
   HTTP 401 code 106001 "Invalid credentials. The 'sign' query parameter is invalid."
-- ``GET /authorization/202309/shops``, ``POST /product/202309/images/upload``
+- ``GET /authorization/202309/shops``, ``GET /logistics/202309/warehouses`` (the shop's
+  ``warehouses``), ``POST /product/202309/images/upload``
   (multipart), ``POST /product/202309/products/search``, ``POST
   /product/202309/products`` (create), ``PUT /product/202309/products/{id}`` (edit:
   SKUs without an id are added, SKUs left out removed), ``POST
@@ -88,6 +89,12 @@ class FakeTikTok(FakeServer):
         self.app_key, self.app_secret, self.token = app_key, app_secret, token
         self.service_id = "7312345678901234567"
         self.redirect_uri = ""  # the app's redirect URL, as registered in Partner Center
+        self.warehouses = [  # Get Warehouse List: a return warehouse, the default sales one
+            {"id": "7068517275539719000", "name": "Returns", "type": "RETURN_WAREHOUSE",
+             "is_default": True, "effect_status": "ENABLED"},
+            {"id": warehouse_id, "name": "Main", "type": "SALES_WAREHOUSE",
+             "is_default": True, "effect_status": "ENABLED"},
+        ]  # fmt: skip
         self.oauth = Tokens("tt")
         self.shops = [  # the shops the seller authorized (Get Authorized Shops)
             {
@@ -449,6 +456,14 @@ class FakeTikTok(FakeServer):
                         "Success",
                         {"shops": fake.shops},
                     )
+                    return
+                if checked[0] == f"/logistics/{VERSION}/warehouses":
+                    if checked[1].get("shop_cipher") not in {s["cipher"] for s in fake.shops}:
+                        self._envelope(
+                            400, 105005, "The shop_cipher is invalid for this access token."
+                        )
+                        return
+                    self._envelope(200, 0, "Success", {"warehouses": fake.warehouses})
                     return
                 if checked[0] == f"/product/{VERSION}/brands":
                     with fake.lock:

@@ -12,13 +12,36 @@ from urllib.error import HTTPError
 from urllib.parse import parse_qsl, urlparse
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django_tenants.utils import tenant_context
 
 from shops.channels.clients import CredentialsError, RetryableError
 from shops.channels.clients.pinterest import PinterestClient
 from shops.channels.clients.pinterest_login import REVOKE_HINT as PINTEREST_REVOKE
 from shops.channels.clients.tiktok_login import REVOKE_HINT as TIKTOK_REVOKE
-from shops.channels.oauth import AppRefused, TokenRefused, TokenSet, provider_for
+from shops.channels.models import Connection, OAuthAttempt
+from shops.channels.oauth import (
+    AppRefused,
+    OAuthRefused,
+    TokenRefused,
+    TokenSet,
+    connection_tokens,
+    oauth_callback,
+    oauth_connect,
+    oauth_destinations,
+    oauth_start,
+    provider_for,
+    tokens_refresh_due,
+)
+from shops.channels.services import (
+    connection_access_token,
+    connection_disconnect,
+    connection_test,
+    tiktok_credentials,
+)
+from shops.channels.tasks import connection_sync as connection_sync_task
+from tests.channels.conftest import complete_product
 from tests.channels.fake_pinterest import FakePinterest
 from tests.channels.fake_tiktok import FakeTikTok
 
@@ -304,3 +327,151 @@ def test_tiktok_is_not_offered_without_the_service_id(settings):
     settings.CHANNELS_TIKTOK_APP_SECRET = "s"
     settings.CHANNELS_TIKTOK_SERVICE_ID = ""
     assert not provider_for("tiktok").is_configured()
+
+
+# the framework's flow, with these providers: connect, sync, refresh, disconnect
+
+
+def login(channel: str, button: str = "Allow") -> OAuthAttempt:
+    """Start a login as user 7 of the current shop, answer the consent page, and come
+    back through the callback."""
+    url = oauth_start(channel=channel, user_id=7, redirect_uri=REDIRECT)
+    back = consent(url, button)
+    return oauth_callback(
+        state=back.get("state", ""),
+        code=back.get("code", ""),
+        error=back.get("error", ""),
+        user_id=7,
+        redirect_uri=REDIRECT,
+    )
+
+
+def test_pinterest_connects_to_the_picked_ad_account_and_syncs_with_the_login_token(
+    in_shop_a, fake_pinterest
+):
+    attempt = login("pinterest")
+    assert [d.name for d in oauth_destinations(attempt=attempt)] == ["Etalage Ads"]
+    product = complete_product()
+
+    connection = oauth_connect(
+        attempt=attempt, destination_id="549755885175", country="DE", language="de"
+    )
+
+    assert connection.external_id == "549755885175"
+    tokens = connection_tokens(connection)
+    assert connection_access_token(connection) == tokens.access_token
+    assert tokens.access_token in fake_pinterest.oauth.access
+    assert connection.token_expires_at - timezone.now() > timedelta(days=29)
+    connection_sync_task(connection.pk, True)  # the first sync: the whole catalog
+    assert {item["title"] for item in fake_pinterest.items.values()} == {product.title}
+
+
+def test_tiktok_connects_to_the_picked_shop_with_its_warehouse_and_the_category(
+    in_shop_a, fake_tiktok
+):
+    attempt = login("tiktok")
+    complete_product()
+    with pytest.raises(ValidationError, match="category id"):
+        oauth_connect(
+            attempt=attempt, destination_id=fake_tiktok.shop_cipher, country="US", language="en"
+        )
+    assert not Connection.objects.exists()  # nothing half-written
+
+    connection = oauth_connect(
+        attempt=attempt,
+        destination_id=fake_tiktok.shop_cipher,
+        country="US",
+        language="en",
+        category_id=fake_tiktok.category_id,
+    )
+
+    tokens = connection_tokens(connection)
+    assert tiktok_credentials(connection) == {
+        "app_key": fake_tiktok.app_key,
+        "app_secret": fake_tiktok.app_secret,
+        "access_token": tokens.access_token,
+        "shop_cipher": fake_tiktok.shop_cipher,
+        "warehouse_id": fake_tiktok.warehouse_id,  # the default sales warehouse
+        "category_id": fake_tiktok.category_id,
+    }
+    assert connection_test(connection=connection).is_ok
+    connection_sync_task(connection.pk, True)
+    assert len(fake_tiktok.products) == 1
+
+
+def test_tiktok_expired_token_is_renewed_by_the_sync_and_kept_in_its_credentials(
+    in_shop_a, fake_tiktok
+):
+    connection = oauth_connect(
+        attempt=login("tiktok"),
+        destination_id=fake_tiktok.shop_cipher,
+        country="US",
+        language="en",
+        category_id=fake_tiktok.category_id,
+    )
+    old = connection_tokens(connection)
+    fake_tiktok.oauth.expire(old.access_token)
+    complete_product()
+
+    assert connection_sync_task(connection.pk) == "2 items"
+
+    connection.refresh_from_db()
+    fresh = connection_tokens(connection)
+    assert fresh.access_token != old.access_token
+    assert tiktok_credentials(connection)["access_token"] == fresh.access_token
+    assert tiktok_credentials(connection)["warehouse_id"] == fake_tiktok.warehouse_id
+    assert fake_tiktok.oauth.refreshes == 1 and len(fake_tiktok.products) == 1
+
+
+def test_pinterest_refused_refresh_asks_to_reconnect(in_shop_a, fake_pinterest):
+    connection = oauth_connect(
+        attempt=login("pinterest"), destination_id="549755885175", country="DE", language="de"
+    )
+    tokens = connection_tokens(connection)
+    fake_pinterest.oauth.expire(tokens.access_token)
+    fake_pinterest.oauth.expire_refresh(tokens.refresh_token)
+    complete_product()
+
+    assert connection_sync_task(connection.pk) == "needs reconnecting"
+
+    connection.refresh_from_db()
+    assert connection.status == Connection.Status.RECONNECT
+    assert "reconnect" in connection.last_error
+    assert fake_pinterest.items == {}
+
+
+def test_a_refused_consent_saves_nothing(in_shop_a, fake_tiktok):
+    with pytest.raises(OAuthRefused, match="didn't allow Etalage"):
+        login("tiktok", "Cancel")
+    assert not Connection.objects.exists()
+    assert fake_tiktok.oauth.exchanges == 0
+
+
+def test_shop_b_cannot_use_shop_as_login_nor_see_its_connection(shop_a, shop_b, fake_pinterest):
+    with tenant_context(shop_a):
+        url = oauth_start(channel="pinterest", user_id=7, redirect_uri=REDIRECT)
+        back = consent(url, "Allow")
+    with tenant_context(shop_b), pytest.raises(OAuthRefused, match="another shop"):
+        oauth_callback(
+            state=back["state"], code=back["code"], error="", user_id=7, redirect_uri=REDIRECT
+        )
+    with tenant_context(shop_a):
+        attempt = oauth_callback(
+            state=back["state"], code=back["code"], error="", user_id=7, redirect_uri=REDIRECT
+        )
+        oauth_connect(attempt=attempt, destination_id="549755885175", country="DE", language="de")
+    with tenant_context(shop_b):
+        assert not Connection.objects.exists()
+        assert tokens_refresh_due() == {"renewed": 0, "refused": 0, "later": 0}
+
+
+def test_disconnecting_forgets_the_tokens_and_calls_no_platform(in_shop_a, fake_pinterest):
+    connection = oauth_connect(
+        attempt=login("pinterest"), destination_id="549755885175", country="DE", language="de"
+    )
+    requests = len(fake_pinterest.token_requests)
+
+    connection_disconnect(connection=connection)  # the revoke task runs at once (eager)
+
+    assert not Connection.objects.exists()
+    assert len(fake_pinterest.token_requests) == requests

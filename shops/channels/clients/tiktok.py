@@ -12,6 +12,10 @@ is success.
 
 - ``GET /authorization/202309/shops`` → ``data.shops: [{id, name, region, seller_type,
   cipher, code}]`` ("Test the connection" looks for the connection's cipher there).
+- ``GET /logistics/202309/warehouses`` → ``data.warehouses: [{id, name, type
+  (SALES_WAREHOUSE / RETURN_WAREHOUSE), is_default, effect_status}]`` (docv2 page
+  650b1e47defece02be7e755e, "Get Warehouse List"): the login connects to the shop's
+  default sales warehouse.
 - ``POST /product/202309/images/upload`` (multipart: ``data`` the file, ``use_case``
   MAIN_IMAGE) → ``data: {uri, url, width, height, use_case}``.
 - ``POST /product/202309/products/search`` ``{"seller_skus": [...]}`` → ``data:
@@ -242,6 +246,13 @@ class TikTokClient(PlatformClient):
         ``[{id, name, region, seller_type, cipher, code}]``."""
         shops = self._call("GET", f"/authorization/{VERSION}/shops", shop=False).get("shops")
         return [shop for shop in shops if isinstance(shop, dict)] if isinstance(shops, list) else []
+
+    def warehouses(self) -> list[dict]:
+        """The shop's warehouses (``GET /logistics/202309/warehouses``, the shop's call):
+        ``[{id, name, type (SALES_WAREHOUSE / RETURN_WAREHOUSE), is_default,
+        effect_status}]``."""
+        found = self._call("GET", f"/logistics/{VERSION}/warehouses").get("warehouses")
+        return [w for w in found if isinstance(w, dict)] if isinstance(found, list) else []
 
     def catalog_check(self) -> CatalogInfo:
         """The shop the cipher names among the token's authorized shops."""

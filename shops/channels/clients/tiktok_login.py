@@ -178,6 +178,25 @@ class TikTokShopLogin:
             if shop.get("cipher")
         ]
 
+    def shop_settings(self, tokens: TokenSet, shop_cipher: str) -> dict[str, str]:
+        """What the push client needs besides the access token and the category: the
+        app's key and secret, the shop's cipher and its default sales warehouse (""
+        when the shop has none enabled)."""
+        sales = [
+            warehouse
+            for warehouse in self.client(tokens, shop_cipher=shop_cipher).warehouses()
+            if warehouse.get("type", "SALES_WAREHOUSE") == "SALES_WAREHOUSE"
+            and warehouse.get("effect_status", "ENABLED") == "ENABLED"
+            and warehouse.get("id")
+        ]
+        sales.sort(key=lambda warehouse: not warehouse.get("is_default"))
+        return {
+            "app_key": self.app_key,
+            "app_secret": self.app_secret,
+            "shop_cipher": shop_cipher,
+            "warehouse_id": str(sales[0]["id"]) if sales else "",
+        }
+
     def destination_create(self, tokens: TokenSet, name: str) -> Destination | None:
         """None: a TikTok shop is opened in Seller Center."""
         return None
