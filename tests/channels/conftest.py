@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from urllib.error import HTTPError
+from urllib.parse import parse_qsl, urlencode, urlparse
+from urllib.request import HTTPRedirectHandler, build_opener, urlopen
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -123,3 +126,65 @@ def complete_product(title: str = "Linen Tee", *, sku: str = "TEE", **overrides)
     product = product_create(**{**fields, **overrides})
     product_image_add(product=product, file=png())
     return product
+
+
+# --- connecting with the platform's login: the fakes' apps, and a login without a browser
+
+
+@pytest.fixture
+def meta_login(fake_meta, settings, monkeypatch) -> FakeMeta:
+    """The fake Meta's app configured (settings, and the environment a worker reads)."""
+    values = {
+        "CHANNELS_META_APP_ID": fake_meta.grants.client_id,
+        "CHANNELS_META_APP_SECRET": fake_meta.grants.client_secret,
+        "CHANNELS_META_CONFIG_ID": "cfg-catalogs",
+        "CHANNELS_META_OAUTH_DIALOG_BASE": fake_meta.url,
+        "CHANNELS_META_API_BASE": fake_meta.url,
+        "CHANNELS_TIMEOUT_SECONDS": "2",
+        "CHANNELS_BATCH_POLL_SECONDS": "0.05",
+    }
+    _configure(settings, monkeypatch, values)
+    return fake_meta
+
+
+@pytest.fixture
+def google_login(fake_google, settings, monkeypatch) -> FakeGoogle:
+    values = {
+        "CHANNELS_GOOGLE_CLIENT_ID": fake_google.grants.client_id,
+        "CHANNELS_GOOGLE_CLIENT_SECRET": fake_google.grants.client_secret,
+        "CHANNELS_GOOGLE_OAUTH_AUTHORIZE_URL": f"{fake_google.url}/o/oauth2/v2/auth",
+        "CHANNELS_GOOGLE_OAUTH_TOKEN_URL": f"{fake_google.url}/token",
+        "CHANNELS_GOOGLE_OAUTH_REVOKE_URL": f"{fake_google.url}/revoke",
+        "CHANNELS_GOOGLE_API_BASE": fake_google.url,
+        "CHANNELS_TIMEOUT_SECONDS": "2",
+    }
+    _configure(settings, monkeypatch, values)
+    return fake_google
+
+
+def _configure(settings, monkeypatch, values: dict[str, str]) -> None:
+    for name, value in values.items():
+        setattr(settings, name, int(value) if name == "CHANNELS_TIMEOUT_SECONDS" else value)
+        monkeypatch.setenv(name, value)
+    settings.CHANNELS_BATCH_POLL_SECONDS = 0.05
+
+
+class _NoRedirect(HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def consent(authorize_url: str, decision: str = "allow") -> dict[str, str]:
+    """What a person does on the fake platform's consent page (Allow or Cancel): answers
+    the query the platform sends back to the redirect URI."""
+    with urlopen(authorize_url, timeout=5) as answer:  # noqa: S310 (the fake, on loopback)
+        assert b"Allow" in answer.read()
+    parts = urlparse(authorize_url)
+    query = {**dict(parse_qsl(parts.query)), "decision": decision}
+    decide = f"{parts.scheme}://{parts.netloc}{parts.path}/decide?{urlencode(query)}"
+    try:
+        build_opener(_NoRedirect).open(decide, timeout=5)
+    except HTTPError as redirect:
+        assert redirect.code == 302
+        return dict(parse_qsl(urlparse(redirect.headers["Location"]).query))
+    raise AssertionError("the consent page did not send the person back")

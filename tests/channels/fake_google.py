@@ -5,6 +5,27 @@ insert (upsert by offerId, language and feed label), patch with ``updateMask``, 
 An input without title, link, imageLink, availability or price, or a price without
 ``amountMicros``, is refused with 400 INVALID_ARGUMENT. ``script``: ("429", retry_after),
 ("500",).
+
+Its login (``grants``: ``tests.channels.fake_oauth``), at the same address (the tests
+point CHANNELS_GOOGLE_OAUTH_*_URL here), following developers.google.com/identity/
+protocols/oauth2/web-server:
+
+- ``GET /o/oauth2/v2/auth?client_id=&redirect_uri=&response_type=code&scope=&
+  access_type=offline&prompt=consent&state=&code_challenge=`` → the consent page (Allow /
+  Cancel → back with ``code``, or ``error=access_denied``); an unknown client → 400
+  "Error 401: invalid_client" page.
+- ``POST /token`` (form): ``grant_type=authorization_code`` → ``{"access_token",
+  "expires_in": grants.access_seconds (3599), "refresh_token", "scope", "token_type":
+  "Bearer"}``; ``grant_type=refresh_token`` → a new access token (no new refresh token).
+  Errors: 401 ``invalid_client``; 400 ``invalid_grant`` ("Bad Request" for a used,
+  expired or mismatched code; "Token has been expired or revoked." for a refresh token).
+- ``POST /revoke`` (form ``token=``) → 200 empty; unknown token → 400
+  ``{"error": "invalid_token"}``.
+- ``GET /accounts/v1/accounts`` → ``{"accounts": [{"name", "accountId", "accountName"}]}``;
+  ``GET /datasources/v1/accounts/{id}/dataSources`` → ``{"dataSources": [...]}``,
+  ``POST`` there creates one.
+- Tokens: ``token`` (the pasted one) always works; those the login issued until they
+  expire or are revoked (then 401 UNAUTHENTICATED).
 """
 
 from __future__ import annotations
@@ -12,8 +33,10 @@ from __future__ import annotations
 import json
 from urllib.parse import parse_qs, unquote, urlparse
 
-from tests.channels.fake_http import FakeServer, JsonHandler
+from tests.channels.fake_http import FakeServer
+from tests.channels.fake_oauth import ConsentHandler, Grants
 
+SCOPE = "https://www.googleapis.com/auth/content"
 REQUIRED = ("title", "link", "imageLink", "availability", "price")
 
 
@@ -23,6 +46,11 @@ class FakeGoogle(FakeServer):
         self.account = account
         self.products: dict[str, dict] = {}  # name → productAttributes
         self.calls: list[tuple[str, str, dict]] = []
+        self.grants = Grants(
+            client_id="google-client", client_secret="google-secret", access_seconds=3599
+        )
+        self.data_sources: dict[str, str] = {"77": "Etalage API", "78": "Primary feed file"}
+        self.tokens_used: list[str] = []  # the bearer token of each API call
         self._serve()
 
     def _handler(self):
@@ -31,12 +59,138 @@ class FakeGoogle(FakeServer):
         def error(code: int, status: str, message: str) -> dict:
             return {"error": {"code": code, "status": status, "message": message}}
 
-        class Handler(JsonHandler):
+        def oauth_error(status: int, code: str, description: str) -> tuple[int, dict]:
+            return status, {"error": code, "error_description": description}
+
+        class Handler(ConsentHandler):
+            def _login_get(self) -> bool:
+                url = urlparse(self.path)
+                query = {name: values[0] for name, values in parse_qs(url.query).items()}
+                if url.path == "/o/oauth2/v2/auth":
+                    if query.get("client_id") != fake.grants.client_id:
+                        self._html(400, "<h1>Error 401: invalid_client</h1>")
+                    else:
+                        self._consent(
+                            platform="Google", decide_path=url.path + "/decide", query=query
+                        )
+                    return True
+                if url.path == "/o/oauth2/v2/auth/decide":
+                    self._decide(fake.grants, query, cancel_extra={})
+                    return True
+                return False
+
+            def _login_post(self) -> bool:
+                path = urlparse(self.path).path
+                if path not in ("/token", "/revoke"):
+                    return False
+                length = int(self.headers.get("Content-Length") or 0)
+                form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+                if path == "/revoke":
+                    if fake.grants.revoke(form.get("token", "")):
+                        self.send_response(200)
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                    else:
+                        self._answer(
+                            400,
+                            {
+                                "error": "invalid_token",
+                                "error_description": "Token expired or revoked",
+                            },
+                        )
+                    return True
+                self._answer(*self._token(form))
+                return True
+
+            def _token(self, form: dict[str, str]) -> tuple[int, dict]:
+                grants = fake.grants
+                grants.redeemed.append(form)
+                if (form.get("client_id"), form.get("client_secret")) != (
+                    grants.client_id,
+                    grants.client_secret,
+                ):
+                    return oauth_error(401, "invalid_client", "The OAuth client was not found.")
+                if form.get("grant_type") == "refresh_token":
+                    if form.get("refresh_token") not in grants.refresh_tokens:
+                        return oauth_error(
+                            400, "invalid_grant", "Token has been expired or revoked."
+                        )
+                    token, seconds = grants.token_issue("google-access")
+                    return 200, {
+                        "access_token": token,
+                        "expires_in": seconds,
+                        "scope": SCOPE,
+                        "token_type": "Bearer",
+                    }
+                if form.get("grant_type") != "authorization_code":
+                    return oauth_error(400, "unsupported_grant_type", "Invalid grant_type.")
+                problem = grants.code_redeem(
+                    code=form.get("code", ""),
+                    redirect_uri=form.get("redirect_uri", ""),
+                    verifier=form.get("code_verifier", ""),
+                )
+                if problem:
+                    return oauth_error(
+                        400,
+                        "invalid_grant",
+                        "Bad Request" if problem != "code_verifier" else "Invalid code verifier.",
+                    )
+                token, seconds = grants.token_issue("google-access")
+                return 200, {
+                    "access_token": token,
+                    "expires_in": seconds,
+                    "refresh_token": grants.refresh_issue(),
+                    "scope": SCOPE,
+                    "token_type": "Bearer",
+                }
+
+            def _accounts(self, path: str, body: dict) -> bool:
+                """The Merchant API's accounts list and data sources; False otherwise."""
+                if path == "/accounts/v1/accounts" and self.command == "GET":
+                    self._answer(
+                        200,
+                        {
+                            "accounts": [
+                                {
+                                    "name": f"accounts/{fake.account}",
+                                    "accountId": fake.account,
+                                    "accountName": "Atelier",
+                                }
+                            ]
+                        },
+                    )
+                    return True
+                if path != f"/datasources/v1/accounts/{fake.account}/dataSources":
+                    return False
+                if self.command == "POST":
+                    if not body.get("displayName"):
+                        self._answer(400, error(400, "INVALID_ARGUMENT", "[displayName] Required."))
+                        return True
+                    with fake.lock:
+                        new_id = str(1000 + len(fake.data_sources))
+                        fake.data_sources[new_id] = body["displayName"]
+                    self._answer(200, self._source(new_id))
+                    return True
+                self._answer(200, {"dataSources": [self._source(key) for key in fake.data_sources]})
+                return True
+
+            def _source(self, key: str) -> dict:
+                source = {
+                    "name": f"accounts/{fake.account}/dataSources/{key}",
+                    "dataSourceId": key,
+                    "displayName": fake.data_sources[key],
+                    "primaryProductDataSource": {},
+                    "input": "FILE" if key == "78" else "API",
+                }
+                return source
+
             def _start(self) -> tuple[str, dict, dict] | None:
                 url = urlparse(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
-                if self.headers.get("Authorization") != f"Bearer {fake.token}":
+                bearer = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
+                fake.tokens_used.append(bearer)
+                if bearer != fake.token and fake.grants.token_state(bearer) != "ok":
                     self._answer(
                         401,
                         error(
@@ -59,9 +213,13 @@ class FakeGoogle(FakeServer):
                     self._answer(503, error(503, "UNAVAILABLE", "The service is unavailable."))
                     return None
                 fake.calls.append((self.command, unquote(url.path), body))
+                if self._accounts(unquote(url.path), body):
+                    return None
                 return unquote(url.path), parse_qs(url.query), body
 
             def do_GET(self) -> None:
+                if self._login_get():
+                    return
                 started = self._start()
                 if started and started[0] == f"/accounts/v1/accounts/{fake.account}":
                     self._answer(200, {"name": f"accounts/{fake.account}", "accountName": "Shop"})
@@ -77,6 +235,8 @@ class FakeGoogle(FakeServer):
                 return ""
 
             def do_POST(self) -> None:
+                if self._login_post():
+                    return
                 started = self._start()
                 if not started:
                     return

@@ -16,8 +16,9 @@ business_management), then the Graph API calls that pick or create the catalog.
 - Businesses ``GET /me/businesses``; catalogs ``GET /{business}/owned_product_catalogs``
   (``POST`` with ``name`` creates one); revoke ``DELETE /me/permissions``.
 - Errors: the Graph API's (``graph``); code 190 (token invalid or expired) and
-  OAuthException → ``CredentialsError``; 101 / 1 on the token endpoint with a bad app
-  secret ("Error validating client secret") → ``AppRefused``.
+  OAuthException → ``TokenRefused``, as is 100 on the token endpoint (a used, expired or
+  mismatched code: subcodes 36009, 36007, 36008); 101 (unknown app) and 1 with "Error
+  validating client secret" → ``AppRefused``.
 
 Sources: developers.facebook.com/docs/facebook-login/facebook-login-for-business/,
 /docs/facebook-login/guides/advanced/manual-flow, /docs/facebook-login/guides/advanced/
@@ -45,7 +46,8 @@ def _token_error(status: int, payload: dict, retry_after: float | None = None) -
     """Graph errors, with the app's credentials refused as ``AppRefused`` and a refused
     code or token as ``TokenRefused``."""
     error = graph_error(status, payload, retry_after)
-    if error.code in APP_CODES:
+    # a wrong app secret answers code 1 (otherwise "temporary") with this message
+    if error.code in APP_CODES or (error.code == 1 and "client secret" in error.message.lower()):
         return AppRefused(error.message, status=status, code=error.code)
     if isinstance(error, CredentialsError) or error.code == 100:
         return TokenRefused(error.message, status=status, code=error.code)
