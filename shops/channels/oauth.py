@@ -86,6 +86,7 @@ from shops.channels.services import (
     connection_create,
     connection_update,
     tiktok_access_token_encrypted,
+    tiktok_credentials_or_none,
 )
 from shops.queueing import task_queue_on_commit
 from shops.secrets import SecretsError, secret_decrypt, secret_encrypt
@@ -409,12 +410,12 @@ def oauth_connect(
         if destination_id not in listed:
             raise OAuthRefused("Choose one of the listed catalogs.")
         destination = listed[destination_id]
+    existing = Connection.objects.select_for_update().filter(channel=attempt.channel).first()
     tiktok = (
-        _tiktok_settings(tokens, destination.id, category_id)
+        _tiktok_settings(tokens, destination.id, category_id, existing)
         if attempt.channel == Channel.TIKTOK
         else None
     )
-    existing = Connection.objects.select_for_update().filter(channel=attempt.channel).first()
     if existing is None:
         connection = connection_create(
             channel=attempt.channel,
@@ -448,8 +449,17 @@ def oauth_connect(
     return connection
 
 
-def _tiktok_settings(tokens: TokenSet, shop_cipher: str, category_id: str) -> dict[str, str]:
-    """TikTok's credentials besides the access token, for the shop picked."""
+def _tiktok_settings(
+    tokens: TokenSet, shop_cipher: str, category_id: str, existing: Connection | None
+) -> dict[str, str]:
+    """TikTok's credentials besides the access token, for the shop picked (an empty
+    category keeps the stored one)."""
+    stored = tiktok_credentials_or_none(existing) if existing is not None else {}
+    if not category_id.strip() and not stored.get("category_id"):
+        raise OAuthRefused(
+            "Enter the category id: the TikTok Shop leaf category your products are listed "
+            "in (Seller Center → Products → Add product shows it)."
+        )
     try:
         found = provider_for(Channel.TIKTOK).shop_settings(tokens, shop_cipher)
     except ChannelError as failure:

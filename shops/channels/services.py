@@ -216,13 +216,18 @@ def tiktok_credentials(connection: Connection) -> dict[str, str]:
     )
 
 
+def tiktok_credentials_or_none(connection: Connection) -> dict[str, str]:
+    """TikTok's stored fields, {} when none or unreadable (entered again)."""
+    try:
+        return tiktok_credentials(connection)
+    except CredentialsUnreadable:
+        return {}
+
+
 def tiktok_access_token_encrypted(connection: Connection, access_token: str) -> str:
     """TikTok's stored credentials with a new access token (a renewed login), encrypted;
     the other fields as they were."""
-    try:
-        values = tiktok_credentials(connection)
-    except CredentialsUnreadable:
-        values = {}
+    values = tiktok_credentials_or_none(connection)
     values = {name: values.get(name, "") for name in TIKTOK_FIELDS}
     return secret_encrypt(json.dumps({**values, "access_token": access_token}))
 

@@ -20,6 +20,7 @@ from shops.channels.models import Connection
 from shops.channels.services import connection_create
 from tests.channels.fake_google import FakeGoogle
 from tests.channels.fake_meta import FakeMeta
+from tests.channels.fake_pinterest import FakePinterest
 from tests.channels.fake_tiktok import FakeTikTok
 
 
@@ -160,6 +161,41 @@ def google_login(fake_google, settings, monkeypatch) -> FakeGoogle:
     }
     _configure(settings, monkeypatch, values)
     return fake_google
+
+
+@pytest.fixture
+def pinterest_login(settings, monkeypatch) -> Iterator[FakePinterest]:
+    """The fake Pinterest (API and login page) with its app configured."""
+    fake = FakePinterest()
+    values = {
+        "CHANNELS_PINTEREST_APP_ID": fake.app_id,
+        "CHANNELS_PINTEREST_APP_SECRET": fake.app_secret,
+        "CHANNELS_PINTEREST_OAUTH_URL": f"{fake.url}/oauth/",
+        "CHANNELS_PINTEREST_API_BASE": fake.url,
+        "CHANNELS_TIMEOUT_SECONDS": "2",
+    }
+    _configure(settings, monkeypatch, values)
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def tiktok_login(settings, monkeypatch) -> Iterator[FakeTikTok]:
+    """The fake TikTok Shop (Partner API, authorization page and token endpoints) with
+    its app configured; its registered redirect URL is the tests' to set."""
+    fake = FakeTikTok()
+    values = {
+        "CHANNELS_TIKTOK_APP_KEY": fake.app_key,
+        "CHANNELS_TIKTOK_APP_SECRET": fake.app_secret,
+        "CHANNELS_TIKTOK_SERVICE_ID": fake.service_id,
+        "CHANNELS_TIKTOK_AUTHORIZE_URL": f"{fake.url}/open/authorize",
+        "CHANNELS_TIKTOK_AUTH_BASE": fake.url,
+        "CHANNELS_TIKTOK_API_BASE": fake.url,
+        "CHANNELS_TIMEOUT_SECONDS": "2",
+    }
+    _configure(settings, monkeypatch, values)
+    yield fake
+    fake.stop()
 
 
 def _configure(settings, monkeypatch, values: dict[str, str]) -> None:

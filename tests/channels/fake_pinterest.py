@@ -154,7 +154,7 @@ class FakePinterest(FakeServer):
                         consent_page(
                             "Pinterest",
                             "Etalage",
-                            query.get("scope", ""),
+                            query.get("scope", "").replace(",", ", "),
                             here + "&decision=allow",
                             here + "&decision=cancel",
                         ),

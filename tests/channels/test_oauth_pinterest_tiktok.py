@@ -6,13 +6,11 @@ from __future__ import annotations
 import html
 import re
 import urllib.request
-from collections.abc import Iterator
 from datetime import timedelta
 from urllib.error import HTTPError
 from urllib.parse import parse_qsl, urlparse
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
@@ -42,37 +40,14 @@ from shops.channels.services import (
 )
 from shops.channels.tasks import connection_sync as connection_sync_task
 from tests.channels.conftest import complete_product
-from tests.channels.fake_pinterest import FakePinterest
-from tests.channels.fake_tiktok import FakeTikTok
 
 REDIRECT = "http://alpha.localhost/admin/channels/oauth/callback/"
 
 
 @pytest.fixture
-def fake_pinterest(settings) -> Iterator[FakePinterest]:
-    fake = FakePinterest()
-    settings.CHANNELS_PINTEREST_API_BASE = fake.url
-    settings.CHANNELS_PINTEREST_OAUTH_URL = f"{fake.url}/oauth/"
-    settings.CHANNELS_PINTEREST_APP_ID = fake.app_id
-    settings.CHANNELS_PINTEREST_APP_SECRET = fake.app_secret
-    settings.CHANNELS_TIMEOUT_SECONDS = 2
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def fake_tiktok(settings) -> Iterator[FakeTikTok]:
-    fake = FakeTikTok()
-    fake.redirect_uri = REDIRECT
-    settings.CHANNELS_TIKTOK_API_BASE = fake.url
-    settings.CHANNELS_TIKTOK_AUTH_BASE = fake.url
-    settings.CHANNELS_TIKTOK_AUTHORIZE_URL = f"{fake.url}/open/authorize"
-    settings.CHANNELS_TIKTOK_APP_KEY = fake.app_key
-    settings.CHANNELS_TIKTOK_APP_SECRET = fake.app_secret
-    settings.CHANNELS_TIKTOK_SERVICE_ID = fake.service_id
-    settings.CHANNELS_TIMEOUT_SECONDS = 2
-    yield fake
-    fake.stop()
+def tiktok_login(tiktok_login):
+    tiktok_login.redirect_uri = REDIRECT  # the app's, as registered in Partner Center
+    return tiktok_login
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -101,14 +76,14 @@ def consent(url: str, button: str) -> dict[str, str]:
 # Pinterest
 
 
-def test_pinterest_login_allow_exchange_gives_tokens_the_catalog_api_takes(fake_pinterest):
+def test_pinterest_login_allow_exchange_gives_tokens_the_catalog_api_takes(pinterest_login):
     provider = provider_for("pinterest")
     assert provider.is_configured()
     url = provider.authorize_url(state="st4te", redirect_uri=REDIRECT, code_challenge="x")
     query = dict(parse_qsl(urlparse(url).query))
-    assert url.startswith(f"{fake_pinterest.url}/oauth/?")
+    assert url.startswith(f"{pinterest_login.url}/oauth/?")
     assert query == {
-        "client_id": fake_pinterest.app_id,
+        "client_id": pinterest_login.app_id,
         "redirect_uri": REDIRECT,
         "response_type": "code",
         "scope": "ads:read,catalogs:read,catalogs:write,user_accounts:read",
@@ -119,17 +94,17 @@ def test_pinterest_login_allow_exchange_gives_tokens_the_catalog_api_takes(fake_
     assert back["state"] == "st4te"
     tokens = provider.exchange_code(code=back["code"], redirect_uri=REDIRECT, code_verifier="v")
 
-    assert fake_pinterest.token_requests[-1] == {
+    assert pinterest_login.token_requests[-1] == {
         "grant_type": "authorization_code",
         "code": back["code"],
         "redirect_uri": REDIRECT,
     }
-    assert tokens.access_token in fake_pinterest.oauth.access
-    assert tokens.refresh_token in fake_pinterest.oauth.refresh
+    assert tokens.access_token in pinterest_login.oauth.access
+    assert tokens.refresh_token in pinterest_login.oauth.refresh
     assert tokens.expires_at - timezone.now() > timedelta(days=29)
     assert tokens.refresh_expires_at - timezone.now() > timedelta(days=364)
     client = PinterestClient(
-        base_url=fake_pinterest.url,
+        base_url=pinterest_login.url,
         access_token=tokens.access_token,
         country="DE",
         language="DE",
@@ -138,16 +113,16 @@ def test_pinterest_login_allow_exchange_gives_tokens_the_catalog_api_takes(fake_
     assert client.catalog_check().name == "etalage-shop"
 
 
-def test_pinterest_cancel_comes_back_as_access_denied(fake_pinterest):
+def test_pinterest_cancel_comes_back_as_access_denied(pinterest_login):
     url = provider_for("pinterest").authorize_url(
         state="s", redirect_uri=REDIRECT, code_challenge=""
     )
     assert consent(url, "Cancel") == {"error": "access_denied", "state": "s"}
-    assert fake_pinterest.oauth.exchanges == 0
+    assert pinterest_login.oauth.exchanges == 0
 
 
 def test_pinterest_refuses_a_used_code_a_foreign_redirect_and_a_wrong_secret(
-    fake_pinterest, settings
+    pinterest_login, settings
 ):
     provider = provider_for("pinterest")
     url = provider.authorize_url(state="s", redirect_uri=REDIRECT, code_challenge="")
@@ -168,19 +143,19 @@ def test_pinterest_refuses_a_used_code_a_foreign_redirect_and_a_wrong_secret(
     assert client.value.status == 401
 
 
-def test_pinterest_expired_access_token_is_refused_then_refreshed(fake_pinterest):
+def test_pinterest_expired_access_token_is_refused_then_refreshed(pinterest_login):
     provider = provider_for("pinterest")
     url = provider.authorize_url(state="s", redirect_uri=REDIRECT, code_challenge="")
     tokens = provider.exchange_code(
         code=consent(url, "Allow")["code"], redirect_uri=REDIRECT, code_verifier=""
     )
-    fake_pinterest.oauth.expire(tokens.access_token)
+    pinterest_login.oauth.expire(tokens.access_token)
     with pytest.raises(CredentialsError):  # what a push client's call meets too
         provider.destinations(tokens)
 
     fresh = provider.refresh(tokens)
 
-    assert fake_pinterest.token_requests[-1] == {
+    assert pinterest_login.token_requests[-1] == {
         "grant_type": "refresh_token",
         "refresh_token": tokens.refresh_token,
         "refresh_on": "true",
@@ -191,24 +166,24 @@ def test_pinterest_expired_access_token_is_refused_then_refreshed(fake_pinterest
     assert [d.id for d in provider.destinations(fresh)] == ["549755885175"]
 
 
-def test_pinterest_refresh_refused_and_platform_down(fake_pinterest):
+def test_pinterest_refresh_refused_and_platform_down(pinterest_login):
     provider = provider_for("pinterest")
     with pytest.raises(TokenRefused, match="withdrawn"):
         provider.refresh(TokenSet(access_token="a", refresh_token="pinr_unknown"))
     with pytest.raises(TokenRefused, match="No Pinterest refresh token"):
         provider.refresh(TokenSet(access_token="a"))
-    fake_pinterest.stop()
+    pinterest_login.stop()
     with pytest.raises(RetryableError):
         provider.refresh(TokenSet(access_token="a", refresh_token="pinr_x"))
 
 
-def test_pinterest_destinations_are_every_ad_account_page_by_page(fake_pinterest):
-    fake_pinterest.ad_accounts = [
+def test_pinterest_destinations_are_every_ad_account_page_by_page(pinterest_login):
+    pinterest_login.ad_accounts = [
         {"id": str(1000 + n), "name": f"Account {n}", "country": "FR", "currency": "EUR"}
         for n in range(260)
     ]
     provider = provider_for("pinterest")
-    destinations = provider.destinations(TokenSet(access_token=fake_pinterest.token))
+    destinations = provider.destinations(TokenSet(access_token=pinterest_login.token))
     assert len(destinations) == 260
     assert destinations[0].id == "1000"
     assert (destinations[0].name, destinations[0].detail) == ("Account 0", "FR · EUR")
@@ -216,9 +191,9 @@ def test_pinterest_destinations_are_every_ad_account_page_by_page(fake_pinterest
     assert provider.destination_create(TokenSet(access_token="a"), "New") is None
 
 
-def test_pinterest_revoke_calls_nothing_and_says_where_to_remove_the_app(fake_pinterest):
-    provider_for("pinterest").revoke(TokenSet(access_token=fake_pinterest.token))
-    assert fake_pinterest.token_requests == []
+def test_pinterest_revoke_calls_nothing_and_says_where_to_remove_the_app(pinterest_login):
+    provider_for("pinterest").revoke(TokenSet(access_token=pinterest_login.token))
+    assert pinterest_login.token_requests == []
     assert "Pinterest settings" in PINTEREST_REVOKE
 
 
@@ -231,20 +206,20 @@ def test_pinterest_is_not_offered_without_the_app_credentials(settings):
 # TikTok Shop
 
 
-def test_tiktok_authorize_exchange_and_authorized_shops(fake_tiktok):
+def test_tiktok_authorize_exchange_and_authorized_shops(tiktok_login):
     provider = provider_for("tiktok")
     assert provider.is_configured()
     url = provider.authorize_url(state="t1", redirect_uri=REDIRECT, code_challenge="x")
-    assert url == f"{fake_tiktok.url}/open/authorize?service_id={fake_tiktok.service_id}&state=t1"
+    assert url == f"{tiktok_login.url}/open/authorize?service_id={tiktok_login.service_id}&state=t1"
 
     back = consent(url, "Allow")
     assert back["state"] == "t1"
-    assert back["app_key"] == fake_tiktok.app_key
+    assert back["app_key"] == tiktok_login.app_key
     tokens = provider.exchange_code(code=back["code"], redirect_uri=REDIRECT, code_verifier="")
 
-    assert fake_tiktok.token_requests[-1] == {
-        "app_key": fake_tiktok.app_key,
-        "app_secret": fake_tiktok.app_secret,
+    assert tiktok_login.token_requests[-1] == {
+        "app_key": tiktok_login.app_key,
+        "app_secret": tiktok_login.app_secret,
         "auth_code": back["code"],
         "grant_type": "authorized_code",
     }
@@ -254,25 +229,25 @@ def test_tiktok_authorize_exchange_and_authorized_shops(fake_tiktok):
     assert tokens.extra["seller_name"] == "Etalage Test Shop"
     assert tokens.scope == "seller.product.basic,seller.authorization.info"
 
-    fake_tiktok.shops.append(
+    tiktok_login.shops.append(
         {"id": "2", "name": "Etalage EU", "region": "GB", "cipher": "GCP_two", "code": "GB2"}
     )
     destinations = provider.destinations(tokens)
     assert [(d.id, d.name, d.detail) for d in destinations] == [
-        (fake_tiktok.shop_cipher, "Etalage Test Shop", "US · USLCLCEXAMPLE"),
+        (tiktok_login.shop_cipher, "Etalage Test Shop", "US · USLCLCEXAMPLE"),
         ("GCP_two", "Etalage EU", "GB · GB2"),
     ]
     assert provider.destination_create(tokens, "x") is None
 
 
-def test_tiktok_cancel_comes_back_refused(fake_tiktok):
+def test_tiktok_cancel_comes_back_refused(tiktok_login):
     url = provider_for("tiktok").authorize_url(state="t2", redirect_uri=REDIRECT, code_challenge="")
     back = consent(url, "Cancel")
     assert (back["error"], back["state"]) == ("access_denied", "t2")
     assert "code" not in back
 
 
-def test_tiktok_refuses_a_used_code_and_a_wrong_app_secret(fake_tiktok, settings):
+def test_tiktok_refuses_a_used_code_and_a_wrong_app_secret(tiktok_login, settings):
     provider = provider_for("tiktok")
     url = provider.authorize_url(state="s", redirect_uri=REDIRECT, code_challenge="")
     code = consent(url, "Allow")["code"]
@@ -288,37 +263,37 @@ def test_tiktok_refuses_a_used_code_and_a_wrong_app_secret(fake_tiktok, settings
     assert secret.value.code == 36004003
 
 
-def test_tiktok_expired_token_refused_then_refreshed_and_expired_refresh_refused(fake_tiktok):
+def test_tiktok_expired_token_refused_then_refreshed_and_expired_refresh_refused(tiktok_login):
     provider = provider_for("tiktok")
     url = provider.authorize_url(state="s", redirect_uri=REDIRECT, code_challenge="")
     tokens = provider.exchange_code(
         code=consent(url, "Allow")["code"], redirect_uri=REDIRECT, code_verifier=""
     )
-    fake_tiktok.oauth.expire(tokens.access_token)
+    tiktok_login.oauth.expire(tokens.access_token)
     with pytest.raises(CredentialsError, match="expired"):
         provider.destinations(tokens)
 
     fresh = provider.refresh(tokens)
 
-    assert fake_tiktok.token_requests[-1] == {
-        "app_key": fake_tiktok.app_key,
-        "app_secret": fake_tiktok.app_secret,
+    assert tiktok_login.token_requests[-1] == {
+        "app_key": tiktok_login.app_key,
+        "app_secret": tiktok_login.app_secret,
         "refresh_token": tokens.refresh_token,
         "grant_type": "refresh_token",
     }
     assert fresh.access_token != tokens.access_token
     assert fresh.extra["seller_name"] == "Etalage Test Shop"
-    assert [d.id for d in provider.destinations(fresh)] == [fake_tiktok.shop_cipher]
+    assert [d.id for d in provider.destinations(fresh)] == [tiktok_login.shop_cipher]
 
-    fake_tiktok.oauth.expire_refresh(fresh.refresh_token)
+    tiktok_login.oauth.expire_refresh(fresh.refresh_token)
     with pytest.raises(TokenRefused, match="rt has expired") as expired:
         provider.refresh(fresh)
     assert expired.value.code == 36004001
 
 
-def test_tiktok_revoke_calls_nothing_and_points_to_seller_center(fake_tiktok):
-    provider_for("tiktok").revoke(TokenSet(access_token=fake_tiktok.token))
-    assert fake_tiktok.token_requests == []
+def test_tiktok_revoke_calls_nothing_and_points_to_seller_center(tiktok_login):
+    provider_for("tiktok").revoke(TokenSet(access_token=tiktok_login.token))
+    assert tiktok_login.token_requests == []
     assert "Seller Center" in TIKTOK_REVOKE
 
 
@@ -347,7 +322,7 @@ def login(channel: str, button: str = "Allow") -> OAuthAttempt:
 
 
 def test_pinterest_connects_to_the_picked_ad_account_and_syncs_with_the_login_token(
-    in_shop_a, fake_pinterest
+    in_shop_a, pinterest_login
 ):
     attempt = login("pinterest")
     assert [d.name for d in oauth_destinations(attempt=attempt)] == ["Etalage Ads"]
@@ -360,57 +335,57 @@ def test_pinterest_connects_to_the_picked_ad_account_and_syncs_with_the_login_to
     assert connection.external_id == "549755885175"
     tokens = connection_tokens(connection)
     assert connection_access_token(connection) == tokens.access_token
-    assert tokens.access_token in fake_pinterest.oauth.access
+    assert tokens.access_token in pinterest_login.oauth.access
     assert connection.token_expires_at - timezone.now() > timedelta(days=29)
     connection_sync_task(connection.pk, True)  # the first sync: the whole catalog
-    assert {item["title"] for item in fake_pinterest.items.values()} == {product.title}
+    assert {item["title"] for item in pinterest_login.items.values()} == {product.title}
 
 
 def test_tiktok_connects_to_the_picked_shop_with_its_warehouse_and_the_category(
-    in_shop_a, fake_tiktok
+    in_shop_a, tiktok_login
 ):
     attempt = login("tiktok")
     complete_product()
-    with pytest.raises(ValidationError, match="category id"):
+    with pytest.raises(OAuthRefused, match="Enter the category id"):
         oauth_connect(
-            attempt=attempt, destination_id=fake_tiktok.shop_cipher, country="US", language="en"
+            attempt=attempt, destination_id=tiktok_login.shop_cipher, country="US", language="en"
         )
     assert not Connection.objects.exists()  # nothing half-written
 
     connection = oauth_connect(
         attempt=attempt,
-        destination_id=fake_tiktok.shop_cipher,
+        destination_id=tiktok_login.shop_cipher,
         country="US",
         language="en",
-        category_id=fake_tiktok.category_id,
+        category_id=tiktok_login.category_id,
     )
 
     tokens = connection_tokens(connection)
     assert tiktok_credentials(connection) == {
-        "app_key": fake_tiktok.app_key,
-        "app_secret": fake_tiktok.app_secret,
+        "app_key": tiktok_login.app_key,
+        "app_secret": tiktok_login.app_secret,
         "access_token": tokens.access_token,
-        "shop_cipher": fake_tiktok.shop_cipher,
-        "warehouse_id": fake_tiktok.warehouse_id,  # the default sales warehouse
-        "category_id": fake_tiktok.category_id,
+        "shop_cipher": tiktok_login.shop_cipher,
+        "warehouse_id": tiktok_login.warehouse_id,  # the default sales warehouse
+        "category_id": tiktok_login.category_id,
     }
     assert connection_test(connection=connection).is_ok
     connection_sync_task(connection.pk, True)
-    assert len(fake_tiktok.products) == 1
+    assert len(tiktok_login.products) == 1
 
 
 def test_tiktok_expired_token_is_renewed_by_the_sync_and_kept_in_its_credentials(
-    in_shop_a, fake_tiktok
+    in_shop_a, tiktok_login
 ):
     connection = oauth_connect(
         attempt=login("tiktok"),
-        destination_id=fake_tiktok.shop_cipher,
+        destination_id=tiktok_login.shop_cipher,
         country="US",
         language="en",
-        category_id=fake_tiktok.category_id,
+        category_id=tiktok_login.category_id,
     )
     old = connection_tokens(connection)
-    fake_tiktok.oauth.expire(old.access_token)
+    tiktok_login.oauth.expire(old.access_token)
     complete_product()
 
     assert connection_sync_task(connection.pk) == "2 items"
@@ -419,17 +394,17 @@ def test_tiktok_expired_token_is_renewed_by_the_sync_and_kept_in_its_credentials
     fresh = connection_tokens(connection)
     assert fresh.access_token != old.access_token
     assert tiktok_credentials(connection)["access_token"] == fresh.access_token
-    assert tiktok_credentials(connection)["warehouse_id"] == fake_tiktok.warehouse_id
-    assert fake_tiktok.oauth.refreshes == 1 and len(fake_tiktok.products) == 1
+    assert tiktok_credentials(connection)["warehouse_id"] == tiktok_login.warehouse_id
+    assert tiktok_login.oauth.refreshes == 1 and len(tiktok_login.products) == 1
 
 
-def test_pinterest_refused_refresh_asks_to_reconnect(in_shop_a, fake_pinterest):
+def test_pinterest_refused_refresh_asks_to_reconnect(in_shop_a, pinterest_login):
     connection = oauth_connect(
         attempt=login("pinterest"), destination_id="549755885175", country="DE", language="de"
     )
     tokens = connection_tokens(connection)
-    fake_pinterest.oauth.expire(tokens.access_token)
-    fake_pinterest.oauth.expire_refresh(tokens.refresh_token)
+    pinterest_login.oauth.expire(tokens.access_token)
+    pinterest_login.oauth.expire_refresh(tokens.refresh_token)
     complete_product()
 
     assert connection_sync_task(connection.pk) == "needs reconnecting"
@@ -437,17 +412,17 @@ def test_pinterest_refused_refresh_asks_to_reconnect(in_shop_a, fake_pinterest):
     connection.refresh_from_db()
     assert connection.status == Connection.Status.RECONNECT
     assert "reconnect" in connection.last_error
-    assert fake_pinterest.items == {}
+    assert pinterest_login.items == {}
 
 
-def test_a_refused_consent_saves_nothing(in_shop_a, fake_tiktok):
+def test_a_refused_consent_saves_nothing(in_shop_a, tiktok_login):
     with pytest.raises(OAuthRefused, match="didn't allow Etalage"):
         login("tiktok", "Cancel")
     assert not Connection.objects.exists()
-    assert fake_tiktok.oauth.exchanges == 0
+    assert tiktok_login.oauth.exchanges == 0
 
 
-def test_shop_b_cannot_use_shop_as_login_nor_see_its_connection(shop_a, shop_b, fake_pinterest):
+def test_shop_b_cannot_use_shop_as_login_nor_see_its_connection(shop_a, shop_b, pinterest_login):
     with tenant_context(shop_a):
         url = oauth_start(channel="pinterest", user_id=7, redirect_uri=REDIRECT)
         back = consent(url, "Allow")
@@ -465,13 +440,13 @@ def test_shop_b_cannot_use_shop_as_login_nor_see_its_connection(shop_a, shop_b, 
         assert tokens_refresh_due() == {"renewed": 0, "refused": 0, "later": 0}
 
 
-def test_disconnecting_forgets_the_tokens_and_calls_no_platform(in_shop_a, fake_pinterest):
+def test_disconnecting_forgets_the_tokens_and_calls_no_platform(in_shop_a, pinterest_login):
     connection = oauth_connect(
         attempt=login("pinterest"), destination_id="549755885175", country="DE", language="de"
     )
-    requests = len(fake_pinterest.token_requests)
+    requests = len(pinterest_login.token_requests)
 
     connection_disconnect(connection=connection)  # the revoke task runs at once (eager)
 
     assert not Connection.objects.exists()
-    assert len(fake_pinterest.token_requests) == requests
+    assert len(pinterest_login.token_requests) == requests
