@@ -397,6 +397,7 @@ def oauth_connect(
         )
     _tokens_store(connection, tokens)
     connection.status, connection.last_error = Connection.Status.ACTIVE, ""
+    connection.external_name = destination.name[:200]
     connection.save()
     audit_record(
         action="channel.connect_login" if existing is None else "channel.reconnect_login",
@@ -443,10 +444,24 @@ def connection_tokens_refresh(*, connection_id: int) -> Connection:
 
 
 def connection_mark_reconnect(*, connection_id: int, message: str) -> None:
-    """The login's grant is gone: nothing is pushed until the merchant reconnects."""
-    Connection.objects.filter(pk=connection_id).update(
-        status=Connection.Status.RECONNECT, last_error=message[:2000]
+    """The login's grant is gone: nothing is pushed until the merchant reconnects. The
+    shop's owner is told by email (once, as the connection turns to needing it); the
+    channel list and page say it too, with the Reconnect button."""
+    turned = (
+        Connection.objects.filter(pk=connection_id)
+        .exclude(status=Connection.Status.RECONNECT)
+        .update(status=Connection.Status.RECONNECT, last_error=message[:2000])
     )
+    shop = db_connection.tenant
+    if turned and getattr(shop, "owner_email", ""):
+        task_queue_on_commit(
+            "shops.email_send",
+            f"{shop.name}: reconnect your sales channel",
+            f"{message}\n\nOpen Sales channels → Connections in your shop's admin and "
+            "choose “Reconnect”. Until then, nothing is sent to the platform; your shop and "
+            "its product feeds keep working.",
+            [shop.owner_email],
+        )
 
 
 def tokens_refresh_due() -> dict[str, int]:

@@ -13,6 +13,7 @@ from django_tenants.utils import tenant_context
 from orders.models import ShippingZone
 from shops.audit.models import AuditEntry
 from shops.channels.models import Connection
+from shops.channels.oauth import connection_mark_reconnect
 from tests.channels.conftest import consent
 from tests.conftest import owner_client
 
@@ -72,6 +73,7 @@ def test_connecting_meta_by_login_picks_a_catalog_and_records_it(shop_a, meta_lo
     db_connection.set_schema_to_public()
     page = client.get(saved["Location"]).content.decode()
     assert "Connected with Meta" in page and "renews the access by itself" in page
+    assert "to <strong>Fake catalog (1234567890)</strong>" in page
     assert "Reconnect with Meta</button>" in page
     assert "Advanced: paste a token" not in page  # no pasted token on a login connection
 
@@ -123,3 +125,28 @@ def test_the_form_starts_with_the_country_the_shop_ships_to_not_us(shop_a):
 
     assert '<option value="BE" selected>Belgium</option>' in page
     assert '<option value="fr" selected>French</option>' in page
+
+
+def test_a_connection_needing_reconnection_says_so_with_the_button(shop_a, google_login):
+    client = owner_client()
+    authorize = start(client, "google")
+    picked = callback(client, consent(authorize))
+    client.post(
+        picked["Location"],
+        {"destination": "4242/77", "new_name": "", "country": "FR", "language": "fr"},
+    )
+    with tenant_context(shop_a):
+        connection = Connection.objects.get()
+        connection_mark_reconnect(
+            connection_id=connection.pk,
+            message="Google no longer accepts Etalage's access (invalid_grant): reconnect.",
+        )
+    db_connection.set_schema_to_public()
+
+    listing = client.get("/admin/channels/connection/").content.decode()
+    page = client.get(f"/admin/channels/connection/{connection.pk}/change/").content.decode()
+
+    assert "Google needs reconnecting: Google no longer accepts Etalage" in listing
+    assert "Needs reconnecting" in listing
+    assert 'role="alert">Google no longer accepts Etalage&#x27;s access (invalid_grant)' in page
+    assert "Reconnect with Google</button>" in page
