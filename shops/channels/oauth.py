@@ -29,7 +29,11 @@ app's settings are wrong; ``FinalError``: anything else refused). A provider is 
 from the platform-level settings by its factory in ``PROVIDERS`` (one line per
 platform); its module lives in ``shops/channels/clients/`` next to its push client.
 
-The flow (the admin's views call these services):
+The flow (the admin's views call these services). The platforms redirect to one
+address, registered once in each platform's app: the platform host's
+``/channels/login/callback/`` (``views.login_callback_relay``), which sends the browser
+on to the shop the signed state names, with the same query; the code is exchanged
+there, with that same ``redirect_uri``.
 
 1. ``oauth_start(channel, user_id, redirect_uri)``: an ``OAuthAttempt`` row (a nonce,
    the staff user, a PKCE verifier) and the platform's authorize URL with a ``state``
@@ -153,6 +157,17 @@ def state_sign(*, nonce: str) -> str:
     """The ``state`` sent to the platform: the shop's schema and the attempt's nonce,
     signed and timestamped (checked by ``oauth_callback``)."""
     return signing.dumps({"shop": db_connection.schema_name, "nonce": nonce}, salt=STATE_SALT)
+
+
+def state_shop(state: str) -> str:
+    """The schema of the shop a state was signed for (in time), for the platform host's
+    relay (``views.login_callback_relay``); "" when it is not a state we signed."""
+    max_age = settings.CHANNELS_OAUTH_ATTEMPT_MINUTES * 60
+    try:
+        data = signing.loads(state, salt=STATE_SALT, max_age=max_age)
+    except signing.BadSignature:
+        return ""
+    return str(data.get("shop") or "") if isinstance(data, dict) else ""
 
 
 def state_channel(state: str) -> str:

@@ -5,9 +5,10 @@ platform's app is not configured, and the country the form starts with."""
 
 from __future__ import annotations
 
-from urllib.parse import urlparse
+from urllib.parse import urlencode, urlparse
 
 from django.db import connection as db_connection
+from django.test import Client
 from django_tenants.utils import tenant_context
 
 from orders.models import ShippingZone
@@ -44,12 +45,17 @@ def test_connecting_meta_by_login_picks_a_catalog_and_records_it(shop_a, meta_lo
     client = owner_client()
     authorize = start(client, "meta")
     assert authorize.startswith(meta_login.url)
-    assert (
-        "redirect_uri=http%3A%2F%2Falpha.localhost%2Fadmin%2Fchannels%2Fconnection%2Flogin%2Fcallback%2F"
-        in authorize
+    # one address registered with Meta: the platform host's relay, which sends the
+    # browser on to the shop the state names
+    assert "redirect_uri=http%3A%2F%2Flocalhost%2Fchannels%2Flogin%2Fcallback%2F" in authorize
+    answer = consent(authorize)
+    relayed = Client(HTTP_HOST="localhost").get("/channels/login/callback/", answer)
+    assert relayed.status_code == 302
+    assert relayed["Location"] == (
+        "http://alpha.localhost/admin/channels/connection/login/callback/?" + urlencode(answer)
     )
 
-    picked = callback(client, consent(authorize))
+    picked = callback(client, answer)
     assert picked.status_code == 302
     pick_page = client.get(picked["Location"]).content.decode()
     assert "Fake catalog — Atelier Business" in pick_page
@@ -92,6 +98,15 @@ def test_a_refused_consent_says_nothing_was_connected_with_a_retry_button(shop_a
     assert "Try again with Meta</button>" in page
     with tenant_context(shop_a):
         assert not Connection.objects.exists()
+
+
+def test_the_relay_sends_no_one_anywhere_with_a_forged_state(db):
+    relayed = Client(HTTP_HOST="localhost").get(
+        "/channels/login/callback/", {"state": "forged", "code": "x"}
+    )
+
+    assert relayed.status_code == 400
+    assert "not one Etalage started" in relayed.content.decode()
 
 
 def test_another_shop_cannot_finish_this_shop_login(shop_a, shop_b, meta_login):
