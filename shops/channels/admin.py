@@ -190,7 +190,8 @@ class ConnectionForm(forms.ModelForm):
             return cleaned
         values = {
             "access_token": cleaned.get("access_token", ""),
-            "external_id": cleaned.get("external_id", ""),
+            # a login connection's form has no token fields: its catalog stays
+            "external_id": cleaned.get("external_id") if "external_id" in self.fields else None,
             "country": cleaned.get("country", "US"),
             "language": cleaned.get("language", "en"),
             "selection": cleaned.get("selection"),
@@ -205,6 +206,7 @@ class ConnectionForm(forms.ModelForm):
             }
         try:
             if self.instance.pk is None:
+                values["external_id"] = values["external_id"] or ""
                 self.saved = connection_create(channel=cleaned["channel"], **values)
             else:
                 self.saved = connection_update(connection=self.instance, **values)

@@ -165,3 +165,35 @@ def test_a_connection_needing_reconnection_says_so_with_the_button(shop_a, googl
     assert "Needs reconnecting" in listing
     assert 'role="alert">Google no longer accepts Etalage&#x27;s access (invalid_grant)' in page
     assert "Reconnect with Google</button>" in page
+
+
+def test_editing_a_login_connection_keeps_its_catalog_and_tokens(shop_a, meta_login):
+    client = owner_client()
+    picked = callback(client, consent(start(client, "meta")))
+    client.post(
+        picked["Location"],
+        {"destination": "9876543210", "new_name": "", "country": "FR", "language": "fr"},
+    )
+    with tenant_context(shop_a):
+        connection = Connection.objects.get()
+        tokens = connection.tokens_encrypted
+    db_connection.set_schema_to_public()
+
+    response = client.post(
+        f"/admin/channels/connection/{connection.pk}/change/",
+        {
+            "channel": "meta",
+            "country": "BE",
+            "language": "nl",
+            "selection": "all",
+            "tag": "",
+            "is_enabled": "on",
+        },
+    )
+
+    assert response.status_code == 302
+    with tenant_context(shop_a):
+        connection.refresh_from_db()
+        assert (connection.country, connection.language) == ("BE", "nl")
+        assert connection.external_id == "9876543210"
+        assert connection.tokens_encrypted == tokens
