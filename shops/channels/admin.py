@@ -63,7 +63,7 @@ from shops.channels.services import (
     option_attribute_set,
     tiktok_credentials,
 )
-from shops.selectors import shop_url
+from shops.selectors import platform_url, shop_url
 
 ITEMS_PER_PAGE = 50
 # How to add a feed URL on each platform (their help pages' steps, short)
@@ -190,7 +190,8 @@ class ConnectionForm(forms.ModelForm):
             return cleaned
         values = {
             "access_token": cleaned.get("access_token", ""),
-            "external_id": cleaned.get("external_id", ""),
+            # a login connection's form has no token fields: its catalog stays
+            "external_id": cleaned.get("external_id") if "external_id" in self.fields else None,
             "country": cleaned.get("country", "US"),
             "language": cleaned.get("language", "en"),
             "selection": cleaned.get("selection"),
@@ -205,6 +206,7 @@ class ConnectionForm(forms.ModelForm):
             }
         try:
             if self.instance.pk is None:
+                values["external_id"] = values["external_id"] or ""
                 self.saved = connection_create(channel=cleaned["channel"], **values)
             else:
                 self.saved = connection_update(connection=self.instance, **values)
@@ -455,7 +457,9 @@ class ConnectionAdmin(admin.ModelAdmin):
         )
 
     def _callback_uri(self, request: HttpRequest) -> str:
-        return request.build_absolute_uri(reverse("admin:channels_login_callback"))
+        """The redirect URI: the platform host's relay (one address to register with
+        each platform; it sends the browser on to this shop's callback)."""
+        return platform_url(request) + "/channels/login/callback/"
 
     def login_start_view(self, request: HttpRequest, channel: str) -> HttpResponse:
         """POST: off to the platform's login (its authorize URL, with a fresh state)."""

@@ -29,7 +29,11 @@ app's settings are wrong; ``FinalError``: anything else refused). A provider is 
 from the platform-level settings by its factory in ``PROVIDERS`` (one line per
 platform); its module lives in ``shops/channels/clients/`` next to its push client.
 
-The flow (the admin's views call these services):
+The flow (the admin's views call these services). The platforms redirect to one
+address, registered once in each platform's app: the platform host's
+``/channels/login/callback/`` (``views.login_callback_relay``), which sends the browser
+on to the shop the signed state names, with the same query; the code is exchanged
+there, with that same ``redirect_uri``.
 
 1. ``oauth_start(channel, user_id, redirect_uri)``: an ``OAuthAttempt`` row (a nonce,
    the staff user, a PKCE verifier) and the platform's authorize URL with a ``state``
@@ -177,6 +181,17 @@ def state_sign(*, nonce: str) -> str:
     """The ``state`` sent to the platform: the shop's schema and the attempt's nonce,
     signed and timestamped (checked by ``oauth_callback``)."""
     return signing.dumps({"shop": db_connection.schema_name, "nonce": nonce}, salt=STATE_SALT)
+
+
+def state_shop(state: str) -> str:
+    """The schema of the shop a state was signed for (in time), for the platform host's
+    relay (``views.login_callback_relay``); "" when it is not a state we signed."""
+    max_age = settings.CHANNELS_OAUTH_ATTEMPT_MINUTES * 60
+    try:
+        data = signing.loads(state, salt=STATE_SALT, max_age=max_age)
+    except signing.BadSignature:
+        return ""
+    return str(data.get("shop") or "") if isinstance(data, dict) else ""
 
 
 def state_channel(state: str) -> str:
@@ -437,6 +452,7 @@ def oauth_connect(
         )
     _tokens_store(connection, tokens)
     connection.status, connection.last_error = Connection.Status.ACTIVE, ""
+    connection.external_name = destination.name[:200]
     connection.save()
     audit_record(
         action="channel.connect_login" if existing is None else "channel.reconnect_login",
@@ -508,10 +524,24 @@ def connection_tokens_refresh(*, connection_id: int) -> Connection:
 
 
 def connection_mark_reconnect(*, connection_id: int, message: str) -> None:
-    """The login's grant is gone: nothing is pushed until the merchant reconnects."""
-    Connection.objects.filter(pk=connection_id).update(
-        status=Connection.Status.RECONNECT, last_error=message[:2000]
+    """The login's grant is gone: nothing is pushed until the merchant reconnects. The
+    shop's owner is told by email (once, as the connection turns to needing it); the
+    channel list and page say it too, with the Reconnect button."""
+    turned = (
+        Connection.objects.filter(pk=connection_id)
+        .exclude(status=Connection.Status.RECONNECT)
+        .update(status=Connection.Status.RECONNECT, last_error=message[:2000])
     )
+    shop = db_connection.tenant
+    if turned and getattr(shop, "owner_email", ""):
+        task_queue_on_commit(
+            "shops.email_send",
+            f"{shop.name}: reconnect your sales channel",
+            f"{message}\n\nOpen Sales channels → Connections in your shop's admin and "
+            "choose “Reconnect”. Until then, nothing is sent to the platform; your shop and "
+            "its product feeds keep working.",
+            [shop.owner_email],
+        )
 
 
 def tokens_refresh_due() -> dict[str, int]:

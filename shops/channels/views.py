@@ -18,7 +18,14 @@ from collections.abc import Iterator
 
 from django.db import connection as db_connection
 from django.db.models import Max
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date, quote_etag
 from django.utils.text import compress_sequence
@@ -28,6 +35,9 @@ from catalog.models import CatalogChange, Product
 from shops.channels.feeds import CONTENT_TYPES, FORMATS, feed_stream
 from shops.channels.items import shop_context
 from shops.channels.models import Connection
+from shops.channels.oauth import state_shop
+from shops.models import Shop
+from shops.selectors import shop_url
 
 _GZIP = re.compile(r"\bgzip\b")
 
@@ -96,3 +106,25 @@ def _accepts_gzip(request: HttpRequest) -> bool:
     """Whether the feed is sent gzipped: as GZipMiddleware decides for pages, which then
     leaves the feed's own Content-Encoding alone."""
     return _GZIP.search(request.headers.get("Accept-Encoding", "")) is not None
+
+
+LOGIN_CALLBACK_PATH = "/admin/channels/connection/login/callback/"
+
+
+@require_safe
+def login_callback_relay(request: HttpRequest) -> HttpResponse:
+    """The platform host's login callback (``/channels/login/callback/``, the one
+    redirect URI registered with each platform): on to the shop's own callback, which
+    the signed ``state`` names, with the query as it came. A state we did not sign (or
+    too old) goes nowhere."""
+    schema = state_shop(request.GET.get("state", "")[:2000])
+    shop = Shop.objects.filter(schema_name=schema).first() if schema else None
+    if shop is None:
+        return HttpResponseBadRequest(
+            "This login answer is not one Etalage started, or it expired: nothing was "
+            "connected. Start again from your shop's channel page.",
+            content_type="text/plain; charset=utf-8",
+        )
+    return HttpResponseRedirect(
+        f"{shop_url(shop, request)}{LOGIN_CALLBACK_PATH}?{request.GET.urlencode()}"
+    )

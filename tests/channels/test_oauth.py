@@ -261,13 +261,17 @@ def test_a_sync_refused_for_an_expired_token_renews_it_once_and_goes_on(in_shop_
     assert any(str(product.pk) in name for name in fake.products)
 
 
-def test_a_revoked_grant_asks_the_merchant_to_reconnect(in_shop_a, google_login):
+def test_a_revoked_grant_asks_the_merchant_to_reconnect(
+    in_shop_a, google_login, mailoutbox, django_capture_on_commit_callbacks
+):
     fake = google_login
     connection = connected("google", "4242/77")
     fake.grants.revoke_all()  # the merchant removed Etalage in their Google account
     complete_product()
 
-    result = connection_sync_task.apply(args=[connection.pk, True]).get()
+    with django_capture_on_commit_callbacks(execute=True):
+        result = connection_sync_task.apply(args=[connection.pk, True]).get()
+        connection_sync_task.apply(args=[connection.pk, True]).get()  # told once only
 
     assert result == "needs reconnecting"
     connection.refresh_from_db()
@@ -277,6 +281,10 @@ def test_a_revoked_grant_asks_the_merchant_to_reconnect(in_shop_a, google_login)
         in (connection.last_error)
     )
     assert not connection.is_syncing
+    (email,) = mailoutbox
+    assert email.to == [in_shop_a.owner_email]
+    assert email.subject == f"{in_shop_a.name}: reconnect your sales channel"
+    assert "choose “Reconnect”" in email.body
     # logging in again brings it back, the same connection
     again = connected("google", "4242/77")
     assert again.pk == connection.pk and again.status == "active"
