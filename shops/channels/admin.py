@@ -268,6 +268,11 @@ class ConnectionAdmin(admin.ModelAdmin):
         # are in the sync box above (kept live by its script): shown once, never stale; a
         # feed-only one has none (the platform reports on the feed itself)
         sync = ("Feed", {"fields": ("left_out",)})
+        if obj.tokens_encrypted:  # the shop, the app and the access come from the login
+            tiktok = (
+                "TikTok Shop: where the products go",
+                {"fields": ("tiktok_warehouse_id", "tiktok_category_id")},
+            )
         return [
             sync,
             ("Settings", {"fields": settings_fields}),

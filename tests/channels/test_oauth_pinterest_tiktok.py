@@ -40,6 +40,7 @@ from shops.channels.services import (
 )
 from shops.channels.tasks import connection_sync as connection_sync_task
 from tests.channels.conftest import complete_product
+from tests.conftest import owner_client
 
 REDIRECT = "http://alpha.localhost/admin/channels/oauth/callback/"
 
@@ -450,3 +451,42 @@ def test_disconnecting_forgets_the_tokens_and_calls_no_platform(in_shop_a, pinte
 
     assert not Connection.objects.exists()
     assert len(pinterest_login.token_requests) == requests
+
+
+def test_a_tiktok_login_connection_edits_its_warehouse_and_category_only(
+    shop_a, tiktok_login, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    with tenant_context(shop_a):
+        connection = oauth_connect(
+            attempt=login("tiktok"),
+            destination_id=tiktok_login.shop_cipher,
+            country="US",
+            language="en",
+            category_id="111",
+        )
+    client = owner_client()
+    page = client.get(f"/admin/channels/connection/{connection.pk}/change/").content.decode()
+    assert "Category id" in page and "Warehouse id" in page
+    assert "App secret" not in page and "Shop cipher" not in page
+
+    answer = client.post(
+        f"/admin/channels/connection/{connection.pk}/change/",
+        {
+            "channel": "tiktok",
+            "country": "US",
+            "language": "en",
+            "selection": "all",
+            "is_enabled": "on",
+            "tiktok_warehouse_id": tiktok_login.warehouse_id,
+            "tiktok_category_id": tiktok_login.category_id,
+        },
+    )
+
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+    with tenant_context(shop_a):
+        connection.refresh_from_db()
+        stored = tiktok_credentials(connection)
+        assert stored["category_id"] == tiktok_login.category_id
+        assert stored["shop_cipher"] == tiktok_login.shop_cipher  # kept from the login
+        assert stored["access_token"] == connection_tokens(connection).access_token
