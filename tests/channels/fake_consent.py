@@ -1,6 +1,7 @@
-"""What the fake platforms' login pages share: a small consent page (the platform's
-"Allow" / "Cancel" screen, as a person sees it in the browser), a redirect back to the
-shop, and the one-time authorization codes and tokens they issue."""
+"""What the fake Pinterest and TikTok Shop logins share (besides ``fake_oauth``'s
+handler): their consent page, whose "Allow" / "Cancel" are links a person clicks, the
+redirect back, and the one-time codes and the tokens they issue (TikTok's token calls
+are not RFC 6749's, so ``fake_oauth.Grants`` does not fit them)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,6 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
-
-from tests.channels.fake_http import JsonHandler
 
 
 @dataclass
@@ -67,7 +66,7 @@ class Tokens:
         self.refresh_expired.add(token)
 
 
-def consent_page(platform: str, app: str, scopes: str, allow: str, cancel: str) -> bytes:
+def consent_page(platform: str, app: str, scopes: str, allow: str, cancel: str) -> str:
     """The platform's consent screen: two links a person clicks (``allow`` / ``cancel``)."""
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -82,20 +81,9 @@ border-color:#b00020}}</style></head>
 <p>It asks for: {html.escape(scopes)}</p>
 <a class="allow" href="{html.escape(allow)}">Allow</a>
 <a class="cancel" href="{html.escape(cancel)}">Cancel</a>
-</body></html>""".encode()
+</body></html>"""
 
 
-class ConsentHandler(JsonHandler):
-    def _html(self, status: int, body: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _redirect(self, url: str, query: dict[str, str]) -> None:
-        separator = "&" if "?" in url else "?"
-        self.send_response(302)
-        self.send_header("Location", f"{url}{separator}{urlencode(query)}")
-        self.send_header("Content-Length", "0")
-        self.end_headers()
+def back_to(url: str, query: dict[str, str]) -> str:
+    """The redirect URI with the platform's answer added to its query."""
+    return f"{url}{'&' if '?' in url else '?'}{urlencode(query)}"

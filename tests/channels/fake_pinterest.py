@@ -41,8 +41,9 @@ import re
 import time
 from urllib.parse import parse_qsl, urlparse
 
-from tests.channels.fake_consent import ConsentHandler, Tokens, consent_page
+from tests.channels.fake_consent import Tokens, back_to, consent_page
 from tests.channels.fake_http import FakeServer
+from tests.channels.fake_oauth import ConsentHandler
 
 REQUIRED = ("title", "description", "link", "image_link", "price", "availability")
 PRICE = re.compile(r"^\d+(\.\d{1,2})? [A-Z]{3}$")
@@ -137,16 +138,16 @@ class FakePinterest(FakeServer):
 
             def _consent(self, query: dict) -> None:
                 if query.get("client_id") != fake.app_id or query.get("response_type") != "code":
-                    self._html(400, b"<!doctype html><title>Error</title><p>Invalid app.</p>")
+                    self._html(400, "<!doctype html><title>Error</title><p>Invalid app.</p>")
                     return
                 back = {"state": query.get("state", "")}
                 url = query.get("redirect_uri", "")
                 if query.get("decision") == "allow":
                     with fake.lock:
                         back["code"] = fake.oauth.code_issue(url)
-                    self._redirect(url, back)
+                    self._redirect(back_to(url, back))
                 elif query.get("decision") == "cancel":
-                    self._redirect(url, {"error": "access_denied", **back})
+                    self._redirect(back_to(url, {"error": "access_denied", **back}))
                 else:
                     here = "/oauth/?" + urlparse(self.path).query
                     self._html(

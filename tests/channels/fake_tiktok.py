@@ -61,8 +61,9 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from urllib.parse import parse_qsl, urlparse
 
-from tests.channels.fake_consent import ConsentHandler, Tokens, consent_page
+from tests.channels.fake_consent import Tokens, back_to, consent_page
 from tests.channels.fake_http import FakeServer
+from tests.channels.fake_oauth import ConsentHandler
 
 VERSION = "202309"
 
@@ -397,7 +398,7 @@ class FakeTikTok(FakeServer):
 
             def _consent(self, query: dict) -> None:
                 if query.get("service_id") != fake.service_id:
-                    self._html(400, b"<!doctype html><title>Error</title><p>Invalid service.</p>")
+                    self._html(400, "<!doctype html><title>Error</title><p>Invalid service.</p>")
                     return
                 back = {"state": query.get("state", "")}
                 if query.get("decision") == "allow":
@@ -410,15 +411,17 @@ class FakeTikTok(FakeServer):
                         "shop_region": "US",
                         **back,
                     }
-                    self._redirect(fake.redirect_uri, back)
+                    self._redirect(back_to(fake.redirect_uri, back))
                 elif query.get("decision") == "cancel":
                     self._redirect(
-                        fake.redirect_uri,
-                        {
-                            "error": "access_denied",
-                            "error_description": "The seller cancelled the authorization.",
-                            **back,
-                        },
+                        back_to(
+                            fake.redirect_uri,
+                            {
+                                "error": "access_denied",
+                                "error_description": "The seller cancelled the authorization.",
+                                **back,
+                            },
+                        )
                     )
                 else:
                     here = "/open/authorize?" + urlparse(self.path).query
