@@ -174,6 +174,11 @@ def _name(channel: str) -> str:
     return Channel(channel).label
 
 
+def _why(failure: ChannelError) -> str:
+    """The platform's message, to quote in parentheses."""
+    return failure.message.strip().rstrip(".")
+
+
 # --- the state --------------------------------------------------------------------------
 
 
@@ -306,20 +311,20 @@ def oauth_callback(
         )
     except RetryableError as failure:
         raise OAuthRefused(
-            f"{name} did not answer ({failure.message}): nothing was connected. "
+            f"{name} did not answer ({_why(failure)}): nothing was connected. "
             "Try again in a moment."
         ) from None
     except AppRefused as failure:
         logger.error("%s refused our app's credentials: %s", name, failure.message)
         raise OAuthRefused(
-            f"{name} refused Etalage's app credentials ({failure.message}): nothing was "
+            f"{name} refused Etalage's app credentials ({_why(failure)}): nothing was "
             "connected. The platform's administrator must check its settings "
             f"({', '.join(provider.settings_names)}).",
             retry=False,
         ) from None
     except ChannelError as failure:
         raise OAuthRefused(
-            f"{name} refused the login ({failure.message}): nothing was connected. Start again."
+            f"{name} refused the login ({_why(failure)}): nothing was connected. Start again."
         ) from None
     attempt.tokens_encrypted = secret_encrypt(json.dumps(tokens.as_json()))
     attempt.save(update_fields=["tokens_encrypted"])
@@ -363,7 +368,7 @@ def oauth_destinations(*, attempt: OAuthAttempt) -> list[Destination]:
             found = provider.destinations(attempt_tokens(attempt))
         except ChannelError as failure:
             raise OAuthRefused(
-                f"{_name(attempt.channel)} did not list your catalogs ({failure.message}). "
+                f"{_name(attempt.channel)} did not list your catalogs ({_why(failure)}). "
                 "Reload this page to ask again."
             ) from None
         attempt.destinations = [
@@ -414,7 +419,7 @@ def oauth_connect(
             created = provider_for(attempt.channel).destination_create(tokens, new_name.strip())
         except ChannelError as failure:
             raise OAuthRefused(
-                f"{name} did not create the catalog ({failure.message}). Try again, or pick "
+                f"{name} did not create the catalog ({_why(failure)}). Try again, or pick "
                 "an existing one."
             ) from None
         if created is None:
@@ -508,7 +513,7 @@ def connection_tokens_refresh(*, connection_id: int) -> Connection:
         connection_mark_reconnect(
             connection_id=connection.pk,
             message=f"{connection.get_channel_display()} no longer accepts Etalage's access "
-            f"({failure.message}): reconnect to keep syncing.",
+            f"({_why(failure)}): reconnect to keep syncing.",
         )
         raise TokenRefused(failure.message, status=failure.status) from None
     with transaction.atomic():

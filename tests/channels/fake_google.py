@@ -31,6 +31,7 @@ protocols/oauth2/web-server:
 from __future__ import annotations
 
 import json
+import time
 from urllib.parse import parse_qs, unquote, urlparse
 
 from tests.channels.fake_http import FakeServer
@@ -105,6 +106,7 @@ class FakeGoogle(FakeServer):
             def _token(self, form: dict[str, str]) -> tuple[int, dict]:
                 grants = fake.grants
                 grants.redeemed.append(form)
+                time.sleep(grants.token_delay)
                 if (form.get("client_id"), form.get("client_secret")) != (
                     grants.client_id,
                     grants.client_secret,

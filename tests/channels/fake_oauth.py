@@ -37,6 +37,7 @@ class Grants:
         self.revoked: list[str] = []  # every token revoked, in order
         self.consents: list[str] = []  # "allow" / "cancel", in order
         self.redeemed: list[dict] = []  # what each token call was given (for tests)
+        self.token_delay = 0.0  # seconds the token endpoint waits before it answers
 
     def code_issue(self, *, redirect_uri: str, challenge: str) -> str:
         code = "code-" + secrets.token_urlsafe(12)

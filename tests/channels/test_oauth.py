@@ -6,6 +6,7 @@ a refused renewal asks the merchant to reconnect."""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -168,8 +169,8 @@ def test_shop_b_cannot_use_shop_a_state_nor_see_its_tokens(shop_a, shop_b, meta_
 @pytest.mark.parametrize(
     ("break_it", "message"),
     [
-        ("secret", "refused Etalage's app credentials (Error validating client secret.)"),
-        ("code_expired", "refused the login (This authorization code has expired.)"),
+        ("secret", "refused Etalage's app credentials (Error validating client secret)"),
+        ("code_expired", "refused the login (This authorization code has expired)"),
         ("down", "did not answer (Could not reach the platform"),
     ],
 )
@@ -190,6 +191,20 @@ def test_a_failed_code_exchange_saves_nothing(in_shop_a, meta_login, settings, b
     assert "nothing was connected" in refused.value.message
     assert not Connection.objects.exists()
     assert OAuthAttempt.objects.get().tokens_encrypted == ""
+
+
+def test_a_token_endpoint_that_hangs_is_cut_at_the_deadline(in_shop_a, google_login, settings):
+    settings.CHANNELS_TIMEOUT_SECONDS = 1
+    google_login.grants.token_delay = 4
+    answer = consent(started("google"))
+
+    began = time.monotonic()
+    with pytest.raises(OAuthRefused) as refused:
+        come_back(answer)
+
+    assert time.monotonic() - began < 2.5
+    assert refused.value.message.startswith("Google did not answer (No answer within 1 s)")
+    assert not Connection.objects.exists()
 
 
 def test_google_connects_with_a_refresh_token_to_an_api_data_source(in_shop_a, google_login):
@@ -277,7 +292,7 @@ def test_a_revoked_grant_asks_the_merchant_to_reconnect(
     connection.refresh_from_db()
     assert connection.status == Connection.Status.RECONNECT
     assert (
-        "no longer accepts Etalage's access (invalid_grant: Token has been expired or revoked.)"
+        "no longer accepts Etalage's access (invalid_grant: Token has been expired or revoked)"
         in (connection.last_error)
     )
     assert not connection.is_syncing
