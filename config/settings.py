@@ -378,21 +378,6 @@ CHANNELS_GOOGLE_API_BASE = env_str("CHANNELS_GOOGLE_API_BASE", "https://merchant
 CHANNELS_TIKTOK_API_BASE = env_str(
     "CHANNELS_TIKTOK_API_BASE", "https://open-api.tiktokglobalshop.com"
 )
-# "Connect with Pinterest" / "Connect with TikTok Shop" (shops/channels/providers): the
-# platform app Etalage signs in with, and the platforms' login addresses (tests point
-# them at the fake servers). Without the app's id and secret the button is not offered.
-CHANNELS_PINTEREST_APP_ID = env_str("CHANNELS_PINTEREST_APP_ID")
-CHANNELS_PINTEREST_APP_SECRET = env_str("CHANNELS_PINTEREST_APP_SECRET")
-CHANNELS_PINTEREST_OAUTH_URL = env_str(
-    "CHANNELS_PINTEREST_OAUTH_URL", "https://www.pinterest.com/oauth/"
-)
-CHANNELS_TIKTOK_APP_KEY = env_str("CHANNELS_TIKTOK_APP_KEY")
-CHANNELS_TIKTOK_APP_SECRET = env_str("CHANNELS_TIKTOK_APP_SECRET")
-CHANNELS_TIKTOK_SERVICE_ID = env_str("CHANNELS_TIKTOK_SERVICE_ID")
-CHANNELS_TIKTOK_AUTHORIZE_URL = env_str(
-    "CHANNELS_TIKTOK_AUTHORIZE_URL", "https://services.tiktokshop.com/open/authorize"
-)
-CHANNELS_TIKTOK_AUTH_BASE = env_str("CHANNELS_TIKTOK_AUTH_BASE", "https://auth.tiktok-shops.com")
 CHANNELS_TIMEOUT_SECONDS = env_int("CHANNELS_TIMEOUT_SECONDS", 20)
 CHANNELS_BATCH_POLL_SECONDS = float(env_str("CHANNELS_BATCH_POLL_SECONDS", "2"))
 CHANNELS_MAX_RETRIES = env_int("CHANNELS_MAX_RETRIES", 12)
@@ -426,6 +411,21 @@ CHANNELS_GOOGLE_OAUTH_TOKEN_URL = env_str(
 CHANNELS_GOOGLE_OAUTH_REVOKE_URL = env_str(
     "CHANNELS_GOOGLE_OAUTH_REVOKE_URL", "https://oauth2.googleapis.com/revoke"
 )
+# Pinterest: the app's id and secret (HTTP Basic auth to {CHANNELS_PINTEREST_API_BASE}/v5/
+# oauth/token). TikTok Shop: the Partner Center app's key, secret and service id, its
+# seller authorization page and its token endpoints' host.
+CHANNELS_PINTEREST_APP_ID = env_str("CHANNELS_PINTEREST_APP_ID")
+CHANNELS_PINTEREST_APP_SECRET = env_str("CHANNELS_PINTEREST_APP_SECRET")
+CHANNELS_PINTEREST_OAUTH_URL = env_str(
+    "CHANNELS_PINTEREST_OAUTH_URL", "https://www.pinterest.com/oauth/"
+)
+CHANNELS_TIKTOK_APP_KEY = env_str("CHANNELS_TIKTOK_APP_KEY")
+CHANNELS_TIKTOK_APP_SECRET = env_str("CHANNELS_TIKTOK_APP_SECRET")
+CHANNELS_TIKTOK_SERVICE_ID = env_str("CHANNELS_TIKTOK_SERVICE_ID")
+CHANNELS_TIKTOK_AUTHORIZE_URL = env_str(
+    "CHANNELS_TIKTOK_AUTHORIZE_URL", "https://services.tiktokshop.com/open/authorize"
+)
+CHANNELS_TIKTOK_AUTH_BASE = env_str("CHANNELS_TIKTOK_AUTH_BASE", "https://auth.tiktok-shops.com")
 # a login must come back within this long (its signed state, its attempt row)
 CHANNELS_OAUTH_ATTEMPT_MINUTES = env_int("CHANNELS_OAUTH_ATTEMPT_MINUTES", 10)
 # the beat renews the tokens expiring within the window (Google's last 3599 s)
