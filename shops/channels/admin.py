@@ -541,9 +541,11 @@ class ConnectionAdmin(admin.ModelAdmin):
                 )
                 return redirect(reverse("admin:channels_connection_change", args=[connection.pk]))
         name = Channel(attempt.channel).label
+        what = WHAT_TO_PICK.get(attempt.channel, "catalog")
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Choose your {name} {WHAT_TO_PICK.get(attempt.channel, 'catalog')}",
+            "title": f"Choose your {name} {what}",
+            "what": what,
             "opts": self.model._meta,
             "form": form,
             "error": error,

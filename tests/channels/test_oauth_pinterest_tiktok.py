@@ -56,7 +56,7 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def consent(url: str, button: str) -> dict[str, str]:
+def consent(url: str, button: str, *, redirect: str = REDIRECT) -> dict[str, str]:
     """Open the platform's consent page, click ``button`` ("Allow" / "Cancel"), and
     return the query the platform sends the browser back to the shop with."""
     page = urllib.request.urlopen(url, timeout=5).read().decode()  # noqa: S310 (loopback)
@@ -69,7 +69,7 @@ def consent(url: str, button: str) -> dict[str, str]:
     except HTTPError as answer:
         assert answer.code == 302
         location = answer.headers["Location"]
-        assert location.startswith(REDIRECT)
+        assert location.startswith(redirect)
         return dict(parse_qsl(urlparse(location).query))
     raise AssertionError("the platform did not send the browser back")
 
@@ -490,3 +490,20 @@ def test_a_tiktok_login_connection_edits_its_warehouse_and_category_only(
         assert stored["category_id"] == tiktok_login.category_id
         assert stored["shop_cipher"] == tiktok_login.shop_cipher  # kept from the login
         assert stored["access_token"] == connection_tokens(connection).access_token
+
+
+def test_a_pinterest_login_without_ad_accounts_says_so_on_the_pick_page(
+    shop_a, pinterest_login, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    pinterest_login.ad_accounts = []
+    client = owner_client()
+    started = client.post("/admin/channels/connection/login/pinterest/start/")
+    assert started.status_code == 302
+    back = consent(started["Location"], "Allow", redirect="http://localhost")
+    picked = client.get("/admin/channels/connection/login/callback/", back, follow=True)
+
+    page = picked.content.decode()
+    assert "Choose your Pinterest ad account" in page
+    assert "Your Pinterest login manages no ad account yet." in page
+    assert "Or create a new one named" not in page

@@ -84,6 +84,7 @@ def test_connect_pinterest_with_its_login_then_a_change_reaches_it(
 
     page.wait_for_url("**/login/*/pick/")
     assert page.get_by_role("heading", name="Choose your Pinterest ad account").is_visible()
+    assert page.get_by_role("heading", name="Pinterest ad accounts you manage").is_visible()
     assert page.get_by_label("Or create a new one named").count() == 0  # Pinterest can't
     page.get_by_label("Etalage Ads — @etalage-shop · DE · EUR").check()
     shot(page, "pinterest-pick", width)
