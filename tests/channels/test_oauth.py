@@ -193,6 +193,23 @@ def test_a_failed_code_exchange_saves_nothing(in_shop_a, meta_login, settings, b
     assert OAuthAttempt.objects.get().tokens_encrypted == ""
 
 
+def test_google_refusing_the_app_client_says_the_settings_are_wrong(
+    in_shop_a, google_login, settings
+):
+    answer = consent(started("google"))
+    settings.CHANNELS_GOOGLE_CLIENT_SECRET = "wrong"
+
+    with pytest.raises(OAuthRefused) as refused:
+        come_back(answer)
+
+    assert refused.value.message.startswith(
+        "Google refused Etalage's app credentials (invalid_client: The OAuth client was not "
+        "found): nothing was connected. The platform's administrator must check its settings "
+        "(CHANNELS_GOOGLE_CLIENT_ID, CHANNELS_GOOGLE_CLIENT_SECRET)."
+    )
+    assert not refused.value.retry
+
+
 def test_a_token_endpoint_that_hangs_is_cut_at_the_deadline(in_shop_a, google_login, settings):
     settings.CHANNELS_TIMEOUT_SECONDS = 1
     google_login.grants.token_delay = 4

@@ -197,3 +197,44 @@ def test_editing_a_login_connection_keeps_its_catalog_and_tokens(shop_a, meta_lo
         assert (connection.country, connection.language) == ("BE", "nl")
         assert connection.external_id == "9876543210"
         assert connection.tokens_encrypted == tokens
+
+
+def test_deleting_the_connection_revokes_the_login_at_the_platform(
+    shop_a, google_login, django_capture_on_commit_callbacks
+):
+    client = owner_client()
+    picked = callback(client, consent(start(client, "google")))
+    client.post(
+        picked["Location"],
+        {"destination": "4242/77", "new_name": "", "country": "FR", "language": "fr"},
+    )
+    with tenant_context(shop_a):
+        connection = Connection.objects.get()
+    db_connection.set_schema_to_public()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/admin/channels/connection/{connection.pk}/delete/", {"post": "yes"}
+        )
+
+    assert response.status_code == 302
+    with tenant_context(shop_a):
+        assert not Connection.objects.exists()
+    assert len(google_login.grants.revoked) == 1
+    assert google_login.grants.revoked[0].startswith("refresh-")
+
+
+def test_the_pick_page_asks_a_fixed_number_of_queries(
+    shop_a, meta_login, django_assert_max_num_queries
+):
+    for number in range(30):  # many catalogs: one query still stores them all
+        meta_login.catalogs[str(8_000_000 + number)] = f"Catalog {number}"
+    client = owner_client()
+    picked = callback(client, consent(start(client, "meta")))
+
+    with django_assert_max_num_queries(12):
+        page = client.get(picked["Location"]).content.decode()
+    with django_assert_max_num_queries(12):
+        client.get(picked["Location"])  # kept on the attempt: Meta is not asked again
+
+    assert "Summer catalog" in page and "Catalog 29" in page

@@ -81,7 +81,9 @@ def test_connect_meta_with_the_facebook_login_then_sync_and_renew(
     page.wait_for_url("**/change/")
     assert "Meta is connected: its first sync is under way." in page.inner_text(".messagelist")
     login_box = page.locator("#channel-login-meta")
-    assert "Connected through your Meta login to 9876543210" in login_box.inner_text()
+    assert "Connected through your Meta login to Summer catalog (9876543210)" in (
+        login_box.inner_text()
+    )
     shot(page, "meta-connected", width)
 
     # the first sync sends the catalog with the login's token

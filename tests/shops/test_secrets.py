@@ -120,7 +120,8 @@ def test_the_models_holding_secrets_name_their_fields():
 
     assert fields == {
         "orders.PaymentAccount": ("secret_key_encrypted", "webhook_secret_encrypted"),
-        "channels.Connection": ("credentials_encrypted",),
+        "channels.Connection": ("credentials_encrypted", "tokens_encrypted"),
+        "channels.OAuthAttempt": ("tokens_encrypted",),
     }
 
 
