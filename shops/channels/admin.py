@@ -644,6 +644,7 @@ class LoginPickForm(forms.Form):
         label="Category id",
         required=False,
         max_length=30,
+        widget=forms.TextInput(attrs={"aria-describedby": "id_category_id_help"}),
         help_text="The TikTok Shop leaf category your products are listed in (Seller Center "
         "→ Products → Add product shows it); empty keeps the one stored.",
     )

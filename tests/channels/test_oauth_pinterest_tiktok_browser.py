@@ -131,7 +131,11 @@ def test_connect_tiktok_shop_with_its_login_then_a_change_reaches_it(
     # the category is the one thing the login cannot tell
     assert page.get_by_role("alert").filter(has_text="Enter the category id").is_visible()
     page.get_by_label("Etalage Test Shop — US · USLCLCEXAMPLE").check()
-    page.get_by_label("Category id").fill(tiktok_login.category_id)
+    category = page.get_by_label("Category id")
+    assert "leaf category" in category.evaluate(
+        "input => document.getElementById(input.getAttribute('aria-describedby')).textContent"
+    )
+    category.fill(tiktok_login.category_id)
     shot(page, "tiktok-pick", width)
     page.get_by_role("button", name="Connect").click()
 
