@@ -108,6 +108,7 @@ class FakeTikTok(FakeServer):
             }
         ]
         self.token_requests: list[dict] = []  # every token request's query
+        self.token_failures: list[tuple[int, str]] = []
         self.shop_cipher, self.warehouse_id, self.category_id = (
             shop_cipher,
             warehouse_id,
@@ -223,7 +224,10 @@ class FakeTikTok(FakeServer):
     # the seller authorization
 
     def _token_answer(self, path: str, query: dict) -> tuple[int, str, dict | None]:
-        """(code, message, data) of a token request (under ``lock``)."""
+        """(code, message, data) of a token request (under ``lock``); ``token_failures``:
+        (code, message) answers for the next token requests."""
+        if self.token_failures:
+            return *self.token_failures.pop(0), None
         if query.get("app_key") != self.app_key or query.get("app_secret") != self.app_secret:
             return 36004003, "invalid app_key or app_secret", None
         if path == "/api/v2/token/get":

@@ -14,7 +14,7 @@ import pytest
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from shops.channels.clients import CredentialsError, RetryableError
+from shops.channels.clients import CredentialsError, FinalError, RetryableError
 from shops.channels.clients.pinterest import PinterestClient
 from shops.channels.clients.pinterest_login import REVOKE_HINT as PINTEREST_REVOKE
 from shops.channels.clients.tiktok_login import REVOKE_HINT as TIKTOK_REVOKE
@@ -290,6 +290,19 @@ def test_tiktok_expired_token_refused_then_refreshed_and_expired_refresh_refused
     with pytest.raises(TokenRefused, match="rt has expired") as expired:
         provider.refresh(fresh)
     assert expired.value.code == 36004001
+
+
+def test_tiktok_other_refusals_do_not_ask_to_log_in_again(tiktok_login):
+    provider = provider_for("tiktok")
+    url = provider.authorize_url(state="s", redirect_uri=REDIRECT, code_challenge="")
+    tokens = provider.exchange_code(
+        code=consent(url, "Allow")["code"], redirect_uri=REDIRECT, code_verifier=""
+    )
+    tiktok_login.token_failures = [(36009999, "Internal system error, please retry")]
+    with pytest.raises(FinalError, match="Internal system error") as refused:
+        provider.refresh(tokens)
+    assert not isinstance(refused.value, TokenRefused)
+    assert provider.refresh(tokens).access_token  # the next one works
 
 
 def test_tiktok_revoke_calls_nothing_and_points_to_seller_center(tiktok_login):

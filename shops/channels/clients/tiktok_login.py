@@ -18,7 +18,8 @@ authorization).
   36004005 "can not find related auth record" (an auth code or refresh token TikTok does
   not know) and 36004001 "rt has expired" (as reported in EcomPHP/tiktokshop-php#15);
   the codes for a wrong app key or secret are not documented where we could read, so
-  any non-zero code is a refused grant (``TokenRefused``).
+  any code of that 36004xxx family is a refused grant (``TokenRefused``: reconnect), any
+  other non-zero code a ``FinalError`` (it does not ask the merchant to log in again).
 - Destinations: the shops the token may act for, ``GET /authorization/202309/shops``
   (signed: ``shops.channels.clients.tiktok``) → ``[{id, name, region, seller_type,
   cipher, code}]``; the connection stores the chosen shop's ``cipher``.
@@ -39,7 +40,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
-from shops.channels.clients import RetryableError
+from shops.channels.clients import FinalError, RetryableError
 from shops.channels.clients.http import request_json
 from shops.channels.clients.oauth import Destination, TokenRefused, TokenSet
 from shops.channels.clients.tiktok import TikTokClient
@@ -49,6 +50,9 @@ REVOKE_HINT = (
     "TikTok Shop Seller Center (the apps and services you authorized)."
 )
 EXTRA_FIELDS = ("open_id", "seller_name", "seller_base_region")
+# the token endpoints' authorization errors (36004001 "rt has expired", 36004005 "can not
+# find related auth record" are the reported ones; the family is 36004xxx)
+AUTH_CODES = range(36004000, 36005000)
 
 
 def _when(value) -> datetime | None:
@@ -107,9 +111,12 @@ class TikTokShopLogin:
             raise RetryableError(
                 "TikTok Shop answered the token request in a shape we do not know."
             )
-        if answer["code"] != 0:
-            message = str(answer.get("message") or f"code {answer['code']}")
-            raise TokenRefused(f"{message} (code {answer['code']})", code=answer["code"])
+        code = answer["code"]
+        if code != 0:
+            message = f"{answer.get('message') or 'refused'} (code {code})"
+            if code in AUTH_CODES:  # the grant or the app: only a new login helps
+                raise TokenRefused(message, code=code)
+            raise FinalError(message, code=code)  # anything else: not the grant's fault
         data = answer.get("data") if isinstance(answer.get("data"), dict) else {}
         if not data.get("access_token"):
             raise RetryableError("TikTok Shop answered the token request without a token.")
