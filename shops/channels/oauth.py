@@ -29,6 +29,15 @@ app's settings are wrong; ``FinalError``: anything else refused). A provider is 
 from the platform-level settings by its factory in ``PROVIDERS`` (one line per
 platform); its module lives in ``shops/channels/clients/`` next to its push client.
 
+Adding a platform: a class in ``shops/channels/clients/<platform>_login.py`` with the
+attributes and methods above (``clients/oauth.py`` has ``form_post`` for RFC 6749 token
+endpoints, ``oauth_error``, ``expiry`` and the errors), its settings in
+``config/settings.py`` (app id / secret, the login URLs, overridable for the fakes), and
+one line in ``PROVIDERS``. ``Destination.id`` is what that platform's push client reads
+from ``Connection.external_id``; ``TokenSet.extra`` keeps anything else it needs
+(encrypted). The channel page, the pick page, the refresh beat and the revoke on
+disconnect then work for it unchanged.
+
 The flow (the admin's views call these services). The platforms redirect to one
 address, registered once in each platform's app: the platform host's
 ``/channels/login/callback/`` (``views.login_callback_relay``), which sends the browser
