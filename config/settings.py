@@ -87,6 +87,7 @@ TENANT_APPS = [
     "shops.accounts",
     "shops.audit",
     "shops.retention",
+    "shops.privacy",
     "shops.storefront",
     "shops.posts",
     "shops.channels",
@@ -291,6 +292,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "shops.for_each_shop",
         "schedule": 86400,
         "args": ["api.idempotency_expire"],
+    },
+    # each shop's retention policy (shops.retention): old checkouts deleted, old orders
+    # anonymised (shops.privacy.services.retention_apply)
+    "privacy-retention-apply": {
+        "task": "shops.for_each_shop",
+        "schedule": 86400,
+        "args": ["privacy.retention_apply"],
     },
 }
 
