@@ -7,10 +7,9 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.views.decorators.http import require_http_methods
 
 from shops.privacy import services
 from shops.privacy.forms import EmailForm, ErasureForm
@@ -80,7 +79,6 @@ class DataRequestAdmin(admin.ModelAdmin):
         label = (user.get_full_name() or user.get_username()) if user.is_authenticated else ""
         return services.Requester(DataRequest.RequestedBy.STAFF, label)
 
-    @require_http_methods(["GET", "POST"])
     def run_view(self, request: HttpRequest) -> HttpResponse:
         """GET: the email form. POST ``step``: ``find`` (what the shop holds), ``json`` /
         ``zip`` (the export, downloaded), ``confirm`` (the erasure's confirmation),
@@ -88,6 +86,8 @@ class DataRequestAdmin(admin.ModelAdmin):
         URL (it would be in the server's logs)."""
         if not getattr(request.user, "is_owner", False):
             raise PermissionDenied
+        if request.method not in ("GET", "POST"):
+            return HttpResponseNotAllowed(["GET", "POST"])
         if request.method == "GET":
             return self._page(request, email_form=EmailForm())
         email_form = EmailForm(request.POST)
@@ -106,7 +106,9 @@ class DataRequestAdmin(admin.ModelAdmin):
                     requester=self._requester(request),
                     reviews=form.cleaned_data["reviews"],
                 )
-                messages.success(request, f"The data of {email} is erased.")
+                messages.success(
+                    request, f"The data of {services.email_hint(email)} is erased everywhere."
+                )
                 return HttpResponseRedirect(reverse("admin:privacy_datarequest_changelist"))
             return self._page(
                 request,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 
@@ -22,6 +23,8 @@ class RetentionPolicyAdmin(admin.ModelAdmin):
         return False
 
     def changelist_view(self, request: HttpRequest, extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
         policy = retention_policy_stored()
         return HttpResponseRedirect(
             reverse("admin:retention_retentionpolicy_change", args=[policy.pk])
