@@ -56,7 +56,11 @@ class DataRequestAdmin(admin.ModelAdmin):
         return super().get_search_results(request, queryset, search_term)
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
-        extra_context = {**(extra_context or {}), "new_request_url": reverse("admin:privacy_run")}
+        extra_context = {
+            **(extra_context or {}),
+            "title": "Privacy requests",
+            "new_request_url": reverse("admin:privacy_run"),
+        }
         return super().changelist_view(request, extra_context)
 
     def get_urls(self) -> list:
