@@ -14,7 +14,7 @@ from django.db import connection
 from shops.accounts.roles import Role
 from shops.audit.models import AuditEntry
 from shops.privacy.models import DataRequest
-from shops.privacy.services import Requester, data_request_export
+from shops.privacy.services import Requester, data_request_erase, data_request_export
 from tests.conftest import owner_client
 from tests.privacy.helpers import EMAIL, NAME, shopper_footprint
 from tests.shops.staff_helpers import client_as, staff_make
@@ -126,3 +126,14 @@ def test_the_privacy_pages_are_in_the_owners_settings_navigation(shop_a):
     page = owner_client().get("/admin/audit/auditentry/").content.decode()
     assert 'href="/admin/privacy/datarequest/"' in page
     assert 'href="/admin/retention/retentionpolicy/"' in page
+
+
+def test_an_erased_shopper_is_no_longer_a_customer(footprint):
+    client = owner_client()
+    assert NAME not in client.get("/admin/customers/").content.decode()
+    assert EMAIL in client.get("/admin/customers/").content.decode()
+
+    data_request_erase(email=EMAIL, requester=Requester("staff", "Sam"))
+
+    customers = client.get("/admin/customers/").content.decode()
+    assert EMAIL not in customers and "anonymised" not in customers
