@@ -6,10 +6,13 @@ it, for the shopper's export and erasure (``shops.privacy``).
   the hashes that tie them to a device or network cleared, the photos deleted: a
   picture can show the person or their home); rating and text stay.
 - **Poll votes** of a poll that asks voters to confirm by email keep a keyed hash of the
-  address: it is cleared, the vote stays counted. Other votes are keyed by a random
-  shopper token and a hashed network address: nothing ties them to an email.
+  address: it is cleared, the vote stays counted.
+- **Votes by the review's author**: a review keeps its author's shopper id (the random
+  token their browser held, ``author_token``), and their helpful and poll votes are keyed
+  by the same id, so those are the email's too (exported). Erasure clears the review's
+  ``author_token`` (or removes the review): the votes stay counted, tied to no email.
+  An author known only by their address (``ip:…``) is not followed: others share it.
 - **"Tell me when it launches"** requests hold the email: deleted.
-- **Helpful votes** on reviews are keyed like poll votes without email: not tied.
 """
 
 from __future__ import annotations
@@ -17,10 +20,11 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from django.db import transaction
+from django.db.models import Q, QuerySet
 
-from reviews.models import PollNotification, PollVote, Review, ReviewPhoto
+from reviews.models import PollNotification, PollVote, Review, ReviewPhoto, ReviewVote
 from reviews.services.photos import review_photos_delete_files
-from reviews.shoppers import email_hash
+from reviews.shoppers import ADDRESS_PREFIX, email_hash
 from shops.media import file_url_function
 from shops.page_cache import shop_page_changed
 
@@ -30,6 +34,22 @@ ReviewsErasure = Literal["remove", "anonymise"]
 
 def _normalised(email: str) -> str:
     return email.strip().lower()
+
+
+def _author_ids(email: str) -> QuerySet:
+    """The shopper ids the reviews of ``email`` were written with (tokens, not addresses)."""
+    return (
+        Review.objects.filter(email__iexact=email)
+        .exclude(author_token="")
+        .exclude(author_token__startswith=ADDRESS_PREFIX)
+        .values("author_token")
+    )
+
+
+def _poll_votes(email: str) -> QuerySet[PollVote]:
+    return PollVote.objects.filter(
+        Q(email_hash=email_hash(email)) | Q(voter__in=_author_ids(email))
+    )
 
 
 def reviews_personal_data(email: str) -> dict[str, Any]:
@@ -43,9 +63,10 @@ def reviews_personal_data(email: str) -> dict[str, Any]:
         .prefetch_related("photos")
         .order_by("created", "id")
     )
-    votes = (
-        PollVote.objects.filter(email_hash=email_hash(email))
-        .select_related("poll", "option")
+    votes = _poll_votes(email).select_related("poll", "option").order_by("created", "id")
+    helpful = (
+        ReviewVote.objects.filter(voter__in=_author_ids(email))
+        .select_related("review__product")
         .order_by("created", "id")
     )
     notifications = (
@@ -79,6 +100,15 @@ def reviews_personal_data(email: str) -> dict[str, Any]:
             }
             for vote in votes
         ],
+        "helpful_votes": [
+            {
+                "review_of": vote.review.product.title,
+                "review_by": vote.review.display_name,
+                "is_helpful": vote.is_helpful,
+                "created": vote.created.isoformat(),
+            }
+            for vote in helpful
+        ],
         "poll_notifications": [
             {
                 "poll": notification.option.poll.question,
@@ -98,7 +128,8 @@ def reviews_personal_counts(email: str) -> dict[str, int]:
     email = _normalised(email)
     return {
         "reviews": Review.objects.filter(email__iexact=email).count(),
-        "poll_votes": PollVote.objects.filter(email_hash=email_hash(email)).count(),
+        "poll_votes": _poll_votes(email).count(),
+        "helpful_votes": ReviewVote.objects.filter(voter__in=_author_ids(email)).count(),
         "poll_notifications": PollNotification.objects.filter(email__iexact=email).count(),
     }
 
@@ -111,6 +142,10 @@ def reviews_erase(email: str, *, reviews: ReviewsErasure) -> dict[str, int]:
     if reviews not in ("remove", "anonymise"):
         raise ValueError(f"reviews is 'remove' or 'anonymise', not {reviews!r}")
     email = _normalised(email)
+    # the votes tied to the email, counted before the reviews that tie them change
+    votes = _poll_votes(email).count()
+    votes += ReviewVote.objects.filter(voter__in=_author_ids(email)).count()
+    PollVote.objects.filter(email_hash=email_hash(email)).update(email_hash="")
     own = Review.objects.filter(email__iexact=email)
     was_shown = own.filter(status=Review.Status.APPROVED).exists()
     photos = list(ReviewPhoto.objects.filter(review__in=own))
@@ -130,11 +165,10 @@ def reviews_erase(email: str, *, reviews: ReviewsErasure) -> dict[str, int]:
         )
     if was_shown:
         shop_page_changed()
-    votes = PollVote.objects.filter(email_hash=email_hash(email)).update(email_hash="")
     notifications, _ = PollNotification.objects.filter(email__iexact=email).delete()
     return {
         "reviews_removed" if reviews == "remove" else "reviews_anonymised": len(ids),
         "photos_deleted": len(photos),
-        "poll_votes_untied": votes,
+        "votes_untied": votes,
         "poll_notifications_deleted": notifications,
     }

@@ -51,9 +51,9 @@ ANALYTICS_NOTE = (
     "can be tied to you and none are listed here."
 )
 REVIEW_VOTES_NOTE = (
-    "Helpful votes on reviews, and poll votes not confirmed by email, are kept against a "
-    "random token your browser held and a hashed network address; nothing ties them to "
-    "your email, so they are not listed here."
+    "Helpful votes and poll votes are kept against a random token your browser held and a "
+    "hashed network address. Those listed are the votes confirmed by email, and those cast "
+    "from the browser you wrote a review with; others cannot be tied to your email."
 )
 
 
@@ -209,7 +209,13 @@ def data_export_zip(export: dict[str, Any]) -> bytes:
             files[f"{kind}_{part}.csv"] = [
                 {"order": order["number"], **item} for order in export[kind] for item in order[part]
             ]
-    for kind in ("reviews", "poll_votes", "poll_notifications", "marketing_consents"):
+    for kind in (
+        "reviews",
+        "poll_votes",
+        "helpful_votes",
+        "poll_notifications",
+        "marketing_consents",
+    ):
         files[f"{kind}.csv"] = [_flat(row, nested=()) for row in export[kind]]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -260,7 +266,14 @@ def data_request_export(*, email: str, requester: Requester) -> dict[str, Any]:
     export = data_export(email)
     summary = {
         kind: len(export[kind])
-        for kind in ("orders", "checkouts", "reviews", "poll_votes", "poll_notifications")
+        for kind in (
+            "orders",
+            "checkouts",
+            "reviews",
+            "poll_votes",
+            "helpful_votes",
+            "poll_notifications",
+        )
     }
     with transaction.atomic():
         request = _record(

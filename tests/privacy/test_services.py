@@ -18,6 +18,9 @@ from django.test.utils import CaptureQueriesContext
 from orders.models import Order, OrderActivity
 from orders.services.privacy import ANONYMISED_EMAIL
 from reviews.models import PollNotification, PollOption, PollVote, Review, ReviewPhoto
+from reviews.services import poll_vote, review_vote
+from reviews.services.reviews import review_submit
+from reviews.shoppers import shopper_token_new
 from shops.privacy.models import DataRequest
 from shops.privacy.services import (
     SHOPPER,
@@ -28,8 +31,9 @@ from shops.privacy.services import (
     data_request_erase,
     data_summary,
 )
-from tests.factories import OrderFactory
+from tests.factories import OrderFactory, ProductFactory, ReviewFactory, a_shopper
 from tests.privacy.helpers import ADDRESS, EMAIL, NAME, shopper_footprint
+from tests.reviews.test_polls import make_poll
 
 
 @pytest.fixture
@@ -131,7 +135,7 @@ def test_erasure_takes_the_person_out_and_keeps_amounts_and_vote_counts(
         "checkouts_deleted": 1,
         "reviews_removed": 1,
         "photos_deleted": 1,
-        "poll_votes_untied": 1,
+        "votes_untied": 1,
         "poll_notifications_deleted": 1,
     }
     order.refresh_from_db()
@@ -204,7 +208,7 @@ def test_erasure_twice_finds_nothing_left_and_both_are_logged(footprint):
         "checkouts_deleted": 0,
         "reviews_removed": 0,
         "photos_deleted": 0,
-        "poll_votes_untied": 0,
+        "votes_untied": 0,
         "poll_notifications_deleted": 0,
     }
     logged = DataRequest.objects.order_by("id")
@@ -247,3 +251,48 @@ def test_the_export_takes_the_same_queries_for_3_or_30_orders(shop_a):
     with_30 = _export_queries(27)
 
     assert with_3 == with_30 <= 12
+
+
+def test_votes_cast_from_the_browser_the_review_was_written_with_are_the_emails(
+    shop_a, media, django_capture_on_commit_callbacks
+):
+    # given: a shopper with a token writes a review, votes another review helpful and
+    # answers a poll (no email asked) from the same browser; a stranger votes too
+    connection.set_tenant(shop_a)
+    token = shopper_token_new()
+    product = ProductFactory(title="Linen Shirt")
+    other = ReviewFactory(product=product, display_name="Bob", ip="192.0.2.77")
+    review_submit(
+        product=product,
+        rating=5,
+        title="",
+        body="Lovely.",
+        display_name=NAME,
+        email=EMAIL,
+        shopper=a_shopper("198.51.100.30", token=token),
+    )
+    review_vote(
+        review_id=other.pk, shopper=a_shopper("198.51.100.30", token=token), is_helpful=True
+    )
+    poll = make_poll()
+    sage, rust = poll.options.order_by("position")
+    poll_vote(poll_id=poll.pk, option_id=sage.pk, shopper=a_shopper("198.51.100.30", token=token))
+    poll_vote(poll_id=poll.pk, option_id=rust.pk, shopper=a_shopper("203.0.113.99"))
+
+    # when
+    export = data_export(EMAIL)
+
+    # then: the shopper's two votes, not the stranger's
+    assert [(v["review_by"], v["is_helpful"]) for v in export["helpful_votes"]] == [("Bob", True)]
+    assert [v["answer"] for v in export["poll_votes"]] == ["Sage"]
+    assert data_summary(EMAIL)["helpful_votes"] == 1
+
+    # when: erased (review kept anonymous): the votes still count, tied to no email
+    with django_capture_on_commit_callbacks(execute=True):
+        done = data_erase(EMAIL, reviews="anonymise")
+    assert done["votes_untied"] == 2
+    after = data_export(EMAIL)
+    assert after["helpful_votes"] == after["poll_votes"] == []
+    other.refresh_from_db()
+    assert other.helpful_up == 1
+    assert list(poll.options.order_by("position").values_list("vote_count", flat=True)) == [1, 1]
