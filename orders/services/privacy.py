@@ -17,8 +17,20 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import CharField, Count, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Cast, Concat, Replace
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    JSONField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Concat, JSONObject, Replace
 
 from orders.models import (
     AbandonedCheckout,
@@ -33,6 +45,8 @@ ANONYMISED_EMAIL = "anonymised@anonymised.invalid"
 ANONYMISED_LABEL = "(anonymised)"
 # the part of a shipping address that stays: where the order was taxed and shipped to
 ADDRESS_KEPT = ("country",)
+# how many orders the retention run changes per transaction
+RETENTION_BATCH = 500
 
 
 def _normalised(email: str) -> str:
@@ -124,10 +138,10 @@ def orders_personal_counts(email: str) -> dict[str, int]:
 
 
 def _anonymise(orders: QuerySet[Order]) -> int:
-    """Take the person out of ``orders`` (see the module's docstring); returns how many
-    were changed. Orders already anonymised are left as they are."""
-    orders = orders.exclude(email=ANONYMISED_EMAIL)
-    ids = list(orders.values_list("id", flat=True))
+    """Take the person out of ``orders`` (see the module's docstring), in a fixed number
+    of queries; returns how many were changed. Orders already anonymised are left as
+    they are."""
+    ids = list(orders.exclude(email=ANONYMISED_EMAIL).values_list("id", flat=True))
     if not ids:
         return 0
     with transaction.atomic():
@@ -148,13 +162,14 @@ def _anonymise(orders: QuerySet[Order]) -> int:
                 output_field=CharField(),
             )
         )
-        changed = 0
-        for order in Order.objects.filter(id__in=ids).only("id", "shipping_address"):
-            address = order.shipping_address or {}
-            kept = {key: address[key] for key in ADDRESS_KEPT if address.get(key)}
-            changed += Order.objects.filter(pk=order.pk).update(
-                email=ANONYMISED_EMAIL, shipping_address=kept
-            )
+        kept_address = JSONObject(**{key: KT(f"shipping_address__{key}") for key in ADDRESS_KEPT})
+        changed = Order.objects.filter(id__in=ids).update(
+            email=ANONYMISED_EMAIL,
+            shipping_address=Case(
+                When(shipping_address__has_any_keys=list(ADDRESS_KEPT), then=kept_address),
+                default=Value({}, output_field=JSONField()),
+            ),
+        )
     return changed
 
 
@@ -163,9 +178,17 @@ def orders_anonymise(email: str) -> int:
     return _anonymise(Order.objects.filter(email__iexact=_normalised(email), paid_at__isnull=False))
 
 
-def orders_anonymise_before(cutoff: datetime) -> int:
-    """The retention rule: anonymise the paid orders made before ``cutoff``."""
-    return _anonymise(Order.objects.filter(paid_at__isnull=False, created__lt=cutoff))
+def orders_anonymise_before(cutoff: datetime, *, batch: int = RETENTION_BATCH) -> int:
+    """The retention rule: anonymise the paid orders made before ``cutoff``, ``batch`` at
+    a time, each batch its own transaction (a run stopped half-way leaves whole orders
+    done and the rest for the next run)."""
+    due = Order.objects.filter(paid_at__isnull=False, created__lt=cutoff).exclude(
+        email=ANONYMISED_EMAIL
+    )
+    changed = 0
+    while ids := list(due.order_by("id").values_list("id", flat=True)[:batch]):
+        changed += _anonymise(Order.objects.filter(id__in=ids))
+    return changed
 
 
 def _ended(checkouts: QuerySet) -> QuerySet:
@@ -185,13 +208,13 @@ def checkouts_delete(email: str) -> int:
     return len(ids)
 
 
-def checkouts_delete_before(cutoff: datetime) -> int:
-    """The retention rule: delete the ended unpaid checkouts begun before ``cutoff``."""
-    with transaction.atomic():
-        ids = list(
-            _ended(AbandonedCheckout.objects.filter(created__lt=cutoff)).values_list(
-                "id", flat=True
-            )
-        )
-        Order.objects.filter(id__in=ids).delete()
-    return len(ids)
+def checkouts_delete_before(cutoff: datetime, *, batch: int = RETENTION_BATCH) -> int:
+    """The retention rule: delete the ended unpaid checkouts begun before ``cutoff``,
+    ``batch`` at a time (each with its lines and emails, in its own transaction)."""
+    due = _ended(AbandonedCheckout.objects.filter(created__lt=cutoff))
+    deleted = 0
+    while ids := list(due.order_by("id").values_list("id", flat=True)[:batch]):
+        with transaction.atomic():
+            Order.objects.filter(id__in=ids).delete()
+        deleted += len(ids)
+    return deleted

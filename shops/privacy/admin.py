@@ -52,7 +52,7 @@ class DataRequestAdmin(admin.ModelAdmin):
     ) -> tuple[QuerySet, bool]:
         """A full email finds its requests by the keyed hash (the address is not kept)."""
         if "@" in search_term and "…" not in search_term:
-            return queryset.filter(email_hash=services._email_hash(search_term)), False
+            return queryset.filter(email_hash=services.email_digest(search_term)), False
         return super().get_search_results(request, queryset, search_term)
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):

@@ -65,7 +65,8 @@ def email_normalised(email: str) -> str:
     return email.strip().lower()
 
 
-def _email_hash(email: str) -> str:
+def email_digest(email: str) -> str:
+    """A keyed hash of ``email`` (any case) in this shop: what the request log keeps."""
     key = f"{settings.SECRET_KEY}:privacy:{connection.schema_name}".encode()
     return hmac.new(key, email_normalised(email).encode(), hashlib.sha256).hexdigest()
 
@@ -252,7 +253,7 @@ def _record(
         kind=kind,
         requested_by=requester.by,
         staff_label=requester.label[:200],
-        email_hash=_email_hash(email),
+        email_hash=email_digest(email),
         email_hint=email_hint(email),
         status=status,
         summary=summary,

@@ -12,11 +12,16 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from orders.models import Order
-from orders.services.privacy import ANONYMISED_EMAIL
+from orders.services.privacy import (
+    ANONYMISED_EMAIL,
+    checkouts_delete_before,
+    orders_anonymise_before,
+)
 from shops.accounts.roles import Role
 from shops.audit.models import AuditEntry
 from shops.privacy.services import retention_apply
@@ -161,3 +166,34 @@ def test_only_the_owner_opens_the_retention_policy(shop_a, role):
     change = f"{POLICY}{policy.pk}/change/"
     assert client.get(change).status_code == 403
     assert client.post(change, {"abandoned_checkout_days": 1}).status_code == 403
+
+
+def _retention_queries(count: int) -> int:
+    for _ in range(count):
+        aged(OrderFactory(email=EMAIL, shipping_address=ADDRESS), 4000)
+        ended_checkout(40)
+    with CaptureQueriesContext(connection) as queries:
+        assert orders_anonymise_before(timezone.now() - timedelta(days=3650)) == count
+        assert checkouts_delete_before(timezone.now() - timedelta(days=30)) == count
+    return len(queries)
+
+
+def test_retention_takes_the_same_queries_for_2_or_20_orders(shop_a):
+    connection.set_tenant(shop_a)
+
+    assert _retention_queries(2) == _retention_queries(20)
+
+
+def test_retention_works_in_batches(shop_a):
+    connection.set_tenant(shop_a)
+    for _ in range(5):
+        aged(OrderFactory(email=EMAIL, shipping_address=ADDRESS), 4000)
+        ended_checkout(40)
+
+    assert orders_anonymise_before(timezone.now() - timedelta(days=3650), batch=2) == 5
+    assert checkouts_delete_before(timezone.now() - timedelta(days=30), batch=2) == 5
+
+    assert (
+        list(Order.objects.values_list("email", "shipping_address"))
+        == [(ANONYMISED_EMAIL, {"country": "FR"})] * 5
+    )
