@@ -113,9 +113,10 @@ TENANT_MULTIPROCESSING_MAX_PROCESSES = env_int("MIGRATE_PROCESSES", 2)
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "admin:login"
-# Password reset and "find my shop" requests (shops/ratelimits.py; "off" for none): per
-# email address (a request over it gets the same answer and sends nothing, so nobody
-# can flood an inbox) and per client address (over it, a 429 page).
+# Password reset, "find my shop" and shoppers' "My data" requests (shops/ratelimits.py;
+# "off" for none), each counted apart: per email address (a request over it gets the
+# same answer and sends nothing, so nobody can flood an inbox) and per client address
+# (over it, a 429 page).
 ACCOUNTS_RATE_EMAIL = env_str("ACCOUNTS_RATE_EMAIL", "3/h")
 ACCOUNTS_RATE_ADDRESS = env_str("ACCOUNTS_RATE_ADDRESS", "30/h")
 # A password reset link works this long (Django's own setting, in seconds)
