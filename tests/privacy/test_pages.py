@@ -14,8 +14,10 @@ from django.db import connection
 
 from orders.models import Order, OrderEmail
 from orders.services import order_email_send
+from reviews.models import Review
 from shops.privacy.models import DataRequest
 from shops.privacy.services import _link_salt, privacy_link_token
+from tests.factories import OrderFactory
 from tests.privacy.helpers import EMAIL, NAME, shopper_client, shopper_footprint
 
 LINK = re.compile(r"http://alpha\.localhost(?::\d+)?(/my-data/[^/\s]+/)")
@@ -183,3 +185,21 @@ def test_every_shopper_page_and_order_email_links_to_my_data(footprint):
     assert "Your data at Alpha Goods: http://alpha.localhost/my-data/" in message.body
     html = message.alternatives[0][0]
     assert 'href="http://alpha.localhost/my-data/"' in html
+
+
+def test_erasing_at_shop_b_leaves_shop_a_untouched(footprint, shop_a, shop_b):
+    connection.set_tenant(shop_b)
+    in_b = OrderFactory(email=EMAIL, shipping_address={"name": NAME, "country": "DE"})
+    token_b = privacy_link_token(EMAIL)
+
+    erased = shopper_client("beta").post(
+        f"/my-data/{token_b}/erase/", {"reviews": "remove", "confirm": "on"}
+    )
+
+    assert erased.status_code == 200
+    in_b.refresh_from_db()
+    assert in_b.shipping_address == {"country": "DE"}
+    connection.set_tenant(shop_a)
+    footprint.order.refresh_from_db()
+    assert (footprint.order.email, footprint.order.shipping_address["name"]) == (EMAIL, NAME)
+    assert Review.objects.filter(pk=footprint.review.pk).exists()
