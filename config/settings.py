@@ -87,6 +87,7 @@ TENANT_APPS = [
     "shops.accounts",
     "shops.audit",
     "shops.retention",
+    "shops.privacy",
     "shops.storefront",
     "shops.posts",
     "shops.channels",
@@ -112,9 +113,10 @@ TENANT_MULTIPROCESSING_MAX_PROCESSES = env_int("MIGRATE_PROCESSES", 2)
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "admin:login"
-# Password reset and "find my shop" requests (shops/ratelimits.py; "off" for none): per
-# email address (a request over it gets the same answer and sends nothing, so nobody
-# can flood an inbox) and per client address (over it, a 429 page).
+# Password reset, "find my shop" and shoppers' "My data" requests (shops/ratelimits.py;
+# "off" for none), each counted apart: per email address (a request over it gets the
+# same answer and sends nothing, so nobody can flood an inbox) and per client address
+# (over it, a 429 page).
 ACCOUNTS_RATE_EMAIL = env_str("ACCOUNTS_RATE_EMAIL", "3/h")
 ACCOUNTS_RATE_ADDRESS = env_str("ACCOUNTS_RATE_ADDRESS", "30/h")
 # A password reset link works this long (Django's own setting, in seconds)
@@ -291,6 +293,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "shops.for_each_shop",
         "schedule": 86400,
         "args": ["api.idempotency_expire"],
+    },
+    # each shop's retention policy (shops.retention): old checkouts deleted, old orders
+    # anonymised (shops.privacy.services.retention_apply)
+    "privacy-retention-apply": {
+        "task": "shops.for_each_shop",
+        "schedule": 86400,
+        "args": ["privacy.retention_apply"],
     },
 }
 

@@ -11,6 +11,7 @@ from orders import views as order_views
 from shops.accounts import views as account_views
 from shops.api import views as api_views
 from shops.channels import views as channel_views
+from shops.privacy import views as privacy_views
 from shops.storefront import collection_pages, shop_settings
 from shops.storefront import order_pages as order_page_views
 from shops.storefront import post_pages as post_views
@@ -34,6 +35,14 @@ urlpatterns = [
     path("polls/<int:poll_id>/", review_views.poll_page, name="poll"),
     path("polls/confirm/<str:token>/", review_views.poll_confirm, name="poll-confirm"),
     path("welcome/", account_views.welcome, name="welcome"),
+    path("my-data/", privacy_views.my_data_ask, name="my-data"),
+    path("my-data/<str:token>/", privacy_views.my_data_summary, name="my-data-summary"),
+    re_path(
+        r"^my-data/(?P<token>[^/]+)/export\.(?P<file_format>json|zip)$",
+        privacy_views.my_data_download,
+        name="my-data-download",
+    ),
+    path("my-data/<str:token>/erase/", privacy_views.my_data_erase, name="my-data-erase"),
     path("bag/", storefront_views.bag_page, name="bag"),
     path("checkout/", order_views.checkout, name="checkout"),
     path(

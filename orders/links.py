@@ -101,3 +101,8 @@ def order_from_opt_out_link(token: str) -> Order:
         invalid="This link is not valid in this shop.",
         gone="This link's checkout cannot be found any more.",
     )
+
+
+def my_data_path() -> str:
+    """The shop's "Your data" page (``shops.privacy``), named in every order email."""
+    return reverse("my-data", urlconf=SHOP_URLS)

@@ -14,7 +14,12 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from orders.carriers import tracking_url
-from orders.links import checkout_refill_path, order_page_path, recovery_opt_out_path
+from orders.links import (
+    checkout_refill_path,
+    my_data_path,
+    order_page_path,
+    recovery_opt_out_path,
+)
 from orders.models import Fulfilment, Order, OrderActivity, OrderEmail
 from orders.receipts import order_parcel, order_receipt
 from orders.services.activity import order_activity_add
@@ -123,6 +128,7 @@ def order_email_context(
         "tracking_number": tracking_number,
         "order_url": shop_url(shop) + order_page_path(order=order),
         "tracking_url": tracking_url(carrier=carrier, tracking_number=tracking_number),
+        "my_data_url": shop_url(shop) + my_data_path(),
     }
 
 

@@ -2,7 +2,7 @@
 
 - **owner**: everything (a superuser), the only one who opens the shop's settings that
   hold secrets or concern people: payments, API keys, webhooks, staff, the audit log,
-  the shop's currency and domains.
+  the shop's currency and domains, shoppers' privacy requests and the retention policy.
 - **staff**: runs the shop (products, orders, content, the designer, channels), none of
   the owner's pages.
 - **read-only**: sees what staff see, changes nothing.
@@ -42,7 +42,9 @@ OWNER_ONLY_MODELS = frozenset(
         "webhooks.webhookevent",
     }
 )
-OWNER_ONLY_APPS = frozenset({"api", "accounts", "audit", "auth", "webhooks"})
+OWNER_ONLY_APPS = frozenset(
+    {"api", "accounts", "audit", "auth", "webhooks", "privacy", "retention"}
+)
 
 OWNER_ONLY_MESSAGE = (
     "Only the shop's owner can open this page (payments, API keys, webhooks, staff and "

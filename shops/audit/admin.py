@@ -45,6 +45,9 @@ ACTION_LABELS = {
     "staff.update": "Staff role or access changed",
     "api_key.create": "API key created",
     "api_key.revoke": "API key revoked",
+    "privacy.export": "Shopper's data exported",
+    "privacy.erasure": "Shopper's data erased",
+    "retention.update": "Retention policy changed",
 }
 
 

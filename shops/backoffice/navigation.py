@@ -99,6 +99,16 @@ NAVIGATION: tuple[Section, ...] = (
             Link("Shop and domains", "shop-settings", "accounts.view_user"),
             Link("Staff", "admin:accounts_user_changelist", "accounts.view_user"),
             Link("Audit log", "admin:audit_auditentry_changelist", "audit.view_auditentry"),
+            Link(
+                "Privacy requests",
+                "admin:privacy_datarequest_changelist",
+                "privacy.view_datarequest",
+            ),
+            Link(
+                "Data retention",
+                "admin:retention_retentionpolicy_changelist",
+                "retention.view_retentionpolicy",
+            ),
             Link("API keys", "admin:api_apikey_changelist", "api.view_apikey"),
             Link(
                 "Webhooks",

@@ -13,6 +13,7 @@ from django.utils import timezone
 from catalog.models import Product
 from orders.models import Order, ShippingRate
 from orders.payment_accounts import shop_payments
+from orders.services.privacy import ANONYMISED_EMAIL
 from shops.backoffice.models import Milestone
 from shops.channels.models import Connection
 from shops.currencies import money_format
@@ -155,9 +156,11 @@ def daily_figures(*, currency: str) -> DailyFigures:
 
 def customers() -> QuerySet:
     """The shop's customers as its orders know them: one row per email of a paid order,
-    with how many orders, what they spent (per currency the shop sold in) and when last."""
+    with how many orders, what they spent (per currency the shop sold in) and when last.
+    Anonymised orders (an erasure, the retention policy) belong to no customer."""
     return (
         Order.objects.exclude(paid_at=None)
+        .exclude(email=ANONYMISED_EMAIL)
         .values("email", "currency")
         .annotate(order_count=Count("id"), spent=Sum("total"), last_order=Max("paid_at"))
         .order_by("-last_order", "email")
