@@ -68,7 +68,8 @@ def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
     )
 
 
-def _currency() -> str:
+def shop_currency() -> str:
+    """The current shop's currency (what every amount here is in)."""
     return getattr(connection.tenant, "currency", "") or "EUR"
 
 
@@ -147,7 +148,7 @@ def insights_summary(start: date, end: date) -> Summary:
     """The cards (sales, orders, average order value, sessions, conversion, returning
     shoppers) for ``start``…``end`` and for the range before it. Four queries."""
     range_check(start, end)
-    currency = _currency()
+    currency = shop_currency()
     return Summary(
         current=_totals(start, end, currency),
         previous=_totals(*previous_range(start, end), currency),
@@ -202,7 +203,7 @@ def insights_series(start: date, end: date, metric: Metric, grain: Grain = "day"
     needs_visitors = metric in ("sessions", "conversion")
     if needs_visitors and grain == "hour":
         raise RangeInvalid("Sessions are counted per day: choose day, week or month.")
-    currency = _currency()
+    currency = shop_currency()
     low, high = _bounds(start, end)
     trunc = _TRUNC[grain]
     kind = {
@@ -407,7 +408,7 @@ def insights_table(start: date, end: date, by: Breakdown, limit: int = 20, offse
         raise RangeInvalid(f"Unknown breakdown; one of {', '.join(BREAKDOWNS)}.")
     if not 1 <= limit <= 500 or offset < 0:
         raise RangeInvalid("limit is 1 to 500, offset 0 or more.")
-    currency = _currency()
+    currency = shop_currency()
     low, high = _bounds(start, end)
     rows = HourlyRollup.objects.filter(dimension=by, hour__gte=low, hour__lt=high)
     per_value = rows.values("value").annotate(
