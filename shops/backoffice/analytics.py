@@ -206,10 +206,11 @@ class Chart:
 
 
 def _nice_ceiling(value: float) -> float:
+    """A round top for the y axis whose half is round too (whole for counts from 2 up)."""
     if value <= 0:
-        return 1
+        return 2
     magnitude = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
+    for step in (1, 2, 4, 6, 8, 10):
         if value <= step * magnitude:
             return step * magnitude
     return 10 * magnitude
@@ -227,7 +228,7 @@ def _chart(
 ) -> Chart:
     """A bar chart of ``points``: one bar per bucket scaled to a round maximum."""
     values = [float(point.value or 0) for point in points]
-    top = _nice_ceiling(max(values, default=0))
+    top = max(_nice_ceiling(max(values, default=0)), 2)
     width, height = 600, 200
     slot = width / max(len(points), 1)
     gap = min(slot * 0.2, 4)
@@ -325,8 +326,12 @@ class Table:
     page_count: int
 
 
-def _cell(row: selectors.Row, column: str, currency: str) -> tuple[str, str]:
+def _cell(row: selectors.Row, column: str, currency: str, by: str) -> tuple[str, str]:
     value = getattr(row, column)
+    if column == "conversion" and by != "product":
+        # orders per session (Row.conversion takes the sold lines whenever there are
+        # some, which the source and channel rows also hold)
+        value = row.orders / row.visitors if row.visitors else None
     if column in RATE_COLUMNS:
         return percent(value), _rate_raw(value)
     if column == "revenue":
@@ -341,7 +346,7 @@ def _table(page: selectors.Page, title: str, key_label: str, page_number: int) -
         key_label=key_label,
         columns=[(column, COLUMN_LABELS[column]) for column in page.columns],
         rows=[
-            (row.label, [_cell(row, column, page.currency) for column in page.columns])
+            (row.label, [_cell(row, column, page.currency, page.by) for column in page.columns])
             for row in page.rows
         ],
         total_rows=page.total_rows,
@@ -467,7 +472,7 @@ def analytics_export_rows(start: date, end: date) -> Iterator[list[str]]:
                 yield [
                     title,
                     row.label,
-                    *(_cell(row, column, page.currency)[1] for column in columns),
+                    *(_cell(row, column, page.currency, by)[1] for column in columns),
                 ]
             offset += EXPORT_CHUNK
             if offset >= page.total_rows:

@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from django.db import connection
+
 from orders.models import Order
 from orders.status import order_transition
 from shops.insights.services import beacon_events_record, rollup_run
@@ -31,7 +33,7 @@ def visit(
         data={"events": events, "referrer": referrer, "url": url, "embed": embed},
         address=ip,
         user_agent=PHONE_UA,
-        own_host="alpha.localhost",
+        own_host=f"{connection.tenant.slug}.localhost",
         now=when,
     )
 
@@ -43,9 +45,10 @@ def paid_order(variant, quantity: int, *, when: datetime, email: str, utm: str =
 
 
 def seed_day(day: date, *, title: str = "Sea mug", caption: str = "Summer mugs") -> dict:
-    """On ``day``: four shoppers (Instagram, Pinterest through a post, a blog embedding the
-    shop, one direct), two paid orders of 2 x 24.00 and 1 x 24.00; the day before, one
-    visit and one paid order of 24.00 (the previous period of a one-day range)."""
+    """On ``day``: four shoppers (Instagram and Pinterest through a post, each to the
+    checkout; a blog embedding the shop; one direct), two paid orders of 2 x 24.00 and
+    1 x 24.00; the day before, one shopper to the checkout and a paid order of 24.00 (the
+    previous period of a one-day range)."""
     product = ProductFactory(title=title, price=Decimal("24.00"))
     post = PostFactory(caption=caption, products=[product])
     variant = product.variants.get()
@@ -68,6 +71,7 @@ def seed_day(day: date, *, title: str = "Sea mug", caption: str = "Summer mugs")
             {"kind": "tag_click", "post": q},
             {"kind": "product_view", "product": p},
             {"kind": "bag_add", "product": p},
+            {"kind": "checkout_started"},
         ],
         when=at(day, 10, 15),
         ip="203.0.113.9",
@@ -83,7 +87,16 @@ def seed_day(day: date, *, title: str = "Sea mug", caption: str = "Summer mugs")
     paid_order(variant, 2, when=at(day, 9, 30), email="ada@example.com", utm="instagram")
     paid_order(variant, 1, when=at(day, 11, 0), email="ada@example.com")
     before = day - timedelta(days=1)
-    visit([{"kind": "page_view", "page": "shop"}], when=at(before, 12, 0), ip="192.0.2.90")
+    visit(
+        [
+            {"kind": "page_view", "page": "product", "product": p},
+            {"kind": "product_view", "product": p},
+            {"kind": "bag_add", "product": p},
+            {"kind": "checkout_started"},
+        ],
+        when=at(before, 12, 0),
+        ip="192.0.2.90",
+    )
     paid_order(variant, 1, when=at(before, 12, 30), email="grace@example.com")
     rollup_run(now=at(day, 23, 59))
     return {"product": product, "post": post}

@@ -81,7 +81,7 @@ def test_the_page_shows_the_seeded_days_figures(shop_a):
         ("visit", "4"),
         ("product_view", "2"),
         ("bag_add", "2"),
-        ("checkout_started", "1"),
+        ("checkout_started", "2"),
         ("paid", "2"),
     ]
     assert "Sales are credited to the last source, post or channel" in html
@@ -92,6 +92,9 @@ def test_the_page_shows_the_seeded_days_figures(shop_a):
     assert table_rows(html, "embed_site")[0][0] == "blog.example"
     sources = {row[0] for row in table_rows(html, "source")}
     assert {"instagram", "pinterest.com", "blog.example", "direct"} <= sources
+    # conversion of a source is its orders per session
+    assert ["direct", "1", "1", "1", "€24.00", "100.0%"] in table_rows(html, "source")
+    assert ["blog.example", "1", "1", "0", "€0.00", "0.0%"] in table_rows(html, "source")
     assert "Publish a poll" in html  # the empty poll table says what to do
 
 
