@@ -60,9 +60,7 @@ class TotalsSerializer(serializers.Serializer):
     currency = serializers.CharField()
     sales = serializers.DecimalField(max_digits=14, decimal_places=2)
     orders = serializers.IntegerField()
-    average_order_value = serializers.DecimalField(
-        max_digits=14, decimal_places=2, allow_null=True
-    )
+    average_order_value = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
     sessions = serializers.IntegerField(help_text="Unique visitors per day, summed.")
     conversion = serializers.FloatField(allow_null=True, help_text="Paid orders per session.")
     returning_shoppers = serializers.IntegerField(

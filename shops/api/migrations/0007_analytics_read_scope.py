@@ -5,15 +5,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('api', '0006_apikey_scopes_shipping_discounts'),
+        ("api", "0006_apikey_scopes_shipping_discounts"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='apikey',
-            name='scopes',
-            field=django.contrib.postgres.fields.ArrayField(base_field=models.CharField(choices=[('catalog:read', 'Read products, variants, stock and collections'), ('catalog:write', 'Change products, variants, stock and collections'), ('orders:read', 'Read orders'), ('orders:write', 'Fulfil, cancel and refund orders'), ('shipping:read', 'Read shipping zones and rates'), ('shipping:write', 'Create, change and delete shipping zones and rates'), ('discounts:read', 'Read discount codes and their uses'), ('discounts:write', 'Create, change and delete discount codes'), ('reviews:read', 'Read reviews'), ('reviews:write', 'Moderate and reply to reviews'), ('posts:read', 'Read shoppable posts'), ('posts:write', 'Create, change and delete shoppable posts'), ('polls:read', 'Read polls and their results'), ('polls:write', 'Create and close polls'), ('channels:read', 'Read channel connections and sync status'), ('webhooks:write', 'Manage webhook subscriptions'), ('analytics:read', 'Read analytics: sales, sessions, funnel, breakdowns')], max_length=32), default=list, size=None),
+            model_name="apikey",
+            name="scopes",
+            field=django.contrib.postgres.fields.ArrayField(
+                base_field=models.CharField(
+                    choices=[
+                        ("catalog:read", "Read products, variants, stock and collections"),
+                        ("catalog:write", "Change products, variants, stock and collections"),
+                        ("orders:read", "Read orders"),
+                        ("orders:write", "Fulfil, cancel and refund orders"),
+                        ("shipping:read", "Read shipping zones and rates"),
+                        ("shipping:write", "Create, change and delete shipping zones and rates"),
+                        ("discounts:read", "Read discount codes and their uses"),
+                        ("discounts:write", "Create, change and delete discount codes"),
+                        ("reviews:read", "Read reviews"),
+                        ("reviews:write", "Moderate and reply to reviews"),
+                        ("posts:read", "Read shoppable posts"),
+                        ("posts:write", "Create, change and delete shoppable posts"),
+                        ("polls:read", "Read polls and their results"),
+                        ("polls:write", "Create and close polls"),
+                        ("channels:read", "Read channel connections and sync status"),
+                        ("webhooks:write", "Manage webhook subscriptions"),
+                        ("analytics:read", "Read analytics: sales, sessions, funnel, breakdowns"),
+                    ],
+                    max_length=32,
+                ),
+                default=list,
+                size=None,
+            ),
         ),
     ]
