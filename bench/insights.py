@@ -107,7 +107,9 @@ def generate(events: int) -> float:
                     (occurred_at, kind, visitor, page, source, channel, embed_site,
                      post_id, poll_id, product_id, order_id, value_minor)
                 SELECT occurred_at, kind, visitor,
-                       CASE WHEN kind = 1 THEN (ARRAY['shop','product','post','poll','embed'])[1 + s %% 5] ELSE '' END,
+                       CASE WHEN kind = 1
+                            THEN (ARRAY['shop','product','post','poll','embed'])[1 + s %% 5]
+                            ELSE '' END,
                        {sources}[1 + s %% {len(SOURCES)}],
                        {channels}[1 + s %% {len(SOURCES)}],
                        CASE WHEN s %% {len(SOURCES)} BETWEEN 10 AND 14
