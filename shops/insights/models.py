@@ -4,7 +4,9 @@ The raw events table, ``insights_event``, is not a Django model: it is partition
 (PostgreSQL declarative partitioning), which Django's migrations cannot declare, so the
 migration ``0002_event_partitions`` creates it in SQL and ``shops.insights.services``
 writes and reads it in SQL. What the selectors read are these rollups, kept up to date by
-the worker (``services.rollup_run``): they are rebuilt from the raw events for the hours
+the worker (``services.rollup_run``): the shop's totals per hour (``HourlyRollup``, for
+hourly charts) and per day and dimension with unique visitors (``DailyRollup``, for
+everything else); they are rebuilt from the raw events for the hours
 since their watermark, so running the rollup twice gives the same rows.
 """
 
@@ -54,36 +56,38 @@ class DimensionRow(models.Model):
         abstract = True
 
 
-class HourlyRollup(DimensionRow):
-    """Events of one kind in one hour (UTC), for the shop as a whole (``dimension`` "")
-    or for one value of one dimension (a source, a post id…): their count and the money
-    they carry (paid orders and product sales, in the shop's currency's minor units)."""
+class HourlyRollup(models.Model):
+    """The shop's events of one kind in one hour (UTC): their count and the money they
+    carry (paid orders and product sales, in the shop's currency's minor units). What
+    the hourly charts read; everything else reads the daily rows."""
 
     hour = models.DateTimeField()
+    kind = models.PositiveSmallIntegerField(choices=Kind.choices)
     events = models.BigIntegerField()
     value_minor = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["dimension", "kind", "hour", "value"], name="insights_hourly_unique"
-            ),
+            models.UniqueConstraint(fields=["kind", "hour"], name="insights_hourly_unique"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.hour:%Y-%m-%d %H}h {self.get_kind_display()} {self.dimension}={self.value}"
+        return f"{self.hour:%Y-%m-%d %H}h {self.get_kind_display()}: {self.events}"
 
 
-class DailyVisitors(DimensionRow):
-    """Unique visitors who did ``kind`` on one day (UTC), for the shop or one value of a
-    dimension. A day, because the visitor hash changes every day: visitors of two days
-    cannot be told apart, so a range's visitors are the sum of its days' (as Plausible)."""
+class DailyRollup(DimensionRow):
+    """Events of one kind on one day (UTC), for the shop (``dimension`` "") or one value
+    of one dimension (a source, a post id…): their count, their money, and their unique
+    visitors. Visitors by the day, because the visitor hash changes every day: visitors
+    of two days cannot be told apart, so a range's are the sum of its days' (as
+    Plausible counts them)."""
 
     day = models.DateField()
+    events = models.BigIntegerField()
+    value_minor = models.BigIntegerField(default=0)
     visitors = models.BigIntegerField()
 
     class Meta:
-        verbose_name_plural = "daily visitors"
         constraints = [
             models.UniqueConstraint(
                 fields=["dimension", "kind", "day", "value"], name="insights_daily_unique"

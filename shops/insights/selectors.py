@@ -25,13 +25,13 @@ from decimal import Decimal
 from typing import Literal
 
 from django.db import connection
-from django.db.models import Count, Q, Sum
+from django.db.models import F, Q, Sum
 from django.db.models.functions import TruncDay, TruncHour, TruncMonth, TruncWeek
 
 from catalog.models import Product
 from reviews.models import Poll
 from shops.currencies import minor_units
-from shops.insights.models import DailyVisitors, Dimension, HourlyRollup, Kind
+from shops.insights.models import DailyRollup, Dimension, HourlyRollup, Kind
 from shops.posts.models import Post
 
 MAX_RANGE_DAYS = 731
@@ -115,38 +115,34 @@ class Summary:
 
 
 def _totals(start: date, end: date, currency: str) -> Totals:
-    """Two queries: the hourly totals, the daily visitors."""
-    low, high = _bounds(start, end)
-    hourly = {
+    """One query: the shop's daily rows of the range."""
+    rows = {
         row["kind"]: row
-        for row in HourlyRollup.objects.filter(
+        for row in DailyRollup.objects.filter(
             dimension=Dimension.TOTAL,
-            hour__gte=low,
-            hour__lt=high,
+            day__gte=start,
+            day__lte=end,
             kind__in=[Kind.PAID, Kind.RETURNING_PAID, Kind.PAGE_VIEW],
         )
         .values("kind")
-        .annotate(events=Sum("events"), value_minor=Sum("value_minor"))
+        .annotate(events=Sum("events"), value_minor=Sum("value_minor"), visitors=Sum("visitors"))
     }
-    sessions = DailyVisitors.objects.filter(
-        dimension=Dimension.TOTAL, kind=Kind.PAGE_VIEW, day__gte=start, day__lte=end
-    ).aggregate(visitors=Sum("visitors"))["visitors"]
-    paid = hourly.get(Kind.PAID, {})
+    paid, views = rows.get(Kind.PAID, {}), rows.get(Kind.PAGE_VIEW, {})
     return Totals(
         start=start,
         end=end,
         currency=currency,
         sales=_money(paid.get("value_minor") or 0, currency),
         orders=int(paid.get("events") or 0),
-        sessions=int(sessions or 0),
-        returning_shoppers=int(hourly.get(Kind.RETURNING_PAID, {}).get("events") or 0),
-        page_views=int(hourly.get(Kind.PAGE_VIEW, {}).get("events") or 0),
+        sessions=int(views.get("visitors") or 0),
+        returning_shoppers=int(rows.get(Kind.RETURNING_PAID, {}).get("events") or 0),
+        page_views=int(views.get("events") or 0),
     )
 
 
 def insights_summary(start: date, end: date) -> Summary:
     """The cards (sales, orders, average order value, sessions, conversion, returning
-    shoppers) for ``start``…``end`` and for the range before it. Four queries."""
+    shoppers) for ``start``…``end`` and for the range before it. Two queries."""
     range_check(start, end)
     currency = shop_currency()
     return Summary(
@@ -192,7 +188,7 @@ def _buckets(start: date, end: date, grain: str) -> list[datetime]:
 def insights_series(start: date, end: date, metric: Metric, grain: Grain = "day") -> list[Point]:
     """``metric`` per ``grain`` bucket from ``start`` to ``end``, every bucket present
     (zero, or None for a rate with nothing to divide by). Sessions and conversion are
-    counted per day, so they take "day", "week" or "month". Two queries at most."""
+    counted per day, so they take "day", "week" or "month". One query."""
     range_check(start, end)
     if metric not in METRICS:
         raise RangeInvalid(f"Unknown metric; one of {', '.join(METRICS)}.")
@@ -210,31 +206,39 @@ def insights_series(start: date, end: date, metric: Metric, grain: Grain = "day"
         "page_views": Kind.PAGE_VIEW,
         "product_views": Kind.PRODUCT_VIEW,
     }.get(metric, Kind.PAID)
-    hourly: dict[datetime, dict] = {}
-    if metric != "sessions":
-        hourly = {
-            row["bucket"]: row
-            for row in HourlyRollup.objects.filter(
-                dimension=Dimension.TOTAL, kind=kind, hour__gte=low, hour__lt=high
-            )
+    # hours from the hourly totals, days and longer from the daily rows
+    if grain == "hour":
+        rows = (
+            HourlyRollup.objects.filter(kind=kind, hour__gte=low, hour__lt=high)
             .annotate(bucket=trunc("hour", tzinfo=UTC))
             .values("bucket")
             .annotate(events=Sum("events"), value_minor=Sum("value_minor"))
-        }
-    visitors: dict[datetime, int] = {}
-    if needs_visitors:
-        for row in (
-            DailyVisitors.objects.filter(
-                dimension=Dimension.TOTAL, kind=Kind.PAGE_VIEW, day__gte=start, day__lte=end
+        )
+    else:
+        rows = (
+            DailyRollup.objects.filter(
+                dimension=Dimension.TOTAL,
+                kind__in=[kind, Kind.PAGE_VIEW] if needs_visitors else [kind],
+                day__gte=start,
+                day__lte=end,
             )
             .annotate(bucket=trunc("day"))
             .values("bucket")
-            .annotate(visitors=Sum("visitors"))
-        ):
-            bucket = row["bucket"]
-            if not isinstance(bucket, datetime):
-                bucket = datetime.combine(bucket, time.min, tzinfo=UTC)
-            visitors[bucket.astimezone(UTC)] = int(row["visitors"])
+            .annotate(
+                events=Sum("events", filter=Q(kind=kind)),
+                value_minor=Sum("value_minor", filter=Q(kind=kind)),
+                visitors=Sum("visitors", filter=Q(kind=Kind.PAGE_VIEW)),
+            )
+        )
+    hourly: dict[datetime, dict] = {}
+    visitors: dict[datetime, int] = {}
+    for row in rows:
+        bucket = row["bucket"]
+        if not isinstance(bucket, datetime):
+            bucket = datetime.combine(bucket, time.min, tzinfo=UTC)
+        bucket = bucket.astimezone(UTC)
+        hourly[bucket] = row
+        visitors[bucket] = int(row.get("visitors") or 0)
     points = []
     for at in _buckets(start, end, grain):
         row = hourly.get(at, {})
@@ -282,24 +286,21 @@ FUNNEL_STEPS = (
 
 
 def insights_funnel(start: date, end: date) -> Funnel:
-    """The funnel's steps with their counts and step-to-step rates. Two queries."""
+    """The funnel's steps with their counts and step-to-step rates. One query."""
     range_check(start, end)
-    low, high = _bounds(start, end)
-    visitors = dict(
-        DailyVisitors.objects.filter(
+    rows = {
+        row["kind"]: row
+        for row in DailyRollup.objects.filter(
             dimension=Dimension.TOTAL,
             day__gte=start,
             day__lte=end,
-            kind__in=[kind for _, _, kind in FUNNEL_STEPS[:-1]],
+            kind__in=[kind for _, _, kind in FUNNEL_STEPS],
         )
         .values("kind")
-        .annotate(visitors=Sum("visitors"))
-        .values_list("kind", "visitors")
-    )
-    paid = HourlyRollup.objects.filter(
-        dimension=Dimension.TOTAL, kind=Kind.PAID, hour__gte=low, hour__lt=high
-    ).aggregate(events=Sum("events"))["events"]
-    counts = [int(visitors.get(kind) or 0) for _, _, kind in FUNNEL_STEPS[:-1]] + [int(paid or 0)]
+        .annotate(visitors=Sum("visitors"), events=Sum("events"))
+    }
+    counts = [int(rows.get(kind, {}).get("visitors") or 0) for _, _, kind in FUNNEL_STEPS[:-1]]
+    counts.append(int(rows.get(Kind.PAID, {}).get("events") or 0))
     steps = []
     for index, ((name, label, _), count) in enumerate(zip(FUNNEL_STEPS, counts, strict=True)):
         steps.append(
@@ -402,45 +403,33 @@ def _labels(by: str, keys: list[str]) -> dict[str, str]:
 
 def insights_table(start: date, end: date, by: Breakdown, limit: int = 20, offset: int = 0) -> Page:
     """One page of the breakdown ``by`` source, channel, post, poll, product or
-    embedding site. Four queries at most (count, hourly page, visitors, labels)."""
+    embedding site. Four queries at most (count, keys of the page, their sums, labels)."""
     range_check(start, end)
     if by not in BREAKDOWNS:
         raise RangeInvalid(f"Unknown breakdown; one of {', '.join(BREAKDOWNS)}.")
     if not 1 <= limit <= 500 or offset < 0:
         raise RangeInvalid("limit is 1 to 500, offset 0 or more.")
     currency = shop_currency()
-    low, high = _bounds(start, end)
-    rows = HourlyRollup.objects.filter(dimension=by, hour__gte=low, hour__lt=high)
+    rows = DailyRollup.objects.filter(dimension=by, day__gte=start, day__lte=end)
     per_value = rows.values("value").annotate(
         sort=Sum("events", filter=Q(kind=SORT_KIND[by])),
         paid=Sum("events", filter=Q(kind=Kind.PAID)),
-        any_events=Count("id"),
     )
     total_rows = per_value.count()
     keys = [
         row["value"]
-        for row in per_value.order_by("-sort", "-paid", "value").values("value")[
-            offset : offset + limit
-        ]
+        for row in per_value.order_by(
+            F("sort").desc(nulls_last=True), F("paid").desc(nulls_last=True), "value"
+        ).values("value")[offset : offset + limit]
     ]
+    visitor_kind = Kind.PRODUCT_VIEW if by == "product" else Kind.PAGE_VIEW
     sums = {
         (row["value"], row["kind"]): row
         for row in rows.filter(value__in=keys)
         .values("value", "kind")
-        .annotate(events=Sum("events"), value_minor=Sum("value_minor"))
+        .annotate(events=Sum("events"), value_minor=Sum("value_minor"), visitors=Sum("visitors"))
     }
-    visitors = dict(
-        DailyVisitors.objects.filter(
-            dimension=by,
-            value__in=keys,
-            day__gte=start,
-            day__lte=end,
-            kind=Kind.PRODUCT_VIEW if by == "product" else Kind.PAGE_VIEW,
-        )
-        .values("value")
-        .annotate(visitors=Sum("visitors"))
-        .values_list("value", "visitors")
-    )
+    visitors = {key: sums.get((key, visitor_kind), {}).get("visitors") or 0 for key in keys}
     labels = _labels(by, keys) if by in ("post", "product", "poll") else {}
 
     def events(key: str, kind: Kind) -> int:

@@ -10,7 +10,7 @@ from django.db import connection
 from django_tenants.utils import tenant_context
 
 from shops.insights import tasks
-from shops.insights.models import HourlyRollup, Kind, RollupState
+from shops.insights.models import DailyRollup, HourlyRollup, Kind, RollupState
 from shops.insights.services import (
     beacon_events_record,
     partitions_drop_expired,
@@ -74,9 +74,8 @@ def test_retention_drops_old_partitions_and_keeps_the_rollups(shop_a):
         assert old not in partitions_existing() and recent in partitions_existing()
         assert len(raw_events()) == 1  # the recent day's
         # the rollups of the dropped day stay
-        assert HourlyRollup.objects.filter(
-            dimension="", kind=Kind.PAGE_VIEW, hour__date=old
-        ).exists()
+        assert HourlyRollup.objects.filter(kind=Kind.PAGE_VIEW, hour__date=old).exists()
+        assert DailyRollup.objects.filter(dimension="", kind=Kind.PAGE_VIEW, day=old).exists()
 
 
 def test_nothing_is_dropped_before_the_rollups_hold_it(shop_a):
@@ -104,7 +103,7 @@ def test_the_rollup_runs_on_the_worker_for_each_shop(committed_shop, worker, dja
             state = RollupState.objects.filter(id=1).first()
             return (
                 bool(state and state.rolled_until)
-                and HourlyRollup.objects.filter(dimension="", kind=Kind.PAGE_VIEW).exists()
+                and HourlyRollup.objects.filter(kind=Kind.PAGE_VIEW).exists()
             )
 
     assert wait_until(rolled, django_db_blocker)

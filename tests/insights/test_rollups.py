@@ -14,7 +14,7 @@ from django_tenants.utils import tenant_context
 from orders.models import Order
 from orders.status import order_transition
 from shops.insights import selectors
-from shops.insights.models import DailyVisitors, HourlyRollup, Kind
+from shops.insights.models import DailyRollup, HourlyRollup, Kind
 from shops.insights.services import beacon_events_record, rollup_run
 from tests.factories import OrderFactory, ProductFactory
 from tests.insights.conftest import DESKTOP_UA, PHONE_UA
@@ -82,18 +82,15 @@ def generate_day(product_id: int, post_id: int) -> None:
     )
 
 
-def hourly(dimension: str) -> set[tuple]:
-    return set(
-        HourlyRollup.objects.filter(dimension=dimension).values_list(
-            "hour", "kind", "value", "events", "value_minor"
-        )
-    )
+def hourly() -> set[tuple]:
+    return set(HourlyRollup.objects.values_list("hour", "kind", "events", "value_minor"))
 
 
 def daily(dimension: str) -> set[tuple]:
+    """(day, kind, value, events, value_minor, visitors) of one dimension's rows."""
     return set(
-        DailyVisitors.objects.filter(dimension=dimension).values_list(
-            "day", "kind", "value", "visitors"
+        DailyRollup.objects.filter(dimension=dimension).values_list(
+            "day", "kind", "value", "events", "value_minor", "visitors"
         )
     )
 
@@ -106,65 +103,63 @@ def test_a_generated_day_gives_exact_rollups(shop_a, media):
         rollup_run(now=at(23, 59))
 
         p = str(product.id)
-        assert hourly("") == {
-            (at(9), Kind.PAGE_VIEW, "", 2, 0),
-            (at(9), Kind.PRODUCT_VIEW, "", 1, 0),
-            (at(9), Kind.BAG_ADD, "", 1, 0),
-            (at(9), Kind.CHECKOUT_STARTED, "", 1, 0),
-            (at(10), Kind.PAGE_VIEW, "", 2, 0),
-            (at(10), Kind.POST_IMPRESSION, "", 1, 0),
-            (at(10), Kind.TAG_CLICK, "", 1, 0),
+        assert hourly() == {
+            (at(9), Kind.PAGE_VIEW, 2, 0),
+            (at(9), Kind.PRODUCT_VIEW, 1, 0),
+            (at(9), Kind.BAG_ADD, 1, 0),
+            (at(9), Kind.CHECKOUT_STARTED, 1, 0),
+            (at(10), Kind.PAGE_VIEW, 2, 0),
+            (at(10), Kind.POST_IMPRESSION, 1, 0),
+            (at(10), Kind.TAG_CLICK, 1, 0),
         }
-        assert hourly("source") == {
-            (at(9), Kind.PAGE_VIEW, "instagram", 1, 0),
-            (at(9), Kind.PRODUCT_VIEW, "instagram", 1, 0),
-            (at(9), Kind.BAG_ADD, "instagram", 1, 0),
-            (at(9), Kind.CHECKOUT_STARTED, "instagram", 1, 0),
-            (at(9), Kind.PAGE_VIEW, "direct", 1, 0),
-            (at(10), Kind.PAGE_VIEW, "pinterest.com", 1, 0),
-            (at(10), Kind.POST_IMPRESSION, "pinterest.com", 1, 0),
-            (at(10), Kind.TAG_CLICK, "pinterest.com", 1, 0),
-            (at(10), Kind.PAGE_VIEW, "blog.example", 1, 0),
-        }
-        assert hourly("channel") == {
-            (at(9), Kind.PAGE_VIEW, "meta", 1, 0),
-            (at(9), Kind.PRODUCT_VIEW, "meta", 1, 0),
-            (at(9), Kind.BAG_ADD, "meta", 1, 0),
-            (at(9), Kind.CHECKOUT_STARTED, "meta", 1, 0),
-            (at(9), Kind.PAGE_VIEW, "direct", 1, 0),
-            (at(10), Kind.PAGE_VIEW, "pinterest", 1, 0),
-            (at(10), Kind.POST_IMPRESSION, "pinterest", 1, 0),
-            (at(10), Kind.TAG_CLICK, "pinterest", 1, 0),
-            (at(10), Kind.PAGE_VIEW, "embed", 1, 0),
-        }
-        assert hourly("embed_site") == {(at(10), Kind.PAGE_VIEW, "blog.example", 1, 0)}
-        assert hourly("page") == {
-            (at(9), Kind.PAGE_VIEW, "shop", 1, 0),
-            (at(9), Kind.PAGE_VIEW, "product", 1, 0),
-            (at(10), Kind.PAGE_VIEW, "shop", 1, 0),
-            (at(10), Kind.PAGE_VIEW, "embed", 1, 0),
-        }
-        assert hourly("post") == {
-            (at(10), Kind.POST_IMPRESSION, "77", 1, 0),
-            (at(10), Kind.TAG_CLICK, "77", 1, 0),
-        }
-        assert hourly("product") == {
-            (at(9), Kind.PAGE_VIEW, p, 1, 0),
-            (at(9), Kind.PRODUCT_VIEW, p, 1, 0),
-            (at(9), Kind.BAG_ADD, p, 1, 0),
-        }
-        assert hourly("poll") == set()
-        # unique visitors of the day: shopper 1's two page views are one visitor
+        # (day, kind, value, events, money, unique visitors): shopper 1's two page views
+        # are one visitor
         assert daily("") == {
-            (DAY, Kind.PAGE_VIEW, "", 3),
-            (DAY, Kind.PRODUCT_VIEW, "", 1),
-            (DAY, Kind.BAG_ADD, "", 1),
-            (DAY, Kind.CHECKOUT_STARTED, "", 1),
-            (DAY, Kind.POST_IMPRESSION, "", 1),
-            (DAY, Kind.TAG_CLICK, "", 1),
+            (DAY, Kind.PAGE_VIEW, "", 4, 0, 3),
+            (DAY, Kind.PRODUCT_VIEW, "", 1, 0, 1),
+            (DAY, Kind.BAG_ADD, "", 1, 0, 1),
+            (DAY, Kind.CHECKOUT_STARTED, "", 1, 0, 1),
+            (DAY, Kind.POST_IMPRESSION, "", 1, 0, 1),
+            (DAY, Kind.TAG_CLICK, "", 1, 0, 1),
         }
-        assert (DAY, Kind.PAGE_VIEW, "instagram", 1) in daily("source")
-        assert (DAY, Kind.PAGE_VIEW, "direct", 1) in daily("source")
+        assert daily("source") == {
+            (DAY, Kind.PAGE_VIEW, "instagram", 1, 0, 1),
+            (DAY, Kind.PRODUCT_VIEW, "instagram", 1, 0, 1),
+            (DAY, Kind.BAG_ADD, "instagram", 1, 0, 1),
+            (DAY, Kind.CHECKOUT_STARTED, "instagram", 1, 0, 1),
+            (DAY, Kind.PAGE_VIEW, "direct", 1, 0, 1),
+            (DAY, Kind.PAGE_VIEW, "pinterest.com", 1, 0, 1),
+            (DAY, Kind.POST_IMPRESSION, "pinterest.com", 1, 0, 1),
+            (DAY, Kind.TAG_CLICK, "pinterest.com", 1, 0, 1),
+            (DAY, Kind.PAGE_VIEW, "blog.example", 1, 0, 1),
+        }
+        assert daily("channel") == {
+            (DAY, Kind.PAGE_VIEW, "meta", 1, 0, 1),
+            (DAY, Kind.PRODUCT_VIEW, "meta", 1, 0, 1),
+            (DAY, Kind.BAG_ADD, "meta", 1, 0, 1),
+            (DAY, Kind.CHECKOUT_STARTED, "meta", 1, 0, 1),
+            (DAY, Kind.PAGE_VIEW, "direct", 1, 0, 1),
+            (DAY, Kind.PAGE_VIEW, "pinterest", 1, 0, 1),
+            (DAY, Kind.POST_IMPRESSION, "pinterest", 1, 0, 1),
+            (DAY, Kind.TAG_CLICK, "pinterest", 1, 0, 1),
+            (DAY, Kind.PAGE_VIEW, "embed", 1, 0, 1),
+        }
+        assert daily("embed_site") == {(DAY, Kind.PAGE_VIEW, "blog.example", 1, 0, 1)}
+        assert daily("page") == {
+            (DAY, Kind.PAGE_VIEW, "shop", 2, 0, 2),
+            (DAY, Kind.PAGE_VIEW, "product", 1, 0, 1),
+            (DAY, Kind.PAGE_VIEW, "embed", 1, 0, 1),
+        }
+        assert daily("post") == {
+            (DAY, Kind.POST_IMPRESSION, "77", 1, 0, 1),
+            (DAY, Kind.TAG_CLICK, "77", 1, 0, 1),
+        }
+        assert daily("product") == {
+            (DAY, Kind.PAGE_VIEW, p, 1, 0, 1),
+            (DAY, Kind.PRODUCT_VIEW, p, 1, 0, 1),
+            (DAY, Kind.BAG_ADD, p, 1, 0, 1),
+        }
+        assert daily("poll") == set()
 
         summary = selectors.insights_summary(DAY, DAY)
         assert (summary.current.sessions, summary.current.page_views) == (3, 4)
@@ -188,14 +183,14 @@ def test_the_rollup_is_idempotent_and_incremental(shop_a):
         send([{"kind": "page_view", "page": "shop"}], when=at(8, 0))
         rollup_run(now=at(8, 30))
         rollup_run(now=at(8, 30))
-        first = hourly("") | daily("")
+        first = hourly() | daily("")
         send([{"kind": "page_view", "page": "shop"}], when=at(8, 45), ip="192.0.2.1")
         rollup_run(now=at(9, 0))
         rollup_run(now=at(9, 0))
 
-        assert first == {(at(8), Kind.PAGE_VIEW, "", 1, 0), (DAY, Kind.PAGE_VIEW, "", 1)}
-        assert hourly("") == {(at(8), Kind.PAGE_VIEW, "", 2, 0)}
-        assert daily("") == {(DAY, Kind.PAGE_VIEW, "", 2)}
+        assert first == {(at(8), Kind.PAGE_VIEW, 1, 0), (DAY, Kind.PAGE_VIEW, "", 1, 0, 1)}
+        assert hourly() == {(at(8), Kind.PAGE_VIEW, 2, 0)}
+        assert daily("") == {(DAY, Kind.PAGE_VIEW, "", 2, 0, 2)}
 
 
 def paid_order(product, *, when: datetime, email: str = "ada@example.com", utm: str = ""):
@@ -280,9 +275,9 @@ def test_the_selectors_query_count_is_flat_as_data_grows(shop_a, days):
             pages = {by: selectors.insights_table(start, DAY, by, limit=10) for by in BREAKDOWNS}
     assert pages["source"].total_rows == pages["post"].total_rows == days
     assert len(pages["product"].rows) == min(days, 10)
-    # summary 4, funnel 2, series 2, six tables of 4 at most; the same for 1 or 30 days
+    # summary 2, funnel 1, series 1, six tables of 4 at most; the same for 1 or 30 days
     QUERIES[days] = len(queries)
-    assert len(queries) <= 4 + 2 + 2 + 6 * 4
+    assert len(queries) <= 2 + 1 + 1 + 6 * 4
     assert len(set(QUERIES.values())) == 1, QUERIES
 
 

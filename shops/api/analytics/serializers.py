@@ -20,6 +20,17 @@ class RangeQuerySerializer(serializers.Serializer):
         required=False, help_text="Last day (UTC), YYYY-MM-DD, included; today by default."
     )
 
+    def to_internal_value(self, data: object) -> dict:
+        # an empty ?start= is not "no start": a query string gives '' for a blank field
+        blank = {
+            name: "A date is YYYY-MM-DD; leave the parameter out for the default."
+            for name in ("start", "end")
+            if hasattr(data, "get") and data.get(name) == ""
+        }
+        if blank:
+            raise serializers.ValidationError(blank)
+        return super().to_internal_value(data)
+
     def validate(self, attrs: dict) -> dict:
         end = attrs.get("end") or timezone.now().date()
         start = attrs.get("start") or date.fromordinal(end.toordinal() - 29)

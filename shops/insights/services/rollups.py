@@ -2,11 +2,11 @@
 
 Incremental with a watermark (``RollupState.rolled_until``): each run rebuilds the hours
 from the watermark's hour (less ``LATE_MARGIN``, for events whose transaction committed
-late) to now, and the days those hours touch for the unique visitors: it deletes their
-rollup rows and inserts them again from the raw events, two statements each, one
-``GROUP BY … GROUPING SETS`` for every dimension at once. Rebuilding rather than adding
-is what makes a run idempotent: running it twice, or two at once (an advisory lock
-serialises them per shop), gives the same rows.
+late) to now for the hourly totals, and the days those hours touch for the daily rows (by
+dimension, with unique visitors): it deletes their rows and inserts them again from the
+raw events, the daily ones in one ``GROUP BY … GROUPING SETS`` for every dimension.
+Rebuilding rather than adding is what makes a run idempotent: running it twice, or two
+at once (an advisory lock serialises them per shop), gives the same rows.
 """
 
 from __future__ import annotations
@@ -30,45 +30,35 @@ DIMENSION_COLUMNS = {
     "poll": "poll_id::text",
     "product": "product_id::text",
 }
-# the unique visitors are broken down by fewer dimensions (sessions by source, channel,
-# embedding site; product views per product)
-VISITOR_DIMENSIONS = ("source", "channel", "embed_site", "product")
+_DIMENSION = (
+    "CASE "
+    + " ".join(
+        f"WHEN GROUPING({column}) = 0 THEN '{name}'" for name, column in DIMENSION_COLUMNS.items()
+    )
+    + " ELSE '' END"
+)
+_VALUE = f"COALESCE({', '.join(DIMENSION_COLUMNS.values())}, '')"
+_SETS = ", ".join(["()"] + [f"({column})" for column in DIMENSION_COLUMNS.values()])
 
-
-def _grouping_select(dimensions: tuple[str, ...]) -> tuple[str, str, str]:
-    """(dimension expression, value expression, GROUPING SETS) for ``dimensions``."""
-    cases = " ".join(f"WHEN GROUPING({DIMENSION_COLUMNS[d]}) = 0 THEN '{d}'" for d in dimensions)
-    values = ", ".join(DIMENSION_COLUMNS[d] for d in dimensions)
-    sets = ", ".join(["()"] + [f"({DIMENSION_COLUMNS[d]})" for d in dimensions])
-    return f"CASE {cases} ELSE '' END", f"COALESCE({values}, '')", sets
-
-
-_HOURLY_DIMENSION, _HOURLY_VALUE, _HOURLY_SETS = _grouping_select(tuple(DIMENSION_COLUMNS))
-_DAILY_DIMENSION, _DAILY_VALUE, _DAILY_SETS = _grouping_select(VISITOR_DIMENSIONS)
-
-# rows of a dimension whose value is empty (no post, no embedding site) are left out
-_HOURLY_SQL = f"""
-    INSERT INTO insights_hourlyrollup (hour, kind, dimension, value, events, value_minor)
-    SELECT hour, kind, dimension, value, events, value_minor FROM (
-        SELECT date_trunc('hour', occurred_at) AS hour, kind,
-               {_HOURLY_DIMENSION} AS dimension, {_HOURLY_VALUE} AS value,
-               count(*) AS events, sum(value_minor) AS value_minor
-          FROM insights_event
-         WHERE occurred_at >= %(start)s AND occurred_at < %(end)s
-         GROUP BY date_trunc('hour', occurred_at), kind, GROUPING SETS ({_HOURLY_SETS})
-    ) grouped
-    WHERE dimension = '' OR value <> ''
+_HOURLY_SQL = """
+    INSERT INTO insights_hourlyrollup (hour, kind, events, value_minor)
+    SELECT date_trunc('hour', occurred_at), kind, count(*), sum(value_minor)
+      FROM insights_event
+     WHERE occurred_at >= %(start)s AND occurred_at < %(end)s
+     GROUP BY date_trunc('hour', occurred_at), kind
 """
 
+# rows of a dimension whose value is empty (no post, no embedding site) are left out
 _DAILY_SQL = f"""
-    INSERT INTO insights_dailyvisitors (day, kind, dimension, value, visitors)
-    SELECT day, kind, dimension, value, visitors FROM (
+    INSERT INTO insights_dailyrollup (day, kind, dimension, value, events, value_minor, visitors)
+    SELECT day, kind, dimension, value, events, value_minor, visitors FROM (
         SELECT (occurred_at AT TIME ZONE 'UTC')::date AS day, kind,
-               {_DAILY_DIMENSION} AS dimension, {_DAILY_VALUE} AS value,
+               {_DIMENSION} AS dimension, {_VALUE} AS value,
+               count(*) AS events, sum(value_minor) AS value_minor,
                count(DISTINCT visitor) AS visitors
           FROM insights_event
          WHERE occurred_at >= %(day_start)s AND occurred_at < %(end)s
-         GROUP BY (occurred_at AT TIME ZONE 'UTC')::date, kind, GROUPING SETS ({_DAILY_SETS})
+         GROUP BY (occurred_at AT TIME ZONE 'UTC')::date, kind, GROUPING SETS ({_SETS})
     ) grouped
     WHERE dimension = '' OR value <> ''
 """
@@ -91,7 +81,7 @@ def rollup_run(*, now: datetime | None = None) -> datetime:
         params = {"start": start, "day_start": day_start, "end": now}
         cursor.execute(
             "DELETE FROM insights_hourlyrollup WHERE hour >= %(start)s;"
-            "DELETE FROM insights_dailyvisitors WHERE day >= %(day_start)s::date;"
+            "DELETE FROM insights_dailyrollup WHERE day >= %(day_start)s::date;"
             + _HOURLY_SQL
             + ";"
             + _DAILY_SQL,
