@@ -87,6 +87,11 @@ def test_the_page_shows_the_seeded_days_figures(shop_a):
     assert "Sales are credited to the last source, post or channel" in html
     assert html.count('<svg role="img"') == 2
     assert "Sales per hour" in html and "Page views per hour" in html  # one day: hourly
+    hour = f"{DAY:%d %b} 09:00"
+    assert f'<th scope="row">{hour}</th><td class="insights-number">€48.00</td>' in html
+    eleven = f"{DAY:%d %b} 11:00"
+    assert f'<th scope="row">{eleven}</th><td class="insights-number">€24.00</td>' in html
+    assert html.count('<rect class="insights-bar"') == 2 * 24
     assert table_rows(html, "post") == [["Summer mugs", "2", "1", "50.0%", "0", "€0.00"]]
     assert ["Sea mug", "2", "2", "€72.00", "100.0%"] in table_rows(html, "product")
     assert table_rows(html, "embed_site")[0][0] == "blog.example"
