@@ -90,11 +90,20 @@ class AnalyticsRangeForm(forms.Form):
         data["range"] = preset
         if self.errors:
             return data
-        if preset != "custom":
-            data["end"] = today()
-            data["start"] = data["end"] - timedelta(days=int(preset) - 1)
-            return data
         start, end = data.get("start"), data.get("end")
+        if preset != "custom":
+            preset_end = today()
+            preset_start = preset_end - timedelta(days=int(preset) - 1)
+            # dates changed by hand (from those the page showed) while a preset stays
+            # ticked: the dates win
+            shown = self.data.get("shown", "")
+            if (start or preset_start, end or preset_end) in (
+                (preset_start, preset_end),
+                _shown_range(shown),
+            ):
+                data.update(start=preset_start, end=preset_end)
+                return data
+            data["range"] = "custom"
         if start is None or end is None:
             raise forms.ValidationError("Choose both a start date and an end date.")
         if end > today():
@@ -107,10 +116,32 @@ class AnalyticsRangeForm(forms.Form):
             raise forms.ValidationError(str(error)) from error
         return data
 
+    def range_params(self) -> dict[str, str]:
+        """The range as a query string's parameters: the preset, or the custom dates."""
+        data = self.cleaned_data
+        if data["range"] != "custom":
+            return {"range": data["range"]}
+        return {
+            "range": "custom",
+            "start": f"{data['start']:%Y-%m-%d}",
+            "end": f"{data['end']:%Y-%m-%d}",
+        }
+
+
+def _shown_range(text: str) -> tuple[date, date] | None:
+    """The range the page showed when its form was sent ("2026-12-01:2026-12-07")."""
+    try:
+        start, end = text.split(":")
+        return date.fromisoformat(start), date.fromisoformat(end)
+    except ValueError:
+        return None
+
 
 def range_form(params: dict) -> AnalyticsRangeForm:
     """The form bound to the query string (an empty query string is the default preset)."""
-    return AnalyticsRangeForm({key: params.get(key, "") for key in ("range", "start", "end")})
+    return AnalyticsRangeForm(
+        {key: params.get(key, "") for key in ("range", "start", "end", "shown")}
+    )
 
 
 @dataclass(frozen=True)

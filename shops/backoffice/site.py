@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.template.response import TemplateResponse
 from django.urls import path
 
@@ -124,9 +124,15 @@ class BackOfficeSite(admin.AdminSite):
         report: analytics.Report | None = None,
         status: int = 200,
     ) -> TemplateResponse:
-        query = request.GET.copy()
+        # the range as the form settled it ("range=7", or the custom dates), so the CSV
+        # and the tables' pages read what the page shows
+        query = QueryDict(mutable=True)
+        if report:
+            query.update(form.range_params())
+        pages = query.copy()
         for by, *_ in analytics.TABLES:
-            query.pop(f"{by}_page", None)
+            if request.GET.get(f"{by}_page"):
+                pages[f"{by}_page"] = request.GET[f"{by}_page"]
         response = self._page(
             request,
             "backoffice/analytics.html",
@@ -136,7 +142,7 @@ class BackOfficeSite(admin.AdminSite):
             presets=analytics.PRESETS,
             range_query=query.urlencode(),
             pages={
-                table.by: _page_links(request, table.by, table.page_number, table.page_count)
+                table.by: _page_links(pages, table.by, table.page_number, table.page_count)
                 for table in (report.tables if report else [])
             },
         )
@@ -161,13 +167,13 @@ class BackOfficeSite(admin.AdminSite):
         return response
 
 
-def _page_links(request: HttpRequest, by: str, number: int, count: int) -> dict[str, str]:
+def _page_links(pages: QueryDict, by: str, number: int, count: int) -> dict[str, str]:
     """The query strings of a table's previous and next pages (the range and the other
     tables' pages kept)."""
     links = {}
     for name, target in (("previous", number - 1), ("next", number + 1)):
         if 1 <= target <= count:
-            query = request.GET.copy()
+            query = pages.copy()
             query[f"{by}_page"] = str(target)
             links[name] = "?" + query.urlencode()
     return links

@@ -183,6 +183,10 @@ def test_presets_read_up_to_today(shop_a):
         assert "Sales per day" in html and "Sessions per day" in html
         assert html.count('<rect class="insights-bar"') == 2 * days
     assert "Last 30 days" in client.get("/admin/analytics/").content.decode()
+    # dates typed while a preset stays ticked are a custom range
+    typed = client.get(f"/admin/analytics/?range=30&start={DAY}&end={DAY}").content.decode()
+    assert "Sales per hour" in typed
+    assert 'value="custom" checked' in typed
 
 
 @pytest.mark.parametrize("role", [Role.OWNER, Role.STAFF, Role.READ_ONLY])

@@ -94,12 +94,20 @@ def test_the_merchant_reads_and_exports_the_shops_analytics(
     assert page.get_by_role("table", name="Sales per day").is_visible()
     no_horizontal_overflow(page)
 
-    # one day: hourly charts, that day's figures against the day before
-    page.get_by_label("Custom dates").check()
+    # a preset: the last 7 days
+    page.get_by_label("Last 7 days").check()
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url("**/admin/analytics/?range=7*")
+    assert page.locator("rect.insights-bar").count() == 14
+    assert figure(page, "orders") == "3"
+
+    # one day, typed as dates (the tick moves to Custom dates): hourly charts, that
+    # day's figures against the day before
     page.get_by_label("From", exact=True).fill(f"{DAY:%Y-%m-%d}")
     page.get_by_label("To", exact=True).fill(f"{DAY:%Y-%m-%d}")
     page.get_by_role("button", name="Show").click()
-    page.wait_for_url("**/admin/analytics/?range=custom*")
+    page.wait_for_url(f"**/admin/analytics/?range=7&start={DAY:%Y-%m-%d}*")
+    assert page.get_by_label("Custom dates").is_checked()
     assert figure(page, "sales") == "€72.00"
     assert figure(page, "conversion") == "50.0%"
     assert "Down 50.0%" in page.locator('[data-card="conversion"]').inner_text()
