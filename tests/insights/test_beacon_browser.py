@@ -5,7 +5,9 @@ session from Instagram, the product view and the bag add. No cookie is set."""
 
 from __future__ import annotations
 
+import os
 import time
+from pathlib import Path
 
 import pytest
 from django_tenants.utils import tenant_context
@@ -19,7 +21,7 @@ from tests.orders.conftest import shop_sells
 from tests.storefront.helpers import product
 
 pytestmark = pytest.mark.browser
-SHOTS = "/tmp/shots-insights"
+SHOTS = Path(os.environ.get("ETALAGE_SHOTS", "/tmp/shots-insights"))  # noqa: S108
 
 
 def wait_for(condition, timeout: float = 30.0):
@@ -42,6 +44,7 @@ def test_a_shoppers_visit_is_counted_without_a_cookie(
         lamp = product("Brass Lamp", slug="brass-lamp", price="40.00")
         shop_sells(slug)
     base = f"http://{slug}.localhost:{shop_server}"
+    SHOTS.mkdir(exist_ok=True)
     # headless Chromium says "HeadlessChrome" in its user agent, which the bot filter
     # drops: the shopper's browser is an ordinary Chrome
     context = browser.new_context(
