@@ -247,7 +247,7 @@ def main() -> None:
             rollup_run()
             incremental = time.perf_counter() - started
             with connection.cursor() as cursor:
-                cursor.execute("ANALYZE insights_hourlyrollup; ANALYZE insights_dailyvisitors")
+                cursor.execute("ANALYZE insights_hourlyrollup; ANALYZE insights_dailyrollup")
             print(
                 f"rollup: first run {first:.1f} s ({rows:,} hourly rows), "
                 f"incremental run {incremental * 1000:.0f} ms"

@@ -1,6 +1,9 @@
 /* Insights for shoppers: what this page view saw, sent in batches with
  * navigator.sendBeacon to the shop's /insights/events/ (docs/insights.md).
  *
+ * The page view goes at once; later events (impressions, bag adds) are batched for a
+ * second, and sent before a link is followed and when the page is hidden.
+ *
  * No cookie, no storage, nothing that names the shopper: the server counts unique
  * visitors with a hash that changes every day. The page's kind and ids come from the
  * script's data attributes; other scripts add events through
@@ -71,13 +74,19 @@
   record({ kind: "page_view", page: page, product: data.product, post: data.post, poll: data.poll });
   if (page === "product" && id(data.product)) record({ kind: "product_view", product: data.product });
   if (data.checkout) record({ kind: "checkout_started" });
+  flush(); // the page view goes at once; what follows is batched
+
 
   // bag adds and started checkouts, wherever their buttons are (bag.js, buy_now.js)
   document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("a[href]")) {
+      flush(); // a link leaves the page: send what is queued before it goes
+      return;
+    }
     var target = event.target.closest ? event.target.closest("button") : null;
     if (!target || target.disabled) return;
     if (target.hasAttribute("data-add-to-bag")) {
-      record({ kind: "bag_add", product: target.dataset.product || data.product });
+      record({ kind: "bag_add", product: target.dataset.product || data.product }, true);
     } else if (target.classList.contains("buy-now") || target.hasAttribute("data-bag-checkout")) {
       record({ kind: "checkout_started", product: target.dataset.product || data.product }, true);
     }
