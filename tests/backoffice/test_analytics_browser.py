@@ -115,6 +115,9 @@ def test_the_merchant_reads_and_exports_the_shops_analytics(
     assert page.get_by_role("img", name="Page views per hour").is_visible()
     no_horizontal_overflow(page)
     page.screenshot(path=str(shots / "3-analytics-one-day.png"), full_page=True)
+    page.emulate_media(color_scheme="dark")
+    page.screenshot(path=str(shots / "3b-analytics-one-day-dark.png"), full_page=True)
+    page.emulate_media(color_scheme="light")
 
     # the CSV holds the page's figures
     with page.expect_download() as download_info:
