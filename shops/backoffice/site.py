@@ -171,7 +171,7 @@ def _page_links(pages: QueryDict, by: str, number: int, count: int) -> dict[str,
     """The query strings of a table's previous and next pages (the range and the other
     tables' pages kept)."""
     links = {}
-    for name, target in (("previous", number - 1), ("next", number + 1)):
+    for name, target in (("first", 1), ("previous", number - 1), ("next", number + 1)):
         if 1 <= target <= count:
             query = pages.copy()
             query[f"{by}_page"] = str(target)

@@ -235,6 +235,9 @@ def test_tables_show_20_rows_a_page(shop_a):
     assert len(table_rows(second, "source")) == 5
     assert "Page 1 of 2 (25 rows)" in first and "Page 2 of 2 (25 rows)" in second
     assert f'href="{ONE_DAY.replace("&", "&amp;")}&amp;source_page=2#table-source"' in first
+    past = client.get("/admin/analytics/" + ONE_DAY + "&source_page=9").content.decode()
+    assert "There is no page 9: this table has 2 pages." in past
+    assert f'href="{ONE_DAY.replace("&", "&amp;")}&amp;source_page=1#table-source"' in past
     # the whole table goes to the CSV, not only the page shown
     rows = client.get("/admin/analytics/export.csv" + ONE_DAY).content.decode().splitlines()
     assert len([row for row in rows if row.startswith("By source,")]) == 1 + 25
