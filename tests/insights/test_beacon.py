@@ -9,12 +9,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import tenant_context
 
-from shops.insights.models import DailySalt
+from shops.insights.models import DailySalt, Kind
 from shops.insights.services import beacon_events_record, visitor_hash
 from shops.posts.models import PostDailyStats
+from tests.api.conftest import a_poll
 from tests.conftest import clear_of_window_end
 from tests.insights.conftest import PHONE_UA, beacon, raw_events
 from tests.posts.conftest import published_post
@@ -203,4 +205,27 @@ def test_an_embedded_page_is_sourced_to_the_embedding_site(shop_a):
         rows = raw_events()
     assert [(r["source"], r["channel"], r["embed_site"]) for r in rows] == [
         ("blog.example", "embed", "blog.example")
+    ]
+
+
+def test_votes_are_recorded_by_the_server_and_not_accepted_from_beacons(shop_a):
+    with tenant_context(shop_a):
+        poll = a_poll()
+        option = poll.options.order_by("id").first()
+    shopper = Client(HTTP_HOST="alpha.localhost", REMOTE_ADDR=IP, HTTP_USER_AGENT=PHONE_UA)
+
+    voted = shopper.post(
+        f"/api/v1/polls/{poll.id}/vote/",
+        {"option": option.id},
+        content_type="application/json",
+        HTTP_REFERER="https://www.tiktok.com/@alpha",
+    )
+    forged = beacon([{"kind": "vote", "poll": poll.id}])
+
+    assert voted.status_code == 200, voted.content
+    assert forged.status_code == 400
+    with tenant_context(shop_a):
+        rows = raw_events()
+    assert [(r["kind"], r["poll_id"], r["source"], r["channel"]) for r in rows] == [
+        (Kind.VOTE, poll.id, "tiktok.com", "tiktok")
     ]

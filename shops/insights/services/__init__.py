@@ -5,6 +5,7 @@ from shops.insights.services.events import (
     BeaconInvalid,
     beacon_events_record,
     order_paid_record,
+    shopper_action_record,
     visitor_hash,
 )
 from shops.insights.services.partitions import partitions_drop_expired, partitions_ensure
@@ -17,5 +18,6 @@ __all__ = [
     "partitions_drop_expired",
     "partitions_ensure",
     "rollup_run",
+    "shopper_action_record",
     "visitor_hash",
 ]

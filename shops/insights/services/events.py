@@ -14,6 +14,7 @@ Whatever the batch, one ``INSERT … SELECT FROM unnest(…)``: the request answ
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 from collections.abc import Mapping
@@ -22,7 +23,8 @@ from datetime import UTC, date, datetime
 from urllib.parse import parse_qs, urlsplit
 
 from django.core.cache import cache
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
 from shops.insights.models import DailySalt, Kind
@@ -32,6 +34,9 @@ from shops.posts.services import (
     TAG_CLICK,
     post_events_statement,
 )
+from shops.ratelimits import client_ip
+
+logger = logging.getLogger(__name__)
 
 MAX_BATCH_BYTES = 8 * 1024
 MAX_EVENTS_PER_BATCH = 50
@@ -45,9 +50,9 @@ BEACON_KINDS: dict[str, Kind] = {
     "tag_click": Kind.TAG_CLICK,
     "bag_add": Kind.BAG_ADD,
     "checkout_started": Kind.CHECKOUT_STARTED,
-    "vote": Kind.VOTE,
-    "review_written": Kind.REVIEW_WRITTEN,
 }
+# what the server records itself when it happened (``shopper_action_record``)
+SHOPPER_ACTIONS = {"vote": Kind.VOTE, "review_written": Kind.REVIEW_WRITTEN}
 PAGES = ("shop", "product", "post", "poll", "embed", "bag", "other")
 EVENT_FIELDS = {"kind", "page", "post", "poll", "product"}
 BATCH_FIELDS = {"events", "referrer", "url", "embed"}
@@ -271,6 +276,39 @@ def beacon_events_record(
         rows=[(*row, None, 0) for row in rows],
         also=post_counts,
     )
+
+
+def shopper_action_record(
+    request: HttpRequest, *, action: str, poll_id: int | None = None, product_id: int | None = None
+) -> int:
+    """Record a vote or a written review, server side, once the service took it (the
+    storefront's forms and the API's shopper endpoints call this). Sourced like a page
+    view from the request's referrer; bots left out. Counting never costs the action: a
+    database error here is logged and skipped (in a savepoint). Returns events written."""
+    user_agent = request.META.get("HTTP_USER_AGENT", "")
+    if is_bot(user_agent):
+        return 0
+    touch = touch_classify(
+        referrer=request.META.get("HTTP_REFERER", "")[:2000],
+        url="",
+        embed="",
+        own_host=request.get_host().split(":")[0].lower(),
+    )
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            visitor = visitor_hash(
+                address=client_ip(request), user_agent=user_agent, day=now.astimezone(UTC).date()
+            )
+            return _insert(
+                at=now,
+                visitor=visitor,
+                touch=touch,
+                rows=[(int(SHOPPER_ACTIONS[action]), "", None, poll_id, product_id, None, 0)],
+            )
+    except DatabaseError:
+        logger.exception("insights: %s not recorded", action)
+        return 0
 
 
 def order_paid_record(
