@@ -11,6 +11,7 @@ from django.db import connection
 
 from orders.models import Order
 from orders.status import order_transition
+from reviews.services.polls import PollOptionInput, poll_create
 from shops.insights.services import beacon_events_record, rollup_run
 from tests.factories import OrderFactory, PostFactory, ProductFactory
 from tests.insights.conftest import PHONE_UA
@@ -46,12 +47,16 @@ def paid_order(variant, quantity: int, *, when: datetime, email: str, utm: str =
 
 def seed_day(day: date, *, title: str = "Sea mug", caption: str = "Summer mugs") -> dict:
     """On ``day``: four shoppers (Instagram and Pinterest through a post, each to the
-    checkout; a blog embedding the shop; one direct), two paid orders of 2 x 24.00 and
+    checkout; a blog embedding the shop; one direct to a poll's page), two paid orders of 2 x 24.00 and
     1 x 24.00; the day before, one shopper to the checkout and a paid order of 24.00 (the
     previous period of a one-day range)."""
     product = ProductFactory(title=title, price=Decimal("24.00"))
     post = PostFactory(caption=caption, products=[product])
     variant = product.variants.get()
+    poll = poll_create(
+        question=f"Which colour next for {title}?",
+        options=[PollOptionInput(text="Sea blue"), PollOptionInput(text="Sand")],
+    )
     p, q = product.id, post.id
     visit(
         [
@@ -83,7 +88,11 @@ def seed_day(day: date, *, title: str = "Sea mug", caption: str = "Summer mugs")
         ip="192.0.2.44",
         embed="https://blog.example/summer",
     )
-    visit([{"kind": "page_view", "page": "shop"}], when=at(day, 16, 0), ip="192.0.2.80")
+    visit(
+        [{"kind": "page_view", "page": "poll", "poll": poll.id}],
+        when=at(day, 16, 0),
+        ip="192.0.2.80",
+    )
     paid_order(variant, 2, when=at(day, 9, 30), email="ada@example.com", utm="instagram")
     paid_order(variant, 1, when=at(day, 11, 0), email="ada@example.com")
     before = day - timedelta(days=1)
@@ -99,4 +108,4 @@ def seed_day(day: date, *, title: str = "Sea mug", caption: str = "Summer mugs")
     )
     paid_order(variant, 1, when=at(before, 12, 30), email="grace@example.com")
     rollup_run(now=at(day, 23, 59))
-    return {"product": product, "post": post}
+    return {"product": product, "post": post, "poll": poll}

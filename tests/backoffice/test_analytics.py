@@ -100,7 +100,7 @@ def test_the_page_shows_the_seeded_days_figures(shop_a):
     # conversion of a source is its orders per session
     assert ["direct", "1", "1", "1", "€24.00", "100.0%"] in table_rows(html, "source")
     assert ["blog.example", "1", "1", "0", "€0.00", "0.0%"] in table_rows(html, "source")
-    assert "Publish a poll" in html  # the empty poll table says what to do
+    assert table_rows(html, "poll") == [["Which colour next for Sea mug?", "1", "0"]]
 
 
 def test_the_csv_holds_the_pages_numbers_and_is_audited(shop_a):
@@ -211,7 +211,7 @@ def test_shop_b_never_sees_shop_as_numbers(shop_a, shop_b):
 
     assert cards(html)["sales"] == "€0.00" and cards(html)["sessions"] == "0"
     assert "Sea mug" not in html and "Summer mugs" not in html and "instagram" not in html
-    assert "Share a post" in html  # empty states
+    assert "Share a post" in html and "Publish a poll" in html  # empty states
     assert "Sea mug" not in exported.content.decode()
     assert "72.00" not in exported.content.decode()
 
