@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test install lint format migrate db-stop bench bench-import bench-buy-now bench-shop-page bench-shop-page-render bench-api bench-channels bench-feeds bench-stock-to-meta clean
+.PHONY: run test install lint format migrate db-stop bench bench-import bench-buy-now bench-shop-page bench-shop-page-render bench-api bench-channels bench-feeds bench-stock-to-meta bench-insights clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("etalage: Python 3.11 or newer is needed (found %d.%d); set PYTHON=python3.11" % sys.version_info[:2]) if sys.version_info < (3, 11) else None'
@@ -55,6 +55,9 @@ bench-shop-page-render: install
 
 bench-api: install
 	$(BIN)/python bench/api_products.py $(BENCH_ARGS)
+
+bench-insights: install
+	$(BIN)/python bench/insights.py $(BENCH_ARGS)
 
 bench-channels: install
 	$(BIN)/python bench/channels.py $(BENCH_ARGS)

@@ -31,6 +31,7 @@ PAGES = {
     "product add": "/admin/catalog/product/add/",
     "product change": "/admin/catalog/product/{product}/change/",
     "designer": "/admin/storefront/design/",
+    "analytics": "/admin/analytics/",
 }
 FORM_FACTORS = {"mobile": [], "desktop": ["--preset=desktop"]}
 

@@ -91,6 +91,7 @@ TENANT_APPS = [
     "shops.storefront",
     "shops.posts",
     "shops.channels",
+    "shops.insights",
     "catalog",
     "orders",
     "reviews",
@@ -356,6 +357,20 @@ CELERY_BEAT_SCHEDULE["orders-expire-reservations"] = {
     "schedule": env_int("ORDERS_EXPIRY_INTERVAL_SECONDS", 60),
     "args": ["orders.reservations_expire"],
 }
+# Insights (shops/insights, docs/insights.md): the rollups every minute, the event
+# partitions (made ahead, dropped after the shop's retention) every hour
+CELERY_BEAT_SCHEDULE["insights-rollup"] = {
+    "task": "shops.for_each_shop",
+    "schedule": env_int("INSIGHTS_ROLLUP_SECONDS", 60),
+    "args": ["insights.rollup"],
+}
+CELERY_BEAT_SCHEDULE["insights-partitions"] = {
+    "task": "shops.for_each_shop",
+    "schedule": 3600,
+    "args": ["insights.partitions_maintain"],
+}
+# Beacons a client address may send per minute to one shop (shops.ratelimits)
+INSIGHTS_BEACON_RATE = env_str("INSIGHTS_BEACON_RATE", "120/m")
 # Held orders whose reservation ends within this many seconds, or older than the other,
 # are settled from Stripe's answer when their webhook never came (orders.payment_health)
 PAYMENTS_SETTLE_BEFORE_EXPIRY_SECONDS = env_int("PAYMENTS_SETTLE_BEFORE_EXPIRY_SECONDS", 120)

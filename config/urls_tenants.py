@@ -11,6 +11,7 @@ from orders import views as order_views
 from shops.accounts import views as account_views
 from shops.api import views as api_views
 from shops.channels import views as channel_views
+from shops.insights import views as insights_views
 from shops.privacy import views as privacy_views
 from shops.storefront import collection_pages, shop_settings
 from shops.storefront import order_pages as order_page_views
@@ -24,6 +25,7 @@ urlpatterns = [
     path("embed/", storefront_views.embed, name="embed"),
     path("embed.js", storefront_views.embed_loader, name="embed-loader"),
     path("favicon.ico", storefront_views.favicon, name="favicon"),
+    path("insights/events/", insights_views.beacon, name="insights-beacon"),
     path("search/", storefront_views.search, name="shop-search"),
     path("products/<slug:slug>/", catalog_views.product_page, name="product-page"),
     path("collections/<slug:slug>/", collection_pages.collection_page, name="collection-page"),

@@ -126,12 +126,16 @@ def schema_create_from_template(schema_name: str) -> None:
 # --- Reading a schema back as SQL -------------------------------------------------------
 
 _UNSUPPORTED_QUERIES = {
-    "relations other than tables, sequences, indexes and views": """
+    "relations other than tables, partitioned tables, sequences, indexes and views": """
         SELECT c.relname || ' (relkind ' || c.relkind::text || ')' FROM pg_class c
-        WHERE c.relnamespace = %(ns)s AND c.relkind NOT IN ('r', 'S', 'i', 'v')""",
-    "unlogged or partitioned tables": """
+        WHERE c.relnamespace = %(ns)s AND c.relkind NOT IN ('r', 'p', 'S', 'i', 'v')""",
+    "unlogged tables": """
         SELECT c.relname FROM pg_class c WHERE c.relnamespace = %(ns)s
-          AND c.relkind = 'r' AND (c.relpersistence <> 'p' OR c.relispartition)""",
+          AND c.relkind IN ('r', 'p') AND c.relpersistence <> 'p'""",
+    "partitions with constraints or indexes of their own": """
+        SELECT c.relname FROM pg_class c WHERE c.relnamespace = %(ns)s AND c.relispartition
+          AND (EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conrelid = c.oid)
+               OR EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid))""",
     "types (enums, domains, ranges)": """
         SELECT t.typname FROM pg_type t WHERE t.typnamespace = %(ns)s
           AND t.typtype IN ('e', 'd', 'r', 'm')""",
@@ -167,8 +171,21 @@ _COLUMNS = f"""
       LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
       LEFT JOIN pg_collation co ON co.oid = a.attcollation
       LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
-     WHERE c.relnamespace = %(ns)s AND c.relkind = 'r'
+     WHERE c.relnamespace = %(ns)s AND c.relkind IN ('r', 'p') AND NOT c.relispartition
      ORDER BY c.relname, a.attnum"""
+
+# Partitioned tables (PARTITION BY …) and their partitions, made after every table
+_PARTITION_KEYS = """
+    SELECT quote_ident(c.relname), pg_get_partkeydef(c.oid) FROM pg_class c
+     WHERE c.relnamespace = %(ns)s AND c.relkind = 'p'"""
+
+_PARTITIONS = """
+    SELECT quote_ident(c.relname), quote_ident(p.relname), pg_get_expr(c.relpartbound, c.oid)
+      FROM pg_class c
+      JOIN pg_inherits i ON i.inhrelid = c.oid
+      JOIN pg_class p ON p.oid = i.inhparent
+     WHERE c.relnamespace = %(ns)s AND c.relispartition
+     ORDER BY c.relname"""
 
 _STANDALONE_SEQUENCES = f"""
     SELECT quote_ident(c.relname),
@@ -279,10 +296,19 @@ def generate_ddl(schema: str) -> tuple[str, int]:
                 tables.setdefault(table, []).append(_column_sql(column, *rest))
                 if rest[4] != "s":  # generated columns take no values
                     insertable.setdefault(table, []).append(column)
+            cursor.execute(_PARTITION_KEYS, params)
+            partition_keys = {table: f" PARTITION BY {key}" for table, key in cursor}
             for table, columns in tables.items():
                 statements.append(
-                    f"CREATE TABLE {table} (\n    " + ",\n    ".join(columns) + "\n);"
+                    f"CREATE TABLE {table} (\n    "
+                    + ",\n    ".join(columns)
+                    + f"\n){partition_keys.get(table, '')};"
                 )
+            cursor.execute(_PARTITIONS, params)
+            statements += [
+                f"CREATE TABLE {name} PARTITION OF {parent} {bound};"
+                for name, parent, bound in cursor
+            ]
 
             for table, columns in insertable.items():
                 values = ", ".join(f"quote_nullable({column})" for column in columns)

@@ -8,6 +8,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
+from shops.api.analytics.views import BreakdownView, FunnelView, SeriesView, SummaryView
 from shops.api.catalog.views import (
     CollectionViewSet,
     ProductViewSet,
@@ -57,8 +58,16 @@ shopper_urls = [
     path("polls/<int:poll_id>/vote/", PollVoteView.as_view(), name="shopper-poll-vote"),
 ]
 
+analytics_urls = [
+    path("analytics/summary/", SummaryView.as_view(), name="analytics-summary"),
+    path("analytics/funnel/", FunnelView.as_view(), name="analytics-funnel"),
+    path("analytics/series/", SeriesView.as_view(), name="analytics-series"),
+    path("analytics/breakdown/", BreakdownView.as_view(), name="analytics-breakdown"),
+]
+
 urlpatterns = [
     *shopper_urls,
+    *analytics_urls,
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include(router.urls)),

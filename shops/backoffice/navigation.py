@@ -79,7 +79,10 @@ NAVIGATION: tuple[Section, ...] = (
         "Channels",
         (Link("Channels", "admin:channels_connection_changelist", "channels.view_connection"),),
     ),
-    Section("Analytics", (Link("Analytics", "admin:backoffice_analytics"),)),
+    Section(
+        "Analytics",
+        (Link("Analytics", "admin:backoffice_analytics", "orders.view_order"),),
+    ),
     Section(
         "Settings",
         (

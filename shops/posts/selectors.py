@@ -23,6 +23,7 @@ from shops.posts.models import (
     PostOrderAttribution,
     PostTag,
 )
+from shops.posts.services.click_through import ATTRIBUTION_WINDOW
 
 # a refunded order earned nothing
 PAID_STATUSES = ("paid", "partially_fulfilled", "fulfilled", "partially_refunded")
@@ -148,10 +149,13 @@ class PostStats:
 
 def post_stats(*, post_ids: list[int], since: date | None = None) -> dict[int, PostStats]:
     """Impressions, tag clicks, paid attributed orders and their revenue (what was paid
-    less refunds) per post, from ``since`` on (every day by default). Two queries."""
+    less refunds; paid within ``ATTRIBUTION_WINDOW`` of the tag click) per post, from
+    ``since`` on (every day by default). Two queries."""
     counters = PostDailyStats.objects.filter(post_id__in=post_ids)
     attributions = PostOrderAttribution.objects.filter(
-        post_id__in=post_ids, order__status__in=PAID_STATUSES
+        post_id__in=post_ids,
+        order__status__in=PAID_STATUSES,
+        order__paid_at__lte=F("created") + ATTRIBUTION_WINDOW,
     )
     if since is not None:
         counters = counters.filter(day__gte=since)

@@ -43,6 +43,7 @@ from reviews.shoppers import (
     rate_limit_hit,
     shopper_from,
 )
+from shops.insights.services import shopper_action_record
 from shops.redirects import local_redirect_target
 from shops.storefront.branding import theme_context
 from shops.storefront.product_pages import product_page_context
@@ -125,6 +126,9 @@ def review_create(request: HttpRequest, slug: str) -> HttpResponse:
                 photos=data["photos"],
                 shopper=shopper,
             )
+            shopper_action_record(
+                request, action="review_written", product_id=context["product"].id
+            )
         except ValidationError as error:
             for name, messages in error.message_dict.items():
                 for message in messages:
@@ -197,6 +201,7 @@ def review_write(request: HttpRequest, token: str) -> HttpResponse:
                     for message in messages:
                         form.add_error(name if name in form.fields else None, message)
             else:
+                shopper_action_record(request, action="review_written", product_id=line.product_id)
                 return render(request, "reviews/thanks.html", {"product": product, **shop_theme()})
         status = 400
     else:
@@ -254,6 +259,7 @@ def poll_page(request: HttpRequest, poll_id: int) -> HttpResponse:
                 notify_email=request.POST.get("notify_email", ""),
                 email=request.POST.get("email", ""),
             )
+            shopper_action_record(request, action="vote", poll_id=poll.id)
         except PollError as error:
             status, message = error.status, str(error)
         poll = selectors.poll_view(poll_id=poll_id)  # fresh counts

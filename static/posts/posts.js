@@ -2,7 +2,8 @@
  * clicks, and carry the click to the product page for purchase attribution.
  *
  * No cookie and no storage: a random token identifies this page view only. Counts are
- * sent with navigator.sendBeacon (the page never waits for them); a tag link gets the
+ * sent with navigator.sendBeacon (the page never waits for them), through the shop's
+ * insights beacon (static/insights/insights.js) when the page has it; a tag link gets the
  * token as ?view=…, which buy-now passes on with the post id.
  */
 (function () {
@@ -26,6 +27,16 @@
   function flush() {
     clearTimeout(timer);
     if (!queue.length) return;
+    // the shop's insights beacon (insights.js) carries them when it is on the page: one
+    // request for the page's events, and the server counts the posts' days from it too
+    var insights = window.etalageInsights;
+    if (insights) {
+      queue.splice(0).forEach(function (event) {
+        var click = event.kind === "click";
+        insights.record({ kind: click ? "tag_click" : "post_impression", post: event.post }, click);
+      });
+      return;
+    }
     var body = JSON.stringify({ view: token, events: queue });
     queue = [];
     if (navigator.sendBeacon && navigator.sendBeacon(ENDPOINT, body)) return;

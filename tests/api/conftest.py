@@ -290,6 +290,10 @@ ENDPOINTS = [
     ("get", "/api/v1/channels/{channel}/", None, "channels:read"),
     ("get", "/api/v1/channels/{channel}/items/", None, "channels:read"),
     ("get", "/api/v1/channels/{channel}/items/{item}/", None, "channels:read"),
+    ("get", "/api/v1/analytics/summary/", None, "analytics:read"),
+    ("get", "/api/v1/analytics/funnel/", None, "analytics:read"),
+    ("get", "/api/v1/analytics/series/?metric=sales", None, "analytics:read"),
+    ("get", "/api/v1/analytics/breakdown/?by=source", None, "analytics:read"),
     ("get", "/api/v1/shipping-zones/", None, "shipping:read"),
     ("get", "/api/v1/shipping-zones/{zone}/", None, "shipping:read"),
     (

@@ -119,9 +119,9 @@ def test_home_replaces_the_model_index_with_the_checklist_and_cards(shop_a):
     assert response.status_code == 200
     assert "Set up your shop" in page
     assert "0 of 6 steps done" in page
-    assert "Sales today" in page and "€0.00" in page
-    assert "Orders to fulfil" in page
-    assert "Shown once the shop records visits" in page
+    assert "Sales, last 7 days" in page and "€0.00" in page
+    assert "Orders to fulfil" in page and "sold today" in page
+    assert "Conversion, last 7 days" in page and "Nothing to compare" in page
     assert 'aria-label="Back office"' in page
     assert "Catalog changes" not in page and "Webhook deliveries" not in page
 

@@ -82,7 +82,7 @@ def test_a_user_without_the_permission_does_not_see_the_link(shop_a):
         "Audit log",
         "Shop and domains",
     }
-    assert [section.label for section in inactive] == ["Home", "Online store", "Analytics"]
+    assert [section.label for section in inactive] == ["Home", "Online store"]
     assert navigation_for(AnonymousUser(), "/admin/", (ORDERS,)) == []
 
 

@@ -87,7 +87,7 @@ def test_new_merchant_completes_the_checklist_from_home(
     assert page.get_by_role("heading", name="Set up your shop").is_visible()
     assert "0 of 6 steps done" in page.locator(".backoffice-progress").inner_text()
     assert set(step_status(page).values()) == {"no"}
-    assert page.locator("[data-card=sales-today] .backoffice-card-figure").inner_text() == "€0.00"
+    assert page.locator("[data-card=sales] .backoffice-card-figure").inner_text() == "€0.00"
     assert page.locator("[data-card=to-fulfil] .backoffice-card-figure").inner_text() == "0"
     assert fits(page)
     page.screenshot(path=str(shots / "01-home-new.png"), full_page=True)

@@ -20,6 +20,7 @@ from shops.posts.models import Post, PostDailyStats, PostTag
 from shops.storefront import services as design
 from tests.catalog.test_admin_browser import log_in
 from tests.conftest import clear_of_window_end
+from tests.insights.conftest import DESKTOP_UA
 from tests.orders.conftest import shop_sells
 from tests.posts.conftest import picture
 from tests.storefront.helpers import product
@@ -91,7 +92,11 @@ def test_merchant_tags_a_picture_and_the_shopper_taps_through_to_buy_now(
     assert saved.x == pytest.approx(0.6, abs=0.02) and saved.y == pytest.approx(0.25, abs=0.02)
 
     # when a shopper opens the post from the gallery and reaches the tag by keyboard
-    shopper = page.context.new_page()
+    # (an ordinary Chrome: the beacon leaves out the "HeadlessChrome" user agent as a bot's)
+    shopper_context = page.context.browser.new_context(
+        viewport={"width": 1200, "height": 900}, user_agent=DESKTOP_UA
+    )
+    shopper = shopper_context.new_page()
     shopper.goto(f"{base}/")
     shopper.get_by_role("link", name=re.compile("Open the post: Market day")).click()
     dialog = shopper.get_by_role("dialog")
@@ -115,6 +120,7 @@ def test_merchant_tags_a_picture_and_the_shopper_taps_through_to_buy_now(
             return list(PostDailyStats.objects.values_list("impressions", "tag_clicks"))
 
     assert wait_for(lambda: counted() == [(1, 1)]), counted()
+    shopper_context.close()
 
 
 def test_a_tag_can_be_placed_on_a_variant_and_moved_with_the_keyboard(

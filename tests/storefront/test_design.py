@@ -429,7 +429,9 @@ def test_shop_page_landmarks_and_no_script_needed(shop_a):
     assert '<main id="main" tabindex="-1">' in html
     assert '<header class="site-header">' in html and '<footer class="site-footer">' in html
     assert '<a class="skip-link" href="#main">' in html
-    assert "<script src" not in html
+    # the one script is the deferred analytics beacon (docs/insights.md): the page needs none
+    assert re.findall(r'<script src="([^"]+)"', html) == ["/static/insights/insights.js"]
+    assert '<script src="/static/insights/insights.js" data-page="shop" defer>' in html
 
 
 # --- demo ---------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from shops.api.base import ShopperView
 from shops.api.errors import refusal
 from shops.api.reviews import serializers as s
 from shops.api.throttling import ShopperActionThrottle
+from shops.insights.services import shopper_action_record
 
 TOO_MANY = OpenApiResponse(
     description="Too many votes from this shopper or network (REVIEWS_RATE_LIMITS); retry "
@@ -126,6 +127,7 @@ class PollVoteView(ShopperVoteView):
             )
         except PollError as error:
             raise _refused(error) from None
+        shopper_action_record(request, action="vote", poll_id=poll_id)
         poll = selectors.poll_view(poll_id=poll_id)  # the counts with this vote
         return Response(
             {

@@ -3,11 +3,13 @@ validation), ``consent`` (shopper photos), ``click_through`` (counters, attribut
 scheduled posts). Every service validates all of its input before it writes anything."""
 
 from shops.posts.services.click_through import (
+    ATTRIBUTION_WINDOW,
     IMPRESSION,
     MAX_EVENTS_PER_BATCH,
     TAG_CLICK,
     VIEW_TOKEN,
     post_events_record,
+    post_events_statement,
     post_order_attribute,
     posts_due_announce,
 )
@@ -27,6 +29,7 @@ from shops.posts.services.posts import (
 )
 
 __all__ = [
+    "ATTRIBUTION_WINDOW",
     "IMPRESSION",
     "MAX_EVENTS_PER_BATCH",
     "POST_FIELDS",
@@ -38,6 +41,7 @@ __all__ = [
     "post_create",
     "post_delete",
     "post_events_record",
+    "post_events_statement",
     "post_fields_clean",
     "post_from_shopper_photo",
     "post_images_clean",

@@ -17,14 +17,18 @@ from shops.posts.services.posts import row_id
 VIEW_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 MAX_EVENTS_PER_BATCH = 100
 IMPRESSION, TAG_CLICK = "impression", "click"
+# Attribution, the one rule of the project (posts' revenue and the insights): an order
+# counts for the last touch (the post whose tag was clicked, the source the shopper
+# came from) when it was paid within this long of that touch.
+ATTRIBUTION_WINDOW = timedelta(days=7)
 
 
-def post_events_record(*, events: Iterable[tuple[object, str]], day: date | None = None) -> int:
-    """Count impressions and tag clicks: ``events`` are ``(post id, "impression" or
-    "click")``. Each (post, kind) counts once per call (one page view); ids of unknown or
-    unpublished posts are dropped. One statement, whatever the number of posts: an
-    ``INSERT … SELECT … ON CONFLICT DO UPDATE`` adding to the (post, day) rows. Returns
-    how many posts' rows were written."""
+def post_events_statement(
+    *, events: Iterable[tuple[object, str]], day: date | None = None
+) -> tuple[str, list] | None:
+    """The one ``INSERT … SELECT … ON CONFLICT DO UPDATE`` that counts ``events`` (see
+    ``post_events_record``), as SQL and parameters, or None when there is nothing to
+    count. The insights' beacon runs it in the same statement as its own events."""
     counts: dict[int, list[int]] = {}
     for raw_id, kind in list(events)[:MAX_EVENTS_PER_BATCH]:
         post_id = row_id(raw_id)
@@ -33,7 +37,7 @@ def post_events_record(*, events: Iterable[tuple[object, str]], day: date | None
         row = counts.setdefault(post_id, [0, 0])
         row[0 if kind == IMPRESSION else 1] = 1
     if not counts:
-        return 0
+        return None
     day = day or timezone.localdate()
     stats, posts = PostDailyStats._meta.db_table, Post._meta.db_table
     ids = list(counts)
@@ -46,11 +50,20 @@ def post_events_record(*, events: Iterable[tuple[object, str]], day: date | None
             impressions = {stats}.impressions + EXCLUDED.impressions,
             tag_clicks = {stats}.tag_clicks + EXCLUDED.tag_clicks
     """  # noqa: S608 (table names from the models, values as parameters)
+    return sql, [day, ids, [counts[i][0] for i in ids], [counts[i][1] for i in ids]]
+
+
+def post_events_record(*, events: Iterable[tuple[object, str]], day: date | None = None) -> int:
+    """Count impressions and tag clicks: ``events`` are ``(post id, "impression" or
+    "click")``. Each (post, kind) counts once per call (one page view); ids of unknown or
+    unpublished posts are dropped. One statement, whatever the number of posts: an
+    ``INSERT … SELECT … ON CONFLICT DO UPDATE`` adding to the (post, day) rows. Returns
+    how many posts' rows were written."""
+    statement = post_events_statement(events=events, day=day)
+    if statement is None:
+        return 0
     with connection.cursor() as cursor:
-        cursor.execute(
-            sql,
-            [day, ids, [counts[i][0] for i in ids], [counts[i][1] for i in ids]],
-        )
+        cursor.execute(*statement)
         return cursor.rowcount
 
 
