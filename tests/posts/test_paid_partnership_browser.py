@@ -15,7 +15,7 @@ from shops.posts.models import Post
 from shops.storefront import services as design
 from shops.storefront.branding import contrast_ratio
 from tests.journeys.helpers import no_horizontal_overflow
-from tests.posts.conftest import published_post
+from tests.posts.conftest import page_serving_media, published_post
 
 pytestmark = pytest.mark.browser
 SHOTS = Path(os.environ.get("ETALAGE_SHOTS", "/tmp/shots-hostile"))  # noqa: S108
@@ -36,15 +36,9 @@ LABELS = """() => [...document.querySelectorAll("[data-paid-partnership]")]
 
 @pytest.fixture
 def page(browser, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    context = browser.new_context()
-    page = context.new_page()
-    page.route(
-        "**/media/**",
-        lambda route: route.fulfill(path=Path(tmp_path, route.request.url.split("/media/", 1)[1])),
-    )
-    yield page
-    context.close()
+    settings.MEDIA_ROOT = tmp_path  # the live server runs in this process
+    with page_serving_media(browser, tmp_path) as page:
+        yield page
 
 
 def assert_labels(page, count: int) -> None:
