@@ -4,8 +4,9 @@ shopper or an import can fill that a page shows: the shop's name, branding and e
 section's texts and links, product title, description, option names and values,
 collection name and description, post caption, picture description, partner and tag
 labels, review and poll texts, shipping zone and rate names, the buyer's name and
-address, a checkout link's coupon and campaign. Each shopper page and admin page that
-shows them opens with no dialog, no injected element, and the text shown as text."""
+address, a checkout link's coupon and campaign. Each shopper page, admin page and the
+confirmation email that shows them opens with no dialog, no injected element, and the
+text shown as text."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ from shops.storefront import services as storefront
 from shops.storefront.sections import REGISTRY
 from tests.catalog.test_admin_browser import log_in
 from tests.orders.conftest import paid_order, shop_sells
+from tests.orders.test_confirmation_browser import confirmation_email
 from tests.posts.conftest import page_serving_media, picture
 from tests.reviews.helpers import a_shopper
 from tests.reviews.test_polls import make_poll
@@ -220,6 +222,13 @@ def test_the_corpus_in_every_field_renders_as_text_on_every_page(
         shown = visit(page, base + path, dialogs)
         assert corpus(100) in shown, path  # the buyer's name and address as text
     page.screenshot(path=SHOTS / "xss-order-page.png", full_page=True)
+
+    # the confirmation email, its HTML opened as a mail client that runs nothing would
+    email = confirmation_email(seeded["order"].number)
+    assert corpus(100) in email.body  # the shop's name, the buyer's address: as text
+    page.set_content(email.alternatives[0][0])
+    assert page.evaluate(INJECTED) == [] and dialogs == []
+    assert corpus(100) in page.locator("body").inner_text()
 
     log_in(page, base, "hostile")
     for path in (
