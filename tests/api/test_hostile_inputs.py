@@ -82,3 +82,12 @@ def test_a_cache_key_part_is_always_a_key_every_backend_takes(text):
 
     assert part.isascii() and part.isprintable() and " " not in part and len(part) <= 100
     assert cache_key_part(text) == part != cache_key_part(text + "y")
+
+
+@pytest.mark.parametrize("path", ["/", "/embed/", "/embed.js"])
+@pytest.mark.parametrize("method", ["post", "put", "delete", "trace"])
+def test_the_shop_page_and_the_embed_answer_only_get_and_head(shop_a, path, method):
+    client = Client(HTTP_HOST="alpha.localhost")
+
+    assert getattr(client, method)(path).status_code == 405  # a TRACE of /embed/ was a 200
+    assert client.head(path).status_code == 200
