@@ -197,7 +197,7 @@ def _group_rows(rows: Iterable[CsvRow]) -> Iterator[list[CsvRow]]:
 def _plan_product(rows: list[CsvRow], state: _FileState) -> ProductPlan:
     first = rows[0]
     plan = ProductPlan(handle=slugify(first.get(col.HANDLE))[:255], rows=rows)
-    if not _check_handle(plan, first, state):
+    if not _check_handle(plan, first, state) or not _check_nul(plan):
         return plan
     _read_product_fields(plan, first, state)
     for row in rows:
@@ -234,6 +234,27 @@ def _check_handle(plan: ProductPlan, first: CsvRow, state: _FileState) -> bool:
     if not first.get(col.TITLE):
         plan.error(first.number, col.TITLE, "The first row of a product needs its Title.")
     return True
+
+
+def _check_nul(plan: ProductPlan) -> bool:
+    """False (each cell reported) when a cell holds a NUL character: PostgreSQL cannot
+    store it, and it usually means a file saved from a binary format. The product is
+    refused, not cleaned: a SKU or handle changed behind the merchant's back would not
+    match the one they use elsewhere."""
+    cells = [
+        (row.number, column)
+        for row in plan.rows
+        for column, value in row.values.items()
+        if "\x00" in (value or "")
+    ]
+    for number, column in cells:
+        plan.error(
+            number,
+            column,
+            f"The {column} cell holds an invisible NUL character; remove it "
+            "(or save the file again as CSV UTF-8) and import again.",
+        )
+    return not cells
 
 
 def _read_product_fields(plan: ProductPlan, row: CsvRow, state: _FileState) -> None:

@@ -71,6 +71,12 @@ class PostForm(forms.ModelForm):
     new_images_alt = forms.CharField(
         label="Alt text of the added pictures", required=False, max_length=255
     )
+    confirm_label_removal = forms.BooleanField(
+        label="Remove the paid-partnership label from this published post",
+        required=False,
+        help_text="Shoppers were told this post is a paid partnership; removing the label "
+        "is recorded in the audit log.",
+    )
 
     class Meta:
         model = Post
@@ -89,7 +95,11 @@ class PostForm(forms.ModelForm):
         fields["published_at"] = self.cleaned_data.get("published_at")
         existing = self.instance if self.instance.pk else None
         try:
-            services.post_fields_clean(fields=fields, post=existing)
+            services.post_fields_clean(
+                fields=fields,
+                post=existing,
+                confirm_label_removal=self.cleaned_data.get("confirm_label_removal", False),
+            )
         except ValidationError as error:
             self._update_errors(error)
         alt_text = self.cleaned_data.get("new_images_alt", "")
@@ -144,7 +154,10 @@ class PostAdmin(admin.ModelAdmin):
     readonly_fields = ("daily_click_through",)
     fieldsets = (
         (None, {"fields": ("caption", "status", "published_at", "source")}),
-        ("Disclosure", {"fields": ("is_paid_partnership", "partner_name")}),
+        (
+            "Disclosure",
+            {"fields": ("is_paid_partnership", "partner_name", "confirm_label_removal")},
+        ),
         ("Shopper photo", {"fields": ("consent",)}),
         ("Pictures", {"fields": ("new_images", "new_images_alt")}),
         ("Click-through, last 30 days", {"fields": ("daily_click_through",)}),
@@ -290,6 +303,7 @@ class PostAdmin(admin.ModelAdmin):
                 new_images=form.image_inputs,
                 tags_by_image=form.tags_by_image,
                 remove_image_ids=form.remove_image_ids,
+                confirm_label_removal=form.cleaned_data.get("confirm_label_removal", False),
                 **fields,
             )
         else:

@@ -61,6 +61,13 @@ class Post(models.Model):
     source = models.CharField(max_length=15, choices=Source.choices, default=Source.MERCHANT)
     is_paid_partnership = models.BooleanField("paid partnership / ad", default=False)
     partner_name = models.CharField(max_length=120, blank=True)
+    paid_partnership_shown_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When shoppers were first shown the post as a paid partnership; its label "
+        "is then removed only with a confirmation, recorded in the audit log.",
+    )
     consent = models.OneToOneField(
         ShopperPhotoConsent, null=True, blank=True, on_delete=models.PROTECT, related_name="post"
     )

@@ -121,7 +121,11 @@ def social_link_clean(network: str, value: object) -> str:
     label, hosts = SOCIAL_NETWORKS[network]
     parts = urlsplit(text)
     host = (parts.hostname or "").lower().removeprefix("www.")
-    if parts.scheme != "https" or not any(host == h or host.endswith("." + h) for h in hosts):
+    if (
+        "\x00" in text
+        or parts.scheme != "https"
+        or not any(host == h or host.endswith("." + h) for h in hosts)
+    ):
         raise ValidationError(
             f"{label}: give the address of your profile, starting with https://{hosts[0]}/.",
             code="social_link",

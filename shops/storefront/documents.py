@@ -40,6 +40,15 @@ _STORED_NAME = re.compile(r"^storefront/[A-Za-z0-9_-]+(?:-\d+)?\.(?:jpg|png|webp
 BRANDING_TEXT = {"tagline": 200, "announcement": 200}
 
 
+def nul_refused(label: str) -> ValidationError:
+    """The error for a text holding a NUL character (often pasted from another program;
+    PostgreSQL cannot store it): refused rather than stripped, as the forms do."""
+    return ValidationError(
+        f"{label}: remove the invisible NUL character (often pasted from another program).",
+        code="null_characters_not_allowed",
+    )
+
+
 def located(error: ValidationError, path: str) -> ValidationError:
     """Mark each message of ``error`` with the place it is about (``branding.tagline``,
     ``sections.<id>.button_link``) unless it has one: the designer shows it there."""
@@ -159,7 +168,9 @@ def branding_clean(branding: object) -> dict:
     cleaned["font"] = merged["font"]
     for name, limit in BRANDING_TEXT.items():
         text = " ".join(str(merged[name] or "").split())
-        if len(text) > limit:
+        if "\x00" in text:  # PostgreSQL refuses it in JSON text: a 500 on save
+            errors.append(located(nul_refused(name.title()), f"branding.{name}"))
+        elif len(text) > limit:
             errors.append(
                 located(
                     ValidationError(

@@ -21,7 +21,7 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.http import urlencode
 from django.views.decorators.clickjacking import xframe_options_exempt
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 from django.views.static import serve
 
 from catalog.models import Product
@@ -93,6 +93,7 @@ def frame_ancestors(origins: list[str]) -> str:
     return "frame-ancestors " + (" ".join(origins) if origins else "'none'")
 
 
+@require_safe
 def shop_page(request: HttpRequest) -> HttpResponse:
     """The shop page as designed and published: sections, ``?page=<n>`` pages the product
     grid. Cached per shop; constant queries when not."""
@@ -109,6 +110,7 @@ def shop_page(request: HttpRequest) -> HttpResponse:
 
 
 @xframe_options_exempt
+@require_safe
 def embed(request: HttpRequest) -> HttpResponse:
     """The shop for an iframe: whole, one section (``?section=<id>``), one product
     (``?product=<slug>``) or the shopper's bag (``?bag=1``). Only the shop's allowed
@@ -187,6 +189,7 @@ def bag_page(request: HttpRequest) -> HttpResponse:
     return render(request, "orders/bag.html", {**shop_theme(), "can_sell": shop_can_sell()})
 
 
+@require_safe
 def embed_loader(request: HttpRequest) -> HttpResponse:
     """``/embed.js``: the one-line snippet's script. It inserts the iframe after itself."""
     response = render(request, "storefront/embed.js", content_type="text/javascript")

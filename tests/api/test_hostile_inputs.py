@@ -44,11 +44,11 @@ def test_deeply_nested_json_to_the_partner_api_is_a_parse_error(api_a, path):
     assert error_of(response)["code"] == "parse_error"
 
 
-@pytest.mark.parametrize("product", ["\x00", "tee\x00", "%00"])
-def test_a_nul_in_the_embedded_product_is_a_404(shop_a, product):
+@pytest.mark.parametrize(("product", "status"), [("\x00", 400), ("tee\x00", 400), ("%00", 404)])
+def test_a_nul_in_the_embedded_product_is_a_4xx(shop_a, product, status):
     response = Client(HTTP_HOST="alpha.localhost").get("/embed/", {"product": product})
 
-    assert response.status_code == 404
+    assert response.status_code == status  # a NUL: shops.middleware.NulQueryMiddleware
 
 
 @pytest.mark.parametrize("query", [{"section": "\x00"}, {"page": "\x00"}, {"section": "x" * 200}])
@@ -56,7 +56,7 @@ def test_hostile_embed_and_shop_page_parameters_are_not_a_500(shop_a, query):
     client = Client(HTTP_HOST="alpha.localhost")
 
     for path in ("/embed/", "/"):
-        assert client.get(path, query).status_code in (200, 404)
+        assert client.get(path, query).status_code in (200, 400, 404)
 
 
 def test_a_stock_adjustment_past_the_columns_limit_is_a_400(shop_a, api_a):
@@ -82,3 +82,12 @@ def test_a_cache_key_part_is_always_a_key_every_backend_takes(text):
 
     assert part.isascii() and part.isprintable() and " " not in part and len(part) <= 100
     assert cache_key_part(text) == part != cache_key_part(text + "y")
+
+
+@pytest.mark.parametrize("path", ["/", "/embed/", "/embed.js"])
+@pytest.mark.parametrize("method", ["post", "put", "delete", "trace"])
+def test_the_shop_page_and_the_embed_answer_only_get_and_head(shop_a, path, method):
+    client = Client(HTTP_HOST="alpha.localhost")
+
+    assert getattr(client, method)(path).status_code == 405  # a TRACE of /embed/ was a 200
+    assert client.head(path).status_code == 200

@@ -174,17 +174,21 @@ def paid_order(
     items: list[tuple[Variant, int]],
     localstripe: str,
     shipping_address: dict | None = None,
+    **body: object,
 ) -> Order:
     """An order for ``items`` bought on ``slug``'s host and paid at localstripe, its
-    success event handled: paid, its stock committed."""
+    success event handled: paid, its stock committed. ``body``: more buy-now fields
+    (``shipping_rate``…)."""
     answer = buy(
         shopper(slug),
         {
             "items": [{"variant_id": v.id, "quantity": q} for v, q in items],
             "email": "shopper@example.com",
             **({"shipping_address": shipping_address} if shipping_address else {}),
+            **body,
         },
     ).json()
+    assert "order" in answer, answer
     pay(shopper(slug), answer, card_token(localstripe, key=f"pk_test_{slug}"))
     with tenant_context(shop):
         order = Order.objects.get(public_id=answer["order"]["id"])

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 from shops.posts import services
 from shops.posts.models import Post
 from tests.factories import PostFactory
@@ -20,3 +24,21 @@ def published_post(*products, caption: str = "Summer look", **fields) -> Post:
 
 def stored_files(root) -> list[str]:
     return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
+
+
+@contextmanager
+def page_serving_media(browser, media_root: Path, **context_options) -> Iterator[object]:
+    """A page of a new browser context whose ``/media/`` requests are answered from
+    ``media_root`` (the live server runs without DEBUG, so without a media route)."""
+    context = browser.new_context(**context_options)
+    page = context.new_page()
+    page.route(
+        "**/media/**",
+        lambda route: route.fulfill(
+            path=Path(media_root, route.request.url.split("/media/", 1)[1])
+        ),
+    )
+    try:
+        yield page
+    finally:
+        context.close()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 import time
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -22,7 +21,7 @@ from tests.catalog.test_admin_browser import log_in
 from tests.conftest import clear_of_window_end
 from tests.insights.conftest import DESKTOP_UA
 from tests.orders.conftest import shop_sells
-from tests.posts.conftest import picture
+from tests.posts.conftest import page_serving_media, picture
 from tests.storefront.helpers import product
 
 pytestmark = pytest.mark.browser
@@ -31,15 +30,8 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def page(browser, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path  # the live server runs in this process
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
-    page = context.new_page()
-    # without DEBUG the server has no /media/ route: serve the shop's files from here
-    page.route(
-        "**/media/**",
-        lambda route: route.fulfill(path=Path(tmp_path, route.request.url.split("/media/", 1)[1])),
-    )
-    yield page
-    context.close()
+    with page_serving_media(browser, tmp_path, viewport={"width": 1200, "height": 900}) as page:
+        yield page
 
 
 def wait_for(condition, timeout: float = 30.0):

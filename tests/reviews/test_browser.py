@@ -26,30 +26,11 @@ from shops.storefront import services as storefront
 from tests.posts.conftest import picture
 from tests.reviews.helpers import a_shopper, make_product
 from tests.reviews.test_polls import make_poll
+from tests.xss import INJECTED
+from tests.xss import XSS as CORPUS
 
 pytestmark = pytest.mark.browser
-
-XSS = [
-    '<script>alert("x1")</script>',
-    "<img src=x onerror=alert('x2')>",
-    '"><svg onload=alert("x3")>',
-    "javascript:alert('x4')",
-    "</textarea><script>alert('x5')</script>",
-    "'-alert('x6')-'",
-    "<iframe srcdoc=\"<script>alert('x7')</script>\"></iframe>",
-    "</script><script>alert('x8')</script>",
-]
-
-
-# Elements a payload would have made: an event handler attribute, a script running
-# alert, a javascript: address or an iframe document. The page's own markup has none.
-INJECTED = """() => [...document.querySelectorAll("*")].filter((el) =>
-    [...el.attributes].some((a) => /^on/i.test(a.name)
-        || (/^(href|src|action|formaction)$/i.test(a.name) && /^\\s*javascript:/i.test(a.value))
-        || a.name === "srcdoc")
-    || (el.tagName === "SCRIPT" && /alert\\(/.test(el.textContent)
-        && !/json/i.test(el.type))  // JSON-LD holds the text as data, never run
-).map((el) => el.outerHTML.slice(0, 120))"""
+XSS = CORPUS[:8]  # one review each, all on the first page of reviews
 
 
 def _seed_from_the_api_and_posts(shop) -> tuple[list[str], int]:

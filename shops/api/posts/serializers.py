@@ -121,6 +121,12 @@ class ImageTagsInputSerializer(serializers.Serializer):
 
 
 class PostUpdateSerializer(PostFieldsSerializer):
+    confirm_label_removal = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Required (true) to set is_paid_partnership false on a post published "
+        "as a paid partnership; the removal is recorded in the audit log.",
+    )
     add_images = PostImageInputSerializer(
         many=True, required=False, max_length=MAX_IMAGES_PER_POST, help_text="Added at the end."
     )

@@ -132,6 +132,7 @@ class PostViewSet(
                 item["image_id"]: _tags(item["tags"]) for item in data.get("image_tags", [])
             },
             remove_image_ids=data.get("remove_image_ids", []),
+            confirm_label_removal=data.get("confirm_label_removal", False),
             **_fields(data),
         )
         return self.object_response(post.pk)

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import Product, Variant
+from shops.audit.services import audit_record
 from shops.media import (
     CleanImage,
     clean_image_save,
@@ -71,9 +72,33 @@ class ImageInput:
 # --- Validation ---------------------------------------------------------------------------
 
 
-def post_fields_clean(*, fields: Mapping, post: Post | None = None) -> dict:
+def post_was_published_sponsored(post: Post | None) -> bool:
+    """True when shoppers may have seen ``post`` as a paid partnership: it is marked and
+    was published with the mark (a return to draft does not forget it)."""
+    return bool(post and post.is_paid_partnership and post.paid_partnership_shown_at)
+
+
+def _paid_partnership_shown_at(values: dict, post: Post | None) -> datetime | None:
+    """The post's ``paid_partnership_shown_at`` after a save of ``values``: set when it is
+    first published as a paid partnership, cleared only with the label."""
+    if not values["is_paid_partnership"]:
+        return None
+    if post is not None and post.paid_partnership_shown_at:
+        return post.paid_partnership_shown_at
+    return timezone.now() if values["status"] == Post.Status.PUBLISHED else None
+
+
+def post_fields_clean(
+    *, fields: Mapping, post: Post | None = None, confirm_label_removal: bool = False
+) -> dict:
     """The post's fields (``POST_FIELDS``; missing ones from ``post``) checked together;
-    raises a ValidationError keyed by field."""
+    raises a ValidationError keyed by field.
+
+    The paid-partnership label of a post published with it is removed only with
+    ``confirm_label_removal`` (and post_update records it in the audit log): shoppers were
+    told someone paid for the post, and a label that silently disappears would hide
+    advertising. It is not refused outright, as a post marked by mistake must be
+    correctable."""
     unknown = set(fields) - set(POST_FIELDS)
     if unknown:
         raise ValidationError(f"Unknown post fields: {', '.join(sorted(unknown))}.")
@@ -101,6 +126,16 @@ def post_fields_clean(*, fields: Mapping, post: Post | None = None) -> dict:
         )
     if len(values["partner_name"]) > 120:
         errors.setdefault("partner_name", []).append("A partner name is at most 120 characters.")
+    if (
+        post_was_published_sponsored(post)
+        and not values["is_paid_partnership"]
+        and not confirm_label_removal
+    ):
+        errors.setdefault("is_paid_partnership", []).append(
+            f"This post was published as a paid partnership with {post.partner_name}: "
+            "shoppers were told about it. To remove the label, confirm the removal "
+            "(it is recorded in the audit log)."
+        )
     if values["source"] == Post.Source.SHOPPER_PHOTO and values["consent"] is None:
         errors.setdefault("consent", []).append(
             "A shopper's photo becomes a post only with their recorded consent: "
@@ -283,7 +318,12 @@ def post_create(
         raise ValidationError({"tags": "Tags were given for a picture the post does not have."})
     cleaned_tags = _tags_by_position(tags)
     cleaned = post_images_clean(images=images)
-    post = Post.objects.create(**values, external_id=external_id, permalink=permalink)
+    post = Post.objects.create(
+        **values,
+        paid_partnership_shown_at=_paid_partnership_shown_at(values, None),
+        external_id=external_id,
+        permalink=permalink,
+    )
     _images_store(post, cleaned, images)
     for image, rows in zip(post.images.order_by("position"), cleaned_tags, strict=False):
         PostTag.objects.bulk_create(PostTag(image=image, **row) for row in rows)
@@ -317,10 +357,14 @@ def post_update(
     is_paid_partnership: bool | Unset = UNSET,
     partner_name: str | Unset = UNSET,
     consent: ShopperPhotoConsent | Unset | None = UNSET,
+    confirm_label_removal: bool = False,
 ) -> Post:
     """Change a post's fields (those left UNSET keep their value), add pictures
     (``new_image_tags``: their tags, in order), replace the tags of some of its pictures
-    (``{image id: tags}``) and remove pictures, all or nothing."""
+    (``{image id: tags}``) and remove pictures, all or nothing.
+
+    A change to the disclosure of a post published as a paid partnership is recorded
+    in the audit log; removing its label needs ``confirm_label_removal``."""
     locked = Post.objects.select_for_update().get(pk=post.pk)
     was_shown = _shown(locked)
     fields = given(
@@ -334,7 +378,22 @@ def post_update(
             "consent": consent,
         }
     )
-    values = post_fields_clean(fields=fields, post=locked)
+    values = post_fields_clean(
+        fields=fields, post=locked, confirm_label_removal=confirm_label_removal
+    )
+    disclosure = {
+        name: (getattr(locked, name), values[name])
+        for name in ("is_paid_partnership", "partner_name")
+        if getattr(locked, name) != values[name]
+    }
+    if disclosure and post_was_published_sponsored(locked):
+        audit_record(
+            action="post.paid_partnership"
+            if values["is_paid_partnership"]
+            else "post.paid_partnership_removed",
+            target=locked,
+            changes=disclosure,
+        )
     own_images = {image.id: image for image in locked.images.all()}
     remove = {int(image_id) for image_id in remove_image_ids}
     if remove - set(own_images):
@@ -356,8 +415,10 @@ def post_update(
     if remaining + len(cleaned) == 0:
         raise ValidationError({"images": "A post needs at least one picture."})
 
+    shown_at = _paid_partnership_shown_at(values, locked)
     for name, value in values.items():
         setattr(locked, name, value)
+    locked.paid_partnership_shown_at = shown_at
     locked.save()
     for image_id, rows in cleaned_tags.items():
         if image_id in remove:
