@@ -24,6 +24,7 @@ class Scope(models.TextChoices):
     POLLS_WRITE = "polls:write", "Create and close polls"
     CHANNELS_READ = "channels:read", "Read channel connections and sync status"
     WEBHOOKS_WRITE = "webhooks:write", "Manage webhook subscriptions"
+    EVENTS_READ = "events:read", "Read past events (webhook catch-up)"
 
 
 class ApiKey(models.Model):
