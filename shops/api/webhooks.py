@@ -64,7 +64,9 @@ keyed with the whole secret string>` is still sent until **2027-06-30**, then dr
 - `order.created`, `order.paid`, `order.fulfilled`, `order.cancelled`, `order.refunded`:
   `{"order": {"id", "number", "status", "email", "currency", "total", "refunded_amount",
   "tracking_number", "utm_source", "created", "paid_at", "fulfilled_at",
-  "cancelled_at"}}`; no lines or address: read `GET /orders/{id}/`.
+  "cancelled_at"}}`; no lines or address: read `GET /orders/{id}/`. `order.created` is
+  sent when the order is placed (paid), just before `order.paid`; a checkout never paid
+  sends none (its end unpaid is `order.cancelled`).
 - `product.updated`: `{"product_id", "changes": ["title", "price", …], "deleted",
   "currency", "product"}`, `product` null when deleted, else `{"id", "title", "slug",
   "status", "updated", "variants": [{"id", "sku", "price", "stock", "held",
