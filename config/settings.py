@@ -287,6 +287,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": QUEUE_SWEEP_SECONDS,
         "args": ["orders.emails_sweep"],
     },
+    # hosts not yet registered at Stripe for wallets (orders.wallets); less often than
+    # the others: while Stripe is unreachable each queued run retries on its own too
+    "orders-wallet-domains-sweep": {
+        "task": "shops.for_each_shop",
+        "schedule": env_int("WALLET_DOMAINS_SWEEP_SECONDS", 600),
+        "args": ["orders.wallet_domains_sweep"],
+    },
     "api-idempotency-expire": {
         "task": "shops.for_each_shop",
         "schedule": 86400,
