@@ -280,3 +280,74 @@ def test_the_merchant_asks_for_email_confirmation_in_the_admin(shop_a):
     assert "Ask voters to confirm by email" in form
     assert saved.status_code == 302
     assert Poll.objects.get().confirm_by_email is True
+
+
+# --- Through the shopper API ------------------------------------------------------------
+
+
+def api_vote(poll, option, body: dict, *, ip: str = "198.51.100.9"):
+    return shopper_client(ip=ip).post(
+        f"/api/v1/polls/{poll.pk}/vote/",
+        {"option": option.pk, **body},
+        content_type="application/json",
+    )
+
+
+def test_the_api_asks_for_the_email_of_a_confirm_by_email_poll(shop_a):
+    with tenant_context(shop_a):
+        poll = confirm_poll()
+        sage = poll.options.first()
+
+    missing = api_vote(poll, sage, {})
+    invalid = api_vote(poll, sage, {"email": "not an address"})
+
+    assert missing.status_code == 400
+    assert missing.json()["error"]["code"] == "email_required"
+    assert missing.json()["error"]["field"] == "email"
+    assert invalid.status_code == 400
+    assert invalid.json()["error"]["code"] == "invalid_email"
+    with tenant_context(shop_a):
+        assert not PollVote.objects.exists()
+
+
+def test_an_api_vote_waits_for_the_link_emailed_then_counts(
+    shop_a, django_capture_on_commit_callbacks
+):
+    with tenant_context(shop_a):
+        poll = confirm_poll()
+        sage = poll.options.first()
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = api_vote(poll, sage, {"email": "fan@example.test"})
+
+    assert answer.status_code == 200
+    body = answer.json()
+    assert (body["voted"], body["waiting_confirmation"]) == (None, True)
+    assert [result["votes"] for result in body["results"]] == [0, 0]
+    assert [m.to for m in mail.outbox] == [["fan@example.test"]]
+    path = LINK.search(mail.outbox[0].body).group(1)
+    with tenant_context(shop_a):
+        assert PollVote.objects.get().email_hash != ""
+        assert "fan@example.test" not in str(PollVote.objects.values().get())
+    # the storefront's link counts it
+    opened = shopper_client().get(path)
+    assert opened.status_code == 200
+    with tenant_context(shop_a):
+        assert counts(poll)[0] == 1
+
+
+def test_an_api_vote_in_a_normal_poll_counts_at_once_and_ignores_email(
+    shop_a, django_capture_on_commit_callbacks
+):
+    with tenant_context(shop_a):
+        poll = make_poll()
+        sage = poll.options.first()
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = api_vote(poll, sage, {"email": "fan@example.test"})
+
+    assert answer.status_code == 200
+    assert (answer.json()["voted"], answer.json()["waiting_confirmation"]) == (sage.pk, False)
+    assert mail.outbox == []
