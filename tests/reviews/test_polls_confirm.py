@@ -310,16 +310,21 @@ def test_the_api_asks_for_the_email_of_a_confirm_by_email_poll(shop_a):
         assert not PollVote.objects.exists()
 
 
+def api_vote_by(shop, make, capture):
+    """A fan's vote with an email, through the API, in a poll ``make`` makes; the answer,
+    the poll and its first option (the email, if any, is in the outbox)."""
+    with tenant_context(shop):
+        poll = make()
+        sage = poll.options.first()
+    mail.outbox.clear()
+    with capture(execute=True):
+        return api_vote(poll, sage, {"email": "fan@example.test"}), poll, sage
+
+
 def test_an_api_vote_waits_for_the_link_emailed_then_counts(
     shop_a, django_capture_on_commit_callbacks
 ):
-    with tenant_context(shop_a):
-        poll = confirm_poll()
-        sage = poll.options.first()
-    mail.outbox.clear()
-
-    with django_capture_on_commit_callbacks(execute=True):
-        answer = api_vote(poll, sage, {"email": "fan@example.test"})
+    answer, poll, _ = api_vote_by(shop_a, confirm_poll, django_capture_on_commit_callbacks)
 
     assert answer.status_code == 200
     body = answer.json()
@@ -340,13 +345,7 @@ def test_an_api_vote_waits_for_the_link_emailed_then_counts(
 def test_an_api_vote_in_a_normal_poll_counts_at_once_and_ignores_email(
     shop_a, django_capture_on_commit_callbacks
 ):
-    with tenant_context(shop_a):
-        poll = make_poll()
-        sage = poll.options.first()
-    mail.outbox.clear()
-
-    with django_capture_on_commit_callbacks(execute=True):
-        answer = api_vote(poll, sage, {"email": "fan@example.test"})
+    answer, _, sage = api_vote_by(shop_a, make_poll, django_capture_on_commit_callbacks)
 
     assert answer.status_code == 200
     assert (answer.json()["voted"], answer.json()["waiting_confirmation"]) == (sage.pk, False)
