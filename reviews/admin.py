@@ -228,10 +228,11 @@ class PollOptionInline(admin.TabularInline):
         return option.notifications.count() if option.pk else 0
 
 
-class PollAnomalyInline(admin.TabularInline):
+class PollAnomalyInline(admin.StackedInline):
     """Bursts of votes, for the merchant to review: from one address (hashed), or of the
     whole poll far above its usual rate. The votes counted by the rules; this says what
-    was seen, with the figures."""
+    was seen, with the figures. Stacked: each a short list of named figures, which a
+    phone shows whole."""
 
     model = PollAnomaly
     verbose_name = "unusual burst of votes"
