@@ -291,6 +291,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": QUEUE_SWEEP_SECONDS,
         "args": ["orders.emails_sweep"],
     },
+    # hosts not yet registered at Stripe for wallets (orders.wallets); less often than
+    # the others: while Stripe is unreachable each queued run retries on its own too
+    "orders-wallet-domains-sweep": {
+        "task": "shops.for_each_shop",
+        "schedule": env_int("WALLET_DOMAINS_SWEEP_SECONDS", 600),
+        "args": ["orders.wallet_domains_sweep"],
+    },
     "api-idempotency-expire": {
         "task": "shops.for_each_shop",
         "schedule": 86400,
@@ -555,6 +562,10 @@ REVIEWS_POLL_CONFIRM_LINK_HOURS = env_int("REVIEWS_POLL_CONFIRM_LINK_HOURS", 48)
 # a poll is flagged when one address casts more than this many votes within the minutes
 REVIEWS_POLL_BURST_VOTES = env_int("REVIEWS_POLL_BURST_VOTES", 20)
 REVIEWS_POLL_BURST_MINUTES = env_int("REVIEWS_POLL_BURST_MINUTES", 10)
+# ... and when the whole poll gets more than FACTOR times its usual votes per that many
+# minutes (its average since it opened), and at least MIN_VOTES of them
+REVIEWS_POLL_RATE_FACTOR = env_int("REVIEWS_POLL_RATE_FACTOR", 5)
+REVIEWS_POLL_RATE_MIN_VOTES = env_int("REVIEWS_POLL_RATE_MIN_VOTES", 30)
 REVIEWS_RATE_LIMITS = {
     "review": {
         "shopper": env_str("REVIEWS_RATE_REVIEW_SHOPPER", "5/h"),

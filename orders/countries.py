@@ -5,6 +5,7 @@ whose addresses have no postal code."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import cache
 
@@ -40,6 +41,69 @@ COUNTRIES_WITHOUT_POSTAL_CODES: frozenset[str] = frozenset((
     "SR", "ST", "SY", "TD", "TF", "TG", "TK", "TL", "TO", "TV", "UG", "VU", "YE", "ZW",
 ))
 # fmt: on
+
+# Where a postal code is part of an address but often left out: asked for, not required
+# (Ireland's Eircodes, which many addresses are still written without).
+COUNTRIES_WITH_OPTIONAL_POSTAL_CODES: frozenset[str] = frozenset(("IE",))
+
+# The shape of a postal code in the common countries (upper case, one space at most where
+# it has one), and how to say it to the shopper. A country not listed takes any postal
+# code: it is checked only as present.
+POSTAL_CODE_FORMATS: dict[str, tuple[re.Pattern[str], str]] = {
+    code: (re.compile(pattern), shape)
+    for code, pattern, shape in (
+        ("US", r"\d{5}(-\d{4})?", "5 digits, or 5 and 4 (like 10001 or 10001-1234)"),
+        (
+            "CA",
+            r"[A-Z]\d[A-Z] ?\d[A-Z]\d",
+            "letter, digit, letter, digit, letter, digit (like K1A 0B1)",
+        ),
+        (
+            "GB",
+            r"([A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}|GIR ?0AA)",
+            "a postcode like SW1A 1AA or M1 1AE",
+        ),
+        ("FR", r"\d{5}", "5 digits (like 75001)"),
+        ("DE", r"\d{5}", "5 digits (like 10115)"),
+        ("NL", r"\d{4} ?[A-Z]{2}", "4 digits and 2 letters (like 1012 AB)"),
+        ("BE", r"\d{4}", "4 digits (like 1000)"),
+        ("ES", r"\d{5}", "5 digits (like 28001)"),
+        ("IT", r"\d{5}", "5 digits (like 00184)"),
+        ("IE", r"([AC-FHKNPRTV-Y]\d{2}|D6W) ?[0-9AC-FHKNPRTV-Y]{4}", "an Eircode like D02 X285"),
+        ("AU", r"\d{4}", "4 digits (like 2000)"),
+        ("JP", r"\d{3}-?\d{4}", "7 digits (like 100-0001)"),
+        ("CH", r"\d{4}", "4 digits (like 8001)"),
+        ("AT", r"\d{4}", "4 digits (like 1010)"),
+        ("LU", r"(L-)?\d{4}", "4 digits (like 1009)"),
+        ("PT", r"\d{4}-\d{3}", "4 digits, a dash and 3 digits (like 1100-148)"),
+        ("SE", r"\d{3} ?\d{2}", "5 digits (like 111 22)"),
+        ("DK", r"\d{4}", "4 digits (like 1050)"),
+        ("PL", r"\d{2}-\d{3}", "2 digits, a dash and 3 digits (like 00-950)"),
+    )
+}
+
+
+def postal_code_clean(value: str, *, country: str) -> str:
+    """``value`` as a postal code of ``country`` (an ISO code): upper case with single
+    spaces, checked against the country's shape where ``POSTAL_CODE_FORMATS`` knows it
+    (any other country takes it as given); or a ValidationError (code
+    ``invalid_postal_code``) naming the shape expected."""
+    code = " ".join(str(value).upper().split())
+    known = POSTAL_CODE_FORMATS.get(country)
+    if known is None:
+        return str(value).strip()
+    pattern, shape = known
+    if not pattern.fullmatch(code):
+        raise ValidationError(
+            "“%(value)s” is not a postal code of %(country)s: it is %(shape)s.",
+            code="invalid_postal_code",
+            params={
+                "value": str(value).strip()[:20],
+                "country": dict(country_choices()).get(country, country),
+                "shape": shape,
+            },
+        )
+    return code
 
 
 def country_clean(value: str) -> str:

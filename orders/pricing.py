@@ -26,9 +26,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
@@ -201,6 +202,24 @@ def shipping_rates_by_country() -> dict[str, list[ShippingRate]]:
         for country in rate.zone.countries:
             by_country.setdefault(country, []).append(rate)
     return dict(sorted(by_country.items()))
+
+
+# When the shop's shipping zones or rates last changed, kept in the cache (its keys are per
+# shop schema) as seconds since the epoch: ``orders.services.shipping`` writes it on each
+# change's commit, a deletion included (which leaves no row whose ``updated`` would move).
+SHIPPING_CHANGED_KEY = "orders:shipping-changed-at"
+
+
+def shipping_changed_at() -> datetime:
+    """When the shop's shipping zones or rates last changed (the product feeds' ETag and
+    Last-Modified move with it). After an eviction from the cache it reads as now, and
+    stays so until the next change: a feed fetched once more than needed, never one
+    left stale."""
+    stamp = cache.get(SHIPPING_CHANGED_KEY)
+    if stamp is None:
+        cache.add(SHIPPING_CHANGED_KEY, timezone.now().timestamp(), timeout=None)
+        stamp = cache.get(SHIPPING_CHANGED_KEY, timezone.now().timestamp())
+    return datetime.fromtimestamp(stamp, tz=UTC)
 
 
 def cheapest_shipping(

@@ -1,6 +1,6 @@
-"""What happens to orders, told to the apps above orders (reviews, shoppable posts,
-webhooks), which orders never imports: they connect to these signals in their
-``AppConfig.ready()``.
+"""What happens to orders (and to their shipping rates), told to the apps above orders
+(reviews, shoppable posts, webhooks, channels), which orders never imports: they connect
+to these signals in their ``AppConfig.ready()``.
 
 Plain Django signals, each sent with ``sender=Order`` and ``order`` (the order as it is
 now, its new status and fields set) synchronously inside the transaction of the change:
@@ -33,6 +33,12 @@ order_fulfilled = Signal()
 order_refunded = Signal()
 # Cancelled unpaid, by the merchant, a failed payment or the end of its reservation.
 order_cancelled = Signal()
+
+# The shop's shipping zones or rates changed (one created, changed or deleted): what every
+# product costs to ship changed with them. Sent with ``sender=ShippingZone`` by
+# ``orders.services.shipping`` inside the change's transaction; the channels queue a
+# reconcile of the platforms whose items carry shipping prices (Google).
+shipping_changed = Signal()
 
 SIGNAL_OF_STATUS: dict[str, Signal] = {
     Status.PAID: order_paid,

@@ -56,6 +56,18 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
+def statuses_after(status: str) -> tuple[str, ...]:
+    """``status`` and every status an order in it can reach later, in the order of
+    ``Order.Status`` (after PAID: the statuses a paid order may show)."""
+    reached, todo = {status}, [status]
+    while todo:
+        for target in TRANSITIONS.get(todo.pop(), frozenset()):
+            if target not in reached:
+                reached.add(target)
+                todo.append(target)
+    return tuple(value for value in Status.values if value in reached)
+
+
 class TransitionError(Exception):
     """The order is not in a status that allows this change."""
 

@@ -66,3 +66,10 @@ def payouts_refresh() -> int:
 def wallet_domains_register() -> int:
     """Register the shop's hosts at Stripe for Apple Pay and Google Pay (orders.wallets)."""
     return wallets.wallet_domains_register()
+
+
+@shared_task(name="orders.wallet_domains_sweep", acks_late=True)
+def wallet_domains_sweep() -> int:
+    """Queue the hosts' registration again when one has no answer recorded (beat, every
+    shop): its queueing was lost, or its task gave up."""
+    return wallets.wallet_domains_sweep()

@@ -8,7 +8,10 @@ registers them (``orders.wallet_domains_register``, queued on commit, never in a
 request) when the shop becomes able to sell (own keys proven, Stripe enabling charges
 on the connected account) and when a custom domain is added (``shops.signals``). Each
 run asks Stripe first and creates only what it lacks, so it is safe to run again; the
-answers are kept on the PaymentAccount row for the Payments page. Hosts Stripe would
+answers are kept on the PaymentAccount row for the Payments page. A run whose queueing
+was lost (the broker down) or that gave up (Stripe unreachable through its retries) is
+queued again by the beat's sweep (``orders.wallet_domains_sweep``): a host with no
+answer recorded, a while after the last run or change. Hosts Stripe would
 refuse (``localhost``, ``*.localhost``, the reserved ``.test``, ``.example``,
 ``.invalid``, ``.local``) are left out.
 """
@@ -17,7 +20,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django_tenants.utils import tenant_context
@@ -27,7 +32,6 @@ from orders.models import PaymentAccount
 from orders.payment_accounts import WALLET_DOMAINS_TASK, shop_payments
 from shops.models import Domain, Shop
 from shops.queueing import run_on_commit, task_queue, task_queue_on_commit
-from shops.selectors import current_shop
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +60,43 @@ def wallet_domains_register_later_for(shop: Shop) -> None:
     run_on_commit(queue)
 
 
+def _hosts_registrable() -> list[str]:
+    return sorted(
+        host
+        for host in Domain.objects.filter(tenant__schema_name=connection.schema_name).values_list(
+            "domain", flat=True
+        )
+        if host_registrable(host)
+    )
+
+
+def wallet_domains_sweep() -> int:
+    """Queue the registration again when one of the active shop's hosts has no answer
+    recorded (neither registered nor refused by Stripe) while the shop can sell, and
+    the last run and the last change of the payment setup are over
+    QUEUE_SWEEP_AFTER_SECONDS old (a younger one still has its own task coming): the
+    beat's ``orders.wallet_domains_sweep``, per shop. Returns how many were queued (0
+    or 1); three queries when there is nothing to do, whatever the number of hosts."""
+    payments = shop_payments()
+    if not payments.can_sell or payments.credentials is None:
+        return 0
+    account = (
+        PaymentAccount.objects.filter(id=1)
+        .only("updated", "wallet_domains", "wallet_domains_checked_at")
+        .first()
+    )
+    if account is None:
+        return 0
+    cutoff = timezone.now() - timedelta(seconds=settings.QUEUE_SWEEP_AFTER_SECONDS)
+    latest = max(filter(None, [account.updated, account.wallet_domains_checked_at]))
+    if latest > cutoff:
+        return 0
+    answered = {row.get("host") for row in account.wallet_domains}
+    if not set(_hosts_registrable()) - answered:
+        return 0
+    return int(task_queue(WALLET_DOMAINS_TASK))
+
+
 def _row(host: str, found: stripe_client.PaymentMethodDomain | None, problem: str = "") -> dict:
     if found is None:
         return {"host": host, "id": "", "enabled": False, "problem": problem}
@@ -80,11 +121,7 @@ def wallet_domains_register() -> int:
     payments = shop_payments()
     if not payments.can_sell or payments.credentials is None:
         return 0
-    hosts = sorted(
-        host
-        for host in Domain.objects.filter(tenant=current_shop()).values_list("domain", flat=True)
-        if host_registrable(host)
-    )
+    hosts = _hosts_registrable()
     with transaction.atomic():
         # one run at a time per shop: two runs at once would both find a host missing
         with connection.cursor() as cursor:

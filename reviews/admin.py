@@ -228,16 +228,18 @@ class PollOptionInline(admin.TabularInline):
         return option.notifications.count() if option.pk else 0
 
 
-class PollAnomalyInline(admin.TabularInline):
-    """Bursts of votes from one address (hashed), for the merchant to review: the votes
-    counted by the rules; this says what was seen."""
+class PollAnomalyInline(admin.StackedInline):
+    """Bursts of votes, for the merchant to review: from one address (hashed), or of the
+    whole poll far above its usual rate. The votes counted by the rules; this says what
+    was seen, with the figures. Stacked: each a short list of named figures, which a
+    phone shows whole."""
 
     model = PollAnomaly
     verbose_name = "unusual burst of votes"
     verbose_name_plural = "unusual bursts of votes (counted, for you to review)"
     fields = readonly_fields = (
-        "vote_count",
-        "window_minutes",
+        "kind",
+        "figures",
         "address",
         "first_seen",
         "last_seen",
@@ -245,9 +247,21 @@ class PollAnomalyInline(admin.TabularInline):
     extra = 0
     can_delete = True
 
+    @admin.display(description="what was seen")
+    def figures(self, anomaly: PollAnomaly) -> str:
+        window = f"{anomaly.window_minutes} min"
+        if anomaly.kind == PollAnomaly.Kind.RATE and anomaly.usual_votes is not None:
+            usual = anomaly.usual_votes
+            times = f"{anomaly.vote_count / usual:.0f} times " if usual else ""
+            return (
+                f"{anomaly.vote_count} votes in {window}: {times}the poll's usual "
+                f"{usual:.2f} votes per {window} since it opened"
+            )
+        return f"{anomaly.vote_count} votes in {window} from one address"
+
     @admin.display(description="address (hashed)")
     def address(self, anomaly: PollAnomaly) -> str:
-        return f"{anomaly.ip_hash[:12]}…"
+        return f"{anomaly.ip_hash[:12]}…" if anomaly.ip_hash else "—"
 
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False

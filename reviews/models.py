@@ -257,20 +257,35 @@ class PollVote(models.Model):
                 name="reviews_poll_one_confirmed_vote_per_email",
             ),
         ]
-        indexes = [models.Index(fields=["poll", "ip_hash"], name="reviews_poll_vote_by_address")]
+        indexes = [
+            models.Index(fields=["poll", "ip_hash"], name="reviews_poll_vote_by_address"),
+            # the poll's votes of the last minutes (the rate's burst check)
+            models.Index(fields=["poll", "created"], name="reviews_poll_vote_by_time"),
+        ]
 
     def __str__(self) -> str:
         return f"Vote for {self.option_id}"
 
 
 class PollAnomaly(models.Model):
-    """A burst of votes in a poll from one network address (hashed: the address itself is
-    never kept), for the merchant to review; the votes still count by the rules."""
+    """A burst of votes in a poll, for the merchant to review; the votes still count by
+    the rules. Either from one network address (hashed: the address itself is never
+    kept; one row per address), or the whole poll's votes far above its usual rate (one
+    row per poll, ``ip_hash`` empty, with that usual rate)."""
+
+    class Kind(models.TextChoices):
+        ADDRESS = "address", "From one address"
+        RATE = "rate", "Far above the poll's usual rate"
 
     poll = models.ForeignKey(Poll, related_name="anomalies", on_delete=models.CASCADE)
-    ip_hash = models.CharField("address (hashed)", max_length=64)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.ADDRESS)
+    ip_hash = models.CharField("address (hashed)", max_length=64, blank=True)
     vote_count = models.PositiveIntegerField("votes seen")
     window_minutes = models.PositiveIntegerField("within minutes")
+    # the rate's: the poll's average votes per ``window_minutes`` since it opened
+    usual_votes = models.DecimalField(
+        "usual votes per window", max_digits=12, decimal_places=2, null=True, blank=True
+    )
     first_seen = models.DateTimeField(auto_now_add=True)
     last_seen = models.DateTimeField(auto_now=True)
 
@@ -281,6 +296,11 @@ class PollAnomaly(models.Model):
         ]
 
     def __str__(self) -> str:
+        if self.kind == self.Kind.RATE:
+            return (
+                f"{self.vote_count} votes within {self.window_minutes} min, against "
+                f"{self.usual_votes} usually"
+            )
         return (
             f"{self.vote_count} votes within {self.window_minutes} min "
             f"from address {self.ip_hash[:12]}…"

@@ -20,7 +20,12 @@ from django.utils import timezone
 from catalog.models import Product, Variant
 from catalog.services import StockShortage, outbox_batch, stock_hold_lines
 from orders import stripe_client
-from orders.countries import COUNTRIES_WITHOUT_POSTAL_CODES, COUNTRY_CODES
+from orders.countries import (
+    COUNTRIES_WITH_OPTIONAL_POSTAL_CODES,
+    COUNTRIES_WITHOUT_POSTAL_CODES,
+    COUNTRY_CODES,
+    postal_code_clean,
+)
 from orders.models import Order, OrderLine
 from orders.payment_accounts import ShopPayments, shop_payments
 from orders.pricing import Quote, checkout_quote
@@ -129,11 +134,15 @@ SHIPPING_ADDRESS_REQUIRED = {
 def shipping_address_clean(*, address: Mapping[str, str]) -> dict[str, str]:
     """The address a physical product is shipped to, its country as an upper-case ISO
     3166-1 alpha-2 code; or a BuyNowError naming the first field at fault
-    (``shipping_address.city``). No postal code is asked for where there is none."""
+    (``shipping_address.city``). No postal code is asked for where there is none (nor
+    required in Ireland, where Eircodes are often left out); one given is checked against
+    the country's shape where ``orders.countries.POSTAL_CODE_FORMATS`` knows it."""
     cleaned = {name: str(value).strip() for name, value in address.items() if value}
+    cleaned = {name: value for name, value in cleaned.items() if value}
     country = cleaned.get("country", "").upper()
+    optional = COUNTRIES_WITHOUT_POSTAL_CODES | COUNTRIES_WITH_OPTIONAL_POSTAL_CODES
     for name, message in SHIPPING_ADDRESS_REQUIRED.items():
-        if name == "postal_code" and country in COUNTRIES_WITHOUT_POSTAL_CODES:
+        if name == "postal_code" and country in optional:
             continue
         if not cleaned.get(name):
             raise BuyNowError(message, code="address_incomplete", field=f"shipping_address.{name}")
@@ -144,6 +153,13 @@ def shipping_address_clean(*, address: Mapping[str, str]) -> dict[str, str]:
             code="unknown_country",
             field="shipping_address.country",
         )
+    if "postal_code" in cleaned:
+        try:
+            cleaned["postal_code"] = postal_code_clean(cleaned["postal_code"], country=country)
+        except ValidationError as error:
+            raise BuyNowError(
+                error.messages[0], code="invalid_postal_code", field="shipping_address.postal_code"
+            ) from None
     return {**cleaned, "country": country}
 
 

@@ -8,11 +8,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.utils import timezone
 
 from orders.countries import country_clean
 from orders.models import ShippingRate, ShippingZone
+from orders.pricing import SHIPPING_CHANGED_KEY
 from orders.services.fields import (
     FieldErrors,
     amount_or_none,
@@ -21,7 +24,9 @@ from orders.services.fields import (
     count_or_none,
     text_required,
 )
+from orders.signals import shipping_changed
 from shops.audit.services import audit_record
+from shops.queueing import run_on_commit
 from shops.selectors import shop_currency
 from shops.unset import UNSET, Unset, given
 
@@ -39,6 +44,14 @@ RATE_FIELDS = (
 )
 WEIGHT_BAND = ("min_weight_grams", "max_weight_grams")
 VALUE_BAND = ("min_order_value", "max_order_value")
+
+
+def _shipping_changed() -> None:
+    """Tell that the shop's shipping changed: the stamp the product feeds read
+    (``orders.pricing.shipping_changed_at``), written once the change commits, and
+    ``orders.signals.shipping_changed`` to its receivers, in the change's transaction."""
+    run_on_commit(lambda: cache.set(SHIPPING_CHANGED_KEY, timezone.now().timestamp(), timeout=None))
+    shipping_changed.send(sender=ShippingZone)
 
 
 def _countries_clean(countries: Sequence[str]) -> list[str]:
@@ -108,6 +121,7 @@ def shipping_zone_create(*, name: str, countries: Sequence[str]) -> ShippingZone
     _zones_lock()
     zone = ShippingZone.objects.create(**shipping_zone_clean(name=name, countries=countries))
     audit_record(action="shippingzone.create", target=zone)
+    _shipping_changed()
     return zone
 
 
@@ -130,14 +144,17 @@ def shipping_zone_update(
             }
         ),
     }
-    changes_save(zone, shipping_zone_clean(zone=zone, **merged))
+    if changes_save(zone, shipping_zone_clean(zone=zone, **merged)):
+        _shipping_changed()
     return zone
 
 
+@transaction.atomic
 def shipping_zone_delete(*, zone: ShippingZone) -> None:
     """Delete a zone and its rates: the shop stops shipping to its countries."""
     audit_record(action="shippingzone.delete", target=zone)
     zone.delete()
+    _shipping_changed()
 
 
 def _band_clean(
@@ -233,6 +250,7 @@ def shipping_rate_clean(
     return cleaned
 
 
+@transaction.atomic
 def shipping_rate_create(
     *,
     zone: ShippingZone,
@@ -260,9 +278,11 @@ def shipping_rate_create(
     )
     rate = ShippingRate.objects.create(zone=zone, **cleaned)
     audit_record(action="shippingrate.create", target=rate, changes={"price": (None, rate.price)})
+    _shipping_changed()
     return rate
 
 
+@transaction.atomic
 def shipping_rate_update(
     *,
     rate: ShippingRate,
@@ -295,10 +315,13 @@ def shipping_rate_update(
     )
     if zone is not UNSET:
         cleaned["zone"] = zone
-    changes_save(rate, cleaned)
+    if changes_save(rate, cleaned):
+        _shipping_changed()
     return rate
 
 
+@transaction.atomic
 def shipping_rate_delete(*, rate: ShippingRate) -> None:
     audit_record(action="shippingrate.delete", target=rate)
     rate.delete()
+    _shipping_changed()

@@ -1,8 +1,8 @@
 """Polls: one vote per shopper (their token; their address only when they have no
 token), counted with a conditional insert and an ``F()`` increment; closed or unopened
 polls refuse votes. Shoppers sharing an address each vote: abuse is held by the rate
-limits, and a burst from one address flags the poll for the merchant (``PollAnomaly``)
-without refusing the votes.
+limits, and a burst from one address, or of the whole poll far above its usual rate,
+flags the poll for the merchant (``PollAnomaly``) without refusing the votes.
 
 A poll that asks voters to confirm by email records the vote as pending with a keyed
 hash of the address (the address itself goes only into the queued email task) and
@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core import signing
@@ -109,6 +110,7 @@ def poll_vote(
     if notify_email:
         PollNotification.objects.get_or_create(option=option, email=notify_email.lower())
     _burst_check(poll=poll, shopper=shopper, now=now)
+    _rate_check(poll=poll, now=now)
     return vote
 
 
@@ -165,6 +167,39 @@ def _burst_check(*, poll: Poll, shopper: Shopper, now: datetime) -> None:
         update_conflicts=True,
         unique_fields=["poll", "ip_hash"],
         update_fields=["vote_count", "window_minutes", "last_seen"],
+    )
+
+
+def _rate_check(*, poll: Poll, now: datetime) -> None:
+    """Flag ``poll`` when its votes of the last REVIEWS_POLL_BURST_MINUTES are at least
+    REVIEWS_POLL_RATE_MIN_VOTES and more than REVIEWS_POLL_RATE_FACTOR times its usual
+    votes per that many minutes (its votes, waiting ones included, over the windows since
+    it opened; at least one window, so a poll just opened is never above its own
+    average). One indexed count per vote; the whole poll is counted only past the
+    minimum. One row per poll, with the latest figures."""
+    minutes = settings.REVIEWS_POLL_BURST_MINUTES
+    votes = PollVote.objects.filter(poll=poll)
+    recent = votes.filter(created__gte=now - timedelta(minutes=minutes)).count()
+    if recent < settings.REVIEWS_POLL_RATE_MIN_VOTES:
+        return
+    windows = max(Decimal(1), Decimal((now - poll.opens_at) / timedelta(minutes=minutes)))
+    usual = (Decimal(votes.count()) / windows).quantize(Decimal("0.01"))
+    if recent <= settings.REVIEWS_POLL_RATE_FACTOR * usual:
+        return
+    PollAnomaly.objects.bulk_create(
+        [
+            PollAnomaly(
+                poll=poll,
+                kind=PollAnomaly.Kind.RATE,
+                ip_hash="",
+                vote_count=recent,
+                window_minutes=minutes,
+                usual_votes=usual,
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["poll", "ip_hash"],
+        update_fields=["vote_count", "window_minutes", "usual_votes", "last_seen"],
     )
 
 

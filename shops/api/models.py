@@ -25,6 +25,7 @@ class Scope(models.TextChoices):
     CHANNELS_READ = "channels:read", "Read channel connections and sync status"
     WEBHOOKS_WRITE = "webhooks:write", "Manage webhook subscriptions"
     ANALYTICS_READ = "analytics:read", "Read analytics: sales, sessions, funnel, breakdowns"
+    EVENTS_READ = "events:read", "Read past events (webhook catch-up)"
 
 
 class ApiKey(models.Model):

@@ -1,5 +1,5 @@
 """Webhook subscriptions and the shop's past events through the partner API (scope
-webhooks:write for every call)."""
+webhooks:write for the subscriptions, events:read for the past events)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ from shops.webhooks.services import (
 WEBHOOKS_GUIDE = """
 Subscribe a URL to events (`POST /webhooks/`); the signing secret `whsec_…` is in that
 answer only. A new subscription receives what happens **after** it was made, never the
-history; `GET /events/` lists past events (kept 30 days) to catch up.
+history; `GET /events/` (scope `events:read`) lists past events (kept 30 days) to catch up.
 
 **Delivery**: one `POST` per event and subscription, body
 `{"id": "<uuid>", "type": "<event>", "created": "<ISO 8601 Z>", "data": {…}}`. Any 2xx is
@@ -64,7 +64,9 @@ keyed with the whole secret string>` is still sent until **2027-06-30**, then dr
 - `order.created`, `order.paid`, `order.fulfilled`, `order.cancelled`, `order.refunded`:
   `{"order": {"id", "number", "status", "email", "currency", "total", "refunded_amount",
   "tracking_number", "utm_source", "created", "paid_at", "fulfilled_at",
-  "cancelled_at"}}`; no lines or address: read `GET /orders/{id}/`.
+  "cancelled_at"}}`; no lines or address: read `GET /orders/{id}/`. `order.created` is
+  sent when the order is placed (paid), just before `order.paid`; a checkout never paid
+  sends none (its end unpaid is `order.cancelled`).
 - `product.updated`: `{"product_id", "changes": ["title", "price", …], "deleted",
   "currency", "product"}`, `product` null when deleted, else `{"id", "title", "slug",
   "status", "updated", "variants": [{"id", "sku", "price", "stock", "held",
@@ -271,7 +273,9 @@ class EventViewSet(mixins.ListModelMixin, QueryFiltersMixin, ApiViewSet):
     seen twice has the same ``id``)."""
 
     model = WebhookEvent
-    read_scope = write_scope = Scope.WEBHOOKS_WRITE
+    # reading what happened needs no power over subscriptions (GET only: no write scope
+    # is ever asked; keys that had webhooks:write got events:read in migration 0007)
+    read_scope = write_scope = Scope.EVENTS_READ
     serializer_class = EventSerializer
     http_method_names = ["get", "head", "options"]
 

@@ -37,6 +37,7 @@ ACTION_LABELS = {
     "discount.update": "Discount code changed",
     "discount.delete": "Discount code deleted",
     "design.publish": "Design published",
+    "libraryimage.delete": "Picture deleted from the media library",
     "domain.add": "Domain added",
     "domain.remove": "Domain removed",
     "shop.update": "Shop settings changed",

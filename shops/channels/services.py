@@ -392,6 +392,29 @@ def syncs_queue_on_commit() -> None:
         sync_queue(connection_id=connection_id)
 
 
+# The channels whose pushed items carry the shop's shipping prices (Google's
+# ``shipping``, one price per country): a change of the shipping rates changes them.
+SHIPPING_CHANNELS = (Channel.GOOGLE,)
+
+
+def shipping_reconciles_queue_on_commit(**_signal: object) -> None:
+    """``orders.signals.shipping_changed`` receiver: once the change commits, queue a
+    reconcile of every active push connection whose items carry shipping prices. The
+    reconcile sends the items whose fields (their shipping among them) differ from what
+    the platform confirmed, and only those; a broker that is down leaves it to the
+    beat's ``channels.reconcile``."""
+    ids = (
+        pushing_connections()
+        .filter(
+            channel__in=SHIPPING_CHANNELS,
+            status__in=[Connection.Status.ACTIVE, Connection.Status.FAILING],
+        )
+        .values_list("pk", flat=True)
+    )
+    for connection_id in ids:
+        task_queue_on_commit(SYNC_TASK, connection_id, True)
+
+
 def syncs_pending_queue() -> int:
     """Queue a sync of every active push connection with outbox rows past its position
     written over QUEUE_SWEEP_AFTER_SECONDS ago (the beat's ``channels.sweep``: the sync

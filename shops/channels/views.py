@@ -6,7 +6,9 @@ wrong token, an unknown channel or format answers 404 (nothing tells a guesser w
 part was wrong). The answer streams, gzipped when the platform accepts it (compressed
 chunk by chunk, so memory stays flat); ETag and Last-Modified let the platform skip an
 unchanged feed (``If-None-Match`` with weak comparison, lists and ``*``, or
-``If-Modified-Since``: 304). HEAD answers GET's headers without making the feed.
+``If-Modified-Since``: 304). They move with the catalog's outbox, the connection, and the
+shop's shipping rates (``orders.pricing.shipping_changed_at``: Google's items carry
+shipping prices). HEAD answers GET's headers without making the feed.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from django.utils.text import compress_sequence
 from django.views.decorators.http import require_safe
 
 from catalog.models import CatalogChange, Product
+from orders.pricing import shipping_changed_at
 from shops.channels.feeds import CONTENT_TYPES, FORMATS, feed_stream
 from shops.channels.items import shop_context
 from shops.channels.models import Connection
@@ -61,10 +64,15 @@ def feed(request: HttpRequest, channel: str, file_format: str) -> HttpResponse:
     changes = CatalogChange.objects.aggregate(id=Max("id"), at=Max("created"))
     latest_change = changes["id"] or 0
     products_updated = Product.objects.aggregate(at=Max("updated"))["at"]
-    last_modified = max(filter(None, [products_updated, changes["at"], connection.updated]))
+    # Google's items carry the shipping per country: a changed rate changes the feed
+    shipping = shipping_changed_at()
+    last_modified = max(
+        filter(None, [products_updated, changes["at"], connection.updated, shipping])
+    )
     changed = connection.updated.isoformat()
     version = (
-        f"{channel}.{file_format}:{latest_change}:{changed}:{context.currency}"
+        f"{channel}.{file_format}:{latest_change}:{changed}:{shipping.timestamp()}"
+        f":{context.currency}"
         f":{context.base_url}:{shop.name}"
     )
     etag = quote_etag(hashlib.sha256(version.encode()).hexdigest()[:32])

@@ -8,7 +8,8 @@ and the section's form keeps what was typed.
 With JavaScript (``static/storefront/designer.js``) the same page becomes a live editor:
 typing saves the draft through the JSON endpoint ``draft/`` (debounced), the preview
 frame reloads the draft, pictures are stored on selection through ``media/`` (the
-shop's media library, also listed there for the picture picker)."""
+shop's media library, also listed there for the picture picker, which deletes one
+through ``media/<id>/delete/``)."""
 
 from __future__ import annotations
 
@@ -143,10 +144,16 @@ class DesignAdmin(admin.ModelAdmin):
         preview = self.admin_site.admin_view(xframe_options_sameorigin(self.preview_view))
         draft = self.admin_site.admin_view(self.draft_view)
         media = self.admin_site.admin_view(self.media_view)
+        media_delete = self.admin_site.admin_view(self.media_delete_view)
         return [
             path("preview/", preview, name="storefront_design_preview"),
             path("draft/", draft, name="storefront_design_draft"),
             path("media/", media, name="storefront_design_media"),
+            path(
+                "media/<int:image_id>/delete/",
+                media_delete,
+                name="storefront_design_media_delete",
+            ),
             *super().get_urls(),
         ]
 
@@ -342,6 +349,18 @@ class DesignAdmin(admin.ModelAdmin):
             }
         )
 
+    @method_decorator(require_http_methods(["POST"]))
+    def media_delete_view(self, request: HttpRequest, image_id: int) -> JsonResponse:
+        """POST: delete a picture of the media library (refused, with the reason, while
+        the draft or the published design shows it)."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        try:
+            services.library_image_delete(image_id=image_id)
+        except ValidationError as error:
+            return JsonResponse({"errors": error_places(error)}, status=400)
+        return JsonResponse({"deleted": image_id})
+
 
 def _fields_with_errors(form, errors_by_place: dict[str, list[str]], prefix: str) -> list[dict]:
     """The form's fields, each with its place (``<prefix>.<name>``, where the designer
@@ -383,6 +402,8 @@ def _json_errors(message: str) -> JsonResponse:
 
 def _library_entry(image: LibraryImage) -> dict:
     return {
+        "id": image.pk,
+        "delete_url": reverse("admin:storefront_design_media_delete", args=[image.pk]),
         "reference": image.image,
         "url": stored_image_url(image.image, 320),
         "width": image.image["width"],

@@ -90,6 +90,44 @@ def library_image_upload(*, file, label: str = "Picture") -> LibraryImage:
     return LibraryImage.objects.create(name=reference["name"], image=reference)
 
 
+@transaction.atomic
+def library_image_delete(*, image_id: int) -> None:
+    """Delete a picture from the shop's media library, refused (a ValidationError saying
+    where) while the draft or the published design shows it. Its files are deleted once
+    the transaction commits, unless the design's history (undo, redo) still refers to
+    them: those go when the history lets them go (``_saved``). Audited."""
+    design = _design_for_update()
+    image = LibraryImage.objects.filter(pk=image_id).first()
+    if image is None:
+        raise ValidationError(
+            "That picture is no longer in the media library.", code="unknown_image"
+        )
+    in_draft = image.name in _document_image_names_only(design.draft)
+    in_published = image.name in _document_image_names_only(design.published)
+    if in_published:
+        where = "the published design and the draft" if in_draft else "the published design"
+        raise ValidationError(
+            f"This picture is in {where}: choose another one in the draft and publish, "
+            "then delete it.",
+            code="image_in_use",
+        )
+    if in_draft:
+        raise ValidationError(
+            "This picture is in the draft: choose another one there (or remove it), "
+            "then delete it.",
+            code="image_in_use",
+        )
+    before = _referenced(design)
+    audit_record(action="libraryimage.delete", target=image)
+    image.delete()
+    delete_files_on_commit(before - _referenced(design))
+
+
+def _document_image_names_only(document: dict | None) -> set[str]:
+    """The pictures ``document`` shows, by name (renditions left out)."""
+    return {image["name"] for _, image in _document_images(document)} if document else set()
+
+
 def _document_images(document: dict) -> list[tuple[str, dict]]:
     """``(place, stored image)`` of every picture a clean document refers to."""
     branding = document["branding"]

@@ -398,6 +398,10 @@
         return;
       }
       form.querySelectorAll("[aria-invalid]").forEach((input) => input.removeAttribute("aria-invalid"));
+      form.querySelectorAll("[data-field-message]").forEach((note) => {
+        note.textContent = "";
+        note.classList.remove("is-error");
+      });
       if (!result.ok) {
         say(errorText(result.answer, "Something went wrong; please try again."), true);
         cont.disabled = false;
@@ -419,6 +423,12 @@
           : null;
         if (field === "discount_code" || field === "shipping_rate") refreshQuote();
         if (input) {
+          // beside the field too, where it has a place for it (the postal code's shape)
+          const note = form.querySelector("[data-field-message='" + input.name + "']");
+          if (note) {
+            note.textContent = errorText(result.answer, "");
+            note.classList.add("is-error");
+          }
           input.setAttribute("aria-invalid", "true");
           input.focus();
         }

@@ -97,7 +97,7 @@
   var libraryPlace = null;
   var libraryPage = 1;
 
-  function libraryLoad(page) {
+  function libraryLoad(page, note) {
     var list = document.getElementById("library-list");
     var status = document.getElementById("library-status");
     status.textContent = "Loading…";
@@ -110,9 +110,10 @@
           var item = document.createElement("li");
           var button = document.createElement("button");
           var img = document.createElement("img");
+          var name = "Picture " + ((data.page - 1) * 24 + index + 1);
           button.type = "button";
           img.src = image.url;
-          img.alt = "Picture " + ((data.page - 1) * 24 + index + 1) + ", " + image.width + " × " + image.height;
+          img.alt = name + ", " + image.width + " × " + image.height;
           button.appendChild(img);
           button.addEventListener("click", function () {
             errorClear(libraryPlace);
@@ -121,15 +122,50 @@
             saveNow();
           });
           item.appendChild(button);
+          item.appendChild(libraryDeleteButton(image, name));
           list.appendChild(item);
         });
-        status.textContent = data.images.length
+        status.textContent = (note ? note + " " : "") + (data.images.length
           ? "Page " + data.page + " of " + data.page_count + "."
-          : "No pictures yet: upload one with the file field.";
+          : "No pictures yet: upload one with the file field.");
         document.getElementById("library-previous").disabled = data.page <= 1;
         document.getElementById("library-next").disabled = data.page >= data.page_count;
       })
       .catch(function () { status.textContent = "The library could not be loaded."; });
+  }
+  // Delete asks once more on the same button ("Delete for good?"); the server refuses a
+  // picture the draft or the published design shows, and says so in the status line.
+  function libraryDeleteButton(image, name) {
+    var remove = document.createElement("button");
+    remove.type = "button";
+    remove.className = "designer-library-delete";
+    remove.textContent = "Delete";
+    remove.setAttribute("aria-label", "Delete " + name);
+    remove.addEventListener("click", function () {
+      var status = document.getElementById("library-status");
+      if (!remove.dataset.confirming) {
+        remove.dataset.confirming = "1";
+        remove.textContent = "Delete for good?";
+        remove.setAttribute("aria-label", "Delete " + name + " for good?");
+        return;
+      }
+      remove.disabled = true;
+      fetch(image.delete_url, { method: "POST", headers: { "X-CSRFToken": csrf }, credentials: "same-origin" })
+        .then(function (response) { return response.json().then(function (data) { return { ok: response.ok, data: data }; }); })
+        .then(function (answer) {
+          if (!answer.ok) {
+            status.textContent = answer.data.errors.map(function (e) { return e.message; }).join(" ");
+            remove.disabled = false;
+            delete remove.dataset.confirming;
+            remove.textContent = "Delete";
+            remove.setAttribute("aria-label", "Delete " + name);
+            return;
+          }
+          libraryLoad(libraryPage, name + " deleted.");
+        })
+        .catch(function () { status.textContent = "The picture could not be deleted; check the connection and try again."; remove.disabled = false; });
+    });
+    return remove;
   }
   root.querySelectorAll("[data-library-for]").forEach(function (button) {
     button.addEventListener("click", function () {

@@ -255,7 +255,7 @@ ENDPOINTS = [
     ("patch", "/api/v1/webhooks/{subscription}/", {"is_active": False}, "webhooks:write"),
     ("delete", "/api/v1/webhooks/{subscription}/", None, "webhooks:write"),
     ("get", "/api/v1/webhooks/{subscription}/deliveries/", None, "webhooks:write"),
-    ("get", "/api/v1/events/", None, "webhooks:write"),
+    ("get", "/api/v1/events/", None, "events:read"),
     ("get", "/api/v1/orders/", None, "orders:read"),
     ("get", "/api/v1/orders/{order}/", None, "orders:read"),
     ("post", "/api/v1/orders/{order}/fulfil/", {"tracking_number": "T"}, "orders:write"),

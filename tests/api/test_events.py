@@ -3,13 +3,17 @@ by type and since, one shop's only, kept for WEBHOOK_EVENT_RETENTION_DAYS."""
 
 from __future__ import annotations
 
+import importlib
 import json
 from datetime import timedelta
 
+from django.apps import apps as django_apps
 from django.test import Client, override_settings
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from shops.api.models import ApiKey
+from shops.api.services import api_key_create
 from shops.webhooks.models import EventType, WebhookDelivery, WebhookEvent
 from shops.webhooks.services import (
     event_body,
@@ -45,7 +49,7 @@ def test_events_list_oldest_first_by_cursor_as_the_deliveries_carry_them(
 ):
     # given
     emitted = _emit(shop_a, [("order.paid", {"order": {"id": n}}) for n in range(5)])
-    api = ApiClient("alpha", make_key(shop_a, ["webhooks:write"]))
+    api = ApiClient("alpha", make_key(shop_a, ["events:read"]))
     api.get("/api/v1/events/")  # the key's last use is recorded once a minute
 
     # when
@@ -69,7 +73,7 @@ def test_events_filtered_by_type_and_since(shop_a, make_key):
             created=timezone.now() - timedelta(days=2)
         )
     newer = _emit(shop_a, [("order.paid", {"n": 3}), ("review.approved", {"n": 4})])
-    api = ApiClient("alpha", make_key(shop_a, ["webhooks:write"]))
+    api = ApiClient("alpha", make_key(shop_a, ["events:read"]))
     since = (timezone.now() - timedelta(days=1)).isoformat()
 
     # when
@@ -91,7 +95,7 @@ def test_shop_b_key_never_sees_shop_a_events(shop_a, shop_b, make_key):
     # given
     _emit(shop_a, [("order.paid", {"order": {"id": 1, "email": "ann@example.com"}})])
     theirs = _emit(shop_b, [("order.paid", {"order": {"id": 2}})])
-    key_b = make_key(shop_b, ["webhooks:write"])
+    key_b = make_key(shop_b, ["events:read"])
 
     # when
     on_b, _ = _all_pages(ApiClient("beta", key_b), {})
@@ -103,6 +107,40 @@ def test_shop_b_key_never_sees_shop_a_events(shop_a, shop_b, make_key):
     assert "ann@example.com" not in json.dumps(on_b)
     assert b_key_on_a.status_code == 401
     assert without_scope.status_code == 403
+
+
+def test_events_read_reads_events_and_not_the_subscriptions_or_their_secrets(shop_a, make_key):
+    # given: a key for catching up only
+    _emit(shop_a, [("order.paid", {"order": {"id": 1}})])
+    api = ApiClient("alpha", make_key(shop_a, ["events:read"]))
+
+    # when
+    events = api.get("/api/v1/events/")
+    subscriptions = api.get("/api/v1/webhooks/")
+    subscribe = api.post("/api/v1/webhooks/", {"url": "https://x.example/", "events": []})
+
+    # then
+    assert events.status_code == 200 and len(events.json()["results"]) == 1
+    assert subscriptions.status_code == 403
+    assert error_of(subscriptions)["code"] == "missing_scope"
+    assert subscribe.status_code == 403
+
+
+def test_keys_that_held_webhooks_write_are_given_events_read_by_the_migration(shop_a):
+    # given: a key as made before events:read existed, and one without webhooks:write
+    migration = importlib.import_module("shops.api.migrations.0008_apikey_scope_events_read")
+    with tenant_context(shop_a):
+        api_key_create(name="Old partner", scopes=["webhooks:write", "orders:read"])
+        api_key_create(name="Catalog", scopes=["catalog:read"])
+
+        # when: the migration's data step runs (again: it is idempotent)
+        migration.events_read_to_webhook_keys(django_apps, None)
+        migration.events_read_to_webhook_keys(django_apps, None)
+        scopes = dict(ApiKey.objects.values_list("name", "scopes"))
+
+    # then
+    assert sorted(scopes["Old partner"]) == ["events:read", "orders:read", "webhooks:write"]
+    assert scopes["Catalog"] == ["catalog:read"]
 
 
 def test_events_past_their_retention_are_pruned_with_their_deliveries(shop_a, settings):

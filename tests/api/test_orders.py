@@ -272,11 +272,11 @@ def test_order_events_reach_a_subscriber(
 
     received = events_received(hook)
     assert [(event_type, data["id"], data["status"]) for event_type, data in received] == [
-        ("order.created", order.id, "pending_payment"),
+        # placed when paid, as Shopify's orders/create: never for an unpaid checkout
+        ("order.created", order.id, "paid"),
         ("order.paid", order.id, "paid"),
         ("order.fulfilled", order.id, "fulfilled"),
         ("order.refunded", order.id, "partially_refunded"),
-        ("order.created", unpaid.id, "pending_payment"),
         ("order.cancelled", unpaid.id, "cancelled"),
     ]
     assert received[3][1] | {"created": None, "paid_at": None, "fulfilled_at": None} == {

@@ -16,6 +16,12 @@ from django_tenants.utils import tenant_context
 from catalog.images import image_original_url
 from catalog.models import Product, ProductImage, Variant
 from catalog.services import product_update, stock_hold
+from orders.services.shipping import (
+    shipping_rate_create,
+    shipping_rate_delete,
+    shipping_rate_update,
+    shipping_zone_create,
+)
 from shops.channels.feeds import FORMATS
 from shops.channels.items import ShopContext
 from shops.channels.models import Connection
@@ -548,3 +554,64 @@ def test_feed_text_fields_carry_no_control_characters(in_shop_a, channel, file_f
     assert {row["brand"] for row in rows} == {"Etalage"}
     # the description is HTML made plain text (its whitespace folded by items.py)
     assert " ".join(rows[0]["description"].split()) == "Soft linen. Washed dried."
+
+
+def _refetched(token: str, previous, slug: str = "alpha"):
+    """The Google feed fetched again with ``previous``'s ETag, and with its date."""
+    db_connection.set_schema_to_public()
+    by_tag, body = fetch(slug, "google", "csv", token, HTTP_IF_NONE_MATCH=previous["ETag"])
+    by_date, _ = fetch(
+        slug, "google", "csv", token, HTTP_IF_MODIFIED_SINCE=previous["Last-Modified"]
+    )
+    return by_tag, by_date, body
+
+
+def test_a_shipping_rate_change_moves_the_feeds_etag_and_last_modified(
+    in_shop_a, django_capture_on_commit_callbacks
+):
+    # given: a Google feed fetched once, with the shop's shipping to France
+    europe = shipping_zone_create(name="Europe", countries=["FR"])
+    rate = shipping_rate_create(zone=europe, name="Standard", price="4.90")
+    complete_product()
+    google = connection_create(channel="google")
+    db_connection.set_schema_to_public()
+    first, _ = fetch("alpha", "google", "csv", google.feed_token)
+    time.sleep(1.1)  # Last-Modified counts whole seconds
+
+    # when: the rate's price changes (no product changes)
+    with tenant_context(in_shop_a), django_capture_on_commit_callbacks(execute=True):
+        shipping_rate_update(rate=rate, price="6.50")
+    by_tag, by_date, body = _refetched(google.feed_token, first)
+
+    # then: neither the ETag nor the date says "unchanged", and the new price is there
+    assert by_tag.status_code == 200 and by_tag["ETag"] != first["ETag"]
+    assert by_date.status_code == 200
+    assert "FR:::6.50 EUR" in body
+
+    # and a deleted rate (no row left whose date would move) changes them too
+    time.sleep(1.1)
+    with tenant_context(in_shop_a), django_capture_on_commit_callbacks(execute=True):
+        shipping_rate_delete(rate=rate)
+    after_tag, after_date, body = _refetched(google.feed_token, by_tag)
+    assert after_tag.status_code == 200 and after_tag["ETag"] != by_tag["ETag"]
+    assert after_date.status_code == 200
+    assert "FR:::6.50 EUR" not in body
+
+
+def test_a_shipping_change_in_one_shop_leaves_another_shops_feed_unchanged(
+    shop_a, shop_b, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = tmp_path
+    with tenant_context(shop_b):
+        complete_product("Beta Mug", sku="BMUG")
+        token_b = connection_create(channel="google").feed_token
+    db_connection.set_schema_to_public()
+    first_b, _ = fetch("beta", "google", "csv", token_b)
+
+    with tenant_context(shop_a), django_capture_on_commit_callbacks(execute=True):
+        shipping_zone_create(name="Europe", countries=["FR"])
+    time.sleep(1.1)  # Last-Modified counts whole seconds
+    by_tag, by_date, _ = _refetched(token_b, first_b, slug="beta")
+
+    assert by_tag.status_code == 304
+    assert by_date.status_code == 304

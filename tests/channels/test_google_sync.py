@@ -6,11 +6,16 @@ import pytest
 
 from catalog.models import Product
 from catalog.services import product_update, variant_update
+from orders.services.shipping import (
+    shipping_rate_create,
+    shipping_rate_update,
+    shipping_zone_create,
+)
 from shops.channels.clients import RetryableError
 from shops.channels.models import ChannelItem
 from shops.channels.services import connection_create, connection_test
 from shops.channels.sync import connection_sync
-from tests.channels.conftest import complete_product, google_connection
+from tests.channels.conftest import complete_product, google_connection, meta_connection
 
 
 def test_products_go_in_as_inputs_with_micros_and_a_price_change_is_a_masked_patch(
@@ -75,3 +80,42 @@ def test_a_wrong_google_token_is_reported_on_test(in_shop_a, fake_google):
     assert result.message == (
         "Google refused the access token: Request had invalid authentication credentials."
     )
+
+
+def test_a_shipping_rate_change_resends_the_items_whose_shipping_changed(
+    in_shop_a, fake_google, django_capture_on_commit_callbacks
+):
+    # given: an item in Google with the shipping to France at 4.90
+    europe = shipping_zone_create(name="Europe", countries=["FR"])
+    rate = shipping_rate_create(zone=europe, name="Standard", price="4.90")
+    connection = google_connection(fake_google)
+    product = complete_product()
+    connection_sync(connection_id=connection.pk)
+    name = f"accounts/4242/productInputs/fr~FR~{product.pk}-{product.variants.first().pk}"
+    assert fake_google.products[name]["shipping"] == [
+        {"country": "FR", "price": {"amountMicros": "4900000", "currencyCode": "EUR"}}
+    ]
+    calls = len(fake_google.calls)
+
+    # when: the rate changes, and the change commits (a reconcile is queued; tasks run at once)
+    with django_capture_on_commit_callbacks(execute=True):
+        shipping_rate_update(rate=rate, price="6.50")
+
+    # then: Google holds the new shipping price, without a product having changed
+    assert len(fake_google.calls) > calls
+    assert fake_google.products[name]["shipping"] == [
+        {"country": "FR", "price": {"amountMicros": "6500000", "currencyCode": "EUR"}}
+    ]
+
+
+def test_a_shipping_rate_change_queues_nothing_for_channels_without_shipping(
+    in_shop_a, fake_meta, django_capture_on_commit_callbacks
+):
+    europe = shipping_zone_create(name="Europe", countries=["FR"])
+    rate = shipping_rate_create(zone=europe, name="Standard", price="4.90")
+    meta_connection(fake_meta)
+    with django_capture_on_commit_callbacks() as callbacks:
+        shipping_rate_update(rate=rate, price="6.50")
+
+    # only the feeds' stamp: no sync of Meta, whose items carry no shipping
+    assert len(callbacks) == 1

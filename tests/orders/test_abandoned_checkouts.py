@@ -454,3 +454,30 @@ def test_the_reminder_switch_refuses_anything_but_on_or_off(shop_a):
     assert "Checkout reminders are off" in off.content.decode()
     with tenant_context(shop_a):
         assert not CheckoutRecovery.objects.filter(is_enabled=True).exists()
+
+
+def test_the_orders_status_filter_offers_only_the_statuses_a_paid_order_can_show(
+    shop_a, selling_a, localstripe
+):
+    # given: a paid order and a checkout left unpaid
+    paid = paid_order(shop_a, "alpha", [(selling_a, 1)], localstripe)
+    checkout_of(shop_a, place(selling_a, 1))
+    client = owner_client()
+
+    # when
+    page = client.get(ORDERS).content.decode()
+    paid_only = client.get(ORDERS, {"status__exact": "paid"}).content.decode()
+    fulfilled_only = client.get(ORDERS, {"status__exact": "fulfilled"}).content.decode()
+
+    # then: no choice that can never match here (those are Abandoned checkouts')
+    offered = re.findall(r'href="\?status__exact=(\w+)"', page)
+    assert offered == [
+        "paid",
+        "partially_fulfilled",
+        "fulfilled",
+        "refunded",
+        "partially_refunded",
+    ]
+    assert "Pending payment" not in page and "status__exact=cancelled" not in page
+    assert paid.number in paid_only
+    assert paid.number not in fulfilled_only

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 from django_tenants.utils import tenant_context
+from playwright.sync_api import expect
 
 from catalog.models import Variant
 from catalog.services import VariantInput, product_create
@@ -19,6 +20,7 @@ from config.localstripe import localstripe_webhook
 from orders import services
 from orders.models import Order
 from orders.payment_accounts import payment_account_set_keys
+from tests.journeys.helpers import no_horizontal_overflow
 
 pytestmark = pytest.mark.browser
 
@@ -298,3 +300,36 @@ def test_with_stripes_own_stripe_js_the_page_uses_the_payment_element(
             True,
         ],
     ]
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_a_postal_code_of_the_wrong_shape_is_refused_beside_the_field(
+    page, paying_shop, shop_server, width
+):
+    shop, _variant = paying_shop
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"http://kiosk.localhost:{shop_server}/products/harbour-tee/")
+    page.get_by_role("button", name="Buy now").click()
+    page.get_by_label("Email").fill("shopper@example.com")
+    fill_address(page, **{"Postal code": "7500"})
+
+    page.get_by_role("button", name="Continue to payment").click()
+
+    message = "“7500” is not a postal code of France: it is 5 digits (like 75001)."
+    beside = page.locator("#buy-now-postal-code-message")
+    expect(beside).to_have_text(message)
+    postal = page.get_by_label("Postal code", exact=True)
+    expect(postal).to_have_attribute("aria-invalid", "true")
+    assert postal.get_attribute("aria-describedby") == "buy-now-postal-code-message"
+    assert page.evaluate("document.activeElement.name") == "postal_code"
+    no_horizontal_overflow(page)
+    postal.scroll_into_view_if_needed()
+    page.screenshot(path=SHOTS / f"postal-code-{width}.png")
+    with tenant_context(shop):
+        assert not Order.objects.exists()
+
+    # put right: the error goes and the payment form opens
+    postal.fill("75001")
+    page.get_by_role("button", name="Continue to payment").click()
+    page.get_by_placeholder("number").wait_for()
+    expect(beside).to_have_text("")

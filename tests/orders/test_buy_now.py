@@ -358,9 +358,9 @@ def test_buy_now_query_count_is_pinned(shop_a, selling_a, django_assert_num_quer
     # the country's shipping rates 1, whether the shop has shipping zones 1 (it has none),
     # tax settings 1, the country's tax rate 1; per line: the conditional
     # update returning the new stock 1 (no savepoint, no re-read); outbox 1, order 1,
-    # lines 1, webhook subscriptions to order.created 1; after Stripe: the PaymentIntent
-    # id 1 (Stripe itself: one HTTP call)
-    with django_assert_num_queries(17):
+    # lines 1; after Stripe: the PaymentIntent id 1 (Stripe itself: one HTTP call); no
+    # webhook event: order.created is sent when the order is paid
+    with django_assert_num_queries(16):
         response = buy(shopper(), body(selling_a.id))
 
     assert response.status_code == 201

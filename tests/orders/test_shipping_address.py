@@ -148,3 +148,72 @@ def test_requires_shipping_is_per_shop(shop_a, shop_b, selling_a):
     with tenant_context(shop_a):
         assert Product.objects.get(id=selling_a.product_id).requires_shipping is True
     assert buy_with(selling_a, {}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("country", "typed", "kept"),
+    [
+        ("US", "10001", "10001"),
+        ("US", "10001-1234", "10001-1234"),
+        ("CA", "k1a 0b1", "K1A 0B1"),
+        ("GB", "sw1a  1aa", "SW1A 1AA"),
+        ("GB", "M1 1AE", "M1 1AE"),
+        ("FR", "75001", "75001"),
+        ("DE", "10115", "10115"),
+        ("NL", "1012 ab", "1012 AB"),
+        ("BE", "1000", "1000"),
+        ("ES", "28001", "28001"),
+        ("IT", "00184", "00184"),
+        ("IE", "D02 X285", "D02 X285"),
+        ("AU", "2000", "2000"),
+        ("JP", "100-0001", "100-0001"),
+        ("BR", "01310-100", "01310-100"),  # not in the table: as given
+        ("BR", "whatever 1", "whatever 1"),
+    ],
+)
+def test_a_postal_code_of_the_countrys_shape_is_kept_in_capitals(country, typed, kept):
+    address = {"name": "Ada", "line1": "1 Main St", "city": "X", "country": country}
+
+    cleaned = shipping_address_clean(address={**address, "postal_code": typed})
+
+    assert cleaned["postal_code"] == kept
+
+
+@pytest.mark.parametrize(
+    ("country", "typed", "shape"),
+    [
+        ("US", "1000", "5 digits, or 5 and 4 (like 10001 or 10001-1234)"),
+        ("CA", "123456", "letter, digit, letter, digit, letter, digit (like K1A 0B1)"),
+        ("GB", "75001", "a postcode like SW1A 1AA or M1 1AE"),
+        ("FR", "7500", "5 digits (like 75001)"),
+        ("DE", "1011A", "5 digits (like 10115)"),
+        ("NL", "1012", "4 digits and 2 letters (like 1012 AB)"),
+        ("BE", "10000", "4 digits (like 1000)"),
+        ("ES", "2800", "5 digits (like 28001)"),
+        ("IT", "184", "5 digits (like 00184)"),
+        ("IE", "D02", "an Eircode like D02 X285"),
+        ("AU", "200", "4 digits (like 2000)"),
+        ("JP", "1000001X", "7 digits (like 100-0001)"),
+    ],
+)
+def test_a_postal_code_of_another_shape_is_400_naming_the_shape_and_nothing_is_held(
+    shop_a, selling_a, country, typed, shape
+):
+    response = buy_with(selling_a, {**ADDRESS, "country": country, "postal_code": typed})
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert (error["code"], error["field"]) == (
+        "invalid_postal_code",
+        "shipping_address.postal_code",
+    )
+    assert error["message"].startswith(f"“{typed}” is not a postal code of ")
+    assert error["message"].endswith(f": it is {shape}.")
+    assert nothing_held(shop_a, selling_a)
+
+
+def test_an_eircode_is_optional_in_ireland():
+    address = {"name": "Ada", "line1": "1 Grafton St", "city": "Dublin", "country": "IE"}
+
+    assert shipping_address_clean(address=address) == address
+    assert shipping_address_clean(address={**address, "postal_code": "  "}) == address

@@ -8,13 +8,20 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from orders.models import PaymentAccount
 from orders.payment_accounts import payment_account_set_keys
-from orders.wallets import host_registrable, wallet_domains, wallet_domains_register
+from orders.wallets import (
+    host_registrable,
+    wallet_domains,
+    wallet_domains_register,
+    wallet_domains_sweep,
+)
 from shops.queueing import task_queue
 from shops.services import domain_add
 from tests.conftest import owner_client, tasks_sent_to, worker_start, worker_stop
@@ -179,3 +186,70 @@ def _wait(condition, timeout: float = 60) -> None:
     while not condition():
         assert time.monotonic() < deadline, "the worker did not register the domain"
         time.sleep(0.2)
+
+
+def _long_ago(shop) -> None:
+    """The last run and the last change of the payment setup, older than the sweep waits."""
+    with tenant_context(shop):
+        PaymentAccount.objects.update(
+            updated=timezone.now() - timedelta(hours=1),
+            wallet_domains_checked_at=None,
+        )
+
+
+def test_the_sweep_registers_a_host_whose_registration_was_never_run(shop_a, fake_connect):
+    # given: a custom domain added while the broker was down (the commit's task never ran:
+    # this test's transaction never commits)
+    account_a = connected(fake_connect, shop_a, "alpha")
+    domain_add(shop=shop_a, domain="shop.alpha-example.com")
+    _long_ago(shop_a)
+    assert registered(fake_connect, account_a) == []
+
+    # when: the beat's sweep runs in the shop (tasks run at once in tests)
+    with tenant_context(shop_a):
+        queued = wallet_domains_sweep()
+        again = wallet_domains_sweep()  # everything answered now: nothing to queue
+
+    # then
+    assert (queued, again) == (1, 0)
+    assert registered(fake_connect, account_a) == ["shop.alpha-example.com"]
+    with tenant_context(shop_a):
+        assert [d.host for d in wallet_domains()] == ["shop.alpha-example.com"]
+
+
+def test_the_sweep_waits_for_a_recent_run_and_leaves_a_refused_host_alone(
+    shop_a, fake_connect, django_assert_max_num_queries
+):
+    connected(fake_connect, shop_a, "alpha")
+    domain_add(shop=shop_a, domain="shop.alpha-example.com")
+    with tenant_context(shop_a):
+        # a change a moment ago: its own task is still coming
+        assert wallet_domains_sweep() == 0
+        # a host Stripe refused is answered: not asked again every sweep
+        PaymentAccount.objects.update(
+            wallet_domains=[{"host": "shop.alpha-example.com", "problem": "refused"}]
+        )
+    _long_ago(shop_a)
+    # the schema's search_path, the payment setup, the wallet rows, the hosts
+    with tenant_context(shop_a), django_assert_max_num_queries(4):
+        assert wallet_domains_sweep() == 0
+    assert creations(fake_connect) == []
+
+
+def test_the_sweep_in_shop_a_never_registers_shop_bs_hosts(shop_a, shop_b, fake_connect):
+    account_a = connected(fake_connect, shop_a, "alpha")
+    account_b = connected(fake_connect, shop_b, "beta")
+    domain_add(shop=shop_b, domain="shop.beta-example.com")
+    _long_ago(shop_a)
+    _long_ago(shop_b)
+
+    with tenant_context(shop_a):
+        assert wallet_domains_sweep() == 0  # alpha's hosts are local ones only
+
+    assert registered(fake_connect, account_a) == registered(fake_connect, account_b) == []
+
+
+def test_the_beat_runs_the_wallet_domains_sweep_in_every_shop(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["orders-wallet-domains-sweep"]
+    assert entry["task"] == "shops.for_each_shop"
+    assert entry["args"] == ["orders.wallet_domains_sweep"]

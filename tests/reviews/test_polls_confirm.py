@@ -8,10 +8,13 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.core import mail
 from django.db import connection
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from reviews.models import Poll, PollAnomaly, PollOption, PollVote
@@ -280,3 +283,144 @@ def test_the_merchant_asks_for_email_confirmation_in_the_admin(shop_a):
     assert "Ask voters to confirm by email" in form
     assert saved.status_code == 302
     assert Poll.objects.get().confirm_by_email is True
+
+
+# --- Through the shopper API ------------------------------------------------------------
+
+
+def api_vote(poll, option, body: dict, *, ip: str = "198.51.100.9"):
+    return shopper_client(ip=ip).post(
+        f"/api/v1/polls/{poll.pk}/vote/",
+        {"option": option.pk, **body},
+        content_type="application/json",
+    )
+
+
+def test_the_api_asks_for_the_email_of_a_confirm_by_email_poll(shop_a):
+    with tenant_context(shop_a):
+        poll = confirm_poll()
+        sage = poll.options.first()
+
+    missing = api_vote(poll, sage, {})
+    invalid = api_vote(poll, sage, {"email": "not an address"})
+
+    assert missing.status_code == 400
+    assert missing.json()["error"]["code"] == "email_required"
+    assert missing.json()["error"]["field"] == "email"
+    assert invalid.status_code == 400
+    assert invalid.json()["error"]["code"] == "invalid_email"
+    with tenant_context(shop_a):
+        assert not PollVote.objects.exists()
+
+
+def api_vote_by(shop, make, capture):
+    """A fan's vote with an email, through the API, in a poll ``make`` makes; the answer,
+    the poll and its first option (the email, if any, is in the outbox)."""
+    with tenant_context(shop):
+        poll = make()
+        sage = poll.options.first()
+    mail.outbox.clear()
+    with capture(execute=True):
+        return api_vote(poll, sage, {"email": "fan@example.test"}), poll, sage
+
+
+def test_an_api_vote_waits_for_the_link_emailed_then_counts(
+    shop_a, django_capture_on_commit_callbacks
+):
+    answer, poll, _ = api_vote_by(shop_a, confirm_poll, django_capture_on_commit_callbacks)
+
+    assert answer.status_code == 200
+    body = answer.json()
+    assert (body["voted"], body["waiting_confirmation"]) == (None, True)
+    assert [result["votes"] for result in body["results"]] == [0, 0]
+    assert [m.to for m in mail.outbox] == [["fan@example.test"]]
+    path = LINK.search(mail.outbox[0].body).group(1)
+    with tenant_context(shop_a):
+        assert PollVote.objects.get().email_hash != ""
+        assert "fan@example.test" not in str(PollVote.objects.values().get())
+    # the storefront's link counts it
+    opened = shopper_client().get(path)
+    assert opened.status_code == 200
+    with tenant_context(shop_a):
+        assert counts(poll)[0] == 1
+
+
+def test_an_api_vote_in_a_normal_poll_counts_at_once_and_ignores_email(
+    shop_a, django_capture_on_commit_callbacks
+):
+    answer, _, sage = api_vote_by(shop_a, make_poll, django_capture_on_commit_callbacks)
+
+    assert answer.status_code == 200
+    assert (answer.json()["voted"], answer.json()["waiting_confirmation"]) == (sage.pk, False)
+    assert mail.outbox == []
+
+
+def test_votes_far_above_the_polls_usual_rate_flag_it_with_the_figures(shop_a, settings):
+    from tests.storefront.helpers import owner
+
+    # given: a poll open for 10 hours (60 windows of 10 minutes) with 60 votes before,
+    # about one per window; per-address bursts out of the way
+    settings.REVIEWS_POLL_BURST_VOTES, settings.REVIEWS_POLL_BURST_MINUTES = 1000, 10
+    settings.REVIEWS_POLL_RATE_FACTOR, settings.REVIEWS_POLL_RATE_MIN_VOTES = 5, 8
+    connection.set_tenant(shop_a)
+    busy, calm = make_poll("Busy?"), make_poll("Calm?")
+    opened = timezone.now() - timedelta(hours=10)
+    Poll.objects.filter(pk__in=[busy.pk, calm.pk]).update(opens_at=opened)
+    for poll in (busy, calm):
+        option = poll.options.first()
+        PollVote.objects.bulk_create(
+            PollVote(
+                poll=poll,
+                option=option,
+                voter=f"old-{poll.pk}-{number}",
+                ip_hash=f"old-{number}",
+                confirmed_at=opened,
+            )
+            for number in range(60)
+        )
+        PollVote.objects.filter(poll=poll).update(created=opened + timedelta(minutes=1))
+
+    def votes(poll, count: int) -> None:
+        for index in range(count):
+            poll_vote(
+                poll_id=poll.pk,
+                option_id=poll.options.first().pk,
+                shopper=a_shopper(f"203.0.113.{index + 1}", token=shopper_token_new()),
+            )
+
+    # when: 12 votes in a few minutes for the busy poll (12 > 5 times 1.2, and at least 8), 4
+    # for the calm one (under the minimum)
+    votes(busy, 12)
+    votes(calm, 4)
+
+    # then: the busy poll is flagged once, with the latest figures; the votes counted
+    (anomaly,) = PollAnomaly.objects.all()
+    assert (anomaly.poll_id, anomaly.kind, anomaly.ip_hash) == (busy.pk, "rate", "")
+    assert (anomaly.vote_count, anomaly.window_minutes) == (12, 10)
+    assert anomaly.usual_votes == Decimal("1.20")  # 72 votes over 60 windows
+    client = owner()
+    page = client.get(f"/admin/reviews/poll/{busy.pk}/change/").content.decode()
+    listing = client.get("/admin/reviews/poll/").content.decode()
+    assert "Far above the poll&#x27;s usual rate" in page
+    assert (
+        "12 votes in 10 min: 10 times the poll&#x27;s usual 1.20 votes per 10 min since it opened"
+        in page
+    )
+    assert listing.count("Unusual burst: review") == 1
+
+
+def test_a_poll_just_opened_is_never_above_its_own_rate(shop_a, settings):
+    settings.REVIEWS_POLL_BURST_VOTES = 1000
+    settings.REVIEWS_POLL_RATE_FACTOR, settings.REVIEWS_POLL_RATE_MIN_VOTES = 5, 3
+    connection.set_tenant(shop_a)
+    poll = make_poll("Launch?")
+    Poll.objects.filter(pk=poll.pk).update(opens_at=timezone.now() - timedelta(minutes=2))
+
+    for index in range(10):
+        poll_vote(
+            poll_id=poll.pk,
+            option_id=poll.options.first().pk,
+            shopper=a_shopper(f"203.0.113.{index + 1}", token=shopper_token_new()),
+        )
+
+    assert not PollAnomaly.objects.exists()

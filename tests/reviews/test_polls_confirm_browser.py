@@ -86,6 +86,8 @@ def test_the_merchant_sees_a_burst_flagged_on_the_poll(
     width, browser, shop_server, committed_shop, django_db_blocker, settings
 ):
     settings.REVIEWS_POLL_BURST_VOTES = 2
+    # and the whole poll far above its usual rate (open a day: 4 votes in 10 minutes)
+    settings.REVIEWS_POLL_RATE_FACTOR, settings.REVIEWS_POLL_RATE_MIN_VOTES = 5, 3
     shop = committed_shop(f"bursty{width}").shop
     with django_db_blocker.unblock(), tenant_context(shop):
         poll = make_poll("Busy poll?")
@@ -96,7 +98,8 @@ def test_the_merchant_sees_a_burst_flagged_on_the_poll(
                 option_id=sage.pk,
                 shopper=a_shopper("198.51.100.9", token=shopper_token_new()),
             )
-        anomaly = PollAnomaly.objects.get()
+        anomaly = PollAnomaly.objects.get(kind="address")
+        rate = PollAnomaly.objects.get(kind="rate")
     base = f"http://bursty{width}.localhost:{shop_server}"
     context = browser.new_context(viewport={"width": width, "height": 900})
     page = context.new_page()
@@ -114,8 +117,17 @@ def test_the_merchant_sees_a_burst_flagged_on_the_poll(
         page.get_by_role("link", name="Busy poll?").click()
         bursts = page.locator(".inline-group", has_text="unusual bursts of votes")
         expect(bursts).to_contain_text(anomaly.ip_hash[:12])
-        expect(bursts.locator("td.field-vote_count")).to_have_text("4")
-        expect(bursts.locator("td.field-window_minutes")).to_have_text("10")
+        expect(bursts.locator(".field-kind .readonly")).to_have_text(
+            ["From one address", "Far above the poll's usual rate"]
+        )
+        expect(bursts.locator(".field-figures .readonly")).to_have_text(
+            [
+                "4 votes in 10 min from one address",
+                f"4 votes in 10 min: {4 / rate.usual_votes:.0f} times the poll's usual "
+                f"{rate.usual_votes:.2f} votes per 10 min since it opened",
+            ]
+        )
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
         assert "198.51.100.9" not in page.content()
         page.screenshot(path=f"{SHOTS}/burst-{width}-poll.png", full_page=True)
     finally:

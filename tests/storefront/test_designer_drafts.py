@@ -8,14 +8,18 @@ import re
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django_tenants.utils import tenant_context
 
+from shops.accounts.roles import Role
+from shops.audit.models import AuditEntry
 from shops.storefront import services
 from shops.storefront.documents import default_document, document_clean
 from shops.storefront.fields import LinkField
 from shops.storefront.models import Design, LibraryImage
+from tests.shops.staff_helpers import client_as, staff_make
 from tests.storefront.helpers import headings, owner, picture_upload, shopper
 
 DRAFT = "/admin/storefront/design/draft/"
@@ -316,3 +320,132 @@ def test_the_shop_page_has_the_anchors_buttons_link_to(shop_a, django_capture_on
         "grid2222",
     ]
     assert 'href="#products"' in html
+
+
+# --- Deleting a picture of the library --------------------------------------------------
+
+
+def _files_of(reference: dict) -> list[str]:
+    return [reference["name"], *reference["renditions"].values()]
+
+
+def _stored(shop, reference: dict) -> list[bool]:
+    """Whether each file of the picture is in ``shop``'s media folder."""
+    with tenant_context(shop):
+        return [default_storage.exists(name) for name in _files_of(reference)]
+
+
+def test_a_picture_no_design_shows_is_deleted_with_its_files_after_commit(
+    shop_a, django_capture_on_commit_callbacks
+):
+    # given: two pictures in the library, neither in the draft nor the published design
+    client = owner()
+    kept = client.post(MEDIA, {"file": picture_upload("kept.png")}).json()["image"]
+    gone = client.post(MEDIA, {"file": picture_upload("gone.png")}).json()["image"]
+
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(gone["delete_url"])
+
+    # then: the row, its files, an audit entry; the other picture untouched
+    assert response.status_code == 200 and response.json() == {"deleted": gone["id"]}
+    listed = client.get(MEDIA).json()["images"]
+    assert [image["id"] for image in listed] == [kept["id"]]
+    assert len(_stored(shop_a, gone["reference"])) > 1  # the picture and its renditions
+    assert not any(_stored(shop_a, gone["reference"]))
+    assert all(_stored(shop_a, kept["reference"]))
+    with tenant_context(shop_a):
+        entry = AuditEntry.objects.get(action="libraryimage.delete")
+    assert entry.object_repr == gone["reference"]["name"]
+    assert entry.actor_label == "owner@alpha.test"
+
+
+@pytest.mark.parametrize(
+    ("published", "message"),
+    [
+        (
+            False,
+            "This picture is in the draft: choose another one there (or remove it), "
+            "then delete it.",
+        ),
+        (
+            True,
+            "This picture is in the published design and the draft: choose another one in "
+            "the draft and publish, then delete it.",
+        ),
+    ],
+)
+def test_a_picture_a_design_shows_is_refused_with_where(
+    shop_a, published, message, django_capture_on_commit_callbacks
+):
+    client = owner()
+    image = client.post(MEDIA, {"file": picture_upload()}).json()["image"]
+    assert save(client, with_hero(image=image["reference"])).status_code == 200
+    if published:
+        client.post("/admin/storefront/design/", {"action": "publish"})
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(image["delete_url"])
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{"path": "", "message": message}]
+    assert [entry["id"] for entry in client.get(MEDIA).json()["images"]] == [image["id"]]
+    assert all(_stored(shop_a, image["reference"]))
+
+
+def test_a_picture_only_the_undo_history_shows_keeps_its_files(
+    shop_a, django_capture_on_commit_callbacks
+):
+    # given: the picture was in an earlier draft (undo brings it back)
+    client = owner()
+    image = client.post(MEDIA, {"file": picture_upload()}).json()["image"]
+    save(client, with_hero(image=image["reference"]))
+    save(client, with_hero())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(image["delete_url"])
+
+    assert response.status_code == 200
+    assert client.get(MEDIA).json()["images"] == []
+    assert all(_stored(shop_a, image["reference"]))
+
+
+def test_deleting_needs_a_post_and_a_picture_that_exists(shop_a):
+    client = owner()
+    image = client.post(MEDIA, {"file": picture_upload()}).json()["image"]
+
+    by_get = client.get(image["delete_url"])
+    unknown = client.post(f"{MEDIA}999999/delete/")
+
+    assert by_get.status_code == 405
+    assert unknown.status_code == 400
+    assert unknown.json()["errors"][0]["message"] == (
+        "That picture is no longer in the media library."
+    )
+
+
+def test_another_shop_cannot_delete_a_picture_of_this_shops_library(shop_a, shop_b):
+    image = owner().post(MEDIA, {"file": picture_upload()}).json()["image"]
+
+    # beta's owner on alpha's host (not signed in there), and on beta's own host with
+    # alpha's picture id (which can only name a picture of beta's library)
+    on_alpha = owner("beta").post(image["delete_url"], HTTP_HOST="alpha.localhost")
+    on_beta = owner("beta").post(f"{MEDIA}{image['id']}/delete/")
+
+    assert on_alpha.status_code == 302 and on_alpha["Location"].startswith("/admin/login/")
+    assert on_beta.status_code == 400  # beta's library is empty
+    with tenant_context(shop_a):
+        assert LibraryImage.objects.filter(pk=image["id"]).exists()
+        assert not AuditEntry.objects.filter(action="libraryimage.delete").exists()
+
+
+def test_a_read_only_account_cannot_delete_a_picture(shop_a):
+    image = owner().post(MEDIA, {"file": picture_upload()}).json()["image"]
+
+    reader = client_as(shop_a, staff_make(shop_a, Role.READ_ONLY))
+
+    response = reader.post(image["delete_url"])
+
+    assert response.status_code == 403
+    with tenant_context(shop_a):
+        assert LibraryImage.objects.filter(pk=image["id"]).exists()

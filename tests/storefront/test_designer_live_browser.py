@@ -13,7 +13,7 @@ import pytest
 from django_tenants.utils import tenant_context
 from playwright.sync_api import expect
 
-from shops.storefront.models import Design
+from shops.storefront.models import Design, LibraryImage
 from tests.catalog.test_admin_browser import log_in
 from tests.storefront.helpers import picture_upload
 
@@ -239,4 +239,58 @@ def test_without_javascript_the_designer_is_classic_forms_that_keep_input(
     with page.expect_navigation():
         discard.click()
     assert [s["id"] for s in draft(shop, django_db_blocker)["sections"]] == ["products"]
+    context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_picture_is_deleted_from_the_media_library_unless_the_draft_shows_it(
+    browser, shop_server, committed_shop, django_db_blocker, tmp_path, width
+):
+    # given: two logos chosen one after the other: the first stays in the library only
+    slug = f"libdel{width}"
+    shop = committed_shop(slug, "Atelier").shop
+    base = f"http://{slug}.localhost:{shop_server}"
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    log_in(page, base, slug)
+    page.goto(f"{base}/admin/storefront/design/")
+    tab(page, width, "Sections")
+    page.get_by_role("link", name=re.compile("Theme")).click()
+    theme = page.locator("[data-settings-for=branding]")
+    for name, colour in (("first.png", "maroon"), ("second.png", "navy")):
+        picture = tmp_path / name
+        picture.write_bytes(picture_upload(name, (300, 300), colour).read())
+        theme.get_by_label("Logo").set_input_files(str(picture))
+        expect(page.locator("#designer-save-status")).to_have_text("Saved draft")
+    logo = draft(shop, django_db_blocker)["branding"]["logo"]
+
+    # when: the merchant opens the library and deletes the logo the draft shows
+    theme.get_by_role("button", name="Choose from the media library").first.click()
+    library = page.get_by_role("dialog", name="Choose a picture")
+    status = library.get_by_role("status")
+    expect(status).to_have_text("Page 1 of 1.")
+    library.get_by_role("button", name="Delete Picture 1").click()
+    library.get_by_role("button", name="Delete Picture 1 for good?").click()
+
+    # then: refused, saying where it is
+    expect(status).to_have_text(
+        "This picture is in the draft: choose another one there (or remove it), then delete it."
+    )
+    expect(library.locator("li")).to_have_count(2)
+    no_horizontal_overflow(page)
+    shot(page, width, "9-library-delete-refused")
+
+    # when: the picture no design shows is deleted (asked once more on the button)
+    library.get_by_role("button", name="Delete Picture 2").click()
+    shot(page, width, "10-library-delete-confirm")
+    library.get_by_role("button", name="Delete Picture 2 for good?").click()
+
+    # then: gone from the library; the draft's logo kept
+    expect(status).to_have_text("Picture 2 deleted. Page 1 of 1.")
+    expect(library.locator("li")).to_have_count(1)
+    no_horizontal_overflow(page)
+    shot(page, width, "11-library-deleted")
+    with django_db_blocker.unblock(), tenant_context(shop):
+        assert list(LibraryImage.objects.values_list("name", flat=True)) == [logo["name"]]
+    assert draft(shop, django_db_blocker)["branding"]["logo"] == logo
     context.close()

@@ -257,7 +257,12 @@ class ShippingAddressSerializer(serializers.Serializer):
     line1 = TextField(cut_at=200)
     line2 = TextField(cut_at=200)
     city = TextField(cut_at=200)
-    postal_code = TextField(cut_at=200, help_text="Where the country has postal codes.")
+    postal_code = TextField(
+        cut_at=200,
+        help_text="Where the country has postal codes (optional in Ireland). In common "
+        "countries (US, CA, GB, FR, DE, NL, BE, ES, IT, IE, AU, JP, CH, AT, LU, PT, SE, DK, "
+        "PL) checked against the country's shape and kept in capitals; elsewhere as given.",
+    )
     state = TextField(cut_at=200)
     country = TextField(cut_at=200, help_text="ISO 3166-1 alpha-2, e.g. FR.")
     phone = TextField(cut_at=200)

@@ -231,7 +231,9 @@ class BuyNowView(ShopperView):
             201: s.BuyNowAnswerSerializer,
             400: OpenApiResponse(
                 description="Something to fix, `field` naming it: `shipping_address.country` "
-                "(`unknown_country`, `no_shipping_to_country`), `shipping_rate` "
+                "(`unknown_country`, `no_shipping_to_country`), `shipping_address.postal_code` "
+                "(`address_incomplete`, `invalid_postal_code`: the message names the "
+                "country's shape), `shipping_rate` "
                 "(`shipping_rate_required`, `rate_not_for_country`, `unknown_shipping_rate`, "
                 "`rate_not_for_order`), `discount_code` (or `coupon` when sent so: "
                 "`unknown_code`, `code_expired`, `code_used_up`, `code_already_used`, "

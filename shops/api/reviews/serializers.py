@@ -231,6 +231,13 @@ class PollVoteInputSerializer(serializers.Serializer):
     notify_email = TextField(
         cut_at=254, help_text="Optional: told at this address when the option launches."
     )
+    email = TextField(
+        cut_at=254,
+        help_text="Needed in a poll that counts a vote once it is confirmed by email "
+        "(`confirm_by_email`; without it: 400 `email_required`): the vote waits, and a "
+        "link to confirm it is emailed to this address, which is not kept (only a keyed "
+        "hash). Ignored in other polls.",
+    )
 
 
 class PollResultSerializer(serializers.Serializer):
@@ -240,6 +247,14 @@ class PollResultSerializer(serializers.Serializer):
 
 
 class PollVoteAnswerSerializer(serializers.Serializer):
-    voted = serializers.IntegerField(help_text="The option this shopper voted for.")
+    voted = serializers.IntegerField(
+        allow_null=True,
+        help_text="The option this shopper voted for; null while the vote waits for its "
+        "email confirmation.",
+    )
+    waiting_confirmation = serializers.BooleanField(
+        help_text="The vote waits for the link emailed to `email`: it counts (and is in "
+        "`results`) once the link is opened."
+    )
     token = serializers.CharField(help_text=SHOPPER_KEEPS)
     results = PollResultSerializer(many=True)

@@ -98,7 +98,9 @@ class ReviewVoteView(ShopperVoteView):
 
 
 class PollVoteView(ShopperVoteView):
-    """One vote per shopper and poll; the answer has the results with it."""
+    """One vote per shopper and poll; the answer has the results with it. A poll that
+    counts a vote once confirmed by email needs ``email``: the vote waits, and the
+    storefront's confirmation link (``reviews.services.poll_vote``) is emailed."""
 
     @extend_schema(
         operation_id="poll_vote",
@@ -107,6 +109,11 @@ class PollVoteView(ShopperVoteView):
         request=s.PollVoteInputSerializer,
         responses={
             200: s.PollVoteAnswerSerializer,
+            400: OpenApiResponse(
+                description="`email` missing in a poll that counts a vote once confirmed by "
+                "email (`email_required`), or not an email address (`invalid_email`; "
+                "`notify_email` too)."
+            ),
             404: OpenApiResponse(description="No such option in this poll (`unknown_option`)."),
             409: OpenApiResponse(
                 description="The poll is not open yet (`poll_not_open`) or closed (`poll_closed`), "
@@ -124,14 +131,18 @@ class PollVoteView(ShopperVoteView):
                 option_id=data["option"],
                 shopper=shopper,
                 notify_email=data["notify_email"],
+                email=data["email"],
             )
         except PollError as error:
             raise _refused(error) from None
         shopper_action_record(request, action="vote", poll_id=poll_id)
         poll = selectors.poll_view(poll_id=poll_id)  # the counts with this vote
+        voted = selectors.poll_voted_option(poll_id=poll_id, voter=shopper.voter)
         return Response(
             {
-                "voted": selectors.poll_voted_option(poll_id=poll_id, voter=shopper.voter),
+                "voted": voted,
+                "waiting_confirmation": voted is None
+                and selectors.poll_vote_waiting(poll_id=poll_id, voter=shopper.voter),
                 "token": shopper.token,
                 "results": [
                     {"option": option.pk, "votes": option.vote_count, "percent": percent}
