@@ -13,7 +13,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -22,6 +21,8 @@ from django.utils import timezone
 from orders.models import Order, OrderActivity, OrderLine
 from orders.services.activity import order_activity_add
 from reviews.models import ReviewRequest, ReviewSettings
+from shops.consent.models import MarketingHeld
+from shops.consent.services import marketing_allowed, marketing_message
 from shops.selectors import current_shop, shop_url
 
 
@@ -86,7 +87,9 @@ def review_requests_schedule(*, order: Order, lines: Sequence[OrderLine] | None 
 def review_requests_send_due(*, base_url: str = "", limit: int = 200) -> int:
     """Email every buyer whose review requests are due (one email per order, one link
     per line); returns how many lines were asked about. Rows are locked while sent
-    (``skip_locked``), so two workers never send the same request."""
+    (``skip_locked``), so two workers never send the same request. A review request is
+    marketing: one the consent gate refuses (``marketing_allowed``) is not sent, its
+    rows closed and the order's timeline says why."""
     base_url = (base_url or shop_url(current_shop())).rstrip("/")
     sent = 0
     with transaction.atomic():
@@ -108,6 +111,18 @@ def review_requests_send_due(*, base_url: str = "", limit: int = 200) -> int:
             ]
             if order.status not in SHIPPED_STATUSES or not lines:
                 continue  # refunded since: no request
+            if not marketing_allowed(
+                order.email,
+                kind=MarketingHeld.Kind.REVIEW_REQUEST,
+                currency=order.currency,
+                shopper_country=(order.shipping_address or {}).get("country", ""),
+            ):
+                order_activity_add(
+                    order=order,
+                    kind=OrderActivity.Kind.EMAIL,
+                    message="Review request not sent: no marketing consent from the buyer.",
+                )
+                continue
             _send(order=order, lines=lines, base_url=base_url)
             sent += len(lines)
         ReviewRequest.objects.filter(pk__in=[r.pk for r in requests]).update(sent_at=timezone.now())
@@ -124,9 +139,10 @@ def _send(*, order: Order, lines: list[OrderLine], base_url: str) -> None:
         for line in lines
     ]
     shop = current_shop()
-    send_mail(
+    marketing_message(
+        to=order.email,
         subject=f"How do you like your order from {shop.name}?",
-        message=render_to_string(
+        text=render_to_string(
             "reviews/email/request.txt",
             {
                 "order": order,
@@ -135,9 +151,7 @@ def _send(*, order: Order, lines: list[OrderLine], base_url: str) -> None:
                 "days": settings.REVIEWS_REQUEST_LINK_DAYS,
             },
         ),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[order.email],
-    )
+    ).send()
     order_activity_add(
         order=order,
         kind=OrderActivity.Kind.EMAIL,

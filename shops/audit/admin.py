@@ -45,6 +45,7 @@ ACTION_LABELS = {
     "staff.update": "Staff role or access changed",
     "api_key.create": "API key created",
     "api_key.revoke": "API key revoked",
+    "consent.withdraw": "Marketing consent withdrawn",
 }
 
 

@@ -253,6 +253,7 @@ def poll_page(request: HttpRequest, poll_id: int) -> HttpResponse:
                 shopper=shopper,
                 notify_email=request.POST.get("notify_email", ""),
                 email=request.POST.get("email", ""),
+                marketing_consent=request.POST.get("marketing_consent") == "on",
             )
         except PollError as error:
             status, message = error.status, str(error)
