@@ -90,6 +90,7 @@ def order_email_send(*, email_id: int) -> bool:
                     subject=subject,
                     text=render_to_string(f"orders/email/{email.kind}.txt", context),
                     html=render_to_string(f"orders/email/{email.kind}.html", context),
+                    link=context["opt_out_url"],
                 )
             else:
                 message = EmailMultiAlternatives(

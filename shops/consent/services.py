@@ -199,13 +199,14 @@ def unsubscribe_url(*, email: str) -> str:
 
 
 def marketing_message(
-    *, to: str, subject: str, text: str, html: str = ""
+    *, to: str, subject: str, text: str, html: str = "", link: str = ""
 ) -> EmailMultiAlternatives:
     """A marketing email to ``to``, ready to send: RFC 8058 one-click unsubscribe headers
     (``List-Unsubscribe`` with the shop's HTTPS link, ``List-Unsubscribe-Post``) and the
     same link at the foot of the text (an ``html`` body shows it itself, from the
-    ``unsubscribe_url`` its template was given). Call ``marketing_allowed`` first."""
-    url = unsubscribe_url(email=to)
+    ``unsubscribe_url`` its template was given: pass it as ``link``, so the body and
+    the header carry the same one). Call ``marketing_allowed`` first."""
+    url = link or unsubscribe_url(email=to)
     shop = current_shop()
     footer = render_to_string("consent/email/footer.txt", {"shop": shop, "unsubscribe_url": url})
     message = EmailMultiAlternatives(
