@@ -1,0 +1,81 @@
+"""Where the shopper is asked: the unticked box of the checkout (buy-now) and of the poll
+form. Ticked, the address gets a pending consent and a confirmation email after the
+commit; unticked, nothing."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+from django_tenants.utils import tenant_context
+
+from reviews.models import PollOption
+from shops.consent.models import MarketingConsent
+from shops.consent.services import CHECKBOX_WORDING
+from tests.orders.conftest import buy, shopper
+from tests.orders.test_buy_now import body
+from tests.reviews.helpers import shopper_client
+from tests.reviews.test_polls import make_poll
+
+
+@pytest.mark.parametrize("ticked", [True, False])
+def test_the_checkout_box_asks_for_consent_only_when_ticked(
+    shop_a, selling_a, ticked, django_capture_on_commit_callbacks
+):
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = buy(
+            shopper(),
+            body(selling_a.id, 1, email="Buyer@Example.test", marketing_consent=ticked),
+        )
+
+    assert answer.status_code == 201
+    with tenant_context(shop_a):
+        consents = list(
+            MarketingConsent.objects.values_list("email", "status", "source", "wording")
+        )
+    if ticked:
+        assert consents == [("buyer@example.test", "pending", "checkout", CHECKBOX_WORDING)]
+        assert [m.subject for m in mail.outbox] == ["Confirm you want emails from Alpha Goods"]
+    else:
+        assert consents == []
+        assert mail.outbox == []
+
+
+def test_the_checkout_page_shows_the_box_unticked_with_a_label(shop_a, selling_a):
+    page = shopper().get(f"/checkout/?products={selling_a.id}:1").content.decode()
+
+    assert '<input id="buy-now-marketing" name="marketing_consent" type="checkbox"' in page
+    assert 'type="checkbox" aria-describedby="buy-now-marketing-help">' in page  # unticked
+    assert f'<label for="buy-now-marketing">{CHECKBOX_WORDING}</label>' in page
+
+
+def test_the_poll_form_box_asks_the_address_given(shop_a, django_capture_on_commit_callbacks):
+    with tenant_context(shop_a):
+        poll = make_poll()
+        sage, rust = poll.options.all()
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        ticked = shopper_client(ip="192.0.2.1").post(
+            f"/polls/{poll.pk}/",
+            {"option": sage.pk, "notify_email": "fan@example.test", "marketing_consent": "on"},
+        )
+        unticked = shopper_client(ip="192.0.2.2").post(
+            f"/polls/{poll.pk}/", {"option": rust.pk, "notify_email": "other@example.test"}
+        )
+
+    assert (ticked.status_code, unticked.status_code) == (200, 200)
+    with tenant_context(shop_a):
+        assert list(MarketingConsent.objects.values_list("email", "status", "source")) == [
+            ("fan@example.test", "pending", "poll")
+        ]
+        assert PollOption.objects.get(pk=sage.pk).vote_count == 1
+    assert [m.to for m in mail.outbox] == [["fan@example.test"]]
+
+
+def test_the_poll_form_shows_the_box(shop_a):
+    with tenant_context(shop_a):
+        poll = make_poll()
+    page = shopper_client().get(f"/polls/{poll.pk}/").content.decode()
+
+    assert f'<label for="consent-{poll.pk}">{CHECKBOX_WORDING}</label>' in page
+    assert f'id="consent-{poll.pk}" type="checkbox" name="marketing_consent" aria' in page
