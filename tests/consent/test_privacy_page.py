@@ -60,6 +60,9 @@ def test_the_footer_of_shopper_pages_links_to_it(shop_a):
         html = client.get(path).content.decode()
         footer = html[html.index('<footer class="site-footer">') :]
         assert '<a href="/privacy/">Privacy</a>' in footer, path
+    # the embed's footer too (it opens in a new tab, out of the frame)
+    embed = client.get("/embed/").content.decode()
+    assert 'href="/privacy/" target="_blank" rel="noopener">Privacy</a>' in embed
     # the platform's own pages have no shop privacy link
     platform = Client(HTTP_HOST="localhost").get("/").content.decode()
     assert 'href="/privacy/"' not in platform
