@@ -14,7 +14,7 @@ from shops.consent.services import CHECKBOX_WORDING
 from tests.orders.conftest import buy, shopper
 from tests.orders.test_buy_now import body
 from tests.reviews.helpers import shopper_client
-from tests.reviews.test_polls import make_poll
+from tests.reviews.test_polls import make_poll, vote
 
 
 @pytest.mark.parametrize("ticked", [True, False])
@@ -79,3 +79,23 @@ def test_the_poll_form_shows_the_box(shop_a):
 
     assert f'<label for="consent-{poll.pk}">{CHECKBOX_WORDING}</label>' in page
     assert f'id="consent-{poll.pk}" type="checkbox" name="marketing_consent" aria' in page
+
+
+def test_the_poll_vote_api_takes_the_box_too(shop_a, django_capture_on_commit_callbacks):
+    with tenant_context(shop_a):
+        poll = make_poll()
+        sage = poll.options.first()
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = vote(
+            shopper_client(ip="192.0.2.9"),
+            poll,
+            sage,
+            notify_email="api@example.test",
+            marketing_consent=True,
+        )
+
+    assert answer.status_code == 200, answer.content
+    with tenant_context(shop_a):
+        assert list(MarketingConsent.objects.values_list("email", "status", "source")) == [
+            ("api@example.test", "pending", "poll")
+        ]

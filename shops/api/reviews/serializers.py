@@ -231,6 +231,13 @@ class PollVoteInputSerializer(serializers.Serializer):
     notify_email = TextField(
         cut_at=254, help_text="Optional: told at this address when the option launches."
     )
+    marketing_consent = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="The shopper ticked \"Email me news, polls and review requests\": "
+        "`notify_email` is sent a link to confirm it (double opt-in). In the EU, EEA, UK, "
+        "Switzerland and Canada the launch email needs that consent.",
+    )
 
 
 class PollResultSerializer(serializers.Serializer):

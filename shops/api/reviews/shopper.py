@@ -123,6 +123,7 @@ class PollVoteView(ShopperVoteView):
                 option_id=data["option"],
                 shopper=shopper,
                 notify_email=data["notify_email"],
+                marketing_consent=data["marketing_consent"],
             )
         except PollError as error:
             raise _refused(error) from None
