@@ -21,6 +21,8 @@ from orders.services.merchant import order_fulfil
 from reviews.models import ReviewRequest
 from reviews.services import review_requests_send_due
 from shops.consent.models import MarketingConsent
+from shops.consent.services import CHECKBOX_WORDING, consent_request, marketing_allowed
+from tests.catalog.test_admin_browser import log_in, nav_open
 from tests.consent.helpers import consent_confirmed
 from tests.factories import OrderFactory
 from tests.journeys.helpers import email_to, no_horizontal_overflow
@@ -152,3 +154,40 @@ def test_the_privacy_page_from_the_footer(
     page.screenshot(path=shots / "6-privacy.png", full_page=True)
     no_horizontal_overflow(page)
     context.close()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_merchant_finds_and_withdraws_a_consent(
+    browser, committed_shop, shop_server, django_db_blocker, width
+):
+    shop = committed_shop(f"consents{width}", "Consents").shop
+    shots = SHOTS / str(width)
+    shots.mkdir(parents=True, exist_ok=True)
+    with django_db_blocker.unblock(), tenant_context(shop):
+        consent_confirmed("kept@example.com")
+        consent_request(email="waiting@example.com", source="poll", wording=CHECKBOX_WORDING)
+        for _ in range(12):
+            marketing_allowed("nobody@example.com", kind="review_request")
+    base = f"http://consents{width}.localhost:{shop_server}"
+    page = browser.new_context(viewport={"width": width, "height": 900}).new_page()
+    log_in(page, base, f"consents{width}")
+
+    nav_open(page, "Customers")  # its pages show under it once it is open
+    page.wait_for_url(re.compile(r"/admin/.*customers"))
+    nav_open(page, "Email consents")
+    expect(page.get_by_role("heading", level=1, name="Email consents")).to_be_visible()
+    expect(page.locator("body")).to_contain_text("12 review requests not sent: no consent")
+    page.get_by_role("textbox", name="Search").fill("kept@")
+    page.get_by_role("button", name="Search").click()
+    rows = page.locator("#result_list tbody tr")
+    expect(rows).to_have_count(1)
+    page.screenshot(path=shots / "7-admin-consents.png", full_page=True)
+    page.get_by_role("checkbox", name="Select this object for an action - kept@").check()
+    page.get_by_role("combobox", name="Action").select_option("withdraw")
+    page.get_by_role("button", name="Go", exact=True).click()
+
+    expect(page.locator("body")).to_contain_text("Withdrew the consent of 1 address(es).")
+    page.screenshot(path=shots / "8-admin-withdrawn.png", full_page=True)
+    assert status_of(shop, "kept@example.com", django_db_blocker) == "withdrawn"
+    assert status_of(shop, "waiting@example.com", django_db_blocker) == "pending"
+    page.context.close()

@@ -234,7 +234,7 @@ class PollVoteInputSerializer(serializers.Serializer):
     marketing_consent = serializers.BooleanField(
         required=False,
         default=False,
-        help_text="The shopper ticked \"Email me news, polls and review requests\": "
+        help_text='The shopper ticked "Email me news, polls and review requests": '
         "`notify_email` is sent a link to confirm it (double opt-in). In the EU, EEA, UK, "
         "Switzerland and Canada the launch email needs that consent.",
     )
