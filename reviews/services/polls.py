@@ -35,8 +35,8 @@ from shops.consent.models import MarketingConsent, MarketingHeld
 from shops.consent.services import (
     CHECKBOX_WORDING,
     consent_request,
-    marketing_allowed,
     marketing_message,
+    marketing_recipients,
 )
 from shops.media import delete_files_on_commit
 from shops.page_cache import shop_page_changed
@@ -416,7 +416,7 @@ def poll_launch_notify_on_commit(*, poll: Poll) -> None:
 def poll_launch_notify(*, poll_id: int) -> int:
     """Email everyone who asked to hear about an option whose product is now on sale,
     once each (rows locked while sent); returns how many emails went out. A launch email
-    is marketing: one the consent gate refuses (``marketing_allowed``) is not sent (its
+    is marketing: one the consent gate refuses (``marketing_recipients``) is not sent (its
     row is closed all the same); one sent carries the one-click unsubscribe."""
     shop = current_shop()
     with transaction.atomic():
@@ -429,9 +429,13 @@ def poll_launch_notify(*, poll_id: int) -> int:
                 option__product__status=Product.Status.ACTIVE,
             )
         )
+        allowed = marketing_recipients(
+            {notification.email: "" for notification in notifications},
+            kind=MarketingHeld.Kind.POLL_LAUNCH,
+        )
         sent = 0
         for notification in notifications:
-            if not marketing_allowed(notification.email, kind=MarketingHeld.Kind.POLL_LAUNCH):
+            if notification.email.lower() not in allowed:
                 continue
             product = notification.option.product
             url = shop_url(shop) + reverse("product-page", kwargs={"slug": product.slug})

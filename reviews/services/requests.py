@@ -22,7 +22,7 @@ from orders.models import Order, OrderActivity, OrderLine
 from orders.services.activity import order_activity_add
 from reviews.models import ReviewRequest, ReviewSettings
 from shops.consent.models import MarketingHeld
-from shops.consent.services import marketing_allowed, marketing_message
+from shops.consent.services import marketing_message, marketing_recipients
 from shops.selectors import current_shop, shop_url
 
 
@@ -88,7 +88,7 @@ def review_requests_send_due(*, base_url: str = "", limit: int = 200) -> int:
     """Email every buyer whose review requests are due (one email per order, one link
     per line); returns how many lines were asked about. Rows are locked while sent
     (``skip_locked``), so two workers never send the same request. A review request is
-    marketing: one the consent gate refuses (``marketing_allowed``) is not sent, its
+    marketing: one the consent gate refuses (``marketing_recipients``) is not sent, its
     rows closed and the order's timeline says why."""
     base_url = (base_url or shop_url(current_shop())).rstrip("/")
     sent = 0
@@ -102,6 +102,7 @@ def review_requests_send_due(*, base_url: str = "", limit: int = 200) -> int:
         by_order: dict[int, list[ReviewRequest]] = {}
         for request in requests:
             by_order.setdefault(request.order_line.order_id, []).append(request)
+        due: list[tuple[Order, list[OrderLine]]] = []
         for order_requests in by_order.values():
             order = order_requests[0].order_line.order
             lines = [
@@ -109,14 +110,14 @@ def review_requests_send_due(*, base_url: str = "", limit: int = 200) -> int:
                 for r in order_requests
                 if r.order_line.refunded_quantity < r.order_line.quantity
             ]
-            if order.status not in SHIPPED_STATUSES or not lines:
-                continue  # refunded since: no request
-            if not marketing_allowed(
-                order.email,
-                kind=MarketingHeld.Kind.REVIEW_REQUEST,
-                currency=order.currency,
-                shopper_country=(order.shipping_address or {}).get("country", ""),
-            ):
+            if order.status in SHIPPED_STATUSES and lines:  # else refunded since: no request
+                due.append((order, lines))
+        allowed = marketing_recipients(
+            {order.email: (order.shipping_address or {}).get("country", "") for order, _ in due},
+            kind=MarketingHeld.Kind.REVIEW_REQUEST,
+        )
+        for order, lines in due:
+            if order.email.strip().lower() not in allowed:
                 order_activity_add(
                     order=order,
                     kind=OrderActivity.Kind.EMAIL,

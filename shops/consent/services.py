@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+from collections import Counter
+from collections.abc import Mapping
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -163,28 +165,49 @@ def marketing_allowed(
     email: str, *, kind: str, currency: str | None = None, shopper_country: str = ""
 ) -> bool:
     """The gate of every marketing email: whether the shop may send one of ``kind`` to
-    ``email`` now. Never after an unsubscribe or an erasure; where the shop's or the
-    shopper's country asks for prior consent (``regions.opt_in_required``), only with a
-    confirmed one. A refusal is counted per kind and reason for the merchant
-    (``MarketingHeld``) and logged."""
-    email = email_normalise(email)
-    consent = MarketingConsent.objects.filter(email=email).only("status").first()
-    status = consent.status if consent is not None else None
-    if status == Status.WITHDRAWN:
-        reason = MarketingHeld.Reason.WITHDRAWN
-    elif status == Status.CONFIRMED:
-        return True
-    elif ErasedAddress.objects.filter(digest=erased_digest(email)).exists():
-        reason = MarketingHeld.Reason.WITHDRAWN
-    elif opt_in_required(
-        currency=currency or current_shop().currency, shopper_country=shopper_country
-    ):
-        reason = MarketingHeld.Reason.NO_CONSENT
-    else:
-        return True
-    marketing_held_count(kind=kind, reason=reason)
-    logger.info("marketing %s not sent: %s", kind, reason)
-    return False
+    ``email`` now (``marketing_recipients`` for one address)."""
+    allowed = marketing_recipients({email: shopper_country}, kind=kind, currency=currency)
+    return email_normalise(email) in allowed
+
+
+def marketing_recipients(
+    recipients: Mapping[str, str], *, kind: str, currency: str | None = None
+) -> set[str]:
+    """The gate for many addresses at once (``{address: shopper's country or ""}``): the
+    addresses (lower case) the shop may send a marketing email of ``kind`` to now. Never
+    after an unsubscribe or an erasure; where the shop's currency or the shopper's
+    country asks for prior consent (``regions.opt_in_required``, the stricter wins), only
+    with a confirmed one. Refusals are counted per kind and reason for the merchant
+    (``MarketingHeld``) and logged. A few queries, however many addresses."""
+    wanted: dict[str, str] = {}
+    for email, country in recipients.items():
+        wanted[email_normalise(email)] = country or wanted.get(email_normalise(email), "")
+    if not wanted:
+        return set()
+    statuses = dict(
+        MarketingConsent.objects.filter(email__in=wanted).values_list("email", "status")
+    )
+    digests = {email: erased_digest(email) for email in wanted if email not in statuses}
+    erased = set(
+        ErasedAddress.objects.filter(digest__in=digests.values()).values_list("digest", flat=True)
+    )
+    currency = currency or current_shop().currency
+    allowed: set[str] = set()
+    held: Counter[str] = Counter()
+    for email, country in wanted.items():
+        status = statuses.get(email)
+        if status == Status.CONFIRMED:
+            allowed.add(email)
+        elif status == Status.WITHDRAWN or digests.get(email) in erased:
+            held[MarketingHeld.Reason.WITHDRAWN] += 1
+        elif opt_in_required(currency=currency, shopper_country=country):
+            held[MarketingHeld.Reason.NO_CONSENT] += 1
+        else:
+            allowed.add(email)
+    for reason, count in held.items():
+        marketing_held_count(kind=kind, reason=reason, count=count)
+        logger.info("marketing %s: %d not sent (%s)", kind, count, reason)
+    return allowed
 
 
 def marketing_held_count(*, kind: str, reason: str, count: int = 1) -> None:

@@ -43,6 +43,8 @@ from reviews.shoppers import (
     rate_limit_hit,
     shopper_from,
 )
+from shops.consent.models import MarketingConsent
+from shops.consent.services import CHECKBOX_WORDING, consent_request
 from shops.redirects import local_redirect_target
 from shops.storefront.branding import theme_context
 from shops.storefront.product_pages import product_page_context
@@ -97,6 +99,14 @@ def _frameable(request: HttpRequest, response: HttpResponse) -> HttpResponse:
 
 
 @csrf_exempt
+def _consent_asked(data: dict, *, email: str) -> None:
+    """The review form's box ticked: the address is asked for marketing consent."""
+    if data.get("marketing_consent") and email:
+        consent_request(
+            email=email, source=MarketingConsent.Source.REVIEW_FORM, wording=CHECKBOX_WORDING
+        )
+
+
 @require_POST
 def review_create(request: HttpRequest, slug: str) -> HttpResponse:
     """A shopper's review from the product page or the embedded product page. Errors
@@ -130,6 +140,7 @@ def review_create(request: HttpRequest, slug: str) -> HttpResponse:
                 for message in messages:
                     form.add_error(name if name in form.fields else None, message)
         else:
+            _consent_asked(data, email=data["email"])
             if _is_embed(request):
                 return _see_other(f"{reverse('embed')}?product={slug}&review=thanks#reviews")
             return _see_other(
@@ -197,6 +208,7 @@ def review_write(request: HttpRequest, token: str) -> HttpResponse:
                     for message in messages:
                         form.add_error(name if name in form.fields else None, message)
             else:
+                _consent_asked(data, email=line.order.email)
                 return render(request, "reviews/thanks.html", {"product": product, **shop_theme()})
         status = 400
     else:

@@ -478,3 +478,29 @@ def test_personal_data_and_erasure(
     assert send_each_kind("erase@example.test", django_capture_on_commit_callbacks) == []
     with tenant_context(shop_b):  # another shop's record is its own
         assert status_of("erase@example.test") == "confirmed"
+
+
+def test_the_gate_costs_the_same_queries_for_more_recipients(shop_a):
+    connection.set_tenant(shop_a)
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    def launch(count: int) -> tuple[int, int]:
+        poll_id = poll_launch_due("first@example.test")
+        option = PollNotification.objects.get(option__poll_id=poll_id).option
+        for number in range(count - 1):
+            email = f"sub{count}-{number}@example.test"
+            PollNotification.objects.create(option=option, email=email)
+            if number % 2:
+                consent_confirmed(email)
+        mail.outbox.clear()
+        with CaptureQueriesContext(db) as queries:
+            poll_launch_notify(poll_id=poll_id)
+        return len(queries.captured_queries), len(mail.outbox)
+
+    launch(2)  # the day's count of held emails is there from now on
+    few_queries, few_sent = launch(4)
+    many_queries, many_sent = launch(40)
+
+    assert (few_sent, many_sent) == (1, 19)
+    assert many_queries == few_queries

@@ -13,7 +13,7 @@ from shops.consent.models import MarketingConsent
 from shops.consent.services import CHECKBOX_WORDING
 from tests.orders.conftest import buy, shopper
 from tests.orders.test_buy_now import body
-from tests.reviews.helpers import shopper_client
+from tests.reviews.helpers import make_product, shopper_client
 from tests.reviews.test_polls import make_poll, vote
 
 
@@ -99,3 +99,34 @@ def test_the_poll_vote_api_takes_the_box_too(shop_a, django_capture_on_commit_ca
         assert list(MarketingConsent.objects.values_list("email", "status", "source")) == [
             ("api@example.test", "pending", "poll")
         ]
+
+
+def review_post(**fields) -> dict:
+    return {"rating": "5", "body": "Fits well", "display_name": "Ann", **fields}
+
+
+def test_the_review_form_box_asks_the_address_given(shop_a, django_capture_on_commit_callbacks):
+    with tenant_context(shop_a):
+        make_product()
+    client = shopper_client()
+    form = client.get("/products/linen-shirt/").content.decode()
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        without_email = client.post(
+            "/products/linen-shirt/reviews/", review_post(marketing_consent="on")
+        )
+        ticked = client.post(
+            "/products/linen-shirt/reviews/",
+            review_post(email="reviewer@example.test", marketing_consent="on"),
+        )
+
+    assert f'<label for="id_marketing_consent">{CHECKBOX_WORDING}</label>' in form
+    assert without_email.status_code == 400
+    assert "Enter your address to get emails from the shop." in without_email.content.decode()
+    assert ticked.status_code == 303
+    with tenant_context(shop_a):
+        assert list(MarketingConsent.objects.values_list("email", "status", "source")) == [
+            ("reviewer@example.test", "pending", "review_form")
+        ]
+    assert [m.to for m in mail.outbox] == [["reviewer@example.test"]]
