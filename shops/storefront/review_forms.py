@@ -50,6 +50,7 @@ class ReviewForm(forms.Form):
     # unticked; ticked, the address is asked to confirm (double opt-in)
     marketing_consent = forms.BooleanField(
         label=CHECKBOX_WORDING,
+        label_suffix="",
         required=False,
         help_text="Optional. We email you a link to confirm; unsubscribe in one click "
         "from any email.",
