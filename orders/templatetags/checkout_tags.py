@@ -5,7 +5,6 @@ from __future__ import annotations
 from django import template
 
 from orders.countries import country_choices
-from shops.consent.services import CHECKBOX_WORDING
 
 register = template.Library()
 
@@ -14,9 +13,3 @@ register = template.Library()
 def shipping_countries() -> tuple[tuple[str, str], ...]:
     """``{% shipping_countries as countries %}``: (code, name) for the country menu."""
     return country_choices()
-
-
-@register.simple_tag
-def marketing_consent_wording() -> str:
-    """What the marketing consent box says (kept with each consent as it was shown)."""
-    return CHECKBOX_WORDING
