@@ -88,6 +88,7 @@ TENANT_APPS = [
     "shops.audit",
     "shops.retention",
     "shops.privacy",
+    "shops.consent",
     "shops.storefront",
     "shops.posts",
     "shops.channels",
@@ -543,6 +544,14 @@ CATALOG_IMAGE_FETCH_TIMEOUT = env_int("CATALOG_IMAGE_FETCH_TIMEOUT", 10)
 CATALOG_IMAGE_FETCH_PRIVATE = env_bool("CATALOG_IMAGE_FETCH_PRIVATE", default=DEBUG)
 CATALOG_IMPORT_MAX_ROWS = env_int("CATALOG_IMPORT_MAX_ROWS", 100_000)
 CATALOG_IMPORT_MAX_BYTES = env_int("CATALOG_IMPORT_MAX_BYTES", 100 * 1024 * 1024)
+
+# --- Marketing consent (shops/consent, docs/consent.md) ---------------------------------
+# How long a double opt-in link works; how long an unsubscribe link in a marketing email
+# works (long: RFC 8058 asks that it keep working); at most one confirmation email to an
+# address in this many seconds (and within ACCOUNTS_RATE_EMAIL)
+CONSENT_CONFIRM_LINK_HOURS = env_int("CONSENT_CONFIRM_LINK_HOURS", 72)
+CONSENT_UNSUBSCRIBE_LINK_DAYS = env_int("CONSENT_UNSUBSCRIBE_LINK_DAYS", 365)
+CONSENT_CONFIRM_RESEND_SECONDS = env_int("CONSENT_CONFIRM_RESEND_SECONDS", 600)
 
 # --- Reviews: review requests, rate limits ----------------------------------------------
 # Seconds between fulfilment and the review-request email; days its link stays valid

@@ -11,9 +11,10 @@ from orders import views as order_views
 from shops.accounts import views as account_views
 from shops.api import views as api_views
 from shops.channels import views as channel_views
+from shops.consent import views as consent_views
 from shops.insights import views as insights_views
 from shops.privacy import views as privacy_views
-from shops.storefront import collection_pages, shop_settings
+from shops.storefront import collection_pages, privacy_pages, shop_settings
 from shops.storefront import order_pages as order_page_views
 from shops.storefront import post_pages as post_views
 from shops.storefront import product_pages as catalog_views
@@ -36,6 +37,9 @@ urlpatterns = [
     path("reviews/<int:review_id>/vote/", review_views.review_vote_view, name="review-vote"),
     path("polls/<int:poll_id>/", review_views.poll_page, name="poll"),
     path("polls/confirm/<str:token>/", review_views.poll_confirm, name="poll-confirm"),
+    path("email/confirm/<str:token>/", consent_views.confirm, name="consent-confirm"),
+    path("email/unsubscribe/<str:token>/", consent_views.unsubscribe, name="unsubscribe"),
+    path("privacy/", privacy_pages.privacy_page, name="privacy"),
     path("welcome/", account_views.welcome, name="welcome"),
     path("my-data/", privacy_views.my_data_ask, name="my-data"),
     path("my-data/<str:token>/", privacy_views.my_data_summary, name="my-data-summary"),

@@ -32,6 +32,8 @@ from orders.pricing import Quote, checkout_quote
 from orders.services.discounts import discount_redeem
 from orders.services.payments import order_release
 from orders.signals import order_created, order_signal_send
+from shops.consent.models import MarketingConsent
+from shops.consent.services import CHECKBOX_WORDING, consent_request
 
 logger = logging.getLogger(__name__)
 
@@ -388,6 +390,7 @@ def order_buy_now(
     expected_total: Decimal | None = None,
     attribution: Attribution | None = None,
     on_reserved: Callable[[Order], None] | None = None,
+    marketing_consent: bool = False,
 ) -> tuple[Order, ShopPayments]:
     """Price the checkout, reserve the stock, count the discount code's use, create the
     order and its Stripe PaymentIntent.
@@ -403,7 +406,10 @@ def order_buy_now(
     stay locked only for a few milliseconds); ``on_reserved(order)`` runs inside that
     transaction (the caller's record of what it made, committed with it). If Stripe then
     fails, the stock is given back at once and PaymentUnavailable is raised. Raises a
-    BuyNowError subclass for anything the shopper should be told.
+    BuyNowError subclass for anything the shopper should be told. ``marketing_consent``
+    (the shopper ticked the unticked-by-default box) asks the address for marketing
+    consent in the reservation's transaction (``consent_request``: pending, a
+    confirmation link emailed after the commit).
     """
     payments = shop_payments()
     if not payments.can_sell:
@@ -429,6 +435,10 @@ def order_buy_now(
             positions=_first_positions(lines),
         )
         order_signal_send(order_created, order=order, attribution=attribution)
+        if marketing_consent:
+            consent_request(
+                email=email, source=MarketingConsent.Source.CHECKOUT, wording=CHECKBOX_WORDING
+            )
         if on_reserved is not None:
             on_reserved(order)
     return order_payment_start(order=order, payments=payments), payments

@@ -18,12 +18,13 @@ from orders.links import (
     checkout_refill_path,
     my_data_path,
     order_page_path,
-    recovery_opt_out_path,
 )
 from orders.models import Fulfilment, Order, OrderActivity, OrderEmail
 from orders.receipts import order_parcel, order_receipt
 from orders.services.activity import order_activity_add
 from orders.services.recovery import checkout_reminder_still_wanted, checkout_reminders_record
+from shops.consent.models import MarketingHeld
+from shops.consent.services import marketing_allowed, marketing_message, unsubscribe_url
 from shops.models import Shop
 from shops.queueing import task_queue, task_queue_on_commit
 from shops.selectors import current_shop, shop_url
@@ -51,8 +52,10 @@ def order_email_send(*, email_id: int) -> bool:
     """Send one recorded order email unless it went out already or another run is sending
     it (its row is locked while sent); True when this call sent it. A mail server error
     propagates (the task retries it) and leaves the row unsent, its attempt counted.
-    A checkout reminder no longer wanted (the shopper paid or opted out since, the shop
-    turned reminders off) is deleted unsent."""
+    A checkout reminder is marketing: one no longer wanted (the shopper paid or opted out
+    since, the shop turned reminders off) or that the consent gate refuses
+    (``marketing_allowed``) is deleted unsent; one sent carries the one-click unsubscribe
+    (``marketing_message``)."""
     try:
         with transaction.atomic():
             email = (
@@ -64,7 +67,15 @@ def order_email_send(*, email_id: int) -> bool:
                 return False
             order = Order.objects.prefetch_related("lines").get(pk=email.order_id)
             is_reminder = email.kind == OrderEmail.Kind.RECOVERY
-            if is_reminder and not checkout_reminder_still_wanted(order=order):
+            if is_reminder and not (
+                checkout_reminder_still_wanted(order=order)
+                and marketing_allowed(
+                    order.email,
+                    kind=MarketingHeld.Kind.CHECKOUT_REMINDER,
+                    currency=order.currency,
+                    shopper_country=(order.shipping_address or {}).get("country", ""),
+                )
+            ):
                 email.delete()
                 return False
             if email.fulfilment_id is not None:
@@ -76,20 +87,25 @@ def order_email_send(*, email_id: int) -> bool:
             context = order_email_context(
                 order=order, shop=shop, subject=subject, fulfilment=email.fulfilment
             )
-            headers = {}
             if is_reminder:
                 context |= _reminder_context(order=order, shop=shop)
-                headers["List-Unsubscribe"] = f"<{context['opt_out_url']}>"
-            message = EmailMultiAlternatives(
-                subject=subject,
-                body=render_to_string(f"orders/email/{email.kind}.txt", context),
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                to=[order.email],
-                headers=headers,
-            )
-            message.attach_alternative(
-                render_to_string(f"orders/email/{email.kind}.html", context), "text/html"
-            )
+                message = marketing_message(
+                    to=order.email,
+                    subject=subject,
+                    text=render_to_string(f"orders/email/{email.kind}.txt", context),
+                    html=render_to_string(f"orders/email/{email.kind}.html", context),
+                    link=context["opt_out_url"],
+                )
+            else:
+                message = EmailMultiAlternatives(
+                    subject=subject,
+                    body=render_to_string(f"orders/email/{email.kind}.txt", context),
+                    from_email=settings.DEFAULT_FROM_EMAIL,
+                    to=[order.email],
+                )
+                message.attach_alternative(
+                    render_to_string(f"orders/email/{email.kind}.html", context), "text/html"
+                )
             message.send()
             email.sent_at = timezone.now()
             email.attempt_count = F("attempt_count") + 1
@@ -134,11 +150,13 @@ def order_email_context(
 
 def _reminder_context(*, order: Order, shop: Shop) -> dict[str, Any]:
     """A checkout reminder's links: back to checkout with the same items (no personal
-    data in it), and to stop reminders; no order page (there is no order)."""
+    data in it), and the one-click unsubscribe of every marketing email; no order page
+    (there is no order)."""
     return {
         "order_url": "",
         "checkout_url": shop_url(shop) + checkout_refill_path(order=order),
-        "opt_out_url": shop_url(shop) + recovery_opt_out_path(order=order),
+        "opt_out_url": unsubscribe_url(email=order.email),
+        "my_data_url": shop_url(shop) + my_data_path(),
     }
 
 

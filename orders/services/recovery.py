@@ -15,11 +15,14 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from orders.models import CheckoutRecovery, Order, OrderEmail, RecoveryOptOut
 from orders.pricing import email_normalise
 from orders.status import MERCHANT_CANCEL_NOTE
+from shops.consent.models import MarketingConsent
+from shops.consent.services import consent_withdraw
 from shops.queueing import task_queue_on_commit
 
 # a reminder is for a checkout left recently: one older than this is let go
@@ -45,6 +48,9 @@ def _reminder_wanted(checkouts: QuerySet[Order], recovery: CheckoutRecovery) -> 
     remind them of, or they paid)."""
     later = Order.objects.filter(email__iexact=OuterRef("email"), created__gt=OuterRef("created"))
     opted_out = RecoveryOptOut.objects.filter(email__iexact=OuterRef("email"))
+    unsubscribed = MarketingConsent.objects.filter(
+        email=Lower(OuterRef("email")), status=MarketingConsent.Status.WITHDRAWN
+    )
     return (
         checkouts.filter(
             paid_at__isnull=True,
@@ -54,6 +60,7 @@ def _reminder_wanted(checkouts: QuerySet[Order], recovery: CheckoutRecovery) -> 
         .exclude(note=MERCHANT_CANCEL_NOTE)
         .exclude(Exists(later))
         .exclude(Exists(opted_out))
+        .exclude(Exists(unsubscribed))
     )
 
 
@@ -101,7 +108,9 @@ def checkout_reminder_still_wanted(*, order: Order) -> bool:
 
 
 def recovery_opt_out(*, email: str) -> RecoveryOptOut:
-    """Send no more checkout reminders to ``email`` (from the link in a reminder);
-    asking again changes nothing."""
+    """Send no more checkout reminders to ``email`` (from the stop link of a reminder
+    sent before reminders carried the one-click unsubscribe): the address's marketing
+    consent is withdrawn, as the unsubscribe link does; asking again changes nothing."""
+    consent_withdraw(email=email, via="checkout reminder link")
     opt_out, _created = RecoveryOptOut.objects.get_or_create(email=email_normalise(email))
     return opt_out

@@ -32,6 +32,13 @@ from catalog.models import Product
 from reviews.models import Poll, PollAnomaly, PollNotification, PollOption, PollVote
 from reviews.services.photos import picture_clean_upload
 from reviews.shoppers import Shopper, email_hash
+from shops.consent.models import MarketingConsent, MarketingHeld
+from shops.consent.services import (
+    CHECKBOX_WORDING,
+    consent_request,
+    marketing_message,
+    marketing_recipients,
+)
 from shops.media import delete_files_on_commit
 from shops.page_cache import shop_page_changed
 from shops.queueing import task_queue_on_commit
@@ -68,10 +75,19 @@ def _email_checked(email: str, *, field: str, message: str) -> str:
 
 @transaction.atomic
 def poll_vote(
-    *, poll_id: int, option_id: int, shopper: Shopper, notify_email: str = "", email: str = ""
+    *,
+    poll_id: int,
+    option_id: int,
+    shopper: Shopper,
+    notify_email: str = "",
+    email: str = "",
+    marketing_consent: bool = False,
 ) -> PollVote:
     """Record the shopper's vote for ``option_id``; with ``notify_email`` also remember to
     tell them when that option launches. A second vote by the same shopper is a 409.
+    ``marketing_consent`` (the shopper ticked "Email me news, polls and review
+    requests") asks the address they gave for marketing consent (double opt-in,
+    ``consent_request``); a launch email needs it where the law asks for consent.
 
     In a poll that asks voters to confirm by email, ``email`` is needed: the vote waits
     (not counted, ``confirmed_at`` empty) and its link is emailed by the worker; voting
@@ -109,6 +125,12 @@ def poll_vote(
     vote = _vote_record(poll=poll, option=option, shopper=shopper, email=email, now=now)
     if notify_email:
         PollNotification.objects.get_or_create(option=option, email=notify_email.lower())
+    if marketing_consent and (notify_email or email):
+        consent_request(
+            email=notify_email or email,
+            source=MarketingConsent.Source.POLL,
+            wording=CHECKBOX_WORDING,
+        )
     _burst_check(poll=poll, shopper=shopper, now=now)
     _rate_check(poll=poll, now=now)
     return vote
@@ -428,7 +450,9 @@ def poll_launch_notify_on_commit(*, poll: Poll) -> None:
 
 def poll_launch_notify(*, poll_id: int) -> int:
     """Email everyone who asked to hear about an option whose product is now on sale,
-    once each (rows locked while sent); returns how many emails went out."""
+    once each (rows locked while sent); returns how many emails went out. A launch email
+    is marketing: one the consent gate refuses (``marketing_recipients``) is not sent (its
+    row is closed all the same); one sent carries the one-click unsubscribe."""
     shop = current_shop()
     with transaction.atomic():
         notifications = list(
@@ -440,19 +464,26 @@ def poll_launch_notify(*, poll_id: int) -> int:
                 option__product__status=Product.Status.ACTIVE,
             )
         )
+        allowed = marketing_recipients(
+            {notification.email: "" for notification in notifications},
+            kind=MarketingHeld.Kind.POLL_LAUNCH,
+        )
+        sent = 0
         for notification in notifications:
+            if notification.email.lower() not in allowed:
+                continue
             product = notification.option.product
             url = shop_url(shop) + reverse("product-page", kwargs={"slug": product.slug})
-            send_mail(
+            marketing_message(
+                to=notification.email,
                 subject=f"{notification.option.text} is here",
-                message=(
+                text=(
                     f"You voted for “{notification.option.text}” in {shop.name}'s poll "
                     f"“{notification.option.poll.question}”. It is on sale now:\n{url}\n"
                 ),
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                recipient_list=[notification.email],
-            )
+            ).send()
+            sent += 1
         PollNotification.objects.filter(pk__in=[n.pk for n in notifications]).update(
             notified_at=timezone.now()
         )
-    return len(notifications)
+    return sent

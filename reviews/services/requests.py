@@ -13,7 +13,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -22,6 +21,8 @@ from django.utils import timezone
 from orders.models import Order, OrderActivity, OrderLine
 from orders.services.activity import order_activity_add
 from reviews.models import ReviewRequest, ReviewSettings
+from shops.consent.models import MarketingHeld
+from shops.consent.services import marketing_message, marketing_recipients
 from shops.selectors import current_shop, shop_url
 
 
@@ -86,7 +87,9 @@ def review_requests_schedule(*, order: Order, lines: Sequence[OrderLine] | None 
 def review_requests_send_due(*, base_url: str = "", limit: int = 200) -> int:
     """Email every buyer whose review requests are due (one email per order, one link
     per line); returns how many lines were asked about. Rows are locked while sent
-    (``skip_locked``), so two workers never send the same request."""
+    (``skip_locked``), so two workers never send the same request. A review request is
+    marketing: one the consent gate refuses (``marketing_recipients``) is not sent, its
+    rows closed and the order's timeline says why."""
     base_url = (base_url or shop_url(current_shop())).rstrip("/")
     sent = 0
     with transaction.atomic():
@@ -99,6 +102,7 @@ def review_requests_send_due(*, base_url: str = "", limit: int = 200) -> int:
         by_order: dict[int, list[ReviewRequest]] = {}
         for request in requests:
             by_order.setdefault(request.order_line.order_id, []).append(request)
+        due: list[tuple[Order, list[OrderLine]]] = []
         for order_requests in by_order.values():
             order = order_requests[0].order_line.order
             lines = [
@@ -106,8 +110,20 @@ def review_requests_send_due(*, base_url: str = "", limit: int = 200) -> int:
                 for r in order_requests
                 if r.order_line.refunded_quantity < r.order_line.quantity
             ]
-            if order.status not in SHIPPED_STATUSES or not lines:
-                continue  # refunded since: no request
+            if order.status in SHIPPED_STATUSES and lines:  # else refunded since: no request
+                due.append((order, lines))
+        allowed = marketing_recipients(
+            {order.email: (order.shipping_address or {}).get("country", "") for order, _ in due},
+            kind=MarketingHeld.Kind.REVIEW_REQUEST,
+        )
+        for order, lines in due:
+            if order.email.strip().lower() not in allowed:
+                order_activity_add(
+                    order=order,
+                    kind=OrderActivity.Kind.EMAIL,
+                    message="Review request not sent: no marketing consent from the buyer.",
+                )
+                continue
             _send(order=order, lines=lines, base_url=base_url)
             sent += len(lines)
         ReviewRequest.objects.filter(pk__in=[r.pk for r in requests]).update(sent_at=timezone.now())
@@ -124,9 +140,10 @@ def _send(*, order: Order, lines: list[OrderLine], base_url: str) -> None:
         for line in lines
     ]
     shop = current_shop()
-    send_mail(
+    marketing_message(
+        to=order.email,
         subject=f"How do you like your order from {shop.name}?",
-        message=render_to_string(
+        text=render_to_string(
             "reviews/email/request.txt",
             {
                 "order": order,
@@ -135,9 +152,7 @@ def _send(*, order: Order, lines: list[OrderLine], base_url: str) -> None:
                 "days": settings.REVIEWS_REQUEST_LINK_DAYS,
             },
         ),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[order.email],
-    )
+    ).send()
     order_activity_add(
         order=order,
         kind=OrderActivity.Kind.EMAIL,

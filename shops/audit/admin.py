@@ -49,6 +49,7 @@ ACTION_LABELS = {
     "privacy.export": "Shopper's data exported",
     "privacy.erasure": "Shopper's data erased",
     "retention.update": "Retention policy changed",
+    "consent.withdraw": "Marketing consent withdrawn",
 }
 
 

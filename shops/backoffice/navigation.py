@@ -51,7 +51,14 @@ NAVIGATION: tuple[Section, ...] = (
     ),
     Section(
         "Customers",
-        (Link("Customers", "admin:backoffice_customers", "orders.view_order"),),
+        (
+            Link("Customers", "admin:backoffice_customers", "orders.view_order"),
+            Link(
+                "Email consents",
+                "admin:consent_marketingconsent_changelist",
+                "consent.view_marketingconsent",
+            ),
+        ),
     ),
     Section(
         "Content",

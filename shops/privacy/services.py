@@ -37,6 +37,7 @@ from reviews.services.privacy import (
     reviews_personal_data,
 )
 from shops.audit.services import audit_record
+from shops.consent.privacy import consents_erase, consents_personal_data
 from shops.privacy.models import DataRequest
 from shops.queueing import task_queue_on_commit
 from shops.retention.selectors import retention_policy
@@ -138,11 +139,9 @@ def privacy_link_send(*, email: str, shop_address: str) -> bool:
 
 
 def _consents(email: str) -> list[dict[str, Any]]:
-    """The shopper's marketing consents.
-
-    TODO(shops.consent): return the rows of shops.consent's consent model for ``email``
-    (what was consented to, when, how, withdrawn when) once that app is merged."""
-    return []
+    """The shopper's marketing consents: what was asked with which words, when, and
+    when it was confirmed or withdrawn (``shops.consent``)."""
+    return consents_personal_data(email)
 
 
 def data_summary(email: str) -> dict[str, int]:
@@ -292,7 +291,9 @@ def data_erase(email: str, *, reviews: ReviewsErasure = "remove") -> dict[str, i
     """Take ``email`` out of everything the shop holds, in one transaction (all or
     nothing; files are deleted after the commit): orders anonymised (amounts kept),
     ended checkouts deleted, reviews removed or anonymised as ``reviews`` says, poll
-    votes kept counted but untied, launch notifications deleted. Running it again finds
+    votes kept counted but untied, launch notifications deleted, marketing consents
+    deleted (a keyed hash of the address is kept, so no marketing email reaches it
+    again). Running it again finds
     nothing left to do. Returns the counts of what was done, by kind."""
     with transaction.atomic():
         done = {
@@ -300,6 +301,7 @@ def data_erase(email: str, *, reviews: ReviewsErasure = "remove") -> dict[str, i
             "checkouts_deleted": checkouts_delete(email),
         }
         done |= reviews_erase(email, reviews=reviews)
+        done["consents_deleted"] = consents_erase(email)
     return done
 
 

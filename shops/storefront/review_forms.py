@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 
+from shops.consent.services import CHECKBOX_WORDING
+
 RATING_CHOICES = [(n, f"{n} star{'s' if n > 1 else ''}") for n in range(5, 0, -1)]
 
 
@@ -45,6 +47,20 @@ class ReviewForm(forms.Form):
         label=f"Photos (up to {settings.REVIEWS_MAX_PHOTOS}; JPEG, PNG, WebP or GIF)",
         required=False,
     )
+    # unticked; ticked, the address is asked to confirm (double opt-in)
+    marketing_consent = forms.BooleanField(
+        label=CHECKBOX_WORDING,
+        label_suffix="",
+        required=False,
+        help_text="Optional. We email you a link to confirm; unsubscribe in one click "
+        "from any email.",
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("marketing_consent") and "email" in self.fields and not data.get("email"):
+            self.add_error("email", "Enter your address to get emails from the shop.")
+        return data
 
 
 class VerifiedReviewForm(ReviewForm):

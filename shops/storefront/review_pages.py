@@ -43,6 +43,8 @@ from reviews.shoppers import (
     rate_limit_hit,
     shopper_from,
 )
+from shops.consent.models import MarketingConsent
+from shops.consent.services import CHECKBOX_WORDING, consent_request
 from shops.insights.services import shopper_action_record
 from shops.redirects import local_redirect_target
 from shops.storefront.branding import theme_context
@@ -98,6 +100,14 @@ def _frameable(request: HttpRequest, response: HttpResponse) -> HttpResponse:
 
 
 @csrf_exempt
+def _consent_asked(data: dict, *, email: str) -> None:
+    """The review form's box ticked: the address is asked for marketing consent."""
+    if data.get("marketing_consent") and email:
+        consent_request(
+            email=email, source=MarketingConsent.Source.REVIEW_FORM, wording=CHECKBOX_WORDING
+        )
+
+
 @require_POST
 def review_create(request: HttpRequest, slug: str) -> HttpResponse:
     """A shopper's review from the product page or the embedded product page. Errors
@@ -134,6 +144,7 @@ def review_create(request: HttpRequest, slug: str) -> HttpResponse:
                 for message in messages:
                     form.add_error(name if name in form.fields else None, message)
         else:
+            _consent_asked(data, email=data["email"])
             if _is_embed(request):
                 return _see_other(f"{reverse('embed')}?product={slug}&review=thanks#reviews")
             return _see_other(
@@ -202,6 +213,7 @@ def review_write(request: HttpRequest, token: str) -> HttpResponse:
                         form.add_error(name if name in form.fields else None, message)
             else:
                 shopper_action_record(request, action="review_written", product_id=line.product_id)
+                _consent_asked(data, email=line.order.email)
                 return render(request, "reviews/thanks.html", {"product": product, **shop_theme()})
         status = 400
     else:
@@ -258,6 +270,7 @@ def poll_page(request: HttpRequest, poll_id: int) -> HttpResponse:
                 shopper=shopper,
                 notify_email=request.POST.get("notify_email", ""),
                 email=request.POST.get("email", ""),
+                marketing_consent=request.POST.get("marketing_consent") == "on",
             )
             shopper_action_record(request, action="vote", poll_id=poll.id)
         except PollError as error:

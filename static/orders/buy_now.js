@@ -375,6 +375,7 @@
       const body = JSON.stringify({
         items: items,
         email: String(data.get("email") || "").trim(),
+        marketing_consent: data.get("marketing_consent") === "on",
         shipping_address: address,
         shipping_rate: chosenRate(),
         discount_code: appliedCode,

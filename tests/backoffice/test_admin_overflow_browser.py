@@ -26,6 +26,7 @@ from reviews.services.polls import PollOptionInput, poll_create
 from shops.accounts.models import User
 from shops.api.services import api_key_create
 from shops.channels.services import connection_create
+from shops.consent.services import CHECKBOX_WORDING, consent_request
 from shops.storefront import services as design_services
 from shops.webhooks.services import subscription_create
 from tests.conftest import SHOP_PASSWORD
@@ -70,6 +71,11 @@ def shop_with_a_row_of_everything() -> None:
     connection_create(channel="google", external_id="123456789/987654321")
     design_services.section_add(section_type_key="rich_text")
     import_job_create(file=ContentFile(CSV.encode()), name="products.csv", queue=False)
+    consent_request(
+        email="a.very.long.email.address.for.a.shopper@example.com",
+        source="checkout",
+        wording=CHECKBOX_WORDING,
+    )
     assert order.pk
 
 

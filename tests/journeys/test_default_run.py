@@ -66,7 +66,7 @@ def test_a_shopper_buys_from_the_demo_on_the_default_run(
     # when: the shopper opens a product, buys it and pays with the test card
     page.goto(f"http://{DEMO_SLUG}.localhost:{port}/products/harbour-tee/")
     page.get_by_role("button", name="Buy now").click()
-    page.get_by_label("Email").fill(email)
+    page.get_by_label("Email", exact=True).fill(email)
     fill_address(page)
     page.get_by_role("button", name="Continue to payment").click()
     page.get_by_placeholder("number").wait_for(timeout=60_000)

@@ -17,6 +17,7 @@ from django_tenants.utils import tenant_context
 
 from catalog.models import Variant
 from catalog.services import stock_hold
+from orders.links import recovery_opt_out_path
 from orders.models import (
     CheckoutRecovery,
     Discount,
@@ -34,8 +35,10 @@ from orders.services import (
     order_release,
     reservations_expire,
 )
+from shops.consent.models import MarketingConsent
 from shops.tasks import for_each_shop
 from tests.conftest import owner_client, tasks_sent_to, worker_start, worker_stop
+from tests.consent.helpers import consent_confirmed
 from tests.factories import OrderFactory
 from tests.orders.conftest import make_variant, paid_order
 from tests.orders.test_admin import place
@@ -258,6 +261,8 @@ def test_a_reminder_goes_once_with_the_lines_and_a_link_back_to_checkout(
     # given: the merchant turns reminders on in the admin, then a checkout is left
     turned = owner_client().post(f"{CHECKOUTS}reminders/", {"reminders": "on"}, follow=True)
     assert "Checkout reminders are on" in turned.content.decode()
+    with tenant_context(shop_a):  # a reminder is marketing: the shopper opted in
+        consent_confirmed("shopper@example.com")
     checkout = _abandon(shop_a, selling_a, quantity=2)
 
     # when: the beat's sweep runs, twice
@@ -273,8 +278,10 @@ def test_a_reminder_goes_once_with_the_lines_and_a_link_back_to_checkout(
     assert f"Pick up where you left off: {refill}\n" in message.body
     html = message.alternatives[0][0]
     assert f'href="{refill}"' in html
-    stop = re.search(r"No more reminders like this one: (\S+)", message.body).group(1)
+    stop = re.search(r"marketing emails in one click:\n(\S+)", message.body).group(1)
     assert message.extra_headers["List-Unsubscribe"] == f"<{stop}>"
+    assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert f'href="{stop}"' in html
     assert "shopper" not in stop
     assert "example.com" not in stop
     with tenant_context(shop_a):
@@ -289,6 +296,7 @@ def test_the_link_in_a_reminder_refills_the_checkout(
 ):
     with tenant_context(shop_a):
         checkout_recovery_set(is_enabled=True)
+        consent_confirmed("shopper@example.com")
     _abandon(shop_a, selling_a, quantity=2)
     _sweep(shop_a, django_capture_on_commit_callbacks)
     link = re.search(
@@ -350,21 +358,23 @@ def test_a_reminder_recorded_before_the_shopper_paid_is_not_sent(
         assert not OrderEmail.objects.filter(order_id=checkout.id).exists()
 
 
-def test_a_shopper_can_stop_reminders_from_the_link(
+def test_a_stop_link_of_an_older_reminder_still_stops_them(
     shop_a, selling_a, reminders_now, django_capture_on_commit_callbacks
 ):
+    # given: a reminder sent before reminders carried the one-click unsubscribe had a
+    # stop link of its own (/checkout/reminders/stop/<token>/)
     with tenant_context(shop_a):
         checkout_recovery_set(is_enabled=True)
-    _abandon(shop_a, selling_a)
+        consent_confirmed("shopper@example.com")
+    checkout = _abandon(shop_a, selling_a)
     _sweep(shop_a, django_capture_on_commit_callbacks)
-    stop = re.search(
-        r"No more reminders like this one: http://alpha.localhost(\S+)", mail.outbox[0].body
-    )
+    with tenant_context(shop_a):
+        stop = recovery_opt_out_path(order=checkout)
     shopper = owner_client()  # any browser; the link needs no login
 
-    asked = shopper.get(stop.group(1))
-    stopped = shopper.post(stop.group(1))
-    bad = shopper.get(stop.group(1).replace("/stop/", "/stop/x"))
+    asked = shopper.get(stop)
+    stopped = shopper.post(stop)
+    bad = shopper.get(stop.replace("/stop/", "/stop/x"))
     _abandon(shop_a, selling_a)
     _sweep(shop_a, django_capture_on_commit_callbacks)
 
@@ -376,6 +386,9 @@ def test_a_shopper_can_stop_reminders_from_the_link(
         assert list(RecoveryOptOut.objects.values_list("email", flat=True)) == [
             "shopper@example.com"
         ]
+        # the one mechanism: the address's marketing consent is withdrawn
+        consent = MarketingConsent.objects.get(email="shopper@example.com")
+        assert (consent.status, consent.withdrawn_via) == ("withdrawn", "checkout reminder link")
 
 
 def test_no_reminder_for_checkouts_begun_before_reminders_were_turned_on(
@@ -400,6 +413,8 @@ def test_a_real_worker_sends_a_reminder_once_and_none_after_payment(
     with django_db_blocker.unblock(), tenant_context(shop):
         checkout_recovery_set(is_enabled=True)
         variant = make_variant(stock=10)
+        consent_confirmed("left@example.com")
+        consent_confirmed("paid@example.com")
     left = _committed_abandon(shop, variant, "left@example.com", django_db_blocker)
     paid_later = _committed_abandon(shop, variant, "paid@example.com", django_db_blocker)
     with django_db_blocker.unblock(), tenant_context(shop):

@@ -76,7 +76,7 @@ def test_a_bag_of_two_products_is_paid_in_one_payment(
 
     # and checked out with an address, paid with 4242 in one payment
     page.get_by_role("button", name="Checkout").click()
-    page.get_by_label("Email").fill("shopper@example.com")
+    page.get_by_label("Email", exact=True).fill("shopper@example.com")
     fill_address(page)
     page.screenshot(path=SHOTS / "4-checkout-address.png", full_page=True)
     page.get_by_role("button", name="Continue to payment").click()

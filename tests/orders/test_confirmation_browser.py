@@ -36,7 +36,7 @@ def buy_xl(page) -> None:
     """On the tee's product page (or its frame): XL, Buy now, address, card 4242, Pay."""
     page.get_by_label("Size").select_option(label="XL · €26.00")
     page.get_by_role("button", name="Buy now").click()
-    page.get_by_label("Email").fill("ada@example.com")
+    page.get_by_label("Email", exact=True).fill("ada@example.com")
     fill_address(page)
     page.get_by_role("button", name="Continue to payment").click()
     page.get_by_placeholder("number").wait_for()

@@ -121,7 +121,7 @@ def test_the_chosen_size_is_the_size_bought(sized_page, picker_shop, shop_server
     page.screenshot(path=SHOTS / f"{where}-{width}-xl-chosen.png", full_page=True)
 
     page.get_by_role("button", name="Buy now").click()
-    page.get_by_label("Email").fill("shopper@example.com")
+    page.get_by_label("Email", exact=True).fill("shopper@example.com")
     fill_address(page)
     page.get_by_role("button", name="Continue to payment").click()
     page.get_by_placeholder("number").wait_for()
@@ -179,7 +179,7 @@ def test_an_option_changed_after_reserving_starts_the_payment_over(page, picker_
     shop, xl = picker_shop
     page.goto(f"http://picker.localhost:{shop_server}/products/harbour-tee/")
     page.get_by_role("button", name="Buy now").click()
-    page.get_by_label("Email").fill("shopper@example.com")
+    page.get_by_label("Email", exact=True).fill("shopper@example.com")
     fill_address(page)
     page.get_by_role("button", name="Continue to payment").click()
     page.get_by_placeholder("number").wait_for()

@@ -21,6 +21,7 @@ from reviews.models import PollNotification, PollOption, PollVote, Review, Revie
 from reviews.services import poll_vote, review_vote
 from reviews.services.reviews import review_submit
 from reviews.shoppers import shopper_token_new
+from shops.consent.services import marketing_allowed
 from shops.privacy.models import DataRequest
 from shops.privacy.services import (
     SHOPPER,
@@ -31,6 +32,7 @@ from shops.privacy.services import (
     data_request_erase,
     data_summary,
 )
+from tests.consent.helpers import consent_confirmed
 from tests.factories import OrderFactory, ProductFactory, ReviewFactory, a_shopper
 from tests.privacy.helpers import ADDRESS, EMAIL, NAME, shopper_footprint
 from tests.reviews.test_polls import make_poll
@@ -137,6 +139,7 @@ def test_erasure_takes_the_person_out_and_keeps_amounts_and_vote_counts(
         "photos_deleted": 1,
         "votes_untied": 1,
         "poll_notifications_deleted": 1,
+        "consents_deleted": 0,
     }
     order.refresh_from_db()
     assert order.email == ANONYMISED_EMAIL
@@ -210,6 +213,7 @@ def test_erasure_twice_finds_nothing_left_and_both_are_logged(footprint):
         "photos_deleted": 0,
         "votes_untied": 0,
         "poll_notifications_deleted": 0,
+        "consents_deleted": 0,
     }
     logged = DataRequest.objects.order_by("id")
     assert [(r.kind, r.requested_by, r.status) for r in logged] == [
@@ -296,3 +300,23 @@ def test_votes_cast_from_the_browser_the_review_was_written_with_are_the_emails(
     other.refresh_from_db()
     assert other.helpful_up == 1
     assert list(poll.options.order_by("position").values_list("vote_count", flat=True)) == [1, 1]
+
+
+def test_consents_are_exported_and_erased_and_the_address_gets_no_more_marketing(shop_a):
+    # given: a shopper who confirmed marketing emails, in a shop that needs opt-in (EUR)
+    connection.set_tenant(shop_a)
+    consent_confirmed(EMAIL)
+    assert marketing_allowed(EMAIL, kind="review_request")
+
+    # when
+    export = data_export(EMAIL)
+    done = data_erase(EMAIL)
+
+    # then: the export held the consent with its words; erasure deleted it, and the
+    # address is never sent marketing again (a keyed hash of it is kept, not the address)
+    [consent] = export["marketing_consents"]
+    assert (consent["email"], consent["status"]) == (EMAIL, "confirmed")
+    assert consent["wording"]
+    assert done["consents_deleted"] == 1
+    assert data_export(EMAIL)["marketing_consents"] == []
+    assert not marketing_allowed(EMAIL, kind="review_request", currency="USD")

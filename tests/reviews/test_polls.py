@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from reviews.models import Poll, PollNotification, PollOption, PollVote
 from shops.storefront import services as storefront
+from tests.consent.helpers import consent_confirmed
 from tests.reviews.helpers import approved_review, make_product, shopper_client
 
 
@@ -178,6 +179,7 @@ def test_notify_me_emails_once_when_the_option_launches(shop_a):
     PollOption.objects.filter(pk=sage.pk).update(product=product)
     vote(shopper_client(ip="192.0.2.1"), poll, sage, notify_email="fan@example.test")
     vote(shopper_client(ip="192.0.2.2"), poll, rust, notify_email="other@example.test")
+    consent_confirmed("fan@example.test", source="poll")  # a launch email is marketing
     mail.outbox.clear()
 
     assert poll_launch_notify(poll_id=poll.pk) == 0  # not on sale yet

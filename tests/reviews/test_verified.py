@@ -14,6 +14,7 @@ from orders.services.merchant import order_fulfil
 from reviews.models import Review, ReviewRequest
 from reviews.services import review_link_token
 from reviews.tasks import review_requests_send_due
+from tests.consent.helpers import consent_confirmed
 from tests.reviews.helpers import make_product, paid_order, shopper_client
 
 LINK = re.compile(r"http://alpha\.localhost(/reviews/write/[^/\s]+/)")
@@ -43,6 +44,7 @@ def test_fulfilment_asks_once_per_line_after_the_delay(shop_a, settings):
     connection.set_tenant(shop_a)
     settings.REVIEWS_REQUEST_DELAY_SECONDS = 3600
     product = make_product()
+    consent_confirmed("buyer@example.test")  # a review request is marketing
     order = fulfilled_order(product)
     mail.outbox.clear()
 
@@ -63,6 +65,7 @@ def test_fulfilment_asks_once_per_line_after_the_delay(shop_a, settings):
 def test_the_link_gives_a_verified_review_and_only_one(shop_a):
     connection.set_tenant(shop_a)
     product = make_product()
+    consent_confirmed("buyer@example.test")
     fulfilled_order(product)
     make_due()
     mail.outbox.clear()
@@ -155,9 +158,11 @@ def test_the_beat_sends_due_requests_in_every_shop_and_the_link_works_once(shop_
     from shops.tasks import for_each_shop
 
     connection.set_tenant(shop_a)
+    consent_confirmed("a@example.test")
     fulfilled_order(make_product(), email="a@example.test")
     make_due()
     connection.set_tenant(shop_b)
+    consent_confirmed("b@example.test")
     fulfilled_order(make_product(), email="b@example.test")
     make_due()
     connection.set_schema_to_public()

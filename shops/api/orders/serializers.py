@@ -321,6 +321,12 @@ class BuyNowInputSerializer(serializers.Serializer):
         allow_null=True,
         help_text='{"source", "medium", "campaign"}, kept on the order. ' + ATTRIBUTION_HELP,
     )
+    marketing_consent = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text='The shopper ticked "Email me news, polls and review requests": the '
+        "address is sent a link to confirm it (double opt-in). Unticked by default.",
+    )
     post = serializers.JSONField(
         required=False,
         allow_null=True,

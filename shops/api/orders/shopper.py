@@ -193,6 +193,7 @@ def _buy_now_request(data: dict[str, Any]) -> dict[str, Any]:
         "shipping_rate_id": data.get("shipping_rate"),
         "discount_code": data["discount_code"] or data["coupon"],
         "expected_total": data.get("expected_total"),
+        "marketing_consent": bool(data.get("marketing_consent")),
         "attribution": services.Attribution(
             utm_source=text(utm.get("source"), 100),
             utm_medium=text(utm.get("medium"), 100),

@@ -238,6 +238,13 @@ class PollVoteInputSerializer(serializers.Serializer):
         "link to confirm it is emailed to this address, which is not kept (only a keyed "
         "hash). Ignored in other polls.",
     )
+    marketing_consent = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text='The shopper ticked "Email me news, polls and review requests": '
+        "`notify_email` is sent a link to confirm it (double opt-in). In the EU, EEA, UK, "
+        "Switzerland and Canada the launch email needs that consent.",
+    )
 
 
 class PollResultSerializer(serializers.Serializer):

@@ -132,6 +132,7 @@ class PollVoteView(ShopperVoteView):
                 shopper=shopper,
                 notify_email=data["notify_email"],
                 email=data["email"],
+                marketing_consent=data["marketing_consent"],
             )
         except PollError as error:
             raise _refused(error) from None
