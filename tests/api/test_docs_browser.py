@@ -28,6 +28,7 @@ def test_docs_render_without_any_outside_request(browser, shop_server, committed
     # operations by path: the bag's and buy-now's, under the Shopper tag, come first
     assert [tag.split()[0] for tag in tags] == [
         "shopper",
+        "analytics",
         "channels",
         "collections",
         "discounts",

@@ -394,9 +394,8 @@ def test_title_and_description_cannot_break_out_of_the_json_ld_script(shop_a, se
 
     html = response.content.decode()
     assert "<script>alert" not in html
-    assert (
-        html.count("</script>") == 4
-    )  # the JSON-LD, buy-now's, the bag's and reviews' script files
+    # the JSON-LD, buy-now's, the bag's, reviews' and the insights beacon's script files
+    assert html.count("</script>") == 5
     assert html.count('<script src="/static/orders/buy_now.js" defer></script>') == 1
     assert html.count('<script src="/static/reviews/reviews.js" defer></script>') == 1
     data = json_ld(response)

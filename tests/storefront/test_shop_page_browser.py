@@ -141,8 +141,8 @@ def test_a_post_page_fits_with_its_tag_labels(browser, shop_server, seeded, widt
     context, page = _open(browser, seeded["media"], width)
     base = f"http://bellhouse.localhost:{shop_server}"
     try:
-        # (the impression beacon answered before the shop is dropped after the test)
-        with page.expect_response(lambda response: "/post-events/" in response.url):
+        # (the page's beacon answered before the shop is dropped after the test)
+        with page.expect_response(lambda response: "/insights/events/" in response.url):
             assert page.goto(f"{base}/posts/{seeded['post_id']}/").status == 200
         _shot(page, f"post-{width}")
 
