@@ -283,6 +283,18 @@ class ConnectionAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change) -> None:
         """Saved through the services in the form's clean()."""
 
+    def response_add(self, request, obj, post_url_continue=None):
+        """A pushing connection's first sync was queued (``first_sync_queue``): its
+        page, where the sync box shows it advance, as after "Sync now"."""
+        if not obj.sync_total and not connection_pushes(obj):
+            return super().response_add(request, obj, post_url_continue)
+        self.message_user(
+            request,
+            f"{obj} is connected: its first sync is under way ({obj.sync_total:,} items to check).",
+            messages.SUCCESS,
+        )
+        return redirect(reverse("admin:channels_connection_change", args=[obj.pk]))
+
     @admin.display(description="Live / pending / rejected")
     def counts(self, connection: Connection) -> str:
         counts = item_counts(connection=connection)

@@ -95,7 +95,6 @@ from shops.channels.clients.tiktok_login import TikTokShopLogin
 from shops.channels.models import Channel, Connection, OAuthAttempt
 from shops.channels.services import (
     REVOKE_TASK,
-    SYNC_TASK,
     connection_create,
     connection_update,
     tiktok_access_token_encrypted,
@@ -465,7 +464,6 @@ def oauth_connect(
             tiktok=tiktok,
         )
     _tokens_store(connection, tokens)
-    connection.status, connection.last_error = Connection.Status.ACTIVE, ""
     connection.external_name = destination.name[:200]
     connection.save()
     audit_record(
@@ -474,8 +472,6 @@ def oauth_connect(
         note=f"{name}: {destination.name} ({destination.id})",
     )
     attempt.delete()
-    if connection.is_syncing:
-        task_queue_on_commit(SYNC_TASK, connection.pk, True)
     return connection
 
 
