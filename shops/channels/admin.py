@@ -431,6 +431,13 @@ class ConnectionAdmin(admin.ModelAdmin):
                 "choose “Reconnect”.",
                 messages.WARNING,
             )
+        for connection in Connection.objects.exclude(tokens_encrypted="").filter(
+            expiry_warned_at__isnull=False
+        ):
+            if warning := oauth.expiry_warning(connection):
+                self.message_user(
+                    request, f"{warning} Open it and choose “Reconnect”.", messages.WARNING
+                )
         return super().changelist_view(request, extra_context)
 
     def delete_model(self, request, obj) -> None:
@@ -698,6 +705,8 @@ def _logins(connection: Connection | None) -> list[dict]:
                 "name": Channel(channel).label,
                 "is_configured": provider.is_configured(),
                 "settings_names": provider.settings_names,
+                "renews": provider.renews,
+                "expiry_warning": oauth.expiry_warning(connection) if connection else "",
             }
         )
     return logins

@@ -451,7 +451,7 @@ def test_shop_b_cannot_use_shop_as_login_nor_see_its_connection(shop_a, shop_b, 
         oauth_connect(attempt=attempt, destination_id="549755885175", country="DE", language="de")
     with tenant_context(shop_b):
         assert not Connection.objects.exists()
-        assert tokens_refresh_due() == {"renewed": 0, "refused": 0, "later": 0}
+        assert tokens_refresh_due() == {"renewed": 0, "refused": 0, "later": 0, "warned": 0}
 
 
 def test_disconnecting_forgets_the_tokens_and_calls_no_platform(in_shop_a, pinterest_login):
