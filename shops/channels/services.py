@@ -327,6 +327,7 @@ def connection_client(connection: Connection) -> PlatformClient:
             language=connection.language,
             timeout=settings.CHANNELS_TIMEOUT_SECONDS,
             poll_interval=settings.CHANNELS_BATCH_POLL_SECONDS,
+            ad_account_id=connection.external_id,  # the ad account picked after the login
         )
     return MetaClient(
         base_url=settings.CHANNELS_META_API_BASE,
