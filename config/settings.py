@@ -463,6 +463,9 @@ CHANNELS_TIKTOK_AUTH_BASE = env_str("CHANNELS_TIKTOK_AUTH_BASE", "https://auth.t
 CHANNELS_OAUTH_ATTEMPT_MINUTES = env_int("CHANNELS_OAUTH_ATTEMPT_MINUTES", 10)
 # the beat renews the tokens expiring within the window (Google's last 3599 s)
 CHANNELS_TOKEN_REFRESH_WINDOW_SECONDS = env_int("CHANNELS_TOKEN_REFRESH_WINDOW_SECONDS", 900)
+# a login whose tokens cannot be renewed (Meta's, about 60 days): the owner is emailed this
+# many days before it ends, and the channel pages show it with the Reconnect button
+CHANNELS_TOKEN_EXPIRY_WARN_DAYS = env_int("CHANNELS_TOKEN_EXPIRY_WARN_DAYS", 7)
 CHANNELS_REVOKE_MAX_RETRIES = env_int("CHANNELS_REVOKE_MAX_RETRIES", 10)
 CELERY_BEAT_SCHEDULE["channels-tokens-refresh"] = {
     "task": "shops.for_each_shop",

@@ -283,6 +283,18 @@ class ConnectionAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change) -> None:
         """Saved through the services in the form's clean()."""
 
+    def response_add(self, request, obj, post_url_continue=None):
+        """A pushing connection's first sync was queued (``first_sync_queue``): its
+        page, where the sync box shows it advance, as after "Sync now"."""
+        if not obj.sync_total and not connection_pushes(obj):
+            return super().response_add(request, obj, post_url_continue)
+        self.message_user(
+            request,
+            f"{obj} is connected: its first sync is under way ({obj.sync_total:,} items to check).",
+            messages.SUCCESS,
+        )
+        return redirect(reverse("admin:channels_connection_change", args=[obj.pk]))
+
     @admin.display(description="Live / pending / rejected")
     def counts(self, connection: Connection) -> str:
         counts = item_counts(connection=connection)
@@ -419,6 +431,13 @@ class ConnectionAdmin(admin.ModelAdmin):
                 "choose “Reconnect”.",
                 messages.WARNING,
             )
+        for connection in Connection.objects.exclude(tokens_encrypted="").filter(
+            expiry_warned_at__isnull=False
+        ):
+            if warning := oauth.expiry_warning(connection):
+                self.message_user(
+                    request, f"{warning} Open it and choose “Reconnect”.", messages.WARNING
+                )
         return super().changelist_view(request, extra_context)
 
     def delete_model(self, request, obj) -> None:
@@ -686,6 +705,8 @@ def _logins(connection: Connection | None) -> list[dict]:
                 "name": Channel(channel).label,
                 "is_configured": provider.is_configured(),
                 "settings_names": provider.settings_names,
+                "renews": provider.renews,
+                "expiry_warning": oauth.expiry_warning(connection) if connection else "",
             }
         )
     return logins

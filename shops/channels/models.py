@@ -60,6 +60,9 @@ class Connection(models.Model):
     # refreshes the tokens expiring within CHANNELS_TOKEN_REFRESH_WINDOW_SECONDS
     token_expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
     token_refreshed_at = models.DateTimeField(null=True, blank=True)
+    # when the owner was told the login's access ends soon (a platform whose tokens are
+    # not renewed: Meta); cleared when new tokens are stored
+    expiry_warned_at = models.DateTimeField(null=True, blank=True)
     # the name of the catalog / data source the login picked (shown next to its id)
     external_name = models.CharField(max_length=200, blank=True)
     external_id = models.CharField(

@@ -59,7 +59,11 @@ there, with that same ``redirect_uri``.
 Afterwards ``connection_tokens_refresh`` renews them (the beat's
 ``channels.tokens_refresh`` for those expiring within
 CHANNELS_TOKEN_REFRESH_WINDOW_SECONDS, and a sync the platform refused the token of,
-once); a refused refresh marks the connection ``RECONNECT``. Disconnecting queues
+once); a refused refresh marks the connection ``RECONNECT``. A platform whose tokens
+are not renewed (``provider.renews`` False: Meta, see ``clients/meta_login.py`` for the
+documentation it follows) is not asked: the same beat warns the shop's owner
+CHANNELS_TOKEN_EXPIRY_WARN_DAYS before the access ends (``tokens_expiry_warn``: one
+email per token, and the channel pages say it with the Reconnect button). Disconnecting queues
 ``channels.tokens_revoke`` (``services.connection_disconnect``) and forgets the tokens
 at once.
 """
@@ -95,7 +99,6 @@ from shops.channels.clients.tiktok_login import TikTokShopLogin
 from shops.channels.models import Channel, Connection, OAuthAttempt
 from shops.channels.services import (
     REVOKE_TASK,
-    SYNC_TASK,
     connection_create,
     connection_update,
     tiktok_access_token_encrypted,
@@ -402,6 +405,7 @@ def _tokens_store(connection: Connection, tokens: TokenSet) -> None:
     connection.tokens_encrypted = secret_encrypt(json.dumps(tokens.as_json()))
     connection.token_expires_at = tokens.expires_at
     connection.token_refreshed_at = timezone.now()
+    connection.expiry_warned_at = None
 
 
 @transaction.atomic
@@ -465,7 +469,6 @@ def oauth_connect(
             tiktok=tiktok,
         )
     _tokens_store(connection, tokens)
-    connection.status, connection.last_error = Connection.Status.ACTIVE, ""
     connection.external_name = destination.name[:200]
     connection.save()
     audit_record(
@@ -474,8 +477,6 @@ def oauth_connect(
         note=f"{name}: {destination.name} ({destination.id})",
     )
     attempt.delete()
-    if connection.is_syncing:
-        task_queue_on_commit(SYNC_TASK, connection.pk, True)
     return connection
 
 
@@ -529,7 +530,7 @@ def connection_tokens_refresh(*, connection_id: int) -> Connection:
         connection = Connection.objects.select_for_update().get(pk=connection_id)
         _tokens_store(connection, fresh)
         fields = ["credentials_encrypted", "tokens_encrypted", "token_expires_at"]
-        fields += ["token_refreshed_at", "updated"]
+        fields += ["token_refreshed_at", "expiry_warned_at", "updated"]
         if connection.status == Connection.Status.RECONNECT:
             connection.status, connection.last_error = Connection.Status.ACTIVE, ""
             fields += ["status", "last_error"]
@@ -558,19 +559,77 @@ def connection_mark_reconnect(*, connection_id: int, message: str) -> None:
         )
 
 
+def renewing_channels() -> list[str]:
+    """The channels whose login tokens ``refresh`` renews (not Meta's)."""
+    return [channel for channel in login_channels() if provider_for(channel).renews]
+
+
+def expiry_warning(connection: Connection) -> str:
+    """What the channel pages say of a login's access that ends soon and is not renewed
+    (within CHANNELS_TOKEN_EXPIRY_WARN_DAYS); "" otherwise."""
+    if (
+        not connection.tokens_encrypted
+        or connection.token_expires_at is None
+        or connection.status == Connection.Status.RECONNECT
+        or connection.channel in renewing_channels()
+    ):
+        return ""
+    warn = timedelta(days=settings.CHANNELS_TOKEN_EXPIRY_WARN_DAYS)
+    if connection.token_expires_at > timezone.now() + warn:
+        return ""
+    name = connection.get_channel_display()
+    return (
+        f"{name}'s access to your catalog ends on "
+        f"{connection.token_expires_at:%-d %b %Y, %H:%M} UTC ({name} does not let Etalage "
+        f"renew it): reconnect with {name} before then to keep syncing."
+    )
+
+
+def tokens_expiry_warn() -> int:
+    """Tell the shop's owner, once per token, that a login's access ends within
+    CHANNELS_TOKEN_EXPIRY_WARN_DAYS and cannot be renewed (part of the beat's
+    ``channels.tokens_refresh``). Returns how many were told."""
+    soon = timezone.now() + timedelta(days=settings.CHANNELS_TOKEN_EXPIRY_WARN_DAYS)
+    due = (
+        Connection.objects.exclude(tokens_encrypted="")
+        .exclude(status=Connection.Status.RECONNECT)
+        .exclude(channel__in=renewing_channels())
+        .filter(token_expires_at__lte=soon, expiry_warned_at__isnull=True)
+    )
+    shop = db_connection.tenant
+    told = 0
+    for connection in due:
+        turned = Connection.objects.filter(pk=connection.pk, expiry_warned_at__isnull=True).update(
+            expiry_warned_at=timezone.now()
+        )
+        if turned and getattr(shop, "owner_email", ""):
+            task_queue_on_commit(
+                "shops.email_send",
+                f"{shop.name}: reconnect {connection.get_channel_display()} before "
+                f"{connection.token_expires_at:%-d %b}",
+                f"{expiry_warning(connection)}\n\nOpen Sales channels → Connections in your "
+                f"shop's admin, open {connection.get_channel_display()} and choose "
+                "“Reconnect”: it takes a minute, and your settings are kept.",
+                [shop.owner_email],
+            )
+            told += 1
+    return told
+
+
 def tokens_refresh_due() -> dict[str, int]:
     """Renew the tokens of this shop's connections expiring within
     CHANNELS_TOKEN_REFRESH_WINDOW_SECONDS (the beat's ``channels.tokens_refresh``, per
-    shop, on the worker). Returns how many were renewed, refused, and left for the
-    next run (the platform down)."""
+    shop, on the worker), for the platforms that renew them; warn the owner of those
+    that end (``tokens_expiry_warn``). Returns how many were renewed, refused, left for
+    the next run (the platform down), and warned of."""
     soon = timezone.now() + timedelta(seconds=settings.CHANNELS_TOKEN_REFRESH_WINDOW_SECONDS)
     ids = list(
         Connection.objects.exclude(tokens_encrypted="")
         .exclude(status=Connection.Status.RECONNECT)
-        .filter(token_expires_at__lte=soon)
+        .filter(token_expires_at__lte=soon, channel__in=renewing_channels())
         .values_list("pk", flat=True)
     )
-    counts = {"renewed": 0, "refused": 0, "later": 0}
+    counts = {"renewed": 0, "refused": 0, "later": 0, "warned": tokens_expiry_warn()}
     for connection_id in ids:
         try:
             connection_tokens_refresh(connection_id=connection_id)

@@ -76,8 +76,9 @@ def connection_create(
     tiktok: dict[str, str] | None = None,
     is_feed_only: bool = False,
 ) -> Connection:
-    """Connect a channel. Its outbox position starts at the latest row: the first sync
-    is a full reconcile, later ones read the changes from there on.
+    """Connect a channel. Its outbox position starts at the latest row: the first sync,
+    queued here for a pushing connection (``first_sync_queue``), is a full reconcile;
+    later ones read the changes from there on.
 
     ``tiktok``: TikTok's fields other than the access token (``TIKTOK_FIELDS``).
     ``is_feed_only``: the platform reads the feed, nothing is pushed (so is a connection
@@ -99,7 +100,24 @@ def connection_create(
     _selection_set(connection, selection=selection, collection=collection, tag=tag)
     connection.full_clean()
     connection.save()
+    first_sync_queue(connection)
     return connection
+
+
+def first_sync_queue(connection: Connection) -> bool:
+    """Queue the full reconcile of a connection just connected or reconnected (whatever
+    the path: the login, a pasted token), its progress shown at once as "sync now"'s is
+    (0 of the selected variants). Nothing for a connection that does not push or is
+    paused; True when queued. Sets the figures on ``connection`` too, so a caller saving
+    it afterwards keeps them."""
+    if not connection.is_syncing or not connection_pushes(connection):
+        return False
+    connection.sync_total = connection_variants(connection=connection).count()
+    connection.sync_done = 0
+    connection.sync_progress_at = timezone.now()
+    connection.save(update_fields=["sync_total", "sync_done", "sync_progress_at"])
+    task_queue_on_commit(SYNC_TASK, connection.pk, True)
+    return True
 
 
 def _selection_set(connection: Connection, *, selection: str, collection, tag: str) -> None:
@@ -128,7 +146,10 @@ def connection_update(
 ) -> Connection:
     """Change a connection; an empty ``access_token`` (or TikTok field) keeps the stored
     one. A connection that starts pushing (feed only switched off, or its first access
-    token) is reconciled whole, from the latest outbox row on."""
+    token) is reconciled whole, from the latest outbox row on; so is one given a new
+    access token (reconnected: what the old one failed to send goes now). A new token
+    also clears a "reconnect" or "failing" status (the reconcile marks it again if the
+    platform still refuses)."""
     pushed_before = connection_pushes(Connection.objects.get(pk=connection.pk))
     if connection.channel == Channel.TIKTOK:
         try:
@@ -140,6 +161,12 @@ def connection_update(
         )
     elif access_token:
         connection.credentials_encrypted = secret_encrypt(access_token)
+    reconnected = bool(access_token) and connection.status in (
+        Connection.Status.RECONNECT,
+        Connection.Status.FAILING,
+    )
+    if reconnected:
+        connection.status, connection.last_error = Connection.Status.ACTIVE, ""
     if external_id is not None:
         connection.external_id = external_id.strip()
     if country is not None:
@@ -157,8 +184,8 @@ def connection_update(
         connection.outbox_last_id = _latest_outbox_id()
     connection.full_clean()
     connection.save()
-    if starts_pushing and connection.is_syncing:
-        task_queue_on_commit(SYNC_TASK, connection.pk, True)
+    if starts_pushing or access_token:
+        first_sync_queue(connection)
     return connection
 
 
@@ -300,6 +327,7 @@ def connection_client(connection: Connection) -> PlatformClient:
             language=connection.language,
             timeout=settings.CHANNELS_TIMEOUT_SECONDS,
             poll_interval=settings.CHANNELS_BATCH_POLL_SECONDS,
+            ad_account_id=connection.external_id,  # the ad account picked after the login
         )
     return MetaClient(
         base_url=settings.CHANNELS_META_API_BASE,

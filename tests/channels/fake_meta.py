@@ -19,7 +19,7 @@ queue of failures for the next batch calls: ("429", retry_after), ("500",), ("ga
 Its login (Facebook Login for Business, ``grants``: ``tests.channels.fake_oauth``):
 
 - ``GET /{version}/dialog/oauth?client_id=&redirect_uri=&state=&config_id=&
-  response_type=code&code_challenge=`` → the consent page (Allow / Cancel → back with
+  response_type=code`` (no PKCE: Facebook Login for Business documents none) → the consent page (Allow / Cancel → back with
   ``code``, or ``error=access_denied&error_reason=user_denied``); an unknown app id or no
   config_id → an error page.
 - ``GET /{version}/oauth/access_token?client_id=&client_secret=&redirect_uri=&code=&

@@ -28,6 +28,9 @@ The OAuth side (``shops/channels/providers/pinterest.py`` cites the sources):
   "Authentication failed."}``; an unknown, used, expired or mismatched code, or an
   unknown or expired refresh token → 400 ``{"code": 283, "message": "The authorization
   grant is invalid"}``.
+- ``POST /v5/catalogs/items/batch`` and ``GET /v5/catalogs/items/batch/{id}`` take
+  ``?ad_account_id=`` (business access: recorded in ``batch_ad_accounts``; one the
+  token's user has no role on → 403).
 - ``GET /v5/ad_accounts?page_size&bookmark`` → ``{items, bookmark}`` (``ad_accounts``).
 Access tokens it issued are accepted like ``token``; ``oauth.expire(token)`` makes one
 answer 401 ``{"code": 2, "message": "Authentication failed."}``.
@@ -72,6 +75,8 @@ class FakePinterest(FakeServer):
         self.token_requests: list[dict] = []  # every token request's form
         self.items: dict[str, dict] = {}
         self.batches: list[dict] = []
+        # the ad_account_id of each batch request, POST and GET ("" when none was given)
+        self.batch_ad_accounts: list[tuple[str, str]] = []
         self.results: dict[str, list[dict]] = {}
         self.broken_images: set[str] = set()
         self._serve()
@@ -202,6 +207,19 @@ class FakePinterest(FakeServer):
                     )
                 self._answer(200, answer)
 
+            def _ad_account_known(self, query: dict, method: str) -> bool:
+                """A batch's ``ad_account_id`` (business access) must be an ad account the
+                token's user has a role on: Pinterest answers 403 otherwise."""
+                given = query.get("ad_account_id", "")
+                fake.batch_ad_accounts.append((method, given))
+                if given and given not in {account["id"] for account in fake.ad_accounts}:
+                    self._answer(
+                        403,
+                        {"code": 29, "message": "You are not permitted to access that resource."},
+                    )
+                    return False
+                return True
+
             def _ad_accounts(self, query: dict) -> None:
                 size = int(query.get("page_size") or 25)
                 if not 1 <= size <= 250:
@@ -225,6 +243,8 @@ class FakePinterest(FakeServer):
                     return
                 if path == "/v5/user_account":
                     self._answer(200, {"username": "etalage-shop", "account_type": "BUSINESS"})
+                    return
+                if not self._ad_account_known(query, "GET"):
                     return
                 batch_id = path.removeprefix("/v5/catalogs/items/batch/")
                 if batch_id in fake.results:
@@ -260,6 +280,8 @@ class FakePinterest(FakeServer):
                     return
                 if step and step[0] == "garbage":
                     self._answer(200, b"<!doctype html>")
+                    return
+                if not self._ad_account_known(dict(parse_qsl(urlparse(self.path).query)), "POST"):
                     return
                 payload = json.loads(body)
                 if len(payload.get("items", [])) > 1000:

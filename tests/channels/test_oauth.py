@@ -18,8 +18,11 @@ from shops.channels.clients.oauth import TokenSet
 from shops.channels.models import Connection, OAuthAttempt
 from shops.channels.oauth import (
     OAuthRefused,
+    TokenRefused,
     attempt_tokens,
     connection_tokens,
+    connection_tokens_refresh,
+    expiry_warning,
     oauth_callback,
     oauth_connect,
     oauth_destinations,
@@ -64,7 +67,9 @@ def test_meta_login_lists_the_catalogs_and_connects_the_one_picked(in_shop_a, me
     fake = meta_login
     url = started("meta")
     assert url.startswith(f"{fake.url}/v24.0/dialog/oauth?")
-    assert "config_id=cfg-catalogs" in url and "code_challenge_method=S256" in url
+    assert "config_id=cfg-catalogs" in url
+    # no PKCE: Facebook Login for Business documents none (clients/meta_login.py)
+    assert "code_challenge" not in url
 
     attempt = come_back(consent(url))
     destinations = oauth_destinations(attempt=attempt)
@@ -77,9 +82,9 @@ def test_meta_login_lists_the_catalogs_and_connects_the_one_picked(in_shop_a, me
         ("9876543210", "Summer catalog"),
     ]
     assert destinations[0].detail.startswith("Atelier Business")
-    # the code went back with the PKCE verifier, then was swapped for a long-lived token
+    # the code went back (no PKCE verifier), then was swapped for a long-lived token
     code_call, exchange_call = fake.grants.redeemed
-    assert code_call["code_verifier"] and code_call["redirect_uri"] == REDIRECT
+    assert "code_verifier" not in code_call and code_call["redirect_uri"] == REDIRECT
     assert exchange_call["grant_type"] == "fb_exchange_token"
     tokens = connection_tokens(connection)
     assert tokens.access_token.startswith("meta-long-")
@@ -249,9 +254,14 @@ def test_the_beat_renews_the_tokens_expiring_within_the_window(in_shop_a, google
     connection = connected("google", "4242/77")
     first = connection_tokens(connection)
 
-    assert tokens_refresh_due() == {"renewed": 0, "refused": 0, "later": 0}  # 3599 s > 900 s
+    assert tokens_refresh_due() == {
+        "renewed": 0,
+        "refused": 0,
+        "later": 0,
+        "warned": 0,
+    }  # 3599 s > 900 s
     settings.CHANNELS_TOKEN_REFRESH_WINDOW_SECONDS = 3600
-    assert tokens_refresh_due() == {"renewed": 1, "refused": 0, "later": 0}
+    assert tokens_refresh_due() == {"renewed": 1, "refused": 0, "later": 0, "warned": 0}
 
     connection.refresh_from_db()
     renewed = connection_tokens(connection)
@@ -267,7 +277,7 @@ def test_the_beat_leaves_a_platform_that_is_down_for_next_time(in_shop_a, google
     settings.CHANNELS_TOKEN_REFRESH_WINDOW_SECONDS = 3600
     google_login.stop()
 
-    assert tokens_refresh_due() == {"renewed": 0, "refused": 0, "later": 1}
+    assert tokens_refresh_due() == {"renewed": 0, "refused": 0, "later": 1, "warned": 0}
     connection.refresh_from_db()
     assert connection.status == "active"
 
@@ -322,18 +332,47 @@ def test_a_revoked_grant_asks_the_merchant_to_reconnect(
     assert again.pk == connection.pk and again.status == "active"
 
 
-def test_meta_renews_its_long_lived_token_before_it_expires(in_shop_a, meta_login, settings):
+def test_meta_tokens_are_not_exchanged_again_the_owner_is_warned_once_before_they_end(
+    in_shop_a, meta_login, settings, mailoutbox, django_capture_on_commit_callbacks
+):
     fake = meta_login
-    fake.grants.access_seconds = 120
+    settings.CHANNELS_TOKEN_EXPIRY_WARN_DAYS = 7
     connection = connected("meta", "1234567890")
     before = connection_tokens(connection).access_token
+    calls = len(fake.grants.redeemed)
+    assert expiry_warning(connection) == ""  # ~60 days left
 
-    assert tokens_refresh_due()["renewed"] == 1
+    Connection.objects.filter(pk=connection.pk).update(
+        token_expires_at=timezone.now() + timedelta(days=6)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        first = tokens_refresh_due()
+        second = tokens_refresh_due()
 
+    assert first == {"renewed": 0, "refused": 0, "later": 0, "warned": 1}
+    assert second["warned"] == 0  # told once
+    assert len(fake.grants.redeemed) == calls  # no fb_exchange_token on the long-lived one
     connection.refresh_from_db()
-    after = connection_tokens(connection)
-    assert after.access_token != before
-    assert fake.grants.redeemed[-1]["fb_exchange_token"] == before
+    assert connection_tokens(connection).access_token == before
+    assert connection.status == "active" and connection.expiry_warned_at
+    (email,) = mailoutbox
+    assert email.to == [in_shop_a.owner_email]
+    assert "Meta's access to your catalog ends on" in email.body
+    assert "choose “Reconnect”" in email.body
+    assert "reconnect with Meta before then" in expiry_warning(connection)
+    # logging in again: new tokens, the warning forgotten (the next token is told again)
+    again = connected("meta", "1234567890")
+    assert again.pk == connection.pk and again.expiry_warned_at is None
+    assert expiry_warning(again) == ""
+
+
+def test_a_meta_refresh_asks_to_log_in_again(in_shop_a, meta_login):
+    connection = connected("meta", "1234567890")
+    with pytest.raises(TokenRefused):
+        connection_tokens_refresh(connection_id=connection.pk)
+    connection.refresh_from_db()
+    assert connection.status == "reconnect"
+    assert "log" in connection.last_error.lower() and "reconnect" in connection.last_error
 
 
 def test_disconnecting_revokes_the_login_and_forgets_the_tokens(

@@ -5,10 +5,12 @@ platform's app is not configured, and the country the form starts with."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlencode, urlparse
 
 from django.db import connection as db_connection
 from django.test import Client
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from orders.models import ShippingZone
@@ -78,7 +80,7 @@ def test_connecting_meta_by_login_picks_a_catalog_and_records_it(shop_a, meta_lo
         assert "Fake catalog (1234567890)" in entry.note
     db_connection.set_schema_to_public()
     page = client.get(saved["Location"]).content.decode()
-    assert "Connected with Meta" in page and "renews the access by itself" in page
+    assert "Connected with Meta" in page and "Meta does not let Etalage renew the access" in page
     assert "to <strong>Fake catalog (1234567890)</strong>" in page
     assert "Reconnect with Meta</button>" in page
     assert "Advanced: paste a token" not in page  # no pasted token on a login connection
@@ -238,3 +240,30 @@ def test_the_pick_page_asks_a_fixed_number_of_queries(
         client.get(picked["Location"])  # kept on the attempt: Meta is not asked again
 
     assert "Summer catalog" in page and "Catalog 29" in page
+
+
+def test_a_meta_access_ending_soon_is_shown_with_the_reconnect_button(shop_a, meta_login):
+    client = owner_client()
+    picked = callback(client, consent(start(client, "meta")))
+    client.post(
+        picked["Location"],
+        {"destination": "9876543210", "new_name": "", "country": "FR", "language": "fr"},
+    )
+    with tenant_context(shop_a):
+        connection = Connection.objects.get()
+    db_connection.set_schema_to_public()
+    page = client.get(f"/admin/channels/connection/{connection.pk}/change/").content.decode()
+    assert "Meta does not let Etalage renew the access: it is valid until" in page
+    assert 'id="channel-expiry-warning"' not in page
+
+    with tenant_context(shop_a):
+        Connection.objects.filter(pk=connection.pk).update(
+            token_expires_at=timezone.now() + timedelta(days=3), expiry_warned_at=timezone.now()
+        )
+    db_connection.set_schema_to_public()
+    listing = client.get("/admin/channels/connection/").content.decode()
+    page = client.get(f"/admin/channels/connection/{connection.pk}/change/").content.decode()
+
+    assert "Meta&#x27;s access to your catalog ends on" in listing
+    assert 'id="channel-expiry-warning"' in page
+    assert "Reconnect with Meta</button>" in page

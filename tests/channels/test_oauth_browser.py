@@ -7,9 +7,11 @@ then a sync that finds the token expired renews it and goes on."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from catalog.models import Variant
@@ -49,8 +51,13 @@ def token_of(shop, django_db_blocker) -> str:
         return connection_tokens(Connection.objects.get()).access_token
 
 
+def warned(shop, django_db_blocker) -> bool:
+    with django_db_blocker.unblock(), tenant_context(shop):
+        return Connection.objects.get().expiry_warned_at is not None
+
+
 @pytest.mark.parametrize("width", [390, 1280])
-def test_connect_meta_with_the_facebook_login_then_sync_and_renew(
+def test_connect_meta_with_the_facebook_login_then_sync_and_be_warned_before_it_ends(
     meta_login, refresh_window, worker, page, shop_server, committed_shop, django_db_blocker, width
 ):
     fake = meta_login
@@ -91,21 +98,25 @@ def test_connect_meta_with_the_facebook_login_then_sync_and_renew(
     first = token_of(shop, django_db_blocker)
     assert fake.tokens_used[-1] == first
 
-    # the beat renews the token before it expires; the page says so
+    # Meta's token is not renewed (clients/meta_login.py): a week before it ends, the
+    # beat warns the owner, and the page says so above the Reconnect button
+    with django_db_blocker.unblock(), tenant_context(shop):
+        Connection.objects.update(token_expires_at=timezone.now() + timedelta(days=3))
     with django_db_blocker.unblock():
         for_each_shop.delay("channels.tokens_refresh")
-    assert wait_until(lambda: token_of(shop, django_db_blocker) != first, django_db_blocker)
-    renewed = token_of(shop, django_db_blocker)
+    assert wait_until(lambda: warned(shop, django_db_blocker), django_db_blocker)
     page.reload()
-    assert "renewed" in login_box.inner_text()
-    assert login_box.locator("[data-field=token_refreshed_at]").is_visible()
+    warning = page.locator("#channel-expiry-warning")
+    assert "Meta's access to your catalog ends on" in warning.inner_text()
+    assert page.get_by_role("button", name="Reconnect with Meta").is_visible()
+    assert token_of(shop, django_db_blocker) == first
 
-    # a product change reaches Meta with the renewed token
+    # a product change reaches Meta with the same token meanwhile
     with django_db_blocker.unblock(), tenant_context(shop):
         stock_adjust(variant=Variant.objects.get(sku="TEE-S"), delta=5)
     assert wait_until(lambda: fake.items[retailer].get("inventory") == 8, django_db_blocker)
-    assert fake.tokens_used[-1] == renewed
-    shot(page, "meta-renewed", width)
+    assert fake.tokens_used[-1] == first
+    shot(page, "meta-expiry-warning", width)
 
 
 @pytest.mark.parametrize("width", [390, 1280])

@@ -353,6 +353,23 @@ def test_pinterest_connects_to_the_picked_ad_account_and_syncs_with_the_login_to
     assert connection.token_expires_at - timezone.now() > timedelta(days=29)
     connection_sync_task(connection.pk, True)  # the first sync: the whole catalog
     assert {item["title"] for item in pinterest_login.items.values()} == {product.title}
+    # the batches act for the ad account picked (business access), POST and GET alike
+    assert pinterest_login.batch_ad_accounts
+    assert set(pinterest_login.batch_ad_accounts) == {
+        ("POST", "549755885175"),
+        ("GET", "549755885175"),
+    }
+
+
+def test_a_pinterest_ad_account_the_login_lost_its_role_on_is_refused(in_shop_a, pinterest_login):
+    connection = oauth_connect(
+        attempt=login("pinterest"), destination_id="549755885175", country="DE", language="de"
+    )
+    pinterest_login.ad_accounts = []  # the role on it was removed at Pinterest
+    complete_product()
+    assert connection_sync_task(connection.pk, True) != "0 items"
+    assert pinterest_login.items == {}
+    assert ("POST", "549755885175") in pinterest_login.batch_ad_accounts
 
 
 def test_tiktok_connects_to_the_picked_shop_with_its_warehouse_and_the_category(
@@ -451,7 +468,7 @@ def test_shop_b_cannot_use_shop_as_login_nor_see_its_connection(shop_a, shop_b, 
         oauth_connect(attempt=attempt, destination_id="549755885175", country="DE", language="de")
     with tenant_context(shop_b):
         assert not Connection.objects.exists()
-        assert tokens_refresh_due() == {"renewed": 0, "refused": 0, "later": 0}
+        assert tokens_refresh_due() == {"renewed": 0, "refused": 0, "later": 0, "warned": 0}
 
 
 def test_disconnecting_forgets_the_tokens_and_calls_no_platform(in_shop_a, pinterest_login):

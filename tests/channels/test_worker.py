@@ -162,8 +162,7 @@ def test_a_product_reaches_tiktok_through_the_worker_after_a_storm_of_429s(
     fake.script = [("429", 1), ("429", 2), ("500",)]
     with django_db_blocker.unblock(), tenant_context(shop):
         complete_product()
-        connection = tiktok_connect(fake)
-        sync_queue(connection_id=connection.pk, full=True)
+        tiktok_connect(fake)  # queues its first (full) sync
 
     assert wait_until(lambda: live_count(shop) == 2, django_db_blocker, timeout=90)
     assert fake.script == []
@@ -181,8 +180,7 @@ def test_a_worker_dying_after_tiktok_created_the_product_does_not_create_it_twic
     fake.script = [("ok",), ("ok",), ("hang", 60)]  # upload, search, then the create hangs
     with django_db_blocker.unblock(), tenant_context(shop):
         complete_product()
-        connection = tiktok_connect(fake)
-        sync_queue(connection_id=connection.pk, full=True)
+        connection = tiktok_connect(fake)  # queues its first (full) sync
 
     def created() -> list:
         return [call for call in fake.calls if call[:2] == ("POST", "/product/202309/products")]

@@ -44,6 +44,7 @@ def _message(payload: dict) -> str:
 
 class GoogleLogin:
     channel = "google"
+    renews = True  # refresh() gives new tokens before they expire
     settings_names = ("CHANNELS_GOOGLE_CLIENT_ID", "CHANNELS_GOOGLE_CLIENT_SECRET")
 
     def __init__(

@@ -4,15 +4,30 @@ business_management), then the Graph API calls that pick or create the catalog.
 
 - Authorize: ``GET https://www.facebook.com/{version}/dialog/oauth?client_id=&
   redirect_uri=&state=&config_id=&response_type=code&override_default_response_type=
-  true`` (+ ``code_challenge``, ``code_challenge_method=S256``: Meta's PKCE for manually
-  built login flows). A refusal comes back as ``?error=access_denied&error_reason=
-  user_denied``.
+  true``. A refusal comes back as ``?error=access_denied&error_reason=user_denied``.
+- No PKCE. Meta documents ``code_challenge`` / ``code_verifier`` only for the OIDC code
+  flow of (consumer) Facebook Login (``scope=openid``, "still in testing":
+  /docs/facebook-login/guides/advanced/oidc-token); the pages of Facebook Login for
+  Business and of the manual flow it uses (/docs/facebook-login/facebook-login-for-
+  business/, /docs/facebook-login/guides/advanced/manual-flow) list no such parameter
+  for the ``config_id`` dialog nor for ``/oauth/access_token``. So none is sent: the
+  login is protected by the ``state`` (signed, naming the shop and a single-use
+  attempt of this user, ``shops.channels.oauth``) and by the app secret sent with the
+  code from our server.
 - Code → token: ``GET /{version}/oauth/access_token?client_id=&redirect_uri=&
-  client_secret=&code=`` (+ ``code_verifier``) → ``{"access_token", "token_type",
-  "expires_in"}``; a short-lived user token is then exchanged for a long-lived one (about
-  60 days): ``grant_type=fb_exchange_token&fb_exchange_token=``. A business integration
-  system user token answers no ``expires_in``: it does not expire. Meta has no refresh
-  token: "refresh" exchanges the (still valid) long-lived token again.
+  client_secret=&code=`` → ``{"access_token", "token_type", "expires_in"}``; a
+  short-lived user token is then exchanged for a long-lived one (about 60 days):
+  ``grant_type=fb_exchange_token&fb_exchange_token=``. A business integration system
+  user token answers no ``expires_in``: it does not expire.
+- No renewal (``renews = False``). Meta has no refresh token, and documents
+  ``fb_exchange_token`` as turning a *short-lived* token into a long-lived one, not as
+  extending a long-lived one: "If no requests are made, the token will expire after
+  about 60 days and the person will have to go through the login flow again"
+  (/docs/facebook-login/guides/access-tokens/get-long-lived). So the beat does not
+  exchange Meta's token again: it warns the shop's owner
+  CHANNELS_TOKEN_EXPIRY_WARN_DAYS before it expires (an email once, and a banner with
+  the Reconnect button: ``shops.channels.oauth.tokens_expiry_warn``); ``refresh``
+  answers ``TokenRefused`` (log in again).
 - Businesses ``GET /me/businesses``; catalogs ``GET /{business}/owned_product_catalogs``
   (``POST`` with ``name`` creates one); revoke ``DELETE /me/permissions``.
 - Errors: the Graph API's (``graph``); code 190 (token invalid or expired) and
@@ -56,6 +71,7 @@ def _token_error(status: int, payload: dict, retry_after: float | None = None) -
 
 class MetaLogin:
     channel = "meta"
+    renews = False  # its tokens end; the owner is warned before (see above)
     settings_names = (
         "CHANNELS_META_APP_ID",
         "CHANNELS_META_APP_SECRET",
@@ -90,9 +106,7 @@ class MetaLogin:
             "config_id": self.config_id,
             "response_type": "code",
             "override_default_response_type": "true",
-            "code_challenge": code_challenge,
-            "code_challenge_method": "S256",
-        }
+        }  # no PKCE: not documented for this flow (see above); code_challenge is unused
         return f"{self.dialog}?{urlencode(query)}"
 
     def _token(self, params: dict[str, str]) -> TokenSet:
@@ -125,7 +139,6 @@ class MetaLogin:
                 "client_secret": self.app_secret,
                 "redirect_uri": redirect_uri,
                 "code": code,
-                "code_verifier": code_verifier,
             }
         )
         if short.expires_at is None:
@@ -133,9 +146,11 @@ class MetaLogin:
         return self._long_lived(short.access_token)
 
     def refresh(self, tokens: TokenSet) -> TokenSet:
+        """A token without expiry (a system user's) stays; a user token cannot be
+        renewed (see above): log in again."""
         if tokens.expires_at is None:
             return tokens
-        return self._long_lived(tokens.access_token)
+        raise TokenRefused("Meta's access cannot be renewed without logging in again.")
 
     def _graph(self, tokens: TokenSet) -> Graph:
         return Graph(

@@ -88,6 +88,9 @@ class OAuthProvider(Protocol):
     channel: str  # "meta" | "google" | "pinterest" | "tiktok"
     # the settings a platform admin sets to switch the login on (shown when not set)
     settings_names: tuple[str, ...]
+    # refresh() renews the tokens before they expire; False: they end (Meta's), and the
+    # beat warns the owner to log in again before (``oauth.tokens_expiry_warn``)
+    renews: bool
 
     def is_configured(self) -> bool:
         """The platform app's id and secret are set in the settings."""

@@ -7,6 +7,13 @@
 - ``GET /v5/catalogs/items/batch/{batch_id}`` answers the same with ``items``:
   ``[{"item_id", "status": "SUCCESS"|"FAILURE"|"PROCESSING", "errors": [{"attribute",
   "code", "message"}], "warnings": [...]}]``.
+- Both take the query parameter ``ad_account_id`` ("Business Access": the owner of that
+  ad account is the "operation user_account" whose catalog is changed, when the token's
+  user has the Owner, Admin or Catalogs Manager role on it; without it, the token
+  user's own catalog). It is sent whenever the connection names an ad account (the one
+  picked after the Pinterest login, ``Connection.external_id``). Source: the v5
+  OpenAPI, ``items_batch/post`` and ``items_batch/get`` (parameter
+  ``query_ad_account_id``; developers.pinterest.com/docs/api/v5/items_batch-post).
 - ``GET /v5/user_account`` checks the token. Errors: ``{"code", "message"}``; 401 for a
   bad token, 429 for rate limits (with ``Retry-After``).
 Sources: developers.pinterest.com/docs/api-features/modify-items-in-batch/ and the v5
@@ -17,7 +24,7 @@ UPSERT is refused for accounts that also ingest a feed: use one or the other.
 from __future__ import annotations
 
 import time
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from shops.channels.clients import (
     CatalogInfo,
@@ -70,8 +77,11 @@ class PinterestClient(PlatformClient):
         timeout: float,
         poll_interval: float = 1.0,
         max_wait: float = 60.0,
+        ad_account_id: str = "",
     ) -> None:
         self.root = f"{base_url.rstrip('/')}/v5"
+        # the batches act for this ad account's owner (business access); "": the token's
+        self.on_behalf = f"?{urlencode({'ad_account_id': ad_account_id})}" if ad_account_id else ""
         self.access_token = access_token
         self.country = country.upper()
         self.language = language.upper()
@@ -129,7 +139,7 @@ class PinterestClient(PlatformClient):
                 ]
             answer = self._call(
                 "POST",
-                "/catalogs/items/batch",
+                "/catalogs/items/batch" + self.on_behalf,
                 {
                     "country": self.country,
                     "language": self.language,
@@ -161,7 +171,9 @@ class PinterestClient(PlatformClient):
     def _records(self, batch_id: str) -> list[dict]:
         deadline = time.monotonic() + self.max_wait
         while True:
-            answer = self._call("GET", f"/catalogs/items/batch/{quote(batch_id, safe='')}")
+            answer = self._call(
+                "GET", f"/catalogs/items/batch/{quote(batch_id, safe='')}{self.on_behalf}"
+            )
             if not isinstance(answer, dict) or "status" not in answer:
                 raise RetryableError(
                     "The platform answered the batch status in a shape we do not know."

@@ -79,6 +79,7 @@ class PinterestLogin:
     """Pinterest's OAuth provider (see the module doc)."""
 
     channel = "pinterest"
+    renews = True  # refresh() gives new tokens before they expire
     settings_names = ("CHANNELS_PINTEREST_APP_ID", "CHANNELS_PINTEREST_APP_SECRET")
     revoke_hint = REVOKE_HINT
 

@@ -67,6 +67,7 @@ class TikTokShopLogin:
     """TikTok Shop's OAuth provider (see the module doc)."""
 
     channel = "tiktok"
+    renews = True  # refresh() gives new tokens before they expire
     settings_names = (
         "CHANNELS_TIKTOK_APP_KEY",
         "CHANNELS_TIKTOK_APP_SECRET",
