@@ -99,7 +99,6 @@ def _frameable(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     return response
 
 
-@csrf_exempt
 def _consent_asked(data: dict, *, email: str) -> None:
     """The review form's box ticked: the address is asked for marketing consent."""
     if data.get("marketing_consent") and email:
@@ -108,6 +107,7 @@ def _consent_asked(data: dict, *, email: str) -> None:
         )
 
 
+@csrf_exempt
 @require_POST
 def review_create(request: HttpRequest, slug: str) -> HttpResponse:
     """A shopper's review from the product page or the embedded product page. Errors

@@ -310,7 +310,7 @@ def test_a_postal_code_of_the_wrong_shape_is_refused_beside_the_field(
     page.set_viewport_size({"width": width, "height": 900})
     page.goto(f"http://kiosk.localhost:{shop_server}/products/harbour-tee/")
     page.get_by_role("button", name="Buy now").click()
-    page.get_by_label("Email").fill("shopper@example.com")
+    page.get_by_label("Email", exact=True).fill("shopper@example.com")
     fill_address(page, **{"Postal code": "7500"})
 
     page.get_by_role("button", name="Continue to payment").click()
