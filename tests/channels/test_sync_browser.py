@@ -40,9 +40,15 @@ def channel_page(small_slow_batches, worker, page, shop_server, committed_shop, 
             products = [
                 complete_product(title, sku=f"SKU{number}") for number, title in enumerate(titles)
             ]
+            # made feed-only, then pushing, without the first sync a new connection
+            # queues (tests/channels/test_first_sync.py): this page's "Sync now" is it
             connection = connection_create(
-                channel="meta", access_token=fake.token, external_id=fake.catalog_id
+                channel="meta",
+                access_token=fake.token,
+                external_id=fake.catalog_id,
+                is_feed_only=True,
             )
+            Connection.objects.filter(pk=connection.pk).update(is_feed_only=False)
         base = f"http://{slug}.localhost:{shop_server}"
         log_in(page, base, slug)
         page.goto(f"{base}/admin/channels/connection/{connection.pk}/change/")
