@@ -29,21 +29,16 @@ import re
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
-from pathlib import Path
 
 os.environ.setdefault("API_THROTTLE_RATE", "100000000/minute")  # measure, don't throttle
 
 from buy_now import children, cpu_seconds
 from scratch import scratch_database
-from shop_page import free_port, wait_until_up
+from shop_page import gunicorn_serving
 
-from config.database_url import database_url_of
-
-ROOT = Path(__file__).resolve().parent.parent
 HOST = "bench.localhost"
 CONNECTIONS = 8
 PRODUCTS = 1_000
@@ -248,31 +243,7 @@ def main() -> None:
         ).shop
         secret = fill(shop)
         one_page_in_process(secret, profile=options.profile)
-        port = free_port()
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url_of(),
-            "DEBUG": "false",
-            "LOG_LEVEL": "WARNING",
-        }
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "config.wsgi:application",
-                "--workers",
-                str(options.workers),
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
-        )
-        try:
-            wait_until_up(port)
+        with gunicorn_serving(options.workers) as (server, port):
             urls = page_urls(port, secret)
             load(port, urls, secret, 2)  # warm every worker up
             one_at_a_time = []
@@ -285,9 +256,6 @@ def main() -> None:
             cpu_before = sum(cpu_seconds(pid) for pid in workers)
             result = load(port, urls, secret, options.seconds)
             cpu_used = sum(cpu_seconds(pid) for pid in workers) - cpu_before
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
     print(
         f"GET /api/v1/products/?limit={PAGE} through its {len(urls)} pages: gunicorn, "
         f"{options.workers} sync workers, {CONNECTIONS} connections, {options.seconds} s; "

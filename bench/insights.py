@@ -28,22 +28,16 @@ import http.client
 import json
 import os
 import statistics
-import subprocess
-import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 os.environ["INSIGHTS_BEACON_RATE"] = "off"  # measure, don't throttle
 
 from buy_now import children, cpu_seconds
 from scratch import scratch_database
-from shop_page import free_port, wait_until_up
+from shop_page import gunicorn_serving
 
-from config.database_url import database_url_of
-
-ROOT = Path(__file__).resolve().parent.parent
 HOST = "bench.localhost"
 DAYS = 90
 CHUNK = 1_000_000
@@ -258,39 +252,12 @@ def main() -> None:
 
         if options.skip_ingest:
             return
-        port = free_port()
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url_of(),
-            "DEBUG": "false",
-            "LOG_LEVEL": "WARNING",
-        }
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "config.wsgi:application",
-                "--workers",
-                str(options.workers),
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
-        )
-        try:
-            wait_until_up(port)
+        with gunicorn_serving(options.workers) as (server, port):
             ingest(port, 2, options.clients)  # warm every worker up
             workers = children(server.pid)
             cpu_before = sum(cpu_seconds(pid) for pid in workers)
             count, timings = ingest(port, options.seconds, options.clients)
             cpu_used = sum(cpu_seconds(pid) for pid in workers) - cpu_before
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
     cuts = statistics.quantiles(timings, n=100)
     rate = count / options.seconds
     print(

@@ -32,6 +32,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from scratch import scratch_database
@@ -133,6 +135,25 @@ def wait_until_up(port: int, timeout: float = 30) -> None:
         except OSError:
             time.sleep(0.2)
     raise SystemExit("gunicorn did not start")
+
+
+@contextmanager
+def gunicorn_serving(workers: int) -> Iterator[tuple[subprocess.Popen, int]]:
+    """gunicorn serving the project (``config.wsgi``) with ``workers`` sync workers on a
+    free loopback port, on the scratch database, DEBUG off and warnings only, as in
+    production; yields the server and its port once it answers, and stops it after."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url_of(), "DEBUG": "false"}
+    env["LOG_LEVEL"] = "WARNING"
+    command = [sys.executable, "-m", "gunicorn", "config.wsgi:application"]
+    command += ["--workers", str(workers), "--bind", f"127.0.0.1:{port}"]
+    server = subprocess.Popen([*command, "--log-level", "warning"], cwd=ROOT, env=env)
+    try:
+        wait_until_up(port)
+        yield server, port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def get(port: int, path: str) -> tuple[int, bytes]:
