@@ -157,7 +157,8 @@
       if (answer.requires_shipping) {
         const rate = answer.shipping_rates.find((r) => r.id === answer.shipping_rate);
         foot.append(row("Shipping" + (rate ? " (" + rate.name + ")" : ""),
-          rate ? (Number(answer.shipping) ? money(answer.shipping, currency) : "Free") : "Choose a method"));
+          rate ? (Number(answer.shipping) ? money(answer.shipping, currency) : "Free")
+            : (shipsFree(answer) ? "Free" : "Choose a method")));
       }
       if (Number(answer.discount)) {
         foot.append(row("Discount (" + answer.discount_code + ")", "−" + money(answer.discount, currency)));
@@ -170,6 +171,13 @@
       }
       table.append(body, foot);
       return table;
+    }
+
+    // A shop with no shipping zone ships everywhere for free: a country with no rate and
+    // no "we do not ship there" is that case, not a missing method.
+    function shipsFree(answer) {
+      return Boolean(answer.requires_shipping && answer.country && !answer.shipping_rates.length &&
+        !(answer.errors || []).some((error) => error.field === "country"));
     }
 
     function showRates(answer) {
@@ -196,7 +204,7 @@
         rateChoices.append(wrap);
       });
       ratesMessage.textContent = answer.country
-        ? (answer.shipping_rates.length ? "" : "No shipping method for this country.")
+        ? (answer.shipping_rates.length ? "" : (shipsFree(answer) ? "Shipping is free." : "No shipping method for this country."))
         : "Choose the country to see the shipping methods.";
     }
 

@@ -109,6 +109,11 @@ def test_a_shopper_buys_with_a_test_card(page, paying_shop, shop_server):
     page.get_by_label("Email", exact=True).fill("shopper@example.com")
     # a parcel needs somewhere to go: without a city the form says so and nothing is held
     fill_address(page, City="")
+    # a shop with no shipping zone ships everywhere for free, and says so (it read "No
+    # shipping method for this country" with "Choose a method" in the summary)
+    page.get_by_text("Shipping is free.").wait_for()
+    shipping = page.locator("tfoot tr").filter(has_text="Shipping")
+    assert shipping.inner_text().split() == ["Shipping", "Free"]
     page.get_by_role("button", name="Continue to payment").click()
     page.get_by_text("Enter the town or city to ship to.").wait_for()
     assert page.evaluate("document.activeElement.name") == "city"
