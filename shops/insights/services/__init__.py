@@ -8,12 +8,14 @@ from shops.insights.services.events import (
     shopper_action_record,
     visitor_hash,
 )
+from shops.insights.services.orders import order_paid_insights
 from shops.insights.services.partitions import partitions_drop_expired, partitions_ensure
 from shops.insights.services.rollups import rollup_run
 
 __all__ = [
     "BeaconInvalid",
     "beacon_events_record",
+    "order_paid_insights",
     "order_paid_record",
     "partitions_drop_expired",
     "partitions_ensure",

@@ -13,6 +13,7 @@ from catalog.demo import demo_catalog_seed
 from orders.demo import DEMO_CODE, demo_pricing_seed
 from reviews.demo import demo_reviews_seed
 from shops.accounts.models import User
+from shops.insights.demo import demo_insights_seed
 from shops.models import Shop
 from shops.posts.demo import demo_posts_seed
 from shops.selectors import platform_url, shop_url
@@ -59,6 +60,7 @@ class Command(BaseCommand):
             added = demo_catalog_seed()
             pricing_added = demo_pricing_seed()
             reviews_added = demo_reviews_seed()
+            demo_insights_seed()
             demo_design_seed()
             posts = demo_posts_seed()
 
