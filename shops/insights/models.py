@@ -29,6 +29,8 @@ class Kind(models.IntegerChoices):
     RETURNING_PAID = 9, "Paid order of a returning shopper"
     VOTE = 10, "Poll vote"
     REVIEW_WRITTEN = 11, "Review written"
+    # rollup only: a poll's voters whose paid order came later the same day (UTC)
+    VOTER_BOUGHT = 12, "Voter who later bought"
 
 
 class Dimension(models.TextChoices):
@@ -123,3 +125,17 @@ class DailySalt(models.Model):
 
     def __str__(self) -> str:
         return f"salt of {self.day}"
+
+
+class CheckoutVisitor(models.Model):
+    """The visitor (that day's hash) whose own request made an order at buy-now, kept
+    until the order is paid so that its ``paid`` event carries the same visitor as the
+    shopper's votes of that day. Taken (deleted) when the paid order is recorded; rows
+    of orders never paid go with the next day's partition maintenance."""
+
+    order_id = models.BigIntegerField(unique=True)
+    visitor = models.BigIntegerField()
+    day = models.DateField()
+
+    def __str__(self) -> str:
+        return f"checkout of order {self.order_id} on {self.day}"

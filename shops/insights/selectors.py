@@ -332,6 +332,9 @@ class Row:
     orders: int  # paid orders attributed to it (last touch within 7 days)
     revenue: Decimal  # products: what the product's lines sold for
     units_sold: int  # products: paid order lines
+    # polls: voters whose paid order came after their vote the same day (visitors are
+    # recognised within a UTC day only), summed over the days
+    voters_bought: int = 0
 
     @property
     def click_through(self) -> float | None:
@@ -376,7 +379,7 @@ COLUMNS = {
     "channel": ("visitors", "page_views", "orders", "revenue", "conversion"),
     "embed_site": ("visitors", "page_views", "orders", "revenue", "conversion"),
     "post": ("post_impressions", "tag_clicks", "click_through", "orders", "revenue"),
-    "poll": ("page_views", "votes"),
+    "poll": ("page_views", "votes", "voters_bought"),
     "product": ("product_views", "units_sold", "revenue", "conversion"),
 }
 
@@ -461,6 +464,7 @@ def insights_table(start: date, end: date, by: Breakdown, limit: int = 20, offse
                 orders=events(key, Kind.PAID),
                 revenue=_money(minor(key, revenue_kind), currency),
                 units_sold=events(key, Kind.PRODUCT_SOLD),
+                voters_bought=events(key, Kind.VOTER_BOUGHT),
             )
             for key in keys
         ],

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from shops.insights.services import partitions_drop_expired, partitions_ensure, rollup_run
+from shops.insights.services import (
+    checkout_visitors_forget,
+    partitions_drop_expired,
+    partitions_ensure,
+    rollup_run,
+)
 from shops.retention.selectors import retention_policy
 
 
@@ -19,8 +24,9 @@ def rollup() -> str:
 def partitions_maintain() -> dict[str, list[str]]:
     """Make the next days' event partitions and drop those past the shop's retention
     (``analytics_raw_days``); the rollup runs first so nothing dropped is missing from
-    it (beat, hourly)."""
+    it (beat, hourly). The buy-now visitors of past days' unpaid orders go too."""
     rollup_run()
     made = partitions_ensure()
     dropped = partitions_drop_expired(keep_days=retention_policy().analytics_raw_days)
+    checkout_visitors_forget()
     return {"made": made, "dropped": dropped}

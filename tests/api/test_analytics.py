@@ -15,6 +15,7 @@ from shops.insights.services import beacon_events_record, rollup_run
 from tests.api.conftest import ApiClient, error_of
 from tests.factories import OrderFactory, ProductFactory
 from tests.insights.conftest import PHONE_UA
+from tests.insights.test_poll_buyers import seed_voters_day
 
 NOW = datetime.now(UTC)
 TODAY = NOW.date()
@@ -135,3 +136,20 @@ def test_the_analytics_endpoints_are_in_the_openapi_schema(shop_a, make_key):
         "product",
         "embed_site",
     }
+
+
+def test_the_breakdown_by_poll_has_the_voters_who_bought_later_that_day(shop_a, shop_b, make_key):
+    with tenant_context(shop_a):
+        sage, rust = seed_voters_day()
+    api = ApiClient("alpha", make_key(shop_a, scopes=["analytics:read"]))
+    api_b = ApiClient("beta", make_key(shop_b, scopes=["analytics:read"]))
+
+    answer = api.get("/api/v1/analytics/breakdown/", {**RANGE, "by": "poll"}).json()
+    answer_b = api_b.get("/api/v1/analytics/breakdown/", {**RANGE, "by": "poll"}).json()
+
+    assert answer["columns"] == ["page_views", "votes", "voters_bought"]
+    assert [(row["key"], row["votes"], row["voters_bought"]) for row in answer["rows"]] == [
+        (str(sage.id), 4, 2),
+        (str(rust.id), 3, 1),
+    ]
+    assert answer_b["rows"] == []

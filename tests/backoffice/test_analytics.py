@@ -21,6 +21,7 @@ from shops.insights.models import RollupState
 from shops.insights.services import rollup_run
 from tests.backoffice.analytics_seed import at, seed_day, visit
 from tests.conftest import owner_client
+from tests.insights.test_poll_buyers import seed_voters_day
 from tests.shops.staff_helpers import client_as, staff_make
 
 DAY = (datetime.now(UTC) - timedelta(days=2)).date()
@@ -100,7 +101,7 @@ def test_the_page_shows_the_seeded_days_figures(shop_a):
     # conversion of a source is its orders per session
     assert ["direct", "1", "1", "1", "€24.00", "100.0%"] in table_rows(html, "source")
     assert ["blog.example", "1", "1", "0", "€0.00", "0.0%"] in table_rows(html, "source")
-    assert table_rows(html, "poll") == [["Which colour next for Sea mug?", "1", "0"]]
+    assert table_rows(html, "poll") == [["Which colour next for Sea mug?", "1", "0", "0"]]
 
 
 def test_the_csv_holds_the_pages_numbers_and_is_audited(shop_a):
@@ -278,3 +279,28 @@ def test_home_cards_are_the_last_7_days_against_the_7_before(shop_a):
     assert "Sales, last 7 days" in html
     assert "Up from nothing on the 7 days before" in html
     assert "Orders to fulfil" in html
+
+
+def test_the_poll_table_and_csv_show_the_voters_who_bought_later_that_day(shop_a, shop_b):
+    with tenant_context(shop_a):
+        seed_voters_day(DAY)
+    client = owner_client("alpha")
+
+    html = client.get("/admin/analytics/" + ONE_DAY).content.decode()
+    written = client.get("/admin/analytics/export.csv" + ONE_DAY).content.decode()
+    beta = owner_client("beta").get("/admin/analytics/" + ONE_DAY).content.decode()
+
+    poll_section = html.split('data-table="poll"', 1)[1].split("</section>", 1)[0]
+    assert "Voters who bought later that day</th>" in poll_section
+    assert "Visitors are only recognised within a day" in poll_section
+    assert table_rows(html, "poll") == [
+        ["Sage or rust?", "0", "4", "2"],
+        ["Linen or wool?", "0", "3", "1"],
+    ]
+    rows = [row for row in csv.reader(io.StringIO(written)) if row and row[0] == "By poll"]
+    assert rows == [
+        ["By poll", "Poll", "Page views", "Votes", "Voters who bought later that day"],
+        ["By poll", "Sage or rust?", "0", "4", "2"],
+        ["By poll", "Linen or wool?", "0", "3", "1"],
+    ]
+    assert table_rows(beta, "poll") == []

@@ -7,6 +7,8 @@ import json
 from django.db import connection
 from django.test import Client
 
+from tests.orders.conftest import selling_a  # noqa: F401 (a fixture: a shop that sells)
+
 PHONE_UA = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
     "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"

@@ -113,6 +113,12 @@ class RowSerializer(serializers.Serializer):
     tag_clicks = serializers.IntegerField()
     click_through = serializers.FloatField(allow_null=True)
     votes = serializers.IntegerField()
+    voters_bought = serializers.IntegerField(
+        help_text=(
+            "Polls: voters whose paid order came after their vote the same UTC day "
+            "(visitors are recognised within a day only)."
+        )
+    )
     orders = serializers.IntegerField()
     revenue = serializers.DecimalField(max_digits=14, decimal_places=2)
     units_sold = serializers.IntegerField()

@@ -41,6 +41,7 @@ from shops.api.idempotency import (
 )
 from shops.api.orders import serializers as s
 from shops.api.throttling import ClientAddressThrottle
+from shops.insights.services import checkout_visitor_keep
 from shops.selectors import shop_currency
 
 SHOPPER = "shopper"  # the owner of buy-now's Idempotency-Keys (shoppers are anonymous)
@@ -347,6 +348,8 @@ class BuyNowView(ShopperView):
             )
         except services.BuyNowError as error:
             raise buy_now_refusal(error, code_field=_code_field(data)) from None
+        # the shopper's own request: keep today's visitor for the order's paid event
+        checkout_visitor_keep(self.request, order_id=order.pk)
         return self._answer(order, payments)
 
     @staticmethod

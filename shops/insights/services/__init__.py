@@ -4,6 +4,9 @@
 from shops.insights.services.events import (
     BeaconInvalid,
     beacon_events_record,
+    checkout_visitor_keep,
+    checkout_visitor_take,
+    checkout_visitors_forget,
     order_paid_record,
     shopper_action_record,
     visitor_hash,
@@ -15,6 +18,9 @@ from shops.insights.services.rollups import rollup_run
 __all__ = [
     "BeaconInvalid",
     "beacon_events_record",
+    "checkout_visitor_keep",
+    "checkout_visitor_take",
+    "checkout_visitors_forget",
     "order_paid_insights",
     "order_paid_record",
     "partitions_drop_expired",

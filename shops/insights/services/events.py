@@ -27,7 +27,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from shops.insights.models import DailySalt, Kind
+from shops.insights.models import CheckoutVisitor, DailySalt, Kind
 from shops.posts.services import (
     ATTRIBUTION_WINDOW,
     IMPRESSION,
@@ -279,12 +279,18 @@ def beacon_events_record(
 
 
 def shopper_action_record(
-    request: HttpRequest, *, action: str, poll_id: int | None = None, product_id: int | None = None
+    request: HttpRequest,
+    *,
+    action: str,
+    poll_id: int | None = None,
+    product_id: int | None = None,
+    now: datetime | None = None,
 ) -> int:
     """Record a vote or a written review, server side, once the service took it (the
     storefront's forms and the API's shopper endpoints call this). Sourced like a page
     view from the request's referrer; bots left out. Counting never costs the action: a
-    database error here is logged and skipped (in a savepoint). Returns events written."""
+    database error here is logged and skipped (in a savepoint). Returns events written.
+    ``now``: when it happened (the default; a generated day of the tests sets it)."""
     user_agent = request.META.get("HTTP_USER_AGENT", "")
     if is_bot(user_agent):
         return 0
@@ -294,7 +300,7 @@ def shopper_action_record(
         embed="",
         own_host=request.get_host().split(":")[0].lower(),
     )
-    now = timezone.now()
+    now = now or timezone.now()
     try:
         with transaction.atomic():
             visitor = visitor_hash(
@@ -311,6 +317,51 @@ def shopper_action_record(
         return 0
 
 
+def checkout_visitor_keep(request: HttpRequest, *, order_id: int) -> bool:
+    """At buy-now, in the shopper's own request: keep today's visitor hash for the
+    order (``CheckoutVisitor``) so that its paid event, recorded later from the payment
+    webhook, carries it. Bots left out; a database error is logged and skipped (in a
+    savepoint), never costing the order. Returns whether it was kept."""
+    user_agent = request.META.get("HTTP_USER_AGENT", "")
+    if is_bot(user_agent):
+        return False
+    day = timezone.now().astimezone(UTC).date()
+    try:
+        with transaction.atomic():
+            visitor = visitor_hash(address=client_ip(request), user_agent=user_agent, day=day)
+            CheckoutVisitor.objects.bulk_create(
+                [CheckoutVisitor(order_id=order_id, visitor=visitor, day=day)],
+                update_conflicts=True,
+                unique_fields=["order_id"],
+                update_fields=["visitor", "day"],
+            )
+    except DatabaseError:
+        logger.exception("insights: visitor of order %s not kept", order_id)
+        return False
+    return True
+
+
+def checkout_visitor_take(*, order_id: int, day: date) -> int | None:
+    """The visitor kept for the order at buy-now if that was on ``day`` (the day it is
+    paid: a hash means nothing on another day), deleting the row. One statement."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {CheckoutVisitor._meta.db_table} WHERE order_id = %s "
+            "RETURNING visitor, day",
+            [order_id],
+        )
+        row = cursor.fetchone()
+    return row[0] if row is not None and row[1] == day else None
+
+
+def checkout_visitors_forget(*, today: date | None = None) -> int:
+    """Delete the kept visitors of days before ``today`` (orders never paid that day:
+    their hash can no longer match anything). Returns how many."""
+    today = today or timezone.now().astimezone(UTC).date()
+    deleted, _ = CheckoutVisitor.objects.filter(day__lt=today).delete()
+    return deleted
+
+
 def order_paid_record(
     *,
     order_id: int,
@@ -321,20 +372,23 @@ def order_paid_record(
     lines: list[tuple[int, int]],
     post_touch: tuple[int, datetime] | None,
     is_returning: bool,
+    visitor: int | None = None,
 ) -> int:
     """Record a paid order: one ``paid`` event (its amount), one ``product_sold`` per
     line (product id, line total in minor units) and ``returning_paid`` when the shopper
     had paid before. Its source is the order's utm_source; its post is the post whose
     tag was clicked (``post_touch``: post id, click time) if that was within the
     attribution window (last touch within 7 days, ``shops.posts``' rule). The visitor is
-    a hash of the order, so orders count once each."""
+    the one kept at buy-now that day (``checkout_visitor_take``), so a voter's purchase
+    can be told; else a hash of the order, so orders count once each."""
     touch = touch_classify(referrer="", url=f"/?utm_source={utm_source}", embed="", own_host="")
     post_id = None
     if post_touch is not None and paid_at - post_touch[1] <= ATTRIBUTION_WINDOW:
         post_id = post_touch[0]
-    visitor = int.from_bytes(
-        hashlib.blake2b(public_id.encode(), digest_size=8).digest(), "big", signed=True
-    )
+    if visitor is None:
+        visitor = int.from_bytes(
+            hashlib.blake2b(public_id.encode(), digest_size=8).digest(), "big", signed=True
+        )
     rows: list[tuple[int, str, int | None, int | None, int | None, int | None, int]] = [
         (int(Kind.PAID), "", post_id, None, None, order_id, amount_minor)
     ]

@@ -3,18 +3,20 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from django.utils import timezone
 
 from orders.models import Order
 from shops.currencies import minor_units
-from shops.insights.services.events import order_paid_record
+from shops.insights.services.events import checkout_visitor_take, order_paid_record
 from shops.posts.models import PostOrderAttribution
 
 
 def order_paid_insights(order: Order) -> None:
     """Record ``order``, paid, as events: its amount, its lines' products, whether the
-    shopper had paid before, and the post it is attributed to (three small reads, then
-    one INSERT)."""
+    shopper had paid before, the post it is attributed to, and the visitor its buy-now
+    kept that day (three small reads and the taking of that visitor, then one INSERT)."""
     paid_at = order.paid_at or timezone.now()
     scale = minor_units(order.currency)
     lines = [
@@ -38,4 +40,5 @@ def order_paid_insights(order: Order) -> None:
         lines=lines,
         post_touch=attribution,
         is_returning=is_returning,
+        visitor=checkout_visitor_take(order_id=order.pk, day=paid_at.astimezone(UTC).date()),
     )

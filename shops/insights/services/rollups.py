@@ -4,7 +4,8 @@ Incremental with a watermark (``RollupState.rolled_until``): each run rebuilds t
 from the watermark's hour (less ``LATE_MARGIN``, for events whose transaction committed
 late) to now for the hourly totals, and the days those hours touch for the daily rows (by
 dimension, with unique visitors): it deletes their rows and inserts them again from the
-raw events, the daily ones in one ``GROUP BY … GROUPING SETS`` for every dimension.
+raw events, the daily ones in one ``GROUP BY … GROUPING SETS`` for every dimension
+(and the polls' voters who later bought, ``Kind.VOTER_BOUGHT``, in one more statement).
 Rebuilding rather than adding is what makes a run idempotent: running it twice, or two
 at once (an advisory lock serialises them per shop), gives the same rows.
 """
@@ -16,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
-from shops.insights.models import RollupState
+from shops.insights.models import Kind, RollupState
 
 LATE_MARGIN = timedelta(minutes=5)
 
@@ -63,6 +64,25 @@ _DAILY_SQL = f"""
     WHERE dimension = '' OR value <> ''
 """
 
+# a poll's voters whose paid order (carrying the visitor kept at buy-now) came after the
+# vote the same UTC day: the hash changes daily, so no other day can be matched
+_VOTER_BOUGHT_SQL = f"""
+    INSERT INTO insights_dailyrollup (day, kind, dimension, value, events, value_minor, visitors)
+    SELECT (vote.occurred_at AT TIME ZONE 'UTC')::date, {int(Kind.VOTER_BOUGHT)}, 'poll',
+           vote.poll_id::text, count(DISTINCT vote.visitor), 0, count(DISTINCT vote.visitor)
+      FROM insights_event vote
+     WHERE vote.kind = {int(Kind.VOTE)} AND vote.poll_id IS NOT NULL
+       AND vote.occurred_at >= %(day_start)s AND vote.occurred_at < %(end)s
+       AND EXISTS (
+           SELECT 1 FROM insights_event paid
+            WHERE paid.kind = {int(Kind.PAID)} AND paid.visitor = vote.visitor
+              AND paid.occurred_at > vote.occurred_at AND paid.occurred_at < %(end)s
+              AND paid.occurred_at < (((vote.occurred_at AT TIME ZONE 'UTC')::date + 1)::timestamp
+                                      AT TIME ZONE 'UTC')
+       )
+     GROUP BY (vote.occurred_at AT TIME ZONE 'UTC')::date, vote.poll_id
+"""
+
 
 def rollup_run(*, now: datetime | None = None) -> datetime:
     """Bring the current shop's rollups up to ``now`` (see the module's docstring).
@@ -84,7 +104,9 @@ def rollup_run(*, now: datetime | None = None) -> datetime:
             "DELETE FROM insights_dailyrollup WHERE day >= %(day_start)s::date;"
             + _HOURLY_SQL
             + ";"
-            + _DAILY_SQL,
+            + _DAILY_SQL
+            + ";"
+            + _VOTER_BOUGHT_SQL,
             {**params, "day_start": day_start},
         )
         state.rolled_until = now
