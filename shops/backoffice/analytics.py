@@ -48,7 +48,7 @@ COLUMN_LABELS = {
     "tag_clicks": "Tag clicks",
     "click_through": "Click-through",
     "votes": "Votes",
-    "voters_bought": "Voters who bought later that day",
+    "voters_bought": "Voters who later bought",
     "orders": "Orders",
     "revenue": "Attributed revenue",
     "units_sold": "Orders with it",  # paid order lines of the product

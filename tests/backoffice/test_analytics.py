@@ -291,7 +291,7 @@ def test_the_poll_table_and_csv_show_the_voters_who_bought_later_that_day(shop_a
     beta = owner_client("beta").get("/admin/analytics/" + ONE_DAY).content.decode()
 
     poll_section = html.split('data-table="poll"', 1)[1].split("</section>", 1)[0]
-    assert "Voters who bought later that day</th>" in poll_section
+    assert "Voters who later bought</th>" in poll_section
     assert "Visitors are only recognised within a day" in poll_section
     assert table_rows(html, "poll") == [
         ["Sage or rust?", "0", "4", "2"],
@@ -299,7 +299,7 @@ def test_the_poll_table_and_csv_show_the_voters_who_bought_later_that_day(shop_a
     ]
     rows = [row for row in csv.reader(io.StringIO(written)) if row and row[0] == "By poll"]
     assert rows == [
-        ["By poll", "Poll", "Page views", "Votes", "Voters who bought later that day"],
+        ["By poll", "Poll", "Page views", "Votes", "Voters who later bought"],
         ["By poll", "Sage or rust?", "0", "4", "2"],
         ["By poll", "Linen or wool?", "0", "3", "1"],
     ]

@@ -87,6 +87,9 @@ def test_the_merchant_reads_and_exports_the_shops_analytics(
     assert page.get_by_role("table", name="By product, page 1 of 1").is_visible()
     polls = page.get_by_role("table", name="By poll, page 1 of 1")
     assert "Which colour next for Sea mug?" in polls.inner_text()
+    assert polls.get_by_role("columnheader", name="Voters who later bought").is_visible()
+    assert page.get_by_text("Visitors are only recognised within a day").is_visible()
+    page.locator("#table-poll").screenshot(path=str(shots / "2b-poll-table.png"))
     no_horizontal_overflow(page)
     page.screenshot(path=str(shots / "2-analytics-30-days.png"), full_page=True)
 
