@@ -265,5 +265,11 @@ def test_a_meta_access_ending_soon_is_shown_with_the_reconnect_button(shop_a, me
     page = client.get(f"/admin/channels/connection/{connection.pk}/change/").content.decode()
 
     assert "Meta&#x27;s access to your catalog ends on" in listing
-    assert 'id="channel-expiry-warning"' in page
+    # the admin's warning message, announced as a status, on the list and the page
+    assert '<div role="status"><ul class="messagelist">' in listing
+    assert '<li class="warning">' in listing
+    assert (
+        '<div role="status" class="channel-expiry"><ul class="messagelist">'
+        '<li class="warning" id="channel-expiry-warning">'
+    ) in page
     assert "Reconnect with Meta</button>" in page
