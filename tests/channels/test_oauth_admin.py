@@ -144,6 +144,22 @@ def test_the_form_starts_with_the_country_the_shop_ships_to_not_us(shop_a):
     assert '<option value="fr" selected>French</option>' in page
 
 
+def test_the_google_pick_page_starts_with_the_data_sources_country(shop_a, google_login):
+    with tenant_context(shop_a):
+        ShippingZone.objects.create(name="Europe", countries=["BE", "FR"])
+    db_connection.set_schema_to_public()
+    client = owner_client()
+    page = client.get(callback(client, consent(start(client, "google")))["Location"])
+    # the data source names no country: the shop ships to Belgium first
+    assert '<option value="BE" selected>Belgium</option>' in page.content.decode()
+
+    google_login.source_countries = {"77": ["AT"]}  # primaryProductDataSource.countries
+    page = client.get(callback(client, consent(start(client, "google")))["Location"])
+
+    assert '<option value="AT" selected>Austria</option>' in page.content.decode()
+    assert '<option value="de" selected>German</option>' in page.content.decode()
+
+
 def test_a_connection_needing_reconnection_says_so_with_the_button(shop_a, google_login):
     client = owner_client()
     authorize = start(client, "google")
