@@ -530,7 +530,9 @@ class ConnectionAdmin(admin.ModelAdmin):
             return self._login_refused(request, "", refusal)
         existing = Connection.objects.filter(channel=attempt.channel).first()
         country, language = (
-            (existing.country, existing.language) if existing else connection_defaults()
+            (existing.country, existing.language)
+            if existing
+            else connection_defaults(oauth.destinations_country(destinations))
         )
         form = LoginPickForm(
             request.POST or None,

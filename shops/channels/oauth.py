@@ -384,10 +384,19 @@ def oauth_destinations(*, attempt: OAuthAttempt) -> list[Destination]:
                 "Reload this page to ask again."
             ) from None
         attempt.destinations = [
-            {"id": entry.id, "name": entry.name, "detail": entry.detail} for entry in found
+            {"id": entry.id, "name": entry.name, "detail": entry.detail, "country": entry.country}
+            for entry in found
         ]
         attempt.save(update_fields=["destinations"])
     return [Destination(**entry) for entry in attempt.destinations]
+
+
+def destinations_country(destinations: list[Destination]) -> str:
+    """The country the platform says the login's catalogs sell in, when they agree (one
+    catalog, or all that name a country name the same one); "" otherwise (Meta's
+    catalogs name none), and the shop's own defaults apply."""
+    countries = {entry.country for entry in destinations if entry.country}
+    return countries.pop() if len(countries) == 1 else ""
 
 
 def connection_tokens(connection: Connection) -> TokenSet | None:

@@ -29,6 +29,7 @@ from django.utils import timezone
 from catalog.collections import collection_products
 from catalog.models import CollectionProduct, Product, ProductImage, Variant
 from catalog.readiness import channel_problems
+from orders.countries import COUNTRY_CODES
 from orders.models import ShippingZone
 from reviews.selectors import product_ratings
 from shops.channels.items import ShopContext, channel_facts, shop_context
@@ -417,10 +418,13 @@ COUNTRY_LANGUAGES = {
 }  # fmt: skip
 
 
-def connection_defaults() -> tuple[str, str]:
-    """The country and language a new connection of this shop starts with: the first
-    country the shop ships to (its shipping zones), else its currency's country; the
-    country's language, else English."""
+def connection_defaults(platform_country: str = "") -> tuple[str, str]:
+    """The country and language a new connection of this shop starts with: the country
+    the platform's account sells in (``platform_country``, from its login's answer),
+    else the first country the shop ships to (its shipping zones), else its currency's
+    country; the country's language, else English."""
+    if platform_country.upper() in COUNTRY_CODES:
+        return platform_country.upper(), COUNTRY_LANGUAGES.get(platform_country.upper(), "en")
     zone_countries = ShippingZone.objects.order_by("name", "id").values_list("countries", flat=True)
     country = next((codes[0] for codes in zone_countries if codes), "")
     if not country:

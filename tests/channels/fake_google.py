@@ -22,8 +22,9 @@ protocols/oauth2/web-server:
 - ``POST /revoke`` (form ``token=``) → 200 empty; unknown token → 400
   ``{"error": "invalid_token"}``.
 - ``GET /accounts/v1/accounts`` → ``{"accounts": [{"name", "accountId", "accountName"}]}``;
-  ``GET /datasources/v1/accounts/{id}/dataSources`` → ``{"dataSources": [...]}``,
-  ``POST`` there creates one.
+  ``GET /datasources/v1/accounts/{id}/dataSources`` → ``{"dataSources": [...]}``
+  (a primary source's ``countries``, CLDR territory codes, when ``source_countries``
+  names them), ``POST`` there creates one.
 - Tokens: ``token`` (the pasted one) always works; those the login issued until they
   expire or are revoked (then 401 UNAUTHENTICATED).
 """
@@ -51,6 +52,8 @@ class FakeGoogle(FakeServer):
             client_id="google-client", client_secret="google-secret", access_seconds=3599
         )
         self.data_sources: dict[str, str] = {"77": "Etalage API", "78": "Primary feed file"}
+        # a data source's primaryProductDataSource.countries (none by default)
+        self.source_countries: dict[str, list[str]] = {}
         self.tokens_used: list[str] = []  # the bearer token of each API call
         self._serve()
 
@@ -181,7 +184,11 @@ class FakeGoogle(FakeServer):
                     "name": f"accounts/{fake.account}/dataSources/{key}",
                     "dataSourceId": key,
                     "displayName": fake.data_sources[key],
-                    "primaryProductDataSource": {},
+                    "primaryProductDataSource": (
+                        {"countries": fake.source_countries[key]}
+                        if key in fake.source_countries
+                        else {}
+                    ),
                     "input": "FILE" if key == "78" else "API",
                 }
                 return source

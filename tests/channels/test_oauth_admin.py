@@ -144,6 +144,22 @@ def test_the_form_starts_with_the_country_the_shop_ships_to_not_us(shop_a):
     assert '<option value="fr" selected>French</option>' in page
 
 
+def test_the_google_pick_page_starts_with_the_data_sources_country(shop_a, google_login):
+    with tenant_context(shop_a):
+        ShippingZone.objects.create(name="Europe", countries=["BE", "FR"])
+    db_connection.set_schema_to_public()
+    client = owner_client()
+    page = client.get(callback(client, consent(start(client, "google")))["Location"])
+    # the data source names no country: the shop ships to Belgium first
+    assert '<option value="BE" selected>Belgium</option>' in page.content.decode()
+
+    google_login.source_countries = {"77": ["AT"]}  # primaryProductDataSource.countries
+    page = client.get(callback(client, consent(start(client, "google")))["Location"])
+
+    assert '<option value="AT" selected>Austria</option>' in page.content.decode()
+    assert '<option value="de" selected>German</option>' in page.content.decode()
+
+
 def test_a_connection_needing_reconnection_says_so_with_the_button(shop_a, google_login):
     client = owner_client()
     authorize = start(client, "google")
@@ -265,5 +281,11 @@ def test_a_meta_access_ending_soon_is_shown_with_the_reconnect_button(shop_a, me
     page = client.get(f"/admin/channels/connection/{connection.pk}/change/").content.decode()
 
     assert "Meta&#x27;s access to your catalog ends on" in listing
-    assert 'id="channel-expiry-warning"' in page
+    # the admin's warning message, announced as a status, on the list and the page
+    assert '<div role="status"><ul class="messagelist">' in listing
+    assert '<li class="warning">' in listing
+    assert (
+        '<div role="status" class="channel-expiry"><ul class="messagelist">'
+        '<li class="warning" id="channel-expiry-warning">'
+    ) in page
     assert "Reconnect with Meta</button>" in page

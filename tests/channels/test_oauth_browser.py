@@ -108,6 +108,9 @@ def test_connect_meta_with_the_facebook_login_then_sync_and_be_warned_before_it_
     page.reload()
     warning = page.locator("#channel-expiry-warning")
     assert "Meta's access to your catalog ends on" in warning.inner_text()
+    # the admin's warning look (its yellow, --message-warning-bg), announced as a status
+    assert warning.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(255, 255, 204)"
+    assert "Meta's access" in page.get_by_role("status").filter(has=warning).inner_text()
     assert page.get_by_role("button", name="Reconnect with Meta").is_visible()
     assert token_of(shop, django_db_blocker) == first
 
@@ -117,6 +120,13 @@ def test_connect_meta_with_the_facebook_login_then_sync_and_be_warned_before_it_
     assert wait_until(lambda: fake.items[retailer].get("inventory") == 8, django_db_blocker)
     assert fake.tokens_used[-1] == first
     shot(page, "meta-expiry-warning", width)
+
+    # the connections list says it too, in the admin's warning message
+    page.goto(f"{base}/admin/channels/connection/")
+    listed = page.get_by_role("status").locator("li.warning")
+    assert "Meta's access to your catalog ends on" in listed.inner_text()
+    assert listed.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(255, 255, 204)"
+    shot(page, "meta-expiry-list", width)
 
 
 @pytest.mark.parametrize("width", [390, 1280])

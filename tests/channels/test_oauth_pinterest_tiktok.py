@@ -11,9 +11,11 @@ from urllib.error import HTTPError
 from urllib.parse import parse_qsl, urlparse
 
 import pytest
+from django.db import connection as db_connection
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from orders.models import ShippingZone
 from shops.channels.clients import CredentialsError, FinalError, RetryableError
 from shops.channels.clients.pinterest import PinterestClient
 from shops.channels.clients.pinterest_login import REVOKE_HINT as PINTEREST_REVOKE
@@ -188,6 +190,7 @@ def test_pinterest_destinations_are_every_ad_account_page_by_page(pinterest_logi
     assert len(destinations) == 260
     assert destinations[0].id == "1000"
     assert (destinations[0].name, destinations[0].detail) == ("Account 0", "FR · EUR")
+    assert destinations[0].country == "FR"  # the ad account's own country
     assert destinations[-1].id == "1259"
     assert provider.destination_create(TokenSet(access_token="a"), "New") is None
 
@@ -234,9 +237,9 @@ def test_tiktok_authorize_exchange_and_authorized_shops(tiktok_login):
         {"id": "2", "name": "Etalage EU", "region": "GB", "cipher": "GCP_two", "code": "GB2"}
     )
     destinations = provider.destinations(tokens)
-    assert [(d.id, d.name, d.detail) for d in destinations] == [
-        (tiktok_login.shop_cipher, "Etalage Test Shop", "US · USLCLCEXAMPLE"),
-        ("GCP_two", "Etalage EU", "GB · GB2"),
+    assert [(d.id, d.name, d.detail, d.country) for d in destinations] == [
+        (tiktok_login.shop_cipher, "Etalage Test Shop", "US · USLCLCEXAMPLE", "US"),
+        ("GCP_two", "Etalage EU", "GB · GB2", "GB"),
     ]
     assert provider.destination_create(tokens, "x") is None
 
@@ -537,3 +540,53 @@ def test_a_pinterest_login_without_ad_accounts_says_so_on_the_pick_page(
     assert "Choose your Pinterest ad account" in page
     assert "Your Pinterest login manages no ad account yet." in page
     assert "Or create a new one named" not in page
+
+
+def pick_page(client, channel: str) -> str:
+    started = client.post(f"/admin/channels/connection/login/{channel}/start/")
+    assert started.status_code == 302
+    # (TikTok sends the browser to the app's registered address, Pinterest to the relay)
+    back = consent(started["Location"], "Allow", redirect="http://")
+    picked = client.get("/admin/channels/connection/login/callback/", back, follow=True)
+    assert picked.status_code == 200
+    return picked.content.decode()
+
+
+def pick_page_shipping_to_france(shop, channel: str) -> str:
+    """The pick page of a euro shop whose one shipping zone is France."""
+    shop.currency = "EUR"
+    shop.save(update_fields=["currency"])
+    with tenant_context(shop):
+        ShippingZone.objects.create(name="France", countries=["FR"])
+    db_connection.set_schema_to_public()
+    return pick_page(owner_client(), channel)
+
+
+def test_the_tiktok_pick_page_starts_with_the_shops_region_not_the_shops_currency(
+    shop_a, tiktok_login
+):
+    # a euro shop that ships to France, connecting its US TikTok shop
+    page = pick_page_shipping_to_france(shop_a, "tiktok")
+
+    assert "Choose your TikTok shop" in page
+    assert '<option value="US" selected>United States of America</option>' in page
+    assert '<option value="en" selected>English</option>' in page
+
+
+def test_shops_in_two_regions_leave_the_country_to_the_shops_shipping_zones(shop_a, tiktok_login):
+    tiktok_login.shops.append(
+        {"id": "2", "name": "Etalage UK", "region": "GB", "cipher": "GCP_two", "code": "GB2"}
+    )
+    page = pick_page_shipping_to_france(shop_a, "tiktok")
+
+    assert '<option value="FR" selected>France</option>' in page
+    assert '<option value="fr" selected>French</option>' in page
+
+
+def test_the_pinterest_pick_page_starts_with_the_ad_accounts_country(shop_a, pinterest_login):
+    pinterest_login.ad_accounts[0]["country"] = "NL"
+
+    page = pick_page(owner_client(), "pinterest")
+
+    assert '<option value="NL" selected>Netherlands</option>' in page
+    assert '<option value="nl" selected>Dutch</option>' in page

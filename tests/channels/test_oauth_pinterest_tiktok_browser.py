@@ -87,6 +87,7 @@ def test_connect_pinterest_with_its_login_then_a_change_reaches_it(
     assert page.get_by_role("heading", name="Pinterest ad accounts you manage").is_visible()
     assert page.get_by_label("Or create a new one named").count() == 0  # Pinterest can't
     page.get_by_label("Etalage Ads — @etalage-shop · DE · EUR").check()
+    assert page.get_by_label("Country").input_value() == "DE"  # the ad account's country
     shot(page, "pinterest-pick", width)
     page.get_by_role("button", name="Connect").click()
 
@@ -126,6 +127,8 @@ def test_connect_tiktok_shop_with_its_login_then_a_change_reaches_it(
 
     page.wait_for_url("**/login/*/pick/")
     assert page.get_by_role("heading", name="Choose your TikTok shop").is_visible()
+    # the country starts as the TikTok shop's region (US), not the shop's currency's
+    assert page.get_by_label("Country").input_value() == "US"
     page.get_by_label("Etalage Test Shop — US · USLCLCEXAMPLE").check()
     page.get_by_role("button", name="Connect").click()
     # the category is the one thing the login cannot tell
@@ -184,6 +187,7 @@ def test_an_expired_pinterest_token_is_renewed_and_the_change_still_arrives(
     connect_with(page, base, "Pinterest")
     page.get_by_role("link", name="Allow").click()
     page.get_by_label("Etalage Ads — @etalage-shop · DE · EUR").check()
+    assert page.get_by_label("Country").input_value() == "DE"  # the ad account's country
     page.get_by_role("button", name="Connect").click()
     page.wait_for_url("**/admin/channels/connection/*/change/")
     with django_db_blocker.unblock(), tenant_context(shop):

@@ -18,11 +18,16 @@ Merchant API calls that list the Merchant Center accounts and their API data sou
   "accountName"}], "nextPageToken"}``; data sources ``GET /datasources/v1/accounts/
   {account}/dataSources`` → ``{"dataSources": [{"name", "dataSourceId", "displayName",
   "primaryProductDataSource", "input"}], "nextPageToken"}``; ``POST`` there with
-  ``{"displayName", "primaryProductDataSource": {}}`` creates an API data source.
+  ``{"displayName", "primaryProductDataSource": {}}`` creates an API data source. A
+  primary data source's ``countries`` (CLDR territory codes, optional) are where its
+  items may be shown: the first is the pick form's first choice of country (the Account
+  itself carries no country: name, accountId, accountName, adultContent, testAccount,
+  timeZone, languageCode).
 
 Sources: developers.google.com/identity/protocols/oauth2/web-server (offline access,
 refresh, revoke, errors), developers.google.com/merchant/api/reference/rest/
-accounts_v1/accounts/list and datasources_v1/accounts.dataSources (list, create).
+accounts_v1/accounts/list and datasources_v1/accounts.dataSources (list, create),
+reference/rpc/google.shopping.merchant.datasources.v1/Types/PrimaryProductDataSource.
 """
 
 from __future__ import annotations
@@ -35,6 +40,15 @@ from shops.channels.clients.oauth import Destination, TokenSet, expiry, form_pos
 
 SCOPE = "https://www.googleapis.com/auth/content"
 MAX_PAGES = 20
+
+
+def _first_country(source: dict) -> str:
+    """The first of a primary data source's ``countries`` ("" when it names none)."""
+    primary = source.get("primaryProductDataSource")
+    countries = primary.get("countries") if isinstance(primary, dict) else None
+    if isinstance(countries, list) and countries and isinstance(countries[0], str):
+        return countries[0].upper()
+    return ""
 
 
 def _message(payload: dict) -> str:
@@ -169,6 +183,7 @@ class GoogleLogin:
                         id=f"{account_id}/{source.get('dataSourceId', '')}",
                         name=str(source.get("displayName") or source.get("dataSourceId", "")),
                         detail=f"{account.get('accountName', '')} ({account_id})",
+                        country=_first_country(source),
                     )
                 )
         return found

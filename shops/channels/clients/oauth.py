@@ -74,11 +74,14 @@ class TokenSet:
 class Destination:
     """A catalog / merchant account / shop the merchant may connect: ``id`` is what the
     connection stores as its ``external_id`` (the push client reads it), ``name`` and
-    ``detail`` are shown on the picking page."""
+    ``detail`` are shown on the picking page; ``country`` is the ISO 3166 code of the
+    country the platform says it sells in ("" when the platform does not say: Meta's
+    catalogs), the pick form's first choice of country."""
 
     id: str
     name: str
     detail: str = ""
+    country: str = ""
 
 
 class OAuthProvider(Protocol):

@@ -189,6 +189,7 @@ class PinterestLogin:
                             id=str(account["id"]),
                             name=str(account.get("name") or account["id"]),
                             detail=detail,
+                            country=str(account.get("country") or "").upper(),
                         )
                     )
             bookmark = str(answer.get("bookmark") or "")

@@ -22,7 +22,8 @@ authorization).
   other non-zero code a ``FinalError`` (it does not ask the merchant to log in again).
 - Destinations: the shops the token may act for, ``GET /authorization/202309/shops``
   (signed: ``shops.channels.clients.tiktok``) → ``[{id, name, region, seller_type,
-  cipher, code}]``; the connection stores the chosen shop's ``cipher``.
+  cipher, code}]``; the connection stores the chosen shop's ``cipher``, and the shop's
+  ``region`` (its market, e.g. "US", "GB") is the pick form's first choice of country.
 - Revoke: there is no API; the seller deauthorizes the app in TikTok Shop Seller Center
   (``REVOKE_HINT``). The tokens are deleted here.
 
@@ -180,6 +181,11 @@ class TikTokShopLogin:
                 name=str(shop.get("name") or shop.get("code") or shop["cipher"]),
                 detail=" · ".join(
                     filter(None, (str(shop.get("region") or ""), str(shop.get("code") or "")))
+                ),
+                # the shop's market; TikTok writes the United Kingdom "GB" (some
+                # integrations show "UK": read as GB)
+                country={"UK": "GB"}.get(
+                    str(shop.get("region") or "").upper(), str(shop.get("region") or "").upper()
                 ),
             )
             for shop in self.client(tokens).authorized_shops()
