@@ -103,4 +103,11 @@
 
   selects.forEach((select) => select.addEventListener("change", apply));
   form.addEventListener("submit", (event) => { event.preventDefault(); apply(); });
+
+  // A menu changed before this deferred script ran (a quick shopper on a slow network,
+  // or the browser restoring the form on Back) was never heard: the buttons would still
+  // buy the variant the page was rendered for. They follow what the menus show.
+  const shown = chosenVariant();
+  const button = document.querySelector("button.buy-now, button.add-to-bag");
+  if (button && (button.dataset.variant || "") !== (shown ? String(shown.id) : "")) apply();
 })();

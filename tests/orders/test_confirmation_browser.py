@@ -17,6 +17,7 @@ import time
 import pytest
 from django.core import mail
 from django_tenants.utils import tenant_context
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from orders.models import Order
@@ -39,7 +40,15 @@ def buy_xl(page) -> None:
     page.get_by_label("Email", exact=True).fill("ada@example.com")
     fill_address(page)
     page.get_by_role("button", name="Continue to payment").click()
-    page.get_by_placeholder("number").wait_for()
+    try:
+        page.get_by_placeholder("number").wait_for()
+    except PlaywrightTimeout:
+        # say what the form said instead (this wait timed out twice on a loaded machine
+        # in whole-suite runs on the embedded default, never alone)
+        said = page.locator("[role=status], [role=alert], .is-error").all_inner_texts()
+        raise AssertionError(
+            f"no card form after Continue to payment; the form says {said}"
+        ) from None
     fill_card(page)
     page.get_by_role("button", name="Pay").click()
 

@@ -143,6 +143,30 @@ def test_the_chosen_size_is_the_size_bought(sized_page, picker_shop, shop_server
     assert (order.total, order.amount_minor) == (26, 2600)
 
 
+@pytest.mark.parametrize("path", ["/products/harbour-tee/", "/embed/?product=harbour-tee"])
+def test_a_size_chosen_before_the_script_ran_is_the_size_bought(
+    page, picker_shop, shop_server, path
+):
+    # given: the picker's script held back (a slow network), so the shopper's change of
+    # the menu happens before it can listen
+    _shop, xl = picker_shop
+    held = []
+    page.route("**/catalog/variant_picker*.js", lambda route: held.append(route))
+    # (a deferred script held back holds DOMContentLoaded too: wait for the menu only)
+    page.goto(f"http://picker.localhost:{shop_server}{path}", wait_until="commit")
+    page.get_by_label("Size").select_option("XL")
+    buy = page.get_by_role("button", name="Buy now")
+    assert buy.get_attribute("data-variant") != str(xl.id)  # rendered for S
+
+    # when: the script arrives
+    assert held, "the picker's script was not requested"
+    held[0].continue_()
+
+    # then: the buttons buy what the menu shows, and the page says so
+    expect(buy).to_have_attribute("data-variant", str(xl.id))
+    expect(page.locator("[data-price]")).to_have_text("€26.00")
+
+
 def test_a_sold_out_combination_is_marked_and_cannot_be_bought(page, picker_shop, shop_server):
     page.set_viewport_size(WIDTHS["phone"])
     page.goto(f"http://picker.localhost:{shop_server}/products/dune-cap/")
